@@ -1,0 +1,10 @@
+//! `atpilot config …`
+
+use crate::CliResult;
+
+#[derive(clap::Subcommand)]
+pub enum Command {}
+
+pub async fn run(c: Command) -> CliResult {
+    match c {}
+}

@@ -1,0 +1,48 @@
+//! `atpilot`: the local runner and admin commands.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Errors surface as one readable line; each command's error type says what to fix.
+pub type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+#[derive(Parser)]
+#[command(name = "atpilot", version, about = "AI service-desk agent for Autotask PSA: local runner and admin commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every function locally against the embedded Autotask sandbox (or a real tenant).
+    Dev(cmd::dev::Args),
+    /// Configuration: check a file, print the commented example.
+    #[command(subcommand)]
+    Config(cmd::config::Command),
+    /// Serve the embedded Autotask sandbox over HTTP.
+    Sandbox(cmd::sandbox::Args),
+    /// Train, evaluate and run the ticket classifier.
+    #[command(subcommand)]
+    Model(cmd::model::Command),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Dev(args) => cmd::dev::run(args).await,
+        Command::Config(c) => cmd::config::run(c).await,
+        Command::Sandbox(args) => cmd::sandbox::run(args).await,
+        Command::Model(c) => cmd::model::run(c).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

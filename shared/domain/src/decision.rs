@@ -1,0 +1,308 @@
+//! The decision function: given a prediction, the ticket, how it is billed,
+//! the block balance and the category's phase, what may the agent do, and why.
+//!
+//! It encodes PRODUCT.md's contract table and caution list:
+//!
+//! | situation | outcome |
+//! |---|---|
+//! | kill switch set | log only |
+//! | disengage status (waiting customer, on hold, escalated…) or a human owns the ticket | log only |
+//! | shadow phase | log only |
+//! | internal-notes phase | internal note |
+//! | category not on the safe list | internal note (never acts) |
+//! | project ticket or project code | escalate to the project manager |
+//! | several contracts / no or unknown contract / unknown contract type | escalate |
+//! | needs physical access (hardware) | escalate |
+//! | Per Ticket with several issues | escalate (split, never bundle) |
+//! | Block Hours with unknown or low balance | escalate and alert |
+//! | confidence under the approval threshold | internal note |
+//! | human-in-the-loop phase | approval request |
+//! | autonomous phase, under the autonomy threshold or over the hourly cap | approval request |
+//! | autonomous phase otherwise | autonomous action |
+//!
+//! Every outcome carries the list of reasons that produced it.
+
+use crate::category::{Category, Phase, Policy};
+use crate::contract::{BillingBinding, ContractKind};
+use crate::ids::*;
+use crate::measure::{Confidence, Hours};
+use crate::ticket::{StatusId, TicketSnapshot};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The classifier's output for one ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub category: Category,
+    /// Calibrated probability that the category (and so the proposed action) is right.
+    pub confidence: Confidence,
+    pub queue_id: Option<QueueId>,
+    pub priority: Option<PriorityId>,
+    pub issue_type: Option<IssueTypeId>,
+    pub sub_issue_type: Option<SubIssueTypeId>,
+    /// The ticket asks for several unrelated things.
+    pub multi_issue: bool,
+    /// The work needs hands on hardware.
+    pub needs_physical_access: bool,
+}
+
+/// Everything the decision reads.
+#[derive(Debug, Clone, Copy)]
+pub struct DecisionInput<'a> {
+    pub ticket: &'a TicketSnapshot,
+    pub prediction: &'a Prediction,
+    pub binding: &'a BillingBinding,
+    /// Block Hours: hours left on the contract's active blocks, net of the
+    /// agent's own pending entries. `None` when not computed.
+    pub block_balance: Option<Hours>,
+    /// Block hours the action would consume (hours × the role's block factor).
+    pub block_hours_needed: Hours,
+    pub agent_resource: ResourceId,
+    /// Autonomous actions already taken in the last rolling hour.
+    pub autonomous_actions_last_hour: u32,
+    pub policy: &'a Policy,
+}
+
+/// Who an escalation goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EscalationTarget {
+    ProjectManager,
+    Dispatcher,
+}
+
+/// What resolving the ticket must also do, per its contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ActionPlan {
+    /// Time & Materials: complete the ticket only after its time entry is confirmed written.
+    pub complete_after_time_entry: bool,
+    /// Per Ticket: record the billable event (one ticket used).
+    pub record_ticket_usage: bool,
+    /// Block Hours: re-check the balance when the time entry is written.
+    pub recheck_block_balance: bool,
+}
+
+/// The allowed action.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    /// Store the decision; write nothing to Autotask.
+    LogOnly,
+    /// One internal-only note with the suggestion.
+    InternalNote,
+    /// Ask a human; the approval executes the plan.
+    RequestApproval { plan: ActionPlan },
+    /// Act now.
+    Autonomous { plan: ActionPlan },
+    /// A human must handle it; `alert` also notifies the alert channel.
+    Escalate { to: EscalationTarget, alert: bool },
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::LogOnly => "log-only",
+            Action::InternalNote => "internal-note",
+            Action::RequestApproval { .. } => "request-approval",
+            Action::Autonomous { .. } => "autonomous",
+            Action::Escalate { .. } => "escalate",
+        }
+    }
+}
+
+/// Why. Each reason renders as a sentence a dispatcher can read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum Reason {
+    KillSwitch,
+    DisengageStatus { status: StatusId },
+    HumanOwnsTicket { resource: ResourceId },
+    PhaseIs { category: Category, phase: Phase },
+    CategoryNotSafe { category: Category },
+    ProjectWork,
+    SeveralContracts { contracts: usize },
+    UnknownContract { why: String },
+    UnknownContractType,
+    NeedsPhysicalAccess,
+    PerTicketMultiIssue,
+    BlockBalanceUnknown,
+    BlockBalanceLow { remaining: Hours, needed: Hours, minimum: Hours },
+    BlockBalanceSufficient { remaining: Hours, needed: Hours },
+    LowConfidence { confidence: Confidence, needed: Confidence },
+    BelowAutonomyConfidence { confidence: Confidence, needed: Confidence },
+    AutonomyRateLimited { taken: u32, limit: u32 },
+    RecurringServiceFlatFee,
+    PerTicketBillableEvent,
+    TimeAndMaterialsEntryFirst,
+    FixedPriceOrRetainer,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::KillSwitch => write!(f, "the global kill switch is on: the agent writes nothing"),
+            Reason::DisengageStatus { status } => write!(f, "ticket status {status} disengages the agent"),
+            Reason::HumanOwnsTicket { resource } => write!(f, "resource {resource} has taken the ticket over"),
+            Reason::PhaseIs { category, phase } => write!(f, "category {category} is in the {phase} phase"),
+            Reason::CategoryNotSafe { category } => write!(f, "category {category} is not on the safe list: suggestions only"),
+            Reason::ProjectWork => write!(f, "project work never auto-resolves: the project manager decides"),
+            Reason::SeveralContracts { contracts } => write!(f, "the work spans {contracts} contracts: never auto-resolved"),
+            Reason::UnknownContract { why } => write!(f, "no contract is established ({why}): never auto-resolved"),
+            Reason::UnknownContractType => write!(f, "the contract's type is unknown to atpilot: never auto-resolved"),
+            Reason::NeedsPhysicalAccess => write!(f, "the work needs physical access to hardware"),
+            Reason::PerTicketMultiIssue => write!(f, "per-ticket contract and several issues in one ticket: split it, never bundle"),
+            Reason::BlockBalanceUnknown => write!(f, "the block-hours balance is unknown: checked before any resolution"),
+            Reason::BlockBalanceLow { remaining, needed, minimum } => {
+                write!(f, "block balance {remaining} minus {needed} would fall under the minimum {minimum}")
+            }
+            Reason::BlockBalanceSufficient { remaining, needed } => write!(f, "block balance {remaining} covers {needed}"),
+            Reason::LowConfidence { confidence, needed } => write!(f, "confidence {confidence} is under the {needed} needed to propose an action"),
+            Reason::BelowAutonomyConfidence { confidence, needed } => {
+                write!(f, "confidence {confidence} is under the {needed} needed to act alone: asking a human")
+            }
+            Reason::AutonomyRateLimited { taken, limit } => {
+                write!(f, "{taken} autonomous actions in the last hour reach the limit of {limit}: asking a human")
+            }
+            Reason::RecurringServiceFlatFee => write!(f, "recurring-service contract: flat fee, may resolve"),
+            Reason::PerTicketBillableEvent => write!(f, "per-ticket contract: the resolution is recorded as a billable event"),
+            Reason::TimeAndMaterialsEntryFirst => write!(f, "time & materials: the ticket is completed only after its time entry is written"),
+            Reason::FixedPriceOrRetainer => write!(f, "fixed-price/retainer contract: may resolve"),
+        }
+    }
+}
+
+/// The decision and every reason behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub action: Action,
+    pub reasons: Vec<Reason>,
+}
+
+impl Decision {
+    fn new(action: Action, reasons: Vec<Reason>) -> Self {
+        Self { action, reasons }
+    }
+    /// Whether the action may resolve the ticket without a human click.
+    pub fn is_autonomous(&self) -> bool {
+        matches!(self.action, Action::Autonomous { .. })
+    }
+}
+
+/// Contract and caution rules: either the plan a resolution must follow, or
+/// the escalation with every blocking reason.
+fn resolution_rules(input: &DecisionInput<'_>) -> Result<(ActionPlan, Vec<Reason>), (Action, Vec<Reason>)> {
+    let mut blockers = Vec::new();
+    let mut target = EscalationTarget::Dispatcher;
+    let mut alert = false;
+    let mut plan = ActionPlan::default();
+    let mut notes = Vec::new();
+
+    match input.binding {
+        BillingBinding::Project => {
+            blockers.push(Reason::ProjectWork);
+            target = EscalationTarget::ProjectManager;
+        }
+        BillingBinding::SeveralContracts { contract_ids } => blockers.push(Reason::SeveralContracts { contracts: contract_ids.len().max(2) }),
+        BillingBinding::Unknown { why } => blockers.push(Reason::UnknownContract { why: why.clone() }),
+        BillingBinding::Contract { contract } => match contract.kind {
+            ContractKind::RecurringService => notes.push(Reason::RecurringServiceFlatFee),
+            ContractKind::FixedPriceOrRetainer => notes.push(Reason::FixedPriceOrRetainer),
+            ContractKind::Unknown => blockers.push(Reason::UnknownContractType),
+            ContractKind::PerTicket => {
+                if input.prediction.multi_issue {
+                    blockers.push(Reason::PerTicketMultiIssue);
+                } else {
+                    plan.record_ticket_usage = true;
+                    notes.push(Reason::PerTicketBillableEvent);
+                }
+            }
+            ContractKind::TimeAndMaterials => {
+                plan.complete_after_time_entry = true;
+                notes.push(Reason::TimeAndMaterialsEntryFirst);
+            }
+            ContractKind::BlockHours => match input.block_balance {
+                None => {
+                    blockers.push(Reason::BlockBalanceUnknown);
+                    alert = true;
+                }
+                Some(remaining) => {
+                    let needed = input.block_hours_needed;
+                    let minimum = input.policy.block_hours_min_balance;
+                    if remaining.get() - needed.get() < minimum.get() {
+                        blockers.push(Reason::BlockBalanceLow { remaining, needed, minimum });
+                        alert = true;
+                    } else {
+                        plan.recheck_block_balance = true;
+                        notes.push(Reason::BlockBalanceSufficient { remaining, needed });
+                    }
+                }
+            },
+        },
+    }
+    if input.prediction.needs_physical_access {
+        blockers.push(Reason::NeedsPhysicalAccess);
+    }
+    if blockers.is_empty() {
+        Ok((plan, notes))
+    } else {
+        Err((Action::Escalate { to: target, alert }, blockers))
+    }
+}
+
+/// Decides what the agent may do. Pure: same input, same decision.
+pub fn decide(input: &DecisionInput<'_>) -> Decision {
+    let policy = input.policy;
+    let ticket = input.ticket;
+    let prediction = input.prediction;
+
+    if policy.kill_switch {
+        return Decision::new(Action::LogOnly, vec![Reason::KillSwitch]);
+    }
+    if policy.disengage_statuses.contains(&ticket.status) {
+        return Decision::new(Action::LogOnly, vec![Reason::DisengageStatus { status: ticket.status }]);
+    }
+    if let Some(resource) = ticket.assigned_resource_id.filter(|_| ticket.taken_over_by_human(input.agent_resource)) {
+        return Decision::new(Action::LogOnly, vec![Reason::HumanOwnsTicket { resource }]);
+    }
+
+    let cat = policy.category(&prediction.category);
+    let mut reasons = vec![Reason::PhaseIs { category: prediction.category.clone(), phase: cat.phase }];
+    match cat.phase {
+        Phase::Shadow => return Decision::new(Action::LogOnly, reasons),
+        Phase::InternalNotes => return Decision::new(Action::InternalNote, reasons),
+        Phase::HumanInTheLoop | Phase::Autonomous => {}
+    }
+    if !cat.safe {
+        reasons.push(Reason::CategoryNotSafe { category: prediction.category.clone() });
+        return Decision::new(Action::InternalNote, reasons);
+    }
+    let plan = match resolution_rules(input) {
+        Ok((plan, notes)) => {
+            reasons.extend(notes);
+            plan
+        }
+        Err((escalation, blockers)) => {
+            reasons.extend(blockers);
+            return Decision::new(escalation, reasons);
+        }
+    };
+    if prediction.confidence < policy.min_confidence_for_approval {
+        reasons.push(Reason::LowConfidence { confidence: prediction.confidence, needed: policy.min_confidence_for_approval });
+        return Decision::new(Action::InternalNote, reasons);
+    }
+    if cat.phase == Phase::HumanInTheLoop {
+        return Decision::new(Action::RequestApproval { plan }, reasons);
+    }
+    if prediction.confidence < policy.min_confidence_for_autonomy {
+        reasons.push(Reason::BelowAutonomyConfidence { confidence: prediction.confidence, needed: policy.min_confidence_for_autonomy });
+        return Decision::new(Action::RequestApproval { plan }, reasons);
+    }
+    if input.autonomous_actions_last_hour >= policy.max_autonomous_per_hour {
+        reasons.push(Reason::AutonomyRateLimited { taken: input.autonomous_actions_last_hour, limit: policy.max_autonomous_per_hour });
+        return Decision::new(Action::RequestApproval { plan }, reasons);
+    }
+    Decision::new(Action::Autonomous { plan }, reasons)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,30 @@
+//! atpilot's domain: the rules that decide what the agent may do, as pure
+//! functions over parsed types. Nothing here performs I/O; every constructor
+//! that takes outside input returns a typed error instead of panicking.
+//!
+//! * [`ids`]: positive Autotask ids and atpilot's own identifiers.
+//! * [`measure`]: measured work spans, hours, confidence, money.
+//! * [`contract`]: contract types from the tenant's picklist and the ticket's billing binding.
+//! * [`ticket`]: the ticket snapshot the agent decides on.
+//! * [`category`]: automation categories, phases, the kill switch and policies.
+//! * [`decision`]: the decision function (the contract table and caution list of PRODUCT.md).
+//! * [`time_entry`]: the time-entry discipline (measured, once, on the ticket's own contract).
+//! * [`approval`]: approval-rate arithmetic and phase transitions.
+
+pub mod approval;
+pub mod category;
+pub mod contract;
+pub mod decision;
+pub mod ids;
+pub mod measure;
+pub mod ticket;
+pub mod time_entry;
+
+pub use approval::{ApprovalCounts, PhaseMove, PhaseMoveReason, PromotionPolicy, evaluate_phase};
+pub use category::{Category, CategoryPolicy, Phase, Policy};
+pub use contract::{BillingBinding, Contract, ContractKind, ContractTypeMap, PicklistEntry};
+pub use decision::{Action, ActionPlan, Decision, DecisionInput, EscalationTarget, Prediction, Reason, decide};
+pub use ids::*;
+pub use measure::{Confidence, Currency, Hours, Money, WorkSpan};
+pub use ticket::{StatusId, TicketSnapshot};
+pub use time_entry::{TimeEntryDraft, TimeEntryError};
