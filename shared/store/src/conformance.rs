@@ -1,0 +1,466 @@
+//! One conformance suite per port, run against every adapter. An adapter's
+//! test file calls [`state_conformance_tests!`](crate::state_conformance_tests)
+//! and [`queue_conformance_tests!`](crate::queue_conformance_tests) with an
+//! async expression that builds a fresh, empty instance.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+/// Generates one `#[tokio::test]` per state-store check.
+#[macro_export]
+macro_rules! state_conformance_tests {
+    ($make:expr) => {
+        $crate::state_conformance_tests!(@each $make;
+            put_not_exists_is_exactly_once, state_transition_is_exactly_once_under_contention,
+            expired_items_read_as_absent_and_can_be_reclaimed, query_by_prefix_in_order_with_limit,
+            secondary_index_follows_rewrites_and_deletes, increment_is_atomic, delete_missing_is_fine,
+            events_are_claimed_once, decisions_once_per_event_newest_first, approvals_move_once,
+            ledger_is_exactly_once, phases_keep_history, settings_cache_snapshots_and_counters);
+    };
+    (@each $make:expr; $($name:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let store: ::std::sync::Arc<dyn $crate::StateStore> = $make.await;
+                $crate::conformance::state::$name(store).await;
+            }
+        )*
+    };
+}
+
+/// Generates one `#[tokio::test]` per queue check. `$make` builds a fresh
+/// queue from a `QueueSpec` (visibility 1 s, redrive after 2 receives).
+#[macro_export]
+macro_rules! queue_conformance_tests {
+    ($make:expr) => {
+        $crate::queue_conformance_tests!(@each $make;
+            duplicates_are_delivered_once, groups_are_delivered_in_order_one_at_a_time,
+            unacknowledged_messages_come_back, released_messages_come_back_with_a_count,
+            poison_messages_go_to_the_dead_letter_queue, partial_batch_failure_retries_only_failures,
+            invalid_messages_are_refused);
+    };
+    (@each $make:expr; $($name:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let make = $make;
+                let queue: ::std::sync::Arc<dyn $crate::Queue> = make($crate::conformance::queue::QueueSpec::default()).await;
+                $crate::conformance::queue::$name(queue).await;
+            }
+        )*
+    };
+}
+
+pub mod state {
+    use crate::records::*;
+    use crate::state::*;
+    use atpilot_domain::time_entry::LedgerState;
+    use atpilot_domain::*;
+    use chrono::{Duration, TimeZone, Utc};
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn at(min: i64) -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap() + Duration::minutes(min)
+    }
+
+    pub async fn put_not_exists_is_exactly_once(s: Arc<dyn StateStore>) {
+        let k = Key::new("p#1", "a");
+        assert!(s.put(Item::new(k.clone(), json!({"n": 1})), Condition::NotExists).await.unwrap().written());
+        let second = s.put(Item::new(k.clone(), json!({"n": 2})), Condition::NotExists).await.unwrap();
+        match second {
+            WriteOutcome::ConditionFailed { current: Some(cur) } => assert_eq!(cur.data, json!({"n": 1})),
+            other => panic!("expected the first write to win, got {other:?}"),
+        }
+        assert_eq!(s.get(&k).await.unwrap().unwrap().data, json!({"n": 1}));
+        assert!(s.put(Item::new(k.clone(), json!({"n": 3})), Condition::Always).await.unwrap().written());
+        assert_eq!(s.get(&k).await.unwrap().unwrap().data, json!({"n": 3}));
+    }
+
+    pub async fn state_transition_is_exactly_once_under_contention(s: Arc<dyn StateStore>) {
+        let k = Key::new("approval#x", "approval");
+        s.put(Item::new(k.clone(), json!({})).with_state("pending"), Condition::NotExists).await.unwrap();
+        // A transition from a state the item is not in fails.
+        let wrong = s.put(Item::new(k.clone(), json!({})).with_state("approved"), Condition::StateIs("rejected".into())).await.unwrap();
+        assert!(!wrong.written());
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let s = s.clone();
+            let k = k.clone();
+            tasks.push(tokio::spawn(async move {
+                s.put(Item::new(k, json!({ "winner": i })).with_state("approved"), Condition::StateIs("pending".into())).await.unwrap().written()
+            }));
+        }
+        let mut wins = 0;
+        for t in tasks {
+            wins += t.await.unwrap() as usize;
+        }
+        assert_eq!(wins, 1, "exactly one concurrent transition must win");
+        assert_eq!(s.get(&k).await.unwrap().unwrap().state.as_deref(), Some("approved"));
+        // Missing items are in no state.
+        let none = s.put(Item::new(Key::new("approval#missing", "approval"), json!({})), Condition::StateIs("pending".into())).await.unwrap();
+        assert_eq!(none, WriteOutcome::ConditionFailed { current: None });
+    }
+
+    pub async fn expired_items_read_as_absent_and_can_be_reclaimed(s: Arc<dyn StateStore>) {
+        let past = Utc::now().timestamp() - 10;
+        let future = Utc::now().timestamp() + 3600;
+        let k = Key::new("event#old", "event");
+        s.put(Item::new(k.clone(), json!({"v": "old"})).expiring_at(past), Condition::Always).await.unwrap();
+        assert!(s.get(&k).await.unwrap().is_none(), "an expired item must read as absent");
+        assert!(s.query(&Query::partition("event#old")).await.unwrap().is_empty());
+        assert!(s.put(Item::new(k.clone(), json!({"v": "new"})).expiring_at(future), Condition::NotExists).await.unwrap().written());
+        assert_eq!(s.get(&k).await.unwrap().unwrap().data, json!({"v": "new"}));
+        // An expired item is in no state either.
+        let k2 = Key::new("approval#exp", "approval");
+        s.put(Item::new(k2.clone(), json!({})).with_state("pending").expiring_at(past), Condition::Always).await.unwrap();
+        assert!(!s.put(Item::new(k2, json!({})).with_state("approved"), Condition::StateIs("pending".into())).await.unwrap().written());
+    }
+
+    pub async fn query_by_prefix_in_order_with_limit(s: Arc<dyn StateStore>) {
+        for (pk, sk) in [("ticket#1", "decision#b"), ("ticket#1", "decision#a"), ("ticket#1", "human#a"), ("ticket#10", "decision#z"), ("ticket#1", "decision#c")] {
+            s.put(Item::new(Key::new(pk, sk), json!({ "sk": sk })), Condition::Always).await.unwrap();
+        }
+        let sks = |items: Vec<Item>| items.into_iter().map(|i| i.key.sk).collect::<Vec<_>>();
+        assert_eq!(sks(s.query(&Query::partition("ticket#1").prefix("decision#")).await.unwrap()), ["decision#a", "decision#b", "decision#c"]);
+        assert_eq!(sks(s.query(&Query::partition("ticket#1").prefix("decision#").newest_first().limit(2)).await.unwrap()), ["decision#c", "decision#b"]);
+        assert_eq!(s.query(&Query::partition("ticket#1")).await.unwrap().len(), 4);
+        assert_eq!(sks(s.query(&Query::partition("ticket#10")).await.unwrap()), ["decision#z"]);
+        assert!(s.query(&Query::partition("ticket#2")).await.unwrap().is_empty());
+    }
+
+    pub async fn secondary_index_follows_rewrites_and_deletes(s: Arc<dyn StateStore>) {
+        let k = Key::new("approval#1", "approval");
+        s.put(Item::new(k.clone(), json!({})).with_gsi1("approvals#pending", "2026-01-01"), Condition::Always).await.unwrap();
+        s.put(Item::new(Key::new("approval#2", "approval"), json!({})).with_gsi1("approvals#pending", "2026-01-02"), Condition::Always).await.unwrap();
+        let pending = s.query(&Query::gsi1("approvals#pending").newest_first()).await.unwrap();
+        assert_eq!(pending.iter().map(|i| i.key.pk.as_str()).collect::<Vec<_>>(), ["approval#2", "approval#1"]);
+        s.put(Item::new(k.clone(), json!({})).with_gsi1("approvals#approved", "2026-01-01"), Condition::Always).await.unwrap();
+        assert_eq!(s.query(&Query::gsi1("approvals#pending")).await.unwrap().len(), 1);
+        assert_eq!(s.query(&Query::gsi1("approvals#approved")).await.unwrap()[0].key, k);
+        s.delete(&Key::new("approval#2", "approval")).await.unwrap();
+        assert!(s.query(&Query::gsi1("approvals#pending")).await.unwrap().is_empty());
+    }
+
+    pub async fn increment_is_atomic(s: Arc<dyn StateStore>) {
+        let k = Key::new("counter#autonomous#h", "counter");
+        let exp = Some(Utc::now().timestamp() + 3600);
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let (s, k) = (s.clone(), k.clone());
+            tasks.push(tokio::spawn(async move { s.increment(&k, 1, exp).await.unwrap() }));
+        }
+        let mut seen = Vec::new();
+        for t in tasks {
+            seen.push(t.await.unwrap());
+        }
+        seen.sort();
+        assert_eq!(seen, (1..=20).collect::<Vec<i64>>(), "every increment must see a distinct value");
+        assert_eq!(s.get(&k).await.unwrap().unwrap().data["count"], 20);
+        // An expired counter starts again.
+        let old = Key::new("counter#old", "counter");
+        s.put(Item::new(old.clone(), json!({"count": 99})).expiring_at(Utc::now().timestamp() - 5), Condition::Always).await.unwrap();
+        assert_eq!(s.increment(&old, 1, exp).await.unwrap(), 1);
+    }
+
+    pub async fn delete_missing_is_fine(s: Arc<dyn StateStore>) {
+        s.delete(&Key::new("nothing", "here")).await.unwrap();
+        assert!(s.get(&Key::new("nothing", "here")).await.unwrap().is_none());
+    }
+
+    pub async fn events_are_claimed_once(s: Arc<dyn StateStore>) {
+        let st = State::new(s);
+        let now = Utc::now();
+        assert!(st.claim_event("guid-1:17", now, 3600).await.unwrap());
+        assert!(!st.claim_event("guid-1:17", now, 3600).await.unwrap());
+        assert!(!st.claim_event("guid-1:17", now, 3600).await.unwrap());
+        assert!(st.claim_event("guid-1:18", now, 3600).await.unwrap());
+    }
+
+    fn decision(ticket: i64, event: &str, min: i64) -> DecisionRecord {
+        DecisionRecord {
+            ticket_id: TicketId::new(ticket).unwrap(),
+            event_key: event.into(),
+            decided_at: at(min),
+            phase: Phase::Shadow,
+            prediction: Prediction {
+                category: Category::new("password-reset").unwrap(),
+                confidence: Confidence::new(0.9).unwrap(),
+                queue_id: Some(QueueId::new(3).unwrap()),
+                priority: None,
+                issue_type: None,
+                sub_issue_type: None,
+                multi_issue: false,
+                needs_physical_access: false,
+            },
+            action: Action::LogOnly,
+            reasons: vec![Reason::PhaseIs { category: Category::new("password-reset").unwrap(), phase: Phase::Shadow }],
+            explanation: vec!["category password-reset is in the shadow phase".into()],
+            draft: Some("Hello".into()),
+        }
+    }
+
+    pub async fn decisions_once_per_event_newest_first(s: Arc<dyn StateStore>) {
+        let st = State::new(s);
+        assert_eq!(st.save_decision(&decision(5, "e1", 0)).await.unwrap(), Claim::Claimed);
+        let mut again = decision(5, "e1", 9);
+        again.draft = None;
+        assert_eq!(st.save_decision(&again).await.unwrap(), Claim::Existing(decision(5, "e1", 0)));
+        st.save_decision(&decision(6, "e2", 2)).await.unwrap();
+        st.save_decision(&decision(5, "e3", 1)).await.unwrap();
+        let recent = st.recent_decisions(10).await.unwrap();
+        assert_eq!(recent.iter().map(|d| d.event_key.as_str()).collect::<Vec<_>>(), ["e2", "e3", "e1"]);
+        assert_eq!(st.recent_decisions(1).await.unwrap().len(), 1);
+        assert_eq!(st.ticket_decisions(TicketId::new(5).unwrap()).await.unwrap().len(), 2);
+        st.record_human_routing(&HumanRouting { ticket_id: TicketId::new(5).unwrap(), at: at(30), queue_id: Some(4), priority: None, issue_type: None, sub_issue_type: None, resource_id: Some(12) }).await.unwrap();
+        assert_eq!(st.human_routings(TicketId::new(5).unwrap()).await.unwrap()[0].queue_id, Some(4));
+        assert_eq!(st.ticket_decisions(TicketId::new(5).unwrap()).await.unwrap().len(), 2, "human routings are not decisions");
+    }
+
+    fn approval(id: &str) -> ApprovalRecord {
+        ApprovalRecord {
+            id: id.into(),
+            ticket_id: TicketId::new(9).unwrap(),
+            category: Category::new("password-reset").unwrap(),
+            action_id: ActionId::new(format!("act-{id}")).unwrap(),
+            state: ApprovalState::Pending,
+            created_at: at(0),
+            expires_at: at(24 * 60),
+            decision_event_key: "e1".into(),
+            draft: Some("draft".into()),
+            decided_by: None,
+            decided_at: None,
+            note: None,
+        }
+    }
+
+    pub async fn approvals_move_once(s: Arc<dyn StateStore>) {
+        let st = State::new(s);
+        assert_eq!(st.create_approval(&approval("a1")).await.unwrap(), Claim::Claimed);
+        assert!(matches!(st.create_approval(&approval("a1")).await.unwrap(), Claim::Existing(_)));
+        assert_eq!(st.approvals_in_state(ApprovalState::Pending, 10).await.unwrap().len(), 1);
+        let mut approved = approval("a1");
+        approved.state = ApprovalState::Approved;
+        approved.decided_by = Some("ana@msp.example".into());
+        let mut rejected = approved.clone();
+        rejected.state = ApprovalState::Rejected;
+        let (a, b) = tokio::join!(st.decide_approval(&approved), st.decide_approval(&rejected));
+        let outcomes = [a.unwrap(), b.unwrap()];
+        assert_eq!(outcomes.iter().filter(|o| **o == Transition::Done).count(), 1, "{outcomes:?}");
+        let now = st.approval("a1").await.unwrap().unwrap();
+        assert_ne!(now.state, ApprovalState::Pending);
+        assert!(st.approvals_in_state(ApprovalState::Pending, 10).await.unwrap().is_empty());
+        assert_eq!(st.approvals_in_state(now.state, 10).await.unwrap().len(), 1);
+        // Reuse after a decision is refused, and reports the current record.
+        let mut expired = approval("a1");
+        expired.state = ApprovalState::Expired;
+        assert!(matches!(st.decide_approval(&expired).await.unwrap(), Transition::Refused(Some(r)) if r.state == now.state));
+        assert!(st.decide_approval(&approval("a1")).await.is_err(), "moving to pending is not a decision");
+        assert!(st.approval("nope").await.unwrap().is_none());
+    }
+
+    pub async fn ledger_is_exactly_once(s: Arc<dyn StateStore>) {
+        let st = State::new(s);
+        let t = at(0);
+        let rec = LedgerRecord {
+            action_id: ActionId::new("act-1").unwrap(),
+            ticket_id: TicketId::new(9).unwrap(),
+            contract_id: ContractId::new(11).unwrap(),
+            span: WorkSpan::new(t, t + Duration::seconds(8)).unwrap(),
+            ledger: LedgerState::Pending,
+        };
+        assert_eq!(st.ledger_claim(&rec).await.unwrap(), Claim::Claimed);
+        assert_eq!(st.ledger_claim(&rec).await.unwrap(), Claim::Existing(rec.clone()));
+        let id = TimeEntryId::new(77).unwrap();
+        assert_eq!(st.ledger_written(&rec, id).await.unwrap(), Transition::Done);
+        assert!(matches!(st.ledger_written(&rec, TimeEntryId::new(78).unwrap()).await.unwrap(), Transition::Refused(Some(_))));
+        assert!(matches!(st.ledger_refused(&rec, "late").await.unwrap(), Transition::Refused(_)));
+        let stored = st.ledger(&rec.action_id).await.unwrap().unwrap();
+        assert_eq!(stored.ledger, LedgerState::Written { time_entry_id: id });
+        assert!(matches!(st.ledger_claim(&rec).await.unwrap(), Claim::Existing(r) if r.ledger == LedgerState::Written { time_entry_id: id }));
+        assert_eq!(st.ticket_ledger(TicketId::new(9).unwrap()).await.unwrap().len(), 1);
+    }
+
+    pub async fn phases_keep_history(s: Arc<dyn StateStore>) {
+        let st = State::new(s);
+        let cat = Category::new("mfa-enrollment").unwrap();
+        assert!(st.phase(&cat).await.unwrap().is_none());
+        for (i, phase) in [Phase::Shadow, Phase::HumanInTheLoop, Phase::Autonomous].into_iter().enumerate() {
+            st.set_phase(&PhaseRecord { category: cat.clone(), phase, changed_at: at(i as i64), changed_by: "weekly-metrics".into(), reason: format!("step {i}") }).await.unwrap();
+        }
+        assert_eq!(st.phase(&cat).await.unwrap().unwrap().phase, Phase::Autonomous);
+        let history = st.phase_history(10).await.unwrap();
+        assert_eq!(history.iter().map(|r| r.phase).collect::<Vec<_>>(), [Phase::Autonomous, Phase::HumanInTheLoop, Phase::Shadow]);
+        assert_eq!(st.phases().await.unwrap().len(), 1);
+    }
+
+    pub async fn settings_cache_snapshots_and_counters(s: Arc<dyn StateStore>) {
+        let st = State::new(s);
+        assert!(!st.settings().await.unwrap().kill_switch);
+        st.set_settings(&Settings { kill_switch: true }).await.unwrap();
+        assert!(st.settings().await.unwrap().kill_switch);
+
+        let now = Utc::now();
+        st.cache_put("picklist:Tickets", &json!({"queues": [1, 2]}), now, 3600).await.unwrap();
+        assert_eq!(st.cache_get::<serde_json::Value>("picklist:Tickets").await.unwrap().unwrap()["queues"][1], 2);
+        st.cache_put("stale", &1, now - Duration::hours(2), 3600).await.unwrap();
+        assert_eq!(st.cache_get::<i32>("stale").await.unwrap(), None);
+
+        st.put_snapshot("2026-W44", &json!({"week": 44})).await.unwrap();
+        st.put_snapshot("2026-W45", &json!({"week": 45})).await.unwrap();
+        let snaps = st.snapshots(10).await.unwrap();
+        assert_eq!(snaps[0].0, "2026-W45");
+        assert_eq!(snaps[1].1["week"], 44);
+
+        assert_eq!(st.hourly_count("autonomous", now).await.unwrap(), 0);
+        assert_eq!(st.bump_hourly("autonomous", now).await.unwrap(), 1);
+        assert_eq!(st.bump_hourly("autonomous", now).await.unwrap(), 2);
+        assert_eq!(st.hourly_count("autonomous", now).await.unwrap(), 2);
+        assert_eq!(st.hourly_count("autonomous", now + Duration::hours(1)).await.unwrap(), 0);
+    }
+}
+
+pub mod queue {
+    use crate::queue::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    /// The settings every conformance queue is created with.
+    #[derive(Debug, Clone)]
+    pub struct QueueSpec {
+        pub visibility: Duration,
+        pub max_receives: u32,
+    }
+
+    impl Default for QueueSpec {
+        fn default() -> Self {
+            Self { visibility: Duration::from_secs(1), max_receives: 2 }
+        }
+    }
+
+    const WAIT: Duration = Duration::from_secs(1);
+
+    fn msg(group: &str, body: &str) -> OutMessage {
+        OutMessage::content_deduplicated(group, body)
+    }
+
+    /// Receives until `n` messages arrived or `tries` receives came back empty.
+    async fn drain(q: &dyn Queue, n: usize, ack: bool) -> Vec<Delivery> {
+        let mut got = Vec::new();
+        let mut empty = 0;
+        while got.len() < n && empty < 4 {
+            let batch = q.receive(10, WAIT).await.unwrap();
+            if batch.is_empty() {
+                empty += 1;
+            }
+            for d in batch {
+                if ack {
+                    q.ack(&d.receipt).await.unwrap();
+                }
+                got.push(d);
+            }
+        }
+        got
+    }
+
+    pub async fn duplicates_are_delivered_once(q: Arc<dyn Queue>) {
+        for b in ["a", "a", "b"] {
+            q.send(msg(&format!("g-{b}"), b)).await.unwrap();
+        }
+        let got = drain(q.as_ref(), 3, true).await;
+        let mut bodies: Vec<_> = got.iter().map(|d| d.body.as_str()).collect();
+        bodies.sort();
+        assert_eq!(bodies, ["a", "b"]);
+    }
+
+    pub async fn groups_are_delivered_in_order_one_at_a_time(q: Arc<dyn Queue>) {
+        q.send(msg("ticket-1", "1-first")).await.unwrap();
+        q.send(msg("ticket-1", "1-second")).await.unwrap();
+        let first = q.receive(1, WAIT).await.unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].body, "1-first");
+        assert_eq!(first[0].group_id, "ticket-1");
+        q.send(msg("ticket-2", "2-first")).await.unwrap();
+        // While ticket-1's first message is in flight, its second must wait.
+        let during = q.receive(10, WAIT).await.unwrap();
+        assert!(during.iter().all(|d| d.group_id != "ticket-1"), "a group's next message was delivered while the previous one was in flight: {during:?}");
+        for d in &during {
+            q.ack(&d.receipt).await.unwrap();
+        }
+        q.ack(&first[0].receipt).await.unwrap();
+        let rest = drain(q.as_ref(), 1, true).await;
+        assert_eq!(rest.iter().map(|d| d.body.as_str()).collect::<Vec<_>>(), ["1-second"]);
+    }
+
+    pub async fn unacknowledged_messages_come_back(q: Arc<dyn Queue>) {
+        q.send(msg("g", "lost-worker")).await.unwrap();
+        let first = q.receive(1, WAIT).await.unwrap();
+        assert_eq!(first[0].receive_count, 1);
+        // Not acknowledged: after the visibility timeout it is delivered again.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let again = drain(q.as_ref(), 1, true).await;
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].body, "lost-worker");
+        assert_eq!(again[0].message_id, first[0].message_id);
+        assert_eq!(again[0].receive_count, 2);
+    }
+
+    pub async fn released_messages_come_back_with_a_count(q: Arc<dyn Queue>) {
+        q.send(msg("g", "retry-me")).await.unwrap();
+        let d = q.receive(1, WAIT).await.unwrap().remove(0);
+        q.release(&d.receipt, Duration::ZERO).await.unwrap();
+        let d2 = drain(q.as_ref(), 1, true).await.remove(0);
+        assert_eq!(d2.message_id, d.message_id);
+        assert_eq!(d2.receive_count, 2);
+        assert!(drain(q.as_ref(), 1, true).await.is_empty(), "an acknowledged message must not come back");
+    }
+
+    pub async fn poison_messages_go_to_the_dead_letter_queue(q: Arc<dyn Queue>) {
+        q.send(msg("g", "poison")).await.unwrap();
+        for _ in 0..2 {
+            let d = drain(q.as_ref(), 1, false).await.remove(0);
+            q.release(&d.receipt, Duration::ZERO).await.unwrap();
+        }
+        // The third receive finds it gone to the DLQ.
+        assert!(q.receive(10, WAIT).await.unwrap().is_empty());
+        let dead = q.dead_letters(10).await.unwrap();
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].body, "poison");
+    }
+
+    pub async fn partial_batch_failure_retries_only_failures(q: Arc<dyn Queue>) {
+        for t in ["ok-1", "bad", "ok-2"] {
+            q.send(msg(t, t)).await.unwrap();
+        }
+        let calls = AtomicU32::new(0);
+        let mut succeeded = Vec::new();
+        let mut failed = Vec::new();
+        let mut empty = 0;
+        while succeeded.len() + failed.len() < 3 && empty < 4 {
+            let report = consume_batch(q.as_ref(), 10, WAIT, Duration::ZERO, |d| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async move { if d.body == "bad" { Err(format!("cannot handle {}", d.body)) } else { Ok(()) } }
+            })
+            .await
+            .unwrap();
+            if report.succeeded.is_empty() && report.failed.is_empty() {
+                empty += 1;
+            }
+            succeeded.extend(report.succeeded);
+            failed.extend(report.failed);
+        }
+        assert_eq!(succeeded.len(), 2);
+        assert_eq!(failed.len(), 1);
+        // Only the failure comes back.
+        let back = drain(q.as_ref(), 1, true).await;
+        assert_eq!(back.iter().map(|d| d.body.as_str()).collect::<Vec<_>>(), ["bad"]);
+        assert_eq!(back[0].receive_count, 2);
+    }
+
+    pub async fn invalid_messages_are_refused(q: Arc<dyn Queue>) {
+        let empty = OutMessage { group_id: "g".into(), dedup_id: "d".into(), body: String::new() };
+        assert!(q.send(empty).await.is_err());
+        assert!(q.receive(0, WAIT).await.is_err());
+        assert!(q.receive(11, WAIT).await.is_err());
+    }
+}
