@@ -1,0 +1,290 @@
+//! A local Autotask PSA REST API sandbox.
+//!
+//! It serves the subset of the API atpilot uses under `/atservicesrest/` (path
+//! case-insensitive) with the real shapes (`{items, pageDetails}`, `{item}`,
+//! `{itemId}`, `{errors: [...]}`), the real status codes (validation errors are
+//! 500s, a bad password is 401, an unknown user 500), picklists served from
+//! `entityInformation/fields`, every filter operator, 500-record pages in
+//! ascending id order, the hourly request limit with `ThresholdInformation`,
+//! the 3-thread limit per endpoint (`Itgenatr005`), webhook registration and
+//! signed delivery, fault injection knobs, and a deterministic seeded tenant.
+//!
+//! Every request is recorded so tests can assert exactly which writes happened.
+//!
+//! ```no_run
+//! # async fn f() -> std::io::Result<()> {
+//! use atpilot_autotask_sandbox::{Sandbox, SandboxConfig};
+//! let sb = Sandbox::start(SandboxConfig::default(), "127.0.0.1:0".parse().unwrap()).await?;
+//! println!("{}", sb.base_url());
+//! assert!(sb.writes().is_empty());
+//! # Ok(()) }
+//! ```
+
+pub mod filter;
+pub mod schema;
+mod server;
+pub mod store;
+pub mod tenant;
+pub mod webhook;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use tenant::{TenantFacts, TicketFacts};
+pub use webhook::DeliveryRecord;
+
+/// Defaults of the CLI and of [`SandboxConfig::default`].
+pub const DEFAULT_USER: &str = "api@sandbox.local";
+pub const DEFAULT_SECRET: &str = "sandbox-secret";
+pub const DEFAULT_INTEGRATION_CODE: &str = "SANDBOX";
+
+/// Behaviour knobs, changeable while the sandbox runs ([`Sandbox::set_knobs`]).
+#[derive(Debug, Clone)]
+pub struct Knobs {
+    /// Requests allowed per `window` (Autotask: 10,000 per rolling hour).
+    pub hourly_limit: u32,
+    pub window: Duration,
+    /// Concurrent requests per (integration code, endpoint) (Autotask: 3).
+    pub thread_limit: usize,
+    /// Status of a thread-limit rejection; the body always carries `Itgenatr005`
+    /// ([U]: it may arrive with a non-429 status).
+    pub thread_limit_status: u16,
+    /// Added to every request (while it holds its thread slot).
+    pub base_latency: Duration,
+    /// Add 0.5 s past 50% and 1 s past 75% of the hourly limit ([U] latency figures).
+    pub threshold_latency: bool,
+    /// Fraction of requests answered with a retryable 503.
+    pub error_rate: f64,
+    /// The next N requests are answered 429 with `Retry-After`.
+    pub burst_429: u32,
+    pub retry_after_secs: u64,
+    /// The next N requests hang for `timeout_delay`, then get a 504 (nothing is applied).
+    pub timeout_next: u32,
+    pub timeout_delay: Duration,
+    /// The next N webhook callouts are silently dropped (never sent).
+    pub drop_webhooks_next: u32,
+    /// Fraction of webhook callouts silently dropped.
+    pub webhook_drop_rate: f64,
+    pub webhook_timeout: Duration,
+    pub webhook_retry_delay: Duration,
+    pub webhook_max_attempts: u32,
+    pub webhook_disable_after: u32,
+    /// Tenant setting "Allow users to modify Role" for ticket time.
+    pub allow_role_override: bool,
+    /// Tenant rounding of ticket time, in minutes ([U]: None keeps hours as sent).
+    pub time_rounding_minutes: Option<u32>,
+    /// [U] A GET for a missing id: false → 200 `{"item": null}`, true → 404.
+    pub missing_item_404: bool,
+    /// [U] TicketHistory accepts only a single `ticketID eq` filter.
+    pub strict_ticket_history: bool,
+    /// Unknown property names in write bodies are errors.
+    pub reject_unknown_fields: bool,
+}
+
+impl Default for Knobs {
+    fn default() -> Self {
+        Self {
+            hourly_limit: 10_000,
+            window: Duration::from_secs(3600),
+            thread_limit: 3,
+            thread_limit_status: 500,
+            base_latency: Duration::ZERO,
+            threshold_latency: false,
+            error_rate: 0.0,
+            burst_429: 0,
+            retry_after_secs: 1,
+            timeout_next: 0,
+            timeout_delay: Duration::from_secs(15),
+            drop_webhooks_next: 0,
+            webhook_drop_rate: 0.0,
+            webhook_timeout: Duration::from_secs(10),
+            webhook_retry_delay: Duration::from_secs(30),
+            webhook_max_attempts: 5,
+            webhook_disable_after: 25,
+            allow_role_override: false,
+            time_rounding_minutes: None,
+            missing_item_404: false,
+            strict_ticket_history: true,
+            reject_unknown_fields: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    pub seed: u64,
+    pub tickets: u64,
+    pub user: String,
+    pub secret: String,
+    pub integration_code: String,
+    /// The tenant's "now": ticket history ends here. Default: today 00:00 UTC.
+    pub anchor: Option<DateTime<Utc>>,
+    pub knobs: Knobs,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            tickets: 2_000,
+            user: DEFAULT_USER.into(),
+            secret: DEFAULT_SECRET.into(),
+            integration_code: DEFAULT_INTEGRATION_CODE.into(),
+            anchor: None,
+            knobs: Knobs::default(),
+        }
+    }
+}
+
+/// One recorded HTTP request.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    pub seq: u64,
+    pub method: String,
+    /// Path as sent (original case), without the query string.
+    pub path: String,
+    pub query: Option<String>,
+    /// Lower-case endpoint key (entity collection), when resolved.
+    pub endpoint: Option<String>,
+    pub body: Option<Value>,
+    pub status: u16,
+    /// POST/PUT/PATCH/DELETE that is not a query (whatever its outcome).
+    pub is_write: bool,
+    pub impersonation: Option<i64>,
+    /// `Itgenatr005` or 429 rejection, injected fault, etc.
+    pub rejected: bool,
+}
+
+/// A running sandbox.
+pub struct Sandbox {
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Binds `addr` (port 0 for an ephemeral port) and serves in the background.
+    pub async fn start(cfg: SandboxConfig, addr: SocketAddr) -> std::io::Result<Sandbox> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        Self::from_listener(cfg, listener)
+    }
+
+    pub fn from_listener(cfg: SandboxConfig, listener: tokio::net::TcpListener) -> std::io::Result<Sandbox> {
+        let addr = listener.local_addr()?;
+        let shared = server::Shared::new(cfg, format!("http://{addr}"));
+        let app = server::router(shared.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(Sandbox { addr, shared, stop: Some(tx), task: Some(task) })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// `http://ADDR`
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    /// The zone URL clients should use: `http://ADDR/atservicesrest/`.
+    pub fn rest_url(&self) -> String {
+        format!("http://{}/atservicesrest/", self.addr)
+    }
+    pub fn config(&self) -> &SandboxConfig {
+        &self.shared.cfg
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.log.lock().unwrap().clone()
+    }
+    /// Every write attempt (POST/PUT/PATCH/DELETE other than queries), whatever its status.
+    pub fn writes(&self) -> Vec<RecordedRequest> {
+        self.requests().into_iter().filter(|r| r.is_write).collect()
+    }
+    /// Writes the sandbox applied (2xx).
+    pub fn applied_writes(&self) -> Vec<RecordedRequest> {
+        self.writes().into_iter().filter(|r| (200..300).contains(&r.status)).collect()
+    }
+    pub fn clear_requests(&self) {
+        self.shared.log.lock().unwrap().clear();
+    }
+    pub fn request_count(&self) -> usize {
+        self.shared.log.lock().unwrap().len()
+    }
+
+    pub fn knobs(&self) -> Knobs {
+        self.shared.knobs.lock().unwrap().clone()
+    }
+    pub fn set_knobs(&self, f: impl FnOnce(&mut Knobs)) {
+        f(&mut self.shared.knobs.lock().unwrap());
+    }
+    /// Forgets the hourly usage (as if an hour had passed).
+    pub fn reset_usage(&self) {
+        self.shared.hits.lock().unwrap().clear();
+    }
+
+    pub fn deliveries(&self) -> Vec<DeliveryRecord> {
+        self.shared.deliveries.lock().unwrap().clone()
+    }
+
+    pub fn facts(&self) -> TenantFacts {
+        self.shared.facts.clone()
+    }
+    /// The generated facts of a seeded ticket (initial queue, re-routing, …).
+    pub fn ticket_facts(&self, ticket_id: i64) -> Option<TicketFacts> {
+        self.shared.ctx.ticket_idx(ticket_id).map(|i| self.shared.ctx.facts(i))
+    }
+
+    /// Reads a row directly (no request recorded). `entity` is the collection name.
+    pub fn row(&self, entity: &str, id: i64) -> Option<Map<String, Value>> {
+        self.shared.db.lock().unwrap().get(&entity.to_ascii_lowercase()).and_then(|t| t.get(id))
+    }
+
+    /// A change made by a person in the Autotask UI (not through the API):
+    /// applied without validation, and webhooks fire with `PersonID = person`.
+    pub fn simulate_ticket_update(&self, ticket_id: i64, fields: Map<String, Value>, person: i64) -> bool {
+        self.shared.human_ticket_update(ticket_id, fields, person)
+    }
+    /// A ticket created by a person or an e-mail parser; webhooks fire.
+    pub fn simulate_ticket_create(&self, fields: Map<String, Value>, person: i64) -> i64 {
+        self.shared.human_ticket_create(fields, person)
+    }
+
+    /// Stops serving.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Serves until the process ends (the `atpilot sandbox` command). `ready` is
+/// called once the listener is bound, with the bound address.
+pub async fn serve_forever(cfg: SandboxConfig, addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    let shared = server::Shared::new(cfg, format!("http://{bound}"));
+    let app = server::router(shared);
+    ready(bound);
+    axum::serve(listener, app).await
+}

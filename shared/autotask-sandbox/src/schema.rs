@@ -1,0 +1,513 @@
+//! Entity definitions served by the sandbox: field names (camelCase, as on the
+//! wire), types, flags and picklists. `entityInformation/fields` is generated
+//! from these, and writes and filters are validated against them.
+
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    Integer,
+    Long,
+    Double,
+    String,
+    Boolean,
+    DateTime,
+}
+
+impl Ty {
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            Ty::Integer => "integer",
+            Ty::Long => "long",
+            Ty::Double => "double",
+            Ty::String => "string",
+            Ty::Boolean => "boolean",
+            Ty::DateTime => "datetime",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PicklistValue {
+    pub value: String,
+    pub label: String,
+    pub parent_value: Option<String>,
+    pub is_active: bool,
+    pub is_system: bool,
+}
+
+impl PicklistValue {
+    pub fn new(value: impl ToString, label: impl Into<String>) -> Self {
+        Self { value: value.to_string(), label: label.into(), parent_value: None, is_active: true, is_system: false }
+    }
+    pub fn child(value: impl ToString, label: impl Into<String>, parent: impl ToString) -> Self {
+        Self { parent_value: Some(parent.to_string()), ..Self::new(value, label) }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldDef {
+    pub name: String,
+    pub ty: Ty,
+    pub read_only: bool,
+    pub required: bool,
+    pub queryable: bool,
+    pub reference: Option<String>,
+    pub picklist: Option<Vec<PicklistValue>>,
+    pub picklist_parent: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UdfDef {
+    pub name: String,
+    pub label: String,
+    pub ty: Ty,
+}
+
+#[derive(Debug, Clone)]
+pub struct EntityDef {
+    /// Collection name as in the URL (`Tickets`).
+    pub name: String,
+    pub can_create: bool,
+    pub can_update: bool,
+    pub can_delete: bool,
+    pub fields: Vec<FieldDef>,
+    pub udfs: Vec<UdfDef>,
+    pub supports_webhooks: bool,
+    /// For child entities: (parent collection, child segment, parent id field).
+    pub parent: Option<(String, String, String)>,
+    /// Writes go only through the parent path (e.g. TicketNotes).
+    pub write_via_parent_only: bool,
+}
+
+impl EntityDef {
+    pub fn field(&self, name: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+    }
+    pub fn field_mut(&mut self, name: &str) -> Option<&mut FieldDef> {
+        self.fields.iter_mut().find(|f| f.name.eq_ignore_ascii_case(name))
+    }
+    pub fn udf(&self, name: &str) -> Option<&UdfDef> {
+        self.udfs.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+    }
+    pub fn set_picklist(&mut self, field: &str, values: Vec<PicklistValue>) {
+        if let Some(f) = self.field_mut(field) {
+            f.picklist = Some(values);
+        }
+    }
+
+    pub fn info_json(&self) -> Value {
+        json!({"info": {
+            "name": singular(&self.name),
+            "canCreate": self.can_create,
+            "canDelete": self.can_delete,
+            "canQuery": true,
+            "canUpdate": self.can_update,
+            "userAccessForCreate": if self.can_create { "All" } else { "None" },
+            "userAccessForDelete": if self.can_delete { "All" } else { "None" },
+            "userAccessForQuery": "All",
+            "userAccessForUpdate": if self.can_update { "All" } else { "None" },
+            "hasUserDefinedFields": !self.udfs.is_empty(),
+            "supportsWebhookCallouts": self.supports_webhooks,
+        }})
+    }
+
+    pub fn fields_json(&self) -> Value {
+        let fields: Vec<Value> = self
+            .fields
+            .iter()
+            .map(|f| {
+                let picklist: Vec<Value> = f
+                    .picklist
+                    .as_ref()
+                    .map(|p| {
+                        p.iter()
+                            .enumerate()
+                            .map(|(i, v)| {
+                                json!({"value": v.value, "label": v.label, "isDefaultValue": false,
+                                       "sortOrder": i, "parentValue": v.parent_value.clone().unwrap_or_default(),
+                                       "isActive": v.is_active, "isSystem": v.is_system})
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                json!({
+                    "name": f.name,
+                    "dataType": f.ty.wire_name(),
+                    "length": if f.ty == Ty::String { 8000 } else { 0 },
+                    "isRequired": f.required,
+                    "isReadOnly": f.read_only,
+                    "isQueryable": f.queryable,
+                    "isReference": f.reference.is_some(),
+                    "referenceEntityType": f.reference.clone().unwrap_or_default(),
+                    "isPickList": f.picklist.is_some(),
+                    "picklistValues": if f.picklist.is_some() { Value::Array(picklist) } else { Value::Null },
+                    "picklistParentValueField": f.picklist_parent.clone().unwrap_or_default(),
+                    "isSupportedWebhookField": self.supports_webhooks && f.name != "userDefinedFields",
+                })
+            })
+            .collect();
+        json!({ "fields": fields })
+    }
+
+    pub fn udfs_json(&self) -> Value {
+        let fields: Vec<Value> = self
+            .udfs
+            .iter()
+            .map(|u| {
+                json!({"name": u.name, "label": u.label, "type": u.ty.wire_name(), "length": 8000,
+                       "description": "", "isRequired": false, "isReadOnly": false, "isQueryable": true,
+                       "isReference": false, "referenceEntityType": "", "isPickList": false,
+                       "picklistValues": null, "picklistParentValueField": "", "defaultValue": null,
+                       "isSupportedWebhookField": self.supports_webhooks})
+            })
+            .collect();
+        json!({ "fields": fields })
+    }
+}
+
+pub fn singular(name: &str) -> String {
+    if let Some(s) = name.strip_suffix("ies") {
+        format!("{s}y")
+    } else if name.ends_with("History") || name.ends_with("Results") {
+        name.to_string()
+    } else if let Some(s) = name.strip_suffix('s') {
+        s.to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+fn infer_ty(name: &str) -> Ty {
+    let lower = name.to_ascii_lowercase();
+    if name == "id" || name.ends_with("ID") || name.ends_with("Id") {
+        Ty::Long
+    } else if lower.ends_with("date") || lower.starts_with("date") || lower.contains("datetime") || lower.ends_with("time") {
+        Ty::DateTime
+    } else if lower.starts_with("is") && name.chars().nth(2).is_some_and(|c| c.is_ascii_uppercase())
+        || lower.starts_with("has")
+        || lower.starts_with("can")
+        || lower.starts_with("send")
+    {
+        Ty::Boolean
+    } else if lower.contains("hours") || lower.contains("rate") || lower.contains("cost") || lower.contains("price") || lower.contains("multiplier") || lower.contains("factor") || lower.contains("amount") || lower.ends_with("fee") || lower.starts_with("estimated") {
+        Ty::Double
+    } else {
+        Ty::String
+    }
+}
+
+/// Parses a compact spec: `name[:flag...]` separated by spaces. Flags:
+/// `ro` read-only, `req` required, `nq` not queryable, `int`/`str`/`dbl`/`bool`/`dt`
+/// type override, `pl` picklist (values set later), `ref=Entity`.
+fn fields(spec: &str) -> Vec<FieldDef> {
+    let mut out = vec![];
+    for tok in spec.split_whitespace() {
+        let mut parts = tok.split(':');
+        let name = parts.next().unwrap().to_string();
+        let mut f = FieldDef {
+            ty: infer_ty(&name),
+            name,
+            read_only: false,
+            required: false,
+            queryable: true,
+            reference: None,
+            picklist: None,
+            picklist_parent: None,
+        };
+        for flag in parts {
+            match flag {
+                "ro" => f.read_only = true,
+                "req" => f.required = true,
+                "nq" => f.queryable = false,
+                "int" => f.ty = Ty::Integer,
+                "str" => f.ty = Ty::String,
+                "dbl" => f.ty = Ty::Double,
+                "bool" => f.ty = Ty::Boolean,
+                "dt" => f.ty = Ty::DateTime,
+                "pl" => {
+                    f.picklist = Some(vec![]);
+                    if f.ty == Ty::String {
+                        f.ty = Ty::Integer;
+                    }
+                }
+                r if r.starts_with("ref=") => f.reference = Some(r[4..].to_string()),
+                other => panic!("bad field flag {other}"),
+            }
+        }
+        if f.name == "id" {
+            f.read_only = true;
+        }
+        out.push(f);
+    }
+    out
+}
+
+fn entity(name: &str, create: bool, update: bool, delete: bool, spec: &str) -> EntityDef {
+    EntityDef {
+        name: name.into(),
+        can_create: create,
+        can_update: update,
+        can_delete: delete,
+        fields: fields(spec),
+        udfs: vec![],
+        supports_webhooks: false,
+        parent: None,
+        write_via_parent_only: false,
+    }
+}
+
+fn child(mut e: EntityDef, parent: &str, seg: &str, field: &str, only: bool) -> EntityDef {
+    e.parent = Some((parent.into(), seg.into(), field.into()));
+    e.write_via_parent_only = only;
+    e
+}
+
+/// All entity definitions, keyed by lower-case collection name.
+pub fn definitions() -> BTreeMap<String, EntityDef> {
+    let mut v = vec![
+        {
+            let mut e = entity(
+                "Tickets",
+                true,
+                true,
+                false,
+                "id ticketNumber:ro title:req description status:req:pl priority:req:pl queueID:pl issueType:pl \
+                 subIssueType:pl ticketCategory:pl ticketType:pl source:pl companyID:req:ref=Company companyLocationID \
+                 contactID:ref=Contact contractID:ref=Contract contractServiceID contractServiceBundleID serviceLevelAgreementID:pl \
+                 serviceLevelAgreementHasBeenMet:bool:ro serviceLevelAgreementPausedNextEventHours:ro assignedResourceID:ref=Resource \
+                 assignedResourceRoleID:ref=Role billingCodeID:ref=BillingCode projectID opportunityID problemTicketId configurationItemID \
+                 createDate:ro creatorResourceID:ro creatorType:ro:nq:int lastActivityDate:ro lastActivityResourceID:ro \
+                 lastActivityPersonType:ro:nq:int lastCustomerVisibleActivityDateTime:ro lastTrackedModificationDateTime:ro dueDateTime \
+                 firstResponseDateTime:ro firstResponseDueDateTime:ro firstResponseAssignedResourceID:ro firstResponseInitiatingResourceID:ro \
+                 resolutionPlanDateTime:ro resolutionPlanDueDateTime:ro resolvedDateTime:ro resolvedDueDateTime:ro completedDate:ro \
+                 completedByResourceID:ro resolution estimatedHours hoursToBeScheduled externalID:str purchaseOrderNumber rmmAlertID:str \
+                 monitorID:int impersonatorCreatorResourceID:ro apiVendorID:ro:int userDefinedFields:nq",
+            );
+            e.supports_webhooks = true;
+            e
+        },
+        child(
+            entity(
+                "TicketNotes",
+                true,
+                true,
+                false,
+                "id ticketID:req:ref=Ticket title description:req noteType:req:pl publish:req:pl createDateTime:ro \
+                 lastActivityDate:ro creatorResourceID:ro createdByContactID:ro impersonatorCreatorResourceID:ro \
+                 impersonatorUpdaterResourceID:ro",
+            ),
+            "Tickets",
+            "Notes",
+            "ticketID",
+            true,
+        ),
+        entity(
+            "TimeEntries",
+            true,
+            true,
+            true,
+            "id ticketID:ref=Ticket taskID resourceID:req:ref=Resource roleID:ref=Role billingCodeID:ref=BillingCode \
+             internalBillingCodeID contractID:ref=Contract contractServiceID contractServiceBundleID dateWorked:req \
+             startDateTime endDateTime hoursWorked:req hoursToBill offsetHours summaryNotes internalNotes isNonBillable \
+             showOnInvoice:bool timeEntryType:pl billingApprovalDateTime:ro billingApprovalLevelMostRecent:ro:int \
+             billingApprovalResourceID:ro createDateTime:ro creatorUserID:ro lastModifiedDateTime:ro lastModifiedUserID:ro \
+             impersonatorCreatorResourceID:ro impersonatorUpdaterResourceID:ro",
+        ),
+        entity(
+            "Contracts",
+            true,
+            true,
+            false,
+            "id contractName:req contractNumber contractType:req:pl contractCategory:pl contractPeriodType:pl status:req:pl \
+             companyID:req:ref=Company contactID contactName billToCompanyID billToCompanyContactID isDefaultContract \
+             startDate:req endDate:req serviceLevelAgreementID setupFee setupFeeBillingCodeID overageBillingRate estimatedCost \
+             estimatedHours estimatedRevenue exclusionContractID contractExclusionSetID renewedContractID opportunityID \
+             purchaseOrderNumber timeReportingRequiresStartAndStopTimes:int billingPreference:pl isCompliant description \
+             lastModifiedDateTime:ro userDefinedFields:nq",
+        ),
+        child(
+            entity(
+                "ContractBlocks",
+                true,
+                true,
+                false,
+                "id contractID:req:ref=Contract datePurchased:req startDate:req endDate:req hours:req:dbl hoursApproved:ro:nq:dbl \
+                 hourlyRate:req isPaid invoiceNumber paymentNumber paymentType:pl status:int",
+            ),
+            "Contracts",
+            "Blocks",
+            "contractID",
+            true,
+        ),
+        child(
+            entity(
+                "ContractBlockHourFactors",
+                true,
+                true,
+                false,
+                "id contractID:req:ref=Contract roleID:req:ref=Role blockHourMultiplier:req",
+            ),
+            "Contracts",
+            "BlockHourFactors",
+            "contractID",
+            true,
+        ),
+        child(
+            entity(
+                "ContractTicketPurchases",
+                true,
+                true,
+                false,
+                "id contractID:req:ref=Contract datePurchased:req startDate:req endDate:req ticketsPurchased:req:dbl \
+                 ticketsUsed:ro:dbl perTicketRate:req isPaid invoiceNumber paymentNumber paymentType:pl status:int",
+            ),
+            "Contracts",
+            "TicketPurchases",
+            "contractID",
+            true,
+        ),
+        child(
+            entity(
+                "ContractServices",
+                true,
+                true,
+                false,
+                "id contractID:req:ref=Contract serviceID:req unitPrice unitCost adjustedPrice invoiceDescription \
+                 internalDescription quoteItemID",
+            ),
+            "Contracts",
+            "Services",
+            "contractID",
+            true,
+        ),
+        entity(
+            "Services",
+            true,
+            true,
+            false,
+            "id name:req description invoiceDescription isActive markupRate periodType:pl unitCost unitPrice billingCodeID \
+             serviceLevelAgreementID vendorCompanyID createDate:ro creatorResourceID:ro lastModifiedDate:ro updateResourceID:ro",
+        ),
+        entity(
+            "Companies",
+            true,
+            true,
+            false,
+            "id companyName:req companyNumber companyType:req:pl classification:pl isActive ownerResourceID:req \
+             parentCompanyID phone:req address1 address2 city state postalCode countryID createDate:ro lastActivityDate:ro \
+             lastTrackedModifiedDateTime:ro webAddress userDefinedFields:nq",
+        ),
+        child(
+            entity(
+                "Contacts",
+                true,
+                true,
+                true,
+                "id companyID:req:ref=Company firstName:req lastName:req emailAddress emailAddress2 emailAddress3 \
+                 isActive:req:int primaryContact:bool phone mobilePhone title createDate:ro lastActivityDate:ro lastModifiedDate:ro",
+            ),
+            "Companies",
+            "Contacts",
+            "companyID",
+            true,
+        ),
+        entity(
+            "Resources",
+            false,
+            true,
+            false,
+            "id firstName lastName email email2 email3 userName isActive resourceType:str userType:int licenseType:int \
+             defaultServiceDeskRoleID title locationID internalCost hireDate",
+        ),
+        entity(
+            "Roles",
+            true,
+            true,
+            false,
+            "id name:req description hourlyRate:req hourlyFactor isActive isExcludedFromNewContracts isSystemRole:ro roleType:int",
+        ),
+        child(
+            entity("ResourceRoles", false, false, false, "id resourceID roleID queueID:pl departmentID isActive"),
+            "Resources",
+            "Roles",
+            "resourceID",
+            true,
+        ),
+        entity(
+            "BillingCodes",
+            false,
+            false,
+            false,
+            "id name description billingCodeType:int useType:int afterHoursWorkType:int department isActive \
+             isExcludedFromNewContracts markupRate unitCost unitPrice taxCategoryID externalNumber generalLedgerAccount",
+        ),
+        entity("TicketHistory", false, false, false, "id ticketID action date detail resourceID"),
+        entity(
+            "ServiceLevelAgreementResults",
+            false,
+            false,
+            false,
+            "id ticketID serviceLevelAgreementName firstResponseElapsedHours firstResponseResourceID \
+             firstResponseInitiatingResourceID isFirstResponseMet resolutionPlanElapsedHours resolutionPlanResourceID \
+             isResolutionPlanMet resolutionElapsedHours resolutionResourceID isResolutionMet",
+        ),
+        entity("Surveys", false, false, false, "id name displayName description"),
+        entity(
+            "SurveyResults",
+            false,
+            false,
+            false,
+            "id surveyID ticketID companyID contactID sendDate completeDate surveyRating:dbl companyRating:dbl \
+             contactRating:dbl resourceRating:dbl",
+        ),
+        entity(
+            "TicketWebhooks",
+            true,
+            true,
+            true,
+            "id name:req webhookUrl:req deactivationUrl:req secretKey:req notificationEmailAddress isActive:req isReady:ro \
+             isSubscribedToCreateEvents isSubscribedToUpdateEvents isSubscribedToDeleteEvents \
+             sendThresholdExceededNotification:bool ownerResourceID webhookGUID:ro:str",
+        ),
+        child(
+            entity(
+                "TicketWebhookFields",
+                true,
+                true,
+                true,
+                "id webhookID:ref=TicketWebhook fieldID:req:pl isDisplayAlwaysField:req isSubscribedField:req",
+            ),
+            "TicketWebhooks",
+            "Fields",
+            "webhookID",
+            true,
+        ),
+        child(
+            entity(
+                "TicketWebhookExcludedResources",
+                true,
+                false,
+                true,
+                "id webhookID:ref=TicketWebhook resourceID:req:ref=Resource",
+            ),
+            "TicketWebhooks",
+            "ExcludedResources",
+            "webhookID",
+            true,
+        ),
+    ];
+    // Fields whose type inference needs help.
+    for e in &mut v {
+        for f in &mut e.fields {
+            if matches!(f.name.as_str(), "serviceLevelAgreementHasBeenMet" | "primaryContact") {
+                f.ty = Ty::Boolean;
+            }
+            if f.name == "userDefinedFields" {
+                f.ty = Ty::String;
+            }
+        }
+    }
+    v.into_iter().map(|e| (e.name.to_ascii_lowercase(), e)).collect()
+}
