@@ -22,6 +22,11 @@ enum Command {
     /// Configuration: check a file, print the commented example.
     #[command(subcommand)]
     Config(cmd::config::Command),
+    /// Set or list category phases (shadow, internal-notes, human-in-the-loop, autonomous).
+    #[command(subcommand)]
+    Phase(cmd::phase::Command),
+    /// Turn the global kill switch on or off.
+    KillSwitch(cmd::phase::KillSwitchArgs),
     /// Serve the embedded Autotask sandbox over HTTP.
     Sandbox(cmd::sandbox::Args),
     /// Train, evaluate and run the ticket classifier.
@@ -35,6 +40,8 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Dev(args) => cmd::dev::run(args).await,
         Command::Config(c) => cmd::config::run(c).await,
+        Command::Phase(c) => cmd::phase::run(c).await,
+        Command::KillSwitch(args) => cmd::phase::kill_switch(args).await,
         Command::Sandbox(args) => cmd::sandbox::run(args).await,
         Command::Model(c) => cmd::model::run(c).await,
     };

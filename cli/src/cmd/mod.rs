@@ -2,4 +2,5 @@
 pub mod config;
 pub mod dev;
 pub mod model;
+pub mod phase;
 pub mod sandbox;

@@ -1,0 +1,87 @@
+use super::*;
+
+fn with(replace: &str, by: &str) -> String {
+    assert!(EXAMPLE.contains(replace), "example has no {replace:?}");
+    EXAMPLE.replacen(replace, by, 1)
+}
+
+fn err(text: &str) -> String {
+    Config::parse(text, "test.toml").unwrap_err().to_string()
+}
+
+#[test]
+fn example_file_is_valid() {
+    let c = Config::parse(EXAMPLE, "atpilot.example.toml").unwrap();
+    assert_eq!(c.autotask.target().unwrap(), AutotaskTarget::Sandbox);
+    let reset = Category::new("password-reset").unwrap();
+    assert_eq!(c.policy().category(&reset).phase, Phase::HumanInTheLoop);
+    assert!(c.policy().category(&reset).safe);
+    assert!(!c.approvers(&reset).is_empty());
+    assert_eq!(c.promotion_policy().promote_at_percent, 90);
+}
+
+#[test]
+fn billing_code_most_specific_rule_wins() {
+    let c = Config::parse(EXAMPLE, "x").unwrap();
+    let reset = Category::new("password-reset").unwrap();
+    let other = Category::new("printer").unwrap();
+    let default = c.billing_codes.default;
+    assert_eq!(c.billing_codes.for_entry(&other, ContractKind::RecurringService), default);
+    assert_ne!(c.billing_codes.for_entry(&reset, ContractKind::BlockHours), default);
+    assert_ne!(c.billing_codes.for_entry(&reset, ContractKind::BlockHours), c.billing_codes.for_entry(&other, ContractKind::BlockHours));
+}
+
+#[test]
+fn unknown_keys_are_named() {
+    let e = err(&with("[agent]", "[agent]\nresource_idd = 3"));
+    assert!(e.contains("resource_idd"), "{e}");
+}
+
+#[test]
+fn bad_values_name_the_problem() {
+    let e = err(&with("min_confidence_for_autonomy = 0.9", "min_confidence_for_autonomy = 1.5"));
+    assert!(e.contains("confidence must be a number between 0 and 1"), "{e}");
+    let e = err(&with("resource_id = 29682885", "resource_id = 0"));
+    assert!(e.contains("resource id must be a positive whole number"), "{e}");
+    let e = err(&with("phase = \"human-in-the-loop\"", "phase = \"auto\""));
+    assert!(e.contains("unknown variant") || e.contains("auto"), "{e}");
+}
+
+#[test]
+fn semantic_errors_name_key_and_fix() {
+    let e = err(&with("min_confidence_for_autonomy = 0.9", "min_confidence_for_autonomy = 0.5"));
+    assert!(e.contains("`thresholds.min_confidence_for_autonomy`") && e.contains("Fix:"), "{e}");
+    let e = err(&with("api_budget_share = 0.25", "api_budget_share = 1.5"));
+    assert!(e.contains("autotask.api_budget_share"), "{e}");
+    let e = err(&with("url = \"sandbox\"", "url = \"http://example.com/atservicesrest\""));
+    assert!(e.contains("not HTTPS"), "{e}");
+    let e = err(&with("safe = true", "safe = false"));
+    assert!(e.contains("not marked safe"), "{e}");
+    let e = err(&with("finance = [\"finance@msp.example\"]", "finance = [\"finance\"]"));
+    assert!(e.contains("notifications.finance") && e.contains("not an e-mail"), "{e}");
+}
+
+#[test]
+fn missing_file_and_env_are_clear() {
+    let e = Config::load(Path::new("/nonexistent/atpilot.toml")).unwrap_err().to_string();
+    assert!(e.contains("/nonexistent/atpilot.toml"), "{e}");
+    assert!(matches!(Config::from_env(|_| None), Err(ConfigError::Missing)));
+    let c = Config::from_env(|k| (k == "ATPILOT_CONFIG").then(|| EXAMPLE.to_string())).unwrap();
+    assert!(c.categories.len() >= 2);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.toml");
+    std::fs::write(&p, EXAMPLE).unwrap();
+    let path = p.display().to_string();
+    assert!(Config::from_env(|k| (k == "ATPILOT_CONFIG_FILE").then(|| path.clone())).is_ok());
+}
+
+#[test]
+fn credentials_come_from_named_variables_and_never_print() {
+    let c = Config::parse(EXAMPLE, "x").unwrap();
+    let e = c.autotask.credentials(|_| None).unwrap_err().to_string();
+    assert!(e.contains("AUTOTASK_USERNAME"), "{e}");
+    let creds = c.autotask.credentials(|k| Some(format!("value-of-{k}"))).unwrap();
+    assert_eq!(creds.secret, "value-of-AUTOTASK_SECRET");
+    let shown = format!("{creds:?}");
+    assert!(!shown.contains("value-of-AUTOTASK_SECRET") && shown.contains("redacted"), "{shown}");
+}
