@@ -498,8 +498,11 @@ pub fn definitions() -> BTreeMap<String, EntityDef> {
             true,
         ),
     ];
-    // Fields whose type inference needs help.
+    // Fields whose type inference needs help; every model carries userDefinedFields.
     for e in &mut v {
+        if e.field("userDefinedFields").is_none() {
+            e.fields.extend(fields("userDefinedFields:nq"));
+        }
         for f in &mut e.fields {
             if matches!(f.name.as_str(), "serviceLevelAgreementHasBeenMet" | "primaryContact") {
                 f.ty = Ty::Boolean;

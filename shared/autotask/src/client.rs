@@ -243,7 +243,8 @@ fn classify(status: StatusCode, headers: &reqwest::header::HeaderMap, body: &[u8
         405 => Error::MethodNotAllowed { status: code, messages },
         500 if messages.is_empty() => Error::Server { status: code, messages },
         500 => {
-            if all.contains("integration code") || all.contains("unable to find user") || all.contains("not a valid api user") {
+            let unknown_user = all.match_indices("unable to find user").any(|(i, m)| !all[i + m.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()));
+            if all.contains("integration code") || unknown_user || all.contains("not a valid api user") {
                 Error::Auth { status: code, messages }
             } else if all.contains("threshold") && all.contains("exceeded") {
                 Error::RateLimited { retry_after: retry_after(headers), messages }
@@ -825,6 +826,8 @@ mod tests {
         assert!(matches!(e, Error::Validation { .. }) && !may_retry(&e, false));
         let e = classify(StatusCode::INTERNAL_SERVER_ERROR, &h, br#"{"errors":["Itgenatr005: thread threshold exceeded"]}"#);
         assert!(matches!(e, Error::ThreadLimit { .. }) && may_retry(&e, true));
+        let e = classify(StatusCode::INTERNAL_SERVER_ERROR, &h, br#"{"errors":["Unable to find userDefinedFields in the X Entity."]}"#);
+        assert!(matches!(e, Error::Validation { .. }));
         let e = classify(StatusCode::UNAUTHORIZED, &h, br#"{"errors":["denied"]}"#);
         assert!(matches!(e, Error::Auth { .. }));
         let e = classify(StatusCode::INTERNAL_SERVER_ERROR, &h, br#"{"errors":["The integration code provided is not valid."]}"#);
