@@ -120,6 +120,8 @@ impl Shared {
         let id = t.next_id();
         let mut row = fields;
         row.entry("createDate").or_insert(Value::from(ts(Utc::now())));
+        // Autotask stamps activity on creation too (the reconciler relies on it).
+        row.entry("lastActivityDate").or_insert(Value::from(ts(Utc::now())));
         row.entry("ticketNumber").or_insert(Value::from(format!("T{}.{:04}", Utc::now().format("%Y%m%d"), id % 10_000)));
         t.insert(id, row.clone());
         drop(db);

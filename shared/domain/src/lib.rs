@@ -12,6 +12,7 @@
 //! * [`approval`]: approval-rate arithmetic and phase transitions.
 
 pub mod approval;
+pub mod block;
 pub mod category;
 pub mod contract;
 pub mod decision;

@@ -1,0 +1,95 @@
+//! A transparent keyword classifier: the default until an MSP trains a model
+//! on its own history (`atpilot model train`), and the sandbox demo's model.
+//! Its confidence is deliberately modest and its drafts are fixed templates,
+//! so it can never copy another customer's text.
+
+use crate::ports::{Classification, Classifier};
+use atpilot_domain::{Category, Confidence, Prediction};
+
+struct Rule {
+    category: &'static str,
+    words: &'static [&'static str],
+    physical: bool,
+    draft: &'static str,
+}
+
+const RULES: &[Rule] = &[
+    Rule { category: "password-reset", words: &["password", "locked out", "lockout", "reset my", "forgot"], physical: false,
+        draft: "Hello,\n\nWe have reset your password. You will be asked to choose a new one at your next sign-in. If you did not ask for this, reply to this message straight away.\n\nKind regards,\nThe service desk" },
+    Rule { category: "mfa-enrollment", words: &["mfa", "multi-factor", "authenticator", "2fa", "two-factor"], physical: false,
+        draft: "Hello,\n\nWe have started your multi-factor enrollment. Please open the enrollment link you will receive and follow the steps in the Authenticator app.\n\nKind regards,\nThe service desk" },
+    Rule { category: "license-request", words: &["license", "licence", "subscription", "office 365", "microsoft 365", "m365"], physical: false,
+        draft: "Hello,\n\nWe have assigned the requested license. It can take up to an hour to appear in your apps; sign out and back in if it does not.\n\nKind regards,\nThe service desk" },
+    Rule { category: "hardware", words: &["laptop", "monitor", "keyboard", "printer jam", "broken", "screen", "docking", "replace"], physical: true,
+        draft: "Hello,\n\nThank you for reporting this. A technician will contact you to arrange a visit.\n\nKind regards,\nThe service desk" },
+    Rule { category: "email", words: &["outlook", "mailbox", "email", "e-mail", "shared mailbox"], physical: false,
+        draft: "Hello,\n\nWe are looking into your mailbox issue and will update you shortly.\n\nKind regards,\nThe service desk" },
+    Rule { category: "network", words: &["vpn", "wifi", "wi-fi", "network", "internet", "firewall"], physical: false,
+        draft: "Hello,\n\nWe are looking into the connection problem and will update you shortly.\n\nKind regards,\nThe service desk" },
+];
+
+/// The keyword classifier.
+#[derive(Debug, Default, Clone)]
+pub struct KeywordClassifier;
+
+impl Classifier for KeywordClassifier {
+    fn classify(&self, title: &str, description: &str) -> Classification {
+        let text = format!("{} {}", title, description).to_lowercase();
+        let mut scores: Vec<(usize, &Rule)> = RULES.iter().map(|r| (r.words.iter().filter(|w| text.contains(*w)).count(), r)).filter(|(n, _)| *n > 0).collect();
+        scores.sort_by(|a, b| b.0.cmp(&a.0));
+        let multi_issue = scores.len() >= 2 && [" also ", " and another", "second issue", "two things", "as well"].iter().any(|w| text.contains(w));
+        let (category, confidence, physical, draft) = match scores.first() {
+            Some((hits, rule)) => {
+                let runner_up = scores.get(1).map(|(n, _)| *n).unwrap_or(0);
+                // More distinct hits and a clearer margin raise confidence; capped below certainty.
+                let c = (0.55 + 0.12 * (*hits as f64) + 0.08 * (*hits - runner_up) as f64).min(0.95);
+                (rule.category, c, rule.physical, Some(rule.draft.to_string()))
+            }
+            None => ("other", 0.3, false, None),
+        };
+        Classification {
+            prediction: Prediction {
+                category: Category::new(category).unwrap_or_else(|_| unreachable!("rule categories are valid")),
+                confidence: Confidence::new(confidence).unwrap_or_else(|_| unreachable!("confidence is clamped to [0.3, 0.95]")),
+                queue_id: None,
+                priority: None,
+                issue_type: None,
+                sub_issue_type: None,
+                multi_issue,
+                needs_physical_access: physical,
+            },
+            draft,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_categories_and_stays_humble() {
+        let c = KeywordClassifier.classify("Password reset", "I am locked out of my account");
+        assert_eq!(c.prediction.category.as_str(), "password-reset");
+        assert!(c.prediction.confidence.get() > 0.6 && c.prediction.confidence.get() <= 0.95);
+        assert!(!c.prediction.needs_physical_access);
+        let c = KeywordClassifier.classify("Laptop screen broken", "");
+        assert!(c.prediction.needs_physical_access);
+        let c = KeywordClassifier.classify("Hello", "nothing recognisable");
+        assert_eq!(c.prediction.category.as_str(), "other");
+        assert!(c.draft.is_none());
+    }
+
+    #[test]
+    fn detects_several_issues() {
+        let c = KeywordClassifier.classify("Password and VPN", "I forgot my password and also the VPN is down");
+        assert!(c.prediction.multi_issue);
+    }
+
+    #[test]
+    fn drafts_never_echo_the_ticket() {
+        let c = KeywordClassifier.classify("Password for jane@acme.example", "Reset password for Jane Smith at Acme Corp, phone 555-0100");
+        let d = c.draft.unwrap();
+        assert!(!d.contains("Jane") && !d.contains("acme") && !d.contains("Acme") && !d.contains("555"));
+    }
+}

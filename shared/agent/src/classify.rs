@@ -1,0 +1,275 @@
+//! The classify function: one ticket event in; a stored, explained decision
+//! and the writes its phase allows out. Safe to run twice on the same event.
+
+use crate::deps::Deps;
+use crate::messages::{EventSource, TicketEvent, TimeEntryJob};
+use crate::ports::{NewNote, NoteVisibility, PortError, TicketChange};
+use atpilot_domain::block;
+use atpilot_domain::*;
+use atpilot_store::OutMessage;
+use atpilot_store::records::{ApprovalRecord, ApprovalState, Claim, DecisionRecord, HumanRouting};
+use chrono::{DateTime, Duration, Utc};
+
+/// Agent work assumed when checking a block balance before acting (the real,
+/// measured duration is what the time entry logs).
+pub const ESTIMATED_AGENT_HOURS: f64 = 0.1;
+/// Ticket fields whose change by a human is a routing decision worth recording.
+const ROUTING_FIELDS: &[&str] = &["queueID", "priority", "issueType", "subIssueType", "assignedResourceID", "status"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClassifyError {
+    #[error("retry later: {0}")]
+    Transient(String),
+    #[error("cannot process this event: {0}")]
+    Permanent(String),
+}
+
+impl From<PortError> for ClassifyError {
+    fn from(e: PortError) -> Self {
+        match e {
+            PortError::Transient(m) => ClassifyError::Transient(format!("Autotask: {m}")),
+            PortError::Permanent(m) => ClassifyError::Permanent(format!("Autotask: {m}")),
+        }
+    }
+}
+
+impl From<atpilot_store::StoreError> for ClassifyError {
+    fn from(e: atpilot_store::StoreError) -> Self {
+        ClassifyError::Transient(format!("state store: {e}"))
+    }
+}
+
+impl From<atpilot_store::QueueError> for ClassifyError {
+    fn from(e: atpilot_store::QueueError) -> Self {
+        ClassifyError::Transient(format!("queue: {e}"))
+    }
+}
+
+/// What happened to an event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Decided { action: &'static str, redelivery: bool },
+    HumanRoutingRecorded,
+    Ignored(String),
+}
+
+/// The action id of an event's decision: deterministic, so a redelivery finds its own writes.
+pub fn action_id_for(event_key: &str) -> ActionId {
+    use sha2::{Digest, Sha256};
+    let h: String = Sha256::digest(event_key.as_bytes()).iter().take(12).map(|b| format!("{b:02x}")).collect();
+    ActionId::new(format!("act-{h}")).unwrap_or_else(|_| unreachable!("hex is a valid action id"))
+}
+
+fn field_i64(ev: &TicketEvent, name: &str) -> Option<i64> {
+    ev.fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+}
+
+/// Applies run-time overrides (kill switch, phases set from the dashboard or CLI) to the configured policy.
+async fn effective_policy(deps: &Deps) -> Result<Policy, ClassifyError> {
+    let mut policy = deps.config.policy().clone();
+    policy.kill_switch |= deps.state.settings().await?.kill_switch;
+    for p in deps.state.phases().await? {
+        let safe = policy.categories.get(&p.category).map(|c| c.safe).unwrap_or(false);
+        policy.categories.insert(p.category, CategoryPolicy { phase: p.phase, safe });
+    }
+    Ok(policy)
+}
+
+/// Handles one ticket event.
+pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Utc>) -> Result<Outcome, ClassifyError> {
+    let started = now();
+    let previous = deps.state.ticket_decisions(ev.ticket_id).await?;
+    let redelivery = previous.iter().any(|d| d.event_key == ev.event_key);
+    if !previous.is_empty() && !redelivery {
+        // The agent decides once per ticket; later events are what humans did.
+        let own = ev.person_id.is_some_and(|p| deps.own_resources().contains(&p));
+        let routed = ev.changed_fields.iter().any(|f| ROUTING_FIELDS.iter().any(|r| r.eq_ignore_ascii_case(f)));
+        if ev.source == EventSource::Update && !own && routed {
+            deps.state
+                .record_human_routing(&HumanRouting {
+                    ticket_id: ev.ticket_id,
+                    at: ev.received_at,
+                    queue_id: field_i64(ev, "queueID"),
+                    priority: field_i64(ev, "priority"),
+                    issue_type: field_i64(ev, "issueType"),
+                    sub_issue_type: field_i64(ev, "subIssueType"),
+                    resource_id: field_i64(ev, "assignedResourceID").or(ev.person_id),
+                })
+                .await?;
+            return Ok(Outcome::HumanRoutingRecorded);
+        }
+        return Ok(Outcome::Ignored("already decided; nothing the agent tracks changed".into()));
+    }
+
+    let Some(ticket) = deps.autotask.ticket(ev.ticket_id).await? else {
+        return Ok(Outcome::Ignored(format!("ticket {} no longer exists", ev.ticket_id)));
+    };
+    let policy = effective_policy(deps).await?;
+    let classification = deps.classifier.classify(&ticket.title, &ticket.description);
+    let prediction = classification.prediction;
+    let contracts = deps.autotask.company_contracts(ticket.company_id).await?;
+    let binding = BillingBinding::derive(ticket.contract_id, ticket.is_project_work(), &contracts, false);
+    let agent_role = deps.config.agent.role_id;
+    let estimated = Hours::new(ESTIMATED_AGENT_HOURS).unwrap_or(Hours::ZERO);
+    let (block_balance, block_hours_needed) = match &binding {
+        BillingBinding::Contract { contract } if contract.kind == ContractKind::BlockHours => {
+            let data = deps.autotask.block_data(contract.id, agent_role).await?;
+            (Some(block::remaining(&data.blocks, started.date_naive(), Hours::ZERO)), block::debit(estimated, data.factor))
+        }
+        _ => (None, estimated),
+    };
+    let last_hour = deps.state.hourly_count("autonomous", started).await?;
+    let decision = decide(&DecisionInput {
+        ticket: &ticket,
+        prediction: &prediction,
+        binding: &binding,
+        block_balance,
+        block_hours_needed,
+        agent_resource: deps.config.agent.resource_id,
+        autonomous_actions_last_hour: u32::try_from(last_hour).unwrap_or(u32::MAX),
+        policy: &policy,
+    });
+    let phase = policy.category(&prediction.category).phase;
+    let record = DecisionRecord {
+        ticket_id: ticket.id,
+        event_key: ev.event_key.clone(),
+        decided_at: started,
+        phase,
+        prediction: prediction.clone(),
+        action: decision.action,
+        reasons: decision.reasons.clone(),
+        explanation: decision.reasons.iter().map(|r| r.to_string()).collect(),
+        draft: classification.draft.clone(),
+    };
+    // Stored once per event; a redelivery acts on the stored decision, not a new one.
+    let record = match deps.state.save_decision(&record).await? {
+        Claim::Claimed => record,
+        Claim::Existing(stored) => stored,
+    };
+    let action_id = action_id_for(&ev.event_key);
+    act(deps, &ticket, &record, &binding, &action_id, redelivery, started, &now).await?;
+    Ok(Outcome::Decided { action: record.action.name(), redelivery })
+}
+
+fn pct(c: Confidence) -> String {
+    format!("{:.0}%", c.get() * 100.0)
+}
+
+fn suggestion_text(d: &DecisionRecord, marker: &str) -> String {
+    let p = &d.prediction;
+    let mut s = format!("atpilot suggests: category {} (confidence {})", p.category, pct(p.confidence));
+    for (label, v) in [("queue", p.queue_id.map(|q| q.get())), ("priority", p.priority.map(|q| q.get())), ("issue type", p.issue_type.map(|q| q.get())), ("sub-issue type", p.sub_issue_type.map(|q| q.get()))] {
+        if let Some(v) = v {
+            s.push_str(&format!(", {label} {v}"));
+        }
+    }
+    s.push_str(&format!(".\nProposed action: {}.\nWhy:\n", d.action.name()));
+    for r in &d.explanation {
+        s.push_str(&format!("- {r}\n"));
+    }
+    if let Some(draft) = &d.draft {
+        s.push_str(&format!("\nDraft reply (not sent):\n{draft}\n"));
+    }
+    s.push_str(&format!("\n{marker}"));
+    s
+}
+
+/// Adds a note once: a redelivery first looks for the note's marker.
+async fn note_once(deps: &Deps, ticket: TicketId, note: NewNote, marker: &str, redelivery: bool) -> Result<(), ClassifyError> {
+    if redelivery && deps.autotask.find_note(ticket, marker).await?.is_some() {
+        return Ok(());
+    }
+    deps.autotask.add_note(ticket, &note).await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn act(
+    deps: &Deps,
+    ticket: &TicketSnapshot,
+    d: &DecisionRecord,
+    binding: &BillingBinding,
+    action_id: &ActionId,
+    redelivery: bool,
+    started: DateTime<Utc>,
+    now: &impl Fn() -> DateTime<Utc>,
+) -> Result<(), ClassifyError> {
+    let marker = action_id.marker();
+    match d.action {
+        Action::LogOnly => Ok(()),
+        Action::InternalNote => {
+            let note = NewNote { title: format!("atpilot suggestion: {}", d.prediction.category), text: suggestion_text(d, &marker), visibility: NoteVisibility::Internal };
+            note_once(deps, ticket.id, note, &marker, redelivery).await
+        }
+        Action::Escalate { to, alert } => {
+            let who = match to {
+                EscalationTarget::ProjectManager => "the project manager",
+                EscalationTarget::Dispatcher => "a dispatcher",
+            };
+            let mut text = format!("atpilot will not resolve this ticket: {who} should take it.\n");
+            text.push_str(&suggestion_text(d, &marker));
+            let note = NewNote { title: "atpilot escalation".into(), text, visibility: NoteVisibility::Internal };
+            note_once(deps, ticket.id, note, &marker, redelivery).await?;
+            if alert {
+                tracing::warn!(ticket = %ticket.id, reasons = ?d.explanation, "alert: escalated with an alert (e.g. low block balance)");
+            }
+            Ok(())
+        }
+        Action::RequestApproval { .. } => {
+            let created = now();
+            let approval = ApprovalRecord {
+                id: action_id.to_string(),
+                ticket_id: ticket.id,
+                category: d.prediction.category.clone(),
+                action_id: action_id.clone(),
+                state: ApprovalState::Pending,
+                created_at: created,
+                expires_at: created + Duration::hours(i64::from(deps.config.approvals.token_ttl_hours)),
+                decision_event_key: d.event_key.clone(),
+                draft: d.draft.clone(),
+                decided_by: None,
+                decided_at: None,
+                note: None,
+            };
+            deps.state.create_approval(&approval).await?;
+            Ok(())
+        }
+        Action::Autonomous { plan } => {
+            let contract = binding.contract_id().ok_or_else(|| ClassifyError::Permanent("autonomous action without a contract: refused".into()))?;
+            let complete = deps.config.statuses.complete;
+            let change = TicketChange {
+                queue_id: d.prediction.queue_id,
+                priority: d.prediction.priority,
+                status: (!plan.complete_after_time_entry).then_some(complete),
+                assign_to: Some((deps.config.agent.resource_id, deps.config.agent.role_id)),
+            };
+            if let Some(draft) = &d.draft {
+                let reply = NewNote { title: "Update from the service desk".into(), text: format!("{draft}\n\n{marker}"), visibility: NoteVisibility::Customer };
+                note_once(deps, ticket.id, reply, &marker, redelivery).await?;
+            }
+            // Write only what is not already so (a redelivery finds its own earlier writes).
+            let change = change.minus(ticket);
+            if !change.is_empty() {
+                deps.autotask.update_ticket(ticket.id, &change).await?;
+            }
+            if !redelivery {
+                deps.state.bump_hourly("autonomous", started).await?;
+            }
+            let end = now().max(started + Duration::milliseconds(1));
+            let span = WorkSpan::new(started, end).map_err(|e| ClassifyError::Permanent(format!("measured work: {e}")))?;
+            let job = TimeEntryJob {
+                action_id: action_id.clone(),
+                ticket_id: ticket.id,
+                contract_id: contract,
+                contract_kind: binding.kind().unwrap_or(ContractKind::Unknown),
+                category: d.prediction.category.clone(),
+                span,
+                summary: format!("atpilot resolved this {} request on its own (autonomous phase).", d.prediction.category),
+                complete_after: plan.complete_after_time_entry,
+            };
+            let body = serde_json::to_string(&job).map_err(|e| ClassifyError::Permanent(e.to_string()))?;
+            deps.time_entry_queue.send(OutMessage { group_id: format!("ticket-{}", ticket.id), dedup_id: action_id.to_string(), body }).await?;
+            Ok(())
+        }
+    }
+}

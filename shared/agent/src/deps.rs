@@ -1,0 +1,52 @@
+//! What every handler gets: adapters behind ports, and the configuration.
+
+use crate::ports::{Autotask, Classifier};
+use atpilot_config::Config;
+use atpilot_store::{Queue, State};
+use std::sync::Arc;
+
+/// A secret byte string whose `Debug` never shows it.
+#[derive(Clone)]
+pub struct Secret(Arc<Vec<u8>>);
+
+impl Secret {
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Self(Arc::new(bytes.into()))
+    }
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// The wiring of one process (a Lambda container, or `atpilot dev`).
+#[derive(Clone)]
+pub struct Deps {
+    pub config: Arc<Config>,
+    pub state: State,
+    pub autotask: Arc<dyn Autotask>,
+    pub classifier: Arc<dyn Classifier>,
+    /// intake → classify (FIFO, one group per ticket).
+    pub classify_queue: Arc<dyn Queue>,
+    /// classify/approval → time-entry.
+    pub time_entry_queue: Arc<dyn Queue>,
+    /// The TicketWebhook's secret key (HMAC-SHA1 of callouts).
+    pub webhook_secret: Secret,
+}
+
+impl Deps {
+    /// Resources whose changes are the agent's own (loop guard): the agent
+    /// resource and the resource it impersonates.
+    pub fn own_resources(&self) -> Vec<i64> {
+        let mut v = vec![self.config.agent.resource_id.get()];
+        if let Some(r) = self.config.autotask.impersonation_resource_id {
+            v.push(r.get());
+        }
+        v
+    }
+}

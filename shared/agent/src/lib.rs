@@ -1,0 +1,16 @@
+//! atpilot's application layer. Each function's handler is an ordinary async
+//! function over ports (state, queues, Autotask, classifier), so the Lambda
+//! binaries only wire adapters, and the local runner and the tests call the
+//! same code.
+
+pub mod classifier;
+pub mod classify;
+pub mod deps;
+pub mod intake;
+pub mod messages;
+pub mod ports;
+pub mod rest;
+pub mod time_entry;
+
+pub use deps::Deps;
+pub use ports::{Autotask, Classifier, PortError};

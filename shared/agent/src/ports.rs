@@ -1,0 +1,100 @@
+//! The ports the handlers depend on, besides the state store and queues
+//! (which live in `atpilot-store`).
+
+use async_trait::async_trait;
+use atpilot_domain::block::Block;
+use atpilot_domain::{CompanyId, Contract, ContractId, Prediction, QueueId, PriorityId, RoleId, StatusId, TicketId, TicketSnapshot, TimeEntryDraft, TimeEntryId};
+use chrono::{DateTime, Utc};
+
+/// Why a port call failed, and whether retrying can help.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    /// Worth retrying later (network, throttling, 5xx).
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    /// Retrying will not help (validation, permissions, bad data).
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// Who sees a note. Autotask's `publish`: All Autotask Users notes are visible
+/// to customers; Internal Users notes never are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteVisibility {
+    Internal,
+    Customer,
+}
+
+/// A note to add to a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNote {
+    pub title: String,
+    pub text: String,
+    pub visibility: NoteVisibility,
+}
+
+/// Fields the agent may change on a ticket. `None` leaves a field alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketChange {
+    pub queue_id: Option<QueueId>,
+    pub priority: Option<PriorityId>,
+    pub status: Option<StatusId>,
+    /// Assign the ticket (resource and role together, as Autotask requires).
+    pub assign_to: Option<(atpilot_domain::ResourceId, RoleId)>,
+}
+
+impl TicketChange {
+    /// The part of this change the ticket does not already reflect.
+    pub fn minus(&self, t: &atpilot_domain::TicketSnapshot) -> TicketChange {
+        TicketChange {
+            queue_id: self.queue_id.filter(|q| t.queue_id != Some(*q)),
+            priority: self.priority.filter(|p| t.priority != Some(*p)),
+            status: self.status.filter(|s| t.status != *s),
+            // The snapshot does not carry the role: re-assert the pair unless the resource already matches.
+            assign_to: self.assign_to.filter(|(r, _)| t.assigned_resource_id != Some(*r)),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        *self == TicketChange::default()
+    }
+}
+
+/// What Block Hours needs from Autotask for one contract.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockData {
+    pub blocks: Vec<Block>,
+    /// The contract's block hour factor for the role, if one is set.
+    pub factor: Option<f64>,
+}
+
+/// The subset of Autotask the agent uses, in domain terms.
+#[async_trait]
+pub trait Autotask: Send + Sync {
+    /// The ticket, with only the fields the decision needs; `None` if it does not exist.
+    async fn ticket(&self, id: TicketId) -> Result<Option<TicketSnapshot>, PortError>;
+    /// The company's contracts, with their types mapped from the tenant's picklist.
+    async fn company_contracts(&self, company: CompanyId) -> Result<Vec<Contract>, PortError>;
+    async fn block_data(&self, contract: ContractId, role: RoleId) -> Result<BlockData, PortError>;
+    async fn add_note(&self, ticket: TicketId, note: &NewNote) -> Result<i64, PortError>;
+    /// A note on the ticket whose text contains `marker`, if any.
+    async fn find_note(&self, ticket: TicketId, marker: &str) -> Result<Option<i64>, PortError>;
+    async fn update_ticket(&self, ticket: TicketId, change: &TicketChange) -> Result<(), PortError>;
+    async fn create_time_entry(&self, draft: &TimeEntryDraft, billing_code: atpilot_domain::BillingCodeId) -> Result<TimeEntryId, PortError>;
+    /// A time entry on the ticket whose internal notes carry `marker`, if any.
+    async fn find_time_entry(&self, ticket: TicketId, marker: &str) -> Result<Option<TimeEntryId>, PortError>;
+    /// Tickets changed after `since` (for the reconciler), oldest first.
+    async fn tickets_changed_since(&self, since: DateTime<Utc>, limit: usize) -> Result<Vec<(TicketId, DateTime<Utc>)>, PortError>;
+}
+
+/// What the classifier returns for a ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classification {
+    pub prediction: Prediction,
+    /// A reply draft; never carries another customer's text.
+    pub draft: Option<String>,
+}
+
+/// The model port: runs in-process (the artifact is loaded once per cold start).
+pub trait Classifier: Send + Sync {
+    fn classify(&self, title: &str, description: &str) -> Classification;
+}

@@ -1,0 +1,242 @@
+//! The Autotask port over the REST client (a real tenant, or the sandbox over HTTP).
+//! Reference data (contract types, a company's contracts, block factors) is
+//! cached in-process, so a warm ticket costs: one ticket read, one write.
+
+use crate::ports::*;
+use async_trait::async_trait;
+use atpilot_autotask::{Client, Filter, Query};
+use atpilot_autotask::entities as at;
+use atpilot_domain::block::Block;
+use atpilot_domain::contract::{ContractTypeMap, PicklistEntry};
+use atpilot_domain::*;
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Ticket fields the agent reads (IncludeFields): nothing more.
+pub const TICKET_FIELDS: &[&str] = &[
+    "id", "ticketNumber", "title", "description", "companyID", "contactID", "status", "queueID", "priority", "issueType",
+    "subIssueType", "contractID", "projectID", "billingCodeID", "assignedResourceID", "createDate", "lastActivityDate",
+];
+
+/// `publish` values of TicketNotes (see reference §4).
+const PUBLISH_ALL_USERS: i64 = 1;
+const PUBLISH_INTERNAL: i64 = 2;
+/// `noteType` 3 = "Notes" (tenant picklist; system value).
+const NOTE_TYPE_NOTES: i64 = 3;
+
+fn port_error(e: atpilot_autotask::Error) -> PortError {
+    if e.is_retryable() { PortError::Transient(e.to_string()) } else { PortError::Permanent(e.to_string()) }
+}
+
+fn id<T, E: std::fmt::Display>(what: &str, v: Option<i64>, f: impl Fn(i64) -> Result<T, E>) -> Result<T, PortError> {
+    let raw = v.ok_or_else(|| PortError::Permanent(format!("Autotask returned no {what}")))?;
+    f(raw).map_err(|e| PortError::Permanent(format!("Autotask returned an invalid {what}: {e}")))
+}
+
+fn opt_id<T, E>(v: Option<i64>, f: impl Fn(i64) -> Result<T, E>) -> Option<T> {
+    v.and_then(|x| f(x).ok())
+}
+
+fn date(s: &Option<String>) -> Option<NaiveDate> {
+    s.as_deref().and_then(atpilot_autotask::entities::parse_datetime).map(|d| d.date_naive())
+}
+
+struct Cached<T> {
+    at: Instant,
+    value: T,
+}
+
+/// The REST adapter.
+pub struct RestAutotask {
+    client: Client,
+    ttl: Duration,
+    /// Billing codes that mark project work.
+    project_billing_codes: BTreeSet<i64>,
+    contract_types: Mutex<Option<Cached<ContractTypeMap>>>,
+    contracts: Mutex<HashMap<CompanyId, Cached<Vec<Contract>>>>,
+}
+
+impl RestAutotask {
+    pub fn new(client: Client) -> Self {
+        Self { client, ttl: Duration::from_secs(15 * 60), project_billing_codes: BTreeSet::new(), contract_types: Mutex::new(None), contracts: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn with_project_billing_codes(mut self, codes: impl IntoIterator<Item = i64>) -> Self {
+        self.project_billing_codes = codes.into_iter().collect();
+        self
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn contract_types(&self) -> Result<ContractTypeMap, PortError> {
+        if let Some(c) = self.contract_types.lock().unwrap_or_else(|p| p.into_inner()).as_ref().filter(|c| c.at.elapsed() < self.ttl) {
+            return Ok(c.value.clone());
+        }
+        let pl = self.client.picklist("Contracts", "contractType").await.map_err(port_error)?;
+        let entries: Vec<PicklistEntry> = pl.values.iter().map(|v| PicklistEntry { value: v.value.clone(), label: v.label.clone(), is_active: v.is_active }).collect();
+        let map = ContractTypeMap::from_picklist(&entries).map_err(|e| PortError::Permanent(e.to_string()))?;
+        *self.contract_types.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cached { at: Instant::now(), value: map.clone() });
+        Ok(map)
+    }
+}
+
+#[async_trait]
+impl Autotask for RestAutotask {
+    async fn ticket(&self, ticket: TicketId) -> Result<Option<TicketSnapshot>, PortError> {
+        let q = Query::new().filter(Filter::eq("id", ticket.get())).include(TICKET_FIELDS.iter().copied());
+        let mut found = self.client.query::<at::Ticket>(q).await.map_err(port_error)?;
+        let Some(t) = found.pop() else { return Ok(None) };
+        Ok(Some(TicketSnapshot {
+            id: ticket,
+            ticket_number: t.ticket_number.unwrap_or_default(),
+            title: t.title.unwrap_or_default(),
+            description: t.description.unwrap_or_default(),
+            company_id: id("ticket companyID", t.company_id, CompanyId::new)?,
+            contact_id: opt_id(t.contact_id, ContactId::new),
+            status: id("ticket status", t.status, StatusId::new)?,
+            queue_id: opt_id(t.queue_id, QueueId::new),
+            priority: opt_id(t.priority, PriorityId::new),
+            issue_type: opt_id(t.issue_type, IssueTypeId::new),
+            sub_issue_type: opt_id(t.sub_issue_type, SubIssueTypeId::new),
+            contract_id: opt_id(t.contract_id, ContractId::new),
+            project_id: opt_id(t.project_id, ProjectId::new),
+            has_project_code: t.billing_code_id.is_some_and(|b| self.project_billing_codes.contains(&b)),
+            assigned_resource_id: opt_id(t.assigned_resource_id, ResourceId::new),
+            create_date: t.create_date.as_deref().and_then(at::parse_datetime).unwrap_or_else(Utc::now),
+            last_activity_date: t.last_activity_date.as_deref().and_then(at::parse_datetime),
+        }))
+    }
+
+    async fn company_contracts(&self, company: CompanyId) -> Result<Vec<Contract>, PortError> {
+        if let Some(c) = self.contracts.lock().unwrap_or_else(|p| p.into_inner()).get(&company).filter(|c| c.at.elapsed() < self.ttl) {
+            return Ok(c.value.clone());
+        }
+        let types = self.contract_types().await?;
+        let q = Query::new().filter(Filter::eq("companyID", company.get())).include(["id", "contractName", "contractType", "status", "companyID"]);
+        let rows = self.client.query::<at::Contract>(q).await.map_err(port_error)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let kind = match r.contract_type {
+                Some(t) => types.kind_of(&t.to_string()).unwrap_or(ContractKind::Unknown),
+                None => ContractKind::Unknown,
+            };
+            out.push(Contract {
+                id: id("contract id", r.id, ContractId::new)?,
+                company_id: company,
+                kind,
+                name: r.contract_name.unwrap_or_default(),
+                active: r.status == Some(1),
+            });
+        }
+        self.contracts.lock().unwrap_or_else(|p| p.into_inner()).insert(company, Cached { at: Instant::now(), value: out.clone() });
+        Ok(out)
+    }
+
+    async fn block_data(&self, contract: ContractId, role: RoleId) -> Result<BlockData, PortError> {
+        let blocks = self.client.query::<at::ContractBlock>(Query::new().filter(Filter::eq("contractID", contract.get()))).await.map_err(port_error)?;
+        let factors = self.client.query::<at::ContractBlockHourFactor>(Query::new().filter(Filter::eq("contractID", contract.get()))).await.map_err(port_error)?;
+        let blocks = blocks
+            .into_iter()
+            .filter_map(|b| {
+                Some(Block {
+                    start: date(&b.start_date)?,
+                    end: date(&b.end_date)?,
+                    hours: Hours::new(b.hours.unwrap_or(0.0)).ok()?,
+                    hours_approved: Hours::new(b.hours_approved.unwrap_or(0.0)).ok()?,
+                    active: b.status.unwrap_or(1) == 1,
+                })
+            })
+            .collect();
+        let factor = factors.iter().find(|f| f.role_id == Some(role.get())).and_then(|f| f.block_hour_multiplier);
+        Ok(BlockData { blocks, factor })
+    }
+
+    async fn add_note(&self, ticket: TicketId, note: &NewNote) -> Result<i64, PortError> {
+        let n = at::TicketNote {
+            ticket_id: Some(ticket.get()),
+            title: Some(note.title.chars().take(250).collect()),
+            description: Some(note.text.chars().take(32_000).collect()),
+            note_type: Some(NOTE_TYPE_NOTES),
+            publish: Some(match note.visibility {
+                NoteVisibility::Internal => PUBLISH_INTERNAL,
+                NoteVisibility::Customer => PUBLISH_ALL_USERS,
+            }),
+            ..Default::default()
+        };
+        self.client.create_child::<at::TicketNote>(ticket.get(), &n).await.map_err(port_error)
+    }
+
+    async fn find_note(&self, ticket: TicketId, marker: &str) -> Result<Option<i64>, PortError> {
+        let q = Query::new().filter(Filter::eq("ticketID", ticket.get())).filter(Filter::contains("description", marker)).include(["id"]);
+        Ok(self.client.query::<at::TicketNote>(q).await.map_err(port_error)?.first().and_then(|n| n.id))
+    }
+
+    async fn update_ticket(&self, ticket: TicketId, change: &TicketChange) -> Result<(), PortError> {
+        use atpilot_autotask::Opt;
+        let mut p = at::TicketPatch::new(ticket.get());
+        if let Some(q) = change.queue_id {
+            p.queue_id = Opt::Value(q.get());
+        }
+        if let Some(pr) = change.priority {
+            p.priority = Opt::Value(pr.get());
+        }
+        if let Some(s) = change.status {
+            p.status = Opt::Value(s.get());
+        }
+        if let Some((r, role)) = change.assign_to {
+            p.assigned_resource_id = Opt::Value(r.get());
+            p.assigned_resource_role_id = Opt::Value(role.get());
+        }
+        self.client.patch::<at::Ticket>(&p).await.map_err(port_error).map(|_| ())
+    }
+
+    async fn create_time_entry(&self, d: &TimeEntryDraft, billing_code: BillingCodeId) -> Result<TimeEntryId, PortError> {
+        let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let e = at::TimeEntry {
+            ticket_id: Some(d.ticket_id.get()),
+            resource_id: Some(d.resource_id.get()),
+            role_id: Some(d.role_id.get()),
+            billing_code_id: Some(billing_code.get()),
+            contract_id: Some(d.contract_id.get()),
+            date_worked: Some(d.span.start().date_naive().format("%Y-%m-%dT00:00:00Z").to_string()),
+            start_date_time: Some(fmt(d.span.start())),
+            end_date_time: Some(fmt(d.span.end())),
+            hours_worked: Some(d.hours_worked().get()),
+            summary_notes: Some(d.summary_notes.clone()),
+            internal_notes: Some(d.internal_notes()),
+            ..Default::default()
+        };
+        let raw = self.client.create::<at::TimeEntry>(&e).await.map_err(port_error)?;
+        TimeEntryId::new(raw).map_err(|e| PortError::Permanent(format!("Autotask returned an invalid time entry id: {e}")))
+    }
+
+    async fn find_time_entry(&self, ticket: TicketId, marker: &str) -> Result<Option<TimeEntryId>, PortError> {
+        let q = Query::new().filter(Filter::eq("ticketID", ticket.get())).filter(Filter::contains("internalNotes", marker)).include(["id"]);
+        Ok(self.client.query::<at::TimeEntry>(q).await.map_err(port_error)?.first().and_then(|t| t.id).and_then(|i| TimeEntryId::new(i).ok()))
+    }
+
+    async fn tickets_changed_since(&self, since: DateTime<Utc>, limit: usize) -> Result<Vec<(TicketId, DateTime<Utc>)>, PortError> {
+        let since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let q = Query::new()
+            .filter(Filter::or([Filter::gt("createDate", since.clone()), Filter::gt("lastActivityDate", since)]))
+            .include(["id", "createDate", "lastActivityDate"]);
+        // Streamed page by page and bounded, so a long outage cannot exhaust memory.
+        use futures::{StreamExt, TryStreamExt};
+        let rows: Vec<at::Ticket> = self.client.stream::<at::Ticket>(q).take(limit.saturating_mul(4).max(limit)).try_collect().await.map_err(port_error)?;
+        let mut out: Vec<(TicketId, DateTime<Utc>)> = rows
+            .into_iter()
+            .filter_map(|t| {
+                let created = t.create_date.as_deref().and_then(at::parse_datetime);
+                let active = t.last_activity_date.as_deref().and_then(at::parse_datetime);
+                Some((TicketId::new(t.id?).ok()?, created.max(active)?))
+            })
+            .collect();
+        out.sort_by_key(|(_, at)| *at);
+        out.truncate(limit);
+        Ok(out)
+    }
+}

@@ -1,0 +1,104 @@
+//! The time-entry function: one job = one action on one ticket = at most one
+//! Autotask time entry, written once, on the ticket's own contract.
+
+use crate::deps::Deps;
+use crate::messages::TimeEntryJob;
+use crate::ports::{NewNote, NoteVisibility, PortError, TicketChange};
+use atpilot_domain::time_entry::{EntryRequest, LedgerState, NextStep, next_step};
+use atpilot_domain::{TimeEntryDraft, TimeEntryError, TimeEntryId};
+use atpilot_store::records::{Claim, LedgerRecord, Transition};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TimeEntryFailure {
+    #[error("retry later: {0}")]
+    Transient(String),
+    #[error("cannot write this entry: {0}")]
+    Permanent(String),
+}
+
+impl From<PortError> for TimeEntryFailure {
+    fn from(e: PortError) -> Self {
+        match e {
+            PortError::Transient(m) => Self::Transient(format!("Autotask: {m}")),
+            PortError::Permanent(m) => Self::Permanent(format!("Autotask: {m}")),
+        }
+    }
+}
+
+impl From<atpilot_store::StoreError> for TimeEntryFailure {
+    fn from(e: atpilot_store::StoreError) -> Self {
+        Self::Transient(format!("state store: {e}"))
+    }
+}
+
+/// What the job ended as.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TimeEntryOutcome {
+    Written(TimeEntryId),
+    /// Found in Autotask after a crash between the write and the ledger update.
+    Recovered(TimeEntryId),
+    AlreadyDone,
+    Refused(String),
+}
+
+pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome, TimeEntryFailure> {
+    let record = LedgerRecord { action_id: job.action_id.clone(), ticket_id: job.ticket_id, contract_id: job.contract_id, span: job.span, ledger: LedgerState::Pending };
+    let marker = job.action_id.marker();
+    let stored = match deps.state.ledger_claim(&record).await? {
+        Claim::Claimed => None,
+        Claim::Existing(r) => Some(r.ledger),
+    };
+    // Only a pending claim from an earlier attempt needs the (one) lookup in Autotask.
+    let found = match &stored {
+        Some(LedgerState::Pending) => deps.autotask.find_time_entry(job.ticket_id, &marker).await?,
+        _ => None,
+    };
+    match next_step(stored.as_ref(), found) {
+        NextStep::Done => return Ok(TimeEntryOutcome::AlreadyDone),
+        NextStep::RecordExisting(id) => {
+            deps.state.ledger_written(&record, id).await?;
+            complete_if_needed(deps, job).await?;
+            return Ok(TimeEntryOutcome::Recovered(id));
+        }
+        NextStep::Write => {}
+    }
+    let ticket = deps.autotask.ticket(job.ticket_id).await?.ok_or_else(|| TimeEntryFailure::Permanent(format!("ticket {} no longer exists", job.ticket_id)))?;
+    let draft = TimeEntryDraft::new(EntryRequest {
+        action_id: &job.action_id,
+        ticket_id: job.ticket_id,
+        decided_contract: job.contract_id,
+        current_contract: ticket.contract_id,
+        resource_id: deps.config.agent.resource_id,
+        role_id: deps.config.agent.role_id,
+        billing_code_id: None,
+        span: job.span,
+        summary_notes: &job.summary,
+    });
+    let draft = match draft {
+        Ok(d) => d,
+        Err(e @ (TimeEntryError::ContractChanged { .. } | TimeEntryError::ContractRemoved { .. })) => {
+            let why = e.to_string();
+            if let Transition::Done = deps.state.ledger_refused(&record, &why).await? {
+                let text = format!("atpilot did not log its time on this ticket: {why}. A human should check the contract and log the time by hand.\n{marker}");
+                deps.autotask.add_note(job.ticket_id, &NewNote { title: "atpilot: time entry refused".into(), text, visibility: NoteVisibility::Internal }).await?;
+            }
+            tracing::warn!(ticket = %job.ticket_id, %why, "time entry refused and escalated");
+            return Ok(TimeEntryOutcome::Refused(why));
+        }
+        Err(e) => return Err(TimeEntryFailure::Permanent(e.to_string())),
+    };
+    let billing_code = deps.config.billing_codes.for_entry(&job.category, job.contract_kind);
+    let id = deps.autotask.create_time_entry(&draft, billing_code).await?;
+    deps.state.ledger_written(&record, id).await?;
+    complete_if_needed(deps, job).await?;
+    Ok(TimeEntryOutcome::Written(id))
+}
+
+/// Time & Materials: the ticket is completed only once its entry is written.
+async fn complete_if_needed(deps: &Deps, job: &TimeEntryJob) -> Result<(), TimeEntryFailure> {
+    if job.complete_after {
+        let change = TicketChange { status: Some(deps.config.statuses.complete), ..Default::default() };
+        deps.autotask.update_ticket(job.ticket_id, &change).await?;
+    }
+    Ok(())
+}

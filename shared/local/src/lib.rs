@@ -1,0 +1,280 @@
+//! Every atpilot function in one process: the embedded Autotask sandbox (or a
+//! real tenant), the embedded state store, in-process queues, and the same
+//! handlers the Lambdas run. Used by `atpilot dev` and the end-to-end tests.
+
+use atpilot_agent::classifier::KeywordClassifier;
+use atpilot_agent::classify::{self, ClassifyError, Outcome};
+use atpilot_agent::deps::{Deps, Secret};
+use atpilot_agent::messages::{TicketEvent, TimeEntryJob};
+use atpilot_agent::rest::RestAutotask;
+use atpilot_agent::time_entry::{self, TimeEntryFailure, TimeEntryOutcome};
+use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
+use atpilot_autotask_sandbox::{Sandbox, SandboxConfig, TenantFacts};
+use atpilot_config::Config;
+use atpilot_store::embedded::EmbeddedStateStore;
+use atpilot_store::memqueue::{MemQueue, MemQueueConfig};
+use atpilot_store::{Queue, State, consume_batch};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    #[error("cannot start the Autotask sandbox: {0}")]
+    Sandbox(std::io::Error),
+    #[error("state store: {0}")]
+    Store(#[from] atpilot_store::StoreError),
+    #[error("configuration: {0}")]
+    Config(#[from] atpilot_config::ConfigError),
+    #[error("Autotask client: {0}")]
+    Client(String),
+}
+
+/// Where Autotask is.
+pub enum Target {
+    /// A seeded sandbox started in this process.
+    Sandbox { tickets: u64, seed: u64 },
+    /// A real tenant (or any API at this URL), with credentials.
+    Remote { rest_url: String, credentials: Credentials, discover_zone: bool },
+}
+
+pub struct LocalOptions {
+    pub state_dir: PathBuf,
+    pub target: Target,
+    /// Configuration; `None` on the sandbox means the demo configuration.
+    pub config: Option<Config>,
+    /// The webhook secret; generated when `None`.
+    pub webhook_secret: Option<String>,
+    /// Public base URL of this process (for approval links).
+    pub public_url: String,
+}
+
+/// The demo configuration for the seeded sandbox: categories in every phase,
+/// so each flow (shadow, internal note, approval request, autonomous action
+/// with its time entry) shows up within minutes.
+pub fn demo_config(facts: &TenantFacts, public_url: &str) -> Result<Config, atpilot_config::ConfigError> {
+    let text = format!(
+        r#"
+default_phase = "shadow"
+[autotask]
+url = "sandbox"
+[agent]
+resource_id = {agent}
+role_id = {role}
+[billing_codes]
+default = 1
+[thresholds]
+min_confidence_for_approval = 0.6
+min_confidence_for_autonomy = 0.75
+max_autonomous_per_hour = 60
+[statuses]
+disengage = [7, 11, 12, 13]
+complete = 5
+[categories.password-reset]
+phase = "autonomous"
+safe = true
+approvers = ["dispatch@msp.example"]
+channels = ["teams"]
+[categories.mfa-enrollment]
+phase = "human-in-the-loop"
+safe = true
+approvers = ["dispatch@msp.example"]
+channels = ["teams", "email"]
+[categories.license-request]
+phase = "internal-notes"
+safe = true
+[categories.email]
+phase = "internal-notes"
+safe = false
+[categories.network]
+phase = "shadow"
+[categories.hardware]
+phase = "shadow"
+safe = false
+[approvals]
+base_url = "{public}/approvals/"
+[notifications]
+email_from = "atpilot@msp.example"
+finance = ["finance@msp.example"]
+"#,
+        agent = facts.agent_resource_id,
+        role = facts.agent_role_id,
+        public = public_url.trim_end_matches('/'),
+    );
+    Config::parse(&text, "the sandbox demo configuration")
+}
+
+fn random_secret() -> String {
+    use rand::Rng;
+    let mut r = rand::rng();
+    (0..32).map(|_| format!("{:02x}", r.random::<u8>())).collect()
+}
+
+/// A running local stack.
+pub struct Local {
+    pub deps: Deps,
+    pub sandbox: Option<Sandbox>,
+    pub classify_queue: Arc<MemQueue>,
+    pub time_entry_queue: Arc<MemQueue>,
+    pub webhook_secret: String,
+    pub client: Client,
+}
+
+/// What one pass over the queues did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct PumpReport {
+    pub classified: Vec<Outcome>,
+    pub time_entries: Vec<TimeEntryOutcome>,
+    pub failures: Vec<String>,
+}
+
+impl Local {
+    pub async fn start(opts: LocalOptions) -> Result<Local, LocalError> {
+        let (sandbox, rest_url, credentials, discover) = match opts.target {
+            Target::Sandbox { tickets, seed } => {
+                let cfg = SandboxConfig { tickets, seed, ..Default::default() };
+                let sb = Sandbox::start(cfg, "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!())).await.map_err(LocalError::Sandbox)?;
+                let creds = Credentials {
+                    username: sb.config().user.clone(),
+                    secret: sb.config().secret.clone(),
+                    integration_code: sb.config().integration_code.clone(),
+                    impersonation_resource_id: None,
+                };
+                let url = sb.rest_url();
+                (Some(sb), url, creds, false)
+            }
+            Target::Remote { rest_url, credentials, discover_zone } => (None, rest_url, credentials, discover_zone),
+        };
+        let config = match (opts.config, &sandbox) {
+            (Some(c), _) => c,
+            (None, Some(sb)) => demo_config(&sb.facts(), &opts.public_url)?,
+            (None, None) => return Err(LocalError::Config(atpilot_config::ConfigError::Missing)),
+        };
+        let zone = if discover { ZoneSource::Discover { bootstrap_url: rest_url } } else { ZoneSource::Fixed { rest_url } };
+        let mut cc = ClientConfig::new(credentials, zone);
+        cc.budget_share = config.autotask.api_budget_share;
+        cc.retry.base_delay = Duration::from_millis(50);
+        let client = Client::new(cc).map_err(|e| LocalError::Client(e.to_string()))?;
+        let state = State::new(Arc::new(EmbeddedStateStore::open(&opts.state_dir)?));
+        let qcfg = MemQueueConfig { visibility_timeout: Duration::from_secs(30), max_receives: 5, ..Default::default() };
+        let classify_queue = Arc::new(MemQueue::new(qcfg.clone()));
+        let time_entry_queue = Arc::new(MemQueue::new(qcfg));
+        let webhook_secret = opts.webhook_secret.unwrap_or_else(random_secret);
+        let deps = Deps {
+            config: Arc::new(config),
+            state,
+            autotask: Arc::new(RestAutotask::new(client.clone())),
+            classifier: Arc::new(KeywordClassifier),
+            classify_queue: classify_queue.clone(),
+            time_entry_queue: time_entry_queue.clone(),
+            webhook_secret: Secret::new(webhook_secret.clone().into_bytes()),
+        };
+        Ok(Local { deps, sandbox, classify_queue, time_entry_queue, webhook_secret, client })
+    }
+
+    /// Processes every message now visible on both queues (classify first,
+    /// then time entries). Failed messages stay queued for redelivery.
+    pub async fn pump(&self) -> PumpReport {
+        let mut report = PumpReport::default();
+        loop {
+            let before = (report.classified.len(), report.time_entries.len(), report.failures.len());
+            let deps = &self.deps;
+            let classified = std::sync::Mutex::new(Vec::new());
+            let failures = std::sync::Mutex::new(Vec::new());
+            let r = consume_batch(self.classify_queue.as_ref(), 10, Duration::ZERO, Duration::from_millis(100), |d| {
+                let (classified, failures) = (&classified, &failures);
+                async move {
+                    let res = classify_message(deps, &d.body).await;
+                    match res {
+                        Ok(o) => {
+                            classified.lock().unwrap_or_else(|p| p.into_inner()).push(o);
+                            Ok(())
+                        }
+                        Err(e) => {
+                            failures.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string());
+                            Err(e)
+                        }
+                    }
+                }
+            })
+            .await;
+            if let Err(e) = r {
+                failures.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string());
+            }
+            let entries = std::sync::Mutex::new(Vec::new());
+            let r = consume_batch(self.time_entry_queue.as_ref(), 10, Duration::ZERO, Duration::from_millis(100), |d| {
+                let (entries, failures) = (&entries, &failures);
+                async move {
+                    match time_entry_message(deps, &d.body).await {
+                        Ok(o) => {
+                            entries.lock().unwrap_or_else(|p| p.into_inner()).push(o);
+                            Ok(())
+                        }
+                        Err(e) => {
+                            failures.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string());
+                            Err(e)
+                        }
+                    }
+                }
+            })
+            .await;
+            if let Err(e) = r {
+                failures.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string());
+            }
+            report.classified.extend(classified.into_inner().unwrap_or_default());
+            report.time_entries.extend(entries.into_inner().unwrap_or_default());
+            report.failures.extend(failures.into_inner().unwrap_or_default());
+            if (report.classified.len(), report.time_entries.len(), report.failures.len()) == before {
+                return report;
+            }
+        }
+    }
+
+    /// Pumps until both queues are empty or `max_rounds` passes made no
+    /// progress (failures are retried after a short delay).
+    pub async fn settle(&self, max_rounds: usize) -> PumpReport {
+        let mut total = PumpReport::default();
+        for _ in 0..max_rounds {
+            let r = self.pump().await;
+            let idle = r.classified.is_empty() && r.time_entries.is_empty();
+            total.classified.extend(r.classified);
+            total.time_entries.extend(r.time_entries);
+            total.failures.extend(r.failures);
+            if self.classify_queue.is_empty() && self.time_entry_queue.is_empty() {
+                break;
+            }
+            if idle {
+                tokio::time::sleep(Duration::from_millis(120)).await;
+            }
+        }
+        total
+    }
+}
+
+/// One classify message, as the Lambda handles it.
+pub async fn classify_message(deps: &Deps, body: &str) -> Result<Outcome, ClassifyError> {
+    let ev: TicketEvent = serde_json::from_str(body).map_err(|e| ClassifyError::Permanent(format!("message is not a ticket event: {e}")))?;
+    classify::handle(deps, &ev, chrono::Utc::now).await
+}
+
+/// One time-entry message, as the Lambda handles it.
+pub async fn time_entry_message(deps: &Deps, body: &str) -> Result<TimeEntryOutcome, TimeEntryFailure> {
+    let job: TimeEntryJob = serde_json::from_str(body).map_err(|e| TimeEntryFailure::Permanent(format!("message is not a time-entry job: {e}")))?;
+    time_entry::handle(deps, &job).await
+}
+
+/// Receives from `queue` forever, running `handler` on each message (the local stand-in for an SQS event source mapping).
+pub async fn worker<F, Fut, E>(queue: Arc<dyn Queue>, mut handler: F)
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    loop {
+        let r = consume_batch(queue.as_ref(), 10, Duration::from_secs(1), Duration::from_secs(2), |d| handler(d.body)).await;
+        if let Err(e) = r {
+            tracing::error!(error = %e, "queue receive failed");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}

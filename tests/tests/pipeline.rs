@@ -1,0 +1,267 @@
+//! A signed webhook goes in; exactly the expected Autotask writes come out,
+//! phase by phase and contract type by contract type, also when the event is
+//! delivered three times and when Autotask answers 429s and 500s.
+
+use atpilot_agent::classify::Outcome;
+use atpilot_autotask_sandbox::tenant::{CT_BLOCK_HOURS, CT_PER_TICKET, CT_RECURRING, CT_TIME_MATERIALS};
+use atpilot_domain::TicketId;
+use atpilot_e2e::{Stack, shape};
+use atpilot_store::records::ApprovalState;
+use atpilot_store::Queue;
+use serde_json::{Value, json};
+
+const NOTE: &str = "POST /atservicesrest/V1.0/Tickets/{id}/Notes";
+
+async fn run(stack: &Stack, ticket: i64) -> atpilot_local::PumpReport {
+    stack.sandbox().clear_requests();
+    let (body, sig) = stack.callout("Create", ticket, 1, json!({"title": "x"}), stack.human());
+    assert_eq!(stack.deliver(&body, &sig).await, 202);
+    let report = stack.local.settle(40).await;
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    report
+}
+
+fn writes_of(stack: &Stack, ticket: i64) -> Vec<String> {
+    shape(&stack.applied_writes(), ticket)
+}
+
+fn note_publish(stack: &Stack) -> Vec<i64> {
+    stack.applied_writes().iter().filter(|w| w.path.ends_with("/Notes")).filter_map(|w| w.body.as_ref()?.get("publish")?.as_i64()).collect()
+}
+
+async fn decision(stack: &Stack, ticket: i64) -> atpilot_store::records::DecisionRecord {
+    let mut d = stack.local.deps.state.ticket_decisions(TicketId::new(ticket).unwrap()).await.unwrap();
+    assert_eq!(d.len(), 1, "exactly one decision per ticket");
+    d.remove(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shadow_phase_writes_nothing() {
+    let s = Stack::start().await;
+    let (contract, company) = s.contract_of_type(CT_RECURRING);
+    let t = s.create_ticket(company, Some(contract), "VPN keeps dropping", "The VPN disconnects every hour", json!({}));
+    run(&s, t).await;
+    assert!(writes_of(&s, t).is_empty(), "{:?}", writes_of(&s, t));
+    let d = decision(&s, t).await;
+    assert_eq!(d.prediction.category.as_str(), "network");
+    assert_eq!(d.action.name(), "log-only");
+    assert!(!d.explanation.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_notes_phase_writes_one_internal_note() {
+    let s = Stack::start().await;
+    let (contract, company) = s.contract_of_type(CT_RECURRING);
+    let t = s.create_ticket(company, Some(contract), "Need a Microsoft 365 license", "New starter needs a license", json!({}));
+    run(&s, t).await;
+    assert_eq!(writes_of(&s, t), [NOTE]);
+    assert_eq!(note_publish(&s), [2], "the note must be internal-only");
+    let body = s.applied_writes()[0].body.clone().unwrap();
+    let text = body["description"].as_str().unwrap();
+    assert!(text.contains("license-request") && text.contains("Why:"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn human_in_the_loop_stores_an_approval_request_and_writes_nothing() {
+    let s = Stack::start().await;
+    let (contract, company) = s.contract_of_type(CT_RECURRING);
+    let t = s.create_ticket(company, Some(contract), "MFA enrollment", "Please set up the authenticator app for me", json!({}));
+    run(&s, t).await;
+    assert!(writes_of(&s, t).is_empty(), "{:?}", writes_of(&s, t));
+    let pending = s.local.deps.state.approvals_in_state(ApprovalState::Pending, 10).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].ticket_id.get(), t);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autonomous_recurring_service_replies_resolves_and_logs_time_once() {
+    let s = Stack::start().await;
+    let (contract, company) = s.contract_of_type(CT_RECURRING);
+    let t = s.create_ticket(company, Some(contract), "Password reset", "I forgot my password and I am locked out", json!({}));
+    let report = run(&s, t).await;
+    assert_eq!(writes_of(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries"]);
+    assert_eq!(note_publish(&s), [1], "the reply is customer-visible");
+    let patch = s.applied_writes()[1].body.clone().unwrap();
+    assert_eq!(patch["id"], t);
+    assert_eq!(patch["status"], 5, "recurring service: completed at once");
+    let entry = s.applied_writes()[2].body.clone().unwrap();
+    let facts = s.sandbox().facts();
+    assert_eq!(entry["ticketID"], t);
+    assert_eq!(entry["contractID"], contract);
+    assert_eq!(entry["resourceID"], facts.agent_resource_id);
+    assert_eq!(entry["roleID"], facts.agent_role_id);
+    let hours = entry["hoursWorked"].as_f64().unwrap();
+    assert!(hours > 0.0 && hours < 0.05, "measured time, never a 15-minute minimum: {hours}");
+    assert_eq!(report.time_entries.len(), 1);
+    let ledger = s.local.deps.state.ticket_ledger(TicketId::new(t).unwrap()).await.unwrap();
+    assert!(matches!(ledger[0].ledger, atpilot_domain::time_entry::LedgerState::Written { .. }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_and_materials_completes_only_after_the_time_entry() {
+    let s = Stack::start().await;
+    let (contract, company) = s.contract_of_type(CT_TIME_MATERIALS);
+    let t = s.create_ticket(company, Some(contract), "Password reset please", "Forgot my password", json!({}));
+    run(&s, t).await;
+    let w = writes_of(&s, t);
+    assert_eq!(w, [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries", "PATCH /atservicesrest/V1.0/Tickets"]);
+    let writes = s.applied_writes();
+    assert!(writes[1].body.as_ref().unwrap().get("status").is_none(), "no completion before the time entry");
+    assert_eq!(writes[3].body.as_ref().unwrap()["status"], 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_ticket_with_several_issues_is_escalated_not_resolved() {
+    let s = Stack::start().await;
+    let (contract, company) = s.contract_of_type(CT_PER_TICKET);
+    let t = s.create_ticket(company, Some(contract), "Password and VPN", "I forgot my password and also the VPN is down", json!({}));
+    run(&s, t).await;
+    assert_eq!(writes_of(&s, t), [NOTE]);
+    assert_eq!(note_publish(&s), [2]);
+    assert_eq!(decision(&s, t).await.action.name(), "escalate");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_ticket_is_escalated_to_the_project_manager() {
+    let s = Stack::start().await;
+    let (contract, company) = s.contract_of_type(CT_RECURRING);
+    let project = (1..5000).find(|p| s.sandbox().row("Projects", *p).is_some());
+    let extra = match project {
+        Some(p) => json!({"projectID": p}),
+        None => json!({"projectID": 1}),
+    };
+    let t = s.create_ticket(company, Some(contract), "Password reset", "forgot my password", extra);
+    run(&s, t).await;
+    assert_eq!(writes_of(&s, t), [NOTE]);
+    let d = decision(&s, t).await;
+    assert_eq!(d.action, atpilot_domain::Action::Escalate { to: atpilot_domain::EscalationTarget::ProjectManager, alert: false });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ticket_without_contract_never_auto_resolves() {
+    let s = Stack::start().await;
+    let company = s.sandbox().facts().companies_without_contract[0];
+    let t = s.create_ticket(company, None, "Password reset", "forgot my password", json!({}));
+    run(&s, t).await;
+    assert_eq!(writes_of(&s, t), [NOTE]);
+    assert_eq!(note_publish(&s), [2]);
+    assert_eq!(decision(&s, t).await.action.name(), "escalate");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_hours_follow_the_computed_balance() {
+    let s = Stack::start().await;
+    let (contract, company) = s.contract_of_type(CT_BLOCK_HOURS);
+    let t = s.create_ticket(company, Some(contract), "Password reset", "forgot my password", json!({}));
+    run(&s, t).await;
+    let d = decision(&s, t).await;
+    // Independently: the balance from the sandbox's blocks.
+    let today = chrono::Utc::now().date_naive();
+    let mut left = 0.0;
+    for id in 1..20_000 {
+        let Some(b) = s.sandbox().row("ContractBlocks", id) else { continue };
+        if b.get("contractID").and_then(Value::as_i64) != Some(contract) || b.get("status").and_then(Value::as_i64) != Some(1) {
+            continue;
+        }
+        let day = |k: &str| b.get(k).and_then(Value::as_str).and_then(|s| chrono::NaiveDate::parse_from_str(&s[..10], "%Y-%m-%d").ok());
+        if day("startDate").is_some_and(|st| st <= today) && day("endDate").is_some_and(|e| today <= e) {
+            left += b["hours"].as_f64().unwrap() - b.get("hoursApproved").and_then(Value::as_f64).unwrap_or(0.0);
+        }
+    }
+    if left - 0.1 >= 2.0 {
+        assert_eq!(d.action.name(), "autonomous", "balance {left} h: {:?}", d.explanation);
+    } else {
+        assert_eq!(d.action, atpilot_domain::Action::Escalate { to: atpilot_domain::EscalationTarget::Dispatcher, alert: true }, "balance {left} h");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_deliveries_act_once() {
+    let s = Stack::start().await;
+    let (contract, company) = s.contract_of_type(CT_RECURRING);
+    let t = s.create_ticket(company, Some(contract), "Password reset", "I am locked out", json!({}));
+    s.sandbox().clear_requests();
+    let (body, sig) = s.callout("Create", t, 9, json!({}), s.human());
+    let statuses = [s.deliver(&body, &sig).await, s.deliver(&body, &sig).await, s.deliver(&body, &sig).await];
+    assert_eq!(statuses, [202, 200, 200]);
+    // The queue message itself is also redelivered (a crashed consumer).
+    let msg = s.local.classify_queue.receive(1, std::time::Duration::ZERO).await.unwrap().remove(0);
+    atpilot_store::Queue::release(s.local.classify_queue.as_ref(), &msg.receipt, std::time::Duration::ZERO).await.unwrap();
+    atpilot_local::classify_message(&s.local.deps, &msg.body).await.unwrap();
+    let report = s.local.settle(40).await;
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert!(report.classified.iter().any(|o| matches!(o, Outcome::Decided { redelivery: true, .. })));
+    assert_eq!(writes_of(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_and_server_errors_lose_nothing_and_duplicate_nothing() {
+    let s = Stack::start().await;
+    let (contract, company) = s.contract_of_type(CT_RECURRING);
+    let t = s.create_ticket(company, Some(contract), "Password reset", "locked out again", json!({}));
+    s.sandbox().set_knobs(|k| {
+        k.error_rate = 0.3;
+        k.burst_429 = 3;
+    });
+    run(&s, t).await;
+    s.sandbox().set_knobs(|k| k.error_rate = 0.0);
+    assert_eq!(writes_of(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries"]);
+    assert!(s.sandbox().requests().iter().any(|r| r.rejected), "faults were injected");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_callouts_are_refused_and_enqueue_nothing() {
+    let s = Stack::start().await;
+    let (body, sig) = s.callout("Create", 5, 1, json!({}), s.human());
+    assert_eq!(s.deliver(&body, "sha1=AAAAAAAAAAAAAAAAAAAAAAAAAAA=").await, 401);
+    assert_eq!(atpilot_agent::intake::handle_webhook(&s.local.deps, None, &body, chrono::Utc::now()).await.status, 401);
+    let junk = b"{not json";
+    assert_eq!(s.deliver(junk, &atpilot_autotask::webhook::sign(s.local.webhook_secret.as_bytes(), junk)).await, 400);
+    let contact = serde_json::to_vec(&json!({"Action":"Create","Guid":"g","EntityType":"Contact","Id":3})).unwrap();
+    assert_eq!(s.deliver(&contact, &atpilot_autotask::webhook::sign(s.local.webhook_secret.as_bytes(), &contact)).await, 400);
+    let big = vec![b' '; 300 * 1024];
+    assert_eq!(s.deliver(&big, &sig).await, 413);
+    // The agent's own change is dropped by the loop guard, with a 2xx.
+    let (own, own_sig) = s.callout("Update", 5, 2, json!({"status": 5}), s.sandbox().facts().agent_resource_id);
+    assert_eq!(s.deliver(&own, &own_sig).await, 200);
+    assert!(s.local.classify_queue.is_empty(), "nothing may be enqueued");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn human_rerouting_is_recorded_beside_the_prediction() {
+    let s = Stack::start().await;
+    let (contract, company) = s.contract_of_type(CT_RECURRING);
+    let t = s.create_ticket(company, Some(contract), "VPN down", "vpn broken", json!({}));
+    run(&s, t).await;
+    let (body, sig) = s.callout("Update", t, 2, json!({"queueID": 8, "priority": 1}), s.human());
+    assert_eq!(s.deliver(&body, &sig).await, 202);
+    let report = s.local.settle(20).await;
+    assert_eq!(report.classified, [Outcome::HumanRoutingRecorded]);
+    let human = s.local.deps.state.human_routings(TicketId::new(t).unwrap()).await.unwrap();
+    assert_eq!(human[0].queue_id, Some(8));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_switch_stops_all_writes() {
+    let s = Stack::start().await;
+    s.local.deps.state.set_settings(&atpilot_store::records::Settings { kill_switch: true }).await.unwrap();
+    let (contract, company) = s.contract_of_type(CT_RECURRING);
+    let t = s.create_ticket(company, Some(contract), "Password reset", "forgot my password", json!({}));
+    run(&s, t).await;
+    assert!(writes_of(&s, t).is_empty());
+    assert_eq!(decision(&s, t).await.reasons, [atpilot_domain::Reason::KillSwitch]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciler_queues_what_no_webhook_delivered() {
+    let s = Stack::start().await;
+    let (contract, company) = s.contract_of_type(CT_RECURRING);
+    let t = s.create_ticket(company, Some(contract), "License needed", "Microsoft 365 license please", json!({}));
+    let r = atpilot_agent::intake::reconcile(&s.local.deps, chrono::Utc::now(), chrono::Duration::hours(1)).await.unwrap();
+    assert!(r.queued >= 1, "{r:?}");
+    s.local.settle(40).await;
+    assert_eq!(decision(&s, t).await.prediction.category.as_str(), "license-request");
+    // A second pass queues nothing new for it.
+    let r2 = atpilot_agent::intake::reconcile(&s.local.deps, chrono::Utc::now(), chrono::Duration::hours(1)).await.unwrap();
+    assert_eq!(r2.queued, 0, "{r2:?}");
+}
