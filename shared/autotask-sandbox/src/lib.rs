@@ -82,6 +82,9 @@ pub struct Knobs {
     pub strict_ticket_history: bool,
     /// Unknown property names in write bodies are errors.
     pub reject_unknown_fields: bool,
+    /// [U] Make `query/next` fail with this status (e.g. 405 or 404, as some
+    /// clients report), so the id-cursor fallback can be exercised.
+    pub next_page_url_status: Option<u16>,
 }
 
 impl Default for Knobs {
@@ -109,6 +112,7 @@ impl Default for Knobs {
             missing_item_404: false,
             strict_ticket_history: true,
             reject_unknown_fields: true,
+            next_page_url_status: None,
         }
     }
 }

@@ -627,6 +627,9 @@ fn dispatch(s: &Arc<Shared>, method: &Method, uri: &Uri, segs: &[String], body: 
             if !matches!(*method, Method::GET | Method::POST) {
                 return not_allowed();
             }
+            if let Some(st) = knobs.next_page_url_status {
+                return err(StatusCode::from_u16(st).unwrap_or(StatusCode::NOT_FOUND), "The requested page is not available (injected).");
+            }
             let paging: Value = query_param(uri, "paging").and_then(|p| serde_json::from_str(&p).ok()).unwrap_or(Value::Null);
             let Some(last) = paging.get("lastId").and_then(Value::as_i64) else {
                 return bad("Invalid paging token.");

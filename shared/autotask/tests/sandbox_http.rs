@@ -71,6 +71,14 @@ async fn pages_across_thousands_of_records_in_bounded_pages() {
     let ids2: Vec<i64> = c2.query::<Ticket>(Query::all().include(["id"]).max_records(400).unwrap()).await.unwrap().into_iter().map(|t| t.id.unwrap()).collect();
     assert_eq!(ids, ids2);
 
+    // When nextPageUrl fails (404/405 seen in the field), the id cursor takes over.
+    sb.set_knobs(|k| k.next_page_url_status = Some(405));
+    let n = sb.request_count();
+    let ids3: Vec<i64> = c.query::<Ticket>(Query::all().include(["id"])).await.unwrap().into_iter().map(|t| t.id.unwrap()).collect();
+    assert_eq!(ids, ids3);
+    assert!(sb.requests()[n..].iter().any(|r| r.status == 405));
+    sb.set_knobs(|k| k.next_page_url_status = None);
+
     // Children are paged too (thousands of notes).
     let notes = c.count::<TicketNote>(&Query::all()).await.unwrap();
     assert!(notes > 3_000, "{notes}");
