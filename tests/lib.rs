@@ -26,7 +26,7 @@ impl Stack {
     }
 
     pub fn sandbox(&self) -> &atpilot_autotask_sandbox::Sandbox {
-        self.local.sandbox.as_ref().expect("sandbox target")
+        self.local.sandbox.as_deref().expect("sandbox target")
     }
 
     /// A contract of this type and its company.

@@ -1,25 +1,362 @@
-//! `atpilot dev`: the README's "run the main job" command.
+//! `atpilot dev`: the README's "run the main job" command. The Autotask
+//! sandbox (or a real tenant, read-only in shadow), the embedded store and
+//! queues, every function in one process, a scheduler, a ticket feeder, and
+//! one HTTP server with the webhook, the approval pages and the dashboard.
 
 use crate::CliResult;
+use atpilot_agent::dashboard;
+use atpilot_agent::deps::Deps;
+use atpilot_autotask::{Credentials, TicketWebhookRegistration};
+use atpilot_config::Config;
+use atpilot_local::{Local, LocalOptions, Target};
+use atpilot_store::records::{PhaseRecord, Settings};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Address for the webhook, approval pages and dashboard.
     #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: String,
-    /// Directory of the embedded state store.
+    pub listen: SocketAddr,
+    /// Directory of the embedded state store (kept across restarts).
     #[arg(long, default_value = ".state")]
-    pub state: std::path::PathBuf,
-    /// A real Autotask tenant instead of the embedded sandbox.
+    pub state: PathBuf,
+    /// A real Autotask tenant (REST root, or the global URL to discover the zone) instead of the sandbox.
+    /// Credentials: AUTOTASK_USERNAME, AUTOTASK_SECRET, AUTOTASK_INTEGRATION_CODE.
     #[arg(long)]
     pub autotask_url: Option<String>,
-    /// New sandbox tickets fed per minute.
+    /// New realistic sandbox tickets per minute (0: none).
     #[arg(long, default_value_t = 6)]
     pub tickets_per_minute: u32,
+    /// Configuration file (default: the sandbox demo configuration; with
+    /// --autotask-url, every category in shadow).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Seeded sandbox size.
+    #[arg(long, default_value_t = 2000)]
+    pub sandbox_tickets: u64,
 }
 
-pub async fn run(_args: Args) -> CliResult {
-    Err("atpilot dev is not built yet: the local runner lands with the pipeline (issue 5). \
-         Today you can run the tests with `scripts/test`."
-        .into())
+struct App {
+    deps: Deps,
+    webhook_secret: String,
+    autotask: String,
+    state_dir: PathBuf,
+    password: Option<String>,
+    processed: AtomicU64,
+}
+
+fn env(name: &str) -> Result<String, String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).ok_or_else(|| format!("{name} is not set: with --autotask-url the credentials come from AUTOTASK_USERNAME, AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE"))
+}
+
+/// A real tenant without a configuration file: read-only, every category in shadow.
+fn shadow_config(url: &str) -> Result<Config, Box<dyn std::error::Error + Send + Sync>> {
+    let resource = env("ATPILOT_AGENT_RESOURCE_ID").map_err(|_| "ATPILOT_AGENT_RESOURCE_ID is not set: name the resource the agent works as (or pass --config FILE)")?;
+    let role = env("ATPILOT_AGENT_ROLE_ID").map_err(|_| "ATPILOT_AGENT_ROLE_ID is not set: name the role the agent logs time as (or pass --config FILE)")?;
+    let text = format!(
+        "default_phase = \"shadow\"\n[autotask]\nurl = {url:?}\n[agent]\nresource_id = {resource}\nrole_id = {role}\n[billing_codes]\ndefault = 1\n[statuses]\ndisengage = []\ncomplete = 5\n[approvals]\nbase_url = \"http://127.0.0.1:8080/approvals/\"\n[notifications]\n"
+    );
+    Ok(Config::parse(&text, "the shadow configuration for a real tenant")?)
+}
+
+pub async fn run(args: Args) -> CliResult {
+    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into())).try_init();
+    let password = std::env::var("ATPILOT_DASHBOARD_PASSWORD").ok().filter(|p| !p.is_empty());
+    if !args.listen.ip().is_loopback() && password.is_none() {
+        return Err(format!("{} is not a loopback address: set ATPILOT_DASHBOARD_PASSWORD to protect the dashboard, or listen on 127.0.0.1", args.listen).into());
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let public = format!("http://{addr}");
+    let config = args.config.as_deref().map(Config::load).transpose()?;
+    let (target, config, autotask) = match &args.autotask_url {
+        None => (Target::Sandbox { tickets: args.sandbox_tickets, seed: 1 }, config, "the embedded sandbox".to_string()),
+        Some(url) => {
+            let credentials = Credentials { username: env("AUTOTASK_USERNAME")?, secret: env("AUTOTASK_SECRET")?, integration_code: env("AUTOTASK_INTEGRATION_CODE")?, impersonation_resource_id: None };
+            let config = match config {
+                Some(c) => c,
+                None => shadow_config(url)?,
+            };
+            let discover = url.contains("webservices2.autotask.net") || !url.to_ascii_lowercase().contains("atservicesrest");
+            (Target::Remote { rest_url: url.clone(), credentials, discover_zone: discover }, Some(config), url.clone())
+        }
+    };
+    let local = Local::start(LocalOptions {
+        state_dir: args.state.clone(),
+        target,
+        config,
+        webhook_secret: std::env::var("ATPILOT_WEBHOOK_SECRET").ok().filter(|s| !s.is_empty()),
+        public_url: public.clone(),
+    })
+    .await?;
+
+    let app = Arc::new(App {
+        deps: local.deps.clone(),
+        webhook_secret: local.webhook_secret.clone(),
+        autotask,
+        state_dir: args.state.clone(),
+        password,
+        processed: AtomicU64::new(0),
+    });
+    spawn_workers(&local, app.clone());
+    let router = router(app.clone());
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+
+    if let Some(sb) = &local.sandbox {
+        // Register the webhook in the sandbox, as `atpilot setup` does in a real tenant.
+        let reg = TicketWebhookRegistration {
+            name: "atpilot (local)".into(),
+            webhook_url: format!("{public}/webhooks/autotask"),
+            deactivation_url: format!("{public}/webhooks/autotask/deactivated"),
+            secret_key: local.webhook_secret.clone(),
+            notification_email_address: None,
+            on_create: true,
+            on_update: true,
+            subscribed_fields: ["status", "queueID", "priority", "issueType", "subIssueType", "assignedResourceID"].map(String::from).to_vec(),
+            display_always_fields: vec!["title".into()],
+            excluded_resources: vec![local.deps.config.agent.resource_id.get()],
+        };
+        local.client.register_ticket_webhook(&reg).await.map_err(|e| format!("cannot register the webhook in the sandbox: {e}"))?;
+        if args.tickets_per_minute > 0 {
+            spawn_feeder(sb.clone(), args.tickets_per_minute);
+        }
+    }
+    println!("dashboard on {public}/");
+    let _keep = local;
+    match server.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(format!("HTTP server stopped: {e}").into()),
+        Err(e) => Err(format!("HTTP server crashed: {e}").into()),
+    }
+}
+
+fn spawn_workers(local: &Local, app: Arc<App>) {
+    let deps = local.deps.clone();
+    let a = app.clone();
+    tokio::spawn(atpilot_local::worker(local.classify_queue.clone(), move |body| {
+        let (deps, a) = (deps.clone(), a.clone());
+        async move {
+            let r = atpilot_local::classify_message(&deps, &body).await;
+            if r.is_ok() {
+                a.processed.fetch_add(1, Ordering::Relaxed);
+            }
+            r.map(|_| ())
+        }
+    }));
+    let deps = local.deps.clone();
+    tokio::spawn(atpilot_local::worker(local.time_entry_queue.clone(), move |body| {
+        let deps = deps.clone();
+        async move { atpilot_local::time_entry_message(&deps, &body).await.map(|_| ()) }
+    }));
+    // The scheduler: the reconciler every minute (the EventBridge rule in AWS).
+    let deps = local.deps.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = atpilot_agent::intake::reconcile(&deps, chrono::Utc::now(), chrono::Duration::minutes(10)).await {
+                tracing::warn!(error = %e, "reconciler pass failed; it runs again in a minute");
+            }
+        }
+    });
+}
+
+/// Realistic tickets, one category after another, across contract types.
+const TICKETS: &[(&str, &str)] = &[
+    ("Password reset", "Hi, I forgot my password and I'm locked out of my account since this morning."),
+    ("MFA enrollment for new starter", "Please enroll our new colleague in multi-factor authentication with the Authenticator app."),
+    ("Microsoft 365 license needed", "We need an extra Microsoft 365 license for the new sales assistant."),
+    ("VPN keeps disconnecting", "The VPN drops every 20 minutes when working from home."),
+    ("Outlook not syncing", "My Outlook mailbox stopped syncing new email since yesterday."),
+    ("Laptop screen broken", "My laptop screen is cracked and needs to be replaced."),
+    ("Locked out after password change", "I changed my password and now I'm locked out of the VPN and email."),
+    ("Shared mailbox access", "Please give me access to the accounts shared mailbox."),
+];
+
+fn spawn_feeder(sb: Arc<atpilot_autotask_sandbox::Sandbox>, per_minute: u32) {
+    let facts = sb.facts();
+    let contracts: Vec<i64> = facts.contracts_by_type.values().flatten().copied().collect();
+    // A technician: neither the API user nor the agent (whose changes the webhook excludes).
+    let human = (1..).map(|i| facts.api_resource_id + i).find(|r| *r != facts.agent_resource_id).unwrap_or(1);
+    let queue = facts.queues.first().map(|q| q.0).unwrap_or(1);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs_f64(60.0 / per_minute.max(1) as f64));
+        let mut n = 0usize;
+        loop {
+            tick.tick().await;
+            let (title, description) = TICKETS[n % TICKETS.len()];
+            let contract = contracts[(n * 7) % contracts.len().max(1)];
+            let company = sb.row("Contracts", contract).and_then(|r| r.get("companyID").and_then(|v| v.as_i64())).unwrap_or(0);
+            let mut fields = serde_json::Map::new();
+            for (k, v) in [("companyID", company.into()), ("contractID", contract.into()), ("title", title.into()), ("description", description.into()), ("status", 1.into()), ("priority", 2.into()), ("queueID", queue.into())] {
+                fields.insert(k.to_string(), v);
+            }
+            sb.simulate_ticket_create(fields, human);
+            n += 1;
+        }
+    });
+}
+
+fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(page))
+        .route("/webhooks/autotask", post(webhook))
+        .route("/webhooks/autotask/deactivated", post(deactivated))
+        .route("/phases", post(set_phase))
+        .route("/kill-switch", post(kill_switch))
+        .route("/settings", get(settings))
+        .route("/approvals/", get(approvals))
+        .route("/api/decisions", get(api_decisions))
+        .route("/healthz", get(healthz))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), auth))
+        .with_state(app)
+}
+
+/// Loopback: no login. Otherwise HTTP Basic with ATPILOT_DASHBOARD_PASSWORD (the webhook authenticates by its HMAC).
+async fn auth(State(app): State<Arc<App>>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let Some(password) = &app.password else { return next.run(req).await };
+    if req.uri().path().starts_with("/webhooks/") || req.uri().path() == "/healthz" {
+        return next.run(req).await;
+    }
+    use base64::Engine;
+    let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("atpilot:{password}")));
+    let ok = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| subtle::ConstantTimeEq::ct_eq(v.as_bytes(), expected.as_bytes()).into());
+    if ok {
+        next.run(req).await
+    } else {
+        (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Basic realm=\"atpilot\"")], "login required").into_response()
+    }
+}
+
+async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    let sig = headers.get("x-hook-signature").and_then(|v| v.to_str().ok());
+    let reply = atpilot_agent::intake::handle_webhook(&app.deps, sig, &body, chrono::Utc::now()).await;
+    (StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), axum::Json(reply.body)).into_response()
+}
+
+async fn deactivated(body: Bytes) -> StatusCode {
+    tracing::error!(body = %String::from_utf8_lossy(&body), "Autotask says the webhook was deactivated; the reconciler keeps tickets flowing");
+    StatusCode::OK
+}
+
+#[derive(serde::Deserialize)]
+struct Notice {
+    notice: Option<String>,
+}
+
+async fn page(State(app): State<Arc<App>>, Query(q): Query<Notice>) -> Response {
+    match dashboard::gather(&app.deps.state, &app.deps.config, 100).await {
+        Ok(d) => Html(dashboard::render(&d, q.notice.as_deref())).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("state store unavailable: {e}")).into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct PhaseForm {
+    category: String,
+    phase: String,
+}
+
+fn back(notice: &str) -> Redirect {
+    let enc: String = notice.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    Redirect::to(&format!("/?notice={enc}"))
+}
+
+async fn set_phase(State(app): State<Arc<App>>, Form(f): Form<PhaseForm>) -> Response {
+    let category = match f.category.parse::<atpilot_domain::Category>() {
+        Ok(c) => c,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    let phase = match f.phase.parse::<atpilot_domain::Phase>() {
+        Ok(p) => p,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    let safe = app.deps.config.categories.get(&category).is_some_and(|c| c.safe);
+    if phase >= atpilot_domain::Phase::HumanInTheLoop && !safe {
+        return back(&format!("{category} is not on the safe list: it cannot ask for approval or act. Mark it safe in the configuration first.")).into_response();
+    }
+    let rec = PhaseRecord { category: category.clone(), phase, changed_at: chrono::Utc::now(), changed_by: "dashboard".into(), reason: "set in the dashboard".into() };
+    match app.deps.state.set_phase(&rec).await {
+        Ok(()) => back(&format!("{category} is now in the {phase} phase")).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct KillForm {
+    setting: String,
+}
+
+async fn kill_switch(State(app): State<Arc<App>>, Form(f): Form<KillForm>) -> Response {
+    let on = match f.setting.as_str() {
+        "on" => true,
+        "off" => false,
+        other => return (StatusCode::BAD_REQUEST, format!("setting must be on or off, got {other:?}")).into_response(),
+    };
+    match app.deps.state.set_settings(&Settings { kill_switch: on }).await {
+        Ok(()) => back(if on { "Kill switch on: the agent writes nothing to Autotask" } else { "Kill switch released" }).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
+}
+
+async fn settings(State(app): State<Arc<App>>) -> Html<String> {
+    let e = dashboard::esc;
+    Html(format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot settings</title></head><body style=\"font-family:system-ui;margin:24px\">\
+<p><a href=\"/\">Dashboard</a></p><h1>Settings</h1><table>\
+<tr><th align=left>Autotask</th><td>{}</td></tr><tr><th align=left>State directory</th><td>{}</td></tr>\
+<tr><th align=left>Agent resource / role</th><td>{} / {}</td></tr>\
+<tr><th align=left>Webhook secret</th><td><code id=webhook-secret>{}</code></td></tr>\
+<tr><th align=left>Events processed</th><td>{}</td></tr></table>\
+<p>Autotask signs each callout with the webhook secret (X-Hook-Signature); set ATPILOT_WEBHOOK_SECRET to choose it.</p></body></html>",
+        e(&app.autotask),
+        e(&app.state_dir.display().to_string()),
+        app.deps.config.agent.resource_id,
+        app.deps.config.agent.role_id,
+        e(&app.webhook_secret),
+        app.processed.load(Ordering::Relaxed),
+    ))
+}
+
+async fn approvals(State(app): State<Arc<App>>) -> Response {
+    match app.deps.state.approvals_in_state(atpilot_store::records::ApprovalState::Pending, 100).await {
+        Ok(list) => {
+            let rows: String = list
+                .iter()
+                .map(|a| format!("<tr><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>", a.ticket_id, dashboard::esc(a.category.as_str()), a.expires_at.format("%Y-%m-%d %H:%M"), dashboard::esc(a.draft.as_deref().unwrap_or(""))))
+                .collect();
+            Html(format!(
+                "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot approvals</title></head><body style=\"font-family:system-ui;margin:24px\"><p><a href=\"/\">Dashboard</a></p>\
+<h1>Pending approval requests</h1><p>Approval links in Teams and e-mail arrive with the approvals feature; until then requests are stored and listed here.</p>\
+<table border=1 cellpadding=6><tr><th>Ticket</th><th>Category</th><th>Expires</th><th>Draft reply</th></tr>{rows}</table></body></html>"
+            ))
+            .into_response()
+        }
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
+}
+
+async fn api_decisions(State(app): State<Arc<App>>) -> Response {
+    match dashboard::decisions(&app.deps.state, 500).await {
+        Ok(list) => axum::Json(list).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
+}
+
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    let store = app.deps.state.settings().await.map(|_| ()).map_err(|e| e.to_string());
+    match store {
+        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({"status": "ok", "state": "ok", "queues": "ok", "http": "ok"}))).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({"status": "degraded", "state": e}))).into_response(),
+    }
 }

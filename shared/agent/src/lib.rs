@@ -5,6 +5,7 @@
 
 pub mod classifier;
 pub mod classify;
+pub mod dashboard;
 pub mod deps;
 pub mod intake;
 pub mod messages;

@@ -113,7 +113,7 @@ fn random_secret() -> String {
 /// A running local stack.
 pub struct Local {
     pub deps: Deps,
-    pub sandbox: Option<Sandbox>,
+    pub sandbox: Option<Arc<Sandbox>>,
     pub classify_queue: Arc<MemQueue>,
     pub time_entry_queue: Arc<MemQueue>,
     pub webhook_secret: String,
@@ -141,7 +141,7 @@ impl Local {
                     impersonation_resource_id: None,
                 };
                 let url = sb.rest_url();
-                (Some(sb), url, creds, false)
+                (Some(Arc::new(sb)), url, creds, false)
             }
             Target::Remote { rest_url, credentials, discover_zone } => (None, rest_url, credentials, discover_zone),
         };

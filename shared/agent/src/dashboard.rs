@@ -1,0 +1,286 @@
+//! The dashboard: what the agent predicted and did, next to what
+//! dispatchers did, phase by phase. Data gathering over the state port and
+//! HTML rendering are plain functions, shared by the dashboard function in
+//! AWS and by `atpilot dev`.
+
+use atpilot_config::Config;
+use atpilot_domain::{Category, Phase};
+use atpilot_store::State;
+use atpilot_store::records::{ApprovalRecord, ApprovalState, DecisionRecord, HumanRouting, PhaseRecord};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A category's effective phase and where it comes from.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseRow {
+    pub category: Category,
+    pub phase: Phase,
+    pub safe: bool,
+    /// "configuration" or who set it at run time.
+    pub source: String,
+}
+
+/// Agreement of the agent's predictions with dispatchers' routing, per category.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AgreementRow {
+    pub decisions: u32,
+    /// Decisions a human later routed.
+    pub routed_by_humans: u32,
+    pub queue_compared: u32,
+    pub queue_agreed: u32,
+    pub priority_compared: u32,
+    pub priority_agreed: u32,
+}
+
+impl AgreementRow {
+    pub fn queue_rate(&self) -> Option<f64> {
+        (self.queue_compared > 0).then(|| self.queue_agreed as f64 / self.queue_compared as f64)
+    }
+    pub fn priority_rate(&self) -> Option<f64> {
+        (self.priority_compared > 0).then(|| self.priority_agreed as f64 / self.priority_compared as f64)
+    }
+}
+
+/// One decision as `GET /api/decisions` returns it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionView {
+    pub ticket_id: i64,
+    pub decided_at: String,
+    pub category: String,
+    pub predicted: serde_json::Value,
+    pub confidence: f64,
+    pub phase: Phase,
+    pub action: &'static str,
+    pub reasons: Vec<String>,
+}
+
+impl From<&DecisionRecord> for DecisionView {
+    fn from(d: &DecisionRecord) -> Self {
+        let p = &d.prediction;
+        DecisionView {
+            ticket_id: d.ticket_id.get(),
+            decided_at: d.decided_at.to_rfc3339(),
+            category: p.category.to_string(),
+            predicted: serde_json::json!({
+                "category": p.category, "queue_id": p.queue_id, "priority": p.priority,
+                "issue_type": p.issue_type, "sub_issue_type": p.sub_issue_type,
+                "multi_issue": p.multi_issue, "needs_physical_access": p.needs_physical_access,
+            }),
+            confidence: p.confidence.get(),
+            phase: d.phase,
+            action: d.action.name(),
+            reasons: d.explanation.clone(),
+        }
+    }
+}
+
+/// Everything the page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct DashboardData {
+    pub kill_switch: bool,
+    pub phases: Vec<PhaseRow>,
+    pub agreement: BTreeMap<String, AgreementRow>,
+    pub decisions: Vec<DecisionView>,
+    pub pending_approvals: Vec<ApprovalRecord>,
+    pub phase_history: Vec<PhaseRecord>,
+}
+
+/// The decisions, newest first, as the API returns them.
+pub async fn decisions(state: &State, limit: usize) -> Result<Vec<DecisionView>, atpilot_store::StoreError> {
+    Ok(state.recent_decisions(limit).await?.iter().map(DecisionView::from).collect())
+}
+
+/// Effective phases: configuration, overridden by run-time settings.
+pub async fn phases(state: &State, config: &Config) -> Result<Vec<PhaseRow>, atpilot_store::StoreError> {
+    let mut rows: BTreeMap<Category, PhaseRow> = config
+        .categories
+        .iter()
+        .map(|(c, cc)| (c.clone(), PhaseRow { category: c.clone(), phase: cc.phase, safe: cc.safe, source: "configuration".into() }))
+        .collect();
+    for p in state.phases().await? {
+        let safe = config.categories.get(&p.category).map(|c| c.safe).unwrap_or(false);
+        rows.insert(p.category.clone(), PhaseRow { category: p.category.clone(), phase: p.phase, safe, source: format!("set by {} on {}", p.changed_by, p.changed_at.format("%Y-%m-%d %H:%M UTC")) });
+    }
+    Ok(rows.into_values().collect())
+}
+
+/// Compares each decision with the last human routing of its ticket.
+pub fn agreement(decisions: &[(DecisionRecord, Vec<HumanRouting>)]) -> BTreeMap<String, AgreementRow> {
+    let mut out: BTreeMap<String, AgreementRow> = BTreeMap::new();
+    for (d, humans) in decisions {
+        let row = out.entry(d.prediction.category.to_string()).or_default();
+        row.decisions += 1;
+        let Some(h) = humans.last() else { continue };
+        row.routed_by_humans += 1;
+        if let (Some(p), Some(q)) = (d.prediction.queue_id, h.queue_id) {
+            row.queue_compared += 1;
+            row.queue_agreed += u32::from(p.get() == q);
+        }
+        if let (Some(p), Some(q)) = (d.prediction.priority, h.priority) {
+            row.priority_compared += 1;
+            row.priority_agreed += u32::from(p.get() == q);
+        }
+    }
+    out
+}
+
+pub async fn gather(state: &State, config: &Config, limit: usize) -> Result<DashboardData, atpilot_store::StoreError> {
+    let recent = state.recent_decisions(limit).await?;
+    let mut paired = Vec::with_capacity(recent.len());
+    for d in &recent {
+        paired.push((d.clone(), state.human_routings(d.ticket_id).await?));
+    }
+    Ok(DashboardData {
+        kill_switch: config.kill_switch || state.settings().await?.kill_switch,
+        phases: phases(state, config).await?,
+        agreement: agreement(&paired),
+        decisions: recent.iter().map(DecisionView::from).collect(),
+        pending_approvals: state.approvals_in_state(ApprovalState::Pending, 50).await?,
+        phase_history: state.phase_history(20).await?,
+    })
+}
+
+/// HTML-escapes text.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn rate(r: Option<f64>, n: u32) -> String {
+    match r {
+        Some(r) => format!("{:.0}% <small>({n})</small>", r * 100.0),
+        None => "<span class=muted>no comparison yet</span>".into(),
+    }
+}
+
+/// Renders the page. `notice` is shown at the top (e.g. "phase changed").
+pub fn render(d: &DashboardData, notice: Option<&str>) -> String {
+    let mut h = String::from(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>atpilot dashboard</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1d2433;background:#f5f7fb}
+header{background:#1d2433;color:#fff;padding:14px 24px;display:flex;gap:24px;align-items:center}
+header h1{font-size:20px;margin:0} header a{color:#cfe0ff}
+main{padding:16px 24px;max-width:1400px} section{background:#fff;border-radius:8px;padding:12px 16px;margin:0 0 16px;box-shadow:0 1px 2px #0001}
+h2{font-size:16px;margin:4px 0 10px} table{border-collapse:collapse;width:100%;font-size:14px}
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9f0;vertical-align:top} th{background:#f0f3f9}
+.muted{color:#8a93a6} .notice{background:#e7f6ec;border:1px solid #9bd3ad;padding:8px 12px;border-radius:6px;margin-bottom:12px}
+.kill-on{background:#b3261e;color:#fff;padding:4px 10px;border-radius:12px} .kill-off{background:#2e7d32;color:#fff;padding:4px 10px;border-radius:12px}
+.action{font-weight:600} ul.reasons{margin:0;padding-left:18px}
+</style></head><body>
+<header><h1>atpilot</h1><a href="/">Dashboard</a><a href="/approvals/">Approvals</a><a href="/settings">Settings</a><a href="/api/decisions">API</a></header><main>
+"#,
+    );
+    if let Some(n) = notice {
+        h.push_str(&format!("<div class=notice id=notice>{}</div>", esc(n)));
+    }
+    h.push_str(&format!(
+        r#"<section id="kill-switch"><h2>Kill switch</h2><p>The agent is {}.</p>
+<form method="post" action="/kill-switch"><input type="hidden" name="setting" value="{}"><button type="submit">{}</button></form></section>"#,
+        if d.kill_switch { "<span class=kill-on>stopped: it writes nothing to Autotask</span>" } else { "<span class=kill-off>running</span>" },
+        if d.kill_switch { "off" } else { "on" },
+        if d.kill_switch { "Release the kill switch" } else { "Stop the agent (kill switch)" },
+    ));
+
+    h.push_str(r#"<section id="phases"><h2>Phases</h2><table><tr><th>Category</th><th>Phase</th><th>Safe</th><th>Source</th><th>Change</th></tr>"#);
+    for p in &d.phases {
+        let options: String = Phase::ALL
+            .iter()
+            .map(|ph| format!("<option value=\"{0}\"{1}>{0}</option>", ph.as_str(), if *ph == p.phase { " selected" } else { "" }))
+            .collect();
+        h.push_str(&format!(
+            r#"<tr data-category="{c}"><td>{c}</td><td class="phase">{ph}</td><td>{safe}</td><td class=muted>{src}</td>
+<td><form method="post" action="/phases"><input type="hidden" name="category" value="{c}"><select name="phase" aria-label="phase of {c}">{options}</select> <button type="submit">Set</button></form></td></tr>"#,
+            c = esc(p.category.as_str()),
+            ph = p.phase,
+            safe = if p.safe { "yes" } else { "no" },
+            src = esc(&p.source),
+        ));
+    }
+    h.push_str("</table></section>");
+
+    h.push_str(r#"<section id="agreement"><h2>Shadow comparison: agent vs dispatchers</h2><table id="agreement-table"><tr><th>Category</th><th>Decisions</th><th>Routed by humans</th><th>Queue agreement</th><th>Priority agreement</th></tr>"#);
+    if d.agreement.is_empty() {
+        h.push_str("<tr><td colspan=5 class=muted>No decisions yet.</td></tr>");
+    }
+    for (cat, a) in &d.agreement {
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(cat),
+            a.decisions,
+            a.routed_by_humans,
+            rate(a.queue_rate(), a.queue_compared),
+            rate(a.priority_rate(), a.priority_compared)
+        ));
+    }
+    h.push_str("</table></section>");
+
+    h.push_str(r#"<section id="approvals"><h2>Pending approvals</h2><table><tr><th>Ticket</th><th>Category</th><th>Requested</th><th>Expires</th></tr>"#);
+    if d.pending_approvals.is_empty() {
+        h.push_str("<tr><td colspan=4 class=muted>None pending.</td></tr>");
+    }
+    for a in &d.pending_approvals {
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            a.ticket_id,
+            esc(a.category.as_str()),
+            a.created_at.format("%Y-%m-%d %H:%M:%S"),
+            a.expires_at.format("%Y-%m-%d %H:%M")
+        ));
+    }
+    h.push_str("</table></section>");
+
+    h.push_str(r#"<section id="decisions"><h2>Decisions</h2><table id="decisions-table"><tr><th>When (UTC)</th><th>Ticket</th><th>Category</th><th>Confidence</th><th>Phase</th><th>Action</th><th>Why</th></tr>"#);
+    if d.decisions.is_empty() {
+        h.push_str("<tr><td colspan=7 class=muted>No decisions yet: tickets appear here as they arrive.</td></tr>");
+    }
+    for x in &d.decisions {
+        let reasons: String = x.reasons.iter().map(|r| format!("<li>{}</li>", esc(r))).collect();
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.0}%</td><td>{}</td><td class=action>{}</td><td><ul class=reasons>{}</ul></td></tr>",
+            esc(&x.decided_at[..19.min(x.decided_at.len())].replace('T', " ")),
+            x.ticket_id,
+            esc(&x.category),
+            x.confidence * 100.0,
+            x.phase,
+            x.action,
+            reasons
+        ));
+    }
+    h.push_str("</table></section>");
+
+    h.push_str(r#"<section id="history"><h2>Phase changes</h2><table><tr><th>When</th><th>Category</th><th>Phase</th><th>By</th><th>Why</th></tr>"#);
+    for p in &d.phase_history {
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            p.changed_at.format("%Y-%m-%d %H:%M"),
+            esc(p.category.as_str()),
+            p.phase,
+            esc(&p.changed_by),
+            esc(&p.reason)
+        ));
+    }
+    h.push_str("</table></section></main></body></html>");
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_everything_it_shows() {
+        assert_eq!(esc(r#"<script>"a"&'b'</script>"#), "&lt;script&gt;&quot;a&quot;&amp;&#39;b&#39;&lt;/script&gt;");
+    }
+}

@@ -1,0 +1,96 @@
+//! How every Lambda function is wired: configuration from `ATPILOT_CONFIG`,
+//! secrets from Secrets Manager, the DynamoDB table and SQS queues named by
+//! environment variables, JSON logs. Built once per cold start.
+//!
+//! Environment variables (the SAM template sets each one; a test checks it):
+//! see [`ENV`].
+
+use atpilot_agent::classifier::KeywordClassifier;
+use atpilot_agent::deps::{Deps, Secret};
+use atpilot_agent::rest::RestAutotask;
+use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
+use atpilot_config::{AutotaskTarget, Config};
+use atpilot_store::State;
+use atpilot_store::dynamo::DynamoStateStore;
+use atpilot_store::sqs::SqsQueue;
+use std::sync::Arc;
+
+/// Every environment variable a function reads, with what it holds.
+pub const ENV: &[(&str, &str)] = &[
+    ("ATPILOT_CONFIG", "the configuration TOML (from the SSM parameter)"),
+    ("TABLE_NAME", "the DynamoDB table"),
+    ("CLASSIFY_QUEUE_URL", "the classify FIFO queue"),
+    ("TIME_ENTRY_QUEUE_URL", "the time-entry FIFO queue"),
+    ("AUTOTASK_CREDENTIALS_SECRET_ARN", "Secrets Manager secret: {\"username\",\"secret\",\"integration_code\"}"),
+    ("WEBHOOK_SECRET_ARN", "Secrets Manager secret: the TicketWebhook's secret key"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum WiringError {
+    #[error("environment variable {0} is not set: the SAM template sets it; set it by hand only for local runs")]
+    MissingEnv(&'static str),
+    #[error(transparent)]
+    Config(#[from] atpilot_config::ConfigError),
+    #[error("cannot read secret {arn}: {why}")]
+    Secret { arn: String, why: String },
+    #[error("autotask.url is \"sandbox\": deployed functions need a real tenant's URL")]
+    SandboxInAws,
+    #[error("Autotask client: {0}")]
+    Client(String),
+}
+
+/// JSON logs with the request id (Lambda's `tracing` integration adds it), level from RUST_LOG.
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")))
+        .with_current_span(false)
+        .without_time()
+        .try_init();
+}
+
+fn env(name: &'static str) -> Result<String, WiringError> {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or(WiringError::MissingEnv(name))
+}
+
+async fn secret(sm: &aws_sdk_secretsmanager::Client, arn: &str) -> Result<String, WiringError> {
+    let out = sm.get_secret_value().secret_id(arn).send().await.map_err(|e| WiringError::Secret { arn: arn.into(), why: aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string() })?;
+    out.secret_string().map(str::to_string).ok_or_else(|| WiringError::Secret { arn: arn.into(), why: "it has no string value".into() })
+}
+
+#[derive(serde::Deserialize)]
+struct AutotaskSecret {
+    username: String,
+    secret: String,
+    integration_code: String,
+}
+
+/// Builds the dependencies of a function from its environment.
+pub async fn deps_from_env() -> Result<Deps, WiringError> {
+    let config = Config::from_env(|k| std::env::var(k).ok())?;
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sm = aws_sdk_secretsmanager::Client::new(&aws);
+    let creds_arn = env("AUTOTASK_CREDENTIALS_SECRET_ARN")?;
+    let raw = secret(&sm, &creds_arn).await?;
+    let c: AutotaskSecret = serde_json::from_str(&raw).map_err(|e| WiringError::Secret { arn: creds_arn.clone(), why: format!("expected JSON with username, secret and integration_code: {e}") })?;
+    let webhook_secret = secret(&sm, &env("WEBHOOK_SECRET_ARN")?).await?;
+    let url = match config.autotask.target()? {
+        AutotaskTarget::Sandbox => return Err(WiringError::SandboxInAws),
+        AutotaskTarget::Url(u) => u.to_string(),
+    };
+    let credentials = Credentials { username: c.username, secret: c.secret, integration_code: c.integration_code, impersonation_resource_id: config.autotask.impersonation_resource_id.map(|r| r.get()) };
+    let zone = if url.contains("webservices2.autotask.net") { ZoneSource::Discover { bootstrap_url: url } } else { ZoneSource::Fixed { rest_url: url } };
+    let mut cc = ClientConfig::new(credentials, zone);
+    cc.budget_share = config.autotask.api_budget_share;
+    let client = Client::new(cc).map_err(|e| WiringError::Client(e.to_string()))?;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    Ok(Deps {
+        config: Arc::new(config),
+        state: State::new(Arc::new(DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&aws), env("TABLE_NAME")?))),
+        autotask: Arc::new(RestAutotask::new(client)),
+        classifier: Arc::new(KeywordClassifier),
+        classify_queue: Arc::new(SqsQueue::new(sqs.clone(), env("CLASSIFY_QUEUE_URL")?, None)),
+        time_entry_queue: Arc::new(SqsQueue::new(sqs, env("TIME_ENTRY_QUEUE_URL")?, None)),
+        webhook_secret: Secret::new(webhook_secret.into_bytes()),
+    })
+}
