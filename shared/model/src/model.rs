@@ -1,0 +1,315 @@
+//! The trained classifier: inference and the compact, reproducible artifact.
+//!
+//! Artifact layout (little-endian):
+//! `MAGIC`, u32 header length, header JSON, then for R used feature rows: R×u32 bucket,
+//! R×f32 idf, R×f32 row scale, R×K i8 weights; K×f32 bias; u64 FNV-1a checksum of all
+//! the bytes before it. Same model → same bytes (the header is a struct, floats print
+//! deterministically).
+
+use crate::calibrate::{softmax_t, Isotonic};
+use crate::features::{idf_value, FeatureConfig, SparseVec};
+use crate::ModelError;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+const MAGIC: &[u8; 16] = b"ATPILOT-MODEL\0v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Header {
+    format: u32,
+    labels: Vec<String>,
+    features: FeatureConfig,
+    n_docs: usize,
+    rows: usize,
+    temperature: f32,
+    isotonic: Isotonic,
+    seed: u64,
+}
+
+/// One prediction: the label, its calibrated confidence, and the per-label
+/// probabilities (temperature-scaled softmax, in `Model::labels()` order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub index: usize,
+    pub label: String,
+    pub confidence: f32,
+    pub probabilities: Vec<f32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub(crate) labels: Vec<String>,
+    pub(crate) features: FeatureConfig,
+    pub(crate) n_docs: usize,
+    pub(crate) seed: u64,
+    /// bucket of each row, increasing
+    pub(crate) buckets: Vec<u32>,
+    pub(crate) row_idf: Vec<f32>,
+    pub(crate) scales: Vec<f32>,
+    pub(crate) weights: Vec<i8>,
+    pub(crate) bias: Vec<f32>,
+    pub(crate) temperature: f32,
+    pub(crate) isotonic: Isotonic,
+    // derived, dense over the hash space
+    idf: Vec<f32>,
+    row_of: Vec<u32>,
+}
+
+impl Model {
+    /// Build from float weights (`rows × k`, row-major), quantising each row to int8.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_float(
+        labels: Vec<String>,
+        features: FeatureConfig,
+        n_docs: usize,
+        seed: u64,
+        buckets: Vec<u32>,
+        row_idf: Vec<f32>,
+        w: &[f32],
+        bias: Vec<f32>,
+    ) -> Self {
+        let k = labels.len();
+        let r = buckets.len();
+        let mut scales = Vec::with_capacity(r);
+        let mut weights = Vec::with_capacity(r * k);
+        for row in w.chunks_exact(k) {
+            let m = row.iter().fold(0.0f32, |a, &b| a.max(b.abs()));
+            let s = if m > 0.0 { m / 127.0 } else { 0.0 };
+            scales.push(s);
+            for &v in row {
+                weights.push(if s > 0.0 { (v / s).round().clamp(-127.0, 127.0) as i8 } else { 0 });
+            }
+        }
+        let mut m = Self {
+            labels,
+            features,
+            n_docs,
+            seed,
+            buckets,
+            row_idf,
+            scales,
+            weights,
+            bias,
+            temperature: 1.0,
+            isotonic: Isotonic::identity(),
+            idf: Vec::new(),
+            row_of: Vec::new(),
+        };
+        m.derive();
+        m
+    }
+
+    fn derive(&mut self) {
+        let d = self.features.dim();
+        self.idf = vec![idf_value(self.n_docs, 0); d];
+        self.row_of = vec![u32::MAX; d];
+        for (r, (&b, &f)) in self.buckets.iter().zip(&self.row_idf).enumerate() {
+            self.idf[b as usize] = f;
+            self.row_of[b as usize] = r as u32;
+        }
+    }
+
+    pub(crate) fn set_calibration(&mut self, temperature: f32, isotonic: Isotonic) {
+        self.temperature = temperature;
+        self.isotonic = isotonic;
+    }
+
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+    pub fn temperature(&self) -> f32 {
+        self.temperature
+    }
+    pub fn feature_config(&self) -> &FeatureConfig {
+        &self.features
+    }
+    /// Number of feature rows kept in the artifact.
+    pub fn rows(&self) -> usize {
+        self.buckets.len()
+    }
+
+    pub fn vectorize(&self, text: &str) -> SparseVec {
+        self.features.vectorize(text, &self.idf)
+    }
+
+    /// Raw linear scores, one per label.
+    pub fn scores(&self, text: &str) -> Vec<f32> {
+        let x = self.vectorize(text);
+        let mut s = Vec::new();
+        self.scores_of(&x, &mut s);
+        s
+    }
+
+    pub(crate) fn scores_of(&self, x: &SparseVec, out: &mut Vec<f32>) {
+        let k = self.labels.len();
+        out.clear();
+        out.extend_from_slice(&self.bias);
+        for (&i, &v) in x.idx.iter().zip(&x.val) {
+            let r = self.row_of[i as usize];
+            if r == u32::MAX {
+                continue;
+            }
+            let r = r as usize;
+            let a = v * self.scales[r];
+            let row = &self.weights[r * k..(r + 1) * k];
+            for (o, &w) in out.iter_mut().zip(row) {
+                *o += a * w as f32;
+            }
+        }
+    }
+
+    /// Calibrated prediction for one ticket text (title and description joined).
+    pub fn predict(&self, text: &str) -> Prediction {
+        let s = self.scores(text);
+        self.predict_from_scores(&s)
+    }
+
+    pub(crate) fn predict_from_scores(&self, s: &[f32]) -> Prediction {
+        let mut p = Vec::new();
+        softmax_t(s, self.temperature, &mut p);
+        let mut best = 0;
+        for i in 1..p.len() {
+            if p[i] > p[best] {
+                best = i;
+            }
+        }
+        let confidence = self.isotonic.apply(p[best]).clamp(0.0, 1.0);
+        Prediction { index: best, label: self.labels[best].clone(), confidence, probabilities: p }
+    }
+
+    pub fn predict_batch(&self, texts: &[String]) -> Vec<Prediction> {
+        texts.iter().map(|t| self.predict(t)).collect()
+    }
+
+    /// The artifact bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let header = Header {
+            format: 1,
+            labels: self.labels.clone(),
+            features: self.features.clone(),
+            n_docs: self.n_docs,
+            rows: self.buckets.len(),
+            temperature: self.temperature,
+            isotonic: self.isotonic.clone(),
+            seed: self.seed,
+        };
+        let h = serde_json::to_vec(&header).expect("header serialises");
+        let r = self.buckets.len();
+        let k = self.labels.len();
+        let mut out = Vec::with_capacity(32 + h.len() + r * (12 + k) + 4 * k + 8);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(h.len() as u32).to_le_bytes());
+        out.extend_from_slice(&h);
+        for &b in &self.buckets {
+            out.extend_from_slice(&b.to_le_bytes());
+        }
+        for &f in &self.row_idf {
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        for &f in &self.scales {
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        out.extend(self.weights.iter().map(|&w| w as u8));
+        for &f in &self.bias {
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        let sum = checksum(&out);
+        out.extend_from_slice(&sum.to_le_bytes());
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        if bytes.len() < MAGIC.len() + 4 + 8 || &bytes[..MAGIC.len()] != MAGIC {
+            return Err("wrong magic bytes".into());
+        }
+        let (body, tail) = bytes.split_at(bytes.len() - 8);
+        if checksum(body).to_le_bytes() != tail {
+            return Err("checksum mismatch: the file is truncated or corrupted".into());
+        }
+        let mut cur = Cursor { b: body, at: MAGIC.len() };
+        let hl = u32::from_le_bytes(cur.take(4)?.try_into().unwrap()) as usize;
+        let header: Header = serde_json::from_slice(cur.take(hl)?).map_err(|e| format!("bad header: {e}"))?;
+        if header.format != 1 {
+            return Err(format!("unsupported format {}", header.format));
+        }
+        header.features.validate()?;
+        let (r, k) = (header.rows, header.labels.len());
+        if k < 2 {
+            return Err("fewer than two labels".into());
+        }
+        let u32s = |c: &mut Cursor, n: usize| -> Result<Vec<u32>, String> {
+            Ok(c.take(n * 4)?.chunks_exact(4).map(|b| u32::from_le_bytes(b.try_into().unwrap())).collect())
+        };
+        let f32s = |c: &mut Cursor, n: usize| -> Result<Vec<f32>, String> {
+            Ok(c.take(n * 4)?.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect())
+        };
+        let buckets = u32s(&mut cur, r)?;
+        let row_idf = f32s(&mut cur, r)?;
+        let scales = f32s(&mut cur, r)?;
+        let weights: Vec<i8> = cur.take(r.checked_mul(k).ok_or("size overflow")?)?.iter().map(|&b| b as i8).collect();
+        let bias = f32s(&mut cur, k)?;
+        if cur.at != body.len() {
+            return Err("trailing bytes".into());
+        }
+        let dim = header.features.dim() as u32;
+        if buckets.windows(2).any(|w| w[0] >= w[1]) || buckets.last().is_some_and(|&b| b >= dim) {
+            return Err("feature rows out of order or out of range".into());
+        }
+        let mut m = Self {
+            labels: header.labels,
+            features: header.features,
+            n_docs: header.n_docs,
+            seed: header.seed,
+            buckets,
+            row_idf,
+            scales,
+            weights,
+            bias,
+            temperature: header.temperature,
+            isotonic: header.isotonic,
+            idf: Vec::new(),
+            row_of: Vec::new(),
+        };
+        if !(m.temperature.is_finite() && m.temperature > 0.0) {
+            return Err("invalid temperature".into());
+        }
+        m.derive();
+        Ok(m)
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), ModelError> {
+        std::fs::write(path, self.to_bytes()).map_err(|e| ModelError::io(path, e))
+    }
+
+    /// Load an artifact (once per cold start).
+    pub fn load(path: &Path) -> Result<Self, ModelError> {
+        let bytes = std::fs::read(path).map_err(|e| ModelError::io(path, e))?;
+        Self::from_bytes(&bytes).map_err(|reason| ModelError::BadArtifact { path: path.into(), reason })
+    }
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self.at.checked_add(n).ok_or("size overflow")?;
+        if end > self.b.len() {
+            return Err("truncated".into());
+        }
+        let s = &self.b[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+}
+
+fn checksum(b: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &x in b {
+        h ^= x as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
