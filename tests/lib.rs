@@ -94,3 +94,128 @@ pub fn shape(writes: &[RecordedRequest], ticket: i64) -> Vec<String> {
         })
         .collect()
 }
+
+/// A minimal W3C WebDriver client for headless Chromium (Debian's `chromium`
+/// and `chromium-driver`), enough to load a page, click, read text and take
+/// a screenshot. `Browser::start` returns `None` (after a loud message) when
+/// no chromedriver is installed, unless `ATPILOT_REQUIRE_BROWSER=1`, which CI
+/// sets, makes that a failure.
+pub mod browser {
+    use serde_json::{Value, json};
+    use std::process::{Child, Command, Stdio};
+    use std::time::Duration;
+
+    pub struct Browser {
+        driver: Child,
+        base: String,
+        session: String,
+        http: reqwest::Client,
+    }
+
+    fn find(names: &[&str]) -> Option<String> {
+        for n in names {
+            for dir in std::env::var("PATH").unwrap_or_default().split(':') {
+                let p = std::path::Path::new(dir).join(n);
+                if p.is_file() {
+                    return Some(p.display().to_string());
+                }
+            }
+        }
+        None
+    }
+
+    impl Browser {
+        pub async fn start() -> Option<Browser> {
+            let required = std::env::var("ATPILOT_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+            let (Some(driver), Some(chromium)) = (find(&["chromedriver"]), find(&["chromium", "chromium-browser", "google-chrome"])) else {
+                assert!(!required, "chromedriver and chromium are required (apt-get install chromium chromium-driver)");
+                eprintln!("SKIPPED: no chromedriver/chromium on PATH; install chromium and chromium-driver to run the browser tests");
+                return None;
+            };
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let child = Command::new(driver).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("chromedriver starts");
+            let base = format!("http://127.0.0.1:{port}");
+            let http = reqwest::Client::new();
+            for _ in 0..100 {
+                if http.get(format!("{base}/status")).send().await.is_ok() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let profile = tempfile::tempdir().unwrap().keep();
+            let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {"binary": chromium, "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1400,1000", format!("--user-data-dir={}", profile.display())
+            ]}}}});
+            let r: Value = http.post(format!("{base}/session")).json(&caps).send().await.expect("new session").json().await.unwrap();
+            let session = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {r}")).to_string();
+            Some(Browser { driver: child, base, session, http })
+        }
+
+        async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+            let url = format!("{}/session/{}{}", self.base, self.session, path);
+            let req = self.http.request(method, url);
+            let req = match body {
+                Some(b) => req.json(&b),
+                None => req,
+            };
+            let v: Value = req.send().await.expect("webdriver answers").json().await.expect("webdriver JSON");
+            if v["value"].get("error").is_some() {
+                panic!("webdriver {path}: {}", v["value"]);
+            }
+            v["value"].clone()
+        }
+
+        pub async fn goto(&self, url: &str) {
+            self.call(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+        }
+
+        pub async fn element(&self, css: &str) -> String {
+            let v = self.call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css}))).await;
+            v.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).unwrap_or_else(|| panic!("no element {css}")).to_string()
+        }
+
+        pub async fn count(&self, css: &str) -> usize {
+            let v = self.call(reqwest::Method::POST, "/elements", Some(json!({"using": "css selector", "value": css}))).await;
+            v.as_array().map(Vec::len).unwrap_or(0)
+        }
+
+        pub async fn text(&self, css: &str) -> String {
+            let e = self.element(css).await;
+            self.call(reqwest::Method::GET, &format!("/element/{e}/text"), None).await.as_str().unwrap_or_default().to_string()
+        }
+
+        pub async fn click(&self, css: &str) {
+            let e = self.element(css).await;
+            self.call(reqwest::Method::POST, &format!("/element/{e}/click"), Some(json!({}))).await;
+        }
+
+        pub async fn fill(&self, css: &str, text: &str) {
+            let e = self.element(css).await;
+            self.call(reqwest::Method::POST, &format!("/element/{e}/clear"), Some(json!({}))).await;
+            self.call(reqwest::Method::POST, &format!("/element/{e}/value"), Some(json!({"text": text}))).await;
+        }
+
+        pub async fn title(&self) -> String {
+            self.call(reqwest::Method::GET, "/title", None).await.as_str().unwrap_or_default().to_string()
+        }
+
+        /// Saves a PNG screenshot.
+        pub async fn screenshot(&self, path: &std::path::Path) {
+            use base64::Engine;
+            let b64 = self.call(reqwest::Method::GET, "/screenshot", None).await;
+            let png = base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap_or_default()).expect("PNG");
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).unwrap();
+            }
+            std::fs::write(path, png).unwrap();
+        }
+    }
+
+    impl Drop for Browser {
+        fn drop(&mut self) {
+            let _ = self.driver.kill();
+            let _ = self.driver.wait();
+        }
+    }
+}

@@ -224,6 +224,9 @@ async fn bad_callouts_are_refused_and_enqueue_nothing() {
     // The agent's own change is dropped by the loop guard, with a 2xx.
     let (own, own_sig) = s.callout("Update", 5, 2, json!({"status": 5}), s.sandbox().facts().agent_resource_id);
     assert_eq!(s.deliver(&own, &own_sig).await, 200);
+    // So is a change the API user itself made (PersonID = the API user's resource).
+    let (api, api_sig) = s.callout("Update", 5, 3, json!({"status": 5}), s.sandbox().facts().api_resource_id);
+    assert_eq!(s.deliver(&api, &api_sig).await, 200);
     assert!(s.local.classify_queue.is_empty(), "nothing may be enqueued");
 }
 

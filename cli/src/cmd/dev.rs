@@ -124,7 +124,7 @@ pub async fn run(args: Args) -> CliResult {
             on_update: true,
             subscribed_fields: ["status", "queueID", "priority", "issueType", "subIssueType", "assignedResourceID"].map(String::from).to_vec(),
             display_always_fields: vec!["title".into()],
-            excluded_resources: vec![local.deps.config.agent.resource_id.get()],
+            excluded_resources: local.deps.own_resources(),
         };
         local.client.register_ticket_webhook(&reg).await.map_err(|e| format!("cannot register the webhook in the sandbox: {e}"))?;
         if args.tickets_per_minute > 0 {

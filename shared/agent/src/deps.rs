@@ -41,10 +41,10 @@ pub struct Deps {
 
 impl Deps {
     /// Resources whose changes are the agent's own (loop guard): the agent
-    /// resource and the resource it impersonates.
+    /// resource, the resource it impersonates and the API user itself.
     pub fn own_resources(&self) -> Vec<i64> {
         let mut v = vec![self.config.agent.resource_id.get()];
-        if let Some(r) = self.config.autotask.impersonation_resource_id {
+        for r in [self.config.autotask.impersonation_resource_id, self.config.autotask.api_user_resource_id].into_iter().flatten() {
             v.push(r.get());
         }
         v

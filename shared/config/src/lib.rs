@@ -53,6 +53,9 @@ pub struct AutotaskConfig {
     pub integration_code_env: String,
     /// Write as this resource (`ImpersonationResourceId`), if set.
     pub impersonation_resource_id: Option<ResourceId>,
+    /// The API user's own resource id: changes it makes are the agent's own
+    /// (loop guard), like those of the agent resource.
+    pub api_user_resource_id: Option<ResourceId>,
     /// The share of the tenant's hourly request limit atpilot may use (0 < share <= 1).
     #[serde(default = "default_share")]
     pub api_budget_share: f64,

@@ -58,6 +58,7 @@ pub fn demo_config(facts: &TenantFacts, public_url: &str) -> Result<Config, atpi
 default_phase = "shadow"
 [autotask]
 url = "sandbox"
+api_user_resource_id = {api_user}
 [agent]
 resource_id = {agent}
 role_id = {role}
@@ -98,6 +99,7 @@ email_from = "atpilot@msp.example"
 finance = ["finance@msp.example"]
 "#,
         agent = facts.agent_resource_id,
+        api_user = facts.api_resource_id,
         role = facts.agent_role_id,
         public = public_url.trim_end_matches('/'),
     );

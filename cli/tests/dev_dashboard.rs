@@ -1,0 +1,94 @@
+//! The README's run command, end to end: `atpilot dev` starts everything,
+//! decisions appear, and the dashboard works in headless Chromium (the page
+//! loads, shows the agreement table, and a phase change made in the page
+//! takes effect).
+
+use atpilot_e2e::browser::Browser;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Dev(std::process::Child);
+impl Drop for Dev {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_dev() -> (Dev, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atpilot"))
+        .args(["dev", "--listen", &format!("127.0.0.1:{port}"), "--state"])
+        .arg(dir.path())
+        .args(["--tickets-per-minute", "240", "--sandbox-tickets", "300"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("atpilot dev starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("dashboard on http://"), "first line: {line:?}");
+    (Dev(child), line.trim().trim_start_matches("dashboard on ").trim_end_matches('/').to_string(), dir)
+}
+
+async fn decisions(base: &str) -> Vec<serde_json::Value> {
+    reqwest::get(format!("{base}/api/decisions")).await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_runs_every_flow_and_the_dashboard_changes_phases() {
+    let (_dev, base, _dir) = start_dev();
+    assert_eq!(reqwest::get(format!("{base}/healthz")).await.unwrap().status(), 200);
+    // Decisions flow in from the feeder through the sandbox's webhook.
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    while started.elapsed() < Duration::from_secs(60) {
+        seen = decisions(&base).await;
+        let actions: Vec<&str> = seen.iter().filter_map(|d| d["action"].as_str()).collect();
+        if ["log-only", "internal-note", "request-approval", "autonomous"].iter().all(|a| actions.contains(a)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let actions: Vec<&str> = seen.iter().filter_map(|d| d["action"].as_str()).collect();
+    for a in ["log-only", "internal-note", "request-approval", "autonomous"] {
+        assert!(actions.contains(&a), "no {a} decision within a minute: {actions:?}");
+    }
+    // Newest first, with reasons.
+    let times: Vec<&str> = seen.iter().filter_map(|d| d["decided_at"].as_str()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "not newest first: {times:?}");
+    assert!(seen.iter().all(|d| !d["reasons"].as_array().unwrap().is_empty()));
+
+    let Some(browser) = Browser::start().await else { return };
+    browser.goto(&format!("{base}/")).await;
+    assert_eq!(browser.title().await, "atpilot dashboard");
+    assert!(browser.count("#agreement-table tr").await >= 2, "agreement table rendered");
+    assert!(browser.count("#decisions-table tr").await >= 4, "decisions listed");
+    assert_eq!(browser.text("tr[data-category=network] td.phase").await, "shadow");
+    browser.click("tr[data-category=network] select[name=phase] option[value=internal-notes]").await;
+    browser.click("tr[data-category=network] button").await;
+    assert!(browser.text("#notice").await.contains("network is now in the internal-notes phase"));
+    assert_eq!(browser.text("tr[data-category=network] td.phase").await, "internal-notes");
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
+    browser.screenshot(&shot).await;
+    eprintln!("dashboard screenshot: {}", shot.display());
+    // The change takes effect: new network tickets now get an internal note.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let d = decisions(&base).await;
+        if d.iter().any(|x| x["category"] == "network" && x["action"] == "internal-note") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no network ticket was decided under the new phase");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[test]
+fn refuses_a_public_address_without_a_password() {
+    let out = Command::new(env!("CARGO_BIN_EXE_atpilot")).args(["dev", "--listen", "0.0.0.0:0"]).env_remove("ATPILOT_DASHBOARD_PASSWORD").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ATPILOT_DASHBOARD_PASSWORD"));
+}
