@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Writes the sample events in this directory, deterministically (no randomness, no clock).
+
+    python3 events/make_events.py           # rewrite the four JSON files
+    python3 events/make_events.py --check   # exit 1 if a file differs from what this script writes
+
+The intake event's X-Hook-Signature is computed here, as Autotask does:
+`sha1=` + base64(HMAC-SHA1(key = the webhook secret, message = the raw body)),
+with the secret `sample-webhook-secret`. The SQS records carry the real MD5 of
+their bodies, FIFO attributes (MessageGroupId = `ticket-<id>`, and the
+de-duplication ids intake and classify use) and shapes as Lambda delivers them.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WEBHOOK_SECRET = b"sample-webhook-secret"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STACK = "atpilot"
+
+
+def compact(obj):
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=True)
+
+
+def sign(secret, body):
+    return "sha1=" + base64.b64encode(hmac.new(secret, body, hashlib.sha1).digest()).decode()
+
+
+def intake_function_url():
+    # A ticket Create callout as Autotask sends it: PascalCase top level, REST field
+    # names inside Fields, compact JSON (System.Text.Json), plain ASCII.
+    body = compact({
+        "Action": "Create",
+        "Guid": "6f1c2a9e-3b7d-4e8a-9c51-2d7f0e4b8a13",
+        "EntityType": "Ticket",
+        "Id": 12345,
+        "Fields": {
+            "id": 12345,
+            "ticketNumber": "T20261128.0042",
+            "title": "Password reset for j.smith",
+            "description": "User j.smith is locked out of Microsoft 365 after too many sign-in attempts. Please reset the password.",
+            "companyID": 174,
+            "contactID": 30512,
+            "queueID": 29682833,
+            "status": 1,
+            "priority": 2,
+            "source": 4,
+            "createDate": "2026-11-28T09:59:58.873Z",
+        },
+        "EventTime": "2026-11-28T10:00:00.0000000Z",
+        "SequenceNumber": 1,
+        "PersonID": 29682886,
+    })
+    raw = body.encode()
+    url_id = "k7x2q9w4mzr3v8n5t1b6c0d2e4f6g8h0"
+    host = f"{url_id}.lambda-url.{REGION}.on.aws"
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/",
+        "rawQueryString": "",
+        "headers": {
+            "content-length": str(len(raw)),
+            "content-type": "application/json; charset=utf-8",
+            "host": host,
+            "x-amzn-tls-cipher-suite": "TLS_AES_128_GCM_SHA256",
+            "x-amzn-tls-version": "TLSv1.3",
+            "x-amzn-trace-id": "Root=1-6748405c-2f0b8d6e4a1c3e5f7a9b1d3f",
+            "x-forwarded-for": "52.14.83.201",
+            "x-forwarded-port": "443",
+            "x-forwarded-proto": "https",
+            "x-hook-signature": sign(WEBHOOK_SECRET, raw),
+        },
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": url_id,
+            "domainName": host,
+            "domainPrefix": url_id,
+            "http": {
+                "method": "POST",
+                "path": "/",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "52.14.83.201",
+                "userAgent": "",
+            },
+            "requestId": "3c8e5b1a-7f2d-4e9a-b6c4-1d0f2a8e7b35",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "28/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1795860000000,
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def sqs_fifo_record(body, queue, group_id, dedup_id, message_id, sequence_number, sent_ms):
+    return {
+        "messageId": message_id,
+        "receiptHandle": "AQEB" + base64.b64encode(hashlib.sha256(message_id.encode()).digest() * 4).decode(),
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": str(sent_ms),
+            "SequenceNumber": sequence_number,
+            "MessageGroupId": group_id,
+            "SenderId": "AROA3EXAMPLEROLEID1234:atpilot-intake",
+            "MessageDeduplicationId": dedup_id,
+            "ApproximateFirstReceiveTimestamp": str(sent_ms + 37),
+        },
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}",
+        "awsRegion": REGION,
+    }
+
+
+def classify_sqs():
+    # The TicketEvent intake enqueues (shared/agent/src/messages.rs), serialized as serde does.
+    event = {
+        "ticket_id": 12345,
+        "event_key": "guid:12345:1",
+        "source": "create",
+        "changed_fields": [],
+        "fields": {},
+        "person_id": 29682886,
+        "received_at": "2026-11-28T10:00:00Z",
+    }
+    body = compact(event)
+    # intake de-duplicates on the SHA-256 of the event key.
+    dedup = hashlib.sha256(event["event_key"].encode()).hexdigest()
+    rec = sqs_fifo_record(body, f"{STACK}-ClassifyQueue-Xk3bT9qLm2Wd.fifo", "ticket-12345", dedup,
+                          "0e5f3a6b-8c1d-4b7e-9a2f-5c8d1e3b7a90", "18891284521638914048", 1795860000412)
+    return {"Records": [rec]}
+
+
+def time_entry_sqs():
+    # The TimeEntryJob classify (or approval) enqueues; de-duplicated on the action id.
+    job = {
+        "action_id": "act-0123456789abcdef01234567",
+        "ticket_id": 12345,
+        "contract_id": 77,
+        "contract_kind": "recurring_service",
+        "category": "password-reset",
+        "span": {"start": "2026-11-28T10:00:00Z", "end": "2026-11-28T10:00:08Z"},
+        "summary": "Reset the Microsoft 365 password of j.smith and sent the temporary credentials to the contact on file (approved by ana@msp.example).",
+        "complete_after": False,
+    }
+    body = compact(job)
+    rec = sqs_fifo_record(body, f"{STACK}-TimeEntryQueue-Pq7vN2sHc5Ry.fifo", "ticket-12345", job["action_id"],
+                          "7a1d9c4e-2b6f-4e83-a5d0-9f3c8b2e6d17", "18891284523754496000", 1795860009118)
+    rec["attributes"]["SenderId"] = "AROA3EXAMPLEROLEID5678:atpilot-classify"
+    return {"Records": [rec]}
+
+
+def reconciler_schedule():
+    # An EventBridge rule's scheduled event (the template's `Type: Schedule`).
+    return {
+        "version": "0",
+        "id": "9d4c2f7e-1a3b-4c5d-8e6f-0a1b2c3d4e5f",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": "2026-11-28T10:10:00Z",
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{STACK}-ReconcilerFunctionEvery10Minutes-1Q2W3E4R5T6Y"],
+        "detail": {},
+    }
+
+
+FILES = {
+    "intake-function-url.json": intake_function_url,
+    "classify-sqs.json": classify_sqs,
+    "time-entry-sqs.json": time_entry_sqs,
+    "reconciler-schedule.json": reconciler_schedule,
+}
+
+
+def main(argv):
+    check = "--check" in argv[1:]
+    bad = 0
+    for name, make in FILES.items():
+        text = json.dumps(make(), indent=2, ensure_ascii=True) + "\n"
+        path = os.path.join(HERE, name)
+        if check:
+            with open(path, encoding="utf-8") as f:
+                if f.read() != text:
+                    print(f"{path}: differs from what events/make_events.py writes")
+                    bad = 1
+        else:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            print(f"wrote {path}")
+    # Self-check: the intake signature verifies over the body exactly as stored.
+    ev = intake_function_url()
+    assert hmac.compare_digest(ev["headers"]["x-hook-signature"], sign(WEBHOOK_SECRET, ev["body"].encode()))
+    return bad
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
