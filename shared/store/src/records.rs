@@ -372,3 +372,34 @@ impl State {
         Ok(item.and_then(|i| i.data.get("count").and_then(|c| c.as_i64())).unwrap_or(0))
     }
 }
+
+/// A message the agent sent (or, locally, would have sent): kept so the
+/// local outbox page can show it and so every notification is auditable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    /// "email" or "teams".
+    pub channel: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    /// The HTML body of an e-mail, or the Adaptive Card JSON of a Teams message.
+    pub body: String,
+    /// The plain-text part of an e-mail.
+    pub text: Option<String>,
+    /// Attachment file names.
+    #[serde(default)]
+    pub attachments: Vec<String>,
+}
+
+impl State {
+    /// Records a sent message (newest first in [`State::outbox`]).
+    pub async fn put_outbox(&self, m: &OutboxRecord) -> Result<(), StoreError> {
+        let item = Item::new(Key::new(format!("outbox#{}", m.id), "outbox"), encode(m)?).with_gsi1("outbox", format!("{}#{}", ts(m.at), m.id));
+        self.store.put(item, Condition::Always).await.map(|_| ())
+    }
+
+    pub async fn outbox(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
+        self.store.query(&Query::gsi1("outbox").newest_first().limit(limit)).await?.iter().map(decode).collect()
+    }
+}
