@@ -10,7 +10,8 @@ For every crate in functions/ (a directory with a Cargo.toml):
     one of the crate's binaries), CodeUri = the workspace root (`..`);
   * its Environment (Globals merged with the function's own) sets every variable
     of `atpilot_lambda::ENV` (parsed from shared/lambda/src/lib.rs), each to a
-    non-empty value, and no variable outside ENV except RUST_LOG.
+    non-empty value unless ENV describes what empty means ("(empty: ...)"), and
+    no variable outside ENV except RUST_LOG.
 And for the template as a whole:
   * no rust-cargolambda function builds a binary that no crate provides;
   * only the functions Autotask or a browser link must reach without AWS
@@ -40,15 +41,18 @@ SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 
 
 def parse_env_table(rust_source, path=LAMBDA_LIB):
-    """The names in `pub const ENV: &[(&str, &str)] = &[ ("NAME", "what"), ... ];`."""
+    """The names in `pub const ENV: &[(&str, &str)] = &[ ("NAME", "what"), ... ];`, and the
+    subset whose description says an empty value is meaningful (`(empty: ...)`)."""
     m = re.search(r"pub\s+const\s+ENV\s*:\s*&\[\s*\(\s*&str\s*,\s*&str\s*\)\s*\]\s*=\s*&\[(.*?)\n\s*\];", rust_source, re.S)
     if not m:
         raise SystemExit(f"FAIL {path}: cannot find `pub const ENV: &[(&str, &str)] = &[...];` (did its shape change? update infra/check_functions.py)")
     body = re.sub(r"//[^\n]*", "", m.group(1))
-    names = re.findall(r"\(\s*\"([A-Za-z_][A-Za-z0-9_]*)\"\s*,", body)
-    if not names:
+    pairs = re.findall(r'\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*,\s*"((?:[^"\\]|\\.)*)"\s*\)', body)
+    if not pairs:
         raise SystemExit(f"FAIL {path}: the ENV table is empty or unreadable")
-    return names
+    names = [n for n, _ in pairs]
+    may_be_empty = {n for n, what in pairs if "(empty:" in what}
+    return names, may_be_empty
 
 
 def function_crates(functions_dir=FUNCTIONS):
@@ -74,7 +78,7 @@ def is_empty(value):
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def check(template, env_names, crates):
+def check(template, env_names, crates, may_be_empty=frozenset()):
     """Returns a list of failure messages (empty when all is well)."""
     errors = []
     resources = template.get("Resources") or {}
@@ -116,7 +120,7 @@ def check(template, env_names, crates):
             for name in env_names:
                 if name not in merged:
                     errors.append(f"{logical} (function '{crate}'): environment variable {name} is not set (atpilot_lambda::ENV reads it); set it in Globals.Function.Environment or on the function")
-                elif is_empty(merged[name]):
+                elif is_empty(merged[name]) and name not in may_be_empty:
                     errors.append(f"{logical} (function '{crate}'): environment variable {name} is set to an empty value")
             for name in sorted(merged):
                 if name not in env_names and name not in ALLOWED_EXTRA_ENV:
@@ -211,7 +215,7 @@ def self_test(template, env_names, crates):
 
 def main(argv):
     with open(LAMBDA_LIB, encoding="utf-8") as f:
-        env_names = parse_env_table(f.read())
+        env_names, may_be_empty = parse_env_table(f.read())
     crates = function_crates()
     if not crates:
         print(f"FAIL {FUNCTIONS}: no function crates found")
@@ -219,7 +223,7 @@ def main(argv):
     template = load_template()
     if "--self-test" in argv[1:]:
         return 1 if self_test(template, env_names, crates) else 0
-    errors = check(template, env_names, crates)
+    errors = check(template, env_names, crates, may_be_empty)
     for e in errors:
         print(f"FAIL {e}")
     if errors:
