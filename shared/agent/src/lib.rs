@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod deps;
 pub mod intake;
 pub mod messages;
+pub mod metrics;
 pub mod notify;
 pub mod ports;
 pub mod rest;

@@ -127,6 +127,11 @@ pub struct SandboxConfig {
     /// The tenant's "now": ticket history ends here. Default: today 00:00 UTC.
     pub anchor: Option<DateTime<Utc>>,
     pub knobs: Knobs,
+    /// Time entries per ticket. `None`: 0 to 2 per assigned ticket (about 1.3
+    /// on average). `Some(k)`: exactly k per ticket (the dispatcher logs them
+    /// on unassigned tickets), e.g. 250,000 tickets x 4 = 1,000,000 entries
+    /// for the weekly-metrics bench. Still generated lazily.
+    pub time_entries_per_ticket: Option<u32>,
 }
 
 impl Default for SandboxConfig {
@@ -139,6 +144,7 @@ impl Default for SandboxConfig {
             integration_code: DEFAULT_INTEGRATION_CODE.into(),
             anchor: None,
             knobs: Knobs::default(),
+            time_entries_per_ticket: None,
         }
     }
 }

@@ -57,7 +57,7 @@ impl Shared {
     pub fn new(cfg: SandboxConfig, base_url: String) -> Arc<Shared> {
         let mut defs = definitions();
         let anchor = cfg.anchor.unwrap_or_else(|| Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc());
-        let (tables, facts, ctx) = tenant::build(cfg.seed, cfg.tickets, anchor, &cfg.user, &mut defs);
+        let (tables, facts, ctx) = tenant::build_with(cfg.seed, cfg.tickets, anchor, &cfg.user, &mut defs, cfg.time_entries_per_ticket);
         let s = Arc::new(Shared {
             knobs: Mutex::new(cfg.knobs.clone()),
             rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(cfg.seed ^ 0x5EED)),

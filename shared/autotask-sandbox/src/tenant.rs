@@ -273,6 +273,9 @@ pub struct Ctx {
     techs_by_queue: BTreeMap<i64, Vec<Tech>>,
     all_techs: Vec<Tech>,
     cat_weight_total: u64,
+    /// Id slots per ticket in the time-entry table, and whether every slot is used.
+    te_slots: i64,
+    te_fixed: bool,
 }
 
 /// The derived facts of one generated ticket.
@@ -477,18 +480,24 @@ impl Ctx {
 
     fn time_entry_row(&self, id: i64) -> Option<Row> {
         let k = id - TE_BASE;
-        let (idx, j) = (k / TE_SLOTS, k % TE_SLOTS);
+        let (idx, j) = (k / self.te_slots, k % self.te_slots);
         if idx >= self.n {
             return None;
         }
         let f = self.facts(idx);
-        let a = f.assigned?;
+        let a = if self.te_fixed { f.assigned.unwrap_or(Tech2 { resource: DISPATCHER_RESOURCE_ID, role: 6 }) } else { f.assigned? };
         let mut r = R::new(self.seed, 4, idx as u64);
-        let count = if f.completed.is_some() { 1 + r.below(2) as i64 } else { r.below(2) as i64 };
+        let count = if self.te_fixed {
+            self.te_slots
+        } else if f.completed.is_some() {
+            1 + r.below(2) as i64
+        } else {
+            r.below(2) as i64
+        };
         if j >= count {
             return None;
         }
-        let start = f.create + Duration::minutes(30 + j * 120);
+        let start = f.create + Duration::minutes(30 + j * if self.te_fixed { 45 } else { 120 });
         let hours = [0.25, 0.5, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0][r.below(8) as usize];
         let end = start + Duration::minutes((hours * 60.0) as i64);
         let v = json!({
@@ -592,6 +601,19 @@ pub fn build(
     api_user: &str,
     defs: &mut BTreeMap<String, EntityDef>,
 ) -> (BTreeMap<String, Table>, TenantFacts, Arc<Ctx>) {
+    build_with(seed, tickets, anchor, api_user, defs, None)
+}
+
+/// [`build`], with exactly `time_entries_per_ticket` entries per ticket when set.
+pub fn build_with(
+    seed: u64,
+    tickets: u64,
+    anchor: DateTime<Utc>,
+    api_user: &str,
+    defs: &mut BTreeMap<String, EntityDef>,
+    time_entries_per_ticket: Option<u32>,
+) -> (BTreeMap<String, Table>, TenantFacts, Arc<Ctx>) {
+    let te_slots = time_entries_per_ticket.map(|k| i64::from(k.clamp(1, 40))).unwrap_or(TE_SLOTS);
     let mut tables: BTreeMap<String, Table> = BTreeMap::new();
     let mut r = R::new(seed, 0, 0);
 
@@ -879,6 +901,8 @@ pub fn build(
         techs_by_queue,
         all_techs,
         cat_weight_total: CATEGORIES.iter().map(|c| c.weight).sum(),
+        te_slots,
+        te_fixed: time_entries_per_ticket.is_some(),
     });
     let c1 = ctx.clone();
     let gen_t: Generator = Arc::new(move |id| c1.ticket_idx(id).map(|i| c1.ticket_row(i)));
@@ -894,7 +918,7 @@ pub fn build(
     let c = ctx.clone();
     tables.insert("ticketnotes".into(), child(NOTE_BASE, NOTE_SLOTS, Arc::new(move |id| c.note_row(id)), ctx.clone()));
     let c = ctx.clone();
-    tables.insert("timeentries".into(), child(TE_BASE, TE_SLOTS, Arc::new(move |id| c.time_entry_row(id)), ctx.clone()));
+    tables.insert("timeentries".into(), child(TE_BASE, te_slots, Arc::new(move |id| c.time_entry_row(id)), ctx.clone()));
     let c = ctx.clone();
     tables.insert("tickethistory".into(), child(HIST_BASE, HIST_SLOTS, Arc::new(move |id| c.history_row(id)), ctx.clone()));
     let c = ctx.clone();
