@@ -167,6 +167,9 @@ fn spawn_workers(local: &Local, app: Arc<App>) {
             if let Err(e) = atpilot_agent::intake::reconcile(&deps, chrono::Utc::now(), chrono::Duration::minutes(10)).await {
                 tracing::warn!(error = %e, "reconciler pass failed; it runs again in a minute");
             }
+            if let Err(e) = atpilot_agent::approval::sweep(&deps, chrono::Utc::now()).await {
+                tracing::warn!(error = %e, "approval sweep failed; it runs again in a minute");
+            }
         }
     });
 }
@@ -216,10 +219,13 @@ fn router(app: Arc<App>) -> Router {
         .route("/kill-switch", post(kill_switch))
         .route("/settings", get(settings))
         .route("/approvals/", get(approvals))
+        .route("/outbox", get(outbox))
         .route("/api/decisions", get(api_decisions))
         .route("/healthz", get(healthz))
         .layer(axum::middleware::from_fn_with_state(app.clone(), auth))
-        .with_state(app)
+        .with_state(app.clone())
+        // Approval pages authenticate by their signed, approver-bound tokens.
+        .merge(atpilot_local::approval_routes(app.deps.clone()))
 }
 
 /// Loopback: no login. Otherwise HTTP Basic with ATPILOT_DASHBOARD_PASSWORD (the webhook authenticates by its HMAC).
@@ -337,13 +343,44 @@ async fn approvals(State(app): State<Arc<App>>) -> Response {
                 .collect();
             Html(format!(
                 "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot approvals</title></head><body style=\"font-family:system-ui;margin:24px\"><p><a href=\"/\">Dashboard</a></p>\
-<h1>Pending approval requests</h1><p>Approval links in Teams and e-mail arrive with the approvals feature; until then requests are stored and listed here.</p>\
+<h1>Pending approval requests</h1><p>Approvers receive their links in Teams and e-mail; locally those messages are in the <a href=\"/outbox\">outbox</a>.</p>\
 <table border=1 cellpadding=6><tr><th>Ticket</th><th>Category</th><th>Expires</th><th>Draft reply</th></tr>{rows}</table></body></html>"
             ))
             .into_response()
         }
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
+}
+
+/// Messages that would have gone to Teams and e-mail (the local notifier stores them).
+async fn outbox(State(app): State<Arc<App>>) -> Response {
+    match app.deps.state.outbox(50).await {
+        Ok(list) => {
+            let e = dashboard::esc;
+            let items: String = list
+                .iter()
+                .map(|m| {
+                    let body = if m.channel == "email" { m.text.clone().unwrap_or_default() } else { m.body.clone() };
+                    format!("<article><h3>{} – {}</h3><p>to {} at {}</p><pre style=\"white-space:pre-wrap\">{}</pre></article><hr>", e(&m.channel), e(&m.subject), e(&m.to.join(", ")), m.at.format("%H:%M:%S"), linkify(&e(&body)))
+                })
+                .collect();
+            Html(format!("<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot outbox</title></head><body style=\"font-family:system-ui;margin:24px\"><p><a href=\"/\">Dashboard</a></p><h1>Outbox</h1><p>Locally, Teams cards and e-mails are kept here instead of being sent.</p>{items}</body></html>")).into_response()
+        }
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
+}
+
+/// Makes the approval links in an (escaped) message clickable.
+fn linkify(escaped: &str) -> String {
+    escaped
+        .split_inclusive(char::is_whitespace)
+        .map(|w| {
+            let t = w.trim_end();
+            let tail = &w[t.len()..];
+            let t = t.trim_matches('"');
+            if t.starts_with("http://") || t.starts_with("https://") { format!("<a href=\"{t}\">{t}</a>{tail}") } else { w.to_string() }
+        })
+        .collect()
 }
 
 async fn api_decisions(State(app): State<Arc<App>>) -> Response {

@@ -1,5 +1,7 @@
 //! reconciler: on an EventBridge schedule, queues tickets changed since the
-//! watermark that no webhook delivered. Calls `atpilot_agent::intake::reconcile`.
+//! watermark that no webhook delivered, and sweeps approval requests
+//! (expiry, interrupted executions). Calls `atpilot_agent::intake::reconcile`
+//! and `atpilot_agent::approval::sweep`.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
@@ -13,7 +15,10 @@ async fn main() -> Result<(), Error> {
         async move {
             let report = atpilot_agent::intake::reconcile(deps, chrono::Utc::now(), chrono::Duration::hours(24)).await.map_err(Error::from)?;
             tracing::info!(seen = report.seen, queued = report.queued, already_known = report.already_known, "reconciled");
-            Ok::<_, Error>(serde_json::json!({ "seen": report.seen, "queued": report.queued, "already_known": report.already_known }))
+            // Unanswered approval requests expire; interrupted approved actions are carried out.
+            let sweep = atpilot_agent::approval::sweep(deps, chrono::Utc::now()).await.map_err(|e| Error::from(e.to_string()))?;
+            tracing::info!(expired = sweep.expired, re_executed = sweep.re_executed, "approvals swept");
+            Ok::<_, Error>(serde_json::json!({ "seen": report.seen, "queued": report.queued, "already_known": report.already_known, "approvals_expired": sweep.expired, "approvals_re_executed": sweep.re_executed }))
         }
     }))
     .await

@@ -7,7 +7,7 @@ use crate::ports::{NewNote, NoteVisibility, PortError, TicketChange};
 use atpilot_domain::block;
 use atpilot_domain::*;
 use atpilot_store::OutMessage;
-use atpilot_store::records::{ApprovalRecord, ApprovalState, Claim, DecisionRecord, HumanRouting};
+use atpilot_store::records::{ApprovalRecord, ApprovalState, Claim, DecisionRecord, HumanRouting, TicketGuard};
 use chrono::{DateTime, Duration, Utc};
 
 /// Agent work assumed when checking a block balance before acting (the real,
@@ -230,46 +230,105 @@ async fn act(
                 decided_by: None,
                 decided_at: None,
                 note: None,
+                guard: Some(TicketGuard {
+                    status: ticket.status.get(),
+                    assigned_resource_id: ticket.assigned_resource_id.map(|r| r.get()),
+                    contract_id: ticket.contract_id.map(|c| c.get()),
+                    company_id: ticket.company_id.get(),
+                }),
+                executed_at: None,
             };
-            deps.state.create_approval(&approval).await?;
+            // A retried event re-sends (a duplicate notice beats a lost one).
+            let send = match deps.state.create_approval(&approval).await? {
+                Claim::Claimed => true,
+                Claim::Existing(a) => redelivery && a.state == ApprovalState::Pending,
+            };
+            if send {
+                crate::approval::send_request(deps, &approval, d, ticket).await?;
+            }
             Ok(())
         }
         Action::Autonomous { plan } => {
             let contract = binding.contract_id().ok_or_else(|| ClassifyError::Permanent("autonomous action without a contract: refused".into()))?;
-            let complete = deps.config.statuses.complete;
-            let change = TicketChange {
+            let kind = binding.kind().unwrap_or(ContractKind::Unknown);
+            let summary = format!("atpilot resolved this {} request on its own (autonomous phase).", d.prediction.category);
+            let r = Resolution {
+                ticket,
+                category: &d.prediction.category,
                 queue_id: d.prediction.queue_id,
                 priority: d.prediction.priority,
-                status: (!plan.complete_after_time_entry).then_some(complete),
-                assign_to: Some((deps.config.agent.resource_id, deps.config.agent.role_id)),
+                contract,
+                kind,
+                plan,
+                action_id,
+                draft: d.draft.as_deref(),
+                summary,
+                redelivery,
+                started,
             };
-            if let Some(draft) = &d.draft {
-                let reply = NewNote { title: "Update from the service desk".into(), text: format!("{draft}\n\n{marker}"), visibility: NoteVisibility::Customer };
-                note_once(deps, ticket.id, reply, &marker, redelivery).await?;
-            }
-            // Write only what is not already so (a redelivery finds its own earlier writes).
-            let change = change.minus(ticket);
-            if !change.is_empty() {
-                deps.autotask.update_ticket(ticket.id, &change).await?;
-            }
+            execute_resolution(deps, &r, now).await?;
             if !redelivery {
                 deps.state.bump_hourly("autonomous", started).await?;
             }
-            let end = now().max(started + Duration::milliseconds(1));
-            let span = WorkSpan::new(started, end).map_err(|e| ClassifyError::Permanent(format!("measured work: {e}")))?;
-            let job = TimeEntryJob {
-                action_id: action_id.clone(),
-                ticket_id: ticket.id,
-                contract_id: contract,
-                contract_kind: binding.kind().unwrap_or(ContractKind::Unknown),
-                category: d.prediction.category.clone(),
-                span,
-                summary: format!("atpilot resolved this {} request on its own (autonomous phase).", d.prediction.category),
-                complete_after: plan.complete_after_time_entry,
-            };
-            let body = serde_json::to_string(&job).map_err(|e| ClassifyError::Permanent(e.to_string()))?;
-            deps.time_entry_queue.send(OutMessage { group_id: format!("ticket-{}", ticket.id), dedup_id: action_id.to_string(), body }).await?;
             Ok(())
         }
     }
+}
+
+/// A resolution to carry out: autonomously, or once a human approved it.
+pub struct Resolution<'a> {
+    pub ticket: &'a TicketSnapshot,
+    pub category: &'a Category,
+    /// Predicted routing to apply, if any.
+    pub queue_id: Option<QueueId>,
+    pub priority: Option<PriorityId>,
+    pub contract: ContractId,
+    pub kind: ContractKind,
+    pub plan: ActionPlan,
+    pub action_id: &'a ActionId,
+    /// The customer-visible reply.
+    pub draft: Option<&'a str>,
+    /// The time entry's summary: what the agent did and who approved it.
+    pub summary: String,
+    /// Set when an earlier attempt may have written part of it.
+    pub redelivery: bool,
+    /// When the agent's work on this action started.
+    pub started: DateTime<Utc>,
+}
+
+/// Carries out a resolution, idempotently: the customer reply (once, by its
+/// marker), the ticket fields not already so, and one time-entry job (which
+/// completes a Time & Materials ticket only after its entry is written).
+pub async fn execute_resolution(deps: &Deps, r: &Resolution<'_>, now: &impl Fn() -> DateTime<Utc>) -> Result<(), ClassifyError> {
+    let marker = r.action_id.marker();
+    let change = TicketChange {
+        queue_id: r.queue_id,
+        priority: r.priority,
+        status: (!r.plan.complete_after_time_entry).then_some(deps.config.statuses.complete),
+        assign_to: Some((deps.config.agent.resource_id, deps.config.agent.role_id)),
+    };
+    if let Some(draft) = r.draft {
+        let reply = NewNote { title: "Update from the service desk".into(), text: format!("{draft}\n\n{marker}"), visibility: NoteVisibility::Customer };
+        note_once(deps, r.ticket.id, reply, &marker, r.redelivery).await?;
+    }
+    // Write only what is not already so (a redelivery finds its own earlier writes).
+    let change = change.minus(r.ticket);
+    if !change.is_empty() {
+        deps.autotask.update_ticket(r.ticket.id, &change).await?;
+    }
+    let end = now().max(r.started + Duration::milliseconds(1));
+    let span = WorkSpan::new(r.started, end).map_err(|e| ClassifyError::Permanent(format!("measured work: {e}")))?;
+    let job = TimeEntryJob {
+        action_id: r.action_id.clone(),
+        ticket_id: r.ticket.id,
+        contract_id: r.contract,
+        contract_kind: r.kind,
+        category: r.category.clone(),
+        span,
+        summary: r.summary.clone(),
+        complete_after: r.plan.complete_after_time_entry,
+    };
+    let body = serde_json::to_string(&job).map_err(|e| ClassifyError::Permanent(e.to_string()))?;
+    deps.time_entry_queue.send(OutMessage { group_id: format!("ticket-{}", r.ticket.id), dedup_id: r.action_id.to_string(), body }).await?;
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! What every handler gets: adapters behind ports, and the configuration.
 
+use crate::notify::Notifier;
 use crate::ports::{Autotask, Classifier};
 use atpilot_config::Config;
 use atpilot_store::{Queue, State};
@@ -37,6 +38,10 @@ pub struct Deps {
     pub time_entry_queue: Arc<dyn Queue>,
     /// The TicketWebhook's secret key (HMAC-SHA1 of callouts).
     pub webhook_secret: Secret,
+    /// E-mail and Teams (an outbox locally).
+    pub notifier: Arc<dyn Notifier>,
+    /// Signs approval links (HMAC-SHA256).
+    pub approval_key: Secret,
 }
 
 impl Deps {

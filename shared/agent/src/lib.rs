@@ -3,6 +3,7 @@
 //! binaries only wire adapters, and the local runner and the tests call the
 //! same code.
 
+pub mod approval;
 pub mod classifier;
 pub mod classify;
 pub mod dashboard;

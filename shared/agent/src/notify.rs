@@ -103,3 +103,77 @@ impl Notifier for OutboxNotifier {
         self.state.put_outbox(&rec).await.map_err(|e| PortError::Transient(e.to_string()))
     }
 }
+
+fn b64_lines(bytes: &[u8]) -> String {
+    use base64::Engine;
+    let s = base64::engine::general_purpose::STANDARD.encode(bytes);
+    s.as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("\r\n")
+}
+
+/// RFC 2047 encoded-word for a header with non-ASCII text.
+fn header_text(s: &str) -> String {
+    use base64::Engine;
+    if s.is_ascii() && !s.contains(['\r', '\n']) {
+        s.to_string()
+    } else {
+        format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(s.replace(['\r', '\n'], " ")))
+    }
+}
+
+/// The raw MIME message SES v2 sends (`Content.Raw`): multipart/mixed with a
+/// multipart/alternative (plain text, HTML) and the attachments, all base64.
+pub fn mime_message(from: &str, e: &Email, boundary_seed: &str) -> Vec<u8> {
+    let mixed = format!("mixed-{boundary_seed}");
+    let alt = format!("alt-{boundary_seed}");
+    let mut m = String::new();
+    m.push_str(&format!("From: {from}\r\nTo: {}\r\nSubject: {}\r\nMIME-Version: 1.0\r\n", e.to.join(", "), header_text(&e.subject)));
+    m.push_str(&format!("Content-Type: multipart/mixed; boundary=\"{mixed}\"\r\n\r\n"));
+    m.push_str(&format!("--{mixed}\r\nContent-Type: multipart/alternative; boundary=\"{alt}\"\r\n\r\n"));
+    for (ct, body) in [("text/plain", &e.text), ("text/html", &e.html)] {
+        m.push_str(&format!("--{alt}\r\nContent-Type: {ct}; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n", b64_lines(body.as_bytes())));
+    }
+    m.push_str(&format!("--{alt}--\r\n"));
+    for a in &e.attachments {
+        let name = a.filename.replace(['"', '\r', '\n'], "_");
+        m.push_str(&format!(
+            "--{mixed}\r\nContent-Type: {}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+            a.content_type,
+            b64_lines(&a.bytes)
+        ));
+    }
+    m.push_str(&format!("--{mixed}--\r\n"));
+    m.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mime_has_both_parts_and_attachments() {
+        let e = Email {
+            to: vec!["a@msp.example".into(), "b@msp.example".into()],
+            subject: "Wöchentlicher Bericht".into(),
+            html: "<p>Hi</p>".into(),
+            text: "Hi".into(),
+            attachments: vec![Attachment { filename: "approvals.csv".into(), content_type: "text/csv".into(), bytes: b"a,b\n1,2\n".to_vec() }],
+        };
+        let raw = String::from_utf8(mime_message("atpilot@msp.example", &e, "x1")).unwrap();
+        assert!(raw.contains("To: a@msp.example, b@msp.example\r\n"));
+        assert!(raw.contains("Subject: =?UTF-8?B?"));
+        assert!(raw.contains("Content-Type: text/plain; charset=UTF-8"));
+        assert!(raw.contains("Content-Type: text/html; charset=UTF-8"));
+        assert!(raw.contains("filename=\"approvals.csv\""));
+        assert!(raw.ends_with("--mixed-x1--\r\n"));
+        assert!(raw.lines().all(|l| l.len() <= 998), "SMTP line limit");
+    }
+
+    #[test]
+    fn teams_body_wraps_the_card() {
+        let m = TeamsMessage { summary: "s".into(), card: serde_json::json!({"type": "AdaptiveCard", "version": "1.4", "body": []}) };
+        let b = m.webhook_body();
+        assert_eq!(b["type"], "message");
+        assert_eq!(b["attachments"][0]["contentType"], "application/vnd.microsoft.card.adaptive");
+        assert_eq!(b["attachments"][0]["content"]["type"], "AdaptiveCard");
+    }
+}

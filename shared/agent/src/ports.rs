@@ -72,6 +72,8 @@ pub struct BlockData {
 pub trait Autotask: Send + Sync {
     /// The ticket, with only the fields the decision needs; `None` if it does not exist.
     async fn ticket(&self, id: TicketId) -> Result<Option<TicketSnapshot>, PortError>;
+    /// The company's name (cached reference data).
+    async fn company_name(&self, company: CompanyId) -> Result<Option<String>, PortError>;
     /// The company's contracts, with their types mapped from the tenant's picklist.
     async fn company_contracts(&self, company: CompanyId) -> Result<Vec<Contract>, PortError>;
     async fn block_data(&self, contract: ContractId, role: RoleId) -> Result<BlockData, PortError>;

@@ -56,11 +56,12 @@ pub struct RestAutotask {
     project_billing_codes: BTreeSet<i64>,
     contract_types: Mutex<Option<Cached<ContractTypeMap>>>,
     contracts: Mutex<HashMap<CompanyId, Cached<Vec<Contract>>>>,
+    companies: Mutex<HashMap<CompanyId, Cached<Option<String>>>>,
 }
 
 impl RestAutotask {
     pub fn new(client: Client) -> Self {
-        Self { client, ttl: Duration::from_secs(15 * 60), project_billing_codes: BTreeSet::new(), contract_types: Mutex::new(None), contracts: Mutex::new(HashMap::new()) }
+        Self { client, ttl: Duration::from_secs(15 * 60), project_billing_codes: BTreeSet::new(), contract_types: Mutex::new(None), contracts: Mutex::new(HashMap::new()), companies: Mutex::new(HashMap::new()) }
     }
 
     pub fn with_project_billing_codes(mut self, codes: impl IntoIterator<Item = i64>) -> Self {
@@ -109,6 +110,16 @@ impl Autotask for RestAutotask {
             create_date: t.create_date.as_deref().and_then(at::parse_datetime).unwrap_or_else(Utc::now),
             last_activity_date: t.last_activity_date.as_deref().and_then(at::parse_datetime),
         }))
+    }
+
+    async fn company_name(&self, company: CompanyId) -> Result<Option<String>, PortError> {
+        if let Some(c) = self.companies.lock().unwrap_or_else(|p| p.into_inner()).get(&company).filter(|c| c.at.elapsed() < self.ttl) {
+            return Ok(c.value.clone());
+        }
+        let q = Query::new().filter(Filter::eq("id", company.get())).include(["id", "companyName"]);
+        let name = self.client.query::<at::Company>(q).await.map_err(port_error)?.pop().and_then(|c| c.company_name);
+        self.companies.lock().unwrap_or_else(|p| p.into_inner()).insert(company, Cached { at: Instant::now(), value: name.clone() });
+        Ok(name)
     }
 
     async fn company_contracts(&self, company: CompanyId) -> Result<Vec<Contract>, PortError> {

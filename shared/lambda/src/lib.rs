@@ -6,6 +6,8 @@
 //! see [`ENV`].
 
 use atpilot_agent::classifier::KeywordClassifier;
+pub mod notifier;
+
 use atpilot_agent::deps::{Deps, Secret};
 use atpilot_agent::rest::RestAutotask;
 use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
@@ -23,6 +25,9 @@ pub const ENV: &[(&str, &str)] = &[
     ("TIME_ENTRY_QUEUE_URL", "the time-entry FIFO queue"),
     ("AUTOTASK_CREDENTIALS_SECRET_ARN", "Secrets Manager secret: {\"username\",\"secret\",\"integration_code\"}"),
     ("WEBHOOK_SECRET_ARN", "Secrets Manager secret: the TicketWebhook's secret key"),
+    ("APPROVAL_KEY_SECRET_ARN", "Secrets Manager secret: the key that signs approval links (32+ bytes)"),
+    ("TEAMS_WEBHOOK_SECRET_ARN", "Secrets Manager secret: the Teams incoming-webhook / Workflows URL (empty: no Teams)"),
+    ("SES_CONFIGURATION_SET", "the SES configuration set for sending (empty: none)"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +79,20 @@ pub async fn deps_from_env() -> Result<Deps, WiringError> {
     let raw = secret(&sm, &creds_arn).await?;
     let c: AutotaskSecret = serde_json::from_str(&raw).map_err(|e| WiringError::Secret { arn: creds_arn.clone(), why: format!("expected JSON with username, secret and integration_code: {e}") })?;
     let webhook_secret = secret(&sm, &env("WEBHOOK_SECRET_ARN")?).await?;
+    let approval_key = secret(&sm, &env("APPROVAL_KEY_SECRET_ARN")?).await?;
+    if approval_key.len() < 32 {
+        return Err(WiringError::Secret { arn: env("APPROVAL_KEY_SECRET_ARN")?, why: "the approval signing key must be at least 32 bytes".into() });
+    }
+    let teams_url = match std::env::var("TEAMS_WEBHOOK_SECRET_ARN").ok().filter(|a| !a.trim().is_empty()) {
+        Some(arn) => Some(secret(&sm, &arn).await?),
+        None => None,
+    };
+    let notifier = notifier::SesTeamsNotifier::new(
+        aws_sdk_sesv2::Client::new(&aws),
+        config.notifications.email_from.clone(),
+        std::env::var("SES_CONFIGURATION_SET").ok().filter(|c| !c.trim().is_empty()),
+        teams_url,
+    );
     let url = match config.autotask.target()? {
         AutotaskTarget::Sandbox => return Err(WiringError::SandboxInAws),
         AutotaskTarget::Url(u) => u.to_string(),
@@ -92,5 +111,7 @@ pub async fn deps_from_env() -> Result<Deps, WiringError> {
         classify_queue: Arc::new(SqsQueue::new(sqs.clone(), env("CLASSIFY_QUEUE_URL")?, None)),
         time_entry_queue: Arc::new(SqsQueue::new(sqs, env("TIME_ENTRY_QUEUE_URL")?, None)),
         webhook_secret: Secret::new(webhook_secret.into_bytes()),
+        notifier: Arc::new(notifier),
+        approval_key: Secret::new(approval_key.into_bytes()),
     })
 }

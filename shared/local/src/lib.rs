@@ -6,6 +6,7 @@ use atpilot_agent::classifier::KeywordClassifier;
 use atpilot_agent::classify::{self, ClassifyError, Outcome};
 use atpilot_agent::deps::{Deps, Secret};
 use atpilot_agent::messages::{TicketEvent, TimeEntryJob};
+use atpilot_agent::notify::OutboxNotifier;
 use atpilot_agent::rest::RestAutotask;
 use atpilot_agent::time_entry::{self, TimeEntryFailure, TimeEntryOutcome};
 use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
@@ -164,12 +165,14 @@ impl Local {
         let webhook_secret = opts.webhook_secret.unwrap_or_else(random_secret);
         let deps = Deps {
             config: Arc::new(config),
-            state,
+            state: state.clone(),
             autotask: Arc::new(RestAutotask::new(client.clone())),
             classifier: Arc::new(KeywordClassifier),
             classify_queue: classify_queue.clone(),
             time_entry_queue: time_entry_queue.clone(),
             webhook_secret: Secret::new(webhook_secret.clone().into_bytes()),
+            notifier: Arc::new(OutboxNotifier::new(state.clone())),
+            approval_key: Secret::new(random_secret().into_bytes()),
         };
         Ok(Local { deps, sandbox, classify_queue, time_entry_queue, webhook_secret, client })
     }
@@ -279,4 +282,24 @@ where
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
+}
+
+/// The approval pages as axum routes (`GET`/`POST /approvals/{id}`), served
+/// by `atpilot dev` and the browser tests; the Lambda serves the same handler.
+pub fn approval_routes(deps: Deps) -> axum::Router {
+    use axum::extract::{Path, RawQuery};
+    use axum::http::{Method, StatusCode};
+    use axum::response::{Html, IntoResponse};
+    async fn serve(deps: Deps, method: Method, id: String, query: Option<String>, body: axum::body::Bytes) -> axum::response::Response {
+        let page = atpilot_agent::approval::handle_http(&deps, method.as_str(), &id, query.as_deref().unwrap_or(""), &body, chrono::Utc::now()).await;
+        (StatusCode::from_u16(page.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Html(page.html)).into_response()
+    }
+    axum::Router::new().route(
+        "/approvals/{id}",
+        axum::routing::get({
+            let deps = deps.clone();
+            move |method: Method, Path(id): Path<String>, RawQuery(q): RawQuery| serve(deps.clone(), method, id, q, Default::default())
+        })
+        .post(move |method: Method, Path(id): Path<String>, RawQuery(q): RawQuery, body: axum::body::Bytes| serve(deps.clone(), method, id, q, body)),
+    )
 }

@@ -230,6 +230,8 @@ pub mod state {
             decided_by: None,
             decided_at: None,
             note: None,
+            guard: Some(TicketGuard { status: 1, assigned_resource_id: None, contract_id: Some(11), company_id: 5 }),
+            executed_at: None,
         }
     }
 
@@ -255,6 +257,12 @@ pub mod state {
         expired.state = ApprovalState::Expired;
         assert!(matches!(st.decide_approval(&expired).await.unwrap(), Transition::Refused(Some(r)) if r.state == now.state));
         assert!(st.decide_approval(&approval("a1")).await.is_err(), "moving to pending is not a decision");
+        // A same-state update (executed_at) only applies in the expected state.
+        let mut executed = st.approval("a1").await.unwrap().unwrap();
+        executed.executed_at = Some(at(5));
+        assert_eq!(st.update_approval(&executed, now.state).await.unwrap(), Transition::Done);
+        assert_eq!(st.approval("a1").await.unwrap().unwrap().executed_at, Some(at(5)));
+        assert!(matches!(st.update_approval(&executed, ApprovalState::Pending).await.unwrap(), Transition::Refused(_)));
         assert!(st.approval("nope").await.unwrap().is_none());
     }
 

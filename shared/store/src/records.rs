@@ -75,6 +75,22 @@ pub struct ApprovalRecord {
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
+    /// The ticket as it was when the request was made; an approval of a
+    /// ticket that changed since is refused.
+    #[serde(default)]
+    pub guard: Option<TicketGuard>,
+    /// When the approved action was carried out in Autotask.
+    #[serde(default)]
+    pub executed_at: Option<DateTime<Utc>>,
+}
+
+/// What must not have changed between an approval request and its approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketGuard {
+    pub status: i64,
+    pub assigned_resource_id: Option<i64>,
+    pub contract_id: Option<i64>,
+    pub company_id: i64,
 }
 
 /// A category's phase, with who set it and why.
@@ -234,6 +250,15 @@ impl State {
             return Err(StoreError::Rejected("an approval can only move from pending to approved, rejected or expired".into()));
         }
         match self.store.put(Self::approval_item(decided)?, Condition::StateIs("pending".into())).await? {
+            WriteOutcome::Written => Ok(Transition::Done),
+            WriteOutcome::ConditionFailed { current } => Ok(Transition::Refused(current.as_ref().map(decode).transpose()?)),
+        }
+    }
+
+    /// Rewrites an approval that is still in `expected` state (e.g. to record
+    /// that its approved action was executed), without changing its state.
+    pub async fn update_approval(&self, a: &ApprovalRecord, expected: ApprovalState) -> Result<Transition<ApprovalRecord>, StoreError> {
+        match self.store.put(Self::approval_item(a)?, Condition::StateIs(expected.as_str().into())).await? {
             WriteOutcome::Written => Ok(Transition::Done),
             WriteOutcome::ConditionFailed { current } => Ok(Transition::Refused(current.as_ref().map(decode).transpose()?)),
         }
