@@ -32,6 +32,8 @@ enum Command {
     /// Train, evaluate and run the ticket classifier.
     #[command(subcommand)]
     Model(cmd::model::Command),
+    /// Audit the queues and routing (volume, backlog, monitoring, dumping grounds, re-routes, SLA, UDFs).
+    Audit(cmd::audit::Args),
 }
 
 #[tokio::main]
@@ -44,6 +46,7 @@ async fn main() -> ExitCode {
         Command::KillSwitch(args) => cmd::phase::kill_switch(args).await,
         Command::Sandbox(args) => cmd::sandbox::run(args).await,
         Command::Model(c) => cmd::model::run(c).await,
+        Command::Audit(args) => cmd::audit::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

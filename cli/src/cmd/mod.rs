@@ -1,4 +1,5 @@
 //! One module per command group.
+pub mod audit;
 pub mod config;
 pub mod dev;
 pub mod model;
