@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod deps;
 pub mod intake;
 pub mod messages;
+pub mod model_classifier;
 pub mod metrics;
 pub mod notify;
 pub mod ports;

@@ -288,6 +288,21 @@ fn d_teams_env() -> String {
     "ATPILOT_TEAMS_WEBHOOK_URL".into()
 }
 
+/// Trained models (`atpilot model train`); without them a transparent keyword classifier is used.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Artifact whose labels are the automation categories.
+    pub category_path: Option<std::path::PathBuf>,
+    /// Artifact whose labels are queue picklist values.
+    pub queue_path: Option<std::path::PathBuf>,
+    /// Artifact whose labels are priority picklist values.
+    pub priority_path: Option<std::path::PathBuf>,
+    /// Categories whose work needs hands on hardware (never resolved by the agent).
+    #[serde(default)]
+    pub physical_categories: BTreeSet<Category>,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -305,6 +320,8 @@ struct RawConfig {
     notifications: NotificationsConfig,
     #[serde(default)]
     kill_switch: bool,
+    #[serde(default)]
+    model: ModelConfig,
 }
 fn d_phase() -> Phase {
     Phase::Shadow
@@ -322,6 +339,7 @@ pub struct Config {
     pub approvals: ApprovalsConfig,
     pub notifications: NotificationsConfig,
     pub kill_switch: bool,
+    pub model: ModelConfig,
     policy: Policy,
     promotion: PromotionPolicy,
 }
@@ -387,6 +405,9 @@ impl Config {
         }
         if t.max_autonomous_per_hour == 0 {
             return Err(invalid("thresholds.max_autonomous_per_hour", "is 0", "set a positive cap, or keep categories out of the autonomous phase"));
+        }
+        if (raw.model.queue_path.is_some() || raw.model.priority_path.is_some()) && raw.model.category_path.is_none() {
+            return Err(invalid("model.category_path", "is not set but a queue or priority model is", "train a category model too, or remove the other model paths"));
         }
         if raw.statuses.disengage.contains(&raw.statuses.complete) {
             return Err(invalid("statuses.disengage", "contains the complete status", "list only statuses that stop the agent (waiting customer, on hold, escalated)"));
@@ -456,6 +477,7 @@ impl Config {
             approvals: raw.approvals,
             notifications: raw.notifications,
             kill_switch: raw.kill_switch,
+            model: raw.model,
             policy,
             promotion,
         })

@@ -5,7 +5,6 @@
 //! Environment variables (the SAM template sets each one; a test checks it):
 //! see [`ENV`].
 
-use atpilot_agent::classifier::KeywordClassifier;
 pub mod notifier;
 
 use atpilot_agent::deps::{Deps, Secret};
@@ -103,11 +102,12 @@ pub async fn deps_from_env() -> Result<Deps, WiringError> {
     cc.budget_share = config.autotask.api_budget_share;
     let client = Client::new(cc).map_err(|e| WiringError::Client(e.to_string()))?;
     let sqs = aws_sdk_sqs::Client::new(&aws);
+    let classifier = atpilot_agent::model_classifier::from_config(&config.model).map_err(|e| WiringError::Client(e.to_string()))?;
     Ok(Deps {
         config: Arc::new(config),
         state: State::new(Arc::new(DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&aws), env("TABLE_NAME")?))),
         autotask: Arc::new(RestAutotask::new(client)),
-        classifier: Arc::new(KeywordClassifier),
+        classifier,
         classify_queue: Arc::new(SqsQueue::new(sqs.clone(), env("CLASSIFY_QUEUE_URL")?, None)),
         time_entry_queue: Arc::new(SqsQueue::new(sqs, env("TIME_ENTRY_QUEUE_URL")?, None)),
         webhook_secret: Secret::new(webhook_secret.into_bytes()),

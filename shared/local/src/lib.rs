@@ -2,7 +2,6 @@
 //! real tenant), the embedded state store, in-process queues, and the same
 //! handlers the Lambdas run. Used by `atpilot dev` and the end-to-end tests.
 
-use atpilot_agent::classifier::KeywordClassifier;
 use atpilot_agent::classify::{self, ClassifyError, Outcome};
 use atpilot_agent::deps::{Deps, Secret};
 use atpilot_agent::messages::{TicketEvent, TimeEntryJob};
@@ -163,11 +162,12 @@ impl Local {
         let classify_queue = Arc::new(MemQueue::new(qcfg.clone()));
         let time_entry_queue = Arc::new(MemQueue::new(qcfg));
         let webhook_secret = opts.webhook_secret.unwrap_or_else(random_secret);
+        let classifier = atpilot_agent::model_classifier::from_config(&config.model).map_err(|e| LocalError::Client(e.to_string()))?;
         let deps = Deps {
             config: Arc::new(config),
             state: state.clone(),
             autotask: Arc::new(RestAutotask::new(client.clone())),
-            classifier: Arc::new(KeywordClassifier),
+            classifier,
             classify_queue: classify_queue.clone(),
             time_entry_queue: time_entry_queue.clone(),
             webhook_secret: Secret::new(webhook_secret.clone().into_bytes()),
