@@ -34,6 +34,9 @@ enum Command {
     Model(cmd::model::Command),
     /// Audit the queues and routing (volume, backlog, monitoring, dumping grounds, re-routes, SLA, UDFs).
     Audit(cmd::audit::Args),
+    /// Reports: `report weekly` computes the weekly metrics, moves phases and delivers the report.
+    #[command(subcommand)]
+    Report(cmd::report::Command),
 }
 
 #[tokio::main]
@@ -47,6 +50,7 @@ async fn main() -> ExitCode {
         Command::Sandbox(args) => cmd::sandbox::run(args).await,
         Command::Model(c) => cmd::model::run(c).await,
         Command::Audit(args) => cmd::audit::run(args).await,
+        Command::Report(c) => cmd::report::run(c).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,4 +4,5 @@ pub mod config;
 pub mod dev;
 pub mod model;
 pub mod phase;
+pub mod report;
 pub mod sandbox;
