@@ -88,7 +88,22 @@ pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome,
         Err(e) => return Err(TimeEntryFailure::Permanent(e.to_string())),
     };
     let billing_code = deps.config.billing_codes.for_entry(&job.category, job.contract_kind);
-    let id = deps.autotask.create_time_entry(&draft, billing_code).await?;
+    let id = match deps.autotask.create_time_entry(&draft, billing_code).await {
+        Ok(id) => id,
+        Err(PortError::Permanent(why)) => {
+            // Autotask refused the entry for good (e.g. a role or billing-code rule): nothing was
+            // written, the ticket is not completed, and a human is told.
+            let why = format!("Autotask refused the time entry: {why}");
+            if let Transition::Done = deps.state.ledger_refused(&record, &why).await? {
+                let open = if job.complete_after { " The ticket was left open (Time & Materials: it completes only after its time entry)." } else { "" };
+                let text = format!("atpilot could not log its time on this ticket: {why}.{open} Please log the time by hand.\n{marker}");
+                deps.autotask.add_note(job.ticket_id, &NewNote { title: "atpilot: time entry failed".into(), text, visibility: NoteVisibility::Internal }).await?;
+            }
+            tracing::error!(ticket = %job.ticket_id, %why, "time entry failed for good; a human was told");
+            return Ok(TimeEntryOutcome::Refused(why));
+        }
+        Err(e) => return Err(e.into()),
+    };
     deps.state.ledger_written(&record, id).await?;
     complete_if_needed(deps, job).await?;
     Ok(TimeEntryOutcome::Written(id))

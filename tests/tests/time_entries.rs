@@ -1,0 +1,185 @@
+//! Time entries under faults: exactly one entry with the right duration,
+//! ticket, contract, resource and role, whatever happens; refusals told to a
+//! human.
+
+use async_trait::async_trait;
+use atpilot_agent::messages::TimeEntryJob;
+use atpilot_agent::ports::*;
+use atpilot_agent::time_entry::{self, TimeEntryOutcome};
+use atpilot_autotask_sandbox::tenant::{CT_RECURRING, CT_TIME_MATERIALS};
+use atpilot_domain::*;
+use atpilot_e2e::Stack;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Autotask as seen by a function that crashes right after the time-entry write.
+struct CrashAfterWrite {
+    inner: Arc<dyn Autotask>,
+    crashes_left: AtomicU32,
+}
+
+#[async_trait]
+impl Autotask for CrashAfterWrite {
+    async fn ticket(&self, id: TicketId) -> Result<Option<TicketSnapshot>, PortError> {
+        self.inner.ticket(id).await
+    }
+    async fn company_name(&self, c: CompanyId) -> Result<Option<String>, PortError> {
+        self.inner.company_name(c).await
+    }
+    async fn company_contracts(&self, c: CompanyId) -> Result<Vec<Contract>, PortError> {
+        self.inner.company_contracts(c).await
+    }
+    async fn block_data(&self, c: ContractId, r: RoleId) -> Result<BlockData, PortError> {
+        self.inner.block_data(c, r).await
+    }
+    async fn add_note(&self, t: TicketId, n: &NewNote) -> Result<i64, PortError> {
+        self.inner.add_note(t, n).await
+    }
+    async fn find_note(&self, t: TicketId, m: &str) -> Result<Option<i64>, PortError> {
+        self.inner.find_note(t, m).await
+    }
+    async fn update_ticket(&self, t: TicketId, c: &TicketChange) -> Result<(), PortError> {
+        self.inner.update_ticket(t, c).await
+    }
+    async fn create_time_entry(&self, d: &TimeEntryDraft, b: BillingCodeId) -> Result<TimeEntryId, PortError> {
+        let id = self.inner.create_time_entry(d, b).await?;
+        if self.crashes_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(PortError::Transient("the process died after the write".into()));
+        }
+        Ok(id)
+    }
+    async fn find_time_entry(&self, t: TicketId, m: &str) -> Result<Option<TimeEntryId>, PortError> {
+        self.inner.find_time_entry(t, m).await
+    }
+    async fn tickets_changed_since(&self, s: DateTime<Utc>, l: usize) -> Result<Vec<(TicketId, DateTime<Utc>)>, PortError> {
+        self.inner.tickets_changed_since(s, l).await
+    }
+}
+
+/// A ticket assigned to the agent (as the resolution does) and its job.
+async fn job_for(s: &Stack, contract_type: i64, secs: i64, complete_after: bool) -> (i64, TimeEntryJob) {
+    let (contract, company) = s.contract_of_type(contract_type);
+    let f = s.sandbox().facts();
+    let t = s.create_ticket(company, Some(contract), "Password reset", "locked out", json!({"assignedResourceID": f.agent_resource_id, "assignedResourceRoleID": f.agent_role_id}));
+    let start = Utc::now() - chrono::Duration::seconds(secs);
+    let job = TimeEntryJob {
+        action_id: ActionId::new(format!("act-test-{t}")).unwrap(),
+        ticket_id: TicketId::new(t).unwrap(),
+        contract_id: ContractId::new(contract).unwrap(),
+        contract_kind: if contract_type == CT_TIME_MATERIALS { ContractKind::TimeAndMaterials } else { ContractKind::RecurringService },
+        category: Category::new("password-reset").unwrap(),
+        span: WorkSpan::new(start, start + chrono::Duration::seconds(secs)).unwrap(),
+        summary: "atpilot reset the password; approved by dispatch@msp.example".into(),
+        complete_after,
+    };
+    s.sandbox().clear_requests();
+    (t, job)
+}
+
+/// The ticket's time entries, read back through the API.
+async fn entries(s: &Stack, ticket: i64) -> Vec<serde_json::Map<String, Value>> {
+    use atpilot_autotask::{Filter, Query};
+    let rows = s.local.client.query::<atpilot_autotask::entities::TimeEntry>(Query::new().filter(Filter::eq("ticketID", ticket))).await.unwrap();
+    rows.into_iter().map(|r| match serde_json::to_value(r).unwrap() { Value::Object(m) => m, _ => unreachable!() }).collect()
+}
+
+async fn check_entry(s: &Stack, job: &TimeEntryJob, secs: i64) {
+    let e = entries(s, job.ticket_id.get()).await;
+    assert_eq!(e.len(), 1, "exactly one entry: {e:?}");
+    let f = s.sandbox().facts();
+    assert_eq!(e[0]["contractID"], job.contract_id.get());
+    assert_eq!(e[0]["resourceID"], f.agent_resource_id);
+    assert_eq!(e[0]["roleID"], f.agent_role_id);
+    let hours = e[0]["hoursWorked"].as_f64().unwrap();
+    assert!((hours * 3600.0 - secs as f64).abs() < 0.01, "{hours} h for {secs} s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivered_three_times_writes_one_entry() {
+    let s = Stack::start().await;
+    let (_t, job) = job_for(&s, CT_RECURRING, 8, false).await;
+    let outs = [time_entry::handle(&s.local.deps, &job).await.unwrap(), time_entry::handle(&s.local.deps, &job).await.unwrap(), time_entry::handle(&s.local.deps, &job).await.unwrap()];
+    assert!(matches!(outs[0], TimeEntryOutcome::Written(_)));
+    assert_eq!(outs[1], TimeEntryOutcome::AlreadyDone);
+    assert_eq!(outs[2], TimeEntryOutcome::AlreadyDone);
+    check_entry(&s, &job, 8).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_between_the_write_and_the_ledger_update_is_recovered_not_repeated() {
+    let s = Stack::start().await;
+    let (_t, job) = job_for(&s, CT_RECURRING, 42, false).await;
+    let mut deps = s.local.deps.clone();
+    deps.autotask = Arc::new(CrashAfterWrite { inner: s.local.deps.autotask.clone(), crashes_left: AtomicU32::new(1) });
+    assert!(time_entry::handle(&deps, &job).await.is_err(), "the first attempt dies after writing");
+    // The redelivery finds the entry by its marker instead of writing another.
+    assert!(matches!(time_entry::handle(&deps, &job).await.unwrap(), TimeEntryOutcome::Recovered(_)));
+    assert_eq!(time_entry::handle(&deps, &job).await.unwrap(), TimeEntryOutcome::AlreadyDone);
+    check_entry(&s, &job, 42).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intermittent_500s_and_429s_still_write_exactly_one() {
+    let s = Stack::start().await;
+    let (_t, job) = job_for(&s, CT_RECURRING, 15, false).await;
+    s.sandbox().set_knobs(|k| {
+        k.error_rate = 0.4;
+        k.burst_429 = 2;
+    });
+    let mut done = false;
+    for _ in 0..30 {
+        if time_entry::handle(&s.local.deps, &job).await.is_ok() {
+            done = true;
+            break;
+        }
+    }
+    s.sandbox().set_knobs(|k| k.error_rate = 0.0);
+    assert!(done, "the job eventually succeeds");
+    assert_eq!(time_entry::handle(&s.local.deps, &job).await.unwrap(), TimeEntryOutcome::AlreadyDone);
+    check_entry(&s, &job, 15).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_changed_since_the_decision_writes_nothing_and_escalates() {
+    let s = Stack::start().await;
+    let (t, job) = job_for(&s, CT_RECURRING, 8, false).await;
+    let other = s.sandbox().facts().contracts_by_type[&CT_TIME_MATERIALS][0];
+    let mut f = serde_json::Map::new();
+    f.insert("contractID".into(), json!(other));
+    s.sandbox().simulate_ticket_update(t, f, s.human());
+    let out = time_entry::handle(&s.local.deps, &job).await.unwrap();
+    assert!(matches!(&out, TimeEntryOutcome::Refused(why) if why.contains("contract changed")), "{out:?}");
+    assert!(entries(&s, t).await.is_empty());
+    let notes = s.applied_writes();
+    assert_eq!(notes.len(), 1, "one internal note");
+    assert_eq!(notes[0].body.as_ref().unwrap()["publish"], 2);
+    assert_eq!(time_entry::handle(&s.local.deps, &job).await.unwrap(), TimeEntryOutcome::AlreadyDone);
+    assert_eq!(s.applied_writes().len(), 1, "told once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_and_materials_ticket_stays_open_when_the_entry_fails_for_good() {
+    let s = Stack::start().await;
+    let (t, job) = job_for(&s, CT_TIME_MATERIALS, 8, true).await;
+    // The ticket's role no longer matches the agent's: Autotask refuses ticket time (roleID rule).
+    let mut f = serde_json::Map::new();
+    f.insert("assignedResourceRoleID".into(), json!(s.sandbox().facts().agent_role_id + 1));
+    s.sandbox().simulate_ticket_update(t, f, s.human());
+    let out = time_entry::handle(&s.local.deps, &job).await.unwrap();
+    assert!(matches!(&out, TimeEntryOutcome::Refused(why) if why.contains("roleID")), "{out:?}");
+    assert!(entries(&s, t).await.is_empty());
+    assert_ne!(s.sandbox().row("Tickets", t).unwrap()["status"], 5, "the ticket stays open");
+    let note = s.applied_writes().into_iter().find(|w| w.path.ends_with("/Notes")).expect("a human is told");
+    assert!(note.body.unwrap()["description"].as_str().unwrap().contains("left open"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_and_materials_completes_after_the_entry() {
+    let s = Stack::start().await;
+    let (t, job) = job_for(&s, CT_TIME_MATERIALS, 8, true).await;
+    assert!(matches!(time_entry::handle(&s.local.deps, &job).await.unwrap(), TimeEntryOutcome::Written(_)));
+    assert_eq!(s.sandbox().row("Tickets", t).unwrap()["status"], 5);
+    assert_eq!(entries(&s, t).await.len(), 1);
+}
