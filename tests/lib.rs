@@ -219,3 +219,72 @@ pub mod browser {
         }
     }
 }
+
+/// The Autotask port with hooks for fault injection and timing: it delegates
+/// every call and can observe notes or "crash" right after a time-entry write.
+pub mod hooked {
+    use async_trait::async_trait;
+    use atpilot_agent::ports::*;
+    use atpilot_domain::*;
+    use chrono::{DateTime, Utc};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    type NoteHook = Arc<dyn Fn(TicketId) + Send + Sync>;
+
+    pub struct Hooked {
+        pub inner: Arc<dyn Autotask>,
+        /// Called once a note was written.
+        pub after_note: Option<NoteHook>,
+        /// The next N time-entry writes succeed in Autotask, then report a crash.
+        pub crash_after_time_entry: AtomicU32,
+    }
+
+    impl Hooked {
+        pub fn new(inner: Arc<dyn Autotask>) -> Self {
+            Self { inner, after_note: None, crash_after_time_entry: AtomicU32::new(0) }
+        }
+    }
+
+    #[async_trait]
+    impl Autotask for Hooked {
+        async fn ticket(&self, id: TicketId) -> Result<Option<TicketSnapshot>, PortError> {
+            self.inner.ticket(id).await
+        }
+        async fn company_name(&self, c: CompanyId) -> Result<Option<String>, PortError> {
+            self.inner.company_name(c).await
+        }
+        async fn company_contracts(&self, c: CompanyId) -> Result<Vec<Contract>, PortError> {
+            self.inner.company_contracts(c).await
+        }
+        async fn block_data(&self, c: ContractId, r: RoleId) -> Result<BlockData, PortError> {
+            self.inner.block_data(c, r).await
+        }
+        async fn add_note(&self, t: TicketId, n: &NewNote) -> Result<i64, PortError> {
+            let r = self.inner.add_note(t, n).await;
+            if let Some(h) = &self.after_note {
+                h(t);
+            }
+            r
+        }
+        async fn find_note(&self, t: TicketId, m: &str) -> Result<Option<i64>, PortError> {
+            self.inner.find_note(t, m).await
+        }
+        async fn update_ticket(&self, t: TicketId, c: &TicketChange) -> Result<(), PortError> {
+            self.inner.update_ticket(t, c).await
+        }
+        async fn create_time_entry(&self, d: &TimeEntryDraft, b: BillingCodeId) -> Result<TimeEntryId, PortError> {
+            let id = self.inner.create_time_entry(d, b).await?;
+            if self.crash_after_time_entry.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+                return Err(PortError::Transient("the process died after the write".into()));
+            }
+            Ok(id)
+        }
+        async fn find_time_entry(&self, t: TicketId, m: &str) -> Result<Option<TimeEntryId>, PortError> {
+            self.inner.find_time_entry(t, m).await
+        }
+        async fn tickets_changed_since(&self, s: DateTime<Utc>, l: usize) -> Result<Vec<(TicketId, DateTime<Utc>)>, PortError> {
+            self.inner.tickets_changed_since(s, l).await
+        }
+    }
+}

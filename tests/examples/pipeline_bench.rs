@@ -4,58 +4,15 @@
 //!
 //!     cargo run --release -p atpilot-e2e --example pipeline_bench -- [TICKETS] [PER_SECOND]
 
-use async_trait::async_trait;
-use atpilot_agent::ports::*;
 use atpilot_autotask::TicketWebhookRegistration;
 use atpilot_autotask_sandbox::tenant::CT_RECURRING;
-use atpilot_domain::*;
+use atpilot_domain::TicketId;
+use atpilot_e2e::hooked::Hooked;
 use atpilot_local::{Local, LocalOptions, Target};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// Records when each ticket's note was written.
-struct Timed {
-    inner: Arc<dyn Autotask>,
-    notes: Arc<Mutex<HashMap<i64, Instant>>>,
-}
-
-#[async_trait]
-impl Autotask for Timed {
-    async fn ticket(&self, id: TicketId) -> Result<Option<TicketSnapshot>, PortError> {
-        self.inner.ticket(id).await
-    }
-    async fn company_name(&self, c: CompanyId) -> Result<Option<String>, PortError> {
-        self.inner.company_name(c).await
-    }
-    async fn company_contracts(&self, c: CompanyId) -> Result<Vec<Contract>, PortError> {
-        self.inner.company_contracts(c).await
-    }
-    async fn block_data(&self, c: ContractId, r: RoleId) -> Result<BlockData, PortError> {
-        self.inner.block_data(c, r).await
-    }
-    async fn add_note(&self, t: TicketId, n: &NewNote) -> Result<i64, PortError> {
-        let r = self.inner.add_note(t, n).await;
-        self.notes.lock().unwrap().insert(t.get(), Instant::now());
-        r
-    }
-    async fn find_note(&self, t: TicketId, m: &str) -> Result<Option<i64>, PortError> {
-        self.inner.find_note(t, m).await
-    }
-    async fn update_ticket(&self, t: TicketId, c: &TicketChange) -> Result<(), PortError> {
-        self.inner.update_ticket(t, c).await
-    }
-    async fn create_time_entry(&self, d: &TimeEntryDraft, b: BillingCodeId) -> Result<TimeEntryId, PortError> {
-        self.inner.create_time_entry(d, b).await
-    }
-    async fn find_time_entry(&self, t: TicketId, m: &str) -> Result<Option<TimeEntryId>, PortError> {
-        self.inner.find_time_entry(t, m).await
-    }
-    async fn tickets_changed_since(&self, s: DateTime<Utc>, l: usize) -> Result<Vec<(TicketId, DateTime<Utc>)>, PortError> {
-        self.inner.tickets_changed_since(s, l).await
-    }
-}
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -69,7 +26,12 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let mut local = Local::start(LocalOptions { state_dir: dir.path().into(), target: Target::Sandbox { tickets: 2000, seed: 1 }, config: None, webhook_secret: None, public_url: "http://127.0.0.1:0".into() }).await.unwrap();
     let notes: Arc<Mutex<HashMap<i64, Instant>>> = Arc::default();
-    local.deps.autotask = Arc::new(Timed { inner: local.deps.autotask.clone(), notes: notes.clone() });
+    let mut hooked = Hooked::new(local.deps.autotask.clone());
+    let seen = notes.clone();
+    hooked.after_note = Some(Arc::new(move |t: TicketId| {
+        seen.lock().unwrap().insert(t.get(), Instant::now());
+    }));
+    local.deps.autotask = Arc::new(hooked);
     // The intake endpoint, as `atpilot dev` serves it.
     let deps = local.deps.clone();
     let app = axum::Router::new().route(

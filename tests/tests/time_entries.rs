@@ -2,61 +2,15 @@
 //! ticket, contract, resource and role, whatever happens; refusals told to a
 //! human.
 
-use async_trait::async_trait;
 use atpilot_agent::messages::TimeEntryJob;
-use atpilot_agent::ports::*;
 use atpilot_agent::time_entry::{self, TimeEntryOutcome};
 use atpilot_autotask_sandbox::tenant::{CT_RECURRING, CT_TIME_MATERIALS};
 use atpilot_domain::*;
 use atpilot_e2e::Stack;
-use chrono::{DateTime, Utc};
+use atpilot_e2e::hooked::Hooked;
+use chrono::Utc;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-
-/// Autotask as seen by a function that crashes right after the time-entry write.
-struct CrashAfterWrite {
-    inner: Arc<dyn Autotask>,
-    crashes_left: AtomicU32,
-}
-
-#[async_trait]
-impl Autotask for CrashAfterWrite {
-    async fn ticket(&self, id: TicketId) -> Result<Option<TicketSnapshot>, PortError> {
-        self.inner.ticket(id).await
-    }
-    async fn company_name(&self, c: CompanyId) -> Result<Option<String>, PortError> {
-        self.inner.company_name(c).await
-    }
-    async fn company_contracts(&self, c: CompanyId) -> Result<Vec<Contract>, PortError> {
-        self.inner.company_contracts(c).await
-    }
-    async fn block_data(&self, c: ContractId, r: RoleId) -> Result<BlockData, PortError> {
-        self.inner.block_data(c, r).await
-    }
-    async fn add_note(&self, t: TicketId, n: &NewNote) -> Result<i64, PortError> {
-        self.inner.add_note(t, n).await
-    }
-    async fn find_note(&self, t: TicketId, m: &str) -> Result<Option<i64>, PortError> {
-        self.inner.find_note(t, m).await
-    }
-    async fn update_ticket(&self, t: TicketId, c: &TicketChange) -> Result<(), PortError> {
-        self.inner.update_ticket(t, c).await
-    }
-    async fn create_time_entry(&self, d: &TimeEntryDraft, b: BillingCodeId) -> Result<TimeEntryId, PortError> {
-        let id = self.inner.create_time_entry(d, b).await?;
-        if self.crashes_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
-            return Err(PortError::Transient("the process died after the write".into()));
-        }
-        Ok(id)
-    }
-    async fn find_time_entry(&self, t: TicketId, m: &str) -> Result<Option<TimeEntryId>, PortError> {
-        self.inner.find_time_entry(t, m).await
-    }
-    async fn tickets_changed_since(&self, s: DateTime<Utc>, l: usize) -> Result<Vec<(TicketId, DateTime<Utc>)>, PortError> {
-        self.inner.tickets_changed_since(s, l).await
-    }
-}
 
 /// A ticket assigned to the agent (as the resolution does) and its job.
 async fn job_for(s: &Stack, contract_type: i64, secs: i64, complete_after: bool) -> (i64, TimeEntryJob) {
@@ -112,7 +66,9 @@ async fn crash_between_the_write_and_the_ledger_update_is_recovered_not_repeated
     let s = Stack::start().await;
     let (_t, job) = job_for(&s, CT_RECURRING, 42, false).await;
     let mut deps = s.local.deps.clone();
-    deps.autotask = Arc::new(CrashAfterWrite { inner: s.local.deps.autotask.clone(), crashes_left: AtomicU32::new(1) });
+    let hooked = Hooked::new(s.local.deps.autotask.clone());
+    hooked.crash_after_time_entry.store(1, std::sync::atomic::Ordering::SeqCst);
+    deps.autotask = Arc::new(hooked);
     assert!(time_entry::handle(&deps, &job).await.is_err(), "the first attempt dies after writing");
     // The redelivery finds the entry by its marker instead of writing another.
     assert!(matches!(time_entry::handle(&deps, &job).await.unwrap(), TimeEntryOutcome::Recovered(_)));

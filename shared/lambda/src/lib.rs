@@ -115,3 +115,56 @@ pub async fn deps_from_env() -> Result<Deps, WiringError> {
         approval_key: Secret::new(approval_key.into_bytes()),
     })
 }
+
+/// Runs `handler` over an SQS FIFO batch and builds the partial-batch
+/// response: once a message fails, the rest of the batch is reported failed
+/// unprocessed, so messages of a ticket are never handled out of order.
+pub async fn fifo_batch<F, Fut, E>(event: aws_lambda_events::sqs::SqsEvent, what: &str, mut handler: F) -> aws_lambda_events::sqs::SqsBatchResponse
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = Result<String, E>>,
+    E: std::fmt::Display,
+{
+    let mut response = aws_lambda_events::sqs::SqsBatchResponse::default();
+    let mut failed = false;
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        if !failed {
+            match handler(record.body.unwrap_or_default()).await {
+                Ok(outcome) => {
+                    tracing::info!(message_id = %id, %outcome, "{what} done");
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(message_id = %id, error = %e, "{what} failed; the message will be retried, then dead-lettered");
+                    failed = true;
+                }
+            }
+        }
+        let mut f = aws_lambda_events::sqs::BatchItemFailure::default();
+        f.item_identifier = id;
+        response.batch_item_failures.push(f);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn fifo_batch_fails_the_rest_after_a_failure() {
+        let event: aws_lambda_events::sqs::SqsEvent = serde_json::from_value(serde_json::json!({"Records": [
+            {"messageId": "m1", "body": "ok"}, {"messageId": "m2", "body": "bad"}, {"messageId": "m3", "body": "ok"}
+        ]}))
+        .unwrap();
+        let mut seen = Vec::new();
+        let r = fifo_batch(event, "test", |b| {
+            seen.push(b.clone());
+            async move { if b == "bad" { Err("no".to_string()) } else { Ok(b) } }
+        })
+        .await;
+        assert_eq!(seen, ["ok", "bad"], "m3 is not processed after m2 failed");
+        assert_eq!(serde_json::to_value(&r).unwrap(), serde_json::json!({"batchItemFailures": [{"itemIdentifier": "m2"}, {"itemIdentifier": "m3"}]}));
+    }
+}

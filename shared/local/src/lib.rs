@@ -184,51 +184,8 @@ impl Local {
         loop {
             let before = (report.classified.len(), report.time_entries.len(), report.failures.len());
             let deps = &self.deps;
-            let classified = std::sync::Mutex::new(Vec::new());
-            let failures = std::sync::Mutex::new(Vec::new());
-            let r = consume_batch(self.classify_queue.as_ref(), 10, Duration::ZERO, Duration::from_millis(100), |d| {
-                let (classified, failures) = (&classified, &failures);
-                async move {
-                    let res = classify_message(deps, &d.body).await;
-                    match res {
-                        Ok(o) => {
-                            classified.lock().unwrap_or_else(|p| p.into_inner()).push(o);
-                            Ok(())
-                        }
-                        Err(e) => {
-                            failures.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string());
-                            Err(e)
-                        }
-                    }
-                }
-            })
-            .await;
-            if let Err(e) = r {
-                failures.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string());
-            }
-            let entries = std::sync::Mutex::new(Vec::new());
-            let r = consume_batch(self.time_entry_queue.as_ref(), 10, Duration::ZERO, Duration::from_millis(100), |d| {
-                let (entries, failures) = (&entries, &failures);
-                async move {
-                    match time_entry_message(deps, &d.body).await {
-                        Ok(o) => {
-                            entries.lock().unwrap_or_else(|p| p.into_inner()).push(o);
-                            Ok(())
-                        }
-                        Err(e) => {
-                            failures.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string());
-                            Err(e)
-                        }
-                    }
-                }
-            })
-            .await;
-            if let Err(e) = r {
-                failures.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string());
-            }
-            report.classified.extend(classified.into_inner().unwrap_or_default());
-            report.time_entries.extend(entries.into_inner().unwrap_or_default());
-            report.failures.extend(failures.into_inner().unwrap_or_default());
+            drain_once(self.classify_queue.as_ref(), &mut report.classified, &mut report.failures, |body| async move { classify_message(deps, &body).await }).await;
+            drain_once(self.time_entry_queue.as_ref(), &mut report.time_entries, &mut report.failures, |body| async move { time_entry_message(deps, &body).await }).await;
             if (report.classified.len(), report.time_entries.len(), report.failures.len()) == before {
                 return report;
             }
@@ -253,6 +210,42 @@ impl Local {
             }
         }
         total
+    }
+}
+
+/// One batch from `queue`: outcomes and failures are collected; failed
+/// messages are released for redelivery (see [`consume_batch`]).
+async fn drain_once<T, F, Fut, E>(queue: &dyn Queue, outcomes: &mut Vec<T>, failures: &mut Vec<String>, handler: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: std::fmt::Display,
+{
+    let got = std::sync::Mutex::new((Vec::new(), Vec::new()));
+    let r = consume_batch(queue, 10, Duration::ZERO, Duration::from_millis(100), |d| {
+        let (got, handler) = (&got, &handler);
+        async move {
+            let res = handler(d.body).await;
+            let mut g = got.lock().unwrap_or_else(|p| p.into_inner());
+            match res {
+                Ok(o) => {
+                    g.0.push(o);
+                    Ok(())
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    g.1.push(msg.clone());
+                    Err(msg)
+                }
+            }
+        }
+    })
+    .await;
+    let (ok, failed) = got.into_inner().unwrap_or_else(|p| p.into_inner());
+    outcomes.extend(ok);
+    failures.extend(failed);
+    if let Err(e) = r {
+        failures.push(e.to_string());
     }
 }
 
