@@ -176,11 +176,28 @@ def reconciler_schedule():
     }
 
 
+def weekly_metrics_schedule():
+    # The Monday rule's scheduled event; `detail` may carry {"week_ending": "YYYY-MM-DD", "resend": true}
+    # for a rerun by hand, and is empty when the schedule fires.
+    return {
+        "version": "0",
+        "id": "4b8e1c2d-6f3a-4d9b-a7e5-2c1f0d9b8a76",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": "2026-11-30T06:00:00Z",
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{STACK}-WeeklyMetricsFunctionWeekly-7U8I9O0P1A2S"],
+        "detail": {},
+    }
+
+
 FILES = {
     "intake-function-url.json": intake_function_url,
     "classify-sqs.json": classify_sqs,
     "time-entry-sqs.json": time_entry_sqs,
     "reconciler-schedule.json": reconciler_schedule,
+    "weekly-metrics-schedule.json": weekly_metrics_schedule,
 }
 
 

@@ -10,8 +10,10 @@ For every crate in functions/ (a directory with a Cargo.toml):
     one of the crate's binaries), CodeUri = the workspace root (`..`);
   * its Environment (Globals merged with the function's own) sets every variable
     of `atpilot_lambda::ENV` (parsed from shared/lambda/src/lib.rs), each to a
-    non-empty value unless ENV describes what empty means ("(empty: ...)"), and
-    no variable outside ENV except RUST_LOG.
+    non-empty value unless ENV describes what empty means ("(empty: ...)");
+  * it sets every variable the crate's own sources read (`env::var("NAME")` or a
+    `var("NAME", default)` helper in functions/<crate>/src), e.g. weekly-metrics'
+    ATPILOT_ROLLOUT_DATE, and no variable outside ENV, those, and RUST_LOG.
 And for the template as a whole:
   * no rust-cargolambda function builds a binary that no crate provides;
   * only the functions Autotask or a browser link must reach without AWS
@@ -55,6 +57,30 @@ def parse_env_table(rust_source, path=LAMBDA_LIB):
     return names, may_be_empty
 
 
+CRATE_ENV_READ = re.compile(r'(?:\benv::var(?:_os)?|\bvar)\(\s*"([A-Z][A-Z0-9_]*)"')
+
+
+def crate_env(functions_dir=FUNCTIONS):
+    """{crate name: set of environment variable names its own sources read}."""
+    out = {}
+    if not os.path.isdir(functions_dir):
+        return out
+    for d in sorted(os.listdir(functions_dir)):
+        manifest = os.path.join(functions_dir, d, "Cargo.toml")
+        if not os.path.isfile(manifest):
+            continue
+        with open(manifest, "rb") as f:
+            name = tomllib.load(f).get("package", {}).get("name", d)
+        names = set()
+        for root, _, files in os.walk(os.path.join(functions_dir, d, "src")):
+            for fn in files:
+                if fn.endswith(".rs"):
+                    with open(os.path.join(root, fn), encoding="utf-8") as f:
+                        names.update(CRATE_ENV_READ.findall(f.read()))
+        out[name] = names
+    return out
+
+
 def function_crates(functions_dir=FUNCTIONS):
     """{crate name: [binary names]} for every functions/<dir>/Cargo.toml."""
     crates = {}
@@ -78,7 +104,7 @@ def is_empty(value):
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def check(template, env_names, crates, may_be_empty=frozenset()):
+def check(template, env_names, crates, may_be_empty=frozenset(), own_env=None):
     """Returns a list of failure messages (empty when all is well)."""
     errors = []
     resources = template.get("Resources") or {}
@@ -117,13 +143,17 @@ def check(template, env_names, crates, may_be_empty=frozenset()):
             f_vars = ((props.get("Environment") or {}).get("Variables") or {})
             merged = dict(g_vars)
             merged.update(f_vars)
+            own = set((own_env or {}).get(crate, set())) - set(env_names)
+            for name in sorted(own):
+                if name not in merged:
+                    errors.append(f"{logical} (function '{crate}'): environment variable {name} is not set (functions/{crate}/src reads it); set it on the function")
             for name in env_names:
                 if name not in merged:
                     errors.append(f"{logical} (function '{crate}'): environment variable {name} is not set (atpilot_lambda::ENV reads it); set it in Globals.Function.Environment or on the function")
                 elif is_empty(merged[name]) and name not in may_be_empty:
                     errors.append(f"{logical} (function '{crate}'): environment variable {name} is set to an empty value")
             for name in sorted(merged):
-                if name not in env_names and name not in ALLOWED_EXTRA_ENV:
+                if name not in env_names and name not in ALLOWED_EXTRA_ENV and name not in own:
                     errors.append(f"{logical} (function '{crate}'): environment variable {name} is not in atpilot_lambda::ENV (shared/lambda/src/lib.rs) nor RUST_LOG: add it to ENV with what it holds, or remove it")
 
     for binary, logicals in sorted(by_binary.items()):
@@ -201,9 +231,14 @@ def self_test(template, env_names, crates):
     c["dashboard"] = ["dashboard"]
     cases.append(("a public dashboard URL", t, c, ["DashboardFunction", "AuthType is NONE"]))
 
+    own_cases = []
+    own_cases.append(("a variable the crate's own code reads, not set", copy.deepcopy(template), crates, {crate: {"ATPILOT_SELF_TEST_ONLY"}}, ["ATPILOT_SELF_TEST_ONLY", crate]))
+
     failed = 0
     for what, t, c, must_mention in cases:
-        errors = check(t, env_names, c)
+        own_cases.append((what, t, c, None, must_mention))
+    for what, t, c, own, must_mention in own_cases:
+        errors = check(t, env_names, c, own_env=own)
         hit = [e for e in errors if all(m in e for m in must_mention)]
         if hit:
             print(f"ok   self-test: {what}: {hit[0]}")
@@ -223,14 +258,16 @@ def main(argv):
     template = load_template()
     if "--self-test" in argv[1:]:
         return 1 if self_test(template, env_names, crates) else 0
-    errors = check(template, env_names, crates, may_be_empty)
+    own = crate_env()
+    errors = check(template, env_names, crates, may_be_empty, own)
     for e in errors:
         print(f"FAIL {e}")
     if errors:
         print(f"check_functions: {len(errors)} problem(s) in infra/template.yaml")
         return 1
     print(f"check_functions: {len(crates)} function crates ({', '.join(sorted(crates))}) each have one resource; "
-          f"each sets the {len(env_names)} variables of atpilot_lambda::ENV ({', '.join(env_names)}) and nothing else but RUST_LOG")
+          f"each sets the {len(env_names)} variables of atpilot_lambda::ENV ({', '.join(env_names)}), the variables its own code reads "
+          f"({'; '.join(f'{c}: ' + ', '.join(sorted(v - set(env_names))) for c, v in sorted(own.items()) if v - set(env_names)) or 'none'}), and nothing else but RUST_LOG")
     return 0
 
 
