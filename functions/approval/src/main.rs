@@ -15,6 +15,7 @@ async fn main() -> Result<(), Error> {
             let id = path.rsplit('/').next().unwrap_or_default().to_string();
             let query = req.uri().query().unwrap_or_default().to_string();
             let page = atpilot_agent::approval::handle_http(deps, req.method().as_str(), &id, &query, req.body().as_ref(), chrono::Utc::now()).await;
+            atpilot_lambda::flush_metrics(0);
             Response::builder()
                 .status(page.status)
                 .header("content-type", "text/html; charset=utf-8")

@@ -1,6 +1,7 @@
 //! classify: consumes the classify FIFO queue (partial batch failures).
 //! Wires adapters and calls `atpilot_agent::classify::handle` per message.
 
+use atpilot_agent::classify::Outcome;
 use atpilot_agent::messages::TicketEvent;
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
@@ -12,13 +13,19 @@ async fn main() -> Result<(), Error> {
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let deps = &deps;
         async move {
-            Ok::<_, Error>(
-                atpilot_lambda::fifo_batch(event.payload, "classify", |body| async move {
-                    let ev: TicketEvent = serde_json::from_str(&body).map_err(|e| format!("not a ticket event: {e}"))?;
-                    atpilot_agent::classify::handle(deps, &ev, chrono::Utc::now).await.map(|o| format!("ticket {}: {o:?}", ev.ticket_id)).map_err(|e| e.to_string())
-                })
-                .await,
-            )
+            let autonomous = std::sync::atomic::AtomicU64::new(0);
+            let autonomous = &autonomous;
+            let response = atpilot_lambda::fifo_batch(event.payload, "classify", |body| async move {
+                let ev: TicketEvent = serde_json::from_str(&body).map_err(|e| format!("not a ticket event: {e}"))?;
+                let outcome = atpilot_agent::classify::handle(deps, &ev, chrono::Utc::now).await.map_err(|e| e.to_string())?;
+                if outcome == (Outcome::Decided { action: "autonomous", redelivery: false }) {
+                    autonomous.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Ok::<_, String>(format!("ticket {}: {outcome:?}", ev.ticket_id))
+            })
+            .await;
+            atpilot_lambda::flush_metrics(autonomous.load(std::sync::atomic::Ordering::Relaxed));
+            Ok::<_, Error>(response)
         }
     }))
     .await

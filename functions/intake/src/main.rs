@@ -13,6 +13,7 @@ async fn main() -> Result<(), Error> {
             // The signature covers the raw bytes exactly as sent.
             let signature = req.headers().get("x-hook-signature").and_then(|v| v.to_str().ok()).map(str::to_string);
             let reply = atpilot_agent::intake::handle_webhook(deps, signature.as_deref(), req.body().as_ref(), chrono::Utc::now()).await;
+            atpilot_lambda::flush_metrics(0);
             Response::builder()
                 .status(reply.status)
                 .header("content-type", "application/json")

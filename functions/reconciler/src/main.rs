@@ -18,6 +18,7 @@ async fn main() -> Result<(), Error> {
             // Unanswered approval requests expire; interrupted approved actions are carried out.
             let sweep = atpilot_agent::approval::sweep(deps, chrono::Utc::now()).await.map_err(|e| Error::from(e.to_string()))?;
             tracing::info!(expired = sweep.expired, re_executed = sweep.re_executed, "approvals swept");
+            atpilot_lambda::flush_metrics(0);
             Ok::<_, Error>(serde_json::json!({ "seen": report.seen, "queued": report.queued, "already_known": report.already_known, "approvals_expired": sweep.expired, "approvals_re_executed": sweep.re_executed }))
         }
     }))

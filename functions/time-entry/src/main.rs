@@ -12,13 +12,13 @@ async fn main() -> Result<(), Error> {
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let deps = &deps;
         async move {
-            Ok::<_, Error>(
-                atpilot_lambda::fifo_batch(event.payload, "time entry", |body| async move {
-                    let job: TimeEntryJob = serde_json::from_str(&body).map_err(|e| format!("not a time-entry job: {e}"))?;
-                    atpilot_agent::time_entry::handle(deps, &job).await.map(|o| format!("ticket {}: {o:?}", job.ticket_id)).map_err(|e| e.to_string())
-                })
-                .await,
-            )
+            let response = atpilot_lambda::fifo_batch(event.payload, "time entry", |body| async move {
+                let job: TimeEntryJob = serde_json::from_str(&body).map_err(|e| format!("not a time-entry job: {e}"))?;
+                atpilot_agent::time_entry::handle(deps, &job).await.map(|o| format!("ticket {}: {o:?}", job.ticket_id)).map_err(|e| e.to_string())
+            })
+            .await;
+            atpilot_lambda::flush_metrics(0);
+            Ok::<_, Error>(response)
         }
     }))
     .await

@@ -101,6 +101,7 @@ pub async fn deps_from_env() -> Result<Deps, WiringError> {
     let mut cc = ClientConfig::new(credentials, zone);
     cc.budget_share = config.autotask.api_budget_share;
     let client = Client::new(cc).map_err(|e| WiringError::Client(e.to_string()))?;
+    let _ = CLIENT.set(client.clone());
     let sqs = aws_sdk_sqs::Client::new(&aws);
     let classifier = atpilot_agent::model_classifier::from_config(&config.model).map_err(|e| WiringError::Client(e.to_string()))?;
     Ok(Deps {
@@ -114,6 +115,37 @@ pub async fn deps_from_env() -> Result<Deps, WiringError> {
         notifier: Arc::new(notifier),
         approval_key: Secret::new(approval_key.into_bytes()),
     })
+}
+
+/// The process's Autotask client, for the request metric.
+static CLIENT: std::sync::OnceLock<Client> = std::sync::OnceLock::new();
+static REPORTED_REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A CloudWatch Embedded Metric Format line: namespace `atpilot`, no
+/// dimensions, unit Count (the template's alarms read these names).
+pub fn emf_line(metric: &str, value: u64, timestamp_ms: i64) -> String {
+    serde_json::json!({
+        "_aws": {"Timestamp": timestamp_ms, "CloudWatchMetrics": [{"Namespace": "atpilot", "Dimensions": [[]], "Metrics": [{"Name": metric, "Unit": "Count"}]}]},
+        metric: value,
+    })
+    .to_string()
+}
+
+/// Emits the Autotask requests made since the last call and the autonomous
+/// actions of this invocation, as EMF lines on stdout (CloudWatch turns them
+/// into the `atpilot/AutotaskRequests` and `atpilot/AutonomousActions` metrics).
+pub fn flush_metrics(autonomous_actions: u64) {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    if let Some(c) = CLIENT.get() {
+        let total = c.stats().requests;
+        let before = REPORTED_REQUESTS.swap(total, std::sync::atomic::Ordering::Relaxed);
+        if total > before {
+            println!("{}", emf_line("AutotaskRequests", total - before, now));
+        }
+    }
+    if autonomous_actions > 0 {
+        println!("{}", emf_line("AutonomousActions", autonomous_actions, now));
+    }
 }
 
 /// Runs `handler` over an SQS FIFO batch and builds the partial-batch
@@ -151,6 +183,15 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emf_line_is_what_cloudwatch_and_the_alarms_expect() {
+        let v: serde_json::Value = serde_json::from_str(&emf_line("AutotaskRequests", 7, 1_795_860_000_000)).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"_aws":{"Timestamp":1795860000000i64,"CloudWatchMetrics":[{"Namespace":"atpilot","Dimensions":[[]],"Metrics":[{"Name":"AutotaskRequests","Unit":"Count"}]}]},"AutotaskRequests":7})
+        );
+    }
 
     #[tokio::test]
     async fn fifo_batch_fails_the_rest_after_a_failure() {

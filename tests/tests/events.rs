@@ -1,0 +1,49 @@
+//! The sample events in events/ are what each function really receives:
+//! they parse into the function's event type, and their bodies into
+//! atpilot's messages; the intake sample is signed and gets queued.
+
+use atpilot_agent::messages::{TicketEvent, TimeEntryJob};
+use atpilot_local::{Local, LocalOptions, Target};
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::sqs::SqsEvent;
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap_or_else(|e| panic!("events/{name}: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_sample_is_a_signed_function_url_request_that_gets_queued() {
+    let req = lambda_http::request::from_str(&read("intake-function-url.json")).expect("a Function URL request");
+    let sig = req.headers().get("x-hook-signature").and_then(|v| v.to_str().ok()).expect("signed").to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let local = Local::start(LocalOptions {
+        state_dir: dir.path().into(),
+        target: Target::Sandbox { tickets: 50, seed: 1 },
+        config: None,
+        webhook_secret: Some("sample-webhook-secret".into()),
+        public_url: "http://127.0.0.1:8080".into(),
+    })
+    .await
+    .unwrap();
+    let reply = atpilot_agent::intake::handle_webhook(&local.deps, Some(&sig), req.body().as_ref(), chrono::Utc::now()).await;
+    assert_eq!(reply.status, 202, "{:?}", reply.body);
+    assert!(!local.classify_queue.is_empty());
+}
+
+#[test]
+fn sqs_samples_carry_atpilot_messages() {
+    let classify: SqsEvent = serde_json::from_str(&read("classify-sqs.json")).unwrap();
+    let ev: TicketEvent = serde_json::from_str(classify.records[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(ev.ticket_id.get(), 12345);
+    let time: SqsEvent = serde_json::from_str(&read("time-entry-sqs.json")).unwrap();
+    let job: TimeEntryJob = serde_json::from_str(time.records[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(job.span.milliseconds(), 8_000);
+}
+
+#[test]
+fn schedule_samples_are_eventbridge_events() {
+    for name in ["reconciler-schedule.json", "weekly-metrics-schedule.json"] {
+        let ev: EventBridgeEvent<serde_json::Value> = serde_json::from_str(&read(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(ev.detail_type, "Scheduled Event", "{name}");
+    }
+}
