@@ -57,8 +57,8 @@ fn main() {
     let c: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
     let mt = evaluate(te.labels.as_ref().unwrap(), &p, &c);
     println!(
-        "acc {:.4} f1 {:.4} cov95 {:.4} ece {:.4} | train {:.2}s load {:.1}ms pred {:.0}ms/{} size {:.1}MB rows {} T {:.3} calacc {:.3}",
-        mt.accuracy, mt.macro_f1, mt.coverage_at_95, mt.ece, train_s, load_ms, pred_ms, te.len(), bytes.len() as f64 / 1e6, rep.feature_rows, rep.temperature, rep.calibration_accuracy
+        "acc {:.4} f1 {:.4} cov95 {:.4} ece {:.4} | train {:.2}s load {:.1}ms pred {:.0}ms/{} size {:.1}MB rows {} T {:.3} calacc {:.3} feat {:.2}s fit {:.2}s",
+        mt.accuracy, mt.macro_f1, mt.coverage_at_95, mt.ece, train_s, load_ms, pred_ms, te.len(), bytes.len() as f64 / 1e6, rep.feature_rows, rep.temperature, rep.calibration_accuracy, rep.featurize_seconds, rep.fit_seconds
     );
 }
 

@@ -30,7 +30,7 @@ impl Default for FeatureConfig {
             word_ngrams: 2,
             char_min: 3,
             char_max: 5,
-            char_weight: 0.5,
+            char_weight: 0.3,
             fold_digits: true,
             max_chars: 6000,
         }
@@ -159,8 +159,8 @@ impl FeatureConfig {
     pub fn counts(&self, text: &str) -> Counts {
         let norm = normalize(text, self.fold_digits, self.max_chars);
         let mask = (self.dim() - 1) as u64;
-        let mut words_raw: Vec<u32> = Vec::new();
-        let mut chars_raw: Vec<u32> = Vec::new();
+        let mut words_raw: Vec<u32> = Vec::with_capacity(norm.len() / 2 + 4);
+        let mut chars_raw: Vec<u32> = Vec::with_capacity(if self.char_max > 0 { norm.len() * 3 + 8 } else { 0 });
         let mut prev: [u64; 2] = [0; 2];
         let mut n_seen = 0usize;
         let mut padded: Vec<u8> = Vec::with_capacity(64);
@@ -231,7 +231,7 @@ impl FeatureConfig {
             let start = out.idx.len();
             let mut ss = 0.0f32;
             for &(i, n) in counts.iter() {
-                let v = (1.0 + (n as f32).ln()) * idf[i as usize];
+                let v = sublinear_tf(n) * idf[i as usize];
                 ss += v * v;
                 out.idx.push(i);
                 out.val.push(v);
@@ -250,6 +250,13 @@ impl FeatureConfig {
         self.weigh(&self.counts(text), idf, &mut v);
         v
     }
+}
+
+/// 1 + ln(n), from a table for the common small counts.
+#[inline]
+fn sublinear_tf(n: u32) -> f32 {
+    const T: [f32; 8] = [0.0, 1.0, 1.693_147_2, 2.098_612_3, 2.386_294_4, 2.609_438, 2.791_759_5, 2.945_910_2];
+    if (n as usize) < T.len() { T[n as usize] } else { 1.0 + (n as f32).ln() }
 }
 
 /// Smoothed IDF as in the usual TF–IDF: ln((1 + n) / (1 + df)) + 1.

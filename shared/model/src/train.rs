@@ -75,6 +75,9 @@ pub struct TrainReport {
     pub calibration_accuracy: f32,
     /// Label counts, in label order.
     pub label_counts: Vec<(String, usize)>,
+    /// Wall time spent reading features and fitting (informative only).
+    pub featurize_seconds: f64,
+    pub fit_seconds: f64,
 }
 
 /// Train on `texts` with `labels` (same length).
@@ -134,13 +137,14 @@ pub fn train(
     let r = buckets.len();
 
     // 3. weighted vectors over rows (features without a row are dropped after normalising)
+    let mut scratch = SparseVec::default();
     let xs: Vec<SparseVec> = counts
         .iter()
         .map(|c| {
-            let mut v = SparseVec::default();
-            cfg.features.weigh(c, &idf, &mut v);
-            let mut out = SparseVec { idx: Vec::with_capacity(v.idx.len()), val: Vec::with_capacity(v.idx.len()) };
-            for (&i, &x) in v.idx.iter().zip(&v.val) {
+            cfg.features.weigh(c, &idf, &mut scratch);
+            let keep = scratch.idx.iter().filter(|&&i| row_of[i as usize] != u32::MAX).count();
+            let mut out = SparseVec { idx: Vec::with_capacity(keep), val: Vec::with_capacity(keep) };
+            for (&i, &x) in scratch.idx.iter().zip(&scratch.val) {
                 let row = row_of[i as usize];
                 if row != u32::MAX {
                     out.idx.push(row);
@@ -151,7 +155,7 @@ pub fn train(
         })
         .collect();
     drop(counts);
-    if std::env::var_os("ATPILOT_MODEL_TRACE").is_some() { eprintln!("features {:?}", t0.elapsed()); }
+    let featurize_seconds = t0.elapsed().as_secs_f64();
 
     // 4. split off the calibration fold
     let mut order: Vec<usize> = (0..n).collect();
@@ -175,7 +179,7 @@ pub fn train(
         (full, cal)
     };
     progress(Progress::Calibrate);
-    if std::env::var_os("ATPILOT_MODEL_TRACE").is_some() { eprintln!("sgd {:?}", t0.elapsed()); }
+    let fit_seconds = t0.elapsed().as_secs_f64() - featurize_seconds;
 
     let mk = |w: &Weights| {
         Model::from_float(label_list.clone(), cfg.features.clone(), n, cfg.seed, buckets.clone(), row_idf.clone(), &w.w, w.b.clone())
@@ -214,6 +218,8 @@ pub fn train(
         temperature,
         calibration_accuracy: cal_acc,
         label_counts: counts_by_label.iter().map(|(l, &c)| (l.to_string(), c)).collect(),
+        featurize_seconds,
+        fit_seconds,
     };
     Ok((model, report))
 }

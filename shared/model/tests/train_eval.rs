@@ -1,0 +1,156 @@
+//! End-to-end: train on a generated ticket set, check accuracy, calibration,
+//! reproducibility and the artifact round trip.
+
+use atpilot_model::data::{load_csv, Columns};
+use atpilot_model::metrics::evaluate;
+use atpilot_model::{Model, ModelError, TrainConfig};
+
+/// Tiny LCG so the data set is the same everywhere.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> usize {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) as usize
+    }
+    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
+        v[self.next() % v.len()]
+    }
+}
+
+const TOPICS: &[(&str, &[&str])] = &[
+    ("password-reset", &["password", "expired", "reset", "locked", "login", "sign-in", "credentials", "account"]),
+    ("printer", &["printer", "toner", "paper", "jam", "print", "queue", "spooler", "scanner"]),
+    ("licence", &["licence", "office", "365", "subscription", "activate", "visio", "assign", "seat"]),
+    ("network", &["vpn", "wifi", "network", "dns", "latency", "switch", "firewall", "internet"]),
+];
+const COMMON: &[&str] = &["please", "help", "user", "today", "urgent", "hi", "thanks", "cannot", "since", "morning", "team", "issue"];
+
+fn generate(n: usize, seed: u64, noise: f64) -> (Vec<String>, Vec<String>) {
+    let mut r = Lcg(seed);
+    let (mut texts, mut labels) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        let t = r.next() % TOPICS.len();
+        let (label, words) = TOPICS[t];
+        let mut text = Vec::new();
+        for _ in 0..(2 + r.next() % 3) {
+            text.push(r.pick(words));
+        }
+        // a word from another topic now and then
+        if r.next() % 3 == 0 {
+            let other = r.next() % TOPICS.len();
+            text.push(r.pick(TOPICS[other].1));
+        }
+        for _ in 0..(3 + r.next() % 5) {
+            text.push(r.pick(COMMON));
+        }
+        // shuffle words
+        for i in (1..text.len()).rev() {
+            let j = r.next() % (i + 1);
+            text.swap(i, j);
+        }
+        let flip = (r.next() % 1000) as f64 / 1000.0 < noise;
+        let other = r.next() % TOPICS.len();
+        let label = if flip { TOPICS[other].0 } else { label };
+        texts.push(text.join(" "));
+        labels.push(label.to_string());
+    }
+    (texts, labels)
+}
+
+fn small_config(seed: u64) -> TrainConfig {
+    let mut c = TrainConfig { seed, ..TrainConfig::default() };
+    c.features.bits = 16;
+    c
+}
+
+#[test]
+fn learns_well_above_chance_and_is_calibrated() {
+    let (tx, ty) = generate(1500, 1, 0.1);
+    let (vx, vy) = generate(1000, 2, 0.1);
+    let (model, report) = atpilot_model::train(&tx, &ty, &small_config(42), &|_| {}).unwrap();
+    assert_eq!(report.labels, 4);
+    assert!(report.calibration_examples > 100);
+    let preds = model.predict_batch(&vx);
+    let p: Vec<String> = preds.iter().map(|p| p.label.clone()).collect();
+    let c: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
+    let m = evaluate(&vy, &p, &c);
+    // chance is 0.25; 10% label noise caps accuracy near 0.925
+    assert!(m.accuracy > 0.8, "accuracy {}", m.accuracy);
+    assert!(c.iter().all(|c| (0.0..=1.0).contains(c)));
+    let mean_conf = c.iter().map(|&c| c as f64).sum::<f64>() / c.len() as f64;
+    assert!((mean_conf - m.accuracy).abs() < 0.06, "mean confidence {mean_conf} vs accuracy {}", m.accuracy);
+    assert!(m.ece < 0.08, "ece {}", m.ece);
+    for pr in &preds {
+        let s: f32 = pr.probabilities.iter().sum();
+        assert!((s - 1.0).abs() < 1e-3);
+    }
+}
+
+#[test]
+fn same_data_and_seed_give_the_same_bytes() {
+    let (tx, ty) = generate(800, 3, 0.05);
+    let a = atpilot_model::train(&tx, &ty, &small_config(7), &|_| {}).unwrap().0.to_bytes();
+    let b = atpilot_model::train(&tx, &ty, &small_config(7), &|_| {}).unwrap().0.to_bytes();
+    assert_eq!(a, b);
+    let one_thread = TrainConfig { threads: 1, ..small_config(7) };
+    let c = atpilot_model::train(&tx, &ty, &one_thread, &|_| {}).unwrap().0.to_bytes();
+    assert_eq!(a, c, "the thread count must not change the artifact");
+    let d = atpilot_model::train(&tx, &ty, &small_config(8), &|_| {}).unwrap().0.to_bytes();
+    assert_ne!(a, d);
+}
+
+#[test]
+fn artifact_round_trip_and_corruption() {
+    let (tx, ty) = generate(600, 4, 0.0);
+    let (model, _) = atpilot_model::train(&tx, &ty, &small_config(1), &|_| {}).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.bin");
+    model.save(&path).unwrap();
+    let loaded = Model::load(&path).unwrap();
+    assert_eq!(loaded, model);
+    assert_eq!(loaded.predict("printer toner jam"), model.predict("printer toner jam"));
+    assert_eq!(loaded.predict("printer toner jam").label, "printer");
+
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x55;
+    std::fs::write(&path, &bytes).unwrap();
+    let e = Model::load(&path).unwrap_err();
+    assert!(matches!(e, ModelError::BadArtifact { .. }), "{e}");
+    std::fs::write(&path, &bytes[..100]).unwrap();
+    assert!(Model::load(&path).unwrap_err().to_string().contains("m.bin"));
+    std::fs::write(&path, b"").unwrap();
+    assert!(Model::load(&path).is_err());
+    assert!(matches!(Model::load(&dir.path().join("missing")), Err(ModelError::Io { .. })));
+}
+
+#[test]
+fn training_rejects_bad_input() {
+    let texts = vec!["a".to_string(), "b".to_string()];
+    let e = atpilot_model::train(&texts, &["x".into(), "x".into()], &TrainConfig::default(), &|_| {}).unwrap_err();
+    assert!(matches!(e, ModelError::TooFewLabels { found: 1 }));
+    let e = atpilot_model::train(&texts, &["x".into()], &TrainConfig::default(), &|_| {}).unwrap_err();
+    assert!(matches!(e, ModelError::Invalid(_)));
+    let mut bad = TrainConfig::default();
+    bad.features.bits = 40;
+    assert!(atpilot_model::train(&texts, &["x".into(), "y".into()], &bad, &|_| {}).is_err());
+}
+
+#[test]
+fn trains_from_csv_with_any_column_names() {
+    let (tx, ty) = generate(300, 5, 0.0);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.csv");
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    w.write_record(["TicketNumber", "Queue", "Subject", "Body"]).unwrap();
+    for (i, (t, l)) in tx.iter().zip(&ty).enumerate() {
+        let (a, b) = t.split_at(t.len() / 2);
+        w.write_record([format!("T{i}").as_str(), l, a, b]).unwrap();
+    }
+    w.flush().unwrap();
+    let cols = Columns { text: vec!["Subject".into(), "Body".into()], label: Some("Queue".into()), id: "TicketNumber".into() };
+    let table = load_csv(&path, &cols).unwrap();
+    assert_eq!(table.ids[0], "T0");
+    let (model, _) = atpilot_model::train(&table.texts, table.labels.as_ref().unwrap(), &small_config(3), &|_| {}).unwrap();
+    assert_eq!(model.labels().len(), 4);
+}
