@@ -27,6 +27,8 @@ enum Command {
     Phase(cmd::phase::Command),
     /// Turn the global kill switch on or off.
     KillSwitch(cmd::phase::KillSwitchArgs),
+    /// Register (or update) the TicketWebhook and check the agent resource, role and billing codes.
+    Setup(cmd::setup::Args),
     /// Serve the embedded Autotask sandbox over HTTP.
     Sandbox(cmd::sandbox::Args),
     /// Train, evaluate and run the ticket classifier.
@@ -47,6 +49,7 @@ async fn main() -> ExitCode {
         Command::Config(c) => cmd::config::run(c).await,
         Command::Phase(c) => cmd::phase::run(c).await,
         Command::KillSwitch(args) => cmd::phase::kill_switch(args).await,
+        Command::Setup(args) => cmd::setup::run(args).await,
         Command::Sandbox(args) => cmd::sandbox::run(args).await,
         Command::Model(c) => cmd::model::run(c).await,
         Command::Audit(args) => cmd::audit::run(args).await,

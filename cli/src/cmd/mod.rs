@@ -6,3 +6,4 @@ pub mod model;
 pub mod phase;
 pub mod report;
 pub mod sandbox;
+pub mod setup;

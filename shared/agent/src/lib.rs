@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod notify;
 pub mod ports;
 pub mod rest;
+pub mod setup;
 pub mod time_entry;
 
 pub use deps::Deps;

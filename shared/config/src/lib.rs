@@ -147,6 +147,11 @@ pub struct BillingCodes {
 }
 
 impl BillingCodes {
+    /// Every billing code the rules name (the default aside).
+    pub fn rule_codes(&self) -> impl Iterator<Item = BillingCodeId> + '_ {
+        self.rules.iter().map(|r| r.billing_code_id)
+    }
+
     /// The most specific rule wins: category + contract type, then category,
     /// then contract type, then the default.
     pub fn for_entry(&self, category: &Category, kind: ContractKind) -> BillingCodeId {
