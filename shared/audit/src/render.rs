@@ -54,6 +54,19 @@ fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
+/// The routing signal in words, saying when neither predictor finds the queue.
+fn signal_text(r: &crate::routing::QueueRouting) -> String {
+    if r.text_f1 < 0.3 && r.contract_f1 < 0.3 && r.support >= crate::routing::MIN_SUPPORT {
+        "mixed (neither predicts it)".into()
+    } else {
+        r.signal.as_str().into()
+    }
+}
+
+fn requests(k: u64) -> String {
+    format!("{k} {}", if k == 1 { "request" } else { "requests" })
+}
+
 fn label(a: &Audit, q: i64) -> String {
     a.queue(q).map(|x| x.queue.clone()).unwrap_or_else(|| format!("Queue {q}"))
 }
@@ -170,7 +183,7 @@ pub fn markdown(a: &Audit) -> String {
         let _ = writeln!(o, "|---|---:|---:|---:|---|");
         for q in &a.queues {
             if let Some(r) = q.routing {
-                let _ = writeln!(o, "| {} | {} | {:.2} | {:.2} | {} |", md_escape(&q.queue), r.support, r.text_f1, r.contract_f1, r.signal.as_str());
+                let _ = writeln!(o, "| {} | {} | {:.2} | {:.2} | {} |", md_escape(&q.queue), r.support, r.text_f1, r.contract_f1, signal_text(&r));
             }
         }
     }
@@ -197,7 +210,7 @@ pub fn markdown(a: &Audit) -> String {
     let _ = writeln!(o, "\n## What was read\n");
     let _ = writeln!(o, "{}\n", sampling_note(a));
     for (s, k) in &a.requests_by_stage {
-        let _ = writeln!(o, "- {s}: {k} requests");
+        let _ = writeln!(o, "- {s}: {}", requests(*k));
     }
     o
 }
@@ -468,7 +481,7 @@ pub fn html(a: &Audit) -> String {
         );
         for q in &a.queues {
             if let Some(r) = q.routing {
-                let _ = write!(o, "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.2}</td><td class=\"n\">{:.2}</td><td>{}</td></tr>", esc(&q.queue), r.support, r.text_f1, r.contract_f1, r.signal.as_str());
+                let _ = write!(o, "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.2}</td><td class=\"n\">{:.2}</td><td>{}</td></tr>", esc(&q.queue), r.support, r.text_f1, r.contract_f1, esc(&signal_text(&r)));
             }
         }
         o.push_str("</tbody></table>");
@@ -508,7 +521,7 @@ pub fn html(a: &Audit) -> String {
     // method
     let _ = write!(o, "<section id=\"method\"><h2>What was read</h2><p>{}</p><ul>", esc(&sampling_note(a)));
     for (s, k) in &a.requests_by_stage {
-        let _ = write!(o, "<li>{}: {k} requests</li>", esc(s));
+        let _ = write!(o, "<li>{}: {}</li>", esc(s), requests(*k));
     }
     o.push_str("</ul></section></main></body></html>\n");
     o
