@@ -19,6 +19,8 @@ struct Cli {
 enum Command {
     /// Run every function locally against the embedded Autotask sandbox (or a real tenant).
     Dev(cmd::dev::Args),
+    /// The dashboard of a deployed atpilot (its DynamoDB table), on this machine.
+    Dashboard(cmd::dashboard::Args),
     /// Configuration: check a file, print the commented example.
     #[command(subcommand)]
     Config(cmd::config::Command),
@@ -46,6 +48,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Dev(args) => cmd::dev::run(args).await,
+        Command::Dashboard(args) => cmd::dashboard::run(args).await,
         Command::Config(c) => cmd::config::run(c).await,
         Command::Phase(c) => cmd::phase::run(c).await,
         Command::KillSwitch(args) => cmd::phase::kill_switch(args).await,

@@ -9,12 +9,12 @@ use atpilot_agent::deps::Deps;
 use atpilot_autotask::{Credentials, TicketWebhookRegistration};
 use atpilot_config::Config;
 use atpilot_local::{Local, LocalOptions, Target};
-use atpilot_store::records::{PhaseRecord, Settings};
+use crate::cmd::web::Web;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Form, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -211,37 +211,16 @@ fn spawn_feeder(sb: Arc<atpilot_autotask_sandbox::Sandbox>, per_minute: u32) {
 }
 
 fn router(app: Arc<App>) -> Router {
+    let web = Arc::new(Web { state: app.deps.state.clone(), config: app.deps.config.clone(), password: app.password.clone() });
     Router::new()
-        .route("/", get(page))
         .route("/webhooks/autotask", post(webhook))
         .route("/webhooks/autotask/deactivated", post(deactivated))
-        .route("/phases", post(set_phase))
-        .route("/kill-switch", post(kill_switch))
-        .route("/settings", get(settings))
-        .route("/approvals/", get(approvals))
-        .route("/outbox", get(outbox))
-        .route("/api/decisions", get(api_decisions))
         .route("/healthz", get(healthz))
-        .layer(axum::middleware::from_fn_with_state(app.clone(), auth))
+        .route("/settings", get(settings).layer(axum::middleware::from_fn_with_state(web.clone(), crate::cmd::web::auth)))
         .with_state(app.clone())
+        .merge(crate::cmd::web::dashboard_routes(web))
         // Approval pages authenticate by their signed, approver-bound tokens.
         .merge(atpilot_local::approval_routes(app.deps.clone()))
-}
-
-/// Loopback: no login. Otherwise HTTP Basic with ATPILOT_DASHBOARD_PASSWORD (the webhook authenticates by its HMAC).
-async fn auth(State(app): State<Arc<App>>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let Some(password) = &app.password else { return next.run(req).await };
-    if req.uri().path().starts_with("/webhooks/") || req.uri().path() == "/healthz" {
-        return next.run(req).await;
-    }
-    use base64::Engine;
-    let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("atpilot:{password}")));
-    let ok = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| subtle::ConstantTimeEq::ct_eq(v.as_bytes(), expected.as_bytes()).into());
-    if ok {
-        next.run(req).await
-    } else {
-        (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Basic realm=\"atpilot\"")], "login required").into_response()
-    }
 }
 
 async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -253,66 +232,6 @@ async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
 async fn deactivated(body: Bytes) -> StatusCode {
     tracing::error!(body = %String::from_utf8_lossy(&body), "Autotask says the webhook was deactivated; the reconciler keeps tickets flowing");
     StatusCode::OK
-}
-
-#[derive(serde::Deserialize)]
-struct Notice {
-    notice: Option<String>,
-}
-
-async fn page(State(app): State<Arc<App>>, Query(q): Query<Notice>) -> Response {
-    match dashboard::gather(&app.deps.state, &app.deps.config, 100).await {
-        Ok(d) => Html(dashboard::render(&d, q.notice.as_deref())).into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("state store unavailable: {e}")).into_response(),
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct PhaseForm {
-    category: String,
-    phase: String,
-}
-
-fn back(notice: &str) -> Redirect {
-    let enc: String = notice.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
-    Redirect::to(&format!("/?notice={enc}"))
-}
-
-async fn set_phase(State(app): State<Arc<App>>, Form(f): Form<PhaseForm>) -> Response {
-    let category = match f.category.parse::<atpilot_domain::Category>() {
-        Ok(c) => c,
-        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
-    };
-    let phase = match f.phase.parse::<atpilot_domain::Phase>() {
-        Ok(p) => p,
-        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
-    };
-    let safe = app.deps.config.categories.get(&category).is_some_and(|c| c.safe);
-    if phase >= atpilot_domain::Phase::HumanInTheLoop && !safe {
-        return back(&format!("{category} is not on the safe list: it cannot ask for approval or act. Mark it safe in the configuration first.")).into_response();
-    }
-    let rec = PhaseRecord { category: category.clone(), phase, changed_at: chrono::Utc::now(), changed_by: "dashboard".into(), reason: "set in the dashboard".into() };
-    match app.deps.state.set_phase(&rec).await {
-        Ok(()) => back(&format!("{category} is now in the {phase} phase")).into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct KillForm {
-    setting: String,
-}
-
-async fn kill_switch(State(app): State<Arc<App>>, Form(f): Form<KillForm>) -> Response {
-    let on = match f.setting.as_str() {
-        "on" => true,
-        "off" => false,
-        other => return (StatusCode::BAD_REQUEST, format!("setting must be on or off, got {other:?}")).into_response(),
-    };
-    match app.deps.state.set_settings(&Settings { kill_switch: on }).await {
-        Ok(()) => back(if on { "Kill switch on: the agent writes nothing to Autotask" } else { "Kill switch released" }).into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
-    }
 }
 
 async fn settings(State(app): State<Arc<App>>) -> Html<String> {
@@ -332,62 +251,6 @@ async fn settings(State(app): State<Arc<App>>) -> Html<String> {
         e(&app.webhook_secret),
         app.processed.load(Ordering::Relaxed),
     ))
-}
-
-async fn approvals(State(app): State<Arc<App>>) -> Response {
-    match app.deps.state.approvals_in_state(atpilot_store::records::ApprovalState::Pending, 100).await {
-        Ok(list) => {
-            let rows: String = list
-                .iter()
-                .map(|a| format!("<tr><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>", a.ticket_id, dashboard::esc(a.category.as_str()), a.expires_at.format("%Y-%m-%d %H:%M"), dashboard::esc(a.draft.as_deref().unwrap_or(""))))
-                .collect();
-            Html(format!(
-                "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot approvals</title></head><body style=\"font-family:system-ui;margin:24px\"><p><a href=\"/\">Dashboard</a></p>\
-<h1>Pending approval requests</h1><p>Approvers receive their links in Teams and e-mail; locally those messages are in the <a href=\"/outbox\">outbox</a>.</p>\
-<table border=1 cellpadding=6><tr><th>Ticket</th><th>Category</th><th>Expires</th><th>Draft reply</th></tr>{rows}</table></body></html>"
-            ))
-            .into_response()
-        }
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
-    }
-}
-
-/// Messages that would have gone to Teams and e-mail (the local notifier stores them).
-async fn outbox(State(app): State<Arc<App>>) -> Response {
-    match app.deps.state.outbox(50).await {
-        Ok(list) => {
-            let e = dashboard::esc;
-            let items: String = list
-                .iter()
-                .map(|m| {
-                    let body = if m.channel == "email" { m.text.clone().unwrap_or_default() } else { m.body.clone() };
-                    format!("<article><h3>{} – {}</h3><p>to {} at {}</p><pre style=\"white-space:pre-wrap\">{}</pre></article><hr>", e(&m.channel), e(&m.subject), e(&m.to.join(", ")), m.at.format("%H:%M:%S"), linkify(&e(&body)))
-                })
-                .collect();
-            Html(format!("<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot outbox</title></head><body style=\"font-family:system-ui;margin:24px\"><p><a href=\"/\">Dashboard</a></p><h1>Outbox</h1><p>Locally, Teams cards and e-mails are kept here instead of being sent.</p>{items}</body></html>")).into_response()
-        }
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
-    }
-}
-
-/// Makes the approval links in an (escaped) message clickable.
-fn linkify(escaped: &str) -> String {
-    escaped
-        .split_inclusive(char::is_whitespace)
-        .map(|w| {
-            let t = w.trim_end();
-            let tail = &w[t.len()..];
-            let t = t.trim_matches('"');
-            if t.starts_with("http://") || t.starts_with("https://") { format!("<a href=\"{t}\">{t}</a>{tail}") } else { w.to_string() }
-        })
-        .collect()
-}
-
-async fn api_decisions(State(app): State<Arc<App>>) -> Response {
-    match dashboard::decisions(&app.deps.state, 500).await {
-        Ok(list) => axum::Json(list).into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
-    }
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {
