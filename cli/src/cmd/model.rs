@@ -235,11 +235,11 @@ fn eval(a: EvalArgs) -> CliResult {
         println!("{v}");
         return Ok(());
     }
-    println!("tickets                   {}", m.n);
-    println!("accuracy                  {:.4}", m.accuracy);
-    println!("macro-F1                  {:.4}", m.macro_f1);
-    println!("coverage at 95% precision {:.4}  (confidence >= {:.4})", m.coverage_at_95, m.threshold_at_95);
-    println!("expected calibration error {:.4}", m.ece);
+    println!("tickets                          {}", m.n);
+    println!("accuracy                         {:.4}", m.accuracy);
+    println!("macro-F1                         {:.4}", m.macro_f1);
+    println!("coverage at 95% precision        {:.4}  (confidence >= {:.4})", m.coverage_at_95, m.threshold_at_95);
+    println!("expected calibration error (ECE) {:.4}", m.ece);
     if unknown > 0 {
         println!("note: {unknown} tickets carry labels the model never saw (counted as wrong)");
     }
