@@ -148,14 +148,8 @@ async fn ticket_without_contract_never_auto_resolves() {
     assert_eq!(decision(&s, t).await.action.name(), "escalate");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn block_hours_follow_the_computed_balance() {
-    let s = Stack::start().await;
-    let (contract, company) = s.contract_of_type(CT_BLOCK_HOURS);
-    let t = s.create_ticket(company, Some(contract), "Password reset", "forgot my password", json!({}));
-    run(&s, t).await;
-    let d = decision(&s, t).await;
-    // Independently: the balance from the sandbox's blocks.
+/// Block hours left on a contract today, computed independently from the sandbox's blocks.
+fn block_balance(s: &Stack, contract: i64) -> f64 {
     let today = chrono::Utc::now().date_naive();
     let mut left = 0.0;
     for id in 1..20_000 {
@@ -168,11 +162,35 @@ async fn block_hours_follow_the_computed_balance() {
             left += b["hours"].as_f64().unwrap() - b.get("hoursApproved").and_then(Value::as_f64).unwrap_or(0.0);
         }
     }
-    if left - 0.1 >= 2.0 {
-        assert_eq!(d.action.name(), "autonomous", "balance {left} h: {:?}", d.explanation);
-    } else {
-        assert_eq!(d.action, atpilot_domain::Action::Escalate { to: atpilot_domain::EscalationTarget::Dispatcher, alert: true }, "balance {left} h");
+    left
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_hours_follow_the_computed_balance() {
+    let s = Stack::start().await;
+    // Every block-hours contract of the tenant: some have plenty left, some are nearly used up.
+    let contracts = s.sandbox().facts().contracts_by_type[&CT_BLOCK_HOURS].clone();
+    let (mut autonomous, mut refused) = (0, 0);
+    for contract in contracts {
+        let company = s.sandbox().row("Contracts", contract).unwrap()["companyID"].as_i64().unwrap();
+        let t = s.create_ticket(company, Some(contract), "Password reset", "forgot my password", json!({}));
+        let before = s.local.deps.state.outbox(50).await.unwrap().iter().filter(|m| m.subject.starts_with("[atpilot] Alert")).count();
+        run(&s, t).await;
+        let d = decision(&s, t).await;
+        let alerts = s.local.deps.state.outbox(50).await.unwrap().iter().filter(|m| m.subject.starts_with("[atpilot] Alert")).count() - before;
+        let left = block_balance(&s, contract);
+        if left - 0.1 >= 2.0 {
+            assert_eq!(d.action.name(), "autonomous", "balance {left} h: {:?}", d.explanation);
+            assert_eq!(alerts, 0);
+            autonomous += 1;
+        } else {
+            assert_eq!(d.action, atpilot_domain::Action::Escalate { to: atpilot_domain::EscalationTarget::Dispatcher, alert: true }, "balance {left} h");
+            assert_eq!(alerts, 1, "the alert channel is told");
+            assert_eq!(writes_of(&s, t), [NOTE], "an internal note, no resolution");
+            refused += 1;
+        }
     }
+    assert!(autonomous > 0 && refused > 0, "the tenant has both sufficient and low balances ({autonomous} / {refused})");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

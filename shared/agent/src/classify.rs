@@ -174,6 +174,26 @@ fn suggestion_text(d: &DecisionRecord, marker: &str) -> String {
     s
 }
 
+/// Tells the alert channel (notifications.alerts) why the agent refused,
+/// e.g. a block-hours balance running out.
+async fn send_alert(deps: &Deps, ticket: &TicketSnapshot, d: &DecisionRecord) -> Result<(), ClassifyError> {
+    let to = deps.config.notifications.alerts.clone();
+    if to.is_empty() {
+        tracing::warn!(ticket = %ticket.id, "no notifications.alerts address: the alert is only in the logs and on the ticket");
+        return Ok(());
+    }
+    let why: Vec<String> = d.explanation.iter().map(|r| format!("- {r}")).collect();
+    let text = format!("atpilot did not resolve ticket {} ({}) and alerts you:\n{}\n", ticket.ticket_number, ticket.title, why.join("\n"));
+    let html = format!(
+        "<p>atpilot did not resolve ticket <b>{}</b> ({}) and alerts you:</p><ul>{}</ul>",
+        crate::dashboard::esc(&ticket.ticket_number),
+        crate::dashboard::esc(&ticket.title),
+        d.explanation.iter().map(|r| format!("<li>{}</li>", crate::dashboard::esc(r))).collect::<String>()
+    );
+    let email = crate::notify::Email { to, subject: format!("[atpilot] Alert on ticket {}", ticket.ticket_number), html, text, attachments: vec![] };
+    deps.notifier.send_email(&email).await.map(|_| ()).map_err(ClassifyError::from)
+}
+
 /// Adds a note once: a redelivery first looks for the note's marker.
 async fn note_once(deps: &Deps, ticket: TicketId, note: NewNote, marker: &str, redelivery: bool) -> Result<(), ClassifyError> {
     if redelivery && deps.autotask.find_note(ticket, marker).await?.is_some() {
@@ -210,8 +230,9 @@ async fn act(
             text.push_str(&suggestion_text(d, &marker));
             let note = NewNote { title: "atpilot escalation".into(), text, visibility: NoteVisibility::Internal };
             note_once(deps, ticket.id, note, &marker, redelivery).await?;
-            if alert {
+            if alert && !redelivery {
                 tracing::warn!(ticket = %ticket.id, reasons = ?d.explanation, "alert: escalated with an alert (e.g. low block balance)");
+                send_alert(deps, ticket, d).await?;
             }
             Ok(())
         }

@@ -97,6 +97,7 @@ base_url = "{public}/approvals/"
 [notifications]
 email_from = "atpilot@msp.example"
 finance = ["finance@msp.example"]
+alerts = ["dispatch@msp.example"]
 "#,
         agent = facts.agent_resource_id,
         api_user = facts.api_resource_id,
