@@ -133,6 +133,7 @@ async fn decision(w: &World, p: &mut Prepared, ticket: i64, cat: &str, at: DateT
     atpilot_agent::classify::action_id_for(&event_key).to_string()
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn approval(w: &World, p: &mut Prepared, id: &str, ticket: i64, cat: &str, created: DateTime<Utc>, state: ApprovalState, at: DateTime<Utc>) {
     let mut rec: ApprovalRecord = serde_json::from_value(json!({
         "id": id, "ticket_id": ticket, "category": cat, "action_id": id, "state": "pending", "created_at": ts(created),

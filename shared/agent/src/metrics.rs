@@ -751,6 +751,9 @@ impl Outcomes {
     }
 }
 
+/// Ticket → (created, Autotask's first response).
+pub type TicketTimes = HashMap<i64, (Option<DateTime<Utc>>, Option<DateTime<Utc>>)>;
+
 /// Nearest-rank percentile of sorted values.
 pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     if sorted.is_empty() {
@@ -762,7 +765,7 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 
 /// `decisions`: the week's decisions (one per ticket); `agent_reply`: when the agent answered a ticket
 /// (autonomous action or an approved request); `tickets`: creation and Autotask's first response.
-pub fn outcomes(in_scope: &BTreeSet<Category>, decisions: &[DecisionFact], agent_reply: &HashMap<i64, DateTime<Utc>>, tickets: &HashMap<i64, (Option<DateTime<Utc>>, Option<DateTime<Utc>>)>) -> Outcomes {
+pub fn outcomes(in_scope: &BTreeSet<Category>, decisions: &[DecisionFact], agent_reply: &HashMap<i64, DateTime<Utc>>, tickets: &TicketTimes) -> Outcomes {
     let mut seen = BTreeSet::new();
     let mut o = Outcomes { in_scope: in_scope.iter().cloned().collect(), ..Default::default() };
     let mut times = vec![];
@@ -1025,7 +1028,7 @@ pub async fn collect(src: &Sources<'_>, o: &Options, now: DateTime<Utc>) -> Resu
     let cached: Option<Vec<(i64, Usage)>> = src.state.cache_get(&key).await?;
     let baseline_cached = cached.is_some();
     let mut acc = BillingAccumulator::new(p.current, (!baseline_cached).then_some(p.baseline), agent_resource, factors);
-    let mut week_tickets: HashMap<i64, (Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = HashMap::new();
+    let mut week_tickets: TicketTimes = HashMap::new();
     let in_scope: BTreeSet<Category> = phases.iter().filter(|(_, (ph, _))| *ph >= Phase::HumanInTheLoop).map(|(c, _)| c.clone()).collect();
     let scope_tickets: BTreeSet<i64> = week_decisions.iter().filter(|d| in_scope.contains(&d.category)).map(|d| d.ticket).collect();
     let mut keep = |t: &TicketRow| {
