@@ -57,13 +57,6 @@ pub struct Args {
     quiet: bool,
 }
 
-fn env(name: &str) -> Result<String, String> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| format!("{name} is not set: with --autotask-url the credentials come from AUTOTASK_USERNAME, AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE"))
-}
-
 pub async fn run(args: Args) -> CliResult {
     let format = match (&args.format, &args.output) {
         (Some(f), _) => f.parse::<Format>()?,
@@ -78,10 +71,7 @@ pub async fn run(args: Args) -> CliResult {
     let mut _sandbox = None;
     let (credentials, zone) = match &args.autotask_url {
         Some(url) => {
-            let credentials = Credentials { username: env("AUTOTASK_USERNAME")?, secret: env("AUTOTASK_SECRET")?, integration_code: env("AUTOTASK_INTEGRATION_CODE")?, impersonation_resource_id: None };
-            let discover = url.contains("webservices2.autotask.net") || !url.to_ascii_lowercase().contains("atservicesrest");
-            let zone = if discover { ZoneSource::Discover { bootstrap_url: url.clone() } } else { ZoneSource::Fixed { rest_url: url.clone() } };
-            (credentials, zone)
+            (crate::cmd::tenant::credentials()?, ZoneSource::for_url(url))
         }
         None => {
             let sb = Sandbox::start(SandboxConfig { tickets: args.sandbox_tickets, seed: args.seed, ..Default::default() }, "127.0.0.1:0".parse()?)

@@ -6,7 +6,7 @@
 use crate::CliResult;
 use atpilot_agent::dashboard;
 use atpilot_agent::deps::Deps;
-use atpilot_autotask::{Credentials, TicketWebhookRegistration};
+use atpilot_autotask::{TicketWebhookRegistration, ZoneSource};
 use atpilot_config::Config;
 use atpilot_local::{Local, LocalOptions, Target};
 use crate::cmd::web::Web;
@@ -55,14 +55,10 @@ struct App {
     processed: AtomicU64,
 }
 
-fn env(name: &str) -> Result<String, String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).ok_or_else(|| format!("{name} is not set: with --autotask-url the credentials come from AUTOTASK_USERNAME, AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE"))
-}
-
 /// A real tenant without a configuration file: read-only, every category in shadow.
 fn shadow_config(url: &str) -> Result<Config, Box<dyn std::error::Error + Send + Sync>> {
-    let resource = env("ATPILOT_AGENT_RESOURCE_ID").map_err(|_| "ATPILOT_AGENT_RESOURCE_ID is not set: name the resource the agent works as (or pass --config FILE)")?;
-    let role = env("ATPILOT_AGENT_ROLE_ID").map_err(|_| "ATPILOT_AGENT_ROLE_ID is not set: name the role the agent logs time as (or pass --config FILE)")?;
+    let resource = crate::cmd::tenant::env("ATPILOT_AGENT_RESOURCE_ID").map_err(|_| "ATPILOT_AGENT_RESOURCE_ID is not set: name the resource the agent works as (or pass --config FILE)")?;
+    let role = crate::cmd::tenant::env("ATPILOT_AGENT_ROLE_ID").map_err(|_| "ATPILOT_AGENT_ROLE_ID is not set: name the role the agent logs time as (or pass --config FILE)")?;
     let text = format!(
         "default_phase = \"shadow\"\n[autotask]\nurl = {url:?}\n[agent]\nresource_id = {resource}\nrole_id = {role}\n[billing_codes]\ndefault = 1\n[statuses]\ndisengage = []\ncomplete = 5\n[approvals]\nbase_url = \"http://127.0.0.1:8080/approvals/\"\n[notifications]\n"
     );
@@ -82,13 +78,12 @@ pub async fn run(args: Args) -> CliResult {
     let (target, config, autotask) = match &args.autotask_url {
         None => (Target::Sandbox { tickets: args.sandbox_tickets, seed: 1 }, config, "the embedded sandbox".to_string()),
         Some(url) => {
-            let credentials = Credentials { username: env("AUTOTASK_USERNAME")?, secret: env("AUTOTASK_SECRET")?, integration_code: env("AUTOTASK_INTEGRATION_CODE")?, impersonation_resource_id: None };
+            let credentials = crate::cmd::tenant::credentials()?;
             let config = match config {
                 Some(c) => c,
                 None => shadow_config(url)?,
             };
-            let discover = url.contains("webservices2.autotask.net") || !url.to_ascii_lowercase().contains("atservicesrest");
-            (Target::Remote { rest_url: url.clone(), credentials, discover_zone: discover }, Some(config), url.clone())
+            (Target::Remote { zone: ZoneSource::for_url(url), credentials }, Some(config), url.clone())
         }
     };
     let local = Local::start(LocalOptions {

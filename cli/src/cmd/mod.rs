@@ -8,4 +8,5 @@ pub mod phase;
 pub mod report;
 pub mod sandbox;
 pub mod setup;
+pub mod tenant;
 pub mod web;

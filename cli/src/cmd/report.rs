@@ -90,10 +90,6 @@ pub async fn run(c: Command) -> CliResult {
     }
 }
 
-fn env(name: &str) -> Result<String, String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).ok_or_else(|| format!("{name} is not set: with --autotask-url the credentials come from AUTOTASK_USERNAME, AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE"))
-}
-
 /// Peak resident memory of this process (VmHWM), in MB.
 fn peak_mb() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -129,10 +125,7 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
     } else {
         let url = a.autotask_url.clone().unwrap_or_default();
         let config = Config::load(a.config.as_deref().ok_or("--autotask-url needs --config FILE (the agent resource, categories and recipients)")?)?;
-        let creds = Credentials { username: env("AUTOTASK_USERNAME")?, secret: env("AUTOTASK_SECRET")?, integration_code: env("AUTOTASK_INTEGRATION_CODE")?, impersonation_resource_id: None };
-        let discover = url.contains("webservices2.autotask.net") || !url.to_ascii_lowercase().contains("atservicesrest");
-        let zone = if discover { ZoneSource::Discover { bootstrap_url: url } } else { ZoneSource::Fixed { rest_url: url } };
-        let mut cc = ClientConfig::new(creds, zone);
+        let mut cc = ClientConfig::new(crate::cmd::tenant::credentials()?, ZoneSource::for_url(&url));
         cc.budget_share = config.autotask.api_budget_share;
         (Client::new(cc)?, config)
     };

@@ -36,14 +36,7 @@ pub async fn run(args: Args) -> CliResult {
     let (client, config) = match (&args.autotask_url, args.sandbox) {
         (Some(url), _) => {
             let config = Config::load(args.config.as_deref().ok_or("--config is required with --autotask-url")?)?;
-            let credentials = Credentials {
-                username: env("AUTOTASK_USERNAME", "the API user's e-mail")?,
-                secret: env("AUTOTASK_SECRET", "the API user's password")?,
-                integration_code: env("AUTOTASK_INTEGRATION_CODE", "the API tracking identifier")?,
-                impersonation_resource_id: None,
-            };
-            let zone = if url.contains("webservices2.autotask.net") { ZoneSource::Discover { bootstrap_url: url.clone() } } else { ZoneSource::Fixed { rest_url: url.clone() } };
-            (Client::new(ClientConfig::new(credentials, zone))?, config)
+            (Client::new(ClientConfig::new(crate::cmd::tenant::credentials()?, ZoneSource::for_url(url)))?, config)
         }
         (None, _) => {
             let sb = atpilot_autotask_sandbox::Sandbox::start(Default::default(), "127.0.0.1:0".parse()?).await?;

@@ -461,9 +461,7 @@ pub async fn decide(deps: &Deps, id: &str, form: &DecisionForm, now: DateTime<Ut
         Action::RequestApproval { plan } => plan,
         _ => return Err(ApprovalError::Invalid("the decision behind this request is not an approval request".into())),
     };
-    let contracts = deps.autotask.company_contracts(ticket.company_id).await?;
-    let binding = BillingBinding::derive(ticket.contract_id, ticket.is_project_work(), &contracts, false);
-    let (Some(contract), Some(kind)) = (binding.contract_id(), binding.kind()) else {
+    let Some((contract, kind)) = contract_now(deps, &ticket).await? else {
         return Err(ApprovalError::Stale("its contract can no longer be established".into()));
     };
     let mut r = a.clone();
@@ -482,6 +480,13 @@ pub async fn decide(deps: &Deps, id: &str, form: &DecisionForm, now: DateTime<Ut
     }
     execute(deps, &r, &ticket, contract, kind, plan, false, now).await?;
     Ok(Decided::Approved)
+}
+
+/// The ticket's single contract as Autotask says now, if one is established.
+async fn contract_now(deps: &Deps, ticket: &TicketSnapshot) -> Result<Option<(ContractId, ContractKind)>, ApprovalError> {
+    let contracts = deps.autotask.company_contracts(ticket.company_id).await?;
+    let binding = BillingBinding::derive(ticket.contract_id, ticket.is_project_work(), &contracts, false);
+    Ok(binding.contract_id().zip(binding.kind()))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -536,9 +541,7 @@ pub async fn sweep(deps: &Deps, now: DateTime<Utc>) -> Result<SweepReport, Appro
             continue;
         }
         let Some(ticket) = deps.autotask.ticket(a.ticket_id).await? else { continue };
-        let contracts = deps.autotask.company_contracts(ticket.company_id).await?;
-        let binding = BillingBinding::derive(ticket.contract_id, ticket.is_project_work(), &contracts, false);
-        let (Some(contract), Some(kind)) = (binding.contract_id(), binding.kind()) else { continue };
+        let Some((contract, kind)) = contract_now(deps, &ticket).await? else { continue };
         let plan = match decision_of(deps, &a).await?.action {
             Action::RequestApproval { plan } => plan,
             _ => continue,

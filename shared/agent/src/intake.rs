@@ -106,7 +106,7 @@ pub async fn handle_webhook(deps: &Deps, signature: Option<&str>, body: &[u8], n
     };
     if let Err(e) = enqueue(deps, &msg).await {
         // Release the claim so Autotask's retry is not taken for a duplicate.
-        let _ = deps.state.store().delete(&atpilot_store::Key::new(format!("event#{event_key}"), "event")).await;
+        let _ = deps.state.release_event(&event_key).await;
         return Reply::error(503, format!("queue unavailable, Autotask will retry: {e}"));
     }
     Reply::new(202, json!({ "status": "queued", "event": event_key }))

@@ -45,6 +45,16 @@ pub enum ZoneSource {
     Fixed { rest_url: String },
 }
 
+impl ZoneSource {
+    /// The zone of a URL given by a user: the global bootstrap host
+    /// (webservices2), or any URL that is not a REST root (`…/atservicesrest`),
+    /// is discovered from the API user; a zone's REST root is used as it is.
+    pub fn for_url(url: &str) -> ZoneSource {
+        let discover = url.contains("webservices2.autotask.net") || !url.to_ascii_lowercase().contains("atservicesrest");
+        if discover { ZoneSource::Discover { bootstrap_url: url.to_string() } } else { ZoneSource::Fixed { rest_url: url.to_string() } }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Total attempts, the first included.
@@ -800,6 +810,13 @@ fn page_of(v: Value) -> Result<Page> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zone_for_url() {
+        assert!(matches!(ZoneSource::for_url("https://webservices2.autotask.net/atservicesrest"), ZoneSource::Discover { .. }));
+        assert!(matches!(ZoneSource::for_url("https://webservices5.autotask.net"), ZoneSource::Discover { .. }));
+        assert!(matches!(ZoneSource::for_url("https://webservices5.autotask.net/ATServicesRest/"), ZoneSource::Fixed { .. }));
+    }
 
     #[test]
     fn endpoint_keys() {

@@ -97,8 +97,7 @@ pub async fn deps_from_env() -> Result<Deps, WiringError> {
         AutotaskTarget::Url(u) => u.to_string(),
     };
     let credentials = Credentials { username: c.username, secret: c.secret, integration_code: c.integration_code, impersonation_resource_id: config.autotask.impersonation_resource_id.map(|r| r.get()) };
-    let zone = if url.contains("webservices2.autotask.net") { ZoneSource::Discover { bootstrap_url: url } } else { ZoneSource::Fixed { rest_url: url } };
-    let mut cc = ClientConfig::new(credentials, zone);
+    let mut cc = ClientConfig::new(credentials, ZoneSource::for_url(&url));
     cc.budget_share = config.autotask.api_budget_share;
     let client = Client::new(cc).map_err(|e| WiringError::Client(e.to_string()))?;
     let _ = CLIENT.set(client.clone());

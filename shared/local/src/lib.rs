@@ -35,7 +35,7 @@ pub enum Target {
     /// A seeded sandbox started in this process.
     Sandbox { tickets: u64, seed: u64 },
     /// A real tenant (or any API at this URL), with credentials.
-    Remote { rest_url: String, credentials: Credentials, discover_zone: bool },
+    Remote { zone: ZoneSource, credentials: Credentials },
 }
 
 pub struct LocalOptions {
@@ -133,7 +133,7 @@ pub struct PumpReport {
 
 impl Local {
     pub async fn start(opts: LocalOptions) -> Result<Local, LocalError> {
-        let (sandbox, rest_url, credentials, discover) = match opts.target {
+        let (sandbox, zone, credentials) = match opts.target {
             Target::Sandbox { tickets, seed } => {
                 let cfg = SandboxConfig { tickets, seed, ..Default::default() };
                 let sb = Sandbox::start(cfg, "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!())).await.map_err(LocalError::Sandbox)?;
@@ -143,17 +143,16 @@ impl Local {
                     integration_code: sb.config().integration_code.clone(),
                     impersonation_resource_id: None,
                 };
-                let url = sb.rest_url();
-                (Some(Arc::new(sb)), url, creds, false)
+                let zone = ZoneSource::Fixed { rest_url: sb.rest_url() };
+                (Some(Arc::new(sb)), zone, creds)
             }
-            Target::Remote { rest_url, credentials, discover_zone } => (None, rest_url, credentials, discover_zone),
+            Target::Remote { zone, credentials } => (None, zone, credentials),
         };
         let config = match (opts.config, &sandbox) {
             (Some(c), _) => c,
             (None, Some(sb)) => demo_config(&sb.facts(), &opts.public_url)?,
             (None, None) => return Err(LocalError::Config(atpilot_config::ConfigError::Missing)),
         };
-        let zone = if discover { ZoneSource::Discover { bootstrap_url: rest_url } } else { ZoneSource::Fixed { rest_url } };
         let mut cc = ClientConfig::new(credentials, zone);
         cc.budget_share = config.autotask.api_budget_share;
         cc.retry.base_delay = Duration::from_millis(50);

@@ -174,6 +174,9 @@ pub mod state {
         assert!(!st.claim_event("guid-1:17", now, 3600).await.unwrap());
         assert!(!st.claim_event("guid-1:17", now, 3600).await.unwrap());
         assert!(st.claim_event("guid-1:18", now, 3600).await.unwrap());
+        // A released claim can be claimed again (the sender's retry after a failure).
+        st.release_event("guid-1:18").await.unwrap();
+        assert!(st.claim_event("guid-1:18", now, 3600).await.unwrap());
     }
 
     fn decision(ticket: i64, event: &str, min: i64) -> DecisionRecord {

@@ -178,9 +178,19 @@ impl State {
     /// Claims a webhook event for processing. `true` the first time within
     /// `ttl_secs`; redeliveries get `false`.
     pub async fn claim_event(&self, event_key: &str, now: DateTime<Utc>, ttl_secs: i64) -> Result<bool, StoreError> {
-        let item = Item::new(Key::new(format!("event#{event_key}"), "event"), serde_json::json!({ "seen_at": ts(now) }))
+        let item = Item::new(Self::event_key(event_key), serde_json::json!({ "seen_at": ts(now) }))
             .expiring_at(now.timestamp() + ttl_secs);
         Ok(self.store.put(item, Condition::NotExists).await?.written())
+    }
+
+    /// Gives a claimed event back (its processing failed before anything
+    /// happened), so that the sender's retry is not taken for a duplicate.
+    pub async fn release_event(&self, event_key: &str) -> Result<(), StoreError> {
+        self.store.delete(&Self::event_key(event_key)).await
+    }
+
+    fn event_key(event_key: &str) -> Key {
+        Key::new(format!("event#{event_key}"), "event")
     }
 
     // ---- decisions -------------------------------------------------------
