@@ -27,4 +27,4 @@ pub mod train;
 
 pub use error::ModelError;
 pub use model::{Model, Prediction};
-pub use train::{train, Progress, TrainConfig, TrainReport};
+pub use train::{train, train_weighted, Progress, TrainConfig, TrainReport};

@@ -87,10 +87,37 @@ pub fn train(
     cfg: &TrainConfig,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<(Model, TrainReport), ModelError> {
+    train_weighted(texts, labels, None, cfg, progress)
+}
+
+/// [`train`] with a weight per example (same length as `texts`): each SGD
+/// update of an example is scaled by its weight (a weighted loss), so a
+/// ticket with weight 0.25 pulls the model a quarter as hard as one with
+/// weight 1. Weights must be finite and ≥ 0; a weight of 0 leaves the
+/// example out of the fit. Only examples with weight ≥ 1 go into the
+/// calibration fold (confidence is calibrated against trusted labels).
+/// `None`, or all weights 1, trains exactly as [`train`] does (same bytes).
+pub fn train_weighted(
+    texts: &[String],
+    labels: &[String],
+    weights: Option<&[f32]>,
+    cfg: &TrainConfig,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<(Model, TrainReport), ModelError> {
     cfg.features.validate().map_err(ModelError::Invalid)?;
     if texts.len() != labels.len() {
         return Err(ModelError::Invalid(format!("{} texts but {} labels", texts.len(), labels.len())));
     }
+    if let Some(w) = weights {
+        if w.len() != texts.len() {
+            return Err(ModelError::Invalid(format!("{} texts but {} weights", texts.len(), w.len())));
+        }
+        if let Some(i) = w.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
+            return Err(ModelError::Invalid(format!("example {} has weight {}: weights must be finite and >= 0", i + 1, w[i])));
+        }
+    }
+    // Unit weights are no weights: the same arithmetic, the same bytes.
+    let weights = weights.filter(|w| w.iter().any(|x| *x != 1.0));
     if !(0.0..0.9).contains(&cfg.calibration_fraction) || cfg.epochs == 0 || !(cfg.learning_rate > 0.0) {
         return Err(ModelError::Invalid("calibration_fraction in 0..0.9, epochs > 0, learning_rate > 0".into()));
     }
@@ -161,11 +188,27 @@ pub fn train(
     let mut order: Vec<usize> = (0..n).collect();
     Rng::new(cfg.seed ^ 0xCA11_B4A7).shuffle(&mut order);
     let n_cal = if n >= 100 { (n as f32 * cfg.calibration_fraction) as usize } else { 0 };
-    let (cal_idx, fit_idx) = order.split_at(n_cal);
+    let (cal_idx, fit_idx): (Vec<usize>, Vec<usize>) = match weights {
+        None => {
+            let (c, f) = order.split_at(n_cal);
+            (c.to_vec(), f.to_vec())
+        }
+        Some(w) => {
+            // the first n_cal trusted examples of the shuffled order; the rest (in order) fit
+            let mut cal = Vec::with_capacity(n_cal);
+            let mut fit = Vec::with_capacity(n - n_cal.min(n));
+            for &i in &order {
+                if cal.len() < n_cal && w[i] >= 1.0 { cal.push(i) } else { fit.push(i) }
+            }
+            (cal, fit)
+        }
+    };
+    let n_cal = cal_idx.len();
+    let (cal_idx, fit_idx) = (&cal_idx[..], &fit_idx[..]);
     let all_idx: Vec<usize> = (0..n).collect();
 
     // 5. train the calibration model and the final model
-    let sgd = Sgd { k, rows: r, loss: cfg.loss, epochs: cfg.epochs, lr: cfg.learning_rate, seed: cfg.seed };
+    let sgd = Sgd { k, rows: r, loss: cfg.loss, epochs: cfg.epochs, lr: cfg.learning_rate, seed: cfg.seed, weights };
     let epoch_cb = |e: u32| progress(Progress::Epoch { done: e, total: cfg.epochs });
     let (full, cal_model) = if n_cal > 0 && cfg.threads >= 2 {
         std::thread::scope(|s| {
@@ -271,16 +314,18 @@ struct Weights {
     b: Vec<f32>,
 }
 
-struct Sgd {
+struct Sgd<'a> {
     k: usize,
     rows: usize,
     loss: Loss,
     epochs: u32,
     lr: f32,
     seed: u64,
+    /// Per-example step scale (see [`train_weighted`]).
+    weights: Option<&'a [f32]>,
 }
 
-impl Sgd {
+impl Sgd<'_> {
     /// SGD over the examples `idx` with a decaying step; returns the average of the
     /// weights at the end of each epoch (cheap Polyak averaging).
     fn run(&self, xs: &[SparseVec], y: &[u16], idx: &[usize], on_epoch: &dyn Fn(u32)) -> Weights {
@@ -302,6 +347,7 @@ impl Sgd {
             for &i in &order {
                 let x = &xs[i];
                 let yi = y[i] as usize;
+                let wi = self.weights.map_or(1.0, |w| w[i]);
                 s.copy_from_slice(&b);
                 for (&f, &v) in x.idx.iter().zip(&x.val) {
                     let row = &w[f as usize * k..f as usize * k + k];
@@ -312,6 +358,11 @@ impl Sgd {
                 // linearly decaying step size
                 let lr = self.lr * (1.0 - 0.9 * step / total_steps);
                 step += 1.0;
+                if wi == 0.0 {
+                    continue;
+                }
+                // the weighted loss: this example's gradient scaled by its weight
+                let lr = lr * wi;
                 match self.loss {
                     Loss::Softmax => {
                         let m = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);

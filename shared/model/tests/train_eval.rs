@@ -154,3 +154,40 @@ fn trains_from_csv_with_any_column_names() {
     let (model, _) = atpilot_model::train(&table.texts, table.labels.as_ref().unwrap(), &small_config(3), &|_| {}).unwrap();
     assert_eq!(model.labels().len(), 4);
 }
+
+/// Down-weighted examples pull the model less: "printer" tickets are labelled
+/// `printer` 6 times (trusted) and `network` 18 times (re-routed by hand,
+/// weight 0.25). Unweighted, the noisy majority wins; weighted, the trusted
+/// label does. Unit weights give the unweighted bytes, and weights are reproducible.
+#[test]
+fn example_weights_change_what_is_learned() {
+    let (mut tx, mut ty) = generate(400, 11, 0.0);
+    let mut w = vec![1.0f32; tx.len()];
+    for i in 0..24 {
+        tx.push(format!("bubblejet streak {i}"));
+        let trusted = i % 4 == 0;
+        ty.push(if trusted { "printer" } else { "network" }.to_string());
+        w.push(if trusted { 1.0 } else { 0.25 });
+    }
+    let cfg = small_config(3);
+    let (plain, _) = atpilot_model::train(&tx, &ty, &cfg, &|_| {}).unwrap();
+    let (weighted, _) = atpilot_model::train_weighted(&tx, &ty, Some(&w), &cfg, &|_| {}).unwrap();
+    assert_eq!(plain.predict("bubblejet streak").label, "network");
+    assert_eq!(weighted.predict("bubblejet streak").label, "printer");
+    assert_ne!(plain.to_bytes(), weighted.to_bytes());
+    let again = atpilot_model::train_weighted(&tx, &ty, Some(&w), &cfg, &|_| {}).unwrap().0;
+    assert_eq!(weighted.to_bytes(), again.to_bytes(), "same data, weights and seed: same bytes");
+    let ones = vec![1.0f32; tx.len()];
+    let unit = atpilot_model::train_weighted(&tx, &ty, Some(&ones), &cfg, &|_| {}).unwrap().0;
+    assert_eq!(unit.to_bytes(), plain.to_bytes(), "unit weights train exactly as no weights");
+    // weight 0 leaves the examples out entirely
+    let mut drop = w.clone();
+    drop.iter_mut().filter(|x| **x < 1.0).for_each(|x| *x = 0.0);
+    let (dropped, _) = atpilot_model::train_weighted(&tx, &ty, Some(&drop), &cfg, &|_| {}).unwrap();
+    assert_eq!(dropped.predict("bubblejet streak").label, "printer");
+    // bad weights are refused
+    let mut bad = w.clone();
+    bad[0] = f32::NAN;
+    assert!(atpilot_model::train_weighted(&tx, &ty, Some(&bad), &cfg, &|_| {}).is_err());
+    assert!(atpilot_model::train_weighted(&tx, &ty, Some(&w[1..]), &cfg, &|_| {}).is_err());
+}
