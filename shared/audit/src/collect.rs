@@ -150,24 +150,7 @@ pub async fn collect(client: &Client, opts: &CollectOptions, progress: &(dyn Fn(
     // 4. TicketHistory of the sample, one request per ticket
     let sample = history_pick.into_ids();
     progress(Progress::Stage { name: "ticket history", total: sample.len() as u64 });
-    let mut history: BTreeMap<i64, Vec<HistoryRow>> = BTreeMap::new();
-    {
-        let mut s = futures::stream::iter(sample.iter().copied())
-            .map(|id| {
-                let client = client.clone();
-                async move {
-                    let q = Query::new().filter(Filter::eq("ticketID", id));
-                    let rows: Vec<Value> = client.stream_values("TicketHistory", q).try_collect().await?;
-                    Ok::<_, atpilot_autotask::Error>((id, rows.iter().filter_map(HistoryRow::from_json).collect::<Vec<_>>()))
-                }
-            })
-            .buffer_unordered(opts.concurrency.max(1));
-        while let Some(r) = s.next().await {
-            let (id, rows) = r.map_err(at("ticket history"))?;
-            history.insert(id, rows);
-            progress(Progress::Advance { done: history.len() as u64 });
-        }
-    }
+    let history = read_history(client, &sample, opts.concurrency, progress).await?;
     mark("ticket history", client, &mut stages);
 
     // 5. notes and SLA results of the sample, in `ticketID in` batches
@@ -222,6 +205,34 @@ pub async fn collect(client: &Client, opts: &CollectOptions, progress: &(dyn Fn(
         api_requests: client.stats().requests - start_requests,
         requests_by_stage: stages,
     })
+}
+
+/// Reads the TicketHistory of `ids`, one request per ticket (it only takes one
+/// `ticketID eq` filter), `concurrency` at a time (Autotask allows 3 per
+/// endpoint), reporting `Advance` as tickets complete.
+pub async fn read_history(
+    client: &Client,
+    ids: &[i64],
+    concurrency: usize,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<BTreeMap<i64, Vec<HistoryRow>>, CollectError> {
+    let mut history: BTreeMap<i64, Vec<HistoryRow>> = BTreeMap::new();
+    let mut s = futures::stream::iter(ids.iter().copied())
+        .map(|id| {
+            let client = client.clone();
+            async move {
+                let q = Query::new().filter(Filter::eq("ticketID", id));
+                let rows: Vec<Value> = client.stream_values("TicketHistory", q).try_collect().await?;
+                Ok::<_, atpilot_autotask::Error>((id, rows.iter().filter_map(HistoryRow::from_json).collect::<Vec<_>>()))
+            }
+        })
+        .buffer_unordered(concurrency.max(1));
+    while let Some(r) = s.next().await {
+        let (id, rows) = r.map_err(at("ticket history"))?;
+        history.insert(id, rows);
+        progress(Progress::Advance { done: history.len() as u64 });
+    }
+    Ok(history)
 }
 
 /// Parses `90d`, `12w`, `48h`, or a date (`2024-01-31`) / RFC 3339 time into a cut-off.

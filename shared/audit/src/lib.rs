@@ -10,6 +10,9 @@
 //!   an hour, SLA linkage, UDFs, and plain-word recommendations.
 //! * [`routing`]: content vs contract routing, cross-validated (atpilot's text
 //!   classifier against a majority-queue-by-contract/company rule).
+//! * [`training`]: labelled tickets for `atpilot model train --from-autotask`,
+//!   with the tickets re-routed by hand within an hour flagged (same history
+//!   reading and re-route rule as the audit).
 //! * [`render`]: JSON (the exact object), Markdown, CSV, HTML with inline SVG.
 
 pub mod analyze;
@@ -17,9 +20,10 @@ pub mod collect;
 pub mod render;
 pub mod routing;
 pub mod rows;
+pub mod training;
 
 pub use analyze::{Audit, AuditConfig, QueueAudit, Reroute, UdfAudit, audit};
-pub use collect::{CollectOptions, Progress, collect, parse_since};
+pub use collect::{CollectOptions, Progress, collect, parse_since, read_history};
 pub use render::{Format, render};
 pub use routing::RoutingSignal;
 pub use rows::Collected;
