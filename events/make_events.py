@@ -101,6 +101,78 @@ def intake_function_url():
     }
 
 
+DASHBOARD_PASSWORD = "sample-dashboard-password-0123456789"
+
+
+def dashboard_function_url():
+    # A browser opening the dashboard's Function URL after the Basic login prompt.
+    import base64
+    url_id = "d4s8h2b6o0a4r8d2u6r0l4i8d2e6x0a4"
+    host = f"{url_id}.lambda-url.{REGION}.on.aws"
+    auth = "Basic " + base64.b64encode(f"atpilot:{DASHBOARD_PASSWORD}".encode()).decode()
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/",
+        "rawQueryString": "",
+        "headers": {
+            "accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "accept-language": "en-GB,en;q=0.9",
+            "authorization": auth,
+            "host": host,
+            "sec-fetch-dest": "document",
+            "sec-fetch-mode": "navigate",
+            "sec-fetch-site": "none",
+            "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+            "x-amzn-tls-cipher-suite": "TLS_AES_128_GCM_SHA256",
+            "x-amzn-tls-version": "TLSv1.3",
+            "x-amzn-trace-id": "Root=1-6748405c-7a1b3c5d7e9f1a3b5c7d9e1f",
+            "x-forwarded-for": "81.2.69.160",
+            "x-forwarded-port": "443",
+            "x-forwarded-proto": "https",
+        },
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": url_id,
+            "domainName": host,
+            "domainPrefix": url_id,
+            "http": {
+                "method": "GET",
+                "path": "/",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "81.2.69.160",
+                "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+            },
+            "requestId": "8e2b4d6f-1a3c-4e5a-9b7d-2f4a6c8e0b13",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "28/Nov/2026:10:05:00 +0000",
+            "timeEpoch": 1795860300000,
+        },
+        "isBase64Encoded": False,
+    }
+
+
+def audit_invoke():
+    # `aws lambda invoke --function-name <stack>-audit --payload file://events/audit-invoke.json out.json`
+    return {"since": "90d", "history_sample": 500, "model_sample": 3000}
+
+
+def audit_schedule():
+    # The weekly rule's scheduled event: the audit runs with its defaults (90 days).
+    return {
+        "version": "0",
+        "id": "2c7d9e1f-3a5b-4c6d-8e0f-1a2b3c4d5e6f",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": "2026-11-30T05:00:00Z",
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{STACK}-AuditFunctionWeekly-3D4F5G6H7J8K"],
+        "detail": {},
+    }
+
+
 def sqs_fifo_record(body, queue, group_id, dedup_id, message_id, sequence_number, sent_ms):
     return {
         "messageId": message_id,
@@ -198,6 +270,9 @@ FILES = {
     "time-entry-sqs.json": time_entry_sqs,
     "reconciler-schedule.json": reconciler_schedule,
     "weekly-metrics-schedule.json": weekly_metrics_schedule,
+    "dashboard-function-url.json": dashboard_function_url,
+    "audit-invoke.json": audit_invoke,
+    "audit-schedule.json": audit_schedule,
 }
 
 

@@ -42,8 +42,28 @@ fn sqs_samples_carry_atpilot_messages() {
 
 #[test]
 fn schedule_samples_are_eventbridge_events() {
-    for name in ["reconciler-schedule.json", "weekly-metrics-schedule.json"] {
+    for name in ["reconciler-schedule.json", "weekly-metrics-schedule.json", "audit-schedule.json"] {
         let ev: EventBridgeEvent<serde_json::Value> = serde_json::from_str(&read(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(ev.detail_type, "Scheduled Event", "{name}");
     }
+}
+
+/// The dashboard sample, exactly as `lambda_http` hands it to the dashboard
+/// function's router: with the sample password the page renders; without the
+/// authorization header it is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_sample_is_a_logged_in_function_url_request() {
+    use tower::ServiceExt;
+    let dir = tempfile::tempdir().unwrap();
+    let state = atpilot_store::State::new(std::sync::Arc::new(atpilot_store::embedded::EmbeddedStateStore::open(dir.path()).unwrap()));
+    let config = atpilot_config::Config::parse(atpilot_config::EXAMPLE, "atpilot.example.toml").unwrap();
+    let web = std::sync::Arc::new(atpilot_web::Web::deployed(state, std::sync::Arc::new(config), "sample-dashboard-password-0123456789".into()).unwrap());
+    let req = lambda_http::request::from_str(&read("dashboard-function-url.json")).expect("a Function URL request");
+    let res = atpilot_web::dashboard_routes(web.clone()).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let html = String::from_utf8(axum::body::to_bytes(res.into_body(), 1 << 22).await.unwrap().to_vec()).unwrap();
+    assert!(html.contains("Routing audit"), "the dashboard links the audit page");
+    let mut anonymous = lambda_http::request::from_str(&read("dashboard-function-url.json")).unwrap();
+    anonymous.headers_mut().remove("authorization");
+    assert_eq!(atpilot_web::dashboard_routes(web).oneshot(anonymous).await.unwrap().status(), 401);
 }

@@ -4,7 +4,7 @@
 //! exposed on the internet.
 
 use crate::CliResult;
-use crate::cmd::web::{Web, dashboard_routes};
+use atpilot_web::{Web, dashboard_routes};
 use atpilot_config::Config;
 use atpilot_store::State;
 use atpilot_store::dynamo::DynamoStateStore;

@@ -9,7 +9,7 @@ use atpilot_agent::deps::Deps;
 use atpilot_autotask::{TicketWebhookRegistration, ZoneSource};
 use atpilot_config::Config;
 use atpilot_local::{Local, LocalOptions, Target};
-use crate::cmd::web::Web;
+use atpilot_web::Web;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -211,9 +211,9 @@ fn router(app: Arc<App>) -> Router {
         .route("/webhooks/autotask", post(webhook))
         .route("/webhooks/autotask/deactivated", post(deactivated))
         .route("/healthz", get(healthz))
-        .route("/settings", get(settings).layer(axum::middleware::from_fn_with_state(web.clone(), crate::cmd::web::auth)))
+        .route("/settings", get(settings).layer(axum::middleware::from_fn_with_state(web.clone(), atpilot_web::auth)))
         .with_state(app.clone())
-        .merge(crate::cmd::web::dashboard_routes(web))
+        .merge(atpilot_web::dashboard_routes(web))
         // Approval pages authenticate by their signed, approver-bound tokens.
         .merge(atpilot_local::approval_routes(app.deps.clone()))
 }

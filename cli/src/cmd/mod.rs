@@ -9,4 +9,3 @@ pub mod report;
 pub mod sandbox;
 pub mod setup;
 pub mod tenant;
-pub mod web;

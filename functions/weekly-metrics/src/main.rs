@@ -14,8 +14,6 @@
 //! that ended on the last Monday.
 
 use atpilot_agent::metrics::{self, Options, Sources};
-use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
-use atpilot_config::{AutotaskTarget, Config};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::NaiveDate;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
@@ -27,36 +25,13 @@ fn var<T: std::str::FromStr>(name: &str, default: T) -> Result<T, Error> {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct Secret {
-    username: String,
-    secret: String,
-    integration_code: String,
-}
-
-/// The REST client (the report streams pages, which the Autotask port does not expose).
-async fn client(config: &Config) -> Result<Client, Error> {
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let sm = aws_sdk_secretsmanager::Client::new(&aws);
-    let arn = std::env::var("AUTOTASK_CREDENTIALS_SECRET_ARN").map_err(|_| "AUTOTASK_CREDENTIALS_SECRET_ARN is not set")?;
-    let out = sm.get_secret_value().secret_id(&arn).send().await.map_err(|e| format!("cannot read secret {arn}: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(&e)))?;
-    let s: Secret = serde_json::from_str(out.secret_string().unwrap_or_default()).map_err(|e| format!("secret {arn}: expected JSON with username, secret and integration_code: {e}"))?;
-    let url = match config.autotask.target()? {
-        AutotaskTarget::Sandbox => return Err("autotask.url is \"sandbox\": deployed functions need a real tenant's URL".into()),
-        AutotaskTarget::Url(u) => u.to_string(),
-    };
-    let creds = Credentials { username: s.username, secret: s.secret, integration_code: s.integration_code, impersonation_resource_id: config.autotask.impersonation_resource_id.map(|r| r.get()) };
-    let zone = if url.contains("webservices2.autotask.net") { ZoneSource::Discover { bootstrap_url: url } } else { ZoneSource::Fixed { rest_url: url } };
-    let mut cc = ClientConfig::new(creds, zone);
-    cc.budget_share = config.autotask.api_budget_share;
-    Ok(Client::new(cc)?)
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     atpilot_lambda::init_logging();
     let deps = atpilot_lambda::deps_from_env().await?;
-    let client = client(&deps.config).await?;
+    // The report streams pages, which the Autotask port does not expose: it uses the REST client itself.
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let client = atpilot_lambda::autotask_client(&deps.config, &aws, deps.config.autotask.api_budget_share).await?;
     let rollout: NaiveDate = std::env::var("ATPILOT_ROLLOUT_DATE")
         .map_err(|_| "ATPILOT_ROLLOUT_DATE is not set: the date atpilot went live (YYYY-MM-DD); each contract's baseline is the months before it")?
         .trim()

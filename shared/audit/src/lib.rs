@@ -21,9 +21,11 @@ pub mod render;
 pub mod routing;
 pub mod rows;
 pub mod training;
+pub mod stored;
 
 pub use analyze::{Audit, AuditConfig, QueueAudit, Reroute, UdfAudit, audit};
 pub use collect::{CollectOptions, Progress, collect, parse_since, read_history};
 pub use render::{Format, render};
 pub use routing::RoutingSignal;
 pub use rows::Collected;
+pub use stored::{AuditRequest, AuditRunError, run_and_store};

@@ -14,7 +14,8 @@ macro_rules! state_conformance_tests {
             expired_items_read_as_absent_and_can_be_reclaimed, query_by_prefix_in_order_with_limit,
             secondary_index_follows_rewrites_and_deletes, increment_is_atomic, delete_missing_is_fine,
             events_are_claimed_once, decisions_once_per_event_newest_first, approvals_move_once,
-            ledger_is_exactly_once, phases_keep_history, settings_cache_snapshots_and_counters);
+            ledger_is_exactly_once, phases_keep_history, settings_cache_snapshots_and_counters,
+            reports_newest_first_and_size_limited);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -327,6 +328,26 @@ pub mod state {
         assert_eq!(st.bump_hourly("autonomous", now).await.unwrap(), 2);
         assert_eq!(st.hourly_count("autonomous", now).await.unwrap(), 2);
         assert_eq!(st.hourly_count("autonomous", now + Duration::hours(1)).await.unwrap(), 0);
+    }
+
+    pub async fn reports_newest_first_and_size_limited(s: Arc<dyn StateStore>) {
+        use crate::records::{MAX_REPORT_BYTES, ReportRecord};
+        let st = State::new(s);
+        assert_eq!(st.latest_report("audit").await.unwrap(), None);
+        let at = Utc::now() - Duration::hours(1);
+        let report = |at, html: String| ReportRecord { kind: "audit".into(), generated_at: at, summary: "990 tickets".into(), html, json: json!({"tickets": 990}) };
+        let old = report(at, "<p>old</p>".into());
+        // A realistic large report (300 KB) fits in one item, also on DynamoDB.
+        let big = report(at + Duration::minutes(5), "<tr><td>queue</td></tr>".repeat(300 * 1024 / 22));
+        st.put_report(&old).await.unwrap();
+        st.put_report(&big).await.unwrap();
+        assert_eq!(st.latest_report("audit").await.unwrap().as_ref(), Some(&big));
+        assert_eq!(st.latest_report("other").await.unwrap(), None);
+        let huge = report(at + Duration::minutes(10), "x".repeat(MAX_REPORT_BYTES + 1));
+        let err = st.put_report(&huge).await.unwrap_err().to_string();
+        assert!(err.contains("atpilot audit --output"), "{err}");
+        assert_eq!(st.latest_report("audit").await.unwrap().as_ref(), Some(&big), "a refused report writes nothing");
+        assert!(st.put_report(&ReportRecord { kind: "a#b".into(), ..old }).await.is_err());
     }
 }
 

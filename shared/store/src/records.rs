@@ -438,3 +438,47 @@ impl State {
         self.store.query(&Query::gsi1("outbox").newest_first().limit(limit)).await?.iter().map(decode).collect()
     }
 }
+
+/// A generated report kept for the dashboard (the routing audit's latest run).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportRecord {
+    /// What the report is, e.g. "audit".
+    pub kind: String,
+    pub generated_at: DateTime<Utc>,
+    /// One line on what it covers ("990 tickets since 2026-08-30, 512 API requests").
+    pub summary: String,
+    /// The readable report (a full HTML page).
+    pub html: String,
+    /// The machine-readable report.
+    pub json: serde_json::Value,
+}
+
+/// DynamoDB refuses items over 400 KB; keep a margin for keys and attribute names.
+pub const MAX_REPORT_BYTES: usize = 380 * 1024;
+
+impl State {
+    /// Stores a report as the newest of its kind. A report too large for one
+    /// item is refused with a clear error before anything is written.
+    pub async fn put_report(&self, r: &ReportRecord) -> Result<(), StoreError> {
+        if r.kind.is_empty() || !r.kind.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(StoreError::Encode(format!("report kind {:?} must be letters, digits and '-'", r.kind)));
+        }
+        let data = encode(r)?;
+        let size = data.to_string().len();
+        if size > MAX_REPORT_BYTES {
+            return Err(StoreError::Encode(format!(
+                "the {} report is {} KB, over the {} KB a stored item can hold; write it to a file with the CLI instead (atpilot audit --output FILE)",
+                r.kind,
+                size / 1024,
+                MAX_REPORT_BYTES / 1024
+            )));
+        }
+        let item = Item::new(Key::new(format!("report#{}", r.kind), format!("at#{}", ts(r.generated_at))), data);
+        self.store.put(item, Condition::Always).await.map(|_| ())
+    }
+
+    /// The newest report of this kind, if any was stored.
+    pub async fn latest_report(&self, kind: &str) -> Result<Option<ReportRecord>, StoreError> {
+        self.store.query(&Query::partition(format!("report#{kind}")).prefix("at#").newest_first().limit(1)).await?.first().map(decode).transpose()
+    }
+}

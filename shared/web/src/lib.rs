@@ -1,6 +1,13 @@
 //! The dashboard's HTTP routes, over the state store and the configuration
-//! only: served by `atpilot dev` (embedded store) and `atpilot dashboard`
-//! (the deployed DynamoDB table, with the operator's AWS credentials).
+//! only. One router, three hosts: the dashboard Lambda (behind its Function
+//! URL, always with a password), `atpilot dev` (embedded store) and
+//! `atpilot dashboard` (the deployed table, with the operator's AWS
+//! credentials).
+//!
+//! Protection: HTTP Basic (user `atpilot`) whenever a password is set, which
+//! the Lambda always does (a generated Secrets Manager secret); state-changing
+//! POSTs must come from the dashboard's own pages (Fetch Metadata / Origin),
+//! so another site cannot make a logged-in browser flip the kill switch.
 
 use atpilot_agent::dashboard;
 use atpilot_config::Config;
@@ -8,7 +15,7 @@ use atpilot_store::State as Store;
 use atpilot_store::records::{PhaseRecord, Settings};
 use axum::Router;
 use axum::extract::{Form, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use std::sync::Arc;
@@ -20,6 +27,28 @@ pub struct Web {
     pub password: Option<String>,
 }
 
+/// Why the deployed dashboard refuses to start.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("the dashboard password secret is {0} characters; it needs at least {MIN_PASSWORD_CHARS} (the stack generates 32: do not overwrite it with a short one)")]
+    WeakPassword(usize),
+}
+
+/// The shortest password a deployed dashboard accepts.
+pub const MIN_PASSWORD_CHARS: usize = 16;
+
+impl Web {
+    /// The dashboard as deployed in AWS: always behind the password.
+    pub fn deployed(state: Store, config: Arc<Config>, password: String) -> Result<Self, WebError> {
+        let password = password.trim().to_string();
+        let n = password.chars().count();
+        if n < MIN_PASSWORD_CHARS {
+            return Err(WebError::WeakPassword(n));
+        }
+        Ok(Self { state, config, password: Some(password) })
+    }
+}
+
 pub fn dashboard_routes(web: Arc<Web>) -> Router {
     Router::new()
         .route("/", get(page))
@@ -27,8 +56,12 @@ pub fn dashboard_routes(web: Arc<Web>) -> Router {
         .route("/kill-switch", post(kill_switch))
         .route("/approvals/", get(approvals))
         .route("/outbox", get(outbox))
+        .route("/audit", get(audit_page))
+        .route("/api/audit", get(audit_json))
         .route("/api/decisions", get(api_decisions))
+        .layer(axum::middleware::from_fn(same_origin_posts))
         .layer(axum::middleware::from_fn_with_state(web.clone(), auth))
+        .layer(axum::middleware::from_fn(security_headers))
         .with_state(web)
 }
 
@@ -42,6 +75,60 @@ pub async fn auth(State(web): State<Arc<Web>>, req: axum::extract::Request, next
         next.run(req).await
     } else {
         (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Basic realm=\"atpilot\"")], "login required").into_response()
+    }
+}
+
+/// Whether a state-changing request comes from the dashboard's own pages:
+/// browsers send `Sec-Fetch-Site` (same-origin for our forms) and `Origin`
+/// on POSTs; a request with neither (curl, scripts) carries no ambient
+/// browser credentials and is let through to the password check.
+pub fn is_same_origin(headers: &HeaderMap) -> bool {
+    let get = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
+    if let Some(site) = get("sec-fetch-site") {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (get("origin"), get("host")) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin.split_once("://").is_some_and(|(_, h)| h.eq_ignore_ascii_case(host)),
+        (Some(_), None) => false,
+    }
+}
+
+async fn same_origin_posts(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if req.method() == Method::POST && !is_same_origin(req.headers()) {
+        return (StatusCode::FORBIDDEN, "cross-site request refused: change settings from the dashboard's own page").into_response();
+    }
+    next.run(req).await
+}
+
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    res
+}
+
+/// The latest routing audit, as written by the audit function (or `atpilot audit --store`).
+async fn audit_page(State(app): State<Arc<Web>>) -> Response {
+    match app.state.latest_report("audit").await {
+        Ok(Some(r)) => Html(r.html).into_response(),
+        Ok(None) => Html(
+            "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot routing audit</title></head><body style=\"font-family:system-ui;margin:24px\"><p><a href=\"/\">Dashboard</a></p>\
+<h1>No routing audit yet</h1><p>In AWS, run the audit function (see the README: <code>aws lambda invoke --function-name &lt;stack&gt;-audit</code>); it also runs every Monday. Locally, run <code>atpilot audit --sandbox --output audit.html</code>.</p></body></html>",
+        )
+        .into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("state store unavailable: {e}")).into_response(),
+    }
+}
+
+async fn audit_json(State(app): State<Arc<Web>>) -> Response {
+    match app.state.latest_report("audit").await {
+        Ok(Some(r)) => axum::Json(serde_json::json!({"generated_at": r.generated_at, "summary": r.summary, "report": r.json})).into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({"error": "no routing audit has been stored yet"}))).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
 }
 
@@ -161,3 +248,117 @@ async fn api_decisions(State(app): State<Arc<Web>>) -> Response {
     }
 }
 
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use atpilot_store::embedded::EmbeddedStateStore;
+    use atpilot_store::records::ReportRecord;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    fn web(dir: &std::path::Path, password: Option<&str>) -> Arc<Web> {
+        let config = Config::parse(atpilot_config::EXAMPLE, "atpilot.example.toml").unwrap();
+        Arc::new(Web { state: Store::new(Arc::new(EmbeddedStateStore::open(dir).unwrap())), config: Arc::new(config), password: password.map(str::to_string) })
+    }
+
+    fn basic(user: &str, pw: &str) -> String {
+        use base64::Engine;
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}")))
+    }
+
+    async fn call(w: &Arc<Web>, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
+        let res = dashboard_routes(w.clone()).oneshot(req).await.unwrap();
+        let (parts, body) = res.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+        (parts.status, parts.headers, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    fn kill_switch_post(auth: Option<String>, site: Option<&str>, origin: Option<&str>) -> Request<Body> {
+        let mut b = Request::post("/kill-switch").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").header(header::HOST, "dash.example");
+        if let Some(a) = auth {
+            b = b.header(header::AUTHORIZATION, a);
+        }
+        if let Some(s) = site {
+            b = b.header("sec-fetch-site", s);
+        }
+        if let Some(o) = origin {
+            b = b.header(header::ORIGIN, o);
+        }
+        b.body(Body::from("setting=on")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn with_a_password_every_page_needs_the_login() {
+        let dir = tempfile_dir();
+        let w = web(dir.path(), Some("s3cret-long-password"));
+        for path in ["/", "/api/decisions", "/audit", "/api/audit", "/approvals/"] {
+            let (status, headers, _) = call(&w, Request::get(path).body(Body::empty()).unwrap()).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+            assert_eq!(headers[header::WWW_AUTHENTICATE], "Basic realm=\"atpilot\"");
+        }
+        let (status, ..) = call(&w, Request::get("/api/decisions").header(header::AUTHORIZATION, basic("atpilot", "wrong")).body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, headers, body) = call(&w, Request::get("/api/decisions").header(header::AUTHORIZATION, basic("atpilot", "s3cret-long-password")).body(Body::empty()).unwrap()).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "[]"));
+        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+        assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+    }
+
+    #[tokio::test]
+    async fn cross_site_posts_change_nothing() {
+        let dir = tempfile_dir();
+        let w = web(dir.path(), Some("pw-for-the-test"));
+        let auth = || Some(basic("atpilot", "pw-for-the-test"));
+        for (site, origin) in [(Some("cross-site"), None), (Some("same-site"), Some("https://evil.dash.example")), (None, Some("https://evil.example"))] {
+            let (status, _, body) = call(&w, kill_switch_post(auth(), site, origin)).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{site:?} {origin:?}: {body}");
+            assert!(!w.state.settings().await.unwrap().kill_switch);
+        }
+        // The dashboard's own form (a browser sends same-origin), and a script with no browser headers.
+        let (status, headers, _) = call(&w, kill_switch_post(auth(), Some("same-origin"), Some("https://dash.example"))).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(headers[header::LOCATION].to_str().unwrap().starts_with("/?notice=Kill"));
+        assert!(w.state.settings().await.unwrap().kill_switch);
+        let (status, ..) = call(&w, kill_switch_post(None, None, Some("https://dash.example"))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "the password is still required");
+    }
+
+    #[tokio::test]
+    async fn the_latest_stored_audit_is_served() {
+        let dir = tempfile_dir();
+        let w = web(dir.path(), None);
+        let (status, _, body) = call(&w, Request::get("/audit").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("No routing audit yet"), "{body}");
+        assert_eq!(call(&w, Request::get("/api/audit").body(Body::empty()).unwrap()).await.0, StatusCode::NOT_FOUND);
+        let at = chrono::Utc::now();
+        w.state
+            .put_report(&ReportRecord { kind: "audit".into(), generated_at: at, summary: "12 tickets".into(), html: "<h1>Queue audit</h1>".into(), json: serde_json::json!({"tickets": 12}) })
+            .await
+            .unwrap();
+        let (_, _, body) = call(&w, Request::get("/audit").body(Body::empty()).unwrap()).await;
+        assert_eq!(body, "<h1>Queue audit</h1>");
+        let (status, _, body) = call(&w, Request::get("/api/audit").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((v["summary"].as_str(), v["report"]["tickets"].as_i64()), (Some("12 tickets"), Some(12)));
+    }
+
+    #[tokio::test]
+    async fn a_deployed_dashboard_always_has_a_strong_password() {
+        let dir = tempfile_dir();
+        let w = web(dir.path(), None);
+        let make = |pw: &str| Web::deployed(w.state.clone(), w.config.clone(), pw.into());
+        assert!(matches!(make(""), Err(WebError::WeakPassword(0))));
+        assert!(matches!(make("  short-password \n"), Err(WebError::WeakPassword(14))));
+        let ok = make("Xk29fLq0TzPp71mWc3VnB8sY5dR6gHj4\n").unwrap();
+        assert_eq!(ok.password.as_deref(), Some("Xk29fLq0TzPp71mWc3VnB8sY5dR6gHj4"), "a trailing newline from the console is not part of it");
+    }
+
+    fn tempfile_dir() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
+    }
+}
