@@ -12,10 +12,8 @@
 //! defaults to the output file's extension, else Markdown.
 
 use crate::CliResult;
-use atpilot_audit::{AuditConfig, CollectOptions, Format, Progress, audit, collect, parse_since, render};
-use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
-use atpilot_autotask_sandbox::{DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USER, Sandbox, SandboxConfig};
-use indicatif::{ProgressBar, ProgressStyle};
+use atpilot_audit::{AuditConfig, CollectOptions, Format, audit, collect, parse_since, render};
+use atpilot_autotask_sandbox::SandboxConfig;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -68,35 +66,9 @@ pub async fn run(args: Args) -> CliResult {
     }
     let now = chrono::Utc::now();
     let since = parse_since(&args.since, now)?;
-    let mut _sandbox = None;
-    let (credentials, zone) = match &args.autotask_url {
-        Some(url) => {
-            (crate::cmd::tenant::credentials()?, ZoneSource::for_url(url))
-        }
-        None => {
-            let sb = Sandbox::start(SandboxConfig { tickets: args.sandbox_tickets, seed: args.seed, ..Default::default() }, "127.0.0.1:0".parse()?)
-                .await
-                .map_err(|e| format!("cannot start the sandbox: {e}"))?;
-            let zone = ZoneSource::Fixed { rest_url: sb.rest_url() };
-            _sandbox = Some(sb);
-            (Credentials { username: DEFAULT_USER.into(), secret: DEFAULT_SECRET.into(), integration_code: DEFAULT_INTEGRATION_CODE.into(), impersonation_resource_id: None }, zone)
-        }
-    };
-    let mut cc = ClientConfig::new(credentials, zone);
-    cc.budget_share = args.budget_share;
-    let client = Client::new(cc)?;
-
-    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg:24} [{bar:30}] {pos}/{len} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
-    let b = bar.clone();
-    let on_progress = move |p: Progress| match p {
-        Progress::Stage { name, total } => {
-            b.set_message(name);
-            b.set_length(total);
-            b.set_position(0);
-        }
-        Progress::Advance { done } => b.set_position(done),
-    };
+    let sandbox = SandboxConfig { tickets: args.sandbox_tickets, seed: args.seed, ..Default::default() };
+    let (client, _sandbox) = crate::cmd::tenant::connect(args.autotask_url.as_deref(), sandbox, args.budget_share).await?;
+    let (bar, on_progress) = crate::cmd::tenant::progress_bar(args.quiet);
     let started = Instant::now();
     let mut opts = CollectOptions::new(since, now);
     opts.history_sample = args.history_sample;

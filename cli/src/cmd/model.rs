@@ -4,7 +4,15 @@
 //! atpilot model train   --input FILE.csv --text-columns title,description --label-column label --output MODEL
 //! atpilot model predict --model MODEL --input FILE.csv --text-columns title,description --output PRED.csv
 //! atpilot model eval    --model MODEL --input FILE.csv --text-columns title,description --label-column label
+//! atpilot model train   --from-autotask --since 180d --label queue|priority|issue-type|sub-issue-type|category --output MODEL
+//!                       (--autotask-url URL | --sandbox) [--rerouted drop|downweight|keep] [--rerouted-weight 0.25]
 //! ```
+//!
+//! From Autotask, the labels are the dispatchers' final decisions (the
+//! ticket's current queue, priority, … as `Label (value)`; the category is the
+//! sub-issue type's label, else the issue type's). Tickets re-routed by hand
+//! within an hour of creation (found from TicketHistory, as the routing audit
+//! finds them) are reported and, by default, down-weighted.
 
 use crate::CliResult;
 use atpilot_model::data::{load_csv, Columns, Table};
@@ -16,7 +24,7 @@ use std::time::Instant;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Train a classifier from a CSV export of ticket history.
+    /// Train a classifier from a CSV export of ticket history, or straight from Autotask (--from-autotask).
     Train(TrainArgs),
     /// Predict a label and a calibrated confidence for every row of a CSV file.
     Predict(PredictArgs),
@@ -27,8 +35,8 @@ pub enum Command {
 #[derive(clap::Args)]
 pub struct TrainArgs {
     /// CSV file with a header line.
-    #[arg(long)]
-    input: PathBuf,
+    #[arg(long, required_unless_present = "from_autotask", conflicts_with = "from_autotask")]
+    input: Option<PathBuf>,
     /// Columns joined into the ticket text, comma-separated.
     #[arg(long, default_value = "title,description")]
     text_columns: String,
@@ -62,6 +70,47 @@ pub struct TrainArgs {
     /// Worker threads (1 or 2); the artifact does not depend on it.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    #[command(flatten)]
+    autotask: FromAutotaskArgs,
+}
+
+/// Training straight from the tenant's ticket history.
+#[derive(clap::Args)]
+pub struct FromAutotaskArgs {
+    /// Read the labelled tickets from Autotask instead of a CSV file.
+    #[arg(long, requires = "label")]
+    from_autotask: bool,
+    /// With --from-autotask: tickets created since then: 180d, 26w, 48h, or a date (2024-01-31).
+    #[arg(long, default_value = "180d", requires = "from_autotask")]
+    since: String,
+    /// With --from-autotask: the decision to learn.
+    #[arg(long, value_parser = ["queue", "priority", "issue-type", "sub-issue-type", "category"], requires = "from_autotask")]
+    label: Option<String>,
+    /// A real tenant: its REST root, or the global URL (https://webservices2.autotask.net) to discover the zone.
+    /// Credentials: AUTOTASK_USERNAME, AUTOTASK_SECRET, AUTOTASK_INTEGRATION_CODE.
+    #[arg(long, conflicts_with = "sandbox", requires = "from_autotask")]
+    autotask_url: Option<String>,
+    /// Train from an embedded, seeded sandbox tenant (with planted hand re-routes).
+    #[arg(long, requires = "from_autotask")]
+    sandbox: bool,
+    /// Seeded sandbox size.
+    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=250_000))]
+    sandbox_tickets: u64,
+    /// Tickets re-routed by hand within an hour of creation: leave them out, down-weight them, or keep them.
+    #[arg(long, default_value = "downweight", value_parser = ["drop", "downweight", "keep"])]
+    rerouted: String,
+    /// Weight of a re-routed ticket with --rerouted downweight (0..1).
+    #[arg(long, default_value_t = atpilot_audit::training::DEFAULT_REROUTED_WEIGHT)]
+    rerouted_weight: f32,
+    /// Tickets whose TicketHistory is read to find re-routes (one API request each); beyond it, a deterministic sample.
+    #[arg(long, default_value_t = 5_000)]
+    history_limit: usize,
+    /// This command's share of the tenant's hourly API limit.
+    #[arg(long, default_value_t = 0.5)]
+    budget_share: f64,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(clap::Args)]
@@ -96,6 +145,9 @@ pub struct EvalArgs {
 }
 
 pub async fn run(c: Command) -> CliResult {
+    if let Command::Train(a) = c {
+        return if a.autotask.from_autotask { train_from_autotask(a).await } else { tokio::task::spawn_blocking(move || train(a)).await? };
+    }
     tokio::task::spawn_blocking(move || match c {
         Command::Train(a) => train(a),
         Command::Predict(a) => predict(a),
@@ -115,8 +167,14 @@ fn read(input: &Path, text_columns: &str, label: Option<&str>, id: &str) -> Resu
 
 fn train(a: TrainArgs) -> CliResult {
     let start = Instant::now();
-    let table = read(&a.input, &a.text_columns, Some(&a.label_column), "id")?;
+    let input = a.input.as_deref().ok_or("--input FILE.csv (or --from-autotask) is required")?;
+    let table = read(input, &a.text_columns, Some(&a.label_column), "id")?;
     let labels = table.labels.clone().unwrap_or_default();
+    fit(&a, &table.texts, &labels, None, start)
+}
+
+/// Trains on texts and labels (and per-example weights) with the flags' settings and writes the artifact.
+fn fit(a: &TrainArgs, texts: &[String], labels: &[String], weights: Option<&[f32]>, start: Instant) -> CliResult {
     let mut cfg = TrainConfig { seed: a.seed, threads: a.threads.clamp(1, 2), ..TrainConfig::default() };
     if let Some(e) = a.epochs {
         cfg.epochs = e;
@@ -141,8 +199,8 @@ fn train(a: TrainArgs) -> CliResult {
         cfg.min_df = m;
     }
 
-    let bar = if table.len() >= 2000 {
-        let b = indicatif::ProgressBar::new(table.len() as u64);
+    let bar = if texts.len() >= 2000 {
+        let b = indicatif::ProgressBar::new(texts.len() as u64);
         b.set_style(
             indicatif::ProgressStyle::with_template("{spinner} {msg:<22} [{bar:30}] {pos}/{len} {elapsed}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
@@ -168,7 +226,7 @@ fn train(a: TrainArgs) -> CliResult {
             Progress::Calibrate => b.set_message("calibrating"),
         }
     };
-    let (model, report) = atpilot_model::train(&table.texts, &labels, &cfg, &on_progress)?;
+    let (model, report) = atpilot_model::train_weighted(texts, labels, weights, &cfg, &on_progress)?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -187,6 +245,96 @@ fn train(a: TrainArgs) -> CliResult {
         bytes.len() as f64 / 1e6
     );
     Ok(())
+}
+
+async fn train_from_autotask(a: TrainArgs) -> CliResult {
+    use atpilot_audit::training::{LabelKind, ReroutePolicy, TrainingOptions, collect_training};
+    let start = Instant::now();
+    let f = &a.autotask;
+    let label: LabelKind = f.label.as_deref().ok_or("--from-autotask needs --label queue|priority|issue-type|sub-issue-type|category")?.parse()?;
+    if f.autotask_url.is_none() && !f.sandbox {
+        return Err("--from-autotask: say where Autotask is: --autotask-url URL (credentials in AUTOTASK_USERNAME, AUTOTASK_SECRET, AUTOTASK_INTEGRATION_CODE) or --sandbox".into());
+    }
+    if !(f.budget_share > 0.0 && f.budget_share <= 1.0) {
+        return Err("--budget-share must be in (0, 1]".into());
+    }
+    let policy = match f.rerouted.as_str() {
+        "drop" => ReroutePolicy::Drop,
+        "keep" => ReroutePolicy::Keep,
+        _ if !(f.rerouted_weight > 0.0 && f.rerouted_weight <= 1.0) => {
+            return Err(format!("--rerouted-weight {}: use a weight in (0, 1] (or --rerouted drop)", f.rerouted_weight).into());
+        }
+        _ => ReroutePolicy::Downweight(f.rerouted_weight),
+    };
+    let now = chrono::Utc::now();
+    let since = atpilot_audit::parse_since(&f.since, now)?;
+    if since >= now {
+        return Err(format!("--since {:?} is in the future: use a period like 180d or a past date", f.since).into());
+    }
+    let sandbox = atpilot_autotask_sandbox::SandboxConfig { tickets: f.sandbox_tickets, ..Default::default() };
+    let (client, _sandbox) = crate::cmd::tenant::connect(f.autotask_url.as_deref(), sandbox, f.budget_share).await?;
+    let (bar, on_progress) = crate::cmd::tenant::progress_bar(f.quiet);
+    let mut opts = TrainingOptions::new(since, now, label);
+    opts.history_limit = f.history_limit;
+    let set = collect_training(&client, &opts, &on_progress).await.map_err(|e| explain(e, f.autotask_url.is_some()))?;
+    bar.finish_and_clear();
+    let day = since.format("%Y-%m-%d");
+    if set.is_empty() {
+        return Err(format!(
+            "no tickets to learn from: {} tickets created since {day}, {} without a {}, {} less than an hour old (routing not final yet); try a longer --since",
+            set.tickets_read,
+            set.unlabelled,
+            label.as_str(),
+            set.too_recent
+        )
+        .into());
+    }
+    eprintln!(
+        "read {} tickets created since {day} with {} API requests in {:.1} s: {} labelled by {} ({} without one, {} less than an hour old)",
+        set.tickets_read,
+        set.api_requests,
+        start.elapsed().as_secs_f64(),
+        set.len(),
+        label.as_str(),
+        set.unlabelled,
+        set.too_recent
+    );
+    let rr = set.reroutes.len();
+    let what = match policy {
+        ReroutePolicy::Drop => "left out (--rerouted drop)".to_string(),
+        ReroutePolicy::Downweight(w) => format!("down-weighted to {w} (--rerouted-weight)"),
+        ReroutePolicy::Keep => "kept at full weight (--rerouted keep)".to_string(),
+    };
+    eprintln!(
+        "re-routed by hand within an hour of creation: {rr} of {} tickets whose history was read ({:.1}%), {what}",
+        set.history_checked,
+        100.0 * rr as f64 / set.history_checked.max(1) as f64
+    );
+    if set.history_checked < set.len() {
+        eprintln!(
+            "  history read for {} of {} tickets (--history-limit): the other {} could not be checked for re-routes",
+            set.history_checked,
+            set.len(),
+            set.len() - set.history_checked
+        );
+    }
+    for r in set.reroutes.iter().take(5) {
+        eprintln!("  {} {:?}: {} \u{2192} {}", r.number, r.title, r.from, r.to);
+    }
+    let (texts, labels, weights) = set.apply(policy);
+    tokio::task::spawn_blocking(move || fit(&a, &texts, &labels, weights.as_deref(), start)).await?
+}
+
+/// Autotask errors with what to do about them.
+fn explain(e: atpilot_audit::collect::CollectError, remote: bool) -> String {
+    let atpilot_audit::collect::CollectError::Api { source, .. } = &e;
+    let hint = match source {
+        atpilot_autotask::Error::Auth { .. } if remote => ": check AUTOTASK_USERNAME, AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE (an API-only user with its tracking identifier)",
+        atpilot_autotask::Error::Forbidden { .. } => ": the API user's security level must allow reading tickets and their history",
+        atpilot_autotask::Error::BudgetExhausted { .. } => ": lower --history-limit, raise --budget-share, or shorten --since",
+        _ => "",
+    };
+    format!("{e}{hint}")
 }
 
 fn load_model(path: &Path) -> Result<(Model, f64), ModelError> {
