@@ -62,9 +62,16 @@ impl ModelClassifier {
     }
 }
 
-/// A picklist value predicted by a model whose labels are the values (e.g. "29682833").
+/// A picklist value predicted by a model whose labels are the values
+/// ("29682833"), or picklist labels with their value
+/// ("Service Desk (29683481)", as `atpilot model train --from-autotask` names them).
 fn id_label(m: &Option<Model>, text: &str) -> Option<i64> {
-    m.as_ref().and_then(|m| m.predict(text).label.trim().parse().ok())
+    m.as_ref().and_then(|m| picklist_value(&m.predict(text).label))
+}
+
+fn picklist_value(label: &str) -> Option<i64> {
+    let l = label.trim();
+    l.parse().ok().or_else(|| l.strip_suffix(')')?.rsplit_once('(')?.1.trim().parse().ok())
 }
 
 impl Classifier for ModelClassifier {
@@ -100,6 +107,15 @@ mod tests {
         assert_eq!(category_slug("  MFA / 2FA enrollment ").unwrap().as_str(), "mfa-2fa-enrollment");
         assert_eq!(category_slug("365 licenses").unwrap().as_str(), "c-365-licenses");
         assert!(category_slug("!!!").is_err());
+    }
+
+    #[test]
+    fn picklist_values_from_labels() {
+        assert_eq!(picklist_value("29682833"), Some(29682833));
+        assert_eq!(picklist_value("Service Desk (29683481)"), Some(29683481));
+        assert_eq!(picklist_value("Tier 2 (Escalations) (7)"), Some(7));
+        assert_eq!(picklist_value("Priority 1"), None);
+        assert_eq!(picklist_value("High (urgent)"), None);
     }
 }
 
