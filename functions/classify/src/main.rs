@@ -9,7 +9,7 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     atpilot_lambda::init_logging();
-    let deps = atpilot_lambda::deps_from_env().await?;
+    let deps = atpilot_lambda::with_llm(atpilot_lambda::deps_from_env().await?).await?;
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let deps = &deps;
         async move {

@@ -59,7 +59,12 @@ impl Classifier for KeywordClassifier {
                 needs_physical_access: physical,
             },
             draft,
+            notes: Vec::new(),
         }
+    }
+
+    fn categories(&self) -> Vec<Category> {
+        RULES.iter().map(|r| r.category).chain(["other"]).filter_map(|c| Category::new(c).ok()).collect()
     }
 }
 

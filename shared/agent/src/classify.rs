@@ -105,7 +105,7 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
         return Ok(Outcome::Ignored(format!("ticket {} no longer exists", ev.ticket_id)));
     };
     let policy = effective_policy(deps).await?;
-    let classification = deps.classifier.classify(&ticket.title, &ticket.description);
+    let classification = deps.classifier.classify_ticket(&ticket.title, &ticket.description).await;
     let prediction = classification.prediction;
     let contracts = deps.autotask.company_contracts(ticket.company_id).await?;
     let binding = BillingBinding::derive(ticket.contract_id, ticket.is_project_work(), &contracts, false);
@@ -138,7 +138,7 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
         prediction: prediction.clone(),
         action: decision.action,
         reasons: decision.reasons.clone(),
-        explanation: decision.reasons.iter().map(|r| r.to_string()).collect(),
+        explanation: decision.reasons.iter().map(|r| r.to_string()).chain(classification.notes.iter().cloned()).collect(),
         draft: classification.draft.clone(),
     };
     // Stored once per event; a redelivery acts on the stored decision, not a new one.

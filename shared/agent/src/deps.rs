@@ -1,7 +1,7 @@
 //! What every handler gets: adapters behind ports, and the configuration.
 
 use crate::notify::Notifier;
-use crate::ports::{Autotask, Classifier};
+use crate::ports::{Autotask, TicketClassifier};
 use atpilot_config::Config;
 use atpilot_store::{Queue, State};
 use std::sync::Arc;
@@ -31,7 +31,8 @@ pub struct Deps {
     pub config: Arc<Config>,
     pub state: State,
     pub autotask: Arc<dyn Autotask>,
-    pub classifier: Arc<dyn Classifier>,
+    /// The model: local, or local checked against an LLM.
+    pub classifier: Arc<dyn TicketClassifier>,
     /// intake → classify (FIFO, one group per ticket).
     pub classify_queue: Arc<dyn Queue>,
     /// classify/approval → time-entry.

@@ -9,6 +9,7 @@ pub mod classify;
 pub mod dashboard;
 pub mod deps;
 pub mod intake;
+pub mod llm_classifier;
 pub mod messages;
 pub mod model_classifier;
 pub mod metrics;
@@ -19,4 +20,4 @@ pub mod setup;
 pub mod time_entry;
 
 pub use deps::Deps;
-pub use ports::{Autotask, Classifier, PortError};
+pub use ports::{Autotask, Classifier, PortError, TicketClassifier};

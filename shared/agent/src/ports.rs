@@ -94,9 +94,63 @@ pub struct Classification {
     pub prediction: Prediction,
     /// A reply draft; never carries another customer's text.
     pub draft: Option<String>,
+    /// How the prediction was reached, when that is worth telling (e.g. an
+    /// LLM's label was refused); added to the decision's reasons.
+    pub notes: Vec<String>,
 }
 
 /// The model port: runs in-process (the artifact is loaded once per cold start).
 pub trait Classifier: Send + Sync {
     fn classify(&self, title: &str, description: &str) -> Classification;
+    /// Every category this classifier can predict (empty: unknown).
+    fn categories(&self) -> Vec<atpilot_domain::Category> {
+        Vec::new()
+    }
+}
+
+/// What the classify handler calls: a local [`Classifier`], or one that also
+/// asks an LLM (a network call, hence async).
+#[async_trait]
+pub trait TicketClassifier: Send + Sync {
+    async fn classify_ticket(&self, title: &str, description: &str) -> Classification;
+}
+
+/// A local classifier needs no network.
+pub struct Local(pub std::sync::Arc<dyn Classifier>);
+
+#[async_trait]
+impl TicketClassifier for Local {
+    async fn classify_ticket(&self, title: &str, description: &str) -> Classification {
+        self.0.classify(title, description)
+    }
+}
+
+/// A chat request to an LLM: one system and one user message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatRequest {
+    pub system: String,
+    pub user: String,
+    pub max_tokens: u32,
+}
+
+/// An LLM behind a chat API (an OpenAI-compatible endpoint, Bedrock Converse).
+#[async_trait]
+pub trait LlmProvider: Send + Sync {
+    /// The assistant's text.
+    async fn complete(&self, req: &ChatRequest) -> Result<String, PortError>;
+    /// For the reasons: e.g. "openai-compatible gpt-4o-mini".
+    fn name(&self) -> String;
+}
+
+/// The ticket picklists an LLM's labels are checked against (values and labels).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketPicklists {
+    pub queues: Vec<(QueueId, String)>,
+    pub priorities: Vec<(PriorityId, String)>,
+}
+
+/// Where the tenant's ticket picklists come from (cached by the adapter).
+#[async_trait]
+pub trait PicklistSource: Send + Sync {
+    async fn ticket_picklists(&self) -> Result<TicketPicklists, PortError>;
 }

@@ -85,6 +85,22 @@ impl RestAutotask {
     }
 }
 
+/// The tenant's active ticket queues and priorities, as (value, label); the
+/// client caches them (an hour by default), so a warm call costs no request.
+#[async_trait]
+impl PicklistSource for RestAutotask {
+    async fn ticket_picklists(&self) -> Result<TicketPicklists, PortError> {
+        async fn list<T>(c: &Client, field: &str, make: impl Fn(i64) -> Option<T>) -> Result<Vec<(T, String)>, PortError> {
+            let p = c.picklist("Tickets", field).await.map_err(port_error)?;
+            Ok(p.active().filter_map(|v| Some((make(v.value.parse().ok()?)?, v.label.clone()))).collect())
+        }
+        Ok(TicketPicklists {
+            queues: list(&self.client, "queueID", |v| QueueId::new(v).ok()).await?,
+            priorities: list(&self.client, "priority", |v| PriorityId::new(v).ok()).await?,
+        })
+    }
+}
+
 #[async_trait]
 impl Autotask for RestAutotask {
     async fn ticket(&self, ticket: TicketId) -> Result<Option<TicketSnapshot>, PortError> {

@@ -139,6 +139,23 @@ pub async fn deps_from_env() -> Result<Deps, WiringError> {
     })
 }
 
+/// The classify function's model: with `[model.llm]`, the local model
+/// checked against the LLM (the OpenAI-compatible key read from
+/// `model.llm.api_key_secret_arn`; Bedrock signed with the function's role).
+/// Without it, `deps` unchanged. Call after [`deps_from_env`].
+pub async fn with_llm(mut deps: Deps) -> Result<Deps, WiringError> {
+    let Some(llm) = deps.config.model.llm.clone() else { return Ok(deps) };
+    let api_key = match &llm.api_key_secret_arn {
+        Some(arn) => Some(secret(&aws_sdk_secretsmanager::Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await), arn).await?),
+        None => None,
+    };
+    // The local model again (deps holds it behind the async port): only here, only with an LLM.
+    let local = atpilot_agent::model_classifier::from_config(&deps.config.model).map_err(|e| WiringError::Client(e.to_string()))?;
+    let picklists = CLIENT.get().map(|c| Arc::new(RestAutotask::new(c.clone())) as Arc<dyn atpilot_agent::ports::PicklistSource>);
+    deps.classifier = atpilot_llm::classifier(&deps.config, local, picklists, api_key).await.map_err(WiringError::Client)?;
+    Ok(deps)
+}
+
 /// The process's Autotask client, for the request metric.
 static CLIENT: std::sync::OnceLock<Client> = std::sync::OnceLock::new();
 static REPORTED_REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -162,7 +162,10 @@ impl Local {
         let classify_queue = Arc::new(MemQueue::new(qcfg.clone()));
         let time_entry_queue = Arc::new(MemQueue::new(qcfg));
         let webhook_secret = opts.webhook_secret.unwrap_or_else(random_secret);
-        let classifier = atpilot_agent::model_classifier::from_config(&config.model).map_err(|e| LocalError::Client(e.to_string()))?;
+        let local = atpilot_agent::model_classifier::from_config(&config.model).map_err(|e| LocalError::Client(e.to_string()))?;
+        // With `[model.llm]`, an LLM checks the local model (its key, for an OpenAI-compatible endpoint, from ATPILOT_LLM_API_KEY).
+        let picklists: Arc<dyn atpilot_agent::ports::PicklistSource> = Arc::new(RestAutotask::new(client.clone()));
+        let classifier = atpilot_llm::classifier(&config, local, Some(picklists), std::env::var(atpilot_llm::API_KEY_ENV).ok()).await.map_err(LocalError::Client)?;
         let deps = Deps {
             config: Arc::new(config),
             state: state.clone(),
