@@ -93,11 +93,7 @@ impl Classifier for ModelClassifier {
         prediction.priority = id_label(&self.priority, &text).and_then(|v| PriorityId::new(v).ok());
         prediction.multi_issue = multi.several;
         prediction.needs_physical_access = self.physical.contains(&category) || template_physical;
-        Classification { prediction, draft, notes: Vec::new() }
-    }
-
-    fn categories(&self) -> Vec<Category> {
-        self.categories.clone()
+        Classification { prediction, draft }
     }
 }
 
@@ -155,11 +151,87 @@ mod trained {
     }
 }
 
+/// Where the classify function's model layer is mounted (infra/template.yaml,
+/// `ModelLayer`; filled by `scripts/model-layer`).
+pub const MODEL_LAYER_DIR: &str = "/opt/models";
+
 /// The classifier the configuration asks for: the trained models when
-/// `[model] category_path` is set, the keyword classifier otherwise.
+/// `[model] category_path` is set; else the models shipped in the model layer
+/// ([`MODEL_LAYER_DIR`]: `category.atm`, with `queue.atm` and `priority.atm`
+/// when present); else the keyword classifier. Logs which one is in use.
 pub fn from_config(m: &atpilot_config::ModelConfig) -> Result<std::sync::Arc<dyn Classifier>, ModelLoadError> {
-    match &m.category_path {
-        None => Ok(std::sync::Arc::new(KeywordClassifier)),
-        Some(c) => Ok(std::sync::Arc::new(ModelClassifier::load(c, m.queue_path.as_deref(), m.priority_path.as_deref(), m.physical_categories.clone())?)),
+    from_config_in(m, Path::new(MODEL_LAYER_DIR))
+}
+
+/// [`from_config`] with the layer directory given. Explicitly configured paths
+/// must load (an error names the file); a layer without a category model, or
+/// whose models do not load, never fails a cold start: it falls back to the
+/// keyword classifier and says why in the log.
+pub fn from_config_in(m: &atpilot_config::ModelConfig, layer_dir: &Path) -> Result<std::sync::Arc<dyn Classifier>, ModelLoadError> {
+    if let Some(c) = &m.category_path {
+        let classifier = ModelClassifier::load(c, m.queue_path.as_deref(), m.priority_path.as_deref(), m.physical_categories.clone())?;
+        tracing::info!(category = %c.display(), queue = ?m.queue_path, priority = ?m.priority_path, "classifier: trained models from [model] paths");
+        return Ok(std::sync::Arc::new(classifier));
+    }
+    let in_layer = |name: &str| Some(layer_dir.join(name)).filter(|p| p.is_file());
+    let Some(category) = in_layer("category.atm") else {
+        if in_layer("queue.atm").is_some() || in_layer("priority.atm").is_some() {
+            tracing::warn!(dir = %layer_dir.display(), "classifier: keyword classifier; the model layer has queue or priority models but no category.atm, which they need");
+        } else {
+            tracing::info!(dir = %layer_dir.display(), "classifier: keyword classifier (no [model] category_path, no category.atm in the model layer)");
+        }
+        return Ok(std::sync::Arc::new(KeywordClassifier));
+    };
+    let (queue, priority) = (in_layer("queue.atm"), in_layer("priority.atm"));
+    match ModelClassifier::load(&category, queue.as_deref(), priority.as_deref(), m.physical_categories.clone()) {
+        Ok(c) => {
+            tracing::info!(category = %category.display(), queue = ?queue, priority = ?priority, "classifier: trained models from the model layer");
+            Ok(std::sync::Arc::new(c))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "classifier: keyword classifier; the model layer's models do not load (rebuild them with atpilot model train and scripts/model-layer)");
+            Ok(std::sync::Arc::new(KeywordClassifier))
+        }
+    }
+}
+
+#[cfg(test)]
+mod layer {
+    use super::*;
+
+    fn train_to(path: &Path, labels: [&str; 2]) {
+        let mut texts = Vec::new();
+        let mut ys = Vec::new();
+        for i in 0..40 {
+            texts.push(if i % 2 == 0 { format!("forgot my password locked out {i}") } else { format!("printer jammed paper tray {i}") });
+            ys.push(labels[i % 2].to_string());
+        }
+        let (m, _) = atpilot_model::train(&texts, &ys, &atpilot_model::TrainConfig::default(), &|_| {}).unwrap();
+        std::fs::write(path, m.to_bytes()).unwrap();
+    }
+
+    #[test]
+    fn the_layer_models_are_used_when_present_and_never_fail_a_cold_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let none = atpilot_config::ModelConfig::default();
+        let text = ("Locked out", "I forgot my password again");
+        // no layer, or an empty one: the keyword classifier
+        let c = from_config_in(&none, &dir.path().join("missing")).unwrap();
+        assert_eq!(c.classify(text.0, text.1).prediction.queue_id, None);
+        // a queue model alone is not enough
+        train_to(&dir.path().join("queue.atm"), ["Service Desk (29683481)", "Field Services (29683483)"]);
+        assert!(from_config_in(&none, dir.path()).is_ok());
+        // category + queue models in the layer: used, and the queue label gives its value
+        train_to(&dir.path().join("category.atm"), ["Password Reset", "Printer"]);
+        let c = from_config_in(&none, dir.path()).unwrap();
+        let p = c.classify(text.0, text.1).prediction;
+        assert_eq!(p.category.as_str(), "password-reset");
+        assert_eq!(p.queue_id.map(|q| q.get()), Some(29683481));
+        // a broken layer model falls back to keywords instead of failing
+        std::fs::write(dir.path().join("category.atm"), b"not a model").unwrap();
+        assert!(from_config_in(&none, dir.path()).is_ok());
+        // an explicitly configured path that does not load is still an error
+        let explicit = atpilot_config::ModelConfig { category_path: Some(dir.path().join("category.atm")), ..Default::default() };
+        assert!(from_config_in(&explicit, dir.path()).is_err());
     }
 }
