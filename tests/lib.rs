@@ -288,3 +288,171 @@ pub mod hooked {
         }
     }
 }
+
+/// The example configuration pointed at a (fake) real tenant, as deployed
+/// functions require: the functions that never call Autotask can start on it.
+pub fn lambda_config_example() -> &'static str {
+    static CONFIG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CONFIG.get_or_init(|| atpilot_config::EXAMPLE.replace("url = \"sandbox\"", "url = \"https://webservices5.autotask.net/atservicesrest\""))
+}
+
+/// A stand-in for the Lambda Runtime API, to run a function's real binary
+/// (its `main.rs` wiring included) the way Lambda does: the binary long-polls
+/// `GET /2018-06-01/runtime/invocation/next`, handles the event and posts
+/// the result back. AWS calls go wherever the test environment points the
+/// SDK (moto under `scripts/test`).
+pub mod lambda {
+    use axum::extract::{Path, State};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::{get, post};
+    use serde_json::Value;
+    use std::collections::VecDeque;
+    use std::sync::{Arc, Mutex};
+    use tokio::sync::mpsc;
+
+    /// What the function answered to one event: `Ok(response)` or `Err(error document)`.
+    pub type Outcome = Result<Value, Value>;
+
+    struct Runtime {
+        events: Mutex<VecDeque<(String, Value)>>,
+        results: mpsc::UnboundedSender<(String, Outcome)>,
+    }
+
+    async fn next(State(rt): State<Arc<Runtime>>) -> (StatusCode, HeaderMap, String) {
+        let item = rt.events.lock().map(|mut q| q.pop_front()).unwrap_or(None);
+        let Some((id, event)) = item else {
+            // Nothing more to invoke: hold the long poll as Lambda does while idle.
+            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+            return (StatusCode::INTERNAL_SERVER_ERROR, HeaderMap::new(), String::new());
+        };
+        let mut h = HeaderMap::new();
+        let deadline = chrono::Utc::now().timestamp_millis() + 900_000;
+        h.insert("lambda-runtime-aws-request-id", id.parse().expect("header"));
+        h.insert("lambda-runtime-deadline-ms", deadline.to_string().parse().expect("header"));
+        h.insert("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:111122223333:function:atpilot-test".parse().expect("header"));
+        h.insert("lambda-runtime-trace-id", "Root=1-6748405c-0123456789abcdef01234567;Sampled=0".parse().expect("header"));
+        h.insert("content-type", "application/json".parse().expect("header"));
+        (StatusCode::OK, h, event.to_string())
+    }
+
+    fn parse(body: &str) -> Value {
+        serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_string()))
+    }
+
+    async fn response(State(rt): State<Arc<Runtime>>, Path(id): Path<String>, body: String) -> StatusCode {
+        let _ = rt.results.send((id, Ok(parse(&body))));
+        StatusCode::ACCEPTED
+    }
+
+    async fn error(State(rt): State<Arc<Runtime>>, Path(id): Path<String>, body: String) -> StatusCode {
+        let _ = rt.results.send((id, Err(parse(&body))));
+        StatusCode::ACCEPTED
+    }
+
+    async fn init_error(State(rt): State<Arc<Runtime>>, body: String) -> StatusCode {
+        let _ = rt.results.send(("init".into(), Err(parse(&body))));
+        StatusCode::ACCEPTED
+    }
+
+    /// Runs `binary` with `env` (on top of this process's environment) and
+    /// hands it `events` in order; returns one outcome per event. An init
+    /// failure, a crash or a 120-second silence panics with the function's logs.
+    pub async fn invoke(binary: &str, env: &[(&str, String)], events: Vec<Value>) -> Vec<Outcome> {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let ids: Vec<String> = (0..events.len()).map(|i| format!("req-{i}-{}", uuid_like())).collect();
+        let rt = Arc::new(Runtime { events: Mutex::new(ids.iter().cloned().zip(events).collect()), results: tx });
+        let app = axum::Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .with_state(rt);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let logs = tempfile::NamedTempFile::new().expect("log file");
+        let mut cmd = std::process::Command::new(binary);
+        cmd.env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "atpilot-test")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/atpilot-test")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/28/[$LATEST]0123456789abcdef")
+            .env("AWS_REGION", std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()))
+            .stdout(logs.reopen().expect("log file"))
+            .stderr(logs.reopen().expect("log file"));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
+        let read_logs = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
+        let mut out: std::collections::HashMap<String, Outcome> = Default::default();
+        while out.len() < ids.len() {
+            let got = tokio::time::timeout(std::time::Duration::from_secs(120), rx.recv()).await;
+            match got {
+                Ok(Some((id, outcome))) if id == "init" => {
+                    let _ = child.kill();
+                    panic!("{binary} failed to start: {outcome:?}\nlogs:\n{}", read_logs(logs.path()));
+                }
+                Ok(Some((id, outcome))) => {
+                    out.insert(id, outcome);
+                }
+                _ => {
+                    let status = child.try_wait().ok().flatten();
+                    let _ = child.kill();
+                    panic!("{binary} gave no answer (exit status {status:?})\nlogs:\n{}", read_logs(logs.path()));
+                }
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        ids.iter().map(|id| out.remove(id).expect("one outcome per event")).collect()
+    }
+
+    fn uuid_like() -> String {
+        format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0))
+    }
+
+    /// The AWS SDK configuration of the emulator `scripts/test` started, or
+    /// `None` (test skipped, loudly) outside CI when there is none.
+    pub async fn emulator() -> Option<aws_config::SdkConfig> {
+        let required = std::env::var("ATPILOT_REQUIRE_AWS").is_ok_and(|v| v == "1") || std::env::var("CI").is_ok_and(|v| v == "true");
+        if std::env::var("AWS_ENDPOINT_URL").is_err() {
+            assert!(!required, "AWS_ENDPOINT_URL is not set: run the tests with scripts/test, which starts the moto emulator");
+            eprintln!("SKIPPED: AWS_ENDPOINT_URL is not set; run scripts/test to run the function binaries against moto");
+            return None;
+        }
+        Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+    }
+
+    /// Creates (or finds) a secret on the emulator and returns its ARN.
+    pub async fn secret(aws: &aws_config::SdkConfig, name: &str, value: &str) -> String {
+        let sm = aws_sdk_secretsmanager::Client::new(aws);
+        match sm.create_secret().name(name).secret_string(value).send().await {
+            Ok(out) => out.arn().expect("arn").to_string(),
+            Err(e) => panic!("CreateSecret {name} on the emulator: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(&e)),
+        }
+    }
+
+    /// A fresh table with atpilot's schema on the emulator.
+    pub async fn table(aws: &aws_config::SdkConfig, prefix: &str) -> (atpilot_store::State, String) {
+        let name = format!("{prefix}-{}", uuid_like());
+        let store = atpilot_store::dynamo::DynamoStateStore::new(aws_sdk_dynamodb::Client::new(aws), name.clone());
+        store.create_table().await.expect("CreateTable on the emulator");
+        (atpilot_store::State::new(std::sync::Arc::new(store)), name)
+    }
+
+    /// The environment every function reads (`atpilot_lambda::ENV`), for a test.
+    pub fn function_env(config_toml: &str, table: &str, secrets: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("ATPILOT_CONFIG", config_toml.to_string()),
+            ("TABLE_NAME", table.to_string()),
+            ("CLASSIFY_QUEUE_URL", "unused-by-this-function".to_string()),
+            ("TIME_ENTRY_QUEUE_URL", "unused-by-this-function".to_string()),
+            ("RUST_LOG", "info".to_string()),
+        ];
+        env.extend(secrets.iter().cloned());
+        env
+    }
+}
