@@ -12,6 +12,7 @@ de-duplication ids intake and classify use) and shapes as Lambda delivers them.
 """
 
 import base64
+import datetime
 import hashlib
 import hmac
 import json
@@ -59,46 +60,62 @@ def intake_function_url():
         "PersonID": 29682886,
     })
     raw = body.encode()
-    url_id = "k7x2q9w4mzr3v8n5t1b6c0d2e4f6g8h0"
+    return function_url_request(
+        url_id="k7x2q9w4mzr3v8n5t1b6c0d2e4f6g8h0",
+        method="POST",
+        headers={
+            "content-length": str(len(raw)),
+            "content-type": "application/json; charset=utf-8",
+            "x-hook-signature": sign(WEBHOOK_SECRET, raw),
+        },
+        source_ip="52.14.83.201",
+        user_agent="",
+        trace="Root=1-6748405c-2f0b8d6e4a1c3e5f7a9b1d3f",
+        request_id="3c8e5b1a-7f2d-4e9a-b6c4-1d0f2a8e7b35",
+        time_epoch_ms=1795860000000,
+        body=body,
+    )
+
+
+def function_url_request(url_id, method, headers, source_ip, user_agent, trace, request_id, time_epoch_ms, body=None):
+    # A Lambda Function URL request (payload format 2.0) to the root path, over HTTPS.
     host = f"{url_id}.lambda-url.{REGION}.on.aws"
-    return {
+    when = datetime.datetime.fromtimestamp(time_epoch_ms / 1000, datetime.timezone.utc)
+    all_headers = dict(headers)
+    all_headers.update({
+        "host": host,
+        "x-amzn-tls-cipher-suite": "TLS_AES_128_GCM_SHA256",
+        "x-amzn-tls-version": "TLSv1.3",
+        "x-amzn-trace-id": trace,
+        "x-forwarded-for": source_ip,
+        "x-forwarded-port": "443",
+        "x-forwarded-proto": "https",
+    })
+    if user_agent:
+        all_headers["user-agent"] = user_agent
+    event = {
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": "/",
         "rawQueryString": "",
-        "headers": {
-            "content-length": str(len(raw)),
-            "content-type": "application/json; charset=utf-8",
-            "host": host,
-            "x-amzn-tls-cipher-suite": "TLS_AES_128_GCM_SHA256",
-            "x-amzn-tls-version": "TLSv1.3",
-            "x-amzn-trace-id": "Root=1-6748405c-2f0b8d6e4a1c3e5f7a9b1d3f",
-            "x-forwarded-for": "52.14.83.201",
-            "x-forwarded-port": "443",
-            "x-forwarded-proto": "https",
-            "x-hook-signature": sign(WEBHOOK_SECRET, raw),
-        },
+        "headers": dict(sorted(all_headers.items())),
         "requestContext": {
             "accountId": "anonymous",
             "apiId": url_id,
             "domainName": host,
             "domainPrefix": url_id,
-            "http": {
-                "method": "POST",
-                "path": "/",
-                "protocol": "HTTP/1.1",
-                "sourceIp": "52.14.83.201",
-                "userAgent": "",
-            },
-            "requestId": "3c8e5b1a-7f2d-4e9a-b6c4-1d0f2a8e7b35",
+            "http": {"method": method, "path": "/", "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": user_agent},
+            "requestId": request_id,
             "routeKey": "$default",
             "stage": "$default",
-            "time": "28/Nov/2026:10:00:00 +0000",
-            "timeEpoch": 1795860000000,
+            "time": when.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": time_epoch_ms,
         },
-        "body": body,
-        "isBase64Encoded": False,
     }
+    if body is not None:
+        event["body"] = body
+    event["isBase64Encoded"] = False
+    return event
 
 
 DASHBOARD_PASSWORD = "sample-dashboard-password-0123456789"
@@ -106,51 +123,24 @@ DASHBOARD_PASSWORD = "sample-dashboard-password-0123456789"
 
 def dashboard_function_url():
     # A browser opening the dashboard's Function URL after the Basic login prompt.
-    import base64
-    url_id = "d4s8h2b6o0a4r8d2u6r0l4i8d2e6x0a4"
-    host = f"{url_id}.lambda-url.{REGION}.on.aws"
-    auth = "Basic " + base64.b64encode(f"atpilot:{DASHBOARD_PASSWORD}".encode()).decode()
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/",
-        "rawQueryString": "",
-        "headers": {
+    ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+    return function_url_request(
+        url_id="d4s8h2b6o0a4r8d2u6r0l4i8d2e6x0a4",
+        method="GET",
+        headers={
             "accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
             "accept-language": "en-GB,en;q=0.9",
-            "authorization": auth,
-            "host": host,
+            "authorization": "Basic " + base64.b64encode(f"atpilot:{DASHBOARD_PASSWORD}".encode()).decode(),
             "sec-fetch-dest": "document",
             "sec-fetch-mode": "navigate",
             "sec-fetch-site": "none",
-            "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-            "x-amzn-tls-cipher-suite": "TLS_AES_128_GCM_SHA256",
-            "x-amzn-tls-version": "TLSv1.3",
-            "x-amzn-trace-id": "Root=1-6748405c-7a1b3c5d7e9f1a3b5c7d9e1f",
-            "x-forwarded-for": "81.2.69.160",
-            "x-forwarded-port": "443",
-            "x-forwarded-proto": "https",
         },
-        "requestContext": {
-            "accountId": "anonymous",
-            "apiId": url_id,
-            "domainName": host,
-            "domainPrefix": url_id,
-            "http": {
-                "method": "GET",
-                "path": "/",
-                "protocol": "HTTP/1.1",
-                "sourceIp": "81.2.69.160",
-                "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-            },
-            "requestId": "8e2b4d6f-1a3c-4e5a-9b7d-2f4a6c8e0b13",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "28/Nov/2026:10:05:00 +0000",
-            "timeEpoch": 1795860300000,
-        },
-        "isBase64Encoded": False,
-    }
+        source_ip="81.2.69.160",
+        user_agent=ua,
+        trace="Root=1-6748405c-7a1b3c5d7e9f1a3b5c7d9e1f",
+        request_id="8e2b4d6f-1a3c-4e5a-9b7d-2f4a6c8e0b13",
+        time_epoch_ms=1795860300000,
+    )
 
 
 def audit_invoke():
