@@ -9,8 +9,8 @@ properties itself, and cfn-lint then checks the generated resources
 (../shared/reference/local-aws.md, section 4).
 
 No network and no credentials: managed-policy names are never looked up (the
-template uses explicit roles), and every CodeUri is replaced by an S3
-placeholder, as `sam package` would do after uploading the build.
+template uses explicit roles), and every CodeUri (and layer ContentUri) is
+replaced by an S3 placeholder, as `sam package` would do after uploading the build.
 """
 
 import json
@@ -43,6 +43,8 @@ def main(argv):
     for name, res in (template.get("Resources") or {}).items():
         if res.get("Type") == "AWS::Serverless::Function" and "CodeUri" in res.get("Properties", {}):
             res["Properties"]["CodeUri"] = dict(PLACEHOLDER_CODE)
+        if res.get("Type") == "AWS::Serverless::LayerVersion" and "ContentUri" in res.get("Properties", {}):
+            res["Properties"]["ContentUri"] = dict(PLACEHOLDER_CODE)
     try:
         expanded = transform(template, {}, NoNetworkPolicyLoader())
     except InvalidDocumentException as e:
