@@ -103,7 +103,8 @@ pub struct FromAutotaskArgs {
     #[arg(long, default_value_t = atpilot_audit::training::DEFAULT_REROUTED_WEIGHT)]
     rerouted_weight: f32,
     /// Tickets whose TicketHistory is read to find re-routes (one API request each); beyond it, a deterministic sample.
-    #[arg(long, default_value_t = 5_000)]
+    /// The default keeps the whole pull within --budget-share 0.5 of a 10,000-an-hour tenant.
+    #[arg(long, default_value_t = 4_000)]
     history_limit: usize,
     /// This command's share of the tenant's hourly API limit.
     #[arg(long, default_value_t = 0.5)]

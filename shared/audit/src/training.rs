@@ -100,7 +100,7 @@ pub struct TrainingOptions {
 
 impl TrainingOptions {
     pub fn new(since: DateTime<Utc>, now: DateTime<Utc>, label: LabelKind) -> Self {
-        Self { since, now, label, history_limit: 5_000, concurrency: 3, text_chars: 2_000 }
+        Self { since, now, label, history_limit: 4_000, concurrency: 3, text_chars: 2_000 }
     }
 }
 
