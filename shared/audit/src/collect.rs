@@ -56,7 +56,7 @@ pub enum CollectError {
     },
 }
 
-fn at(stage: &'static str) -> impl Fn(atpilot_autotask::Error) -> CollectError {
+pub(crate) fn at(stage: &'static str) -> impl Fn(atpilot_autotask::Error) -> CollectError {
     move |source| CollectError::Api { stage, source }
 }
 

@@ -49,7 +49,7 @@ pub struct TicketRow {
     pub sla_met: Option<bool>,
 }
 
-fn int(v: &Value, k: &str) -> Option<i64> {
+pub(crate) fn int(v: &Value, k: &str) -> Option<i64> {
     match v.get(k)? {
         Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
         Value::String(s) => s.trim().parse().ok(),

@@ -13,12 +13,11 @@
 //! the label needs (⌈N/500⌉), and TicketHistory (H, one per ticket).
 
 use crate::analyze::ticket_routing;
-use crate::collect::{CollectError, Progress, read_history};
-use crate::rows::{BoundedSample, TicketRow};
+use crate::collect::{CollectError, Progress, at, read_history};
+use crate::rows::{BoundedSample, TicketRow, int};
 use atpilot_autotask::{Client, Filter, Picklist, Query};
 use chrono::{DateTime, Duration, Utc};
 use futures::TryStreamExt;
-use serde_json::Value;
 
 /// Which decision the model learns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,18 +170,6 @@ pub fn picklist_label(pl: &Picklist, value: i64) -> String {
         Some(l) if !l.trim().is_empty() => format!("{} ({value})", l.trim()),
         _ => value.to_string(),
     }
-}
-
-fn int(v: &Value, k: &str) -> Option<i64> {
-    match v.get(k)? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn at(stage: &'static str) -> impl Fn(atpilot_autotask::Error) -> CollectError {
-    move |source| CollectError::Api { stage, source }
 }
 
 /// Streams the labelled tickets since the cut-off and flags the quick re-routes.
