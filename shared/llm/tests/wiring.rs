@@ -3,7 +3,6 @@
 //! (One test in its own binary: it sets the AWS credential variables.)
 
 use atpilot_agent::classifier::KeywordClassifier;
-use atpilot_agent::ports::TicketClassifier;
 use atpilot_config::{Config, EXAMPLE};
 use axum::body::Bytes;
 use axum::extract::State;
