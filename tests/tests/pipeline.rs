@@ -3,7 +3,7 @@
 //! delivered three times and when Autotask answers 429s and 500s.
 
 use atpilot_agent::classify::Outcome;
-use atpilot_autotask_sandbox::tenant::{CT_BLOCK_HOURS, CT_PER_TICKET, CT_RECURRING, CT_TIME_MATERIALS};
+use atpilot_autotask_sandbox::tenant::{CT_BLOCK_HOURS, CT_PER_TICKET, CT_RECURRING, CT_TIME_MATERIALS, TE_BASE, TE_SLOTS};
 use atpilot_domain::TicketId;
 use atpilot_e2e::{Stack, shape};
 use atpilot_store::records::ApprovalState;
@@ -148,7 +148,10 @@ async fn ticket_without_contract_never_auto_resolves() {
     assert_eq!(decision(&s, t).await.action.name(), "escalate");
 }
 
-/// Block hours left on a contract today, computed independently from the sandbox's blocks.
+/// Block hours left on a contract today, computed independently from the
+/// sandbox's rows: the active, in-date blocks' hours less `hoursApproved`
+/// (posted labour), less the billable labour not yet posted (seeded entries
+/// of the last week), each hour scaled by its role's block hour factor.
 fn block_balance(s: &Stack, contract: i64) -> f64 {
     let today = chrono::Utc::now().date_naive();
     let mut left = 0.0;
@@ -162,7 +165,23 @@ fn block_balance(s: &Stack, contract: i64) -> f64 {
             left += b["hours"].as_f64().unwrap() - b.get("hoursApproved").and_then(Value::as_f64).unwrap_or(0.0);
         }
     }
-    left
+    left - unposted_block_hours(s, contract)
+}
+
+fn unposted_block_hours(s: &Stack, contract: i64) -> f64 {
+    let factor = |role: Option<i64>| {
+        (1..20_000)
+            .filter_map(|id| s.sandbox().row("ContractBlockHourFactors", id))
+            .find(|f| f.get("contractID").and_then(Value::as_i64) == Some(contract) && f.get("roleID").and_then(Value::as_i64) == role)
+            .and_then(|f| f.get("blockHourMultiplier").and_then(Value::as_f64))
+            .unwrap_or(1.0)
+    };
+    let seeded = (0..300 * TE_SLOTS).filter_map(|k| s.sandbox().row("TimeEntries", TE_BASE + k));
+    seeded
+        .filter(|e| e.get("contractID").and_then(Value::as_i64) == Some(contract))
+        .filter(|e| e.get("billingApprovalDateTime").is_none_or(Value::is_null) && e.get("isNonBillable") != Some(&Value::Bool(true)))
+        .map(|e| e["hoursToBill"].as_f64().unwrap() * factor(e.get("roleID").and_then(Value::as_i64)))
+        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -175,10 +194,10 @@ async fn block_hours_follow_the_computed_balance() {
         let company = s.sandbox().row("Contracts", contract).unwrap()["companyID"].as_i64().unwrap();
         let t = s.create_ticket(company, Some(contract), "Password reset", "forgot my password", json!({}));
         let before = s.local.deps.state.outbox(50).await.unwrap().iter().filter(|m| m.subject.starts_with("[atpilot] Alert")).count();
+        let left = block_balance(&s, contract);
         run(&s, t).await;
         let d = decision(&s, t).await;
         let alerts = s.local.deps.state.outbox(50).await.unwrap().iter().filter(|m| m.subject.starts_with("[atpilot] Alert")).count() - before;
-        let left = block_balance(&s, contract);
         if left - 0.1 >= 2.0 {
             assert_eq!(d.action.name(), "autonomous", "balance {left} h: {:?}", d.explanation);
             assert_eq!(alerts, 0);
@@ -191,6 +210,59 @@ async fn block_hours_follow_the_computed_balance() {
         }
     }
     assert!(autonomous > 0 && refused > 0, "the tenant has both sufficient and low balances ({autonomous} / {refused})");
+}
+
+/// Autotask debits a block only when labour is approved and posted, so a
+/// block that looks full can already be spoken for: a technician's unposted
+/// hours count against the balance the agent checks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unposted_labour_counts_against_the_block() {
+    let s = Stack::start().await;
+    let contracts = s.sandbox().facts().contracts_by_type[&CT_BLOCK_HOURS].clone();
+    let (contract, left) = contracts
+        .into_iter()
+        .map(|c| (c, block_balance(&s, c)))
+        .find(|(_, left)| *left >= 3.0)
+        .expect("a block-hours contract with 3 hours or more left");
+    let company = s.sandbox().row("Contracts", contract).unwrap()["companyID"].as_i64().unwrap();
+    let first = s.create_ticket(company, Some(contract), "Password reset", "forgot my password", json!({}));
+    run(&s, first).await;
+    assert_eq!(decision(&s, first).await.action.name(), "autonomous", "{left} h left");
+
+    // A technician logs billable time on the contract; nobody has posted it yet.
+    let human = s.human();
+    let role = s.sandbox().row("Resources", human).and_then(|r| r.get("defaultServiceDeskRoleID").and_then(Value::as_i64));
+    let factor = (1..20_000)
+        .filter_map(|id| s.sandbox().row("ContractBlockHourFactors", id))
+        .find(|f| f.get("contractID").and_then(Value::as_i64) == Some(contract) && f.get("roleID").and_then(Value::as_i64) == role)
+        .and_then(|f| f.get("blockHourMultiplier").and_then(Value::as_f64))
+        .unwrap_or(1.0);
+    // Enough of it (in days of at most 8 hours) to leave about one block hour.
+    let mut worked = ((left - 1.0) / factor * 4.0).ceil() / 4.0;
+    while worked > 0.0 {
+        let day = worked.min(8.0);
+        worked -= day;
+        let entry = atpilot_autotask::entities::TimeEntry {
+            ticket_id: Some(first),
+            resource_id: Some(human),
+            role_id: role,
+            contract_id: Some(contract),
+            billing_code_id: Some(1),
+            date_worked: Some(chrono::Utc::now().format("%Y-%m-%dT00:00:00Z").to_string()),
+            hours_worked: Some(day),
+            summary_notes: Some("On-site visit".into()),
+            ..Default::default()
+        };
+        s.local.client.create(&entry).await.expect("the technician's entry");
+    }
+    let seen = s.local.deps.autotask.block_data(atpilot_domain::ContractId::new(contract).unwrap(), atpilot_domain::RoleId::new(1).unwrap()).await.unwrap();
+    assert!(seen.unposted.get() >= left - 1.0 + unposted_block_hours(&s, contract) - 1e-6, "the agent sees the technician's unposted hours: {seen:?}");
+
+    let second = s.create_ticket(company, Some(contract), "Password reset", "locked out again", json!({}));
+    run(&s, second).await;
+    let d = decision(&s, second).await;
+    assert_eq!(d.action, atpilot_domain::Action::Escalate { to: atpilot_domain::EscalationTarget::Dispatcher, alert: true }, "{:?}", d.explanation);
+    assert_eq!(writes_of(&s, second), [NOTE], "an internal note, no resolution, no time entry");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -114,7 +114,7 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
     let (block_balance, block_hours_needed) = match &binding {
         BillingBinding::Contract { contract } if contract.kind == ContractKind::BlockHours => {
             let data = deps.autotask.block_data(contract.id, agent_role).await?;
-            (Some(block::remaining(&data.blocks, started.date_naive(), Hours::ZERO)), block::debit(estimated, data.factor))
+            (Some(block::remaining(&data.blocks, started.date_naive(), data.unposted)), block::debit(estimated, data.factor))
         }
         _ => (None, estimated),
     };

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use atpilot_domain::block::Block;
-use atpilot_domain::{CompanyId, Contract, ContractId, Prediction, QueueId, PriorityId, RoleId, StatusId, TicketId, TicketSnapshot, TimeEntryDraft, TimeEntryId};
+use atpilot_domain::{CompanyId, Contract, ContractId, Hours, Prediction, QueueId, PriorityId, RoleId, StatusId, TicketId, TicketSnapshot, TimeEntryDraft, TimeEntryId};
 use chrono::{DateTime, Utc};
 
 /// Why a port call failed, and whether retrying can help.
@@ -65,6 +65,11 @@ pub struct BlockData {
     pub blocks: Vec<Block>,
     /// The contract's block hour factor for the role, if one is set.
     pub factor: Option<f64>,
+    /// Block hours that billable labour on the contract will debit once it is
+    /// approved and posted (Autotask debits blocks only then): every resource's
+    /// entries not yet posted, each scaled by its role's factor. The balance
+    /// the agent checks is the blocks' remainder minus this.
+    pub unposted: Hours,
 }
 
 /// The subset of Autotask the agent uses, in domain terms.

@@ -178,8 +178,19 @@ impl Autotask for RestAutotask {
                 })
             })
             .collect();
-        let factor = factors.iter().find(|f| f.role_id == Some(role.get())).and_then(|f| f.block_hour_multiplier);
-        Ok(BlockData { blocks, factor })
+        let factor_of = |r: Option<i64>| factors.iter().find(|f| f.role_id.is_some() && f.role_id == r).and_then(|f| f.block_hour_multiplier);
+        // Labour not yet approved and posted has not reached hoursApproved, but will.
+        let unposted_q = Query::new()
+            .filter(Filter::eq("contractID", contract.get()))
+            .filter(Filter::not_exist("billingApprovalDateTime"))
+            .include(["id", "roleID", "hoursToBill", "hoursWorked", "isNonBillable"]);
+        let entries = self.client.query::<at::TimeEntry>(unposted_q).await.map_err(port_error)?;
+        let unposted = entries
+            .iter()
+            .filter(|e| e.is_non_billable != Some(true))
+            .map(|e| block::debit(Hours::new(e.hours_to_bill.or(e.hours_worked).unwrap_or(0.0)).unwrap_or(Hours::ZERO), factor_of(e.role_id)).get())
+            .sum::<f64>();
+        Ok(BlockData { blocks, factor: factor_of(Some(role.get())), unposted: Hours::new(unposted).unwrap_or(Hours::ZERO) })
     }
 
     async fn add_note(&self, ticket: TicketId, note: &NewNote) -> Result<i64, PortError> {

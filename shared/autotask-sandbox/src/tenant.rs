@@ -15,6 +15,8 @@ pub const NOTE_BASE: i64 = 10_000_000;
 pub const NOTE_SLOTS: i64 = 3;
 pub const TE_BASE: i64 = 20_000_000;
 pub const TE_SLOTS: i64 = 2;
+/// Seeded labour is approved and posted this many days after it was worked.
+pub const POSTING_LAG_DAYS: i64 = 7;
 pub const HIST_BASE: i64 = 30_000_000;
 pub const HIST_SLOTS: i64 = 4;
 pub const SLA_BASE: i64 = 40_000_000;
@@ -520,6 +522,8 @@ impl Ctx {
             "createDateTime": ts(end),
             "creatorUserID": a.resource,
             "lastModifiedDateTime": ts(end),
+            // Labour is approved and posted weekly: the last week's is not yet.
+            "billingApprovalDateTime": (end + Duration::days(POSTING_LAG_DAYS) <= self.anchor).then(|| ts(end + Duration::days(POSTING_LAG_DAYS))),
         });
         v.as_object().cloned()
     }

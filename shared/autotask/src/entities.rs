@@ -129,6 +129,7 @@ entity!(
     summary_notes: String = "summaryNotes", internal_notes: String = "internalNotes", is_non_billable: bool = "isNonBillable",
     show_on_invoice: bool = "showOnInvoice", time_entry_type: i64 = "timeEntryType", create_date_time: String = "createDateTime",
     creator_user_id: i64 = "creatorUserID", last_modified_date_time: String = "lastModifiedDateTime",
+    billing_approval_date_time: String = "billingApprovalDateTime",
 });
 
 entity!(
