@@ -24,11 +24,13 @@ struct Seen {
     body: Value,
 }
 
+/// status, body, extra header, delay
+type Reply = (u16, Value, Option<(&'static str, &'static str)>, Duration);
+
 #[derive(Clone)]
 struct Stub {
     seen: Arc<Mutex<Vec<Seen>>>,
-    /// status, body, extra header, delay
-    reply: Arc<Mutex<(u16, Value, Option<(&'static str, &'static str)>, Duration)>>,
+    reply: Arc<Mutex<Reply>>,
 }
 
 async fn answer(State(s): State<Stub>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
