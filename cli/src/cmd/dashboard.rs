@@ -4,7 +4,7 @@
 //! exposed on the internet.
 
 use crate::CliResult;
-use atpilot_web::{Web, dashboard_routes};
+use atpilot_web::{Web, deployed_routes};
 use atpilot_config::Config;
 use atpilot_store::State;
 use atpilot_store::dynamo::DynamoStateStore;
@@ -38,6 +38,6 @@ pub async fn run(args: Args) -> CliResult {
     state.settings().await.map_err(|e| format!("cannot read table {}: {e}", args.dynamodb_table))?;
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     println!("dashboard on http://{}/ (table {})", listener.local_addr()?, args.dynamodb_table);
-    axum::serve(listener, dashboard_routes(Arc::new(Web { state, config: Arc::new(config), password }))).await?;
+    axum::serve(listener, deployed_routes(Arc::new(Web { state, config: Arc::new(config), password }))).await?;
     Ok(())
 }

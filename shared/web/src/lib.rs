@@ -65,6 +65,71 @@ pub fn dashboard_routes(web: Arc<Web>) -> Router {
         .with_state(web)
 }
 
+/// The dashboard plus a read-only settings page: what the deployed dashboard
+/// (the Lambda and `atpilot dashboard`) serves. `atpilot dev` has its own
+/// settings page (it also shows the generated webhook secret).
+pub fn deployed_routes(web: Arc<Web>) -> Router {
+    let settings = Router::new()
+        .route("/settings", get(settings_page))
+        .layer(axum::middleware::from_fn_with_state(web.clone(), auth))
+        .layer(axum::middleware::from_fn(security_headers))
+        .with_state(web.clone());
+    dashboard_routes(web).merge(settings)
+}
+
+/// The configuration the functions run with, without any secret (secrets
+/// are named by where they live, never shown).
+async fn settings_page(State(app): State<Arc<Web>>) -> Html<String> {
+    let e = dashboard::esc;
+    let c = &app.config;
+    let list = |v: &[String]| if v.is_empty() { "(none)".to_string() } else { e(&v.join(", ")) };
+    let llm = match &c.model.llm {
+        None => "off".to_string(),
+        Some(l) => e(&format!("{:?} {} (timeout {} ms; labels checked against the picklists, drafts scrubbed)", l.provider, l.model, l.timeout_ms)),
+    };
+    let model = match (&c.model.category_path, &c.model.queue_path, &c.model.priority_path) {
+        (None, None, None) => "the model layer (/opt/models) when shipped, else the keyword classifier".to_string(),
+        (a, b, p) => e(&[a, b, p].iter().filter_map(|x| x.as_ref().map(|p| p.display().to_string())).collect::<Vec<_>>().join(", ")),
+    };
+    let rows: String = c
+        .categories
+        .iter()
+        .map(|(name, cat)| {
+            let channels: Vec<String> = cat.channels.iter().map(|ch| format!("{ch:?}").to_lowercase()).collect();
+            format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", e(name.as_str()), cat.phase, if cat.safe { "yes" } else { "no" }, list(&cat.approvers), list(&channels))
+        })
+        .collect();
+    Html(format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot settings</title></head><body style=\"font-family:system-ui;margin:24px\">\
+<p><a href=\"/\">Dashboard</a></p><h1>Settings</h1><p>The configuration the functions run with (the SSM parameter). Secrets are never shown; change settings with <code>aws ssm put-parameter</code> and a deploy (README).</p>\
+<table id=settings cellpadding=4>\
+<tr><th align=left>Autotask</th><td>{}</td></tr>\
+<tr><th align=left>API budget share</th><td>{:.0}% of the tenant's hourly limit</td></tr>\
+<tr><th align=left>Agent resource / role</th><td>{} / {}</td></tr>\
+<tr><th align=left>Approval links</th><td>{} (valid {} h)</td></tr>\
+<tr><th align=left>E-mail from</th><td>{}</td></tr>\
+<tr><th align=left>Finance / service manager / alerts</th><td>{} / {} / {}</td></tr>\
+<tr><th align=left>Classifier</th><td>{}</td></tr>\
+<tr><th align=left>LLM second opinion</th><td>{}</td></tr>\
+<tr><th align=left>Default phase</th><td>{}</td></tr></table>\
+<h2>Categories</h2><p>Configured phases; the live phase of each category (changed in the dashboard or by the weekly promotion) is on the dashboard.</p>\
+<table id=categories border=1 cellpadding=4><tr><th>Category</th><th>Configured phase</th><th>Safe</th><th>Approvers</th><th>Channels</th></tr>{rows}</table></body></html>",
+        e(&c.autotask.url),
+        c.autotask.api_budget_share * 100.0,
+        c.agent.resource_id,
+        c.agent.role_id,
+        e(&c.approvals.base_url),
+        c.approvals.token_ttl_hours,
+        e(c.notifications.email_from.as_deref().unwrap_or("(none)")),
+        list(&c.notifications.finance),
+        list(&c.notifications.service_manager),
+        list(&c.notifications.alerts),
+        model,
+        llm,
+        c.default_phase,
+    ))
+}
+
 /// Loopback: no login. Otherwise HTTP Basic with the configured password.
 pub async fn auth(State(web): State<Arc<Web>>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let Some(password) = &web.password else { return next.run(req).await };
@@ -356,6 +421,30 @@ mod tests {
         assert!(matches!(make("  short-password \n"), Err(WebError::WeakPassword(14))));
         let ok = make("Xk29fLq0TzPp71mWc3VnB8sY5dR6gHj4\n").unwrap();
         assert_eq!(ok.password.as_deref(), Some("Xk29fLq0TzPp71mWc3VnB8sY5dR6gHj4"), "a trailing newline from the console is not part of it");
+    }
+
+    #[tokio::test]
+    async fn the_deployed_settings_page_shows_the_configuration_not_its_secrets() {
+        let dir = tempfile_dir();
+        let w = web(dir.path(), Some("a-password-of-some-length"));
+        let get = |auth: Option<String>| {
+            let mut b = Request::get("/settings");
+            if let Some(a) = auth {
+                b = b.header(header::AUTHORIZATION, a);
+            }
+            b.body(Body::empty()).unwrap()
+        };
+        let res = deployed_routes(w.clone()).oneshot(get(None)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let res = deployed_routes(w.clone()).oneshot(get(Some(basic("atpilot", "a-password-of-some-length")))).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let html = String::from_utf8(axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+        assert!(html.contains(&format!("<td>{}</td>", w.config.autotask.url)), "{html}");
+        assert!(html.contains("<td>password-reset</td><td>human-in-the-loop</td><td>yes</td>"), "{html}");
+        assert!(!html.contains("a-password-of-some-length"));
+        // The dashboard itself is still there.
+        let res = deployed_routes(w).oneshot(Request::get("/api/decisions").header(header::AUTHORIZATION, basic("atpilot", "a-password-of-some-length")).body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
     }
 
     fn tempfile_dir() -> tempfile::TempDir {
