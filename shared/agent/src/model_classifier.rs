@@ -93,7 +93,11 @@ impl Classifier for ModelClassifier {
         prediction.priority = id_label(&self.priority, &text).and_then(|v| PriorityId::new(v).ok());
         prediction.multi_issue = multi.several;
         prediction.needs_physical_access = self.physical.contains(&category) || template_physical;
-        Classification { prediction, draft }
+        Classification { prediction, draft, notes: Vec::new() }
+    }
+
+    fn categories(&self) -> Vec<Category> {
+        self.categories.clone()
     }
 }
 
