@@ -1,13 +1,13 @@
 //! The classifier port over a trained model (`atpilot model train`): the
 //! artifact is loaded once per cold start. The category model's labels name
-//! automation categories; optional queue and priority models predict those
-//! picklist values. Drafts stay the fixed, customer-free templates unless a
+//! automation categories; optional queue, priority, issue type and sub-issue
+//! type models predict those picklist values. Drafts stay the fixed, customer-free templates unless a
 //! retrieval drafter is configured, and multi-issue detection uses the
 //! model crate's heuristic.
 
 use crate::classifier::KeywordClassifier;
 use crate::ports::{Classification, Classifier};
-use atpilot_domain::{Category, Confidence, PriorityId, QueueId};
+use atpilot_domain::{Category, Confidence, IssueTypeId, PriorityId, QueueId, SubIssueTypeId};
 use atpilot_model::Model;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -28,11 +28,28 @@ pub fn category_slug(label: &str) -> Result<Category, ModelLoadError> {
     Category::new(slug.chars().take(48).collect::<String>()).map_err(|e| ModelLoadError::BadLabel { label: label.into(), why: e.to_string() })
 }
 
+/// The optional models of picklist fields, each next to the category model.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PicklistPaths<'a> {
+    pub queue: Option<&'a Path>,
+    pub priority: Option<&'a Path>,
+    pub issue_type: Option<&'a Path>,
+    pub sub_issue_type: Option<&'a Path>,
+}
+
+impl<'a> PicklistPaths<'a> {
+    pub fn from_config(m: &'a atpilot_config::ModelConfig) -> Self {
+        Self { queue: m.queue_path.as_deref(), priority: m.priority_path.as_deref(), issue_type: m.issue_type_path.as_deref(), sub_issue_type: m.sub_issue_type_path.as_deref() }
+    }
+}
+
 pub struct ModelClassifier {
     category: Model,
     categories: Vec<Category>,
     queue: Option<Model>,
     priority: Option<Model>,
+    issue_type: Option<Model>,
+    sub_issue_type: Option<Model>,
     /// Categories whose work needs hands on hardware.
     physical: BTreeSet<Category>,
     drafts: KeywordClassifier,
@@ -43,22 +60,19 @@ fn load(which: &'static str, path: &Path) -> Result<Model, ModelLoadError> {
 }
 
 impl ModelClassifier {
-    pub fn load(category: &Path, queue: Option<&Path>, priority: Option<&Path>, physical: BTreeSet<Category>) -> Result<Self, ModelLoadError> {
-        let category_model = load("category", category)?;
-        let categories = category_model.labels().iter().map(|l| category_slug(l)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Self {
-            category: category_model,
-            categories,
-            queue: queue.map(|p| load("queue", p)).transpose()?,
-            priority: priority.map(|p| load("priority", p)).transpose()?,
-            physical,
-            drafts: KeywordClassifier,
-        })
+    pub fn load(category: &Path, fields: PicklistPaths<'_>, physical: BTreeSet<Category>) -> Result<Self, ModelLoadError> {
+        let mut c = Self::from_model(load("category", category)?)?;
+        c.queue = fields.queue.map(|p| load("queue", p)).transpose()?;
+        c.priority = fields.priority.map(|p| load("priority", p)).transpose()?;
+        c.issue_type = fields.issue_type.map(|p| load("issue type", p)).transpose()?;
+        c.sub_issue_type = fields.sub_issue_type.map(|p| load("sub-issue type", p)).transpose()?;
+        c.physical = physical;
+        Ok(c)
     }
 
     pub fn from_model(category: Model) -> Result<Self, ModelLoadError> {
         let categories = category.labels().iter().map(|l| category_slug(l)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { category, categories, queue: None, priority: None, physical: BTreeSet::new(), drafts: KeywordClassifier })
+        Ok(Self { category, categories, queue: None, priority: None, issue_type: None, sub_issue_type: None, physical: BTreeSet::new(), drafts: KeywordClassifier })
     }
 }
 
@@ -91,6 +105,8 @@ impl Classifier for ModelClassifier {
         prediction.confidence = confidence;
         prediction.queue_id = id_label(&self.queue, &text).and_then(|v| QueueId::new(v).ok());
         prediction.priority = id_label(&self.priority, &text).and_then(|v| PriorityId::new(v).ok());
+        prediction.issue_type = id_label(&self.issue_type, &text).and_then(|v| IssueTypeId::new(v).ok()).or(prediction.issue_type);
+        prediction.sub_issue_type = id_label(&self.sub_issue_type, &text).and_then(|v| SubIssueTypeId::new(v).ok()).or(prediction.sub_issue_type);
         prediction.multi_issue = multi.several;
         prediction.needs_physical_access = self.physical.contains(&category) || template_physical;
         Classification { prediction, draft, notes: Vec::new() }
@@ -158,11 +174,13 @@ mod trained {
 /// Where the classify function's model layer is mounted (infra/template.yaml,
 /// `ModelLayer`; filled by `scripts/model-layer`).
 pub const MODEL_LAYER_DIR: &str = "/opt/models";
+/// The picklist models the layer may hold besides `category.atm` (`scripts/model-layer` names them so).
+pub const FIELD_MODELS: [&str; 4] = ["queue.atm", "priority.atm", "issue-type.atm", "sub-issue-type.atm"];
 
 /// The classifier the configuration asks for: the trained models when
 /// `[model] category_path` is set; else the models shipped in the model layer
-/// ([`MODEL_LAYER_DIR`]: `category.atm`, with `queue.atm` and `priority.atm`
-/// when present); else the keyword classifier. Logs which one is in use.
+/// ([`MODEL_LAYER_DIR`]: `category.atm`, with `queue.atm`, `priority.atm`,
+/// `issue-type.atm` and `sub-issue-type.atm` when present); else the keyword classifier. Logs which one is in use.
 pub fn from_config(m: &atpilot_config::ModelConfig) -> Result<std::sync::Arc<dyn Classifier>, ModelLoadError> {
     from_config_in(m, Path::new(MODEL_LAYER_DIR))
 }
@@ -173,23 +191,24 @@ pub fn from_config(m: &atpilot_config::ModelConfig) -> Result<std::sync::Arc<dyn
 /// keyword classifier and says why in the log.
 pub fn from_config_in(m: &atpilot_config::ModelConfig, layer_dir: &Path) -> Result<std::sync::Arc<dyn Classifier>, ModelLoadError> {
     if let Some(c) = &m.category_path {
-        let classifier = ModelClassifier::load(c, m.queue_path.as_deref(), m.priority_path.as_deref(), m.physical_categories.clone())?;
-        tracing::info!(category = %c.display(), queue = ?m.queue_path, priority = ?m.priority_path, "classifier: trained models from [model] paths");
+        let classifier = ModelClassifier::load(c, PicklistPaths::from_config(m), m.physical_categories.clone())?;
+        tracing::info!(category = %c.display(), queue = ?m.queue_path, priority = ?m.priority_path, issue_type = ?m.issue_type_path, sub_issue_type = ?m.sub_issue_type_path, "classifier: trained models from [model] paths");
         return Ok(std::sync::Arc::new(classifier));
     }
     let in_layer = |name: &str| Some(layer_dir.join(name)).filter(|p| p.is_file());
     let Some(category) = in_layer("category.atm") else {
-        if in_layer("queue.atm").is_some() || in_layer("priority.atm").is_some() {
-            tracing::warn!(dir = %layer_dir.display(), "classifier: keyword classifier; the model layer has queue or priority models but no category.atm, which they need");
+        if FIELD_MODELS.iter().any(|f| in_layer(f).is_some()) {
+            tracing::warn!(dir = %layer_dir.display(), "classifier: keyword classifier; the model layer has picklist models but no category.atm, which they need");
         } else {
             tracing::info!(dir = %layer_dir.display(), "classifier: keyword classifier (no [model] category_path, no category.atm in the model layer)");
         }
         return Ok(std::sync::Arc::new(KeywordClassifier));
     };
-    let (queue, priority) = (in_layer("queue.atm"), in_layer("priority.atm"));
-    match ModelClassifier::load(&category, queue.as_deref(), priority.as_deref(), m.physical_categories.clone()) {
+    let [queue, priority, issue_type, sub_issue_type] = FIELD_MODELS.map(in_layer);
+    let fields = PicklistPaths { queue: queue.as_deref(), priority: priority.as_deref(), issue_type: issue_type.as_deref(), sub_issue_type: sub_issue_type.as_deref() };
+    match ModelClassifier::load(&category, fields, m.physical_categories.clone()) {
         Ok(c) => {
-            tracing::info!(category = %category.display(), queue = ?queue, priority = ?priority, "classifier: trained models from the model layer");
+            tracing::info!(category = %category.display(), queue = ?queue, priority = ?priority, issue_type = ?issue_type, sub_issue_type = ?sub_issue_type, "classifier: trained models from the model layer");
             Ok(std::sync::Arc::new(c))
         }
         Err(e) => {
@@ -231,6 +250,21 @@ mod layer {
         let p = c.classify(text.0, text.1).prediction;
         assert_eq!(p.category.as_str(), "password-reset");
         assert_eq!(p.queue_id.map(|q| q.get()), Some(29683481));
+        assert_eq!(p.issue_type, None, "no issue type model yet");
+        // issue and sub-issue type models, named as `--from-autotask` labels them
+        train_to(&dir.path().join("issue-type.atm"), ["Accounts (12)", "Hardware (14)"]);
+        train_to(&dir.path().join("sub-issue-type.atm"), ["Password (201)", "Printer (233)"]);
+        let p = from_config_in(&none, dir.path()).unwrap().classify("Printing", "the printer jammed paper tray again").prediction;
+        assert_eq!((p.category.as_str(), p.issue_type.map(|v| v.get()), p.sub_issue_type.map(|v| v.get())), ("printer", Some(14), Some(233)));
+        // the same models from explicit [model] paths
+        let paths = atpilot_config::ModelConfig {
+            category_path: Some(dir.path().join("category.atm")),
+            issue_type_path: Some(dir.path().join("issue-type.atm")),
+            sub_issue_type_path: Some(dir.path().join("sub-issue-type.atm")),
+            ..Default::default()
+        };
+        let p = from_config_in(&paths, &dir.path().join("missing")).unwrap().classify(text.0, text.1).prediction;
+        assert_eq!((p.issue_type.map(|v| v.get()), p.sub_issue_type.map(|v| v.get()), p.queue_id), (Some(12), Some(201), None));
         // a broken layer model falls back to keywords instead of failing
         std::fs::write(dir.path().join("category.atm"), b"not a model").unwrap();
         assert!(from_config_in(&none, dir.path()).is_ok());

@@ -303,6 +303,10 @@ pub struct ModelConfig {
     pub queue_path: Option<std::path::PathBuf>,
     /// Artifact whose labels are priority picklist values.
     pub priority_path: Option<std::path::PathBuf>,
+    /// Artifact whose labels are issue type picklist values.
+    pub issue_type_path: Option<std::path::PathBuf>,
+    /// Artifact whose labels are sub-issue type picklist values.
+    pub sub_issue_type_path: Option<std::path::PathBuf>,
     /// Categories whose work needs hands on hardware (never resolved by the agent).
     #[serde(default)]
     pub physical_categories: BTreeSet<Category>,
@@ -513,8 +517,9 @@ impl Config {
         if t.max_autonomous_per_hour == 0 {
             return Err(invalid("thresholds.max_autonomous_per_hour", "is 0", "set a positive cap, or keep categories out of the autonomous phase"));
         }
-        if (raw.model.queue_path.is_some() || raw.model.priority_path.is_some()) && raw.model.category_path.is_none() {
-            return Err(invalid("model.category_path", "is not set but a queue or priority model is", "train a category model too, or remove the other model paths"));
+        let m = &raw.model;
+        if [&m.queue_path, &m.priority_path, &m.issue_type_path, &m.sub_issue_type_path].iter().any(|p| p.is_some()) && m.category_path.is_none() {
+            return Err(invalid("model.category_path", "is not set but a queue, priority, issue type or sub-issue type model is", "train a category model too, or remove the other model paths"));
         }
         if let Some(llm) = &raw.model.llm {
             llm.validate()?;

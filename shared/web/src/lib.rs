@@ -87,9 +87,10 @@ async fn settings_page(State(app): State<Arc<Web>>) -> Html<String> {
         None => "off".to_string(),
         Some(l) => e(&format!("{:?} {} (timeout {} ms; labels checked against the picklists, drafts scrubbed)", l.provider, l.model, l.timeout_ms)),
     };
-    let model = match (&c.model.category_path, &c.model.queue_path, &c.model.priority_path) {
-        (None, None, None) => "the model layer (/opt/models) when shipped, else the keyword classifier".to_string(),
-        (a, b, p) => e(&[a, b, p].iter().filter_map(|x| x.as_ref().map(|p| p.display().to_string())).collect::<Vec<_>>().join(", ")),
+    let m = &c.model;
+    let model = match &m.category_path {
+        None => "the model layer (/opt/models) when shipped, else the keyword classifier".to_string(),
+        Some(_) => e(&[&m.category_path, &m.queue_path, &m.priority_path, &m.issue_type_path, &m.sub_issue_type_path].iter().filter_map(|x| x.as_ref().map(|p| p.display().to_string())).collect::<Vec<_>>().join(", ")),
     };
     let rows: String = c
         .categories
