@@ -30,6 +30,10 @@ fn main() {
             "cal" => cfg.calibration_fraction = v.parse().unwrap(),
             "iso" => cfg.isotonic_min_block = v.parse().unwrap(),
             "digits" => cfg.features.fold_digits = v == "1",
+            "c" => cfg.c = v.parse().unwrap(),
+            "punct" => cfg.features.keep_punct = v == "1",
+            "tol" => cfg.tol = v.parse().unwrap(),
+            "solver" => cfg.solver = if v == "sgd" { atpilot_model::train::Solver::Sgd } else { atpilot_model::train::Solver::DualCd },
             _ => panic!("unknown key {k}"),
         }
     }
@@ -56,6 +60,22 @@ fn main() {
     let p: Vec<String> = preds.iter().map(|p| p.label.clone()).collect();
     let c: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
     let mt = evaluate(te.labels.as_ref().unwrap(), &p, &c);
+    {
+        let correct: Vec<bool> = te.labels.as_ref().unwrap().iter().zip(&p).map(|(a, b)| a == b).collect();
+        let mut mg = Vec::new();
+        let mut raw = Vec::new();
+        for t in &te.texts {
+            let mut sc = m2.scores(t);
+            let pr = m2.predict(t);
+            raw.push(pr.probabilities.iter().cloned().fold(0.0f32, f32::max));
+            sc.sort_by(|a, b| b.total_cmp(a));
+            mg.push(sc[0] - sc[1]);
+        }
+        let (cm, _) = atpilot_model::metrics::coverage_at_precision(&mg, &correct, 0.95);
+        let (cr, _) = atpilot_model::metrics::coverage_at_precision(&raw, &correct, 0.95);
+        eprintln!("cov margin {cm:.4} rawp {cr:.4}");
+    }
+    eprintln!("mean conf {:.4}", c.iter().map(|&x| x as f64).sum::<f64>() / c.len() as f64);
     println!(
         "acc {:.4} f1 {:.4} cov95 {:.4} ece {:.4} | train {:.2}s load {:.1}ms pred {:.0}ms/{} size {:.1}MB rows {} T {:.3} calacc {:.3} feat {:.2}s fit {:.2}s",
         mt.accuracy, mt.macro_f1, mt.coverage_at_95, mt.ece, train_s, load_ms, pred_ms, te.len(), bytes.len() as f64 / 1e6, rep.feature_rows, rep.temperature, rep.calibration_accuracy, rep.featurize_seconds, rep.fit_seconds

@@ -119,12 +119,22 @@ impl Isotonic {
         }
         let knots = stack
             .iter()
-            .map(|&(sc, sy, n)| ((sc / n) as f32, (sy / n) as f32))
+            // accuracy with Laplace's rule: a block of right answers says 0.99…, never 1
+            .map(|&(sc, sy, n)| ((sc / n) as f32, ((sy + 0.5) / (n + 1.0)) as f32))
             .collect();
         Self { knots }
     }
 
     pub fn apply(&self, c: f32) -> f32 {
+        self.apply_ranked(c, f64::NAN)
+    }
+
+    /// [`Isotonic::apply`], except above the last knot, where the map is flat: there
+    /// `top_logit` (the unsaturated log-odds of `c`, see `Model::predict`) lifts the
+    /// value by less than `TIE_BREAK`, so that the most confident tickets keep their
+    /// order instead of tying at one value (f32 probabilities saturate at 1).
+    pub fn apply_ranked(&self, c: f32, top_logit: f64) -> f32 {
+        const TIE_BREAK: f64 = 1e-3;
         let k = &self.knots;
         if k.is_empty() {
             return c;
@@ -133,7 +143,13 @@ impl Isotonic {
             return k[0].1;
         }
         if c >= k[k.len() - 1].0 {
-            return k[k.len() - 1].1;
+            let (x, y) = k[k.len() - 1];
+            let x = (x as f64).clamp(1e-6, 1.0 - 1e-6);
+            let above = top_logit - (x / (1.0 - x)).ln();
+            if !(above > 0.0) {
+                return y;
+            }
+            return (y as f64 + TIE_BREAK * (1.0 - y as f64) * above / (1.0 + above)) as f32;
         }
         let j = k.partition_point(|p| p.0 <= c);
         let (a, b) = (k[j - 1], k[j]);

@@ -144,7 +144,7 @@ fn placeholder_share(line: &str) -> f32 {
 
 impl RetrievalDrafter {
     pub fn build(tickets: &[ResolvedTicket], opts: &DrafterOptions) -> Self {
-        let features = FeatureConfig { bits: 18, word_ngrams: 2, char_min: 0, char_max: 0, char_weight: 0.0, fold_digits: true, max_chars: 4000 };
+        let features = FeatureConfig { bits: 18, word_ngrams: 2, char_min: 0, char_max: 0, char_weight: 0.0, fold_digits: true, max_chars: 4000, keep_punct: false };
         // words used by enough different companies
         let mut users: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
         for t in tickets {

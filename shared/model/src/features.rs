@@ -1,5 +1,5 @@
-//! Text → sparse feature vector: hashed word n-grams and character n-grams inside word
-//! boundaries, sublinear TF (1 + ln tf) times IDF, each block L2-normalised, blocks mixed
+//! Text → sparse feature vector: hashed word n-grams and character n-grams inside
+//! whitespace tokens (punctuation kept, see `keep_punct`), sublinear TF (1 + ln tf) times IDF, each block L2-normalised, blocks mixed
 //! by `char_weight`. Hashing needs no vocabulary, so the artifact stays small and
 //! unseen words still land somewhere sensible through their character n-grams.
 
@@ -21,6 +21,11 @@ pub struct FeatureConfig {
     pub fold_digits: bool,
     /// Only the first this many characters of a text are read.
     pub max_chars: usize,
+    /// Character n-grams read whitespace-separated tokens with their punctuation
+    /// (`job_1424`, `host.company.com` stay whole); words still split at punctuation.
+    /// Off in artifacts written before it existed.
+    #[serde(default)]
+    pub keep_punct: bool,
 }
 
 impl Default for FeatureConfig {
@@ -31,8 +36,9 @@ impl Default for FeatureConfig {
             char_min: 3,
             char_max: 5,
             char_weight: 0.3,
-            fold_digits: true,
+            fold_digits: false,
             max_chars: 6000,
+            keep_punct: true,
         }
     }
 }
@@ -106,6 +112,34 @@ pub fn normalize(text: &str, fold_digits: bool, max_chars: usize) -> String {
     out
 }
 
+/// Lower-case and collapse whitespace, keeping punctuation (the tokens of `keep_punct`).
+pub fn normalize_ws(text: &str, fold_digits: bool, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars) + 1);
+    let mut last_space = true;
+    for c in text.chars().take(max_chars) {
+        if c.is_whitespace() || c.is_control() {
+            if !last_space {
+                out.push(' ');
+                last_space = true;
+            }
+            continue;
+        }
+        last_space = false;
+        if c.is_ascii() {
+            let b = c as u8;
+            out.push(if fold_digits && b.is_ascii_digit() { '0' } else { b.to_ascii_lowercase() as char });
+        } else {
+            for l in c.to_lowercase() {
+                out.push(l);
+            }
+        }
+    }
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
 thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
@@ -157,7 +191,11 @@ impl FeatureConfig {
 
     /// Hashed feature counts of a text.
     pub fn counts(&self, text: &str) -> Counts {
-        let norm = normalize(text, self.fold_digits, self.max_chars);
+        let norm = if self.keep_punct {
+            normalize_ws(text, self.fold_digits, self.max_chars)
+        } else {
+            normalize(text, self.fold_digits, self.max_chars)
+        };
         let mask = (self.dim() - 1) as u64;
         let mut words_raw: Vec<u32> = Vec::with_capacity(norm.len() / 2 + 4);
         let mut chars_raw: Vec<u32> = Vec::with_capacity(if self.char_max > 0 { norm.len() * 3 + 8 } else { 0 });
@@ -170,21 +208,32 @@ impl FeatureConfig {
             }
             let wb = w.as_bytes();
             if self.word_ngrams > 0 {
-                let h = fnv(1, wb);
-                words_raw.push((fmix(h) & mask) as u32);
-                if self.word_ngrams >= 2 && n_seen >= 1 {
-                    let h2 = prev[0].wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ h ^ 2;
-                    words_raw.push((fmix(h2) & mask) as u32);
-                    if self.word_ngrams >= 3 && n_seen >= 2 {
-                        let h3 = prev[1].wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ h2 ^ 3;
-                        words_raw.push((fmix(h3) & mask) as u32);
+                let mut word = |ws: &[u8]| {
+                    let h = fnv(1, ws);
+                    words_raw.push((fmix(h) & mask) as u32);
+                    if self.word_ngrams >= 2 && n_seen >= 1 {
+                        let h2 = prev[0].wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ h ^ 2;
+                        words_raw.push((fmix(h2) & mask) as u32);
+                        if self.word_ngrams >= 3 && n_seen >= 2 {
+                            let h3 = prev[1].wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ h2 ^ 3;
+                            words_raw.push((fmix(h3) & mask) as u32);
+                        }
                     }
+                    prev[1] = prev[0];
+                    prev[0] = h;
+                    n_seen += 1;
+                };
+                if self.keep_punct {
+                    for part in w.split(|c: char| !c.is_alphanumeric()) {
+                        if !part.is_empty() {
+                            word(part.as_bytes());
+                        }
+                    }
+                } else {
+                    word(wb);
                 }
-                prev[1] = prev[0];
-                prev[0] = h;
-                n_seen += 1;
             }
-            if self.char_max > 0 && wb.len() <= 40 {
+            if self.char_max > 0 && (self.keep_punct || wb.len() <= 40) {
                 padded.clear();
                 padded.push(b' ');
                 padded.extend_from_slice(wb);
@@ -286,8 +335,21 @@ mod tests {
         assert!(sorted.len() + 5 >= v.idx.len());
         let norm: f32 = v.val.iter().map(|x| x * x).sum();
         assert!((norm - 1.0).abs() < 1e-3, "norm {norm}");
-        let empty = cfg.vectorize("  ... ", &idf);
-        assert!(empty.idx.is_empty());
+        assert!(cfg.vectorize("  \t\n ", &idf).idx.is_empty());
+        // punctuation is a character n-gram token of its own, never a word
+        assert!(cfg.counts("  ... ").words.is_empty());
+        let legacy = FeatureConfig { keep_punct: false, ..cfg.clone() };
+        assert!(legacy.vectorize("  ... ", &idf).idx.is_empty());
+    }
+
+    #[test]
+    fn char_ngrams_keep_punctuation_words_split_at_it() {
+        let cfg = FeatureConfig { word_ngrams: 1, ..FeatureConfig::default() };
+        assert_eq!(normalize_ws("Job_1424  failed\n on HOST.corp", false, 1000), "job_1424 failed on host.corp");
+        let c = cfg.counts("job_1424");
+        assert_eq!(c.words.len(), 2, "job and 1424");
+        let joined = cfg.counts("job 1424");
+        assert_ne!(c.chars, joined.chars, "the underscore is part of the character n-grams");
     }
 
     #[test]

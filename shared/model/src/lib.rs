@@ -1,6 +1,7 @@
 //! atpilot's model: a ticket classifier that learns from the MSP's own history.
 //!
-//! * [`features`]: hashed word uni/bi-grams and character 3–5-grams with sublinear TF–IDF
+//! * [`features`]: hashed word uni/bi-grams and character 3–5-grams of whitespace tokens
+//!   (punctuation and digits kept: `job_1424`, `host.company.com`) with sublinear TF–IDF
 //!   weighting (no vocabulary to store, nothing to download).
 //! * [`train`]: a multinomial linear model trained by averaged SGD with seeded shuffles
 //!   (same data + same seed → the same artifact bytes), calibrated on a held-out fold

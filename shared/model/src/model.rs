@@ -173,7 +173,11 @@ impl Model {
                 best = i;
             }
         }
-        let confidence = self.isotonic.apply(p[best]).clamp(0.0, 1.0);
+        // log-odds of the top label from the scores, which do not saturate as p does
+        let t = self.temperature as f64;
+        let rest: f64 = s.iter().enumerate().filter(|&(j, _)| j != best).map(|(_, &v)| ((v as f64 - s[best] as f64) / t).exp()).sum();
+        let top_logit = if rest > 0.0 { -rest.ln() } else { f64::INFINITY };
+        let confidence = self.isotonic.apply_ranked(p[best], top_logit).clamp(0.0, 1.0);
         Prediction { index: best, label: self.labels[best].clone(), confidence, probabilities: p }
     }
 

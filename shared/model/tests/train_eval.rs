@@ -191,3 +191,19 @@ fn example_weights_change_what_is_learned() {
     assert!(atpilot_model::train_weighted(&tx, &ty, Some(&bad), &cfg, &|_| {}).is_err());
     assert!(atpilot_model::train_weighted(&tx, &ty, Some(&w[1..]), &cfg, &|_| {}).is_err());
 }
+
+/// The exact solver (dual coordinate descent) learns as well, and its artifact does not
+/// depend on the thread count either (classes are independent problems).
+#[test]
+fn dual_coordinate_descent_learns_and_is_reproducible() {
+    let (tx, ty) = generate(1500, 21, 0.05);
+    let (vx, vy) = generate(500, 22, 0.05);
+    let cfg = TrainConfig { solver: atpilot_model::train::Solver::DualCd, epochs: 50, ..small_config(5) };
+    let (model, _) = atpilot_model::train(&tx, &ty, &cfg, &|_| {}).unwrap();
+    let preds = model.predict_batch(&vx);
+    let p: Vec<String> = preds.iter().map(|p| p.label.clone()).collect();
+    let c: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
+    assert!(evaluate(&vy, &p, &c).accuracy > 0.8);
+    let one = atpilot_model::train(&tx, &ty, &TrainConfig { threads: 1, ..cfg.clone() }, &|_| {}).unwrap().0;
+    assert_eq!(model.to_bytes(), one.to_bytes());
+}
