@@ -28,10 +28,8 @@ fn var<T: std::str::FromStr>(name: &str, default: T) -> Result<T, Error> {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     atpilot_lambda::init_logging();
-    let deps = atpilot_lambda::deps_from_env().await?;
     // The report streams pages, which the Autotask port does not expose: it uses the REST client itself.
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let client = atpilot_lambda::autotask_client(&deps.config, &aws, deps.config.autotask.api_budget_share).await?;
+    let (deps, client) = atpilot_lambda::deps_and_client_from_env().await?;
     let rollout: NaiveDate = std::env::var("ATPILOT_ROLLOUT_DATE")
         .map_err(|_| "ATPILOT_ROLLOUT_DATE is not set: the date atpilot went live (YYYY-MM-DD); each contract's baseline is the months before it")?
         .trim()

@@ -107,6 +107,12 @@ pub async fn autotask_client(config: &Config, aws: &aws_config::SdkConfig, budge
 
 /// Builds the dependencies of a function from its environment.
 pub async fn deps_from_env() -> Result<Deps, WiringError> {
+    deps_and_client_from_env().await.map(|(deps, _)| deps)
+}
+
+/// [`deps_from_env`], plus the REST client the Autotask port wraps, for a
+/// function that also needs what the port does not expose (e.g. streamed pages).
+pub async fn deps_and_client_from_env() -> Result<(Deps, Client), WiringError> {
     let (config, aws) = config_from_env().await?;
     let webhook_secret = secret_from_env(&aws, "WEBHOOK_SECRET_ARN").await?;
     let approval_key = secret_from_env(&aws, "APPROVAL_KEY_SECRET_ARN").await?;
@@ -126,17 +132,18 @@ pub async fn deps_from_env() -> Result<Deps, WiringError> {
     let client = autotask_client(&config, &aws, config.autotask.api_budget_share).await?;
     let sqs = aws_sdk_sqs::Client::new(&aws);
     let classifier = atpilot_agent::model_classifier::from_config(&config.model).map_err(|e| WiringError::Client(e.to_string()))?;
-    Ok(Deps {
+    let deps = Deps {
         state: state_from_env(&aws)?,
         config: Arc::new(config),
-        autotask: Arc::new(RestAutotask::new(client)),
+        autotask: Arc::new(RestAutotask::new(client.clone())),
         classifier: Arc::new(atpilot_agent::ports::Local(classifier)),
         classify_queue: Arc::new(SqsQueue::new(sqs.clone(), env("CLASSIFY_QUEUE_URL")?, None)),
         time_entry_queue: Arc::new(SqsQueue::new(sqs, env("TIME_ENTRY_QUEUE_URL")?, None)),
         webhook_secret: Secret::new(webhook_secret.into_bytes()),
         notifier: Arc::new(notifier),
         approval_key: Secret::new(approval_key.into_bytes()),
-    })
+    };
+    Ok((deps, client))
 }
 
 /// The classify function's model: with `[model.llm]`, the local model
