@@ -50,6 +50,17 @@ impl Web {
 }
 
 pub fn dashboard_routes(web: Arc<Web>) -> Router {
+    protected(pages(), web)
+}
+
+/// The dashboard plus a read-only settings page: what the deployed dashboard
+/// (the Lambda and `atpilot dashboard`) serves. `atpilot dev` has its own
+/// settings page (it also shows the generated webhook secret).
+pub fn deployed_routes(web: Arc<Web>) -> Router {
+    protected(pages().route("/settings", get(settings_page)), web)
+}
+
+fn pages() -> Router<Arc<Web>> {
     Router::new()
         .route("/", get(page))
         .route("/phases", post(set_phase))
@@ -59,22 +70,15 @@ pub fn dashboard_routes(web: Arc<Web>) -> Router {
         .route("/audit", get(audit_page))
         .route("/api/audit", get(audit_json))
         .route("/api/decisions", get(api_decisions))
+}
+
+/// Every page behind the same layers: same-origin POSTs, the login, the security headers.
+fn protected(pages: Router<Arc<Web>>, web: Arc<Web>) -> Router {
+    pages
         .layer(axum::middleware::from_fn(same_origin_posts))
         .layer(axum::middleware::from_fn_with_state(web.clone(), auth))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(web)
-}
-
-/// The dashboard plus a read-only settings page: what the deployed dashboard
-/// (the Lambda and `atpilot dashboard`) serves. `atpilot dev` has its own
-/// settings page (it also shows the generated webhook secret).
-pub fn deployed_routes(web: Arc<Web>) -> Router {
-    let settings = Router::new()
-        .route("/settings", get(settings_page))
-        .layer(axum::middleware::from_fn_with_state(web.clone(), auth))
-        .layer(axum::middleware::from_fn(security_headers))
-        .with_state(web.clone());
-    dashboard_routes(web).merge(settings)
 }
 
 /// The configuration the functions run with, without any secret (secrets
