@@ -65,19 +65,24 @@ def parse_env_table(rust_source, path=LAMBDA_LIB):
 CRATE_ENV_READ = re.compile(r'(?:\benv::var(?:_os)?|\bvar)\(\s*"([A-Z][A-Z0-9_]*)"')
 
 
+def function_manifests(functions_dir=FUNCTIONS):
+    """(directory, manifest path, parsed Cargo.toml) for every functions/<dir>/Cargo.toml, in order."""
+    if not os.path.isdir(functions_dir):
+        return
+    for d in sorted(os.listdir(functions_dir)):
+        manifest = os.path.join(functions_dir, d, "Cargo.toml")
+        if os.path.isfile(manifest):
+            with open(manifest, "rb") as f:
+                yield os.path.join(functions_dir, d), manifest, tomllib.load(f)
+
+
 def crate_env(functions_dir=FUNCTIONS):
     """{crate name: set of environment variable names its own sources read}."""
     out = {}
-    if not os.path.isdir(functions_dir):
-        return out
-    for d in sorted(os.listdir(functions_dir)):
-        manifest = os.path.join(functions_dir, d, "Cargo.toml")
-        if not os.path.isfile(manifest):
-            continue
-        with open(manifest, "rb") as f:
-            name = tomllib.load(f).get("package", {}).get("name", d)
+    for d, _, cargo in function_manifests(functions_dir):
+        name = cargo.get("package", {}).get("name", os.path.basename(d))
         names = set()
-        for root, _, files in os.walk(os.path.join(functions_dir, d, "src")):
+        for root, _, files in os.walk(os.path.join(d, "src")):
             for fn in files:
                 if fn.endswith(".rs"):
                     with open(os.path.join(root, fn), encoding="utf-8") as f:
@@ -89,14 +94,7 @@ def crate_env(functions_dir=FUNCTIONS):
 def function_crates(functions_dir=FUNCTIONS):
     """{crate name: [binary names]} for every functions/<dir>/Cargo.toml."""
     crates = {}
-    if not os.path.isdir(functions_dir):
-        return crates
-    for d in sorted(os.listdir(functions_dir)):
-        manifest = os.path.join(functions_dir, d, "Cargo.toml")
-        if not os.path.isfile(manifest):
-            continue
-        with open(manifest, "rb") as f:
-            cargo = tomllib.load(f)
+    for _, manifest, cargo in function_manifests(functions_dir):
         name = cargo.get("package", {}).get("name")
         if not name:
             raise SystemExit(f"FAIL {manifest}: no [package] name")
