@@ -164,8 +164,16 @@ impl Autotask for RestAutotask {
     }
 
     async fn block_data(&self, contract: ContractId, role: RoleId) -> Result<BlockData, PortError> {
-        let blocks = self.client.query::<at::ContractBlock>(Query::new().filter(Filter::eq("contractID", contract.get()))).await.map_err(port_error)?;
-        let factors = self.client.query::<at::ContractBlockHourFactor>(Query::new().filter(Filter::eq("contractID", contract.get()))).await.map_err(port_error)?;
+        let of_contract = || Query::new().filter(Filter::eq("contractID", contract.get()));
+        // Labour not yet approved and posted has not reached hoursApproved, but will.
+        let unposted_q = of_contract().filter(Filter::not_exist("billingApprovalDateTime")).include(["id", "roleID", "hoursToBill", "hoursWorked", "isNonBillable"]);
+        // Three endpoints, three independent reads: in parallel, not one after another.
+        let (blocks, factors, entries) = futures::try_join!(
+            self.client.query::<at::ContractBlock>(of_contract()),
+            self.client.query::<at::ContractBlockHourFactor>(of_contract()),
+            self.client.query::<at::TimeEntry>(unposted_q),
+        )
+        .map_err(port_error)?;
         let blocks = blocks
             .into_iter()
             .filter_map(|b| {
@@ -179,12 +187,6 @@ impl Autotask for RestAutotask {
             })
             .collect();
         let factor_of = |r: Option<i64>| factors.iter().find(|f| f.role_id.is_some() && f.role_id == r).and_then(|f| f.block_hour_multiplier);
-        // Labour not yet approved and posted has not reached hoursApproved, but will.
-        let unposted_q = Query::new()
-            .filter(Filter::eq("contractID", contract.get()))
-            .filter(Filter::not_exist("billingApprovalDateTime"))
-            .include(["id", "roleID", "hoursToBill", "hoursWorked", "isNonBillable"]);
-        let entries = self.client.query::<at::TimeEntry>(unposted_q).await.map_err(port_error)?;
         let unposted = entries
             .iter()
             .filter(|e| e.is_non_billable != Some(true))
