@@ -28,6 +28,8 @@ fn main() {
             "seed" => cfg.seed = v.parse().unwrap(),
             "threads" => cfg.threads = v.parse().unwrap(),
             "cal" => cfg.calibration_fraction = v.parse().unwrap(),
+            "folds" => cfg.calibration_folds = v.parse().unwrap(),
+            "cfb" => cfg.cross_fit_below = v.parse().unwrap(),
             "iso" => cfg.isotonic_min_block = v.parse().unwrap(),
             "digits" => cfg.features.fold_digits = v == "1",
             "c" => cfg.c = v.parse().unwrap(),
@@ -74,6 +76,13 @@ fn main() {
         let (cm, _) = atpilot_model::metrics::coverage_at_precision(&mg, &correct, 0.95);
         let (cr, _) = atpilot_model::metrics::coverage_at_precision(&raw, &correct, 0.95);
         eprintln!("cov margin {cm:.4} rawp {cr:.4}");
+    }
+    if let Some(path) = std::env::var_os("TUNE_DUMP") {
+        let mut out = String::new();
+        for ((t, pp), cc) in te.labels.as_ref().unwrap().iter().zip(&p).zip(&c) {
+            out.push_str(&format!("{},{}\n", cc, (t == pp) as u8));
+        }
+        std::fs::write(path, out).unwrap();
     }
     eprintln!("mean conf {:.4}", c.iter().map(|&x| x as f64).sum::<f64>() / c.len() as f64);
     println!(

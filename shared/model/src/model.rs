@@ -109,6 +109,27 @@ impl Model {
         }
     }
 
+    /// The same model with its rows in increasing bucket order (the artifact's order;
+    /// training numbers rows by frequency). Predictions do not change.
+    pub(crate) fn in_bucket_order(self) -> Self {
+        let k = self.labels.len();
+        let mut order: Vec<usize> = (0..self.buckets.len()).collect();
+        order.sort_unstable_by_key(|&r| self.buckets[r]);
+        let mut weights = Vec::with_capacity(self.weights.len());
+        for &r in &order {
+            weights.extend_from_slice(&self.weights[r * k..(r + 1) * k]);
+        }
+        let mut m = Self {
+            buckets: order.iter().map(|&r| self.buckets[r]).collect(),
+            row_idf: order.iter().map(|&r| self.row_idf[r]).collect(),
+            scales: order.iter().map(|&r| self.scales[r]).collect(),
+            weights,
+            ..self
+        };
+        m.derive();
+        m
+    }
+
     pub(crate) fn set_calibration(&mut self, temperature: f32, isotonic: Isotonic) {
         self.temperature = temperature;
         self.isotonic = isotonic;

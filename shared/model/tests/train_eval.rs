@@ -87,6 +87,34 @@ fn learns_well_above_chance_and_is_calibrated() {
 }
 
 #[test]
+fn small_sets_calibrate_on_every_example_large_ones_on_a_held_out_share() {
+    let (tx, ty) = generate(1200, 11, 0.15);
+    let (vx, vy) = generate(2000, 12, 0.15);
+    let ece = |m: &Model| {
+        let preds = m.predict_batch(&vx);
+        let p: Vec<String> = preds.iter().map(|p| p.label.clone()).collect();
+        let c: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
+        evaluate(&vy, &p, &c).ece
+    };
+    // under `cross_fit_below` every example gets a held-out score from a model
+    // trained without it
+    let (crossed, r) = atpilot_model::train(&tx, &ty, &small_config(3), &|_| {}).unwrap();
+    assert_eq!(r.calibration_examples, 1200);
+    // above it, one held-out share
+    let share_cfg = TrainConfig { cross_fit_below: 1000, ..small_config(3) };
+    let (share, r) = atpilot_model::train(&tx, &ty, &share_cfg, &|_| {}).unwrap();
+    assert_eq!(r.calibration_examples, 180);
+    // the final model is the same either way; only its calibration differs
+    assert_eq!(crossed.scores("printer toner jam"), share.scores("printer toner jam"));
+    assert!(ece(&crossed) < 0.05, "cross-fitted ece {}", ece(&crossed));
+    assert!(ece(&crossed) <= ece(&share), "cross-fitted {} vs held-out share {}", ece(&crossed), ece(&share));
+    // down-weighted (re-routed) tickets are trained on but never calibrated on
+    let w: Vec<f32> = (0..1200).map(|i| if i % 4 == 0 { 0.25 } else { 1.0 }).collect();
+    let (_, r) = atpilot_model::train_weighted(&tx, &ty, Some(&w), &small_config(3), &|_| {}).unwrap();
+    assert_eq!(r.calibration_examples, 900);
+}
+
+#[test]
 fn same_data_and_seed_give_the_same_bytes() {
     let (tx, ty) = generate(800, 3, 0.05);
     let a = atpilot_model::train(&tx, &ty, &small_config(7), &|_| {}).unwrap().0.to_bytes();
