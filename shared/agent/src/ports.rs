@@ -118,6 +118,12 @@ pub trait Classifier: Send + Sync {
 #[async_trait]
 pub trait TicketClassifier: Send + Sync {
     async fn classify_ticket(&self, title: &str, description: &str) -> Classification;
+
+    /// The local model itself, when this is [`Local`] (wiring that adds an LLM on
+    /// top reuses it rather than loading the artifact again).
+    fn local(&self) -> Option<std::sync::Arc<dyn Classifier>> {
+        None
+    }
 }
 
 /// A local classifier needs no network.
@@ -127,6 +133,10 @@ pub struct Local(pub std::sync::Arc<dyn Classifier>);
 impl TicketClassifier for Local {
     async fn classify_ticket(&self, title: &str, description: &str) -> Classification {
         self.0.classify(title, description)
+    }
+
+    fn local(&self) -> Option<std::sync::Arc<dyn Classifier>> {
+        Some(self.0.clone())
     }
 }
 

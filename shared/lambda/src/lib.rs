@@ -73,7 +73,18 @@ struct AutotaskSecret {
 /// The configuration (from `ATPILOT_CONFIG`) and the AWS SDK configuration.
 pub async fn config_from_env() -> Result<(Config, aws_config::SdkConfig), WiringError> {
     let config = Config::from_env(|k| std::env::var(k).ok())?;
-    Ok((config, aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await))
+    Ok((config, aws_sdk_config().await))
+}
+
+/// The AWS SDK configuration from the environment, read once per process (a cold
+/// start resolves credentials and region once, however many clients it builds).
+async fn aws_sdk_config() -> aws_config::SdkConfig {
+    static AWS: std::sync::OnceLock<aws_config::SdkConfig> = std::sync::OnceLock::new();
+    if let Some(c) = AWS.get() {
+        return c.clone();
+    }
+    let c = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    AWS.get_or_init(|| c).clone()
 }
 
 /// The state store: the DynamoDB table named by `TABLE_NAME`.
@@ -153,11 +164,14 @@ pub async fn deps_and_client_from_env() -> Result<(Deps, Client), WiringError> {
 pub async fn with_llm(mut deps: Deps) -> Result<Deps, WiringError> {
     let Some(llm) = deps.config.model.llm.clone() else { return Ok(deps) };
     let api_key = match &llm.api_key_secret_arn {
-        Some(arn) => Some(secret(&aws_sdk_secretsmanager::Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await), arn).await?),
+        Some(arn) => Some(secret(&aws_sdk_secretsmanager::Client::new(&aws_sdk_config().await), arn).await?),
         None => None,
     };
-    // The local model again (deps holds it behind the async port): only here, only with an LLM.
-    let local = atpilot_agent::model_classifier::from_config(&deps.config.model).map_err(|e| WiringError::Client(e.to_string()))?;
+    // the local model deps already loaded (loaded here only if deps holds another kind)
+    let local = match deps.classifier.local() {
+        Some(local) => local,
+        None => atpilot_agent::model_classifier::from_config(&deps.config.model).map_err(|e| WiringError::Client(e.to_string()))?,
+    };
     let picklists = CLIENT.get().map(|c| Arc::new(RestAutotask::new(c.clone())) as Arc<dyn atpilot_agent::ports::PicklistSource>);
     deps.classifier = atpilot_llm::classifier(&deps.config, local, picklists, api_key).await.map_err(WiringError::Client)?;
     Ok(deps)

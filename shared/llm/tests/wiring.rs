@@ -44,12 +44,16 @@ async fn the_configuration_chooses_the_provider_and_its_endpoint() {
     let (title, body) = ("Password reset", "I forgot my password");
 
     // No [model.llm]: the local model alone, nothing sent.
-    let off = atpilot_llm::classifier(&Config::parse(EXAMPLE, "x").unwrap(), Arc::new(KeywordClassifier), None, Some("sk-unused".into())).await.unwrap();
+    let local: Arc<dyn atpilot_agent::ports::Classifier> = Arc::new(KeywordClassifier);
+    let off = atpilot_llm::classifier(&Config::parse(EXAMPLE, "x").unwrap(), local.clone(), None, Some("sk-unused".into())).await.unwrap();
     let out = off.classify_ticket(title, body).await;
     assert!(out.notes.is_empty() && seen.lock().unwrap().is_empty());
+    // the Lambda wiring takes the loaded model back from it instead of loading it twice
+    assert!(Arc::ptr_eq(&off.local().expect("a local classifier hands back its model"), &local));
 
     let openai = config(&format!("provider = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"{url}/v1\"\ntimeout_ms = 3000"));
     let c = atpilot_llm::classifier(&openai, Arc::new(KeywordClassifier), None, Some("sk-wired".into())).await.unwrap();
+    assert!(c.local().is_none(), "an LLM classifier is not a bare local model");
     let out = c.classify_ticket(title, body).await;
     assert!(out.notes.iter().any(|n| n.contains("openai-compatible gpt-4o-mini agrees")), "{:?}", out.notes);
     {
