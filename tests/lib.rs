@@ -149,7 +149,11 @@ pub mod browser {
             ]}}}});
             let r: Value = http.post(format!("{base}/session")).json(&caps).send().await.expect("new session").json().await.unwrap();
             let session = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {r}")).to_string();
-            Some(Browser { driver: child, base, session, http })
+            let browser = Browser { driver: child, base, session, http };
+            // element lookups wait up to 5 s for the element (WebDriver's implicit wait):
+            // a click that submits a form returns before the next page is there
+            browser.call(reqwest::Method::POST, "/timeouts", Some(json!({"implicit": 5000}))).await;
+            Some(browser)
         }
 
         async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
