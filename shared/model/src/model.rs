@@ -8,11 +8,17 @@
 
 use crate::calibrate::{softmax_t, Isotonic};
 use crate::features::{idf_value, FeatureConfig, SparseVec};
+use crate::train::{prefetch, PREFETCH_AHEAD};
 use crate::ModelError;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 const MAGIC: &[u8; 16] = b"ATPILOT-MODEL\0v1";
+
+thread_local! {
+    /// (row, value) pairs of the ticket being scored.
+    static ROWS: std::cell::RefCell<Vec<(u32, f32)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Header {
@@ -165,18 +171,31 @@ impl Model {
         let k = self.labels.len();
         out.clear();
         out.extend_from_slice(&self.bias);
-        for (&i, &v) in x.idx.iter().zip(&x.val) {
-            let r = self.row_of[i as usize];
-            if r == u32::MAX {
-                continue;
+        // Rows first (independent lookups the CPU overlaps), then the weight rows with
+        // a prefetch a few rows ahead: scoring waits on memory far more than it adds.
+        ROWS.with(|cell| {
+            let mut rows = cell.borrow_mut();
+            rows.clear();
+            for (&i, &v) in x.idx.iter().zip(&x.val) {
+                let r = self.row_of[i as usize];
+                if r != u32::MAX {
+                    rows.push((r, v));
+                }
             }
-            let r = r as usize;
-            let a = v * self.scales[r];
-            let row = &self.weights[r * k..(r + 1) * k];
-            for (o, &w) in out.iter_mut().zip(row) {
-                *o += a * w as f32;
+            for (j, &(r, v)) in rows.iter().enumerate() {
+                if let Some(&(ahead, _)) = rows.get(j + PREFETCH_AHEAD) {
+                    // a row of k bytes may straddle two cache lines
+                    prefetch(&self.weights[ahead as usize * k]);
+                    prefetch(&self.weights[ahead as usize * k + k - 1]);
+                }
+                let r = r as usize;
+                let a = v * self.scales[r];
+                let row = &self.weights[r * k..(r + 1) * k];
+                for (o, &w) in out.iter_mut().zip(row) {
+                    *o += a * w as f32;
+                }
             }
-        }
+        });
     }
 
     /// Calibrated prediction for one ticket text (title and description joined).

@@ -398,16 +398,17 @@ fn featurize_all(cfg: &FeatureConfig, texts: &[String], threads: usize, progress
     out
 }
 
-/// How many features ahead the fit asks the CPU for a weight row: the fit waits on
-/// memory far more than it computes.
-const PREFETCH_AHEAD: usize = 8;
+/// How many features ahead the fit (and scoring) asks the CPU for a weight row: both
+/// wait on memory far more than they compute.
+pub(crate) const PREFETCH_AHEAD: usize = 8;
 
+/// A hint to load the cache line holding `x`; reads and changes nothing.
 #[inline(always)]
-fn prefetch(x: &f32) {
+pub(crate) fn prefetch<T>(x: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch hint for an address inside a live slice; it reads nothing
     unsafe {
-        std::arch::x86_64::_mm_prefetch(x as *const f32 as *const i8, std::arch::x86_64::_MM_HINT_T0)
+        std::arch::x86_64::_mm_prefetch(x as *const T as *const i8, std::arch::x86_64::_MM_HINT_T0)
     };
     #[cfg(not(target_arch = "x86_64"))]
     let _ = x;
