@@ -8,7 +8,6 @@
 
 use crate::calibrate::{softmax_t, Isotonic};
 use crate::features::{idf_value, FeatureConfig, SparseVec};
-use crate::train::{prefetch, PREFETCH_AHEAD};
 use crate::ModelError;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -16,8 +15,24 @@ use std::path::Path;
 const MAGIC: &[u8; 16] = b"ATPILOT-MODEL\0v1";
 
 thread_local! {
-    /// (row, value) pairs of the ticket being scored.
-    static ROWS: std::cell::RefCell<Vec<(u32, f32)>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Rows and values of the ticket being scored.
+    static ROWS: std::cell::RefCell<(Vec<u32>, Vec<f32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// How many features ahead the fit and scoring ask the CPU for a weight row: both
+/// wait on memory far more than they compute.
+pub(crate) const PREFETCH_AHEAD: usize = 8;
+
+/// A hint to load the cache line holding `x`; reads and changes nothing.
+#[inline(always)]
+pub(crate) fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch hint for an address inside a live slice; it reads nothing
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(x as *const T as *const i8, std::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -168,34 +183,41 @@ impl Model {
     }
 
     pub(crate) fn scores_of(&self, x: &SparseVec, out: &mut Vec<f32>) {
-        let k = self.labels.len();
-        out.clear();
-        out.extend_from_slice(&self.bias);
-        // Rows first (independent lookups the CPU overlaps), then the weight rows with
-        // a prefetch a few rows ahead: scoring waits on memory far more than it adds.
+        // Rows first (independent lookups the CPU overlaps), then the weight rows.
         ROWS.with(|cell| {
-            let mut rows = cell.borrow_mut();
+            let (rows, vals) = &mut *cell.borrow_mut();
             rows.clear();
+            vals.clear();
             for (&i, &v) in x.idx.iter().zip(&x.val) {
                 let r = self.row_of[i as usize];
                 if r != u32::MAX {
-                    rows.push((r, v));
+                    rows.push(r);
+                    vals.push(v);
                 }
             }
-            for (j, &(r, v)) in rows.iter().enumerate() {
-                if let Some(&(ahead, _)) = rows.get(j + PREFETCH_AHEAD) {
-                    // a row of k bytes may straddle two cache lines
-                    prefetch(&self.weights[ahead as usize * k]);
-                    prefetch(&self.weights[ahead as usize * k + k - 1]);
-                }
-                let r = r as usize;
-                let a = v * self.scales[r];
-                let row = &self.weights[r * k..(r + 1) * k];
-                for (o, &w) in out.iter_mut().zip(row) {
-                    *o += a * w as f32;
-                }
-            }
+            self.scores_of_rows(rows, vals, out);
         });
+    }
+
+    /// Scores of features given as rows of this model, with a prefetch a few rows
+    /// ahead: scoring waits on memory far more than it adds.
+    pub(crate) fn scores_of_rows(&self, rows: &[u32], vals: &[f32], out: &mut Vec<f32>) {
+        let k = self.labels.len();
+        out.clear();
+        out.extend_from_slice(&self.bias);
+        for (j, (&r, &v)) in rows.iter().zip(vals).enumerate() {
+            if let Some(&ahead) = rows.get(j + PREFETCH_AHEAD) {
+                // a row of k bytes may straddle two cache lines
+                prefetch(&self.weights[ahead as usize * k]);
+                prefetch(&self.weights[ahead as usize * k + k - 1]);
+            }
+            let r = r as usize;
+            let a = v * self.scales[r];
+            let row = &self.weights[r * k..(r + 1) * k];
+            for (o, &w) in out.iter_mut().zip(row) {
+                *o += a * w as f32;
+            }
+        }
     }
 
     /// Calibrated prediction for one ticket text (title and description joined).

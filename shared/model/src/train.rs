@@ -12,6 +12,7 @@
 use crate::calibrate::{fit_temperature, softmax_t, Isotonic};
 use crate::features::{idf_value, Counts, FeatureConfig, SparseVec};
 use crate::rng::Rng;
+use crate::model::{prefetch, PREFETCH_AHEAD};
 use crate::{Model, ModelError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -49,8 +50,8 @@ pub struct TrainConfig {
     pub learning_rate: f32,
     /// A feature bucket must occur in this many training texts to get weights.
     pub min_df: u32,
-    /// Share of examples held out to calibrate when `calibration_folds` < 2
-    /// (0 disables calibration either way).
+    /// Share of trusted examples held out to calibrate when calibration is not
+    /// cross-fitted (see `calibration_folds`); 0 disables calibration either way.
     pub calibration_fraction: f32,
     /// Cross-fitted calibration for small training sets: with fewer than
     /// `cross_fit_below` trusted examples they are split into this many folds, a
@@ -61,6 +62,7 @@ pub struct TrainConfig {
     /// held-out share of `calibration_fraction` (as good there, at half the cost).
     #[serde(default)]
     pub calibration_folds: u32,
+    /// Cross-fit below this many trusted examples (see `calibration_folds`).
     #[serde(default)]
     pub cross_fit_below: usize,
     /// Minimum examples per isotonic block.
@@ -293,43 +295,14 @@ pub fn train_weighted(
         }
         out
     };
-    let mut full: Option<Weights> = None;
-    let mut fold_scores: Vec<Vec<f32>> = vec![Vec::new(); folds.len()];
-    if !exact && cfg.threads >= 2 && jobs.len() >= 2 {
-        // two workers take jobs in turn; every job is deterministic, so the result
-        // does not depend on which worker ran it
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let full_slot = std::sync::Mutex::new(None);
-        let score_slots: Vec<std::sync::Mutex<Vec<f32>>> = folds.iter().map(|_| Default::default()).collect();
-        let worker = || loop {
-            let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if j >= jobs.len() {
-                break;
-            }
-            let w = fit(j);
-            if j == 0 {
-                *full_slot.lock().expect("job slot") = Some(w);
-            } else {
-                *score_slots[j - 1].lock().expect("job slot") = held_out_scores(j - 1, &w);
-            }
-        };
-        std::thread::scope(|s| {
-            s.spawn(worker);
-            worker();
-        });
-        full = full_slot.into_inner().expect("job slot");
-        fold_scores = score_slots.into_iter().map(|m| m.into_inner().expect("job slot")).collect();
-    } else {
-        for j in 0..jobs.len() {
-            let w = fit(j);
-            if j == 0 {
-                full = Some(w);
-            } else {
-                fold_scores[j - 1] = held_out_scores(j - 1, &w);
-            }
-        }
-    }
-    let full = full.expect("the full model is job 0");
+    // job 0 keeps its weights; a fold's job keeps only its held-out scores
+    let threads = if exact { 1 } else { cfg.threads };
+    let mut done = map_jobs(jobs.len(), threads, |j| {
+        let w = fit(j);
+        if j == 0 { (Some(w), Vec::new()) } else { (None, held_out_scores(j - 1, &w)) }
+    });
+    let fold_scores: Vec<Vec<f32>> = done.iter_mut().skip(1).map(|d| std::mem::take(&mut d.1)).collect();
+    let full = done.swap_remove(0).0.expect("job 0 is the full model");
     progress(Progress::Calibrate);
     let fit_seconds = t0.elapsed().as_secs_f64() - featurize_seconds;
 
@@ -398,20 +371,27 @@ fn featurize_all(cfg: &FeatureConfig, texts: &[String], threads: usize, progress
     out
 }
 
-/// How many features ahead the fit (and scoring) asks the CPU for a weight row: both
-/// wait on memory far more than they compute.
-pub(crate) const PREFETCH_AHEAD: usize = 8;
-
-/// A hint to load the cache line holding `x`; reads and changes nothing.
-#[inline(always)]
-pub(crate) fn prefetch<T>(x: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch hint for an address inside a live slice; it reads nothing
-    unsafe {
-        std::arch::x86_64::_mm_prefetch(x as *const T as *const i8, std::arch::x86_64::_MM_HINT_T0)
+/// `f(0)`, …, `f(n - 1)`, in order; with `threads >= 2` two workers take the jobs in
+/// turn (each job is deterministic, so the result does not depend on which ran it).
+fn map_jobs<U: Send>(n: usize, threads: usize, f: impl Fn(usize) -> U + Sync) -> Vec<U> {
+    if threads < 2 || n < 2 {
+        return (0..n).map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<U>>> = (0..n).map(|_| std::sync::Mutex::new(None)).collect();
+    let worker = || loop {
+        let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if j >= n {
+            break;
+        }
+        let u = f(j);
+        *slots[j].lock().expect("job slot") = Some(u);
     };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
+    std::thread::scope(|s| {
+        s.spawn(worker);
+        worker();
+    });
+    slots.into_iter().map(|m| m.into_inner().expect("job slot").expect("every job ran")).collect()
 }
 
 /// `f` over `items`, in order; on two threads (one half each) when `threads >= 2`
@@ -564,16 +544,7 @@ impl Sgd<'_> {
 impl Model {
     /// Scores of a vector already expressed in row ids (training-time vectors).
     pub(crate) fn scores_rows(&self, x: &SparseVec, out: &mut Vec<f32>) {
-        let k = self.labels.len();
-        out.clear();
-        out.extend_from_slice(&self.bias);
-        for (&r, &v) in x.idx.iter().zip(&x.val) {
-            let r = r as usize;
-            let a = v * self.scales[r];
-            for (o, &w) in out.iter_mut().zip(&self.weights[r * k..(r + 1) * k]) {
-                *o += a * w as f32;
-            }
-        }
+        self.scores_of_rows(&x.idx, &x.val, out);
     }
 }
 

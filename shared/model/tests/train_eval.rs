@@ -57,6 +57,14 @@ fn generate(n: usize, seed: u64, noise: f64) -> (Vec<String>, Vec<String>) {
     (texts, labels)
 }
 
+/// The model's metrics on held-out texts and labels.
+fn metrics_on(m: &Model, texts: &[String], labels: &[String]) -> atpilot_model::metrics::Metrics {
+    let preds = m.predict_batch(texts);
+    let p: Vec<String> = preds.iter().map(|p| p.label.clone()).collect();
+    let c: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
+    evaluate(labels, &p, &c)
+}
+
 fn small_config(seed: u64) -> TrainConfig {
     let mut c = TrainConfig { seed, ..TrainConfig::default() };
     c.features.bits = 16;
@@ -90,12 +98,7 @@ fn learns_well_above_chance_and_is_calibrated() {
 fn small_sets_calibrate_on_every_example_large_ones_on_a_held_out_share() {
     let (tx, ty) = generate(1200, 11, 0.15);
     let (vx, vy) = generate(2000, 12, 0.15);
-    let ece = |m: &Model| {
-        let preds = m.predict_batch(&vx);
-        let p: Vec<String> = preds.iter().map(|p| p.label.clone()).collect();
-        let c: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
-        evaluate(&vy, &p, &c).ece
-    };
+    let ece = |m: &Model| metrics_on(m, &vx, &vy).ece;
     // under `cross_fit_below` every example gets a held-out score from a model
     // trained without it
     let (crossed, r) = atpilot_model::train(&tx, &ty, &small_config(3), &|_| {}).unwrap();
@@ -228,10 +231,7 @@ fn dual_coordinate_descent_learns_and_is_reproducible() {
     let (vx, vy) = generate(500, 22, 0.05);
     let cfg = TrainConfig { solver: atpilot_model::train::Solver::DualCd, epochs: 50, ..small_config(5) };
     let (model, _) = atpilot_model::train(&tx, &ty, &cfg, &|_| {}).unwrap();
-    let preds = model.predict_batch(&vx);
-    let p: Vec<String> = preds.iter().map(|p| p.label.clone()).collect();
-    let c: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
-    assert!(evaluate(&vy, &p, &c).accuracy > 0.8);
+    assert!(metrics_on(&model, &vx, &vy).accuracy > 0.8);
     let one = atpilot_model::train(&tx, &ty, &TrainConfig { threads: 1, ..cfg.clone() }, &|_| {}).unwrap().0;
     assert_eq!(model.to_bytes(), one.to_bytes());
 }
