@@ -39,7 +39,8 @@ pub struct PicklistPaths<'a> {
 
 impl<'a> PicklistPaths<'a> {
     pub fn from_config(m: &'a atpilot_config::ModelConfig) -> Self {
-        Self { queue: m.queue_path.as_deref(), priority: m.priority_path.as_deref(), issue_type: m.issue_type_path.as_deref(), sub_issue_type: m.sub_issue_type_path.as_deref() }
+        let [queue, priority, issue_type, sub_issue_type] = m.picklist_paths();
+        Self { queue, priority, issue_type, sub_issue_type }
     }
 }
 

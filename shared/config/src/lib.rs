@@ -314,6 +314,13 @@ pub struct ModelConfig {
     pub llm: Option<LlmConfig>,
 }
 
+impl ModelConfig {
+    /// The picklist models' paths, in order: queue, priority, issue type, sub-issue type.
+    pub fn picklist_paths(&self) -> [Option<&std::path::Path>; 4] {
+        [&self.queue_path, &self.priority_path, &self.issue_type_path, &self.sub_issue_type_path].map(|p| p.as_deref())
+    }
+}
+
 /// Which chat API the LLM speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -518,7 +525,7 @@ impl Config {
             return Err(invalid("thresholds.max_autonomous_per_hour", "is 0", "set a positive cap, or keep categories out of the autonomous phase"));
         }
         let m = &raw.model;
-        if [&m.queue_path, &m.priority_path, &m.issue_type_path, &m.sub_issue_type_path].iter().any(|p| p.is_some()) && m.category_path.is_none() {
+        if m.picklist_paths().iter().any(Option::is_some) && m.category_path.is_none() {
             return Err(invalid("model.category_path", "is not set but a queue, priority, issue type or sub-issue type model is", "train a category model too, or remove the other model paths"));
         }
         if let Some(llm) = &raw.model.llm {

@@ -94,7 +94,7 @@ async fn settings_page(State(app): State<Arc<Web>>) -> Html<String> {
     let m = &c.model;
     let model = match &m.category_path {
         None => "the model layer (/opt/models) when shipped, else the keyword classifier".to_string(),
-        Some(_) => e(&[&m.category_path, &m.queue_path, &m.priority_path, &m.issue_type_path, &m.sub_issue_type_path].iter().filter_map(|x| x.as_ref().map(|p| p.display().to_string())).collect::<Vec<_>>().join(", ")),
+        Some(category) => e(&std::iter::once(category.as_path()).chain(m.picklist_paths().into_iter().flatten()).map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")),
     };
     let rows: String = c
         .categories
