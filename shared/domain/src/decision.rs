@@ -15,7 +15,9 @@
 //! | needs physical access (hardware) | escalate |
 //! | Per Ticket with several issues | escalate (split, never bundle) |
 //! | Block Hours with unknown or low balance | escalate and alert |
+//! | confidence not calibrated (the keyword fallback) | internal note (it may suggest, never act) |
 //! | confidence under the approval threshold | internal note |
+//! | a request risk (negation, question, outside address, pressure, unverified requester) | approval request, the risk shown; never autonomous |
 //! | human-in-the-loop phase | approval request |
 //! | autonomous phase, under the autonomy threshold or over the hourly cap | approval request |
 //! | autonomous phase otherwise | autonomous action |
@@ -26,6 +28,7 @@ use crate::category::{Category, Phase, Policy};
 use crate::contract::{BillingBinding, ContractKind};
 use crate::ids::*;
 use crate::measure::{Confidence, Hours};
+use crate::risk::Risk;
 use crate::ticket::{StatusId, TicketSnapshot};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -44,6 +47,10 @@ pub struct Prediction {
     pub multi_issue: bool,
     /// The work needs hands on hardware.
     pub needs_physical_access: bool,
+    /// Whether `confidence` is a calibrated probability (a trained model's).
+    /// An uncalibrated score (the keyword fallback) may suggest, never act.
+    #[serde(default)]
+    pub calibrated: bool,
 }
 
 /// Everything the decision reads.
@@ -60,6 +67,8 @@ pub struct DecisionInput<'a> {
     pub agent_resource: ResourceId,
     /// Autonomous actions already taken in the last rolling hour.
     pub autonomous_actions_last_hour: u32,
+    /// What the request-risk check found ([`crate::risk::assess`]).
+    pub risks: &'a [Risk],
     pub policy: &'a Policy,
 }
 
@@ -128,6 +137,10 @@ pub enum Reason {
     BlockBalanceUnknown,
     BlockBalanceLow { remaining: Hours, needed: Hours, minimum: Hours },
     BlockBalanceSufficient { remaining: Hours, needed: Hours },
+    /// The confidence is not a calibrated probability: suggestions only.
+    UncalibratedConfidence { confidence: Confidence },
+    /// The request-risk check found this: a human decides.
+    RequestRisk { risk: Risk },
     LowConfidence { confidence: Confidence, needed: Confidence },
     BelowAutonomyConfidence { confidence: Confidence, needed: Confidence },
     AutonomyRateLimited { taken: u32, limit: u32 },
@@ -153,9 +166,17 @@ impl fmt::Display for Reason {
             Reason::PerTicketMultiIssue => write!(f, "per-ticket contract and several issues in one ticket: split it, never bundle"),
             Reason::BlockBalanceUnknown => write!(f, "the block-hours balance is unknown: checked before any resolution"),
             Reason::BlockBalanceLow { remaining, needed, minimum } => {
-                write!(f, "block balance {remaining} minus {needed} would fall under the minimum {minimum}")
+                write!(f, "block balance {remaining} minus an estimated {needed} of agent work would fall under the minimum {minimum}")
             }
-            Reason::BlockBalanceSufficient { remaining, needed } => write!(f, "block balance {remaining} covers {needed}"),
+            Reason::BlockBalanceSufficient { remaining, needed } => write!(
+                f,
+                "block balance {remaining} covers an estimated {needed} of agent work (an estimate for this check; the time entry logs the measured time)"
+            ),
+            Reason::UncalibratedConfidence { confidence } => write!(
+                f,
+                "confidence {confidence} comes from the keyword fallback, not a calibrated model: suggestions only (train a model with `atpilot model train`)"
+            ),
+            Reason::RequestRisk { risk } => write!(f, "caution: {risk}: a human must decide"),
             Reason::LowConfidence { confidence, needed } => write!(f, "confidence {confidence} is under the {needed} needed to propose an action"),
             Reason::BelowAutonomyConfidence { confidence, needed } => {
                 write!(f, "confidence {confidence} is under the {needed} needed to act alone: asking a human")
@@ -267,6 +288,7 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
 
     let cat = policy.category(&prediction.category);
     let mut reasons = vec![Reason::PhaseIs { category: prediction.category.clone(), phase: cat.phase }];
+    reasons.extend(input.risks.iter().cloned().map(|risk| Reason::RequestRisk { risk }));
     match cat.phase {
         Phase::Shadow => return Decision::new(Action::LogOnly, reasons),
         Phase::InternalNotes => return Decision::new(Action::InternalNote, reasons),
@@ -286,11 +308,16 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
             return Decision::new(escalation, reasons);
         }
     };
+    if !prediction.calibrated {
+        reasons.push(Reason::UncalibratedConfidence { confidence: prediction.confidence });
+        return Decision::new(Action::InternalNote, reasons);
+    }
     if prediction.confidence < policy.min_confidence_for_approval {
         reasons.push(Reason::LowConfidence { confidence: prediction.confidence, needed: policy.min_confidence_for_approval });
         return Decision::new(Action::InternalNote, reasons);
     }
-    if cat.phase == Phase::HumanInTheLoop {
+    // A risky request goes to a human whatever the phase; its reasons say why.
+    if cat.phase == Phase::HumanInTheLoop || !input.risks.is_empty() {
         return Decision::new(Action::RequestApproval { plan }, reasons);
     }
     if prediction.confidence < policy.min_confidence_for_autonomy {

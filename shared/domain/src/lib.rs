@@ -9,6 +9,7 @@
 //! * [`category`]: automation categories, phases, the kill switch and policies.
 //! * [`decision`]: the decision function (the contract table and caution list of PRODUCT.md).
 //! * [`time_entry`]: the time-entry discipline (measured, once, on the ticket's own contract).
+//! * [`risk`]: the request-risk check (negation, outside addresses, pressure, unverified requesters).
 //! * [`approval`]: approval-rate arithmetic and phase transitions.
 
 pub mod approval;
@@ -18,6 +19,7 @@ pub mod contract;
 pub mod decision;
 pub mod ids;
 pub mod measure;
+pub mod risk;
 pub mod ticket;
 pub mod time_entry;
 
@@ -27,5 +29,6 @@ pub use contract::{BillingBinding, Contract, ContractKind, ContractTypeMap, Pick
 pub use decision::{Action, ActionPlan, Decision, DecisionInput, EscalationTarget, Prediction, Reason, decide};
 pub use ids::*;
 pub use measure::{Confidence, Currency, Hours, Money, WorkSpan};
+pub use risk::{Requester, Risk};
 pub use ticket::{StatusId, TicketSnapshot};
 pub use time_entry::{TimeEntryDraft, TimeEntryError};

@@ -47,6 +47,9 @@ pub struct TicketSnapshot {
     pub description: String,
     pub company_id: CompanyId,
     pub contact_id: Option<ContactId>,
+    /// The contact who opened the ticket (`createdByContactID`), when a contact did.
+    #[serde(default)]
+    pub created_by_contact_id: Option<ContactId>,
     pub status: StatusId,
     pub queue_id: Option<QueueId>,
     pub priority: Option<PriorityId>,

@@ -18,6 +18,7 @@ struct Case {
     block_balance: Option<Hours>,
     block_hours_needed: Hours,
     last_hour: u32,
+    risks: Vec<crate::risk::Risk>,
     policy: Policy,
 }
 
@@ -49,6 +50,7 @@ impl Case {
                 description: "Locked out".into(),
                 company_id: CompanyId::new(5).unwrap(),
                 contact_id: Some(ContactId::new(3).unwrap()),
+                created_by_contact_id: None,
                 status: StatusId::new(1).unwrap(),
                 queue_id: None,
                 priority: None,
@@ -70,11 +72,13 @@ impl Case {
                 sub_issue_type: None,
                 multi_issue: false,
                 needs_physical_access: false,
+                calibrated: true,
             },
             binding: contract(ContractKind::RecurringService),
             block_balance: None,
             block_hours_needed: h(0.01),
             last_hour: 0,
+            risks: Vec::new(),
             policy: Policy {
                 kill_switch: false,
                 categories,
@@ -100,6 +104,7 @@ impl Case {
             block_hours_needed: self.block_hours_needed,
             agent_resource: ResourceId::new(AGENT).unwrap(),
             autonomous_actions_last_hour: self.last_hour,
+            risks: &self.risks,
             policy: &self.policy,
         })
     }
@@ -356,6 +361,7 @@ proptest! {
         binding in arb_binding(), phase in arb_phase(), safe: bool, kill: bool,
         confidence in 0.0f64..=1.0, balance in proptest::option::of(0.0f64..50.0),
         needed in 0.0f64..5.0, multi: bool, hardware: bool, last_hour in 0u32..50, status in 1i64..10,
+        risky: bool, calibrated: bool,
     ) {
         let mut c = Case::autonomous().phase(phase);
         c.policy.categories.get_mut(&cat()).unwrap().safe = safe;
@@ -368,10 +374,14 @@ proptest! {
         c.block_hours_needed = h(needed);
         c.last_hour = last_hour;
         c.ticket.status = StatusId::new(status).unwrap();
+        c.prediction.calibrated = calibrated;
+        if risky {
+            c.risks.push(crate::risk::Risk::NoContact);
+        }
         let d = decide(&DecisionInput {
             ticket: &c.ticket, prediction: &c.prediction, binding: &c.binding, block_balance: c.block_balance,
             block_hours_needed: c.block_hours_needed, agent_resource: ResourceId::new(AGENT).unwrap(),
-            autonomous_actions_last_hour: c.last_hour, policy: &c.policy,
+            autonomous_actions_last_hour: c.last_hour, risks: &c.risks, policy: &c.policy,
         });
         let resolves = matches!(d.action, Action::Autonomous { .. } | Action::RequestApproval { .. });
         prop_assert!(!d.reasons.is_empty());
@@ -386,8 +396,12 @@ proptest! {
             }
             if binding.kind() == Some(ContractKind::PerTicket) { prop_assert!(!multi); }
         }
+        if resolves {
+            prop_assert!(calibrated, "an uncalibrated confidence never proposes an action");
+        }
         if d.is_autonomous() {
             prop_assert!(phase == Phase::Autonomous && confidence >= 0.9 && last_hour < 30);
+            prop_assert!(!risky, "a risky request is never acted on alone");
         }
         if binding.kind() == Some(ContractKind::TimeAndMaterials) {
             if let Action::Autonomous { plan } | Action::RequestApproval { plan } = d.action {
@@ -395,4 +409,39 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn keyword_confidence_may_suggest_never_act() {
+    let mut c = Case::autonomous();
+    c.prediction.calibrated = false;
+    c.prediction.confidence = conf(0.95);
+    let d = c.decide();
+    assert_eq!(d.action, Action::InternalNote);
+    assert!(has(&d, |r| matches!(r, Reason::UncalibratedConfidence { .. })));
+}
+
+#[test]
+fn a_risky_request_goes_to_a_human_with_the_risk_shown() {
+    let mut c = Case::autonomous();
+    c.risks = vec![crate::risk::Risk::Negation { cue: "do not".into() }];
+    let d = c.decide();
+    assert!(matches!(d.action, Action::RequestApproval { .. }), "{d:?}");
+    assert!(has(&d, |r| matches!(r, Reason::RequestRisk { .. })));
+    assert!(d.reasons.iter().any(|r| r.to_string().contains("says not to do it")));
+    // In the shadow phase the risk is recorded too.
+    let d = c.phase(Phase::Shadow).decide();
+    assert_eq!(d.action, Action::LogOnly);
+    assert!(has(&d, |r| matches!(r, Reason::RequestRisk { .. })));
+}
+
+#[test]
+fn reasons_call_the_block_check_an_estimate() {
+    let mut c = Case::autonomous();
+    c.binding = contract(ContractKind::BlockHours);
+    c.block_balance = Some(h(24.0));
+    c.block_hours_needed = h(0.1);
+    let d = c.decide();
+    let text: Vec<String> = d.reasons.iter().map(|r| r.to_string()).collect();
+    assert!(text.iter().any(|t| t.contains("covers an estimated 0.10 h") && t.contains("the time entry logs the measured time")), "{text:?}");
 }
