@@ -11,7 +11,12 @@ pub struct Stack {
 }
 
 impl Stack {
+    /// The demo configuration on a seeded sandbox, decided by [`CalibratedKeywords`].
     pub async fn start() -> Stack {
+        Self::start_with(atpilot_local::LocalClassifier::Given(std::sync::Arc::new(CalibratedKeywords))).await
+    }
+
+    pub async fn start_with(classifier: atpilot_local::LocalClassifier) -> Stack {
         let dir = tempfile::tempdir().expect("temp dir");
         let local = Local::start(LocalOptions {
             state_dir: dir.path().to_path_buf(),
@@ -19,6 +24,7 @@ impl Stack {
             config: None,
             webhook_secret: Some("e2e-webhook-secret".into()),
             public_url: "http://127.0.0.1:8080".into(),
+            classifier,
         })
         .await
         .expect("local stack starts");
@@ -45,6 +51,10 @@ impl Stack {
         });
         if let Some(c) = contract {
             fields["contractID"] = json!(c);
+        }
+        // The requester is one of the company's own contacts unless `extra` says otherwise.
+        if let Some(contact) = self.sandbox().contacts_of(company).first() {
+            fields["contactID"] = json!(contact);
         }
         if let Value::Object(extra) = extra {
             for (k, v) in extra {
@@ -80,6 +90,23 @@ impl Stack {
     /// Writes that reached Autotask's data (not rejected by a limit or a fault).
     pub fn applied_writes(&self) -> Vec<RecordedRequest> {
         self.sandbox().applied_writes()
+    }
+}
+
+/// The keyword classifier with its confidence declared calibrated: in the
+/// pipeline tests it stands in for a model trained on the tenant, so that the
+/// contract, phase and approval rules can be driven by fixed ticket texts.
+/// (Undeclared, as in production, keyword scores may only suggest.)
+pub struct CalibratedKeywords;
+
+impl atpilot_agent::ports::Classifier for CalibratedKeywords {
+    fn classify(&self, title: &str, description: &str) -> atpilot_agent::ports::Classification {
+        let mut c = atpilot_agent::classifier::KeywordClassifier.classify(title, description);
+        c.prediction.calibrated = true;
+        c
+    }
+    fn categories(&self) -> Vec<atpilot_domain::Category> {
+        atpilot_agent::classifier::KeywordClassifier.categories()
     }
 }
 
@@ -257,6 +284,9 @@ pub mod hooked {
         }
         async fn company_name(&self, c: CompanyId) -> Result<Option<String>, PortError> {
             self.inner.company_name(c).await
+        }
+        async fn requester(&self, t: &TicketSnapshot) -> Result<Requester, PortError> {
+            self.inner.requester(t).await
         }
         async fn company_contracts(&self, c: CompanyId) -> Result<Vec<Contract>, PortError> {
             self.inner.company_contracts(c).await

@@ -24,7 +24,7 @@ async fn main() {
     let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);
     let per_second: f64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10.0);
     let dir = tempfile::tempdir().unwrap();
-    let mut local = Local::start(LocalOptions { state_dir: dir.path().into(), target: Target::Sandbox { tickets: 2000, seed: 1 }, config: None, webhook_secret: None, public_url: "http://127.0.0.1:0".into() }).await.unwrap();
+    let mut local = Local::start(LocalOptions { state_dir: dir.path().into(), target: Target::Sandbox { tickets: 2000, seed: 1 }, config: None, webhook_secret: None, public_url: "http://127.0.0.1:0".into(), classifier: atpilot_local::LocalClassifier::Given(Arc::new(atpilot_e2e::CalibratedKeywords)) }).await.unwrap();
     let notes: Arc<Mutex<HashMap<i64, Instant>>> = Arc::default();
     let mut hooked = Hooked::new(local.deps.autotask.clone());
     let seen = notes.clone();

@@ -54,21 +54,26 @@ async fn request_goes_to_teams_and_email_and_approve_executes_once_with_one_time
     let page = approval::handle_http(&s.local.deps, "GET", &id, &format!("t={token}&intent=approve"), b"", chrono::Utc::now()).await;
     assert_eq!(page.status, 200);
     assert!(page.html.contains(APPROVER) && page.html.contains("Authenticator"), "the page shows who decides and the draft");
-    assert_eq!(approval::decide(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now()).await, Ok(Decided::Approved));
+    assert_eq!(approval::decide(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now()).await.map(|d| matches!(d, Decided::Approved(_))), Ok(true));
     s.local.settle(40).await;
-    assert_eq!(writes(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries"]);
+    assert_eq!(writes(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries", "PATCH /atservicesrest/V1.0/Tickets"]);
     let a = s.local.deps.state.approval(&id).await.unwrap().unwrap();
     assert_eq!(a.state, ApprovalState::Approved);
     assert_eq!(a.decided_by.as_deref(), Some(APPROVER));
     assert!(a.executed_at.is_some());
-    let entry = s.applied_writes()[2].body.clone().unwrap();
+    let applied = s.applied_writes();
+    let entry = applied[2].body.clone().unwrap();
     assert!(entry["summaryNotes"].as_str().unwrap().contains(APPROVER), "the time entry says who approved");
+    assert!(entry["summaryNotes"].as_str().unwrap().contains("Measured work: "), "the time entry states the measured seconds");
+    // The fields first, without the status; the ticket is completed only after its time entry.
+    assert!(applied[1].body.as_ref().unwrap().get("status").is_none(), "{:?}", applied[1].body);
+    assert_eq!(applied[3].body.as_ref().unwrap()["status"], 5, "completed after the entry");
     // Reused: the same link a second time.
     let again = approval::decide(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now()).await;
     assert!(matches!(again, Err(ApprovalError::AlreadyDecided { .. })), "{again:?}");
     assert_eq!(again.unwrap_err().status(), 409);
     s.local.settle(10).await;
-    assert_eq!(writes(&s, t).len(), 3, "nothing more was written");
+    assert_eq!(writes(&s, t).len(), 4, "nothing more was written");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,7 +166,7 @@ async fn two_concurrent_posts_exactly_one_wins() {
     assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|x| **x).count(), 1, "{a:?} {b:?}");
     s.local.settle(20).await;
     let w = writes(&s, t);
-    assert!(w == [NOTE] || w == [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries"], "{w:?}");
+    assert!(w == [NOTE] || w == [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries", "PATCH /atservicesrest/V1.0/Tickets"], "{w:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -198,7 +203,7 @@ async fn approving_in_the_browser_writes_exactly_the_action_and_one_time_entry()
     let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("approval-approved.png");
     browser.screenshot(&shot).await;
     s.local.settle(40).await;
-    assert_eq!(writes(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries"]);
+    assert_eq!(writes(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries", "PATCH /atservicesrest/V1.0/Tickets"]);
     // The browser's back-and-resubmit is refused.
     browser.goto(&format!("{base}/approvals/{id}?t={token}")).await;
     assert!(browser.text("#message").await.contains("already approved"));

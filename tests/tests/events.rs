@@ -22,6 +22,7 @@ async fn intake_sample_is_a_signed_function_url_request_that_gets_queued() {
         config: None,
         webhook_secret: Some("sample-webhook-secret".into()),
         public_url: "http://127.0.0.1:8080".into(),
+        classifier: atpilot_local::LocalClassifier::FromConfig,
     })
     .await
     .unwrap();

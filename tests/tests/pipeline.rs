@@ -79,11 +79,13 @@ async fn autonomous_recurring_service_replies_resolves_and_logs_time_once() {
     let (contract, company) = s.contract_of_type(CT_RECURRING);
     let t = s.create_ticket(company, Some(contract), "Password reset", "I forgot my password and I am locked out", json!({}));
     let report = run(&s, t).await;
-    assert_eq!(writes_of(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries"]);
+    assert_eq!(writes_of(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries", "PATCH /atservicesrest/V1.0/Tickets"]);
     assert_eq!(note_publish(&s), [1], "the reply is customer-visible");
     let patch = s.applied_writes()[1].body.clone().unwrap();
     assert_eq!(patch["id"], t);
-    assert_eq!(patch["status"], 5, "recurring service: completed at once");
+    assert!(patch.get("status").is_none(), "not completed before its time entry: {patch}");
+    let completed = s.applied_writes()[3].body.clone().unwrap();
+    assert_eq!(completed["status"], 5, "completed once the entry is written");
     let entry = s.applied_writes()[2].body.clone().unwrap();
     let facts = s.sandbox().facts();
     assert_eq!(entry["ticketID"], t);
@@ -281,7 +283,7 @@ async fn three_deliveries_act_once() {
     let report = s.local.settle(40).await;
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     assert!(report.classified.iter().any(|o| matches!(o, Outcome::Decided { redelivery: true, .. })));
-    assert_eq!(writes_of(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries"]);
+    assert_eq!(writes_of(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries", "PATCH /atservicesrest/V1.0/Tickets"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -295,7 +297,7 @@ async fn throttling_and_server_errors_lose_nothing_and_duplicate_nothing() {
     });
     run(&s, t).await;
     s.sandbox().set_knobs(|k| k.error_rate = 0.0);
-    assert_eq!(writes_of(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries"]);
+    assert_eq!(writes_of(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries", "PATCH /atservicesrest/V1.0/Tickets"]);
     assert!(s.sandbox().requests().iter().any(|r| r.rejected), "faults were injected");
 }
 

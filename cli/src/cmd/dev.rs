@@ -92,6 +92,7 @@ pub async fn run(args: Args) -> CliResult {
         config,
         webhook_secret: std::env::var("ATPILOT_WEBHOOK_SECRET").ok().filter(|s| !s.is_empty()),
         public_url: public.clone(),
+        classifier: atpilot_local::LocalClassifier::TrainOnSandbox,
     })
     .await?;
 
@@ -195,8 +196,10 @@ fn spawn_feeder(sb: Arc<atpilot_autotask_sandbox::Sandbox>, per_minute: u32) {
             let (title, description) = TICKETS[n % TICKETS.len()];
             let contract = contracts[(n * 7) % contracts.len().max(1)];
             let company = sb.row("Contracts", contract).and_then(|r| r.get("companyID").and_then(|v| v.as_i64())).unwrap_or(0);
+            // The requester: one of the company's own contacts (the request-risk check verifies it).
+            let contact: serde_json::Value = sb.contacts_of(company).first().copied().into();
             let mut fields = serde_json::Map::new();
-            for (k, v) in [("companyID", company.into()), ("contractID", contract.into()), ("title", title.into()), ("description", description.into()), ("status", 1.into()), ("priority", 2.into()), ("queueID", queue.into())] {
+            for (k, v) in [("companyID", company.into()), ("contactID", contact), ("contractID", contract.into()), ("title", title.into()), ("description", description.into()), ("status", 1.into()), ("priority", 2.into()), ("queueID", queue.into())] {
                 fields.insert(k.to_string(), v);
             }
             sb.simulate_ticket_create(fields, human);

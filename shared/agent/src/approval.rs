@@ -5,7 +5,7 @@
 //! expiring, bound to one approver, and single-use through the conditional
 //! pending → approved / rejected / expired transition.
 
-use crate::classify::{ClassifyError, Resolution, execute_resolution};
+use crate::classify::{ClassifyError, Resolution, ResolutionReport, execute_resolution};
 use crate::dashboard::esc;
 use crate::deps::Deps;
 use crate::notify::{Email, TeamsMessage};
@@ -53,6 +53,8 @@ pub enum ApprovalError {
     Invalid(String),
     #[error("temporarily unavailable, nothing was changed; try again in a minute ({0})")]
     Unavailable(String),
+    #[error("the kill switch is on: atpilot writes nothing, so nothing was decided and the request stays pending; decide again once the switch is off")]
+    KillSwitch,
 }
 
 impl ApprovalError {
@@ -61,7 +63,7 @@ impl ApprovalError {
             ApprovalError::Forged | ApprovalError::NotAnApprover(_) => 403,
             ApprovalError::Expired(_) => 410,
             ApprovalError::Unknown => 404,
-            ApprovalError::AlreadyDecided { .. } | ApprovalError::Stale(_) => 409,
+            ApprovalError::AlreadyDecided { .. } | ApprovalError::Stale(_) | ApprovalError::KillSwitch => 409,
             ApprovalError::Invalid(_) => 400,
             ApprovalError::Unavailable(_) => 503,
         }
@@ -143,14 +145,7 @@ pub struct RequestView<'a> {
 impl RequestView<'_> {
     fn facts(&self) -> Vec<(String, String)> {
         let p = &self.decision.prediction;
-        let plan = match self.decision.action {
-            Action::RequestApproval { plan } => plan,
-            _ => ActionPlan::default(),
-        };
-        let mut status = "Complete".to_string();
-        if plan.complete_after_time_entry {
-            status = "Complete, once the time entry is written (Time & Materials)".into();
-        }
+        let status = "Complete, once its time entry is written".to_string();
         let mut f = vec![
             ("Ticket".to_string(), format!("{} {}", self.ticket.ticket_number, self.ticket.title)),
             ("Company".into(), self.company.clone()),
@@ -164,6 +159,10 @@ impl RequestView<'_> {
             f.push(("Proposed priority".into(), pr.to_string()));
         }
         f.push(("Proposed status".into(), status));
+        let risks: Vec<String> = self.decision.reasons.iter().filter_map(|r| if let Reason::RequestRisk { risk } = r { Some(risk.to_string()) } else { None }).collect();
+        if !risks.is_empty() {
+            f.insert(0, ("Caution".into(), format!("{}. Check with the requester before approving.", risks.join("; "))));
+        }
         f.push(("Expires".into(), format!("{} UTC", self.approval.expires_at.format("%Y-%m-%d %H:%M"))));
         f
     }
@@ -269,7 +268,7 @@ pub struct Page {
     pub html: String,
 }
 
-fn page(status: u16, title: &str, body: &str) -> Page {
+pub(crate) fn page(status: u16, title: &str, body: &str) -> Page {
     Page {
         status,
         html: format!(
@@ -298,7 +297,7 @@ async fn load(deps: &Deps, id: &str, token: &str, now: DateTime<Utc>) -> Result<
     Ok((claims, approval))
 }
 
-fn already(a: &ApprovalRecord) -> ApprovalError {
+pub(crate) fn already(a: &ApprovalRecord) -> ApprovalError {
     ApprovalError::AlreadyDecided {
         state: a.state.as_str(),
         by: a.decided_by.clone().unwrap_or_else(|| "atpilot".into()),
@@ -322,7 +321,7 @@ pub async fn confirm_page(deps: &Deps, id: &str, token: &str, intent: Option<&st
         Err(e) => return error_page(&e),
     };
     if a.state != ApprovalState::Pending {
-        return error_page(&already(&a));
+        return crate::approval_status::decided_page(deps, &a).await;
     }
     let d = match decision_of(deps, &a).await {
         Ok(d) => d,
@@ -403,7 +402,8 @@ fn stale_reason(a: &ApprovalRecord, t: &TicketSnapshot, deps: &Deps) -> Option<S
 /// The outcome of a POST.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decided {
-    Approved,
+    /// Carried out: what was written (the time entry follows asynchronously).
+    Approved(ResolutionReport),
     Rejected,
 }
 
@@ -412,6 +412,10 @@ pub async fn decide(deps: &Deps, id: &str, form: &DecisionForm, now: DateTime<Ut
     let (claims, a) = load(deps, id, &form.token, now).await?;
     if a.state != ApprovalState::Pending {
         return Err(already(&a));
+    }
+    // Approving or rejecting writes to Autotask: while the switch is on, the request stays pending.
+    if deps.state.settings().await?.kill_switch {
+        return Err(ApprovalError::KillSwitch);
     }
     let approve = match form.decision.as_str() {
         "approve" => true,
@@ -478,8 +482,8 @@ pub async fn decide(deps: &Deps, id: &str, form: &DecisionForm, now: DateTime<Ut
         Transition::Done => {}
         Transition::Refused(cur) => return Err(cur.map(|c| already(&c)).unwrap_or(ApprovalError::Unknown)),
     }
-    execute(deps, &r, &ticket, contract, kind, plan, false, now).await?;
-    Ok(Decided::Approved)
+    let report = execute(deps, &r, &ticket, contract, kind, plan, false, now).await?;
+    Ok(Decided::Approved(report))
 }
 
 /// The ticket's single contract as Autotask says now, if one is established.
@@ -490,7 +494,7 @@ async fn contract_now(deps: &Deps, ticket: &TicketSnapshot) -> Result<Option<(Co
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn execute(deps: &Deps, a: &ApprovalRecord, ticket: &TicketSnapshot, contract: ContractId, kind: ContractKind, plan: ActionPlan, redelivery: bool, started: DateTime<Utc>) -> Result<(), ApprovalError> {
+async fn execute(deps: &Deps, a: &ApprovalRecord, ticket: &TicketSnapshot, contract: ContractId, kind: ContractKind, plan: ActionPlan, redelivery: bool, started: DateTime<Utc>) -> Result<ResolutionReport, ApprovalError> {
     let d = decision_of(deps, a).await?;
     let r = Resolution {
         ticket,
@@ -506,11 +510,11 @@ async fn execute(deps: &Deps, a: &ApprovalRecord, ticket: &TicketSnapshot, contr
         redelivery,
         started,
     };
-    execute_resolution(deps, &r, &Utc::now).await?;
+    let report = execute_resolution(deps, &r, &Utc::now).await?;
     let mut done = a.clone();
     done.executed_at = Some(Utc::now());
     deps.state.update_approval(&done, ApprovalState::Approved).await?;
-    Ok(())
+    Ok(report)
 }
 
 /// What a sweep did.
@@ -534,6 +538,10 @@ pub async fn sweep(deps: &Deps, now: DateTime<Utc>) -> Result<SweepReport, Appro
                 report.expired += 1;
             }
         }
+    }
+    if deps.state.settings().await?.kill_switch {
+        // Interrupted executions resume once the switch is off.
+        return Ok(report);
     }
     for a in deps.state.approvals_in_state(ApprovalState::Approved, 200).await? {
         let stuck = a.executed_at.is_none() && a.decided_at.is_some_and(|t| now - t > Duration::minutes(2));
@@ -566,7 +574,7 @@ pub async fn handle_http(deps: &Deps, method: &str, id: &str, query: &str, body:
         "POST" => {
             let form = DecisionForm::parse(body);
             match decide(deps, id, &form, now).await {
-                Ok(Decided::Approved) => page(200, "Approved", "<h1 id=result>Approved</h1><p>atpilot has carried out the action and logged its time on the ticket.</p>"),
+                Ok(Decided::Approved(report)) => crate::approval_status::approved_page(&report),
                 Ok(Decided::Rejected) => page(200, "Rejected", "<h1 id=result>Rejected</h1><p>Nothing was sent to the customer; an internal note records your decision.</p>"),
                 Err(e) => error_page(&e),
             }

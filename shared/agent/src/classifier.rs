@@ -1,6 +1,8 @@
 //! A transparent keyword classifier: the default until an MSP trains a model
 //! on its own history (`atpilot model train`), and the sandbox demo's model.
-//! Its confidence is deliberately modest and its drafts are fixed templates,
+//! Its score is not a calibrated probability, so its predictions are marked
+//! uncalibrated and the decision never lets them reach an approval or an
+//! autonomous action (they may only suggest). Its drafts are fixed templates,
 //! so it can never copy another customer's text.
 
 use crate::ports::{Classification, Classifier};
@@ -57,6 +59,8 @@ impl Classifier for KeywordClassifier {
                 sub_issue_type: None,
                 multi_issue,
                 needs_physical_access: physical,
+                // A keyword score is no probability: it may suggest, never act.
+                calibrated: false,
             },
             draft,
             notes: Vec::new(),

@@ -119,6 +119,8 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
         _ => (None, estimated),
     };
     let last_hour = deps.state.hourly_count("autonomous", started).await?;
+    let requester = deps.autotask.requester(&ticket).await?;
+    let risks = atpilot_domain::risk::assess(&ticket.title, &ticket.description, &requester);
     let decision = decide(&DecisionInput {
         ticket: &ticket,
         prediction: &prediction,
@@ -127,6 +129,7 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
         block_hours_needed,
         agent_resource: deps.config.agent.resource_id,
         autonomous_actions_last_hour: u32::try_from(last_hour).unwrap_or(u32::MAX),
+        risks: &risks,
         policy: &policy,
     });
     let phase = policy.category(&prediction.category).phase;
@@ -215,6 +218,10 @@ async fn act(
     now: &impl Fn() -> DateTime<Utc>,
 ) -> Result<(), ClassifyError> {
     let marker = action_id.marker();
+    if d.action != Action::LogOnly {
+        // A redelivered decision taken before the switch was turned on writes nothing either.
+        refuse_if_killed(deps).await?;
+    }
     match d.action {
         Action::LogOnly => Ok(()),
         Action::InternalNote => {
@@ -296,6 +303,15 @@ async fn act(
     }
 }
 
+/// The kill switch stops every write: a handler that would write checks it
+/// first and leaves the work for a retry.
+pub async fn refuse_if_killed(deps: &Deps) -> Result<(), ClassifyError> {
+    if deps.state.settings().await?.kill_switch {
+        return Err(ClassifyError::Transient("the kill switch is on: atpilot writes nothing; retried once it is off".into()));
+    }
+    Ok(())
+}
+
 /// A resolution to carry out: autonomously, or once a human approved it.
 pub struct Resolution<'a> {
     pub ticket: &'a TicketSnapshot,
@@ -318,24 +334,32 @@ pub struct Resolution<'a> {
 }
 
 /// Carries out a resolution, idempotently: the customer reply (once, by its
-/// marker), the ticket fields not already so, and one time-entry job (which
-/// completes a Time & Materials ticket only after its entry is written).
-pub async fn execute_resolution(deps: &Deps, r: &Resolution<'_>, now: &impl Fn() -> DateTime<Utc>) -> Result<(), ClassifyError> {
+/// marker), the ticket fields not already so, and one time-entry job. The
+/// ticket's status is not touched here: the time-entry function completes the
+/// ticket only once its entry is confirmed written, whatever the contract type.
+/// Refused (nothing written) while the kill switch is on.
+pub async fn execute_resolution(deps: &Deps, r: &Resolution<'_>, now: &impl Fn() -> DateTime<Utc>) -> Result<ResolutionReport, ClassifyError> {
+    refuse_if_killed(deps).await?;
+    let mut report = ResolutionReport::default();
     let marker = r.action_id.marker();
     let change = TicketChange {
         queue_id: r.queue_id,
         priority: r.priority,
-        status: (!r.plan.complete_after_time_entry).then_some(deps.config.statuses.complete),
+        status: None,
         assign_to: Some((deps.config.agent.resource_id, deps.config.agent.role_id)),
     };
     if let Some(draft) = r.draft {
         let reply = NewNote { title: "Update from the service desk".into(), text: format!("{draft}\n\n{marker}"), visibility: NoteVisibility::Customer };
         note_once(deps, r.ticket.id, reply, &marker, r.redelivery).await?;
+        report.reply_posted = true;
     }
     // Write only what is not already so (a redelivery finds its own earlier writes).
     let change = change.minus(r.ticket);
     if !change.is_empty() {
         deps.autotask.update_ticket(r.ticket.id, &change).await?;
+        report.queue_set = change.queue_id.is_some();
+        report.priority_set = change.priority.is_some();
+        report.assigned = change.assign_to.is_some();
     }
     let end = now().max(r.started + Duration::milliseconds(1));
     let span = WorkSpan::new(r.started, end).map_err(|e| ClassifyError::Permanent(format!("measured work: {e}")))?;
@@ -346,10 +370,42 @@ pub async fn execute_resolution(deps: &Deps, r: &Resolution<'_>, now: &impl Fn()
         contract_kind: r.kind,
         category: r.category.clone(),
         span,
-        summary: r.summary.clone(),
-        complete_after: r.plan.complete_after_time_entry,
+        summary: format!("{} Measured work: {:.1} s.", r.summary, span.milliseconds() as f64 / 1000.0),
+        complete_after: true,
     };
     let body = serde_json::to_string(&job).map_err(|e| ClassifyError::Permanent(e.to_string()))?;
     deps.time_entry_queue.send(OutMessage { group_id: format!("ticket-{}", r.ticket.id), dedup_id: r.action_id.to_string(), body }).await?;
-    Ok(())
+    report.measured = Some(span);
+    Ok(report)
+}
+
+/// What [`execute_resolution`] did, for pages that must say exactly that.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResolutionReport {
+    /// The customer-visible reply was posted (or found from an earlier attempt).
+    pub reply_posted: bool,
+    pub queue_set: bool,
+    pub priority_set: bool,
+    /// The ticket was assigned to the agent.
+    pub assigned: bool,
+    /// The measured work whose time entry was queued.
+    pub measured: Option<WorkSpan>,
+}
+
+impl ResolutionReport {
+    /// The writes made, as sentences ("posted the reply to the customer", …).
+    pub fn done(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if self.reply_posted {
+            v.push("posted the reply to the customer (a customer-visible note)".to_string());
+        }
+        let fields: Vec<&str> = [(self.queue_set, "queue"), (self.priority_set, "priority"), (self.assigned, "assignment to the agent")].into_iter().filter(|(on, _)| *on).map(|(_, f)| f).collect();
+        if !fields.is_empty() {
+            v.push(format!("set the ticket's {}", fields.join(", ")));
+        }
+        if let Some(span) = self.measured {
+            v.push(format!("queued one time entry of the measured {:.1} s; the ticket is completed only once it is written", span.milliseconds() as f64 / 1000.0));
+        }
+        v
+    }
 }

@@ -6,7 +6,7 @@
 use atpilot_config::Config;
 use atpilot_domain::{Category, Phase};
 use atpilot_store::State;
-use atpilot_store::records::{ApprovalRecord, ApprovalState, DecisionRecord, HumanRouting, PhaseRecord};
+use atpilot_store::records::{AlertRecord, ApprovalRecord, ApprovalState, DecisionRecord, HumanRouting, PhaseRecord};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -83,6 +83,8 @@ pub struct DashboardData {
     pub decisions: Vec<DecisionView>,
     pub pending_approvals: Vec<ApprovalRecord>,
     pub phase_history: Vec<PhaseRecord>,
+    /// What a human must act on (failed time entries…), newest first.
+    pub alerts: Vec<AlertRecord>,
 }
 
 /// The decisions, newest first, as the API returns them.
@@ -137,6 +139,7 @@ pub async fn gather(state: &State, config: &Config, limit: usize) -> Result<Dash
         decisions: recent.iter().map(DecisionView::from).collect(),
         pending_approvals: state.approvals_in_state(ApprovalState::Pending, 50).await?,
         phase_history: state.phase_history(20).await?,
+        alerts: state.alerts(20).await?,
     })
 }
 
@@ -193,6 +196,7 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9f0;vertical-a
         if d.kill_switch { "Release the kill switch" } else { "Stop the agent (kill switch)" },
     ));
 
+    render_alerts(&mut h, &d.alerts);
     h.push_str(r#"<section id="phases"><h2>Phases</h2><table><tr><th>Category</th><th>Phase</th><th>Safe</th><th>Source</th><th>Change</th></tr>"#);
     for p in &d.phases {
         let options: String = Phase::ALL
@@ -273,6 +277,24 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9f0;vertical-a
     }
     h.push_str("</table></section></main></body></html>");
     h
+}
+
+/// Alerts: what a human must act on, e.g. a time entry Autotask refused.
+fn render_alerts(h: &mut String, alerts: &[AlertRecord]) {
+    h.push_str(r#"<section id="alerts"><h2>Alerts</h2><table><tr><th>When (UTC)</th><th>Ticket id</th><th>What</th><th>Details</th></tr>"#);
+    if alerts.is_empty() {
+        h.push_str("<tr><td colspan=4 class=muted>No alerts.</td></tr>");
+    }
+    for a in alerts {
+        h.push_str(&format!(
+            "<tr class=alert><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            a.at.format("%Y-%m-%d %H:%M:%S"),
+            a.ticket_id.map(|t| t.to_string()).unwrap_or_default(),
+            esc(&a.kind),
+            esc(&a.message)
+        ));
+    }
+    h.push_str("</table></section>");
 }
 
 #[cfg(test)]

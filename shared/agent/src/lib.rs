@@ -3,7 +3,9 @@
 //! binaries only wire adapters, and the local runner and the tests call the
 //! same code.
 
+pub mod alerts;
 pub mod approval;
+pub mod approval_status;
 pub mod classifier;
 pub mod classify;
 pub mod dashboard;

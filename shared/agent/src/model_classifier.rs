@@ -104,6 +104,8 @@ impl Classifier for ModelClassifier {
         let mut prediction = template.prediction;
         prediction.category = category.clone();
         prediction.confidence = confidence;
+        // A trained artifact's confidence is calibrated on tickets it was not trained on.
+        prediction.calibrated = true;
         prediction.queue_id = id_label(&self.queue, &text).and_then(|v| QueueId::new(v).ok());
         prediction.priority = id_label(&self.priority, &text).and_then(|v| PriorityId::new(v).ok());
         prediction.issue_type = id_label(&self.issue_type, &text).and_then(|v| IssueTypeId::new(v).ok()).or(prediction.issue_type);

@@ -79,6 +79,10 @@ pub trait Autotask: Send + Sync {
     async fn ticket(&self, id: TicketId) -> Result<Option<TicketSnapshot>, PortError>;
     /// The company's name (cached reference data).
     async fn company_name(&self, company: CompanyId) -> Result<Option<String>, PortError>;
+    /// Who asked for the ticket, for the request-risk check: its contact, the
+    /// contact who opened it, the contact's e-mail address and the company's
+    /// own domains (from `Companies.webAddress`, cached reference data).
+    async fn requester(&self, ticket: &TicketSnapshot) -> Result<atpilot_domain::Requester, PortError>;
     /// The company's contracts, with their types mapped from the tenant's picklist.
     async fn company_contracts(&self, company: CompanyId) -> Result<Vec<Contract>, PortError>;
     async fn block_data(&self, contract: ContractId, role: RoleId) -> Result<BlockData, PortError>;

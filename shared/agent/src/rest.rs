@@ -8,6 +8,7 @@ use atpilot_autotask::{Client, Filter, Query};
 use atpilot_autotask::entities as at;
 use atpilot_domain::block::Block;
 use atpilot_domain::contract::{ContractTypeMap, PicklistEntry};
+use atpilot_domain::risk::domain_of_web_address;
 use atpilot_domain::*;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeSet, HashMap};
@@ -18,7 +19,13 @@ use std::time::{Duration, Instant};
 pub const TICKET_FIELDS: &[&str] = &[
     "id", "ticketNumber", "title", "description", "companyID", "contactID", "status", "queueID", "priority", "issueType",
     "subIssueType", "contractID", "projectID", "billingCodeID", "assignedResourceID", "createDate", "lastActivityDate",
+    "creatorType", "creatorResourceID",
 ];
+
+/// `creatorType` of a ticket a contact opened (1 = Resource, 2 = Contact); its
+/// `creatorResourceID` then holds the contact's id (TicketsEntity.htm; **[U]**
+/// not confirmed on REST, so any other value reads as "not opened by a contact").
+const CREATOR_TYPE_CONTACT: i64 = 2;
 
 /// `publish` values of TicketNotes (see reference §4).
 const PUBLISH_ALL_USERS: i64 = 1;
@@ -56,10 +63,28 @@ pub struct RestAutotask {
     project_billing_codes: BTreeSet<i64>,
     contract_types: Mutex<Option<Cached<ContractTypeMap>>>,
     contracts: Mutex<HashMap<CompanyId, Cached<Vec<Contract>>>>,
-    companies: Mutex<HashMap<CompanyId, Cached<Option<String>>>>,
+    companies: Mutex<HashMap<CompanyId, Cached<Option<CompanyFacts>>>>,
+}
+
+/// A company's reference data the agent reads (cached).
+#[derive(Debug, Clone)]
+struct CompanyFacts {
+    name: Option<String>,
+    web_address: Option<String>,
 }
 
 impl RestAutotask {
+    /// The company's name and web address, cached for the TTL (one request when cold).
+    async fn company(&self, company: CompanyId) -> Result<Option<CompanyFacts>, PortError> {
+        if let Some(c) = self.companies.lock().unwrap_or_else(|p| p.into_inner()).get(&company).filter(|c| c.at.elapsed() < self.ttl) {
+            return Ok(c.value.clone());
+        }
+        let q = Query::new().filter(Filter::eq("id", company.get())).include(["id", "companyName", "webAddress"]);
+        let facts = self.client.query::<at::Company>(q).await.map_err(port_error)?.pop().map(|c| CompanyFacts { name: c.company_name, web_address: c.web_address });
+        self.companies.lock().unwrap_or_else(|p| p.into_inner()).insert(company, Cached { at: Instant::now(), value: facts.clone() });
+        Ok(facts)
+    }
+
     pub fn new(client: Client) -> Self {
         Self { client, ttl: Duration::from_secs(15 * 60), project_billing_codes: BTreeSet::new(), contract_types: Mutex::new(None), contracts: Mutex::new(HashMap::new()), companies: Mutex::new(HashMap::new()) }
     }
@@ -114,6 +139,7 @@ impl Autotask for RestAutotask {
             description: t.description.unwrap_or_default(),
             company_id: id("ticket companyID", t.company_id, CompanyId::new)?,
             contact_id: opt_id(t.contact_id, ContactId::new),
+            created_by_contact_id: opt_id(t.creator_resource_id.filter(|_| t.creator_type == Some(CREATOR_TYPE_CONTACT)), ContactId::new),
             status: id("ticket status", t.status, StatusId::new)?,
             queue_id: opt_id(t.queue_id, QueueId::new),
             priority: opt_id(t.priority, PriorityId::new),
@@ -129,13 +155,20 @@ impl Autotask for RestAutotask {
     }
 
     async fn company_name(&self, company: CompanyId) -> Result<Option<String>, PortError> {
-        if let Some(c) = self.companies.lock().unwrap_or_else(|p| p.into_inner()).get(&company).filter(|c| c.at.elapsed() < self.ttl) {
-            return Ok(c.value.clone());
-        }
-        let q = Query::new().filter(Filter::eq("id", company.get())).include(["id", "companyName"]);
-        let name = self.client.query::<at::Company>(q).await.map_err(port_error)?.pop().and_then(|c| c.company_name);
-        self.companies.lock().unwrap_or_else(|p| p.into_inner()).insert(company, Cached { at: Instant::now(), value: name.clone() });
-        Ok(name)
+        Ok(self.company(company).await?.and_then(|c| c.name))
+    }
+
+    async fn requester(&self, ticket: &TicketSnapshot) -> Result<Requester, PortError> {
+        let company_domains = self.company(ticket.company_id).await?.and_then(|c| c.web_address).and_then(|w| domain_of_web_address(&w)).into_iter().collect();
+        let contact_email = match ticket.contact_id {
+            None => None,
+            Some(c) => {
+                let q = Query::new().filter(Filter::eq("id", c.get())).include(["id", "companyID", "emailAddress"]);
+                // A contact of another company is no verified requester for this ticket.
+                self.client.query::<at::Contact>(q).await.map_err(port_error)?.pop().filter(|k| k.company_id == Some(ticket.company_id.get())).and_then(|k| k.email_address)
+            }
+        };
+        Ok(Requester { contact_id: ticket.contact_id, created_by_contact_id: ticket.created_by_contact_id, contact_email, company_domains })
     }
 
     async fn company_contracts(&self, company: CompanyId) -> Result<Vec<Contract>, PortError> {

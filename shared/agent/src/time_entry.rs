@@ -1,5 +1,8 @@
 //! The time-entry function: one job = one action on one ticket = at most one
-//! Autotask time entry, written once, on the ticket's own contract.
+//! Autotask time entry, written once, on the ticket's own contract. The
+//! ticket is completed only once its entry is confirmed; an entry Autotask
+//! refuses leaves the ticket open, notes why on it and raises an alert.
+//! While the kill switch is on it writes nothing: the job waits for a retry.
 
 use crate::deps::Deps;
 use crate::messages::TimeEntryJob;
@@ -42,6 +45,9 @@ pub enum TimeEntryOutcome {
 }
 
 pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome, TimeEntryFailure> {
+    if deps.state.settings().await?.kill_switch {
+        return Err(TimeEntryFailure::Transient("the kill switch is on: atpilot writes nothing, so this time entry waits and is retried".into()));
+    }
     let record = LedgerRecord { action_id: job.action_id.clone(), ticket_id: job.ticket_id, contract_id: job.contract_id, span: job.span, ledger: LedgerState::Pending };
     let marker = job.action_id.marker();
     let stored = match deps.state.ledger_claim(&record).await? {
@@ -79,9 +85,10 @@ pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome,
         Err(e @ (TimeEntryError::ContractChanged { .. } | TimeEntryError::ContractRemoved { .. })) => {
             let why = e.to_string();
             if let Transition::Done = deps.state.ledger_refused(&record, &why).await? {
-                let text = format!("atpilot did not log its time on this ticket: {why}. A human should check the contract and log the time by hand.\n{marker}");
+                let text = format!("atpilot did not log its time on this ticket: {why}.{LEFT_OPEN} A human should check the contract, log the time by hand and complete the ticket.\n{marker}");
                 deps.autotask.add_note(job.ticket_id, &NewNote { title: "atpilot: time entry refused".into(), text, visibility: NoteVisibility::Internal }).await?;
             }
+            alert_failed(deps, job, &why).await?;
             tracing::warn!(ticket = %job.ticket_id, %why, "time entry refused and escalated");
             return Ok(TimeEntryOutcome::Refused(why));
         }
@@ -95,10 +102,10 @@ pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome,
             // written, the ticket is not completed, and a human is told.
             let why = format!("Autotask refused the time entry: {why}");
             if let Transition::Done = deps.state.ledger_refused(&record, &why).await? {
-                let open = if job.complete_after { " The ticket was left open (Time & Materials: it completes only after its time entry)." } else { "" };
-                let text = format!("atpilot could not log its time on this ticket: {why}.{open} Please log the time by hand.\n{marker}");
+                let text = format!("atpilot could not log its time on this ticket: {why}.{LEFT_OPEN} Please log the time by hand and complete the ticket.\n{marker}");
                 deps.autotask.add_note(job.ticket_id, &NewNote { title: "atpilot: time entry failed".into(), text, visibility: NoteVisibility::Internal }).await?;
             }
+            alert_failed(deps, job, &why).await?;
             tracing::error!(ticket = %job.ticket_id, %why, "time entry failed for good; a human was told");
             return Ok(TimeEntryOutcome::Refused(why));
         }
@@ -109,7 +116,21 @@ pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome,
     Ok(TimeEntryOutcome::Written(id))
 }
 
-/// Time & Materials: the ticket is completed only once its entry is written.
+const LEFT_OPEN: &str = " The ticket was left open: atpilot completes a ticket only after its time entry is written.";
+
+/// Tells `notifications.alerts` (once per action) and lists it on the dashboard.
+async fn alert_failed(deps: &Deps, job: &TimeEntryJob, why: &str) -> Result<(), TimeEntryFailure> {
+    let message = format!(
+        "atpilot's time entry for its {} action on ticket id {} was not written: {why}. The ticket was left open. Log the time by hand and complete the ticket.",
+        job.category, job.ticket_id
+    );
+    crate::alerts::raise(deps, format!("time-entry#{}", job.action_id), "time-entry-failed", Some(job.ticket_id), message).await?;
+    Ok(())
+}
+
+/// The ticket is completed only once its entry is written (every contract
+/// type; jobs from before this rule carry `complete_after: false` for
+/// tickets already completed).
 async fn complete_if_needed(deps: &Deps, job: &TimeEntryJob) -> Result<(), TimeEntryFailure> {
     if job.complete_after {
         let change = TicketChange { status: Some(deps.config.statuses.complete), ..Default::default() };

@@ -259,6 +259,22 @@ impl Sandbox {
         self.shared.db.lock().unwrap().get(&entity.to_ascii_lowercase()).and_then(|t| t.get(id))
     }
 
+    /// The ids of a company's active contacts, lowest first (no request recorded).
+    pub fn contacts_of(&self, company_id: i64) -> Vec<i64> {
+        let db = self.shared.db.lock().unwrap();
+        let mut out = Vec::new();
+        if let Some(t) = db.get("contacts") {
+            t.scan(i64::MIN, i64::MAX, |id, row| {
+                let active = row.get("isActive").and_then(Value::as_i64) != Some(0);
+                if active && row.get("companyID").and_then(Value::as_i64) == Some(company_id) {
+                    out.push(id);
+                }
+                true
+            });
+        }
+        out
+    }
+
     /// A change made by a person in the Autotask UI (not through the API):
     /// applied without validation, and webhooks fire with `PersonID = person`.
     pub fn simulate_ticket_update(&self, ticket_id: i64, fields: Map<String, Value>, person: i64) -> bool {

@@ -103,8 +103,8 @@ entity!(
     service_level_agreement_id: i64 = "serviceLevelAgreementID", assigned_resource_id: i64 = "assignedResourceID",
     assigned_resource_role_id: i64 = "assignedResourceRoleID", billing_code_id: i64 = "billingCodeID",
     project_id: i64 = "projectID", configuration_item_id: i64 = "configurationItemID", create_date: String = "createDate",
-    creator_resource_id: i64 = "creatorResourceID", last_activity_date: String = "lastActivityDate",
-    last_activity_resource_id: i64 = "lastActivityResourceID", last_tracked_modification_date_time: String = "lastTrackedModificationDateTime",
+    creator_resource_id: i64 = "creatorResourceID", creator_type: i64 = "creatorType",
+    last_activity_date: String = "lastActivityDate", last_activity_resource_id: i64 = "lastActivityResourceID", last_tracked_modification_date_time: String = "lastTrackedModificationDateTime",
     due_date_time: String = "dueDateTime", first_response_date_time: String = "firstResponseDateTime",
     resolved_date_time: String = "resolvedDateTime", completed_date: String = "completedDate",
     completed_by_resource_id: i64 = "completedByResourceID", resolution: String = "resolution", estimated_hours: f64 = "estimatedHours",
@@ -183,7 +183,8 @@ entity!(
     Company / CompanyPatch = "Companies", parent None, {
     company_name: String = "companyName", company_number: String = "companyNumber", company_type: i64 = "companyType",
     is_active: bool = "isActive", owner_resource_id: i64 = "ownerResourceID", parent_company_id: i64 = "parentCompanyID",
-    phone: String = "phone", city: String = "city", create_date: String = "createDate", last_activity_date: String = "lastActivityDate",
+    phone: String = "phone", city: String = "city", web_address: String = "webAddress", create_date: String = "createDate",
+    last_activity_date: String = "lastActivityDate",
 });
 
 entity!(

@@ -22,7 +22,8 @@ use std::fmt;
 pub struct Requester {
     /// The ticket's contact (`contactID`).
     pub contact_id: Option<ContactId>,
-    /// The contact who opened the ticket (`createdByContactID`), when a contact did.
+    /// The contact who opened the ticket, when a contact did (`creatorResourceID`
+    /// of a ticket whose `creatorType` is Contact).
     pub created_by_contact_id: Option<ContactId>,
     /// The ticket contact's e-mail address (`Contacts.emailAddress`).
     pub contact_email: Option<String>,

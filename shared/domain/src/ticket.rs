@@ -47,7 +47,8 @@ pub struct TicketSnapshot {
     pub description: String,
     pub company_id: CompanyId,
     pub contact_id: Option<ContactId>,
-    /// The contact who opened the ticket (`createdByContactID`), when a contact did.
+    /// The contact who opened the ticket, when a contact did (`creatorResourceID`
+    /// when `creatorType` is Contact).
     #[serde(default)]
     pub created_by_contact_id: Option<ContactId>,
     pub status: StatusId,

@@ -5,6 +5,7 @@
 use atpilot_agent::classify::{self, ClassifyError, Outcome};
 use atpilot_agent::deps::{Deps, Secret};
 use atpilot_agent::messages::{TicketEvent, TimeEntryJob};
+use atpilot_agent::model_classifier::ModelClassifier;
 use atpilot_agent::notify::OutboxNotifier;
 use atpilot_agent::rest::RestAutotask;
 use atpilot_agent::time_entry::{self, TimeEntryFailure, TimeEntryOutcome};
@@ -47,6 +48,23 @@ pub struct LocalOptions {
     pub webhook_secret: Option<String>,
     /// Public base URL of this process (for approval links).
     pub public_url: String,
+    /// Which classifier decides.
+    pub classifier: LocalClassifier,
+}
+
+/// The classifier a local stack uses.
+#[derive(Clone)]
+pub enum LocalClassifier {
+    /// What the configuration says (`[model]` paths, else the keyword
+    /// fallback, which may suggest but never act).
+    FromConfig,
+    /// Without `[model]` paths, on the sandbox: train the category model on the
+    /// seeded tenant's own history at start (what `atpilot model train
+    /// --from-autotask --sandbox --label category` does), so decisions carry
+    /// calibrated confidences. `atpilot dev` uses this.
+    TrainOnSandbox,
+    /// This one (tests).
+    Given(Arc<dyn atpilot_agent::ports::Classifier>),
 }
 
 /// The demo configuration for the seeded sandbox: categories in every phase,
@@ -162,7 +180,11 @@ impl Local {
         let classify_queue = Arc::new(MemQueue::new(qcfg.clone()));
         let time_entry_queue = Arc::new(MemQueue::new(qcfg));
         let webhook_secret = opts.webhook_secret.unwrap_or_else(random_secret);
-        let local = atpilot_agent::model_classifier::from_config(&config.model).map_err(|e| LocalError::Client(e.to_string()))?;
+        let local = match (opts.classifier, &sandbox) {
+            (LocalClassifier::Given(c), _) => c,
+            (LocalClassifier::TrainOnSandbox, Some(_)) if config.model.category_path.is_none() => Arc::new(train_on_tenant(&client).await?),
+            _ => atpilot_agent::model_classifier::from_config(&config.model).map_err(|e| LocalError::Client(e.to_string()))?,
+        };
         // With `[model.llm]`, an LLM checks the local model (its key, for an OpenAI-compatible endpoint, from ATPILOT_LLM_API_KEY).
         let picklists: Arc<dyn atpilot_agent::ports::PicklistSource> = Arc::new(RestAutotask::new(client.clone()));
         let classifier = atpilot_llm::classifier(&config, local, Some(picklists), std::env::var(atpilot_llm::API_KEY_ENV).ok()).await.map_err(LocalError::Client)?;
@@ -250,6 +272,29 @@ where
     if let Err(e) = r {
         failures.push(e.to_string());
     }
+}
+
+/// Trains the category model on the tenant's own ticket history (labels: the
+/// sub-issue type, else the issue type; hand re-routes down-weighted), as
+/// `atpilot model train --from-autotask --label category` does. On the seeded
+/// sandbox it takes seconds; history is read for at most 300 tickets.
+pub async fn train_on_tenant(client: &Client) -> Result<ModelClassifier, LocalError> {
+    use atpilot_audit::training::{LabelKind, ReroutePolicy, TrainingOptions, collect_training};
+    let now = chrono::Utc::now();
+    let mut opts = TrainingOptions::new(now - chrono::Duration::days(365), now, LabelKind::Category);
+    opts.history_limit = 300;
+    let set = collect_training(client, &opts, &|_| {}).await.map_err(|e| LocalError::Client(format!("reading the tenant's history to train the classifier: {e}")))?;
+    if set.is_empty() {
+        return Err(LocalError::Client("no labelled tickets to train the classifier on".into()));
+    }
+    let (texts, labels, weights) = set.apply(ReroutePolicy::Downweight(0.25));
+    let cfg = atpilot_model::TrainConfig { threads: 2, ..Default::default() };
+    let (model, report) = tokio::task::spawn_blocking(move || atpilot_model::train_weighted(&texts, &labels, weights.as_deref(), &cfg, &|_| {}))
+        .await
+        .map_err(|e| LocalError::Client(format!("training the classifier: {e}")))?
+        .map_err(|e| LocalError::Client(format!("training the classifier: {e}")))?;
+    tracing::info!(tickets = report.examples, labels = report.labels, "classifier: trained on the tenant's history at start (calibrated)");
+    ModelClassifier::from_model(model).map_err(|e| LocalError::Client(format!("the trained classifier: {e}")))
 }
 
 /// One classify message, as the Lambda handles it.

@@ -15,7 +15,7 @@ macro_rules! state_conformance_tests {
             secondary_index_follows_rewrites_and_deletes, increment_is_atomic, delete_missing_is_fine,
             events_are_claimed_once, decisions_once_per_event_newest_first, approvals_move_once,
             ledger_is_exactly_once, phases_keep_history, settings_cache_snapshots_and_counters,
-            reports_newest_first_and_size_limited);
+            reports_newest_first_and_size_limited, alerts_are_raised_once_newest_first);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -195,6 +195,7 @@ pub mod state {
                 sub_issue_type: None,
                 multi_issue: false,
                 needs_physical_access: false,
+                calibrated: true,
             },
             action: Action::LogOnly,
             reasons: vec![Reason::PhaseIs { category: Category::new("password-reset").unwrap(), phase: Phase::Shadow }],
@@ -348,6 +349,20 @@ pub mod state {
         assert!(err.contains("atpilot audit --output"), "{err}");
         assert_eq!(st.latest_report("audit").await.unwrap().as_ref(), Some(&big), "a refused report writes nothing");
         assert!(st.put_report(&ReportRecord { kind: "a#b".into(), ..old }).await.is_err());
+    }
+
+    pub async fn alerts_are_raised_once_newest_first(s: Arc<dyn StateStore>) {
+        use crate::records::{AlertRecord, Claim};
+        let st = State::new(s);
+        assert_eq!(st.alerts(10).await.unwrap(), vec![]);
+        let alert = |id: &str, min| AlertRecord { id: id.into(), at: at(min), kind: "time-entry-failed".into(), ticket_id: TicketId::new(7).ok(), message: format!("{id} failed") };
+        assert_eq!(st.raise_alert(&alert("time-entry#act-1", 1)).await.unwrap(), Claim::Claimed);
+        assert_eq!(st.raise_alert(&alert("time-entry#act-2", 2)).await.unwrap(), Claim::Claimed);
+        // The same cause again: nothing new, the first one is kept.
+        let again = st.raise_alert(&alert("time-entry#act-1", 3)).await.unwrap();
+        assert_eq!(again, Claim::Existing(alert("time-entry#act-1", 1)));
+        let listed: Vec<String> = st.alerts(10).await.unwrap().into_iter().map(|a| a.id).collect();
+        assert_eq!(listed, vec!["time-entry#act-2", "time-entry#act-1"]);
     }
 }
 

@@ -482,3 +482,34 @@ impl State {
         self.store.query(&Query::partition(format!("report#{kind}")).prefix("at#").newest_first().limit(1)).await?.first().map(decode).transpose()
     }
 }
+
+/// Something a human must look at (a time entry Autotask refused, …): shown
+/// on the dashboard, and sent to `notifications.alerts` once per id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRecord {
+    /// Unique per cause, e.g. `time-entry#act-…`: the same cause alerts once.
+    pub id: String,
+    pub at: DateTime<Utc>,
+    /// What kind of problem, e.g. "time-entry-failed".
+    pub kind: String,
+    pub ticket_id: Option<TicketId>,
+    /// The sentence a human reads: what happened and what to do.
+    pub message: String,
+}
+
+impl State {
+    /// Records an alert once: `Claimed` when this call stored it (the caller
+    /// then notifies), `Existing` when the same cause was alerted before.
+    pub async fn raise_alert(&self, a: &AlertRecord) -> Result<Claim<AlertRecord>, StoreError> {
+        let item = Item::new(Key::new(format!("alert#{}", a.id), "alert"), encode(a)?).with_gsi1("alerts", format!("{}#{}", ts(a.at), a.id));
+        match self.store.put(item, Condition::NotExists).await? {
+            WriteOutcome::Written => Ok(Claim::Claimed),
+            WriteOutcome::ConditionFailed { current } => Ok(Claim::Existing(decode(&current.ok_or_else(|| StoreError::Rejected("alert refused but nothing is stored".into()))?)?)),
+        }
+    }
+
+    /// Alerts, newest first.
+    pub async fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError> {
+        self.store.query(&Query::gsi1("alerts").newest_first().limit(limit)).await?.iter().map(decode).collect()
+    }
+}
