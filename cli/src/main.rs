@@ -1,6 +1,7 @@
 //! `atpilot`: the local runner and admin commands.
 
 mod cmd;
+mod output;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -92,3 +92,40 @@ fn refuses_a_public_address_without_a_password() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("ATPILOT_DASHBOARD_PASSWORD"));
 }
+
+fn atpilot(args: &[&str], state: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_atpilot")).args(args).arg("--state").arg(state).env("USER", "carol").output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_switch_reaches_a_running_dev() {
+    let (dev, base, dir) = start_dev();
+    // dev.json: the URL and a token only this user can read.
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(dir.path().join("dev.json")).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let o = atpilot(&["kill-switch", "on"], dir.path());
+    let (out, err) = (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned());
+    assert!(o.status.success(), "{err}");
+    assert!(out.starts_with("kill switch ON") && out.contains(&base), "{out}");
+    // The running agent reads it: the dashboard shows it stopped, with who flipped it.
+    let page = reqwest::get(format!("{base}/")).await.unwrap().text().await.unwrap();
+    assert!(page.contains("stopped: it writes nothing to Autotask"), "dashboard does not show the switch on");
+    assert!(page.contains("carol") && page.contains("atpilot kill-switch (through atpilot dev)"), "no history on the dashboard");
+    // Without the token, or with a wrong one, the API changes nothing.
+    let c = reqwest::Client::new();
+    let r = c.post(format!("{base}/api/kill-switch")).header("x-atpilot-dev-token", "wrong").json(&serde_json::json!({"on": false, "by": "mallory"})).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let o = atpilot(&["kill-switch", "off"], dir.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!reqwest::get(format!("{base}/")).await.unwrap().text().await.unwrap().contains("stopped: it writes nothing"));
+    // Phases cannot go through dev: the command says exactly where to go instead.
+    let o = atpilot(&["phase", "set", "network", "internal-notes"], dir.path());
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("use its dashboard at {base}/")), "{}", String::from_utf8_lossy(&o.stderr));
+    // dev gone but its store still locked by a stuck process is not claimed: once it is gone the store opens directly.
+    drop(dev);
+    let o = atpilot(&["kill-switch", "on"], dir.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "kill switch ON: the agent writes nothing to Autotask");
+}

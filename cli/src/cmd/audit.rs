@@ -25,9 +25,12 @@ pub struct Args {
     /// Report format (default: from the --output extension, else md).
     #[arg(long, value_parser = ["html", "md", "csv", "json"])]
     format: Option<String>,
-    /// Write the report here instead of stdout.
+    /// Write the report here instead of stdout (an existing file only if it is an atpilot audit report, or with --force).
     #[arg(long)]
     output: Option<PathBuf>,
+    /// Replace an existing --output file even if it is not an atpilot audit report.
+    #[arg(long)]
+    force: bool,
     /// A real tenant: its REST root, or the global URL (https://webservices2.autotask.net) to discover the zone.
     /// Credentials: AUTOTASK_USERNAME, AUTOTASK_SECRET, AUTOTASK_INTEGRATION_CODE.
     #[arg(long, conflicts_with = "sandbox", required_unless_present = "sandbox")]
@@ -64,6 +67,9 @@ pub async fn run(args: Args) -> CliResult {
     if !(args.budget_share > 0.0 && args.budget_share <= 1.0) {
         return Err("--budget-share must be in (0, 1]".into());
     }
+    if let Some(p) = &args.output {
+        crate::output::check(p, &[], crate::output::Kind::Audit, &[], args.force)?;
+    }
     let now = chrono::Utc::now();
     let since = parse_since(&args.since, now)?;
     let sandbox = SandboxConfig { tickets: args.sandbox_tickets, seed: args.seed, ..Default::default() };
@@ -80,7 +86,7 @@ pub async fn run(args: Args) -> CliResult {
     bar.finish_and_clear();
     let text = render(&report, format);
     match &args.output {
-        Some(p) => std::fs::write(p, &text).map_err(|e| format!("cannot write {}: {e}", p.display()))?,
+        Some(p) => crate::output::write(p, &[], crate::output::Kind::Audit, text.as_bytes(), args.force)?,
         None => print!("{text}"),
     }
     eprintln!(

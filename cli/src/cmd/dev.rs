@@ -12,7 +12,7 @@ use atpilot_local::{Local, LocalOptions, Target};
 use atpilot_web::Web;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -48,6 +48,8 @@ pub struct Args {
 
 struct App {
     deps: Deps,
+    /// The token of `<state>/dev.json`, for `/api/kill-switch`.
+    dev_token: String,
     webhook_secret: String,
     autotask: String,
     state_dir: PathBuf,
@@ -96,8 +98,19 @@ pub async fn run(args: Args) -> CliResult {
     })
     .await?;
 
+    // Tell `atpilot kill-switch` (which cannot open the store while this process holds it) how to reach us.
+    let dev_token = random_token()?;
+    let dev = crate::cmd::phase::DevFile {
+        url: format!("http://{}", SocketAddr::new(if addr.ip().is_unspecified() { std::net::Ipv4Addr::LOCALHOST.into() } else { addr.ip() }, addr.port())),
+        token: dev_token.clone(),
+        pid: std::process::id(),
+        config: args.config.as_deref().map(|p| p.canonicalize().unwrap_or_else(|_| p.to_path_buf())),
+    };
+    write_dev_file(&args.state, &dev)?;
+
     let app = Arc::new(App {
         deps: local.deps.clone(),
+        dev_token,
         webhook_secret: local.webhook_secret.clone(),
         autotask,
         state_dir: args.state.clone(),
@@ -106,7 +119,7 @@ pub async fn run(args: Args) -> CliResult {
     });
     spawn_workers(&local, app.clone());
     let router = router(app.clone());
-    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let server = tokio::spawn(async move { axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await });
 
     if let Some(sb) = &local.sandbox {
         // Register the webhook in the sandbox, as `atpilot setup` does in a real tenant.
@@ -134,6 +147,69 @@ pub async fn run(args: Args) -> CliResult {
         Ok(Err(e)) => Err(format!("HTTP server stopped: {e}").into()),
         Err(e) => Err(format!("HTTP server crashed: {e}").into()),
     }
+}
+
+/// 32 random bytes from the OS, as hex.
+fn random_token() -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    use std::io::Read;
+    let mut b = [0u8; 32];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).map_err(|e| format!("cannot read /dev/urandom for the dev token: {e}"))?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// Writes `<state>/dev.json`, readable by this user only (it holds the token).
+fn write_dev_file(state: &std::path::Path, dev: &crate::cmd::phase::DevFile) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = state.join(crate::cmd::phase::DEV_FILE);
+    let err = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    // Removed first: an existing file would keep its permissions.
+    match std::fs::remove_file(&path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(err(e).into()),
+    }
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).map_err(err)?;
+    f.write_all(&serde_json::to_vec_pretty(dev)?).map_err(err)?;
+    Ok(())
+}
+
+/// `/api/kill-switch` is for `atpilot kill-switch` on this machine: loopback callers with the token of dev.json.
+/// The refusal, if the caller is not one.
+fn refuse_caller(app: &App, peer: SocketAddr, headers: &HeaderMap) -> Option<Response> {
+    if !peer.ip().is_loopback() {
+        return Some((StatusCode::FORBIDDEN, "the kill-switch API answers loopback callers only; use the dashboard").into_response());
+    }
+    let given = headers.get(crate::cmd::phase::DEV_TOKEN_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+    let expected = app.dev_token.as_bytes();
+    let same = given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    (!same).then(|| (StatusCode::UNAUTHORIZED, "wrong or missing dev token (see <state>/dev.json)").into_response())
+}
+
+async fn kill_switch_state(app: &App) -> Response {
+    let read = async { Ok::<_, atpilot_store::StoreError>(crate::cmd::phase::KillSwitchState { kill_switch: app.deps.state.settings().await?.kill_switch, history: app.deps.state.kill_switch_history(10).await? }) };
+    match read.await {
+        Ok(s) => axum::Json(s).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
+}
+
+async fn kill_switch_get(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
+    if let Some(r) = refuse_caller(&app, peer, &headers) {
+        return r;
+    }
+    kill_switch_state(&app).await
+}
+
+async fn kill_switch_post(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, axum::Json(req): axum::Json<crate::cmd::phase::KillSwitchRequest>) -> Response {
+    if let Some(r) = refuse_caller(&app, peer, &headers) {
+        return r;
+    }
+    let change = atpilot_store::records::KillSwitchChange { on: req.on, changed_at: chrono::Utc::now(), changed_by: req.by, via: "atpilot kill-switch (through atpilot dev)".into() };
+    if let Err(e) = app.deps.state.set_kill_switch(&change).await {
+        return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
+    }
+    kill_switch_state(&app).await
 }
 
 fn spawn_workers(local: &Local, app: Arc<App>) {
@@ -214,6 +290,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/webhooks/autotask", post(webhook))
         .route("/webhooks/autotask/deactivated", post(deactivated))
         .route("/healthz", get(healthz))
+        .route("/api/kill-switch", get(kill_switch_get).post(kill_switch_post))
         .route("/settings", get(settings).layer(axum::middleware::from_fn_with_state(web.clone(), atpilot_web::auth)))
         .with_state(app.clone())
         .merge(atpilot_web::dashboard_routes(web))

@@ -15,6 +15,7 @@
 //! finds them) are reported and, by default, down-weighted.
 
 use crate::CliResult;
+use crate::output::{self, Kind};
 use atpilot_model::data::{load_csv, Columns, Table};
 use atpilot_model::metrics::evaluate;
 use atpilot_model::train::Loss;
@@ -43,9 +44,12 @@ pub struct TrainArgs {
     /// Column holding the label to learn (the dispatchers' final decision).
     #[arg(long, default_value = "label")]
     label_column: String,
-    /// Where to write the model artifact.
+    /// Where to write the model artifact (never the input; an existing file only if it is an atpilot model, or with --force).
     #[arg(long)]
     output: PathBuf,
+    /// Replace an existing --output file even if it is not an atpilot model.
+    #[arg(long)]
+    force: bool,
     /// Seed of every shuffle: same data and seed give the same artifact bytes.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -125,9 +129,12 @@ pub struct PredictArgs {
     /// Column copied to the `id` column of the output (line numbers when absent).
     #[arg(long, default_value = "id")]
     id_column: String,
-    /// Output CSV: id,predicted,confidence.
+    /// Output CSV: id,predicted,confidence (never an input; an existing file only if it is such a CSV, or with --force).
     #[arg(long)]
     output: PathBuf,
+    /// Replace an existing --output file even if it is not an atpilot predictions file.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(clap::Args)]
@@ -169,6 +176,8 @@ fn read(input: &Path, text_columns: &str, label: Option<&str>, id: &str) -> Resu
 fn train(a: TrainArgs) -> CliResult {
     let start = Instant::now();
     let input = a.input.as_deref().ok_or("--input FILE.csv (or --from-autotask) is required")?;
+    // Refuse before the work, not after: the output may not be the training data or a foreign file.
+    output::check(&a.output, &[input], Kind::Model, &[], a.force)?;
     let table = read(input, &a.text_columns, Some(&a.label_column), "id")?;
     let labels = table.labels.clone().unwrap_or_default();
     fit(&a, &table.texts, &labels, None, start)
@@ -232,7 +241,7 @@ fn fit(a: &TrainArgs, texts: &[String], labels: &[String], weights: Option<&[f32
         b.finish_and_clear();
     }
     let bytes = model.to_bytes();
-    std::fs::write(&a.output, &bytes).map_err(|e| ModelError::Io { path: a.output.clone(), source: e })?;
+    output::write(&a.output, &a.input.iter().map(PathBuf::as_path).collect::<Vec<_>>(), Kind::Model, &bytes, a.force)?;
     eprintln!(
         "trained on {} tickets ({} labels, {} feature rows, calibrated on {} held-out: accuracy {:.3}, temperature {:.3}) in {:.2} s; wrote {} ({:.1} MB)",
         report.examples,
@@ -251,6 +260,7 @@ fn fit(a: &TrainArgs, texts: &[String], labels: &[String], weights: Option<&[f32
 async fn train_from_autotask(a: TrainArgs) -> CliResult {
     use atpilot_audit::training::{LabelKind, ReroutePolicy, TrainingOptions, collect_training};
     let start = Instant::now();
+    output::check(&a.output, &[], Kind::Model, &[], a.force)?;
     let f = &a.autotask;
     let label: LabelKind = f.label.as_deref().ok_or("--from-autotask needs --label queue|priority|issue-type|sub-issue-type|category")?.parse()?;
     if f.autotask_url.is_none() && !f.sandbox {
@@ -345,18 +355,20 @@ fn load_model(path: &Path) -> Result<(Model, f64), ModelError> {
 }
 
 fn predict(a: PredictArgs) -> CliResult {
+    output::check(&a.output, &[&a.input, &a.model], Kind::Predictions, &[], a.force)?;
     let (model, load_ms) = load_model(&a.model)?;
     let table = read(&a.input, &a.text_columns, None, &a.id_column)?;
     let t = Instant::now();
     let preds = model.predict_batch(&table.texts);
     let predict_ms = t.elapsed().as_secs_f64() * 1000.0;
     let out_err = |e: csv::Error| format!("{}: {e}", a.output.display());
-    let mut w = csv::Writer::from_path(&a.output).map_err(out_err)?;
+    let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["id", "predicted", "confidence"]).map_err(out_err)?;
     for (id, p) in table.ids.iter().zip(&preds) {
         w.write_record([id.as_str(), p.label.as_str(), &format!("{:.4}", p.confidence)]).map_err(out_err)?;
     }
-    w.flush().map_err(|e| format!("{}: {e}", a.output.display()))?;
+    let bytes = w.into_inner().map_err(|e| format!("{}: {e}", a.output.display()))?;
+    output::write(&a.output, &[&a.input, &a.model], Kind::Predictions, &bytes, a.force)?;
     eprintln!(
         "loaded model in {load_ms:.1} ms; predicted {} tickets in {predict_ms:.1} ms (one core); wrote {}",
         preds.len(),

@@ -4,6 +4,7 @@
 //! page shows it) and writing the e-mail's HTML and CSV files to disk.
 
 use crate::CliResult;
+use crate::output::{self, Kind};
 use atpilot_agent::metrics::{self, Options, Sources};
 use atpilot_agent::notify::OutboxNotifier;
 use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
@@ -13,7 +14,7 @@ use atpilot_store::State;
 use atpilot_store::embedded::EmbeddedStateStore;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -38,9 +39,12 @@ pub struct WeeklyArgs {
     /// Configuration file (default on the sandbox: the demo configuration).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Where to write the e-mail's HTML; the CSV files go beside it.
-    #[arg(long, default_value = "report.html")]
-    pub output: PathBuf,
+    /// Directory for the e-mail's HTML (weekly-<week>.html) and its CSV tables (created if missing).
+    #[arg(long, default_value = "atpilot-reports")]
+    pub output_dir: PathBuf,
+    /// Replace files in --output-dir that are not atpilot weekly report files.
+    #[arg(long)]
+    pub force: bool,
     /// The Monday the reported week ends on (default: the last Monday, 00:00 UTC).
     #[arg(long)]
     pub week_ending: Option<NaiveDate>,
@@ -168,14 +172,18 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
     let secs = started.elapsed().as_secs_f64();
     let r = &out.report;
 
-    std::fs::write(&a.output, &out.email.html).map_err(|e| format!("cannot write {}: {e}", a.output.display()))?;
-    let dir = a.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let stem = a.output.file_stem().and_then(|s| s.to_str()).unwrap_or("report");
-    for att in &out.email.attachments {
-        let p = dir.join(format!("{stem}-{}", att.filename));
-        std::fs::write(&p, &att.bytes).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+    // Every file is checked before any is written: a refusal leaves the directory as it was.
+    std::fs::create_dir_all(&a.output_dir).map_err(|e| format!("cannot create {}: {e}", a.output_dir.display()))?;
+    let html = a.output_dir.join(format!("weekly-{}.html", r.week));
+    let mut files = vec![(html.clone(), out.email.html.as_bytes())];
+    files.extend(out.email.attachments.iter().map(|att| (a.output_dir.join(&att.filename), att.bytes.as_slice())));
+    for (p, bytes) in &files {
+        output::check(p, &[], Kind::Weekly, bytes, a.force)?;
     }
-    println!("weekly report {} ({}), written to {}", r.week, r.periods.week.label(), a.output.display());
+    for (p, bytes) in &files {
+        output::write(p, &[], Kind::Weekly, bytes, a.force)?;
+    }
+    println!("weekly report {} ({}), written to {} (and {} CSV files beside it)", r.week, r.periods.week.label(), html.display(), files.len() - 1);
     println!("  {}", out.email.subject);
     for m in r.moves() {
         println!("  phase: {} {} -> {}: {}", m.category, m.phase_before, m.phase_after, m.reason);

@@ -6,7 +6,7 @@
 use atpilot_config::Config;
 use atpilot_domain::{Category, Phase};
 use atpilot_store::State;
-use atpilot_store::records::{AlertRecord, ApprovalRecord, ApprovalState, DecisionRecord, HumanRouting, PhaseRecord};
+use atpilot_store::records::{AlertRecord, ApprovalRecord, ApprovalState, DecisionRecord, HumanRouting, KillSwitchChange, PhaseRecord};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -85,6 +85,8 @@ pub struct DashboardData {
     pub phase_history: Vec<PhaseRecord>,
     /// What a human must act on (failed time entries…), newest first.
     pub alerts: Vec<AlertRecord>,
+    /// The kill switch's own flips, newest first (who, when, from where).
+    pub kill_switch_history: Vec<KillSwitchChange>,
 }
 
 /// The decisions, newest first, as the API returns them.
@@ -140,6 +142,7 @@ pub async fn gather(state: &State, config: &Config, limit: usize) -> Result<Dash
         pending_approvals: state.approvals_in_state(ApprovalState::Pending, 50).await?,
         phase_history: state.phase_history(20).await?,
         alerts: state.alerts(20).await?,
+        kill_switch_history: state.kill_switch_history(10).await?,
     })
 }
 
@@ -166,6 +169,18 @@ fn rate(r: Option<f64>, n: u32) -> String {
     }
 }
 
+/// The kill switch's recent flips, as a table beside the switch.
+fn kill_switch_history(h: &[KillSwitchChange]) -> String {
+    if h.is_empty() {
+        return "<p class=muted id=\"kill-switch-history\">Never flipped.</p>".into();
+    }
+    let rows: String = h
+        .iter()
+        .map(|c| format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", c.changed_at.format("%Y-%m-%d %H:%M:%S UTC"), if c.on { "on" } else { "off" }, esc(&c.changed_by), esc(&c.via)))
+        .collect();
+    format!("<table id=\"kill-switch-history\"><tr><th>When</th><th>Switch</th><th>By</th><th>From</th></tr>{rows}</table>")
+}
+
 /// Renders the page. `notice` is shown at the top (e.g. "phase changed").
 pub fn render(d: &DashboardData, notice: Option<&str>) -> String {
     let mut h = String::from(
@@ -190,10 +205,11 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9f0;vertical-a
     }
     h.push_str(&format!(
         r#"<section id="kill-switch"><h2>Kill switch</h2><p>The agent is {}.</p>
-<form method="post" action="/kill-switch"><input type="hidden" name="setting" value="{}"><button type="submit">{}</button></form></section>"#,
+<form method="post" action="/kill-switch"><input type="hidden" name="setting" value="{}"><button type="submit">{}</button></form>{}</section>"#,
         if d.kill_switch { "<span class=kill-on>stopped: it writes nothing to Autotask</span>" } else { "<span class=kill-off>running</span>" },
         if d.kill_switch { "off" } else { "on" },
         if d.kill_switch { "Release the kill switch" } else { "Stop the agent (kill switch)" },
+        kill_switch_history(&d.kill_switch_history),
     ));
 
     render_alerts(&mut h, &d.alerts);

@@ -129,6 +129,71 @@ impl Policy {
     pub fn category(&self, c: &Category) -> CategoryPolicy {
         self.categories.get(c).cloned().unwrap_or(CategoryPolicy { phase: self.default_phase, safe: false })
     }
+
+    /// The one rule for changing a category's phase by hand (the CLI and the
+    /// dashboard both apply it): the category must be one the configuration
+    /// names (a `[categories.NAME]` table; any other category simply follows
+    /// `default_phase`), and only a category on the safe list may be put in
+    /// human-in-the-loop or autonomous.
+    pub fn check_phase_change(&self, name: &str, phase: Phase) -> Result<Category, PhaseChangeError> {
+        let known: Vec<Category> = self.categories.keys().cloned().collect();
+        let unknown = |close| PhaseChangeError::Unknown { name: name.to_string(), close, known: known.clone() };
+        let category = match Category::new(name.trim()) {
+            Ok(c) => c,
+            Err(_) => return Err(unknown(close_matches(&name.trim().to_ascii_lowercase().replace(['_', ' '], "-"), &known))),
+        };
+        let Some(policy) = self.categories.get(&category) else { return Err(unknown(close_matches(category.as_str(), &known))) };
+        if phase >= Phase::HumanInTheLoop && !policy.safe {
+            return Err(PhaseChangeError::Unsafe { category, phase });
+        }
+        Ok(category)
+    }
+}
+
+/// Why a hand-made phase change is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhaseChangeError {
+    #[error("{}", unknown_message(.name, .close, .known))]
+    Unknown { name: String, close: Vec<Category>, known: Vec<Category> },
+    #[error("{category} is not on the safe list: it cannot ask for approval or act, so it cannot be put in the {phase} phase. Mark it safe in the configuration first (hardware and anything needing hands never is)")]
+    Unsafe { category: Category, phase: Phase },
+}
+
+fn unknown_message(name: &str, close: &[Category], known: &[Category]) -> String {
+    let list = |v: &[Category]| v.iter().map(Category::as_str).collect::<Vec<_>>().join(", ");
+    let hint = match close {
+        [] => String::new(),
+        [one] => format!(": did you mean {one}?"),
+        many => format!(": did you mean one of {}?", list(many)),
+    };
+    format!("category {name:?} is not in the configuration{hint} (its categories: {}; add a [categories.NAME] table to manage another)", if known.is_empty() { "none".to_string() } else { list(known) })
+}
+
+/// Known categories within two edits of `name`, or that contain it or are contained in it, closest first.
+fn close_matches(name: &str, known: &[Category]) -> Vec<Category> {
+    let mut scored: Vec<(usize, &Category)> = known
+        .iter()
+        .filter_map(|k| {
+            let d = edit_distance(name, k.as_str());
+            let within = d <= 2 || (name.len() >= 3 && (k.as_str().contains(name) || name.contains(k.as_str())));
+            within.then_some((d, k))
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().map(|(_, k)| k.clone()).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -141,6 +206,39 @@ mod tests {
         assert!(Category::new("mfa2").is_ok());
         for bad in ["", "Password", "-x", "1abc", "a_b", &"a".repeat(49)] {
             assert!(matches!(Category::new(bad), Err(CategoryError::Malformed(_))), "{bad}");
+        }
+    }
+
+    fn policy() -> Policy {
+        let cat = |n: &str, safe: bool| (Category::new(n).unwrap(), CategoryPolicy { phase: Phase::Shadow, safe });
+        Policy {
+            kill_switch: false,
+            categories: [cat("password-reset", true), cat("mfa-enrollment", true), cat("hardware", false), cat("network", false)].into_iter().collect(),
+            default_phase: Phase::Shadow,
+            min_confidence_for_approval: Confidence::new(0.6).unwrap(),
+            min_confidence_for_autonomy: Confidence::new(0.75).unwrap(),
+            block_hours_min_balance: Hours::new(1.0).unwrap(),
+            disengage_statuses: BTreeSet::new(),
+            max_autonomous_per_hour: 10,
+        }
+    }
+
+    #[test]
+    fn phase_changes_refuse_unknown_and_unsafe_categories() {
+        let p = policy();
+        assert_eq!(p.check_phase_change("password-reset", Phase::Autonomous).unwrap().as_str(), "password-reset");
+        assert_eq!(p.check_phase_change("hardware", Phase::InternalNotes).unwrap().as_str(), "hardware");
+        let e = p.check_phase_change("pasword-reset", Phase::Autonomous).unwrap_err();
+        assert!(matches!(&e, PhaseChangeError::Unknown { close, .. } if close == &[Category::new("password-reset").unwrap()]), "{e:?}");
+        assert!(e.to_string().contains("did you mean password-reset?"), "{e}");
+        let e = p.check_phase_change("Password_Reset", Phase::Shadow).unwrap_err();
+        assert!(e.to_string().contains("did you mean password-reset?"), "{e}");
+        let e = p.check_phase_change("printers", Phase::Shadow).unwrap_err();
+        assert!(matches!(&e, PhaseChangeError::Unknown { close, .. } if close.is_empty()), "{e:?}");
+        for phase in [Phase::HumanInTheLoop, Phase::Autonomous] {
+            let e = p.check_phase_change("hardware", phase).unwrap_err();
+            assert!(matches!(e, PhaseChangeError::Unsafe { .. }), "{e:?}");
+            assert!(e.to_string().contains("hardware is not on the safe list"), "{e}");
         }
     }
 

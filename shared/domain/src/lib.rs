@@ -24,7 +24,7 @@ pub mod ticket;
 pub mod time_entry;
 
 pub use approval::{ApprovalCounts, PhaseMove, PhaseMoveReason, PromotionPolicy, evaluate_phase};
-pub use category::{Category, CategoryPolicy, Phase, Policy};
+pub use category::{Category, CategoryPolicy, Phase, PhaseChangeError, Policy};
 pub use contract::{BillingBinding, Contract, ContractKind, ContractTypeMap, PicklistEntry};
 pub use decision::{Action, ActionPlan, Decision, DecisionInput, EscalationTarget, Prediction, Reason, decide};
 pub use ids::*;

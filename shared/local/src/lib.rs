@@ -105,6 +105,22 @@ safe = true
 [categories.email]
 phase = "internal-notes"
 safe = false
+# The same demo under the names a model trained on the sandbox predicts
+# (its sub-issue types), which `atpilot dev` decides with.
+[categories.microsoft-365-license-request]
+phase = "internal-notes"
+safe = true
+[categories.shared-mailbox-access]
+phase = "internal-notes"
+safe = false
+[categories.mailbox-full]
+phase = "internal-notes"
+safe = false
+[categories.vpn]
+phase = "shadow"
+[categories.laptop-failure]
+phase = "shadow"
+safe = false
 [categories.network]
 phase = "shadow"
 [categories.hardware]

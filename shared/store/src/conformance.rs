@@ -14,7 +14,7 @@ macro_rules! state_conformance_tests {
             expired_items_read_as_absent_and_can_be_reclaimed, query_by_prefix_in_order_with_limit,
             secondary_index_follows_rewrites_and_deletes, increment_is_atomic, delete_missing_is_fine,
             events_are_claimed_once, decisions_once_per_event_newest_first, approvals_move_once,
-            ledger_is_exactly_once, phases_keep_history, settings_cache_snapshots_and_counters,
+            ledger_is_exactly_once, phases_keep_history, settings_cache_snapshots_and_counters, kill_switch_keeps_who_and_when,
             reports_newest_first_and_size_limited, alerts_are_raised_once_newest_first);
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -304,6 +304,22 @@ pub mod state {
         let history = st.phase_history(10).await.unwrap();
         assert_eq!(history.iter().map(|r| r.phase).collect::<Vec<_>>(), [Phase::Autonomous, Phase::HumanInTheLoop, Phase::Shadow]);
         assert_eq!(st.phases().await.unwrap().len(), 1);
+    }
+
+    pub async fn kill_switch_keeps_who_and_when(s: Arc<dyn StateStore>) {
+        let st = State::new(s);
+        assert!(st.kill_switch_history(10).await.unwrap().is_empty());
+        let flip = |on: bool, min: i64, by: &str, via: &str| KillSwitchChange { on, changed_at: at(min), changed_by: by.into(), via: via.into() };
+        st.set_kill_switch(&flip(true, 0, "alice", "atpilot kill-switch")).await.unwrap();
+        assert!(st.settings().await.unwrap().kill_switch);
+        st.set_kill_switch(&flip(false, 5, "dashboard", "dashboard")).await.unwrap();
+        assert!(!st.settings().await.unwrap().kill_switch);
+        st.set_kill_switch(&flip(true, 9, "bob", "atpilot kill-switch (through atpilot dev)")).await.unwrap();
+        assert!(st.settings().await.unwrap().kill_switch, "the handlers read settings().kill_switch");
+        let h = st.kill_switch_history(10).await.unwrap();
+        assert_eq!(h.iter().map(|c| (c.on, c.changed_by.as_str())).collect::<Vec<_>>(), [(true, "bob"), (false, "dashboard"), (true, "alice")]);
+        assert_eq!(h[0], flip(true, 9, "bob", "atpilot kill-switch (through atpilot dev)"));
+        assert_eq!(st.kill_switch_history(1).await.unwrap().len(), 1);
     }
 
     pub async fn settings_cache_snapshots_and_counters(s: Arc<dyn StateStore>) {

@@ -93,6 +93,25 @@ impl DynamoStateStore {
         Self::new(Client::new(&conf), table)
     }
 
+    /// Like [`Self::from_env`], for a command a person runs: first checks
+    /// that the SDK found a region and credentials, and says in one sentence
+    /// what is missing instead of failing on the first call.
+    pub async fn from_env_checked(table: impl Into<String>) -> Result<Self, StoreError> {
+        use aws_sdk_dynamodb::config::ProvideCredentials;
+        let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        if conf.region().is_none() {
+            return Err(StoreError::Unavailable("no AWS region is set: set AWS_REGION (or AWS_PROFILE with a region) to reach the DynamoDB table".into()));
+        }
+        let found = match conf.credentials_provider() {
+            Some(p) => p.provide_credentials().await.is_ok(),
+            None => false,
+        };
+        if !found {
+            return Err(StoreError::Unavailable("no AWS credentials were found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (after `aws sso login`)".into()));
+        }
+        Ok(Self::new(Client::new(&conf), table))
+    }
+
     pub fn table(&self) -> &str {
         &self.table
     }

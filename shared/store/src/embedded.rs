@@ -5,8 +5,21 @@
 use crate::state::*;
 use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// Why an existing embedded store cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// There is no store there (nothing was created).
+    #[error("no atpilot state at {}", .0.display())]
+    Missing(PathBuf),
+    /// Another process (`atpilot dev`, usually) holds the store's lock.
+    #[error("the atpilot state at {} is in use by another process (a running `atpilot dev`?)", .0.display())]
+    InUse(PathBuf),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// items: "pk \0 sk" → JSON of [`Item`].
 const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("items");
@@ -38,6 +51,26 @@ impl EmbeddedStateStore {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(format!("cannot create state directory {}: {e}", dir.display())))?;
         let path = dir.join("state.redb");
         let db = Database::create(&path).map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e} (is another atpilot using it?)", path.display())))?;
+        Self::ready(db)
+    }
+
+    /// Opens the store at `dir/state.redb` only if it exists: commands that
+    /// change state never create an empty store in a mistyped directory.
+    /// A store locked by another process is told apart ([`OpenError::InUse`]).
+    pub fn open_existing(dir: &Path) -> Result<Self, OpenError> {
+        let path = dir.join("state.redb");
+        if !path.is_file() {
+            return Err(OpenError::Missing(dir.to_path_buf()));
+        }
+        let db = match Database::open(&path) {
+            Ok(db) => db,
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(OpenError::InUse(dir.to_path_buf())),
+            Err(e) => return Err(StoreError::Unavailable(format!("cannot open {}: {e}", path.display())).into()),
+        };
+        Ok(Self::ready(db)?)
+    }
+
+    fn ready(db: Database) -> Result<Self, StoreError> {
         let txn = db.begin_write().map_err(unavailable)?;
         {
             txn.open_table(ITEMS).map_err(unavailable)?;

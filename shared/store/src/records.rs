@@ -109,6 +109,16 @@ pub struct Settings {
     pub kill_switch: bool,
 }
 
+/// One flip of the kill switch: who, when and from where (kept in its history).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KillSwitchChange {
+    pub on: bool,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: String,
+    /// Where it was flipped: "dashboard", "atpilot kill-switch", …
+    pub via: String,
+}
+
 /// The time-entry ledger entry of one action.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LedgerRecord {
@@ -309,6 +319,22 @@ impl State {
 
     pub async fn set_settings(&self, s: &Settings) -> Result<(), StoreError> {
         self.store.put(Item::new(Key::new("settings", "global"), encode(s)?), Condition::Always).await.map(|_| ())
+    }
+
+    /// Turns the kill switch on or off and appends the change (who, when,
+    /// from where) to its history. The history is written first, so a flip
+    /// that took effect is always in it.
+    pub async fn set_kill_switch(&self, c: &KillSwitchChange) -> Result<(), StoreError> {
+        let history = Item::new(Key::new("settings", format!("kill-switch#{}", ts(c.changed_at))), encode(c)?).with_gsi1("kill-switch-history", ts(c.changed_at));
+        self.store.put(history, Condition::Always).await?;
+        let mut settings = self.settings().await?;
+        settings.kill_switch = c.on;
+        self.set_settings(&settings).await
+    }
+
+    /// Kill-switch flips, newest first.
+    pub async fn kill_switch_history(&self, limit: usize) -> Result<Vec<KillSwitchChange>, StoreError> {
+        self.store.query(&Query::gsi1("kill-switch-history").newest_first().limit(limit)).await?.iter().map(decode).collect()
     }
 
     // ---- time-entry ledger -----------------------------------------------

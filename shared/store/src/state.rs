@@ -12,6 +12,7 @@
 //! | category phase | `category#<name>` | `phase` | `phases` / `<name>` | – | – |
 //! | phase history | `category#<name>` | `history#<rfc3339>` | `phase-history` / `<rfc3339>#<name>` | – | – |
 //! | settings (kill switch) | `settings` | `global` | – | – | – |
+//! | kill-switch history | `settings` | `kill-switch#<rfc3339>` | `kill-switch-history` / `<rfc3339>` | – | – |
 //! | time-entry ledger | `ledger#<action>` | `ledger` | `ledger#<ticket>` / `<action>` | pending/written/refused | – |
 //! | weekly snapshot | `snapshot#<week>` | `snapshot` | `snapshots` / `<week>` | – | – |
 //! | cached reference data | `cache#<name>` | `cache` | – | – | yes |

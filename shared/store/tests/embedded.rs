@@ -36,3 +36,16 @@ async fn embedded_store_reports_an_unwritable_directory() {
     let err = EmbeddedStateStore::open(std::path::Path::new("/proc/atpilot-cannot-write-here")).err().expect("must fail");
     assert!(err.to_string().contains("cannot create state directory"), "{err}");
 }
+
+#[tokio::test]
+async fn opening_an_existing_store_never_creates_one_and_tells_a_locked_one_apart() {
+    use atpilot_store::embedded::OpenError;
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("stat");
+    assert!(matches!(EmbeddedStateStore::open_existing(&typo), Err(OpenError::Missing(_))));
+    assert!(!typo.exists(), "nothing was created");
+    let held = EmbeddedStateStore::open(dir.path()).unwrap();
+    assert!(matches!(EmbeddedStateStore::open_existing(dir.path()), Err(OpenError::InUse(_))));
+    drop(held);
+    assert!(EmbeddedStateStore::open_existing(dir.path()).is_ok());
+}

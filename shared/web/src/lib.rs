@@ -12,7 +12,7 @@
 use atpilot_agent::dashboard;
 use atpilot_config::Config;
 use atpilot_store::State as Store;
-use atpilot_store::records::{PhaseRecord, Settings};
+use atpilot_store::records::{KillSwitchChange, PhaseRecord};
 use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -226,18 +226,15 @@ fn back(notice: &str) -> Redirect {
 }
 
 async fn set_phase(State(app): State<Arc<Web>>, Form(f): Form<PhaseForm>) -> Response {
-    let category = match f.category.parse::<atpilot_domain::Category>() {
-        Ok(c) => c,
-        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
-    };
     let phase = match f.phase.parse::<atpilot_domain::Phase>() {
         Ok(p) => p,
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
-    let safe = app.config.categories.get(&category).is_some_and(|c| c.safe);
-    if phase >= atpilot_domain::Phase::HumanInTheLoop && !safe {
-        return back(&format!("{category} is not on the safe list: it cannot ask for approval or act. Mark it safe in the configuration first.")).into_response();
-    }
+    // The same rule as `atpilot phase set`: unknown and unsafe categories are refused with the reason.
+    let category = match app.config.policy().check_phase_change(&f.category, phase) {
+        Ok(c) => c,
+        Err(e) => return back(&e.to_string()).into_response(),
+    };
     let rec = PhaseRecord { category: category.clone(), phase, changed_at: chrono::Utc::now(), changed_by: "dashboard".into(), reason: "set in the dashboard".into() };
     match app.state.set_phase(&rec).await {
         Ok(()) => back(&format!("{category} is now in the {phase} phase")).into_response(),
@@ -256,7 +253,8 @@ async fn kill_switch(State(app): State<Arc<Web>>, Form(f): Form<KillForm>) -> Re
         "off" => false,
         other => return (StatusCode::BAD_REQUEST, format!("setting must be on or off, got {other:?}")).into_response(),
     };
-    match app.state.set_settings(&Settings { kill_switch: on }).await {
+    let change = KillSwitchChange { on, changed_at: chrono::Utc::now(), changed_by: if app.password.is_some() { "dashboard (signed in as atpilot)".into() } else { "dashboard".into() }, via: "dashboard".into() };
+    match app.state.set_kill_switch(&change).await {
         Ok(()) => back(if on { "Kill switch on: the agent writes nothing to Autotask" } else { "Kill switch released" }).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
@@ -450,6 +448,59 @@ mod tests {
         // The dashboard itself is still there.
         let res = deployed_routes(w).oneshot(Request::get("/api/decisions").header(header::AUTHORIZATION, basic("atpilot", "a-password-of-some-length")).body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
+    }
+
+    fn phase_post(category: &str, phase: &str) -> Request<Body> {
+        Request::post("/phases").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(format!("category={category}&phase={phase}"))).unwrap()
+    }
+
+    fn notice(headers: &HeaderMap) -> String {
+        let loc = headers[header::LOCATION].to_str().unwrap();
+        let enc = loc.trim_start_matches("/?notice=");
+        let bytes = enc.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                out.push(u8::from_str_radix(&enc[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_dashboard_refuses_unknown_and_unsafe_phase_changes() {
+        let dir = tempfile_dir();
+        let w = web(dir.path(), None);
+        let (status, headers, _) = call(&w, phase_post("pasword-reset", "shadow")).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(notice(&headers).contains("did you mean password-reset?"), "{}", notice(&headers));
+        let unsafe_category = w.config.categories.iter().find(|(_, c)| !c.safe).map(|(n, _)| n.to_string()).expect("the example has an unsafe category");
+        let (_, headers, _) = call(&w, phase_post(&unsafe_category, "autonomous")).await;
+        assert!(notice(&headers).contains("is not on the safe list"), "{}", notice(&headers));
+        assert!(w.state.phases().await.unwrap().is_empty(), "nothing was changed");
+        let (_, headers, _) = call(&w, phase_post("password-reset", "internal-notes")).await;
+        assert_eq!(notice(&headers), "password-reset is now in the internal-notes phase");
+    }
+
+    #[tokio::test]
+    async fn the_dashboard_shows_who_flipped_the_kill_switch_and_when() {
+        let dir = tempfile_dir();
+        let w = web(dir.path(), None);
+        let at = chrono::Utc::now() - chrono::Duration::minutes(3);
+        w.state.set_kill_switch(&KillSwitchChange { on: true, changed_at: at, changed_by: "alice".into(), via: "atpilot kill-switch".into() }).await.unwrap();
+        let (status, _, body) = call(&w, Request::get("/").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("id=\"kill-switch-history\""), "{body}");
+        assert!(body.contains("alice") && body.contains(&at.format("%Y-%m-%d %H:%M").to_string()), "{body}");
+        let (status, ..) = call(&w, kill_switch_post(None, Some("same-origin"), None)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let h = w.state.kill_switch_history(10).await.unwrap();
+        assert_eq!((h.len(), h[0].via.as_str(), h[0].on), (2, "dashboard", true));
     }
 
     fn tempfile_dir() -> tempfile::TempDir {
