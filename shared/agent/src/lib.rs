@@ -6,6 +6,7 @@
 pub mod approval;
 pub mod classifier;
 pub mod classify;
+pub mod config_check;
 pub mod dashboard;
 pub mod deps;
 pub mod intake;
