@@ -88,6 +88,12 @@ pub async fn run(args: Args) -> CliResult {
             (Target::Remote { zone: ZoneSource::for_url(url), credentials }, Some(config), url.clone())
         }
     };
+    // Model files and secrets first (Local::start loads the models), then every id against the target.
+    let remote = args.autotask_url.is_some();
+    let env = |k: &str| std::env::var(k).ok();
+    if let Some(c) = &config {
+        refuse_unless_valid(&atpilot_agent::config_check::check_offline(c, &env, remote), &autotask)?;
+    }
     let local = Local::start(LocalOptions {
         state_dir: args.state.clone(),
         target,
@@ -97,6 +103,7 @@ pub async fn run(args: Args) -> CliResult {
         classifier: atpilot_local::LocalClassifier::TrainOnSandbox,
     })
     .await?;
+    refuse_unless_valid(&atpilot_agent::config_check::check(&local.client, &local.deps.config, &env, remote).await, &autotask)?;
 
     // Tell `atpilot kill-switch` (which cannot open the store while this process holds it) how to reach us.
     let dev_token = random_token()?;
@@ -210,6 +217,18 @@ async fn kill_switch_post(State(app): State<Arc<App>>, ConnectInfo(peer): Connec
         return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
     }
     kill_switch_state(&app).await
+}
+
+/// Prints the findings that are not ok (on stderr: stdout's first line is the
+/// dashboard's address) and refuses to start on any error.
+fn refuse_unless_valid(report: &atpilot_agent::config_check::ConfigReport, target: &str) -> CliResult {
+    for f in report.findings.iter().filter(|f| f.level != atpilot_agent::config_check::Level::Ok) {
+        eprintln!("{f}");
+    }
+    match report.errors().count() {
+        0 => Ok(()),
+        n => Err(format!("the configuration is contradicted by {target}: {n} problem(s) (ERROR above); atpilot did not start. `atpilot config check FILE --against` checks it again").into()),
+    }
 }
 
 fn spawn_workers(local: &Local, app: Arc<App>) {

@@ -1,5 +1,6 @@
 //! `atpilot setup`: register (or update) the TicketWebhook pointing at the
-//! deployed intake URL, and check the agent resource, role and billing codes.
+//! deployed intake URL, after checking the configuration against the tenant
+//! (`atpilot_agent::config_check`: agent resource, role, billing codes, statuses…).
 
 use crate::CliResult;
 use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
@@ -33,6 +34,7 @@ fn env(name: &str, why: &str) -> Result<String, String> {
 pub async fn run(args: Args) -> CliResult {
     let secret = env("ATPILOT_WEBHOOK_SECRET", "it is the webhook's secret key, the same value as the deployed WebhookSecretArn secret")?;
     let mut _sandbox = None;
+    let remote = args.autotask_url.is_some();
     let (client, config) = match (&args.autotask_url, args.sandbox) {
         (Some(url), _) => {
             let config = Config::load(args.config.as_deref().ok_or("--config is required with --autotask-url")?)?;
@@ -51,7 +53,9 @@ pub async fn run(args: Args) -> CliResult {
             (client, config)
         }
     };
-    let report = atpilot_agent::setup::setup(&client, &config, &args.intake_url, &secret, args.dry_run).await?;
+    let env = |k: &str| std::env::var(k).ok();
+    let report = atpilot_agent::setup::setup(&client, &config, &env, remote, &args.intake_url, &secret, args.dry_run).await?;
+    print!("{}", report.config);
     for c in &report.checks {
         println!("{} {:<40} {}", if c.ok { "ok  " } else { "FAIL" }, c.what, c.detail);
     }

@@ -8,6 +8,7 @@ pub mod approval;
 pub mod approval_status;
 pub mod classifier;
 pub mod classify;
+pub mod config_check;
 pub mod dashboard;
 pub mod deps;
 pub mod intake;

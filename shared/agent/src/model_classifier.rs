@@ -84,7 +84,8 @@ fn id_label(m: &Option<Model>, text: &str) -> Option<i64> {
     m.as_ref().and_then(|m| picklist_value(&m.predict(text).label))
 }
 
-fn picklist_value(label: &str) -> Option<i64> {
+/// The picklist value a model label names: "29682833", or "Service Desk (29683481)".
+pub fn picklist_value(label: &str) -> Option<i64> {
     let l = label.trim();
     l.parse().ok().or_else(|| l.strip_suffix(')')?.rsplit_once('(')?.1.trim().parse().ok())
 }

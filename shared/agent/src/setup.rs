@@ -1,11 +1,12 @@
 //! `atpilot setup`: registers (or updates) atpilot's TicketWebhook in
 //! Autotask, pointing at the deployed intake URL, with its subscribed fields,
-//! the agent's own resources excluded and the shared secret; and checks that
-//! the agent resource, its role and the configured billing codes exist and
-//! can be used. Every problem is reported with its fix; nothing is half-done
-//! silently.
+//! the agent's own resources excluded and the shared secret; before that it
+//! checks the configuration against the tenant (the agent resource, its role,
+//! billing codes, statuses…: [`config_check`]). Every problem is reported
+//! with its fix; nothing is half-done silently.
 
-use atpilot_autotask::entities::{BillingCode, Resource, ResourceRole, Role, TicketWebhook, TicketWebhookPatch};
+use crate::config_check::{self, ConfigReport};
+use atpilot_autotask::entities::{TicketWebhook, TicketWebhookPatch};
 use atpilot_autotask::{Client, Filter, Opt, Query, TicketWebhookRegistration};
 use atpilot_config::Config;
 
@@ -27,6 +28,9 @@ pub struct Check {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SetupReport {
+    /// The configuration checked against the tenant (agent, role, billing codes, statuses…).
+    pub config: ConfigReport,
+    /// The intake URL, the secret and the webhook.
     pub checks: Vec<Check>,
     /// The webhook's id, registered or updated.
     pub webhook_id: Option<i64>,
@@ -35,56 +39,19 @@ pub struct SetupReport {
 
 impl SetupReport {
     pub fn ok(&self) -> bool {
-        self.checks.iter().all(|c| c.ok)
+        self.config.ok() && self.checks.iter().all(|c| c.ok)
     }
     fn check(&mut self, what: impl Into<String>, ok: bool, detail: impl Into<String>) {
         self.checks.push(Check { what: what.into(), ok, detail: detail.into() });
     }
 }
 
-async fn one<E: atpilot_autotask::Entity>(client: &Client, id: i64) -> Result<Option<E>, String> {
-    client.query::<E>(Query::new().filter(Filter::eq("id", id))).await.map(|mut v| v.pop()).map_err(|e| e.to_string())
-}
-
-/// Checks the agent and billing codes, then registers or updates the webhook
-/// (unless `dry_run`).
-pub async fn setup(client: &Client, config: &Config, intake_url: &str, secret: &str, dry_run: bool) -> Result<SetupReport, String> {
-    let mut r = SetupReport::default();
+/// Checks the configuration against the tenant ([`config_check::check`]:
+/// `env` reads the variables it names; `remote` for a real tenant), then
+/// registers or updates the webhook (unless `dry_run`).
+pub async fn setup(client: &Client, config: &Config, env: &dyn Fn(&str) -> Option<String>, remote: bool, intake_url: &str, secret: &str, dry_run: bool) -> Result<SetupReport, String> {
+    let mut r = SetupReport { config: config_check::check(client, config, env, remote).await, ..Default::default() };
     let agent = config.agent.resource_id.get();
-    let role = config.agent.role_id.get();
-    match one::<Resource>(client, agent).await? {
-        None => r.check("agent resource", false, format!("resource {agent} does not exist: set agent.resource_id to a licensed resource")),
-        Some(res) => {
-            let name = format!("{} {}", res.first_name.unwrap_or_default(), res.last_name.unwrap_or_default());
-            r.check("agent resource is active", res.is_active == Some(true), format!("{name} ({agent})"));
-            // licenseType 7 = API User (API-only): Autotask refuses time entries owned by it.
-            let api_only = res.license_type == Some(7);
-            r.check(
-                "agent resource can own time entries",
-                !api_only,
-                if api_only { format!("{name} is an API-only user: Autotask needs a licensed resource to own time entries; set agent.resource_id to one") } else { "licensed".into() },
-            );
-            let roles = client.query::<ResourceRole>(Query::new().filter(Filter::eq("resourceID", agent))).await.map_err(|e| e.to_string())?;
-            let has = roles.iter().any(|rr| rr.role_id == Some(role) && rr.is_active != Some(false));
-            r.check("agent has its role", has, if has { format!("role {role}") } else { format!("resource {agent} has no active role {role}: add it in Autotask (Admin › Resources › Service Desk Roles) or change agent.role_id") });
-        }
-    }
-    match one::<Role>(client, role).await? {
-        Some(ro) if ro.is_active != Some(false) => r.check("agent role exists", true, ro.name.unwrap_or_default()),
-        Some(_) => r.check("agent role exists", false, format!("role {role} is inactive")),
-        None => r.check("agent role exists", false, format!("role {role} does not exist: set agent.role_id")),
-    }
-    let mut codes = vec![config.billing_codes.default.get()];
-    codes.extend(config.billing_codes.rule_codes().map(|c| c.get()));
-    codes.sort();
-    codes.dedup();
-    for code in codes {
-        match one::<BillingCode>(client, code).await? {
-            Some(b) if b.is_active != Some(false) => r.check(format!("billing code {code}"), true, b.name.unwrap_or_default()),
-            Some(_) => r.check(format!("billing code {code}"), false, "inactive: choose an active work type in billing_codes"),
-            None => r.check(format!("billing code {code}"), false, "does not exist: choose a work type from Admin › Billing Codes"),
-        }
-    }
     let url = intake_url.trim();
     if !url.starts_with("https://") && !url.starts_with("http://127.0.0.1") && !url.starts_with("http://localhost") {
         r.check("intake URL", false, format!("{url:?} is not an https:// URL: Autotask calls webhooks over HTTPS on port 443"));

@@ -41,7 +41,7 @@ fn unknown_keys_are_named() {
 fn bad_values_name_the_problem() {
     let e = err(&with("min_confidence_for_autonomy = 0.9", "min_confidence_for_autonomy = 1.5"));
     assert!(e.contains("confidence must be a number between 0 and 1"), "{e}");
-    let e = err(&with("resource_id = 29682885", "resource_id = 0"));
+    let e = err(&with("resource_id = 5", "resource_id = 0"));
     assert!(e.contains("resource id must be a positive whole number"), "{e}");
     let e = err(&with("phase = \"human-in-the-loop\"", "phase = \"auto\""));
     assert!(e.contains("unknown variant") || e.contains("auto"), "{e}");
