@@ -66,22 +66,22 @@ async fn dev_runs_every_flow_and_the_dashboard_changes_phases() {
     assert_eq!(browser.title().await, "atpilot dashboard");
     assert!(browser.count("#agreement-table tr").await >= 2, "agreement table rendered");
     assert!(browser.count("#decisions-table tr").await >= 4, "decisions listed");
-    assert_eq!(browser.text("tr[data-category=network] td.phase").await, "shadow");
-    browser.click("tr[data-category=network] select[name=phase] option[value=internal-notes]").await;
-    browser.click("tr[data-category=network] button").await;
-    assert!(browser.text("#notice").await.contains("network is now in the internal-notes phase"));
-    assert_eq!(browser.text("tr[data-category=network] td.phase").await, "internal-notes");
+    assert_eq!(browser.text("tr[data-category=vpn] td.phase").await, "shadow");
+    browser.click("tr[data-category=vpn] select[name=phase] option[value=internal-notes]").await;
+    browser.click("tr[data-category=vpn] button").await;
+    assert!(browser.text("#notice").await.contains("vpn is now in the internal-notes phase"));
+    assert_eq!(browser.text("tr[data-category=vpn] td.phase").await, "internal-notes");
     let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
     browser.screenshot(&shot).await;
     eprintln!("dashboard screenshot: {}", shot.display());
-    // The change takes effect: new network tickets now get an internal note.
+    // The change takes effect: new VPN tickets (the sandbox's category, as the model trained at start predicts it) now get an internal note.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let d = decisions(&base).await;
-        if d.iter().any(|x| x["category"] == "network" && x["action"] == "internal-note") {
+        if d.iter().any(|x| x["category"] == "vpn" && x["action"] == "internal-note") {
             break;
         }
-        assert!(Instant::now() < deadline, "no network ticket was decided under the new phase");
+        assert!(Instant::now() < deadline, "no vpn ticket was decided under the new phase");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
