@@ -190,11 +190,20 @@ async fn stale_ticket_is_refused_with_an_explanation() {
 async fn approving_in_the_browser_writes_exactly_the_action_and_one_time_entry() {
     let s = Stack::start().await;
     let (t, id, token) = pending(&s).await;
-    let Some(browser) = atpilot_e2e::browser::Browser::start().await else { return };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = atpilot_local::approval_routes(s.local.deps.clone());
+    // The router the approval Lambda serves, with its headers.
+    let app = atpilot_web::approval_function_routes(s.local.deps.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
+    // The deployed headers, on the very router the approval Lambda serves (at both of its paths).
+    for path in [format!("/approvals/{id}?t={token}"), format!("/{id}?t={token}")] {
+        let res = reqwest::get(format!("{base}{path}")).await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        for (name, value) in atpilot_web::SECURITY_HEADERS {
+            assert_eq!(res.headers().get(&name).and_then(|v| v.to_str().ok()), Some(value), "{name} on {path}");
+        }
+    }
+    let Some(browser) = atpilot_e2e::browser::Browser::start().await else { return };
     browser.goto(&format!("{base}/approvals/{id}?t={token}&intent=approve")).await;
     assert_eq!(browser.text("#approver").await, APPROVER);
     assert!(writes(&s, t).is_empty(), "opening the link wrote nothing");

@@ -11,11 +11,10 @@ use atpilot_config::Config;
 use atpilot_local::{Local, LocalOptions, Target};
 use atpilot_web::Web;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -305,27 +304,17 @@ fn spawn_feeder(sb: Arc<atpilot_autotask_sandbox::Sandbox>, per_minute: u32) {
 
 fn router(app: Arc<App>) -> Router {
     let web = Arc::new(Web { state: app.deps.state.clone(), config: app.deps.config.clone(), password: app.password.clone() });
-    Router::new()
-        .route("/webhooks/autotask", post(webhook))
-        .route("/webhooks/autotask/deactivated", post(deactivated))
+    let own = Router::new()
         .route("/healthz", get(healthz))
         .route("/api/kill-switch", get(kill_switch_get).post(kill_switch_post))
         .route("/settings", get(settings).layer(axum::middleware::from_fn_with_state(web.clone(), atpilot_web::auth)))
-        .with_state(app.clone())
+        .with_state(app.clone());
+    // The intake and approval routes are the very routers their Lambdas serve.
+    atpilot_web::with_security_headers(own)
+        .merge(atpilot_web::intake_routes(app.deps.clone()))
         .merge(atpilot_web::dashboard_routes(web))
         // Approval pages authenticate by their signed, approver-bound tokens.
-        .merge(atpilot_local::approval_routes(app.deps.clone()))
-}
-
-async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let sig = headers.get("x-hook-signature").and_then(|v| v.to_str().ok());
-    let reply = atpilot_agent::intake::handle_webhook(&app.deps, sig, &body, chrono::Utc::now()).await;
-    (StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), axum::Json(reply.body)).into_response()
-}
-
-async fn deactivated(body: Bytes) -> StatusCode {
-    tracing::error!(body = %String::from_utf8_lossy(&body), "Autotask says the webhook was deactivated; the reconciler keeps tickets flowing");
-    StatusCode::OK
+        .merge(atpilot_web::approval_routes(app.deps.clone()))
 }
 
 async fn settings(State(app): State<Arc<App>>) -> Html<String> {

@@ -208,6 +208,14 @@ pub fn flush_metrics(autonomous_actions: u64) {
     }
 }
 
+/// `router` with [`flush_metrics`] after every request (the HTTP functions).
+pub fn metered(router: axum::Router) -> axum::Router {
+    router.layer(axum::middleware::map_response(|res: axum::response::Response| async move {
+        flush_metrics(0);
+        res
+    }))
+}
+
 /// Runs `handler` over an SQS FIFO batch and builds the partial-batch
 /// response: once a message fails, the rest of the batch is reported failed
 /// unprocessed, so messages of a ticket are never handled out of order.

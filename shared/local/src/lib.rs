@@ -340,23 +340,3 @@ where
         }
     }
 }
-
-/// The approval pages as axum routes (`GET`/`POST /approvals/{id}`), served
-/// by `atpilot dev` and the browser tests; the Lambda serves the same handler.
-pub fn approval_routes(deps: Deps) -> axum::Router {
-    use axum::extract::{Path, RawQuery};
-    use axum::http::{Method, StatusCode};
-    use axum::response::{Html, IntoResponse};
-    async fn serve(deps: Deps, method: Method, id: String, query: Option<String>, body: axum::body::Bytes) -> axum::response::Response {
-        let page = atpilot_agent::approval::handle_http(&deps, method.as_str(), &id, query.as_deref().unwrap_or(""), &body, chrono::Utc::now()).await;
-        (StatusCode::from_u16(page.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Html(page.html)).into_response()
-    }
-    axum::Router::new().route(
-        "/approvals/{id}",
-        axum::routing::get({
-            let deps = deps.clone();
-            move |method: Method, Path(id): Path<String>, RawQuery(q): RawQuery| serve(deps.clone(), method, id, q, Default::default())
-        })
-        .post(move |method: Method, Path(id): Path<String>, RawQuery(q): RawQuery, body: axum::body::Bytes| serve(deps.clone(), method, id, q, body)),
-    )
-}

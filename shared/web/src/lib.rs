@@ -9,13 +9,19 @@
 //! POSTs must come from the dashboard's own pages (Fetch Metadata / Origin),
 //! so another site cannot make a logged-in browser flip the kill switch.
 
+pub mod functions;
+pub mod headers;
+
+pub use functions::{approval_function_routes, approval_routes, intake_function_routes, intake_routes};
+pub use headers::{SECURITY_HEADERS, security_headers, with_security_headers};
+
 use atpilot_agent::dashboard;
 use atpilot_config::Config;
 use atpilot_store::State as Store;
 use atpilot_store::records::{KillSwitchChange, PhaseRecord};
 use axum::Router;
 use axum::extract::{Form, Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use std::sync::Arc;
@@ -77,7 +83,7 @@ fn protected(pages: Router<Arc<Web>>, web: Arc<Web>) -> Router {
     pages
         .layer(axum::middleware::from_fn(same_origin_posts))
         .layer(axum::middleware::from_fn_with_state(web.clone(), auth))
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(web)
 }
 
@@ -171,15 +177,6 @@ async fn same_origin_posts(req: axum::extract::Request, next: axum::middleware::
     next.run(req).await
 }
 
-async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    res
-}
 
 /// The latest routing audit, as written by the audit function (or `atpilot audit --store`).
 async fn audit_page(State(app): State<Arc<Web>>) -> Response {
