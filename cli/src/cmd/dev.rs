@@ -324,14 +324,14 @@ async fn settings(State(app): State<Arc<App>>) -> Html<String> {
 <p><a href=\"/\">Dashboard</a></p><h1>Settings</h1><table>\
 <tr><th align=left>Autotask</th><td>{}</td></tr><tr><th align=left>State directory</th><td>{}</td></tr>\
 <tr><th align=left>Agent resource / role</th><td>{} / {}</td></tr>\
-<tr><th align=left>Webhook secret</th><td><code id=webhook-secret>{}</code></td></tr>\
+<tr><th align=left>Webhook secret</th><td><code id=webhook-secret>{}</code> (shown in part; set it with ATPILOT_WEBHOOK_SECRET to know it)</td></tr>\
 <tr><th align=left>Events processed</th><td>{}</td></tr></table>\
 <p>Autotask signs each callout with the webhook secret (X-Hook-Signature); set ATPILOT_WEBHOOK_SECRET to choose it.</p></body></html>",
         e(&app.autotask),
         e(&app.state_dir.display().to_string()),
         app.deps.config.agent.resource_id,
         app.deps.config.agent.role_id,
-        e(&app.webhook_secret),
+        e(&format!("{}… ({} characters)", app.webhook_secret.chars().take(4).collect::<String>(), app.webhook_secret.chars().count())),
         app.processed.load(Ordering::Relaxed),
     ))
 }

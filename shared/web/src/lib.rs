@@ -141,9 +141,29 @@ async fn settings_page(State(app): State<Arc<Web>>) -> Html<String> {
     ))
 }
 
-/// Loopback: no login. Otherwise HTTP Basic with the configured password.
+/// Whether a `Host` header names this machine's loopback interface
+/// (`localhost`, `127.x.x.x`, `[::1]`, any port). A page served to another
+/// name that resolves to 127.0.0.1 (DNS rebinding) fails this.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim().to_ascii_lowercase();
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default().to_string(),
+        None => host.rsplit_once(':').filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit())).map(|(n, _)| n.to_string()).unwrap_or(host),
+    };
+    name == "localhost" || name.ends_with(".localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Loopback without a password: no login, but only for requests addressed to
+/// a loopback host name (a foreign `Host` is refused: DNS rebinding).
+/// Otherwise HTTP Basic with the configured password.
 pub async fn auth(State(web): State<Arc<Web>>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let Some(password) = &web.password else { return next.run(req).await };
+    let Some(password) = &web.password else {
+        let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if !is_loopback_host(host) {
+            return (StatusCode::FORBIDDEN, "this dashboard answers requests to localhost or 127.0.0.1 only").into_response();
+        }
+        return next.run(req).await;
+    };
     use base64::Engine;
     let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("atpilot:{password}")));
     let ok = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| subtle::ConstantTimeEq::ct_eq(v.as_bytes(), expected.as_bytes()).into());
@@ -199,14 +219,39 @@ async fn audit_json(State(app): State<Arc<Web>>) -> Response {
     }
 }
 
+/// A notice is a key from a fixed set (with values checked against the
+/// configuration), never text from the URL: a link cannot make the dashboard
+/// say anything else.
 #[derive(serde::Deserialize)]
 struct Notice {
     notice: Option<String>,
+    category: Option<String>,
+    phase: Option<String>,
+}
+
+impl Notice {
+    /// The sentence for a known key, or `None`.
+    fn text(&self, config: &Config) -> Option<String> {
+        match self.notice.as_deref()? {
+            "kill-on" => Some("Kill switch on: the agent writes nothing to Autotask".into()),
+            "kill-off" => Some("Kill switch released".into()),
+            "phase-set" => {
+                let category = config.categories.keys().find(|c| Some(c.as_str()) == self.category.as_deref())?;
+                let phase = self.phase.as_deref()?.parse::<atpilot_domain::Phase>().ok()?;
+                Some(format!("{category} is now in the {phase} phase"))
+            }
+            _ => None,
+        }
+    }
 }
 
 async fn page(State(app): State<Arc<Web>>, Query(q): Query<Notice>) -> Response {
+    render_page(&app, StatusCode::OK, q.text(&app.config).as_deref()).await
+}
+
+async fn render_page(app: &Web, status: StatusCode, notice: Option<&str>) -> Response {
     match dashboard::gather(&app.state, &app.config, 100).await {
-        Ok(d) => Html(dashboard::render(&d, q.notice.as_deref())).into_response(),
+        Ok(d) => (status, Html(dashboard::render(&d, notice))).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("state store unavailable: {e}")).into_response(),
     }
 }
@@ -217,24 +262,20 @@ struct PhaseForm {
     phase: String,
 }
 
-fn back(notice: &str) -> Redirect {
-    let enc: String = notice.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
-    Redirect::to(&format!("/?notice={enc}"))
-}
-
 async fn set_phase(State(app): State<Arc<Web>>, Form(f): Form<PhaseForm>) -> Response {
     let phase = match f.phase.parse::<atpilot_domain::Phase>() {
         Ok(p) => p,
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
-    // The same rule as `atpilot phase set`: unknown and unsafe categories are refused with the reason.
+    // The same rule as `atpilot phase set`: unknown and unsafe categories are refused with the reason,
+    // on the page itself (nothing is changed, nothing goes into a URL).
     let category = match app.config.policy().check_phase_change(&f.category, phase) {
         Ok(c) => c,
-        Err(e) => return back(&e.to_string()).into_response(),
+        Err(e) => return render_page(&app, StatusCode::CONFLICT, Some(&format!("Not changed: {e}"))).await,
     };
     let rec = PhaseRecord { category: category.clone(), phase, changed_at: chrono::Utc::now(), changed_by: "dashboard".into(), reason: "set in the dashboard".into() };
     match app.state.set_phase(&rec).await {
-        Ok(()) => back(&format!("{category} is now in the {phase} phase")).into_response(),
+        Ok(()) => Redirect::to(&format!("/?notice=phase-set&category={category}&phase={phase}")).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
 }
@@ -252,7 +293,7 @@ async fn kill_switch(State(app): State<Arc<Web>>, Form(f): Form<KillForm>) -> Re
     };
     let change = KillSwitchChange { on, changed_at: chrono::Utc::now(), changed_by: if app.password.is_some() { "dashboard (signed in as atpilot)".into() } else { "dashboard".into() }, via: "dashboard".into() };
     match app.state.set_kill_switch(&change).await {
-        Ok(()) => back(if on { "Kill switch on: the agent writes nothing to Autotask" } else { "Kill switch released" }).into_response(),
+        Ok(()) => Redirect::to(if on { "/?notice=kill-on" } else { "/?notice=kill-off" }).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
 }
@@ -334,7 +375,11 @@ mod tests {
         format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}")))
     }
 
-    async fn call(w: &Arc<Web>, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
+    async fn call(w: &Arc<Web>, mut req: Request<Body>) -> (StatusCode, HeaderMap, String) {
+        // As a browser on this machine addresses `atpilot dev`, unless the test says otherwise.
+        if !req.headers().contains_key(header::HOST) {
+            req.headers_mut().insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
+        }
         let res = dashboard_routes(w.clone()).oneshot(req).await.unwrap();
         let (parts, body) = res.into_parts();
         let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
@@ -385,7 +430,7 @@ mod tests {
         // The dashboard's own form (a browser sends same-origin), and a script with no browser headers.
         let (status, headers, _) = call(&w, kill_switch_post(auth(), Some("same-origin"), Some("https://dash.example"))).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        assert!(headers[header::LOCATION].to_str().unwrap().starts_with("/?notice=Kill"));
+        assert_eq!(headers[header::LOCATION], "/?notice=kill-on");
         assert!(w.state.settings().await.unwrap().kill_switch);
         let (status, ..) = call(&w, kill_switch_post(None, None, Some("https://dash.example"))).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "the password is still required");
@@ -451,37 +496,34 @@ mod tests {
         Request::post("/phases").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(format!("category={category}&phase={phase}"))).unwrap()
     }
 
-    fn notice(headers: &HeaderMap) -> String {
-        let loc = headers[header::LOCATION].to_str().unwrap();
-        let enc = loc.trim_start_matches("/?notice=");
-        let bytes = enc.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'%' {
-                out.push(u8::from_str_radix(&enc[i + 1..i + 3], 16).unwrap());
-                i += 3;
-            } else {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-        String::from_utf8(out).unwrap()
-    }
-
     #[tokio::test]
     async fn the_dashboard_refuses_unknown_and_unsafe_phase_changes() {
         let dir = tempfile_dir();
         let w = web(dir.path(), None);
-        let (status, headers, _) = call(&w, phase_post("pasword-reset", "shadow")).await;
-        assert_eq!(status, StatusCode::SEE_OTHER);
-        assert!(notice(&headers).contains("did you mean password-reset?"), "{}", notice(&headers));
+        let (status, _, body) = call(&w, phase_post("pasword-reset", "shadow")).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(body.contains("did you mean password-reset?"), "{body}");
         let unsafe_category = w.config.categories.iter().find(|(_, c)| !c.safe).map(|(n, _)| n.to_string()).expect("the example has an unsafe category");
-        let (_, headers, _) = call(&w, phase_post(&unsafe_category, "autonomous")).await;
-        assert!(notice(&headers).contains("is not on the safe list"), "{}", notice(&headers));
+        let (_, _, body) = call(&w, phase_post(&unsafe_category, "autonomous")).await;
+        assert!(body.contains("is not on the safe list"), "{body}");
         assert!(w.state.phases().await.unwrap().is_empty(), "nothing was changed");
         let (_, headers, _) = call(&w, phase_post("password-reset", "internal-notes")).await;
-        assert_eq!(notice(&headers), "password-reset is now in the internal-notes phase");
+        let (_, _, body) = call(&w, Request::get(headers[header::LOCATION].to_str().unwrap()).body(Body::empty()).unwrap()).await;
+        assert!(body.contains("password-reset is now in the internal-notes phase"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn notices_come_from_a_fixed_set_never_from_the_url() {
+        let dir = tempfile_dir();
+        let w = web(dir.path(), None);
+        for url in ["/?notice=Your%20account%20is%20suspended%2C%20call%20555", "/?notice=phase-set&category=%3Cscript%3E&phase=autonomous", "/?notice=phase-set&category=password-reset&phase=owned"] {
+            let (status, _, body) = call(&w, Request::get(url).body(Body::empty()).unwrap()).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(!body.contains("id=notice"), "{url}: no banner");
+            assert!(!body.contains("suspended") && !body.contains("<script>") && !body.contains("owned"), "{url}");
+        }
+        let (_, _, body) = call(&w, Request::get("/?notice=kill-on").body(Body::empty()).unwrap()).await;
+        assert!(body.contains("Kill switch on"));
     }
 
     #[tokio::test]
@@ -494,10 +536,36 @@ mod tests {
         assert_eq!(status, StatusCode::OK);
         assert!(body.contains("id=\"kill-switch-history\""), "{body}");
         assert!(body.contains("alice") && body.contains(&at.format("%Y-%m-%d %H:%M").to_string()), "{body}");
-        let (status, ..) = call(&w, kill_switch_post(None, Some("same-origin"), None)).await;
+        let mut post = kill_switch_post(None, Some("same-origin"), None);
+        post.headers_mut().insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
+        let (status, ..) = call(&w, post).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let h = w.state.kill_switch_history(10).await.unwrap();
         assert_eq!((h.len(), h[0].via.as_str(), h[0].on), (2, "dashboard", true));
+    }
+
+    #[tokio::test]
+    async fn a_loopback_dashboard_refuses_foreign_host_names() {
+        let dir = tempfile_dir();
+        let w = web(dir.path(), None);
+        for host in ["127.0.0.1:8080", "localhost:8080", "[::1]:8080", "localhost"] {
+            let (status, ..) = call(&w, Request::get("/").header(header::HOST, host).body(Body::empty()).unwrap()).await;
+            assert_eq!(status, StatusCode::OK, "{host}");
+        }
+        // A page on another name that resolves to 127.0.0.1 (DNS rebinding) reads nothing and changes nothing.
+        for host in ["rebind.attacker.example:8080", "127.0.0.1.attacker.example", "evil.example"] {
+            let (status, _, body) = call(&w, Request::get("/").header(header::HOST, host).body(Body::empty()).unwrap()).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{host}: {body}");
+            let post = Request::post("/kill-switch")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::HOST, host)
+                .header("origin", format!("http://{host}"))
+                .header("sec-fetch-site", "same-origin")
+                .body(Body::from("setting=on"))
+                .unwrap();
+            assert_eq!(call(&w, post).await.0, StatusCode::FORBIDDEN, "{host}");
+        }
+        assert!(!w.state.settings().await.unwrap().kill_switch);
     }
 
     fn tempfile_dir() -> tempfile::TempDir {
