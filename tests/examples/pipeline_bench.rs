@@ -63,13 +63,12 @@ async fn main() {
         })
         .await
         .unwrap();
-    for q in [local.classify_queue.clone() as Arc<dyn atpilot_store::Queue>] {
-        let deps = local.deps.clone();
-        tokio::spawn(atpilot_local::worker(q, move |body| {
-            let deps = deps.clone();
-            async move { atpilot_local::classify_message(&deps, &body).await.map(|_| ()) }
-        }));
-    }
+    let queue = local.classify_queue.clone() as Arc<dyn atpilot_store::Queue>;
+    let deps = local.deps.clone();
+    tokio::spawn(atpilot_local::worker(queue, move |body| {
+        let deps = deps.clone();
+        async move { atpilot_local::classify_message(&deps, &body).await.map(|_| ()) }
+    }));
     let sb = local.sandbox.clone().unwrap();
     let facts = sb.facts();
     let contracts: Vec<i64> = facts.contracts_by_type[&CT_RECURRING].clone();

@@ -45,7 +45,7 @@ fn form(token: &str, decision: &str) -> DecisionForm {
 }
 
 async fn set_kill_switch(s: &Stack, on: bool) {
-    s.local.deps.state.set_settings(&Settings { kill_switch: on, ..Default::default() }).await.unwrap();
+    s.local.deps.state.set_settings(&Settings { kill_switch: on }).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -288,10 +288,10 @@ pub fn approval_counts(facts: &[ApprovalFact], p: &Periods) -> BTreeMap<Category
         };
         let e = out.entry(f.category.clone()).or_default();
         if p.week.contains(f.at) {
-            e.0 = e.0.add(one);
+            e.0 = e.0 + one;
         }
         if p.month.contains(f.at) {
-            e.1 = e.1.add(one);
+            e.1 = e.1 + one;
         }
     }
     out

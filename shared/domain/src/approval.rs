@@ -28,7 +28,11 @@ impl ApprovalCounts {
         let d = self.decided() as u64;
         (d > 0).then(|| self.approved as u64 * 100 >= percent as u64 * d)
     }
-    pub fn add(self, other: ApprovalCounts) -> ApprovalCounts {
+}
+
+impl std::ops::Add for ApprovalCounts {
+    type Output = ApprovalCounts;
+    fn add(self, other: ApprovalCounts) -> ApprovalCounts {
         ApprovalCounts {
             approved: self.approved + other.approved,
             rejected: self.rejected + other.rejected,

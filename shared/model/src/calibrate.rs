@@ -146,7 +146,8 @@ impl Isotonic {
             let (x, y) = k[k.len() - 1];
             let x = (x as f64).clamp(1e-6, 1.0 - 1e-6);
             let above = top_logit - (x / (1.0 - x)).ln();
-            if !(above > 0.0) {
+            // Not above the knot (or NaN): the knot's value.
+            if above.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
                 return y;
             }
             return (y as f64 + TIE_BREAK * (1.0 - y as f64) * above / (1.0 + above)) as f32;

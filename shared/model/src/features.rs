@@ -245,10 +245,10 @@ impl FeatureConfig {
                 for i in 0..padded.len() {
                     let mut h = FNV_OFFSET ^ 7;
                     let end = (i + hi).min(padded.len());
-                    for j in i..end {
-                        h ^= padded[j] as u64;
+                    for (k, &byte) in padded[i..end].iter().enumerate() {
+                        h ^= byte as u64;
                         h = h.wrapping_mul(FNV_PRIME);
-                        let n = j - i + 1;
+                        let n = k + 1;
                         if n >= lo {
                             chars_raw.push((fmix(h ^ ((n as u64) << 56)) & mask) as u32);
                         }

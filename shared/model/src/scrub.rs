@@ -184,9 +184,7 @@ impl Scrubber {
                 Some(EMAIL)
             } else if is_ipv4(core) {
                 Some(IP)
-            } else if is_hostname(core) {
-                Some(HOST)
-            } else if core.starts_with('\\') {
+            } else if is_hostname(core) || core.starts_with('\\') {
                 Some(HOST)
             } else if core.chars().filter(|c| c.is_ascii_digit()).count() >= 4 && core.chars().all(|c| c.is_ascii_digit() || "-/.:".contains(c)) {
                 Some(NUMBER)
@@ -247,10 +245,8 @@ impl Scrubber {
             for (k, w) in p.iter().enumerate() {
                 // a token may hold several words ("o'brien", "acme-corp"): compare its words
                 let tw = lower_words(&lowers[i + k]);
-                if tw.len() != 1 || &tw[0] != w {
-                    if !(p.len() == 1 && tw.iter().any(|x| x == w)) {
-                        continue 'outer;
-                    }
+                if (tw.len() != 1 || &tw[0] != w) && !(p.len() == 1 && tw.iter().any(|x| x == w)) {
+                    continue 'outer;
                 }
             }
             return Some(p.len());
