@@ -3,7 +3,7 @@
 //! not through the API) and from the records this test wrote, then compared
 //! with the report; the rendered e-mail is opened in headless Chromium.
 
-use atpilot_agent::metrics::{self, Options, Sources, UNSEEN};
+use atpilot_weekly::{self as weekly, Options, Sources, UNSEEN};
 use atpilot_agent::notify::OutboxNotifier;
 use atpilot_autotask::entities::{TimeEntry, TimeEntryPatch};
 use atpilot_autotask::{Client, ClientConfig, Credentials, Opt, ZoneSource};
@@ -313,7 +313,7 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
     let notifier = OutboxNotifier::new(w.state.clone());
     let src = Sources { state: &w.state, config: &w.config, client: &w.client };
     let o = Options::new(end, rollout());
-    let out = metrics::run(&src, &notifier, &o, end + Duration::hours(6)).await.unwrap();
+    let out = weekly::run(&src, &notifier, &o, end + Duration::hours(6)).await.unwrap();
     let r = &out.report;
     assert_eq!(r.week, "2026-W10");
 
@@ -327,7 +327,7 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
     assert_eq!(pr.week, ApprovalCounts { approved: 4, rejected: 2, expired: 1 });
 
     // --- phase moves: stored with set_phase, with reasons ---
-    let by: BTreeMap<&str, &metrics::ApprovalRow> = r.approvals.iter().map(|a| (a.category.as_str(), a)).collect();
+    let by: BTreeMap<&str, &weekly::ApprovalRow> = r.approvals.iter().map(|a| (a.category.as_str(), a)).collect();
     assert!(matches!(by["password-reset"].evaluation, PhaseMove::Demote { to: Phase::Shadow, .. }), "{:?}", by["password-reset"]);
     assert!(matches!(by["mfa-enrollment"].evaluation, PhaseMove::Promote { to: Phase::Autonomous, .. }), "{:?}", by["mfa-enrollment"]);
     assert!(matches!(by["license-request"].evaluation, PhaseMove::Promote { to: Phase::Autonomous, .. }), "{:?}", by["license-request"]);
@@ -354,15 +354,15 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
     assert!(rows.iter().find(|s| s.time_entry_id == p.tampered[1]).unwrap().differences[0].contains("0.500000 h in Autotask"));
     assert!(rows.iter().find(|s| s.time_entry_id == p.tampered[2]).unwrap().differences[0].contains("not found"));
     // The sample is seeded: the same order again.
-    let again = metrics::collect(&src, &Options { apply_phase_moves: false, deliver: false, sample_size: 5, ..o.clone() }, end).await.unwrap();
-    let again2 = metrics::collect(&src, &Options { apply_phase_moves: false, deliver: false, sample_size: 5, ..o.clone() }, end).await.unwrap();
+    let again = weekly::collect(&src, &Options { apply_phase_moves: false, deliver: false, sample_size: 5, ..o.clone() }, end).await.unwrap();
+    let again2 = weekly::collect(&src, &Options { apply_phase_moves: false, deliver: false, sample_size: 5, ..o.clone() }, end).await.unwrap();
     assert_eq!(again.spot_check.rows.len(), 5);
     assert_eq!(again.spot_check.rows.iter().map(|r| r.time_entry_id).collect::<Vec<_>>(), again2.spot_check.rows.iter().map(|r| r.time_entry_id).collect::<Vec<_>>());
     assert!(again.baseline_cached, "the second run reads the cached baseline");
 
     // --- billing impact: from the sandbox's rows directly ---
     let facts = w.sb.facts();
-    let periods = metrics::periods(&o);
+    let periods = weekly::periods(&o);
     let (cur, base) = (periods.current, periods.baseline);
     assert_eq!(cur.start, Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap());
     let mut factors: HashMap<(i64, i64), f64> = HashMap::new();
@@ -403,7 +403,7 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
     }
     let scale = cur.days() / base.days();
     assert!((scale - 8.0 / 92.0).abs() < 1e-12, "8 days of March against 92 baseline days");
-    let by_contract: HashMap<i64, &metrics::BillingRow> = r.billing.iter().map(|b| (b.contract, b)).collect();
+    let by_contract: HashMap<i64, &weekly::BillingRow> = r.billing.iter().map(|b| (b.contract, b)).collect();
     let block: HashSet<i64> = facts.contracts_by_type[&CT_BLOCK_HOURS].iter().copied().collect();
     let per_ticket: HashSet<i64> = facts.contracts_by_type[&CT_PER_TICKET].iter().copied().collect();
     let mut flagged = 0;
@@ -518,7 +518,7 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
     assert!(snaps[0].1.get("delivered_at").is_some());
     assert_eq!(snaps[0].1["outcomes"]["tickets"], json!(15));
     // A second run the same week does not deliver twice, nor move anything again.
-    let second = metrics::run(&src, &notifier, &o, end + Duration::hours(7)).await.unwrap();
+    let second = weekly::run(&src, &notifier, &o, end + Duration::hours(7)).await.unwrap();
     assert!(!second.delivered);
     assert_eq!(second.moved, 0);
     assert_eq!(w.state.outbox(10).await.unwrap().len(), outbox.len());
@@ -549,7 +549,7 @@ async fn manual_promotion_marks_eligible_without_moving() {
     let src = Sources { state: &w.state, config: &w.config, client: &w.client };
     let notifier = OutboxNotifier::new(w.state.clone());
     let o = Options::new(anchor(), rollout());
-    let out = metrics::run(&src, &notifier, &o, anchor()).await.unwrap();
+    let out = weekly::run(&src, &notifier, &o, anchor()).await.unwrap();
     let mfa = out.report.approvals.iter().find(|a| a.category.as_str() == "mfa-enrollment").unwrap();
     assert!(matches!(mfa.evaluation, PhaseMove::EligibleForAutonomy { .. }));
     assert!(mfa.reason.contains("eligible"));

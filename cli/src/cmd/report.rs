@@ -5,7 +5,7 @@
 
 use crate::CliResult;
 use crate::output::{self, Kind};
-use atpilot_agent::metrics::{self, Options, Sources};
+use atpilot_weekly::{self as weekly, Options, Sources};
 use atpilot_agent::notify::OutboxNotifier;
 use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
 use atpilot_autotask_sandbox::{Sandbox, SandboxConfig};
@@ -110,7 +110,7 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
     let now = Utc::now();
     let end = match a.week_ending {
         Some(d) => d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
-        None => metrics::week_end_for(now),
+        None => weekly::week_end_for(now),
     };
     let mut sandbox = None;
     let (client, config) = if a.sandbox {
@@ -160,7 +160,7 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
     for i in 1..a.repeat.max(1) {
         let before_mb = peak_mb();
         let started = Instant::now();
-        let out = metrics::run(&src, &notifier, &o, now).await?;
+        let out = weekly::run(&src, &notifier, &o, now).await?;
         if a.bench {
             print_bench(&format!("run {i}"), &out.report, started.elapsed().as_secs_f64(), before_mb);
         }
@@ -168,7 +168,7 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
     }
     let before_mb = peak_mb();
     let started = Instant::now();
-    let out = metrics::run(&src, &notifier, &o, now).await?;
+    let out = weekly::run(&src, &notifier, &o, now).await?;
     let secs = started.elapsed().as_secs_f64();
     let r = &out.report;
 
@@ -207,7 +207,7 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
     Ok(())
 }
 
-fn print_bench(label: &str, r: &metrics::WeeklyReport, secs: f64, before_mb: Option<f64>) {
+fn print_bench(label: &str, r: &weekly::WeeklyReport, secs: f64, before_mb: Option<f64>) {
     let mb = |m: Option<f64>| m.map(|m| format!("{m:.0}")).unwrap_or_else(|| "?".into());
     let entries: u64 = r.billing.iter().map(|b| b.current.entries).sum();
     println!("bench: {label}: run time {secs:.2} s");

@@ -1,7 +1,7 @@
 //! weekly-metrics: on an EventBridge schedule (Mondays), computes the weekly
 //! figures, moves categories between phases, stores the snapshot and mails
 //! finance and the service manager (SES) and posts to Teams. Calls
-//! `atpilot_agent::metrics::run`.
+//! `atpilot_weekly::run`.
 //!
 //! Environment, besides what `atpilot_lambda::deps_from_env` reads:
 //! * `ATPILOT_ROLLOUT_DATE` (required, `YYYY-MM-DD`): each contract's billing
@@ -13,7 +13,7 @@
 //! `detail` to rerun a given week by hand; a scheduled run reports the week
 //! that ended on the last Monday.
 
-use atpilot_agent::metrics::{self, Options, Sources};
+use atpilot_weekly::{self as weekly, Options, Sources};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::NaiveDate;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
@@ -47,14 +47,14 @@ async fn main() -> Result<(), Error> {
             let detail = &event.payload.detail;
             let end = match detail.get("week_ending").and_then(|v| v.as_str()) {
                 Some(d) => d.parse::<NaiveDate>().map_err(|_| format!("week_ending {d:?} is not YYYY-MM-DD"))?.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
-                None => metrics::week_end_for(now),
+                None => weekly::week_end_for(now),
             };
             let mut o = base.clone();
             o.end = end;
             o.sample_seed = end.timestamp() as u64;
             o.resend = detail.get("resend").and_then(|v| v.as_bool()).unwrap_or(false);
             let src = Sources { state: &deps.state, config: &deps.config, client };
-            let out = metrics::run(&src, deps.notifier.as_ref(), &o, now).await.map_err(Error::from)?;
+            let out = weekly::run(&src, deps.notifier.as_ref(), &o, now).await.map_err(Error::from)?;
             let r = &out.report;
             tracing::info!(week = %r.week, moved = out.moved, flagged = r.flagged().count(), spot_check_differences = r.spot_check.differing(), autotask_requests = r.autotask_requests, delivered = out.delivered, "weekly metrics");
             Ok::<_, Error>(serde_json::json!({

@@ -15,7 +15,6 @@ pub mod intake;
 pub mod llm_classifier;
 pub mod messages;
 pub mod model_classifier;
-pub mod metrics;
 pub mod notify;
 pub mod ports;
 pub mod rest;

@@ -14,7 +14,7 @@ macro_rules! state_conformance_tests {
             expired_items_read_as_absent_and_can_be_reclaimed, query_by_prefix_in_order_with_limit,
             secondary_index_follows_rewrites_and_deletes, increment_is_atomic, delete_missing_is_fine,
             events_are_claimed_once, decisions_once_per_event_newest_first, approvals_move_once,
-            ledger_is_exactly_once, phases_keep_history, settings_cache_snapshots_and_counters, kill_switch_keeps_who_and_when,
+            decisions_by_day_and_approvals_by_month, ledger_is_exactly_once, phases_keep_history, settings_cache_snapshots_and_counters, kill_switch_keeps_who_and_when,
             reports_newest_first_and_size_limited, alerts_are_raised_once_newest_first);
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -269,6 +269,39 @@ pub mod state {
         assert_eq!(st.approval("a1").await.unwrap().unwrap().executed_at, Some(at(5)));
         assert!(matches!(st.update_approval(&executed, ApprovalState::Pending).await.unwrap(), Transition::Refused(_)));
         assert!(st.approval("nope").await.unwrap().is_none());
+    }
+
+    pub async fn decisions_by_day_and_approvals_by_month(s: Arc<dyn StateStore>) {
+        let st = State::new(s);
+        // at(0) is 2026-11-02 09:00 UTC: e1 and e3 that day, e2 the next, e4 the day before.
+        for (ticket, key, min) in [(5, "e1", 0), (6, "e2", 24 * 60), (7, "e3", 14 * 60 + 59), (8, "e4", -10 * 60)] {
+            st.save_decision(&decision(ticket, key, min)).await.unwrap();
+        }
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let keys = |v: Vec<DecisionRecord>| v.into_iter().map(|d| d.event_key).collect::<Vec<_>>();
+        assert_eq!(keys(st.decisions_on(day(2)).await.unwrap()), ["e1", "e3"], "oldest first, that day only");
+        assert_eq!(keys(st.decisions_on(day(3)).await.unwrap()), ["e2"]);
+        assert_eq!(keys(st.decisions_on(day(1)).await.unwrap()), ["e4"]);
+        assert!(st.decisions_on(day(4)).await.unwrap().is_empty());
+
+        // a1 and a2 created in November, a3 in October; a1 and a3 approved, a2 still pending.
+        let mut october = approval("a3");
+        october.created_at = at(-3 * 24 * 60);
+        for a in [approval("a1"), approval("a2"), october] {
+            st.create_approval(&a).await.unwrap();
+        }
+        for id in ["a1", "a3"] {
+            let mut a = st.approval(id).await.unwrap().unwrap();
+            a.state = ApprovalState::Approved;
+            a.decided_at = Some(at(5));
+            assert_eq!(st.decide_approval(&a).await.unwrap(), Transition::Done);
+        }
+        let ids = |v: Vec<ApprovalRecord>| v.into_iter().map(|a| a.id).collect::<Vec<_>>();
+        assert_eq!(ids(st.approvals_created_in_month(ApprovalState::Approved, 2026, 11).await.unwrap()), ["a1"]);
+        assert_eq!(ids(st.approvals_created_in_month(ApprovalState::Approved, 2026, 10).await.unwrap()), ["a3"]);
+        assert_eq!(ids(st.approvals_created_in_month(ApprovalState::Pending, 2026, 11).await.unwrap()), ["a2"]);
+        assert!(st.approvals_created_in_month(ApprovalState::Rejected, 2026, 11).await.unwrap().is_empty());
+        assert!(st.approvals_created_in_month(ApprovalState::Approved, 2025, 11).await.unwrap().is_empty());
     }
 
     pub async fn ledger_is_exactly_once(s: Arc<dyn StateStore>) {

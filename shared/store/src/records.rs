@@ -5,7 +5,7 @@
 use crate::state::*;
 use atpilot_domain::time_entry::LedgerState;
 use atpilot_domain::{Action, ActionId, Category, ContractId, Phase, Prediction, Reason, TicketId, TimeEntryId, WorkSpan};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -223,6 +223,11 @@ impl State {
         self.store.query(&Query::gsi1("decisions").newest_first().limit(limit)).await?.iter().map(decode).collect()
     }
 
+    /// Every decision made on one UTC day, oldest first (one day's items in memory).
+    pub async fn decisions_on(&self, day: NaiveDate) -> Result<Vec<DecisionRecord>, StoreError> {
+        self.store.query(&Query::gsi1("decisions").prefix(day.format("%Y-%m-%d").to_string())).await?.iter().map(decode).collect()
+    }
+
     /// Every decision about one ticket, oldest first.
     pub async fn ticket_decisions(&self, ticket: TicketId) -> Result<Vec<DecisionRecord>, StoreError> {
         self.store.query(&Query::partition(format!("ticket#{ticket}")).prefix("decision#")).await?.iter().map(decode).collect()
@@ -286,6 +291,11 @@ impl State {
 
     pub async fn approvals_in_state(&self, state: ApprovalState, limit: usize) -> Result<Vec<ApprovalRecord>, StoreError> {
         self.store.query(&Query::gsi1(format!("approvals#{}", state.as_str())).newest_first().limit(limit)).await?.iter().map(decode).collect()
+    }
+
+    /// The approvals now in `state` that were created in one UTC calendar month (`year`, `month` 1 to 12), oldest first.
+    pub async fn approvals_created_in_month(&self, state: ApprovalState, year: i32, month: u32) -> Result<Vec<ApprovalRecord>, StoreError> {
+        self.store.query(&Query::gsi1(format!("approvals#{}", state.as_str())).prefix(format!("{year:04}-{month:02}"))).await?.iter().map(decode).collect()
     }
 
     // ---- phases and settings ---------------------------------------------

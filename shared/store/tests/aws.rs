@@ -70,7 +70,7 @@ mod dynamodb {
         expired_items_read_as_absent_and_can_be_reclaimed, query_by_prefix_in_order_with_limit,
         secondary_index_follows_rewrites_and_deletes, increment_is_atomic, delete_missing_is_fine,
         events_are_claimed_once, decisions_once_per_event_newest_first, approvals_move_once,
-        ledger_is_exactly_once, phases_keep_history, settings_cache_snapshots_and_counters, kill_switch_keeps_who_and_when
+        decisions_by_day_and_approvals_by_month, ledger_is_exactly_once, phases_keep_history, settings_cache_snapshots_and_counters, kill_switch_keeps_who_and_when
     );
 
     #[tokio::test]

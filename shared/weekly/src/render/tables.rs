@@ -1,0 +1,154 @@
+//! The tables of the report, one function per table: the e-mail shows each
+//! one and attaches it as CSV.
+
+use super::{Table, move_name};
+use crate::format::{f2, opt, opt_change, opt_f, opt_pct};
+use crate::report::WeeklyReport;
+use atpilot_domain::contract::ContractKind;
+
+/// Every table of the report.
+pub fn tables(r: &WeeklyReport) -> Vec<Table> {
+    vec![approvals(r), moves(r), spot_check(r), billing(r), csat(r), outcomes(r)]
+}
+
+/// Approval rate by category, with each one's phase before and after.
+fn approvals(r: &WeeklyReport) -> Table {
+    Table {
+        id: "approval-rates",
+        title: "Approval rate by category",
+        header: vec!["category", "safe", "week approved", "week rejected", "week expired", "week rate", "30d approved", "30d rejected", "30d expired", "30d rate", "phase before", "phase after", "evaluation"],
+        rows: r
+            .approvals
+            .iter()
+            .map(|a| {
+                vec![
+                    a.category.to_string(),
+                    a.safe.to_string(),
+                    a.week.approved.to_string(),
+                    a.week.rejected.to_string(),
+                    a.week.expired.to_string(),
+                    opt_pct(a.week.rate()),
+                    a.month.approved.to_string(),
+                    a.month.rejected.to_string(),
+                    a.month.expired.to_string(),
+                    opt_pct(a.month.rate()),
+                    a.phase_before.to_string(),
+                    a.phase_after.to_string(),
+                    move_name(&a.evaluation).to_string(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// The phase moves of the run.
+fn moves(r: &WeeklyReport) -> Table {
+    Table {
+        id: "phase-moves",
+        title: "Phase moves",
+        header: vec!["category", "from", "to", "move", "reason"],
+        rows: r.moves().map(|a| vec![a.category.to_string(), a.phase_before.to_string(), a.phase_after.to_string(), move_name(&a.evaluation).to_string(), a.reason.clone()]).collect(),
+    }
+}
+
+/// Each sampled entry against Autotask.
+fn spot_check(r: &WeeklyReport) -> Table {
+    Table {
+        id: "time-entry-spot-check",
+        title: "Time-entry spot check",
+        header: vec!["time entry", "action", "ticket", "ledger hours", "Autotask hours", "contract", "Autotask contract", "Autotask resource", "Autotask role", "result"],
+        rows: r
+            .spot_check
+            .rows
+            .iter()
+            .map(|s| {
+                vec![
+                    s.time_entry_id.to_string(),
+                    s.action_id.clone(),
+                    s.ticket.to_string(),
+                    format!("{:.6}", s.ledger_hours),
+                    s.autotask_hours.map(|h| format!("{h:.6}")).unwrap_or_else(|| "missing".into()),
+                    s.contract.to_string(),
+                    opt(s.autotask_contract),
+                    opt(s.autotask_resource),
+                    opt(s.autotask_role),
+                    if s.matches() { "match".into() } else { s.differences.join("; ") },
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// Each contract against its baseline.
+fn billing(r: &WeeklyReport) -> Table {
+    Table {
+        id: "billing-impact",
+        title: "Contract billing impact",
+        header: vec!["contract", "name", "type", "hours", "expected hours", "hours change", "block hours", "expected block hours", "block change", "tickets", "expected tickets", "tickets change", "agent entries", "flagged", "explanation"],
+        rows: r
+            .billing
+            .iter()
+            .map(|b| {
+                let block = b.kind == ContractKind::BlockHours;
+                vec![
+                    b.contract.to_string(),
+                    b.name.clone(),
+                    b.kind.to_string(),
+                    f2(b.current.hours),
+                    f2(b.expected.hours),
+                    opt_change(b.hours_change),
+                    if block { f2(b.current.block_hours) } else { String::new() },
+                    if block { f2(b.expected.block_hours) } else { String::new() },
+                    if block { opt_change(b.block_change) } else { String::new() },
+                    b.current.tickets.to_string(),
+                    format!("{:.1}", b.expected_tickets),
+                    opt_change(b.tickets_change),
+                    b.current.agent_entries.to_string(),
+                    if b.flagged { "yes".into() } else { "no".into() },
+                    b.explanation.clone(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// CSAT by category.
+fn csat(r: &WeeklyReport) -> Table {
+    Table {
+        id: "csat",
+        title: "CSAT by category",
+        header: vec!["category", "agent-touched n", "agent-touched mean", "human-only n", "human-only mean", "delta"],
+        rows: r
+            .csat
+            .iter()
+            .map(|c| {
+                vec![
+                    c.category.clone(),
+                    c.agent_n.to_string(),
+                    opt_f(c.agent_mean, 2),
+                    c.human_n.to_string(),
+                    opt_f(c.human_mean, 2),
+                    c.delta.map(|d| format!("{d:+.2}")).unwrap_or_else(|| format!("not shown (fewer than {} on a side)", r.min_csat_samples)),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// The outcome figures against the day-90 targets.
+fn outcomes(r: &WeeklyReport) -> Table {
+    let o = &r.outcomes;
+    Table {
+        id: "outcomes",
+        title: "Outcomes (categories in scope)",
+        header: vec!["figure", "value", "target", "verdict"],
+        rows: vec![
+            vec!["categories in scope".into(), o.in_scope.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" "), String::new(), String::new()],
+            vec!["tickets decided this week".into(), o.tickets.to_string(), String::new(), String::new()],
+            vec!["resolved autonomously".into(), o.autonomous.to_string(), String::new(), String::new()],
+            vec!["autonomous resolution rate".into(), opt_pct(o.autonomous_rate), "25%-40%".into(), o.rate_verdict().into()],
+            vec!["first response p50 (s)".into(), opt_f(o.first_response_p50_secs, 1), "< 60".into(), o.response_verdict().into()],
+            vec!["first response p90 (s)".into(), opt_f(o.first_response_p90_secs, 1), String::new(), format!("{} tickets with a first response", o.responded)],
+        ],
+    }
+}
