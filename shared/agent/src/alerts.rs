@@ -2,9 +2,9 @@
 //! ticket left open). Each is stored once per cause (the dashboard lists
 //! them) and mailed to `notifications.alerts` the first time only.
 
-use crate::dashboard::esc;
+use crate::html::esc;
 use crate::deps::Deps;
-use crate::notify::Email;
+use crate::adapters::notify::Email;
 use atpilot_domain::TicketId;
 use atpilot_store::StoreError;
 use atpilot_store::records::{AlertRecord, Claim};

@@ -8,7 +8,7 @@
 //! could not be made (e.g. no permission to read an entity) is a warning,
 //! never silence.
 
-use crate::model_classifier::{category_slug, picklist_value};
+use crate::classifiers::model::{category_slug, picklist_value};
 use atpilot_autotask::entities::{BillingCode, Resource, ResourceRole, Role};
 use atpilot_autotask::{Client, Entity, Filter, Query};
 use atpilot_config::Config;

@@ -1323,7 +1323,7 @@ pub fn tables(r: &WeeklyReport) -> Vec<Table> {
     vec![approvals, moves, spot, billing, csat, outcomes]
 }
 
-use crate::dashboard::esc;
+use crate::html::esc;
 
 const PALETTE: &[&str] = &["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"];
 

@@ -3,6 +3,7 @@
 //! HTML rendering are plain functions, shared by the dashboard function in
 //! AWS and by `atpilot dev`.
 
+use super::esc;
 use atpilot_config::Config;
 use atpilot_domain::{Category, Phase};
 use atpilot_store::State;
@@ -144,22 +145,6 @@ pub async fn gather(state: &State, config: &Config, limit: usize) -> Result<Dash
         alerts: state.alerts(20).await?,
         kill_switch_history: state.kill_switch_history(10).await?,
     })
-}
-
-/// HTML-escapes text.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
 }
 
 fn rate(r: Option<f64>, n: u32) -> String {

@@ -5,7 +5,7 @@
 //! retrieval drafter is configured, and multi-issue detection uses the
 //! model crate's heuristic.
 
-use crate::classifier::KeywordClassifier;
+use super::keyword::KeywordClassifier;
 use crate::ports::{Classification, Classifier};
 use atpilot_domain::{Category, Confidence, IssueTypeId, PriorityId, QueueId, SubIssueTypeId};
 use atpilot_model::Model;
