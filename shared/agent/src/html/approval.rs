@@ -1,6 +1,6 @@
 //! The approval pages' markup: the confirmation page a link opens, what the
-//! approver sees after deciding, and the refusals. The handlers in
-//! [`crate::handlers::approval`] decide what each page says.
+//! approver sees after deciding, and the refusals. The approval handlers
+//! decide what each page says; this room only renders it.
 
 use super::{Page, esc, page};
 

@@ -3,7 +3,8 @@
 //! interrupted approved ones. An approval is carried out by the shared
 //! resolution step ([`execute_resolution`]); a rejection only notes it.
 
-use super::{ApprovalError, already, decision_of, load};
+use super::error::{ApprovalError, already};
+use super::stored::{decision_of, load};
 use crate::deps::Deps;
 use crate::handlers::resolution::{Resolution, ResolutionReport, execute_resolution};
 use crate::ports::{NewNote, NoteVisibility};

@@ -5,8 +5,9 @@
 //! by another function, so its state is read from the ledger, never assumed.
 
 use super::decide::{Decided, DecisionForm, decide_request};
+use super::error::{ApprovalError, already};
 use super::request::RequestView;
-use super::{ApprovalError, already, decision_of, load};
+use super::stored::{decision_of, load};
 use crate::deps::Deps;
 use crate::html::Page;
 use crate::html::approval::{self as pages, ConfirmForm, DecidedDetail};

@@ -1,7 +1,7 @@
 //! Approval links: tokens signed with HMAC-SHA256, expiring, bound to one
 //! approver (`v1.<claims>.<signature>`, URL-safe), and the links built from them.
 
-use super::ApprovalError;
+use super::error::ApprovalError;
 use crate::deps::Deps;
 use atpilot_store::records::ApprovalRecord;
 use base64::Engine;
