@@ -12,7 +12,7 @@ use chrono::Utc;
 
 /// Stores the alert and, the first time its id is seen, e-mails it. A failed
 /// e-mail is logged, not returned: the alert is already on the dashboard.
-pub async fn raise(deps: &Deps, id: String, kind: &str, ticket: Option<TicketId>, message: String) -> Result<(), StoreError> {
+pub(crate) async fn raise(deps: &Deps, id: String, kind: &str, ticket: Option<TicketId>, message: String) -> Result<(), StoreError> {
     let alert = AlertRecord { id, at: Utc::now(), kind: kind.to_string(), ticket_id: ticket, message };
     if let Claim::Existing(_) = deps.state.raise_alert(&alert).await? {
         return Ok(());

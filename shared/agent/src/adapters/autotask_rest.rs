@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Ticket fields the agent reads (IncludeFields): nothing more.
-pub const TICKET_FIELDS: &[&str] = &[
+pub(crate) const TICKET_FIELDS: &[&str] = &[
     "id", "ticketNumber", "title", "description", "companyID", "contactID", "status", "queueID", "priority", "issueType",
     "subIssueType", "contractID", "projectID", "billingCodeID", "assignedResourceID", "createDate", "lastActivityDate",
     "creatorType", "creatorResourceID",

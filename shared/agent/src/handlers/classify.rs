@@ -3,7 +3,7 @@
 //! Carrying out an autonomous resolution is [`resolution`](super::resolution)'s
 //! work; asking for an approval is [`approval`](super::approval)'s.
 
-use super::approval::send_request;
+use super::approval::request::send_request;
 use super::resolution::{Resolution, execute_resolution, note_once, refuse_if_killed};
 use crate::adapters::notify::Email;
 use crate::deps::Deps;
@@ -20,7 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 
 /// Agent work assumed when checking a block balance before acting (the real,
 /// measured duration is what the time entry logs).
-pub const ESTIMATED_AGENT_HOURS: f64 = 0.1;
+pub(crate) const ESTIMATED_AGENT_HOURS: f64 = 0.1;
 /// Ticket fields whose change by a human is a routing decision worth recording.
 const ROUTING_FIELDS: &[&str] = &["queueID", "priority", "issueType", "subIssueType", "assignedResourceID", "status"];
 

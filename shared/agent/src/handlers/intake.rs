@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 /// Callouts larger than this are refused (413): a ticket event is a few KiB.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 256 * 1024;
 /// How long a processed event key is remembered (Autotask retries within minutes).
-pub const EVENT_TTL_SECS: i64 = 3 * 24 * 3600;
+pub(crate) const EVENT_TTL_SECS: i64 = 3 * 24 * 3600;
 
 /// An HTTP answer, independent of the server that sends it (Lambda or axum).
 #[derive(Debug, Clone, PartialEq)]

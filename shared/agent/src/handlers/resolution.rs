@@ -23,7 +23,7 @@ pub(crate) async fn note_once(deps: &Deps, ticket: TicketId, note: NewNote, mark
 
 /// The kill switch stops every write: a handler that would write checks it
 /// first and leaves the work for a retry.
-pub async fn refuse_if_killed(deps: &Deps) -> Result<(), HandlerError> {
+pub(crate) async fn refuse_if_killed(deps: &Deps) -> Result<(), HandlerError> {
     if deps.state.settings().await?.kill_switch {
         return Err(HandlerError::transient("the kill switch is on: atpilot writes nothing; retried once it is off"));
     }
@@ -31,7 +31,7 @@ pub async fn refuse_if_killed(deps: &Deps) -> Result<(), HandlerError> {
 }
 
 /// A resolution to carry out: autonomously, or once a human approved it.
-pub struct Resolution<'a> {
+pub(crate) struct Resolution<'a> {
     pub ticket: &'a TicketSnapshot,
     pub category: &'a Category,
     /// Predicted routing to apply, if any.
@@ -39,6 +39,9 @@ pub struct Resolution<'a> {
     pub priority: Option<PriorityId>,
     pub contract: ContractId,
     pub kind: ContractKind,
+    /// The runbook the decision chose. Carried through both paths, but this
+    /// step does not read it yet (it was unread before it became crate-only).
+    #[allow(dead_code)]
     pub plan: ActionPlan,
     pub action_id: &'a ActionId,
     /// The customer-visible reply.
@@ -56,7 +59,7 @@ pub struct Resolution<'a> {
 /// ticket's status is not touched here: the time-entry function completes the
 /// ticket only once its entry is confirmed written, whatever the contract type.
 /// Refused (nothing written) while the kill switch is on.
-pub async fn execute_resolution(deps: &Deps, r: &Resolution<'_>, now: &impl Fn() -> DateTime<Utc>) -> Result<ResolutionReport, HandlerError> {
+pub(crate) async fn execute_resolution(deps: &Deps, r: &Resolution<'_>, now: &impl Fn() -> DateTime<Utc>) -> Result<ResolutionReport, HandlerError> {
     refuse_if_killed(deps).await?;
     let mut report = ResolutionReport::default();
     let marker = r.action_id.marker();

@@ -34,10 +34,10 @@ pub struct AgreementRow {
 }
 
 impl AgreementRow {
-    pub fn queue_rate(&self) -> Option<f64> {
+    pub(crate) fn queue_rate(&self) -> Option<f64> {
         (self.queue_compared > 0).then(|| self.queue_agreed as f64 / self.queue_compared as f64)
     }
-    pub fn priority_rate(&self) -> Option<f64> {
+    pub(crate) fn priority_rate(&self) -> Option<f64> {
         (self.priority_compared > 0).then(|| self.priority_agreed as f64 / self.priority_compared as f64)
     }
 }
@@ -110,7 +110,7 @@ pub async fn phases(state: &State, config: &Config) -> Result<Vec<PhaseRow>, atp
 }
 
 /// Compares each decision with the last human routing of its ticket.
-pub fn agreement(decisions: &[(DecisionRecord, Vec<HumanRouting>)]) -> BTreeMap<String, AgreementRow> {
+pub(crate) fn agreement(decisions: &[(DecisionRecord, Vec<HumanRouting>)]) -> BTreeMap<String, AgreementRow> {
     let mut out: BTreeMap<String, AgreementRow> = BTreeMap::new();
     for (d, humans) in decisions {
         let row = out.entry(d.prediction.category.to_string()).or_default();

@@ -20,7 +20,7 @@ fn error_page(e: &ApprovalError) -> Page {
 }
 
 /// GET: the confirmation page. Never changes state.
-pub async fn confirm_page(deps: &Deps, id: &str, token: &str, intent: Option<&str>, now: DateTime<Utc>) -> Page {
+pub(crate) async fn confirm_page(deps: &Deps, id: &str, token: &str, intent: Option<&str>, now: DateTime<Utc>) -> Page {
     let (claims, a) = match load(deps, id, token, now).await {
         Ok(x) => x,
         Err(e) => return error_page(&e),
@@ -51,7 +51,7 @@ pub async fn confirm_page(deps: &Deps, id: &str, token: &str, intent: Option<&st
 }
 
 /// The time entry's state for an approved request, as a sentence.
-pub async fn time_entry_outcome(deps: &Deps, a: &ApprovalRecord) -> String {
+pub(crate) async fn time_entry_outcome(deps: &Deps, a: &ApprovalRecord) -> String {
     match deps.state.ledger(&a.action_id).await {
         Err(e) => format!("unknown: the state store could not be read ({e}); reload in a minute"),
         Ok(None) if a.executed_at.is_none() => "not queued yet: the action has not finished; atpilot resumes it within minutes".into(),

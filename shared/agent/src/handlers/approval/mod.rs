@@ -10,16 +10,16 @@
 //! the pages (their markup is in [`crate::html::approval`]), [`error`] says
 //! why a decision was refused, `stored` reads the request and its decision.
 
-pub mod decide;
-pub mod error;
-pub mod http;
-pub mod request;
+pub(crate) mod decide;
+pub(crate) mod error;
+pub(crate) mod http;
+pub(crate) mod request;
 mod stored;
-pub mod token;
+pub(crate) mod token;
 
 pub use crate::html::Page;
 pub use decide::{Decided, DecisionForm, SweepReport, decide_request, sweep};
 pub use error::ApprovalError;
-pub use http::{confirm_page, handle_http, time_entry_outcome};
-pub use request::{CARD_VERSION, RequestView, email, send_request, teams_card};
-pub use token::{Claims, Links, links, sign_token, verify_token};
+pub use http::handle_http;
+pub use request::CARD_VERSION;
+pub use token::{Claims, sign_token};

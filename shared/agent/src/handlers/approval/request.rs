@@ -14,7 +14,7 @@ use atpilot_store::records::{ApprovalRecord, DecisionRecord};
 pub const CARD_VERSION: &str = "1.4";
 
 /// What a request shows: everything an approver needs to decide.
-pub struct RequestView<'a> {
+pub(crate) struct RequestView<'a> {
     pub approval: &'a ApprovalRecord,
     pub decision: &'a DecisionRecord,
     pub ticket: &'a TicketSnapshot,
@@ -117,7 +117,7 @@ pub fn email(view: &RequestView<'_>, approver: &str, l: &Links) -> Email {
 }
 
 /// Sends a new request to the category's approvers on its channels.
-pub async fn send_request(deps: &Deps, approval: &ApprovalRecord, decision: &DecisionRecord, ticket: &TicketSnapshot) -> Result<(), PortError> {
+pub(crate) async fn send_request(deps: &Deps, approval: &ApprovalRecord, decision: &DecisionRecord, ticket: &TicketSnapshot) -> Result<(), PortError> {
     let Some(cat) = deps.config.categories.get(&approval.category) else {
         tracing::warn!(category = %approval.category, "approval request without configured approvers: it is listed on the dashboard only");
         return Ok(());

@@ -39,7 +39,7 @@ pub fn sign_token(key: &[u8], claims: &Claims) -> String {
 }
 
 /// Checks the signature (constant time), then the expiry.
-pub fn verify_token(key: &[u8], token: &str, now: DateTime<Utc>) -> Result<Claims, ApprovalError> {
+pub(crate) fn verify_token(key: &[u8], token: &str, now: DateTime<Utc>) -> Result<Claims, ApprovalError> {
     let mut parts = token.trim().split('.');
     let (Some(v), Some(payload), Some(sig), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(ApprovalError::Forged);
@@ -59,7 +59,7 @@ pub fn verify_token(key: &[u8], token: &str, now: DateTime<Utc>) -> Result<Claim
 
 /// The links of one approver.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Links {
+pub(crate) struct Links {
     pub approve: String,
     pub reject: String,
     pub open: String,
