@@ -4,7 +4,7 @@
 //! one HTTP server with the webhook, the approval pages and the dashboard.
 
 use crate::CliResult;
-use atpilot_agent::dashboard;
+use atpilot_agent::html::esc;
 use atpilot_agent::deps::Deps;
 use atpilot_autotask::{TicketWebhookRegistration, ZoneSource};
 use atpilot_config::Config;
@@ -329,7 +329,7 @@ async fn deactivated(body: Bytes) -> StatusCode {
 }
 
 async fn settings(State(app): State<Arc<App>>) -> Html<String> {
-    let e = atpilot_agent::html::esc;
+    let e = esc;
     Html(format!(
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot settings</title></head><body style=\"font-family:system-ui;margin:24px\">\
 <p><a href=\"/\">Dashboard</a></p><h1>Settings</h1><table>\
