@@ -101,12 +101,12 @@ pub struct CalibratedKeywords;
 
 impl atpilot_agent::ports::Classifier for CalibratedKeywords {
     fn classify(&self, title: &str, description: &str) -> atpilot_agent::ports::Classification {
-        let mut c = atpilot_agent::classifier::KeywordClassifier.classify(title, description);
+        let mut c = atpilot_agent::classifiers::keyword::KeywordClassifier.classify(title, description);
         c.prediction.calibrated = true;
         c
     }
     fn categories(&self) -> Vec<atpilot_domain::Category> {
-        atpilot_agent::classifier::KeywordClassifier.categories()
+        atpilot_agent::classifiers::keyword::KeywordClassifier.categories()
     }
 }
 

@@ -54,7 +54,7 @@ async fn request_goes_to_teams_and_email_and_approve_executes_once_with_one_time
     let page = approval::handle_http(&s.local.deps, "GET", &id, &format!("t={token}&intent=approve"), b"", chrono::Utc::now()).await;
     assert_eq!(page.status, 200);
     assert!(page.html.contains(APPROVER) && page.html.contains("Authenticator"), "the page shows who decides and the draft");
-    assert_eq!(approval::decide(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now()).await.map(|d| matches!(d, Decided::Approved(_))), Ok(true));
+    assert_eq!(approval::decide_request(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now()).await.map(|d| matches!(d, Decided::Approved(_))), Ok(true));
     s.local.settle(40).await;
     assert_eq!(writes(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries", "PATCH /atservicesrest/V1.0/Tickets"]);
     let a = s.local.deps.state.approval(&id).await.unwrap().unwrap();
@@ -69,7 +69,7 @@ async fn request_goes_to_teams_and_email_and_approve_executes_once_with_one_time
     assert!(applied[1].body.as_ref().unwrap().get("status").is_none(), "{:?}", applied[1].body);
     assert_eq!(applied[3].body.as_ref().unwrap()["status"], 5, "completed after the entry");
     // Reused: the same link a second time.
-    let again = approval::decide(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now()).await;
+    let again = approval::decide_request(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now()).await;
     assert!(matches!(again, Err(ApprovalError::AlreadyDecided { .. })), "{again:?}");
     assert_eq!(again.unwrap_err().status(), 409);
     s.local.settle(10).await;
@@ -82,7 +82,7 @@ async fn reject_writes_an_internal_note_only() {
     let (t, id, token) = pending(&s).await;
     let mut f = form(&token, "reject");
     f.reason = Some("customer asked to wait".into());
-    assert_eq!(approval::decide(&s.local.deps, &id, &f, chrono::Utc::now()).await, Ok(Decided::Rejected));
+    assert_eq!(approval::decide_request(&s.local.deps, &id, &f, chrono::Utc::now()).await, Ok(Decided::Rejected));
     s.local.settle(20).await;
     assert_eq!(writes(&s, t), [NOTE]);
     assert_eq!(s.applied_writes()[0].body.as_ref().unwrap()["publish"], 2);
@@ -97,7 +97,7 @@ async fn edit_then_approve_sends_the_edited_reply() {
     let (t, id, token) = pending(&s).await;
     let mut f = form(&token, "approve");
     f.draft = Some("Hello, your MFA is ready. Call us on the usual number if the app asks for a code.".into());
-    approval::decide(&s.local.deps, &id, &f, chrono::Utc::now()).await.unwrap();
+    approval::decide_request(&s.local.deps, &id, &f, chrono::Utc::now()).await.unwrap();
     s.local.settle(20).await;
     assert_eq!(writes(&s, t)[0], NOTE);
     let note = s.applied_writes()[0].body.clone().unwrap();
@@ -114,7 +114,7 @@ async fn expired_forged_and_wrong_approver_links_change_nothing() {
     let now = chrono::Utc::now();
     // Expired.
     let old = sign_token(&key, &Claims { a: id.clone(), e: APPROVER.into(), x: now.timestamp() - 1 });
-    let e = approval::decide(&s.local.deps, &id, &form(&old, "approve"), now).await.unwrap_err();
+    let e = approval::decide_request(&s.local.deps, &id, &form(&old, "approve"), now).await.unwrap_err();
     assert!(matches!(e, ApprovalError::Expired(_)) && e.status() == 410, "{e:?}");
     // Forged: one character changed, or signed with another key, or for another request.
     let mut bytes = token.clone().into_bytes();
@@ -122,15 +122,15 @@ async fn expired_forged_and_wrong_approver_links_change_nothing() {
     bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(bytes).unwrap();
     for bad in [tampered, sign_token(b"another-key-another-key-another-k", &Claims { a: id.clone(), e: APPROVER.into(), x: now.timestamp() + 60 }), "garbage".into(), String::new()] {
-        let e = approval::decide(&s.local.deps, &id, &form(&bad, "approve"), now).await.unwrap_err();
+        let e = approval::decide_request(&s.local.deps, &id, &form(&bad, "approve"), now).await.unwrap_err();
         assert_eq!(e, ApprovalError::Forged, "{bad}");
         assert_eq!(e.status(), 403);
     }
     let other_request = sign_token(&key, &Claims { a: "act-000000000000000000000000".into(), e: APPROVER.into(), x: now.timestamp() + 60 });
-    assert_eq!(approval::decide(&s.local.deps, &id, &form(&other_request, "approve"), now).await.unwrap_err(), ApprovalError::Forged);
+    assert_eq!(approval::decide_request(&s.local.deps, &id, &form(&other_request, "approve"), now).await.unwrap_err(), ApprovalError::Forged);
     // A genuine token for someone who is not an approver of this category.
     let mallory = sign_token(&key, &Claims { a: id.clone(), e: "mallory@elsewhere.example".into(), x: now.timestamp() + 60 });
-    let e = approval::decide(&s.local.deps, &id, &form(&mallory, "approve"), now).await.unwrap_err();
+    let e = approval::decide_request(&s.local.deps, &id, &form(&mallory, "approve"), now).await.unwrap_err();
     assert!(matches!(e, ApprovalError::NotAnApprover(_)) && e.status() == 403);
     assert_eq!(state_of(&s, &id).await, ApprovalState::Pending);
     assert!(writes(&s, t).is_empty());
@@ -138,7 +138,7 @@ async fn expired_forged_and_wrong_approver_links_change_nothing() {
     let swept = approval::sweep(&s.local.deps, now + chrono::Duration::hours(25)).await.unwrap();
     assert_eq!(swept.expired, 1);
     assert_eq!(state_of(&s, &id).await, ApprovalState::Expired);
-    let e = approval::decide(&s.local.deps, &id, &form(&token, "approve"), now).await.unwrap_err();
+    let e = approval::decide_request(&s.local.deps, &id, &form(&token, "approve"), now).await.unwrap_err();
     assert!(matches!(e, ApprovalError::AlreadyDecided { state: "expired", .. }), "{e:?}");
 }
 
@@ -162,7 +162,7 @@ async fn two_concurrent_posts_exactly_one_wins() {
     let (t, id, token) = pending(&s).await;
     let now = chrono::Utc::now();
     let (yes, no) = (form(&token, "approve"), form(&token, "reject"));
-    let (a, b) = tokio::join!(approval::decide(&s.local.deps, &id, &yes, now), approval::decide(&s.local.deps, &id, &no, now));
+    let (a, b) = tokio::join!(approval::decide_request(&s.local.deps, &id, &yes, now), approval::decide_request(&s.local.deps, &id, &no, now));
     assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|x| **x).count(), 1, "{a:?} {b:?}");
     s.local.settle(20).await;
     let w = writes(&s, t);
@@ -177,7 +177,7 @@ async fn stale_ticket_is_refused_with_an_explanation() {
     fields.insert("status".into(), json!(8));
     s.sandbox().simulate_ticket_update(t, fields, s.human());
     s.sandbox().clear_requests();
-    let e = approval::decide(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now()).await.unwrap_err();
+    let e = approval::decide_request(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now()).await.unwrap_err();
     assert!(matches!(&e, ApprovalError::Stale(why) if why.contains("status")), "{e:?}");
     assert_eq!(e.status(), 409);
     assert!(writes(&s, t).is_empty());

@@ -352,11 +352,11 @@ async fn reconciler_queues_what_no_webhook_delivered() {
     let s = Stack::start().await;
     let (contract, company) = s.contract_of_type(CT_RECURRING);
     let t = s.create_ticket(company, Some(contract), "License needed", "Microsoft 365 license please", json!({}));
-    let r = atpilot_agent::intake::reconcile(&s.local.deps, chrono::Utc::now(), chrono::Duration::hours(1)).await.unwrap();
+    let r = atpilot_agent::reconciler::reconcile(&s.local.deps, chrono::Utc::now(), chrono::Duration::hours(1)).await.unwrap();
     assert!(r.queued >= 1, "{r:?}");
     s.local.settle(40).await;
     assert_eq!(decision(&s, t).await.prediction.category.as_str(), "license-request");
     // A second pass queues nothing new for it.
-    let r2 = atpilot_agent::intake::reconcile(&s.local.deps, chrono::Utc::now(), chrono::Duration::hours(1)).await.unwrap();
+    let r2 = atpilot_agent::reconciler::reconcile(&s.local.deps, chrono::Utc::now(), chrono::Duration::hours(1)).await.unwrap();
     assert_eq!(r2.queued, 0, "{r2:?}");
 }

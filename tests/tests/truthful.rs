@@ -99,7 +99,7 @@ async fn kill_switch_keeps_approvals_pending_and_writes_nothing() {
     s.sandbox().clear_requests();
     set_kill_switch(&s, true).await;
     for choice in ["approve", "reject"] {
-        let r = approval::decide(&s.local.deps, &id, &form(&token, choice), chrono::Utc::now()).await;
+        let r = approval::decide_request(&s.local.deps, &id, &form(&token, choice), chrono::Utc::now()).await;
         assert_eq!(r, Err(ApprovalError::KillSwitch), "{choice}");
         let page = approval::handle_http(&s.local.deps, "POST", &id, "", format!("t={token}&decision={choice}").as_bytes(), chrono::Utc::now()).await;
         assert_eq!(page.status, 409);
@@ -112,7 +112,7 @@ async fn kill_switch_keeps_approvals_pending_and_writes_nothing() {
     assert!(s.applied_writes().is_empty(), "{:?}", writes(&s, t));
     // Released, the same link works.
     set_kill_switch(&s, false).await;
-    let r = approval::decide(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now()).await;
+    let r = approval::decide_request(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now()).await;
     assert!(matches!(r, Ok(Decided::Approved(_))), "{r:?}");
 }
 
@@ -135,7 +135,7 @@ async fn kill_switch_holds_time_entries_until_released() {
     set_kill_switch(&s, true).await;
     s.sandbox().clear_requests();
     let r = atpilot_agent::time_entry::handle(&s.local.deps, &job).await;
-    assert!(matches!(r, Err(atpilot_agent::time_entry::TimeEntryFailure::Transient(ref m)) if m.contains("kill switch")), "{r:?}");
+    assert!(matches!(r, Err(ref e) if e.kind() == atpilot_agent::ErrorKind::Transient && e.context().contains("kill switch")), "{r:?}");
     assert!(s.applied_writes().is_empty());
     assert_eq!(s.local.deps.state.ledger(&job.action_id).await.unwrap(), None, "nothing claimed either");
     set_kill_switch(&s, false).await;

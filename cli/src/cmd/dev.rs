@@ -4,7 +4,7 @@
 //! one HTTP server with the webhook, the approval pages and the dashboard.
 
 use crate::CliResult;
-use atpilot_agent::dashboard;
+use atpilot_agent::html::esc;
 use atpilot_agent::deps::Deps;
 use atpilot_autotask::{TicketWebhookRegistration, ZoneSource};
 use atpilot_config::Config;
@@ -254,7 +254,7 @@ fn spawn_workers(local: &Local, app: Arc<App>) {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            if let Err(e) = atpilot_agent::intake::reconcile(&deps, chrono::Utc::now(), chrono::Duration::minutes(10)).await {
+            if let Err(e) = atpilot_agent::reconciler::reconcile(&deps, chrono::Utc::now(), chrono::Duration::minutes(10)).await {
                 tracing::warn!(error = %e, "reconciler pass failed; it runs again in a minute");
             }
             if let Err(e) = atpilot_agent::approval::sweep(&deps, chrono::Utc::now()).await {
@@ -318,7 +318,7 @@ fn router(app: Arc<App>) -> Router {
 }
 
 async fn settings(State(app): State<Arc<App>>) -> Html<String> {
-    let e = dashboard::esc;
+    let e = esc;
     Html(format!(
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot settings</title></head><body style=\"font-family:system-ui;margin:24px\">\
 <p><a href=\"/\">Dashboard</a></p><h1>Settings</h1><table>\

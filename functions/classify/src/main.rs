@@ -1,6 +1,7 @@
 //! classify: consumes the classify FIFO queue (partial batch failures).
 //! Wires adapters and calls `atpilot_agent::classify::handle` per message.
 
+use atpilot_agent::HandlerError;
 use atpilot_agent::classify::Outcome;
 use atpilot_agent::messages::TicketEvent;
 use aws_lambda_events::sqs::SqsEvent;
@@ -16,12 +17,12 @@ async fn main() -> Result<(), Error> {
             let autonomous = std::sync::atomic::AtomicU64::new(0);
             let autonomous = &autonomous;
             let response = atpilot_lambda::fifo_batch(event.payload, "classify", |body| async move {
-                let ev: TicketEvent = serde_json::from_str(&body).map_err(|e| format!("not a ticket event: {e}"))?;
-                let outcome = atpilot_agent::classify::handle(deps, &ev, chrono::Utc::now).await.map_err(|e| e.to_string())?;
+                let ev: TicketEvent = serde_json::from_str(&body).map_err(|e| HandlerError::permanent("not a ticket event").with_source(e))?;
+                let outcome = atpilot_agent::classify::handle(deps, &ev, chrono::Utc::now).await?;
                 if outcome == (Outcome::Decided { action: "autonomous", redelivery: false }) {
                     autonomous.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
-                Ok::<_, String>(format!("ticket {}: {outcome:?}", ev.ticket_id))
+                Ok::<_, HandlerError>(format!("ticket {}: {outcome:?}", ev.ticket_id))
             })
             .await;
             atpilot_lambda::flush_metrics(autonomous.load(std::sync::atomic::Ordering::Relaxed));

@@ -1,6 +1,6 @@
 //! reconciler: on an EventBridge schedule, queues tickets changed since the
 //! watermark that no webhook delivered, and sweeps approval requests
-//! (expiry, interrupted executions). Calls `atpilot_agent::intake::reconcile`
+//! (expiry, interrupted executions). Calls `atpilot_agent::reconciler::reconcile`
 //! and `atpilot_agent::approval::sweep`.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
@@ -13,7 +13,7 @@ async fn main() -> Result<(), Error> {
     run(service_fn(|_event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
         let deps = &deps;
         async move {
-            let report = atpilot_agent::intake::reconcile(deps, chrono::Utc::now(), chrono::Duration::hours(24)).await.map_err(Error::from)?;
+            let report = atpilot_agent::reconciler::reconcile(deps, chrono::Utc::now(), chrono::Duration::hours(24)).await.map_err(Error::from)?;
             tracing::info!(seen = report.seen, queued = report.queued, already_known = report.already_known, "reconciled");
             // Unanswered approval requests expire; interrupted approved actions are carried out.
             let sweep = atpilot_agent::approval::sweep(deps, chrono::Utc::now()).await.map_err(|e| Error::from(e.to_string()))?;

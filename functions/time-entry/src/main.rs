@@ -1,6 +1,7 @@
 //! time-entry: consumes the time-entry FIFO queue (partial batch failures).
 //! Wires adapters and calls `atpilot_agent::time_entry::handle` per message.
 
+use atpilot_agent::HandlerError;
 use atpilot_agent::messages::TimeEntryJob;
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
@@ -13,8 +14,8 @@ async fn main() -> Result<(), Error> {
         let deps = &deps;
         async move {
             let response = atpilot_lambda::fifo_batch(event.payload, "time entry", |body| async move {
-                let job: TimeEntryJob = serde_json::from_str(&body).map_err(|e| format!("not a time-entry job: {e}"))?;
-                atpilot_agent::time_entry::handle(deps, &job).await.map(|o| format!("ticket {}: {o:?}", job.ticket_id)).map_err(|e| e.to_string())
+                let job: TimeEntryJob = serde_json::from_str(&body).map_err(|e| HandlerError::permanent("not a time-entry job").with_source(e))?;
+                atpilot_agent::time_entry::handle(deps, &job).await.map(|o| format!("ticket {}: {o:?}", job.ticket_id))
             })
             .await;
             atpilot_lambda::flush_metrics(0);

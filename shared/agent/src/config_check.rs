@@ -8,7 +8,7 @@
 //! could not be made (e.g. no permission to read an entity) is a warning,
 //! never silence.
 
-use crate::model_classifier::{category_slug, picklist_value};
+use crate::classifiers::model::{category_slug, picklist_value};
 use atpilot_autotask::entities::{BillingCode, Resource, ResourceRole, Role};
 use atpilot_autotask::{Client, Entity, Filter, Query};
 use atpilot_config::Config;
@@ -215,8 +215,8 @@ pub async fn check(client: &Client, config: &Config, env: &dyn Fn(&str) -> Optio
 }
 
 /// A row by id; `Err` when it could not be read (permission, outage).
-async fn one<E: Entity>(client: &Client, id: i64) -> Result<Option<E>, String> {
-    client.query::<E>(Query::new().filter(Filter::eq("id", id))).await.map(|mut v| v.pop()).map_err(|e| e.to_string())
+async fn one<E: Entity>(client: &Client, id: i64) -> Result<Option<E>, atpilot_autotask::Error> {
+    client.query::<E>(Query::new().filter(Filter::eq("id", id))).await.map(|mut v| v.pop())
 }
 
 /// A few rows of `entity` matching `filters`, as "id name" strings.
@@ -241,11 +241,21 @@ async fn licensed_resources(client: &Client) -> Option<String> {
 
 const UNREADABLE: &str = "grant the API user's security level read access to it, then check again";
 
+/// Every id the configuration names, looked up in the tenant, one entity at a time.
 async fn check_target(client: &Client, config: &Config, models: &[ModelLabels], r: &mut ConfigReport) {
+    let resource = check_agent_resource(client, config, r).await;
+    check_agent_role(client, config, resource.as_ref(), r).await;
+    check_other_resources(client, config, r).await;
+    check_billing_codes(client, config, r).await;
+    check_statuses(client, config, r).await;
+    check_note_publish(client, r).await;
+    check_picklist_models(client, models, r).await;
+}
+
+/// The agent resource: exists, active, licensed (Autotask refuses time entries owned by an API-only user).
+async fn check_agent_resource(client: &Client, config: &Config, r: &mut ConfigReport) -> Option<Resource> {
     let agent = config.agent.resource_id.get();
-    let role = config.agent.role_id.get();
-    // The agent resource: exists, active, licensed (Autotask refuses time entries owned by an API-only user).
-    let resource = match one::<Resource>(client, agent).await {
+    match one::<Resource>(client, agent).await {
         Err(e) => {
             r.warn("agent.resource_id", agent, format!("could not be read: {e}"), UNREADABLE);
             None
@@ -271,9 +281,14 @@ async fn check_target(client: &Client, config: &Config, models: &[ModelLabels], 
             }
             Some(res)
         }
-    };
-    // The role: exists, active, and one the resource holds.
-    let held = match &resource {
+    }
+}
+
+/// The role: exists, active, and one the agent resource (when usable) holds.
+async fn check_agent_role(client: &Client, config: &Config, resource: Option<&Resource>, r: &mut ConfigReport) {
+    let agent = config.agent.resource_id.get();
+    let role = config.agent.role_id.get();
+    let held = match resource {
         Some(_) => match client.query::<ResourceRole>(Query::new().filter(Filter::eq("resourceID", agent))).await {
             Ok(rows) => Some(rows.into_iter().filter(|rr| rr.is_active != Some(false)).filter_map(|rr| rr.role_id).collect::<BTreeSet<i64>>()),
             Err(e) => {
@@ -314,7 +329,10 @@ async fn check_target(client: &Client, config: &Config, models: &[ModelLabels], 
             }
         }
     }
-    // Other resources the configuration names.
+}
+
+/// Other resources the configuration names.
+async fn check_other_resources(client: &Client, config: &Config, r: &mut ConfigReport) {
     for (key, id) in [("autotask.api_user_resource_id", config.autotask.api_user_resource_id), ("autotask.impersonation_resource_id", config.autotask.impersonation_resource_id)] {
         let Some(id) = id.map(|i| i.get()) else { continue };
         match one::<Resource>(client, id).await {
@@ -324,7 +342,10 @@ async fn check_target(client: &Client, config: &Config, models: &[ModelLabels], 
             Ok(Some(res)) => r.ok_(key, id, full_name(&res)),
         }
     }
-    // Billing codes: exist, active, work types.
+}
+
+/// Billing codes: exist, active, work types.
+async fn check_billing_codes(client: &Client, config: &Config, r: &mut ConfigReport) {
     let mut codes = vec![("billing_codes.default".to_string(), config.billing_codes.default.get())];
     codes.extend(config.billing_codes.rule_codes().enumerate().map(|(i, c)| (format!("billing_codes.rule[{i}].billing_code_id"), c.get())));
     let work_types = move || async move { some(client, "BillingCodes", vec![Filter::eq("isActive", true), Filter::eq("useType", 1)], |v| str_of(v, "name")).await.map(|s| format!("active work types: {s}")) };
@@ -345,7 +366,10 @@ async fn check_target(client: &Client, config: &Config, models: &[ModelLabels], 
             }
         }
     }
-    // Statuses: values of the Tickets status picklist, active.
+}
+
+/// Statuses: values of the Tickets status picklist, active.
+async fn check_statuses(client: &Client, config: &Config, r: &mut ConfigReport) {
     match client.picklist("Tickets", "status").await {
         Err(e) => r.warn("statuses", "(all)", format!("the Tickets status picklist could not be read: {e}"), UNREADABLE),
         Ok(pl) => {
@@ -361,7 +385,10 @@ async fn check_target(client: &Client, config: &Config, models: &[ModelLabels], 
             }
         }
     }
-    // The publish value of the agent's internal notes ("Internal Users", 2).
+}
+
+/// The publish value of the agent's internal notes ("Internal Users", 2).
+async fn check_note_publish(client: &Client, r: &mut ConfigReport) {
     match client.picklist("TicketNotes", "publish").await {
         Err(e) => r.warn("(internal note publish)", 2, format!("the TicketNotes publish picklist could not be read: {e}"), UNREADABLE),
         Ok(pl) => match pl.values.iter().find(|p| p.value == "2") {
@@ -378,7 +405,10 @@ async fn check_target(client: &Client, config: &Config, models: &[ModelLabels], 
             ),
         },
     }
-    // The picklist models' labels: values of their field's picklist.
+}
+
+/// The picklist models' labels: values of their field's picklist.
+async fn check_picklist_models(client: &Client, models: &[ModelLabels], r: &mut ConfigReport) {
     for m in models {
         match client.picklist("Tickets", m.field).await {
             Err(e) => r.warn(m.key, &m.path, format!("the Tickets {} picklist could not be read: {e}", m.field), UNREADABLE),

@@ -1,6 +1,6 @@
 //! What every handler gets: adapters behind ports, and the configuration.
 
-use crate::notify::Notifier;
+use crate::adapters::notify::Notifier;
 use crate::ports::{Autotask, TicketClassifier};
 use atpilot_config::Config;
 use atpilot_store::{Queue, State};

@@ -2,24 +2,28 @@
 //! function over ports (state, queues, Autotask, classifier), so the Lambda
 //! binaries only wire adapters, and the local runner and the tests call the
 //! same code.
+//!
+//! Rooms: [`handlers`] (one per function, and the shared resolution step),
+//! [`adapters`] (Autotask REST, notifications), [`classifiers`], [`html`]
+//! (escaping, the dashboard and approval pages), and at the top the ports,
+//! the wiring ([`Deps`]), the queue messages, the handlers' error, alerts,
+//! `atpilot setup` and its configuration check.
 
-pub mod alerts;
-pub mod approval;
-pub mod approval_status;
-pub mod classifier;
-pub mod classify;
+pub mod adapters;
+pub(crate) mod alerts;
+pub mod classifiers;
 pub mod config_check;
-pub mod dashboard;
 pub mod deps;
-pub mod intake;
-pub mod llm_classifier;
+pub mod error;
+pub mod handlers;
+pub mod html;
 pub mod messages;
-pub mod model_classifier;
-pub mod notify;
 pub mod ports;
-pub mod rest;
 pub mod setup;
-pub mod time_entry;
 
+pub use adapters::notify;
 pub use deps::Deps;
+pub use error::{ErrorKind, HandlerError};
+pub use handlers::{approval, classify, intake, reconciler, time_entry};
+pub use html::dashboard;
 pub use ports::{Autotask, Classifier, PortError, TicketClassifier};

@@ -123,18 +123,18 @@ pub trait Classifier: Send + Sync {
 pub trait TicketClassifier: Send + Sync {
     async fn classify_ticket(&self, title: &str, description: &str) -> Classification;
 
-    /// The local model itself, when this is [`Local`] (wiring that adds an LLM on
-    /// top reuses it rather than loading the artifact again).
+    /// The local model itself, when this is [`InProcess`] (wiring that adds an
+    /// LLM on top reuses it rather than loading the artifact again).
     fn local(&self) -> Option<std::sync::Arc<dyn Classifier>> {
         None
     }
 }
 
-/// A local classifier needs no network.
-pub struct Local(pub std::sync::Arc<dyn Classifier>);
+/// A [`Classifier`] run in this process: no network, so no LLM.
+pub struct InProcess(pub std::sync::Arc<dyn Classifier>);
 
 #[async_trait]
-impl TicketClassifier for Local {
+impl TicketClassifier for InProcess {
     async fn classify_ticket(&self, title: &str, description: &str) -> Classification {
         self.0.classify(title, description)
     }

@@ -11,11 +11,26 @@ use atpilot_autotask::{Client, Filter, Opt, Query, TicketWebhookRegistration};
 use atpilot_config::Config;
 
 /// The webhook's name in Autotask (at most 50 characters).
-pub const WEBHOOK_NAME: &str = "atpilot";
+pub(crate) const WEBHOOK_NAME: &str = "atpilot";
 /// Ticket fields whose change calls atpilot.
-pub const SUBSCRIBED_FIELDS: &[&str] = &["status", "queueID", "priority", "issueType", "subIssueType", "assignedResourceID", "contractID"];
+pub(crate) const SUBSCRIBED_FIELDS: &[&str] = &["status", "queueID", "priority", "issueType", "subIssueType", "assignedResourceID", "contractID"];
 /// Always in the payload.
-pub const DISPLAY_ALWAYS: &[&str] = &["title"];
+pub(crate) const DISPLAY_ALWAYS: &[&str] = &["title"];
+
+/// Why setup stopped after its checks passed: Autotask refused a webhook call.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("reading the registered webhooks: {0}")]
+    Read(#[source] atpilot_autotask::Error),
+    #[error("updating webhook {id}: {source}")]
+    Update {
+        id: i64,
+        #[source]
+        source: atpilot_autotask::Error,
+    },
+    #[error("registering the webhook: {0}")]
+    Register(#[source] atpilot_autotask::Error),
+}
 
 /// One check and its outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +64,7 @@ impl SetupReport {
 /// Checks the configuration against the tenant ([`config_check::check`]:
 /// `env` reads the variables it names; `remote` for a real tenant), then
 /// registers or updates the webhook (unless `dry_run`).
-pub async fn setup(client: &Client, config: &Config, env: &dyn Fn(&str) -> Option<String>, remote: bool, intake_url: &str, secret: &str, dry_run: bool) -> Result<SetupReport, String> {
+pub async fn setup(client: &Client, config: &Config, env: &dyn Fn(&str) -> Option<String>, remote: bool, intake_url: &str, secret: &str, dry_run: bool) -> Result<SetupReport, SetupError> {
     let mut r = SetupReport { config: config_check::check(client, config, env, remote).await, ..Default::default() };
     let agent = config.agent.resource_id.get();
     let url = intake_url.trim();
@@ -62,7 +77,7 @@ pub async fn setup(client: &Client, config: &Config, env: &dyn Fn(&str) -> Optio
     if !r.ok() {
         return Ok(r);
     }
-    let existing = client.query::<TicketWebhook>(Query::new().filter(Filter::eq("name", WEBHOOK_NAME))).await.map_err(|e| e.to_string())?;
+    let existing = client.query::<TicketWebhook>(Query::new().filter(Filter::eq("name", WEBHOOK_NAME))).await.map_err(SetupError::Read)?;
     if dry_run {
         r.check("webhook", true, if existing.is_empty() { "would be registered".into() } else { format!("{} exists; would be updated", existing.len()) });
         return Ok(r);
@@ -78,7 +93,7 @@ pub async fn setup(client: &Client, config: &Config, env: &dyn Fn(&str) -> Optio
             p.is_active = Opt::Value(true);
             p.is_subscribed_to_create_events = Opt::Value(true);
             p.is_subscribed_to_update_events = Opt::Value(true);
-            client.patch::<TicketWebhook>(&p).await.map_err(|e| format!("updating webhook {id}: {e}"))?;
+            client.patch::<TicketWebhook>(&p).await.map_err(|source| SetupError::Update { id, source })?;
             r.webhook_id = Some(id);
             r.check("webhook", true, format!("updated webhook {id} to call {url}"));
         }
@@ -95,7 +110,7 @@ pub async fn setup(client: &Client, config: &Config, env: &dyn Fn(&str) -> Optio
                 display_always_fields: DISPLAY_ALWAYS.iter().map(|s| s.to_string()).collect(),
                 excluded_resources: excluded,
             };
-            let id = client.register_ticket_webhook(&reg).await.map_err(|e| format!("registering the webhook: {e}"))?;
+            let id = client.register_ticket_webhook(&reg).await.map_err(SetupError::Register)?;
             r.webhook_id = Some(id);
             r.created = true;
             r.check("webhook", true, format!("registered webhook {id} calling {url}"));

@@ -8,7 +8,7 @@
 pub mod notifier;
 
 use atpilot_agent::deps::{Deps, Secret};
-use atpilot_agent::rest::RestAutotask;
+use atpilot_agent::adapters::autotask_rest::RestAutotask;
 use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
 use atpilot_config::{AutotaskTarget, Config};
 use atpilot_store::State;
@@ -42,6 +42,10 @@ pub enum WiringError {
     SandboxInAws,
     #[error("Autotask client: {0}")]
     Client(String),
+    #[error("LLM classifier: {0}")]
+    Llm(String),
+    #[error("classifier model: {0}")]
+    Model(#[from] atpilot_agent::classifiers::model::ModelLoadError),
 }
 
 /// JSON logs with the request id (Lambda's `tracing` integration adds it), level from RUST_LOG.
@@ -142,12 +146,12 @@ pub async fn deps_and_client_from_env() -> Result<(Deps, Client), WiringError> {
     );
     let client = autotask_client(&config, &aws, config.autotask.api_budget_share).await?;
     let sqs = aws_sdk_sqs::Client::new(&aws);
-    let classifier = atpilot_agent::model_classifier::from_config(&config.model).map_err(|e| WiringError::Client(e.to_string()))?;
+    let classifier = atpilot_agent::classifiers::model::from_config(&config.model)?;
     let deps = Deps {
         state: state_from_env(&aws)?,
         config: Arc::new(config),
         autotask: Arc::new(RestAutotask::new(client.clone())),
-        classifier: Arc::new(atpilot_agent::ports::Local(classifier)),
+        classifier: Arc::new(atpilot_agent::ports::InProcess(classifier)),
         classify_queue: Arc::new(SqsQueue::new(sqs.clone(), env("CLASSIFY_QUEUE_URL")?, None)),
         time_entry_queue: Arc::new(SqsQueue::new(sqs, env("TIME_ENTRY_QUEUE_URL")?, None)),
         webhook_secret: Secret::new(webhook_secret.into_bytes()),
@@ -170,10 +174,10 @@ pub async fn with_llm(mut deps: Deps) -> Result<Deps, WiringError> {
     // the local model deps already loaded (loaded here only if deps holds another kind)
     let local = match deps.classifier.local() {
         Some(local) => local,
-        None => atpilot_agent::model_classifier::from_config(&deps.config.model).map_err(|e| WiringError::Client(e.to_string()))?,
+        None => atpilot_agent::classifiers::model::from_config(&deps.config.model)?,
     };
     let picklists = CLIENT.get().map(|c| Arc::new(RestAutotask::new(c.clone())) as Arc<dyn atpilot_agent::ports::PicklistSource>);
-    deps.classifier = atpilot_llm::classifier(&deps.config, local, picklists, api_key).await.map_err(WiringError::Client)?;
+    deps.classifier = atpilot_llm::classifier(&deps.config, local, picklists, api_key).await.map_err(WiringError::Llm)?;
     Ok(deps)
 }
 

@@ -7,12 +7,12 @@
 pub mod bedrock;
 pub mod openai;
 
-pub use atpilot_agent::llm_classifier::LlmClassifier;
+pub use atpilot_agent::classifiers::llm::LlmClassifier;
 pub use atpilot_agent::ports::LlmProvider;
 pub use bedrock::BedrockConverse;
 pub use openai::OpenAiCompatible;
 
-use atpilot_agent::ports::{Classifier, Local, PicklistSource, TicketClassifier};
+use atpilot_agent::ports::{Classifier, InProcess, PicklistSource, TicketClassifier};
 use atpilot_config::{Config, LlmProviderKind};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +24,7 @@ pub const API_KEY_ENV: &str = "ATPILOT_LLM_API_KEY";
 /// `[model.llm]`, else `local` checked against the configured LLM.
 /// `api_key`: the OpenAI-compatible endpoint's key, already read from its secret.
 pub async fn classifier(config: &Config, local: Arc<dyn Classifier>, picklists: Option<Arc<dyn PicklistSource>>, api_key: Option<String>) -> Result<Arc<dyn TicketClassifier>, String> {
-    let Some(llm) = &config.model.llm else { return Ok(Arc::new(Local(local))) };
+    let Some(llm) = &config.model.llm else { return Ok(Arc::new(InProcess(local))) };
     let timeout = Duration::from_millis(llm.timeout_ms);
     let provider: Arc<dyn LlmProvider> = match llm.provider {
         LlmProviderKind::Openai => {

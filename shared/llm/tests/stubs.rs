@@ -4,7 +4,7 @@
 //! the local model, and the request the adapter really sends.
 
 use async_trait::async_trait;
-use atpilot_agent::classifier::KeywordClassifier;
+use atpilot_agent::classifiers::keyword::KeywordClassifier;
 use atpilot_agent::ports::{Classification, Classifier, PicklistSource, PortError, TicketClassifier, TicketPicklists};
 use atpilot_domain::{Category, PriorityId, QueueId};
 use atpilot_llm::{BedrockConverse, LlmClassifier, LlmProvider, OpenAiCompatible};

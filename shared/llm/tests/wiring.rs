@@ -2,7 +2,7 @@
 //! call at all; present, the configured endpoint, model and key are used.
 //! (One test in its own binary: it sets the AWS credential variables.)
 
-use atpilot_agent::classifier::KeywordClassifier;
+use atpilot_agent::classifiers::keyword::KeywordClassifier;
 use atpilot_config::{Config, EXAMPLE};
 use axum::body::Bytes;
 use axum::extract::State;

@@ -2,13 +2,14 @@
 //! real tenant), the embedded state store, in-process queues, and the same
 //! handlers the Lambdas run. Used by `atpilot dev` and the end-to-end tests.
 
-use atpilot_agent::classify::{self, ClassifyError, Outcome};
+use atpilot_agent::classify::{self, Outcome};
 use atpilot_agent::deps::{Deps, Secret};
 use atpilot_agent::messages::{TicketEvent, TimeEntryJob};
-use atpilot_agent::model_classifier::ModelClassifier;
+use atpilot_agent::classifiers::model::{ModelClassifier, ModelLoadError};
 use atpilot_agent::notify::OutboxNotifier;
-use atpilot_agent::rest::RestAutotask;
-use atpilot_agent::time_entry::{self, TimeEntryFailure, TimeEntryOutcome};
+use atpilot_agent::adapters::autotask_rest::RestAutotask;
+use atpilot_agent::error::HandlerError;
+use atpilot_agent::time_entry::{self, TimeEntryOutcome};
 use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
 use atpilot_autotask_sandbox::{Sandbox, SandboxConfig, TenantFacts};
 use atpilot_config::Config;
@@ -29,6 +30,12 @@ pub enum LocalError {
     Config(#[from] atpilot_config::ConfigError),
     #[error("Autotask client: {0}")]
     Client(String),
+    #[error("LLM classifier: {0}")]
+    Llm(String),
+    #[error("classifier model: {0}")]
+    Model(#[from] ModelLoadError),
+    #[error("training the classifier on the tenant: {0}")]
+    Training(String),
 }
 
 /// Where Autotask is.
@@ -199,11 +206,11 @@ impl Local {
         let local = match (opts.classifier, &sandbox) {
             (LocalClassifier::Given(c), _) => c,
             (LocalClassifier::TrainOnSandbox, Some(_)) if config.model.category_path.is_none() => Arc::new(train_on_tenant(&client).await?),
-            _ => atpilot_agent::model_classifier::from_config(&config.model).map_err(|e| LocalError::Client(e.to_string()))?,
+            _ => atpilot_agent::classifiers::model::from_config(&config.model)?,
         };
         // With `[model.llm]`, an LLM checks the local model (its key, for an OpenAI-compatible endpoint, from ATPILOT_LLM_API_KEY).
         let picklists: Arc<dyn atpilot_agent::ports::PicklistSource> = Arc::new(RestAutotask::new(client.clone()));
-        let classifier = atpilot_llm::classifier(&config, local, Some(picklists), std::env::var(atpilot_llm::API_KEY_ENV).ok()).await.map_err(LocalError::Client)?;
+        let classifier = atpilot_llm::classifier(&config, local, Some(picklists), std::env::var(atpilot_llm::API_KEY_ENV).ok()).await.map_err(LocalError::Llm)?;
         let deps = Deps {
             config: Arc::new(config),
             state: state.clone(),
@@ -299,29 +306,29 @@ pub async fn train_on_tenant(client: &Client) -> Result<ModelClassifier, LocalEr
     let now = chrono::Utc::now();
     let mut opts = TrainingOptions::new(now - chrono::Duration::days(365), now, LabelKind::Category);
     opts.history_limit = 300;
-    let set = collect_training(client, &opts, &|_| {}).await.map_err(|e| LocalError::Client(format!("reading the tenant's history to train the classifier: {e}")))?;
+    let set = collect_training(client, &opts, &|_| {}).await.map_err(|e| LocalError::Training(format!("reading the tenant's history: {e}")))?;
     if set.is_empty() {
-        return Err(LocalError::Client("no labelled tickets to train the classifier on".into()));
+        return Err(LocalError::Training("no labelled tickets to train the classifier on".into()));
     }
     let (texts, labels, weights) = set.apply(ReroutePolicy::Downweight(0.25));
     let cfg = atpilot_model::TrainConfig { threads: 2, ..Default::default() };
     let (model, report) = tokio::task::spawn_blocking(move || atpilot_model::train_weighted(&texts, &labels, weights.as_deref(), &cfg, &|_| {}))
         .await
-        .map_err(|e| LocalError::Client(format!("training the classifier: {e}")))?
-        .map_err(|e| LocalError::Client(format!("training the classifier: {e}")))?;
+        .map_err(|e| LocalError::Training(e.to_string()))?
+        .map_err(|e| LocalError::Training(e.to_string()))?;
     tracing::info!(tickets = report.examples, labels = report.labels, "classifier: trained on the tenant's history at start (calibrated)");
-    ModelClassifier::from_model(model).map_err(|e| LocalError::Client(format!("the trained classifier: {e}")))
+    ModelClassifier::from_model(model).map_err(LocalError::Model)
 }
 
 /// One classify message, as the Lambda handles it.
-pub async fn classify_message(deps: &Deps, body: &str) -> Result<Outcome, ClassifyError> {
-    let ev: TicketEvent = serde_json::from_str(body).map_err(|e| ClassifyError::Permanent(format!("message is not a ticket event: {e}")))?;
+pub async fn classify_message(deps: &Deps, body: &str) -> Result<Outcome, HandlerError> {
+    let ev: TicketEvent = serde_json::from_str(body).map_err(|e| HandlerError::permanent("message is not a ticket event").with_source(e))?;
     classify::handle(deps, &ev, chrono::Utc::now).await
 }
 
 /// One time-entry message, as the Lambda handles it.
-pub async fn time_entry_message(deps: &Deps, body: &str) -> Result<TimeEntryOutcome, TimeEntryFailure> {
-    let job: TimeEntryJob = serde_json::from_str(body).map_err(|e| TimeEntryFailure::Permanent(format!("message is not a time-entry job: {e}")))?;
+pub async fn time_entry_message(deps: &Deps, body: &str) -> Result<TimeEntryOutcome, HandlerError> {
+    let job: TimeEntryJob = serde_json::from_str(body).map_err(|e| HandlerError::permanent("message is not a time-entry job").with_source(e))?;
     time_entry::handle(deps, &job).await
 }
 

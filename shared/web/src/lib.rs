@@ -90,7 +90,7 @@ fn protected(pages: Router<Arc<Web>>, web: Arc<Web>) -> Router {
 /// The configuration the functions run with, without any secret (secrets
 /// are named by where they live, never shown).
 async fn settings_page(State(app): State<Arc<Web>>) -> Html<String> {
-    let e = dashboard::esc;
+    let e = atpilot_agent::html::esc;
     let c = &app.config;
     let list = |v: &[String]| if v.is_empty() { "(none)".to_string() } else { e(&v.join(", ")) };
     let llm = match &c.model.llm {
@@ -303,7 +303,7 @@ async fn approvals(State(app): State<Arc<Web>>) -> Response {
         Ok(list) => {
             let rows: String = list
                 .iter()
-                .map(|a| format!("<tr><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>", a.ticket_id, dashboard::esc(a.category.as_str()), a.expires_at.format("%Y-%m-%d %H:%M"), dashboard::esc(a.draft.as_deref().unwrap_or(""))))
+                .map(|a| format!("<tr><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>", a.ticket_id, atpilot_agent::html::esc(a.category.as_str()), a.expires_at.format("%Y-%m-%d %H:%M"), atpilot_agent::html::esc(a.draft.as_deref().unwrap_or(""))))
                 .collect();
             Html(format!(
                 "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot approvals</title></head><body style=\"font-family:system-ui;margin:24px\"><p><a href=\"/\">Dashboard</a></p>\
@@ -320,7 +320,7 @@ async fn approvals(State(app): State<Arc<Web>>) -> Response {
 async fn outbox(State(app): State<Arc<Web>>) -> Response {
     match app.state.outbox(50).await {
         Ok(list) => {
-            let e = dashboard::esc;
+            let e = atpilot_agent::html::esc;
             let items: String = list
                 .iter()
                 .map(|m| {

@@ -5,7 +5,7 @@ use super::Table;
 use super::svg::{approval_chart, billing_chart};
 use crate::format::{opt_f, opt_pct};
 use crate::report::WeeklyReport;
-use atpilot_agent::dashboard::esc;
+use atpilot_agent::html::esc;
 use std::fmt::Write as _;
 
 /// One table, escaped, with `none` in an empty one.

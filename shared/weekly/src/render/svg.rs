@@ -5,7 +5,7 @@
 use crate::billing::BillingRow;
 use crate::format::{opt_change, pct};
 use crate::report::WeeklyReport;
-use atpilot_agent::dashboard::esc;
+use atpilot_agent::html::esc;
 use atpilot_domain::ApprovalCounts;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

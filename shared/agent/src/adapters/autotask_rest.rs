@@ -2,21 +2,21 @@
 //! Reference data (contract types, a company's contracts, block factors) is
 //! cached in-process, so a warm ticket costs: one ticket read, one write.
 
-use crate::ports::*;
+use crate::ports::{Autotask, BlockData, NewNote, NoteVisibility, PicklistSource, PortError, TicketChange, TicketPicklists};
 use async_trait::async_trait;
 use atpilot_autotask::{Client, Filter, Query};
 use atpilot_autotask::entities as at;
-use atpilot_domain::block::Block;
+use atpilot_domain::block::{self, Block};
 use atpilot_domain::contract::{ContractTypeMap, PicklistEntry};
 use atpilot_domain::risk::domain_of_web_address;
-use atpilot_domain::*;
+use atpilot_domain::{BillingCodeId, CompanyId, ContactId, Contract, ContractId, ContractKind, Hours, IssueTypeId, PriorityId, ProjectId, QueueId, Requester, ResourceId, RoleId, StatusId, SubIssueTypeId, TicketId, TicketSnapshot, TimeEntryDraft, TimeEntryId};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Ticket fields the agent reads (IncludeFields): nothing more.
-pub const TICKET_FIELDS: &[&str] = &[
+pub(crate) const TICKET_FIELDS: &[&str] = &[
     "id", "ticketNumber", "title", "description", "companyID", "contactID", "status", "queueID", "priority", "issueType",
     "subIssueType", "contractID", "projectID", "billingCodeID", "assignedResourceID", "createDate", "lastActivityDate",
     "creatorType", "creatorResourceID",

@@ -5,7 +5,7 @@
 //! retrieval drafter is configured, and multi-issue detection uses the
 //! model crate's heuristic.
 
-use crate::classifier::KeywordClassifier;
+use super::keyword::KeywordClassifier;
 use crate::ports::{Classification, Classifier};
 use atpilot_domain::{Category, Confidence, IssueTypeId, PriorityId, QueueId, SubIssueTypeId};
 use atpilot_model::Model;
@@ -21,7 +21,7 @@ pub enum ModelLoadError {
 }
 
 /// Turns a dispatcher label ("Password Reset") into a category name ("password-reset").
-pub fn category_slug(label: &str) -> Result<Category, ModelLoadError> {
+pub(crate) fn category_slug(label: &str) -> Result<Category, ModelLoadError> {
     let slug: String = label.trim().to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
     let slug = slug.split('-').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("-");
     let slug = if slug.starts_with(|c: char| c.is_ascii_digit()) { format!("c-{slug}") } else { slug };
@@ -85,7 +85,7 @@ fn id_label(m: &Option<Model>, text: &str) -> Option<i64> {
 }
 
 /// The picklist value a model label names: "29682833", or "Service Desk (29683481)".
-pub fn picklist_value(label: &str) -> Option<i64> {
+pub(crate) fn picklist_value(label: &str) -> Option<i64> {
     let l = label.trim();
     l.parse().ok().or_else(|| l.strip_suffix(')')?.rsplit_once('(')?.1.trim().parse().ok())
 }

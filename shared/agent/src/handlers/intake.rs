@@ -1,18 +1,18 @@
 //! The intake function: Autotask's webhook in, one queued ticket event out,
-//! answered fast. And the reconciler, which queues what no webhook delivered.
+//! answered fast. (What no webhook delivered, the [`reconciler`](super::reconciler) queues.)
 
 use crate::deps::Deps;
 use crate::messages::{EventSource, TicketEvent};
 use atpilot_autotask::webhook::{WebhookAction, WebhookError, verify_and_parse};
 use atpilot_domain::TicketId;
-use atpilot_store::OutMessage;
-use chrono::{DateTime, Duration, Utc};
+use atpilot_store::{OutMessage, QueueError};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 /// Callouts larger than this are refused (413): a ticket event is a few KiB.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 256 * 1024;
 /// How long a processed event key is remembered (Autotask retries within minutes).
-pub const EVENT_TTL_SECS: i64 = 3 * 24 * 3600;
+pub(crate) const EVENT_TTL_SECS: i64 = 3 * 24 * 3600;
 
 /// An HTTP answer, independent of the server that sends it (Lambda or axum).
 #[derive(Debug, Clone, PartialEq)]
@@ -41,12 +41,10 @@ fn dedup_id(event_key: &str) -> String {
     }
 }
 
-async fn enqueue(deps: &Deps, ev: &TicketEvent) -> Result<(), String> {
-    let body = serde_json::to_string(ev).map_err(|e| e.to_string())?;
-    deps.classify_queue
-        .send(OutMessage { group_id: format!("ticket-{}", ev.ticket_id), dedup_id: dedup_id(&ev.event_key), body })
-        .await
-        .map_err(|e| e.to_string())
+/// Queues a ticket event for the classify function (one FIFO group per ticket).
+pub(crate) async fn enqueue(deps: &Deps, ev: &TicketEvent) -> Result<(), QueueError> {
+    let body = serde_json::to_string(ev).map_err(|e| QueueError::InvalidMessage(e.to_string()))?;
+    deps.classify_queue.send(OutMessage { group_id: format!("ticket-{}", ev.ticket_id), dedup_id: dedup_id(&ev.event_key), body }).await
 }
 
 /// Handles one callout: verify the signature over the raw bytes, parse, drop
@@ -110,41 +108,4 @@ pub async fn handle_webhook(deps: &Deps, signature: Option<&str>, body: &[u8], n
         return Reply::error(503, format!("queue unavailable, Autotask will retry: {e}"));
     }
     Reply::new(202, json!({ "status": "queued", "event": event_key }))
-}
-
-/// What one reconciler pass did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ReconcileReport {
-    pub seen: usize,
-    pub queued: usize,
-    pub already_known: usize,
-}
-
-const WATERMARK: &str = "reconciler-watermark";
-
-/// Queries tickets changed since the watermark and queues each one the agent
-/// has never decided on, so a dropped or disabled webhook loses nothing.
-pub async fn reconcile(deps: &Deps, now: DateTime<Utc>, first_run_lookback: Duration) -> Result<ReconcileReport, String> {
-    let since: DateTime<Utc> = deps.state.cache_get(WATERMARK).await.map_err(|e| e.to_string())?.unwrap_or(now - first_run_lookback);
-    // Overlap a little: activity dates are not strictly ordered with our clock.
-    let changed = deps.autotask.tickets_changed_since(since - Duration::minutes(2), 2000).await.map_err(|e| e.to_string())?;
-    let mut report = ReconcileReport { seen: changed.len(), ..Default::default() };
-    let mut watermark = since;
-    for (ticket, at) in changed {
-        watermark = watermark.max(at);
-        if !deps.state.ticket_decisions(ticket).await.map_err(|e| e.to_string())?.is_empty() {
-            report.already_known += 1;
-            continue;
-        }
-        let event_key = format!("reconcile:{ticket}");
-        if !deps.state.claim_event(&event_key, now, EVENT_TTL_SECS).await.map_err(|e| e.to_string())? {
-            report.already_known += 1;
-            continue;
-        }
-        let ev = TicketEvent { ticket_id: ticket, event_key, source: EventSource::Reconcile, changed_fields: vec![], fields: Default::default(), person_id: None, received_at: now };
-        enqueue(deps, &ev).await?;
-        report.queued += 1;
-    }
-    deps.state.cache_put(WATERMARK, &watermark, now, 90 * 24 * 3600).await.map_err(|e| e.to_string())?;
-    Ok(report)
 }

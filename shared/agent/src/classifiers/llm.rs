@@ -250,7 +250,7 @@ impl TicketClassifier for LlmClassifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classifier::KeywordClassifier;
+    use crate::classifiers::keyword::KeywordClassifier;
     use crate::ports::PortError;
     use std::sync::Mutex;
 

@@ -1,49 +1,28 @@
 //! The classify function: one ticket event in; a stored, explained decision
 //! and the writes its phase allows out. Safe to run twice on the same event.
+//! Carrying out an autonomous resolution is [`resolution`](super::resolution)'s
+//! work; asking for an approval is [`approval`](super::approval)'s.
 
+use super::approval::request::send_request;
+use super::resolution::{Resolution, execute_resolution, note_once, refuse_if_killed};
+use crate::adapters::notify::Email;
 use crate::deps::Deps;
-use crate::messages::{EventSource, TicketEvent, TimeEntryJob};
-use crate::ports::{NewNote, NoteVisibility, PortError, TicketChange};
+use crate::error::HandlerError;
+use crate::html::esc;
+use crate::messages::{EventSource, TicketEvent};
+use crate::ports::{NewNote, NoteVisibility};
 use atpilot_domain::block;
-use atpilot_domain::*;
-use atpilot_store::OutMessage;
+use atpilot_domain::{
+    Action, ActionId, BillingBinding, CategoryPolicy, Confidence, ContractKind, DecisionInput, EscalationTarget, Hours, Policy, TicketSnapshot, decide,
+};
 use atpilot_store::records::{ApprovalRecord, ApprovalState, Claim, DecisionRecord, HumanRouting, TicketGuard};
 use chrono::{DateTime, Duration, Utc};
 
 /// Agent work assumed when checking a block balance before acting (the real,
 /// measured duration is what the time entry logs).
-pub const ESTIMATED_AGENT_HOURS: f64 = 0.1;
+pub(crate) const ESTIMATED_AGENT_HOURS: f64 = 0.1;
 /// Ticket fields whose change by a human is a routing decision worth recording.
 const ROUTING_FIELDS: &[&str] = &["queueID", "priority", "issueType", "subIssueType", "assignedResourceID", "status"];
-
-#[derive(Debug, thiserror::Error)]
-pub enum ClassifyError {
-    #[error("retry later: {0}")]
-    Transient(String),
-    #[error("cannot process this event: {0}")]
-    Permanent(String),
-}
-
-impl From<PortError> for ClassifyError {
-    fn from(e: PortError) -> Self {
-        match e {
-            PortError::Transient(m) => ClassifyError::Transient(format!("Autotask: {m}")),
-            PortError::Permanent(m) => ClassifyError::Permanent(format!("Autotask: {m}")),
-        }
-    }
-}
-
-impl From<atpilot_store::StoreError> for ClassifyError {
-    fn from(e: atpilot_store::StoreError) -> Self {
-        ClassifyError::Transient(format!("state store: {e}"))
-    }
-}
-
-impl From<atpilot_store::QueueError> for ClassifyError {
-    fn from(e: atpilot_store::QueueError) -> Self {
-        ClassifyError::Transient(format!("queue: {e}"))
-    }
-}
 
 /// What happened to an event.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,7 +44,7 @@ fn field_i64(ev: &TicketEvent, name: &str) -> Option<i64> {
 }
 
 /// Applies run-time overrides (kill switch, phases set from the dashboard or CLI) to the configured policy.
-async fn effective_policy(deps: &Deps) -> Result<Policy, ClassifyError> {
+async fn effective_policy(deps: &Deps) -> Result<Policy, HandlerError> {
     let mut policy = deps.config.policy().clone();
     policy.kill_switch |= deps.state.settings().await?.kill_switch;
     for p in deps.state.phases().await? {
@@ -76,7 +55,7 @@ async fn effective_policy(deps: &Deps) -> Result<Policy, ClassifyError> {
 }
 
 /// Handles one ticket event.
-pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Utc>) -> Result<Outcome, ClassifyError> {
+pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Utc>) -> Result<Outcome, HandlerError> {
     let started = now();
     let previous = deps.state.ticket_decisions(ev.ticket_id).await?;
     let redelivery = previous.iter().any(|d| d.event_key == ev.event_key);
@@ -150,7 +129,8 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
         Claim::Existing(stored) => stored,
     };
     let action_id = action_id_for(&ev.event_key);
-    act(deps, &ticket, &record, &binding, &action_id, redelivery, started, &now).await?;
+    let acting = Acting { ticket: &ticket, decision: &record, binding: &binding, action_id: &action_id, redelivery, started };
+    act(deps, &acting, &now).await?;
     Ok(Outcome::Decided { action: record.action.name(), redelivery })
 }
 
@@ -179,7 +159,7 @@ fn suggestion_text(d: &DecisionRecord, marker: &str) -> String {
 
 /// Tells the alert channel (notifications.alerts) why the agent refused,
 /// e.g. a block-hours balance running out.
-async fn send_alert(deps: &Deps, ticket: &TicketSnapshot, d: &DecisionRecord) -> Result<(), ClassifyError> {
+async fn send_alert(deps: &Deps, ticket: &TicketSnapshot, d: &DecisionRecord) -> Result<(), HandlerError> {
     let to = deps.config.notifications.alerts.clone();
     if to.is_empty() {
         tracing::warn!(ticket = %ticket.id, "no notifications.alerts address: the alert is only in the logs and on the ticket");
@@ -189,34 +169,30 @@ async fn send_alert(deps: &Deps, ticket: &TicketSnapshot, d: &DecisionRecord) ->
     let text = format!("atpilot did not resolve ticket {} ({}) and alerts you:\n{}\n", ticket.ticket_number, ticket.title, why.join("\n"));
     let html = format!(
         "<p>atpilot did not resolve ticket <b>{}</b> ({}) and alerts you:</p><ul>{}</ul>",
-        crate::dashboard::esc(&ticket.ticket_number),
-        crate::dashboard::esc(&ticket.title),
-        d.explanation.iter().map(|r| format!("<li>{}</li>", crate::dashboard::esc(r))).collect::<String>()
+        esc(&ticket.ticket_number),
+        esc(&ticket.title),
+        d.explanation.iter().map(|r| format!("<li>{}</li>", esc(r))).collect::<String>()
     );
-    let email = crate::notify::Email { to, subject: format!("[atpilot] Alert on ticket {}", ticket.ticket_number), html, text, attachments: vec![] };
-    deps.notifier.send_email(&email).await.map(|_| ()).map_err(ClassifyError::from)
+    let email = Email { to, subject: format!("[atpilot] Alert on ticket {}", ticket.ticket_number), html, text, attachments: vec![] };
+    deps.notifier.send_email(&email).await.map(|_| ()).map_err(HandlerError::from)
 }
 
-/// Adds a note once: a redelivery first looks for the note's marker.
-async fn note_once(deps: &Deps, ticket: TicketId, note: NewNote, marker: &str, redelivery: bool) -> Result<(), ClassifyError> {
-    if redelivery && deps.autotask.find_note(ticket, marker).await?.is_some() {
-        return Ok(());
-    }
-    deps.autotask.add_note(ticket, &note).await?;
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn act(
-    deps: &Deps,
-    ticket: &TicketSnapshot,
-    d: &DecisionRecord,
-    binding: &BillingBinding,
-    action_id: &ActionId,
+/// A stored decision to act on, and what acting on it needs.
+#[derive(Clone, Copy)]
+struct Acting<'a> {
+    ticket: &'a TicketSnapshot,
+    decision: &'a DecisionRecord,
+    binding: &'a BillingBinding,
+    action_id: &'a ActionId,
+    /// The event was seen before: some of its writes may already exist.
     redelivery: bool,
+    /// When the agent's work on the event started.
     started: DateTime<Utc>,
-    now: &impl Fn() -> DateTime<Utc>,
-) -> Result<(), ClassifyError> {
+}
+
+/// Makes the writes the decision's action allows (none for log-only).
+async fn act(deps: &Deps, acting: &Acting<'_>, now: &impl Fn() -> DateTime<Utc>) -> Result<(), HandlerError> {
+    let Acting { ticket, decision: d, binding, action_id, redelivery, started } = *acting;
     let marker = action_id.marker();
     if d.action != Action::LogOnly {
         // A redelivered decision taken before the switch was turned on writes nothing either.
@@ -272,12 +248,12 @@ async fn act(
                 Claim::Existing(a) => redelivery && a.state == ApprovalState::Pending,
             };
             if send {
-                crate::approval::send_request(deps, &approval, d, ticket).await?;
+                send_request(deps, &approval, d, ticket).await?;
             }
             Ok(())
         }
         Action::Autonomous { plan } => {
-            let contract = binding.contract_id().ok_or_else(|| ClassifyError::Permanent("autonomous action without a contract: refused".into()))?;
+            let contract = binding.contract_id().ok_or_else(|| HandlerError::permanent("autonomous action without a contract: refused"))?;
             let kind = binding.kind().unwrap_or(ContractKind::Unknown);
             let summary = format!("atpilot resolved this {} request on its own (autonomous phase).", d.prediction.category);
             let r = Resolution {
@@ -300,112 +276,5 @@ async fn act(
             }
             Ok(())
         }
-    }
-}
-
-/// The kill switch stops every write: a handler that would write checks it
-/// first and leaves the work for a retry.
-pub async fn refuse_if_killed(deps: &Deps) -> Result<(), ClassifyError> {
-    if deps.state.settings().await?.kill_switch {
-        return Err(ClassifyError::Transient("the kill switch is on: atpilot writes nothing; retried once it is off".into()));
-    }
-    Ok(())
-}
-
-/// A resolution to carry out: autonomously, or once a human approved it.
-pub struct Resolution<'a> {
-    pub ticket: &'a TicketSnapshot,
-    pub category: &'a Category,
-    /// Predicted routing to apply, if any.
-    pub queue_id: Option<QueueId>,
-    pub priority: Option<PriorityId>,
-    pub contract: ContractId,
-    pub kind: ContractKind,
-    pub plan: ActionPlan,
-    pub action_id: &'a ActionId,
-    /// The customer-visible reply.
-    pub draft: Option<&'a str>,
-    /// The time entry's summary: what the agent did and who approved it.
-    pub summary: String,
-    /// Set when an earlier attempt may have written part of it.
-    pub redelivery: bool,
-    /// When the agent's work on this action started.
-    pub started: DateTime<Utc>,
-}
-
-/// Carries out a resolution, idempotently: the customer reply (once, by its
-/// marker), the ticket fields not already so, and one time-entry job. The
-/// ticket's status is not touched here: the time-entry function completes the
-/// ticket only once its entry is confirmed written, whatever the contract type.
-/// Refused (nothing written) while the kill switch is on.
-pub async fn execute_resolution(deps: &Deps, r: &Resolution<'_>, now: &impl Fn() -> DateTime<Utc>) -> Result<ResolutionReport, ClassifyError> {
-    refuse_if_killed(deps).await?;
-    let mut report = ResolutionReport::default();
-    let marker = r.action_id.marker();
-    let change = TicketChange {
-        queue_id: r.queue_id,
-        priority: r.priority,
-        status: None,
-        assign_to: Some((deps.config.agent.resource_id, deps.config.agent.role_id)),
-    };
-    if let Some(draft) = r.draft {
-        let reply = NewNote { title: "Update from the service desk".into(), text: format!("{draft}\n\n{marker}"), visibility: NoteVisibility::Customer };
-        note_once(deps, r.ticket.id, reply, &marker, r.redelivery).await?;
-        report.reply_posted = true;
-    }
-    // Write only what is not already so (a redelivery finds its own earlier writes).
-    let change = change.minus(r.ticket);
-    if !change.is_empty() {
-        deps.autotask.update_ticket(r.ticket.id, &change).await?;
-        report.queue_set = change.queue_id.is_some();
-        report.priority_set = change.priority.is_some();
-        report.assigned = change.assign_to.is_some();
-    }
-    let end = now().max(r.started + Duration::milliseconds(1));
-    let span = WorkSpan::new(r.started, end).map_err(|e| ClassifyError::Permanent(format!("measured work: {e}")))?;
-    let job = TimeEntryJob {
-        action_id: r.action_id.clone(),
-        ticket_id: r.ticket.id,
-        contract_id: r.contract,
-        contract_kind: r.kind,
-        category: r.category.clone(),
-        span,
-        summary: format!("{} Measured work: {:.1} s.", r.summary, span.milliseconds() as f64 / 1000.0),
-        complete_after: true,
-    };
-    let body = serde_json::to_string(&job).map_err(|e| ClassifyError::Permanent(e.to_string()))?;
-    deps.time_entry_queue.send(OutMessage { group_id: format!("ticket-{}", r.ticket.id), dedup_id: r.action_id.to_string(), body }).await?;
-    report.measured = Some(span);
-    Ok(report)
-}
-
-/// What [`execute_resolution`] did, for pages that must say exactly that.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ResolutionReport {
-    /// The customer-visible reply was posted (or found from an earlier attempt).
-    pub reply_posted: bool,
-    pub queue_set: bool,
-    pub priority_set: bool,
-    /// The ticket was assigned to the agent.
-    pub assigned: bool,
-    /// The measured work whose time entry was queued.
-    pub measured: Option<WorkSpan>,
-}
-
-impl ResolutionReport {
-    /// The writes made, as sentences ("posted the reply to the customer", …).
-    pub fn done(&self) -> Vec<String> {
-        let mut v = Vec::new();
-        if self.reply_posted {
-            v.push("posted the reply to the customer (a customer-visible note)".to_string());
-        }
-        let fields: Vec<&str> = [(self.queue_set, "queue"), (self.priority_set, "priority"), (self.assigned, "assignment to the agent")].into_iter().filter(|(on, _)| *on).map(|(_, f)| f).collect();
-        if !fields.is_empty() {
-            v.push(format!("set the ticket's {}", fields.join(", ")));
-        }
-        if let Some(span) = self.measured {
-            v.push(format!("queued one time entry of the measured {:.1} s; the ticket is completed only once it is written", span.milliseconds() as f64 / 1000.0));
-        }
-        v
     }
 }

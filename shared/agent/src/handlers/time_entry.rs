@@ -4,35 +4,14 @@
 //! refuses leaves the ticket open, notes why on it and raises an alert.
 //! While the kill switch is on it writes nothing: the job waits for a retry.
 
+use crate::alerts;
 use crate::deps::Deps;
+use crate::error::HandlerError;
 use crate::messages::TimeEntryJob;
 use crate::ports::{NewNote, NoteVisibility, PortError, TicketChange};
 use atpilot_domain::time_entry::{EntryRequest, LedgerState, NextStep, next_step};
 use atpilot_domain::{TimeEntryDraft, TimeEntryError, TimeEntryId};
 use atpilot_store::records::{Claim, LedgerRecord, Transition};
-
-#[derive(Debug, thiserror::Error)]
-pub enum TimeEntryFailure {
-    #[error("retry later: {0}")]
-    Transient(String),
-    #[error("cannot write this entry: {0}")]
-    Permanent(String),
-}
-
-impl From<PortError> for TimeEntryFailure {
-    fn from(e: PortError) -> Self {
-        match e {
-            PortError::Transient(m) => Self::Transient(format!("Autotask: {m}")),
-            PortError::Permanent(m) => Self::Permanent(format!("Autotask: {m}")),
-        }
-    }
-}
-
-impl From<atpilot_store::StoreError> for TimeEntryFailure {
-    fn from(e: atpilot_store::StoreError) -> Self {
-        Self::Transient(format!("state store: {e}"))
-    }
-}
 
 /// What the job ended as.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,9 +23,10 @@ pub enum TimeEntryOutcome {
     Refused(String),
 }
 
-pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome, TimeEntryFailure> {
+/// Handles one time-entry job: writes its entry once, then completes the ticket.
+pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome, HandlerError> {
     if deps.state.settings().await?.kill_switch {
-        return Err(TimeEntryFailure::Transient("the kill switch is on: atpilot writes nothing, so this time entry waits and is retried".into()));
+        return Err(HandlerError::transient("the kill switch is on: atpilot writes nothing, so this time entry waits and is retried"));
     }
     let record = LedgerRecord { action_id: job.action_id.clone(), ticket_id: job.ticket_id, contract_id: job.contract_id, span: job.span, ledger: LedgerState::Pending };
     let marker = job.action_id.marker();
@@ -68,7 +48,7 @@ pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome,
         }
         NextStep::Write => {}
     }
-    let ticket = deps.autotask.ticket(job.ticket_id).await?.ok_or_else(|| TimeEntryFailure::Permanent(format!("ticket {} no longer exists", job.ticket_id)))?;
+    let ticket = deps.autotask.ticket(job.ticket_id).await?.ok_or_else(|| HandlerError::permanent(format!("ticket {} no longer exists", job.ticket_id)))?;
     let draft = TimeEntryDraft::new(EntryRequest {
         action_id: &job.action_id,
         ticket_id: job.ticket_id,
@@ -92,7 +72,7 @@ pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome,
             tracing::warn!(ticket = %job.ticket_id, %why, "time entry refused and escalated");
             return Ok(TimeEntryOutcome::Refused(why));
         }
-        Err(e) => return Err(TimeEntryFailure::Permanent(e.to_string())),
+        Err(e) => return Err(HandlerError::permanent("the time entry").with_source(e)),
     };
     let billing_code = deps.config.billing_codes.for_entry(&job.category, job.contract_kind);
     let id = match deps.autotask.create_time_entry(&draft, billing_code).await {
@@ -119,19 +99,19 @@ pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome,
 const LEFT_OPEN: &str = " The ticket was left open: atpilot completes a ticket only after its time entry is written.";
 
 /// Tells `notifications.alerts` (once per action) and lists it on the dashboard.
-async fn alert_failed(deps: &Deps, job: &TimeEntryJob, why: &str) -> Result<(), TimeEntryFailure> {
+async fn alert_failed(deps: &Deps, job: &TimeEntryJob, why: &str) -> Result<(), HandlerError> {
     let message = format!(
         "atpilot's time entry for its {} action on ticket id {} was not written: {why}. The ticket was left open. Log the time by hand and complete the ticket.",
         job.category, job.ticket_id
     );
-    crate::alerts::raise(deps, format!("time-entry#{}", job.action_id), "time-entry-failed", Some(job.ticket_id), message).await?;
+    alerts::raise(deps, format!("time-entry#{}", job.action_id), "time-entry-failed", Some(job.ticket_id), message).await?;
     Ok(())
 }
 
 /// The ticket is completed only once its entry is written (every contract
 /// type; jobs from before this rule carry `complete_after: false` for
 /// tickets already completed).
-async fn complete_if_needed(deps: &Deps, job: &TimeEntryJob) -> Result<(), TimeEntryFailure> {
+async fn complete_if_needed(deps: &Deps, job: &TimeEntryJob) -> Result<(), HandlerError> {
     if job.complete_after {
         let change = TicketChange { status: Some(deps.config.statuses.complete), ..Default::default() };
         deps.autotask.update_ticket(job.ticket_id, &change).await?;

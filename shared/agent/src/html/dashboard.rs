@@ -3,6 +3,7 @@
 //! HTML rendering are plain functions, shared by the dashboard function in
 //! AWS and by `atpilot dev`.
 
+use super::esc;
 use atpilot_config::Config;
 use atpilot_domain::{Category, Phase};
 use atpilot_store::State;
@@ -33,10 +34,10 @@ pub struct AgreementRow {
 }
 
 impl AgreementRow {
-    pub fn queue_rate(&self) -> Option<f64> {
+    pub(crate) fn queue_rate(&self) -> Option<f64> {
         (self.queue_compared > 0).then(|| self.queue_agreed as f64 / self.queue_compared as f64)
     }
-    pub fn priority_rate(&self) -> Option<f64> {
+    pub(crate) fn priority_rate(&self) -> Option<f64> {
         (self.priority_compared > 0).then(|| self.priority_agreed as f64 / self.priority_compared as f64)
     }
 }
@@ -109,7 +110,7 @@ pub async fn phases(state: &State, config: &Config) -> Result<Vec<PhaseRow>, atp
 }
 
 /// Compares each decision with the last human routing of its ticket.
-pub fn agreement(decisions: &[(DecisionRecord, Vec<HumanRouting>)]) -> BTreeMap<String, AgreementRow> {
+pub(crate) fn agreement(decisions: &[(DecisionRecord, Vec<HumanRouting>)]) -> BTreeMap<String, AgreementRow> {
     let mut out: BTreeMap<String, AgreementRow> = BTreeMap::new();
     for (d, humans) in decisions {
         let row = out.entry(d.prediction.category.to_string()).or_default();
@@ -144,22 +145,6 @@ pub async fn gather(state: &State, config: &Config, limit: usize) -> Result<Dash
         alerts: state.alerts(20).await?,
         kill_switch_history: state.kill_switch_history(10).await?,
     })
-}
-
-/// HTML-escapes text.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
 }
 
 fn rate(r: Option<f64>, n: u32) -> String {

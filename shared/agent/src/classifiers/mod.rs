@@ -1,0 +1,7 @@
+//! The classifiers behind the [`Classifier`](crate::ports::Classifier) and
+//! [`TicketClassifier`](crate::ports::TicketClassifier) ports: the keyword
+//! fallback, a trained model, and an LLM checked against the local model.
+
+pub mod keyword;
+pub mod llm;
+pub mod model;

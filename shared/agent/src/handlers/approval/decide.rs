@@ -1,0 +1,235 @@
+//! Deciding an approval request (the POST from its confirmation page), and
+//! the scheduled sweep that expires unanswered requests and resumes
+//! interrupted approved ones. An approval is carried out by the shared
+//! resolution step ([`execute_resolution`]); a rejection only notes it.
+
+use super::error::{ApprovalError, already};
+use super::stored::{decision_of, load};
+use crate::deps::Deps;
+use crate::handlers::resolution::{Resolution, ResolutionReport, execute_resolution};
+use crate::ports::{NewNote, NoteVisibility};
+use atpilot_domain::{Action, ActionPlan, BillingBinding, ContractId, ContractKind, TicketSnapshot};
+use atpilot_store::records::{ApprovalRecord, ApprovalState, Transition};
+use chrono::{DateTime, Duration, Utc};
+
+/// The approver's choice, from the confirmation page's form.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DecisionForm {
+    pub token: String,
+    pub decision: String,
+    pub draft: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl DecisionForm {
+    /// Parses an `application/x-www-form-urlencoded` body.
+    pub fn parse(body: &[u8]) -> DecisionForm {
+        let mut f = DecisionForm::default();
+        for (k, v) in url::form_urlencoded::parse(body) {
+            match k.as_ref() {
+                "t" => f.token = v.into_owned(),
+                "decision" => f.decision = v.into_owned(),
+                "draft" => f.draft = Some(v.into_owned()),
+                "reason" => f.reason = Some(v.into_owned()).filter(|r| !r.trim().is_empty()),
+                _ => {}
+            }
+        }
+        f
+    }
+}
+
+
+/// What the ticket looks like now against what it looked like when asked.
+fn stale_reason(a: &ApprovalRecord, t: &TicketSnapshot, deps: &Deps) -> Option<String> {
+    let g = a.guard.as_ref()?;
+    if t.status.get() != g.status {
+        return Some(if t.status == deps.config.statuses.complete { "it was closed".into() } else { format!("its status changed from {} to {}", g.status, t.status) });
+    }
+    if t.assigned_resource_id.map(|r| r.get()) != g.assigned_resource_id {
+        return Some("it was reassigned".into());
+    }
+    if t.contract_id.map(|c| c.get()) != g.contract_id {
+        return Some("its contract changed".into());
+    }
+    if t.company_id.get() != g.company_id {
+        return Some("its company changed".into());
+    }
+    None
+}
+
+/// The outcome of a POST.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decided {
+    /// Carried out: what was written (the time entry follows asynchronously).
+    Approved(ResolutionReport),
+    Rejected,
+}
+
+/// POST: decides, once.
+pub async fn decide_request(deps: &Deps, id: &str, form: &DecisionForm, now: DateTime<Utc>) -> Result<Decided, ApprovalError> {
+    let (claims, a) = load(deps, id, &form.token, now).await?;
+    if a.state != ApprovalState::Pending {
+        return Err(already(&a));
+    }
+    // Approving or rejecting writes to Autotask: while the switch is on, the request stays pending.
+    if deps.state.settings().await?.kill_switch {
+        return Err(ApprovalError::KillSwitch);
+    }
+    let approve = match form.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        other => return Err(ApprovalError::Invalid(format!("decision must be approve or reject, got {other:?}"))),
+    };
+    if !approve {
+        let mut r = a.clone();
+        r.state = ApprovalState::Rejected;
+        r.decided_by = Some(claims.e.clone());
+        r.decided_at = Some(now);
+        r.note = form.reason.clone();
+        return match deps.state.decide_approval(&r).await? {
+            Transition::Done => {
+                let marker = r.action_id.marker();
+                let text = format!(
+                    "atpilot's proposed {} action was rejected by {}{}.\n{marker}",
+                    r.category,
+                    claims.e,
+                    form.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default()
+                );
+                deps.autotask.add_note(r.ticket_id, &NewNote { title: "atpilot suggestion rejected".into(), text, visibility: NoteVisibility::Internal }).await?;
+                Ok(Decided::Rejected)
+            }
+            Transition::Refused(cur) => Err(cur.map(|c| already(&c)).unwrap_or(ApprovalError::Unknown)),
+        };
+    }
+    let ticket = deps.autotask.ticket(a.ticket_id).await?;
+    let stale = match &ticket {
+        None => Some("it no longer exists".to_string()),
+        Some(t) => stale_reason(&a, t, deps),
+    };
+    if let Some(why) = stale {
+        let mut r = a.clone();
+        r.state = ApprovalState::Expired;
+        r.decided_by = Some(claims.e.clone());
+        r.decided_at = Some(now);
+        r.note = Some(format!("not carried out: the ticket changed ({why})"));
+        if let Transition::Refused(Some(cur)) = deps.state.decide_approval(&r).await? {
+            return Err(already(&cur));
+        }
+        return Err(ApprovalError::Stale(why));
+    }
+    let ticket = ticket.unwrap_or_else(|| unreachable!("checked above"));
+    let d = decision_of(deps, &a).await?;
+    let plan = match d.action {
+        Action::RequestApproval { plan } => plan,
+        _ => return Err(ApprovalError::Invalid("the decision behind this request is not an approval request".into())),
+    };
+    let Some((contract, kind)) = contract_now(deps, &ticket).await? else {
+        return Err(ApprovalError::Stale("its contract can no longer be established".into()));
+    };
+    let mut r = a.clone();
+    r.state = ApprovalState::Approved;
+    r.decided_by = Some(claims.e.clone());
+    r.decided_at = Some(now);
+    if let Some(edited) = form.draft.as_ref().map(|d| d.trim()).filter(|d| !d.is_empty()) {
+        if Some(edited) != a.draft.as_deref().map(str::trim) {
+            r.note = Some("reply edited by the approver".into());
+        }
+        r.draft = Some(edited.to_string());
+    }
+    match deps.state.decide_approval(&r).await? {
+        Transition::Done => {}
+        Transition::Refused(cur) => return Err(cur.map(|c| already(&c)).unwrap_or(ApprovalError::Unknown)),
+    }
+    let report = execute(deps, Approved { approval: &r, ticket: &ticket, contract, kind, plan, redelivery: false, started: now }).await?;
+    Ok(Decided::Approved(report))
+}
+
+/// The ticket's single contract as Autotask says now, if one is established.
+async fn contract_now(deps: &Deps, ticket: &TicketSnapshot) -> Result<Option<(ContractId, ContractKind)>, ApprovalError> {
+    let contracts = deps.autotask.company_contracts(ticket.company_id).await?;
+    let binding = BillingBinding::derive(ticket.contract_id, ticket.is_project_work(), &contracts, false);
+    Ok(binding.contract_id().zip(binding.kind()))
+}
+
+/// An approved request to carry out, on the ticket and contract as they are now.
+struct Approved<'a> {
+    approval: &'a ApprovalRecord,
+    ticket: &'a TicketSnapshot,
+    contract: ContractId,
+    kind: ContractKind,
+    plan: ActionPlan,
+    /// Set by the sweep: an earlier attempt may have written part of it.
+    redelivery: bool,
+    /// When the approver decided (the measured work starts then).
+    started: DateTime<Utc>,
+}
+
+/// Carries out an approved request ([`execute_resolution`]), then marks it executed.
+async fn execute(deps: &Deps, x: Approved<'_>) -> Result<ResolutionReport, ApprovalError> {
+    let Approved { approval: a, ticket, contract, kind, plan, redelivery, started } = x;
+    let d = decision_of(deps, a).await?;
+    let r = Resolution {
+        ticket,
+        category: &a.category,
+        queue_id: d.prediction.queue_id,
+        priority: d.prediction.priority,
+        contract,
+        kind,
+        plan,
+        action_id: &a.action_id,
+        draft: a.draft.as_deref(),
+        summary: format!("atpilot resolved this {} request; approved by {}.", a.category, a.decided_by.as_deref().unwrap_or("an approver")),
+        redelivery,
+        started,
+    };
+    let report = execute_resolution(deps, &r, &Utc::now).await?;
+    let mut done = a.clone();
+    done.executed_at = Some(Utc::now());
+    deps.state.update_approval(&done, ApprovalState::Approved).await?;
+    Ok(report)
+}
+
+
+/// What a sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub expired: usize,
+    pub re_executed: usize,
+}
+
+/// On a schedule: expires unanswered requests, and carries out approved
+/// requests whose execution was interrupted (every step is idempotent).
+pub async fn sweep(deps: &Deps, now: DateTime<Utc>) -> Result<SweepReport, ApprovalError> {
+    let mut report = SweepReport::default();
+    for a in deps.state.approvals_in_state(ApprovalState::Pending, 500).await? {
+        if a.expires_at <= now {
+            let mut r = a.clone();
+            r.state = ApprovalState::Expired;
+            r.decided_at = Some(now);
+            r.note = Some("nobody answered in time".into());
+            if deps.state.decide_approval(&r).await? == Transition::Done {
+                report.expired += 1;
+            }
+        }
+    }
+    if deps.state.settings().await?.kill_switch {
+        // Interrupted executions resume once the switch is off.
+        return Ok(report);
+    }
+    for a in deps.state.approvals_in_state(ApprovalState::Approved, 200).await? {
+        let stuck = a.executed_at.is_none() && a.decided_at.is_some_and(|t| now - t > Duration::minutes(2));
+        if !stuck {
+            continue;
+        }
+        let Some(ticket) = deps.autotask.ticket(a.ticket_id).await? else { continue };
+        let Some((contract, kind)) = contract_now(deps, &ticket).await? else { continue };
+        let plan = match decision_of(deps, &a).await?.action {
+            Action::RequestApproval { plan } => plan,
+            _ => continue,
+        };
+        execute(deps, Approved { approval: &a, ticket: &ticket, contract, kind, plan, redelivery: true, started: a.decided_at.unwrap_or(now) }).await?;
+        report.re_executed += 1;
+    }
+    Ok(report)
+}
+

@@ -1,0 +1,68 @@
+//! Why an approval decision was refused: each refusal maps to an HTTP
+//! status and a page that says nothing was done.
+
+use crate::error::HandlerError;
+use crate::ports::PortError;
+use atpilot_store::records::ApprovalRecord;
+
+/// Why a decision was refused. Each maps to an HTTP status and a page.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApprovalError {
+    #[error("this link is not valid: it was altered or was not issued by atpilot")]
+    Forged,
+    #[error("this link expired on {0} UTC; the request was not carried out")]
+    Expired(String),
+    #[error("{0} is not an approver of this category; ask the service manager to add you")]
+    NotAnApprover(String),
+    #[error("there is no such approval request")]
+    Unknown,
+    #[error("this request was already {state} by {by} at {at} UTC: a link works once")]
+    AlreadyDecided { state: &'static str, by: String, at: String },
+    #[error("not carried out: the ticket changed since the request ({0}); atpilot will not act on stale data")]
+    Stale(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("temporarily unavailable, nothing was changed; try again in a minute ({0})")]
+    Unavailable(String),
+    #[error("the kill switch is on: atpilot writes nothing, so nothing was decided and the request stays pending; decide again once the switch is off")]
+    KillSwitch,
+}
+
+impl ApprovalError {
+    pub fn status(&self) -> u16 {
+        match self {
+            ApprovalError::Forged | ApprovalError::NotAnApprover(_) => 403,
+            ApprovalError::Expired(_) => 410,
+            ApprovalError::Unknown => 404,
+            ApprovalError::AlreadyDecided { .. } | ApprovalError::Stale(_) | ApprovalError::KillSwitch => 409,
+            ApprovalError::Invalid(_) => 400,
+            ApprovalError::Unavailable(_) => 503,
+        }
+    }
+}
+
+impl From<atpilot_store::StoreError> for ApprovalError {
+    fn from(e: atpilot_store::StoreError) -> Self {
+        ApprovalError::Unavailable(format!("state store: {e}"))
+    }
+}
+impl From<PortError> for ApprovalError {
+    fn from(e: PortError) -> Self {
+        ApprovalError::Unavailable(format!("Autotask: {e}"))
+    }
+}
+impl From<HandlerError> for ApprovalError {
+    fn from(e: HandlerError) -> Self {
+        ApprovalError::Unavailable(e.to_string())
+    }
+}
+
+/// The refusal for a request already decided: by whom and when.
+pub(crate) fn already(a: &ApprovalRecord) -> ApprovalError {
+    ApprovalError::AlreadyDecided {
+        state: a.state.as_str(),
+        by: a.decided_by.clone().unwrap_or_else(|| "atpilot".into()),
+        at: a.decided_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
+    }
+}
+

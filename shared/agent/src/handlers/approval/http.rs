@@ -1,0 +1,97 @@
+//! The approval pages over HTTP, for both the Lambda (Function URL) and
+//! `atpilot dev`: `GET /approvals/{id}?t=…[&intent=…]` shows a confirmation
+//! page and never changes state; `POST /approvals/{id}` decides. A decided
+//! request's page says only what really happened: the time entry is written
+//! by another function, so its state is read from the ledger, never assumed.
+
+use super::decide::{Decided, DecisionForm, decide_request};
+use super::error::{ApprovalError, already};
+use super::request::RequestView;
+use super::stored::{decision_of, load};
+use crate::deps::Deps;
+use crate::html::Page;
+use crate::html::approval::{self as pages, ConfirmForm, DecidedDetail};
+use atpilot_domain::time_entry::LedgerState;
+use atpilot_store::records::{ApprovalRecord, ApprovalState};
+use chrono::{DateTime, Utc};
+
+fn error_page(e: &ApprovalError) -> Page {
+    pages::error_page(e.status(), &e.to_string())
+}
+
+/// GET: the confirmation page. Never changes state.
+pub(crate) async fn confirm_page(deps: &Deps, id: &str, token: &str, intent: Option<&str>, now: DateTime<Utc>) -> Page {
+    let (claims, a) = match load(deps, id, token, now).await {
+        Ok(x) => x,
+        Err(e) => return error_page(&e),
+    };
+    if a.state != ApprovalState::Pending {
+        return decided_page(deps, &a).await;
+    }
+    let d = match decision_of(deps, &a).await {
+        Ok(d) => d,
+        Err(e) => return error_page(&e),
+    };
+    let ticket = match deps.autotask.ticket(a.ticket_id).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return error_page(&ApprovalError::Stale("the ticket no longer exists".into())),
+        Err(e) => return error_page(&e.into()),
+    };
+    let company = deps.autotask.company_name(ticket.company_id).await.ok().flatten().unwrap_or_else(|| format!("company {}", ticket.company_id));
+    let view = RequestView { approval: &a, decision: &d, ticket: &ticket, company };
+    pages::confirm_page(&ConfirmForm {
+        approver: &claims.e,
+        id,
+        token,
+        intent,
+        facts: &view.facts(),
+        reasons: &d.explanation,
+        draft: a.draft.as_deref().unwrap_or(""),
+    })
+}
+
+/// The time entry's state for an approved request, as a sentence.
+pub(crate) async fn time_entry_outcome(deps: &Deps, a: &ApprovalRecord) -> String {
+    match deps.state.ledger(&a.action_id).await {
+        Err(e) => format!("unknown: the state store could not be read ({e}); reload in a minute"),
+        Ok(None) if a.executed_at.is_none() => "not queued yet: the action has not finished; atpilot resumes it within minutes".into(),
+        Ok(None) => "queued: not written yet; the ticket stays open until it is".into(),
+        Ok(Some(l)) => match l.ledger {
+            LedgerState::Pending => "being written: not confirmed yet; the ticket stays open until it is".into(),
+            LedgerState::Written { time_entry_id } => format!("written (time entry {time_entry_id}); the ticket is completed once it is confirmed"),
+            LedgerState::Refused { why } => format!("FAILED: {why}. The ticket was left open and the alert channel was told: log the time by hand and complete the ticket"),
+        },
+    }
+}
+
+/// A decided request: who decided and when, and for an approval the real
+/// state of its time entry.
+async fn decided_page(deps: &Deps, a: &ApprovalRecord) -> Page {
+    let decided = already(a).to_string();
+    match a.state {
+        ApprovalState::Approved => pages::decided_page(&decided, DecidedDetail::TimeEntry(&time_entry_outcome(deps, a).await)),
+        _ => pages::decided_page(&decided, DecidedDetail::Note(a.note.as_deref())),
+    }
+}
+
+/// The approval pages' one entry point: checks the id, then shows (GET) or decides (POST).
+pub async fn handle_http(deps: &Deps, method: &str, id: &str, query: &str, body: &[u8], now: DateTime<Utc>) -> Page {
+    let q: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let get = |k: &str| q.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
+    let id_ok = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !id_ok {
+        return error_page(&ApprovalError::Unknown);
+    }
+    match method {
+        "GET" | "HEAD" => confirm_page(deps, id, get("t").unwrap_or(""), get("intent"), now).await,
+        "POST" => {
+            let form = DecisionForm::parse(body);
+            match decide_request(deps, id, &form, now).await {
+                Ok(Decided::Approved(report)) => pages::approved_page(&report.done()),
+                Ok(Decided::Rejected) => pages::rejected_page(),
+                Err(e) => error_page(&e),
+            }
+        }
+        _ => pages::method_not_allowed(),
+    }
+}

@@ -1,0 +1,25 @@
+//! Approvals: a request goes to the category's approvers in Teams (an
+//! Adaptive Card) and/or e-mail (SES); each link opens a confirmation page
+//! that never changes anything (link scanners and previews fetch links);
+//! only the POST from that page decides. Tokens are signed (HMAC-SHA256),
+//! expiring, bound to one approver, and single-use through the conditional
+//! pending → approved / rejected / expired transition.
+//!
+//! Rooms: [`token`] signs and checks the links, [`request`] sends the
+//! request, [`decide`] carries out the POST and the sweep, [`http`] serves
+//! the pages (their markup is in [`crate::html::approval`]), [`error`] says
+//! why a decision was refused, `stored` reads the request and its decision.
+
+pub(crate) mod decide;
+pub(crate) mod error;
+pub(crate) mod http;
+pub(crate) mod request;
+mod stored;
+pub(crate) mod token;
+
+pub use crate::html::Page;
+pub use decide::{Decided, DecisionForm, SweepReport, decide_request, sweep};
+pub use error::ApprovalError;
+pub use http::handle_http;
+pub use request::CARD_VERSION;
+pub use token::{Claims, sign_token};

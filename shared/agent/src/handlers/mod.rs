@@ -1,0 +1,12 @@
+//! The function handlers: one ordinary async function per function (intake,
+//! reconciler, classify, approval, time entry) over the ports in
+//! [`Deps`](crate::deps::Deps), so the Lambda binaries only wire adapters and
+//! the local runner and the tests call the same code. [`resolution`] is the
+//! step the autonomous and the approved path share.
+
+pub mod approval;
+pub mod classify;
+pub mod intake;
+pub mod reconciler;
+pub mod resolution;
+pub mod time_entry;

@@ -1,0 +1,46 @@
+//! The reconciler: on a schedule, queues every ticket changed since its
+//! watermark that the agent has never decided on, so a dropped or disabled
+//! webhook loses nothing.
+
+use super::intake::{EVENT_TTL_SECS, enqueue};
+use crate::deps::Deps;
+use crate::error::HandlerError;
+use crate::messages::{EventSource, TicketEvent};
+use chrono::{DateTime, Duration, Utc};
+
+/// What one reconciler pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReconcileReport {
+    pub seen: usize,
+    pub queued: usize,
+    pub already_known: usize,
+}
+
+const WATERMARK: &str = "reconciler-watermark";
+
+/// Queries tickets changed since the watermark and queues each one the agent
+/// has never decided on, so a dropped or disabled webhook loses nothing.
+pub async fn reconcile(deps: &Deps, now: DateTime<Utc>, first_run_lookback: Duration) -> Result<ReconcileReport, HandlerError> {
+    let since: DateTime<Utc> = deps.state.cache_get(WATERMARK).await?.unwrap_or(now - first_run_lookback);
+    // Overlap a little: activity dates are not strictly ordered with our clock.
+    let changed = deps.autotask.tickets_changed_since(since - Duration::minutes(2), 2000).await?;
+    let mut report = ReconcileReport { seen: changed.len(), ..Default::default() };
+    let mut watermark = since;
+    for (ticket, at) in changed {
+        watermark = watermark.max(at);
+        if !deps.state.ticket_decisions(ticket).await?.is_empty() {
+            report.already_known += 1;
+            continue;
+        }
+        let event_key = format!("reconcile:{ticket}");
+        if !deps.state.claim_event(&event_key, now, EVENT_TTL_SECS).await? {
+            report.already_known += 1;
+            continue;
+        }
+        let ev = TicketEvent { ticket_id: ticket, event_key, source: EventSource::Reconcile, changed_fields: vec![], fields: Default::default(), person_id: None, received_at: now };
+        enqueue(deps, &ev).await?;
+        report.queued += 1;
+    }
+    deps.state.cache_put(WATERMARK, &watermark, now, 90 * 24 * 3600).await?;
+    Ok(report)
+}

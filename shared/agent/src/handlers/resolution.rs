@@ -1,0 +1,132 @@
+//! Carrying out a resolution: the step the autonomous path (classify) and
+//! the approved path (an approval click, or the sweep resuming one) share.
+//! It posts the customer reply, sets the ticket's routing and queues one
+//! time-entry job, each idempotently, and writes nothing while the kill
+//! switch is on. Both paths depend on this room, not on each other.
+
+use crate::deps::Deps;
+use crate::error::HandlerError;
+use crate::messages::TimeEntryJob;
+use crate::ports::{NewNote, NoteVisibility, TicketChange};
+use atpilot_domain::{ActionId, ActionPlan, Category, ContractId, ContractKind, PriorityId, QueueId, TicketId, TicketSnapshot, WorkSpan};
+use atpilot_store::OutMessage;
+use chrono::{DateTime, Duration, Utc};
+
+/// Adds a note once: a redelivery first looks for the note's marker.
+pub(crate) async fn note_once(deps: &Deps, ticket: TicketId, note: NewNote, marker: &str, redelivery: bool) -> Result<(), HandlerError> {
+    if redelivery && deps.autotask.find_note(ticket, marker).await?.is_some() {
+        return Ok(());
+    }
+    deps.autotask.add_note(ticket, &note).await?;
+    Ok(())
+}
+
+/// The kill switch stops every write: a handler that would write checks it
+/// first and leaves the work for a retry.
+pub(crate) async fn refuse_if_killed(deps: &Deps) -> Result<(), HandlerError> {
+    if deps.state.settings().await?.kill_switch {
+        return Err(HandlerError::transient("the kill switch is on: atpilot writes nothing; retried once it is off"));
+    }
+    Ok(())
+}
+
+/// A resolution to carry out: autonomously, or once a human approved it.
+pub(crate) struct Resolution<'a> {
+    pub ticket: &'a TicketSnapshot,
+    pub category: &'a Category,
+    /// Predicted routing to apply, if any.
+    pub queue_id: Option<QueueId>,
+    pub priority: Option<PriorityId>,
+    pub contract: ContractId,
+    pub kind: ContractKind,
+    /// The runbook the decision chose. Carried through both paths, but this
+    /// step does not read it yet (it was unread before it became crate-only).
+    #[allow(dead_code)]
+    pub plan: ActionPlan,
+    pub action_id: &'a ActionId,
+    /// The customer-visible reply.
+    pub draft: Option<&'a str>,
+    /// The time entry's summary: what the agent did and who approved it.
+    pub summary: String,
+    /// Set when an earlier attempt may have written part of it.
+    pub redelivery: bool,
+    /// When the agent's work on this action started.
+    pub started: DateTime<Utc>,
+}
+
+/// Carries out a resolution, idempotently: the customer reply (once, by its
+/// marker), the ticket fields not already so, and one time-entry job. The
+/// ticket's status is not touched here: the time-entry function completes the
+/// ticket only once its entry is confirmed written, whatever the contract type.
+/// Refused (nothing written) while the kill switch is on.
+pub(crate) async fn execute_resolution(deps: &Deps, r: &Resolution<'_>, now: &impl Fn() -> DateTime<Utc>) -> Result<ResolutionReport, HandlerError> {
+    refuse_if_killed(deps).await?;
+    let mut report = ResolutionReport::default();
+    let marker = r.action_id.marker();
+    let change = TicketChange {
+        queue_id: r.queue_id,
+        priority: r.priority,
+        status: None,
+        assign_to: Some((deps.config.agent.resource_id, deps.config.agent.role_id)),
+    };
+    if let Some(draft) = r.draft {
+        let reply = NewNote { title: "Update from the service desk".into(), text: format!("{draft}\n\n{marker}"), visibility: NoteVisibility::Customer };
+        note_once(deps, r.ticket.id, reply, &marker, r.redelivery).await?;
+        report.reply_posted = true;
+    }
+    // Write only what is not already so (a redelivery finds its own earlier writes).
+    let change = change.minus(r.ticket);
+    if !change.is_empty() {
+        deps.autotask.update_ticket(r.ticket.id, &change).await?;
+        report.queue_set = change.queue_id.is_some();
+        report.priority_set = change.priority.is_some();
+        report.assigned = change.assign_to.is_some();
+    }
+    let end = now().max(r.started + Duration::milliseconds(1));
+    let span = WorkSpan::new(r.started, end).map_err(|e| HandlerError::permanent("measured work").with_source(e))?;
+    let job = TimeEntryJob {
+        action_id: r.action_id.clone(),
+        ticket_id: r.ticket.id,
+        contract_id: r.contract,
+        contract_kind: r.kind,
+        category: r.category.clone(),
+        span,
+        summary: format!("{} Measured work: {:.1} s.", r.summary, span.milliseconds() as f64 / 1000.0),
+        complete_after: true,
+    };
+    let body = serde_json::to_string(&job).map_err(|e| HandlerError::permanent("encoding the time-entry job").with_source(e))?;
+    deps.time_entry_queue.send(OutMessage { group_id: format!("ticket-{}", r.ticket.id), dedup_id: r.action_id.to_string(), body }).await?;
+    report.measured = Some(span);
+    Ok(report)
+}
+
+/// What [`execute_resolution`] did, for pages that must say exactly that.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResolutionReport {
+    /// The customer-visible reply was posted (or found from an earlier attempt).
+    pub reply_posted: bool,
+    pub queue_set: bool,
+    pub priority_set: bool,
+    /// The ticket was assigned to the agent.
+    pub assigned: bool,
+    /// The measured work whose time entry was queued.
+    pub measured: Option<WorkSpan>,
+}
+
+impl ResolutionReport {
+    /// The writes made, as sentences ("posted the reply to the customer", …).
+    pub fn done(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if self.reply_posted {
+            v.push("posted the reply to the customer (a customer-visible note)".to_string());
+        }
+        let fields: Vec<&str> = [(self.queue_set, "queue"), (self.priority_set, "priority"), (self.assigned, "assignment to the agent")].into_iter().filter(|(on, _)| *on).map(|(_, f)| f).collect();
+        if !fields.is_empty() {
+            v.push(format!("set the ticket's {}", fields.join(", ")));
+        }
+        if let Some(span) = self.measured {
+            v.push(format!("queued one time entry of the measured {:.1} s; the ticket is completed only once it is written", span.milliseconds() as f64 / 1000.0));
+        }
+        v
+    }
+}

@@ -1,0 +1,86 @@
+//! The approval pages' markup: the confirmation page a link opens, what the
+//! approver sees after deciding, and the refusals. The approval handlers
+//! decide what each page says; this room only renders it.
+
+use super::{Page, esc, page};
+
+/// A refusal: nothing was done, and why.
+pub(crate) fn error_page(status: u16, message: &str) -> Page {
+    page(status, "atpilot approval", &format!("<h1>Nothing was done</h1><p id=message>{}</p>", esc(message)))
+}
+
+/// What the confirmation page shows and posts back.
+pub(crate) struct ConfirmForm<'a> {
+    /// The approver the link was issued to.
+    pub approver: &'a str,
+    pub id: &'a str,
+    pub token: &'a str,
+    /// The approve / reject intent of the link that was opened.
+    pub intent: Option<&'a str>,
+    pub facts: &'a [(String, String)],
+    pub reasons: &'a [String],
+    pub draft: &'a str,
+}
+
+/// GET: the confirmation page, with the reply the approver may edit.
+pub(crate) fn confirm_page(f: &ConfirmForm<'_>) -> Page {
+    let facts: String = f.facts.iter().map(|(k, v)| format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v))).collect();
+    let reasons: String = f.reasons.iter().map(|r| format!("<li>{}</li>", esc(r))).collect();
+    let intent_note = match f.intent {
+        Some("approve") => "<p>You chose <b>Approve</b>: review the reply, then confirm.</p>",
+        Some("reject") => "<p>You chose <b>Reject</b>: say why (optional), then confirm.</p>",
+        _ => "",
+    };
+    let body = format!(
+        "<h1>Approve this action?</h1>{intent_note}<p>Deciding as <b id=approver>{who}</b>.</p><table>{facts}</table><h2>Why</h2><ul>{reasons}</ul>\
+<form method=post action=\"{id}\"><input type=hidden name=t value=\"{token}\">\
+<h2>Reply to the customer</h2><textarea name=draft id=draft>{draft}</textarea>\
+<p><label>Reason if you reject: <input name=reason id=reason size=50></label></p>\
+<p><button class=approve name=decision value=approve id=approve>Approve and send</button><button class=reject name=decision value=reject id=reject>Reject</button></p></form>",
+        who = esc(f.approver),
+        id = esc(f.id),
+        token = esc(f.token),
+        draft = esc(f.draft),
+    );
+    page(200, "atpilot approval", &body)
+}
+
+/// The page right after an approval: the writes made (`done`), and the time entry as pending.
+pub(crate) fn approved_page(done: &[String]) -> Page {
+    let done: String = done.iter().map(|d| format!("<li>{}</li>", esc(d))).collect();
+    page(
+        200,
+        "Approved",
+        &format!(
+            "<h1 id=result>Approved</h1><p>atpilot has:</p><ul id=done>{done}</ul>\
+<p>Time entry: <b id=time-entry>pending</b>. Open your link again to see whether it was written.</p>"
+        ),
+    )
+}
+
+/// The page right after a rejection.
+pub(crate) fn rejected_page() -> Page {
+    page(200, "Rejected", "<h1 id=result>Rejected</h1><p>Nothing was sent to the customer; an internal note records your decision.</p>")
+}
+
+/// A method the approval pages do not serve.
+pub(crate) fn method_not_allowed() -> Page {
+    page(405, "atpilot approval", "<p>Use the link you received.</p>")
+}
+
+/// What a decided request's page adds below who decided and when.
+pub(crate) enum DecidedDetail<'a> {
+    /// An approval: the real state of its time entry, as a sentence.
+    TimeEntry(&'a str),
+    /// A rejection or expiry: its note, if any.
+    Note(Option<&'a str>),
+}
+
+/// A decided request: who decided and when (`decided`), and the detail.
+pub(crate) fn decided_page(decided: &str, detail: DecidedDetail<'_>) -> Page {
+    let outcome = match detail {
+        DecidedDetail::TimeEntry(t) => format!("<p>Time entry: <b id=time-entry>{}</b></p>", esc(t)),
+        DecidedDetail::Note(n) => n.map(|n| format!("<p id=note>{}</p>", esc(n))).unwrap_or_default(),
+    };
+    page(409, "atpilot approval", &format!("<h1>Already decided</h1><p id=message>{}</p>{outcome}", esc(decided)))
+}
