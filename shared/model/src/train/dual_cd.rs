@@ -1,0 +1,248 @@
+//! The exact solver: dual coordinate descent for one-vs-rest L2-loss SVMs,
+//! with shrinking, a block of classes per thread.
+
+use super::sgd::Weights;
+use crate::features::SparseVec;
+use crate::rng::Rng;
+
+/// Exact solver: dual coordinate descent for one-vs-rest L2-regularised L2-loss SVMs
+/// (squared hinge), as liblinear's `-s 1` with its shrinking. A block of classes is
+/// solved side by side, so that one pass reads each example once for all of them. The
+/// bias is an extra constant feature (regularised like the others). Every class is its
+/// own problem with its own stopping rule and sees the examples in the same seeded
+/// order, so the result does not depend on how classes are grouped into threads.
+pub(super) struct DualCd<'a> {
+    pub(super) k: usize,
+    pub(super) rows: usize,
+    /// Cost of a margin violation (per example: times its weight).
+    pub(super) c: f32,
+    /// Value of the constant bias feature.
+    pub(super) bias: f32,
+    pub(super) max_passes: u32,
+    /// A class stops once the spread of its projected gradients is below this.
+    pub(super) tol: f32,
+    pub(super) seed: u64,
+    pub(super) weights: Option<&'a [f32]>,
+    pub(super) threads: usize,
+}
+
+/// The dual variables and the primal weights they imply (`w = Σ α y x`) of the
+/// classes `lo..lo + k` (row-major `rows × k`).
+#[derive(Clone)]
+pub(super) struct DualState {
+    lo: usize,
+    k: usize,
+    alpha: Vec<f32>,
+    w: Vec<f32>,
+    b: Vec<f32>,
+}
+
+impl DualCd<'_> {
+    /// Fresh states, one per block of classes (one block per thread).
+    pub(super) fn new_states(&self, n: usize) -> Vec<DualState> {
+        let blocks = if self.threads >= 2 && self.k >= 2 { 2 } else { 1 };
+        let mut out = Vec::new();
+        let mut lo = 0;
+        for t in 0..blocks {
+            let kk = (self.k - lo) / (blocks - t);
+            out.push(DualState { lo, k: kk, alpha: vec![0.0; n * kk], w: vec![0.0; self.rows * kk], b: vec![0.0; kk] });
+            lo += kk;
+        }
+        out
+    }
+
+    /// Solve over the examples `idx`, starting from the states (dual variables of
+    /// examples outside `idx` are left as they are).
+    pub(super) fn run(&self, xs: &[SparseVec], xsq: &[f32], y: &[u16], idx: &[usize], states: &mut [DualState], on_pass: &(dyn Fn(u32) + Sync)) {
+        let order: Vec<usize> = idx.iter().copied().filter(|&i| self.weights.is_none_or(|w| w[i] > 0.0)).collect();
+        if states.len() == 1 {
+            self.run_block(xs, xsq, y, &order, &mut states[0], on_pass);
+        } else {
+            std::thread::scope(|sc| {
+                let (first, rest) = states.split_first_mut().expect("a block");
+                let order = &order;
+                let hs: Vec<_> = rest.iter_mut().map(|st| sc.spawn(move || self.run_block(xs, xsq, y, order, st, &|_| {}))).collect();
+                self.run_block(xs, xsq, y, order, first, on_pass);
+                for h in hs {
+                    h.join().expect("training thread");
+                }
+            });
+        }
+    }
+
+    fn run_block(&self, xs: &[SparseVec], xsq: &[f32], y: &[u16], order: &[usize], st: &mut DualState, on_pass: &dyn Fn(u32)) {
+        let (k, lo) = (st.k, st.lo);
+        if k == 0 {
+            return;
+        }
+        let mut order = order.to_vec();
+        let mut rng = Rng::new(self.seed ^ 0xD0A1_CD00);
+        let n = xs.len();
+        // active classes of each example: act[i*k .. i*k + n_act[i]]; a pair leaves when
+        // its margin is comfortably met (shrinking) and comes back for a final check
+        let mut act: Vec<u16> = Vec::with_capacity(n * k);
+        for _ in 0..n {
+            act.extend(0..k as u16);
+        }
+        let mut n_act: Vec<u16> = vec![k as u16; n];
+        let mut pg_max_old = vec![f32::INFINITY; k];
+        let mut pg_min_old = vec![f32::NEG_INFINITY; k];
+        let mut pg_max = vec![0.0f32; k];
+        let mut pg_min = vec![0.0f32; k];
+        let mut shrunk = vec![false; k];
+        let mut done = vec![false; k];
+        // a class coming back from shrinking: re-add it to every example's list
+        let mut readd: Vec<usize> = Vec::new();
+        let mut s = vec![0.0f32; k];
+        let mut upd: Vec<(usize, f32)> = Vec::with_capacity(k);
+        for pass in 0..self.max_passes {
+            rng.shuffle(&mut order);
+            if !readd.is_empty() {
+                for i in 0..n {
+                    let list = &mut act[i * k..i * k + k];
+                    let m = n_act[i] as usize;
+                    let present: Vec<bool> = {
+                        let mut p = vec![false; k];
+                        for &j in &list[..m] {
+                            p[j as usize] = true;
+                        }
+                        p
+                    };
+                    let mut m2 = m;
+                    for &j in &readd {
+                        if !present[j] {
+                            list[m2] = j as u16;
+                            m2 += 1;
+                        }
+                    }
+                    n_act[i] = m2 as u16;
+                }
+                readd.clear();
+            }
+            pg_max.iter_mut().for_each(|v| *v = f32::NEG_INFINITY);
+            pg_min.iter_mut().for_each(|v| *v = f32::INFINITY);
+            for &i in &order {
+                let x = &xs[i];
+                let yi = (y[i] as usize).wrapping_sub(lo);
+                let ci = self.c * self.weights.map_or(1.0, |w| w[i]);
+                let dii = 0.5 / ci;
+                let qd = xsq[i] + dii;
+                let list = &mut act[i * k..i * k + k];
+                let mut m = n_act[i] as usize;
+                if m == 0 {
+                    continue;
+                }
+                if m == k {
+                    for (sj, &bj) in s.iter_mut().zip(&st.b) {
+                        *sj = bj * self.bias;
+                    }
+                    for (&f, &v) in x.idx.iter().zip(&x.val) {
+                        let row = &st.w[f as usize * k..f as usize * k + k];
+                        for (a, &ww) in s.iter_mut().zip(row) {
+                            *a += v * ww;
+                        }
+                    }
+                } else {
+                    for &j in &list[..m] {
+                        s[j as usize] = st.b[j as usize] * self.bias;
+                    }
+                    for (&f, &v) in x.idx.iter().zip(&x.val) {
+                        let row = &st.w[f as usize * k..f as usize * k + k];
+                        for &j in &list[..m] {
+                            s[j as usize] += v * row[j as usize];
+                        }
+                    }
+                }
+                upd.clear();
+                let alpha = &mut st.alpha[i * k..i * k + k];
+                let mut t = 0;
+                while t < m {
+                    let j = list[t] as usize;
+                    if done[j] {
+                        m -= 1;
+                        list.swap(t, m);
+                        continue;
+                    }
+                    let yij = if j == yi { 1.0f32 } else { -1.0 };
+                    let a = alpha[j];
+                    let g = yij * s[j] - 1.0 + dii * a;
+                    let mut pg = 0.0;
+                    if a == 0.0 {
+                        if g > pg_max_old[j] {
+                            m -= 1;
+                            list.swap(t, m);
+                            shrunk[j] = true;
+                            continue;
+                        } else if g < 0.0 {
+                            pg = g;
+                        }
+                    } else {
+                        pg = g;
+                    }
+                    pg_max[j] = pg_max[j].max(pg);
+                    pg_min[j] = pg_min[j].min(pg);
+                    if pg != 0.0 {
+                        let na = (a - g / qd).max(0.0);
+                        if na != a {
+                            upd.push((j, (na - a) * yij));
+                            alpha[j] = na;
+                        }
+                    }
+                    t += 1;
+                }
+                n_act[i] = m as u16;
+                if upd.is_empty() {
+                    continue;
+                }
+                for (&f, &v) in x.idx.iter().zip(&x.val) {
+                    let row = &mut st.w[f as usize * k..f as usize * k + k];
+                    for &(j, d) in &upd {
+                        row[j] += d * v;
+                    }
+                }
+                for &(j, d) in &upd {
+                    st.b[j] += d * self.bias;
+                }
+            }
+            on_pass(pass + 1);
+            for j in 0..k {
+                if done[j] {
+                    continue;
+                }
+                if pg_max[j] - pg_min[j] <= self.tol || pg_max[j] < pg_min[j] {
+                    if !shrunk[j] {
+                        done[j] = true;
+                        continue;
+                    }
+                    // converged on the active pairs: check every pair once more
+                    shrunk[j] = false;
+                    readd.push(j);
+                    pg_max_old[j] = f32::INFINITY;
+                    pg_min_old[j] = f32::NEG_INFINITY;
+                    continue;
+                }
+                pg_max_old[j] = if pg_max[j] <= 0.0 { f32::INFINITY } else { pg_max[j] };
+                pg_min_old[j] = if pg_min[j] >= 0.0 { f32::NEG_INFINITY } else { pg_min[j] };
+            }
+            if done.iter().all(|&d| d) {
+                break;
+            }
+        }
+    }
+
+    /// The primal weights of all classes, row-major `rows × k`.
+    pub(super) fn weights(&self, states: &[DualState]) -> Weights {
+        let k = self.k;
+        let mut w = vec![0.0f32; self.rows * k];
+        let mut b = vec![0.0f32; k];
+        for st in states {
+            for r in 0..self.rows {
+                w[r * k + st.lo..r * k + st.lo + st.k].copy_from_slice(&st.w[r * st.k..(r + 1) * st.k]);
+            }
+            for j in 0..st.k {
+                b[st.lo + j] = st.b[j] * self.bias;
+            }
+        }
+        Weights { w, b }
+    }
+}
