@@ -4,7 +4,7 @@
 
 use super::dispatch::dispatch;
 use super::{Shared, bad};
-use crate::RecordedRequest;
+use crate::{Knobs, RecordedRequest};
 use crate::tenant::API_RESOURCE_ID;
 use axum::Router;
 use axum::body::Bytes;
@@ -81,121 +81,29 @@ async fn handle(s: Arc<Shared>, method: Method, uri: Uri, headers: HeaderMap, bo
 type Routed = (StatusCode, Value, Vec<(&'static str, String)>);
 
 async fn route(s: &Arc<Shared>, method: &Method, uri: &Uri, headers: &HeaderMap, body: Option<Value>, body_empty: bool, rec: &mut RecordedRequest) -> Routed {
-    let path = uri.path();
-    let Some(rest) = strip_prefix_ci(path, "/atservicesrest/") else {
-        return (StatusCode::NOT_FOUND, json!({"errors": ["Not found"]}), vec![]);
+    let segs = match api_segments(uri) {
+        Ok(segs) => segs,
+        Err(r) => return r,
     };
-    let rest = rest.trim_end_matches('/');
-    if rest.eq_ignore_ascii_case("versioninformation") {
-        return (StatusCode::OK, json!({"apiVersions": ["1.0"]}), vec![]);
-    }
-    let Some(rest) = strip_prefix_ci(rest, "v1.0/") else {
-        return (StatusCode::NOT_FOUND, json!({"errors": ["Not found"]}), vec![]);
-    };
-    let segs: Vec<String> = rest.split('/').filter(|x| !x.is_empty()).map(String::from).collect();
-    if segs.is_empty() {
-        return (StatusCode::NOT_FOUND, json!({"errors": ["Not found"]}), vec![]);
-    }
     // Zone discovery: unauthenticated, not counted, not thread-limited.
     if segs[0].eq_ignore_ascii_case("zoneinformation") {
-        let user = query_param(uri, "user").unwrap_or_default();
-        if !user.eq_ignore_ascii_case(&s.cfg.user) {
-            let (st, v) = bad(format!("Zone information could not be determined for user '{user}'."));
-            return (st, v, vec![]);
-        }
-        return (
-            StatusCode::OK,
-            json!({"zoneName": "Sandbox", "url": format!("{}/atservicesrest/", s.base_url), "webUrl": format!("{}/", s.base_url), "ci": 0}),
-            vec![],
-        );
+        return zone_information(s, uri);
     }
-    // Authentication (odd codes: unknown user 500, wrong secret 401, wrong integration code 500).
-    let user = header(headers, "UserName");
-    let secret = header(headers, "Secret");
-    let code = header(headers, "ApiIntegrationCode");
-    let (Some(user), Some(secret), Some(code)) = (user, secret, code) else {
-        return (StatusCode::UNAUTHORIZED, json!({"errors": ["Missing authentication headers (ApiIntegrationCode, UserName, Secret)."]}), vec![]);
+    let code = match authenticate(s, headers) {
+        Ok(code) => code,
+        Err(r) => return r,
     };
-    if !user.eq_ignore_ascii_case(&s.cfg.user) {
-        let (st, v) = bad("Unable to find user: the user name is not a valid API user.");
-        return (st, v, vec![]);
-    }
-    if secret != s.cfg.secret {
-        return (StatusCode::UNAUTHORIZED, json!({"errors": ["Authorization has been denied for this request."]}), vec![]);
-    }
-    if code != s.cfg.integration_code {
-        let (st, v) = bad("The integration code provided is not valid.");
-        return (st, v, vec![]);
-    }
     let knobs = s.knobs.lock().unwrap().clone();
-    // Hourly threshold.
-    let usage = {
-        let mut hits = s.hits.lock().unwrap();
-        let now = Instant::now();
-        while hits.front().is_some_and(|t| now.duration_since(*t) >= knobs.window) {
-            hits.pop_front();
-        }
-        if hits.len() as u32 >= knobs.hourly_limit {
-            let wait = hits.front().map(|t| knobs.window.saturating_sub(now.duration_since(*t))).unwrap_or_default();
-            rec.rejected = true;
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                json!({"errors": [format!("API request threshold of {} requests per {} minutes exceeded.", knobs.hourly_limit, knobs.window.as_secs() / 60)]}),
-                vec![("Retry-After", wait.as_secs().max(1).to_string())],
-            );
-        }
-        hits.push_back(now);
-        hits.len() as f64 / knobs.hourly_limit.max(1) as f64
+    let usage = match hourly_threshold(s, &knobs, rec) {
+        Ok(usage) => usage,
+        Err(r) => return r,
     };
-    // Fault injection.
-    let fault = {
-        let mut k = s.knobs.lock().unwrap();
-        if k.burst_429 > 0 {
-            k.burst_429 -= 1;
-            Some((true, k.retry_after_secs, Duration::ZERO))
-        } else if k.timeout_next > 0 {
-            k.timeout_next -= 1;
-            Some((false, 0, k.timeout_delay))
-        } else {
-            None
-        }
-    };
-    match fault {
-        Some((true, retry_after, _)) => {
-            rec.rejected = true;
-            return (StatusCode::TOO_MANY_REQUESTS, json!({"errors": ["Rate limit exceeded (injected)."]}), vec![("Retry-After", retry_after.to_string())]);
-        }
-        Some((false, _, d)) => {
-            rec.rejected = true;
-            tokio::time::sleep(d).await;
-            return (StatusCode::GATEWAY_TIMEOUT, json!({"errors": ["The request timed out (injected)."]}), vec![]);
-        }
-        None => {}
+    if let Some(r) = inject_fault(s, &knobs, rec).await {
+        return r;
     }
-    if s.chance(knobs.error_rate) {
-        rec.rejected = true;
-        return (StatusCode::SERVICE_UNAVAILABLE, json!({"errors": ["The service is temporarily unavailable (injected)."]}), vec![]);
-    }
-    // Thread limit per (integration code, endpoint).
-    let endpoint = match s.resolve(&segs) {
-        Some((d, _)) => d.name.to_ascii_lowercase(),
-        None => segs[0].to_ascii_lowercase(),
-    };
-    rec.endpoint = Some(endpoint.clone());
-    let key = format!("{}|{}", code.to_ascii_lowercase(), endpoint);
-    let _guard = {
-        let mut t = s.threads.lock().unwrap();
-        let n = t.entry(key.clone()).or_insert(0);
-        if *n >= knobs.thread_limit {
-            rec.rejected = true;
-            return (
-                StatusCode::from_u16(knobs.thread_limit_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                json!({"errors": [format!("Itgenatr005: The thread threshold of {} concurrent requests for this integration and the {} endpoint has been exceeded. Please try again later.", knobs.thread_limit, endpoint)]}),
-                vec![],
-            );
-        }
-        *n += 1;
-        ThreadGuard { s, key }
+    let _guard = match take_thread(s, &segs, code, &knobs, rec) {
+        Ok(g) => g,
+        Err(r) => return r,
     };
     let mut delay = knobs.base_latency;
     if knobs.threshold_latency {
@@ -219,6 +127,141 @@ async fn route(s: &Arc<Shared>, method: &Method, uri: &Uri, headers: &HeaderMap,
     let person = impersonation.unwrap_or(API_RESOURCE_ID);
     let (st, v) = dispatch(s, method, uri, &segs, body, body_empty, person, impersonation.is_some(), &knobs);
     (st, v, vec![])
+}
+
+/// The path segments after `/atservicesrest/v1.0/` (`versionInformation` is
+/// answered here).
+fn api_segments(uri: &Uri) -> Result<Vec<String>, Routed> {
+    let path = uri.path();
+    let Some(rest) = strip_prefix_ci(path, "/atservicesrest/") else {
+        return Err((StatusCode::NOT_FOUND, json!({"errors": ["Not found"]}), vec![]));
+    };
+    let rest = rest.trim_end_matches('/');
+    if rest.eq_ignore_ascii_case("versioninformation") {
+        return Err((StatusCode::OK, json!({"apiVersions": ["1.0"]}), vec![]));
+    }
+    let Some(rest) = strip_prefix_ci(rest, "v1.0/") else {
+        return Err((StatusCode::NOT_FOUND, json!({"errors": ["Not found"]}), vec![]));
+    };
+    let segs: Vec<String> = rest.split('/').filter(|x| !x.is_empty()).map(String::from).collect();
+    if segs.is_empty() {
+        return Err((StatusCode::NOT_FOUND, json!({"errors": ["Not found"]}), vec![]));
+    }
+    Ok(segs)
+}
+
+/// `zoneInformation?user=`: the sandbox's own URL for its user.
+fn zone_information(s: &Shared, uri: &Uri) -> Routed {
+    let user = query_param(uri, "user").unwrap_or_default();
+    if !user.eq_ignore_ascii_case(&s.cfg.user) {
+        let (st, v) = bad(format!("Zone information could not be determined for user '{user}'."));
+        return (st, v, vec![]);
+    }
+    (
+        StatusCode::OK,
+        json!({"zoneName": "Sandbox", "url": format!("{}/atservicesrest/", s.base_url), "webUrl": format!("{}/", s.base_url), "ci": 0}),
+        vec![],
+    )
+}
+
+/// Authentication (odd codes: unknown user 500, wrong secret 401, wrong
+/// integration code 500); returns the integration code.
+fn authenticate<'h>(s: &Shared, headers: &'h HeaderMap) -> Result<&'h str, Routed> {
+    let user = header(headers, "UserName");
+    let secret = header(headers, "Secret");
+    let code = header(headers, "ApiIntegrationCode");
+    let (Some(user), Some(secret), Some(code)) = (user, secret, code) else {
+        return Err((StatusCode::UNAUTHORIZED, json!({"errors": ["Missing authentication headers (ApiIntegrationCode, UserName, Secret)."]}), vec![]));
+    };
+    if !user.eq_ignore_ascii_case(&s.cfg.user) {
+        let (st, v) = bad("Unable to find user: the user name is not a valid API user.");
+        return Err((st, v, vec![]));
+    }
+    if secret != s.cfg.secret {
+        return Err((StatusCode::UNAUTHORIZED, json!({"errors": ["Authorization has been denied for this request."]}), vec![]));
+    }
+    if code != s.cfg.integration_code {
+        let (st, v) = bad("The integration code provided is not valid.");
+        return Err((st, v, vec![]));
+    }
+    Ok(code)
+}
+
+/// The hourly threshold: counts the request, or refuses it with a
+/// `Retry-After`; returns the share of the limit used.
+fn hourly_threshold(s: &Shared, knobs: &Knobs, rec: &mut RecordedRequest) -> Result<f64, Routed> {
+    let mut hits = s.hits.lock().unwrap();
+    let now = Instant::now();
+    while hits.front().is_some_and(|t| now.duration_since(*t) >= knobs.window) {
+        hits.pop_front();
+    }
+    if hits.len() as u32 >= knobs.hourly_limit {
+        let wait = hits.front().map(|t| knobs.window.saturating_sub(now.duration_since(*t))).unwrap_or_default();
+        rec.rejected = true;
+        return Err((
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"errors": [format!("API request threshold of {} requests per {} minutes exceeded.", knobs.hourly_limit, knobs.window.as_secs() / 60)]}),
+            vec![("Retry-After", wait.as_secs().max(1).to_string())],
+        ));
+    }
+    hits.push_back(now);
+    Ok(hits.len() as f64 / knobs.hourly_limit.max(1) as f64)
+}
+
+/// Fault injection: a burst of 429s, timeouts, or random 503s.
+async fn inject_fault(s: &Shared, knobs: &Knobs, rec: &mut RecordedRequest) -> Option<Routed> {
+    let fault = {
+        let mut k = s.knobs.lock().unwrap();
+        if k.burst_429 > 0 {
+            k.burst_429 -= 1;
+            Some((true, k.retry_after_secs, Duration::ZERO))
+        } else if k.timeout_next > 0 {
+            k.timeout_next -= 1;
+            Some((false, 0, k.timeout_delay))
+        } else {
+            None
+        }
+    };
+    match fault {
+        Some((true, retry_after, _)) => {
+            rec.rejected = true;
+            return Some((StatusCode::TOO_MANY_REQUESTS, json!({"errors": ["Rate limit exceeded (injected)."]}), vec![("Retry-After", retry_after.to_string())]));
+        }
+        Some((false, _, d)) => {
+            rec.rejected = true;
+            tokio::time::sleep(d).await;
+            return Some((StatusCode::GATEWAY_TIMEOUT, json!({"errors": ["The request timed out (injected)."]}), vec![]));
+        }
+        None => {}
+    }
+    if s.chance(knobs.error_rate) {
+        rec.rejected = true;
+        return Some((StatusCode::SERVICE_UNAVAILABLE, json!({"errors": ["The service is temporarily unavailable (injected)."]}), vec![]));
+    }
+    None
+}
+
+/// The thread limit per (integration code, endpoint): a slot held until the
+/// guard drops, or `Itgenatr005`.
+fn take_thread<'a>(s: &'a Shared, segs: &[String], code: &str, knobs: &Knobs, rec: &mut RecordedRequest) -> Result<ThreadGuard<'a>, Routed> {
+    let endpoint = match s.resolve(segs) {
+        Some((d, _)) => d.name.to_ascii_lowercase(),
+        None => segs[0].to_ascii_lowercase(),
+    };
+    rec.endpoint = Some(endpoint.clone());
+    let key = format!("{}|{}", code.to_ascii_lowercase(), endpoint);
+    let mut t = s.threads.lock().unwrap();
+    let n = t.entry(key.clone()).or_insert(0);
+    if *n >= knobs.thread_limit {
+        rec.rejected = true;
+        return Err((
+            StatusCode::from_u16(knobs.thread_limit_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            json!({"errors": [format!("Itgenatr005: The thread threshold of {} concurrent requests for this integration and the {} endpoint has been exceeded. Please try again later.", knobs.thread_limit, endpoint)]}),
+            vec![],
+        ));
+    }
+    *n += 1;
+    Ok(ThreadGuard { s, key })
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {

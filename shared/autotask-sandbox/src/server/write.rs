@@ -6,10 +6,12 @@ use super::rules::entity_rules;
 use super::{Reply, Shared, bad};
 use crate::Knobs;
 use crate::schema::{EntityDef, Ty};
+use crate::store::{Row, Table};
 use crate::tenant::{API_RESOURCE_ID, ts};
 use axum::http::StatusCode;
 use chrono::Utc;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -78,40 +80,10 @@ pub(super) fn write(s: &Arc<Shared>, def: &EntityDef, kind: WriteKind, parent_id
     };
     let ename = def.name.to_ascii_lowercase();
     let mut db = s.db.lock().unwrap();
-    // Normalize keys to the entity's spelling.
-    let mut given = Map::new();
-    let mut udfs: Option<Vec<Value>> = None;
-    let mut id: Option<i64> = None;
-    for (k, v) in body {
-        if k.eq_ignore_ascii_case("id") {
-            id = v.as_i64();
-            continue;
-        }
-        if k.eq_ignore_ascii_case("userDefinedFields") {
-            let Value::Array(a) = v else { return bad("userDefinedFields must be an array of {name, value}.") };
-            for u in &a {
-                let name = u.get("name").and_then(Value::as_str).unwrap_or("");
-                if def.udf(name).is_none() {
-                    return bad(format!("Unable to find {name} in the {} Entity's user-defined fields.", def.name));
-                }
-            }
-            udfs = Some(a);
-            continue;
-        }
-        let Some(f) = def.field(&k) else {
-            if knobs.reject_unknown_fields {
-                return bad(format!("Unable to find {k} in the {} Entity.", def.name));
-            }
-            continue;
-        };
-        if f.read_only {
-            continue;
-        }
-        if let Err(e) = check_type(f, &v) {
-            return bad(e);
-        }
-        given.insert(f.name.clone(), normalize(f, v));
-    }
+    let Body { mut given, udfs, id } = match read_body(def, body, knobs) {
+        Ok(b) => b,
+        Err(e) => return bad(e),
+    };
     if let (Some(pid), Some((_, _, pf))) = (parent_id, def.parent.as_ref()) {
         given.insert(pf.clone(), Value::from(pid));
     }
@@ -125,7 +97,76 @@ pub(super) fn write(s: &Arc<Shared>, def: &EntityDef, kind: WriteKind, parent_id
             }
         }
     };
-    let mut row = match (&kind, &old) {
+    let mut row = merge_row(def, kind, old.as_ref(), &given, udfs);
+    // Generic checks: required, picklists, references.
+    if let Err(e) = check_fields(&db, def, kind, &row, &given) {
+        return bad(e);
+    }
+    // Entity rules.
+    if let Err(e) = entity_rules(&db, def, kind, &mut row, old.as_ref(), &given, person, knobs) {
+        return bad(e);
+    }
+    let id = store(&mut db, def, kind, id, &mut row, person, impersonating);
+    drop(db);
+    if ename == "tickets" {
+        let changed: Vec<String> = match &old {
+            None => vec![],
+            Some(o) => row.iter().filter(|(k, v)| o.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect(),
+        };
+        let action = if kind == WriteKind::Create { "Create" } else { "Update" };
+        s.fire(action, id, &row, &changed, Some(person));
+    }
+    (StatusCode::OK, json!({"itemId": id}))
+}
+
+/// A write's body with its keys in the entity's spelling.
+struct Body {
+    given: Map<String, Value>,
+    udfs: Option<Vec<Value>>,
+    id: Option<i64>,
+}
+
+/// Normalizes keys to the entity's spelling, checks UDF names and field
+/// types, and drops read-only fields (unknown ones too, unless a knob rejects them).
+fn read_body(def: &EntityDef, body: Map<String, Value>, knobs: &Knobs) -> Result<Body, String> {
+    let mut given = Map::new();
+    let mut udfs: Option<Vec<Value>> = None;
+    let mut id: Option<i64> = None;
+    for (k, v) in body {
+        if k.eq_ignore_ascii_case("id") {
+            id = v.as_i64();
+            continue;
+        }
+        if k.eq_ignore_ascii_case("userDefinedFields") {
+            let Value::Array(a) = v else { return Err("userDefinedFields must be an array of {name, value}.".into()) };
+            for u in &a {
+                let name = u.get("name").and_then(Value::as_str).unwrap_or("");
+                if def.udf(name).is_none() {
+                    return Err(format!("Unable to find {name} in the {} Entity's user-defined fields.", def.name));
+                }
+            }
+            udfs = Some(a);
+            continue;
+        }
+        let Some(f) = def.field(&k) else {
+            if knobs.reject_unknown_fields {
+                return Err(format!("Unable to find {k} in the {} Entity.", def.name));
+            }
+            continue;
+        };
+        if f.read_only {
+            continue;
+        }
+        check_type(f, &v)?;
+        given.insert(f.name.clone(), normalize(f, v));
+    }
+    Ok(Body { given, udfs, id })
+}
+
+/// The row after the write: PATCH keeps the old values, PUT nulls the
+/// writable fields not sent; then the given fields and the UDFs.
+fn merge_row(def: &EntityDef, kind: WriteKind, old: Option<&Row>, given: &Map<String, Value>, udfs: Option<Vec<Value>>) -> Row {
+    let mut row = match (&kind, old) {
         (WriteKind::Patch, Some(o)) => o.clone(),
         (WriteKind::Put, Some(o)) => {
             // PUT: writable fields not sent become null.
@@ -139,7 +180,7 @@ pub(super) fn write(s: &Arc<Shared>, def: &EntityDef, kind: WriteKind, parent_id
         }
         _ => Map::new(),
     };
-    for (k, v) in &given {
+    for (k, v) in given {
         row.insert(k.clone(), v.clone());
     }
     if let Some(new_udfs) = udfs {
@@ -157,14 +198,19 @@ pub(super) fn write(s: &Arc<Shared>, def: &EntityDef, kind: WriteKind, parent_id
     } else if kind == WriteKind::Create && !def.udfs.is_empty() {
         row.insert("userDefinedFields".into(), Value::Array(def.udfs.iter().map(|u| json!({"name": u.name, "value": null})).collect()));
     }
-    // Generic checks: required, picklists, references.
+    row
+}
+
+/// Generic checks: required fields, picklist values (and their parent
+/// values), and references to existing, active rows.
+fn check_fields(db: &BTreeMap<String, Table>, def: &EntityDef, kind: WriteKind, row: &Row, given: &Map<String, Value>) -> Result<(), String> {
     for f in &def.fields {
         let v = row.get(&f.name).cloned().unwrap_or(Value::Null);
         if f.required && !f.read_only && v.is_null() && kind != WriteKind::Patch {
-            return bad(format!("{} is required.", f.name));
+            return Err(format!("{} is required.", f.name));
         }
         if f.required && v.is_null() && kind == WriteKind::Patch && given.contains_key(&f.name) {
-            return bad(format!("{} is required and cannot be set to null.", f.name));
+            return Err(format!("{} is required and cannot be set to null.", f.name));
         }
         if v.is_null() || !given.contains_key(&f.name) {
             continue;
@@ -172,12 +218,12 @@ pub(super) fn write(s: &Arc<Shared>, def: &EntityDef, kind: WriteKind, parent_id
         if let Some(pl) = f.picklist.as_ref().filter(|p| !p.is_empty()) {
             let sv = pick_str(&v);
             let Some(entry) = pl.iter().find(|p| p.value == sv) else {
-                return bad(format!("Value {sv} is not a valid picklist value for field {}.", f.name));
+                return Err(format!("Value {sv} is not a valid picklist value for field {}.", f.name));
             };
             if let (Some(pf), Some(parent)) = (f.picklist_parent.as_ref(), entry.parent_value.as_ref()) {
                 let pv = row.get(pf).map(pick_str).unwrap_or_default();
                 if &pv != parent {
-                    return bad(format!("Value {sv} of field {} does not belong to {pf} {pv}.", f.name));
+                    return Err(format!("Value {sv} of field {} does not belong to {pf} {pv}.", f.name));
                 }
             }
         }
@@ -190,14 +236,17 @@ pub(super) fn write(s: &Arc<Shared>, def: &EntityDef, kind: WriteKind, parent_id
                 _ => true,
             });
             if !active {
-                return bad(format!("Reference value on field: {} of type: {} does not exist or is invalid.", f.name, f.reference.as_deref().unwrap_or("")));
+                return Err(format!("Reference value on field: {} of type: {} does not exist or is invalid.", f.name, f.reference.as_deref().unwrap_or("")));
             }
         }
     }
-    // Entity rules.
-    if let Err(e) = entity_rules(&db, def, kind, &mut row, old.as_ref(), &given, person, knobs) {
-        return bad(e);
-    }
+    Ok(())
+}
+
+/// Stamps the row (creator, dates, modifier), stores it and returns its id; a
+/// webhook is ready once a subscribed field exists.
+fn store(db: &mut BTreeMap<String, Table>, def: &EntityDef, kind: WriteKind, id: Option<i64>, row: &mut Row, person: i64, impersonating: bool) -> i64 {
+    let ename = def.name.to_ascii_lowercase();
     let now = ts(Utc::now());
     let t = db.get_mut(&ename).unwrap();
     let id = match kind {
@@ -224,16 +273,7 @@ pub(super) fn write(s: &Arc<Shared>, def: &EntityDef, kind: WriteKind, parent_id
             }
         }
     }
-    drop(db);
-    if ename == "tickets" {
-        let changed: Vec<String> = match &old {
-            None => vec![],
-            Some(o) => row.iter().filter(|(k, v)| o.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect(),
-        };
-        let action = if kind == WriteKind::Create { "Create" } else { "Update" };
-        s.fire(action, id, &row, &changed, Some(person));
-    }
-    (StatusCode::OK, json!({"itemId": id}))
+    id
 }
 
 fn created_fields(def: &EntityDef, id: i64, person: i64, impersonating: bool, now: &str) -> Vec<(String, Value)> {

@@ -35,8 +35,54 @@ pub fn build_with(
     let te_slots = time_entries_per_ticket.map(|k| i64::from(k.clamp(1, 40))).unwrap_or(TE_SLOTS);
     let mut tables: BTreeMap<String, Table> = BTreeMap::new();
     let mut r = R::new(seed, 0, 0);
+    set_picklists(defs);
+    let (techs_by_queue, all_techs) = add_staff(&mut tables, api_user);
+    add_catalog(&mut tables);
+    let start = anchor - Duration::days(180);
+    let Customers { companies, contracts_by_type, without, several } = add_customers(&mut tables, &mut r, start, anchor);
 
-    // --- picklists ---
+    // --- lazily generated tickets and children ---
+    let n = tickets as i64;
+    let ctx = Arc::new(Ctx {
+        seed,
+        n,
+        start,
+        span_secs: (anchor - start).num_seconds(),
+        anchor,
+        companies: companies.clone(),
+        techs_by_queue,
+        all_techs,
+        cat_weight_total: CATEGORIES.iter().map(|c| c.weight).sum(),
+        te_slots,
+        te_fixed: time_entries_per_ticket.is_some(),
+    });
+    add_lazy_tables(&mut tables, &ctx, n, te_slots);
+
+
+    let facts = TenantFacts {
+        seed,
+        ticket_count: tickets,
+        first_ticket_id: TICKET_BASE + 1,
+        last_ticket_id: TICKET_BASE + n,
+        anchor,
+        queues: QUEUES.iter().map(|(v, l)| (*v, l.to_string())).collect(),
+        dumping_ground_queues: vec![Q_TRIAGE, Q_GENERAL, Q_MISC],
+        unmonitored_queue: Q_LEGACY,
+        company_ids: companies.iter().map(|c| c.id).collect(),
+        contracts_by_type,
+        companies_without_contract: without,
+        companies_with_several_contracts: several,
+        api_resource_id: API_RESOURCE_ID,
+        agent_resource_id: AGENT_RESOURCE_ID,
+        agent_role_id: AGENT_ROLE_ID,
+    };
+    let _ = &companies.first().map(|c| &c.name);
+    (tables, facts, ctx)
+}
+
+/// Picklists of the entity definitions (queues, statuses, priorities, issue
+/// types with their sub-issue types, contract types, …) and the webhook field ids.
+fn set_picklists(defs: &mut BTreeMap<String, EntityDef>) {
     let pl = |v: &[(i64, &str)]| v.iter().map(|(a, b)| PicklistValue::new(a, *b)).collect::<Vec<_>>();
     let t = defs.get_mut("tickets").unwrap();
     t.set_picklist("queueID", pl(QUEUES));
@@ -92,8 +138,12 @@ pub fn build_with(
         .map(|(i, f)| PicklistValue::new(i + 1, f.name.clone()))
         .collect();
     defs.get_mut("ticketwebhookfields").unwrap().set_picklist("fieldID", ticket_fields);
+}
 
-    // --- roles, resources ---
+/// Roles and resources (admin, the API user, the agent, the dispatcher,
+/// technicians by queue, an inactive one and one with no role) with their
+/// queue roles; returns the technicians by queue and all of them.
+fn add_staff(tables: &mut BTreeMap<String, Table>, api_user: &str) -> (BTreeMap<i64, Vec<Tech>>, Vec<Tech>) {
     let roles: &[(i64, &str, f64)] = &[
         (1, "Tier 1 Technician", 95.0),
         (2, "Tier 2 Technician", 125.0),
@@ -167,8 +217,11 @@ pub fn build_with(
     res.insert(41, obj(json!({"firstName": "No", "lastName": "Role", "email": "norole@sandbox.local", "userName": "norole", "isActive": true, "resourceType": "Employee", "userType": 1, "licenseType": 1, "defaultServiceDeskRoleID": null})));
     tables.insert("resources".into(), res);
     tables.insert("resourceroles".into(), rr);
+    (techs_by_queue, all_techs)
+}
 
-    // --- billing codes, services, surveys ---
+/// Billing codes, services and the satisfaction survey.
+fn add_catalog(tables: &mut BTreeMap<String, Table>) {
     let mut bc = Table::new(1);
     for (id, name, ty) in [(1, "Remote Support", 0), (2, "Onsite Support", 0), (3, "After Hours Support", 0), (4, "Project Labor", 0), (5, "Internal Admin", 1), (6, "Non-Billable", 1)] {
         bc.insert(id, obj(json!({"name": name, "description": name, "billingCodeType": 0, "useType": ty + 1, "afterHoursWorkType": 0, "isActive": true, "isExcludedFromNewContracts": false, "markupRate": 0.0, "unitCost": 0.0, "unitPrice": 125.0})));
@@ -182,147 +235,177 @@ pub fn build_with(
     let mut su = Table::new(1);
     su.insert(1, obj(json!({"name": "Ticket Satisfaction", "displayName": "How did we do?", "description": "Sent when a ticket is completed"})));
     tables.insert("surveys".into(), su);
+}
 
-    // --- companies, contacts, contracts ---
-    let start = anchor - Duration::days(180);
-    let mut companies = vec![];
-    let mut ct = Table::new(1);
-    let mut contacts = Table::new(1);
-    let mut contracts = Table::new(1);
-    let mut blocks = Table::new(1);
-    let mut factors = Table::new(1);
-    let mut purchases = Table::new(1);
-    let mut csvc = Table::new(1);
-    let mut contracts_by_type: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    let mut without = vec![];
-    let mut several = vec![];
-    let types = [CT_RECURRING, CT_TIME_MATERIALS, CT_BLOCK_HOURS, CT_PER_TICKET, CT_RECURRING, CT_RETAINER, CT_FIXED_PRICE, CT_BLOCK_HOURS];
+/// The customer tables as they are built.
+struct CustomerTables {
+    companies: Table,
+    contacts: Table,
+    contracts: Table,
+    blocks: Table,
+    factors: Table,
+    purchases: Table,
+    services: Table,
+}
+
+/// The companies, and the facts their contracts plant.
+struct Customers {
+    companies: Vec<CompanyInfo>,
+    contracts_by_type: BTreeMap<i64, Vec<i64>>,
+    without: Vec<i64>,
+    several: Vec<i64>,
+}
+
+/// Companies (the MSP's own first), four contacts each, and contracts of
+/// every type (with blocks, hour factors, ticket purchases and services); some
+/// companies have no contract, some several. Also the empty webhook tables.
+fn add_customers(tables: &mut BTreeMap<String, Table>, r: &mut R, start: DateTime<Utc>, anchor: DateTime<Utc>) -> Customers {
+    let mut t = CustomerTables {
+        companies: Table::new(1),
+        contacts: Table::new(1),
+        contracts: Table::new(1),
+        blocks: Table::new(1),
+        factors: Table::new(1),
+        purchases: Table::new(1),
+        services: Table::new(1),
+    };
+    let mut cu = Customers { companies: vec![], contracts_by_type: BTreeMap::new(), without: vec![], several: vec![] };
     let n_companies = 36;
     for ci in 0..=n_companies {
-        let id = ci as i64;
-        let name = if ci == 0 {
-            "Sandbox MSP (own company)".to_string()
-        } else {
-            format!("{} {}", COMPANY_WORDS[(ci - 1) % COMPANY_WORDS.len()], COMPANY_SUFFIX[r.below(COMPANY_SUFFIX.len() as u64) as usize])
-        };
-        ct.insert(
-            id,
-            obj(json!({"companyName": name, "companyNumber": format!("C{:04}", ci), "companyType": if ci == 0 { 7 } else { 1 },
-                       "classification": 1 + (ci % 3), "isActive": true, "ownerResourceID": 1, "phone": format!("+1 555 01{:02}", ci),
-                       "address1": format!("{} Main Street", 10 + ci), "city": "Springfield", "state": "IL", "postalCode": "62701",
-                       "countryID": 237, "createDate": ts(start - Duration::days(400)), "webAddress": format!("https://c{ci}.example"),
-                       "userDefinedFields": [{"name": "Customer Ranking", "value": if ci % 5 == 0 { "Golden" } else { "Standard" }}]})),
-        );
-        let mut info = CompanyInfo { id, name: name.clone(), contacts: vec![], contact_names: vec![], contracts: vec![] };
-        for k in 0..4 {
-            let cid = 1000 + id * 10 + k;
-            let first = FIRST_NAMES[r.below(FIRST_NAMES.len() as u64) as usize];
-            let last = LAST_NAMES[r.below(LAST_NAMES.len() as u64) as usize];
-            contacts.insert(
-                cid,
-                obj(json!({"companyID": id, "firstName": first, "lastName": last,
-                           "emailAddress": format!("{}.{}@c{}.example", first.to_lowercase(), last.to_lowercase().replace('\'', ""), ci),
-                           "isActive": 1, "primaryContact": k == 0, "phone": "+1 555 0100", "title": "Staff"})),
-            );
-            info.contacts.push(cid);
-            info.contact_names.push(format!("{first} {last}"));
-        }
+        let mut info = add_company(&mut t, ci, r, start);
         if ci > 0 {
-            let none = ci % 9 == 0;
-            let count = if none { 0 } else if ci % 7 == 0 { 2 } else { 1 };
-            if none {
-                without.push(id);
-            }
-            if count > 1 {
-                several.push(id);
-            }
-            for k in 0..count {
-                let ty = types[(ci + k * 3) % types.len()];
-                let cid = contracts.next_id();
-                let label = match ty {
-                    CT_TIME_MATERIALS => "Time & Materials",
-                    CT_FIXED_PRICE => "Fixed Price",
-                    CT_BLOCK_HOURS => "Block Hours",
-                    CT_RETAINER => "Retainer",
-                    CT_RECURRING => "Managed Services",
-                    _ => "Per Ticket Support",
-                };
-                contracts.insert(
-                    cid,
-                    obj(json!({"contractName": format!("{name} - {label}"), "contractNumber": format!("K{cid:05}"), "contractType": ty,
-                               "contractCategory": if ty == CT_RECURRING { 2 } else { 1 }, "contractPeriodType": 1, "status": 1,
-                               "companyID": id, "isDefaultContract": k == 0, "startDate": ts(start - Duration::days(200)),
-                               "endDate": ts(anchor + Duration::days(185)), "serviceLevelAgreementID": 1, "setupFee": 0.0,
-                               "overageBillingRate": 150.0, "estimatedHours": 0.0, "timeReportingRequiresStartAndStopTimes": 0,
-                               "billingPreference": 3, "isCompliant": true, "description": label, "lastModifiedDateTime": ts(start),
-                               "userDefinedFields": [{"name": "Billing Notes", "value": null}]})),
-                );
-                contracts_by_type.entry(ty).or_default().push(cid);
-                info.contracts.push((cid, ty));
-                match ty {
-                    CT_BLOCK_HOURS => {
-                        // An older used-up block and a current one; every third company runs low.
-                        let low = ci % 3 == 0;
-                        for (b, (hours, used)) in [(20.0, 20.0), (40.0, if low { 38.5 } else { 12.0 })].into_iter().enumerate() {
-                            let bid = blocks.next_id();
-                            let s = start - Duration::days(90) + Duration::days(135 * b as i64);
-                            blocks.insert(
-                                bid,
-                                obj(json!({"contractID": cid, "datePurchased": ts(s), "startDate": ts(s), "endDate": ts(s + Duration::days(365)),
-                                           "hours": hours, "hoursApproved": used, "hourlyRate": 120.0, "isPaid": true, "status": 1})),
-                            );
-                        }
-                        for (role, mult) in [(1, 1.0), (3, 1.5), (7, 2.0), (AGENT_ROLE_ID, 0.5)] {
-                            let fid = factors.next_id();
-                            factors.insert(fid, obj(json!({"contractID": cid, "roleID": role, "blockHourMultiplier": mult})));
-                        }
-                    }
-                    CT_PER_TICKET => {
-                        let pid = purchases.next_id();
-                        purchases.insert(
-                            pid,
-                            obj(json!({"contractID": cid, "datePurchased": ts(start), "startDate": ts(start), "endDate": ts(anchor + Duration::days(180)),
-                                       "ticketsPurchased": 25.0, "ticketsUsed": (r.below(25)) as f64, "perTicketRate": 85.0, "isPaid": true, "status": 1})),
-                        );
-                    }
-                    CT_RECURRING => {
-                        for s in 1..=3i64 {
-                            let sid = csvc.next_id();
-                            csvc.insert(sid, obj(json!({"contractID": cid, "serviceID": s, "unitPrice": 40.0 * s as f64, "unitCost": 20.0, "adjustedPrice": 40.0 * s as f64, "invoiceDescription": "Managed service"})));
-                        }
-                    }
-                    _ => {}
-                }
-            }
+            add_contracts(&mut t, &mut cu, &mut info, ci, r, start, anchor);
         }
-        companies.push(info);
+        cu.companies.push(info);
     }
-    tables.insert("companies".into(), ct);
-    tables.insert("contacts".into(), contacts);
-    tables.insert("contracts".into(), contracts);
-    tables.insert("contractblocks".into(), blocks);
-    tables.insert("contractblockhourfactors".into(), factors);
-    tables.insert("contractticketpurchases".into(), purchases);
-    tables.insert("contractservices".into(), csvc);
+    tables.insert("companies".into(), t.companies);
+    tables.insert("contacts".into(), t.contacts);
+    tables.insert("contracts".into(), t.contracts);
+    tables.insert("contractblocks".into(), t.blocks);
+    tables.insert("contractblockhourfactors".into(), t.factors);
+    tables.insert("contractticketpurchases".into(), t.purchases);
+    tables.insert("contractservices".into(), t.services);
     tables.insert("ticketwebhooks".into(), Table::new(1));
     tables.insert("ticketwebhookfields".into(), Table::new(1));
     tables.insert("ticketwebhookexcludedresources".into(), Table::new(1));
+    cu
+}
 
-    // --- lazily generated tickets and children ---
-    let n = tickets as i64;
-    let ctx = Arc::new(Ctx {
-        seed,
-        n,
-        start,
-        span_secs: (anchor - start).num_seconds(),
-        anchor,
-        companies: companies.clone(),
-        techs_by_queue,
-        all_techs,
-        cat_weight_total: CATEGORIES.iter().map(|c| c.weight).sum(),
-        te_slots,
-        te_fixed: time_entries_per_ticket.is_some(),
-    });
+/// Company `ci` and its four contacts.
+fn add_company(t: &mut CustomerTables, ci: usize, r: &mut R, start: DateTime<Utc>) -> CompanyInfo {
+    let (ct, contacts) = (&mut t.companies, &mut t.contacts);
+    let id = ci as i64;
+    let name = if ci == 0 {
+        "Sandbox MSP (own company)".to_string()
+    } else {
+        format!("{} {}", COMPANY_WORDS[(ci - 1) % COMPANY_WORDS.len()], COMPANY_SUFFIX[r.below(COMPANY_SUFFIX.len() as u64) as usize])
+    };
+    ct.insert(
+        id,
+        obj(json!({"companyName": name, "companyNumber": format!("C{:04}", ci), "companyType": if ci == 0 { 7 } else { 1 },
+                   "classification": 1 + (ci % 3), "isActive": true, "ownerResourceID": 1, "phone": format!("+1 555 01{:02}", ci),
+                   "address1": format!("{} Main Street", 10 + ci), "city": "Springfield", "state": "IL", "postalCode": "62701",
+                   "countryID": 237, "createDate": ts(start - Duration::days(400)), "webAddress": format!("https://c{ci}.example"),
+                   "userDefinedFields": [{"name": "Customer Ranking", "value": if ci % 5 == 0 { "Golden" } else { "Standard" }}]})),
+    );
+    let mut info = CompanyInfo { id, name: name.clone(), contacts: vec![], contact_names: vec![], contracts: vec![] };
+    for k in 0..4 {
+        let cid = 1000 + id * 10 + k;
+        let first = FIRST_NAMES[r.below(FIRST_NAMES.len() as u64) as usize];
+        let last = LAST_NAMES[r.below(LAST_NAMES.len() as u64) as usize];
+        contacts.insert(
+            cid,
+            obj(json!({"companyID": id, "firstName": first, "lastName": last,
+                       "emailAddress": format!("{}.{}@c{}.example", first.to_lowercase(), last.to_lowercase().replace('\'', ""), ci),
+                       "isActive": 1, "primaryContact": k == 0, "phone": "+1 555 0100", "title": "Staff"})),
+        );
+        info.contacts.push(cid);
+        info.contact_names.push(format!("{first} {last}"));
+    }
+    info
+}
+
+/// The contracts of company `ci` (none for every ninth, two for every seventh).
+fn add_contracts(t: &mut CustomerTables, cu: &mut Customers, info: &mut CompanyInfo, ci: usize, r: &mut R, start: DateTime<Utc>, anchor: DateTime<Utc>) {
+    let (id, name) = (info.id, info.name.clone());
+    let types = [CT_RECURRING, CT_TIME_MATERIALS, CT_BLOCK_HOURS, CT_PER_TICKET, CT_RECURRING, CT_RETAINER, CT_FIXED_PRICE, CT_BLOCK_HOURS];
+    let none = ci % 9 == 0;
+    let count = if none { 0 } else if ci % 7 == 0 { 2 } else { 1 };
+    if none {
+        cu.without.push(id);
+    }
+    if count > 1 {
+        cu.several.push(id);
+    }
+    for k in 0..count {
+        let ty = types[(ci + k * 3) % types.len()];
+        let cid = t.contracts.next_id();
+        let label = match ty {
+            CT_TIME_MATERIALS => "Time & Materials",
+            CT_FIXED_PRICE => "Fixed Price",
+            CT_BLOCK_HOURS => "Block Hours",
+            CT_RETAINER => "Retainer",
+            CT_RECURRING => "Managed Services",
+            _ => "Per Ticket Support",
+        };
+        t.contracts.insert(
+            cid,
+            obj(json!({"contractName": format!("{name} - {label}"), "contractNumber": format!("K{cid:05}"), "contractType": ty,
+                       "contractCategory": if ty == CT_RECURRING { 2 } else { 1 }, "contractPeriodType": 1, "status": 1,
+                       "companyID": id, "isDefaultContract": k == 0, "startDate": ts(start - Duration::days(200)),
+                       "endDate": ts(anchor + Duration::days(185)), "serviceLevelAgreementID": 1, "setupFee": 0.0,
+                       "overageBillingRate": 150.0, "estimatedHours": 0.0, "timeReportingRequiresStartAndStopTimes": 0,
+                       "billingPreference": 3, "isCompliant": true, "description": label, "lastModifiedDateTime": ts(start),
+                       "userDefinedFields": [{"name": "Billing Notes", "value": null}]})),
+        );
+        cu.contracts_by_type.entry(ty).or_default().push(cid);
+        info.contracts.push((cid, ty));
+        add_contract_extras(t, cid, ty, ci, r, start, anchor);
+    }
+}
+
+/// What a contract of type `ty` carries: blocks and hour factors, a ticket
+/// purchase, or recurring services.
+fn add_contract_extras(t: &mut CustomerTables, cid: i64, ty: i64, ci: usize, r: &mut R, start: DateTime<Utc>, anchor: DateTime<Utc>) {
+    let (blocks, factors, purchases, csvc) = (&mut t.blocks, &mut t.factors, &mut t.purchases, &mut t.services);
+    match ty {
+        CT_BLOCK_HOURS => {
+            // An older used-up block and a current one; every third company runs low.
+            let low = ci % 3 == 0;
+            for (b, (hours, used)) in [(20.0, 20.0), (40.0, if low { 38.5 } else { 12.0 })].into_iter().enumerate() {
+                let bid = blocks.next_id();
+                let s = start - Duration::days(90) + Duration::days(135 * b as i64);
+                blocks.insert(
+                    bid,
+                    obj(json!({"contractID": cid, "datePurchased": ts(s), "startDate": ts(s), "endDate": ts(s + Duration::days(365)),
+                               "hours": hours, "hoursApproved": used, "hourlyRate": 120.0, "isPaid": true, "status": 1})),
+                );
+            }
+            for (role, mult) in [(1, 1.0), (3, 1.5), (7, 2.0), (AGENT_ROLE_ID, 0.5)] {
+                let fid = factors.next_id();
+                factors.insert(fid, obj(json!({"contractID": cid, "roleID": role, "blockHourMultiplier": mult})));
+            }
+        }
+        CT_PER_TICKET => {
+            let pid = purchases.next_id();
+            purchases.insert(
+                pid,
+                obj(json!({"contractID": cid, "datePurchased": ts(start), "startDate": ts(start), "endDate": ts(anchor + Duration::days(180)),
+                           "ticketsPurchased": 25.0, "ticketsUsed": (r.below(25)) as f64, "perTicketRate": 85.0, "isPaid": true, "status": 1})),
+            );
+        }
+        CT_RECURRING => {
+            for s in 1..=3i64 {
+                let sid = csvc.next_id();
+                csvc.insert(sid, obj(json!({"contractID": cid, "serviceID": s, "unitPrice": 40.0 * s as f64, "unitCost": 20.0, "adjustedPrice": 40.0 * s as f64, "invoiceDescription": "Managed service"})));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The lazily generated ticket tables, each child indexed by its ticket.
+fn add_lazy_tables(tables: &mut BTreeMap<String, Table>, ctx: &Arc<Ctx>, n: i64, te_slots: i64) {
     let c1 = ctx.clone();
     let gen_t: Generator = Arc::new(move |id| c1.ticket_idx(id).map(|i| c1.ticket_row(i)));
     tables.insert("tickets".into(), Table::new(TICKET_BASE + 1).with_generator(TICKET_BASE + 1, TICKET_BASE + n, gen_t));
@@ -344,24 +427,4 @@ pub fn build_with(
     tables.insert("servicelevelagreementresults".into(), child(SLA_BASE, 1, Arc::new(move |id| c.sla_row(id)), ctx.clone()));
     let c = ctx.clone();
     tables.insert("surveyresults".into(), child(SURVEY_RESULT_BASE, 1, Arc::new(move |id| c.survey_result_row(id)), ctx.clone()));
-
-    let facts = TenantFacts {
-        seed,
-        ticket_count: tickets,
-        first_ticket_id: TICKET_BASE + 1,
-        last_ticket_id: TICKET_BASE + n,
-        anchor,
-        queues: QUEUES.iter().map(|(v, l)| (*v, l.to_string())).collect(),
-        dumping_ground_queues: vec![Q_TRIAGE, Q_GENERAL, Q_MISC],
-        unmonitored_queue: Q_LEGACY,
-        company_ids: companies.iter().map(|c| c.id).collect(),
-        contracts_by_type,
-        companies_without_contract: without,
-        companies_with_several_contracts: several,
-        api_resource_id: API_RESOURCE_ID,
-        agent_resource_id: AGENT_RESOURCE_ID,
-        agent_role_id: AGENT_ROLE_ID,
-    };
-    let _ = &companies.first().map(|c| &c.name);
-    (tables, facts, ctx)
 }
