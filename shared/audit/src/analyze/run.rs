@@ -14,11 +14,6 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Runs the audit over collected rows.
 pub fn audit(c: &Collected, cfg: &AuditConfig) -> Audit {
     let now = c.now;
-    let label_of = |q: i64| c.queues.iter().find(|(v, _, _)| *v == q).map(|(_, l, _)| l.clone()).unwrap_or_else(|| format!("Queue {q}"));
-    let issue_label = |i: Option<i64>| match i {
-        Some(i) => c.issue_types.get(&i).cloned().unwrap_or_else(|| format!("Issue type {i}")),
-        None => "(no issue type)".to_string(),
-    };
 
     // --- tickets by current queue ---
     let mut by_queue: BTreeMap<i64, Vec<&TicketRow>> = BTreeMap::new();
@@ -28,6 +23,64 @@ pub fn audit(c: &Collected, cfg: &AuditConfig) -> Audit {
     let tickets_by_id: BTreeMap<i64, &TicketRow> = c.tickets.iter().map(|t| (t.id, t)).collect();
 
     // --- history sample: initial queues, moves ---
+    let hs = history_sample(c, &tickets_by_id);
+    // --- notes and SLA results of the sample ---
+    let (note_authors, sla_fr) = notes_and_sla(c, &tickets_by_id);
+    // --- content vs contract routing ---
+    let routing_result = content_vs_contract(c, &tickets_by_id, cfg);
+
+    // --- per queue ---
+    let mut queue_ids: Vec<i64> = c.queues.iter().map(|(v, _, _)| *v).collect();
+    for q in by_queue.keys() {
+        if !queue_ids.contains(q) {
+            queue_ids.push(*q);
+        }
+    }
+    let per = PerQueue { c, cfg, hs: &hs, note_authors: &note_authors, sla_fr: &sla_fr, routing: &routing_result };
+    let mut issue_mix: BTreeMap<i64, BTreeMap<i64, usize>> = BTreeMap::new();
+    let mut queues = vec![];
+    for q in queue_ids {
+        let ts: &[&TicketRow] = by_queue.get(&q).map(Vec::as_slice).unwrap_or(&[]);
+        let (qa, mix) = per.queue(q, ts);
+        issue_mix.insert(q, mix);
+        queues.push(qa);
+    }
+    // Busiest first; empty queues last, in picklist order.
+    queues.sort_by(|a, b| b.tickets.cmp(&a.tickets));
+
+    let udfs = udf_audit(c, cfg);
+    let mut a = Audit {
+        since: c.since,
+        now,
+        tickets: c.tickets.len(),
+        api_requests: c.api_requests,
+        queues,
+        reroutes: hs.reroutes,
+        udfs,
+        recommendations: vec![],
+        sample: c.sample.clone(),
+        rerouted_within_1h: (hs.rerouted, hs.sampled),
+        routing: routing_result,
+        resources: c.resources.clone(),
+        requests_by_stage: c.requests_by_stage.clone(),
+        config: cfg.clone(),
+    };
+    a.recommendations = recommendations(&a, &issue_mix);
+    a
+}
+
+/// What the history sample says: by initial queue, how many tickets started
+/// there, were moved within an hour, were moved at all; and the re-routes.
+struct HistorySample {
+    started: BTreeMap<i64, usize>,
+    started_moved_early: BTreeMap<i64, usize>,
+    started_moved_ever: BTreeMap<i64, usize>,
+    reroutes: Vec<Reroute>,
+    sampled: usize,
+    rerouted: usize,
+}
+
+fn history_sample(c: &Collected, tickets_by_id: &BTreeMap<i64, &TicketRow>) -> HistorySample {
     let mut started: BTreeMap<i64, usize> = BTreeMap::new();
     let mut started_moved_early: BTreeMap<i64, usize> = BTreeMap::new();
     let mut started_moved_ever: BTreeMap<i64, usize> = BTreeMap::new();
@@ -66,8 +119,12 @@ pub fn audit(c: &Collected, cfg: &AuditConfig) -> Audit {
         r.by.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     }
     reroutes.sort_by(|a, b| b.count.cmp(&a.count).then((a.from_queue_id, a.to_queue_id).cmp(&(b.from_queue_id, b.to_queue_id))));
+    HistorySample { started, started_moved_early, started_moved_ever, reroutes, sampled, rerouted }
+}
 
-    // --- notes and SLA results of the sample ---
+/// Note authors by queue, and (met, total) first-response SLA results by queue.
+#[allow(clippy::type_complexity)]
+fn notes_and_sla(c: &Collected, tickets_by_id: &BTreeMap<i64, &TicketRow>) -> (BTreeMap<i64, BTreeSet<i64>>, BTreeMap<i64, (usize, usize)>) {
     let mut note_authors: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
     for n in &c.notes {
         if let (Some(t), Some(r)) = (tickets_by_id.get(&n.ticket), n.resource) {
@@ -84,8 +141,11 @@ pub fn audit(c: &Collected, cfg: &AuditConfig) -> Audit {
             }
         }
     }
+    (note_authors, sla_fr)
+}
 
-    // --- content vs contract routing ---
+/// Content vs contract routing, cross-validated over the model sample.
+fn content_vs_contract(c: &Collected, tickets_by_id: &BTreeMap<i64, &TicketRow>, cfg: &AuditConfig) -> RoutingResult {
     let examples: Vec<RoutingExample> = c
         .texts
         .iter()
@@ -101,19 +161,48 @@ pub fn audit(c: &Collected, cfg: &AuditConfig) -> Audit {
             })
         })
         .collect();
-    let routing_result = if examples.len() >= 2 * routing::MIN_SUPPORT { routing::compare(&examples, cfg.folds) } else { RoutingResult::default() };
+    if examples.len() >= 2 * routing::MIN_SUPPORT { routing::compare(&examples, cfg.folds) } else { RoutingResult::default() }
+}
 
-    // --- per queue ---
-    let mut queue_ids: Vec<i64> = c.queues.iter().map(|(v, _, _)| *v).collect();
-    for q in by_queue.keys() {
-        if !queue_ids.contains(q) {
-            queue_ids.push(*q);
+/// What every queue's findings are read against.
+struct PerQueue<'a> {
+    c: &'a Collected,
+    cfg: &'a AuditConfig,
+    hs: &'a HistorySample,
+    note_authors: &'a BTreeMap<i64, BTreeSet<i64>>,
+    sla_fr: &'a BTreeMap<i64, (usize, usize)>,
+    routing: &'a RoutingResult,
+}
+
+/// Why a queue is flagged (or not): the signs, for the reasons.
+struct Signs {
+    touched_share: Option<f64>,
+    actively_monitored: bool,
+    recent_touched: usize,
+    recent: usize,
+    mixed: bool,
+    types_over: usize,
+    old_sign: bool,
+    old_untouched: usize,
+    moved_sign: bool,
+    moved_out_share: Option<f64>,
+}
+
+impl PerQueue<'_> {
+    fn label_of(&self, q: i64) -> String {
+        self.c.queues.iter().find(|(v, _, _)| *v == q).map(|(_, l, _)| l.clone()).unwrap_or_else(|| format!("Queue {q}"))
+    }
+
+    fn issue_label(&self, i: Option<i64>) -> String {
+        match i {
+            Some(i) => self.c.issue_types.get(&i).cloned().unwrap_or_else(|| format!("Issue type {i}")),
+            None => "(no issue type)".to_string(),
         }
     }
-    let mut issue_mix: BTreeMap<i64, BTreeMap<i64, usize>> = BTreeMap::new();
-    let mut queues = vec![];
-    for q in queue_ids {
-        let ts: &[&TicketRow] = by_queue.get(&q).map(Vec::as_slice).unwrap_or(&[]);
+
+    /// Queue `q`'s findings over its tickets `ts`, and its issue-type mix.
+    fn queue(&self, q: i64, ts: &[&TicketRow]) -> (QueueAudit, BTreeMap<i64, usize>) {
+        let (c, cfg, now) = (self.c, self.cfg, self.c.now);
         let n = ts.len();
         let open: Vec<&&TicketRow> = ts.iter().filter(|t| is_open(t, &c.complete_statuses)).collect();
         let touches: Vec<Option<DateTime<Utc>>> = ts.iter().map(|t| first_touch(t)).collect();
@@ -134,14 +223,14 @@ pub fn audit(c: &Collected, cfg: &AuditConfig) -> Audit {
         for t in ts {
             *mix.entry(t.issue_type.unwrap_or(-1)).or_default() += 1;
         }
-        let mut issue_types: Vec<(String, usize)> = mix.iter().map(|(i, k)| (issue_label((*i != -1).then_some(*i)), *k)).collect();
+        let mut issue_types: Vec<(String, usize)> = mix.iter().map(|(i, k)| (self.issue_label((*i != -1).then_some(*i)), *k)).collect();
         issue_types.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let top_issue_share = issue_types.first().and_then(|(_, k)| share(*k, n));
         let types_over = mix.values().filter(|k| **k as f64 >= cfg.mixed_type_share * n as f64).count();
 
-        let s_here = *started.get(&q).unwrap_or(&0);
-        let moved_out_share = share(*started_moved_ever.get(&q).unwrap_or(&0), s_here);
-        let rerouted_share = share(*started_moved_early.get(&q).unwrap_or(&0), s_here);
+        let s_here = *self.hs.started.get(&q).unwrap_or(&0);
+        let moved_out_share = share(*self.hs.started_moved_ever.get(&q).unwrap_or(&0), s_here);
+        let rerouted_share = share(*self.hs.started_moved_early.get(&q).unwrap_or(&0), s_here);
 
         let sla_done: Vec<&&TicketRow> = ts.iter().filter(|t| t.sla.is_some() && !is_open(t, &c.complete_statuses)).collect();
         let sla_met = sla_done.iter().filter(|t| t.sla_met == Some(true)).count();
@@ -152,30 +241,11 @@ pub fn audit(c: &Collected, cfg: &AuditConfig) -> Audit {
         let moved_sign = s_here >= 5 && moved_out_share.is_some_and(|s| s >= cfg.moved_out_share);
         let dumping_ground = mixed && (old_sign || moved_sign);
 
-        let mut reasons = vec![];
-        if n == 0 {
-            reasons.push(format!("no tickets since {}", c.since.format("%Y-%m-%d")));
-        } else {
-            match touched_share {
-                Some(s) if actively_monitored => reasons.push(format!("{} of its tickets older than a day were touched", pct(s))),
-                Some(s) if s < cfg.monitored_touched_share => reasons.push(format!("only {} of its tickets older than a day were ever touched", pct(s))),
-                Some(s) => reasons.push(format!("{} of its tickets were touched, but only {recent_touched} of the {} from the last 30 days", pct(s), recent.len())),
-                None => {}
-            }
-            if mixed {
-                reasons.push(format!("{types_over} unrelated issue types of at least {} each, none over {}", pct(cfg.mixed_type_share), pct(cfg.mixed_top_share)));
-            }
-            if old_sign {
-                reasons.push(format!("{old_untouched} open tickets older than {} days were never touched", cfg.old_days));
-            }
-            if moved_sign {
-                reasons.push(format!("{} of the sampled tickets that start here are moved to another queue", pct(moved_out_share.unwrap_or(0.0))));
-            }
-        }
-        issue_mix.insert(q, mix);
-        queues.push(QueueAudit {
+        let signs = Signs { touched_share, actively_monitored, recent_touched, recent: recent.len(), mixed, types_over, old_sign, old_untouched, moved_sign, moved_out_share };
+        let reasons = self.reasons(n, &signs);
+        let qa = QueueAudit {
             queue_id: q,
-            queue: label_of(q),
+            queue: self.label_of(q),
             active_in_picklist: c.queues.iter().find(|(v, _, _)| *v == q).is_none_or(|(_, _, a)| *a),
             tickets: n,
             open: open.len(),
@@ -185,7 +255,7 @@ pub fn audit(c: &Collected, cfg: &AuditConfig) -> Audit {
             dumping_ground,
             rerouted_within_1h_share: rerouted_share,
             sla_met_share: share(sla_met, sla_done.len()),
-            routing_signal: routing_result.by_queue.get(&q).map(|r| r.signal).unwrap_or(RoutingSignal::Mixed),
+            routing_signal: self.routing.by_queue.get(&q).map(|r| r.signal).unwrap_or(RoutingSignal::Mixed),
             touched_share,
             median_open_age_days: median(open_ages.clone()),
             oldest_open_days: open_ages.iter().copied().reduce(f64::max),
@@ -195,32 +265,37 @@ pub fn audit(c: &Collected, cfg: &AuditConfig) -> Audit {
             sampled_started_here: s_here,
             moved_out_share,
             sla_tickets: ts.iter().filter(|t| t.sla.is_some()).count(),
-            sla_first_response_met_share: sla_fr.get(&q).and_then(|(m, k)| share(*m, *k)),
-            routing: routing_result.by_queue.get(&q).copied(),
-            note_authors: note_authors.get(&q).map_or(0, BTreeSet::len),
+            sla_first_response_met_share: self.sla_fr.get(&q).and_then(|(m, k)| share(*m, *k)),
+            routing: self.routing.by_queue.get(&q).copied(),
+            note_authors: self.note_authors.get(&q).map_or(0, BTreeSet::len),
             reasons,
-        });
+        };
+        (qa, mix)
     }
-    // Busiest first; empty queues last, in picklist order.
-    queues.sort_by(|a, b| b.tickets.cmp(&a.tickets));
 
-    let udfs = udf_audit(c, cfg);
-    let mut a = Audit {
-        since: c.since,
-        now,
-        tickets: c.tickets.len(),
-        api_requests: c.api_requests,
-        queues,
-        reroutes,
-        udfs,
-        recommendations: vec![],
-        sample: c.sample.clone(),
-        rerouted_within_1h: (rerouted, sampled),
-        routing: routing_result,
-        resources: c.resources.clone(),
-        requests_by_stage: c.requests_by_stage.clone(),
-        config: cfg.clone(),
-    };
-    a.recommendations = recommendations(&a, &issue_mix);
-    a
+    /// The reasons a queue is (or is not) worked and flagged, in plain words.
+    fn reasons(&self, n: usize, s: &Signs) -> Vec<String> {
+        let cfg = self.cfg;
+        let mut reasons = vec![];
+        if n == 0 {
+            reasons.push(format!("no tickets since {}", self.c.since.format("%Y-%m-%d")));
+        } else {
+            match s.touched_share {
+                Some(t) if s.actively_monitored => reasons.push(format!("{} of its tickets older than a day were touched", pct(t))),
+                Some(t) if t < cfg.monitored_touched_share => reasons.push(format!("only {} of its tickets older than a day were ever touched", pct(t))),
+                Some(t) => reasons.push(format!("{} of its tickets were touched, but only {} of the {} from the last 30 days", pct(t), s.recent_touched, s.recent)),
+                None => {}
+            }
+            if s.mixed {
+                reasons.push(format!("{} unrelated issue types of at least {} each, none over {}", s.types_over, pct(cfg.mixed_type_share), pct(cfg.mixed_top_share)));
+            }
+            if s.old_sign {
+                reasons.push(format!("{} open tickets older than {} days were never touched", s.old_untouched, cfg.old_days));
+            }
+            if s.moved_sign {
+                reasons.push(format!("{} of the sampled tickets that start here are moved to another queue", pct(s.moved_out_share.unwrap_or(0.0))));
+            }
+        }
+        reasons
+    }
 }
