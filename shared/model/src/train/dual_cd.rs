@@ -71,162 +71,51 @@ impl DualCd<'_> {
     }
 
     fn run_block(&self, xs: &[SparseVec], xsq: &[f32], y: &[u16], order: &[usize], st: &mut DualState, on_pass: &dyn Fn(u32)) {
-        let (k, lo) = (st.k, st.lo);
+        let k = st.k;
         if k == 0 {
             return;
         }
         let mut order = order.to_vec();
         let mut rng = Rng::new(self.seed ^ 0xD0A1_CD00);
-        let n = xs.len();
-        // active classes of each example: act[i*k .. i*k + n_act[i]]; a pair leaves when
-        // its margin is comfortably met (shrinking) and comes back for a final check
-        let mut act: Vec<u16> = Vec::with_capacity(n * k);
-        for _ in 0..n {
-            act.extend(0..k as u16);
-        }
-        let mut n_act: Vec<u16> = vec![k as u16; n];
-        let mut pg_max_old = vec![f32::INFINITY; k];
-        let mut pg_min_old = vec![f32::NEG_INFINITY; k];
-        let mut pg_max = vec![0.0f32; k];
-        let mut pg_min = vec![0.0f32; k];
-        let mut shrunk = vec![false; k];
-        let mut done = vec![false; k];
-        // a class coming back from shrinking: re-add it to every example's list
-        let mut readd: Vec<usize> = Vec::new();
-        let mut s = vec![0.0f32; k];
-        let mut upd: Vec<(usize, f32)> = Vec::with_capacity(k);
+        let mut work = BlockWork::new(xs.len(), k);
         for pass in 0..self.max_passes {
             rng.shuffle(&mut order);
-            if !readd.is_empty() {
-                for i in 0..n {
-                    let list = &mut act[i * k..i * k + k];
-                    let m = n_act[i] as usize;
-                    let present: Vec<bool> = {
-                        let mut p = vec![false; k];
-                        for &j in &list[..m] {
-                            p[j as usize] = true;
-                        }
-                        p
-                    };
-                    let mut m2 = m;
-                    for &j in &readd {
-                        if !present[j] {
-                            list[m2] = j as u16;
-                            m2 += 1;
-                        }
-                    }
-                    n_act[i] = m2 as u16;
-                }
-                readd.clear();
-            }
-            pg_max.iter_mut().for_each(|v| *v = f32::NEG_INFINITY);
-            pg_min.iter_mut().for_each(|v| *v = f32::INFINITY);
+            work.readd_classes();
+            work.start_pass();
             for &i in &order {
-                let x = &xs[i];
-                let yi = (y[i] as usize).wrapping_sub(lo);
-                let ci = self.c * self.weights.map_or(1.0, |w| w[i]);
-                let dii = 0.5 / ci;
-                let qd = xsq[i] + dii;
-                let list = &mut act[i * k..i * k + k];
-                let mut m = n_act[i] as usize;
-                if m == 0 {
-                    continue;
-                }
-                if m == k {
-                    for (sj, &bj) in s.iter_mut().zip(&st.b) {
-                        *sj = bj * self.bias;
-                    }
-                    for (&f, &v) in x.idx.iter().zip(&x.val) {
-                        let row = &st.w[f as usize * k..f as usize * k + k];
-                        for (a, &ww) in s.iter_mut().zip(row) {
-                            *a += v * ww;
-                        }
-                    }
-                } else {
-                    for &j in &list[..m] {
-                        s[j as usize] = st.b[j as usize] * self.bias;
-                    }
-                    for (&f, &v) in x.idx.iter().zip(&x.val) {
-                        let row = &st.w[f as usize * k..f as usize * k + k];
-                        for &j in &list[..m] {
-                            s[j as usize] += v * row[j as usize];
-                        }
-                    }
-                }
-                upd.clear();
-                let alpha = &mut st.alpha[i * k..i * k + k];
-                let mut t = 0;
-                while t < m {
-                    let j = list[t] as usize;
-                    if done[j] {
-                        m -= 1;
-                        list.swap(t, m);
-                        continue;
-                    }
-                    let yij = if j == yi { 1.0f32 } else { -1.0 };
-                    let a = alpha[j];
-                    let g = yij * s[j] - 1.0 + dii * a;
-                    let mut pg = 0.0;
-                    if a == 0.0 {
-                        if g > pg_max_old[j] {
-                            m -= 1;
-                            list.swap(t, m);
-                            shrunk[j] = true;
-                            continue;
-                        } else if g < 0.0 {
-                            pg = g;
-                        }
-                    } else {
-                        pg = g;
-                    }
-                    pg_max[j] = pg_max[j].max(pg);
-                    pg_min[j] = pg_min[j].min(pg);
-                    if pg != 0.0 {
-                        let na = (a - g / qd).max(0.0);
-                        if na != a {
-                            upd.push((j, (na - a) * yij));
-                            alpha[j] = na;
-                        }
-                    }
-                    t += 1;
-                }
-                n_act[i] = m as u16;
-                if upd.is_empty() {
-                    continue;
-                }
-                for (&f, &v) in x.idx.iter().zip(&x.val) {
-                    let row = &mut st.w[f as usize * k..f as usize * k + k];
-                    for &(j, d) in &upd {
-                        row[j] += d * v;
-                    }
-                }
-                for &(j, d) in &upd {
-                    st.b[j] += d * self.bias;
-                }
+                self.visit(&mut work, i, &xs[i], xsq[i], y[i], st);
             }
             on_pass(pass + 1);
-            for j in 0..k {
-                if done[j] {
-                    continue;
-                }
-                if pg_max[j] - pg_min[j] <= self.tol || pg_max[j] < pg_min[j] {
-                    if !shrunk[j] {
-                        done[j] = true;
-                        continue;
-                    }
-                    // converged on the active pairs: check every pair once more
-                    shrunk[j] = false;
-                    readd.push(j);
-                    pg_max_old[j] = f32::INFINITY;
-                    pg_min_old[j] = f32::NEG_INFINITY;
-                    continue;
-                }
-                pg_max_old[j] = if pg_max[j] <= 0.0 { f32::INFINITY } else { pg_max[j] };
-                pg_min_old[j] = if pg_min[j] >= 0.0 { f32::NEG_INFINITY } else { pg_min[j] };
-            }
-            if done.iter().all(|&d| d) {
+            if work.end_pass(self.tol) {
                 break;
             }
+        }
+    }
+
+    /// One example of a pass: its scores on its active classes, the dual
+    /// updates of those pairs, and the change they make to the primal weights.
+    fn visit(&self, work: &mut BlockWork, i: usize, x: &SparseVec, xsq_i: f32, y_i: u16, st: &mut DualState) {
+        let (k, lo) = (st.k, st.lo);
+        let yi = (y_i as usize).wrapping_sub(lo);
+        let ci = self.c * self.weights.map_or(1.0, |w| w[i]);
+        let dii = 0.5 / ci;
+        let qd = xsq_i + dii;
+        if work.n_act[i] == 0 {
+            return;
+        }
+        work.scores(i, x, st, self.bias);
+        work.pair_updates(i, yi, dii, qd, &mut st.alpha[i * k..i * k + k]);
+        if work.upd.is_empty() {
+            return;
+        }
+        for (&f, &v) in x.idx.iter().zip(&x.val) {
+            let row = &mut st.w[f as usize * k..f as usize * k + k];
+            for &(j, d) in &work.upd {
+                row[j] += d * v;
+            }
+        }
+        for &(j, d) in &work.upd {
+            st.b[j] += d * self.bias;
         }
     }
 
@@ -244,5 +133,183 @@ impl DualCd<'_> {
             }
         }
         Weights { w, b }
+    }
+}
+
+/// The working state of one block's solve: the active classes of each example
+/// (`act[i*k .. i*k + n_act[i]]`; a pair leaves when its margin is comfortably
+/// met (shrinking) and comes back for a final check), each class's projected
+/// gradient bounds and stopping state, and scratch.
+struct BlockWork {
+    k: usize,
+    n: usize,
+    act: Vec<u16>,
+    n_act: Vec<u16>,
+    pg_max_old: Vec<f32>,
+    pg_min_old: Vec<f32>,
+    pg_max: Vec<f32>,
+    pg_min: Vec<f32>,
+    shrunk: Vec<bool>,
+    done: Vec<bool>,
+    /// Classes coming back from shrinking: re-added to every example's list.
+    readd: Vec<usize>,
+    s: Vec<f32>,
+    upd: Vec<(usize, f32)>,
+}
+
+impl BlockWork {
+    fn new(n: usize, k: usize) -> Self {
+        let mut act: Vec<u16> = Vec::with_capacity(n * k);
+        for _ in 0..n {
+            act.extend(0..k as u16);
+        }
+        BlockWork {
+            k,
+            n,
+            act,
+            n_act: vec![k as u16; n],
+            pg_max_old: vec![f32::INFINITY; k],
+            pg_min_old: vec![f32::NEG_INFINITY; k],
+            pg_max: vec![0.0f32; k],
+            pg_min: vec![0.0f32; k],
+            shrunk: vec![false; k],
+            done: vec![false; k],
+            readd: Vec::new(),
+            s: vec![0.0f32; k],
+            upd: Vec::with_capacity(k),
+        }
+    }
+
+    /// Puts the classes back from shrinking in every example's active list.
+    fn readd_classes(&mut self) {
+        if self.readd.is_empty() {
+            return;
+        }
+        let k = self.k;
+        for i in 0..self.n {
+            let list = &mut self.act[i * k..i * k + k];
+            let m = self.n_act[i] as usize;
+            let present: Vec<bool> = {
+                let mut p = vec![false; k];
+                for &j in &list[..m] {
+                    p[j as usize] = true;
+                }
+                p
+            };
+            let mut m2 = m;
+            for &j in &self.readd {
+                if !present[j] {
+                    list[m2] = j as u16;
+                    m2 += 1;
+                }
+            }
+            self.n_act[i] = m2 as u16;
+        }
+        self.readd.clear();
+    }
+
+    fn start_pass(&mut self) {
+        self.pg_max.iter_mut().for_each(|v| *v = f32::NEG_INFINITY);
+        self.pg_min.iter_mut().for_each(|v| *v = f32::INFINITY);
+    }
+
+    /// The scores of example `i` on its active classes, into `s`.
+    fn scores(&mut self, i: usize, x: &SparseVec, st: &DualState, bias: f32) {
+        let k = self.k;
+        let list = &self.act[i * k..i * k + k];
+        let m = self.n_act[i] as usize;
+        let s = &mut self.s;
+        if m == k {
+            for (sj, &bj) in s.iter_mut().zip(&st.b) {
+                *sj = bj * bias;
+            }
+            for (&f, &v) in x.idx.iter().zip(&x.val) {
+                let row = &st.w[f as usize * k..f as usize * k + k];
+                for (a, &ww) in s.iter_mut().zip(row) {
+                    *a += v * ww;
+                }
+            }
+        } else {
+            for &j in &list[..m] {
+                s[j as usize] = st.b[j as usize] * bias;
+            }
+            for (&f, &v) in x.idx.iter().zip(&x.val) {
+                let row = &st.w[f as usize * k..f as usize * k + k];
+                for &j in &list[..m] {
+                    s[j as usize] += v * row[j as usize];
+                }
+            }
+        }
+    }
+
+    /// The dual step of each active pair of example `i` (its `alpha`), shrinking
+    /// the pairs of finished classes and those whose margin is comfortably met;
+    /// the changes (class, step × label) go to `upd`.
+    fn pair_updates(&mut self, i: usize, yi: usize, dii: f32, qd: f32, alpha: &mut [f32]) {
+        let k = self.k;
+        let list = &mut self.act[i * k..i * k + k];
+        let mut m = self.n_act[i] as usize;
+        let s = &self.s;
+        self.upd.clear();
+        let mut t = 0;
+        while t < m {
+            let j = list[t] as usize;
+            if self.done[j] {
+                m -= 1;
+                list.swap(t, m);
+                continue;
+            }
+            let yij = if j == yi { 1.0f32 } else { -1.0 };
+            let a = alpha[j];
+            let g = yij * s[j] - 1.0 + dii * a;
+            let mut pg = 0.0;
+            if a == 0.0 {
+                if g > self.pg_max_old[j] {
+                    m -= 1;
+                    list.swap(t, m);
+                    self.shrunk[j] = true;
+                    continue;
+                } else if g < 0.0 {
+                    pg = g;
+                }
+            } else {
+                pg = g;
+            }
+            self.pg_max[j] = self.pg_max[j].max(pg);
+            self.pg_min[j] = self.pg_min[j].min(pg);
+            if pg != 0.0 {
+                let na = (a - g / qd).max(0.0);
+                if na != a {
+                    self.upd.push((j, (na - a) * yij));
+                    alpha[j] = na;
+                }
+            }
+            t += 1;
+        }
+        self.n_act[i] = m as u16;
+    }
+
+    /// The stopping rule of each class after a pass; true once every class is done.
+    fn end_pass(&mut self, tol: f32) -> bool {
+        for j in 0..self.k {
+            if self.done[j] {
+                continue;
+            }
+            if self.pg_max[j] - self.pg_min[j] <= tol || self.pg_max[j] < self.pg_min[j] {
+                if !self.shrunk[j] {
+                    self.done[j] = true;
+                    continue;
+                }
+                // converged on the active pairs: check every pair once more
+                self.shrunk[j] = false;
+                self.readd.push(j);
+                self.pg_max_old[j] = f32::INFINITY;
+                self.pg_min_old[j] = f32::NEG_INFINITY;
+                continue;
+            }
+            self.pg_max_old[j] = if self.pg_max[j] <= 0.0 { f32::INFINITY } else { self.pg_max[j] };
+            self.pg_min_old[j] = if self.pg_min[j] >= 0.0 { f32::NEG_INFINITY } else { self.pg_min[j] };
+        }
+        self.done.iter().all(|&d| d)
     }
 }

@@ -9,20 +9,26 @@
 //! train on two threads when `threads >= 2`; each is deterministic, so the artifact
 //! is too.
 //!
-//! * this room: the configuration, the report and [`train_weighted`];
+//! * this room: the configuration, the report and the steps of
+//!   [`train_weighted`] (inputs, labels, the fit of every job, calibration);
+//! * `rows`: document frequencies, pruning, idf and the vectors over rows;
+//! * `folds`: the calibration folds and the jobs fitted without each;
 //! * `sgd`: averaged SGD; `dual_cd`: the exact dual coordinate descent;
 //! * `parallel`: featurising and the jobs on one or two threads, in order.
 
 mod dual_cd;
+mod folds;
 mod parallel;
+mod rows;
 mod sgd;
 
 use crate::calibrate::{fit_temperature, softmax_t, Isotonic};
-use crate::features::{idf_value, FeatureConfig, SparseVec};
-use crate::rng::Rng;
+use crate::features::FeatureConfig;
 use crate::{Model, ModelError};
 use dual_cd::DualCd;
-use parallel::{featurize_all, map_halves, map_jobs};
+use folds::{calibration_folds, fold_jobs};
+use parallel::{featurize_all, map_jobs};
+use rows::{prune_features, row_vectors, FeatureRows};
 use serde::{Deserialize, Serialize};
 use sgd::{Sgd, Weights};
 use std::collections::BTreeMap;
@@ -153,33 +159,8 @@ pub fn train_weighted(
     cfg: &TrainConfig,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<(Model, TrainReport), ModelError> {
-    cfg.features.validate().map_err(ModelError::Invalid)?;
-    if texts.len() != labels.len() {
-        return Err(ModelError::Invalid(format!("{} texts but {} labels", texts.len(), labels.len())));
-    }
-    if let Some(w) = weights {
-        if w.len() != texts.len() {
-            return Err(ModelError::Invalid(format!("{} texts but {} weights", texts.len(), w.len())));
-        }
-        if let Some(i) = w.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
-            return Err(ModelError::Invalid(format!("example {} has weight {}: weights must be finite and >= 0", i + 1, w[i])));
-        }
-    }
-    // Unit weights are no weights: the same arithmetic, the same bytes.
-    let weights = weights.filter(|w| w.iter().any(|x| *x != 1.0));
-    if !(0.0..0.9).contains(&cfg.calibration_fraction) || cfg.epochs == 0 || !(cfg.learning_rate > 0.0) {
-        return Err(ModelError::Invalid("calibration_fraction in 0..0.9, epochs > 0, learning_rate > 0".into()));
-    }
-    let mut counts_by_label: BTreeMap<&str, usize> = BTreeMap::new();
-    for l in labels {
-        *counts_by_label.entry(l.as_str()).or_default() += 1;
-    }
-    if counts_by_label.len() < 2 {
-        return Err(ModelError::TooFewLabels { found: counts_by_label.len() });
-    }
-    let label_list: Vec<String> = counts_by_label.keys().map(|s| s.to_string()).collect();
-    let label_index: BTreeMap<&str, u16> = label_list.iter().enumerate().map(|(i, l)| (l.as_str(), i as u16)).collect();
-    let y: Vec<u16> = labels.iter().map(|l| label_index[l.as_str()]).collect();
+    let weights = check_inputs(texts, labels, weights, cfg)?;
+    let LabelIndex { counts: counts_by_label, list: label_list, y } = index_labels(labels)?;
     let k = label_list.len();
     let n = texts.len();
 
@@ -188,92 +169,19 @@ pub fn train_weighted(
     let counts = featurize_all(&cfg.features, texts, cfg.threads, progress);
 
     // 2. document frequencies, pruning, idf
-    let dim = cfg.features.dim();
-    let mut df = vec![0u32; dim];
-    for c in &counts {
-        for &(i, _) in c.words.iter().chain(&c.chars) {
-            df[i as usize] += 1;
-        }
-    }
-    let default_idf = idf_value(n, 0);
-    let mut idf = vec![default_idf; dim];
-    let mut kept: Vec<u32> = Vec::new();
-    for (b, &d) in df.iter().enumerate() {
-        if d >= cfg.min_df.max(1) {
-            idf[b] = idf_value(n, d);
-            kept.push(b as u32);
-        }
-    }
-    // Rows are numbered most frequent first while training, so that the weights
-    // most examples touch sit together in cache (the fit mostly waits on memory:
-    // this and the prefetch below cut its time by about a fifth); the artifact
-    // stores them in bucket order (`in_bucket_order`).
-    kept.sort_by_key(|&b| (std::cmp::Reverse(df[b as usize]), b));
-    drop(df);
-    let mut row_of = vec![u32::MAX; dim];
-    for (row, &b) in kept.iter().enumerate() {
-        row_of[b as usize] = row as u32;
-    }
-    let row_idf: Vec<f32> = kept.iter().map(|&b| idf[b as usize]).collect();
-    let buckets = kept;
-    let r = buckets.len();
+    let rows = prune_features(&counts, n, cfg);
+    let r = rows.buckets.len();
 
     // 3. weighted vectors over rows (features without a row are dropped after normalising)
-    let xs: Vec<SparseVec> = map_halves(&counts, cfg.threads, |part| {
-        let mut scratch = SparseVec::default();
-        part.iter()
-            .map(|c| {
-                cfg.features.weigh(c, &idf, &mut scratch);
-                let keep = scratch.idx.iter().filter(|&&i| row_of[i as usize] != u32::MAX).count();
-                let mut out = SparseVec { idx: Vec::with_capacity(keep), val: Vec::with_capacity(keep) };
-                for (&i, &x) in scratch.idx.iter().zip(&scratch.val) {
-                    let row = row_of[i as usize];
-                    if row != u32::MAX {
-                        out.idx.push(row);
-                        out.val.push(x);
-                    }
-                }
-                out
-            })
-            .collect()
-    });
+    let xs = row_vectors(&counts, &rows, cfg);
     drop(counts);
+    let FeatureRows { buckets, row_idf, .. } = rows;
     let featurize_seconds = t0.elapsed().as_secs_f64();
 
-    // 4. calibration folds. Cross-fitted (fewer trusted examples than
-    //    `cross_fit_below`): every trusted example (weight >= 1: confidence is
-    //    calibrated against trusted labels) falls in one of `calibration_folds`
-    //    folds, scored by a model trained without that fold. Otherwise one fold:
-    //    the first `calibration_fraction` of trusted examples in a seeded order.
-    let mut order: Vec<usize> = (0..n).collect();
-    Rng::new(cfg.seed ^ 0xCA11_B4A7).shuffle(&mut order);
-    let trusted = |i: usize| weights.is_none_or(|w| w[i] >= 1.0);
-    let mut folds: Vec<Vec<usize>> = Vec::new();
-    if n >= 100 && cfg.calibration_fraction > 0.0 {
-        let n_trusted = (0..n).filter(|&i| trusted(i)).count();
-        if cfg.calibration_folds >= 2 && n_trusted < cfg.cross_fit_below {
-            let kf = cfg.calibration_folds as usize;
-            folds = vec![Vec::new(); kf];
-            for (j, i) in order.iter().copied().filter(|&i| trusted(i)).enumerate() {
-                folds[j % kf].push(i);
-            }
-        } else {
-            let n_cal = (n as f32 * cfg.calibration_fraction) as usize;
-            folds.push(order.iter().copied().filter(|&i| trusted(i)).take(n_cal).collect());
-        }
-        folds.retain(|f| !f.is_empty());
-    }
-    let mut fold_of = vec![usize::MAX; n];
-    for (f, members) in folds.iter().enumerate() {
-        for &i in members {
-            fold_of[i] = f;
-        }
-    }
-    // job 0 fits every example (the model kept); job 1 + f fits all but fold f
-    let mut jobs: Vec<Vec<usize>> = vec![(0..n).collect()];
-    for f in 0..folds.len() {
-        jobs.push(order.iter().copied().filter(|&i| fold_of[i] != f).collect());
-    }
+    // 4. calibration folds, and the jobs: job 0 fits every example (the model
+    //    kept); job 1 + f fits all but fold f
+    let (order, folds) = calibration_folds(n, weights, cfg);
+    let jobs = fold_jobs(n, &order, &folds);
 
     // 5. fit the jobs; a fold's model only scores its fold and is dropped
     let mk = |w: &Weights| {
@@ -316,7 +224,71 @@ pub fn train_weighted(
     progress(Progress::Calibrate);
     let fit_seconds = t0.elapsed().as_secs_f64() - featurize_seconds;
 
+    // 6. calibrate the final model on the held-out scores
     let mut model = mk(&full).in_bucket_order();
+    let (temperature, cal_acc, n_cal) = calibrate(&mut model, &folds, &fold_scores, &y, k, cfg);
+    let report = TrainReport {
+        examples: n,
+        labels: k,
+        feature_rows: r,
+        calibration_examples: n_cal,
+        temperature,
+        calibration_accuracy: cal_acc,
+        label_counts: counts_by_label.iter().map(|(l, &c)| (l.to_string(), c)).collect(),
+        featurize_seconds,
+        fit_seconds,
+    };
+    Ok((model, report))
+}
+
+/// Checks the inputs and the configuration; returns the weights that matter
+/// (`None` when every weight is 1).
+fn check_inputs<'w>(texts: &[String], labels: &[String], weights: Option<&'w [f32]>, cfg: &TrainConfig) -> Result<Option<&'w [f32]>, ModelError> {
+    cfg.features.validate().map_err(ModelError::Invalid)?;
+    if texts.len() != labels.len() {
+        return Err(ModelError::Invalid(format!("{} texts but {} labels", texts.len(), labels.len())));
+    }
+    if let Some(w) = weights {
+        if w.len() != texts.len() {
+            return Err(ModelError::Invalid(format!("{} texts but {} weights", texts.len(), w.len())));
+        }
+        if let Some(i) = w.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
+            return Err(ModelError::Invalid(format!("example {} has weight {}: weights must be finite and >= 0", i + 1, w[i])));
+        }
+    }
+    // Unit weights are no weights: the same arithmetic, the same bytes.
+    let weights = weights.filter(|w| w.iter().any(|x| *x != 1.0));
+    if !(0.0..0.9).contains(&cfg.calibration_fraction) || cfg.epochs == 0 || !(cfg.learning_rate > 0.0) {
+        return Err(ModelError::Invalid("calibration_fraction in 0..0.9, epochs > 0, learning_rate > 0".into()));
+    }
+    Ok(weights)
+}
+
+/// The labels in sorted order with their counts, and each example's label index.
+struct LabelIndex<'a> {
+    counts: BTreeMap<&'a str, usize>,
+    list: Vec<String>,
+    y: Vec<u16>,
+}
+
+fn index_labels(labels: &[String]) -> Result<LabelIndex<'_>, ModelError> {
+    let mut counts_by_label: BTreeMap<&str, usize> = BTreeMap::new();
+    for l in labels {
+        *counts_by_label.entry(l.as_str()).or_default() += 1;
+    }
+    if counts_by_label.len() < 2 {
+        return Err(ModelError::TooFewLabels { found: counts_by_label.len() });
+    }
+    let label_list: Vec<String> = counts_by_label.keys().map(|s| s.to_string()).collect();
+    let label_index: BTreeMap<&str, u16> = label_list.iter().enumerate().map(|(i, l)| (l.as_str(), i as u16)).collect();
+    let y: Vec<u16> = labels.iter().map(|l| label_index[l.as_str()]).collect();
+    Ok(LabelIndex { counts: counts_by_label, list: label_list, y })
+}
+
+/// Fits the temperature and the isotonic map on the held-out scores of the
+/// calibration folds and gives them to `model`; returns the temperature, the
+/// accuracy on the folds and how many examples they hold.
+fn calibrate(model: &mut Model, folds: &[Vec<usize>], fold_scores: &[Vec<f32>], y: &[u16], k: usize, cfg: &TrainConfig) -> (f32, f32, usize) {
     let (mut temperature, mut cal_acc) = (1.0f32, f32::NAN);
     let mut isotonic = Isotonic::identity();
     let yc: Vec<u16> = folds.iter().flatten().map(|&i| y[i]).collect();
@@ -337,18 +309,7 @@ pub fn train_weighted(
         isotonic = Isotonic::fit(&conf, &correct, cfg.isotonic_min_block);
     }
     model.set_calibration(temperature, isotonic);
-    let report = TrainReport {
-        examples: n,
-        labels: k,
-        feature_rows: r,
-        calibration_examples: n_cal,
-        temperature,
-        calibration_accuracy: cal_acc,
-        label_counts: counts_by_label.iter().map(|(l, &c)| (l.to_string(), c)).collect(),
-        featurize_seconds,
-        fit_seconds,
-    };
-    Ok((model, report))
+    (temperature, cal_acc, n_cal)
 }
 
 fn argmax(v: &[f32]) -> usize {
