@@ -65,6 +65,7 @@ fn ts(d: DateTime<Utc>) -> String {
 }
 
 /// Collects the rows of an audit.
+/// Collects the rows of an audit.
 pub async fn collect(client: &Client, opts: &CollectOptions, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<Collected, CollectError> {
     let start_requests = client.stats().requests;
     let mut stages: Vec<(String, u64)> = vec![];
@@ -78,6 +79,65 @@ pub async fn collect(client: &Client, opts: &CollectOptions, progress: &(dyn Fn(
     };
 
     // 1. metadata
+    let meta = read_metadata(client, opts, progress).await?;
+    mark("metadata and count", client, &mut stages);
+
+    // 2. tickets (bounded memory: rows are small; texts only for the model sample)
+    let Read { tickets, udfs, history_pick, texts } = read_tickets(client, opts, &meta, progress).await?;
+    mark("tickets", client, &mut stages);
+
+    // 3. contract types of the model sample's contracts
+    let (contract_types, contract_type_labels) = read_contract_types(client, &tickets, &texts, progress).await?;
+    mark("contract types", client, &mut stages);
+
+    // 4. TicketHistory of the sample, one request per ticket
+    let sample = history_pick.into_ids();
+    progress(Progress::Stage { name: "ticket history", total: sample.len() as u64 });
+    let history = read_history(client, &sample, opts.concurrency, progress).await?;
+    mark("ticket history", client, &mut stages);
+
+    // 5. notes and SLA results of the sample, in `ticketID in` batches
+    let (notes, sla_results) = read_notes_and_sla(client, &sample, progress).await?;
+    mark("notes and SLA results", client, &mut stages);
+
+    // 6. who re-routes: names of the resources in queue-change rows
+    let resources = read_mover_names(client, &history).await;
+    mark("resource names", client, &mut stages);
+
+    let sample_info = SampleInfo { history_tickets: history.len(), model_tickets: texts.len(), history_limit: opts.history_sample, model_limit: opts.model_sample };
+    Ok(Collected {
+        since: opts.since,
+        now: opts.now,
+        queues: meta.queues,
+        issue_types: meta.issue_types,
+        complete_statuses: meta.complete_statuses,
+        tickets,
+        texts,
+        history,
+        notes,
+        sla_results,
+        contract_types,
+        contract_type_labels,
+        resources,
+        udfs,
+        sample: sample_info,
+        api_requests: client.stats().requests - start_requests,
+        requests_by_stage: stages,
+    })
+}
+
+/// What the ticket fields, UDF definitions and the count say.
+struct Metadata {
+    queues: Vec<(i64, String, bool)>,
+    issue_types: BTreeMap<i64, String>,
+    complete_statuses: Vec<i64>,
+    udf_names: Vec<String>,
+    since_filter: Filter,
+    expected: u64,
+}
+
+/// Step 1: picklists of the ticket fields, UDF definitions, and how many tickets to expect.
+async fn read_metadata(client: &Client, opts: &CollectOptions, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<Metadata, CollectError> {
     progress(Progress::Stage { name: "metadata", total: 3 });
     let fields = client.fields("Tickets").await.map_err(at("ticket fields"))?;
     let pick = |name: &str| fields.iter().find(|f| f.name.eq_ignore_ascii_case(name)).map(|f| f.picklist_values.clone()).unwrap_or_default();
@@ -94,14 +154,24 @@ pub async fn collect(client: &Client, opts: &CollectOptions, progress: &(dyn Fn(
     let since_filter = Filter::gte("createDate", ts(opts.since));
     let expected = client.count_path("Tickets", &Query::new().filter(since_filter.clone())).await.map_err(at("ticket count"))?;
     progress(Progress::Advance { done: 3 });
-    mark("metadata and count", client, &mut stages);
+    Ok(Metadata { queues, issue_types, complete_statuses, udf_names: udf_defs.iter().map(|f| f.name.clone()).collect(), since_filter, expected })
+}
 
-    // 2. tickets (bounded memory: rows are small; texts only for the model sample)
-    progress(Progress::Stage { name: "tickets", total: expected });
-    let q = Query::new().filter(since_filter).include(TICKET_FIELDS.iter().copied());
+/// The tickets read, with the UDF fill counts, the history sample and the model sample's texts.
+struct Read {
+    tickets: Vec<TicketRow>,
+    udfs: UdfStats,
+    history_pick: BoundedSample,
+    texts: BTreeMap<i64, String>,
+}
+
+/// Step 2: the tickets since the cut-off, IncludeFields only.
+async fn read_tickets(client: &Client, opts: &CollectOptions, meta: &Metadata, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<Read, CollectError> {
+    progress(Progress::Stage { name: "tickets", total: meta.expected });
+    let q = Query::new().filter(meta.since_filter.clone()).include(TICKET_FIELDS.iter().copied());
     let mut stream = Box::pin(client.stream_values("Tickets", q));
     let mut tickets = vec![];
-    let mut udfs = UdfStats { defined: udf_defs.iter().map(|f| f.name.clone()).collect(), ..Default::default() };
+    let mut udfs = UdfStats { defined: meta.udf_names.clone(), ..Default::default() };
     let mut history_pick = BoundedSample::new(opts.history_sample);
     let mut model_pick = BoundedSample::new(opts.model_sample);
     let mut texts: BTreeMap<i64, String> = BTreeMap::new();
@@ -124,9 +194,16 @@ pub async fn collect(client: &Client, opts: &CollectOptions, progress: &(dyn Fn(
         }
     }
     progress(Progress::Advance { done: tickets.len() as u64 });
-    mark("tickets", client, &mut stages);
+    Ok(Read { tickets, udfs, history_pick, texts })
+}
 
-    // 3. contract types of the model sample's contracts
+/// Step 3: the contract types of the model sample's contracts (and their labels).
+async fn read_contract_types(
+    client: &Client,
+    tickets: &[TicketRow],
+    texts: &BTreeMap<i64, String>,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<(BTreeMap<i64, i64>, BTreeMap<i64, String>), CollectError> {
     let by_id: BTreeMap<i64, &TicketRow> = tickets.iter().map(|t| (t.id, t)).collect();
     let contract_ids: BTreeSet<i64> = texts.keys().filter_map(|id| by_id.get(id).and_then(|t| t.contract)).collect();
     let mut contract_types = BTreeMap::new();
@@ -145,15 +222,11 @@ pub async fn collect(client: &Client, opts: &CollectOptions, progress: &(dyn Fn(
         }
         progress(Progress::Advance { done: contract_ids.len() as u64 });
     }
-    mark("contract types", client, &mut stages);
+    Ok((contract_types, contract_type_labels))
+}
 
-    // 4. TicketHistory of the sample, one request per ticket
-    let sample = history_pick.into_ids();
-    progress(Progress::Stage { name: "ticket history", total: sample.len() as u64 });
-    let history = read_history(client, &sample, opts.concurrency, progress).await?;
-    mark("ticket history", client, &mut stages);
-
-    // 5. notes and SLA results of the sample, in `ticketID in` batches
+/// Step 5: notes and SLA results of the history sample, in `ticketID in` batches.
+async fn read_notes_and_sla(client: &Client, sample: &[i64], progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<(Vec<NoteRow>, Vec<SlaRow>), CollectError> {
     progress(Progress::Stage { name: "notes and SLA results", total: 2 });
     let mut notes = vec![];
     let mut sla_results = vec![];
@@ -167,9 +240,11 @@ pub async fn collect(client: &Client, opts: &CollectOptions, progress: &(dyn Fn(
         sla_results = rows.iter().filter_map(SlaRow::from_json).collect();
         progress(Progress::Advance { done: 2 });
     }
-    mark("notes and SLA results", client, &mut stages);
+    Ok((notes, sla_results))
+}
 
-    // 6. who re-routes: names of the resources in queue-change rows
+/// Step 6: names of the resources who moved tickets between queues (best effort).
+async fn read_mover_names(client: &Client, history: &BTreeMap<i64, Vec<HistoryRow>>) -> BTreeMap<i64, String> {
     let movers: BTreeSet<i64> = history.values().flatten().filter(|h| h.detail.to_lowercase().contains("queue")).filter_map(|h| h.resource).collect();
     let mut resources = BTreeMap::new();
     if !movers.is_empty() {
@@ -183,31 +258,9 @@ pub async fn collect(client: &Client, opts: &CollectOptions, progress: &(dyn Fn(
             }
         }
     }
-    mark("resource names", client, &mut stages);
-
-    let sample_info = SampleInfo { history_tickets: history.len(), model_tickets: texts.len(), history_limit: opts.history_sample, model_limit: opts.model_sample };
-    Ok(Collected {
-        since: opts.since,
-        now: opts.now,
-        queues,
-        issue_types,
-        complete_statuses,
-        tickets,
-        texts,
-        history,
-        notes,
-        sla_results,
-        contract_types,
-        contract_type_labels,
-        resources,
-        udfs,
-        sample: sample_info,
-        api_requests: client.stats().requests - start_requests,
-        requests_by_stage: stages,
-    })
+    resources
 }
 
-/// Reads the TicketHistory of `ids`, one request per ticket (it only takes one
 /// `ticketID eq` filter), `concurrency` at a time (Autotask allows 3 per
 /// endpoint), reporting `Advance` as tickets complete.
 pub async fn read_history(

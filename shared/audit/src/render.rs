@@ -377,6 +377,18 @@ fn volume_chart(a: &Audit) -> String {
 
 pub fn html(a: &Audit) -> String {
     let mut o = String::new();
+    html_summary(&mut o, a);
+    html_queues(&mut o, a);
+    html_reroutes(&mut o, a);
+    html_routing(&mut o, a);
+    html_sla(&mut o, a);
+    html_udfs(&mut o, a);
+    html_method(&mut o, a);
+    o
+}
+
+/// The page head, the summary cards, the recommendations and the volume chart.
+fn html_summary(o: &mut String, a: &Audit) {
     let (rr, n) = a.rerouted_within_1h;
     let flagged_dump = a.queues.iter().filter(|q| q.dumping_ground).count();
     let unmonitored = a.queues.iter().filter(|q| q.tickets > 0 && !q.actively_monitored).count();
@@ -406,8 +418,10 @@ pub fn html(a: &Audit) -> String {
     o.push_str("</ol></section>");
 
     let _ = write!(o, "<section><h2>Tickets per queue</h2>{}</section>", volume_chart(a));
+}
 
-    // queue table
+/// The queue table.
+fn html_queues(o: &mut String, a: &Audit) {
     let _ = write!(
         o,
         "<section><h2>Queues</h2><table id=\"queues\"><thead><tr><th>Queue</th><th class=\"n\">Tickets</th><th class=\"n\">Open</th><th class=\"n\">Oldest open</th><th class=\"n\">Median first touch</th><th class=\"n\">Untouched 24 h</th><th>Worked?</th><th>Dumping ground?</th><th class=\"n\">Re-routed &lt; 1 h</th><th class=\"n\">SLA met</th><th>Routing follows</th></tr></thead><tbody>"
@@ -432,8 +446,11 @@ pub fn html(a: &Audit) -> String {
         );
     }
     o.push_str("</tbody></table><p class=\"note\">Hover a queue name to see why it is flagged. A queue counts as worked when at least half of its tickets older than a day were touched (first response, resolution, or any later activity).</p></section>");
+}
 
-    // re-routing
+/// Re-routed by hand within an hour of intake.
+fn html_reroutes(o: &mut String, a: &Audit) {
+    let (rr, n) = a.rerouted_within_1h;
     let _ = write!(o, "<section id=\"reroutes\"><h2>Re-routed by hand within an hour of intake</h2>");
     if n == 0 {
         o.push_str("<p>No ticket history was read.</p>");
@@ -466,8 +483,10 @@ pub fn html(a: &Audit) -> String {
         }
     }
     o.push_str("</section>");
+}
 
-    // routing signal
+/// Does routing follow the content or the customer?
+fn html_routing(o: &mut String, a: &Audit) {
     let _ = write!(o, "<section id=\"routing\"><h2>Does routing follow the content or the customer?</h2>");
     if a.routing.examples == 0 {
         o.push_str("<p>Not enough tickets to compare.</p>");
@@ -487,8 +506,10 @@ pub fn html(a: &Audit) -> String {
         o.push_str("</tbody></table>");
     }
     o.push_str("</section>");
+}
 
-    // SLA
+/// SLA met, by queue.
+fn html_sla(o: &mut String, a: &Audit) {
     let sla_rows: Vec<(String, f64, &str)> = a
         .queues
         .iter()
@@ -501,8 +522,10 @@ pub fn html(a: &Audit) -> String {
         o.push_str(&hbar_chart("chart-sla", "SLA met share by queue", &sla_rows, 1.0, &|v| pct(v)));
     }
     o.push_str("</section>");
+}
 
-    // UDFs
+/// User-defined fields.
+fn html_udfs(o: &mut String, a: &Audit) {
     let u = &a.udfs;
     let _ = write!(
         o,
@@ -517,12 +540,13 @@ pub fn html(a: &Audit) -> String {
         o.push_str(&hbar_chart("chart-udfs", "Share of tickets with the UDF filled", &rows, 1.0, &|v| format!("{} filled", pct(v))));
     }
     let _ = write!(o, "<p>Fields the agent should request: <code>{}</code></p></section>", esc(&u.recommended_fields.join(", ")));
+}
 
-    // method
+/// What was read, and the end of the page.
+fn html_method(o: &mut String, a: &Audit) {
     let _ = write!(o, "<section id=\"method\"><h2>What was read</h2><p>{}</p><ul>", esc(&sampling_note(a)));
     for (s, k) in &a.requests_by_stage {
         let _ = write!(o, "<li>{}: {}</li>", esc(s), requests(*k));
     }
     o.push_str("</ul></section></main></body></html>\n");
-    o
 }
