@@ -38,13 +38,28 @@ impl Stack {
     /// A contract of this type and its company.
     pub fn contract_of_type(&self, contract_type: i64) -> (i64, i64) {
         let facts = self.sandbox().facts();
-        let id = *facts.contracts_by_type.get(&contract_type).and_then(|v| v.first()).expect("the seeded tenant has every contract type");
-        let company = self.sandbox().row("Contracts", id).and_then(|r| r.get("companyID").and_then(Value::as_i64)).expect("contract has a company");
+        let id = *facts
+            .contracts_by_type
+            .get(&contract_type)
+            .and_then(|v| v.first())
+            .expect("the seeded tenant has every contract type");
+        let company = self
+            .sandbox()
+            .row("Contracts", id)
+            .and_then(|r| r.get("companyID").and_then(Value::as_i64))
+            .expect("contract has a company");
         (id, company)
     }
 
     /// Creates a ticket as a human would (in the Autotask UI) and returns its id.
-    pub fn create_ticket(&self, company: i64, contract: Option<i64>, title: &str, description: &str, extra: Value) -> i64 {
+    pub fn create_ticket(
+        &self,
+        company: i64,
+        contract: Option<i64>,
+        title: &str,
+        description: &str,
+        extra: Value,
+    ) -> i64 {
         let mut fields = json!({
             "companyID": company, "title": title, "description": description, "status": 1, "priority": 2,
             "queueID": self.sandbox().facts().queues[0].0,
@@ -116,7 +131,11 @@ pub fn shape(writes: &[RecordedRequest], ticket: i64) -> Vec<String> {
         .iter()
         .map(|w| {
             // The API path is case-insensitive: compare it in one spelling.
-            let path = w.path.replace(&format!("/{ticket}/"), "/{id}/").replacen("/v1.0/", "/V1.0/", 1).replacen("/ATServicesRest/", "/atservicesrest/", 1);
+            let path = w.path.replace(&format!("/{ticket}/"), "/{id}/").replacen("/v1.0/", "/V1.0/", 1).replacen(
+                "/ATServicesRest/",
+                "/atservicesrest/",
+                1,
+            );
             format!("{} {}", w.method, path)
         })
         .collect()
@@ -154,13 +173,22 @@ pub mod browser {
     impl Browser {
         pub async fn start() -> Option<Browser> {
             let required = std::env::var("ATPILOT_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-            let (Some(driver), Some(chromium)) = (find(&["chromedriver"]), find(&["chromium", "chromium-browser", "google-chrome"])) else {
+            let (Some(driver), Some(chromium)) =
+                (find(&["chromedriver"]), find(&["chromium", "chromium-browser", "google-chrome"]))
+            else {
                 assert!(!required, "chromedriver and chromium are required (apt-get install chromium chromium-driver)");
-                eprintln!("SKIPPED: no chromedriver/chromium on PATH; install chromium and chromium-driver to run the browser tests");
+                eprintln!(
+                    "SKIPPED: no chromedriver/chromium on PATH; install chromium and chromium-driver to run the browser tests"
+                );
                 return None;
             };
             let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            let child = Command::new(driver).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("chromedriver starts");
+            let child = Command::new(driver)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver starts");
             let base = format!("http://127.0.0.1:{port}");
             let http = reqwest::Client::new();
             for _ in 0..100 {
@@ -174,7 +202,15 @@ pub mod browser {
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--window-size=1400,1000", format!("--user-data-dir={}", profile.display())
             ]}}}});
-            let r: Value = http.post(format!("{base}/session")).json(&caps).send().await.expect("new session").json().await.unwrap();
+            let r: Value = http
+                .post(format!("{base}/session"))
+                .json(&caps)
+                .send()
+                .await
+                .expect("new session")
+                .json()
+                .await
+                .unwrap();
             let session = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {r}")).to_string();
             let browser = Browser { driver: child, base, session, http };
             // element lookups wait up to 5 s for the element (WebDriver's implicit wait):
@@ -202,18 +238,30 @@ pub mod browser {
         }
 
         pub async fn element(&self, css: &str) -> String {
-            let v = self.call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css}))).await;
-            v.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).unwrap_or_else(|| panic!("no element {css}")).to_string()
+            let v = self
+                .call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
+                .await;
+            v.as_object()
+                .and_then(|o| o.values().next())
+                .and_then(Value::as_str)
+                .unwrap_or_else(|| panic!("no element {css}"))
+                .to_string()
         }
 
         pub async fn count(&self, css: &str) -> usize {
-            let v = self.call(reqwest::Method::POST, "/elements", Some(json!({"using": "css selector", "value": css}))).await;
+            let v = self
+                .call(reqwest::Method::POST, "/elements", Some(json!({"using": "css selector", "value": css})))
+                .await;
             v.as_array().map(Vec::len).unwrap_or(0)
         }
 
         pub async fn text(&self, css: &str) -> String {
             let e = self.element(css).await;
-            self.call(reqwest::Method::GET, &format!("/element/{e}/text"), None).await.as_str().unwrap_or_default().to_string()
+            self.call(reqwest::Method::GET, &format!("/element/{e}/text"), None)
+                .await
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
         }
 
         pub async fn click(&self, css: &str) {
@@ -309,7 +357,11 @@ pub mod hooked {
         }
         async fn create_time_entry(&self, d: &TimeEntryDraft, b: BillingCodeId) -> Result<TimeEntryId, PortError> {
             let id = self.inner.create_time_entry(d, b).await?;
-            if self.crash_after_time_entry.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            if self
+                .crash_after_time_entry
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+            {
                 return Err(PortError::Transient("the process died after the write".into()));
             }
             Ok(id)
@@ -317,7 +369,11 @@ pub mod hooked {
         async fn find_time_entry(&self, t: TicketId, m: &str) -> Result<Option<TimeEntryId>, PortError> {
             self.inner.find_time_entry(t, m).await
         }
-        async fn tickets_changed_since(&self, s: DateTime<Utc>, l: usize) -> Result<Vec<(TicketId, DateTime<Utc>)>, PortError> {
+        async fn tickets_changed_since(
+            &self,
+            s: DateTime<Utc>,
+            l: usize,
+        ) -> Result<Vec<(TicketId, DateTime<Utc>)>, PortError> {
             self.inner.tickets_changed_since(s, l).await
         }
     }
@@ -327,7 +383,10 @@ pub mod hooked {
 /// functions require: the functions that never call Autotask can start on it.
 pub fn lambda_config_example() -> &'static str {
     static CONFIG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    CONFIG.get_or_init(|| atpilot_config::EXAMPLE.replace("url = \"sandbox\"", "url = \"https://webservices5.autotask.net/atservicesrest\""))
+    CONFIG.get_or_init(|| {
+        atpilot_config::EXAMPLE
+            .replace("url = \"sandbox\"", "url = \"https://webservices5.autotask.net/atservicesrest\"")
+    })
 }
 
 /// A stand-in for the Lambda Runtime API, to run a function's real binary
@@ -363,8 +422,14 @@ pub mod lambda {
         let deadline = chrono::Utc::now().timestamp_millis() + 900_000;
         h.insert("lambda-runtime-aws-request-id", id.parse().expect("header"));
         h.insert("lambda-runtime-deadline-ms", deadline.to_string().parse().expect("header"));
-        h.insert("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:111122223333:function:atpilot-test".parse().expect("header"));
-        h.insert("lambda-runtime-trace-id", "Root=1-6748405c-0123456789abcdef01234567;Sampled=0".parse().expect("header"));
+        h.insert(
+            "lambda-runtime-invoked-function-arn",
+            "arn:aws:lambda:us-east-1:111122223333:function:atpilot-test".parse().expect("header"),
+        );
+        h.insert(
+            "lambda-runtime-trace-id",
+            "Root=1-6748405c-0123456789abcdef01234567;Sampled=0".parse().expect("header"),
+        );
         h.insert("content-type", "application/json".parse().expect("header"));
         (StatusCode::OK, h, event.to_string())
     }
@@ -445,16 +510,25 @@ pub mod lambda {
     }
 
     fn uuid_like() -> String {
-        format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0))
+        format!(
+            "{:x}",
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+        )
     }
 
     /// The AWS SDK configuration of the emulator `scripts/test` started, or
     /// `None` (test skipped, loudly) outside CI when there is none.
     pub async fn emulator() -> Option<aws_config::SdkConfig> {
-        let required = std::env::var("ATPILOT_REQUIRE_AWS").is_ok_and(|v| v == "1") || std::env::var("CI").is_ok_and(|v| v == "true");
+        let required = std::env::var("ATPILOT_REQUIRE_AWS").is_ok_and(|v| v == "1")
+            || std::env::var("CI").is_ok_and(|v| v == "true");
         if std::env::var("AWS_ENDPOINT_URL").is_err() {
-            assert!(!required, "AWS_ENDPOINT_URL is not set: run the tests with scripts/test, which starts the moto emulator");
-            eprintln!("SKIPPED: AWS_ENDPOINT_URL is not set; run scripts/test to run the function binaries against moto");
+            assert!(
+                !required,
+                "AWS_ENDPOINT_URL is not set: run the tests with scripts/test, which starts the moto emulator"
+            );
+            eprintln!(
+                "SKIPPED: AWS_ENDPOINT_URL is not set; run scripts/test to run the function binaries against moto"
+            );
             return None;
         }
         Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
@@ -465,7 +539,10 @@ pub mod lambda {
         let sm = aws_sdk_secretsmanager::Client::new(aws);
         match sm.create_secret().name(name).secret_string(value).send().await {
             Ok(out) => out.arn().expect("arn").to_string(),
-            Err(e) => panic!("CreateSecret {name} on the emulator: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(&e)),
+            Err(e) => panic!(
+                "CreateSecret {name} on the emulator: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+            ),
         }
     }
 
@@ -478,7 +555,11 @@ pub mod lambda {
     }
 
     /// The environment every function reads (`atpilot_lambda::ENV`), for a test.
-    pub fn function_env(config_toml: &str, table: &str, secrets: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+    pub fn function_env(
+        config_toml: &str,
+        table: &str,
+        secrets: &[(&'static str, String)],
+    ) -> Vec<(&'static str, String)> {
         let mut env = vec![
             ("ATPILOT_CONFIG", config_toml.to_string()),
             ("TABLE_NAME", table.to_string()),

@@ -42,9 +42,14 @@ impl Kind {
                 text.starts_with("# Queue and routing audit")
                     || text.contains("<title>Queue and routing audit</title>")
                     || text.starts_with("queue_id,queue,tickets,")
-                    || (text.trim_start().starts_with('{') && text.contains("\"api_requests\"") && text.contains("\"queues\""))
+                    || (text.trim_start().starts_with('{')
+                        && text.contains("\"api_requests\"")
+                        && text.contains("\"queues\""))
             }
-            Kind::Weekly => text.contains("<title>atpilot weekly report") || (!new.is_empty() && first_line(&text) == first_line(&String::from_utf8_lossy(new))),
+            Kind::Weekly => {
+                text.contains("<title>atpilot weekly report")
+                    || (!new.is_empty() && first_line(&text) == first_line(&String::from_utf8_lossy(new)))
+            }
         }
     }
 }
@@ -95,7 +100,9 @@ pub fn check(output: &Path, inputs: &[&Path], kind: Kind, new: &[u8], force: boo
         return Ok(());
     }
     let mut head = Vec::with_capacity(4096);
-    std::fs::File::open(output).and_then(|f| f.take(4096).read_to_end(&mut head)).map_err(|e| OutputError::Io(output.to_path_buf(), e))?;
+    std::fs::File::open(output)
+        .and_then(|f| f.take(4096).read_to_end(&mut head))
+        .map_err(|e| OutputError::Io(output.to_path_buf(), e))?;
     if kind.recognises(&head, new) { Ok(()) } else { Err(OutputError::Foreign(output.to_path_buf(), kind.name())) }
 }
 
@@ -128,7 +135,10 @@ mod tests {
         let model = b"ATPILOT-MODEL\0v1rest";
         // Output = input, also through another spelling of the path.
         let other_spelling = dir.path().join(".").join("tickets.csv");
-        assert!(matches!(write(&other_spelling, &[&input], Kind::Model, model, true), Err(OutputError::IsInput { .. })));
+        assert!(matches!(
+            write(&other_spelling, &[&input], Kind::Model, model, true),
+            Err(OutputError::IsInput { .. })
+        ));
         // A foreign file is kept unless --force.
         let csv = dir.path().join("export.csv");
         std::fs::write(&csv, "mine").unwrap();
@@ -140,7 +150,10 @@ mod tests {
         write(&m, &[], Kind::Model, model, false).unwrap();
         write(&m, &[], Kind::Model, b"ATPILOT-MODEL\0v1new", false).unwrap();
         assert_eq!(std::fs::read(&m).unwrap(), b"ATPILOT-MODEL\0v1new");
-        assert!(matches!(write(&m, &[], Kind::Predictions, b"id,predicted,confidence\n", false), Err(OutputError::Foreign(..))));
+        assert!(matches!(
+            write(&m, &[], Kind::Predictions, b"id,predicted,confidence\n", false),
+            Err(OutputError::Foreign(..))
+        ));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3, "no temporary file left behind");
     }
 }

@@ -67,18 +67,31 @@ fn config_check_against_sandbox_names_key_value_and_fix() {
     let bad = example_with(
         dir.path(),
         "bad.toml",
-        &[("resource_id = 5\n", "resource_id = 29682885\n"), ("default = 1\n", "default = 29682801\n"), ("disengage = [7, 11, 12, 13]", "disengage = [7, 9, 12]")],
+        &[
+            ("resource_id = 5\n", "resource_id = 29682885\n"),
+            ("default = 1\n", "default = 29682801\n"),
+            ("disengage = [7, 11, 12, 13]", "disengage = [7, 9, 12]"),
+        ],
     );
     let o = atpilot(&["config", "check", bad.to_str().unwrap(), "--against", "sandbox"]);
     let out = text(&o);
     assert!(!o.status.success(), "{out}");
     assert!(!out.contains("valid against"), "{out}");
     let res = finding(&out, "agent.resource_id", "29682885");
-    assert!(res.contains("no such resource") && res.contains("The target has: active licensed resources: ") && res.contains("5 atpilot Agent") && res.contains("Fix: "), "{res}");
+    assert!(
+        res.contains("no such resource")
+            && res.contains("The target has: active licensed resources: ")
+            && res.contains("5 atpilot Agent")
+            && res.contains("Fix: "),
+        "{res}"
+    );
     let code = finding(&out, "billing_codes.default", "29682801");
     assert!(code.contains("The target has: active work types: 1 Remote Support") && code.contains("Fix: "), "{code}");
     let status = finding(&out, "statuses.disengage", "9");
-    assert!(status.contains("status picklist") && status.contains("7 Waiting Customer") && status.contains("Fix: "), "{status}");
+    assert!(
+        status.contains("status picklist") && status.contains("7 Waiting Customer") && status.contains("Fix: "),
+        "{status}"
+    );
     // Every finding is printed, not just the first; the valid ones too.
     assert!(out.contains("ok    statuses.disengage = 7:"), "{out}");
 
@@ -88,7 +101,12 @@ fn config_check_against_sandbox_names_key_value_and_fix() {
     let out = text(&o);
     assert!(!o.status.success(), "{out}");
     let f = finding(&out, "agent.role_id", "6");
-    assert!(f.contains("not a role resource 5 holds") && f.contains("The target has: roles resource 5 holds: 8 AI Service Agent") && f.contains("Fix: "), "{f}");
+    assert!(
+        f.contains("not a role resource 5 holds")
+            && f.contains("The target has: roles resource 5 holds: 8 AI Service Agent")
+            && f.contains("Fix: "),
+        "{f}"
+    );
 }
 
 /// Runs `atpilot dev` with `config`; returns (its first stdout line, all stderr, whether it exited by itself and failed).
@@ -131,7 +149,11 @@ fn dev(config: &Path) -> (String, String, Option<bool>) {
 #[test]
 fn dev_refuses_a_configuration_the_sandbox_contradicts() {
     let dir = tempfile::tempdir().unwrap();
-    let bad = example_with(dir.path(), "bad.toml", &[("resource_id = 5\n", "resource_id = 29682885\n"), ("default = 1\n", "default = 29682801\n")]);
+    let bad = example_with(
+        dir.path(),
+        "bad.toml",
+        &[("resource_id = 5\n", "resource_id = 29682885\n"), ("default = 1\n", "default = 29682801\n")],
+    );
     let (line, err, failed) = dev(&bad);
     assert_eq!(failed, Some(true), "dev did not refuse (first line {line:?}); stderr:\n{err}");
     assert!(!line.starts_with("dashboard on"), "{line}");

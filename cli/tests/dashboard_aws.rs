@@ -42,13 +42,30 @@ async fn dashboard_reads_and_changes_the_deployed_table() {
     let page = reqwest::get(format!("{base}/")).await.unwrap().text().await.unwrap();
     assert!(page.contains("set by weekly-metrics"), "the run-time phase is shown");
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let r = client.post(format!("{base}/kill-switch")).header("content-type", "application/x-www-form-urlencoded").body("setting=on").send().await.unwrap();
+    let r = client
+        .post(format!("{base}/kill-switch"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("setting=on")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     assert!(state.settings().await.unwrap().kill_switch, "the kill switch reached the table");
     let _ = child.kill();
     let _ = child.wait();
     // A wrong table is a clear error, not a blank page.
-    let out = Command::new(env!("CARGO_BIN_EXE_atpilot")).args(["dashboard", "--dynamodb-table", "atpilot-no-such-table", "--config", example, "--listen", "127.0.0.1:0"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_atpilot"))
+        .args([
+            "dashboard",
+            "--dynamodb-table",
+            "atpilot-no-such-table",
+            "--config",
+            example,
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read table atpilot-no-such-table"));
 }

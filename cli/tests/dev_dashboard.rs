@@ -88,13 +88,23 @@ async fn dev_runs_every_flow_and_the_dashboard_changes_phases() {
 
 #[test]
 fn refuses_a_public_address_without_a_password() {
-    let out = Command::new(env!("CARGO_BIN_EXE_atpilot")).args(["dev", "--listen", "0.0.0.0:0"]).env_remove("ATPILOT_DASHBOARD_PASSWORD").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_atpilot"))
+        .args(["dev", "--listen", "0.0.0.0:0"])
+        .env_remove("ATPILOT_DASHBOARD_PASSWORD")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("ATPILOT_DASHBOARD_PASSWORD"));
 }
 
 fn atpilot(args: &[&str], state: &std::path::Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_atpilot")).args(args).arg("--state").arg(state).env("USER", "carol").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_atpilot"))
+        .args(args)
+        .arg("--state")
+        .arg(state)
+        .env("USER", "carol")
+        .output()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,18 +121,33 @@ async fn kill_switch_reaches_a_running_dev() {
     // The running agent reads it: the dashboard shows it stopped, with who flipped it.
     let page = reqwest::get(format!("{base}/")).await.unwrap().text().await.unwrap();
     assert!(page.contains("stopped: it writes nothing to Autotask"), "dashboard does not show the switch on");
-    assert!(page.contains("carol") && page.contains("atpilot kill-switch (through atpilot dev)"), "no history on the dashboard");
+    assert!(
+        page.contains("carol") && page.contains("atpilot kill-switch (through atpilot dev)"),
+        "no history on the dashboard"
+    );
     // Without the token, or with a wrong one, the API changes nothing.
     let c = reqwest::Client::new();
-    let r = c.post(format!("{base}/api/kill-switch")).header("x-atpilot-dev-token", "wrong").json(&serde_json::json!({"on": false, "by": "mallory"})).send().await.unwrap();
+    let r = c
+        .post(format!("{base}/api/kill-switch"))
+        .header("x-atpilot-dev-token", "wrong")
+        .json(&serde_json::json!({"on": false, "by": "mallory"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     let o = atpilot(&["kill-switch", "off"], dir.path());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(!reqwest::get(format!("{base}/")).await.unwrap().text().await.unwrap().contains("stopped: it writes nothing"));
+    assert!(
+        !reqwest::get(format!("{base}/")).await.unwrap().text().await.unwrap().contains("stopped: it writes nothing")
+    );
     // Phases cannot go through dev: the command says exactly where to go instead.
     let o = atpilot(&["phase", "set", "network", "internal-notes"], dir.path());
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("use its dashboard at {base}/")), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(&format!("use its dashboard at {base}/")),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // dev gone but its store still locked by a stuck process is not claimed: once it is gone the store opens directly.
     drop(dev);
     let o = atpilot(&["kill-switch", "on"], dir.path());

@@ -12,7 +12,20 @@ fn atpilot(args: &[&str]) -> Output {
 }
 
 fn train(out: &Path, extra: &[&str]) -> (Output, String) {
-    let mut args = vec!["model", "train", "--from-autotask", "--sandbox", "--sandbox-tickets", "600", "--since", "180d", "--label", "queue", "--quiet", "--output"];
+    let mut args = vec![
+        "model",
+        "train",
+        "--from-autotask",
+        "--sandbox",
+        "--sandbox-tickets",
+        "600",
+        "--since",
+        "180d",
+        "--label",
+        "queue",
+        "--quiet",
+        "--output",
+    ];
     let o = out.to_str().unwrap();
     args.push(o);
     args.extend(extra);
@@ -24,14 +37,22 @@ fn train(out: &Path, extra: &[&str]) -> (Output, String) {
 
 /// The number after `label` in a line like "re-routed … : 41 of 590 …".
 fn rerouted_count(stderr: &str) -> usize {
-    let line = stderr.lines().find(|l| l.starts_with("re-routed by hand within an hour of creation:")).unwrap_or_else(|| panic!("no re-route line in {stderr}"));
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("re-routed by hand within an hour of creation:"))
+        .unwrap_or_else(|| panic!("no re-route line in {stderr}"));
     line.split(':').nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap()
 }
 
 #[test]
 fn trains_from_the_sandbox_and_weighs_the_reroutes() {
     let dir = tempfile::tempdir().unwrap();
-    let (down, keep, drop, again) = (dir.path().join("down.atm"), dir.path().join("keep.atm"), dir.path().join("drop.atm"), dir.path().join("again.atm"));
+    let (down, keep, drop, again) = (
+        dir.path().join("down.atm"),
+        dir.path().join("keep.atm"),
+        dir.path().join("drop.atm"),
+        dir.path().join("again.atm"),
+    );
 
     let (_, err) = train(&down, &[]);
     let n = rerouted_count(&err);
@@ -57,7 +78,13 @@ fn trains_from_the_sandbox_and_weighs_the_reroutes() {
     // the artifact is a model whose labels name queues and keep their values
     let m = atpilot_model::Model::load(&down).unwrap();
     assert!(m.labels().iter().any(|l| l.starts_with("Service Desk (") && l.ends_with(')')), "{:?}", m.labels());
-    let count = |s: &str| s.split("trained on ").nth(1).and_then(|t| t.split_whitespace().next()).and_then(|x| x.parse::<usize>().ok()).unwrap();
+    let count = |s: &str| {
+        s.split("trained on ")
+            .nth(1)
+            .and_then(|t| t.split_whitespace().next())
+            .and_then(|x| x.parse::<usize>().ok())
+            .unwrap()
+    };
     assert_eq!(count(&err_drop) + n, count(&err), "drop leaves exactly the re-routed tickets out");
 }
 
@@ -71,18 +98,56 @@ fn clear_errors() {
         assert!(!r.status.success(), "{args:?} should fail");
         String::from_utf8_lossy(&r.stderr).to_string()
     };
-    let e = fails(&["model", "train", "--from-autotask", "--sandbox", "--label", "queue", "--since", "90x", "--output", o]);
+    let e =
+        fails(&["model", "train", "--from-autotask", "--sandbox", "--label", "queue", "--since", "90x", "--output", o]);
     assert!(e.contains("--since \"90x\""), "{e}");
     let e = fails(&["model", "train", "--from-autotask", "--sandbox", "--output", o]);
     assert!(e.contains("--label"), "{e}");
     let e = fails(&["model", "train", "--from-autotask", "--label", "queue", "--output", o]);
     assert!(e.contains("--autotask-url URL") && e.contains("--sandbox"), "{e}");
-    let e = fails(&["model", "train", "--from-autotask", "--sandbox", "--label", "queue", "--rerouted-weight", "2", "--output", o]);
+    let e = fails(&[
+        "model",
+        "train",
+        "--from-autotask",
+        "--sandbox",
+        "--label",
+        "queue",
+        "--rerouted-weight",
+        "2",
+        "--output",
+        o,
+    ]);
     assert!(e.contains("--rerouted-weight"), "{e}");
     // nothing created in the window
-    let e = fails(&["model", "train", "--from-autotask", "--sandbox", "--sandbox-tickets", "50", "--label", "queue", "--since", "2099-01-01", "--output", o]);
-    assert!(e.contains("--since") , "{e}");
-    let e = fails(&["model", "train", "--from-autotask", "--sandbox", "--sandbox-tickets", "50", "--label", "queue", "--since", "30m", "--output", o]);
+    let e = fails(&[
+        "model",
+        "train",
+        "--from-autotask",
+        "--sandbox",
+        "--sandbox-tickets",
+        "50",
+        "--label",
+        "queue",
+        "--since",
+        "2099-01-01",
+        "--output",
+        o,
+    ]);
+    assert!(e.contains("--since"), "{e}");
+    let e = fails(&[
+        "model",
+        "train",
+        "--from-autotask",
+        "--sandbox",
+        "--sandbox-tickets",
+        "50",
+        "--label",
+        "queue",
+        "--since",
+        "30m",
+        "--output",
+        o,
+    ]);
     assert!(e.contains("unit"), "{e}");
     assert!(!out.exists());
 }
@@ -90,12 +155,30 @@ fn clear_errors() {
 #[test]
 fn an_empty_window_and_a_wrong_secret_are_explained() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let sb = rt.block_on(atpilot_autotask_sandbox::Sandbox::start(atpilot_autotask_sandbox::SandboxConfig { tickets: 50, ..Default::default() }, "127.0.0.1:0".parse().unwrap())).unwrap();
+    let sb = rt
+        .block_on(atpilot_autotask_sandbox::Sandbox::start(
+            atpilot_autotask_sandbox::SandboxConfig { tickets: 50, ..Default::default() },
+            "127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let o = dir.path().join("m.atm");
     let run = |secret: &str, since: &str| {
         Command::new(env!("CARGO_BIN_EXE_atpilot"))
-            .args(["model", "train", "--from-autotask", "--autotask-url", &sb.rest_url(), "--label", "priority", "--since", since, "--quiet", "--output", o.to_str().unwrap()])
+            .args([
+                "model",
+                "train",
+                "--from-autotask",
+                "--autotask-url",
+                &sb.rest_url(),
+                "--label",
+                "priority",
+                "--since",
+                since,
+                "--quiet",
+                "--output",
+                o.to_str().unwrap(),
+            ])
             .env("AUTOTASK_USERNAME", &sb.config().user)
             .env("AUTOTASK_SECRET", secret)
             .env("AUTOTASK_INTEGRATION_CODE", &sb.config().integration_code)

@@ -26,12 +26,19 @@ fn existing_store(dir: &Path) {
 #[test]
 fn kill_switch_on_a_missing_store_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    for args in [&["kill-switch", "on", "--state", "stat"][..], &["phase", "set", "network", "shadow", "--state", "stat"], &["phase", "list", "--state", "stat"]] {
+    for args in [
+        &["kill-switch", "on", "--state", "stat"][..],
+        &["phase", "set", "network", "shadow", "--state", "stat"],
+        &["phase", "list", "--state", "stat"],
+    ] {
         let o = atpilot_in(dir.path(), args);
         assert!(!o.status.success(), "{args:?}: {}", stdout(&o));
         assert!(!stdout(&o).contains("ON"), "{args:?}");
         let e = stderr(&o);
-        assert!(e.contains("no atpilot state at stat") && e.contains("`atpilot dev` uses") && e.contains(".state"), "{args:?}: {e}");
+        assert!(
+            e.contains("no atpilot state at stat") && e.contains("`atpilot dev` uses") && e.contains(".state"),
+            "{args:?}: {e}"
+        );
         assert!(!dir.path().join("stat").exists(), "{args:?} created a store");
     }
 }
@@ -40,7 +47,12 @@ fn kill_switch_on_a_missing_store_is_refused() {
 fn kill_switch_is_kept_with_who_and_when_and_listed() {
     let dir = tempfile::tempdir().unwrap();
     existing_store(&dir.path().join(".state"));
-    let o = Command::new(env!("CARGO_BIN_EXE_atpilot")).current_dir(dir.path()).args(["kill-switch", "on"]).env("USER", "alice").output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_atpilot"))
+        .current_dir(dir.path())
+        .args(["kill-switch", "on"])
+        .env("USER", "alice")
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("kill switch ON"), "{}", stdout(&o));
     let o = atpilot_in(dir.path(), &["phase", "list"]);
@@ -54,7 +66,12 @@ fn kill_switch_without_aws_credentials_says_what_is_missing() {
     let home = tempfile::tempdir().unwrap();
     let run = |region: Option<&str>| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_atpilot"));
-        c.args(["kill-switch", "on", "--dynamodb-table", "atpilot-state"]).current_dir(home.path()).env_clear().env("HOME", home.path()).env("PATH", "/usr/bin:/bin").env("AWS_EC2_METADATA_DISABLED", "true");
+        c.args(["kill-switch", "on", "--dynamodb-table", "atpilot-state"])
+            .current_dir(home.path())
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", "/usr/bin:/bin")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
         if let Some(r) = region {
             c.env("AWS_REGION", r);
         }
@@ -114,7 +131,8 @@ fn model_train_refuses_to_overwrite_its_input() {
     let csv = dir.path().join("tickets.csv");
     let original = tickets_csv(&csv);
     let args = |out: &str| ["model", "train", "--input", "tickets.csv", "--output", out].map(String::from).to_vec();
-    let run = |a: Vec<String>| Command::new(env!("CARGO_BIN_EXE_atpilot")).current_dir(dir.path()).args(a).output().unwrap();
+    let run =
+        |a: Vec<String>| Command::new(env!("CARGO_BIN_EXE_atpilot")).current_dir(dir.path()).args(a).output().unwrap();
     let o = run(args("./tickets.csv"));
     assert!(!o.status.success());
     assert!(stderr(&o).contains("it is also an input"), "{}", stderr(&o));
@@ -153,7 +171,12 @@ fn model_predict_refuses_to_overwrite_its_input() {
     assert_eq!(std::fs::read(dir.path().join("model.atm")).unwrap(), model);
     let o = run(&["model", "predict", "--model", "model.atm", "--input", "tickets.csv", "--output", "pred.csv"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(run(&["model", "predict", "--model", "model.atm", "--input", "tickets.csv", "--output", "pred.csv"]).status.success(), "its own output is replaced");
+    assert!(
+        run(&["model", "predict", "--model", "model.atm", "--input", "tickets.csv", "--output", "pred.csv"])
+            .status
+            .success(),
+        "its own output is replaced"
+    );
     std::fs::write(dir.path().join("other.csv"), "a,b\n1,2\n").unwrap();
     let o = run(&["model", "predict", "--model", "model.atm", "--input", "tickets.csv", "--output", "other.csv"]);
     assert!(!o.status.success() && stderr(&o).contains("--force"), "{}", stderr(&o));
@@ -165,7 +188,19 @@ fn audit_refuses_to_overwrite_a_file_it_did_not_write() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("notes.md"), "my notes").unwrap();
     let audit = |out: &str, extra: &[&str]| {
-        let mut a = vec!["audit", "--sandbox", "--sandbox-tickets", "200", "--history-sample", "20", "--model-sample", "100", "--quiet", "--output", out];
+        let mut a = vec![
+            "audit",
+            "--sandbox",
+            "--sandbox-tickets",
+            "200",
+            "--history-sample",
+            "20",
+            "--model-sample",
+            "100",
+            "--quiet",
+            "--output",
+            out,
+        ];
         a.extend(extra);
         atpilot_in(dir.path(), &a)
     };
@@ -195,8 +230,12 @@ fn report_weekly_writes_into_its_output_directory() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!dir.path().join("report.html").exists(), "nothing in the working directory");
     let reports = dir.path().join("atpilot-reports");
-    let files: Vec<String> = std::fs::read_dir(&reports).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    let html = files.iter().find(|f| f.starts_with("weekly-") && f.ends_with(".html")).unwrap_or_else(|| panic!("no HTML in {files:?}"));
+    let files: Vec<String> =
+        std::fs::read_dir(&reports).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let html = files
+        .iter()
+        .find(|f| f.starts_with("weekly-") && f.ends_with(".html"))
+        .unwrap_or_else(|| panic!("no HTML in {files:?}"));
     assert!(files.iter().any(|f| f.ends_with(".csv")), "{files:?}");
     assert!(stdout(&o).contains(&format!("atpilot-reports/{html}")), "{}", stdout(&o));
     // Run again: its own files are replaced; a foreign file in their place is kept.

@@ -24,7 +24,16 @@ async fn main() {
     let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);
     let per_second: f64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10.0);
     let dir = tempfile::tempdir().unwrap();
-    let mut local = Local::start(LocalOptions { state_dir: dir.path().into(), target: Target::Sandbox { tickets: 2000, seed: 1 }, config: None, webhook_secret: None, public_url: "http://127.0.0.1:0".into(), classifier: atpilot_local::LocalClassifier::Given(Arc::new(atpilot_e2e::CalibratedKeywords)) }).await.unwrap();
+    let mut local = Local::start(LocalOptions {
+        state_dir: dir.path().into(),
+        target: Target::Sandbox { tickets: 2000, seed: 1 },
+        config: None,
+        webhook_secret: None,
+        public_url: "http://127.0.0.1:0".into(),
+        classifier: atpilot_local::LocalClassifier::Given(Arc::new(atpilot_e2e::CalibratedKeywords)),
+    })
+    .await
+    .unwrap();
     let notes: Arc<Mutex<HashMap<i64, Instant>>> = Arc::default();
     let mut hooked = Hooked::new(local.deps.autotask.clone());
     let seen = notes.clone();
@@ -39,7 +48,13 @@ async fn main() {
         axum::routing::post(move |h: axum::http::HeaderMap, body: axum::body::Bytes| {
             let deps = deps.clone();
             async move {
-                let r = atpilot_agent::intake::handle_webhook(&deps, h.get("x-hook-signature").and_then(|v| v.to_str().ok()), &body, Utc::now()).await;
+                let r = atpilot_agent::intake::handle_webhook(
+                    &deps,
+                    h.get("x-hook-signature").and_then(|v| v.to_str().ok()),
+                    &body,
+                    Utc::now(),
+                )
+                .await;
                 axum::http::StatusCode::from_u16(r.status).unwrap()
             }
         }),
@@ -82,7 +97,15 @@ async fn main() {
         let contract = contracts[i % contracts.len()];
         let company = sb.row("Contracts", contract).unwrap()["companyID"].as_i64().unwrap();
         let mut f = serde_json::Map::new();
-        for (k, v) in [("companyID", company.into()), ("contractID", contract.into()), ("title", "Microsoft 365 license needed".into()), ("description", "A license for the new starter please".into()), ("status", 1.into()), ("priority", 2.into()), ("queueID", facts.queues[0].0.into())] {
+        for (k, v) in [
+            ("companyID", company.into()),
+            ("contractID", contract.into()),
+            ("title", "Microsoft 365 license needed".into()),
+            ("description", "A license for the new starter please".into()),
+            ("status", 1.into()),
+            ("priority", 2.into()),
+            ("queueID", facts.queues[0].0.into()),
+        ] {
             f.insert(k.to_string(), v);
         }
         let id = sb.simulate_ticket_create(f, human);
@@ -97,12 +120,18 @@ async fn main() {
     }
     let total = local.client.stats().requests - before;
     let notes = notes.lock().unwrap();
-    let mut lat: Vec<Duration> = created.iter().filter_map(|(id, at)| notes.get(id).map(|done| done.duration_since(*at))).collect();
+    let mut lat: Vec<Duration> =
+        created.iter().filter_map(|(id, at)| notes.get(id).map(|done| done.duration_since(*at))).collect();
     lat.sort();
     let warm_tickets = n.saturating_sub(contracts.len() + 1).max(1);
     println!("pipeline bench: {n} tickets at {per_second}/s, {} internal notes written", lat.len());
     if !lat.is_empty() {
-        println!("webhook-to-internal-note latency: p50 {:?}  p99 {:?}  max {:?}   (goal: p99 < 2 s)", pct(&lat, 0.5), pct(&lat, 0.99), lat[lat.len() - 1]);
+        println!(
+            "webhook-to-internal-note latency: p50 {:?}  p99 {:?}  max {:?}   (goal: p99 < 2 s)",
+            pct(&lat, 0.5),
+            pct(&lat, 0.99),
+            lat[lat.len() - 1]
+        );
     }
     println!(
         "Autotask requests: {total} in all; first {} tickets (one per company, cold caches): {:.2}/ticket; the rest (warm): {:.2}/ticket   (goal: <= 3 warm)",

@@ -2,7 +2,7 @@
 //! expired, reused, forged, wrong approver, a GET prefetch, two concurrent
 //! POSTs, a stale ticket; and the whole flow in headless Chromium.
 
-use atpilot_agent::approval::{self, ApprovalError, Claims, DecisionForm, Decided, sign_token};
+use atpilot_agent::approval::{self, ApprovalError, Claims, Decided, DecisionForm, sign_token};
 use atpilot_autotask_sandbox::tenant::CT_RECURRING;
 use atpilot_domain::TicketId;
 use atpilot_e2e::{Stack, shape};
@@ -14,12 +14,27 @@ const APPROVER: &str = "dispatch@msp.example";
 /// A pending MFA-enrollment request (human-in-the-loop in the demo configuration).
 async fn pending(s: &Stack) -> (i64, String, String) {
     let (contract, company) = s.contract_of_type(CT_RECURRING);
-    let t = s.create_ticket(company, Some(contract), "MFA enrollment", "Please set up the authenticator app for our new hire", json!({}));
+    let t = s.create_ticket(
+        company,
+        Some(contract),
+        "MFA enrollment",
+        "Please set up the authenticator app for our new hire",
+        json!({}),
+    );
     let (body, sig) = s.callout("Create", t, 1, json!({}), s.human());
     assert_eq!(s.deliver(&body, &sig).await, 202);
     let r = s.local.settle(40).await;
     assert!(r.failures.is_empty(), "{:?}", r.failures);
-    let a = s.local.deps.state.approvals_in_state(ApprovalState::Pending, 10).await.unwrap().into_iter().find(|a| a.ticket_id.get() == t).expect("a pending request");
+    let a = s
+        .local
+        .deps
+        .state
+        .approvals_in_state(ApprovalState::Pending, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.ticket_id.get() == t)
+        .expect("a pending request");
     // The approver's e-mail carries the links; take the token from it.
     let outbox = s.local.deps.state.outbox(10).await.unwrap();
     let mail = outbox.iter().find(|m| m.channel == "email" && m.to == [APPROVER]).expect("an e-mail to the approver");
@@ -51,12 +66,30 @@ async fn request_goes_to_teams_and_email_and_approve_executes_once_with_one_time
     let (t, id, token) = pending(&s).await;
     let outbox = s.local.deps.state.outbox(10).await.unwrap();
     assert!(outbox.iter().any(|m| m.channel == "teams" && m.body.contains("Action.OpenUrl")), "a Teams card");
-    let page = approval::handle_http(&s.local.deps, "GET", &id, &format!("t={token}&intent=approve"), b"", chrono::Utc::now()).await;
+    let page =
+        approval::handle_http(&s.local.deps, "GET", &id, &format!("t={token}&intent=approve"), b"", chrono::Utc::now())
+            .await;
     assert_eq!(page.status, 200);
-    assert!(page.html.contains(APPROVER) && page.html.contains("Authenticator"), "the page shows who decides and the draft");
-    assert_eq!(approval::decide_request(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now()).await.map(|d| matches!(d, Decided::Approved(_))), Ok(true));
+    assert!(
+        page.html.contains(APPROVER) && page.html.contains("Authenticator"),
+        "the page shows who decides and the draft"
+    );
+    assert_eq!(
+        approval::decide_request(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now())
+            .await
+            .map(|d| matches!(d, Decided::Approved(_))),
+        Ok(true)
+    );
     s.local.settle(40).await;
-    assert_eq!(writes(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries", "PATCH /atservicesrest/V1.0/Tickets"]);
+    assert_eq!(
+        writes(&s, t),
+        [
+            NOTE,
+            "PATCH /atservicesrest/V1.0/Tickets",
+            "POST /atservicesrest/V1.0/TimeEntries",
+            "PATCH /atservicesrest/V1.0/Tickets"
+        ]
+    );
     let a = s.local.deps.state.approval(&id).await.unwrap().unwrap();
     assert_eq!(a.state, ApprovalState::Approved);
     assert_eq!(a.decided_by.as_deref(), Some(APPROVER));
@@ -64,7 +97,10 @@ async fn request_goes_to_teams_and_email_and_approve_executes_once_with_one_time
     let applied = s.applied_writes();
     let entry = applied[2].body.clone().unwrap();
     assert!(entry["summaryNotes"].as_str().unwrap().contains(APPROVER), "the time entry says who approved");
-    assert!(entry["summaryNotes"].as_str().unwrap().contains("Measured work: "), "the time entry states the measured seconds");
+    assert!(
+        entry["summaryNotes"].as_str().unwrap().contains("Measured work: "),
+        "the time entry states the measured seconds"
+    );
     // The fields first, without the status; the ticket is completed only after its time entry.
     assert!(applied[1].body.as_ref().unwrap().get("status").is_none(), "{:?}", applied[1].body);
     assert_eq!(applied[3].body.as_ref().unwrap()["status"], 5, "completed after the entry");
@@ -86,7 +122,12 @@ async fn reject_writes_an_internal_note_only() {
     s.local.settle(20).await;
     assert_eq!(writes(&s, t), [NOTE]);
     assert_eq!(s.applied_writes()[0].body.as_ref().unwrap()["publish"], 2);
-    assert!(s.applied_writes()[0].body.as_ref().unwrap()["description"].as_str().unwrap().contains("customer asked to wait"));
+    assert!(
+        s.applied_writes()[0].body.as_ref().unwrap()["description"]
+            .as_str()
+            .unwrap()
+            .contains("customer asked to wait")
+    );
     let a = s.local.deps.state.approval(&id).await.unwrap().unwrap();
     assert_eq!((a.state, a.note.as_deref()), (ApprovalState::Rejected, Some("customer asked to wait")));
 }
@@ -103,7 +144,10 @@ async fn edit_then_approve_sends_the_edited_reply() {
     let note = s.applied_writes()[0].body.clone().unwrap();
     assert_eq!(note["publish"], 1);
     assert!(note["description"].as_str().unwrap().starts_with("Hello, your MFA is ready."));
-    assert_eq!(s.local.deps.state.approval(&id).await.unwrap().unwrap().note.as_deref(), Some("reply edited by the approver"));
+    assert_eq!(
+        s.local.deps.state.approval(&id).await.unwrap().unwrap().note.as_deref(),
+        Some("reply edited by the approver")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,15 +165,30 @@ async fn expired_forged_and_wrong_approver_links_change_nothing() {
     let last = bytes.len() - 2;
     bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(bytes).unwrap();
-    for bad in [tampered, sign_token(b"another-key-another-key-another-k", &Claims { a: id.clone(), e: APPROVER.into(), x: now.timestamp() + 60 }), "garbage".into(), String::new()] {
+    for bad in [
+        tampered,
+        sign_token(
+            b"another-key-another-key-another-k",
+            &Claims { a: id.clone(), e: APPROVER.into(), x: now.timestamp() + 60 },
+        ),
+        "garbage".into(),
+        String::new(),
+    ] {
         let e = approval::decide_request(&s.local.deps, &id, &form(&bad, "approve"), now).await.unwrap_err();
         assert_eq!(e, ApprovalError::Forged, "{bad}");
         assert_eq!(e.status(), 403);
     }
-    let other_request = sign_token(&key, &Claims { a: "act-000000000000000000000000".into(), e: APPROVER.into(), x: now.timestamp() + 60 });
-    assert_eq!(approval::decide_request(&s.local.deps, &id, &form(&other_request, "approve"), now).await.unwrap_err(), ApprovalError::Forged);
+    let other_request = sign_token(
+        &key,
+        &Claims { a: "act-000000000000000000000000".into(), e: APPROVER.into(), x: now.timestamp() + 60 },
+    );
+    assert_eq!(
+        approval::decide_request(&s.local.deps, &id, &form(&other_request, "approve"), now).await.unwrap_err(),
+        ApprovalError::Forged
+    );
     // A genuine token for someone who is not an approver of this category.
-    let mallory = sign_token(&key, &Claims { a: id.clone(), e: "mallory@elsewhere.example".into(), x: now.timestamp() + 60 });
+    let mallory =
+        sign_token(&key, &Claims { a: id.clone(), e: "mallory@elsewhere.example".into(), x: now.timestamp() + 60 });
     let e = approval::decide_request(&s.local.deps, &id, &form(&mallory, "approve"), now).await.unwrap_err();
     assert!(matches!(e, ApprovalError::NotAnApprover(_)) && e.status() == 403);
     assert_eq!(state_of(&s, &id).await, ApprovalState::Pending);
@@ -148,7 +207,15 @@ async fn get_prefetch_changes_nothing() {
     let (t, id, token) = pending(&s).await;
     for intent in ["approve", "reject", ""] {
         for method in ["GET", "HEAD"] {
-            let p = approval::handle_http(&s.local.deps, method, &id, &format!("t={token}&intent={intent}"), b"", chrono::Utc::now()).await;
+            let p = approval::handle_http(
+                &s.local.deps,
+                method,
+                &id,
+                &format!("t={token}&intent={intent}"),
+                b"",
+                chrono::Utc::now(),
+            )
+            .await;
             assert_eq!(p.status, 200);
         }
     }
@@ -162,11 +229,23 @@ async fn two_concurrent_posts_exactly_one_wins() {
     let (t, id, token) = pending(&s).await;
     let now = chrono::Utc::now();
     let (yes, no) = (form(&token, "approve"), form(&token, "reject"));
-    let (a, b) = tokio::join!(approval::decide_request(&s.local.deps, &id, &yes, now), approval::decide_request(&s.local.deps, &id, &no, now));
+    let (a, b) = tokio::join!(
+        approval::decide_request(&s.local.deps, &id, &yes, now),
+        approval::decide_request(&s.local.deps, &id, &no, now)
+    );
     assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|x| **x).count(), 1, "{a:?} {b:?}");
     s.local.settle(20).await;
     let w = writes(&s, t);
-    assert!(w == [NOTE] || w == [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries", "PATCH /atservicesrest/V1.0/Tickets"], "{w:?}");
+    assert!(
+        w == [NOTE]
+            || w == [
+                NOTE,
+                "PATCH /atservicesrest/V1.0/Tickets",
+                "POST /atservicesrest/V1.0/TimeEntries",
+                "PATCH /atservicesrest/V1.0/Tickets"
+            ],
+        "{w:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -177,7 +256,8 @@ async fn stale_ticket_is_refused_with_an_explanation() {
     fields.insert("status".into(), json!(8));
     s.sandbox().simulate_ticket_update(t, fields, s.human());
     s.sandbox().clear_requests();
-    let e = approval::decide_request(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now()).await.unwrap_err();
+    let e =
+        approval::decide_request(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now()).await.unwrap_err();
     assert!(matches!(&e, ApprovalError::Stale(why) if why.contains("status")), "{e:?}");
     assert_eq!(e.status(), 409);
     assert!(writes(&s, t).is_empty());
@@ -212,7 +292,15 @@ async fn approving_in_the_browser_writes_exactly_the_action_and_one_time_entry()
     let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("approval-approved.png");
     browser.screenshot(&shot).await;
     s.local.settle(40).await;
-    assert_eq!(writes(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries", "PATCH /atservicesrest/V1.0/Tickets"]);
+    assert_eq!(
+        writes(&s, t),
+        [
+            NOTE,
+            "PATCH /atservicesrest/V1.0/Tickets",
+            "POST /atservicesrest/V1.0/TimeEntries",
+            "PATCH /atservicesrest/V1.0/Tickets"
+        ]
+    );
     // The browser's back-and-resubmit is refused.
     browser.goto(&format!("{base}/approvals/{id}?t={token}")).await;
     assert!(browser.text("#message").await.contains("already approved"));
@@ -227,8 +315,14 @@ async fn teams_card_validates_against_the_adaptive_card_schema_it_declares() {
     let content = body["attachments"][0]["content"].clone();
     assert_eq!(content["version"], approval::CARD_VERSION);
     let Some(python) = std::env::var("ATPILOT_PYTHON").ok() else {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "ATPILOT_PYTHON must be set in CI (scripts/test sets it)");
-        eprintln!("SKIPPED: set ATPILOT_PYTHON (scripts/test does) to validate the card against the Adaptive Card schema");
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "ATPILOT_PYTHON must be set in CI (scripts/test sets it)"
+        );
+        eprintln!(
+            "SKIPPED: set ATPILOT_PYTHON (scripts/test does) to validate the card against the Adaptive Card schema"
+        );
         return;
     };
     let file = std::env::temp_dir().join(format!("atpilot-card-{}.json", std::process::id()));

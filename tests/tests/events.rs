@@ -8,7 +8,8 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sqs::SqsEvent;
 
 fn read(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap_or_else(|e| panic!("events/{name}: {e}"))
+    std::fs::read_to_string(format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|e| panic!("events/{name}: {e}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,7 +27,8 @@ async fn intake_sample_is_a_signed_function_url_request_that_gets_queued() {
     })
     .await
     .unwrap();
-    let reply = atpilot_agent::intake::handle_webhook(&local.deps, Some(&sig), req.body().as_ref(), chrono::Utc::now()).await;
+    let reply =
+        atpilot_agent::intake::handle_webhook(&local.deps, Some(&sig), req.body().as_ref(), chrono::Utc::now()).await;
     assert_eq!(reply.status, 202, "{:?}", reply.body);
     assert!(!local.classify_queue.is_empty());
 }
@@ -44,7 +46,8 @@ fn sqs_samples_carry_atpilot_messages() {
 #[test]
 fn schedule_samples_are_eventbridge_events() {
     for name in ["reconciler-schedule.json", "weekly-metrics-schedule.json", "audit-schedule.json"] {
-        let ev: EventBridgeEvent<serde_json::Value> = serde_json::from_str(&read(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let ev: EventBridgeEvent<serde_json::Value> =
+            serde_json::from_str(&read(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(ev.detail_type, "Scheduled Event", "{name}");
     }
 }
@@ -56,9 +59,14 @@ fn schedule_samples_are_eventbridge_events() {
 async fn dashboard_sample_is_a_logged_in_function_url_request() {
     use tower::ServiceExt;
     let dir = tempfile::tempdir().unwrap();
-    let state = atpilot_store::State::new(std::sync::Arc::new(atpilot_store::embedded::EmbeddedStateStore::open(dir.path()).unwrap()));
+    let state = atpilot_store::State::new(std::sync::Arc::new(
+        atpilot_store::embedded::EmbeddedStateStore::open(dir.path()).unwrap(),
+    ));
     let config = atpilot_config::Config::parse(atpilot_config::EXAMPLE, "atpilot.example.toml").unwrap();
-    let web = std::sync::Arc::new(atpilot_web::Web::deployed(state, std::sync::Arc::new(config), "sample-dashboard-password-0123456789".into()).unwrap());
+    let web = std::sync::Arc::new(
+        atpilot_web::Web::deployed(state, std::sync::Arc::new(config), "sample-dashboard-password-0123456789".into())
+            .unwrap(),
+    );
     let req = lambda_http::request::from_str(&read("dashboard-function-url.json")).expect("a Function URL request");
     let res = atpilot_web::dashboard_routes(web.clone()).oneshot(req).await.unwrap();
     assert_eq!(res.status(), 200);

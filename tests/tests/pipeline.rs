@@ -3,11 +3,13 @@
 //! delivered three times and when Autotask answers 429s and 500s.
 
 use atpilot_agent::classify::Outcome;
-use atpilot_autotask_sandbox::tenant::{CT_BLOCK_HOURS, CT_PER_TICKET, CT_RECURRING, CT_TIME_MATERIALS, TE_BASE, TE_SLOTS};
+use atpilot_autotask_sandbox::tenant::{
+    CT_BLOCK_HOURS, CT_PER_TICKET, CT_RECURRING, CT_TIME_MATERIALS, TE_BASE, TE_SLOTS,
+};
 use atpilot_domain::TicketId;
 use atpilot_e2e::{Stack, shape};
-use atpilot_store::records::ApprovalState;
 use atpilot_store::Queue;
+use atpilot_store::records::ApprovalState;
 use serde_json::{Value, json};
 
 const NOTE: &str = "POST /atservicesrest/V1.0/Tickets/{id}/Notes";
@@ -26,7 +28,12 @@ fn writes_of(stack: &Stack, ticket: i64) -> Vec<String> {
 }
 
 fn note_publish(stack: &Stack) -> Vec<i64> {
-    stack.applied_writes().iter().filter(|w| w.path.ends_with("/Notes")).filter_map(|w| w.body.as_ref()?.get("publish")?.as_i64()).collect()
+    stack
+        .applied_writes()
+        .iter()
+        .filter(|w| w.path.ends_with("/Notes"))
+        .filter_map(|w| w.body.as_ref()?.get("publish")?.as_i64())
+        .collect()
 }
 
 async fn decision(stack: &Stack, ticket: i64) -> atpilot_store::records::DecisionRecord {
@@ -52,7 +59,13 @@ async fn shadow_phase_writes_nothing() {
 async fn internal_notes_phase_writes_one_internal_note() {
     let s = Stack::start().await;
     let (contract, company) = s.contract_of_type(CT_RECURRING);
-    let t = s.create_ticket(company, Some(contract), "Need a Microsoft 365 license", "New starter needs a license", json!({}));
+    let t = s.create_ticket(
+        company,
+        Some(contract),
+        "Need a Microsoft 365 license",
+        "New starter needs a license",
+        json!({}),
+    );
     run(&s, t).await;
     assert_eq!(writes_of(&s, t), [NOTE]);
     assert_eq!(note_publish(&s), [2], "the note must be internal-only");
@@ -65,7 +78,13 @@ async fn internal_notes_phase_writes_one_internal_note() {
 async fn human_in_the_loop_stores_an_approval_request_and_writes_nothing() {
     let s = Stack::start().await;
     let (contract, company) = s.contract_of_type(CT_RECURRING);
-    let t = s.create_ticket(company, Some(contract), "MFA enrollment", "Please set up the authenticator app for me", json!({}));
+    let t = s.create_ticket(
+        company,
+        Some(contract),
+        "MFA enrollment",
+        "Please set up the authenticator app for me",
+        json!({}),
+    );
     run(&s, t).await;
     assert!(writes_of(&s, t).is_empty(), "{:?}", writes_of(&s, t));
     let pending = s.local.deps.state.approvals_in_state(ApprovalState::Pending, 10).await.unwrap();
@@ -77,9 +96,23 @@ async fn human_in_the_loop_stores_an_approval_request_and_writes_nothing() {
 async fn autonomous_recurring_service_replies_resolves_and_logs_time_once() {
     let s = Stack::start().await;
     let (contract, company) = s.contract_of_type(CT_RECURRING);
-    let t = s.create_ticket(company, Some(contract), "Password reset", "I forgot my password and I am locked out", json!({}));
+    let t = s.create_ticket(
+        company,
+        Some(contract),
+        "Password reset",
+        "I forgot my password and I am locked out",
+        json!({}),
+    );
     let report = run(&s, t).await;
-    assert_eq!(writes_of(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries", "PATCH /atservicesrest/V1.0/Tickets"]);
+    assert_eq!(
+        writes_of(&s, t),
+        [
+            NOTE,
+            "PATCH /atservicesrest/V1.0/Tickets",
+            "POST /atservicesrest/V1.0/TimeEntries",
+            "PATCH /atservicesrest/V1.0/Tickets"
+        ]
+    );
     assert_eq!(note_publish(&s), [1], "the reply is customer-visible");
     let patch = s.applied_writes()[1].body.clone().unwrap();
     assert_eq!(patch["id"], t);
@@ -106,7 +139,15 @@ async fn time_and_materials_completes_only_after_the_time_entry() {
     let t = s.create_ticket(company, Some(contract), "Password reset please", "Forgot my password", json!({}));
     run(&s, t).await;
     let w = writes_of(&s, t);
-    assert_eq!(w, [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries", "PATCH /atservicesrest/V1.0/Tickets"]);
+    assert_eq!(
+        w,
+        [
+            NOTE,
+            "PATCH /atservicesrest/V1.0/Tickets",
+            "POST /atservicesrest/V1.0/TimeEntries",
+            "PATCH /atservicesrest/V1.0/Tickets"
+        ]
+    );
     let writes = s.applied_writes();
     assert!(writes[1].body.as_ref().unwrap().get("status").is_none(), "no completion before the time entry");
     assert_eq!(writes[3].body.as_ref().unwrap()["status"], 5);
@@ -116,7 +157,13 @@ async fn time_and_materials_completes_only_after_the_time_entry() {
 async fn per_ticket_with_several_issues_is_escalated_not_resolved() {
     let s = Stack::start().await;
     let (contract, company) = s.contract_of_type(CT_PER_TICKET);
-    let t = s.create_ticket(company, Some(contract), "Password and VPN", "I forgot my password and also the VPN is down", json!({}));
+    let t = s.create_ticket(
+        company,
+        Some(contract),
+        "Password and VPN",
+        "I forgot my password and also the VPN is down",
+        json!({}),
+    );
     run(&s, t).await;
     assert_eq!(writes_of(&s, t), [NOTE]);
     assert_eq!(note_publish(&s), [2]);
@@ -136,7 +183,10 @@ async fn project_ticket_is_escalated_to_the_project_manager() {
     run(&s, t).await;
     assert_eq!(writes_of(&s, t), [NOTE]);
     let d = decision(&s, t).await;
-    assert_eq!(d.action, atpilot_domain::Action::Escalate { to: atpilot_domain::EscalationTarget::ProjectManager, alert: false });
+    assert_eq!(
+        d.action,
+        atpilot_domain::Action::Escalate { to: atpilot_domain::EscalationTarget::ProjectManager, alert: false }
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,10 +209,14 @@ fn block_balance(s: &Stack, contract: i64) -> f64 {
     let mut left = 0.0;
     for id in 1..20_000 {
         let Some(b) = s.sandbox().row("ContractBlocks", id) else { continue };
-        if b.get("contractID").and_then(Value::as_i64) != Some(contract) || b.get("status").and_then(Value::as_i64) != Some(1) {
+        if b.get("contractID").and_then(Value::as_i64) != Some(contract)
+            || b.get("status").and_then(Value::as_i64) != Some(1)
+        {
             continue;
         }
-        let day = |k: &str| b.get(k).and_then(Value::as_str).and_then(|s| chrono::NaiveDate::parse_from_str(&s[..10], "%Y-%m-%d").ok());
+        let day = |k: &str| {
+            b.get(k).and_then(Value::as_str).and_then(|s| chrono::NaiveDate::parse_from_str(&s[..10], "%Y-%m-%d").ok())
+        };
         if day("startDate").is_some_and(|st| st <= today) && day("endDate").is_some_and(|e| today <= e) {
             left += b["hours"].as_f64().unwrap() - b.get("hoursApproved").and_then(Value::as_f64).unwrap_or(0.0);
         }
@@ -174,14 +228,20 @@ fn unposted_block_hours(s: &Stack, contract: i64) -> f64 {
     let factor = |role: Option<i64>| {
         (1..20_000)
             .filter_map(|id| s.sandbox().row("ContractBlockHourFactors", id))
-            .find(|f| f.get("contractID").and_then(Value::as_i64) == Some(contract) && f.get("roleID").and_then(Value::as_i64) == role)
+            .find(|f| {
+                f.get("contractID").and_then(Value::as_i64) == Some(contract)
+                    && f.get("roleID").and_then(Value::as_i64) == role
+            })
             .and_then(|f| f.get("blockHourMultiplier").and_then(Value::as_f64))
             .unwrap_or(1.0)
     };
     let seeded = (0..300 * TE_SLOTS).filter_map(|k| s.sandbox().row("TimeEntries", TE_BASE + k));
     seeded
         .filter(|e| e.get("contractID").and_then(Value::as_i64) == Some(contract))
-        .filter(|e| e.get("billingApprovalDateTime").is_none_or(Value::is_null) && e.get("isNonBillable") != Some(&Value::Bool(true)))
+        .filter(|e| {
+            e.get("billingApprovalDateTime").is_none_or(Value::is_null)
+                && e.get("isNonBillable") != Some(&Value::Bool(true))
+        })
         .map(|e| e["hoursToBill"].as_f64().unwrap() * factor(e.get("roleID").and_then(Value::as_i64)))
         .sum()
 }
@@ -195,23 +255,49 @@ async fn block_hours_follow_the_computed_balance() {
     for contract in contracts {
         let company = s.sandbox().row("Contracts", contract).unwrap()["companyID"].as_i64().unwrap();
         let t = s.create_ticket(company, Some(contract), "Password reset", "forgot my password", json!({}));
-        let before = s.local.deps.state.outbox(50).await.unwrap().iter().filter(|m| m.subject.starts_with("[atpilot] Alert")).count();
+        let before = s
+            .local
+            .deps
+            .state
+            .outbox(50)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|m| m.subject.starts_with("[atpilot] Alert"))
+            .count();
         let left = block_balance(&s, contract);
         run(&s, t).await;
         let d = decision(&s, t).await;
-        let alerts = s.local.deps.state.outbox(50).await.unwrap().iter().filter(|m| m.subject.starts_with("[atpilot] Alert")).count() - before;
+        let alerts = s
+            .local
+            .deps
+            .state
+            .outbox(50)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|m| m.subject.starts_with("[atpilot] Alert"))
+            .count()
+            - before;
         if left - 0.1 >= 2.0 {
             assert_eq!(d.action.name(), "autonomous", "balance {left} h: {:?}", d.explanation);
             assert_eq!(alerts, 0);
             autonomous += 1;
         } else {
-            assert_eq!(d.action, atpilot_domain::Action::Escalate { to: atpilot_domain::EscalationTarget::Dispatcher, alert: true }, "balance {left} h");
+            assert_eq!(
+                d.action,
+                atpilot_domain::Action::Escalate { to: atpilot_domain::EscalationTarget::Dispatcher, alert: true },
+                "balance {left} h"
+            );
             assert_eq!(alerts, 1, "the alert channel is told");
             assert_eq!(writes_of(&s, t), [NOTE], "an internal note, no resolution");
             refused += 1;
         }
     }
-    assert!(autonomous > 0 && refused > 0, "the tenant has both sufficient and low balances ({autonomous} / {refused})");
+    assert!(
+        autonomous > 0 && refused > 0,
+        "the tenant has both sufficient and low balances ({autonomous} / {refused})"
+    );
 }
 
 /// Autotask debits a block only when labour is approved and posted, so a
@@ -233,10 +319,14 @@ async fn unposted_labour_counts_against_the_block() {
 
     // A technician logs billable time on the contract; nobody has posted it yet.
     let human = s.human();
-    let role = s.sandbox().row("Resources", human).and_then(|r| r.get("defaultServiceDeskRoleID").and_then(Value::as_i64));
+    let role =
+        s.sandbox().row("Resources", human).and_then(|r| r.get("defaultServiceDeskRoleID").and_then(Value::as_i64));
     let factor = (1..20_000)
         .filter_map(|id| s.sandbox().row("ContractBlockHourFactors", id))
-        .find(|f| f.get("contractID").and_then(Value::as_i64) == Some(contract) && f.get("roleID").and_then(Value::as_i64) == role)
+        .find(|f| {
+            f.get("contractID").and_then(Value::as_i64) == Some(contract)
+                && f.get("roleID").and_then(Value::as_i64) == role
+        })
         .and_then(|f| f.get("blockHourMultiplier").and_then(Value::as_f64))
         .unwrap_or(1.0);
     // Enough of it (in days of at most 8 hours) to leave about one block hour.
@@ -257,13 +347,27 @@ async fn unposted_labour_counts_against_the_block() {
         };
         s.local.client.create(&entry).await.expect("the technician's entry");
     }
-    let seen = s.local.deps.autotask.block_data(atpilot_domain::ContractId::new(contract).unwrap(), atpilot_domain::RoleId::new(1).unwrap()).await.unwrap();
-    assert!(seen.unposted.get() >= left - 1.0 + unposted_block_hours(&s, contract) - 1e-6, "the agent sees the technician's unposted hours: {seen:?}");
+    let seen = s
+        .local
+        .deps
+        .autotask
+        .block_data(atpilot_domain::ContractId::new(contract).unwrap(), atpilot_domain::RoleId::new(1).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        seen.unposted.get() >= left - 1.0 + unposted_block_hours(&s, contract) - 1e-6,
+        "the agent sees the technician's unposted hours: {seen:?}"
+    );
 
     let second = s.create_ticket(company, Some(contract), "Password reset", "locked out again", json!({}));
     run(&s, second).await;
     let d = decision(&s, second).await;
-    assert_eq!(d.action, atpilot_domain::Action::Escalate { to: atpilot_domain::EscalationTarget::Dispatcher, alert: true }, "{:?}", d.explanation);
+    assert_eq!(
+        d.action,
+        atpilot_domain::Action::Escalate { to: atpilot_domain::EscalationTarget::Dispatcher, alert: true },
+        "{:?}",
+        d.explanation
+    );
     assert_eq!(writes_of(&s, second), [NOTE], "an internal note, no resolution, no time entry");
 }
 
@@ -278,12 +382,22 @@ async fn three_deliveries_act_once() {
     assert_eq!(statuses, [202, 200, 200]);
     // The queue message itself is also redelivered (a crashed consumer).
     let msg = s.local.classify_queue.receive(1, std::time::Duration::ZERO).await.unwrap().remove(0);
-    atpilot_store::Queue::release(s.local.classify_queue.as_ref(), &msg.receipt, std::time::Duration::ZERO).await.unwrap();
+    atpilot_store::Queue::release(s.local.classify_queue.as_ref(), &msg.receipt, std::time::Duration::ZERO)
+        .await
+        .unwrap();
     atpilot_local::classify_message(&s.local.deps, &msg.body).await.unwrap();
     let report = s.local.settle(40).await;
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     assert!(report.classified.iter().any(|o| matches!(o, Outcome::Decided { redelivery: true, .. })));
-    assert_eq!(writes_of(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries", "PATCH /atservicesrest/V1.0/Tickets"]);
+    assert_eq!(
+        writes_of(&s, t),
+        [
+            NOTE,
+            "PATCH /atservicesrest/V1.0/Tickets",
+            "POST /atservicesrest/V1.0/TimeEntries",
+            "PATCH /atservicesrest/V1.0/Tickets"
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -297,7 +411,15 @@ async fn throttling_and_server_errors_lose_nothing_and_duplicate_nothing() {
     });
     run(&s, t).await;
     s.sandbox().set_knobs(|k| k.error_rate = 0.0);
-    assert_eq!(writes_of(&s, t), [NOTE, "PATCH /atservicesrest/V1.0/Tickets", "POST /atservicesrest/V1.0/TimeEntries", "PATCH /atservicesrest/V1.0/Tickets"]);
+    assert_eq!(
+        writes_of(&s, t),
+        [
+            NOTE,
+            "PATCH /atservicesrest/V1.0/Tickets",
+            "POST /atservicesrest/V1.0/TimeEntries",
+            "PATCH /atservicesrest/V1.0/Tickets"
+        ]
+    );
     assert!(s.sandbox().requests().iter().any(|r| r.rejected), "faults were injected");
 }
 
@@ -310,7 +432,10 @@ async fn bad_callouts_are_refused_and_enqueue_nothing() {
     let junk = b"{not json";
     assert_eq!(s.deliver(junk, &atpilot_autotask::webhook::sign(s.local.webhook_secret.as_bytes(), junk)).await, 400);
     let contact = serde_json::to_vec(&json!({"Action":"Create","Guid":"g","EntityType":"Contact","Id":3})).unwrap();
-    assert_eq!(s.deliver(&contact, &atpilot_autotask::webhook::sign(s.local.webhook_secret.as_bytes(), &contact)).await, 400);
+    assert_eq!(
+        s.deliver(&contact, &atpilot_autotask::webhook::sign(s.local.webhook_secret.as_bytes(), &contact)).await,
+        400
+    );
     let big = vec![b' '; 300 * 1024];
     assert_eq!(s.deliver(&big, &sig).await, 413);
     // The agent's own change is dropped by the loop guard, with a 2xx.
@@ -352,11 +477,15 @@ async fn reconciler_queues_what_no_webhook_delivered() {
     let s = Stack::start().await;
     let (contract, company) = s.contract_of_type(CT_RECURRING);
     let t = s.create_ticket(company, Some(contract), "License needed", "Microsoft 365 license please", json!({}));
-    let r = atpilot_agent::reconciler::reconcile(&s.local.deps, chrono::Utc::now(), chrono::Duration::hours(1)).await.unwrap();
+    let r = atpilot_agent::reconciler::reconcile(&s.local.deps, chrono::Utc::now(), chrono::Duration::hours(1))
+        .await
+        .unwrap();
     assert!(r.queued >= 1, "{r:?}");
     s.local.settle(40).await;
     assert_eq!(decision(&s, t).await.prediction.category.as_str(), "license-request");
     // A second pass queues nothing new for it.
-    let r2 = atpilot_agent::reconciler::reconcile(&s.local.deps, chrono::Utc::now(), chrono::Duration::hours(1)).await.unwrap();
+    let r2 = atpilot_agent::reconciler::reconcile(&s.local.deps, chrono::Utc::now(), chrono::Duration::hours(1))
+        .await
+        .unwrap();
     assert_eq!(r2.queued, 0, "{r2:?}");
 }

@@ -3,8 +3,8 @@
 //! (the configuration check), and nothing is half-done.
 
 use atpilot_agent::setup::setup;
-use atpilot_autotask::entities::TicketWebhook;
 use atpilot_autotask::Query;
+use atpilot_autotask::entities::TicketWebhook;
 use atpilot_e2e::Stack;
 
 const SECRET: &str = "a-webhook-secret-of-32-characters";

@@ -16,13 +16,23 @@ use std::sync::Arc;
 async fn job_for(s: &Stack, contract_type: i64, secs: i64, complete_after: bool) -> (i64, TimeEntryJob) {
     let (contract, company) = s.contract_of_type(contract_type);
     let f = s.sandbox().facts();
-    let t = s.create_ticket(company, Some(contract), "Password reset", "locked out", json!({"assignedResourceID": f.agent_resource_id, "assignedResourceRoleID": f.agent_role_id}));
+    let t = s.create_ticket(
+        company,
+        Some(contract),
+        "Password reset",
+        "locked out",
+        json!({"assignedResourceID": f.agent_resource_id, "assignedResourceRoleID": f.agent_role_id}),
+    );
     let start = Utc::now() - chrono::Duration::seconds(secs);
     let job = TimeEntryJob {
         action_id: ActionId::new(format!("act-test-{t}")).unwrap(),
         ticket_id: TicketId::new(t).unwrap(),
         contract_id: ContractId::new(contract).unwrap(),
-        contract_kind: if contract_type == CT_TIME_MATERIALS { ContractKind::TimeAndMaterials } else { ContractKind::RecurringService },
+        contract_kind: if contract_type == CT_TIME_MATERIALS {
+            ContractKind::TimeAndMaterials
+        } else {
+            ContractKind::RecurringService
+        },
         category: Category::new("password-reset").unwrap(),
         span: WorkSpan::new(start, start + chrono::Duration::seconds(secs)).unwrap(),
         summary: "atpilot reset the password; approved by dispatch@msp.example".into(),
@@ -35,8 +45,18 @@ async fn job_for(s: &Stack, contract_type: i64, secs: i64, complete_after: bool)
 /// The ticket's time entries, read back through the API.
 async fn entries(s: &Stack, ticket: i64) -> Vec<serde_json::Map<String, Value>> {
     use atpilot_autotask::{Filter, Query};
-    let rows = s.local.client.query::<atpilot_autotask::entities::TimeEntry>(Query::new().filter(Filter::eq("ticketID", ticket))).await.unwrap();
-    rows.into_iter().map(|r| match serde_json::to_value(r).unwrap() { Value::Object(m) => m, _ => unreachable!() }).collect()
+    let rows = s
+        .local
+        .client
+        .query::<atpilot_autotask::entities::TimeEntry>(Query::new().filter(Filter::eq("ticketID", ticket)))
+        .await
+        .unwrap();
+    rows.into_iter()
+        .map(|r| match serde_json::to_value(r).unwrap() {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        })
+        .collect()
 }
 
 async fn check_entry(s: &Stack, job: &TimeEntryJob, secs: i64) {
@@ -54,7 +74,11 @@ async fn check_entry(s: &Stack, job: &TimeEntryJob, secs: i64) {
 async fn delivered_three_times_writes_one_entry() {
     let s = Stack::start().await;
     let (_t, job) = job_for(&s, CT_RECURRING, 8, false).await;
-    let outs = [time_entry::handle(&s.local.deps, &job).await.unwrap(), time_entry::handle(&s.local.deps, &job).await.unwrap(), time_entry::handle(&s.local.deps, &job).await.unwrap()];
+    let outs = [
+        time_entry::handle(&s.local.deps, &job).await.unwrap(),
+        time_entry::handle(&s.local.deps, &job).await.unwrap(),
+        time_entry::handle(&s.local.deps, &job).await.unwrap(),
+    ];
     assert!(matches!(outs[0], TimeEntryOutcome::Written(_)));
     assert_eq!(outs[1], TimeEntryOutcome::AlreadyDone);
     assert_eq!(outs[2], TimeEntryOutcome::AlreadyDone);

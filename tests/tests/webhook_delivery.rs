@@ -42,7 +42,13 @@ async fn sandbox_callout_reaches_intake_and_is_decided() {
     s.local.client.register_ticket_webhook(&reg).await.unwrap();
     let (contract, company) = s.contract_of_type(CT_RECURRING);
     // Non-ASCII and .NET-escaped characters: the signature covers the bytes as sent.
-    let t = s.create_ticket(company, Some(contract), "Need a Microsoft 365 license + Teams & <Planner> für Zoë", "license please", json!({}));
+    let t = s.create_ticket(
+        company,
+        Some(contract),
+        "Need a Microsoft 365 license + Teams & <Planner> für Zoë",
+        "license please",
+        json!({}),
+    );
     let mut decided = Vec::new();
     for _ in 0..100 {
         s.local.pump().await;

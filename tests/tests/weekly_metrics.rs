@@ -3,7 +3,6 @@
 //! not through the API) and from the records this test wrote, then compared
 //! with the report; the rendered e-mail is opened in headless Chromium.
 
-use atpilot_weekly::{self as weekly, Options, Sources, UNSEEN};
 use atpilot_agent::notify::OutboxNotifier;
 use atpilot_autotask::entities::{TimeEntry, TimeEntryPatch};
 use atpilot_autotask::{Client, ClientConfig, Credentials, Opt, ZoneSource};
@@ -14,6 +13,7 @@ use atpilot_domain::{ApprovalCounts, Phase, PhaseMove};
 use atpilot_store::State;
 use atpilot_store::embedded::EmbeddedStateStore;
 use atpilot_store::records::{ApprovalRecord, ApprovalState, DecisionRecord, LedgerRecord};
+use atpilot_weekly::{self as weekly, Options, Sources, UNSEEN};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -46,13 +46,23 @@ struct World {
 }
 
 async fn world(manual_promotion: bool) -> World {
-    let sb = Sandbox::start(SandboxConfig { tickets: TICKETS, seed: 11, anchor: Some(anchor()), ..Default::default() }, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let sb = Sandbox::start(
+        SandboxConfig { tickets: TICKETS, seed: 11, anchor: Some(anchor()), ..Default::default() },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     let mut config_text = toml_of(&sb);
     if manual_promotion {
         config_text = config_text.replace("[thresholds]\n", "[thresholds]\nmanual_promotion = true\n");
     }
     let config = Config::parse(&config_text, "test").unwrap();
-    let creds = Credentials { username: sb.config().user.clone(), secret: sb.config().secret.clone(), integration_code: sb.config().integration_code.clone(), impersonation_resource_id: None };
+    let creds = Credentials {
+        username: sb.config().user.clone(),
+        secret: sb.config().secret.clone(),
+        integration_code: sb.config().integration_code.clone(),
+        impersonation_resource_id: None,
+    };
     let client = Client::new(ClientConfig::new(creds, ZoneSource::Fixed { rest_url: sb.rest_url() })).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let state = State::new(Arc::new(EmbeddedStateStore::open(dir.path()).unwrap()));
@@ -117,7 +127,8 @@ struct Prepared {
 
 async fn decision(w: &World, p: &mut Prepared, ticket: i64, cat: &str, at: DateTime<Utc>, action: &str) -> String {
     let event_key = format!("test-{ticket}");
-    let plan = json!({"complete_after_time_entry": false, "record_ticket_usage": false, "recheck_block_balance": false});
+    let plan =
+        json!({"complete_after_time_entry": false, "record_ticket_usage": false, "recheck_block_balance": false});
     let action_json = match action {
         "autonomous" | "request-approval" => json!({"action": action, "plan": plan}),
         other => json!({"action": other}),
@@ -134,7 +145,16 @@ async fn decision(w: &World, p: &mut Prepared, ticket: i64, cat: &str, at: DateT
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn approval(w: &World, p: &mut Prepared, id: &str, ticket: i64, cat: &str, created: DateTime<Utc>, state: ApprovalState, at: DateTime<Utc>) {
+async fn approval(
+    w: &World,
+    p: &mut Prepared,
+    id: &str,
+    ticket: i64,
+    cat: &str,
+    created: DateTime<Utc>,
+    state: ApprovalState,
+    at: DateTime<Utc>,
+) {
     let mut rec: ApprovalRecord = serde_json::from_value(json!({
         "id": id, "ticket_id": ticket, "category": cat, "action_id": id, "state": "pending", "created_at": ts(created),
         "expires_at": ts(created + Duration::hours(24)), "decision_event_key": format!("test-{ticket}"), "draft": null,
@@ -149,7 +169,15 @@ async fn approval(w: &World, p: &mut Prepared, id: &str, ticket: i64, cat: &str,
 }
 
 /// Writes the entry in Autotask as the agent would, and its ledger record.
-async fn entry(w: &World, p: &mut Prepared, action: &str, ticket: i64, contract: i64, start: DateTime<Utc>, secs: i64) -> i64 {
+async fn entry(
+    w: &World,
+    p: &mut Prepared,
+    action: &str,
+    ticket: i64,
+    contract: i64,
+    start: DateTime<Utc>,
+    secs: i64,
+) -> i64 {
     let span = atpilot_domain::WorkSpan::new(start, start + Duration::seconds(secs)).unwrap();
     let f = w.sb.facts();
     let te = TimeEntry {
@@ -181,11 +209,21 @@ async fn prepare(w: &World) -> Prepared {
     let mut p = Prepared::default();
     let end = anchor();
     let week_start = end - Duration::days(7);
-    let set = atpilot_store::records::PhaseRecord { category: "license-request".parse().unwrap(), phase: Phase::HumanInTheLoop, changed_at: end - Duration::days(40), changed_by: "test".into(), reason: "pilot".into() };
+    let set = atpilot_store::records::PhaseRecord {
+        category: "license-request".parse().unwrap(),
+        phase: Phase::HumanInTheLoop,
+        changed_at: end - Duration::days(40),
+        changed_by: "test".into(),
+        reason: "pilot".into(),
+    };
     w.state.set_phase(&set).await.unwrap();
     let facts = w.sb.facts();
     // The week's tickets that have a contract, in id order.
-    let week: Vec<_> = (facts.first_ticket_id..=facts.last_ticket_id).filter_map(|id| w.sb.ticket_facts(id)).filter(|f| f.create >= week_start && f.create < end && f.contract.is_some()).take(30).collect();
+    let week: Vec<_> = (facts.first_ticket_id..=facts.last_ticket_id)
+        .filter_map(|id| w.sb.ticket_facts(id))
+        .filter(|f| f.create >= week_start && f.create < end && f.contract.is_some())
+        .take(30)
+        .collect();
     assert_eq!(week.len(), 30, "the seeded week has enough tickets");
     for (k, f) in week.iter().enumerate() {
         let at = f.create + Duration::seconds(4);
@@ -226,16 +264,46 @@ async fn prepare(w: &World) -> Prepared {
     // … and 15 more approved earlier in the 30 days: 19 of 20 = 95% → autonomous.
     for k in 0..15 {
         let at = end - Duration::days(8 + k % 20);
-        approval(w, &mut p, &format!("old-mfa-{k}"), 900_000 + k, "mfa-enrollment", at, ApprovalState::Approved, at + Duration::minutes(5)).await;
+        approval(
+            w,
+            &mut p,
+            &format!("old-mfa-{k}"),
+            900_000 + k,
+            "mfa-enrollment",
+            at,
+            ApprovalState::Approved,
+            at + Duration::minutes(5),
+        )
+        .await;
     }
     // license-request: 18 approved, 2 rejected in the 30 days, none this week: exactly 90% with 20 → autonomous.
     for k in 0..20 {
         let at = end - Duration::days(9 + k % 15);
         let state = if k < 18 { ApprovalState::Approved } else { ApprovalState::Rejected };
-        approval(w, &mut p, &format!("old-lic-{k}"), 910_000 + k, "license-request", at, state, at + Duration::minutes(5)).await;
+        approval(
+            w,
+            &mut p,
+            &format!("old-lic-{k}"),
+            910_000 + k,
+            "license-request",
+            at,
+            state,
+            at + Duration::minutes(5),
+        )
+        .await;
     }
     // Out of the 30 days: ignored.
-    approval(w, &mut p, "ancient", 920_000, "mfa-enrollment", end - Duration::days(40), ApprovalState::Rejected, end - Duration::days(40)).await;
+    approval(
+        w,
+        &mut p,
+        "ancient",
+        920_000,
+        "mfa-enrollment",
+        end - Duration::days(40),
+        ApprovalState::Rejected,
+        end - Duration::days(40),
+    )
+    .await;
 
     // CSAT: surveyed tickets created between the decisions' look-back and the week: password-reset, touched when the id is even.
     let csat_from = end - Duration::days(30);
@@ -244,8 +312,21 @@ async fn prepare(w: &World) -> Prepared {
         let Some(done) = date(s.get("completeDate")) else { continue };
         let t = i(s.get("ticketID")).unwrap();
         let f = w.sb.ticket_facts(t).unwrap();
-        if done >= csat_from && done < end && f.create >= csat_from - Duration::days(14) && f.create < week_start && !p.decisions.contains_key(&t) {
-            decision(w, &mut p, t, "password-reset", f.create + Duration::seconds(5), if t % 2 == 0 { "autonomous" } else { "request-approval" }).await;
+        if done >= csat_from
+            && done < end
+            && f.create >= csat_from - Duration::days(14)
+            && f.create < week_start
+            && !p.decisions.contains_key(&t)
+        {
+            decision(
+                w,
+                &mut p,
+                t,
+                "password-reset",
+                f.create + Duration::seconds(5),
+                if t % 2 == 0 { "autonomous" } else { "request-approval" },
+            )
+            .await;
         }
     }
 
@@ -328,12 +409,31 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
 
     // --- phase moves: stored with set_phase, with reasons ---
     let by: BTreeMap<&str, &weekly::ApprovalRow> = r.approvals.iter().map(|a| (a.category.as_str(), a)).collect();
-    assert!(matches!(by["password-reset"].evaluation, PhaseMove::Demote { to: Phase::Shadow, .. }), "{:?}", by["password-reset"]);
-    assert!(matches!(by["mfa-enrollment"].evaluation, PhaseMove::Promote { to: Phase::Autonomous, .. }), "{:?}", by["mfa-enrollment"]);
-    assert!(matches!(by["license-request"].evaluation, PhaseMove::Promote { to: Phase::Autonomous, .. }), "{:?}", by["license-request"]);
+    assert!(
+        matches!(by["password-reset"].evaluation, PhaseMove::Demote { to: Phase::Shadow, .. }),
+        "{:?}",
+        by["password-reset"]
+    );
+    assert!(
+        matches!(by["mfa-enrollment"].evaluation, PhaseMove::Promote { to: Phase::Autonomous, .. }),
+        "{:?}",
+        by["mfa-enrollment"]
+    );
+    assert!(
+        matches!(by["license-request"].evaluation, PhaseMove::Promote { to: Phase::Autonomous, .. }),
+        "{:?}",
+        by["license-request"]
+    );
     assert_eq!(by["network"].evaluation, PhaseMove::Stay);
     assert_eq!(out.moved, 3);
-    let phases: HashMap<String, (Phase, String, String)> = w.state.phases().await.unwrap().into_iter().map(|x| (x.category.to_string(), (x.phase, x.changed_by, x.reason))).collect();
+    let phases: HashMap<String, (Phase, String, String)> = w
+        .state
+        .phases()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|x| (x.category.to_string(), (x.phase, x.changed_by, x.reason)))
+        .collect();
     assert_eq!(phases["password-reset"].0, Phase::Shadow);
     assert_eq!(phases["password-reset"].1, "weekly-metrics");
     assert!(phases["password-reset"].2.contains("66.7% of 6"), "{}", phases["password-reset"].2);
@@ -351,13 +451,25 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
     assert_eq!(differing, p.tampered.iter().copied().collect::<HashSet<_>>());
     let rounded = rows.iter().find(|s| s.time_entry_id == p.tampered[0]).unwrap();
     assert!(rounded.differences[0].contains("rounded up to 15 min"), "{:?}", rounded.differences);
-    assert!(rows.iter().find(|s| s.time_entry_id == p.tampered[1]).unwrap().differences[0].contains("0.500000 h in Autotask"));
+    assert!(
+        rows.iter().find(|s| s.time_entry_id == p.tampered[1]).unwrap().differences[0]
+            .contains("0.500000 h in Autotask")
+    );
     assert!(rows.iter().find(|s| s.time_entry_id == p.tampered[2]).unwrap().differences[0].contains("not found"));
     // The sample is seeded: the same order again.
-    let again = weekly::collect(&src, &Options { apply_phase_moves: false, deliver: false, sample_size: 5, ..o.clone() }, end).await.unwrap();
-    let again2 = weekly::collect(&src, &Options { apply_phase_moves: false, deliver: false, sample_size: 5, ..o.clone() }, end).await.unwrap();
+    let again =
+        weekly::collect(&src, &Options { apply_phase_moves: false, deliver: false, sample_size: 5, ..o.clone() }, end)
+            .await
+            .unwrap();
+    let again2 =
+        weekly::collect(&src, &Options { apply_phase_moves: false, deliver: false, sample_size: 5, ..o.clone() }, end)
+            .await
+            .unwrap();
     assert_eq!(again.spot_check.rows.len(), 5);
-    assert_eq!(again.spot_check.rows.iter().map(|r| r.time_entry_id).collect::<Vec<_>>(), again2.spot_check.rows.iter().map(|r| r.time_entry_id).collect::<Vec<_>>());
+    assert_eq!(
+        again.spot_check.rows.iter().map(|r| r.time_entry_id).collect::<Vec<_>>(),
+        again2.spot_check.rows.iter().map(|r| r.time_entry_id).collect::<Vec<_>>()
+    );
     assert!(again.baseline_cached, "the second run reads the cached baseline");
 
     // --- billing impact: from the sandbox's rows directly ---
@@ -368,7 +480,10 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
     let mut factors: HashMap<(i64, i64), f64> = HashMap::new();
     for id in 1..500 {
         if let Some(f) = w.sb.row("ContractBlockHourFactors", id) {
-            factors.insert((i(f.get("contractID")).unwrap(), i(f.get("roleID")).unwrap()), f["blockHourMultiplier"].as_f64().unwrap());
+            factors.insert(
+                (i(f.get("contractID")).unwrap(), i(f.get("roleID")).unwrap()),
+                f["blockHourMultiplier"].as_f64().unwrap(),
+            );
         }
     }
     let mut expect: BTreeMap<i64, (U, U)> = BTreeMap::new();
@@ -377,7 +492,13 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
         let h = row["hoursWorked"].as_f64().unwrap();
         let f = factors.get(&(c, i(row.get("roleID")).unwrap())).copied().unwrap_or(1.0);
         let e = expect.entry(c).or_default();
-        let slot = if cur.contains(d) { &mut e.0 } else if base.contains(d) { &mut e.1 } else { return };
+        let slot = if cur.contains(d) {
+            &mut e.0
+        } else if base.contains(d) {
+            &mut e.1
+        } else {
+            return;
+        };
         slot.hours += h;
         slot.block += h * f;
     };
@@ -412,7 +533,12 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
             continue;
         }
         let row = by_contract.get(c).unwrap_or_else(|| panic!("contract {c} missing from the report"));
-        assert!((row.current.hours - now_u.hours).abs() < 1e-6, "contract {c} hours {} vs {}", row.current.hours, now_u.hours);
+        assert!(
+            (row.current.hours - now_u.hours).abs() < 1e-6,
+            "contract {c} hours {} vs {}",
+            row.current.hours,
+            now_u.hours
+        );
         assert!((row.expected.hours - base_u.hours * scale).abs() < 1e-6, "contract {c} expected hours");
         assert!((row.current.block_hours - now_u.block).abs() < 1e-6, "contract {c} block hours");
         assert_eq!(row.current.tickets, now_u.tickets, "contract {c} tickets");
@@ -433,7 +559,8 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
     assert!(flagged > 0, "a 3000-ticket tenant has some material changes over 8 days");
 
     // --- CSAT: from the survey rows and the records written here ---
-    let mut touched: HashMap<i64, (String, bool)> = p.decisions.iter().map(|(t, (c, _, auto))| (*t, (c.clone(), *auto))).collect();
+    let mut touched: HashMap<i64, (String, bool)> =
+        p.decisions.iter().map(|(t, (c, _, auto))| (*t, (c.clone(), *auto))).collect();
     for (t, _, s, at) in &p.approvals {
         if *s == ApprovalState::Approved && *at < end {
             if let Some(e) = touched.get_mut(t) {
@@ -555,7 +682,8 @@ async fn manual_promotion_marks_eligible_without_moving() {
     assert!(mfa.reason.contains("eligible"));
     // Only the demotion is stored.
     assert_eq!(out.moved, 1);
-    let phases: HashMap<String, Phase> = w.state.phases().await.unwrap().into_iter().map(|x| (x.category.to_string(), x.phase)).collect();
+    let phases: HashMap<String, Phase> =
+        w.state.phases().await.unwrap().into_iter().map(|x| (x.category.to_string(), x.phase)).collect();
     assert_eq!(phases.get("mfa-enrollment"), None, "still the configured human-in-the-loop phase");
     assert_eq!(phases["license-request"], Phase::HumanInTheLoop);
     assert!(out.email.html.contains("eligible for autonomy"));

@@ -73,7 +73,8 @@ pub async fn run(args: Args) -> CliResult {
     let now = chrono::Utc::now();
     let since = parse_since(&args.since, now)?;
     let sandbox = SandboxConfig { tickets: args.sandbox_tickets, seed: args.seed, ..Default::default() };
-    let (client, _sandbox) = crate::cmd::tenant::connect(args.autotask_url.as_deref(), sandbox, args.budget_share).await?;
+    let (client, _sandbox) =
+        crate::cmd::tenant::connect(args.autotask_url.as_deref(), sandbox, args.budget_share).await?;
     let (bar, on_progress) = crate::cmd::tenant::progress_bar(args.quiet);
     let started = Instant::now();
     let mut opts = CollectOptions::new(since, now);

@@ -56,7 +56,10 @@ pub async fn run(c: Command) -> CliResult {
             let config = Config::load(&file)?;
             let report = config_check::check_offline(&config, &|k| std::env::var(k).ok(), false);
             verdict(&report, &file.display().to_string())?;
-            println!("{}: checked offline: the syntax, the values and the model files are valid; ids were not verified against a tenant (use --against sandbox|URL)", file.display());
+            println!(
+                "{}: checked offline: the syntax, the values and the model files are valid; ids were not verified against a tenant (use --against sandbox|URL)",
+                file.display()
+            );
             summary(&config);
             Ok(())
         }
@@ -65,15 +68,25 @@ pub async fn run(c: Command) -> CliResult {
             let env = |k: &str| std::env::var(k).ok();
             let mut _sandbox = None;
             let (client, remote, name) = if target.trim().eq_ignore_ascii_case("sandbox") {
-                let sb = atpilot_autotask_sandbox::Sandbox::start(Default::default(), "127.0.0.1:0".parse()?).await.map_err(|e| format!("cannot start the sandbox: {e}"))?;
+                let sb = atpilot_autotask_sandbox::Sandbox::start(Default::default(), "127.0.0.1:0".parse()?)
+                    .await
+                    .map_err(|e| format!("cannot start the sandbox: {e}"))?;
                 let c = sb.config();
-                let credentials = Credentials { username: c.user.clone(), secret: c.secret.clone(), integration_code: c.integration_code.clone(), impersonation_resource_id: None };
-                let client = Client::new(ClientConfig::new(credentials, ZoneSource::Fixed { rest_url: sb.rest_url() }))?;
+                let credentials = Credentials {
+                    username: c.user.clone(),
+                    secret: c.secret.clone(),
+                    integration_code: c.integration_code.clone(),
+                    impersonation_resource_id: None,
+                };
+                let client =
+                    Client::new(ClientConfig::new(credentials, ZoneSource::Fixed { rest_url: sb.rest_url() }))?;
                 _sandbox = Some(sb);
                 (client, false, "the embedded seeded sandbox".to_string())
             } else {
                 if !target.starts_with("https://") && !target.starts_with("http://") {
-                    return Err(format!("--against {target:?}: use \"sandbox\" or the tenant's REST URL (https://…)").into());
+                    return Err(
+                        format!("--against {target:?}: use \"sandbox\" or the tenant's REST URL (https://…)").into()
+                    );
                 }
                 let creds = match config.autotask.credentials(env) {
                     Ok(c) => c,
@@ -96,7 +109,10 @@ pub async fn run(c: Command) -> CliResult {
             verdict(&report, &format!("{} against {name}", file.display()))?;
             match report.warnings().count() {
                 0 => println!("{}: valid against {name}: every id it names was found there", file.display()),
-                n => println!("{}: nothing contradicted by {name}, but {n} value(s) could not be verified (WARN above)", file.display()),
+                n => println!(
+                    "{}: nothing contradicted by {name}, but {n} value(s) could not be verified (WARN above)",
+                    file.display()
+                ),
             }
             summary(&config);
             Ok(())

@@ -4,10 +4,10 @@
 //! exposed on the internet.
 
 use crate::CliResult;
-use atpilot_web::{Web, deployed_routes};
 use atpilot_config::Config;
 use atpilot_store::State;
 use atpilot_store::dynamo::DynamoStateStore;
+use atpilot_web::{Web, deployed_routes};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,12 +31,18 @@ pub async fn run(args: Args) -> CliResult {
     };
     let password = std::env::var("ATPILOT_DASHBOARD_PASSWORD").ok().filter(|p| !p.is_empty());
     if !args.listen.ip().is_loopback() && password.is_none() {
-        return Err(format!("{} is not a loopback address: set ATPILOT_DASHBOARD_PASSWORD, or listen on 127.0.0.1", args.listen).into());
+        return Err(format!(
+            "{} is not a loopback address: set ATPILOT_DASHBOARD_PASSWORD, or listen on 127.0.0.1",
+            args.listen
+        )
+        .into());
     }
     let state = State::new(Arc::new(DynamoStateStore::from_env(args.dynamodb_table.clone()).await));
     // Fail now, clearly, if the table or the credentials are wrong.
     state.settings().await.map_err(|e| format!("cannot read table {}: {e}", args.dynamodb_table))?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     println!("dashboard on http://{}/ (table {})", listener.local_addr()?, args.dynamodb_table);
     axum::serve(listener, deployed_routes(Arc::new(Web { state, config: Arc::new(config), password }))).await?;
     Ok(())

@@ -4,8 +4,8 @@
 //! one HTTP server with the webhook, the approval pages and the dashboard.
 
 use crate::CliResult;
-use atpilot_agent::html::esc;
 use atpilot_agent::deps::Deps;
+use atpilot_agent::html::esc;
 use atpilot_autotask::{TicketWebhookRegistration, ZoneSource};
 use atpilot_config::Config;
 use atpilot_local::{Local, LocalOptions, Target};
@@ -58,8 +58,12 @@ struct App {
 
 /// A real tenant without a configuration file: read-only, every category in shadow.
 fn shadow_config(url: &str) -> Result<Config, Box<dyn std::error::Error + Send + Sync>> {
-    let resource = crate::cmd::tenant::env("ATPILOT_AGENT_RESOURCE_ID").map_err(|_| "ATPILOT_AGENT_RESOURCE_ID is not set: name the resource the agent works as (or pass --config FILE)")?;
-    let role = crate::cmd::tenant::env("ATPILOT_AGENT_ROLE_ID").map_err(|_| "ATPILOT_AGENT_ROLE_ID is not set: name the role the agent logs time as (or pass --config FILE)")?;
+    let resource = crate::cmd::tenant::env("ATPILOT_AGENT_RESOURCE_ID").map_err(
+        |_| "ATPILOT_AGENT_RESOURCE_ID is not set: name the resource the agent works as (or pass --config FILE)",
+    )?;
+    let role = crate::cmd::tenant::env("ATPILOT_AGENT_ROLE_ID").map_err(
+        |_| "ATPILOT_AGENT_ROLE_ID is not set: name the role the agent logs time as (or pass --config FILE)",
+    )?;
     let text = format!(
         "default_phase = \"shadow\"\n[autotask]\nurl = {url:?}\n[agent]\nresource_id = {resource}\nrole_id = {role}\n[billing_codes]\ndefault = 1\n[statuses]\ndisengage = []\ncomplete = 5\n[approvals]\nbase_url = \"http://127.0.0.1:8080/approvals/\"\n[notifications]\n"
     );
@@ -67,17 +71,23 @@ fn shadow_config(url: &str) -> Result<Config, Box<dyn std::error::Error + Send +
 }
 
 pub async fn run(args: Args) -> CliResult {
-    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into())).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .try_init();
     let password = std::env::var("ATPILOT_DASHBOARD_PASSWORD").ok().filter(|p| !p.is_empty());
     if !args.listen.ip().is_loopback() && password.is_none() {
         return Err(format!("{} is not a loopback address: set ATPILOT_DASHBOARD_PASSWORD to protect the dashboard, or listen on 127.0.0.1", args.listen).into());
     }
-    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr()?;
     let public = format!("http://{addr}");
     let config = args.config.as_deref().map(Config::load).transpose()?;
     let (target, config, autotask) = match &args.autotask_url {
-        None => (Target::Sandbox { tickets: args.sandbox_tickets, seed: 1 }, config, "the embedded sandbox".to_string()),
+        None => {
+            (Target::Sandbox { tickets: args.sandbox_tickets, seed: 1 }, config, "the embedded sandbox".to_string())
+        }
         Some(url) => {
             let credentials = crate::cmd::tenant::credentials()?;
             let config = match config {
@@ -102,12 +112,21 @@ pub async fn run(args: Args) -> CliResult {
         classifier: atpilot_local::LocalClassifier::TrainOnSandbox,
     })
     .await?;
-    refuse_unless_valid(&atpilot_agent::config_check::check(&local.client, &local.deps.config, &env, remote).await, &autotask)?;
+    refuse_unless_valid(
+        &atpilot_agent::config_check::check(&local.client, &local.deps.config, &env, remote).await,
+        &autotask,
+    )?;
 
     // Tell `atpilot kill-switch` (which cannot open the store while this process holds it) how to reach us.
     let dev_token = random_token()?;
     let dev = crate::cmd::phase::DevFile {
-        url: format!("http://{}", SocketAddr::new(if addr.ip().is_unspecified() { std::net::Ipv4Addr::LOCALHOST.into() } else { addr.ip() }, addr.port())),
+        url: format!(
+            "http://{}",
+            SocketAddr::new(
+                if addr.ip().is_unspecified() { std::net::Ipv4Addr::LOCALHOST.into() } else { addr.ip() },
+                addr.port()
+            )
+        ),
         token: dev_token.clone(),
         pid: std::process::id(),
         config: args.config.as_deref().map(|p| p.canonicalize().unwrap_or_else(|_| p.to_path_buf())),
@@ -125,7 +144,10 @@ pub async fn run(args: Args) -> CliResult {
     });
     spawn_workers(&local, app.clone());
     let router = router(app.clone());
-    let server = tokio::spawn(async move { axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await });
+    let server =
+        tokio::spawn(
+            async move { axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await },
+        );
 
     if let Some(sb) = &local.sandbox {
         // Register the webhook in the sandbox, as `atpilot setup` does in a real tenant.
@@ -137,11 +159,17 @@ pub async fn run(args: Args) -> CliResult {
             notification_email_address: None,
             on_create: true,
             on_update: true,
-            subscribed_fields: ["status", "queueID", "priority", "issueType", "subIssueType", "assignedResourceID"].map(String::from).to_vec(),
+            subscribed_fields: ["status", "queueID", "priority", "issueType", "subIssueType", "assignedResourceID"]
+                .map(String::from)
+                .to_vec(),
             display_always_fields: vec!["title".into()],
             excluded_resources: local.deps.own_resources(),
         };
-        local.client.register_ticket_webhook(&reg).await.map_err(|e| format!("cannot register the webhook in the sandbox: {e}"))?;
+        local
+            .client
+            .register_ticket_webhook(&reg)
+            .await
+            .map_err(|e| format!("cannot register the webhook in the sandbox: {e}"))?;
         if args.tickets_per_minute > 0 {
             spawn_feeder(sb.clone(), args.tickets_per_minute);
         }
@@ -159,12 +187,17 @@ pub async fn run(args: Args) -> CliResult {
 fn random_token() -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
     use std::io::Read;
     let mut b = [0u8; 32];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).map_err(|e| format!("cannot read /dev/urandom for the dev token: {e}"))?;
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .map_err(|e| format!("cannot read /dev/urandom for the dev token: {e}"))?;
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
 /// Writes `<state>/dev.json`, readable by this user only (it holds the token).
-fn write_dev_file(state: &std::path::Path, dev: &crate::cmd::phase::DevFile) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+fn write_dev_file(
+    state: &std::path::Path,
+    dev: &crate::cmd::phase::DevFile,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let path = state.join(crate::cmd::phase::DEV_FILE);
@@ -184,7 +217,10 @@ fn write_dev_file(state: &std::path::Path, dev: &crate::cmd::phase::DevFile) -> 
 /// The refusal, if the caller is not one.
 fn refuse_caller(app: &App, peer: SocketAddr, headers: &HeaderMap) -> Option<Response> {
     if !peer.ip().is_loopback() {
-        return Some((StatusCode::FORBIDDEN, "the kill-switch API answers loopback callers only; use the dashboard").into_response());
+        return Some(
+            (StatusCode::FORBIDDEN, "the kill-switch API answers loopback callers only; use the dashboard")
+                .into_response(),
+        );
     }
     let given = headers.get(crate::cmd::phase::DEV_TOKEN_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
     let expected = app.dev_token.as_bytes();
@@ -193,25 +229,44 @@ fn refuse_caller(app: &App, peer: SocketAddr, headers: &HeaderMap) -> Option<Res
 }
 
 async fn kill_switch_state(app: &App) -> Response {
-    let read = async { Ok::<_, atpilot_store::StoreError>(crate::cmd::phase::KillSwitchState { kill_switch: app.deps.state.settings().await?.kill_switch, history: app.deps.state.kill_switch_history(10).await? }) };
+    let read = async {
+        Ok::<_, atpilot_store::StoreError>(crate::cmd::phase::KillSwitchState {
+            kill_switch: app.deps.state.settings().await?.kill_switch,
+            history: app.deps.state.kill_switch_history(10).await?,
+        })
+    };
     match read.await {
         Ok(s) => axum::Json(s).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
 }
 
-async fn kill_switch_get(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
+async fn kill_switch_get(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
     if let Some(r) = refuse_caller(&app, peer, &headers) {
         return r;
     }
     kill_switch_state(&app).await
 }
 
-async fn kill_switch_post(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, axum::Json(req): axum::Json<crate::cmd::phase::KillSwitchRequest>) -> Response {
+async fn kill_switch_post(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    axum::Json(req): axum::Json<crate::cmd::phase::KillSwitchRequest>,
+) -> Response {
     if let Some(r) = refuse_caller(&app, peer, &headers) {
         return r;
     }
-    let change = atpilot_store::records::KillSwitchChange { on: req.on, changed_at: chrono::Utc::now(), changed_by: req.by, via: "atpilot kill-switch (through atpilot dev)".into() };
+    let change = atpilot_store::records::KillSwitchChange {
+        on: req.on,
+        changed_at: chrono::Utc::now(),
+        changed_by: req.by,
+        via: "atpilot kill-switch (through atpilot dev)".into(),
+    };
     if let Err(e) = app.deps.state.set_kill_switch(&change).await {
         return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
     }
@@ -254,7 +309,9 @@ fn spawn_workers(local: &Local, app: Arc<App>) {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            if let Err(e) = atpilot_agent::reconciler::reconcile(&deps, chrono::Utc::now(), chrono::Duration::minutes(10)).await {
+            if let Err(e) =
+                atpilot_agent::reconciler::reconcile(&deps, chrono::Utc::now(), chrono::Duration::minutes(10)).await
+            {
                 tracing::warn!(error = %e, "reconciler pass failed; it runs again in a minute");
             }
             if let Err(e) = atpilot_agent::approval::sweep(&deps, chrono::Utc::now()).await {
@@ -267,7 +324,10 @@ fn spawn_workers(local: &Local, app: Arc<App>) {
 /// Realistic tickets, one category after another, across contract types.
 const TICKETS: &[(&str, &str)] = &[
     ("Password reset", "Hi, I forgot my password and I'm locked out of my account since this morning."),
-    ("MFA enrollment for new starter", "Please enroll our new colleague in multi-factor authentication with the Authenticator app."),
+    (
+        "MFA enrollment for new starter",
+        "Please enroll our new colleague in multi-factor authentication with the Authenticator app.",
+    ),
     ("Microsoft 365 license needed", "We need an extra Microsoft 365 license for the new sales assistant."),
     ("VPN keeps disconnecting", "The VPN drops every 20 minutes when working from home."),
     ("Outlook not syncing", "My Outlook mailbox stopped syncing new email since yesterday."),
@@ -289,11 +349,21 @@ fn spawn_feeder(sb: Arc<atpilot_autotask_sandbox::Sandbox>, per_minute: u32) {
             tick.tick().await;
             let (title, description) = TICKETS[n % TICKETS.len()];
             let contract = contracts[(n * 7) % contracts.len().max(1)];
-            let company = sb.row("Contracts", contract).and_then(|r| r.get("companyID").and_then(|v| v.as_i64())).unwrap_or(0);
+            let company =
+                sb.row("Contracts", contract).and_then(|r| r.get("companyID").and_then(|v| v.as_i64())).unwrap_or(0);
             // The requester: one of the company's own contacts (the request-risk check verifies it).
             let contact: serde_json::Value = sb.contacts_of(company).first().copied().into();
             let mut fields = serde_json::Map::new();
-            for (k, v) in [("companyID", company.into()), ("contactID", contact), ("contractID", contract.into()), ("title", title.into()), ("description", description.into()), ("status", 1.into()), ("priority", 2.into()), ("queueID", queue.into())] {
+            for (k, v) in [
+                ("companyID", company.into()),
+                ("contactID", contact),
+                ("contractID", contract.into()),
+                ("title", title.into()),
+                ("description", description.into()),
+                ("status", 1.into()),
+                ("priority", 2.into()),
+                ("queueID", queue.into()),
+            ] {
                 fields.insert(k.to_string(), v);
             }
             sb.simulate_ticket_create(fields, human);
@@ -303,7 +373,11 @@ fn spawn_feeder(sb: Arc<atpilot_autotask_sandbox::Sandbox>, per_minute: u32) {
 }
 
 fn router(app: Arc<App>) -> Router {
-    let web = Arc::new(Web { state: app.deps.state.clone(), config: app.deps.config.clone(), password: app.password.clone() });
+    let web = Arc::new(Web {
+        state: app.deps.state.clone(),
+        config: app.deps.config.clone(),
+        password: app.password.clone(),
+    });
     let own = Router::new()
         .route("/healthz", get(healthz))
         .route("/api/kill-switch", get(kill_switch_get).post(kill_switch_post))
@@ -331,7 +405,11 @@ async fn settings(State(app): State<Arc<App>>) -> Html<String> {
         e(&app.state_dir.display().to_string()),
         app.deps.config.agent.resource_id,
         app.deps.config.agent.role_id,
-        e(&format!("{}… ({} characters)", app.webhook_secret.chars().take(4).collect::<String>(), app.webhook_secret.chars().count())),
+        e(&format!(
+            "{}… ({} characters)",
+            app.webhook_secret.chars().take(4).collect::<String>(),
+            app.webhook_secret.chars().count()
+        )),
         app.processed.load(Ordering::Relaxed),
     ))
 }
@@ -339,7 +417,12 @@ async fn settings(State(app): State<Arc<App>>) -> Html<String> {
 async fn healthz(State(app): State<Arc<App>>) -> Response {
     let store = app.deps.state.settings().await.map(|_| ()).map_err(|e| e.to_string());
     match store {
-        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({"status": "ok", "state": "ok", "queues": "ok", "http": "ok"}))).into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({"status": "degraded", "state": e}))).into_response(),
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok", "state": "ok", "queues": "ok", "http": "ok"})),
+        )
+            .into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({"status": "degraded", "state": e})))
+            .into_response(),
     }
 }

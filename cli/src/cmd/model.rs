@@ -16,7 +16,7 @@
 
 use crate::CliResult;
 use crate::output::{self, Kind};
-use atpilot_model::data::{load_csv, Columns, Table};
+use atpilot_model::data::{Columns, Table, load_csv};
 use atpilot_model::metrics::evaluate;
 use atpilot_model::train::Loss;
 use atpilot_model::{Model, ModelError, Progress, TrainConfig};
@@ -154,7 +154,11 @@ pub struct EvalArgs {
 
 pub async fn run(c: Command) -> CliResult {
     if let Command::Train(a) = c {
-        return if a.autotask.from_autotask { train_from_autotask(a).await } else { tokio::task::spawn_blocking(move || train(a)).await? };
+        return if a.autotask.from_autotask {
+            train_from_autotask(a).await
+        } else {
+            tokio::task::spawn_blocking(move || train(a)).await?
+        };
     }
     tokio::task::spawn_blocking(move || match c {
         Command::Train(a) => train(a),
@@ -165,11 +169,8 @@ pub async fn run(c: Command) -> CliResult {
 }
 
 fn read(input: &Path, text_columns: &str, label: Option<&str>, id: &str) -> Result<Table, ModelError> {
-    let cols = Columns {
-        text: Columns::parse_list(text_columns),
-        label: label.map(str::to_string),
-        id: id.to_string(),
-    };
+    let cols =
+        Columns { text: Columns::parse_list(text_columns), label: label.map(str::to_string), id: id.to_string() };
     load_csv(input, &cols)
 }
 
@@ -262,7 +263,11 @@ async fn train_from_autotask(a: TrainArgs) -> CliResult {
     let start = Instant::now();
     output::check(&a.output, &[], Kind::Model, &[], a.force)?;
     let f = &a.autotask;
-    let label: LabelKind = f.label.as_deref().ok_or("--from-autotask needs --label queue|priority|issue-type|sub-issue-type|category")?.parse()?;
+    let label: LabelKind = f
+        .label
+        .as_deref()
+        .ok_or("--from-autotask needs --label queue|priority|issue-type|sub-issue-type|category")?
+        .parse()?;
     if f.autotask_url.is_none() && !f.sandbox {
         return Err("--from-autotask: say where Autotask is: --autotask-url URL (credentials in AUTOTASK_USERNAME, AUTOTASK_SECRET, AUTOTASK_INTEGRATION_CODE) or --sandbox".into());
     }
@@ -273,7 +278,11 @@ async fn train_from_autotask(a: TrainArgs) -> CliResult {
         "drop" => ReroutePolicy::Drop,
         "keep" => ReroutePolicy::Keep,
         _ if !(f.rerouted_weight > 0.0 && f.rerouted_weight <= 1.0) => {
-            return Err(format!("--rerouted-weight {}: use a weight in (0, 1] (or --rerouted drop)", f.rerouted_weight).into());
+            return Err(format!(
+                "--rerouted-weight {}: use a weight in (0, 1] (or --rerouted drop)",
+                f.rerouted_weight
+            )
+            .into());
         }
         _ => ReroutePolicy::Downweight(f.rerouted_weight),
     };
@@ -340,9 +349,15 @@ async fn train_from_autotask(a: TrainArgs) -> CliResult {
 fn explain(e: atpilot_audit::collect::CollectError, remote: bool) -> String {
     let atpilot_audit::collect::CollectError::Api { source, .. } = &e;
     let hint = match source {
-        atpilot_autotask::Error::Auth { .. } if remote => ": check AUTOTASK_USERNAME, AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE (an API-only user with its tracking identifier)",
-        atpilot_autotask::Error::Forbidden { .. } => ": the API user's security level must allow reading tickets and their history",
-        atpilot_autotask::Error::BudgetExhausted { .. } => ": lower --history-limit, raise --budget-share, or shorten --since",
+        atpilot_autotask::Error::Auth { .. } if remote => {
+            ": check AUTOTASK_USERNAME, AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE (an API-only user with its tracking identifier)"
+        }
+        atpilot_autotask::Error::Forbidden { .. } => {
+            ": the API user's security level must allow reading tickets and their history"
+        }
+        atpilot_autotask::Error::BudgetExhausted { .. } => {
+            ": lower --history-limit, raise --budget-share, or shorten --since"
+        }
         _ => "",
     };
     format!("{e}{hint}")

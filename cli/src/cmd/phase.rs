@@ -59,8 +59,13 @@ enum Opened {
 impl StoreArgs {
     /// "no atpilot state at …; `atpilot dev` uses …".
     fn missing(&self) -> String {
-        let default = std::env::current_dir().map(|d| d.join(DEFAULT_STATE)).unwrap_or_else(|_| PathBuf::from(DEFAULT_STATE));
-        format!("no atpilot state at {}; `atpilot dev` uses {} (or the --state DIR it was given): pass that directory with --state", self.state.display(), default.display())
+        let default =
+            std::env::current_dir().map(|d| d.join(DEFAULT_STATE)).unwrap_or_else(|_| PathBuf::from(DEFAULT_STATE));
+        format!(
+            "no atpilot state at {}; `atpilot dev` uses {} (or the --state DIR it was given): pass that directory with --state",
+            self.state.display(),
+            default.display()
+        )
     }
 
     fn dev_file(&self) -> Option<DevFile> {
@@ -162,7 +167,12 @@ fn config_for(explicit: Option<&Path>, store: &StoreArgs) -> Result<Config, Erro
         return Err("--dynamodb-table needs --config FILE (the configuration deployed to SSM): its categories and safe list decide which changes are allowed".into());
     }
     match store.dev_file().and_then(|d| d.config) {
-        Some(p) => Ok(Config::load(&p).map_err(|e| format!("{e} (the configuration `atpilot dev` last ran with on {}; pass --config FILE)", store.state.display()))?),
+        Some(p) => Ok(Config::load(&p).map_err(|e| {
+            format!(
+                "{e} (the configuration `atpilot dev` last ran with on {}; pass --config FILE)",
+                store.state.display()
+            )
+        })?),
         None => demo_config(),
     }
 }
@@ -174,10 +184,24 @@ pub async fn run(c: Command) -> CliResult {
             // The same rule as the dashboard's: unknown and unsafe categories are refused with the reason.
             let category = config.policy().check_phase_change(&category, phase)?;
             let state = store.open().await?;
-            state.set_phase(&PhaseRecord { category: category.clone(), phase, changed_at: chrono::Utc::now(), changed_by: who(), reason }).await?;
+            state
+                .set_phase(&PhaseRecord {
+                    category: category.clone(),
+                    phase,
+                    changed_at: chrono::Utc::now(),
+                    changed_by: who(),
+                    reason,
+                })
+                .await?;
             match state.phase(&category).await? {
                 Some(p) if p.phase == phase => println!("{category} is now in the {phase} phase"),
-                other => return Err(format!("the change was written but reads back as {:?}: check the store", other.map(|p| p.phase)).into()),
+                other => {
+                    return Err(format!(
+                        "the change was written but reads back as {:?}: check the store",
+                        other.map(|p| p.phase)
+                    )
+                    .into());
+                }
             }
             Ok(())
         }
@@ -188,13 +212,26 @@ pub async fn run(c: Command) -> CliResult {
                 println!("no phase set at run time: the configuration's phases apply");
             }
             for p in phases {
-                println!("{:<24} {:<18} since {} by {} ({})", p.category, p.phase, p.changed_at.format("%Y-%m-%d %H:%M"), p.changed_by, p.reason);
+                println!(
+                    "{:<24} {:<18} since {} by {} ({})",
+                    p.category,
+                    p.phase,
+                    p.changed_at.format("%Y-%m-%d %H:%M"),
+                    p.changed_by,
+                    p.reason
+                );
             }
             let settings = state.settings().await?;
             let history = state.kill_switch_history(5).await?;
             println!("kill switch: {}", if settings.kill_switch { "ON" } else { "off" });
             for c in &history {
-                println!("  {} {:<3} by {} ({})", c.changed_at.format("%Y-%m-%d %H:%M:%S UTC"), if c.on { "on" } else { "off" }, c.changed_by, c.via);
+                println!(
+                    "  {} {:<3} by {} ({})",
+                    c.changed_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    if c.on { "on" } else { "off" },
+                    c.changed_by,
+                    c.via
+                );
             }
             Ok(())
         }
@@ -226,12 +263,27 @@ pub struct KillSwitchRequest {
 
 pub async fn kill_switch(args: KillSwitchArgs) -> CliResult {
     let on = args.setting == "on";
-    let said = if on { "kill switch ON: the agent writes nothing to Autotask" } else { "kill switch off: each category's phase applies again" };
+    let said = if on {
+        "kill switch ON: the agent writes nothing to Autotask"
+    } else {
+        "kill switch off: each category's phase applies again"
+    };
     match args.store.open_or_dev().await? {
         Opened::Store(state) => {
-            state.set_kill_switch(&KillSwitchChange { on, changed_at: chrono::Utc::now(), changed_by: who(), via: "atpilot kill-switch".into() }).await?;
+            state
+                .set_kill_switch(&KillSwitchChange {
+                    on,
+                    changed_at: chrono::Utc::now(),
+                    changed_by: who(),
+                    via: "atpilot kill-switch".into(),
+                })
+                .await?;
             if state.settings().await?.kill_switch != on {
-                return Err(format!("the kill switch was written but does not read back as {}: check the store", args.setting).into());
+                return Err(format!(
+                    "the kill switch was written but does not read back as {}: check the store",
+                    args.setting
+                )
+                .into());
             }
             println!("{said}");
         }
@@ -253,14 +305,29 @@ pub async fn kill_switch(args: KillSwitchArgs) -> CliResult {
 
 /// Flips the switch through a running `atpilot dev`, then reads it back.
 async fn through_dev(dev: &DevFile, on: bool) -> Result<(), String> {
-    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().map_err(|e| e.to_string())?;
+    let client =
+        reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().map_err(|e| e.to_string())?;
     let url = format!("{}/api/kill-switch", dev.url);
-    let res = client.post(&url).header(DEV_TOKEN_HEADER, &dev.token).json(&KillSwitchRequest { on, by: who() }).send().await.map_err(|e| format!("{url}: {e}"))?;
+    let res = client
+        .post(&url)
+        .header(DEV_TOKEN_HEADER, &dev.token)
+        .json(&KillSwitchRequest { on, by: who() })
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
     if !res.status().is_success() {
         let status = res.status();
         return Err(format!("{url} answered {status}: {}", res.text().await.unwrap_or_default()));
     }
-    let back: KillSwitchState = client.get(&url).header(DEV_TOKEN_HEADER, &dev.token).send().await.map_err(|e| format!("{url}: {e}"))?.json().await.map_err(|e| format!("{url}: {e}"))?;
+    let back: KillSwitchState = client
+        .get(&url)
+        .header(DEV_TOKEN_HEADER, &dev.token)
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
     if back.kill_switch != on {
         return Err(format!("it reads back as {}", if back.kill_switch { "on" } else { "off" }));
     }

@@ -5,13 +5,13 @@
 
 use crate::CliResult;
 use crate::output::{self, Kind};
-use atpilot_weekly::{self as weekly, Options, Sources};
 use atpilot_agent::notify::OutboxNotifier;
 use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
 use atpilot_autotask_sandbox::{Sandbox, SandboxConfig};
 use atpilot_config::Config;
 use atpilot_store::State;
 use atpilot_store::embedded::EmbeddedStateStore;
+use atpilot_weekly::{self as weekly, Options, Sources};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::json;
 use std::path::PathBuf;
@@ -103,7 +103,9 @@ fn peak_mb() -> Option<f64> {
 }
 
 async fn weekly(a: WeeklyArgs) -> CliResult {
-    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into())).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .try_init();
     if !a.sandbox && a.autotask_url.is_none() {
         return Err("say where Autotask is: --sandbox or --autotask-url URL".into());
     }
@@ -114,13 +116,24 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
     };
     let mut sandbox = None;
     let (client, config) = if a.sandbox {
-        let cfg = SandboxConfig { tickets: a.sandbox_tickets, seed: 1, time_entries_per_ticket: a.sandbox_time_entries_per_ticket, ..Default::default() };
-        let sb = Sandbox::start(cfg, "127.0.0.1:0".parse()?).await.map_err(|e| format!("cannot start the sandbox: {e}"))?;
+        let cfg = SandboxConfig {
+            tickets: a.sandbox_tickets,
+            seed: 1,
+            time_entries_per_ticket: a.sandbox_time_entries_per_ticket,
+            ..Default::default()
+        };
+        let sb =
+            Sandbox::start(cfg, "127.0.0.1:0".parse()?).await.map_err(|e| format!("cannot start the sandbox: {e}"))?;
         let config = match &a.config {
             Some(p) => Config::load(p)?,
             None => atpilot_local::demo_config(&sb.facts(), "http://127.0.0.1:8080")?,
         };
-        let creds = Credentials { username: sb.config().user.clone(), secret: sb.config().secret.clone(), integration_code: sb.config().integration_code.clone(), impersonation_resource_id: None };
+        let creds = Credentials {
+            username: sb.config().user.clone(),
+            secret: sb.config().secret.clone(),
+            integration_code: sb.config().integration_code.clone(),
+            impersonation_resource_id: None,
+        };
         let mut cc = ClientConfig::new(creds, ZoneSource::Fixed { rest_url: sb.rest_url() });
         cc.budget_share = config.autotask.api_budget_share;
         let client = Client::new(cc)?;
@@ -128,7 +141,11 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
         (client, config)
     } else {
         let url = a.autotask_url.clone().unwrap_or_default();
-        let config = Config::load(a.config.as_deref().ok_or("--autotask-url needs --config FILE (the agent resource, categories and recipients)")?)?;
+        let config = Config::load(
+            a.config
+                .as_deref()
+                .ok_or("--autotask-url needs --config FILE (the agent resource, categories and recipients)")?,
+        )?;
         let mut cc = ClientConfig::new(crate::cmd::tenant::credentials()?, ZoneSource::for_url(&url));
         cc.budget_share = config.autotask.api_budget_share;
         (Client::new(cc)?, config)
@@ -136,14 +153,22 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
     let rollout = match (a.rollout, a.sandbox) {
         (Some(r), _) => r,
         (None, true) => (end - Duration::days(42)).date_naive(),
-        (None, false) => return Err("--rollout DATE is needed: each contract's baseline is the months before the rollout".into()),
+        (None, false) => {
+            return Err("--rollout DATE is needed: each contract's baseline is the months before the rollout".into());
+        }
     };
     let state = State::new(Arc::new(EmbeddedStateStore::open(&a.state)?));
     if a.demo_activity {
         let sb = sandbox.as_ref().ok_or("--demo-activity needs --sandbox")?;
         let t = Instant::now();
         let n = seed_demo_activity(sb, &client, &state, &config, end).await?;
-        eprintln!("recorded demo agent activity: {} decisions, {} approvals, {} time entries ({:.1} s)", n.0, n.1, n.2, t.elapsed().as_secs_f64());
+        eprintln!(
+            "recorded demo agent activity: {} decisions, {} approvals, {} time entries ({:.1} s)",
+            n.0,
+            n.1,
+            n.2,
+            t.elapsed().as_secs_f64()
+        );
     }
 
     let mut o = Options::new(end, rollout);
@@ -183,7 +208,13 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
     for (p, bytes) in &files {
         output::write(p, &[], Kind::Weekly, bytes, a.force)?;
     }
-    println!("weekly report {} ({}), written to {} (and {} CSV files beside it)", r.week, r.periods.week.label(), html.display(), files.len() - 1);
+    println!(
+        "weekly report {} ({}), written to {} (and {} CSV files beside it)",
+        r.week,
+        r.periods.week.label(),
+        html.display(),
+        files.len() - 1
+    );
     println!("  {}", out.email.subject);
     for m in r.moves() {
         println!("  phase: {} {} -> {}: {}", m.category, m.phase_before, m.phase_after, m.reason);
@@ -199,7 +230,11 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
     println!(
         "  {} phase moves stored; {}",
         out.moved,
-        if out.delivered { format!("e-mail to {} and Teams card in the outbox", out.email.to.join(", ")) } else { "not delivered (dry run, or already delivered: --resend)".into() }
+        if out.delivered {
+            format!("e-mail to {} and Teams card in the outbox", out.email.to.join(", "))
+        } else {
+            "not delivered (dry run, or already delivered: --resend)".into()
+        }
     );
     if a.bench {
         print_bench(&format!("run {}", a.repeat.max(1)), r, secs, before_mb);
@@ -211,9 +246,22 @@ fn print_bench(label: &str, r: &weekly::WeeklyReport, secs: f64, before_mb: Opti
     let mb = |m: Option<f64>| m.map(|m| format!("{m:.0}")).unwrap_or_else(|| "?".into());
     let entries: u64 = r.billing.iter().map(|b| b.current.entries).sum();
     println!("bench: {label}: run time {secs:.2} s");
-    println!("bench: {label}: Autotask requests {} (baseline {})", r.autotask_requests, if r.baseline_cached { "from the cache" } else { "streamed and cached" });
-    println!("bench: {label}: peak memory so far (VmHWM, whole process incl. the in-process sandbox) {} MB; before this run {} MB", mb(peak_mb()), mb(before_mb));
-    println!("bench: {label}: month-to-date time entries aggregated {entries}; contracts {}; spot check {} of {} differ", r.billing.len(), r.spot_check.differing(), r.spot_check.rows.len());
+    println!(
+        "bench: {label}: Autotask requests {} (baseline {})",
+        r.autotask_requests,
+        if r.baseline_cached { "from the cache" } else { "streamed and cached" }
+    );
+    println!(
+        "bench: {label}: peak memory so far (VmHWM, whole process incl. the in-process sandbox) {} MB; before this run {} MB",
+        mb(peak_mb()),
+        mb(before_mb)
+    );
+    println!(
+        "bench: {label}: month-to-date time entries aggregated {entries}; contracts {}; spot check {} of {} differ",
+        r.billing.len(),
+        r.spot_check.differing(),
+        r.spot_check.rows.len()
+    );
 }
 
 /// The demo categories of the sandbox's sub-issue types.
@@ -240,7 +288,13 @@ fn ts(t: DateTime<Utc>) -> String {
 /// the 44 days before `end` (decisions, approval outcomes) and, for the last
 /// week's actions (at most 200), real time entries in the sandbox with their
 /// ledger records, so every figure has something to show. Deterministic.
-async fn seed_demo_activity(sb: &Sandbox, client: &Client, state: &State, config: &Config, end: DateTime<Utc>) -> Result<(u64, u64, u64), Box<dyn std::error::Error + Send + Sync>> {
+async fn seed_demo_activity(
+    sb: &Sandbox,
+    client: &Client,
+    state: &State,
+    config: &Config,
+    end: DateTime<Utc>,
+) -> Result<(u64, u64, u64), Box<dyn std::error::Error + Send + Sync>> {
     let facts = sb.facts();
     let start = end - Duration::days(44);
     let (mut decisions, mut approvals, mut entries) = (0u64, 0u64, 0u64);
@@ -252,12 +306,20 @@ async fn seed_demo_activity(sb: &Sandbox, client: &Client, state: &State, config
             continue;
         }
         let cat = category_of(f.sub);
-        let phase = config.categories.get(&atpilot_domain::Category::new(cat)?).map(|c| c.phase).unwrap_or(config.default_phase);
+        let phase = config
+            .categories
+            .get(&atpilot_domain::Category::new(cat)?)
+            .map(|c| c.phase)
+            .unwrap_or(config.default_phase);
         let h = (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
         let decided = f.create + Duration::seconds(3 + (h % 7) as i64);
         let action = match (phase, f.contract) {
-            (atpilot_domain::Phase::Autonomous, Some(_)) if h % 10 < 4 => json!({"action": "autonomous", "plan": {"complete_after_time_entry": false, "record_ticket_usage": false, "recheck_block_balance": false}}),
-            (atpilot_domain::Phase::Autonomous | atpilot_domain::Phase::HumanInTheLoop, Some(_)) => json!({"action": "request-approval", "plan": {"complete_after_time_entry": false, "record_ticket_usage": false, "recheck_block_balance": false}}),
+            (atpilot_domain::Phase::Autonomous, Some(_)) if h % 10 < 4 => {
+                json!({"action": "autonomous", "plan": {"complete_after_time_entry": false, "record_ticket_usage": false, "recheck_block_balance": false}})
+            }
+            (atpilot_domain::Phase::Autonomous | atpilot_domain::Phase::HumanInTheLoop, Some(_)) => {
+                json!({"action": "request-approval", "plan": {"complete_after_time_entry": false, "record_ticket_usage": false, "recheck_block_balance": false}})
+            }
             (atpilot_domain::Phase::InternalNotes, _) => json!({"action": "internal-note"}),
             _ => json!({"action": "log-only"}),
         };

@@ -32,7 +32,10 @@ fn env(name: &str, why: &str) -> Result<String, String> {
 }
 
 pub async fn run(args: Args) -> CliResult {
-    let secret = env("ATPILOT_WEBHOOK_SECRET", "it is the webhook's secret key, the same value as the deployed WebhookSecretArn secret")?;
+    let secret = env(
+        "ATPILOT_WEBHOOK_SECRET",
+        "it is the webhook's secret key, the same value as the deployed WebhookSecretArn secret",
+    )?;
     let mut _sandbox = None;
     let remote = args.autotask_url.is_some();
     let (client, config) = match (&args.autotask_url, args.sandbox) {
@@ -47,21 +50,23 @@ pub async fn run(args: Args) -> CliResult {
                 None => atpilot_local::demo_config(&sb.facts(), "http://127.0.0.1:8080")?,
             };
             let c = sb.config();
-            let credentials = Credentials { username: c.user.clone(), secret: c.secret.clone(), integration_code: c.integration_code.clone(), impersonation_resource_id: None };
+            let credentials = Credentials {
+                username: c.user.clone(),
+                secret: c.secret.clone(),
+                integration_code: c.integration_code.clone(),
+                impersonation_resource_id: None,
+            };
             let client = Client::new(ClientConfig::new(credentials, ZoneSource::Fixed { rest_url: sb.rest_url() }))?;
             _sandbox = Some(sb);
             (client, config)
         }
     };
     let env = |k: &str| std::env::var(k).ok();
-    let report = atpilot_agent::setup::setup(&client, &config, &env, remote, &args.intake_url, &secret, args.dry_run).await?;
+    let report =
+        atpilot_agent::setup::setup(&client, &config, &env, remote, &args.intake_url, &secret, args.dry_run).await?;
     print!("{}", report.config);
     for c in &report.checks {
         println!("{} {:<40} {}", if c.ok { "ok  " } else { "FAIL" }, c.what, c.detail);
     }
-    if report.ok() {
-        Ok(())
-    } else {
-        Err("setup found problems (FAIL above); nothing was registered".into())
-    }
+    if report.ok() { Ok(()) } else { Err("setup found problems (FAIL above); nothing was registered".into()) }
 }

@@ -11,7 +11,12 @@ pub fn env(name: &str) -> Result<String, String> {
 }
 
 pub fn credentials() -> Result<Credentials, String> {
-    Ok(Credentials { username: env("AUTOTASK_USERNAME")?, secret: env("AUTOTASK_SECRET")?, integration_code: env("AUTOTASK_INTEGRATION_CODE")?, impersonation_resource_id: None })
+    Ok(Credentials {
+        username: env("AUTOTASK_USERNAME")?,
+        secret: env("AUTOTASK_SECRET")?,
+        integration_code: env("AUTOTASK_INTEGRATION_CODE")?,
+        impersonation_resource_id: None,
+    })
 }
 
 /// The client of a command that reads either a real tenant (`--autotask-url
@@ -21,14 +26,24 @@ pub async fn connect(
     autotask_url: Option<&str>,
     sandbox: atpilot_autotask_sandbox::SandboxConfig,
     budget_share: f64,
-) -> Result<(atpilot_autotask::Client, Option<atpilot_autotask_sandbox::Sandbox>), Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<
+    (atpilot_autotask::Client, Option<atpilot_autotask_sandbox::Sandbox>),
+    Box<dyn std::error::Error + Send + Sync>,
+> {
     use atpilot_autotask::{Client, ClientConfig, ZoneSource};
     let (credentials, zone, sb) = match autotask_url {
         Some(url) => (credentials()?, ZoneSource::for_url(url), None),
         None => {
-            let sb = atpilot_autotask_sandbox::Sandbox::start(sandbox, "127.0.0.1:0".parse()?).await.map_err(|e| format!("cannot start the sandbox: {e}"))?;
+            let sb = atpilot_autotask_sandbox::Sandbox::start(sandbox, "127.0.0.1:0".parse()?)
+                .await
+                .map_err(|e| format!("cannot start the sandbox: {e}"))?;
             let c = sb.config();
-            let credentials = Credentials { username: c.user.clone(), secret: c.secret.clone(), integration_code: c.integration_code.clone(), impersonation_resource_id: None };
+            let credentials = Credentials {
+                username: c.user.clone(),
+                secret: c.secret.clone(),
+                integration_code: c.integration_code.clone(),
+                impersonation_resource_id: None,
+            };
             (credentials, ZoneSource::Fixed { rest_url: sb.rest_url() }, Some(sb))
         }
     };
@@ -41,7 +56,11 @@ pub async fn connect(
 pub fn progress_bar(quiet: bool) -> (indicatif::ProgressBar, impl Fn(atpilot_audit::Progress) + Send + Sync + 'static) {
     use indicatif::{ProgressBar, ProgressStyle};
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg:24} [{bar:30}] {pos}/{len} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:24} [{bar:30}] {pos}/{len} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
     let b = bar.clone();
     let on_progress = move |p: atpilot_audit::Progress| match p {
         atpilot_audit::Progress::Stage { name, total } => {

@@ -13,14 +13,22 @@ use tower::ServiceExt;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invocation_writes_the_report_the_dashboard_shows() {
     let Some(aws) = lambda::emulator().await else { return };
-    let sb = Sandbox::start(SandboxConfig { tickets: 600, seed: 1, ..Default::default() }, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let sb =
+        Sandbox::start(SandboxConfig { tickets: 600, seed: 1, ..Default::default() }, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
     let (state, table) = lambda::table(&aws, "atpilot-audit-bin").await;
-    let creds = json!({"username": DEFAULT_USER, "secret": DEFAULT_SECRET, "integration_code": DEFAULT_INTEGRATION_CODE}).to_string();
+    let creds =
+        json!({"username": DEFAULT_USER, "secret": DEFAULT_SECRET, "integration_code": DEFAULT_INTEGRATION_CODE})
+            .to_string();
     let arn = lambda::secret(&aws, &format!("atpilot/autotask-{table}"), &creds).await;
     let config = atpilot_config::EXAMPLE.replace("url = \"sandbox\"", &format!("url = \"{}\"", sb.rest_url()));
     let env = lambda::function_env(&config, &table, &[("AUTOTASK_CREDENTIALS_SECRET_ARN", arn)]);
 
-    let sample: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/audit-invoke.json")).unwrap()).unwrap();
+    let sample: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/audit-invoke.json")).unwrap(),
+    )
+    .unwrap();
     let mut small = sample.clone();
     small["history_sample"] = json!(120);
     let out = lambda::invoke(env!("CARGO_BIN_EXE_audit"), &env, vec![small, json!({"since": "soon"})]).await;
@@ -38,8 +46,15 @@ async fn an_invocation_writes_the_report_the_dashboard_shows() {
     assert!(report.json["api_requests"].as_u64().unwrap() > 0);
 
     // The dashboard (the same router the dashboard function serves) shows it.
-    let web = Arc::new(atpilot_web::Web { state, config: Arc::new(atpilot_config::Config::parse(&config, "test").unwrap()), password: None });
-    let res = atpilot_web::dashboard_routes(web).oneshot(axum::http::Request::get("/audit").body(axum::body::Body::empty()).unwrap()).await.unwrap();
+    let web = Arc::new(atpilot_web::Web {
+        state,
+        config: Arc::new(atpilot_config::Config::parse(&config, "test").unwrap()),
+        password: None,
+    });
+    let res = atpilot_web::dashboard_routes(web)
+        .oneshot(axum::http::Request::get("/audit").body(axum::body::Body::empty()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let html = String::from_utf8(axum::body::to_bytes(res.into_body(), 1 << 22).await.unwrap().to_vec()).unwrap();
     assert_eq!(html, report.html);

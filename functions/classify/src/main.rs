@@ -17,7 +17,8 @@ async fn main() -> Result<(), Error> {
             let autonomous = std::sync::atomic::AtomicU64::new(0);
             let autonomous = &autonomous;
             let response = atpilot_lambda::fifo_batch(event.payload, "classify", |body| async move {
-                let ev: TicketEvent = serde_json::from_str(&body).map_err(|e| HandlerError::permanent("not a ticket event").with_source(e))?;
+                let ev: TicketEvent = serde_json::from_str(&body)
+                    .map_err(|e| HandlerError::permanent("not a ticket event").with_source(e))?;
                 let outcome = atpilot_agent::classify::handle(deps, &ev, chrono::Utc::now).await?;
                 if outcome == (Outcome::Decided { action: "autonomous", redelivery: false }) {
                     autonomous.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -10,7 +10,11 @@ use serde_json::{Value, json};
 const PASSWORD: &str = "sample-dashboard-password-0123456789";
 
 fn sample() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/dashboard-function-url.json")).unwrap()).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/dashboard-function-url.json"))
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 fn with_auth(mut ev: Value, auth: Option<String>) -> Value {
@@ -27,10 +31,12 @@ async fn the_binary_serves_the_dashboard_only_with_the_password() {
     let Some(aws) = lambda::emulator().await else { return };
     let (state, table) = lambda::table(&aws, "atpilot-dashboard-bin").await;
     let arn = lambda::secret(&aws, &format!("atpilot/dashboard-{table}"), PASSWORD).await;
-    let env = lambda::function_env(atpilot_e2e::lambda_config_example(), &table, &[("DASHBOARD_PASSWORD_SECRET_ARN", arn)]);
+    let env =
+        lambda::function_env(atpilot_e2e::lambda_config_example(), &table, &[("DASHBOARD_PASSWORD_SECRET_ARN", arn)]);
 
     use base64::Engine;
-    let wrong = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("atpilot:not-the-password-at-all"));
+    let wrong =
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("atpilot:not-the-password-at-all"));
     let mut post = sample();
     post["requestContext"]["http"]["method"] = json!("POST");
     post["requestContext"]["http"]["path"] = json!("/phases");
@@ -42,8 +48,15 @@ async fn the_binary_serves_the_dashboard_only_with_the_password() {
     cross_site["headers"]["sec-fetch-site"] = json!("cross-site");
     cross_site["body"] = json!("category=password-reset&phase=shadow");
 
-    let out = lambda::invoke(env!("CARGO_BIN_EXE_dashboard"), &env, vec![sample(), with_auth(sample(), None), with_auth(sample(), Some(wrong)), cross_site, post]).await;
-    let status = |o: &lambda::Outcome| o.as_ref().map(|r| r["statusCode"].as_u64().unwrap_or(0)).unwrap_or_else(|e| panic!("the function failed: {e}"));
+    let out = lambda::invoke(
+        env!("CARGO_BIN_EXE_dashboard"),
+        &env,
+        vec![sample(), with_auth(sample(), None), with_auth(sample(), Some(wrong)), cross_site, post],
+    )
+    .await;
+    let status = |o: &lambda::Outcome| {
+        o.as_ref().map(|r| r["statusCode"].as_u64().unwrap_or(0)).unwrap_or_else(|e| panic!("the function failed: {e}"))
+    };
     assert_eq!(status(&out[0]), 200, "{:?}", out[0]);
     let page = out[0].as_ref().unwrap();
     assert!(page["body"].as_str().unwrap().contains("Routing audit"), "the dashboard page");

@@ -14,7 +14,8 @@ async fn main() -> Result<(), Error> {
         let deps = &deps;
         async move {
             let response = atpilot_lambda::fifo_batch(event.payload, "time entry", |body| async move {
-                let job: TimeEntryJob = serde_json::from_str(&body).map_err(|e| HandlerError::permanent("not a time-entry job").with_source(e))?;
+                let job: TimeEntryJob = serde_json::from_str(&body)
+                    .map_err(|e| HandlerError::permanent("not a time-entry job").with_source(e))?;
                 atpilot_agent::time_entry::handle(deps, &job).await.map(|o| format!("ticket {}: {o:?}", job.ticket_id))
             })
             .await;

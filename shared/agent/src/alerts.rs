@@ -2,9 +2,9 @@
 //! ticket left open). Each is stored once per cause (the dashboard lists
 //! them) and mailed to `notifications.alerts` the first time only.
 
-use crate::html::esc;
-use crate::deps::Deps;
 use crate::adapters::notify::Email;
+use crate::deps::Deps;
+use crate::html::esc;
 use atpilot_domain::TicketId;
 use atpilot_store::StoreError;
 use atpilot_store::records::{AlertRecord, Claim};
@@ -12,7 +12,13 @@ use chrono::Utc;
 
 /// Stores the alert and, the first time its id is seen, e-mails it. A failed
 /// e-mail is logged, not returned: the alert is already on the dashboard.
-pub(crate) async fn raise(deps: &Deps, id: String, kind: &str, ticket: Option<TicketId>, message: String) -> Result<(), StoreError> {
+pub(crate) async fn raise(
+    deps: &Deps,
+    id: String,
+    kind: &str,
+    ticket: Option<TicketId>,
+    message: String,
+) -> Result<(), StoreError> {
     let alert = AlertRecord { id, at: Utc::now(), kind: kind.to_string(), ticket_id: ticket, message };
     if let Claim::Existing(_) = deps.state.raise_alert(&alert).await? {
         return Ok(());

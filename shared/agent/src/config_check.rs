@@ -83,13 +83,35 @@ impl ConfigReport {
     pub fn get(&self, key: &str) -> Option<&Finding> {
         self.findings.iter().find(|f| f.key == key)
     }
-    fn push(&mut self, level: Level, key: impl Into<String>, value: impl ToString, detail: impl Into<String>, instead: Option<String>, fix: Option<&str>) {
-        self.findings.push(Finding { level, key: key.into(), value: value.to_string(), detail: detail.into(), instead, fix: fix.map(str::to_string) });
+    fn push(
+        &mut self,
+        level: Level,
+        key: impl Into<String>,
+        value: impl ToString,
+        detail: impl Into<String>,
+        instead: Option<String>,
+        fix: Option<&str>,
+    ) {
+        self.findings.push(Finding {
+            level,
+            key: key.into(),
+            value: value.to_string(),
+            detail: detail.into(),
+            instead,
+            fix: fix.map(str::to_string),
+        });
     }
     fn ok_(&mut self, key: impl Into<String>, value: impl ToString, detail: impl Into<String>) {
         self.push(Level::Ok, key, value, detail, None, None);
     }
-    fn error(&mut self, key: impl Into<String>, value: impl ToString, detail: impl Into<String>, instead: Option<String>, fix: &str) {
+    fn error(
+        &mut self,
+        key: impl Into<String>,
+        value: impl ToString,
+        detail: impl Into<String>,
+        instead: Option<String>,
+        fix: &str,
+    ) {
         self.push(Level::Error, key, value, detail, instead, Some(fix));
     }
     fn warn(&mut self, key: impl Into<String>, value: impl ToString, detail: impl Into<String>, fix: &str) {
@@ -123,7 +145,9 @@ fn first_few(items: Vec<String>) -> Option<String> {
 }
 
 fn full_name(r: &Resource) -> String {
-    format!("{} {}", r.first_name.as_deref().unwrap_or_default(), r.last_name.as_deref().unwrap_or_default()).trim().to_string()
+    format!("{} {}", r.first_name.as_deref().unwrap_or_default(), r.last_name.as_deref().unwrap_or_default())
+        .trim()
+        .to_string()
 }
 
 /// A loaded model's labels, keyed by the configuration key of its path.
@@ -144,14 +168,29 @@ pub fn check_offline(config: &Config, env: &dyn Fn(&str) -> Option<String>, remo
     r
 }
 
-fn offline(config: &Config, env: &dyn Fn(&str) -> Option<String>, remote: bool, r: &mut ConfigReport) -> Vec<ModelLabels> {
+fn offline(
+    config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+    remote: bool,
+    r: &mut ConfigReport,
+) -> Vec<ModelLabels> {
     if remote {
         let a = &config.autotask;
-        for (key, var) in [("autotask.username_env", &a.username_env), ("autotask.secret_env", &a.secret_env), ("autotask.integration_code_env", &a.integration_code_env)] {
+        for (key, var) in [
+            ("autotask.username_env", &a.username_env),
+            ("autotask.secret_env", &a.secret_env),
+            ("autotask.integration_code_env", &a.integration_code_env),
+        ] {
             if env(var).is_some_and(|v| !v.trim().is_empty()) {
                 r.ok_(key, var, "set");
             } else {
-                r.error(key, var, format!("environment variable {var} is not set"), None, &format!("export {var} (the API user's credentials), or name the variable that holds it in {key}"));
+                r.error(
+                    key,
+                    var,
+                    format!("environment variable {var} is not set"),
+                    None,
+                    &format!("export {var} (the API user's credentials), or name the variable that holds it in {key}"),
+                );
             }
         }
     }
@@ -159,7 +198,13 @@ fn offline(config: &Config, env: &dyn Fn(&str) -> Option<String>, remote: bool, 
     let mut picklist_models = Vec::new();
     if let Some(path) = &m.category_path {
         match atpilot_model::Model::load(path) {
-            Err(e) => r.error("model.category_path", path.display(), format!("cannot load it: {e}"), None, "train it with `atpilot model train`, or fix the path, or remove the key to use the keyword classifier"),
+            Err(e) => r.error(
+                "model.category_path",
+                path.display(),
+                format!("cannot load it: {e}"),
+                None,
+                "train it with `atpilot model train`, or fix the path, or remove the key to use the keyword classifier",
+            ),
             Ok(model) => {
                 let mut labels = BTreeSet::new();
                 let mut bad = Vec::new();
@@ -172,11 +217,22 @@ fn offline(config: &Config, env: &dyn Fn(&str) -> Option<String>, remote: bool, 
                     }
                 }
                 if !bad.is_empty() {
-                    r.error("model.category_path", path.display(), format!("labels that are not category names: {}", bad.join(", ")), None, "retrain with labels that are category names");
+                    r.error(
+                        "model.category_path",
+                        path.display(),
+                        format!("labels that are not category names: {}", bad.join(", ")),
+                        None,
+                        "retrain with labels that are category names",
+                    );
                 }
-                let missing: Vec<String> = config.categories.keys().filter(|c| !labels.contains(*c)).map(|c| c.to_string()).collect();
+                let missing: Vec<String> =
+                    config.categories.keys().filter(|c| !labels.contains(*c)).map(|c| c.to_string()).collect();
                 if missing.is_empty() {
-                    r.ok_("model.category_path", path.display(), format!("{} labels, covering every configured category", labels.len()));
+                    r.ok_(
+                        "model.category_path",
+                        path.display(),
+                        format!("{} labels, covering every configured category", labels.len()),
+                    );
                 } else {
                     r.error(
                         "categories",
@@ -189,17 +245,41 @@ fn offline(config: &Config, env: &dyn Fn(&str) -> Option<String>, remote: bool, 
             }
         }
     }
-    let keys = [("model.queue_path", "queueID"), ("model.priority_path", "priority"), ("model.issue_type_path", "issueType"), ("model.sub_issue_type_path", "subIssueType")];
+    let keys = [
+        ("model.queue_path", "queueID"),
+        ("model.priority_path", "priority"),
+        ("model.issue_type_path", "issueType"),
+        ("model.sub_issue_type_path", "subIssueType"),
+    ];
     for ((key, field), path) in keys.into_iter().zip(m.picklist_paths()) {
         let Some(path) = path else { continue };
         match atpilot_model::Model::load(path) {
-            Err(e) => r.error(key, path.display(), format!("cannot load it: {e}"), None, "train it with `atpilot model train`, fix the path, or remove the key"),
-            Ok(model) => picklist_models.push(ModelLabels { key, path: path.display().to_string(), field, labels: model.labels().to_vec() }),
+            Err(e) => r.error(
+                key,
+                path.display(),
+                format!("cannot load it: {e}"),
+                None,
+                "train it with `atpilot model train`, fix the path, or remove the key",
+            ),
+            Ok(model) => picklist_models.push(ModelLabels {
+                key,
+                path: path.display().to_string(),
+                field,
+                labels: model.labels().to_vec(),
+            }),
         }
     }
     if let Some(llm) = &m.llm {
-        if llm.provider == atpilot_config::LlmProviderKind::Openai && llm.api_key_secret_arn.is_none() && env("ATPILOT_LLM_API_KEY").is_none() {
-            r.warn("model.llm.api_key_secret_arn", "(not set)", "no API key: neither model.llm.api_key_secret_arn nor ATPILOT_LLM_API_KEY is set", "set one, or the LLM endpoint will refuse the calls (the local model's answer is then used alone)");
+        if llm.provider == atpilot_config::LlmProviderKind::Openai
+            && llm.api_key_secret_arn.is_none()
+            && env("ATPILOT_LLM_API_KEY").is_none()
+        {
+            r.warn(
+                "model.llm.api_key_secret_arn",
+                "(not set)",
+                "no API key: neither model.llm.api_key_secret_arn nor ATPILOT_LLM_API_KEY is set",
+                "set one, or the LLM endpoint will refuse the calls (the local model's answer is then used alone)",
+            );
         }
     }
     picklist_models
@@ -207,7 +287,12 @@ fn offline(config: &Config, env: &dyn Fn(&str) -> Option<String>, remote: bool, 
 
 /// Everything: [`check_offline`], then every id the configuration names,
 /// looked up in the tenant `client` reaches.
-pub async fn check(client: &Client, config: &Config, env: &dyn Fn(&str) -> Option<String>, remote: bool) -> ConfigReport {
+pub async fn check(
+    client: &Client,
+    config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+    remote: bool,
+) -> ConfigReport {
     let mut r = ConfigReport::default();
     let models = offline(config, env, remote, &mut r);
     check_target(client, config, &models, &mut r).await;
@@ -227,7 +312,11 @@ async fn some(client: &Client, entity: &str, filters: Vec<Filter>, name: impl Fn
     }
     let q = q.max_records(A_FEW as u32 + 1).ok()?;
     let page = client.query_page(entity, &q).await.ok()?;
-    let items: Vec<String> = page.items.iter().map(|v| format!("{} {}", v.get("id").and_then(Value::as_i64).unwrap_or_default(), name(v))).collect();
+    let items: Vec<String> = page
+        .items
+        .iter()
+        .map(|v| format!("{} {}", v.get("id").and_then(Value::as_i64).unwrap_or_default(), name(v)))
+        .collect();
     first_few(items)
 }
 
@@ -236,7 +325,11 @@ fn str_of(v: &Value, k: &str) -> String {
 }
 
 async fn licensed_resources(client: &Client) -> Option<String> {
-    some(client, "Resources", vec![Filter::eq("isActive", true), Filter::noteq("licenseType", 7)], |v| format!("{} {}", str_of(v, "firstName"), str_of(v, "lastName"))).await.map(|s| format!("active licensed resources: {s}"))
+    some(client, "Resources", vec![Filter::eq("isActive", true), Filter::noteq("licenseType", 7)], |v| {
+        format!("{} {}", str_of(v, "firstName"), str_of(v, "lastName"))
+    })
+    .await
+    .map(|s| format!("active licensed resources: {s}"))
 }
 
 const UNREADABLE: &str = "grant the API user's security level read access to it, then check again";
@@ -261,13 +354,25 @@ async fn check_agent_resource(client: &Client, config: &Config, r: &mut ConfigRe
             None
         }
         Ok(None) => {
-            r.error("agent.resource_id", agent, "no such resource in the tenant", licensed_resources(client).await, "set agent.resource_id to an active, licensed (not API-only) resource");
+            r.error(
+                "agent.resource_id",
+                agent,
+                "no such resource in the tenant",
+                licensed_resources(client).await,
+                "set agent.resource_id to an active, licensed (not API-only) resource",
+            );
             None
         }
         Ok(Some(res)) => {
             let name = full_name(&res);
             if res.is_active != Some(true) {
-                r.error("agent.resource_id", agent, format!("{name} is inactive"), licensed_resources(client).await, "activate the resource in Autotask, or set agent.resource_id to an active licensed one");
+                r.error(
+                    "agent.resource_id",
+                    agent,
+                    format!("{name} is inactive"),
+                    licensed_resources(client).await,
+                    "activate the resource in Autotask, or set agent.resource_id to an active licensed one",
+                );
             } else if res.license_type == Some(7) {
                 r.error(
                     "agent.resource_id",
@@ -290,9 +395,19 @@ async fn check_agent_role(client: &Client, config: &Config, resource: Option<&Re
     let role = config.agent.role_id.get();
     let held = match resource {
         Some(_) => match client.query::<ResourceRole>(Query::new().filter(Filter::eq("resourceID", agent))).await {
-            Ok(rows) => Some(rows.into_iter().filter(|rr| rr.is_active != Some(false)).filter_map(|rr| rr.role_id).collect::<BTreeSet<i64>>()),
+            Ok(rows) => Some(
+                rows.into_iter()
+                    .filter(|rr| rr.is_active != Some(false))
+                    .filter_map(|rr| rr.role_id)
+                    .collect::<BTreeSet<i64>>(),
+            ),
             Err(e) => {
-                r.warn("agent.role_id", role, format!("the roles of resource {agent} could not be read (ResourceRoles): {e}"), UNREADABLE);
+                r.warn(
+                    "agent.role_id",
+                    role,
+                    format!("the roles of resource {agent} could not be read (ResourceRoles): {e}"),
+                    UNREADABLE,
+                );
                 None
             }
         },
@@ -308,11 +423,23 @@ async fn check_agent_role(client: &Client, config: &Config, resource: Option<&Re
     let held_text = few(role_names).map(|s| format!("roles resource {agent} holds: {s}"));
     match one::<Role>(client, role).await {
         Err(e) => r.warn("agent.role_id", role, format!("could not be read: {e}"), UNREADABLE),
-        Ok(None) => r.error("agent.role_id", role, "no such role in the tenant", held_text, "set agent.role_id to a role the agent resource holds"),
+        Ok(None) => r.error(
+            "agent.role_id",
+            role,
+            "no such role in the tenant",
+            held_text,
+            "set agent.role_id to a role the agent resource holds",
+        ),
         Ok(Some(ro)) => {
             let name = ro.name.unwrap_or_default();
             if ro.is_active == Some(false) {
-                r.error("agent.role_id", role, format!("{name} is inactive"), held_text, "set agent.role_id to an active role the agent resource holds");
+                r.error(
+                    "agent.role_id",
+                    role,
+                    format!("{name} is inactive"),
+                    held_text,
+                    "set agent.role_id to an active role the agent resource holds",
+                );
             } else {
                 match &held {
                     Some(h) if !h.contains(&role) => r.error(
@@ -333,12 +460,27 @@ async fn check_agent_role(client: &Client, config: &Config, resource: Option<&Re
 
 /// Other resources the configuration names.
 async fn check_other_resources(client: &Client, config: &Config, r: &mut ConfigReport) {
-    for (key, id) in [("autotask.api_user_resource_id", config.autotask.api_user_resource_id), ("autotask.impersonation_resource_id", config.autotask.impersonation_resource_id)] {
+    for (key, id) in [
+        ("autotask.api_user_resource_id", config.autotask.api_user_resource_id),
+        ("autotask.impersonation_resource_id", config.autotask.impersonation_resource_id),
+    ] {
         let Some(id) = id.map(|i| i.get()) else { continue };
         match one::<Resource>(client, id).await {
             Err(e) => r.warn(key, id, format!("could not be read: {e}"), UNREADABLE),
-            Ok(None) => r.error(key, id, "no such resource in the tenant", None, "set it to the resource's id (Admin › Resources), or remove the key"),
-            Ok(Some(res)) if res.is_active != Some(true) => r.error(key, id, format!("{} is inactive", full_name(&res)), None, "set it to an active resource, or remove the key"),
+            Ok(None) => r.error(
+                key,
+                id,
+                "no such resource in the tenant",
+                None,
+                "set it to the resource's id (Admin › Resources), or remove the key",
+            ),
+            Ok(Some(res)) if res.is_active != Some(true) => r.error(
+                key,
+                id,
+                format!("{} is inactive", full_name(&res)),
+                None,
+                "set it to an active resource, or remove the key",
+            ),
             Ok(Some(res)) => r.ok_(key, id, full_name(&res)),
         }
     }
@@ -347,19 +489,45 @@ async fn check_other_resources(client: &Client, config: &Config, r: &mut ConfigR
 /// Billing codes: exist, active, work types.
 async fn check_billing_codes(client: &Client, config: &Config, r: &mut ConfigReport) {
     let mut codes = vec![("billing_codes.default".to_string(), config.billing_codes.default.get())];
-    codes.extend(config.billing_codes.rule_codes().enumerate().map(|(i, c)| (format!("billing_codes.rule[{i}].billing_code_id"), c.get())));
-    let work_types = move || async move { some(client, "BillingCodes", vec![Filter::eq("isActive", true), Filter::eq("useType", 1)], |v| str_of(v, "name")).await.map(|s| format!("active work types: {s}")) };
+    codes.extend(
+        config
+            .billing_codes
+            .rule_codes()
+            .enumerate()
+            .map(|(i, c)| (format!("billing_codes.rule[{i}].billing_code_id"), c.get())),
+    );
+    let work_types = move || async move {
+        some(client, "BillingCodes", vec![Filter::eq("isActive", true), Filter::eq("useType", 1)], |v| {
+            str_of(v, "name")
+        })
+        .await
+        .map(|s| format!("active work types: {s}"))
+    };
     for (key, code) in codes {
         match one::<BillingCode>(client, code).await {
             Err(e) => r.warn(key, code, format!("could not be read: {e}"), UNREADABLE),
-            Ok(None) => r.error(key, code, "no such billing code in the tenant", work_types().await, "choose a work type from Admin › Billing Codes (Work Types)"),
+            Ok(None) => r.error(
+                key,
+                code,
+                "no such billing code in the tenant",
+                work_types().await,
+                "choose a work type from Admin › Billing Codes (Work Types)",
+            ),
             Ok(Some(b)) => {
                 let name = b.name.clone().unwrap_or_default();
                 if b.is_active == Some(false) {
                     r.error(key, code, format!("{name} is inactive"), work_types().await, "choose an active work type");
                 } else if b.use_type.is_some_and(|u| u != 1) {
                     // [U] useType 1 is a work type (general allocation code) as far as we know; the API publishes no labels for it.
-                    r.warn(key, code, format!("{name} has useType {} (a work type is expected to be 1); not confirmed", b.use_type.unwrap_or_default()), "check in Admin › Billing Codes that it is a work type for labour");
+                    r.warn(
+                        key,
+                        code,
+                        format!(
+                            "{name} has useType {} (a work type is expected to be 1); not confirmed",
+                            b.use_type.unwrap_or_default()
+                        ),
+                        "check in Admin › Billing Codes that it is a work type for labour",
+                    );
                 } else {
                     r.ok_(key, code, format!("{name}, active"));
                 }
@@ -371,15 +539,29 @@ async fn check_billing_codes(client: &Client, config: &Config, r: &mut ConfigRep
 /// Statuses: values of the Tickets status picklist, active.
 async fn check_statuses(client: &Client, config: &Config, r: &mut ConfigReport) {
     match client.picklist("Tickets", "status").await {
-        Err(e) => r.warn("statuses", "(all)", format!("the Tickets status picklist could not be read: {e}"), UNREADABLE),
+        Err(e) => {
+            r.warn("statuses", "(all)", format!("the Tickets status picklist could not be read: {e}"), UNREADABLE)
+        }
         Ok(pl) => {
-            let active = || few(pl.active().map(|p| format!("{} {}", p.value, p.label)).collect()).map(|s| format!("active statuses: {s}"));
-            let mut want: Vec<(String, i64)> = config.statuses.disengage.iter().map(|s| ("statuses.disengage".to_string(), s.get())).collect();
+            let active = || {
+                few(pl.active().map(|p| format!("{} {}", p.value, p.label)).collect())
+                    .map(|s| format!("active statuses: {s}"))
+            };
+            let mut want: Vec<(String, i64)> =
+                config.statuses.disengage.iter().map(|s| ("statuses.disengage".to_string(), s.get())).collect();
             want.push(("statuses.complete".into(), config.statuses.complete.get()));
             for (key, v) in want {
                 match pl.values.iter().find(|p| p.value == v.to_string()) {
-                    None => r.error(key, v, "not a value of the Tickets status picklist", active(), "use a value from Tickets/entityInformation/fields (status)"),
-                    Some(p) if !p.is_active => r.error(key, v, format!("{} is inactive", p.label), active(), "use an active status"),
+                    None => r.error(
+                        key,
+                        v,
+                        "not a value of the Tickets status picklist",
+                        active(),
+                        "use a value from Tickets/entityInformation/fields (status)",
+                    ),
+                    Some(p) if !p.is_active => {
+                        r.error(key, v, format!("{} is inactive", p.label), active(), "use an active status")
+                    }
                     Some(p) => r.ok_(key, v, p.label.clone()),
                 }
             }
@@ -411,12 +593,17 @@ async fn check_note_publish(client: &Client, r: &mut ConfigReport) {
 async fn check_picklist_models(client: &Client, models: &[ModelLabels], r: &mut ConfigReport) {
     for m in models {
         match client.picklist("Tickets", m.field).await {
-            Err(e) => r.warn(m.key, &m.path, format!("the Tickets {} picklist could not be read: {e}", m.field), UNREADABLE),
+            Err(e) => {
+                r.warn(m.key, &m.path, format!("the Tickets {} picklist could not be read: {e}", m.field), UNREADABLE)
+            }
             Ok(pl) => {
                 let unknown: Vec<String> = m
                     .labels
                     .iter()
-                    .filter(|l| !picklist_value(l).is_some_and(|v| pl.values.iter().any(|p| p.is_active && p.value == v.to_string())))
+                    .filter(|l| {
+                        !picklist_value(l)
+                            .is_some_and(|v| pl.values.iter().any(|p| p.is_active && p.value == v.to_string()))
+                    })
                     .map(|l| format!("{l:?}"))
                     .collect();
                 if unknown.is_empty() {
@@ -442,7 +629,13 @@ mod tests {
     #[test]
     fn a_finding_names_key_value_what_the_target_has_and_the_fix() {
         let mut r = ConfigReport::default();
-        r.error("agent.resource_id", 7, "no such resource", few((1..=7).map(|i| format!("{i} R{i}")).collect()), "set it");
+        r.error(
+            "agent.resource_id",
+            7,
+            "no such resource",
+            few((1..=7).map(|i| format!("{i} R{i}")).collect()),
+            "set it",
+        );
         let s = r.to_string();
         assert!(s.starts_with("ERROR agent.resource_id = 7: no such resource. The target has: 1 R1, 2 R2, 3 R3, 4 R4, 5 R5 and more (7 in all). Fix: set it"), "{s}");
         assert!(!r.ok());

@@ -50,7 +50,10 @@ impl Deps {
     /// resource, the resource it impersonates and the API user itself.
     pub fn own_resources(&self) -> Vec<i64> {
         let mut v = vec![self.config.agent.resource_id.get()];
-        for r in [self.config.autotask.impersonation_resource_id, self.config.autotask.api_user_resource_id].into_iter().flatten() {
+        for r in [self.config.autotask.impersonation_resource_id, self.config.autotask.api_user_resource_id]
+            .into_iter()
+            .flatten()
+        {
             v.push(r.get());
         }
         v

@@ -3,7 +3,10 @@
 
 use async_trait::async_trait;
 use atpilot_domain::block::Block;
-use atpilot_domain::{CompanyId, Contract, ContractId, Hours, Prediction, QueueId, PriorityId, RoleId, StatusId, TicketId, TicketSnapshot, TimeEntryDraft, TimeEntryId};
+use atpilot_domain::{
+    CompanyId, Contract, ContractId, Hours, Prediction, PriorityId, QueueId, RoleId, StatusId, TicketId,
+    TicketSnapshot, TimeEntryDraft, TimeEntryId,
+};
 use chrono::{DateTime, Utc};
 
 /// Why a port call failed, and whether retrying can help.
@@ -90,11 +93,19 @@ pub trait Autotask: Send + Sync {
     /// A note on the ticket whose text contains `marker`, if any.
     async fn find_note(&self, ticket: TicketId, marker: &str) -> Result<Option<i64>, PortError>;
     async fn update_ticket(&self, ticket: TicketId, change: &TicketChange) -> Result<(), PortError>;
-    async fn create_time_entry(&self, draft: &TimeEntryDraft, billing_code: atpilot_domain::BillingCodeId) -> Result<TimeEntryId, PortError>;
+    async fn create_time_entry(
+        &self,
+        draft: &TimeEntryDraft,
+        billing_code: atpilot_domain::BillingCodeId,
+    ) -> Result<TimeEntryId, PortError>;
     /// A time entry on the ticket whose internal notes carry `marker`, if any.
     async fn find_time_entry(&self, ticket: TicketId, marker: &str) -> Result<Option<TimeEntryId>, PortError>;
     /// Tickets changed after `since` (for the reconciler), oldest first.
-    async fn tickets_changed_since(&self, since: DateTime<Utc>, limit: usize) -> Result<Vec<(TicketId, DateTime<Utc>)>, PortError>;
+    async fn tickets_changed_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(TicketId, DateTime<Utc>)>, PortError>;
 }
 
 /// What the classifier returns for a ticket.

@@ -13,7 +13,8 @@ use atpilot_config::Config;
 /// The webhook's name in Autotask (at most 50 characters).
 pub(crate) const WEBHOOK_NAME: &str = "atpilot";
 /// Ticket fields whose change calls atpilot.
-pub(crate) const SUBSCRIBED_FIELDS: &[&str] = &["status", "queueID", "priority", "issueType", "subIssueType", "assignedResourceID", "contractID"];
+pub(crate) const SUBSCRIBED_FIELDS: &[&str] =
+    &["status", "queueID", "priority", "issueType", "subIssueType", "assignedResourceID", "contractID"];
 /// Always in the payload.
 pub(crate) const DISPLAY_ALWAYS: &[&str] = &["title"];
 
@@ -64,12 +65,24 @@ impl SetupReport {
 /// Checks the configuration against the tenant ([`config_check::check`]:
 /// `env` reads the variables it names; `remote` for a real tenant), then
 /// registers or updates the webhook (unless `dry_run`).
-pub async fn setup(client: &Client, config: &Config, env: &dyn Fn(&str) -> Option<String>, remote: bool, intake_url: &str, secret: &str, dry_run: bool) -> Result<SetupReport, SetupError> {
+pub async fn setup(
+    client: &Client,
+    config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+    remote: bool,
+    intake_url: &str,
+    secret: &str,
+    dry_run: bool,
+) -> Result<SetupReport, SetupError> {
     let mut r = SetupReport { config: config_check::check(client, config, env, remote).await, ..Default::default() };
     let agent = config.agent.resource_id.get();
     let url = intake_url.trim();
     if !url.starts_with("https://") && !url.starts_with("http://127.0.0.1") && !url.starts_with("http://localhost") {
-        r.check("intake URL", false, format!("{url:?} is not an https:// URL: Autotask calls webhooks over HTTPS on port 443"));
+        r.check(
+            "intake URL",
+            false,
+            format!("{url:?} is not an https:// URL: Autotask calls webhooks over HTTPS on port 443"),
+        );
     }
     if secret.len() < 16 || secret.len() > 64 {
         r.check("webhook secret", false, "must be 16 to 64 characters (Autotask's secretKey limit is 64)");
@@ -77,13 +90,29 @@ pub async fn setup(client: &Client, config: &Config, env: &dyn Fn(&str) -> Optio
     if !r.ok() {
         return Ok(r);
     }
-    let existing = client.query::<TicketWebhook>(Query::new().filter(Filter::eq("name", WEBHOOK_NAME))).await.map_err(SetupError::Read)?;
+    let existing = client
+        .query::<TicketWebhook>(Query::new().filter(Filter::eq("name", WEBHOOK_NAME)))
+        .await
+        .map_err(SetupError::Read)?;
     if dry_run {
-        r.check("webhook", true, if existing.is_empty() { "would be registered".into() } else { format!("{} exists; would be updated", existing.len()) });
+        r.check(
+            "webhook",
+            true,
+            if existing.is_empty() {
+                "would be registered".into()
+            } else {
+                format!("{} exists; would be updated", existing.len())
+            },
+        );
         return Ok(r);
     }
     let mut excluded = vec![agent];
-    excluded.extend([config.autotask.impersonation_resource_id, config.autotask.api_user_resource_id].into_iter().flatten().map(|x| x.get()));
+    excluded.extend(
+        [config.autotask.impersonation_resource_id, config.autotask.api_user_resource_id]
+            .into_iter()
+            .flatten()
+            .map(|x| x.get()),
+    );
     match existing.into_iter().find_map(|w| w.id) {
         Some(id) => {
             let mut p = TicketWebhookPatch::new(id);

@@ -10,7 +10,9 @@
 //! 6. Notes and SLA results of the same H tickets: `ticketID in` batches, ≈ ⌈H·notes/500⌉ + ⌈H/500⌉.
 //! 7. Names of the resources who re-routed: 1.
 
-use crate::rows::{BoundedSample, Collected, HistoryRow, NoteRow, SampleInfo, SlaRow, TicketRow, UdfStats, TICKET_FIELDS};
+use crate::rows::{
+    BoundedSample, Collected, HistoryRow, NoteRow, SampleInfo, SlaRow, TICKET_FIELDS, TicketRow, UdfStats,
+};
 use atpilot_autotask::{Client, Filter, Query};
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
@@ -66,7 +68,11 @@ fn ts(d: DateTime<Utc>) -> String {
 
 /// Collects the rows of an audit.
 /// Collects the rows of an audit.
-pub async fn collect(client: &Client, opts: &CollectOptions, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<Collected, CollectError> {
+pub async fn collect(
+    client: &Client,
+    opts: &CollectOptions,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<Collected, CollectError> {
     let start_requests = client.stats().requests;
     let mut stages: Vec<(String, u64)> = vec![];
     let mut mark = {
@@ -104,7 +110,12 @@ pub async fn collect(client: &Client, opts: &CollectOptions, progress: &(dyn Fn(
     let resources = read_mover_names(client, &history).await;
     mark("resource names", client, &mut stages);
 
-    let sample_info = SampleInfo { history_tickets: history.len(), model_tickets: texts.len(), history_limit: opts.history_sample, model_limit: opts.model_sample };
+    let sample_info = SampleInfo {
+        history_tickets: history.len(),
+        model_tickets: texts.len(),
+        history_limit: opts.history_sample,
+        model_limit: opts.model_sample,
+    };
     Ok(Collected {
         since: opts.since,
         now: opts.now,
@@ -137,14 +148,25 @@ struct Metadata {
 }
 
 /// Step 1: picklists of the ticket fields, UDF definitions, and how many tickets to expect.
-async fn read_metadata(client: &Client, opts: &CollectOptions, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<Metadata, CollectError> {
+async fn read_metadata(
+    client: &Client,
+    opts: &CollectOptions,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<Metadata, CollectError> {
     progress(Progress::Stage { name: "metadata", total: 3 });
     let fields = client.fields("Tickets").await.map_err(at("ticket fields"))?;
-    let pick = |name: &str| fields.iter().find(|f| f.name.eq_ignore_ascii_case(name)).map(|f| f.picklist_values.clone()).unwrap_or_default();
-    let queues: Vec<(i64, String, bool)> = pick("queueID").into_iter().filter_map(|p| Some((p.value.parse().ok()?, p.label, p.is_active))).collect();
-    let issue_types: BTreeMap<i64, String> = pick("issueType").into_iter().filter_map(|p| Some((p.value.parse().ok()?, p.label))).collect();
-    let mut complete_statuses: Vec<i64> =
-        pick("status").into_iter().filter(|p| p.label.eq_ignore_ascii_case("complete") || p.label.eq_ignore_ascii_case("completed")).filter_map(|p| p.value.parse().ok()).collect();
+    let pick = |name: &str| {
+        fields.iter().find(|f| f.name.eq_ignore_ascii_case(name)).map(|f| f.picklist_values.clone()).unwrap_or_default()
+    };
+    let queues: Vec<(i64, String, bool)> =
+        pick("queueID").into_iter().filter_map(|p| Some((p.value.parse().ok()?, p.label, p.is_active))).collect();
+    let issue_types: BTreeMap<i64, String> =
+        pick("issueType").into_iter().filter_map(|p| Some((p.value.parse().ok()?, p.label))).collect();
+    let mut complete_statuses: Vec<i64> = pick("status")
+        .into_iter()
+        .filter(|p| p.label.eq_ignore_ascii_case("complete") || p.label.eq_ignore_ascii_case("completed"))
+        .filter_map(|p| p.value.parse().ok())
+        .collect();
     if complete_statuses.is_empty() {
         complete_statuses.push(5); // Autotask's system value for Complete
     }
@@ -152,9 +174,17 @@ async fn read_metadata(client: &Client, opts: &CollectOptions, progress: &(dyn F
     let udf_defs = client.udf_definitions("Tickets").await.map_err(at("ticket UDF definitions"))?;
     progress(Progress::Advance { done: 2 });
     let since_filter = Filter::gte("createDate", ts(opts.since));
-    let expected = client.count_path("Tickets", &Query::new().filter(since_filter.clone())).await.map_err(at("ticket count"))?;
+    let expected =
+        client.count_path("Tickets", &Query::new().filter(since_filter.clone())).await.map_err(at("ticket count"))?;
     progress(Progress::Advance { done: 3 });
-    Ok(Metadata { queues, issue_types, complete_statuses, udf_names: udf_defs.iter().map(|f| f.name.clone()).collect(), since_filter, expected })
+    Ok(Metadata {
+        queues,
+        issue_types,
+        complete_statuses,
+        udf_names: udf_defs.iter().map(|f| f.name.clone()).collect(),
+        since_filter,
+        expected,
+    })
 }
 
 /// The tickets read, with the UDF fill counts, the history sample and the model sample's texts.
@@ -166,7 +196,12 @@ struct Read {
 }
 
 /// Step 2: the tickets since the cut-off, IncludeFields only.
-async fn read_tickets(client: &Client, opts: &CollectOptions, meta: &Metadata, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<Read, CollectError> {
+async fn read_tickets(
+    client: &Client,
+    opts: &CollectOptions,
+    meta: &Metadata,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<Read, CollectError> {
     progress(Progress::Stage { name: "tickets", total: meta.expected });
     let q = Query::new().filter(meta.since_filter.clone()).include(TICKET_FIELDS.iter().copied());
     let mut stream = Box::pin(client.stream_values("Tickets", q));
@@ -211,12 +246,15 @@ async fn read_contract_types(
     if !contract_ids.is_empty() {
         progress(Progress::Stage { name: "contracts", total: contract_ids.len() as u64 });
         if let Ok(pl) = client.picklist("Contracts", "contractType").await {
-            contract_type_labels = pl.values.into_iter().filter_map(|p| Some((p.value.parse::<i64>().ok()?, p.label))).collect();
+            contract_type_labels =
+                pl.values.into_iter().filter_map(|p| Some((p.value.parse::<i64>().ok()?, p.label))).collect();
         }
         let q = Query::new().filter(Filter::is_in("id", contract_ids.iter().copied())).include(["id", "contractType"]);
         let rows: Vec<Value> = client.stream_values("Contracts", q).try_collect().await.map_err(at("contracts"))?;
         for r in rows {
-            if let (Some(id), Some(ty)) = (r.get("id").and_then(Value::as_i64), r.get("contractType").and_then(Value::as_i64)) {
+            if let (Some(id), Some(ty)) =
+                (r.get("id").and_then(Value::as_i64), r.get("contractType").and_then(Value::as_i64))
+            {
                 contract_types.insert(id, ty);
             }
         }
@@ -226,17 +264,33 @@ async fn read_contract_types(
 }
 
 /// Step 5: notes and SLA results of the history sample, in `ticketID in` batches.
-async fn read_notes_and_sla(client: &Client, sample: &[i64], progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<(Vec<NoteRow>, Vec<SlaRow>), CollectError> {
+async fn read_notes_and_sla(
+    client: &Client,
+    sample: &[i64],
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<(Vec<NoteRow>, Vec<SlaRow>), CollectError> {
     progress(Progress::Stage { name: "notes and SLA results", total: 2 });
     let mut notes = vec![];
     let mut sla_results = vec![];
     if !sample.is_empty() {
-        let q = Query::new().filter(Filter::is_in("ticketID", sample.iter().copied())).include(["id", "ticketID", "createDateTime", "creatorResourceID"]);
-        let rows: Vec<Value> = client.stream_values("TicketNotes", q).try_collect().await.map_err(at("ticket notes"))?;
+        let q = Query::new().filter(Filter::is_in("ticketID", sample.iter().copied())).include([
+            "id",
+            "ticketID",
+            "createDateTime",
+            "creatorResourceID",
+        ]);
+        let rows: Vec<Value> =
+            client.stream_values("TicketNotes", q).try_collect().await.map_err(at("ticket notes"))?;
         notes = rows.iter().filter_map(NoteRow::from_json).collect();
         progress(Progress::Advance { done: 1 });
-        let q = Query::new().filter(Filter::is_in("ticketID", sample.iter().copied())).include(["id", "ticketID", "isFirstResponseMet", "isResolutionMet"]);
-        let rows: Vec<Value> = client.stream_values("ServiceLevelAgreementResults", q).try_collect().await.map_err(at("SLA results"))?;
+        let q = Query::new().filter(Filter::is_in("ticketID", sample.iter().copied())).include([
+            "id",
+            "ticketID",
+            "isFirstResponseMet",
+            "isResolutionMet",
+        ]);
+        let rows: Vec<Value> =
+            client.stream_values("ServiceLevelAgreementResults", q).try_collect().await.map_err(at("SLA results"))?;
         sla_results = rows.iter().filter_map(SlaRow::from_json).collect();
         progress(Progress::Advance { done: 2 });
     }
@@ -245,13 +299,25 @@ async fn read_notes_and_sla(client: &Client, sample: &[i64], progress: &(dyn Fn(
 
 /// Step 6: names of the resources who moved tickets between queues (best effort).
 async fn read_mover_names(client: &Client, history: &BTreeMap<i64, Vec<HistoryRow>>) -> BTreeMap<i64, String> {
-    let movers: BTreeSet<i64> = history.values().flatten().filter(|h| h.detail.to_lowercase().contains("queue")).filter_map(|h| h.resource).collect();
+    let movers: BTreeSet<i64> = history
+        .values()
+        .flatten()
+        .filter(|h| h.detail.to_lowercase().contains("queue"))
+        .filter_map(|h| h.resource)
+        .collect();
     let mut resources = BTreeMap::new();
     if !movers.is_empty() {
-        let q = Query::new().filter(Filter::is_in("id", movers.iter().copied())).include(["id", "firstName", "lastName"]);
+        let q =
+            Query::new().filter(Filter::is_in("id", movers.iter().copied())).include(["id", "firstName", "lastName"]);
         if let Ok(rows) = client.stream_values("Resources", q).try_collect::<Vec<Value>>().await {
             for r in rows {
-                let name = format!("{} {}", r.get("firstName").and_then(Value::as_str).unwrap_or(""), r.get("lastName").and_then(Value::as_str).unwrap_or("")).trim().to_string();
+                let name = format!(
+                    "{} {}",
+                    r.get("firstName").and_then(Value::as_str).unwrap_or(""),
+                    r.get("lastName").and_then(Value::as_str).unwrap_or("")
+                )
+                .trim()
+                .to_string();
                 if let Some(id) = r.get("id").and_then(Value::as_i64) {
                     resources.insert(id, name);
                 }
@@ -276,7 +342,10 @@ pub async fn read_history(
             async move {
                 let q = Query::new().filter(Filter::eq("ticketID", id));
                 let rows: Vec<Value> = client.stream_values("TicketHistory", q).try_collect().await?;
-                Ok::<_, atpilot_autotask::Error>((id, rows.iter().filter_map(HistoryRow::from_json).collect::<Vec<_>>()))
+                Ok::<_, atpilot_autotask::Error>((
+                    id,
+                    rows.iter().filter_map(HistoryRow::from_json).collect::<Vec<_>>(),
+                ))
             }
         })
         .buffer_unordered(concurrency.max(1));
@@ -298,7 +367,9 @@ pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String>
         return Ok(d.and_hms_opt(0, 0, 0).unwrap().and_utc());
     }
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num.parse().map_err(|_| format!("--since {s:?}: use a period like 90d, 12w or 48h, or a date like 2024-01-31"))?;
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("--since {s:?}: use a period like 90d, 12w or 48h, or a date like 2024-01-31"))?;
     let d = match unit {
         "d" | "" => chrono::Duration::days(n),
         "w" => chrono::Duration::weeks(n),

@@ -20,8 +20,8 @@ pub mod collect;
 pub mod render;
 pub mod routing;
 pub mod rows;
-pub mod training;
 pub mod stored;
+pub mod training;
 
 pub use analyze::{Audit, AuditConfig, QueueAudit, Reroute, UdfAudit, audit};
 pub use collect::{CollectOptions, Progress, collect, parse_since, read_history};

@@ -96,7 +96,11 @@ pub fn sampling_note(a: &Audit) -> String {
             s.model_limit
         )
     };
-    format!("All {} tickets created since {} were read with only the fields the audit needs; {hist}; {model}.", a.tickets, a.since.format("%Y-%m-%d"))
+    format!(
+        "All {} tickets created since {} were read with only the fields the audit needs; {hist}; {model}.",
+        a.tickets,
+        a.since.format("%Y-%m-%d")
+    )
 }
 
 // ---------------------------------------------------------------- Markdown
@@ -143,7 +147,8 @@ pub fn markdown(a: &Audit) -> String {
             q.routing_signal.as_str()
         );
     }
-    let flagged: Vec<&QueueAudit> = a.queues.iter().filter(|q| q.tickets > 0 && (q.dumping_ground || !q.actively_monitored)).collect();
+    let flagged: Vec<&QueueAudit> =
+        a.queues.iter().filter(|q| q.tickets > 0 && (q.dumping_ground || !q.actively_monitored)).collect();
     if !flagged.is_empty() {
         let _ = writeln!(o, "\n### Why these queues are flagged\n");
         for q in flagged {
@@ -157,14 +162,26 @@ pub fn markdown(a: &Audit) -> String {
     if n == 0 {
         let _ = writeln!(o, "No ticket history was read.");
     } else {
-        let _ = writeln!(o, "{rr} of {n} sampled tickets ({}) were moved to another queue within an hour of intake.\n", pct(rr as f64 / n as f64));
+        let _ = writeln!(
+            o,
+            "{rr} of {n} sampled tickets ({}) were moved to another queue within an hour of intake.\n",
+            pct(rr as f64 / n as f64)
+        );
         if !a.reroutes.is_empty() {
             let _ = writeln!(o, "| From | To | Tickets | Moved by | Examples |");
             let _ = writeln!(o, "|---|---|---:|---|---|");
             for r in &a.reroutes {
                 let by: Vec<String> = r.by.iter().take(2).map(|(w, k)| format!("{} ({k})", who(a, *w))).collect();
                 let ex: Vec<String> = r.examples.iter().map(|(num, t)| format!("{num} {}", md_escape(t))).collect();
-                let _ = writeln!(o, "| {} | {} | {} | {} | {} |", md_escape(&label(a, r.from_queue_id)), md_escape(&label(a, r.to_queue_id)), r.count, by.join(", "), ex.join("; "));
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | {} |",
+                    md_escape(&label(a, r.from_queue_id)),
+                    md_escape(&label(a, r.to_queue_id)),
+                    r.count,
+                    by.join(", "),
+                    ex.join("; ")
+                );
             }
         }
     }
@@ -183,7 +200,15 @@ pub fn markdown(a: &Audit) -> String {
         let _ = writeln!(o, "|---|---:|---:|---:|---|");
         for q in &a.queues {
             if let Some(r) = q.routing {
-                let _ = writeln!(o, "| {} | {} | {:.2} | {:.2} | {} |", md_escape(&q.queue), r.support, r.text_f1, r.contract_f1, signal_text(&r));
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {:.2} | {:.2} | {} |",
+                    md_escape(&q.queue),
+                    r.support,
+                    r.text_f1,
+                    r.contract_f1,
+                    signal_text(&r)
+                );
             }
         }
     }
@@ -191,7 +216,14 @@ pub fn markdown(a: &Audit) -> String {
     let _ = writeln!(o, "| Queue | Tickets with an SLA | SLA met (completed) | First response met (sample) |");
     let _ = writeln!(o, "|---|---:|---:|---:|");
     for q in a.queues.iter().filter(|q| q.sla_tickets > 0) {
-        let _ = writeln!(o, "| {} | {} | {} | {} |", md_escape(&q.queue), q.sla_tickets, opt_pct(q.sla_met_share), opt_pct(q.sla_first_response_met_share));
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |",
+            md_escape(&q.queue),
+            q.sla_tickets,
+            opt_pct(q.sla_met_share),
+            opt_pct(q.sla_first_response_met_share)
+        );
     }
     let u = &a.udfs;
     let _ = writeln!(o, "\n## UDF audit\n");
@@ -298,12 +330,16 @@ fn hbar_chart(id: &str, title: &str, rows: &[(String, f64, &str)], max: f64, fmt
     let width = 760.0;
     let bar_w = width - left - 80.0;
     let h = rows.len() as f64 * row_h + 30.0;
-    let mut s = format!("<svg id=\"{id}\" role=\"img\" aria-label=\"{}\" width=\"{width}\" height=\"{h}\" viewBox=\"0 0 {width} {h}\">", esc(title));
+    let mut s = format!(
+        "<svg id=\"{id}\" role=\"img\" aria-label=\"{}\" width=\"{width}\" height=\"{h}\" viewBox=\"0 0 {width} {h}\">",
+        esc(title)
+    );
     let max = if max > 0.0 { max } else { 1.0 };
     for (i, (l, v, color)) in rows.iter().enumerate() {
         let y = 10.0 + i as f64 * row_h;
         let w = (v / max * bar_w).max(if *v > 0.0 { 2.0 } else { 0.0 });
-        let short: String = if l.chars().count() > 28 { l.chars().take(27).collect::<String>() + "…" } else { l.clone() };
+        let short: String =
+            if l.chars().count() > 28 { l.chars().take(27).collect::<String>() + "…" } else { l.clone() };
         let _ = write!(
             s,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"12\" fill=\"#1d2733\">{}</text><rect class=\"bar\" x=\"{left}\" y=\"{}\" width=\"{w:.1}\" height=\"{}\" fill=\"{color}\" rx=\"2\"><title>{}: {}</title></rect><text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#5b6b7c\">{}</text>",
@@ -332,12 +368,20 @@ fn volume_chart(a: &Audit) -> String {
     let bar_w = width - left - 110.0;
     let h = qs.len() as f64 * row_h + 40.0;
     let max = qs.iter().map(|q| q.tickets).max().unwrap_or(1).max(1) as f64;
-    let mut s = format!("<svg id=\"chart-volume\" role=\"img\" aria-label=\"Tickets per queue\" width=\"{width}\" height=\"{h}\" viewBox=\"0 0 {width} {h}\">");
+    let mut s = format!(
+        "<svg id=\"chart-volume\" role=\"img\" aria-label=\"Tickets per queue\" width=\"{width}\" height=\"{h}\" viewBox=\"0 0 {width} {h}\">"
+    );
     for (i, q) in qs.iter().enumerate() {
         let y = 10.0 + i as f64 * row_h;
         let closed = (q.tickets - q.open) as f64 / max * bar_w;
         let open = q.open as f64 / max * bar_w;
-        let color = if !q.actively_monitored { "#c0392b" } else if q.dumping_ground { "#e69b23" } else { "#3a78b5" };
+        let color = if !q.actively_monitored {
+            "#c0392b"
+        } else if q.dumping_ground {
+            "#e69b23"
+        } else {
+            "#3a78b5"
+        };
         let _ = write!(
             s,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"12\">{}</text><rect class=\"bar\" x=\"{left}\" y=\"{}\" width=\"{closed:.1}\" height=\"16\" fill=\"{color}\"><title>{}: {} closed</title></rect><rect class=\"bar\" x=\"{:.1}\" y=\"{}\" width=\"{open:.1}\" height=\"16\" fill=\"{color}\" fill-opacity=\"0.35\"><title>{}: {} open</title></rect><text x=\"{:.1}\" y=\"{}\" font-size=\"12\" fill=\"#5b6b7c\">{} ({} open)</text>",
@@ -411,7 +455,8 @@ fn html_summary(o: &mut String, a: &Audit) {
         if n == 0 { "–".to_string() } else { pct(rr as f64 / n as f64) },
         a.api_requests
     );
-    let _ = write!(o, "<section id=\"recommendations\"><h2>What to do before enabling the agent</h2><ol class=\"recs\">");
+    let _ =
+        write!(o, "<section id=\"recommendations\"><h2>What to do before enabling the agent</h2><ol class=\"recs\">");
     for r in &a.recommendations {
         let _ = write!(o, "<li>{}</li>", esc(r));
     }
@@ -427,7 +472,13 @@ fn html_queues(o: &mut String, a: &Audit) {
         "<section><h2>Queues</h2><table id=\"queues\"><thead><tr><th>Queue</th><th class=\"n\">Tickets</th><th class=\"n\">Open</th><th class=\"n\">Oldest open</th><th class=\"n\">Median first touch</th><th class=\"n\">Untouched 24 h</th><th>Worked?</th><th>Dumping ground?</th><th class=\"n\">Re-routed &lt; 1 h</th><th class=\"n\">SLA met</th><th>Routing follows</th></tr></thead><tbody>"
     );
     for q in &a.queues {
-        let worked = if q.tickets == 0 { "<span class=\"muted\">no tickets</span>".to_string() } else if q.actively_monitored { badge("yes", "ok") } else { badge("nobody", "bad") };
+        let worked = if q.tickets == 0 {
+            "<span class=\"muted\">no tickets</span>".to_string()
+        } else if q.actively_monitored {
+            badge("yes", "ok")
+        } else {
+            badge("nobody", "bad")
+        };
         let dump = if q.dumping_ground { badge("yes", "warn") } else { "<span class=\"muted\">no</span>".to_string() };
         let _ = write!(
             o,
@@ -455,20 +506,33 @@ fn html_reroutes(o: &mut String, a: &Audit) {
     if n == 0 {
         o.push_str("<p>No ticket history was read.</p>");
     } else {
-        let _ = write!(o, "<p>{rr} of {n} sampled tickets ({}) were moved to another queue within an hour of intake. The agent must not learn the first queue of these tickets.</p>", pct(rr as f64 / n as f64));
+        let _ = write!(
+            o,
+            "<p>{rr} of {n} sampled tickets ({}) were moved to another queue within an hour of intake. The agent must not learn the first queue of these tickets.</p>",
+            pct(rr as f64 / n as f64)
+        );
         let rows: Vec<(String, f64, &str)> = a
             .queues
             .iter()
             .filter(|q| q.sampled_started_here > 0)
-            .map(|q| (q.queue.clone(), q.rerouted_within_1h_share.unwrap_or(0.0), if q.rerouted_within_1h_share.unwrap_or(0.0) >= 0.1 { "#e69b23" } else { "#3a78b5" }))
+            .map(|q| {
+                (
+                    q.queue.clone(),
+                    q.rerouted_within_1h_share.unwrap_or(0.0),
+                    if q.rerouted_within_1h_share.unwrap_or(0.0) >= 0.1 { "#e69b23" } else { "#3a78b5" },
+                )
+            })
             .collect();
         o.push_str("<h3 style=\"font-size:15px\">Share moved out within an hour, by the queue they arrived in</h3>");
-        o.push_str(&hbar_chart("chart-reroutes", "Share re-routed within an hour by intake queue", &rows, 1.0, &|v| pct(v)));
+        o.push_str(&hbar_chart("chart-reroutes", "Share re-routed within an hour by intake queue", &rows, 1.0, &|v| {
+            pct(v)
+        }));
         if !a.reroutes.is_empty() {
             o.push_str("<table id=\"reroute-pairs\"><thead><tr><th>From</th><th>To</th><th class=\"n\">Tickets</th><th>Moved by</th><th>Examples</th></tr></thead><tbody>");
             for r in &a.reroutes {
                 let by: Vec<String> = r.by.iter().take(2).map(|(w, k)| format!("{} ({k})", who(a, *w))).collect();
-                let ex: Vec<String> = r.examples.iter().map(|(num, t)| format!("<b>{}</b> {}", esc(num), esc(t))).collect();
+                let ex: Vec<String> =
+                    r.examples.iter().map(|(num, t)| format!("<b>{}</b> {}", esc(num), esc(t))).collect();
                 let _ = write!(
                     o,
                     "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
@@ -500,7 +564,15 @@ fn html_routing(o: &mut String, a: &Audit) {
         );
         for q in &a.queues {
             if let Some(r) = q.routing {
-                let _ = write!(o, "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.2}</td><td class=\"n\">{:.2}</td><td>{}</td></tr>", esc(&q.queue), r.support, r.text_f1, r.contract_f1, esc(&signal_text(&r)));
+                let _ = write!(
+                    o,
+                    "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.2}</td><td class=\"n\">{:.2}</td><td>{}</td></tr>",
+                    esc(&q.queue),
+                    r.support,
+                    r.text_f1,
+                    r.contract_f1,
+                    esc(&signal_text(&r))
+                );
             }
         }
         o.push_str("</tbody></table>");
@@ -513,7 +585,9 @@ fn html_sla(o: &mut String, a: &Audit) {
     let sla_rows: Vec<(String, f64, &str)> = a
         .queues
         .iter()
-        .filter_map(|q| q.sla_met_share.map(|s| (q.queue.clone(), s, if s < a.config.sla_target { "#c0392b" } else { "#2e8b57" })))
+        .filter_map(|q| {
+            q.sla_met_share.map(|s| (q.queue.clone(), s, if s < a.config.sla_target { "#c0392b" } else { "#2e8b57" }))
+        })
         .collect();
     let _ = write!(o, "<section id=\"sla\"><h2>SLA met, by queue (completed tickets with an SLA)</h2>");
     if sla_rows.is_empty() {
@@ -536,10 +610,20 @@ fn html_udfs(o: &mut String, a: &Audit) {
         esc(&udf_cost(a))
     );
     if !u.fields.is_empty() {
-        let rows: Vec<(String, f64, &str)> = u.fields.iter().map(|(n, s)| (n.clone(), *s, if *s < a.config.udf_empty_below { "#c0392b" } else { "#3a78b5" })).collect();
-        o.push_str(&hbar_chart("chart-udfs", "Share of tickets with the UDF filled", &rows, 1.0, &|v| format!("{} filled", pct(v))));
+        let rows: Vec<(String, f64, &str)> = u
+            .fields
+            .iter()
+            .map(|(n, s)| (n.clone(), *s, if *s < a.config.udf_empty_below { "#c0392b" } else { "#3a78b5" }))
+            .collect();
+        o.push_str(&hbar_chart("chart-udfs", "Share of tickets with the UDF filled", &rows, 1.0, &|v| {
+            format!("{} filled", pct(v))
+        }));
     }
-    let _ = write!(o, "<p>Fields the agent should request: <code>{}</code></p></section>", esc(&u.recommended_fields.join(", ")));
+    let _ = write!(
+        o,
+        "<p>Fields the agent should request: <code>{}</code></p></section>",
+        esc(&u.recommended_fields.join(", "))
+    );
 }
 
 /// What was read, and the end of the page.

@@ -157,7 +157,8 @@ pub fn compare(examples: &[RoutingExample], folds: usize) -> RoutingResult {
     let n = examples.len();
     let mut text_pred: Vec<Option<i64>> = vec![None; n];
     let mut contract_pred: Vec<Option<i64>> = vec![None; n];
-    let fold_of: Vec<usize> = examples.iter().map(|e| (sample_hash(e.id ^ 0x5bd1_e995) % folds as u64) as usize).collect();
+    let fold_of: Vec<usize> =
+        examples.iter().map(|e| (sample_hash(e.id ^ 0x5bd1_e995) % folds as u64) as usize).collect();
     let cfg = text_config();
     for f in 0..folds {
         let train_idx: Vec<usize> = (0..n).filter(|i| fold_of[*i] != f).collect();
@@ -193,7 +194,9 @@ pub fn compare(examples: &[RoutingExample], folds: usize) -> RoutingResult {
     for q in &truth {
         *support.entry(*q).or_default() += 1;
     }
-    let acc = |p: &[Option<i64>]| if n == 0 { 0.0 } else { truth.iter().zip(p).filter(|(t, p)| **p == Some(**t)).count() as f64 / n as f64 };
+    let acc = |p: &[Option<i64>]| {
+        if n == 0 { 0.0 } else { truth.iter().zip(p).filter(|(t, p)| **p == Some(**t)).count() as f64 / n as f64 }
+    };
     RoutingResult {
         by_queue: support
             .iter()
@@ -234,7 +237,15 @@ mod tests {
     fn content_and_contract_queues_are_told_apart() {
         let mut ex = vec![];
         let subjects = [
-            (1, ["printer jam on floor", "printer offline again", "toner empty in printer", "scanner and printer broken"]),
+            (
+                1,
+                [
+                    "printer jam on floor",
+                    "printer offline again",
+                    "toner empty in printer",
+                    "scanner and printer broken",
+                ],
+            ),
             (2, ["password reset please", "locked out of account", "reset my password", "mfa and password help"]),
         ];
         let mut id = 0;
@@ -242,13 +253,27 @@ mod tests {
             for (q, titles) in &subjects {
                 for t in titles {
                     id += 1;
-                    ex.push(RoutingExample { id, text: format!("{t} {round}"), company: Some(10 + (id % 5)), contract: None, contract_type: None, queue: *q });
+                    ex.push(RoutingExample {
+                        id,
+                        text: format!("{t} {round}"),
+                        company: Some(10 + (id % 5)),
+                        contract: None,
+                        contract_type: None,
+                        queue: *q,
+                    });
                 }
             }
             // company 77's tickets all go to queue 3, about anything
             for t in ["printer jam on floor", "reset my password", "new laptop needed", "vpn is down"] {
                 id += 1;
-                ex.push(RoutingExample { id, text: format!("{t} {round}"), company: Some(77), contract: Some(900), contract_type: Some(7), queue: 3 });
+                ex.push(RoutingExample {
+                    id,
+                    text: format!("{t} {round}"),
+                    company: Some(77),
+                    contract: Some(900),
+                    contract_type: Some(7),
+                    queue: 3,
+                });
             }
         }
         let r = compare(&ex, 3);

@@ -130,7 +130,11 @@ pub struct NoteRow {
 
 impl NoteRow {
     pub fn from_json(v: &Value) -> Option<NoteRow> {
-        Some(NoteRow { ticket: int(v, "ticketID")?, created: date(v, "createDateTime")?, resource: int(v, "creatorResourceID") })
+        Some(NoteRow {
+            ticket: int(v, "ticketID")?,
+            created: date(v, "createDateTime")?,
+            resource: int(v, "creatorResourceID"),
+        })
     }
 }
 
@@ -181,7 +185,12 @@ impl UdfStats {
                     Some(_) => true,
                 };
                 if filled {
-                    let key = self.defined.iter().find(|d| d.eq_ignore_ascii_case(name)).cloned().unwrap_or_else(|| name.to_string());
+                    let key = self
+                        .defined
+                        .iter()
+                        .find(|d| d.eq_ignore_ascii_case(name))
+                        .cloned()
+                        .unwrap_or_else(|| name.to_string());
                     *self.filled.entry(key).or_default() += 1;
                 }
             }

@@ -37,12 +37,19 @@ const MAX_HISTORY_SAMPLE: usize = 5_000;
 const MAX_MODEL_SAMPLE: usize = 20_000;
 
 /// Runs the audit and stores its HTML and JSON reports as the newest "audit" report.
-pub async fn run_and_store(client: &Client, state: &State, req: &AuditRequest, now: DateTime<Utc>) -> Result<ReportRecord, AuditRunError> {
+pub async fn run_and_store(
+    client: &Client,
+    state: &State,
+    req: &AuditRequest,
+    now: DateTime<Utc>,
+) -> Result<ReportRecord, AuditRunError> {
     let since = parse_since(req.since.as_deref().unwrap_or("90d"), now).map_err(AuditRunError::Request)?;
     let mut opts = CollectOptions::new(since, now);
     if let Some(h) = req.history_sample {
         if h > MAX_HISTORY_SAMPLE {
-            return Err(AuditRunError::Request(format!("history_sample {h} is over {MAX_HISTORY_SAMPLE} (one API request per ticket; run `atpilot audit` for larger samples)")));
+            return Err(AuditRunError::Request(format!(
+                "history_sample {h} is over {MAX_HISTORY_SAMPLE} (one API request per ticket; run `atpilot audit` for larger samples)"
+            )));
         }
         opts.history_sample = h;
     }
@@ -58,7 +65,12 @@ pub async fn run_and_store(client: &Client, state: &State, req: &AuditRequest, n
     let record = ReportRecord {
         kind: "audit".into(),
         generated_at: now,
-        summary: format!("{} tickets since {}, {} API requests", report.tickets, since.format("%Y-%m-%d"), report.api_requests),
+        summary: format!(
+            "{} tickets since {}, {} API requests",
+            report.tickets,
+            since.format("%Y-%m-%d"),
+            report.api_requests
+        ),
         html: render(&report, Format::Html),
         json: report.to_json(),
     };

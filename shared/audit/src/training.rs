@@ -41,7 +41,9 @@ impl std::str::FromStr for LabelKind {
             "issue-type" => LabelKind::IssueType,
             "sub-issue-type" => LabelKind::SubIssueType,
             "category" => LabelKind::Category,
-            other => return Err(format!("--label {other:?}: use queue, priority, issue-type, sub-issue-type or category")),
+            other => {
+                return Err(format!("--label {other:?}: use queue, priority, issue-type, sub-issue-type or category"));
+            }
         })
     }
 }
@@ -173,7 +175,11 @@ pub fn picklist_label(pl: &Picklist, value: i64) -> String {
 }
 
 /// Streams the labelled tickets since the cut-off and flags the quick re-routes.
-pub async fn collect_training(client: &Client, opts: &TrainingOptions, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<TrainingSet, CollectError> {
+pub async fn collect_training(
+    client: &Client,
+    opts: &TrainingOptions,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<TrainingSet, CollectError> {
     let start_requests = client.stats().requests;
     progress(Progress::Stage { name: "picklists", total: 1 });
     let queue_pl = client.picklist("Tickets", "queueID").await.map_err(at("ticket picklists"))?;
@@ -184,9 +190,11 @@ pub async fn collect_training(client: &Client, opts: &TrainingOptions, progress:
         }
         v
     };
-    let queues: Vec<(i64, String, bool)> = queue_pl.values.iter().filter_map(|p| Some((p.value.parse().ok()?, p.label.clone(), p.is_active))).collect();
+    let queues: Vec<(i64, String, bool)> =
+        queue_pl.values.iter().filter_map(|p| Some((p.value.parse().ok()?, p.label.clone(), p.is_active))).collect();
     let since_filter = Filter::gte("createDate", opts.since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    let expected = client.count_path("Tickets", &Query::new().filter(since_filter.clone())).await.map_err(at("ticket count"))?;
+    let expected =
+        client.count_path("Tickets", &Query::new().filter(since_filter.clone())).await.map_err(at("ticket count"))?;
     progress(Progress::Advance { done: 1 });
 
     progress(Progress::Stage { name: "tickets", total: expected });
@@ -209,7 +217,11 @@ pub async fn collect_training(client: &Client, opts: &TrainingOptions, progress:
         }
         let label = opts.label.fields().iter().zip(&label_pls).find_map(|(f, pl)| {
             let value = int(&v, f)?;
-            Some(if opts.label == LabelKind::Category { pl.label_of(value).map(|l| l.trim().to_string()).filter(|l| !l.is_empty())? } else { picklist_label(pl, value) })
+            Some(if opts.label == LabelKind::Category {
+                pl.label_of(value).map(|l| l.trim().to_string()).filter(|l| !l.is_empty())?
+            } else {
+                picklist_label(pl, value)
+            })
         });
         let Some(label) = label else {
             set.unlabelled += 1;
@@ -231,7 +243,8 @@ pub async fn collect_training(client: &Client, opts: &TrainingOptions, progress:
     let history = read_history(client, &sample, opts.concurrency, progress).await?;
     set.history_checked = history.len();
 
-    let qlabel = |q: i64| queues.iter().find(|(v, _, _)| *v == q).map(|(_, l, _)| l.clone()).unwrap_or_else(|| q.to_string());
+    let qlabel =
+        |q: i64| queues.iter().find(|(v, _, _)| *v == q).map(|(_, l, _)| l.clone()).unwrap_or_else(|| q.to_string());
     for (t, text, label) in rows {
         let early = history.get(&t.id).map(|h| ticket_routing(&t, h, &queues).early_moves).unwrap_or_default();
         let rerouted = !early.is_empty();
@@ -284,7 +297,14 @@ mod tests {
 
     #[test]
     fn picklist_labels_keep_the_value() {
-        let pl = Picklist { values: vec![atpilot_autotask::entities::PicklistValue { value: "7".into(), label: "Service Desk".into(), is_active: true, ..Default::default() }] };
+        let pl = Picklist {
+            values: vec![atpilot_autotask::entities::PicklistValue {
+                value: "7".into(),
+                label: "Service Desk".into(),
+                is_active: true,
+                ..Default::default()
+            }],
+        };
         assert_eq!(picklist_label(&pl, 7), "Service Desk (7)");
         assert_eq!(picklist_label(&pl, 8), "8");
     }

@@ -10,8 +10,15 @@ use chrono::{Duration, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 
 async fn run(tickets: u64, history_sample: usize) -> (Sandbox, atpilot_audit::Collected, atpilot_audit::Audit) {
-    let sb = Sandbox::start(SandboxConfig { tickets, seed: 1, ..Default::default() }, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let creds = Credentials { username: DEFAULT_USER.into(), secret: DEFAULT_SECRET.into(), integration_code: DEFAULT_INTEGRATION_CODE.into(), impersonation_resource_id: None };
+    let sb = Sandbox::start(SandboxConfig { tickets, seed: 1, ..Default::default() }, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let creds = Credentials {
+        username: DEFAULT_USER.into(),
+        secret: DEFAULT_SECRET.into(),
+        integration_code: DEFAULT_INTEGRATION_CODE.into(),
+        impersonation_resource_id: None,
+    };
     let client = Client::new(ClientConfig::new(creds, ZoneSource::Fixed { rest_url: sb.rest_url() })).unwrap();
     let now = Utc::now();
     let mut opts = CollectOptions::new(now - Duration::days(90), now);
@@ -47,7 +54,12 @@ async fn finds_every_planted_case_on_the_seeded_tenant() {
             assert!(q.actively_monitored, "{} is worked in the seed: {:?}", q.queue, q.reasons);
         }
         if q.dumping_ground {
-            assert!(facts.dumping_ground_queues.contains(&q.queue_id) || q.queue_id == facts.unmonitored_queue, "false dumping ground {}: {:?}", q.queue, q.reasons);
+            assert!(
+                facts.dumping_ground_queues.contains(&q.queue_id) || q.queue_id == facts.unmonitored_queue,
+                "false dumping ground {}: {:?}",
+                q.queue,
+                q.reasons
+            );
         }
     }
     let recs = a.recommendations.join("\n");
@@ -71,7 +83,8 @@ async fn finds_every_planted_case_on_the_seeded_tenant() {
             *pairs.entry((f.initial_queue, f.queue)).or_default() += 1;
         }
     }
-    let found: BTreeMap<(i64, i64), usize> = a.reroutes.iter().map(|r| ((r.from_queue_id, r.to_queue_id), r.count)).collect();
+    let found: BTreeMap<(i64, i64), usize> =
+        a.reroutes.iter().map(|r| ((r.from_queue_id, r.to_queue_id), r.count)).collect();
     assert!(!pairs.is_empty(), "the sample holds re-routed tickets");
     assert_eq!(found, pairs);
     for (q, (n, moved)) in &started {

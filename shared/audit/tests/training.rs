@@ -8,8 +8,15 @@ use atpilot_autotask_sandbox::{DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT
 use chrono::{Duration, Utc};
 
 async fn sandbox(tickets: u64) -> (Sandbox, Client) {
-    let sb = Sandbox::start(SandboxConfig { tickets, seed: 1, ..Default::default() }, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let creds = Credentials { username: DEFAULT_USER.into(), secret: DEFAULT_SECRET.into(), integration_code: DEFAULT_INTEGRATION_CODE.into(), impersonation_resource_id: None };
+    let sb = Sandbox::start(SandboxConfig { tickets, seed: 1, ..Default::default() }, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let creds = Credentials {
+        username: DEFAULT_USER.into(),
+        secret: DEFAULT_SECRET.into(),
+        integration_code: DEFAULT_INTEGRATION_CODE.into(),
+        impersonation_resource_id: None,
+    };
     let client = Client::new(ClientConfig::new(creds, ZoneSource::Fixed { rest_url: sb.rest_url() })).unwrap();
     (sb, client)
 }

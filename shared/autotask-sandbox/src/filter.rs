@@ -71,7 +71,21 @@ pub fn parse_query(v: &Value) -> Result<Query, String> {
 }
 
 const OPS: &[&str] = &[
-    "eq", "noteq", "gt", "gte", "lt", "lte", "beginswith", "endswith", "contains", "exist", "notexist", "in", "notin", "and", "or",
+    "eq",
+    "noteq",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "beginswith",
+    "endswith",
+    "contains",
+    "exist",
+    "notexist",
+    "in",
+    "notin",
+    "and",
+    "or",
 ];
 
 /// Validates the filter tree against the entity. Returns the number of OR conditions.
@@ -90,7 +104,12 @@ pub fn validate(def: &EntityDef, filters: &[Filter]) -> Result<(), String> {
     Ok(())
 }
 
-fn validate_one(def: &EntityDef, f: &Filter, ors: &mut usize, udfs: &mut std::collections::BTreeSet<String>) -> Result<(), String> {
+fn validate_one(
+    def: &EntityDef,
+    f: &Filter,
+    ors: &mut usize,
+    udfs: &mut std::collections::BTreeSet<String>,
+) -> Result<(), String> {
     if !OPS.contains(&f.op.as_str()) {
         return Err(format!("Invalid query syntax: unknown operator '{}'.", f.op));
     }
@@ -112,7 +131,8 @@ fn validate_one(def: &EntityDef, f: &Filter, ors: &mut usize, udfs: &mut std::co
         }
         udfs.insert(f.field.to_ascii_lowercase());
     } else {
-        let fd = def.field(&f.field).ok_or_else(|| format!("Unable to find {} in the {} Entity.", f.field, def.name))?;
+        let fd =
+            def.field(&f.field).ok_or_else(|| format!("Unable to find {} in the {} Entity.", f.field, def.name))?;
         if !fd.queryable {
             return Err(format!("The field {} cannot be queried.", fd.name));
         }
@@ -122,7 +142,10 @@ fn validate_one(def: &EntityDef, f: &Filter, ors: &mut usize, udfs: &mut std::co
     }
     match f.op.as_str() {
         "in" | "notin" => {
-            let arr = f.value.as_array().ok_or_else(|| format!("Invalid query syntax: '{}' requires an array value.", f.op))?;
+            let arr = f
+                .value
+                .as_array()
+                .ok_or_else(|| format!("Invalid query syntax: '{}' requires an array value.", f.op))?;
             if f.op == "in" {
                 *ors += arr.len();
             }
@@ -269,5 +292,8 @@ pub fn project(row: &Row, include: &[String]) -> Row {
     if include.is_empty() {
         return row.clone();
     }
-    row.iter().filter(|(k, _)| include.iter().any(|i| i.eq_ignore_ascii_case(k))).map(|(k, v)| (k.clone(), v.clone())).collect()
+    row.iter()
+        .filter(|(k, _)| include.iter().any(|i| i.eq_ignore_ascii_case(k)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }

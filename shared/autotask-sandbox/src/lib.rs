@@ -306,7 +306,11 @@ impl Drop for Sandbox {
 
 /// Serves until the process ends (the `atpilot sandbox` command). `ready` is
 /// called once the listener is bound, with the bound address.
-pub async fn serve_forever(cfg: SandboxConfig, addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+pub async fn serve_forever(
+    cfg: SandboxConfig,
+    addr: SocketAddr,
+    ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let shared = server::Shared::new(cfg, format!("http://{bound}"));

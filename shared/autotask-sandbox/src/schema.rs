@@ -183,7 +183,11 @@ fn infer_ty(name: &str) -> Ty {
     let lower = name.to_ascii_lowercase();
     if name == "id" || name.ends_with("ID") || name.ends_with("Id") {
         Ty::Long
-    } else if lower.ends_with("date") || lower.starts_with("date") || lower.contains("datetime") || lower.ends_with("time") {
+    } else if lower.ends_with("date")
+        || lower.starts_with("date")
+        || lower.contains("datetime")
+        || lower.ends_with("time")
+    {
         Ty::DateTime
     } else if lower.starts_with("is") && name.chars().nth(2).is_some_and(|c| c.is_ascii_uppercase())
         || lower.starts_with("has")
@@ -191,7 +195,16 @@ fn infer_ty(name: &str) -> Ty {
         || lower.starts_with("send")
     {
         Ty::Boolean
-    } else if lower.contains("hours") || lower.contains("rate") || lower.contains("cost") || lower.contains("price") || lower.contains("multiplier") || lower.contains("factor") || lower.contains("amount") || lower.ends_with("fee") || lower.starts_with("estimated") {
+    } else if lower.contains("hours")
+        || lower.contains("rate")
+        || lower.contains("cost")
+        || lower.contains("price")
+        || lower.contains("multiplier")
+        || lower.contains("factor")
+        || lower.contains("amount")
+        || lower.ends_with("fee")
+        || lower.starts_with("estimated")
+    {
         Ty::Double
     } else {
         Ty::String

@@ -144,6 +144,9 @@ mod tests {
     #[test]
     fn known_signature() {
         // HMAC-SHA1("key", "The quick brown fox jumps over the lazy dog") = de7c9b85b8b78aa6bc8a7a36f70a90701c9db4d9
-        assert_eq!(signature("key", b"The quick brown fox jumps over the lazy dog"), "sha1=3nybhbi3iqa8ino29wqQcBydtNk=");
+        assert_eq!(
+            signature("key", b"The quick brown fox jumps over the lazy dog"),
+            "sha1=3nybhbi3iqa8ino29wqQcBydtNk="
+        );
     }
 }

@@ -25,8 +25,19 @@ impl Processor {
         let t = self
             .client
             .query::<Ticket>(Query::new().filter(Filter::eq("id", ticket_id)).include([
-                "title", "description", "status", "priority", "queueID", "issueType", "subIssueType", "companyID", "contactID", "contractID",
-                "projectID", "assignedResourceID", "assignedResourceRoleID",
+                "title",
+                "description",
+                "status",
+                "priority",
+                "queueID",
+                "issueType",
+                "subIssueType",
+                "companyID",
+                "contactID",
+                "contractID",
+                "projectID",
+                "assignedResourceID",
+                "assignedResourceRoleID",
             ]))
             .await?
             .pop()
@@ -43,7 +54,8 @@ impl Processor {
             }
             let kind = self.contracts[&cid].contract_type.and_then(|v| contract_types.label_of(v)).unwrap_or("");
             if kind == "Block Hours" {
-                let _blocks: Vec<ContractBlock> = self.client.query(Query::new().filter(Filter::eq("contractID", cid))).await?;
+                let _blocks: Vec<ContractBlock> =
+                    self.client.query(Query::new().filter(Filter::eq("contractID", cid))).await?;
             }
         }
         let queue = t.queue_id.and_then(|q| queues.label_of(q)).unwrap_or("?");
@@ -62,7 +74,9 @@ impl Processor {
 #[tokio::main]
 async fn main() -> Result<()> {
     let n: i64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(200);
-    let sb = Sandbox::start(SandboxConfig { tickets: 2_000, ..Default::default() }, "127.0.0.1:0".parse().unwrap()).await.expect("sandbox");
+    let sb = Sandbox::start(SandboxConfig { tickets: 2_000, ..Default::default() }, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("sandbox");
     let creds = Credentials {
         username: atpilot_autotask_sandbox::DEFAULT_USER.into(),
         secret: atpilot_autotask_sandbox::DEFAULT_SECRET.into(),
@@ -81,9 +95,18 @@ async fn main() -> Result<()> {
     }
     let warm_total = sb.request_count() - before;
     let block_contracts = p.contracts.values().filter(|c| c.contract_type == Some(4)).count();
-    println!("cold cache: {cold} requests for the first ticket (incl. zone discovery and one ThresholdInformation read)");
-    println!("warm cache: {:.2} requests per ticket over {n} tickets ({warm_total} requests)", warm_total as f64 / n as f64);
-    println!("  (warm = ticket query + internal note, + block balance on Block Hours contracts; {} companies, {} contracts cached, {block_contracts} of them Block Hours)", p.companies.len(), p.contracts.len());
+    println!(
+        "cold cache: {cold} requests for the first ticket (incl. zone discovery and one ThresholdInformation read)"
+    );
+    println!(
+        "warm cache: {:.2} requests per ticket over {n} tickets ({warm_total} requests)",
+        warm_total as f64 / n as f64
+    );
+    println!(
+        "  (warm = ticket query + internal note, + block balance on Block Hours contracts; {} companies, {} contracts cached, {block_contracts} of them Block Hours)",
+        p.companies.len(),
+        p.contracts.len()
+    );
     let s = p.client.stats();
     println!("client stats: {s:?}");
     Ok(())

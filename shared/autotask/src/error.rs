@@ -64,7 +64,14 @@ impl Error {
     }
 
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::RateLimited { .. } | Error::ThreadLimit { .. } | Error::Server { .. } | Error::Transport(_) | Error::Timeout(_))
+        matches!(
+            self,
+            Error::RateLimited { .. }
+                | Error::ThreadLimit { .. }
+                | Error::Server { .. }
+                | Error::Transport(_)
+                | Error::Timeout(_)
+        )
     }
 }
 
@@ -77,14 +84,20 @@ pub fn parse_error_body(body: &[u8]) -> (Vec<String>, Option<i64>) {
         let text = String::from_utf8_lossy(body).trim().chars().take(500).collect::<String>();
         return (if text.is_empty() { vec![] } else { vec![text] }, None);
     };
-    let get = |k: &str| v.as_object().and_then(|o| o.iter().find(|(kk, _)| kk.eq_ignore_ascii_case(k)).map(|(_, x)| x.clone()));
+    let get = |k: &str| {
+        v.as_object().and_then(|o| o.iter().find(|(kk, _)| kk.eq_ignore_ascii_case(k)).map(|(_, x)| x.clone()))
+    };
     let mut msgs = vec![];
     if let Some(serde_json::Value::Array(a)) = get("errors") {
         for e in a {
             match e {
                 serde_json::Value::String(s) => msgs.push(s),
                 serde_json::Value::Object(o) => {
-                    let m = o.iter().find(|(k, _)| k.eq_ignore_ascii_case("message")).and_then(|(_, x)| x.as_str()).unwrap_or("");
+                    let m = o
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("message"))
+                        .and_then(|(_, x)| x.as_str())
+                        .unwrap_or("");
                     let f = o.iter().find(|(k, _)| k.eq_ignore_ascii_case("field")).and_then(|(_, x)| x.as_str());
                     msgs.push(match f {
                         Some(f) => format!("{f}: {m}"),

@@ -19,7 +19,10 @@ pub mod opt;
 pub mod query;
 pub mod webhook;
 
-pub use client::{Client, ClientConfig, ClientStats, Credentials, Page, PagingMode, Picklist, RetryPolicy, TicketWebhookRegistration, ZoneSource};
+pub use client::{
+    Client, ClientConfig, ClientStats, Credentials, Page, PagingMode, Picklist, RetryPolicy, TicketWebhookRegistration,
+    ZoneSource,
+};
 pub use entities::*;
 pub use error::{Error, Result};
 pub use opt::Opt;

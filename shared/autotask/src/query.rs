@@ -175,11 +175,16 @@ impl Query {
             .map(|(i, f)| (i, f.or_conditions()))
             .max_by_key(|(_, n)| *n)
         else {
-            return Err(Error::InvalidQuery(format!("{} OR conditions (limit {MAX_OR_CONDITIONS}) and no top-level 'in' list to split", base.or_conditions())));
+            return Err(Error::InvalidQuery(format!(
+                "{} OR conditions (limit {MAX_OR_CONDITIONS}) and no top-level 'in' list to split",
+                base.or_conditions()
+            )));
         };
         let others = base.or_conditions() - len;
         if others >= MAX_OR_CONDITIONS {
-            return Err(Error::InvalidQuery(format!("{others} OR conditions outside any 'in' list (limit {MAX_OR_CONDITIONS})")));
+            return Err(Error::InvalidQuery(format!(
+                "{others} OR conditions outside any 'in' list (limit {MAX_OR_CONDITIONS})"
+            )));
         }
         let chunk = MAX_OR_CONDITIONS - others;
         let values = base.filter[idx].value.as_ref().and_then(Value::as_array).cloned().unwrap_or_default();
@@ -204,7 +209,13 @@ fn split_not_in(f: &mut Filter) {
             let udf = f.udf;
             let items: Vec<Filter> = values
                 .chunks(MAX_OR_CONDITIONS)
-                .map(|c| Filter { op: "notIn".into(), field: Some(field.clone()), udf, value: Some(Value::Array(c.to_vec())), items: vec![] })
+                .map(|c| Filter {
+                    op: "notIn".into(),
+                    field: Some(field.clone()),
+                    udf,
+                    value: Some(Value::Array(c.to_vec())),
+                    items: vec![],
+                })
                 .collect();
             *f = Filter::and(items);
         }
@@ -244,7 +255,9 @@ mod tests {
 
     #[test]
     fn splits_in_lists_at_500_ors() {
-        let q = Query::new().filter(Filter::is_in("id", 0..1234)).filter(Filter::or([Filter::eq("a", 1), Filter::eq("b", 2)]));
+        let q = Query::new()
+            .filter(Filter::is_in("id", 0..1234))
+            .filter(Filter::or([Filter::eq("a", 1), Filter::eq("b", 2)]));
         let parts = q.split().unwrap();
         assert_eq!(parts.len(), 3);
         assert!(parts.iter().all(|p| p.or_conditions() <= MAX_OR_CONDITIONS));

@@ -100,7 +100,9 @@ fn get<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
 
 fn as_i64(v: &Value) -> Option<i64> {
     match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)),
+        Value::Number(n) => {
+            n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
+        }
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -142,7 +144,11 @@ pub fn parse_payload(raw: &[u8]) -> Result<WebhookEvent, WebhookError> {
     };
     let sequence_number = match get(&o, "SequenceNumber") {
         None => None,
-        Some(v) => Some(as_i64(v).and_then(|n| u64::try_from(n).ok()).ok_or(WebhookError::BadField { field: "SequenceNumber", expected: "a non-negative integer" })?),
+        Some(v) => Some(
+            as_i64(v)
+                .and_then(|n| u64::try_from(n).ok())
+                .ok_or(WebhookError::BadField { field: "SequenceNumber", expected: "a non-negative integer" })?,
+        ),
     };
     let person_id = match get(&o, "PersonID") {
         None => None,
@@ -152,7 +158,11 @@ pub fn parse_payload(raw: &[u8]) -> Result<WebhookEvent, WebhookError> {
 }
 
 /// Verifies, then parses. Unsigned or badly signed bodies are rejected before parsing.
-pub fn verify_and_parse(secret: &[u8], raw_body: &[u8], signature_header: Option<&str>) -> Result<WebhookEvent, WebhookError> {
+pub fn verify_and_parse(
+    secret: &[u8],
+    raw_body: &[u8],
+    signature_header: Option<&str>,
+) -> Result<WebhookEvent, WebhookError> {
     verify_signature(secret, raw_body, signature_header)?;
     parse_payload(raw_body)
 }

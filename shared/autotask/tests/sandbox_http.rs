@@ -59,7 +59,11 @@ async fn pages_across_thousands_of_records_in_bounded_pages() {
     }
     assert_eq!(ids.len(), 3_200);
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "ascending ids");
-    let query_calls: Vec<_> = sb.requests()[before..].iter().filter(|r| r.path.to_ascii_lowercase().contains("/tickets/query")).cloned().collect();
+    let query_calls: Vec<_> = sb.requests()[before..]
+        .iter()
+        .filter(|r| r.path.to_ascii_lowercase().contains("/tickets/query"))
+        .cloned()
+        .collect();
     assert_eq!(query_calls.len(), 7, "7 pages of at most 500");
     assert!(query_calls[1..].iter().all(|r| r.path.to_ascii_lowercase().ends_with("/query/next")));
     assert_eq!(c.count::<Ticket>(&Query::all()).await.unwrap(), 3_200);
@@ -68,13 +72,20 @@ async fn pages_across_thousands_of_records_in_bounded_pages() {
     let mut cfg = config(&sb);
     cfg.paging = PagingMode::IdCursor;
     let c2 = Client::new(cfg).unwrap();
-    let ids2: Vec<i64> = c2.query::<Ticket>(Query::all().include(["id"]).max_records(400).unwrap()).await.unwrap().into_iter().map(|t| t.id.unwrap()).collect();
+    let ids2: Vec<i64> = c2
+        .query::<Ticket>(Query::all().include(["id"]).max_records(400).unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id.unwrap())
+        .collect();
     assert_eq!(ids, ids2);
 
     // When nextPageUrl fails (404/405 seen in the field), the id cursor takes over.
     sb.set_knobs(|k| k.next_page_url_status = Some(405));
     let n = sb.request_count();
-    let ids3: Vec<i64> = c.query::<Ticket>(Query::all().include(["id"])).await.unwrap().into_iter().map(|t| t.id.unwrap()).collect();
+    let ids3: Vec<i64> =
+        c.query::<Ticket>(Query::all().include(["id"])).await.unwrap().into_iter().map(|t| t.id.unwrap()).collect();
     assert_eq!(ids, ids3);
     assert!(sb.requests()[n..].iter().any(|r| r.status == 405));
     sb.set_knobs(|k| k.next_page_url_status = None);
@@ -91,7 +102,15 @@ async fn every_filter_operator_matches_a_local_evaluation() {
     let all: Vec<Ticket> = c.query(Query::all()).await.unwrap();
     assert_eq!(all.len(), 1_200);
     let mid = all[600].id.unwrap();
-    let queues: Vec<i64> = c.picklist("Tickets", "queueID").await.unwrap().values.iter().take(5).map(|p| p.value.parse().unwrap()).collect();
+    let queues: Vec<i64> = c
+        .picklist("Tickets", "queueID")
+        .await
+        .unwrap()
+        .values
+        .iter()
+        .take(5)
+        .map(|p| p.value.parse().unwrap())
+        .collect();
     let lc = |t: &Ticket| t.title.clone().unwrap_or_default().to_lowercase();
     type Pred = Box<dyn Fn(&Ticket) -> bool>;
     let cases: Vec<(Filter, Pred)> = vec![
@@ -115,7 +134,10 @@ async fn every_filter_operator_matches_a_local_evaluation() {
             Box::new(move |t| !t.queue_id.is_some_and(|x| q.contains(&x)))
         }),
         (
-            Filter::or([Filter::and([Filter::eq("priority", 1), Filter::exist("assignedResourceID")]), Filter::contains("title", "printer")]),
+            Filter::or([
+                Filter::and([Filter::eq("priority", 1), Filter::exist("assignedResourceID")]),
+                Filter::contains("title", "printer"),
+            ]),
             Box::new(move |t| (t.priority == Some(1) && t.assigned_resource_id.is_some()) || lc(t).contains("printer")),
         ),
         (
@@ -125,7 +147,13 @@ async fn every_filter_operator_matches_a_local_evaluation() {
     ];
     for (f, pred) in cases {
         let want: BTreeSet<i64> = all.iter().filter(|t| pred(t)).map(|t| t.id.unwrap()).collect();
-        let got: BTreeSet<i64> = c.query::<Ticket>(Query::new().filter(f.clone()).include(["id"])).await.unwrap().into_iter().map(|t| t.id.unwrap()).collect();
+        let got: BTreeSet<i64> = c
+            .query::<Ticket>(Query::new().filter(f.clone()).include(["id"]))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.id.unwrap())
+            .collect();
         assert_eq!(got, want, "filter {}", serde_json::to_string(&f).unwrap());
         assert!(!want.is_empty() || f.op == "notExist", "case {} selects something", f.op);
     }
@@ -134,7 +162,11 @@ async fn every_filter_operator_matches_a_local_evaluation() {
     let before = sb.request_count();
     let got = c.query::<Ticket>(Query::new().filter(Filter::is_in("id", ids.clone())).include(["id"])).await.unwrap();
     assert_eq!(got.len(), 1_100);
-    let sent: Vec<_> = sb.requests()[before..].iter().filter(|r| r.path.to_ascii_lowercase().ends_with("/tickets/query")).cloned().collect();
+    let sent: Vec<_> = sb.requests()[before..]
+        .iter()
+        .filter(|r| r.path.to_ascii_lowercase().ends_with("/tickets/query"))
+        .cloned()
+        .collect();
     assert_eq!(sent.len(), 3);
     assert!(sent.iter().all(|r| r.status == 200));
     // The sandbox enforces the limit itself.
@@ -143,8 +175,19 @@ async fn every_filter_operator_matches_a_local_evaluation() {
     assert!(e.messages()[0].contains("500 or fewer 'OR' conditions"), "{e:?}");
     // MaxRecords outside 1..=500: typed error before sending, and 500 from the server.
     assert!(matches!(Query::all().max_records(501), Err(Error::MaxRecords(501))));
-    let e = c.request(Method::POST, "Tickets/query", None, Some(&json!({"filter": [{"op": "gte", "field": "id", "value": 0}], "MaxRecords": 20000}))).await.unwrap_err();
-    assert!(matches!(&e, Error::Validation { status: 500, messages, .. } if messages[0].contains("maxCountOfRecordsToReturn")), "{e:?}");
+    let e = c
+        .request(
+            Method::POST,
+            "Tickets/query",
+            None,
+            Some(&json!({"filter": [{"op": "gte", "field": "id", "value": 0}], "MaxRecords": 20000})),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Validation { status: 500, messages, .. } if messages[0].contains("maxCountOfRecordsToReturn")),
+        "{e:?}"
+    );
     // Unknown field → 500 with Autotask's message, not retried.
     let n = sb.request_count();
     let e = c.query::<Ticket>(Query::new().filter(Filter::eq("Customer Impact", "x"))).await.unwrap_err();
@@ -189,14 +232,25 @@ async fn patch_touches_only_what_it_sets_and_put_nulls_the_rest() {
     assert_eq!(writes[1].body, Some(json!({"id": id, "title": "Printer offline (floor 2)"})));
     assert_eq!(writes[2].body, Some(json!({"id": id, "description": null})));
     // PATCH on the item URL is a 405.
-    let e = c.request(Method::PATCH, &format!("Tickets/{id}"), None, Some(&json!({"id": id, "title": "x"}))).await.unwrap_err();
+    let e = c
+        .request(Method::PATCH, &format!("Tickets/{id}"), None, Some(&json!({"id": id, "title": "x"})))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::MethodNotAllowed { .. }), "{e:?}");
     // PUT sets omitted writable fields to null.
     let mut full = c.get::<Ticket>(id).await.unwrap().unwrap();
     full.priority = Some(1);
     full.assigned_resource_id = None;
     full.assigned_resource_role_id = None;
-    let put = Ticket { id: full.id, company_id: full.company_id, title: full.title.clone(), status: full.status, priority: Some(1), queue_id: full.queue_id, ..Default::default() };
+    let put = Ticket {
+        id: full.id,
+        company_id: full.company_id,
+        title: full.title.clone(),
+        status: full.status,
+        priority: Some(1),
+        queue_id: full.queue_id,
+        ..Default::default()
+    };
     c.put(&put).await.unwrap();
     let after = c.get::<Ticket>(id).await.unwrap().unwrap();
     assert_eq!(after.priority, Some(1));
@@ -208,7 +262,10 @@ async fn patch_touches_only_what_it_sets_and_put_nulls_the_rest() {
     c.patch::<Ticket>(&p).await.unwrap();
     let after = c.get::<Ticket>(100_003).await.unwrap().unwrap();
     assert_eq!(after.priority, Some(4));
-    assert_eq!((after.title, after.company_id, after.contract_id, after.queue_id), (before.title, before.company_id, before.contract_id, before.queue_id));
+    assert_eq!(
+        (after.title, after.company_id, after.contract_id, after.queue_id),
+        (before.title, before.company_id, before.contract_id, before.queue_id)
+    );
 }
 
 #[tokio::test]
@@ -223,13 +280,18 @@ async fn udf_writes_use_name_value_pairs() {
     let t = c.get::<Ticket>(100_005).await.unwrap().unwrap();
     assert_eq!(udf(&t.user_defined_fields, "atpilot Category"), Some(&json!("password-reset")));
     assert!(udf(&t.user_defined_fields, "Customer Impact").is_some(), "other UDFs kept");
-    let found = c.query::<Ticket>(Query::new().filter(Filter::eq("atpilot Category", "password-reset").udf())).await.unwrap();
+    let found =
+        c.query::<Ticket>(Query::new().filter(Filter::eq("atpilot Category", "password-reset").udf())).await.unwrap();
     assert_eq!(found.iter().map(|t| t.id.unwrap()).collect::<Vec<_>>(), vec![100_005]);
     // Flat UDF keys fail like the real API.
-    let e = c.request(Method::PATCH, "Tickets", None, Some(&json!({"id": 100_005, "atpilot Category": "x"}))).await.unwrap_err();
+    let e = c
+        .request(Method::PATCH, "Tickets", None, Some(&json!({"id": 100_005, "atpilot Category": "x"})))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Validation { .. }), "{e:?}");
     // Two UDFs in one query are refused.
-    let q = Query::new().filter(Filter::eq("atpilot Category", "x").udf()).filter(Filter::eq("Customer Impact", "x").udf());
+    let q =
+        Query::new().filter(Filter::eq("atpilot Category", "x").udf()).filter(Filter::eq("Customer Impact", "x").udf());
     assert!(matches!(c.query::<Ticket>(q).await, Err(Error::Validation { .. })));
 }
 
@@ -239,7 +301,16 @@ async fn validation_errors_carry_the_message_and_are_not_retried() {
     let c = client(&sb);
     let facts = sb.facts();
     // A ticket with an assigned resource and role.
-    let t = c.query::<Ticket>(Query::new().filter(Filter::exist("assignedResourceID")).filter(Filter::noteq("assignedResourceID", 6)).max_records(1).unwrap()).await.unwrap();
+    let t = c
+        .query::<Ticket>(
+            Query::new()
+                .filter(Filter::exist("assignedResourceID"))
+                .filter(Filter::noteq("assignedResourceID", 6))
+                .max_records(1)
+                .unwrap(),
+        )
+        .await
+        .unwrap();
     let t = &t[0];
     let entry = |hours: f64, role: i64, resource: i64| TimeEntry {
         ticket_id: t.id,
@@ -254,7 +325,10 @@ async fn validation_errors_carry_the_message_and_are_not_retried() {
     let role = t.assigned_resource_role_id.unwrap();
     let n = sb.request_count();
     let e = c.create(&entry(24.0, role, res)).await.unwrap_err();
-    assert!(matches!(&e, Error::Validation { status: 500, messages, .. } if messages[0].contains("hoursWorked")), "{e:?}");
+    assert!(
+        matches!(&e, Error::Validation { status: 500, messages, .. } if messages[0].contains("hoursWorked")),
+        "{e:?}"
+    );
     assert_eq!(sb.request_count(), n + 1, "no retry on validation errors");
     assert!(matches!(c.create(&entry(0.0, role, res)).await, Err(Error::Validation { .. })));
     let e = c.create(&entry(0.25, facts.agent_role_id, res)).await.unwrap_err();
@@ -277,7 +351,13 @@ async fn validation_errors_carry_the_message_and_are_not_retried() {
     p.assigned_resource_role_id = Opt::Value(1);
     assert!(matches!(c.patch::<Ticket>(&p).await, Err(Error::Validation { .. })));
     // Notes go through the parent; publish 2 = internal only.
-    let note = TicketNote { title: Some("atpilot".into()), description: Some("Suggests queue Service Desk".into()), note_type: Some(3), publish: Some(2), ..Default::default() };
+    let note = TicketNote {
+        title: Some("atpilot".into()),
+        description: Some("Suggests queue Service Desk".into()),
+        note_type: Some(3),
+        publish: Some(2),
+        ..Default::default()
+    };
     let nid = c.create_child(t.id.unwrap(), &note).await.unwrap();
     let back = c.get::<TicketNote>(nid).await.unwrap().unwrap();
     assert_eq!((back.ticket_id, back.publish), (t.id, Some(2)));
@@ -316,7 +396,13 @@ async fn recovers_from_429_bursts_and_thread_limit_without_losing_a_request() {
         .map(|i| {
             let g = greedy.clone();
             tokio::spawn(async move {
-                let n = TicketNote { title: Some(format!("n{i}")), description: Some(format!("note {i}")), note_type: Some(3), publish: Some(2), ..Default::default() };
+                let n = TicketNote {
+                    title: Some(format!("n{i}")),
+                    description: Some(format!("note {i}")),
+                    note_type: Some(3),
+                    publish: Some(2),
+                    ..Default::default()
+                };
                 g.create_child(100_020, &n).await
             })
         })
@@ -330,7 +416,12 @@ async fn recovers_from_429_bursts_and_thread_limit_without_losing_a_request() {
     let thread_rejections = log.iter().filter(|r| r.body.is_some() && r.rejected).count();
     assert!(thread_rejections > 0, "the sandbox enforced the thread limit");
     assert_eq!(log.iter().filter(|r| r.is_write && r.status == 200).count(), 24, "exactly 24 notes, no duplicates");
-    let notes = c.query::<TicketNote>(Query::new().filter(Filter::eq("ticketID", 100_020)).filter(Filter::begins_with("description", "note "))).await.unwrap();
+    let notes = c
+        .query::<TicketNote>(
+            Query::new().filter(Filter::eq("ticketID", 100_020)).filter(Filter::begins_with("description", "note ")),
+        )
+        .await
+        .unwrap();
     assert_eq!(notes.len(), 24);
 
     // The default client (3 per endpoint) never trips it.
@@ -426,9 +517,19 @@ async fn every_entity_reads_with_its_own_field_names() {
     let sb = sandbox(200, Knobs::default()).await;
     let c = client(&sb);
     async fn one<E: Entity>(c: &Client) -> Vec<E> {
-        let q = if E::PATH == "TicketHistory" { Query::new().filter(Filter::eq("ticketID", 100_010)) } else { Query::all() };
+        let q = if E::PATH == "TicketHistory" {
+            Query::new().filter(Filter::eq("ticketID", 100_010))
+        } else {
+            Query::all()
+        };
         let q = q.include(E::FIELDS).max_records(5).unwrap();
-        c.query_page(E::PATH, &q).await.unwrap_or_else(|e| panic!("{}: {e}", E::PATH)).items.into_iter().map(|v| serde_json::from_value(v).unwrap()).collect()
+        c.query_page(E::PATH, &q)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", E::PATH))
+            .items
+            .into_iter()
+            .map(|v| serde_json::from_value(v).unwrap())
+            .collect()
     }
     assert!(one::<Ticket>(&c).await.len() == 5);
     assert!(!one::<TicketNote>(&c).await.is_empty());
@@ -456,7 +557,8 @@ async fn every_entity_reads_with_its_own_field_names() {
     let v = c.request(Method::GET, "Resources/7/Roles", None, None).await.unwrap();
     assert!(!v["items"].as_array().unwrap().is_empty());
     // Unknown fields in responses are tolerated.
-    let t: Ticket = serde_json::from_value(json!({"id": 1, "brandNewField": {"x": 1}, "userDefinedFields": null})).unwrap();
+    let t: Ticket =
+        serde_json::from_value(json!({"id": 1, "brandNewField": {"x": 1}, "userDefinedFields": null})).unwrap();
     assert_eq!(t.id, Some(1));
     let _ = Value::Null;
 }

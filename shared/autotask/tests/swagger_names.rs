@@ -20,9 +20,15 @@ struct Spec {
 }
 
 fn load() -> Spec {
-    let swagger: Value = serde_json::from_slice(&std::fs::read(reference("autotask-swagger-2020.json")).expect("../shared/reference/autotask-swagger-2020.json")).unwrap();
-    let mut paths: BTreeSet<String> = swagger["paths"].as_object().unwrap().keys().map(|p| p.to_ascii_lowercase()).collect();
-    let tsv = std::fs::read_to_string(reference("autotask-endpoints-2026.tsv")).expect("../shared/reference/autotask-endpoints-2026.tsv");
+    let swagger: Value = serde_json::from_slice(
+        &std::fs::read(reference("autotask-swagger-2020.json"))
+            .expect("../shared/reference/autotask-swagger-2020.json"),
+    )
+    .unwrap();
+    let mut paths: BTreeSet<String> =
+        swagger["paths"].as_object().unwrap().keys().map(|p| p.to_ascii_lowercase()).collect();
+    let tsv = std::fs::read_to_string(reference("autotask-endpoints-2026.tsv"))
+        .expect("../shared/reference/autotask-endpoints-2026.tsv");
     for line in tsv.lines().filter(|l| !l.starts_with('#')) {
         if let Some(p) = line.split('\t').next() {
             paths.insert(p.to_ascii_lowercase());
@@ -30,7 +36,10 @@ fn load() -> Spec {
     }
     let mut models = BTreeMap::new();
     for (name, def) in swagger["definitions"].as_object().unwrap() {
-        let props: BTreeSet<String> = def["properties"].as_object().map(|o| o.keys().map(|k| k.to_ascii_lowercase()).collect()).unwrap_or_default();
+        let props: BTreeSet<String> = def["properties"]
+            .as_object()
+            .map(|o| o.keys().map(|k| k.to_ascii_lowercase()).collect())
+            .unwrap_or_default();
         models.insert(name.clone(), props);
     }
     // TicketWebhook* are newer than the 2020 Swagger: names from the current
@@ -38,7 +47,22 @@ fn load() -> Spec {
     let set = |v: &[&str]| v.iter().map(|s| s.to_ascii_lowercase()).collect::<BTreeSet<_>>();
     models.insert(
         "TicketWebhookModel".into(),
-        set(&["id", "name", "webhookUrl", "deactivationUrl", "secretKey", "notificationEmailAddress", "isActive", "isReady", "isSubscribedToCreateEvents", "isSubscribedToUpdateEvents", "isSubscribedToDeleteEvents", "sendThresholdExceededNotification", "ownerResourceID", "webhookGUID"]),
+        set(&[
+            "id",
+            "name",
+            "webhookUrl",
+            "deactivationUrl",
+            "secretKey",
+            "notificationEmailAddress",
+            "isActive",
+            "isReady",
+            "isSubscribedToCreateEvents",
+            "isSubscribedToUpdateEvents",
+            "isSubscribedToDeleteEvents",
+            "sendThresholdExceededNotification",
+            "ownerResourceID",
+            "webhookGUID",
+        ]),
     );
     let field = models["CompanyWebhookFieldModel"].clone();
     models.insert("TicketWebhookFieldModel".into(), field);
@@ -97,7 +121,13 @@ fn template(path: &str) -> String {
     let out: Vec<String> = segs
         .iter()
         .enumerate()
-        .map(|(i, s)| if s.parse::<i64>().is_ok() { if i + 1 < n { "{parentid}".into() } else { "{id}".into() } } else { s.to_string() })
+        .map(|(i, s)| {
+            if s.parse::<i64>().is_ok() {
+                if i + 1 < n { "{parentid}".into() } else { "{id}".into() }
+            } else {
+                s.to_string()
+            }
+        })
         .collect();
     format!("/{}", out.join("/"))
 }
@@ -146,7 +176,14 @@ async fn every_path_and_field_sent_is_in_the_spec() {
         c.fields(e).await.unwrap();
     }
     c.udf_definitions("Tickets").await.unwrap();
-    let _: Vec<Ticket> = c.query(Query::new().filter(Filter::or([Filter::eq("status", 1), Filter::is_in("queueID", [29683490, 29683491])])).include(Ticket::FIELDS)).await.unwrap();
+    let _: Vec<Ticket> = c
+        .query(
+            Query::new()
+                .filter(Filter::or([Filter::eq("status", 1), Filter::is_in("queueID", [29683490, 29683491])]))
+                .include(Ticket::FIELDS),
+        )
+        .await
+        .unwrap();
     let _: Vec<Ticket> = c.query(Query::all().include(["id", "title"])).await.unwrap();
     c.count::<TimeEntry>(&Query::new().filter(Filter::eq("ticketID", 100_010))).await.unwrap();
     let _: Vec<TicketHistory> = c.query(Query::new().filter(Filter::eq("ticketID", 100_010))).await.unwrap();
@@ -155,15 +192,40 @@ async fn every_path_and_field_sent_is_in_the_spec() {
     let _ = c.get::<Company>(1).await.unwrap();
     let _ = c.get::<Contact>(1010).await.unwrap();
     let _ = c.get::<Ticket>(100_010).await.unwrap().unwrap();
-    let t = c.query::<Ticket>(Query::new().filter(Filter::exist("assignedResourceID")).max_records(1).unwrap()).await.unwrap().remove(0);
+    let t = c
+        .query::<Ticket>(Query::new().filter(Filter::exist("assignedResourceID")).max_records(1).unwrap())
+        .await
+        .unwrap()
+        .remove(0);
     let mut p = TicketPatch::new(100_010);
     p.queue_id = Opt::Value(29683481);
     p.user_defined_fields = vec![Udf::new("atpilot Category", "printing")];
     c.patch::<Ticket>(&p).await.unwrap();
-    c.create_child(100_010, &TicketNote { title: Some("t".into()), description: Some("d".into()), note_type: Some(3), publish: Some(2), ..Default::default() }).await.unwrap();
+    c.create_child(
+        100_010,
+        &TicketNote {
+            title: Some("t".into()),
+            description: Some("d".into()),
+            note_type: Some(3),
+            publish: Some(2),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     {
         let (r, role) = (t.assigned_resource_id.unwrap(), t.assigned_resource_role_id.unwrap());
-        c.create(&TimeEntry { ticket_id: t.id, resource_id: Some(r), role_id: Some(role), date_worked: Some("2026-01-05T00:00:00Z".into()), hours_worked: Some(0.1), summary_notes: Some("x".into()), ..Default::default() }).await.unwrap();
+        c.create(&TimeEntry {
+            ticket_id: t.id,
+            resource_id: Some(r),
+            role_id: Some(role),
+            date_worked: Some("2026-01-05T00:00:00Z".into()),
+            hours_worked: Some(0.1),
+            summary_notes: Some("x".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     }
     let reg = TicketWebhookRegistration {
         name: "spec".into(),
@@ -217,7 +279,13 @@ async fn every_path_and_field_sent_is_in_the_spec() {
                     }
                 }
             }
-            fields.extend(body.get("IncludeFields").and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)));
+            fields.extend(
+                body.get("IncludeFields")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_str().map(String::from)),
+            );
             for f in fields {
                 if !props.contains(&f.to_ascii_lowercase()) {
                     problems.push(format!("{tpl}: field {f} not in {}", model_of(&entity)));
@@ -243,7 +311,17 @@ async fn every_path_and_field_sent_is_in_the_spec() {
     }
     assert!(problems.is_empty(), "names not in the spec:\n{}", problems.join("\n"));
     // The check covered reads, writes, children, metadata and webhooks.
-    for must in ["/v1.0/tickets/query", "/v1.0/tickets", "/v1.0/tickets/{parentid}/notes", "/v1.0/timeentries", "/v1.0/ticketwebhooks/{parentid}/fields", "/v1.0/ticketwebhooks/{parentid}/excludedresources", "/v1.0/thresholdinformation", "/v1.0/zoneinformation", "/v1.0/tickets/entityinformation/fields"] {
+    for must in [
+        "/v1.0/tickets/query",
+        "/v1.0/tickets",
+        "/v1.0/tickets/{parentid}/notes",
+        "/v1.0/timeentries",
+        "/v1.0/ticketwebhooks/{parentid}/fields",
+        "/v1.0/ticketwebhooks/{parentid}/excludedresources",
+        "/v1.0/thresholdinformation",
+        "/v1.0/zoneinformation",
+        "/v1.0/tickets/entityinformation/fields",
+    ] {
         assert!(seen_paths.contains(must), "{must} not exercised: {seen_paths:?}");
     }
     let _ = json!(null);

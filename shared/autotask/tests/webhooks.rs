@@ -70,9 +70,15 @@ async fn registration_and_signed_delivery_verified_on_raw_bytes() {
     c.patch::<Ticket>(&p).await.unwrap();
     let (sig, body) = next(&mut rx).await;
     let text = std::str::from_utf8(&body).unwrap();
-    assert!(text.contains(r"\u0027") && text.contains(r"\u0026") && text.contains(r"\u003C") && text.contains(r"\u00E9"), "{text}");
+    assert!(
+        text.contains(r"\u0027") && text.contains(r"\u0026") && text.contains(r"\u003C") && text.contains(r"\u00E9"),
+        "{text}"
+    );
     let ev = verify_and_parse(secret.as_bytes(), &body, sig.as_deref()).expect("signature verifies over the raw bytes");
-    assert_eq!((ev.action.clone(), ev.id, ev.entity_type.as_str(), ev.guid.as_str()), (WebhookAction::Update, 100_004, "Ticket", guid.as_str()));
+    assert_eq!(
+        (ev.action.clone(), ev.id, ev.entity_type.as_str(), ev.guid.as_str()),
+        (WebhookAction::Update, 100_004, "Ticket", guid.as_str())
+    );
     assert_eq!(ev.field("title"), Some(&json!("Can't print: \"A&B\" <urgent> + café ☕")));
     assert!(ev.field("companyID").is_some(), "display-always field present");
     assert!(ev.field("status").is_none(), "unchanged subscribed fields are not sent");
@@ -94,7 +100,14 @@ async fn registration_and_signed_delivery_verified_on_raw_bytes() {
     // Creates fire too.
     let status = c.picklist("Tickets", "status").await.unwrap();
     let tid = c
-        .create(&Ticket { company_id: Some(2), title: Some("New laptop".into()), status: status.id_of("New"), priority: Some(3), queue_id: Some(29683481), ..Default::default() })
+        .create(&Ticket {
+            company_id: Some(2),
+            title: Some("New laptop".into()),
+            status: status.id_of("New"),
+            priority: Some(3),
+            queue_id: Some(29683481),
+            ..Default::default()
+        })
         .await
         .unwrap();
     let (sig, body) = next(&mut rx).await;
@@ -147,7 +160,15 @@ async fn failing_receivers_get_five_attempts_and_the_webhook_is_disabled_after_2
     assert_eq!(hook.is_active, Some(false));
     // Injected drops lose callouts (the reconciler's job to catch up).
     let (url, mut rx) = receiver(200).await;
-    let id2 = c.register_ticket_webhook(&TicketWebhookRegistration { webhook_url: url.clone(), deactivation_url: url.clone(), name: "ok".into(), ..reg.clone() }).await.unwrap();
+    let id2 = c
+        .register_ticket_webhook(&TicketWebhookRegistration {
+            webhook_url: url.clone(),
+            deactivation_url: url.clone(),
+            name: "ok".into(),
+            ..reg.clone()
+        })
+        .await
+        .unwrap();
     sb.set_knobs(|k| k.drop_webhooks_next = 1);
     for i in 0..2 {
         let mut m = Map::new();

@@ -56,7 +56,11 @@ pub struct AutotaskCredentials {
 }
 impl std::fmt::Debug for AutotaskCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AutotaskCredentials").field("username", &self.username).field("secret", &"<redacted>").field("integration_code", &"<redacted>").finish()
+        f.debug_struct("AutotaskCredentials")
+            .field("username", &self.username)
+            .field("secret", &"<redacted>")
+            .field("integration_code", &"<redacted>")
+            .finish()
     }
 }
 
@@ -66,10 +70,18 @@ impl AutotaskConfig {
             return Ok(AutotaskTarget::Sandbox);
         }
         let u = url::Url::parse(self.url.trim()).map_err(|e| {
-            invalid("autotask.url", format!("{:?} is not a URL ({e})", self.url), "use \"sandbox\" or e.g. \"https://webservices2.autotask.net/atservicesrest\"")
+            invalid(
+                "autotask.url",
+                format!("{:?} is not a URL ({e})", self.url),
+                "use \"sandbox\" or e.g. \"https://webservices2.autotask.net/atservicesrest\"",
+            )
         })?;
         if u.scheme() != "https" && !matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "::1")) {
-            return Err(invalid("autotask.url", format!("{u} is not HTTPS"), "Autotask is only reachable over https://"));
+            return Err(invalid(
+                "autotask.url",
+                format!("{u} is not HTTPS"),
+                "Autotask is only reachable over https://",
+            ));
         }
         Ok(AutotaskTarget::Url(u))
     }
@@ -77,12 +89,24 @@ impl AutotaskConfig {
     /// Reads the credentials from the environment variables this section names.
     pub fn credentials(&self, env: impl Fn(&str) -> Option<String>) -> Result<AutotaskCredentials, ConfigError> {
         let get = |var: &str, key: &str, why: &str| {
-            env(var).filter(|v| !v.trim().is_empty()).ok_or_else(|| ConfigError::MissingSecret { var: var.into(), key: key.into(), why: why.into() })
+            env(var).filter(|v| !v.trim().is_empty()).ok_or_else(|| ConfigError::MissingSecret {
+                var: var.into(),
+                key: key.into(),
+                why: why.into(),
+            })
         };
         Ok(AutotaskCredentials {
-            username: get(&self.username_env, "autotask.username_env", "it holds the API-only user's e-mail (UserName header)")?,
+            username: get(
+                &self.username_env,
+                "autotask.username_env",
+                "it holds the API-only user's e-mail (UserName header)",
+            )?,
             secret: get(&self.secret_env, "autotask.secret_env", "it holds the API user's password (Secret header)")?,
-            integration_code: get(&self.integration_code_env, "autotask.integration_code_env", "it holds the API tracking identifier (ApiIntegrationCode header)")?,
+            integration_code: get(
+                &self.integration_code_env,
+                "autotask.integration_code_env",
+                "it holds the API tracking identifier (ApiIntegrationCode header)",
+            )?,
         })
     }
 }

@@ -15,7 +15,10 @@ pub use autotask::{AutotaskConfig, AutotaskCredentials, AutotaskTarget};
 pub use model::{LlmConfig, LlmProviderKind, ModelConfig};
 
 use atpilot_domain::approval::PromotionPolicy;
-use atpilot_domain::{BillingCodeId, Category, CategoryPolicy, Confidence, ContractKind, Hours, Phase, Policy, ResourceId, RoleId, StatusId};
+use atpilot_domain::{
+    BillingCodeId, Category, CategoryPolicy, Confidence, ContractKind, Hours, Phase, Policy, ResourceId, RoleId,
+    StatusId,
+};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -90,7 +93,12 @@ impl BillingCodes {
             (None, Some(k)) if k == kind => Some(1),
             _ => None,
         };
-        self.rules.iter().filter_map(|r| score(r).map(|s| (s, r.billing_code_id))).max_by_key(|(s, _)| *s).map(|(_, id)| id).unwrap_or(self.default)
+        self.rules
+            .iter()
+            .filter_map(|r| score(r).map(|s| (s, r.billing_code_id)))
+            .max_by_key(|(s, _)| *s)
+            .map(|(_, id)| id)
+            .unwrap_or(self.default)
     }
 }
 
@@ -222,7 +230,6 @@ fn d_teams_env() -> String {
     "ATPILOT_TEAMS_WEBHOOK_URL".into()
 }
 
-
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -272,7 +279,9 @@ fn looks_like_email(s: &str) -> bool {
 
 fn check_emails(key: &str, list: &[String]) -> Result<(), ConfigError> {
     match list.iter().find(|a| !looks_like_email(a)) {
-        Some(bad) => Err(invalid(key, format!("{bad:?} is not an e-mail address"), "write addresses like \"ana@msp.example\"")),
+        Some(bad) => {
+            Err(invalid(key, format!("{bad:?} is not an e-mail address"), "write addresses like \"ana@msp.example\""))
+        }
         None => Ok(()),
     }
 }
@@ -280,12 +289,14 @@ fn check_emails(key: &str, list: &[String]) -> Result<(), ConfigError> {
 impl Config {
     /// Parses and validates TOML text. `origin` names it in errors (a path, or "ATPILOT_CONFIG").
     pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse { origin: origin.to_string(), message: e.to_string() })?;
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { origin: origin.to_string(), message: e.to_string() })?;
         Self::validate(raw)
     }
 
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
         Self::parse(&text, &path.display().to_string())
     }
 
@@ -305,42 +316,78 @@ impl Config {
         raw.autotask.target()?;
         let share = raw.autotask.api_budget_share;
         if !(share > 0.0 && share <= 1.0) {
-            return Err(invalid("autotask.api_budget_share", format!("{share} is outside (0, 1]"), "use the share of the tenant's 10,000 requests/hour atpilot may use, e.g. 0.25"));
+            return Err(invalid(
+                "autotask.api_budget_share",
+                format!("{share} is outside (0, 1]"),
+                "use the share of the tenant's 10,000 requests/hour atpilot may use, e.g. 0.25",
+            ));
         }
         let t = &raw.thresholds;
         if t.min_confidence_for_autonomy < t.min_confidence_for_approval {
             return Err(invalid(
                 "thresholds.min_confidence_for_autonomy",
-                format!("{} is below min_confidence_for_approval ({})", t.min_confidence_for_autonomy.get(), t.min_confidence_for_approval.get()),
+                format!(
+                    "{} is below min_confidence_for_approval ({})",
+                    t.min_confidence_for_autonomy.get(),
+                    t.min_confidence_for_approval.get()
+                ),
                 "acting alone must need at least the confidence that asking a human needs",
             ));
         }
-        for (key, v) in [("thresholds.demote_below_percent", t.demote_below_percent), ("thresholds.promote_at_percent", t.promote_at_percent)] {
+        for (key, v) in [
+            ("thresholds.demote_below_percent", t.demote_below_percent),
+            ("thresholds.promote_at_percent", t.promote_at_percent),
+        ] {
             if v > 100 {
                 return Err(invalid(key, format!("{v} is not a percentage"), "use a whole number from 0 to 100"));
             }
         }
         if t.promote_at_percent < t.demote_below_percent {
-            return Err(invalid("thresholds.promote_at_percent", "is below demote_below_percent", "promotion must need a higher approval rate than demotion (defaults 90 and 80)"));
+            return Err(invalid(
+                "thresholds.promote_at_percent",
+                "is below demote_below_percent",
+                "promotion must need a higher approval rate than demotion (defaults 90 and 80)",
+            ));
         }
         if t.max_autonomous_per_hour == 0 {
-            return Err(invalid("thresholds.max_autonomous_per_hour", "is 0", "set a positive cap, or keep categories out of the autonomous phase"));
+            return Err(invalid(
+                "thresholds.max_autonomous_per_hour",
+                "is 0",
+                "set a positive cap, or keep categories out of the autonomous phase",
+            ));
         }
         let m = &raw.model;
         if m.picklist_paths().iter().any(Option::is_some) && m.category_path.is_none() {
-            return Err(invalid("model.category_path", "is not set but a queue, priority, issue type or sub-issue type model is", "train a category model too, or remove the other model paths"));
+            return Err(invalid(
+                "model.category_path",
+                "is not set but a queue, priority, issue type or sub-issue type model is",
+                "train a category model too, or remove the other model paths",
+            ));
         }
         if let Some(llm) = &raw.model.llm {
             llm.validate()?;
         }
         if raw.statuses.disengage.contains(&raw.statuses.complete) {
-            return Err(invalid("statuses.disengage", "contains the complete status", "list only statuses that stop the agent (waiting customer, on hold, escalated)"));
+            return Err(invalid(
+                "statuses.disengage",
+                "contains the complete status",
+                "list only statuses that stop the agent (waiting customer, on hold, escalated)",
+            ));
         }
         if raw.approvals.token_ttl_hours == 0 || raw.approvals.token_ttl_hours > 24 * 14 {
-            return Err(invalid("approvals.token_ttl_hours", format!("{} is out of range", raw.approvals.token_ttl_hours), "use 1 to 336 hours (default 24)"));
+            return Err(invalid(
+                "approvals.token_ttl_hours",
+                format!("{} is out of range", raw.approvals.token_ttl_hours),
+                "use 1 to 336 hours (default 24)",
+            ));
         }
-        let base = url::Url::parse(&raw.approvals.base_url)
-            .map_err(|e| invalid("approvals.base_url", format!("{:?} is not a URL ({e})", raw.approvals.base_url), "use the approval function's public URL, e.g. https://abc.lambda-url.us-east-1.on.aws/"))?;
+        let base = url::Url::parse(&raw.approvals.base_url).map_err(|e| {
+            invalid(
+                "approvals.base_url",
+                format!("{:?} is not a URL ({e})", raw.approvals.base_url),
+                "use the approval function's public URL, e.g. https://abc.lambda-url.us-east-1.on.aws/",
+            )
+        })?;
         if !matches!(base.scheme(), "https" | "http") {
             return Err(invalid("approvals.base_url", "is not an http(s) URL", "approvers open it in a browser"));
         }
@@ -364,19 +411,35 @@ impl Config {
                 ));
             }
             if phase == Phase::HumanInTheLoop && c.approvers.is_empty() {
-                return Err(invalid(format!("{key}.approvers"), "is empty for a human-in-the-loop category", "name at least one approver e-mail"));
+                return Err(invalid(
+                    format!("{key}.approvers"),
+                    "is empty for a human-in-the-loop category",
+                    "name at least one approver e-mail",
+                ));
             }
             if phase == Phase::HumanInTheLoop && c.channels.is_empty() {
-                return Err(invalid(format!("{key}.channels"), "is empty for a human-in-the-loop category", "use channels = [\"teams\"], [\"email\"] or both"));
+                return Err(invalid(
+                    format!("{key}.channels"),
+                    "is empty for a human-in-the-loop category",
+                    "use channels = [\"teams\"], [\"email\"] or both",
+                ));
             }
             if c.channels.contains(&Channel::Email) && n.email_from.is_none() {
-                return Err(invalid("notifications.email_from", format!("is not set but {key} sends e-mail"), "set the SES-verified sender address"));
+                return Err(invalid(
+                    "notifications.email_from",
+                    format!("is not set but {key} sends e-mail"),
+                    "set the SES-verified sender address",
+                ));
             }
-            categories.insert(name, CategoryConfig { phase, safe: c.safe, approvers: c.approvers, channels: c.channels });
+            categories
+                .insert(name, CategoryConfig { phase, safe: c.safe, approvers: c.approvers, channels: c.channels });
         }
         let policy = Policy {
             kill_switch: raw.kill_switch,
-            categories: categories.iter().map(|(k, c)| (k.clone(), CategoryPolicy { phase: c.phase, safe: c.safe })).collect(),
+            categories: categories
+                .iter()
+                .map(|(k, c)| (k.clone(), CategoryPolicy { phase: c.phase, safe: c.safe }))
+                .collect(),
             default_phase: raw.default_phase,
             min_confidence_for_approval: t.min_confidence_for_approval,
             min_confidence_for_autonomy: t.min_confidence_for_autonomy,

@@ -87,46 +87,100 @@ fn d_true() -> bool {
 impl LlmConfig {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.api_key.is_some() {
-            return Err(invalid("model.llm.api_key", "is set", "never put an API key in the configuration: store it in Secrets Manager and set model.llm.api_key_secret_arn (locally: ATPILOT_LLM_API_KEY)"));
+            return Err(invalid(
+                "model.llm.api_key",
+                "is set",
+                "never put an API key in the configuration: store it in Secrets Manager and set model.llm.api_key_secret_arn (locally: ATPILOT_LLM_API_KEY)",
+            ));
         }
         if self.model.trim().is_empty() {
-            return Err(invalid("model.llm.model", "is empty", "name the model, e.g. \"gpt-4o-mini\" or \"anthropic.claude-3-5-haiku-20241022-v1:0\""));
+            return Err(invalid(
+                "model.llm.model",
+                "is empty",
+                "name the model, e.g. \"gpt-4o-mini\" or \"anthropic.claude-3-5-haiku-20241022-v1:0\"",
+            ));
         }
         if !(100..=60_000).contains(&self.timeout_ms) {
-            return Err(invalid("model.llm.timeout_ms", format!("{} is out of range", self.timeout_ms), "use 100 to 60000 ms (default 8000): the classify function waits this long at most"));
+            return Err(invalid(
+                "model.llm.timeout_ms",
+                format!("{} is out of range", self.timeout_ms),
+                "use 100 to 60000 ms (default 8000): the classify function waits this long at most",
+            ));
         }
         if !(50..=8000).contains(&self.max_tokens) {
-            return Err(invalid("model.llm.max_tokens", format!("{} is out of range", self.max_tokens), "use 50 to 8000 (default 700)"));
+            return Err(invalid(
+                "model.llm.max_tokens",
+                format!("{} is out of range", self.max_tokens),
+                "use 50 to 8000 (default 700)",
+            ));
         }
         if let Some(arn) = &self.api_key_secret_arn {
             if !(arn.starts_with("arn:") && arn.contains(":secretsmanager:")) {
-                return Err(invalid("model.llm.api_key_secret_arn", format!("{arn:?} is not a Secrets Manager ARN"), "use arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME"));
+                return Err(invalid(
+                    "model.llm.api_key_secret_arn",
+                    format!("{arn:?} is not a Secrets Manager ARN"),
+                    "use arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME",
+                ));
             }
         }
         match self.provider {
             LlmProviderKind::Openai => {
                 let Some(base) = &self.base_url else {
-                    return Err(invalid("model.llm.base_url", "is not set for provider \"openai\"", "set the API base, e.g. \"https://api.openai.com/v1\""));
+                    return Err(invalid(
+                        "model.llm.base_url",
+                        "is not set for provider \"openai\"",
+                        "set the API base, e.g. \"https://api.openai.com/v1\"",
+                    ));
                 };
-                let u = url::Url::parse(base).map_err(|e| invalid("model.llm.base_url", format!("{base:?} is not a URL ({e})"), "e.g. \"https://api.openai.com/v1\""))?;
+                let u = url::Url::parse(base).map_err(|e| {
+                    invalid(
+                        "model.llm.base_url",
+                        format!("{base:?} is not a URL ({e})"),
+                        "e.g. \"https://api.openai.com/v1\"",
+                    )
+                })?;
                 let loopback = matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
                 if u.scheme() != "https" && !(u.scheme() == "http" && loopback) {
-                    return Err(invalid("model.llm.base_url", format!("{base:?} is not https"), "ticket text and the API key travel to it: use https (plain http only on localhost)"));
+                    return Err(invalid(
+                        "model.llm.base_url",
+                        format!("{base:?} is not https"),
+                        "ticket text and the API key travel to it: use https (plain http only on localhost)",
+                    ));
                 }
-                for (key, set) in [("model.llm.region", self.region.is_some()), ("model.llm.endpoint_url", self.endpoint_url.is_some())] {
+                for (key, set) in [
+                    ("model.llm.region", self.region.is_some()),
+                    ("model.llm.endpoint_url", self.endpoint_url.is_some()),
+                ] {
                     if set {
-                        return Err(invalid(key, "is set for provider \"openai\"", "it applies to provider \"bedrock\" only: remove it"));
+                        return Err(invalid(
+                            key,
+                            "is set for provider \"openai\"",
+                            "it applies to provider \"bedrock\" only: remove it",
+                        ));
                     }
                 }
             }
             LlmProviderKind::Bedrock => {
-                for (key, set) in [("model.llm.base_url", self.base_url.is_some()), ("model.llm.api_key_secret_arn", self.api_key_secret_arn.is_some())] {
+                for (key, set) in [
+                    ("model.llm.base_url", self.base_url.is_some()),
+                    ("model.llm.api_key_secret_arn", self.api_key_secret_arn.is_some()),
+                ] {
                     if set {
-                        return Err(invalid(key, "is set for provider \"bedrock\"", "Bedrock uses the function's IAM role (bedrock:InvokeModel) and endpoint_url: remove it"));
+                        return Err(invalid(
+                            key,
+                            "is set for provider \"bedrock\"",
+                            "Bedrock uses the function's IAM role (bedrock:InvokeModel) and endpoint_url: remove it",
+                        ));
                     }
                 }
                 if let Some(e) = &self.endpoint_url {
-                    url::Url::parse(e).map_err(|err| invalid("model.llm.endpoint_url", format!("{e:?} is not a URL ({err})"), "e.g. \"https://bedrock-runtime.us-east-1.amazonaws.com\""))?;
+                    url::Url::parse(e).map_err(|err| {
+                        invalid(
+                            "model.llm.endpoint_url",
+                            format!("{e:?} is not a URL ({err})"),
+                            "e.g. \"https://bedrock-runtime.us-east-1.amazonaws.com\"",
+                        )
+                    })?;
                 }
             }
         }

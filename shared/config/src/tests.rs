@@ -28,7 +28,10 @@ fn billing_code_most_specific_rule_wins() {
     let default = c.billing_codes.default;
     assert_eq!(c.billing_codes.for_entry(&other, ContractKind::RecurringService), default);
     assert_ne!(c.billing_codes.for_entry(&reset, ContractKind::BlockHours), default);
-    assert_ne!(c.billing_codes.for_entry(&reset, ContractKind::BlockHours), c.billing_codes.for_entry(&other, ContractKind::BlockHours));
+    assert_ne!(
+        c.billing_codes.for_entry(&reset, ContractKind::BlockHours),
+        c.billing_codes.for_entry(&other, ContractKind::BlockHours)
+    );
 }
 
 #[test]
@@ -89,18 +92,43 @@ fn credentials_come_from_named_variables_and_never_print() {
 #[test]
 fn llm_is_off_by_default_and_checked_when_on() {
     assert_eq!(Config::parse(EXAMPLE, "x").unwrap().model.llm, None);
-    let on = |section: &str| with("physical_categories = [\"hardware\"]\n", &format!("physical_categories = [\"hardware\"]\n\n[model.llm]\n{section}\n"));
+    let on = |section: &str| {
+        with(
+            "physical_categories = [\"hardware\"]\n",
+            &format!("physical_categories = [\"hardware\"]\n\n[model.llm]\n{section}\n"),
+        )
+    };
     let c = Config::parse(&on("provider = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"https://api.openai.com/v1\"\napi_key_secret_arn = \"arn:aws:secretsmanager:us-east-1:1:secret:k\""), "x").unwrap();
     let llm = c.model.llm.unwrap();
     assert_eq!((llm.provider, llm.timeout_ms, llm.json_mode), (LlmProviderKind::Openai, 8000, true));
-    let c = Config::parse(&on("provider = \"bedrock\"\nmodel = \"anthropic.claude-3-5-haiku-20241022-v1:0\"\nregion = \"eu-west-1\""), "x").unwrap();
+    let c = Config::parse(
+        &on("provider = \"bedrock\"\nmodel = \"anthropic.claude-3-5-haiku-20241022-v1:0\"\nregion = \"eu-west-1\""),
+        "x",
+    )
+    .unwrap();
     assert_eq!(c.model.llm.unwrap().provider, LlmProviderKind::Bedrock);
     for (section, key, hint) in [
-        ("provider = \"openai\"\nmodel = \"m\"\nbase_url = \"https://x.example/v1\"\napi_key = \"sk-123\"", "model.llm.api_key", "Secrets Manager"),
+        (
+            "provider = \"openai\"\nmodel = \"m\"\nbase_url = \"https://x.example/v1\"\napi_key = \"sk-123\"",
+            "model.llm.api_key",
+            "Secrets Manager",
+        ),
         ("provider = \"openai\"\nmodel = \"m\"", "model.llm.base_url", "https://api.openai.com/v1"),
-        ("provider = \"openai\"\nmodel = \"m\"\nbase_url = \"http://llm.example/v1\"", "model.llm.base_url", "use https"),
-        ("provider = \"openai\"\nmodel = \"m\"\nbase_url = \"https://x.example/v1\"\napi_key_secret_arn = \"sk-123\"", "model.llm.api_key_secret_arn", "arn:aws:secretsmanager"),
-        ("provider = \"bedrock\"\nmodel = \"m\"\nbase_url = \"https://x.example/v1\"", "model.llm.base_url", "bedrock:InvokeModel"),
+        (
+            "provider = \"openai\"\nmodel = \"m\"\nbase_url = \"http://llm.example/v1\"",
+            "model.llm.base_url",
+            "use https",
+        ),
+        (
+            "provider = \"openai\"\nmodel = \"m\"\nbase_url = \"https://x.example/v1\"\napi_key_secret_arn = \"sk-123\"",
+            "model.llm.api_key_secret_arn",
+            "arn:aws:secretsmanager",
+        ),
+        (
+            "provider = \"bedrock\"\nmodel = \"m\"\nbase_url = \"https://x.example/v1\"",
+            "model.llm.base_url",
+            "bedrock:InvokeModel",
+        ),
         ("provider = \"bedrock\"\nmodel = \" \"", "model.llm.model", "name the model"),
         ("provider = \"bedrock\"\nmodel = \"m\"\ntimeout_ms = 0", "model.llm.timeout_ms", "100 to 60000"),
     ] {
@@ -108,7 +136,10 @@ fn llm_is_off_by_default_and_checked_when_on() {
         assert!(e.contains(&format!("`{key}`")) && e.contains(hint), "{section}: {e}");
     }
     // plain http is fine for a local endpoint (the tests' stub, a local llama.cpp server)
-    assert!(Config::parse(&on("provider = \"openai\"\nmodel = \"m\"\nbase_url = \"http://127.0.0.1:8000/v1\""), "x").is_ok());
+    assert!(
+        Config::parse(&on("provider = \"openai\"\nmodel = \"m\"\nbase_url = \"http://127.0.0.1:8000/v1\""), "x")
+            .is_ok()
+    );
     let e = err(&on("provider = \"claude\"\nmodel = \"m\""));
     assert!(e.contains("claude"), "{e}");
 }

@@ -58,7 +58,13 @@ pub struct PromotionPolicy {
 
 impl Default for PromotionPolicy {
     fn default() -> Self {
-        Self { demote_below_percent: 80, promote_at_percent: 90, min_decisions: 20, min_weekly_decisions: 5, manual_promotion: false }
+        Self {
+            demote_below_percent: 80,
+            promote_at_percent: 90,
+            min_decisions: 20,
+            min_weekly_decisions: 5,
+            manual_promotion: false,
+        }
     }
 }
 
@@ -75,18 +81,35 @@ pub enum PhaseMoveReason {
 #[serde(tag = "move", rename_all = "kebab-case")]
 pub enum PhaseMove {
     Stay,
-    Demote { to: Phase, reason: PhaseMoveReason },
-    Promote { to: Phase, reason: PhaseMoveReason },
+    Demote {
+        to: Phase,
+        reason: PhaseMoveReason,
+    },
+    Promote {
+        to: Phase,
+        reason: PhaseMoveReason,
+    },
     /// Qualifies for autonomy; the MSP promotes by hand.
-    EligibleForAutonomy { reason: PhaseMoveReason },
+    EligibleForAutonomy {
+        reason: PhaseMoveReason,
+    },
 }
 
 /// Evaluates one category: demote to shadow when the week's approval rate is
 /// under the threshold; promote a *safe* human-in-the-loop category to
 /// autonomous when the prior month qualifies. Unsafe categories never promote.
-pub fn evaluate_phase(current: Phase, safe: bool, week: ApprovalCounts, month: ApprovalCounts, policy: &PromotionPolicy) -> PhaseMove {
+pub fn evaluate_phase(
+    current: Phase,
+    safe: bool,
+    week: ApprovalCounts,
+    month: ApprovalCounts,
+    policy: &PromotionPolicy,
+) -> PhaseMove {
     let acting = matches!(current, Phase::HumanInTheLoop | Phase::Autonomous);
-    if acting && week.decided() >= policy.min_weekly_decisions.max(1) && week.rate_at_least(policy.demote_below_percent) == Some(false) {
+    if acting
+        && week.decided() >= policy.min_weekly_decisions.max(1)
+        && week.rate_at_least(policy.demote_below_percent) == Some(false)
+    {
         return PhaseMove::Demote {
             to: Phase::Shadow,
             reason: PhaseMoveReason::WeeklyRateBelowThreshold {
@@ -168,7 +191,10 @@ mod tests {
     #[test]
     fn manual_promotion_only_marks_eligible() {
         let p = PromotionPolicy { manual_promotion: true, ..Default::default() };
-        assert!(matches!(evaluate_phase(Phase::HumanInTheLoop, true, c(9, 1), c(30, 0), &p), PhaseMove::EligibleForAutonomy { .. }));
+        assert!(matches!(
+            evaluate_phase(Phase::HumanInTheLoop, true, c(9, 1), c(30, 0), &p),
+            PhaseMove::EligibleForAutonomy { .. }
+        ));
     }
 
     #[test]

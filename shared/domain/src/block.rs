@@ -36,7 +36,12 @@ pub fn debit(worked: Hours, factor: Option<f64>) -> Hours {
 
 /// Which block the next debit lands in: the earliest-starting usable block with hours left.
 pub fn debited_block(blocks: &[Block], on: NaiveDate) -> Option<usize> {
-    let mut idx: Vec<usize> = (0..blocks.len()).filter(|&i| { let b = &blocks[i]; b.active && b.start <= on && on <= b.end && b.hours.get() > b.hours_approved.get() }).collect();
+    let mut idx: Vec<usize> = (0..blocks.len())
+        .filter(|&i| {
+            let b = &blocks[i];
+            b.active && b.start <= on && on <= b.end && b.hours.get() > b.hours_approved.get()
+        })
+        .collect();
     idx.sort_by_key(|&i| blocks[i].start);
     idx.first().copied()
 }

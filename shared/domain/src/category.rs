@@ -16,7 +16,9 @@ pub struct Category(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CategoryError {
-    #[error("category {0:?} is invalid: use lower-case letters, digits and '-', starting with a letter, at most 48 characters (e.g. password-reset)")]
+    #[error(
+        "category {0:?} is invalid: use lower-case letters, digits and '-', starting with a letter, at most 48 characters (e.g. password-reset)"
+    )]
     Malformed(String),
     #[error("phase {0:?} is unknown: use shadow, internal-notes, human-in-the-loop or autonomous")]
     UnknownPhase(String),
@@ -140,9 +142,13 @@ impl Policy {
         let unknown = |close| PhaseChangeError::Unknown { name: name.to_string(), close, known: known.clone() };
         let category = match Category::new(name.trim()) {
             Ok(c) => c,
-            Err(_) => return Err(unknown(close_matches(&name.trim().to_ascii_lowercase().replace(['_', ' '], "-"), &known))),
+            Err(_) => {
+                return Err(unknown(close_matches(&name.trim().to_ascii_lowercase().replace(['_', ' '], "-"), &known)));
+            }
         };
-        let Some(policy) = self.categories.get(&category) else { return Err(unknown(close_matches(category.as_str(), &known))) };
+        let Some(policy) = self.categories.get(&category) else {
+            return Err(unknown(close_matches(category.as_str(), &known)));
+        };
         if phase >= Phase::HumanInTheLoop && !policy.safe {
             return Err(PhaseChangeError::Unsafe { category, phase });
         }
@@ -155,7 +161,9 @@ impl Policy {
 pub enum PhaseChangeError {
     #[error("{}", unknown_message(.name, .close, .known))]
     Unknown { name: String, close: Vec<Category>, known: Vec<Category> },
-    #[error("{category} is not on the safe list: it cannot ask for approval or act, so it cannot be put in the {phase} phase. Mark it safe in the configuration first (hardware and anything needing hands never is)")]
+    #[error(
+        "{category} is not on the safe list: it cannot ask for approval or act, so it cannot be put in the {phase} phase. Mark it safe in the configuration first (hardware and anything needing hands never is)"
+    )]
     Unsafe { category: Category, phase: Phase },
 }
 
@@ -166,7 +174,10 @@ fn unknown_message(name: &str, close: &[Category], known: &[Category]) -> String
         [one] => format!(": did you mean {one}?"),
         many => format!(": did you mean one of {}?", list(many)),
     };
-    format!("category {name:?} is not in the configuration{hint} (its categories: {}; add a [categories.NAME] table to manage another)", if known.is_empty() { "none".to_string() } else { list(known) })
+    format!(
+        "category {name:?} is not in the configuration{hint} (its categories: {}; add a [categories.NAME] table to manage another)",
+        if known.is_empty() { "none".to_string() } else { list(known) }
+    )
 }
 
 /// Known categories within two edits of `name`, or that contain it or are contained in it, closest first.
@@ -213,7 +224,14 @@ mod tests {
         let cat = |n: &str, safe: bool| (Category::new(n).unwrap(), CategoryPolicy { phase: Phase::Shadow, safe });
         Policy {
             kill_switch: false,
-            categories: [cat("password-reset", true), cat("mfa-enrollment", true), cat("hardware", false), cat("network", false)].into_iter().collect(),
+            categories: [
+                cat("password-reset", true),
+                cat("mfa-enrollment", true),
+                cat("hardware", false),
+                cat("network", false),
+            ]
+            .into_iter()
+            .collect(),
             default_phase: Phase::Shadow,
             min_confidence_for_approval: Confidence::new(0.6).unwrap(),
             min_confidence_for_autonomy: Confidence::new(0.75).unwrap(),
@@ -229,7 +247,10 @@ mod tests {
         assert_eq!(p.check_phase_change("password-reset", Phase::Autonomous).unwrap().as_str(), "password-reset");
         assert_eq!(p.check_phase_change("hardware", Phase::InternalNotes).unwrap().as_str(), "hardware");
         let e = p.check_phase_change("pasword-reset", Phase::Autonomous).unwrap_err();
-        assert!(matches!(&e, PhaseChangeError::Unknown { close, .. } if close == &[Category::new("password-reset").unwrap()]), "{e:?}");
+        assert!(
+            matches!(&e, PhaseChangeError::Unknown { close, .. } if close == &[Category::new("password-reset").unwrap()]),
+            "{e:?}"
+        );
         assert!(e.to_string().contains("did you mean password-reset?"), "{e}");
         let e = p.check_phase_change("Password_Reset", Phase::Shadow).unwrap_err();
         assert!(e.to_string().contains("did you mean password-reset?"), "{e}");

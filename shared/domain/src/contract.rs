@@ -154,7 +154,9 @@ impl BillingBinding {
         match ticket_contract {
             Some(id) => match company_contracts.iter().find(|c| c.id == id) {
                 Some(c) => BillingBinding::Contract { contract: c.clone() },
-                None => BillingBinding::Unknown { why: format!("contract {id} named on the ticket was not found among the company's contracts") },
+                None => BillingBinding::Unknown {
+                    why: format!("contract {id} named on the ticket was not found among the company's contracts"),
+                },
             },
             None => {
                 let active: Vec<ContractId> = company_contracts.iter().filter(|c| c.active).map(|c| c.id).collect();
@@ -217,7 +219,12 @@ mod tests {
     #[test]
     fn values_differ_per_tenant_labels_decide() {
         // A tenant whose numbers are shuffled and whose labels use other spellings.
-        let map = ContractTypeMap::from_picklist(&[entry("21", "Time & Materials"), entry("22", "Incident"), entry("23", "Block-Hours")]).unwrap();
+        let map = ContractTypeMap::from_picklist(&[
+            entry("21", "Time & Materials"),
+            entry("22", "Incident"),
+            entry("23", "Block-Hours"),
+        ])
+        .unwrap();
         assert_eq!(map.kind_of("21").unwrap(), ContractKind::TimeAndMaterials);
         assert_eq!(map.kind_of("22").unwrap(), ContractKind::PerTicket);
         assert_eq!(map.kind_of("23").unwrap(), ContractKind::BlockHours);
@@ -233,7 +240,13 @@ mod tests {
     }
 
     fn contract(id: i64, kind: ContractKind) -> Contract {
-        Contract { id: ContractId::new(id).unwrap(), company_id: CompanyId::new(5).unwrap(), kind, name: format!("c{id}"), active: true }
+        Contract {
+            id: ContractId::new(id).unwrap(),
+            company_id: CompanyId::new(5).unwrap(),
+            kind,
+            name: format!("c{id}"),
+            active: true,
+        }
     }
 
     #[test]
@@ -245,6 +258,9 @@ mod tests {
         assert!(matches!(BillingBinding::derive(None, false, &cs, false), BillingBinding::SeveralContracts { .. }));
         assert!(matches!(BillingBinding::derive(Some(one), false, &cs, true), BillingBinding::SeveralContracts { .. }));
         assert!(matches!(BillingBinding::derive(None, false, &cs[..1], false), BillingBinding::Unknown { .. }));
-        assert!(matches!(BillingBinding::derive(Some(ContractId::new(9).unwrap()), false, &cs, false), BillingBinding::Unknown { .. }));
+        assert!(matches!(
+            BillingBinding::derive(Some(ContractId::new(9).unwrap()), false, &cs, false),
+            BillingBinding::Unknown { .. }
+        ));
     }
 }

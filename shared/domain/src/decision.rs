@@ -124,26 +124,59 @@ impl Action {
 #[serde(tag = "reason", rename_all = "kebab-case")]
 pub enum Reason {
     KillSwitch,
-    DisengageStatus { status: StatusId },
-    HumanOwnsTicket { resource: ResourceId },
-    PhaseIs { category: Category, phase: Phase },
-    CategoryNotSafe { category: Category },
+    DisengageStatus {
+        status: StatusId,
+    },
+    HumanOwnsTicket {
+        resource: ResourceId,
+    },
+    PhaseIs {
+        category: Category,
+        phase: Phase,
+    },
+    CategoryNotSafe {
+        category: Category,
+    },
     ProjectWork,
-    SeveralContracts { contracts: usize },
-    UnknownContract { why: String },
+    SeveralContracts {
+        contracts: usize,
+    },
+    UnknownContract {
+        why: String,
+    },
     UnknownContractType,
     NeedsPhysicalAccess,
     PerTicketMultiIssue,
     BlockBalanceUnknown,
-    BlockBalanceLow { remaining: Hours, needed: Hours, minimum: Hours },
-    BlockBalanceSufficient { remaining: Hours, needed: Hours },
+    BlockBalanceLow {
+        remaining: Hours,
+        needed: Hours,
+        minimum: Hours,
+    },
+    BlockBalanceSufficient {
+        remaining: Hours,
+        needed: Hours,
+    },
     /// The confidence is not a calibrated probability: suggestions only.
-    UncalibratedConfidence { confidence: Confidence },
+    UncalibratedConfidence {
+        confidence: Confidence,
+    },
     /// The request-risk check found this: a human decides.
-    RequestRisk { risk: Risk },
-    LowConfidence { confidence: Confidence, needed: Confidence },
-    BelowAutonomyConfidence { confidence: Confidence, needed: Confidence },
-    AutonomyRateLimited { taken: u32, limit: u32 },
+    RequestRisk {
+        risk: Risk,
+    },
+    LowConfidence {
+        confidence: Confidence,
+        needed: Confidence,
+    },
+    BelowAutonomyConfidence {
+        confidence: Confidence,
+        needed: Confidence,
+    },
+    AutonomyRateLimited {
+        taken: u32,
+        limit: u32,
+    },
     RecurringServiceFlatFee,
     PerTicketBillableEvent,
     TimeAndMaterialsEntryFirst,
@@ -157,16 +190,27 @@ impl fmt::Display for Reason {
             Reason::DisengageStatus { status } => write!(f, "ticket status {status} disengages the agent"),
             Reason::HumanOwnsTicket { resource } => write!(f, "resource {resource} has taken the ticket over"),
             Reason::PhaseIs { category, phase } => write!(f, "category {category} is in the {phase} phase"),
-            Reason::CategoryNotSafe { category } => write!(f, "category {category} is not on the safe list: suggestions only"),
+            Reason::CategoryNotSafe { category } => {
+                write!(f, "category {category} is not on the safe list: suggestions only")
+            }
             Reason::ProjectWork => write!(f, "project work never auto-resolves: the project manager decides"),
-            Reason::SeveralContracts { contracts } => write!(f, "the work spans {contracts} contracts: never auto-resolved"),
+            Reason::SeveralContracts { contracts } => {
+                write!(f, "the work spans {contracts} contracts: never auto-resolved")
+            }
             Reason::UnknownContract { why } => write!(f, "no contract is established ({why}): never auto-resolved"),
             Reason::UnknownContractType => write!(f, "the contract's type is unknown to atpilot: never auto-resolved"),
             Reason::NeedsPhysicalAccess => write!(f, "the work needs physical access to hardware"),
-            Reason::PerTicketMultiIssue => write!(f, "per-ticket contract and several issues in one ticket: split it, never bundle"),
-            Reason::BlockBalanceUnknown => write!(f, "the block-hours balance is unknown: checked before any resolution"),
+            Reason::PerTicketMultiIssue => {
+                write!(f, "per-ticket contract and several issues in one ticket: split it, never bundle")
+            }
+            Reason::BlockBalanceUnknown => {
+                write!(f, "the block-hours balance is unknown: checked before any resolution")
+            }
             Reason::BlockBalanceLow { remaining, needed, minimum } => {
-                write!(f, "block balance {remaining} minus an estimated {needed} of agent work would fall under the minimum {minimum}")
+                write!(
+                    f,
+                    "block balance {remaining} minus an estimated {needed} of agent work would fall under the minimum {minimum}"
+                )
             }
             Reason::BlockBalanceSufficient { remaining, needed } => write!(
                 f,
@@ -177,7 +221,9 @@ impl fmt::Display for Reason {
                 "confidence {confidence} comes from the keyword fallback, not a calibrated model: suggestions only (train a model with `atpilot model train`)"
             ),
             Reason::RequestRisk { risk } => write!(f, "caution: {risk}: a human must decide"),
-            Reason::LowConfidence { confidence, needed } => write!(f, "confidence {confidence} is under the {needed} needed to propose an action"),
+            Reason::LowConfidence { confidence, needed } => {
+                write!(f, "confidence {confidence} is under the {needed} needed to propose an action")
+            }
             Reason::BelowAutonomyConfidence { confidence, needed } => {
                 write!(f, "confidence {confidence} is under the {needed} needed to act alone: asking a human")
             }
@@ -185,8 +231,12 @@ impl fmt::Display for Reason {
                 write!(f, "{taken} autonomous actions in the last hour reach the limit of {limit}: asking a human")
             }
             Reason::RecurringServiceFlatFee => write!(f, "recurring-service contract: flat fee, may resolve"),
-            Reason::PerTicketBillableEvent => write!(f, "per-ticket contract: the resolution is recorded as a billable event"),
-            Reason::TimeAndMaterialsEntryFirst => write!(f, "time & materials: the ticket is completed only after its time entry is written"),
+            Reason::PerTicketBillableEvent => {
+                write!(f, "per-ticket contract: the resolution is recorded as a billable event")
+            }
+            Reason::TimeAndMaterialsEntryFirst => {
+                write!(f, "time & materials: the ticket is completed only after its time entry is written")
+            }
             Reason::FixedPriceOrRetainer => write!(f, "fixed-price/retainer contract: may resolve"),
         }
     }
@@ -223,7 +273,9 @@ fn resolution_rules(input: &DecisionInput<'_>) -> Result<(ActionPlan, Vec<Reason
             blockers.push(Reason::ProjectWork);
             target = EscalationTarget::ProjectManager;
         }
-        BillingBinding::SeveralContracts { contract_ids } => blockers.push(Reason::SeveralContracts { contracts: contract_ids.len().max(2) }),
+        BillingBinding::SeveralContracts { contract_ids } => {
+            blockers.push(Reason::SeveralContracts { contracts: contract_ids.len().max(2) })
+        }
         BillingBinding::Unknown { why } => blockers.push(Reason::UnknownContract { why: why.clone() }),
         BillingBinding::Contract { contract } => match contract.kind {
             ContractKind::RecurringService => notes.push(Reason::RecurringServiceFlatFee),
@@ -263,11 +315,7 @@ fn resolution_rules(input: &DecisionInput<'_>) -> Result<(ActionPlan, Vec<Reason
     if input.prediction.needs_physical_access {
         blockers.push(Reason::NeedsPhysicalAccess);
     }
-    if blockers.is_empty() {
-        Ok((plan, notes))
-    } else {
-        Err((Action::Escalate { to: target, alert }, blockers))
-    }
+    if blockers.is_empty() { Ok((plan, notes)) } else { Err((Action::Escalate { to: target, alert }, blockers)) }
 }
 
 /// Decides what the agent may do. Pure: same input, same decision.
@@ -313,7 +361,10 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
         return Decision::new(Action::InternalNote, reasons);
     }
     if prediction.confidence < policy.min_confidence_for_approval {
-        reasons.push(Reason::LowConfidence { confidence: prediction.confidence, needed: policy.min_confidence_for_approval });
+        reasons.push(Reason::LowConfidence {
+            confidence: prediction.confidence,
+            needed: policy.min_confidence_for_approval,
+        });
         return Decision::new(Action::InternalNote, reasons);
     }
     // A risky request goes to a human whatever the phase; its reasons say why.
@@ -321,11 +372,17 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
         return Decision::new(Action::RequestApproval { plan }, reasons);
     }
     if prediction.confidence < policy.min_confidence_for_autonomy {
-        reasons.push(Reason::BelowAutonomyConfidence { confidence: prediction.confidence, needed: policy.min_confidence_for_autonomy });
+        reasons.push(Reason::BelowAutonomyConfidence {
+            confidence: prediction.confidence,
+            needed: policy.min_confidence_for_autonomy,
+        });
         return Decision::new(Action::RequestApproval { plan }, reasons);
     }
     if input.autonomous_actions_last_hour >= policy.max_autonomous_per_hour {
-        reasons.push(Reason::AutonomyRateLimited { taken: input.autonomous_actions_last_hour, limit: policy.max_autonomous_per_hour });
+        reasons.push(Reason::AutonomyRateLimited {
+            taken: input.autonomous_actions_last_hour,
+            limit: policy.max_autonomous_per_hour,
+        });
         return Decision::new(Action::RequestApproval { plan }, reasons);
     }
     Decision::new(Action::Autonomous { plan }, reasons)

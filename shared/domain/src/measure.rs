@@ -136,11 +136,7 @@ pub struct Confidence(f64);
 
 impl Confidence {
     pub fn new(value: f64) -> Result<Self, MeasureError> {
-        if (0.0..=1.0).contains(&value) {
-            Ok(Self(value))
-        } else {
-            Err(MeasureError::InvalidConfidence(value))
-        }
+        if (0.0..=1.0).contains(&value) { Ok(Self(value)) } else { Err(MeasureError::InvalidConfidence(value)) }
     }
     pub fn get(self) -> f64 {
         self.0

@@ -11,11 +11,7 @@ pub struct StatusId(i64);
 
 impl StatusId {
     pub fn new(v: i64) -> Result<Self, IdError> {
-        if v <= 0 {
-            Err(IdError::NotPositive { kind: "ticket status", value: v })
-        } else {
-            Ok(Self(v))
-        }
+        if v <= 0 { Err(IdError::NotPositive { kind: "ticket status", value: v }) } else { Ok(Self(v)) }
     }
     pub fn get(self) -> i64 {
         self.0

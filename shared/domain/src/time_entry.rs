@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 pub enum TimeEntryError {
     #[error("ticket {ticket}'s contract changed from {decided} to {current}: nothing written, escalate to a human")]
     ContractChanged { ticket: TicketId, decided: ContractId, current: ContractId },
-    #[error("ticket {ticket} no longer names a contract (the decision was made on {decided}): nothing written, escalate to a human")]
+    #[error(
+        "ticket {ticket} no longer names a contract (the decision was made on {decided}): nothing written, escalate to a human"
+    )]
     ContractRemoved { ticket: TicketId, decided: ContractId },
     #[error("the summary note must say what the agent did; it is empty")]
     EmptySummary,
@@ -49,9 +51,15 @@ pub struct EntryRequest<'a> {
 impl TimeEntryDraft {
     pub fn new(req: EntryRequest<'_>) -> Result<Self, TimeEntryError> {
         match req.current_contract {
-            None => return Err(TimeEntryError::ContractRemoved { ticket: req.ticket_id, decided: req.decided_contract }),
+            None => {
+                return Err(TimeEntryError::ContractRemoved { ticket: req.ticket_id, decided: req.decided_contract });
+            }
             Some(current) if current != req.decided_contract => {
-                return Err(TimeEntryError::ContractChanged { ticket: req.ticket_id, decided: req.decided_contract, current });
+                return Err(TimeEntryError::ContractChanged {
+                    ticket: req.ticket_id,
+                    decided: req.decided_contract,
+                    current,
+                });
             }
             Some(_) => {}
         }

@@ -75,7 +75,13 @@ fn decide_on(title: &str, description: &str, risks: &[Risk]) -> Decision {
         calibrated: true,
     };
     let binding = BillingBinding::Contract {
-        contract: Contract { id: ContractId::new(11).unwrap(), company_id: CompanyId::new(5).unwrap(), kind: ContractKind::RecurringService, name: "Managed".into(), active: true },
+        contract: Contract {
+            id: ContractId::new(11).unwrap(),
+            company_id: CompanyId::new(5).unwrap(),
+            kind: ContractKind::RecurringService,
+            name: "Managed".into(),
+            active: true,
+        },
     };
     let policy = Policy {
         kill_switch: false,
@@ -106,7 +112,9 @@ fn every_ticket_of_the_risk_corpus_gets_its_expected_outcome() {
     let (mut risky, mut ordinary) = (0, 0);
     for (n, line) in CORPUS.lines().enumerate().filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty()).skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
-        let [expected, kind, who, title, description] = cols[..] else { panic!("line {}: want 5 tab-separated columns, got {}", n + 1, cols.len()) };
+        let [expected, kind, who, title, description] = cols[..] else {
+            panic!("line {}: want 5 tab-separated columns, got {}", n + 1, cols.len())
+        };
         let risks = risk::assess(title, description, &requester(who));
         let d = decide_on(title, description, &risks);
         let ok = match expected {
@@ -123,9 +131,19 @@ fn every_ticket_of_the_risk_corpus_gets_its_expected_outcome() {
             other => panic!("line {}: unknown expectation {other:?}", n + 1),
         };
         if !ok {
-            failures.push(format!("line {}: {title:?} / {description:?}: expected {expected} ({kind}), got {} with risks {risks:?}", n + 1, d.action.name()));
+            failures.push(format!(
+                "line {}: {title:?} / {description:?}: expected {expected} ({kind}), got {} with risks {risks:?}",
+                n + 1,
+                d.action.name()
+            ));
         }
     }
     assert!(risky >= 30 && ordinary >= 30, "the corpus needs at least 30 of each: {risky} risky, {ordinary} ordinary");
-    assert!(failures.is_empty(), "{} of {} tickets misjudged:\n{}", failures.len(), risky + ordinary, failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} tickets misjudged:\n{}",
+        failures.len(),
+        risky + ordinary,
+        failures.join("\n")
+    );
 }

@@ -16,7 +16,11 @@ fn email() -> Email {
         subject: "[atpilot] Weekly report – billing intact".into(),
         html: "<h1>Weekly report</h1>".into(),
         text: "Weekly report".into(),
-        attachments: vec![Attachment { filename: "billing.csv".into(), content_type: "text/csv".into(), bytes: b"contract,hours\n7,1.5\n".to_vec() }],
+        attachments: vec![Attachment {
+            filename: "billing.csv".into(),
+            content_type: "text/csv".into(),
+            bytes: b"contract,hours\n7,1.5\n".to_vec(),
+        }],
     }
 }
 
@@ -53,9 +57,15 @@ async fn teams_webhook_gets_a_message_with_one_adaptive_card() {
             let s2 = s2.clone();
             async move {
                 // What Teams checks: a message with an Adaptive Card attachment.
-                let ok = v["type"] == "message" && v["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive" && v["attachments"][0]["content"]["type"] == "AdaptiveCard";
+                let ok = v["type"] == "message"
+                    && v["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+                    && v["attachments"][0]["content"]["type"] == "AdaptiveCard";
                 s2.lock().unwrap().push(v);
-                if ok { (axum::http::StatusCode::OK, "1") } else { (axum::http::StatusCode::BAD_REQUEST, "Bad payload") }
+                if ok {
+                    (axum::http::StatusCode::OK, "1")
+                } else {
+                    (axum::http::StatusCode::BAD_REQUEST, "Bad payload")
+                }
             }
         }),
     );
@@ -68,7 +78,10 @@ async fn teams_webhook_gets_a_message_with_one_adaptive_card() {
     n.post_teams(&TeamsMessage { summary: "s".into(), card }).await.expect("accepted");
     assert_eq!(seen.lock().unwrap().len(), 1);
     // A refusal is reported with Teams' answer.
-    let err = n.post_teams(&TeamsMessage { summary: "s".into(), card: serde_json::json!({"type": "Nope"}) }).await.unwrap_err();
+    let err = n
+        .post_teams(&TeamsMessage { summary: "s".into(), card: serde_json::json!({"type": "Nope"}) })
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("400") && err.to_string().contains("Bad payload"), "{err}");
     // No sender configured: e-mail is refused clearly.
     assert!(n.send_email(&email()).await.unwrap_err().to_string().contains("email_from"));

@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use atpilot_agent::ports::{ChatRequest, LlmProvider, PortError};
 use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, ConverseOutput, InferenceConfiguration, Message, SystemContentBlock};
+use aws_sdk_bedrockruntime::types::{
+    ContentBlock, ConversationRole, ConverseOutput, InferenceConfiguration, Message, SystemContentBlock,
+};
 
 #[derive(Debug, Clone)]
 pub struct BedrockConverse {
@@ -33,11 +35,19 @@ impl BedrockConverse {
 }
 
 /// Throttling, 5xx and network failures are worth retrying; the rest (access denied, validation) is not.
-fn port_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>) -> PortError {
+fn port_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    e: SdkError<E, R>,
+) -> PortError {
     let transient = match &e {
         SdkError::ServiceError(s) => matches!(
             s.err().code(),
-            Some("ThrottlingException" | "ServiceUnavailableException" | "InternalServerException" | "ModelNotReadyException" | "ModelTimeoutException")
+            Some(
+                "ThrottlingException"
+                    | "ServiceUnavailableException"
+                    | "InternalServerException"
+                    | "ModelNotReadyException"
+                    | "ModelTimeoutException"
+            )
         ),
         _ => true,
     };
@@ -59,7 +69,12 @@ impl LlmProvider for BedrockConverse {
             .model_id(&self.model)
             .system(SystemContentBlock::Text(req.system.clone()))
             .messages(message)
-            .inference_config(InferenceConfiguration::builder().max_tokens(i32::try_from(req.max_tokens).unwrap_or(i32::MAX)).temperature(0.0).build())
+            .inference_config(
+                InferenceConfiguration::builder()
+                    .max_tokens(i32::try_from(req.max_tokens).unwrap_or(i32::MAX))
+                    .temperature(0.0)
+                    .build(),
+            )
             .send()
             .await
             .map_err(port_error)?;
@@ -68,7 +83,10 @@ impl LlmProvider for BedrockConverse {
         };
         let text: String = m.content().iter().filter_map(|b| b.as_text().ok()).map(String::as_str).collect();
         if text.trim().is_empty() {
-            return Err(PortError::Permanent(format!("Bedrock Converse: empty answer (stop reason {})", out.stop_reason().as_str())));
+            return Err(PortError::Permanent(format!(
+                "Bedrock Converse: empty answer (stop reason {})",
+                out.stop_reason().as_str()
+            )));
         }
         Ok(text)
     }

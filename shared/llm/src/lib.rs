@@ -23,7 +23,12 @@ pub const API_KEY_ENV: &str = "ATPILOT_LLM_API_KEY";
 /// The classifier the configuration asks for: `local` alone without
 /// `[model.llm]`, else `local` checked against the configured LLM.
 /// `api_key`: the OpenAI-compatible endpoint's key, already read from its secret.
-pub async fn classifier(config: &Config, local: Arc<dyn Classifier>, picklists: Option<Arc<dyn PicklistSource>>, api_key: Option<String>) -> Result<Arc<dyn TicketClassifier>, String> {
+pub async fn classifier(
+    config: &Config,
+    local: Arc<dyn Classifier>,
+    picklists: Option<Arc<dyn PicklistSource>>,
+    api_key: Option<String>,
+) -> Result<Arc<dyn TicketClassifier>, String> {
     let Some(llm) = &config.model.llm else { return Ok(Arc::new(InProcess(local))) };
     let timeout = Duration::from_millis(llm.timeout_ms);
     let provider: Arc<dyn LlmProvider> = match llm.provider {
@@ -31,7 +36,9 @@ pub async fn classifier(config: &Config, local: Arc<dyn Classifier>, picklists: 
             let base = llm.base_url.as_deref().ok_or("model.llm.base_url is not set")?;
             Arc::new(OpenAiCompatible::new(base, &llm.model, api_key, llm.json_mode, timeout + Duration::from_secs(1))?)
         }
-        LlmProviderKind::Bedrock => Arc::new(BedrockConverse::from_env(&llm.model, llm.region.as_deref(), llm.endpoint_url.as_deref()).await),
+        LlmProviderKind::Bedrock => {
+            Arc::new(BedrockConverse::from_env(&llm.model, llm.region.as_deref(), llm.endpoint_url.as_deref()).await)
+        }
     };
     tracing::info!(provider = %provider.name(), "LLM second opinion on: labels checked against the picklists, drafts through the scrub");
     let mut c = LlmClassifier::new(local, provider, config.categories.keys().cloned(), timeout, llm.max_tokens);

@@ -16,16 +16,32 @@ pub struct OpenAiCompatible {
 
 impl std::fmt::Debug for OpenAiCompatible {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenAiCompatible").field("url", &self.url).field("model", &self.model).field("api_key", &self.api_key.as_ref().map(|_| "<redacted>")).finish()
+        f.debug_struct("OpenAiCompatible")
+            .field("url", &self.url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .finish()
     }
 }
 
 impl OpenAiCompatible {
     /// `base_url` up to `/chat/completions`, e.g. `https://api.openai.com/v1`;
     /// `timeout` bounds each request (a backstop: the classifier has its own).
-    pub fn new(base_url: &str, model: &str, api_key: Option<String>, json_mode: bool, timeout: Duration) -> Result<Self, String> {
+    pub fn new(
+        base_url: &str,
+        model: &str,
+        api_key: Option<String>,
+        json_mode: bool,
+        timeout: Duration,
+    ) -> Result<Self, String> {
         let http = reqwest::Client::builder().timeout(timeout).build().map_err(|e| format!("HTTP client: {e}"))?;
-        Ok(Self { http, url: format!("{}/chat/completions", base_url.trim_end_matches('/')), model: model.to_string(), api_key: api_key.filter(|k| !k.trim().is_empty()), json_mode })
+        Ok(Self {
+            http,
+            url: format!("{}/chat/completions", base_url.trim_end_matches('/')),
+            model: model.to_string(),
+            api_key: api_key.filter(|k| !k.trim().is_empty()),
+            json_mode,
+        })
     }
 
     /// The request body (OpenAI's Chat Completions shape).
@@ -67,7 +83,11 @@ impl LlmProvider for OpenAiCompatible {
         if !status.is_success() {
             let msg = body.pointer("/error/message").and_then(Value::as_str).unwrap_or("no error message");
             let text = format!("HTTP {} from {}: {msg}", status.as_u16(), self.url);
-            return Err(if status.as_u16() == 429 || status.is_server_error() { PortError::Transient(text) } else { PortError::Permanent(text) });
+            return Err(if status.as_u16() == 429 || status.is_server_error() {
+                PortError::Transient(text)
+            } else {
+                PortError::Permanent(text)
+            });
         }
         body.pointer("/choices/0/message/content")
             .and_then(Value::as_str)

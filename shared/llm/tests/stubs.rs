@@ -34,10 +34,15 @@ struct Stub {
 }
 
 async fn answer(State(s): State<Stub>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    s.seen.lock().unwrap().push(Seen { path: uri.path().to_string(), headers, body: serde_json::from_slice(&body).unwrap_or(Value::Null) });
+    s.seen.lock().unwrap().push(Seen {
+        path: uri.path().to_string(),
+        headers,
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    });
     let (status, body, header, delay) = s.reply.lock().unwrap().clone();
     tokio::time::sleep(delay).await;
-    let mut r = (StatusCode::from_u16(status).unwrap(), [("content-type", "application/json")], body.to_string()).into_response();
+    let mut r = (StatusCode::from_u16(status).unwrap(), [("content-type", "application/json")], body.to_string())
+        .into_response();
     if let Some((k, v)) = header {
         r.headers_mut().insert(k, v.parse().unwrap());
     }
@@ -85,8 +90,15 @@ struct Lists;
 impl PicklistSource for Lists {
     async fn ticket_picklists(&self) -> Result<TicketPicklists, PortError> {
         Ok(TicketPicklists {
-            queues: vec![(QueueId::new(29682833).unwrap(), "Level I Support".into()), (QueueId::new(29682834).unwrap(), "Level II Support".into())],
-            priorities: vec![(PriorityId::new(1).unwrap(), "High".into()), (PriorityId::new(2).unwrap(), "Medium".into()), (PriorityId::new(4).unwrap(), "Critical".into())],
+            queues: vec![
+                (QueueId::new(29682833).unwrap(), "Level I Support".into()),
+                (QueueId::new(29682834).unwrap(), "Level II Support".into()),
+            ],
+            priorities: vec![
+                (PriorityId::new(1).unwrap(), "High".into()),
+                (PriorityId::new(2).unwrap(), "Medium".into()),
+                (PriorityId::new(4).unwrap(), "Critical".into()),
+            ],
         })
     }
 }
@@ -96,7 +108,9 @@ const BODY: &str = "I am locked out of my account and forgot my password";
 const TIMEOUT: Duration = Duration::from_millis(1500);
 
 fn checked(provider: Arc<dyn LlmProvider>) -> LlmClassifier {
-    LlmClassifier::new(Arc::new(KeywordClassifier), provider, [Category::new("printer").unwrap()], TIMEOUT, 600).with_picklists(Arc::new(Lists)).with_names(["Fabrikam"])
+    LlmClassifier::new(Arc::new(KeywordClassifier), provider, [Category::new("printer").unwrap()], TIMEOUT, 600)
+        .with_picklists(Arc::new(Lists))
+        .with_names(["Fabrikam"])
 }
 
 fn local() -> Classification {
@@ -107,13 +121,21 @@ const GOOD: &str = r#"{"category": "password-reset", "queue": "Level I Support",
 const INVENTED: &str = r#"{"category": "identity-recovery", "queue": "Tier Zero", "priority": "P1", "draft": null}"#;
 
 /// The same scenarios for either API: `answer` wraps a model's text in that API's response.
-async fn scenarios(stub: &Stub, c: &LlmClassifier, answer: fn(&str) -> Value, error: (u16, Value, Option<(&'static str, &'static str)>)) {
+async fn scenarios(
+    stub: &Stub,
+    c: &LlmClassifier,
+    answer: fn(&str) -> Value,
+    error: (u16, Value, Option<(&'static str, &'static str)>),
+) {
     // Good labels: accepted, confidence still the local model's.
     stub.reply(200, answer(GOOD), None, Duration::ZERO);
     let out = c.classify_ticket(TITLE, BODY).await;
     assert_eq!(out.prediction.category.as_str(), "password-reset");
     assert_eq!(out.prediction.confidence, local().prediction.confidence);
-    assert_eq!((out.prediction.queue_id, out.prediction.priority), (Some(QueueId::new(29682833).unwrap()), Some(PriorityId::new(2).unwrap())));
+    assert_eq!(
+        (out.prediction.queue_id, out.prediction.priority),
+        (Some(QueueId::new(29682833).unwrap()), Some(PriorityId::new(2).unwrap()))
+    );
     assert!(out.draft.as_deref().unwrap().contains("at your next sign-in"), "{:?}", out.draft);
 
     // Invented labels: refused, the local prediction stands.
@@ -126,8 +148,13 @@ async fn scenarios(stub: &Stub, c: &LlmClassifier, answer: fn(&str) -> Value, er
     }
 
     // A draft carrying another customer's name or address: dropped.
-    for leak in ["We fixed the same thing for Fabrikam last week.", "Ask anna.lind@tailspin.example, she knows.", "Tailspin Toys Inc had this too."] {
-        let text = json!({"category": "password-reset", "draft": format!("Hello,\n\n{leak}\n\nThe service desk")}).to_string();
+    for leak in [
+        "We fixed the same thing for Fabrikam last week.",
+        "Ask anna.lind@tailspin.example, she knows.",
+        "Tailspin Toys Inc had this too.",
+    ] {
+        let text =
+            json!({"category": "password-reset", "draft": format!("Hello,\n\n{leak}\n\nThe service desk")}).to_string();
         stub.reply(200, answer(&text), None, Duration::ZERO);
         let out = c.classify_ticket(TITLE, BODY).await;
         assert_eq!(out.draft, local().draft, "{leak}");
@@ -153,7 +180,16 @@ async fn scenarios(stub: &Stub, c: &LlmClassifier, answer: fn(&str) -> Value, er
 #[tokio::test]
 async fn openai_compatible_endpoint() {
     let (stub, url) = Stub::start().await;
-    let provider = Arc::new(OpenAiCompatible::new(&format!("{url}/v1/"), "gpt-4o-mini", Some("sk-test-123".into()), true, TIMEOUT + Duration::from_secs(1)).unwrap());
+    let provider = Arc::new(
+        OpenAiCompatible::new(
+            &format!("{url}/v1/"),
+            "gpt-4o-mini",
+            Some("sk-test-123".into()),
+            true,
+            TIMEOUT + Duration::from_secs(1),
+        )
+        .unwrap(),
+    );
     let c = checked(provider);
     stub.reply(200, openai_answer(GOOD), None, Duration::ZERO);
     c.classify_ticket(TITLE, BODY).await;
@@ -163,7 +199,10 @@ async fn openai_compatible_endpoint() {
     let b = &sent.body;
     assert_eq!(b["model"], "gpt-4o-mini");
     assert_eq!((b["messages"][0]["role"].as_str(), b["messages"][1]["role"].as_str()), (Some("system"), Some("user")));
-    assert!(b["messages"][0]["content"].as_str().unwrap().contains("\"Level II Support\""), "the real picklist labels are offered");
+    assert!(
+        b["messages"][0]["content"].as_str().unwrap().contains("\"Level II Support\""),
+        "the real picklist labels are offered"
+    );
     assert!(b["messages"][1]["content"].as_str().unwrap().contains(BODY));
     assert_eq!(b["response_format"], json!({"type": "json_object"}));
     assert_eq!((b["temperature"].as_i64(), b["max_tokens"].as_i64()), (Some(0), Some(600)));
@@ -174,7 +213,9 @@ async fn openai_compatible_endpoint() {
 #[tokio::test]
 async fn openai_compatible_without_json_mode_or_key() {
     let (stub, url) = Stub::start().await;
-    let c = checked(Arc::new(OpenAiCompatible::new(&format!("{url}/v1"), "llama3", None, false, TIMEOUT + Duration::from_secs(1)).unwrap()));
+    let c = checked(Arc::new(
+        OpenAiCompatible::new(&format!("{url}/v1"), "llama3", None, false, TIMEOUT + Duration::from_secs(1)).unwrap(),
+    ));
     // A local model wrapping its JSON in prose is still read.
     stub.reply(200, openai_answer(&format!("Here you go:\n```json\n{GOOD}\n```")), None, Duration::ZERO);
     let out = c.classify_ticket(TITLE, BODY).await;
@@ -183,7 +224,12 @@ async fn openai_compatible_without_json_mode_or_key() {
     assert!(sent.headers.get("authorization").is_none());
     assert!(sent.body.get("response_format").is_none());
     // A 401 is permanent, and still falls back.
-    stub.reply(401, json!({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}), None, Duration::ZERO);
+    stub.reply(
+        401,
+        json!({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}),
+        None,
+        Duration::ZERO,
+    );
     let out = c.classify_ticket(TITLE, BODY).await;
     assert!(out.notes.iter().any(|n| n.contains("HTTP 401") && n.contains("Incorrect API key")), "{:?}", out.notes);
     assert_eq!(out.prediction, local().prediction);
@@ -193,7 +239,13 @@ fn bedrock_client(url: &str) -> aws_sdk_bedrockruntime::Client {
     let conf = aws_sdk_bedrockruntime::Config::builder()
         .behavior_version(aws_sdk_bedrockruntime::config::BehaviorVersion::latest())
         .region(aws_sdk_bedrockruntime::config::Region::new("eu-west-1"))
-        .credentials_provider(aws_sdk_bedrockruntime::config::Credentials::new("AKIDSTUBTEST", "stub-secret", None, None, "test"))
+        .credentials_provider(aws_sdk_bedrockruntime::config::Credentials::new(
+            "AKIDSTUBTEST",
+            "stub-secret",
+            None,
+            None,
+            "test",
+        ))
         .endpoint_url(url)
         .build();
     aws_sdk_bedrockruntime::Client::from_conf(conf)
@@ -210,21 +262,45 @@ async fn bedrock_converse() {
     let sent = stub.last();
     assert_eq!(sent.path, "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse");
     let auth = sent.headers["authorization"].to_str().unwrap();
-    assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDSTUBTEST/") && auth.contains("/eu-west-1/bedrock/aws4_request") && auth.contains("Signature="), "{auth}");
+    assert!(
+        auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDSTUBTEST/")
+            && auth.contains("/eu-west-1/bedrock/aws4_request")
+            && auth.contains("Signature="),
+        "{auth}"
+    );
     let b = &sent.body;
     assert!(b["system"][0]["text"].as_str().unwrap().contains("\"password-reset\""));
     assert_eq!(b["messages"][0]["role"], "user");
     assert!(b["messages"][0]["content"][0]["text"].as_str().unwrap().contains(BODY));
-    assert_eq!((b["inferenceConfig"]["maxTokens"].as_i64(), b["inferenceConfig"]["temperature"].as_f64()), (Some(600), Some(0.0)));
-    let error = json!({"message": "The system encountered an unexpected error during processing. Try your request again."});
-    scenarios(&stub, &c, bedrock_answer, (500, error, Some(("x-amzn-errortype", "InternalServerException:http://internal.amazon.com/coral/com.amazon.bedrock/")))).await;
+    assert_eq!(
+        (b["inferenceConfig"]["maxTokens"].as_i64(), b["inferenceConfig"]["temperature"].as_f64()),
+        (Some(600), Some(0.0))
+    );
+    let error =
+        json!({"message": "The system encountered an unexpected error during processing. Try your request again."});
+    scenarios(
+        &stub,
+        &c,
+        bedrock_answer,
+        (
+            500,
+            error,
+            Some(("x-amzn-errortype", "InternalServerException:http://internal.amazon.com/coral/com.amazon.bedrock/")),
+        ),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn bedrock_access_denied_is_reported_and_falls_back() {
     let (stub, url) = Stub::start().await;
     let c = checked(Arc::new(BedrockConverse::new(bedrock_client(&url), BEDROCK_MODEL)));
-    stub.reply(403, json!({"message": "User is not authorized to perform: bedrock:InvokeModel"}), Some(("x-amzn-errortype", "AccessDeniedException")), Duration::ZERO);
+    stub.reply(
+        403,
+        json!({"message": "User is not authorized to perform: bedrock:InvokeModel"}),
+        Some(("x-amzn-errortype", "AccessDeniedException")),
+        Duration::ZERO,
+    );
     let out = c.classify_ticket(TITLE, BODY).await;
     assert_eq!(out.prediction, local().prediction);
     assert!(out.notes.iter().any(|n| n.contains("bedrock:InvokeModel")), "{:?}", out.notes);

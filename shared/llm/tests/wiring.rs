@@ -24,7 +24,11 @@ async fn answer(State(seen): State<Seen>, uri: Uri, headers: HeaderMap, body: By
 }
 
 fn config(llm: &str) -> Config {
-    let text = EXAMPLE.replacen("physical_categories = [\"hardware\"]\n", &format!("physical_categories = [\"hardware\"]\n\n[model.llm]\n{llm}\n"), 1);
+    let text = EXAMPLE.replacen(
+        "physical_categories = [\"hardware\"]\n",
+        &format!("physical_categories = [\"hardware\"]\n\n[model.llm]\n{llm}\n"),
+        1,
+    );
     Config::parse(&text, "test").unwrap()
 }
 
@@ -45,13 +49,17 @@ async fn the_configuration_chooses_the_provider_and_its_endpoint() {
 
     // No [model.llm]: the local model alone, nothing sent.
     let local: Arc<dyn atpilot_agent::ports::Classifier> = Arc::new(KeywordClassifier);
-    let off = atpilot_llm::classifier(&Config::parse(EXAMPLE, "x").unwrap(), local.clone(), None, Some("sk-unused".into())).await.unwrap();
+    let off =
+        atpilot_llm::classifier(&Config::parse(EXAMPLE, "x").unwrap(), local.clone(), None, Some("sk-unused".into()))
+            .await
+            .unwrap();
     let out = off.classify_ticket(title, body).await;
     assert!(out.notes.is_empty() && seen.lock().unwrap().is_empty());
     // the Lambda wiring takes the loaded model back from it instead of loading it twice
     assert!(Arc::ptr_eq(&off.local().expect("a local classifier hands back its model"), &local));
 
-    let openai = config(&format!("provider = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"{url}/v1\"\ntimeout_ms = 3000"));
+    let openai =
+        config(&format!("provider = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"{url}/v1\"\ntimeout_ms = 3000"));
     let c = atpilot_llm::classifier(&openai, Arc::new(KeywordClassifier), None, Some("sk-wired".into())).await.unwrap();
     assert!(c.local().is_none(), "an LLM classifier is not a bare local model");
     let out = c.classify_ticket(title, body).await;
@@ -59,13 +67,18 @@ async fn the_configuration_chooses_the_provider_and_its_endpoint() {
     {
         let seen = seen.lock().unwrap();
         let (path, headers, sent) = seen.last().unwrap();
-        assert_eq!((path.as_str(), headers["authorization"].to_str().unwrap()), ("/v1/chat/completions", "Bearer sk-wired"));
+        assert_eq!(
+            (path.as_str(), headers["authorization"].to_str().unwrap()),
+            ("/v1/chat/completions", "Bearer sk-wired")
+        );
         assert_eq!(sent["model"], "gpt-4o-mini");
         // The example's configured categories are offered too.
         assert!(sent["messages"][0]["content"].as_str().unwrap().contains("\"mfa-enrollment\""));
     }
 
-    let bedrock = config(&format!("provider = \"bedrock\"\nmodel = \"amazon.nova-micro-v1:0\"\nregion = \"us-west-2\"\nendpoint_url = \"{url}\"\ntimeout_ms = 3000"));
+    let bedrock = config(&format!(
+        "provider = \"bedrock\"\nmodel = \"amazon.nova-micro-v1:0\"\nregion = \"us-west-2\"\nendpoint_url = \"{url}\"\ntimeout_ms = 3000"
+    ));
     let c = atpilot_llm::classifier(&bedrock, Arc::new(KeywordClassifier), None, None).await.unwrap();
     let out = c.classify_ticket(title, body).await;
     assert!(out.notes.iter().any(|n| n.contains("bedrock amazon.nova-micro-v1:0 agrees")), "{:?}", out.notes);
@@ -73,6 +86,9 @@ async fn the_configuration_chooses_the_provider_and_its_endpoint() {
     let (path, headers, _) = seen.last().unwrap();
     assert_eq!(path, "/model/amazon.nova-micro-v1%3A0/converse");
     let auth = headers["authorization"].to_str().unwrap();
-    assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDWIRING/") && auth.contains("/us-west-2/bedrock/aws4_request"), "{auth}");
+    assert!(
+        auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDWIRING/") && auth.contains("/us-west-2/bedrock/aws4_request"),
+        "{auth}"
+    );
     assert_eq!(seen.len(), 2);
 }

@@ -2,13 +2,13 @@
 //! real tenant), the embedded state store, in-process queues, and the same
 //! handlers the Lambdas run. Used by `atpilot dev` and the end-to-end tests.
 
+use atpilot_agent::adapters::autotask_rest::RestAutotask;
+use atpilot_agent::classifiers::model::{ModelClassifier, ModelLoadError};
 use atpilot_agent::classify::{self, Outcome};
 use atpilot_agent::deps::{Deps, Secret};
-use atpilot_agent::messages::{TicketEvent, TimeEntryJob};
-use atpilot_agent::classifiers::model::{ModelClassifier, ModelLoadError};
-use atpilot_agent::notify::OutboxNotifier;
-use atpilot_agent::adapters::autotask_rest::RestAutotask;
 use atpilot_agent::error::HandlerError;
+use atpilot_agent::messages::{TicketEvent, TimeEntryJob};
+use atpilot_agent::notify::OutboxNotifier;
 use atpilot_agent::time_entry::{self, TimeEntryOutcome};
 use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
 use atpilot_autotask_sandbox::{Sandbox, SandboxConfig, TenantFacts};
@@ -177,7 +177,9 @@ impl Local {
         let (sandbox, zone, credentials) = match opts.target {
             Target::Sandbox { tickets, seed } => {
                 let cfg = SandboxConfig { tickets, seed, ..Default::default() };
-                let sb = Sandbox::start(cfg, "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!())).await.map_err(LocalError::Sandbox)?;
+                let sb = Sandbox::start(cfg, "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!()))
+                    .await
+                    .map_err(LocalError::Sandbox)?;
                 let creds = Credentials {
                     username: sb.config().user.clone(),
                     secret: sb.config().secret.clone(),
@@ -199,18 +201,24 @@ impl Local {
         cc.retry.base_delay = Duration::from_millis(50);
         let client = Client::new(cc).map_err(|e| LocalError::Client(e.to_string()))?;
         let state = State::new(Arc::new(EmbeddedStateStore::open(&opts.state_dir)?));
-        let qcfg = MemQueueConfig { visibility_timeout: Duration::from_secs(30), max_receives: 5, ..Default::default() };
+        let qcfg =
+            MemQueueConfig { visibility_timeout: Duration::from_secs(30), max_receives: 5, ..Default::default() };
         let classify_queue = Arc::new(MemQueue::new(qcfg.clone()));
         let time_entry_queue = Arc::new(MemQueue::new(qcfg));
         let webhook_secret = opts.webhook_secret.unwrap_or_else(random_secret);
         let local = match (opts.classifier, &sandbox) {
             (LocalClassifier::Given(c), _) => c,
-            (LocalClassifier::TrainOnSandbox, Some(_)) if config.model.category_path.is_none() => Arc::new(train_on_tenant(&client).await?),
+            (LocalClassifier::TrainOnSandbox, Some(_)) if config.model.category_path.is_none() => {
+                Arc::new(train_on_tenant(&client).await?)
+            }
             _ => atpilot_agent::classifiers::model::from_config(&config.model)?,
         };
         // With `[model.llm]`, an LLM checks the local model (its key, for an OpenAI-compatible endpoint, from ATPILOT_LLM_API_KEY).
         let picklists: Arc<dyn atpilot_agent::ports::PicklistSource> = Arc::new(RestAutotask::new(client.clone()));
-        let classifier = atpilot_llm::classifier(&config, local, Some(picklists), std::env::var(atpilot_llm::API_KEY_ENV).ok()).await.map_err(LocalError::Llm)?;
+        let classifier =
+            atpilot_llm::classifier(&config, local, Some(picklists), std::env::var(atpilot_llm::API_KEY_ENV).ok())
+                .await
+                .map_err(LocalError::Llm)?;
         let deps = Deps {
             config: Arc::new(config),
             state: state.clone(),
@@ -232,8 +240,17 @@ impl Local {
         loop {
             let before = (report.classified.len(), report.time_entries.len(), report.failures.len());
             let deps = &self.deps;
-            drain_once(self.classify_queue.as_ref(), &mut report.classified, &mut report.failures, |body| async move { classify_message(deps, &body).await }).await;
-            drain_once(self.time_entry_queue.as_ref(), &mut report.time_entries, &mut report.failures, |body| async move { time_entry_message(deps, &body).await }).await;
+            drain_once(self.classify_queue.as_ref(), &mut report.classified, &mut report.failures, |body| async move {
+                classify_message(deps, &body).await
+            })
+            .await;
+            drain_once(
+                self.time_entry_queue.as_ref(),
+                &mut report.time_entries,
+                &mut report.failures,
+                |body| async move { time_entry_message(deps, &body).await },
+            )
+            .await;
             if (report.classified.len(), report.time_entries.len(), report.failures.len()) == before {
                 return report;
             }
@@ -306,29 +323,39 @@ pub async fn train_on_tenant(client: &Client) -> Result<ModelClassifier, LocalEr
     let now = chrono::Utc::now();
     let mut opts = TrainingOptions::new(now - chrono::Duration::days(365), now, LabelKind::Category);
     opts.history_limit = 300;
-    let set = collect_training(client, &opts, &|_| {}).await.map_err(|e| LocalError::Training(format!("reading the tenant's history: {e}")))?;
+    let set = collect_training(client, &opts, &|_| {})
+        .await
+        .map_err(|e| LocalError::Training(format!("reading the tenant's history: {e}")))?;
     if set.is_empty() {
         return Err(LocalError::Training("no labelled tickets to train the classifier on".into()));
     }
     let (texts, labels, weights) = set.apply(ReroutePolicy::Downweight(0.25));
     let cfg = atpilot_model::TrainConfig { threads: 2, ..Default::default() };
-    let (model, report) = tokio::task::spawn_blocking(move || atpilot_model::train_weighted(&texts, &labels, weights.as_deref(), &cfg, &|_| {}))
-        .await
-        .map_err(|e| LocalError::Training(e.to_string()))?
-        .map_err(|e| LocalError::Training(e.to_string()))?;
-    tracing::info!(tickets = report.examples, labels = report.labels, "classifier: trained on the tenant's history at start (calibrated)");
+    let (model, report) = tokio::task::spawn_blocking(move || {
+        atpilot_model::train_weighted(&texts, &labels, weights.as_deref(), &cfg, &|_| {})
+    })
+    .await
+    .map_err(|e| LocalError::Training(e.to_string()))?
+    .map_err(|e| LocalError::Training(e.to_string()))?;
+    tracing::info!(
+        tickets = report.examples,
+        labels = report.labels,
+        "classifier: trained on the tenant's history at start (calibrated)"
+    );
     ModelClassifier::from_model(model).map_err(LocalError::Model)
 }
 
 /// One classify message, as the Lambda handles it.
 pub async fn classify_message(deps: &Deps, body: &str) -> Result<Outcome, HandlerError> {
-    let ev: TicketEvent = serde_json::from_str(body).map_err(|e| HandlerError::permanent("message is not a ticket event").with_source(e))?;
+    let ev: TicketEvent = serde_json::from_str(body)
+        .map_err(|e| HandlerError::permanent("message is not a ticket event").with_source(e))?;
     classify::handle(deps, &ev, chrono::Utc::now).await
 }
 
 /// One time-entry message, as the Lambda handles it.
 pub async fn time_entry_message(deps: &Deps, body: &str) -> Result<TimeEntryOutcome, HandlerError> {
-    let job: TimeEntryJob = serde_json::from_str(body).map_err(|e| HandlerError::permanent("message is not a time-entry job").with_source(e))?;
+    let job: TimeEntryJob = serde_json::from_str(body)
+        .map_err(|e| HandlerError::permanent("message is not a time-entry job").with_source(e))?;
     time_entry::handle(deps, &job).await
 }
 
@@ -340,7 +367,8 @@ where
     E: std::fmt::Display,
 {
     loop {
-        let r = consume_batch(queue.as_ref(), 10, Duration::from_secs(1), Duration::from_secs(2), |d| handler(d.body)).await;
+        let r = consume_batch(queue.as_ref(), 10, Duration::from_secs(1), Duration::from_secs(2), |d| handler(d.body))
+            .await;
         if let Err(e) = r {
             tracing::error!(error = %e, "queue receive failed");
             tokio::time::sleep(Duration::from_secs(1)).await;

@@ -1,6 +1,6 @@
 //! Tuning harness: `cargo run --release -p atpilot-model --example tune -- TRAIN.csv TEST.csv [key=value…]`
 //! keys: epochs, lr, loss (hinge|softmax), bits, cw (char weight), min_df, cmin, cmax, words, seed, threads, cal
-use atpilot_model::data::{load_csv, Columns};
+use atpilot_model::data::{Columns, load_csv};
 use atpilot_model::metrics::evaluate;
 use atpilot_model::train::Loss;
 use atpilot_model::{Model, TrainConfig};
@@ -9,7 +9,8 @@ use std::time::Instant;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let cols = Columns { text: vec!["title".into(), "description".into()], label: Some("label".into()), id: "id".into() };
+    let cols =
+        Columns { text: vec!["title".into(), "description".into()], label: Some("label".into()), id: "id".into() };
     let tr = load_csv(Path::new(&args[1]), &cols).unwrap();
     let te = load_csv(Path::new(&args[2]), &cols).unwrap();
     let mut cfg = TrainConfig::default();
@@ -35,17 +36,24 @@ fn main() {
             "c" => cfg.c = v.parse().unwrap(),
             "punct" => cfg.features.keep_punct = v == "1",
             "tol" => cfg.tol = v.parse().unwrap(),
-            "solver" => cfg.solver = if v == "sgd" { atpilot_model::train::Solver::Sgd } else { atpilot_model::train::Solver::DualCd },
+            "solver" => {
+                cfg.solver =
+                    if v == "sgd" { atpilot_model::train::Solver::Sgd } else { atpilot_model::train::Solver::DualCd }
+            }
             _ => panic!("unknown key {k}"),
         }
     }
     if std::env::var_os("TUNE_FEAT").is_some() {
         let t = Instant::now();
         let mut n = 0usize;
-        for x in &tr.texts { n += atpilot_model::features::normalize(x, true, 6000).len(); }
+        for x in &tr.texts {
+            n += atpilot_model::features::normalize(x, true, 6000).len();
+        }
         eprintln!("normalize {:?} {n}", t.elapsed());
         let t = Instant::now();
-        for x in &tr.texts { n += cfg.features.counts(x).chars.len(); }
+        for x in &tr.texts {
+            n += cfg.features.counts(x).chars.len();
+        }
         eprintln!("counts {:?} {n}", t.elapsed());
     }
     let t = Instant::now();
@@ -87,7 +95,20 @@ fn main() {
     eprintln!("mean conf {:.4}", c.iter().map(|&x| x as f64).sum::<f64>() / c.len() as f64);
     println!(
         "acc {:.4} f1 {:.4} cov95 {:.4} ece {:.4} | train {:.2}s load {:.1}ms pred {:.0}ms/{} size {:.1}MB rows {} T {:.3} calacc {:.3} feat {:.2}s fit {:.2}s",
-        mt.accuracy, mt.macro_f1, mt.coverage_at_95, mt.ece, train_s, load_ms, pred_ms, te.len(), bytes.len() as f64 / 1e6, rep.feature_rows, rep.temperature, rep.calibration_accuracy, rep.featurize_seconds, rep.fit_seconds
+        mt.accuracy,
+        mt.macro_f1,
+        mt.coverage_at_95,
+        mt.ece,
+        train_s,
+        load_ms,
+        pred_ms,
+        te.len(),
+        bytes.len() as f64 / 1e6,
+        rep.feature_rows,
+        rep.temperature,
+        rep.calibration_accuracy,
+        rep.featurize_seconds,
+        rep.fit_seconds
     );
 }
 

@@ -116,7 +116,11 @@ pub fn load_csv_bytes(path: &Path, bytes: &[u8], cols: &Columns) -> Result<Table
         if let (Some(p), Some(labels)) = (label_pos, t.labels.as_mut()) {
             let l = field(p)?.trim();
             if l.is_empty() {
-                return Err(ModelError::EmptyLabel { path: path.into(), line, column: cols.label.clone().unwrap_or_default() });
+                return Err(ModelError::EmptyLabel {
+                    path: path.into(),
+                    line,
+                    column: cols.label.clone().unwrap_or_default(),
+                });
             }
             labels.push(l.to_string());
         }
@@ -166,7 +170,8 @@ mod tests {
         assert!(e.contains("no data rows"), "{e}");
         let e = load_csv_bytes(p, b"id,title,description\n1,a,b\n2,a\n", &cols(None)).unwrap_err().to_string();
         assert!(e.contains("line 3"), "{e}");
-        let e = load_csv_bytes(p, b"id,title,description,label\n1,a,b,\n", &cols(Some("label"))).unwrap_err().to_string();
+        let e =
+            load_csv_bytes(p, b"id,title,description,label\n1,a,b,\n", &cols(Some("label"))).unwrap_err().to_string();
         assert!(e.contains("line 2") && e.contains("empty"), "{e}");
     }
 

@@ -144,7 +144,16 @@ fn placeholder_share(line: &str) -> f32 {
 
 impl RetrievalDrafter {
     pub fn build(tickets: &[ResolvedTicket], opts: &DrafterOptions) -> Self {
-        let features = FeatureConfig { bits: 18, word_ngrams: 2, char_min: 0, char_max: 0, char_weight: 0.0, fold_digits: true, max_chars: 4000, keep_punct: false };
+        let features = FeatureConfig {
+            bits: 18,
+            word_ngrams: 2,
+            char_min: 0,
+            char_max: 0,
+            char_weight: 0.0,
+            fold_digits: true,
+            max_chars: 4000,
+            keep_punct: false,
+        };
         // words used by enough different companies
         let mut users: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
         for t in tickets {
@@ -177,17 +186,18 @@ impl RetrievalDrafter {
         let mut by_category: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
         for (t, c) in tickets.iter().zip(&counts) {
             let scrubbed = scrubber.scrub(&t.resolution);
-            let kept: Vec<&str> = scrubbed
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && placeholder_share(l) <= 0.34)
-                .collect();
+            let kept: Vec<&str> =
+                scrubbed.lines().map(str::trim).filter(|l| !l.is_empty() && placeholder_share(l) <= 0.34).collect();
             if kept.is_empty() {
                 continue;
             }
             let mut v = SparseVec::default();
             features.weigh(c, &idf, &mut v);
-            by_category.entry(t.category.clone()).or_default().push(Entry { id: t.id.clone(), vec: canonical(v), resolution: kept.join("\n") });
+            by_category.entry(t.category.clone()).or_default().push(Entry {
+                id: t.id.clone(),
+                vec: canonical(v),
+                resolution: kept.join("\n"),
+            });
         }
         Self { features, idf, by_category, names, scrubber, min_similarity: opts.min_similarity }
     }
@@ -199,7 +209,8 @@ impl RetrievalDrafter {
 
     /// Is this text safe to show this customer (no other company's name, no e-mail)?
     pub fn is_safe_for(&self, text: &str, company: &str) -> bool {
-        let others: Vec<&str> = self.names.iter().map(String::as_str).filter(|n| !n.eq_ignore_ascii_case(company)).collect();
+        let others: Vec<&str> =
+            self.names.iter().map(String::as_str).filter(|n| !n.eq_ignore_ascii_case(company)).collect();
         !leaks(text, &others)
     }
 }
@@ -219,7 +230,11 @@ impl Drafter for RetrievalDrafter {
         if sim < self.min_similarity {
             return Ok(None);
         }
-        let greeting = match req.contact_first_name.map(str::trim).filter(|n| !n.is_empty() && n.chars().all(|c| c.is_alphabetic() || c == '-' || c == ' ')) {
+        let greeting = match req
+            .contact_first_name
+            .map(str::trim)
+            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_alphabetic() || c == '-' || c == ' '))
+        {
             Some(n) => format!("Hello {n},"),
             None => "Hello,".to_string(),
         };
@@ -239,26 +254,57 @@ mod tests {
     use super::*;
 
     fn t(id: &str, company: &str, category: &str, text: &str, resolution: &str) -> ResolvedTicket {
-        ResolvedTicket { id: id.into(), company: company.into(), category: category.into(), text: text.into(), resolution: resolution.into() }
+        ResolvedTicket {
+            id: id.into(),
+            company: company.into(),
+            category: category.into(),
+            text: text.into(),
+            resolution: resolution.into(),
+        }
     }
 
     fn history() -> Vec<ResolvedTicket> {
         vec![
-            t("1", "Contoso Ltd", "password-reset", "user cannot log in, password expired",
-              "Hi Alice, I reset the password in Active Directory and asked the user to log in again. Call me on 555-123-4567. Regards, Bob at Contoso Ltd"),
-            t("2", "Fabrikam Inc", "password-reset", "password expired cannot log in to outlook",
-              "Reset the password in Active Directory and asked the user to log in again on FAB-PC0042."),
-            t("3", "Northwind", "password-reset", "locked out after password change",
-              "Unlocked the account in Active Directory, reset the password and asked the user to log in again. zorblax"),
-            t("4", "Northwind", "printer", "printer offline on floor 2",
-              "Restarted the print spooler on nw-print01.northwind.local and cleared the queue."),
+            t(
+                "1",
+                "Contoso Ltd",
+                "password-reset",
+                "user cannot log in, password expired",
+                "Hi Alice, I reset the password in Active Directory and asked the user to log in again. Call me on 555-123-4567. Regards, Bob at Contoso Ltd",
+            ),
+            t(
+                "2",
+                "Fabrikam Inc",
+                "password-reset",
+                "password expired cannot log in to outlook",
+                "Reset the password in Active Directory and asked the user to log in again on FAB-PC0042.",
+            ),
+            t(
+                "3",
+                "Northwind",
+                "password-reset",
+                "locked out after password change",
+                "Unlocked the account in Active Directory, reset the password and asked the user to log in again. zorblax",
+            ),
+            t(
+                "4",
+                "Northwind",
+                "printer",
+                "printer offline on floor 2",
+                "Restarted the print spooler on nw-print01.northwind.local and cleared the queue.",
+            ),
         ]
     }
 
     #[test]
     fn draft_comes_from_same_category_and_is_scrubbed() {
         let d = RetrievalDrafter::build(&history(), &DrafterOptions::default());
-        let req = DraftRequest { text: "my password expired and I cannot log in", category: "password-reset", company: "Tailspin", contact_first_name: Some("Dana") };
+        let req = DraftRequest {
+            text: "my password expired and I cannot log in",
+            category: "password-reset",
+            company: "Tailspin",
+            contact_first_name: Some("Dana"),
+        };
         let draft = d.draft(&req).unwrap().expect("a draft");
         assert!(draft.text.starts_with("Hello Dana,"), "{}", draft.text);
         for bad in ["Alice", "Bob", "Contoso", "Fabrikam", "Northwind", "555", "PC0042", "zorblax", "print01"] {
@@ -273,7 +319,12 @@ mod tests {
         let d = RetrievalDrafter::build(&history(), &DrafterOptions::default());
         let req = DraftRequest { text: "password", category: "licence", company: "X", contact_first_name: None };
         assert!(d.draft(&req).unwrap().is_none());
-        let req = DraftRequest { text: "the coffee machine is broken", category: "password-reset", company: "X", contact_first_name: None };
+        let req = DraftRequest {
+            text: "the coffee machine is broken",
+            category: "password-reset",
+            company: "X",
+            contact_first_name: None,
+        };
         assert!(d.draft(&req).unwrap().is_none());
     }
 

@@ -14,26 +14,13 @@ pub enum ModelError {
     #[error("{path}: no data rows after the header on line 1")]
     NoRows { path: PathBuf },
     #[error("{path}, line {line}: column {column:?} is not in the header (columns: {available})")]
-    MissingColumn {
-        path: PathBuf,
-        line: u64,
-        column: String,
-        available: String,
-    },
+    MissingColumn { path: PathBuf, line: u64, column: String, available: String },
     #[error("{path}, line {line}: not valid UTF-8 (save the file as UTF-8)")]
     NotUtf8 { path: PathBuf, line: u64 },
     #[error("{path}, line {line}: {message}")]
-    Csv {
-        path: PathBuf,
-        line: u64,
-        message: String,
-    },
+    Csv { path: PathBuf, line: u64, message: String },
     #[error("{path}, line {line}: the label column {column:?} is empty")]
-    EmptyLabel {
-        path: PathBuf,
-        line: u64,
-        column: String,
-    },
+    EmptyLabel { path: PathBuf, line: u64, column: String },
     #[error("training needs at least two distinct labels, found {found}")]
     TooFewLabels { found: usize },
     #[error("invalid option: {0}")]

@@ -28,4 +28,4 @@ pub mod train;
 
 pub use error::ModelError;
 pub use model::{Model, Prediction};
-pub use train::{train, train_weighted, Progress, TrainConfig, TrainReport};
+pub use train::{Progress, TrainConfig, TrainReport, train, train_weighted};

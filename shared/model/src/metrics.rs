@@ -31,10 +31,8 @@ pub fn macro_f1(truth: &[&str], pred: &[&str]) -> f64 {
     if stats.is_empty() {
         return 0.0;
     }
-    let sum: f64 = stats
-        .values()
-        .map(|&(tp, fp, fnn)| if tp == 0.0 { 0.0 } else { 2.0 * tp / (2.0 * tp + fp + fnn) })
-        .sum();
+    let sum: f64 =
+        stats.values().map(|&(tp, fp, fnn)| if tp == 0.0 { 0.0 } else { 2.0 * tp / (2.0 * tp + fp + fnn) }).sum();
     sum / stats.len() as f64
 }
 

@@ -6,9 +6,9 @@
 //! the bytes before it. Same model → same bytes (the header is a struct, floats print
 //! deterministically).
 
-use crate::calibrate::{softmax_t, Isotonic};
-use crate::features::{idf_value, FeatureConfig, SparseVec};
 use crate::ModelError;
+use crate::calibrate::{Isotonic, softmax_t};
+use crate::features::{FeatureConfig, SparseVec, idf_value};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -237,7 +237,12 @@ impl Model {
         }
         // log-odds of the top label from the scores, which do not saturate as p does
         let t = self.temperature as f64;
-        let rest: f64 = s.iter().enumerate().filter(|&(j, _)| j != best).map(|(_, &v)| ((v as f64 - s[best] as f64) / t).exp()).sum();
+        let rest: f64 = s
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != best)
+            .map(|(_, &v)| ((v as f64 - s[best] as f64) / t).exp())
+            .sum();
         let top_logit = if rest > 0.0 { -rest.ln() } else { f64::INFINITY };
         let confidence = self.isotonic.apply_ranked(p[best], top_logit).clamp(0.0, 1.0);
         Prediction { index: best, label: self.labels[best].clone(), confidence, probabilities: p }

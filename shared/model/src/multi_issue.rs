@@ -19,23 +19,83 @@ pub struct MultiIssue {
 }
 
 const JOINTS: &[&str] = &[
-    "also", "additionally", "in addition", "another issue", "another thing", "another problem", "one more thing",
-    "secondly", "second issue", "separately", "on another note", "apart from that", "besides that", "furthermore",
-    "and also", "as well as that", "unrelated",
+    "also",
+    "additionally",
+    "in addition",
+    "another issue",
+    "another thing",
+    "another problem",
+    "one more thing",
+    "secondly",
+    "second issue",
+    "separately",
+    "on another note",
+    "apart from that",
+    "besides that",
+    "furthermore",
+    "and also",
+    "as well as that",
+    "unrelated",
 ];
 
 const REQUEST_CUES: &[&str] = &[
-    "please", "can you", "could you", "can someone", "need", "needs", "unable", "cannot", "can't", "cant", "not working",
-    "doesn't work", "does not work", "error", "issue", "problem", "request", "would like", "want", "set up", "setup",
-    "install", "reset", "add", "remove", "create", "broken", "fails", "failed", "failing", "locked", "access", "help",
-    "new", "replace", "upgrade", "license", "licence", "won't", "keeps", "slow", "crash", "jammed", "offline",
-    "down", "stopped", "broke", "missing", "wrong", "expired",
+    "please",
+    "can you",
+    "could you",
+    "can someone",
+    "need",
+    "needs",
+    "unable",
+    "cannot",
+    "can't",
+    "cant",
+    "not working",
+    "doesn't work",
+    "does not work",
+    "error",
+    "issue",
+    "problem",
+    "request",
+    "would like",
+    "want",
+    "set up",
+    "setup",
+    "install",
+    "reset",
+    "add",
+    "remove",
+    "create",
+    "broken",
+    "fails",
+    "failed",
+    "failing",
+    "locked",
+    "access",
+    "help",
+    "new",
+    "replace",
+    "upgrade",
+    "license",
+    "licence",
+    "won't",
+    "keeps",
+    "slow",
+    "crash",
+    "jammed",
+    "offline",
+    "down",
+    "stopped",
+    "broke",
+    "missing",
+    "wrong",
+    "expired",
 ];
 
 const STOP: &[&str] = &[
-    "the", "a", "an", "and", "or", "to", "of", "for", "in", "on", "at", "is", "it", "my", "me", "i", "we", "our", "you",
-    "your", "please", "can", "could", "also", "with", "this", "that", "be", "are", "was", "have", "has", "need", "not",
-    "would", "like", "hi", "hello", "thanks", "thank", "regards", "there", "some", "from", "as", "so", "do", "does",
+    "the", "a", "an", "and", "or", "to", "of", "for", "in", "on", "at", "is", "it", "my", "me", "i", "we", "our",
+    "you", "your", "please", "can", "could", "also", "with", "this", "that", "be", "are", "was", "have", "has", "need",
+    "not", "would", "like", "hi", "hello", "thanks", "thank", "regards", "there", "some", "from", "as", "so", "do",
+    "does",
 ];
 
 fn content_words(s: &str) -> Vec<String> {
@@ -124,7 +184,10 @@ pub fn split_parts(text: &str) -> (Vec<String>, bool) {
 
 fn is_request(part: &str) -> bool {
     let l = format!(" {} ", part.to_lowercase());
-    part.contains('?') || REQUEST_CUES.iter().any(|c| l.contains(&format!(" {c} ")) || l.contains(&format!(" {c},")) || l.contains(&format!(" {c}.")))
+    part.contains('?')
+        || REQUEST_CUES
+            .iter()
+            .any(|c| l.contains(&format!(" {c} ")) || l.contains(&format!(" {c},")) || l.contains(&format!(" {c}.")))
 }
 
 /// Heuristic detection from the text alone.
@@ -132,7 +195,8 @@ pub fn detect(text: &str) -> MultiIssue {
     let (parts, explicit) = split_parts(text);
     // items of a list are asks by nature; elsewhere a part must ask or report something
     let listed = explicit && text.lines().filter(|l| is_list_marker(l)).count() >= 2;
-    let asks: Vec<String> = parts.into_iter().filter(|p| (listed || is_request(p)) && content_words(p).len() >= 2).collect();
+    let asks: Vec<String> =
+        parts.into_iter().filter(|p| (listed || is_request(p)) && content_words(p).len() >= 2).collect();
     let mut reasons = Vec::new();
     let mut several = false;
     if asks.len() >= 2 {
@@ -150,7 +214,11 @@ pub fn detect(text: &str) -> MultiIssue {
         }
         if distinct_pairs > 0 && (explicit || asks.len() >= 3) {
             several = true;
-            reasons.push(format!("{} separate requests{}", asks.len(), if explicit { " (listed or joined by 'also')" } else { "" }));
+            reasons.push(format!(
+                "{} separate requests{}",
+                asks.len(),
+                if explicit { " (listed or joined by 'also')" } else { "" }
+            ));
         }
     }
     MultiIssue { several, parts: asks, reasons }

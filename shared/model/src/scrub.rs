@@ -22,12 +22,53 @@ pub const NUMBER: &str = "[number]";
 pub const REDACTED: &str = "[redacted]";
 
 const GREETINGS: &[&str] = &[
-    "hi", "hello", "hey", "dear", "thanks", "thank", "regards", "cheers", "sincerely", "best", "mr", "mrs", "ms", "dr",
-    "from", "cc", "to", "attn", "contact", "caller", "user",
+    "hi",
+    "hello",
+    "hey",
+    "dear",
+    "thanks",
+    "thank",
+    "regards",
+    "cheers",
+    "sincerely",
+    "best",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "from",
+    "cc",
+    "to",
+    "attn",
+    "contact",
+    "caller",
+    "user",
 ];
 const COMPANY_SUFFIXES: &[&str] = &[
-    "inc", "llc", "ltd", "limited", "gmbh", "corp", "corporation", "co", "plc", "ag", "bv", "sa", "sarl", "pty", "llp", "lp",
-    "group", "holdings", "partners", "associates", "solutions", "systems", "technologies", "industries",
+    "inc",
+    "llc",
+    "ltd",
+    "limited",
+    "gmbh",
+    "corp",
+    "corporation",
+    "co",
+    "plc",
+    "ag",
+    "bv",
+    "sa",
+    "sarl",
+    "pty",
+    "llp",
+    "lp",
+    "group",
+    "holdings",
+    "partners",
+    "associates",
+    "solutions",
+    "systems",
+    "technologies",
+    "industries",
 ];
 
 /// What to scrub beyond the built-in patterns.
@@ -40,14 +81,13 @@ pub struct Scrubber {
 }
 
 fn lower_words(s: &str) -> Vec<String> {
-    s.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase())
-        .collect()
+    s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| w.to_lowercase()).collect()
 }
 
 fn is_phone_piece(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || "+-().".contains(c)) && s.chars().any(|c| c.is_ascii_digit())
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_digit() || "+-().".contains(c))
+        && s.chars().any(|c| c.is_ascii_digit())
 }
 
 fn is_ipv4(s: &str) -> bool {
@@ -64,7 +104,11 @@ fn is_email(s: &str) -> bool {
 
 fn is_link(s: &str) -> bool {
     let l = s.to_ascii_lowercase();
-    l.starts_with("http://") || l.starts_with("https://") || l.starts_with("www.") || l.starts_with("ftp://") || l.starts_with("\\\\")
+    l.starts_with("http://")
+        || l.starts_with("https://")
+        || l.starts_with("www.")
+        || l.starts_with("ftp://")
+        || l.starts_with("\\\\")
 }
 
 /// `srv01.contoso.local`, `mail.acme.com`, `acme.co.uk` (but not `e.g` or a sentence end).
@@ -89,7 +133,10 @@ fn is_machine_name(s: &str) -> bool {
 
 fn split_punct(tok: &str) -> (&str, &str, &str) {
     let start = tok.find(|c: char| c.is_alphanumeric() || c == '\\' || c == '+' || c == '(').unwrap_or(tok.len());
-    let end = tok.rfind(|c: char| c.is_alphanumeric()).map(|i| i + tok[i..].chars().next().unwrap().len_utf8()).unwrap_or(start);
+    let end = tok
+        .rfind(|c: char| c.is_alphanumeric())
+        .map(|i| i + tok[i..].chars().next().unwrap().len_utf8())
+        .unwrap_or(start);
     let end = end.max(start);
     // a phone number may end with ')' only if it opened with '('
     (&tok[..start], &tok[start..end], &tok[end..])
@@ -186,13 +233,19 @@ impl Scrubber {
                 Some(IP)
             } else if is_hostname(core) || core.starts_with('\\') {
                 Some(HOST)
-            } else if core.chars().filter(|c| c.is_ascii_digit()).count() >= 4 && core.chars().all(|c| c.is_ascii_digit() || "-/.:".contains(c)) {
+            } else if core.chars().filter(|c| c.is_ascii_digit()).count() >= 4
+                && core.chars().all(|c| c.is_ascii_digit() || "-/.:".contains(c))
+            {
                 Some(NUMBER)
             } else if is_machine_name(core) && !self.in_vocabulary(lower) {
                 Some(HOST)
             } else if after_greeting && is_capitalised(core) && !GREETINGS.contains(&lower.as_str()) {
                 Some(NAME)
-            } else if is_capitalised(core) && i + 1 < toks.len() && COMPANY_SUFFIXES.contains(&lowers[i + 1].as_str()) && is_capitalised(split_punct(toks[i + 1].0).1) {
+            } else if is_capitalised(core)
+                && i + 1 < toks.len()
+                && COMPANY_SUFFIXES.contains(&lowers[i + 1].as_str())
+                && is_capitalised(split_punct(toks[i + 1].0).1)
+            {
                 // "Contoso Ltd": swallow the suffix too
                 let (_, _, post2) = split_punct(toks[i + 1].0);
                 out.push((format!("{pre}{COMPANY}{post2}"), toks[i + 1].1));
@@ -217,7 +270,10 @@ impl Scrubber {
                 None => {
                     out.push((tok.to_string(), ws));
                     after_greeting = GREETINGS.contains(&lower.as_str()) && (post.is_empty() || post == ",");
-                    if after_greeting && post == "," && !["thanks", "regards", "cheers", "sincerely", "best"].contains(&lower.as_str()) {
+                    if after_greeting
+                        && post == ","
+                        && !["thanks", "regards", "cheers", "sincerely", "best"].contains(&lower.as_str())
+                    {
                         after_greeting = false;
                     }
                 }
@@ -275,16 +331,25 @@ mod tests {
     #[test]
     fn scrubs_contact_details() {
         let s = Scrubber::new();
-        let out = s.scrub("Call me on +1 (555) 123-4567 or mail jane.doe@contoso.com, host srv01.contoso.local, ip 10.0.0.12.");
-        assert!(!out.contains("555") && !out.contains("jane") && !out.contains("contoso") && !out.contains("10.0.0.12"), "{out}");
+        let out = s.scrub(
+            "Call me on +1 (555) 123-4567 or mail jane.doe@contoso.com, host srv01.contoso.local, ip 10.0.0.12.",
+        );
+        assert!(
+            !out.contains("555") && !out.contains("jane") && !out.contains("contoso") && !out.contains("10.0.0.12"),
+            "{out}"
+        );
         assert!(out.contains(PHONE) && out.contains(EMAIL) && out.contains(HOST) && out.contains(IP), "{out}");
         assert!(out.ends_with('.'), "{out}");
     }
 
     #[test]
     fn scrubs_machine_names_links_and_numbers() {
-        let out = Scrubber::new().scrub("Rebooted PC-0042 and HostName_221, see https://portal.acme.com/x?id=3, ticket 1550391");
-        assert!(!out.contains("0042") && !out.contains("221") && !out.contains("acme") && !out.contains("1550391"), "{out}");
+        let out = Scrubber::new()
+            .scrub("Rebooted PC-0042 and HostName_221, see https://portal.acme.com/x?id=3, ticket 1550391");
+        assert!(
+            !out.contains("0042") && !out.contains("221") && !out.contains("acme") && !out.contains("1550391"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -301,7 +366,8 @@ mod tests {
 
     #[test]
     fn vocabulary_keeps_only_shared_words() {
-        let vocab: BTreeSet<String> = ["reset", "the", "password", "and", "mfa"].iter().map(|s| s.to_string()).collect();
+        let vocab: BTreeSet<String> =
+            ["reset", "the", "password", "and", "mfa"].iter().map(|s| s.to_string()).collect();
         let out = Scrubber::new().with_vocabulary(vocab).scrub("Reset the password and MFA for zyxwquux");
         assert_eq!(out, "Reset the password and MFA for [redacted]".replace("for", "[redacted]"));
     }

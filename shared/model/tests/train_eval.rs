@@ -1,7 +1,7 @@
 //! End-to-end: train on a generated ticket set, check accuracy, calibration,
 //! reproducibility and the artifact round trip.
 
-use atpilot_model::data::{load_csv, Columns};
+use atpilot_model::data::{Columns, load_csv};
 use atpilot_model::metrics::evaluate;
 use atpilot_model::{Model, ModelError, TrainConfig};
 
@@ -23,7 +23,8 @@ const TOPICS: &[(&str, &[&str])] = &[
     ("licence", &["licence", "office", "365", "subscription", "activate", "visio", "assign", "seat"]),
     ("network", &["vpn", "wifi", "network", "dns", "latency", "switch", "firewall", "internet"]),
 ];
-const COMMON: &[&str] = &["please", "help", "user", "today", "urgent", "hi", "thanks", "cannot", "since", "morning", "team", "issue"];
+const COMMON: &[&str] =
+    &["please", "help", "user", "today", "urgent", "hi", "thanks", "cannot", "since", "morning", "team", "issue"];
 
 fn generate(n: usize, seed: u64, noise: f64) -> (Vec<String>, Vec<String>) {
     let mut r = Lcg(seed);
@@ -179,10 +180,12 @@ fn trains_from_csv_with_any_column_names() {
         w.write_record([format!("T{i}").as_str(), l, a, b]).unwrap();
     }
     w.flush().unwrap();
-    let cols = Columns { text: vec!["Subject".into(), "Body".into()], label: Some("Queue".into()), id: "TicketNumber".into() };
+    let cols =
+        Columns { text: vec!["Subject".into(), "Body".into()], label: Some("Queue".into()), id: "TicketNumber".into() };
     let table = load_csv(&path, &cols).unwrap();
     assert_eq!(table.ids[0], "T0");
-    let (model, _) = atpilot_model::train(&table.texts, table.labels.as_ref().unwrap(), &small_config(3), &|_| {}).unwrap();
+    let (model, _) =
+        atpilot_model::train(&table.texts, table.labels.as_ref().unwrap(), &small_config(3), &|_| {}).unwrap();
     assert_eq!(model.labels().len(), 4);
 }
 

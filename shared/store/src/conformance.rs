@@ -81,14 +81,20 @@ pub mod state {
         let k = Key::new("approval#x", "approval");
         s.put(Item::new(k.clone(), json!({})).with_state("pending"), Condition::NotExists).await.unwrap();
         // A transition from a state the item is not in fails.
-        let wrong = s.put(Item::new(k.clone(), json!({})).with_state("approved"), Condition::StateIs("rejected".into())).await.unwrap();
+        let wrong = s
+            .put(Item::new(k.clone(), json!({})).with_state("approved"), Condition::StateIs("rejected".into()))
+            .await
+            .unwrap();
         assert!(!wrong.written());
         let mut tasks = Vec::new();
         for i in 0..8 {
             let s = s.clone();
             let k = k.clone();
             tasks.push(tokio::spawn(async move {
-                s.put(Item::new(k, json!({ "winner": i })).with_state("approved"), Condition::StateIs("pending".into())).await.unwrap().written()
+                s.put(Item::new(k, json!({ "winner": i })).with_state("approved"), Condition::StateIs("pending".into()))
+                    .await
+                    .unwrap()
+                    .written()
             }));
         }
         let mut wins = 0;
@@ -98,7 +104,10 @@ pub mod state {
         assert_eq!(wins, 1, "exactly one concurrent transition must win");
         assert_eq!(s.get(&k).await.unwrap().unwrap().state.as_deref(), Some("approved"));
         // Missing items are in no state.
-        let none = s.put(Item::new(Key::new("approval#missing", "approval"), json!({})), Condition::StateIs("pending".into())).await.unwrap();
+        let none = s
+            .put(Item::new(Key::new("approval#missing", "approval"), json!({})), Condition::StateIs("pending".into()))
+            .await
+            .unwrap();
         assert_eq!(none, WriteOutcome::ConditionFailed { current: None });
     }
 
@@ -109,21 +118,45 @@ pub mod state {
         s.put(Item::new(k.clone(), json!({"v": "old"})).expiring_at(past), Condition::Always).await.unwrap();
         assert!(s.get(&k).await.unwrap().is_none(), "an expired item must read as absent");
         assert!(s.query(&Query::partition("event#old")).await.unwrap().is_empty());
-        assert!(s.put(Item::new(k.clone(), json!({"v": "new"})).expiring_at(future), Condition::NotExists).await.unwrap().written());
+        assert!(
+            s.put(Item::new(k.clone(), json!({"v": "new"})).expiring_at(future), Condition::NotExists)
+                .await
+                .unwrap()
+                .written()
+        );
         assert_eq!(s.get(&k).await.unwrap().unwrap().data, json!({"v": "new"}));
         // An expired item is in no state either.
         let k2 = Key::new("approval#exp", "approval");
-        s.put(Item::new(k2.clone(), json!({})).with_state("pending").expiring_at(past), Condition::Always).await.unwrap();
-        assert!(!s.put(Item::new(k2, json!({})).with_state("approved"), Condition::StateIs("pending".into())).await.unwrap().written());
+        s.put(Item::new(k2.clone(), json!({})).with_state("pending").expiring_at(past), Condition::Always)
+            .await
+            .unwrap();
+        assert!(
+            !s.put(Item::new(k2, json!({})).with_state("approved"), Condition::StateIs("pending".into()))
+                .await
+                .unwrap()
+                .written()
+        );
     }
 
     pub async fn query_by_prefix_in_order_with_limit(s: Arc<dyn StateStore>) {
-        for (pk, sk) in [("ticket#1", "decision#b"), ("ticket#1", "decision#a"), ("ticket#1", "human#a"), ("ticket#10", "decision#z"), ("ticket#1", "decision#c")] {
+        for (pk, sk) in [
+            ("ticket#1", "decision#b"),
+            ("ticket#1", "decision#a"),
+            ("ticket#1", "human#a"),
+            ("ticket#10", "decision#z"),
+            ("ticket#1", "decision#c"),
+        ] {
             s.put(Item::new(Key::new(pk, sk), json!({ "sk": sk })), Condition::Always).await.unwrap();
         }
         let sks = |items: Vec<Item>| items.into_iter().map(|i| i.key.sk).collect::<Vec<_>>();
-        assert_eq!(sks(s.query(&Query::partition("ticket#1").prefix("decision#")).await.unwrap()), ["decision#a", "decision#b", "decision#c"]);
-        assert_eq!(sks(s.query(&Query::partition("ticket#1").prefix("decision#").newest_first().limit(2)).await.unwrap()), ["decision#c", "decision#b"]);
+        assert_eq!(
+            sks(s.query(&Query::partition("ticket#1").prefix("decision#")).await.unwrap()),
+            ["decision#a", "decision#b", "decision#c"]
+        );
+        assert_eq!(
+            sks(s.query(&Query::partition("ticket#1").prefix("decision#").newest_first().limit(2)).await.unwrap()),
+            ["decision#c", "decision#b"]
+        );
         assert_eq!(s.query(&Query::partition("ticket#1")).await.unwrap().len(), 4);
         assert_eq!(sks(s.query(&Query::partition("ticket#10")).await.unwrap()), ["decision#z"]);
         assert!(s.query(&Query::partition("ticket#2")).await.unwrap().is_empty());
@@ -131,11 +164,20 @@ pub mod state {
 
     pub async fn secondary_index_follows_rewrites_and_deletes(s: Arc<dyn StateStore>) {
         let k = Key::new("approval#1", "approval");
-        s.put(Item::new(k.clone(), json!({})).with_gsi1("approvals#pending", "2026-01-01"), Condition::Always).await.unwrap();
-        s.put(Item::new(Key::new("approval#2", "approval"), json!({})).with_gsi1("approvals#pending", "2026-01-02"), Condition::Always).await.unwrap();
+        s.put(Item::new(k.clone(), json!({})).with_gsi1("approvals#pending", "2026-01-01"), Condition::Always)
+            .await
+            .unwrap();
+        s.put(
+            Item::new(Key::new("approval#2", "approval"), json!({})).with_gsi1("approvals#pending", "2026-01-02"),
+            Condition::Always,
+        )
+        .await
+        .unwrap();
         let pending = s.query(&Query::gsi1("approvals#pending").newest_first()).await.unwrap();
         assert_eq!(pending.iter().map(|i| i.key.pk.as_str()).collect::<Vec<_>>(), ["approval#2", "approval#1"]);
-        s.put(Item::new(k.clone(), json!({})).with_gsi1("approvals#approved", "2026-01-01"), Condition::Always).await.unwrap();
+        s.put(Item::new(k.clone(), json!({})).with_gsi1("approvals#approved", "2026-01-01"), Condition::Always)
+            .await
+            .unwrap();
         assert_eq!(s.query(&Query::gsi1("approvals#pending")).await.unwrap().len(), 1);
         assert_eq!(s.query(&Query::gsi1("approvals#approved")).await.unwrap()[0].key, k);
         s.delete(&Key::new("approval#2", "approval")).await.unwrap();
@@ -159,7 +201,9 @@ pub mod state {
         assert_eq!(s.get(&k).await.unwrap().unwrap().data["count"], 20);
         // An expired counter starts again.
         let old = Key::new("counter#old", "counter");
-        s.put(Item::new(old.clone(), json!({"count": 99})).expiring_at(Utc::now().timestamp() - 5), Condition::Always).await.unwrap();
+        s.put(Item::new(old.clone(), json!({"count": 99})).expiring_at(Utc::now().timestamp() - 5), Condition::Always)
+            .await
+            .unwrap();
         assert_eq!(s.increment(&old, 1, exp).await.unwrap(), 1);
     }
 
@@ -216,9 +260,23 @@ pub mod state {
         assert_eq!(recent.iter().map(|d| d.event_key.as_str()).collect::<Vec<_>>(), ["e2", "e3", "e1"]);
         assert_eq!(st.recent_decisions(1).await.unwrap().len(), 1);
         assert_eq!(st.ticket_decisions(TicketId::new(5).unwrap()).await.unwrap().len(), 2);
-        st.record_human_routing(&HumanRouting { ticket_id: TicketId::new(5).unwrap(), at: at(30), queue_id: Some(4), priority: None, issue_type: None, sub_issue_type: None, resource_id: Some(12) }).await.unwrap();
+        st.record_human_routing(&HumanRouting {
+            ticket_id: TicketId::new(5).unwrap(),
+            at: at(30),
+            queue_id: Some(4),
+            priority: None,
+            issue_type: None,
+            sub_issue_type: None,
+            resource_id: Some(12),
+        })
+        .await
+        .unwrap();
         assert_eq!(st.human_routings(TicketId::new(5).unwrap()).await.unwrap()[0].queue_id, Some(4));
-        assert_eq!(st.ticket_decisions(TicketId::new(5).unwrap()).await.unwrap().len(), 2, "human routings are not decisions");
+        assert_eq!(
+            st.ticket_decisions(TicketId::new(5).unwrap()).await.unwrap().len(),
+            2,
+            "human routings are not decisions"
+        );
     }
 
     fn approval(id: &str) -> ApprovalRecord {
@@ -260,7 +318,9 @@ pub mod state {
         // Reuse after a decision is refused, and reports the current record.
         let mut expired = approval("a1");
         expired.state = ApprovalState::Expired;
-        assert!(matches!(st.decide_approval(&expired).await.unwrap(), Transition::Refused(Some(r)) if r.state == now.state));
+        assert!(
+            matches!(st.decide_approval(&expired).await.unwrap(), Transition::Refused(Some(r)) if r.state == now.state)
+        );
         assert!(st.decide_approval(&approval("a1")).await.is_err(), "moving to pending is not a decision");
         // A same-state update (executed_at) only applies in the expected state.
         let mut executed = st.approval("a1").await.unwrap().unwrap();
@@ -318,11 +378,16 @@ pub mod state {
         assert_eq!(st.ledger_claim(&rec).await.unwrap(), Claim::Existing(rec.clone()));
         let id = TimeEntryId::new(77).unwrap();
         assert_eq!(st.ledger_written(&rec, id).await.unwrap(), Transition::Done);
-        assert!(matches!(st.ledger_written(&rec, TimeEntryId::new(78).unwrap()).await.unwrap(), Transition::Refused(Some(_))));
+        assert!(matches!(
+            st.ledger_written(&rec, TimeEntryId::new(78).unwrap()).await.unwrap(),
+            Transition::Refused(Some(_))
+        ));
         assert!(matches!(st.ledger_refused(&rec, "late").await.unwrap(), Transition::Refused(_)));
         let stored = st.ledger(&rec.action_id).await.unwrap().unwrap();
         assert_eq!(stored.ledger, LedgerState::Written { time_entry_id: id });
-        assert!(matches!(st.ledger_claim(&rec).await.unwrap(), Claim::Existing(r) if r.ledger == LedgerState::Written { time_entry_id: id }));
+        assert!(
+            matches!(st.ledger_claim(&rec).await.unwrap(), Claim::Existing(r) if r.ledger == LedgerState::Written { time_entry_id: id })
+        );
         assert_eq!(st.ticket_ledger(TicketId::new(9).unwrap()).await.unwrap().len(), 1);
     }
 
@@ -331,18 +396,34 @@ pub mod state {
         let cat = Category::new("mfa-enrollment").unwrap();
         assert!(st.phase(&cat).await.unwrap().is_none());
         for (i, phase) in [Phase::Shadow, Phase::HumanInTheLoop, Phase::Autonomous].into_iter().enumerate() {
-            st.set_phase(&PhaseRecord { category: cat.clone(), phase, changed_at: at(i as i64), changed_by: "weekly-metrics".into(), reason: format!("step {i}") }).await.unwrap();
+            st.set_phase(&PhaseRecord {
+                category: cat.clone(),
+                phase,
+                changed_at: at(i as i64),
+                changed_by: "weekly-metrics".into(),
+                reason: format!("step {i}"),
+            })
+            .await
+            .unwrap();
         }
         assert_eq!(st.phase(&cat).await.unwrap().unwrap().phase, Phase::Autonomous);
         let history = st.phase_history(10).await.unwrap();
-        assert_eq!(history.iter().map(|r| r.phase).collect::<Vec<_>>(), [Phase::Autonomous, Phase::HumanInTheLoop, Phase::Shadow]);
+        assert_eq!(
+            history.iter().map(|r| r.phase).collect::<Vec<_>>(),
+            [Phase::Autonomous, Phase::HumanInTheLoop, Phase::Shadow]
+        );
         assert_eq!(st.phases().await.unwrap().len(), 1);
     }
 
     pub async fn kill_switch_keeps_who_and_when(s: Arc<dyn StateStore>) {
         let st = State::new(s);
         assert!(st.kill_switch_history(10).await.unwrap().is_empty());
-        let flip = |on: bool, min: i64, by: &str, via: &str| KillSwitchChange { on, changed_at: at(min), changed_by: by.into(), via: via.into() };
+        let flip = |on: bool, min: i64, by: &str, via: &str| KillSwitchChange {
+            on,
+            changed_at: at(min),
+            changed_by: by.into(),
+            via: via.into(),
+        };
         st.set_kill_switch(&flip(true, 0, "alice", "atpilot kill-switch")).await.unwrap();
         assert!(st.settings().await.unwrap().kill_switch);
         st.set_kill_switch(&flip(false, 5, "dashboard", "dashboard")).await.unwrap();
@@ -350,7 +431,10 @@ pub mod state {
         st.set_kill_switch(&flip(true, 9, "bob", "atpilot kill-switch (through atpilot dev)")).await.unwrap();
         assert!(st.settings().await.unwrap().kill_switch, "the handlers read settings().kill_switch");
         let h = st.kill_switch_history(10).await.unwrap();
-        assert_eq!(h.iter().map(|c| (c.on, c.changed_by.as_str())).collect::<Vec<_>>(), [(true, "bob"), (false, "dashboard"), (true, "alice")]);
+        assert_eq!(
+            h.iter().map(|c| (c.on, c.changed_by.as_str())).collect::<Vec<_>>(),
+            [(true, "bob"), (false, "dashboard"), (true, "alice")]
+        );
         assert_eq!(h[0], flip(true, 9, "bob", "atpilot kill-switch (through atpilot dev)"));
         assert_eq!(st.kill_switch_history(1).await.unwrap().len(), 1);
     }
@@ -385,7 +469,13 @@ pub mod state {
         let st = State::new(s);
         assert_eq!(st.latest_report("audit").await.unwrap(), None);
         let at = Utc::now() - Duration::hours(1);
-        let report = |at, html: String| ReportRecord { kind: "audit".into(), generated_at: at, summary: "990 tickets".into(), html, json: json!({"tickets": 990}) };
+        let report = |at, html: String| ReportRecord {
+            kind: "audit".into(),
+            generated_at: at,
+            summary: "990 tickets".into(),
+            html,
+            json: json!({"tickets": 990}),
+        };
         let old = report(at, "<p>old</p>".into());
         // A realistic large report (300 KB) fits in one item, also on DynamoDB.
         let big = report(at + Duration::minutes(5), "<tr><td>queue</td></tr>".repeat(300 * 1024 / 22));
@@ -404,7 +494,13 @@ pub mod state {
         use crate::records::{AlertRecord, Claim};
         let st = State::new(s);
         assert_eq!(st.alerts(10).await.unwrap(), vec![]);
-        let alert = |id: &str, min| AlertRecord { id: id.into(), at: at(min), kind: "time-entry-failed".into(), ticket_id: TicketId::new(7).ok(), message: format!("{id} failed") };
+        let alert = |id: &str, min| AlertRecord {
+            id: id.into(),
+            at: at(min),
+            kind: "time-entry-failed".into(),
+            ticket_id: TicketId::new(7).ok(),
+            message: format!("{id} failed"),
+        };
         assert_eq!(st.raise_alert(&alert("time-entry#act-1", 1)).await.unwrap(), Claim::Claimed);
         assert_eq!(st.raise_alert(&alert("time-entry#act-2", 2)).await.unwrap(), Claim::Claimed);
         // The same cause again: nothing new, the first one is kept.
@@ -479,7 +575,10 @@ pub mod queue {
         q.send(msg("ticket-2", "2-first")).await.unwrap();
         // While ticket-1's first message is in flight, its second must wait.
         let during = q.receive(10, WAIT).await.unwrap();
-        assert!(during.iter().all(|d| d.group_id != "ticket-1"), "a group's next message was delivered while the previous one was in flight: {during:?}");
+        assert!(
+            during.iter().all(|d| d.group_id != "ticket-1"),
+            "a group's next message was delivered while the previous one was in flight: {during:?}"
+        );
         for d in &during {
             q.ack(&d.receipt).await.unwrap();
         }

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
 };
 use std::collections::HashMap;
 
@@ -23,7 +23,10 @@ pub struct DynamoStateStore {
     table: String,
 }
 
-fn sdk_error<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(what: &str, e: SdkError<E, R>) -> StoreError {
+fn sdk_error<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
+    what: &str,
+    e: SdkError<E, R>,
+) -> StoreError {
     let text = format!("DynamoDB {what}: {}", DisplayErrorContext(&e));
     match e {
         SdkError::ServiceError(_) => StoreError::Rejected(text),
@@ -51,7 +54,10 @@ fn to_attrs(item: &Item) -> Result<Attrs, StoreError> {
     if let Some(t) = item.expires_at {
         m.insert(TTL_ATTRIBUTE.into(), AttributeValue::N(t.to_string()));
     }
-    m.insert("data".into(), AttributeValue::S(serde_json::to_string(&item.data).map_err(|e| StoreError::Encode(e.to_string()))?));
+    m.insert(
+        "data".into(),
+        AttributeValue::S(serde_json::to_string(&item.data).map_err(|e| StoreError::Encode(e.to_string()))?),
+    );
     Ok(m)
 }
 
@@ -60,7 +66,8 @@ fn from_attrs(m: &Attrs) -> Result<Item, StoreError> {
     let key = Key::new(get_s("pk").unwrap_or_default(), get_s("sk").unwrap_or_default());
     let corrupt = |why: String| StoreError::Corrupt { key: key.clone(), why };
     let data = get_s("data").ok_or_else(|| corrupt("no data attribute".into()))?;
-    let mut data: serde_json::Value = serde_json::from_str(&data).map_err(|e| corrupt(format!("data is not JSON: {e}")))?;
+    let mut data: serde_json::Value =
+        serde_json::from_str(&data).map_err(|e| corrupt(format!("data is not JSON: {e}")))?;
     // Counters keep their number in a native attribute (for atomic ADD); show it in `data` like the embedded store.
     if let (Some(n), Some(obj)) = (m.get("count").and_then(|v| v.as_n().ok()), data.as_object_mut()) {
         let n: i64 = n.parse().map_err(|_| corrupt("count is not a whole number".into()))?;
@@ -68,7 +75,12 @@ fn from_attrs(m: &Attrs) -> Result<Item, StoreError> {
     }
     let expires_at = match m.get(TTL_ATTRIBUTE) {
         None => None,
-        Some(v) => Some(v.as_n().ok().and_then(|n| n.parse::<i64>().ok()).ok_or_else(|| corrupt("expires_at is not a number".into()))?),
+        Some(v) => Some(
+            v.as_n()
+                .ok()
+                .and_then(|n| n.parse::<i64>().ok())
+                .ok_or_else(|| corrupt("expires_at is not a number".into()))?,
+        ),
     };
     let gsi1 = match (get_s("gsi1pk"), get_s("gsi1sk")) {
         (Some(p), Some(s)) => Some(Key::new(p, s)),
@@ -100,7 +112,10 @@ impl DynamoStateStore {
         use aws_sdk_dynamodb::config::ProvideCredentials;
         let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         if conf.region().is_none() {
-            return Err(StoreError::Unavailable("no AWS region is set: set AWS_REGION (or AWS_PROFILE with a region) to reach the DynamoDB table".into()));
+            return Err(StoreError::Unavailable(
+                "no AWS region is set: set AWS_REGION (or AWS_PROFILE with a region) to reach the DynamoDB table"
+                    .into(),
+            ));
         }
         let found = match conf.credentials_provider() {
             Some(p) => p.provide_credentials().await.is_ok(),
@@ -119,8 +134,20 @@ impl DynamoStateStore {
     /// Creates the table as the SAM template declares it (on-demand, GSI, TTL).
     /// For tests and local emulators; in AWS the template owns the table.
     pub async fn create_table(&self) -> Result<(), StoreError> {
-        let attr = |n: &str| AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().map_err(|e| StoreError::Encode(e.to_string()));
-        let key = |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().map_err(|e| StoreError::Encode(e.to_string()));
+        let attr = |n: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(n)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(|e| StoreError::Encode(e.to_string()))
+        };
+        let key = |n: &str, t: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(n)
+                .key_type(t)
+                .build()
+                .map_err(|e| StoreError::Encode(e.to_string()))
+        };
         let gsi = GlobalSecondaryIndex::builder()
             .index_name(GSI1)
             .key_schema(key("gsi1pk", KeyType::Hash)?)
@@ -145,7 +172,13 @@ impl DynamoStateStore {
         self.client
             .update_time_to_live()
             .table_name(&self.table)
-            .time_to_live_specification(TimeToLiveSpecification::builder().enabled(true).attribute_name(TTL_ATTRIBUTE).build().map_err(|e| StoreError::Encode(e.to_string()))?)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name(TTL_ATTRIBUTE)
+                    .build()
+                    .map_err(|e| StoreError::Encode(e.to_string()))?,
+            )
             .send()
             .await
             .map_err(|e| sdk_error("UpdateTimeToLive", e))?;
@@ -260,7 +293,17 @@ impl StateStore for DynamoStateStore {
         // An expired counter restarts: reset it first, conditionally, so two
         // writers cannot both reset it.
         let now = now_epoch();
-        if let Some(existing) = self.client.get_item().table_name(&self.table).set_key(Some(key_attrs(key))).consistent_read(true).send().await.map_err(|e| sdk_error("GetItem", e))?.item() {
+        if let Some(existing) = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?
+            .item()
+        {
             let item = from_attrs(existing)?;
             if item.is_expired(now) {
                 let reset = self

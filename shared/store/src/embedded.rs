@@ -48,9 +48,12 @@ fn unavailable(e: impl std::fmt::Display) -> StoreError {
 impl EmbeddedStateStore {
     /// Opens (or creates) the store at `dir/state.redb`, creating `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(format!("cannot create state directory {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Unavailable(format!("cannot create state directory {}: {e}", dir.display())))?;
         let path = dir.join("state.redb");
-        let db = Database::create(&path).map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e} (is another atpilot using it?)", path.display())))?;
+        let db = Database::create(&path).map_err(|e| {
+            StoreError::Unavailable(format!("cannot open {}: {e} (is another atpilot using it?)", path.display()))
+        })?;
         Self::ready(db)
     }
 
@@ -80,9 +83,14 @@ impl EmbeddedStateStore {
         Ok(Self { db: Arc::new(db) })
     }
 
-    async fn blocking<T: Send + 'static>(&self, f: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
         let db = self.db.clone();
-        tokio::task::spawn_blocking(move || f(&db)).await.map_err(|e| StoreError::Unavailable(format!("embedded store task failed: {e}")))?
+        tokio::task::spawn_blocking(move || f(&db))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("embedded store task failed: {e}")))?
     }
 }
 
@@ -90,7 +98,11 @@ fn decode(key: &Key, bytes: &[u8]) -> Result<Item, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt { key: key.clone(), why: e.to_string() })
 }
 
-fn read_live(table: &impl ReadableTable<&'static str, &'static [u8]>, key: &Key, now: i64) -> Result<Option<Item>, StoreError> {
+fn read_live(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &Key,
+    now: i64,
+) -> Result<Option<Item>, StoreError> {
     match table.get(item_key(key).as_str()).map_err(unavailable)? {
         None => Ok(None),
         Some(v) => {
@@ -224,7 +236,11 @@ impl StateStore for EmbeddedStateStore {
             let txn = db.begin_write().map_err(unavailable)?;
             let stored = read_raw(&txn, &key)?;
             let current = match stored.as_ref().filter(|i| !i.is_expired(now)) {
-                Some(item) => item.data.get("count").and_then(|c| c.as_i64()).ok_or_else(|| StoreError::Corrupt { key: key.clone(), why: "counter has no count".into() })?,
+                Some(item) => item
+                    .data
+                    .get("count")
+                    .and_then(|c| c.as_i64())
+                    .ok_or_else(|| StoreError::Corrupt { key: key.clone(), why: "counter has no count".into() })?,
                 None => 0,
             };
             let next = current + by;

@@ -77,8 +77,9 @@ impl MemQueue {
         let inner = &mut *inner;
         // Redrive: a visible message that has used all its receives goes to the DLQ.
         let max_receives = self.config.max_receives;
-        let (dead, live): (Vec<Msg>, Vec<Msg>) =
-            std::mem::take(&mut inner.messages).into_iter().partition(|m| m.visible_at <= now && m.receive_count >= max_receives);
+        let (dead, live): (Vec<Msg>, Vec<Msg>) = std::mem::take(&mut inner.messages)
+            .into_iter()
+            .partition(|m| m.visible_at <= now && m.receive_count >= max_receives);
         inner.messages = live;
         for mut m in dead {
             m.receipt = None;
@@ -103,22 +104,39 @@ impl MemQueue {
             m.receive_count += 1;
             m.visible_at = now + self.config.visibility_timeout;
             m.receipt = Some(receipt.clone());
-            out.push(Delivery { message_id: m.id.clone(), receipt, group_id: m.group.clone(), body: m.body.clone(), receive_count: m.receive_count });
+            out.push(Delivery {
+                message_id: m.id.clone(),
+                receipt,
+                group_id: m.group.clone(),
+                body: m.body.clone(),
+                receive_count: m.receive_count,
+            });
         }
         out
     }
 }
 
 fn check(message: &OutMessage) -> Result<(), QueueError> {
-    let bad = |what: &str, v: &str| v.is_empty() || v.len() > 128 || !v.chars().all(|c| c.is_ascii_graphic()) || what.is_empty();
+    let bad = |what: &str, v: &str| {
+        v.is_empty() || v.len() > 128 || !v.chars().all(|c| c.is_ascii_graphic()) || what.is_empty()
+    };
     if bad("group", &message.group_id) {
-        return Err(QueueError::InvalidMessage(format!("group id {:?} must be 1 to 128 printable ASCII characters", message.group_id)));
+        return Err(QueueError::InvalidMessage(format!(
+            "group id {:?} must be 1 to 128 printable ASCII characters",
+            message.group_id
+        )));
     }
     if bad("dedup", &message.dedup_id) {
-        return Err(QueueError::InvalidMessage(format!("de-duplication id {:?} must be 1 to 128 printable ASCII characters", message.dedup_id)));
+        return Err(QueueError::InvalidMessage(format!(
+            "de-duplication id {:?} must be 1 to 128 printable ASCII characters",
+            message.dedup_id
+        )));
     }
     if message.body.is_empty() || message.body.len() > 256 * 1024 {
-        return Err(QueueError::InvalidMessage(format!("body must be 1 byte to 256 KiB, got {} bytes", message.body.len())));
+        return Err(QueueError::InvalidMessage(format!(
+            "body must be 1 byte to 256 KiB, got {} bytes",
+            message.body.len()
+        )));
     }
     Ok(())
 }
@@ -138,7 +156,14 @@ impl Queue for MemQueue {
             inner.dedup.insert(message.dedup_id.clone(), now);
             inner.seq += 1;
             let id = format!("m{}", inner.seq);
-            inner.messages.push(Msg { id, group: message.group_id, body: message.body, receive_count: 0, visible_at: now, receipt: None });
+            inner.messages.push(Msg {
+                id,
+                group: message.group_id,
+                body: message.body,
+                receive_count: 0,
+                visible_at: now,
+                receipt: None,
+            });
         }
         self.notify.notify_waiters();
         Ok(())
@@ -173,7 +198,11 @@ impl Queue for MemQueue {
     async fn release(&self, receipt: &str, delay: Duration) -> Result<(), QueueError> {
         {
             let mut inner = self.lock();
-            let m = inner.messages.iter_mut().find(|m| m.receipt.as_deref() == Some(receipt)).ok_or_else(|| QueueError::UnknownReceipt(receipt.to_string()))?;
+            let m = inner
+                .messages
+                .iter_mut()
+                .find(|m| m.receipt.as_deref() == Some(receipt))
+                .ok_or_else(|| QueueError::UnknownReceipt(receipt.to_string()))?;
             m.visible_at = Instant::now() + delay;
         }
         self.notify.notify_waiters();
@@ -186,7 +215,13 @@ impl Queue for MemQueue {
             .dead
             .iter()
             .take(max as usize)
-            .map(|m| Delivery { message_id: m.id.clone(), receipt: String::new(), group_id: m.group.clone(), body: m.body.clone(), receive_count: m.receive_count })
+            .map(|m| Delivery {
+                message_id: m.id.clone(),
+                receipt: String::new(),
+                group_id: m.group.clone(),
+                body: m.body.clone(),
+                receive_count: m.receive_count,
+            })
             .collect())
     }
 }

@@ -80,7 +80,13 @@ pub struct BatchReport {
 /// dead-letter queue after the redrive limit). Within a group, once a message
 /// fails the later ones of that group are released unprocessed, preserving
 /// FIFO order, as Lambda does for FIFO sources.
-pub async fn consume_batch<F, Fut, E>(queue: &dyn Queue, max: u32, wait: Duration, retry_delay: Duration, mut handler: F) -> Result<BatchReport, QueueError>
+pub async fn consume_batch<F, Fut, E>(
+    queue: &dyn Queue,
+    max: u32,
+    wait: Duration,
+    retry_delay: Duration,
+    mut handler: F,
+) -> Result<BatchReport, QueueError>
 where
     F: FnMut(Delivery) -> Fut,
     Fut: Future<Output = Result<(), E>>,

@@ -4,7 +4,9 @@
 
 use crate::state::*;
 use atpilot_domain::time_entry::LedgerState;
-use atpilot_domain::{Action, ActionId, Category, ContractId, Phase, Prediction, Reason, TicketId, TimeEntryId, WorkSpan};
+use atpilot_domain::{
+    Action, ActionId, Category, ContractId, Phase, Prediction, Reason, TicketId, TimeEntryId, WorkSpan,
+};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -165,7 +167,8 @@ fn encode<T: Serialize>(v: &T) -> Result<serde_json::Value, StoreError> {
 }
 
 fn decode<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
-    serde_json::from_value(item.data.clone()).map_err(|e| StoreError::Corrupt { key: item.key.clone(), why: e.to_string() })
+    serde_json::from_value(item.data.clone())
+        .map_err(|e| StoreError::Corrupt { key: item.key.clone(), why: e.to_string() })
 }
 
 /// The typed repository every function uses.
@@ -207,8 +210,9 @@ impl State {
 
     /// Stores a decision once per ticket event.
     pub async fn save_decision(&self, d: &DecisionRecord) -> Result<Claim<DecisionRecord>, StoreError> {
-        let item = Item::new(Key::new(format!("ticket#{}", d.ticket_id), format!("decision#{}", d.event_key)), encode(d)?)
-            .with_gsi1("decisions", format!("{}#{}", ts(d.decided_at), d.ticket_id));
+        let item =
+            Item::new(Key::new(format!("ticket#{}", d.ticket_id), format!("decision#{}", d.event_key)), encode(d)?)
+                .with_gsi1("decisions", format!("{}#{}", ts(d.decided_at), d.ticket_id));
         match self.store.put(item, Condition::NotExists).await? {
             WriteOutcome::Written => Ok(Claim::Claimed),
             WriteOutcome::ConditionFailed { current } => match current {
@@ -225,12 +229,22 @@ impl State {
 
     /// Every decision made on one UTC day, oldest first (one day's items in memory).
     pub async fn decisions_on(&self, day: NaiveDate) -> Result<Vec<DecisionRecord>, StoreError> {
-        self.store.query(&Query::gsi1("decisions").prefix(day.format("%Y-%m-%d").to_string())).await?.iter().map(decode).collect()
+        self.store
+            .query(&Query::gsi1("decisions").prefix(day.format("%Y-%m-%d").to_string()))
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
     }
 
     /// Every decision about one ticket, oldest first.
     pub async fn ticket_decisions(&self, ticket: TicketId) -> Result<Vec<DecisionRecord>, StoreError> {
-        self.store.query(&Query::partition(format!("ticket#{ticket}")).prefix("decision#")).await?.iter().map(decode).collect()
+        self.store
+            .query(&Query::partition(format!("ticket#{ticket}")).prefix("decision#"))
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
     }
 
     /// Records what a human did, beside the agent's prediction.
@@ -240,7 +254,12 @@ impl State {
     }
 
     pub async fn human_routings(&self, ticket: TicketId) -> Result<Vec<HumanRouting>, StoreError> {
-        self.store.query(&Query::partition(format!("ticket#{ticket}")).prefix("human#")).await?.iter().map(decode).collect()
+        self.store
+            .query(&Query::partition(format!("ticket#{ticket}")).prefix("human#"))
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
     }
 
     // ---- approvals -------------------------------------------------------
@@ -258,7 +277,8 @@ impl State {
         match self.store.put(Self::approval_item(&a)?, Condition::NotExists).await? {
             WriteOutcome::Written => Ok(Claim::Claimed),
             WriteOutcome::ConditionFailed { current } => {
-                let current = current.ok_or_else(|| StoreError::Rejected("approval write refused but nothing is stored".into()))?;
+                let current = current
+                    .ok_or_else(|| StoreError::Rejected("approval write refused but nothing is stored".into()))?;
                 Ok(Claim::Existing(decode(&current)?))
             }
         }
@@ -272,30 +292,59 @@ impl State {
     /// concurrent deciders, one gets `Done` and the other `Refused`.
     pub async fn decide_approval(&self, decided: &ApprovalRecord) -> Result<Transition<ApprovalRecord>, StoreError> {
         if decided.state == ApprovalState::Pending {
-            return Err(StoreError::Rejected("an approval can only move from pending to approved, rejected or expired".into()));
+            return Err(StoreError::Rejected(
+                "an approval can only move from pending to approved, rejected or expired".into(),
+            ));
         }
         match self.store.put(Self::approval_item(decided)?, Condition::StateIs("pending".into())).await? {
             WriteOutcome::Written => Ok(Transition::Done),
-            WriteOutcome::ConditionFailed { current } => Ok(Transition::Refused(current.as_ref().map(decode).transpose()?)),
+            WriteOutcome::ConditionFailed { current } => {
+                Ok(Transition::Refused(current.as_ref().map(decode).transpose()?))
+            }
         }
     }
 
     /// Rewrites an approval that is still in `expected` state (e.g. to record
     /// that its approved action was executed), without changing its state.
-    pub async fn update_approval(&self, a: &ApprovalRecord, expected: ApprovalState) -> Result<Transition<ApprovalRecord>, StoreError> {
+    pub async fn update_approval(
+        &self,
+        a: &ApprovalRecord,
+        expected: ApprovalState,
+    ) -> Result<Transition<ApprovalRecord>, StoreError> {
         match self.store.put(Self::approval_item(a)?, Condition::StateIs(expected.as_str().into())).await? {
             WriteOutcome::Written => Ok(Transition::Done),
-            WriteOutcome::ConditionFailed { current } => Ok(Transition::Refused(current.as_ref().map(decode).transpose()?)),
+            WriteOutcome::ConditionFailed { current } => {
+                Ok(Transition::Refused(current.as_ref().map(decode).transpose()?))
+            }
         }
     }
 
-    pub async fn approvals_in_state(&self, state: ApprovalState, limit: usize) -> Result<Vec<ApprovalRecord>, StoreError> {
-        self.store.query(&Query::gsi1(format!("approvals#{}", state.as_str())).newest_first().limit(limit)).await?.iter().map(decode).collect()
+    pub async fn approvals_in_state(
+        &self,
+        state: ApprovalState,
+        limit: usize,
+    ) -> Result<Vec<ApprovalRecord>, StoreError> {
+        self.store
+            .query(&Query::gsi1(format!("approvals#{}", state.as_str())).newest_first().limit(limit))
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
     }
 
     /// The approvals now in `state` that were created in one UTC calendar month (`year`, `month` 1 to 12), oldest first.
-    pub async fn approvals_created_in_month(&self, state: ApprovalState, year: i32, month: u32) -> Result<Vec<ApprovalRecord>, StoreError> {
-        self.store.query(&Query::gsi1(format!("approvals#{}", state.as_str())).prefix(format!("{year:04}-{month:02}"))).await?.iter().map(decode).collect()
+    pub async fn approvals_created_in_month(
+        &self,
+        state: ApprovalState,
+        year: i32,
+        month: u32,
+    ) -> Result<Vec<ApprovalRecord>, StoreError> {
+        self.store
+            .query(&Query::gsi1(format!("approvals#{}", state.as_str())).prefix(format!("{year:04}-{month:02}")))
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
     }
 
     // ---- phases and settings ---------------------------------------------
@@ -307,8 +356,9 @@ impl State {
     /// Sets a category's phase and appends to its history.
     pub async fn set_phase(&self, r: &PhaseRecord) -> Result<(), StoreError> {
         let cat = r.category.as_str();
-        let history = Item::new(Key::new(format!("category#{cat}"), format!("history#{}", ts(r.changed_at))), encode(r)?)
-            .with_gsi1("phase-history", format!("{}#{cat}", ts(r.changed_at)));
+        let history =
+            Item::new(Key::new(format!("category#{cat}"), format!("history#{}", ts(r.changed_at))), encode(r)?)
+                .with_gsi1("phase-history", format!("{}#{cat}", ts(r.changed_at)));
         self.store.put(history, Condition::Always).await?;
         let current = Item::new(Key::new(format!("category#{cat}"), "phase"), encode(r)?).with_gsi1("phases", cat);
         self.store.put(current, Condition::Always).await.map(|_| ())
@@ -335,7 +385,8 @@ impl State {
     /// from where) to its history. The history is written first, so a flip
     /// that took effect is always in it.
     pub async fn set_kill_switch(&self, c: &KillSwitchChange) -> Result<(), StoreError> {
-        let history = Item::new(Key::new("settings", format!("kill-switch#{}", ts(c.changed_at))), encode(c)?).with_gsi1("kill-switch-history", ts(c.changed_at));
+        let history = Item::new(Key::new("settings", format!("kill-switch#{}", ts(c.changed_at))), encode(c)?)
+            .with_gsi1("kill-switch-history", ts(c.changed_at));
         self.store.put(history, Condition::Always).await?;
         let mut settings = self.settings().await?;
         settings.kill_switch = c.on;
@@ -344,7 +395,12 @@ impl State {
 
     /// Kill-switch flips, newest first.
     pub async fn kill_switch_history(&self, limit: usize) -> Result<Vec<KillSwitchChange>, StoreError> {
-        self.store.query(&Query::gsi1("kill-switch-history").newest_first().limit(limit)).await?.iter().map(decode).collect()
+        self.store
+            .query(&Query::gsi1("kill-switch-history").newest_first().limit(limit))
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
     }
 
     // ---- time-entry ledger -----------------------------------------------
@@ -363,14 +419,18 @@ impl State {
         r.ledger = LedgerState::Pending;
         match self.store.put(Self::ledger_item(&r)?, Condition::NotExists).await? {
             WriteOutcome::Written => Ok(Claim::Claimed),
-            WriteOutcome::ConditionFailed { current } => {
-                Ok(Claim::Existing(decode(&current.ok_or_else(|| StoreError::Rejected("ledger claim refused but nothing is stored".into()))?)?))
-            }
+            WriteOutcome::ConditionFailed { current } => Ok(Claim::Existing(decode(
+                &current.ok_or_else(|| StoreError::Rejected("ledger claim refused but nothing is stored".into()))?,
+            )?)),
         }
     }
 
     /// pending → written, once.
-    pub async fn ledger_written(&self, r: &LedgerRecord, id: TimeEntryId) -> Result<Transition<LedgerRecord>, StoreError> {
+    pub async fn ledger_written(
+        &self,
+        r: &LedgerRecord,
+        id: TimeEntryId,
+    ) -> Result<Transition<LedgerRecord>, StoreError> {
         let mut r = r.clone();
         r.ledger = LedgerState::Written { time_entry_id: id };
         self.ledger_transition(&r).await
@@ -386,7 +446,9 @@ impl State {
     async fn ledger_transition(&self, r: &LedgerRecord) -> Result<Transition<LedgerRecord>, StoreError> {
         match self.store.put(Self::ledger_item(r)?, Condition::StateIs("pending".into())).await? {
             WriteOutcome::Written => Ok(Transition::Done),
-            WriteOutcome::ConditionFailed { current } => Ok(Transition::Refused(current.as_ref().map(decode).transpose()?)),
+            WriteOutcome::ConditionFailed { current } => {
+                Ok(Transition::Refused(current.as_ref().map(decode).transpose()?))
+            }
         }
     }
 
@@ -401,7 +463,8 @@ impl State {
     // ---- weekly snapshots ------------------------------------------------
 
     pub async fn put_snapshot(&self, week: &str, data: &serde_json::Value) -> Result<(), StoreError> {
-        let item = Item::new(Key::new(format!("snapshot#{week}"), "snapshot"), data.clone()).with_gsi1("snapshots", week);
+        let item =
+            Item::new(Key::new(format!("snapshot#{week}"), "snapshot"), data.clone()).with_gsi1("snapshots", week);
         self.store.put(item, Condition::Always).await.map(|_| ())
     }
 
@@ -418,8 +481,15 @@ impl State {
 
     // ---- cached reference data -------------------------------------------
 
-    pub async fn cache_put<T: Serialize>(&self, name: &str, value: &T, now: DateTime<Utc>, ttl_secs: i64) -> Result<(), StoreError> {
-        let item = Item::new(Key::new(format!("cache#{name}"), "cache"), encode(value)?).expiring_at(now.timestamp() + ttl_secs);
+    pub async fn cache_put<T: Serialize>(
+        &self,
+        name: &str,
+        value: &T,
+        now: DateTime<Utc>,
+        ttl_secs: i64,
+    ) -> Result<(), StoreError> {
+        let item = Item::new(Key::new(format!("cache#{name}"), "cache"), encode(value)?)
+            .expiring_at(now.timestamp() + ttl_secs);
         self.store.put(item, Condition::Always).await.map(|_| ())
     }
 
@@ -433,7 +503,9 @@ impl State {
     /// Adds one to this hour's counter `name` and returns the new count.
     pub async fn bump_hourly(&self, name: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
         let hour = now.format("%Y-%m-%dT%H");
-        self.store.increment(&Key::new(format!("counter#{name}#{hour}"), "counter"), 1, Some(now.timestamp() + 7200)).await
+        self.store
+            .increment(&Key::new(format!("counter#{name}#{hour}"), "counter"), 1, Some(now.timestamp() + 7200))
+            .await
     }
 
     /// This hour's count of `name`.
@@ -466,7 +538,8 @@ pub struct OutboxRecord {
 impl State {
     /// Records a sent message (newest first in [`State::outbox`]).
     pub async fn put_outbox(&self, m: &OutboxRecord) -> Result<(), StoreError> {
-        let item = Item::new(Key::new(format!("outbox#{}", m.id), "outbox"), encode(m)?).with_gsi1("outbox", format!("{}#{}", ts(m.at), m.id));
+        let item = Item::new(Key::new(format!("outbox#{}", m.id), "outbox"), encode(m)?)
+            .with_gsi1("outbox", format!("{}#{}", ts(m.at), m.id));
         self.store.put(item, Condition::Always).await.map(|_| ())
     }
 
@@ -515,7 +588,12 @@ impl State {
 
     /// The newest report of this kind, if any was stored.
     pub async fn latest_report(&self, kind: &str) -> Result<Option<ReportRecord>, StoreError> {
-        self.store.query(&Query::partition(format!("report#{kind}")).prefix("at#").newest_first().limit(1)).await?.first().map(decode).transpose()
+        self.store
+            .query(&Query::partition(format!("report#{kind}")).prefix("at#").newest_first().limit(1))
+            .await?
+            .first()
+            .map(decode)
+            .transpose()
     }
 }
 
@@ -537,10 +615,13 @@ impl State {
     /// Records an alert once: `Claimed` when this call stored it (the caller
     /// then notifies), `Existing` when the same cause was alerted before.
     pub async fn raise_alert(&self, a: &AlertRecord) -> Result<Claim<AlertRecord>, StoreError> {
-        let item = Item::new(Key::new(format!("alert#{}", a.id), "alert"), encode(a)?).with_gsi1("alerts", format!("{}#{}", ts(a.at), a.id));
+        let item = Item::new(Key::new(format!("alert#{}", a.id), "alert"), encode(a)?)
+            .with_gsi1("alerts", format!("{}#{}", ts(a.at), a.id));
         match self.store.put(item, Condition::NotExists).await? {
             WriteOutcome::Written => Ok(Claim::Claimed),
-            WriteOutcome::ConditionFailed { current } => Ok(Claim::Existing(decode(&current.ok_or_else(|| StoreError::Rejected("alert refused but nothing is stored".into()))?)?)),
+            WriteOutcome::ConditionFailed { current } => Ok(Claim::Existing(decode(
+                &current.ok_or_else(|| StoreError::Rejected("alert refused but nothing is stored".into()))?,
+            )?)),
         }
     }
 

@@ -15,7 +15,10 @@ pub struct SqsQueue {
     dlq_url: Option<String>,
 }
 
-fn sdk_error<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(what: &str, e: SdkError<E, R>) -> QueueError {
+fn sdk_error<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
+    what: &str,
+    e: SdkError<E, R>,
+) -> QueueError {
     let text = format!("SQS {what}: {}", DisplayErrorContext(&e));
     match e {
         SdkError::ServiceError(_) => QueueError::Rejected(text),
@@ -41,7 +44,12 @@ impl SqsQueue {
     /// Creates `<name>.fifo` with content-based de-duplication and its
     /// dead-letter queue `<name>-dlq.fifo` (redrive after `max_receives`).
     /// For tests and emulators; in AWS the template owns the queues.
-    pub async fn create_fifo(client: Client, name: &str, visibility: Duration, max_receives: u32) -> Result<Self, QueueError> {
+    pub async fn create_fifo(
+        client: Client,
+        name: &str,
+        visibility: Duration,
+        max_receives: u32,
+    ) -> Result<Self, QueueError> {
         let dlq = client
             .create_queue()
             .queue_name(format!("{name}-dlq.fifo"))
@@ -57,8 +65,14 @@ impl SqsQueue {
             .send()
             .await
             .map_err(|e| sdk_error("GetQueueAttributes", e))?;
-        let dlq_arn = attrs.attributes().and_then(|a| a.get(&QueueAttributeName::QueueArn)).cloned().ok_or_else(|| QueueError::Rejected("SQS returned no QueueArn for the DLQ".into()))?;
-        let redrive = serde_json::json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives.to_string() }).to_string();
+        let dlq_arn = attrs
+            .attributes()
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+            .cloned()
+            .ok_or_else(|| QueueError::Rejected("SQS returned no QueueArn for the DLQ".into()))?;
+        let redrive =
+            serde_json::json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives.to_string() })
+                .to_string();
         let q = client
             .create_queue()
             .queue_name(format!("{name}.fifo"))
@@ -97,7 +111,9 @@ impl SqsQueue {
                     receipt: m.receipt_handle().unwrap_or_default().to_string(),
                     group_id: attr(MessageSystemAttributeName::MessageGroupId).unwrap_or_default(),
                     body: m.body().unwrap_or_default().to_string(),
-                    receive_count: attr(MessageSystemAttributeName::ApproximateReceiveCount).and_then(|c| c.parse().ok()).unwrap_or(1),
+                    receive_count: attr(MessageSystemAttributeName::ApproximateReceiveCount)
+                        .and_then(|c| c.parse().ok())
+                        .unwrap_or(1),
                 }
             })
             .collect())
@@ -127,7 +143,13 @@ impl Queue for SqsQueue {
     }
 
     async fn ack(&self, receipt: &str) -> Result<(), QueueError> {
-        self.client.delete_message().queue_url(&self.url).receipt_handle(receipt).send().await.map_err(|e| sdk_error("DeleteMessage", e))?;
+        self.client
+            .delete_message()
+            .queue_url(&self.url)
+            .receipt_handle(receipt)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteMessage", e))?;
         Ok(())
     }
 

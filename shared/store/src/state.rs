@@ -89,7 +89,9 @@ pub enum Condition {
 pub enum WriteOutcome {
     Written,
     /// The condition failed; `current` is the live item as read right after, if any.
-    ConditionFailed { current: Option<Item> },
+    ConditionFailed {
+        current: Option<Item>,
+    },
 }
 
 impl WriteOutcome {

@@ -16,7 +16,10 @@ fn required() -> bool {
 /// The SDK configuration for the emulator, or `None` when tests should skip.
 async fn aws() -> Option<aws_config::SdkConfig> {
     let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") else {
-        assert!(!required(), "AWS_ENDPOINT_URL is not set: run the tests with scripts/test, which starts the moto emulator");
+        assert!(
+            !required(),
+            "AWS_ENDPOINT_URL is not set: run the tests with scripts/test, which starts the moto emulator"
+        );
         eprintln!("SKIPPED: AWS_ENDPOINT_URL is not set; run scripts/test to test the DynamoDB and SQS adapters");
         return None;
     };
@@ -24,7 +27,8 @@ async fn aws() -> Option<aws_config::SdkConfig> {
     // Fail fast and clearly when the emulator is down.
     let probe = aws_sdk_sqs::Client::new(&conf).list_queues().send().await;
     if let Err(e) = probe {
-        let msg = format!("the AWS emulator at {endpoint} is not reachable: {}", aws_sdk_sqs::error::DisplayErrorContext(&e));
+        let msg =
+            format!("the AWS emulator at {endpoint} is not reachable: {}", aws_sdk_sqs::error::DisplayErrorContext(&e));
         assert!(!required(), "{msg}");
         eprintln!("SKIPPED: {msg}");
         return None;
@@ -66,11 +70,21 @@ mod dynamodb {
         )*};
     }
     dynamo_suite!(
-        put_not_exists_is_exactly_once, state_transition_is_exactly_once_under_contention,
-        expired_items_read_as_absent_and_can_be_reclaimed, query_by_prefix_in_order_with_limit,
-        secondary_index_follows_rewrites_and_deletes, increment_is_atomic, delete_missing_is_fine,
-        events_are_claimed_once, decisions_once_per_event_newest_first, approvals_move_once,
-        decisions_by_day_and_approvals_by_month, ledger_is_exactly_once, phases_keep_history, settings_cache_snapshots_and_counters, kill_switch_keeps_who_and_when
+        put_not_exists_is_exactly_once,
+        state_transition_is_exactly_once_under_contention,
+        expired_items_read_as_absent_and_can_be_reclaimed,
+        query_by_prefix_in_order_with_limit,
+        secondary_index_follows_rewrites_and_deletes,
+        increment_is_atomic,
+        delete_missing_is_fine,
+        events_are_claimed_once,
+        decisions_once_per_event_newest_first,
+        approvals_move_once,
+        decisions_by_day_and_approvals_by_month,
+        ledger_is_exactly_once,
+        phases_keep_history,
+        settings_cache_snapshots_and_counters,
+        kill_switch_keeps_who_and_when
     );
 
     #[tokio::test]
@@ -78,7 +92,12 @@ mod dynamodb {
         let conf = skip_or!(aws().await);
         let store = DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&conf), "atpilot-no-such-table");
         let err = atpilot_store::StateStore::get(&store, &atpilot_store::Key::new("a", "b")).await.unwrap_err();
-        assert!(err.to_string().contains("ResourceNotFound") || err.to_string().contains("not found") || err.to_string().contains("non-existent"), "{err}");
+        assert!(
+            err.to_string().contains("ResourceNotFound")
+                || err.to_string().contains("not found")
+                || err.to_string().contains("non-existent"),
+            "{err}"
+        );
     }
 }
 
@@ -88,7 +107,14 @@ mod sqs {
 
     async fn fresh(spec: QueueSpec) -> Option<Arc<dyn atpilot_store::Queue>> {
         let conf = aws().await?;
-        let q = SqsQueue::create_fifo(aws_sdk_sqs::Client::new(&conf), &unique("atpilot-test"), spec.visibility, spec.max_receives).await.expect("CreateQueue on the emulator");
+        let q = SqsQueue::create_fifo(
+            aws_sdk_sqs::Client::new(&conf),
+            &unique("atpilot-test"),
+            spec.visibility,
+            spec.max_receives,
+        )
+        .await
+        .expect("CreateQueue on the emulator");
         Some(Arc::new(q))
     }
 
@@ -102,9 +128,12 @@ mod sqs {
         )*};
     }
     sqs_suite!(
-        duplicates_are_delivered_once, groups_are_delivered_in_order_one_at_a_time,
-        unacknowledged_messages_come_back, released_messages_come_back_with_a_count,
-        poison_messages_go_to_the_dead_letter_queue, partial_batch_failure_retries_only_failures,
+        duplicates_are_delivered_once,
+        groups_are_delivered_in_order_one_at_a_time,
+        unacknowledged_messages_come_back,
+        released_messages_come_back_with_a_count,
+        poison_messages_go_to_the_dead_letter_queue,
+        partial_batch_failure_retries_only_failures,
         invalid_messages_are_refused
     );
 
@@ -112,7 +141,11 @@ mod sqs {
     async fn missing_queue_is_a_clear_error() {
         let conf = skip_or!(aws().await);
         let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
-        let q = SqsQueue::new(aws_sdk_sqs::Client::new(&conf), format!("{endpoint}/123456789012/atpilot-missing.fifo"), None);
+        let q = SqsQueue::new(
+            aws_sdk_sqs::Client::new(&conf),
+            format!("{endpoint}/123456789012/atpilot-missing.fifo"),
+            None,
+        );
         let err = atpilot_store::Queue::receive(&q, 1, Duration::ZERO).await.unwrap_err();
         assert!(matches!(err, atpilot_store::QueueError::Rejected(_)), "{err}");
     }

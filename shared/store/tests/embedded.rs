@@ -15,7 +15,11 @@ mod state {
 mod queue {
     use super::*;
     atpilot_store::queue_conformance_tests!(|spec: atpilot_store::conformance::queue::QueueSpec| async move {
-        Arc::new(MemQueue::new(MemQueueConfig { visibility_timeout: spec.visibility, max_receives: spec.max_receives, ..Default::default() }))
+        Arc::new(MemQueue::new(MemQueueConfig {
+            visibility_timeout: spec.visibility,
+            max_receives: spec.max_receives,
+            ..Default::default()
+        }))
     });
 }
 
@@ -33,7 +37,8 @@ async fn embedded_state_survives_a_restart() {
 
 #[tokio::test]
 async fn embedded_store_reports_an_unwritable_directory() {
-    let err = EmbeddedStateStore::open(std::path::Path::new("/proc/atpilot-cannot-write-here")).err().expect("must fail");
+    let err =
+        EmbeddedStateStore::open(std::path::Path::new("/proc/atpilot-cannot-write-here")).err().expect("must fail");
     assert!(err.to_string().contains("cannot create state directory"), "{err}");
 }
 

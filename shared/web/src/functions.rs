@@ -18,27 +18,49 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 
-async fn approval_page(State(deps): State<Deps>, method: Method, Path(id): Path<String>, RawQuery(q): RawQuery, body: Bytes) -> Response {
-    let page = atpilot_agent::approval::handle_http(&deps, method.as_str(), &id, q.as_deref().unwrap_or(""), &body, chrono::Utc::now()).await;
+async fn approval_page(
+    State(deps): State<Deps>,
+    method: Method,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let page = atpilot_agent::approval::handle_http(
+        &deps,
+        method.as_str(),
+        &id,
+        q.as_deref().unwrap_or(""),
+        &body,
+        chrono::Utc::now(),
+    )
+    .await;
     (StatusCode::from_u16(page.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Html(page.html)).into_response()
 }
 
 /// The approval pages at `/approvals/{id}` (as `atpilot dev` mounts them).
 pub fn approval_routes(deps: Deps) -> Router {
-    with_security_headers(Router::new().route("/approvals/{id}", get(approval_page).post(approval_page)).with_state(deps))
+    with_security_headers(
+        Router::new().route("/approvals/{id}", get(approval_page).post(approval_page)).with_state(deps),
+    )
 }
 
 /// What the approval Lambda serves: [`approval_routes`] plus `/{id}`, the
 /// path of links built on the Function URL.
 pub fn approval_function_routes(deps: Deps) -> Router {
-    with_security_headers(Router::new().route("/{id}", get(approval_page).post(approval_page)).with_state(deps.clone())).merge(approval_routes(deps))
+    with_security_headers(Router::new().route("/{id}", get(approval_page).post(approval_page)).with_state(deps.clone()))
+        .merge(approval_routes(deps))
 }
 
 async fn webhook(State(deps): State<Deps>, headers: HeaderMap, body: Bytes) -> Response {
     // The signature covers the raw bytes exactly as sent.
     let sig = headers.get("x-hook-signature").and_then(|v| v.to_str().ok());
     let reply = atpilot_agent::intake::handle_webhook(&deps, sig, &body, chrono::Utc::now()).await;
-    (StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), [(header::CONTENT_TYPE, "application/json")], reply.body.to_string()).into_response()
+    (
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [(header::CONTENT_TYPE, "application/json")],
+        reply.body.to_string(),
+    )
+        .into_response()
 }
 
 async fn deactivated(body: Bytes) -> StatusCode {
@@ -48,7 +70,12 @@ async fn deactivated(body: Bytes) -> StatusCode {
 
 /// The intake webhook at `/webhooks/autotask` (as `atpilot dev` mounts it).
 pub fn intake_routes(deps: Deps) -> Router {
-    with_security_headers(Router::new().route("/webhooks/autotask", post(webhook)).route("/webhooks/autotask/deactivated", post(deactivated)).with_state(deps))
+    with_security_headers(
+        Router::new()
+            .route("/webhooks/autotask", post(webhook))
+            .route("/webhooks/autotask/deactivated", post(deactivated))
+            .with_state(deps),
+    )
 }
 
 /// What the intake Lambda serves: [`intake_routes`] plus `/`, its Function URL's root.

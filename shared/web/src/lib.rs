@@ -36,7 +36,9 @@ pub struct Web {
 /// Why the deployed dashboard refuses to start.
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
-    #[error("the dashboard password secret is {0} characters; it needs at least {MIN_PASSWORD_CHARS} (the stack generates 32: do not overwrite it with a short one)")]
+    #[error(
+        "the dashboard password secret is {0} characters; it needs at least {MIN_PASSWORD_CHARS} (the stack generates 32: do not overwrite it with a short one)"
+    )]
     WeakPassword(usize),
 }
 
@@ -95,19 +97,33 @@ async fn settings_page(State(app): State<Arc<Web>>) -> Html<String> {
     let list = |v: &[String]| if v.is_empty() { "(none)".to_string() } else { e(&v.join(", ")) };
     let llm = match &c.model.llm {
         None => "off".to_string(),
-        Some(l) => e(&format!("{:?} {} (timeout {} ms; labels checked against the picklists, drafts scrubbed)", l.provider, l.model, l.timeout_ms)),
+        Some(l) => e(&format!(
+            "{:?} {} (timeout {} ms; labels checked against the picklists, drafts scrubbed)",
+            l.provider, l.model, l.timeout_ms
+        )),
     };
     let m = &c.model;
     let model = match &m.category_path {
         None => "the model layer (/opt/models) when shipped, else the keyword classifier".to_string(),
-        Some(category) => e(&std::iter::once(category.as_path()).chain(m.picklist_paths().into_iter().flatten()).map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")),
+        Some(category) => e(&std::iter::once(category.as_path())
+            .chain(m.picklist_paths().into_iter().flatten())
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")),
     };
     let rows: String = c
         .categories
         .iter()
         .map(|(name, cat)| {
             let channels: Vec<String> = cat.channels.iter().map(|ch| format!("{ch:?}").to_lowercase()).collect();
-            format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", e(name.as_str()), cat.phase, if cat.safe { "yes" } else { "no" }, list(&cat.approvers), list(&channels))
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                e(name.as_str()),
+                cat.phase,
+                if cat.safe { "yes" } else { "no" },
+                list(&cat.approvers),
+                list(&channels)
+            )
         })
         .collect();
     Html(format!(
@@ -148,9 +164,15 @@ pub fn is_loopback_host(host: &str) -> bool {
     let host = host.trim().to_ascii_lowercase();
     let name = match host.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or_default().to_string(),
-        None => host.rsplit_once(':').filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit())).map(|(n, _)| n.to_string()).unwrap_or(host),
+        None => host
+            .rsplit_once(':')
+            .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+            .map(|(n, _)| n.to_string())
+            .unwrap_or(host),
     };
-    name == "localhost" || name.ends_with(".localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Loopback without a password: no login, but only for requests addressed to
@@ -160,17 +182,23 @@ pub async fn auth(State(web): State<Arc<Web>>, req: axum::extract::Request, next
     let Some(password) = &web.password else {
         let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
         if !is_loopback_host(host) {
-            return (StatusCode::FORBIDDEN, "this dashboard answers requests to localhost or 127.0.0.1 only").into_response();
+            return (StatusCode::FORBIDDEN, "this dashboard answers requests to localhost or 127.0.0.1 only")
+                .into_response();
         }
         return next.run(req).await;
     };
     use base64::Engine;
     let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("atpilot:{password}")));
-    let ok = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| subtle::ConstantTimeEq::ct_eq(v.as_bytes(), expected.as_bytes()).into());
+    let ok = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| subtle::ConstantTimeEq::ct_eq(v.as_bytes(), expected.as_bytes()).into());
     if ok {
         next.run(req).await
     } else {
-        (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Basic realm=\"atpilot\"")], "login required").into_response()
+        (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Basic realm=\"atpilot\"")], "login required")
+            .into_response()
     }
 }
 
@@ -192,11 +220,11 @@ pub fn is_same_origin(headers: &HeaderMap) -> bool {
 
 async fn same_origin_posts(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     if req.method() == Method::POST && !is_same_origin(req.headers()) {
-        return (StatusCode::FORBIDDEN, "cross-site request refused: change settings from the dashboard's own page").into_response();
+        return (StatusCode::FORBIDDEN, "cross-site request refused: change settings from the dashboard's own page")
+            .into_response();
     }
     next.run(req).await
 }
-
 
 /// The latest routing audit, as written by the audit function (or `atpilot audit --store`).
 async fn audit_page(State(app): State<Arc<Web>>) -> Response {
@@ -213,8 +241,14 @@ async fn audit_page(State(app): State<Arc<Web>>) -> Response {
 
 async fn audit_json(State(app): State<Arc<Web>>) -> Response {
     match app.state.latest_report("audit").await {
-        Ok(Some(r)) => axum::Json(serde_json::json!({"generated_at": r.generated_at, "summary": r.summary, "report": r.json})).into_response(),
-        Ok(None) => (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({"error": "no routing audit has been stored yet"}))).into_response(),
+        Ok(Some(r)) => {
+            axum::Json(serde_json::json!({"generated_at": r.generated_at, "summary": r.summary, "report": r.json}))
+                .into_response()
+        }
+        Ok(None) => {
+            (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({"error": "no routing audit has been stored yet"})))
+                .into_response()
+        }
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
 }
@@ -273,7 +307,13 @@ async fn set_phase(State(app): State<Arc<Web>>, Form(f): Form<PhaseForm>) -> Res
         Ok(c) => c,
         Err(e) => return render_page(&app, StatusCode::CONFLICT, Some(&format!("Not changed: {e}"))).await,
     };
-    let rec = PhaseRecord { category: category.clone(), phase, changed_at: chrono::Utc::now(), changed_by: "dashboard".into(), reason: "set in the dashboard".into() };
+    let rec = PhaseRecord {
+        category: category.clone(),
+        phase,
+        changed_at: chrono::Utc::now(),
+        changed_by: "dashboard".into(),
+        reason: "set in the dashboard".into(),
+    };
     match app.state.set_phase(&rec).await {
         Ok(()) => Redirect::to(&format!("/?notice=phase-set&category={category}&phase={phase}")).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
@@ -291,7 +331,12 @@ async fn kill_switch(State(app): State<Arc<Web>>, Form(f): Form<KillForm>) -> Re
         "off" => false,
         other => return (StatusCode::BAD_REQUEST, format!("setting must be on or off, got {other:?}")).into_response(),
     };
-    let change = KillSwitchChange { on, changed_at: chrono::Utc::now(), changed_by: if app.password.is_some() { "dashboard (signed in as atpilot)".into() } else { "dashboard".into() }, via: "dashboard".into() };
+    let change = KillSwitchChange {
+        on,
+        changed_at: chrono::Utc::now(),
+        changed_by: if app.password.is_some() { "dashboard (signed in as atpilot)".into() } else { "dashboard".into() },
+        via: "dashboard".into(),
+    };
     match app.state.set_kill_switch(&change).await {
         Ok(()) => Redirect::to(if on { "/?notice=kill-on" } else { "/?notice=kill-off" }).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
@@ -303,7 +348,15 @@ async fn approvals(State(app): State<Arc<Web>>) -> Response {
         Ok(list) => {
             let rows: String = list
                 .iter()
-                .map(|a| format!("<tr><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>", a.ticket_id, atpilot_agent::html::esc(a.category.as_str()), a.expires_at.format("%Y-%m-%d %H:%M"), atpilot_agent::html::esc(a.draft.as_deref().unwrap_or(""))))
+                .map(|a| {
+                    format!(
+                        "<tr><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>",
+                        a.ticket_id,
+                        atpilot_agent::html::esc(a.category.as_str()),
+                        a.expires_at.format("%Y-%m-%d %H:%M"),
+                        atpilot_agent::html::esc(a.draft.as_deref().unwrap_or(""))
+                    )
+                })
                 .collect();
             Html(format!(
                 "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot approvals</title></head><body style=\"font-family:system-ui;margin:24px\"><p><a href=\"/\">Dashboard</a></p>\
@@ -342,7 +395,11 @@ fn linkify(escaped: &str) -> String {
             let t = w.trim_end();
             let tail = &w[t.len()..];
             let t = t.trim_matches('"');
-            if t.starts_with("http://") || t.starts_with("https://") { format!("<a href=\"{t}\">{t}</a>{tail}") } else { w.to_string() }
+            if t.starts_with("http://") || t.starts_with("https://") {
+                format!("<a href=\"{t}\">{t}</a>{tail}")
+            } else {
+                w.to_string()
+            }
         })
         .collect()
 }
@@ -353,7 +410,6 @@ async fn api_decisions(State(app): State<Arc<Web>>) -> Response {
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
 }
-
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -367,7 +423,11 @@ mod tests {
 
     fn web(dir: &std::path::Path, password: Option<&str>) -> Arc<Web> {
         let config = Config::parse(atpilot_config::EXAMPLE, "atpilot.example.toml").unwrap();
-        Arc::new(Web { state: Store::new(Arc::new(EmbeddedStateStore::open(dir).unwrap())), config: Arc::new(config), password: password.map(str::to_string) })
+        Arc::new(Web {
+            state: Store::new(Arc::new(EmbeddedStateStore::open(dir).unwrap())),
+            config: Arc::new(config),
+            password: password.map(str::to_string),
+        })
     }
 
     fn basic(user: &str, pw: &str) -> String {
@@ -387,7 +447,9 @@ mod tests {
     }
 
     fn kill_switch_post(auth: Option<String>, site: Option<&str>, origin: Option<&str>) -> Request<Body> {
-        let mut b = Request::post("/kill-switch").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").header(header::HOST, "dash.example");
+        let mut b = Request::post("/kill-switch")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::HOST, "dash.example");
         if let Some(a) = auth {
             b = b.header(header::AUTHORIZATION, a);
         }
@@ -409,9 +471,23 @@ mod tests {
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
             assert_eq!(headers[header::WWW_AUTHENTICATE], "Basic realm=\"atpilot\"");
         }
-        let (status, ..) = call(&w, Request::get("/api/decisions").header(header::AUTHORIZATION, basic("atpilot", "wrong")).body(Body::empty()).unwrap()).await;
+        let (status, ..) = call(
+            &w,
+            Request::get("/api/decisions")
+                .header(header::AUTHORIZATION, basic("atpilot", "wrong"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        let (status, headers, body) = call(&w, Request::get("/api/decisions").header(header::AUTHORIZATION, basic("atpilot", "s3cret-long-password")).body(Body::empty()).unwrap()).await;
+        let (status, headers, body) = call(
+            &w,
+            Request::get("/api/decisions")
+                .header(header::AUTHORIZATION, basic("atpilot", "s3cret-long-password"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
         assert_eq!((status, body.as_str()), (StatusCode::OK, "[]"));
         assert_eq!(headers[header::CACHE_CONTROL], "no-store");
         assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
@@ -422,13 +498,18 @@ mod tests {
         let dir = tempfile_dir();
         let w = web(dir.path(), Some("pw-for-the-test"));
         let auth = || Some(basic("atpilot", "pw-for-the-test"));
-        for (site, origin) in [(Some("cross-site"), None), (Some("same-site"), Some("https://evil.dash.example")), (None, Some("https://evil.example"))] {
+        for (site, origin) in [
+            (Some("cross-site"), None),
+            (Some("same-site"), Some("https://evil.dash.example")),
+            (None, Some("https://evil.example")),
+        ] {
             let (status, _, body) = call(&w, kill_switch_post(auth(), site, origin)).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{site:?} {origin:?}: {body}");
             assert!(!w.state.settings().await.unwrap().kill_switch);
         }
         // The dashboard's own form (a browser sends same-origin), and a script with no browser headers.
-        let (status, headers, _) = call(&w, kill_switch_post(auth(), Some("same-origin"), Some("https://dash.example"))).await;
+        let (status, headers, _) =
+            call(&w, kill_switch_post(auth(), Some("same-origin"), Some("https://dash.example"))).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(headers[header::LOCATION], "/?notice=kill-on");
         assert!(w.state.settings().await.unwrap().kill_switch);
@@ -446,7 +527,13 @@ mod tests {
         assert_eq!(call(&w, Request::get("/api/audit").body(Body::empty()).unwrap()).await.0, StatusCode::NOT_FOUND);
         let at = chrono::Utc::now();
         w.state
-            .put_report(&ReportRecord { kind: "audit".into(), generated_at: at, summary: "12 tickets".into(), html: "<h1>Queue audit</h1>".into(), json: serde_json::json!({"tickets": 12}) })
+            .put_report(&ReportRecord {
+                kind: "audit".into(),
+                generated_at: at,
+                summary: "12 tickets".into(),
+                html: "<h1>Queue audit</h1>".into(),
+                json: serde_json::json!({"tickets": 12}),
+            })
             .await
             .unwrap();
         let (_, _, body) = call(&w, Request::get("/audit").body(Body::empty()).unwrap()).await;
@@ -465,7 +552,11 @@ mod tests {
         assert!(matches!(make(""), Err(WebError::WeakPassword(0))));
         assert!(matches!(make("  short-password \n"), Err(WebError::WeakPassword(14))));
         let ok = make("Xk29fLq0TzPp71mWc3VnB8sY5dR6gHj4\n").unwrap();
-        assert_eq!(ok.password.as_deref(), Some("Xk29fLq0TzPp71mWc3VnB8sY5dR6gHj4"), "a trailing newline from the console is not part of it");
+        assert_eq!(
+            ok.password.as_deref(),
+            Some("Xk29fLq0TzPp71mWc3VnB8sY5dR6gHj4"),
+            "a trailing newline from the console is not part of it"
+        );
     }
 
     #[tokio::test]
@@ -481,19 +572,31 @@ mod tests {
         };
         let res = deployed_routes(w.clone()).oneshot(get(None)).await.unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-        let res = deployed_routes(w.clone()).oneshot(get(Some(basic("atpilot", "a-password-of-some-length")))).await.unwrap();
+        let res =
+            deployed_routes(w.clone()).oneshot(get(Some(basic("atpilot", "a-password-of-some-length")))).await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         let html = String::from_utf8(axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
         assert!(html.contains(&format!("<td>{}</td>", w.config.autotask.url)), "{html}");
         assert!(html.contains("<td>password-reset</td><td>human-in-the-loop</td><td>yes</td>"), "{html}");
         assert!(!html.contains("a-password-of-some-length"));
         // The dashboard itself is still there.
-        let res = deployed_routes(w).oneshot(Request::get("/api/decisions").header(header::AUTHORIZATION, basic("atpilot", "a-password-of-some-length")).body(Body::empty()).unwrap()).await.unwrap();
+        let res = deployed_routes(w)
+            .oneshot(
+                Request::get("/api/decisions")
+                    .header(header::AUTHORIZATION, basic("atpilot", "a-password-of-some-length"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
     }
 
     fn phase_post(category: &str, phase: &str) -> Request<Body> {
-        Request::post("/phases").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(format!("category={category}&phase={phase}"))).unwrap()
+        Request::post("/phases")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("category={category}&phase={phase}")))
+            .unwrap()
     }
 
     #[tokio::test]
@@ -503,12 +606,19 @@ mod tests {
         let (status, _, body) = call(&w, phase_post("pasword-reset", "shadow")).await;
         assert_eq!(status, StatusCode::CONFLICT);
         assert!(body.contains("did you mean password-reset?"), "{body}");
-        let unsafe_category = w.config.categories.iter().find(|(_, c)| !c.safe).map(|(n, _)| n.to_string()).expect("the example has an unsafe category");
+        let unsafe_category = w
+            .config
+            .categories
+            .iter()
+            .find(|(_, c)| !c.safe)
+            .map(|(n, _)| n.to_string())
+            .expect("the example has an unsafe category");
         let (_, _, body) = call(&w, phase_post(&unsafe_category, "autonomous")).await;
         assert!(body.contains("is not on the safe list"), "{body}");
         assert!(w.state.phases().await.unwrap().is_empty(), "nothing was changed");
         let (_, headers, _) = call(&w, phase_post("password-reset", "internal-notes")).await;
-        let (_, _, body) = call(&w, Request::get(headers[header::LOCATION].to_str().unwrap()).body(Body::empty()).unwrap()).await;
+        let (_, _, body) =
+            call(&w, Request::get(headers[header::LOCATION].to_str().unwrap()).body(Body::empty()).unwrap()).await;
         assert!(body.contains("password-reset is now in the internal-notes phase"), "{body}");
     }
 
@@ -516,7 +626,11 @@ mod tests {
     async fn notices_come_from_a_fixed_set_never_from_the_url() {
         let dir = tempfile_dir();
         let w = web(dir.path(), None);
-        for url in ["/?notice=Your%20account%20is%20suspended%2C%20call%20555", "/?notice=phase-set&category=%3Cscript%3E&phase=autonomous", "/?notice=phase-set&category=password-reset&phase=owned"] {
+        for url in [
+            "/?notice=Your%20account%20is%20suspended%2C%20call%20555",
+            "/?notice=phase-set&category=%3Cscript%3E&phase=autonomous",
+            "/?notice=phase-set&category=password-reset&phase=owned",
+        ] {
             let (status, _, body) = call(&w, Request::get(url).body(Body::empty()).unwrap()).await;
             assert_eq!(status, StatusCode::OK);
             assert!(!body.contains("id=notice"), "{url}: no banner");
@@ -531,7 +645,15 @@ mod tests {
         let dir = tempfile_dir();
         let w = web(dir.path(), None);
         let at = chrono::Utc::now() - chrono::Duration::minutes(3);
-        w.state.set_kill_switch(&KillSwitchChange { on: true, changed_at: at, changed_by: "alice".into(), via: "atpilot kill-switch".into() }).await.unwrap();
+        w.state
+            .set_kill_switch(&KillSwitchChange {
+                on: true,
+                changed_at: at,
+                changed_by: "alice".into(),
+                via: "atpilot kill-switch".into(),
+            })
+            .await
+            .unwrap();
         let (status, _, body) = call(&w, Request::get("/").body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::OK);
         assert!(body.contains("id=\"kill-switch-history\""), "{body}");
@@ -549,12 +671,14 @@ mod tests {
         let dir = tempfile_dir();
         let w = web(dir.path(), None);
         for host in ["127.0.0.1:8080", "localhost:8080", "[::1]:8080", "localhost"] {
-            let (status, ..) = call(&w, Request::get("/").header(header::HOST, host).body(Body::empty()).unwrap()).await;
+            let (status, ..) =
+                call(&w, Request::get("/").header(header::HOST, host).body(Body::empty()).unwrap()).await;
             assert_eq!(status, StatusCode::OK, "{host}");
         }
         // A page on another name that resolves to 127.0.0.1 (DNS rebinding) reads nothing and changes nothing.
         for host in ["rebind.attacker.example:8080", "127.0.0.1.attacker.example", "evil.example"] {
-            let (status, _, body) = call(&w, Request::get("/").header(header::HOST, host).body(Body::empty()).unwrap()).await;
+            let (status, _, body) =
+                call(&w, Request::get("/").header(header::HOST, host).body(Body::empty()).unwrap()).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{host}: {body}");
             let post = Request::post("/kill-switch")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

@@ -46,7 +46,11 @@ pub struct ApprovalRow {
 }
 
 /// Evaluates every category: `phases` gives each one's phase before the run and whether it is on the safe list.
-pub fn evaluate(counts: &BTreeMap<Category, (ApprovalCounts, ApprovalCounts)>, phases: &BTreeMap<Category, (Phase, bool)>, policy: &PromotionPolicy) -> Vec<ApprovalRow> {
+pub fn evaluate(
+    counts: &BTreeMap<Category, (ApprovalCounts, ApprovalCounts)>,
+    phases: &BTreeMap<Category, (Phase, bool)>,
+    policy: &PromotionPolicy,
+) -> Vec<ApprovalRow> {
     let cats: BTreeSet<&Category> = counts.keys().chain(phases.keys()).collect();
     cats.into_iter()
         .map(|c| {
@@ -55,7 +59,9 @@ pub fn evaluate(counts: &BTreeMap<Category, (ApprovalCounts, ApprovalCounts)>, p
             let evaluation = evaluate_phase(phase, safe, week, month, policy);
             let (phase_after, reason) = match &evaluation {
                 PhaseMove::Stay => (phase, String::new()),
-                PhaseMove::Demote { to, reason } | PhaseMove::Promote { to, reason } => (*to, reason_text(reason, Some(*to), policy)),
+                PhaseMove::Demote { to, reason } | PhaseMove::Promote { to, reason } => {
+                    (*to, reason_text(reason, Some(*to), policy))
+                }
                 PhaseMove::EligibleForAutonomy { reason } => (phase, reason_text(reason, None, policy)),
             };
             ApprovalRow { category: c.clone(), safe, week, month, phase_before: phase, phase_after, evaluation, reason }
@@ -66,13 +72,23 @@ pub fn evaluate(counts: &BTreeMap<Category, (ApprovalCounts, ApprovalCounts)>, p
 fn reason_text(r: &PhaseMoveReason, to: Option<Phase>, policy: &PromotionPolicy) -> String {
     match r {
         PhaseMoveReason::WeeklyRateBelowThreshold { rate, threshold_percent, decided } => {
-            format!("approval rate this week {} of {decided} decided requests is under {threshold_percent}%: back to {}", pct(*rate), to.unwrap_or(Phase::Shadow))
+            format!(
+                "approval rate this week {} of {decided} decided requests is under {threshold_percent}%: back to {}",
+                pct(*rate),
+                to.unwrap_or(Phase::Shadow)
+            )
         }
         PhaseMoveReason::MonthlyRateQualifies { rate, threshold_percent, decided } => {
-            let base = format!("approval rate over the prior 30 days {} of {decided} decided requests (minimum {}) is at least {threshold_percent}%", pct(*rate), policy.min_decisions);
+            let base = format!(
+                "approval rate over the prior 30 days {} of {decided} decided requests (minimum {}) is at least {threshold_percent}%",
+                pct(*rate),
+                policy.min_decisions
+            );
             match to {
                 Some(p) => format!("{base}: promoted to {p}"),
-                None => format!("{base}: eligible for autonomy; manual promotion is configured, so a person promotes it"),
+                None => {
+                    format!("{base}: eligible for autonomy; manual promotion is configured, so a person promotes it")
+                }
             }
         }
     }
@@ -110,8 +126,13 @@ mod tests {
         assert_eq!(c[&cat("password-reset")].0, ApprovalCounts { approved: 3, rejected: 2, expired: 1 });
         assert_eq!(c[&cat("mfa-enrollment")].1, ApprovalCounts { approved: 19, rejected: 1, expired: 0 });
         assert_eq!(c[&cat("mfa-enrollment")].0, ApprovalCounts { approved: 0, rejected: 1, expired: 0 });
-        let phases: BTreeMap<Category, (Phase, bool)> =
-            [(cat("password-reset"), (Phase::Autonomous, true)), (cat("mfa-enrollment"), (Phase::HumanInTheLoop, true)), (cat("hardware"), (Phase::Shadow, false))].into_iter().collect();
+        let phases: BTreeMap<Category, (Phase, bool)> = [
+            (cat("password-reset"), (Phase::Autonomous, true)),
+            (cat("mfa-enrollment"), (Phase::HumanInTheLoop, true)),
+            (cat("hardware"), (Phase::Shadow, false)),
+        ]
+        .into_iter()
+        .collect();
         let rows = evaluate(&c, &phases, &PromotionPolicy::default());
         let by: HashMap<&str, &ApprovalRow> = rows.iter().map(|r| (r.category.as_str(), r)).collect();
         assert_eq!(by["password-reset"].phase_after, Phase::Shadow);

@@ -52,7 +52,12 @@ pub struct BillingAccumulator {
 }
 
 impl BillingAccumulator {
-    pub fn new(current: Period, baseline: Option<Period>, agent_resource: i64, factors: HashMap<(i64, i64), f64>) -> Self {
+    pub fn new(
+        current: Period,
+        baseline: Option<Period>,
+        agent_resource: i64,
+        factors: HashMap<(i64, i64), f64>,
+    ) -> Self {
         Self { current_period: Some(current), baseline_period: baseline, agent_resource, factors, ..Default::default() }
     }
 
@@ -68,7 +73,11 @@ impl BillingAccumulator {
 
     pub fn add_entry(&mut self, e: &EntryRow) {
         let (Some(contract), Some(date)) = (e.contract, e.date) else { return };
-        let factor = e.role.and_then(|r| self.factors.get(&(contract, r)).copied()).filter(|f| f.is_finite() && *f > 0.0).unwrap_or(1.0);
+        let factor = e
+            .role
+            .and_then(|r| self.factors.get(&(contract, r)).copied())
+            .filter(|f| f.is_finite() && *f > 0.0)
+            .unwrap_or(1.0);
         let agent = e.resource == Some(self.agent_resource);
         let Some(map) = self.slot(date) else { return };
         let u = map.entry(contract).or_default();
@@ -124,7 +133,13 @@ fn change(current: f64, expected: f64) -> Option<f64> {
 }
 
 /// The billing rows of every contract with activity in either period.
-pub fn billing_rows(contracts: &[ContractInfo], current: &BTreeMap<i64, Usage>, baseline: &BTreeMap<i64, Usage>, p: &Periods, flag_percent: f64) -> Vec<BillingRow> {
+pub fn billing_rows(
+    contracts: &[ContractInfo],
+    current: &BTreeMap<i64, Usage>,
+    baseline: &BTreeMap<i64, Usage>,
+    p: &Periods,
+    flag_percent: f64,
+) -> Vec<BillingRow> {
     let scale = if p.baseline.days() > 0.0 { p.current.days() / p.baseline.days() } else { 0.0 };
     let threshold = flag_percent / 100.0;
     let names: HashMap<i64, &ContractInfo> = contracts.iter().map(|c| (c.id, c)).collect();
@@ -139,10 +154,13 @@ pub fn billing_rows(contracts: &[ContractInfo], current: &BTreeMap<i64, Usage>, 
             let info = names.get(&id);
             let kind = info.map(|c| c.kind).unwrap_or(ContractKind::Unknown);
             let hours_change = change(cur.hours, expected.hours);
-            let block_change = (kind == ContractKind::BlockHours).then(|| change(cur.block_hours, expected.block_hours)).flatten();
+            let block_change =
+                (kind == ContractKind::BlockHours).then(|| change(cur.block_hours, expected.block_hours)).flatten();
             let tickets_change = change(cur.tickets as f64, expected_tickets);
             let material = |c: Option<f64>| c.is_some_and(|c| c.abs() >= threshold - 1e-12);
-            let mut flagged = material(hours_change) || (kind == ContractKind::BlockHours && material(block_change)) || (kind == ContractKind::PerTicket && material(tickets_change));
+            let mut flagged = material(hours_change)
+                || (kind == ContractKind::BlockHours && material(block_change))
+                || (kind == ContractKind::PerTicket && material(tickets_change));
             let mut why: Vec<String> = vec![];
             if expected.hours <= 1e-9 && cur.hours > 0.0 {
                 flagged = true;
@@ -150,18 +168,39 @@ pub fn billing_rows(contracts: &[ContractInfo], current: &BTreeMap<i64, Usage>, 
             }
             if flagged {
                 if let Some(t) = tickets_change.filter(|t| t.abs() >= 0.05) {
-                    why.push(format!("{} tickets ({} vs {:.1} expected, {})", if t > 0.0 { "more" } else { "fewer" }, cur.tickets, expected_tickets, signed_pct(t)));
+                    why.push(format!(
+                        "{} tickets ({} vs {:.1} expected, {})",
+                        if t > 0.0 { "more" } else { "fewer" },
+                        cur.tickets,
+                        expected_tickets,
+                        signed_pct(t)
+                    ));
                 }
                 if let (Some(a), Some(b)) = (cur.hours_per_entry(), base.hours_per_entry()) {
                     if let Some(c) = change(a, b).filter(|c| c.abs() >= 0.05) {
-                        why.push(format!("{} entries (average {:.2} h vs {:.2} h, {})", if c > 0.0 { "longer" } else { "shorter" }, a, b, signed_pct(c)));
+                        why.push(format!(
+                            "{} entries (average {:.2} h vs {:.2} h, {})",
+                            if c > 0.0 { "longer" } else { "shorter" },
+                            a,
+                            b,
+                            signed_pct(c)
+                        ));
                     }
                 }
                 if let Some(c) = change(cur.entries as f64, expected_entries).filter(|c| c.abs() >= 0.05) {
-                    why.push(format!("{} time entries ({} vs {:.1} expected, {})", if c > 0.0 { "more" } else { "fewer" }, cur.entries, expected_entries, signed_pct(c)));
+                    why.push(format!(
+                        "{} time entries ({} vs {:.1} expected, {})",
+                        if c > 0.0 { "more" } else { "fewer" },
+                        cur.entries,
+                        expected_entries,
+                        signed_pct(c)
+                    ));
                 }
                 if cur.agent_entries > 0 {
-                    why.push(format!("{} agent-resolved tickets ({} entries, {:.3} h, {} before rollout)", cur.agent_entries, cur.agent_entries, cur.agent_hours, base.agent_entries));
+                    why.push(format!(
+                        "{} agent-resolved tickets ({} entries, {:.3} h, {} before rollout)",
+                        cur.agent_entries, cur.agent_entries, cur.agent_hours, base.agent_entries
+                    ));
                 }
                 if why.is_empty() {
                     why.push("no single driver found: check the contract's entries".into());
@@ -219,7 +258,10 @@ mod tests {
         }
         // Outside both periods: ignored.
         acc.add_entry(&EntryRow { date: Some(t("2026-01-05T00:00:00Z")), ..entry(9.0, 1, 1, 7, 1) });
-        let contracts = vec![ContractInfo { id: 1, name: "Acme T&M".into(), kind: ContractKind::TimeAndMaterials }, ContractInfo { id: 2, name: "Globex Block".into(), kind: ContractKind::BlockHours }];
+        let contracts = vec![
+            ContractInfo { id: 1, name: "Acme T&M".into(), kind: ContractKind::TimeAndMaterials },
+            ContractInfo { id: 2, name: "Globex Block".into(), kind: ContractKind::BlockHours },
+        ];
         let rows = billing_rows(&contracts, &acc.current, &acc.baseline, &p, 15.0);
         let r1 = &rows[0];
         assert!((r1.expected.hours - 10.0).abs() < 1e-9 && (r1.current.hours - 15.0).abs() < 1e-9);

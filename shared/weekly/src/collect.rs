@@ -71,7 +71,8 @@ async fn approvals_in(state: &State, p: Period) -> Result<Vec<ApprovalFact>, Met
 
 /// Each category's phase before the run (run-time overrides over the configuration) and whether it is safe.
 async fn current_phases(state: &State, config: &Config) -> Result<BTreeMap<Category, (Phase, bool)>, MetricsError> {
-    let mut out: BTreeMap<Category, (Phase, bool)> = config.categories.iter().map(|(c, cc)| (c.clone(), (cc.phase, cc.safe))).collect();
+    let mut out: BTreeMap<Category, (Phase, bool)> =
+        config.categories.iter().map(|(c, cc)| (c.clone(), (cc.phase, cc.safe))).collect();
     for p in state.phases().await? {
         let safe = config.categories.get(&p.category).is_some_and(|c| c.safe);
         out.insert(p.category, (p.phase, safe));
@@ -123,12 +124,15 @@ async fn agent_activity(state: &State, p: &Periods) -> Result<Activity, MetricsE
 
 async fn contracts(client: &Client) -> Result<Vec<ContractInfo>, MetricsError> {
     let types = client.picklist("Contracts", "contractType").await?;
-    let rows = client.query::<at::Contract>(atpilot_autotask::Query::all().include(["id", "contractName", "contractType"])).await?;
+    let rows = client
+        .query::<at::Contract>(atpilot_autotask::Query::all().include(["id", "contractName", "contractType"]))
+        .await?;
     Ok(rows
         .into_iter()
         .filter_map(|c| {
             let id = c.id?;
-            let kind = c.contract_type.and_then(|t| types.label_of(t)).map(kind_from_label).unwrap_or(ContractKind::Unknown);
+            let kind =
+                c.contract_type.and_then(|t| types.label_of(t)).map(kind_from_label).unwrap_or(ContractKind::Unknown);
             Some(ContractInfo { id, name: c.contract_name.unwrap_or_else(|| format!("contract {id}")), kind })
         })
         .collect())
@@ -138,21 +142,39 @@ async fn block_factors(client: &Client, block_contracts: &[i64]) -> Result<HashM
     if block_contracts.is_empty() {
         return Ok(HashMap::new());
     }
-    let q = atpilot_autotask::Query::new().filter(Filter::is_in("contractID", block_contracts.iter().copied())).include(["contractID", "roleID", "blockHourMultiplier"]);
+    let q = atpilot_autotask::Query::new()
+        .filter(Filter::is_in("contractID", block_contracts.iter().copied()))
+        .include(["contractID", "roleID", "blockHourMultiplier"]);
     let rows = client.query::<at::ContractBlockHourFactor>(q).await?;
     Ok(rows.into_iter().filter_map(|f| Some(((f.contract_id?, f.role_id?), f.block_hour_multiplier?))).collect())
 }
 
 /// Streams time entries and tickets of `p` into the accumulator (one page at a time).
-async fn stream_usage(client: &Client, p: Period, acc: &mut BillingAccumulator, mut on_ticket: impl FnMut(&TicketRow)) -> Result<(), MetricsError> {
+async fn stream_usage(
+    client: &Client,
+    p: Period,
+    acc: &mut BillingAccumulator,
+    mut on_ticket: impl FnMut(&TicketRow),
+) -> Result<(), MetricsError> {
     let [a, b] = in_period("dateWorked", p);
-    let q = atpilot_autotask::Query::new().filter(a).filter(b).filter(Filter::exist("contractID")).include(["ticketID", "contractID", "resourceID", "roleID", "hoursWorked", "dateWorked"]);
+    let q = atpilot_autotask::Query::new().filter(a).filter(b).filter(Filter::exist("contractID")).include([
+        "ticketID",
+        "contractID",
+        "resourceID",
+        "roleID",
+        "hoursWorked",
+        "dateWorked",
+    ]);
     let mut s = std::pin::pin!(client.stream::<at::TimeEntry>(q));
     while let Some(e) = s.try_next().await? {
         acc.add_entry(&EntryRow::of(&e));
     }
     let [a, b] = in_period("createDate", p);
-    let q = atpilot_autotask::Query::new().filter(a).filter(b).include(["contractID", "createDate", "firstResponseDateTime"]);
+    let q = atpilot_autotask::Query::new().filter(a).filter(b).include([
+        "contractID",
+        "createDate",
+        "firstResponseDateTime",
+    ]);
     let mut s = std::pin::pin!(client.stream::<at::Ticket>(q));
     while let Some(t) = s.try_next().await? {
         let row = TicketRow::of(&t);
@@ -179,9 +201,20 @@ async fn surveys(client: &Client, p: Period) -> Result<Vec<(i64, f64)>, MetricsE
 // ---- the figures that need both ---------------------------------------------
 
 /// A seeded sample of the week's agent entries (ledger in the state store), read back from Autotask in one query.
-async fn spot_check(src: &Sources<'_>, o: &Options, p: &Periods, week_decisions: &[DecisionFact], approvals: &[ApprovalFact]) -> Result<SpotCheck, MetricsError> {
+async fn spot_check(
+    src: &Sources<'_>,
+    o: &Options,
+    p: &Periods,
+    week_decisions: &[DecisionFact],
+    approvals: &[ApprovalFact],
+) -> Result<SpotCheck, MetricsError> {
     let mut candidates: Vec<String> = week_decisions.iter().filter_map(|d| d.autonomous_action.clone()).collect();
-    candidates.extend(approvals.iter().filter(|a| a.state == ApprovalState::Approved && p.week.contains(a.at)).map(|a| a.action_id.clone()));
+    candidates.extend(
+        approvals
+            .iter()
+            .filter(|a| a.state == ApprovalState::Approved && p.week.contains(a.at))
+            .map(|a| a.action_id.clone()),
+    );
     let order = seeded_order(&candidates, o.sample_seed, &week_label(o.end));
     let mut sampled: Vec<LedgerFact> = vec![];
     for action in &order {
@@ -191,7 +224,13 @@ async fn spot_check(src: &Sources<'_>, o: &Options, p: &Periods, week_decisions:
         let Ok(id) = ActionId::new(action.clone()) else { continue };
         if let Some(l) = src.state.ledger(&id).await? {
             if let LedgerState::Written { time_entry_id } = l.ledger {
-                sampled.push(LedgerFact { action_id: action.clone(), ticket: l.ticket_id.get(), contract: l.contract_id.get(), time_entry_id: time_entry_id.get(), hours: l.span.hours().get() });
+                sampled.push(LedgerFact {
+                    action_id: action.clone(),
+                    ticket: l.ticket_id.get(),
+                    contract: l.contract_id.get(),
+                    time_entry_id: time_entry_id.get(),
+                    hours: l.span.hours().get(),
+                });
             }
         }
     }
@@ -199,14 +238,29 @@ async fn spot_check(src: &Sources<'_>, o: &Options, p: &Periods, week_decisions:
     if !sampled.is_empty() {
         let q = atpilot_autotask::Query::new()
             .filter(Filter::is_in("id", sampled.iter().map(|s| s.time_entry_id)))
-            .include(["ticketID", "contractID", "resourceID", "roleID", "hoursWorked", "dateWorked", "createDateTime", "lastModifiedDateTime"]);
+            .include([
+                "ticketID",
+                "contractID",
+                "resourceID",
+                "roleID",
+                "hoursWorked",
+                "dateWorked",
+                "createDateTime",
+                "lastModifiedDateTime",
+            ]);
         for e in src.client.query::<at::TimeEntry>(q).await? {
             let r = EntryRow::of(&e);
             read_back.insert(r.id, r);
         }
     }
     let (agent_resource, agent_role) = (src.config.agent.resource_id.get(), src.config.agent.role_id.get());
-    Ok(SpotCheck { candidates: order.len(), rows: sampled.iter().map(|l| compare_entry(l, read_back.get(&l.time_entry_id), agent_resource, agent_role)).collect() })
+    Ok(SpotCheck {
+        candidates: order.len(),
+        rows: sampled
+            .iter()
+            .map(|l| compare_entry(l, read_back.get(&l.time_entry_id), agent_resource, agent_role))
+            .collect(),
+    })
 }
 
 fn baseline_key(o: &Options) -> String {
@@ -222,14 +276,26 @@ struct Billing {
 }
 
 /// The billing impact: the month to date streamed, the baseline streamed once per rollout date and cached.
-async fn billing(src: &Sources<'_>, o: &Options, p: &Periods, now: DateTime<Utc>, scope_tickets: &BTreeSet<i64>, notes: &mut Vec<String>) -> Result<Billing, MetricsError> {
+async fn billing(
+    src: &Sources<'_>,
+    o: &Options,
+    p: &Periods,
+    now: DateTime<Utc>,
+    scope_tickets: &BTreeSet<i64>,
+    notes: &mut Vec<String>,
+) -> Result<Billing, MetricsError> {
     let contracts = contracts(src.client).await?;
     let block_ids: Vec<i64> = contracts.iter().filter(|c| c.kind == ContractKind::BlockHours).map(|c| c.id).collect();
     let factors = block_factors(src.client, &block_ids).await?;
     let key = baseline_key(o);
     let cached: Option<Vec<(i64, Usage)>> = src.state.cache_get(&key).await?;
     let baseline_cached = cached.is_some();
-    let mut acc = BillingAccumulator::new(p.current, (!baseline_cached).then_some(p.baseline), src.config.agent.resource_id.get(), factors);
+    let mut acc = BillingAccumulator::new(
+        p.current,
+        (!baseline_cached).then_some(p.baseline),
+        src.config.agent.resource_id.get(),
+        factors,
+    );
     let mut week_tickets: TicketTimes = HashMap::new();
     let mut keep = |t: &TicketRow| {
         if scope_tickets.contains(&t.id) {
@@ -255,7 +321,10 @@ async fn billing(src: &Sources<'_>, o: &Options, p: &Periods, now: DateTime<Utc>
     // Tickets created before the scanned range but decided this week have no creation time: they count, without a response time.
     let missing = scope_tickets.iter().filter(|t| !week_tickets.contains_key(t)).count();
     if missing > 0 {
-        notes.push(format!("{missing} in-scope tickets of the week were created before {}: no first-response time for them.", scan_start.format("%Y-%m-%d")));
+        notes.push(format!(
+            "{missing} in-scope tickets of the week were created before {}: no first-response time for them.",
+            scan_start.format("%Y-%m-%d")
+        ));
     }
     Ok(Billing { rows, baseline_cached, week_tickets })
 }
@@ -277,8 +346,10 @@ pub async fn collect(src: &Sources<'_>, o: &Options, now: DateTime<Utc>) -> Resu
     let activity = agent_activity(src.state, &p).await?;
     let spot_check = spot_check(src, o, &p, &activity.week_decisions, &approvals).await?;
 
-    let in_scope: BTreeSet<Category> = phases.iter().filter(|(_, (ph, _))| *ph >= Phase::HumanInTheLoop).map(|(c, _)| c.clone()).collect();
-    let scope_tickets: BTreeSet<i64> = activity.week_decisions.iter().filter(|d| in_scope.contains(&d.category)).map(|d| d.ticket).collect();
+    let in_scope: BTreeSet<Category> =
+        phases.iter().filter(|(_, (ph, _))| *ph >= Phase::HumanInTheLoop).map(|(c, _)| c.clone()).collect();
+    let scope_tickets: BTreeSet<i64> =
+        activity.week_decisions.iter().filter(|d| in_scope.contains(&d.category)).map(|d| d.ticket).collect();
     let billing = billing(src, o, &p, now, &scope_tickets, &mut notes).await?;
 
     let surveys = surveys(src.client, p.csat).await?;

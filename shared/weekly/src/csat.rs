@@ -57,8 +57,10 @@ mod tests {
 
     #[test]
     fn csat_needs_the_minimum_sample_on_both_sides() {
-        let tickets: HashMap<i64, TicketAgent> = (1..=30).map(|i| (i, TicketAgent { category: cat("password-reset"), touched: i <= 12 })).collect();
-        let surveys: Vec<(i64, f64)> = (1..=30).map(|i| (i, if i <= 12 { 5.0 } else { 4.0 })).chain([(99, 1.0)]).collect();
+        let tickets: HashMap<i64, TicketAgent> =
+            (1..=30).map(|i| (i, TicketAgent { category: cat("password-reset"), touched: i <= 12 })).collect();
+        let surveys: Vec<(i64, f64)> =
+            (1..=30).map(|i| (i, if i <= 12 { 5.0 } else { 4.0 })).chain([(99, 1.0)]).collect();
         let rows = csat(&surveys, &tickets, 10);
         let pr = rows.iter().find(|r| r.category == "password-reset").unwrap();
         assert_eq!((pr.agent_n, pr.human_n), (12, 18));

@@ -36,7 +36,10 @@ pub use approvals::{ApprovalRow, approval_counts, evaluate};
 pub use billing::{BillingAccumulator, BillingRow, Usage, billing_rows};
 pub use collect::{Sources, collect};
 pub use csat::{CsatRow, TicketAgent, UNSEEN, csat};
-pub use outcomes::{Outcomes, TARGET_AUTONOMOUS_MAX, TARGET_AUTONOMOUS_MIN, TARGET_FIRST_RESPONSE_SECS, TicketTimes, outcomes, percentile};
+pub use outcomes::{
+    Outcomes, TARGET_AUTONOMOUS_MAX, TARGET_AUTONOMOUS_MIN, TARGET_FIRST_RESPONSE_SECS, TicketTimes, outcomes,
+    percentile,
+};
 pub use period::{Options, Period, Periods, periods, week_end_for, week_label};
 pub use render::{Table, approval_chart, billing_chart, email, tables, teams_card};
 pub use report::WeeklyReport;

@@ -58,7 +58,12 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 
 /// `decisions`: the week's decisions (one per ticket); `agent_reply`: when the agent answered a ticket
 /// (autonomous action or an approved request); `tickets`: creation and Autotask's first response.
-pub fn outcomes(in_scope: &BTreeSet<Category>, decisions: &[DecisionFact], agent_reply: &HashMap<i64, DateTime<Utc>>, tickets: &TicketTimes) -> Outcomes {
+pub fn outcomes(
+    in_scope: &BTreeSet<Category>,
+    decisions: &[DecisionFact],
+    agent_reply: &HashMap<i64, DateTime<Utc>>,
+    tickets: &TicketTimes,
+) -> Outcomes {
     let mut seen = BTreeSet::new();
     let mut o = Outcomes { in_scope: in_scope.iter().cloned().collect(), ..Default::default() };
     let mut times = vec![];
@@ -101,7 +106,12 @@ mod tests {
         let mut reply = HashMap::new();
         for i in 0..10i64 {
             let auto = i < 3;
-            decisions.push(DecisionFact { ticket: i, category: cat("password-reset"), at: base + Duration::seconds(5), autonomous_action: auto.then(|| format!("act-{i}")) });
+            decisions.push(DecisionFact {
+                ticket: i,
+                category: cat("password-reset"),
+                at: base + Duration::seconds(5),
+                autonomous_action: auto.then(|| format!("act-{i}")),
+            });
             tickets.insert(i, (Some(base), Some(base + Duration::seconds(100 * (i + 1)))));
             if auto {
                 reply.insert(i, base + Duration::seconds(5 + i));

@@ -4,8 +4,8 @@
 
 use atpilot_agent::classify::action_id_for;
 use atpilot_autotask::entities as at;
-use atpilot_domain::{Action, Category};
 use atpilot_domain::contract::ContractKind;
+use atpilot_domain::{Action, Category};
 use atpilot_store::records::{ApprovalRecord, ApprovalState, DecisionRecord};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -28,7 +28,13 @@ impl ApprovalFact {
             ApprovalState::Approved | ApprovalState::Rejected => a.decided_at.unwrap_or(a.created_at),
             ApprovalState::Expired => a.decided_at.unwrap_or(a.expires_at),
         };
-        Some(ApprovalFact { ticket: a.ticket_id.get(), category: a.category.clone(), state: a.state, at, action_id: a.action_id.to_string() })
+        Some(ApprovalFact {
+            ticket: a.ticket_id.get(),
+            category: a.category.clone(),
+            state: a.state,
+            at,
+            action_id: a.action_id.to_string(),
+        })
     }
 }
 
@@ -44,8 +50,14 @@ pub struct DecisionFact {
 
 impl DecisionFact {
     pub fn of(d: &DecisionRecord) -> DecisionFact {
-        let autonomous_action = matches!(d.action, Action::Autonomous { .. }).then(|| action_id_for(&d.event_key).to_string());
-        DecisionFact { ticket: d.ticket_id.get(), category: d.prediction.category.clone(), at: d.decided_at, autonomous_action }
+        let autonomous_action =
+            matches!(d.action, Action::Autonomous { .. }).then(|| action_id_for(&d.event_key).to_string());
+        DecisionFact {
+            ticket: d.ticket_id.get(),
+            category: d.prediction.category.clone(),
+            at: d.decided_at,
+            autonomous_action,
+        }
     }
 }
 
@@ -92,7 +104,12 @@ pub struct TicketRow {
 impl TicketRow {
     pub fn of(t: &at::Ticket) -> TicketRow {
         let dt = |s: &Option<String>| s.as_deref().and_then(atpilot_autotask::entities::parse_datetime);
-        TicketRow { id: t.id.unwrap_or(0), contract: t.contract_id, created: dt(&t.create_date), first_response: dt(&t.first_response_date_time) }
+        TicketRow {
+            id: t.id.unwrap_or(0),
+            contract: t.contract_id,
+            created: dt(&t.create_date),
+            first_response: dt(&t.first_response_date_time),
+        }
     }
 }
 

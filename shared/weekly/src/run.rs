@@ -26,21 +26,37 @@ pub struct RunOutcome {
 }
 
 /// Computes, moves phases, stores the snapshot and delivers.
-pub async fn run(src: &Sources<'_>, notifier: &dyn Notifier, o: &Options, now: DateTime<Utc>) -> Result<RunOutcome, MetricsError> {
+pub async fn run(
+    src: &Sources<'_>,
+    notifier: &dyn Notifier,
+    o: &Options,
+    now: DateTime<Utc>,
+) -> Result<RunOutcome, MetricsError> {
     let report = collect(src, o, now).await?;
     let mut moved = 0;
     if o.apply_phase_moves {
         for r in report.moves() {
             if matches!(r.evaluation, PhaseMove::Demote { .. } | PhaseMove::Promote { .. }) {
-                let rec = PhaseRecord { category: r.category.clone(), phase: r.phase_after, changed_at: now, changed_by: CHANGED_BY.into(), reason: r.reason.clone() };
+                let rec = PhaseRecord {
+                    category: r.category.clone(),
+                    phase: r.phase_after,
+                    changed_at: now,
+                    changed_by: CHANGED_BY.into(),
+                    reason: r.reason.clone(),
+                };
                 src.state.set_phase(&rec).await?;
                 moved += 1;
             }
         }
     }
     let previous = src.state.snapshots(12).await?;
-    let already = previous.iter().find(|(w, _)| *w == report.week).and_then(|(_, v)| v.get("delivered_at").cloned()).filter(|v| !v.is_null());
-    let history: Vec<(String, serde_json::Value)> = previous.into_iter().filter(|(w, _)| *w != report.week).rev().collect();
+    let already = previous
+        .iter()
+        .find(|(w, _)| *w == report.week)
+        .and_then(|(_, v)| v.get("delivered_at").cloned())
+        .filter(|v| !v.is_null());
+    let history: Vec<(String, serde_json::Value)> =
+        previous.into_iter().filter(|(w, _)| *w != report.week).rev().collect();
     let email = email(&report, &history, &recipients(src.config));
     let teams = teams_card(&report);
     let mut snapshot = serde_json::to_value(&report).map_err(|e| MetricsError::Invalid(e.to_string()))?;
@@ -61,7 +77,8 @@ pub async fn run(src: &Sources<'_>, notifier: &dyn Notifier, o: &Options, now: D
 
 /// Finance and the service manager.
 pub fn recipients(config: &Config) -> Vec<String> {
-    let mut v: Vec<String> = config.notifications.finance.iter().chain(&config.notifications.service_manager).cloned().collect();
+    let mut v: Vec<String> =
+        config.notifications.finance.iter().chain(&config.notifications.service_manager).cloned().collect();
     v.sort();
     v.dedup();
     v

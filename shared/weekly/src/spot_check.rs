@@ -77,7 +77,12 @@ pub fn compare_entry(l: &LedgerFact, at: Option<&EntryRow>, resource: i64, role:
             let mins = e.hours * 60.0;
             let on_grid = (mins - mins.round()).abs() < 1e-6 && mins.round() as i64 > 0;
             let why = if e.hours > l.hours && on_grid {
-                format!("duration {:.6} h in Autotask vs {:.6} h measured: rounded up to {} min (tenant rounding setting?)", e.hours, l.hours, mins.round() as i64)
+                format!(
+                    "duration {:.6} h in Autotask vs {:.6} h measured: rounded up to {} min (tenant rounding setting?)",
+                    e.hours,
+                    l.hours,
+                    mins.round() as i64
+                )
             } else {
                 format!("duration {:.6} h in Autotask vs {:.6} h measured", e.hours, l.hours)
             };
@@ -98,7 +103,10 @@ pub fn compare_entry(l: &LedgerFact, at: Option<&EntryRow>, resource: i64, role:
         if !diffs.is_empty() {
             if let (Some(c), Some(m)) = (e.created, e.modified) {
                 if m - c > Duration::minutes(1) {
-                    diffs.push(format!("changed after it was written (last modified {}): a human edit?", m.format("%Y-%m-%d %H:%M")));
+                    diffs.push(format!(
+                        "changed after it was written (last modified {}): a human edit?",
+                        m.format("%Y-%m-%d %H:%M")
+                    ));
                 }
             }
         }

@@ -18,5 +18,15 @@ pub(crate) fn opts() -> Options {
 }
 
 pub(crate) fn entry(hours: f64, ticket: i64, contract: i64, resource: i64, role: i64) -> EntryRow {
-    EntryRow { id: 9, ticket: Some(ticket), contract: Some(contract), resource: Some(resource), role: Some(role), hours, date: None, created: Some(t("2026-03-03T10:00:00Z")), modified: Some(t("2026-03-03T10:00:00Z")) }
+    EntryRow {
+        id: 9,
+        ticket: Some(ticket),
+        contract: Some(contract),
+        resource: Some(resource),
+        role: Some(role),
+        hours,
+        date: None,
+        created: Some(t("2026-03-03T10:00:00Z")),
+        modified: Some(t("2026-03-03T10:00:00Z")),
+    }
 }

@@ -2,14 +2,20 @@
 //! Reference data (contract types, a company's contracts, block factors) is
 //! cached in-process, so a warm ticket costs: one ticket read, one write.
 
-use crate::ports::{Autotask, BlockData, NewNote, NoteVisibility, PicklistSource, PortError, TicketChange, TicketPicklists};
+use crate::ports::{
+    Autotask, BlockData, NewNote, NoteVisibility, PicklistSource, PortError, TicketChange, TicketPicklists,
+};
 use async_trait::async_trait;
-use atpilot_autotask::{Client, Filter, Query};
 use atpilot_autotask::entities as at;
+use atpilot_autotask::{Client, Filter, Query};
 use atpilot_domain::block::{self, Block};
 use atpilot_domain::contract::{ContractTypeMap, PicklistEntry};
 use atpilot_domain::risk::domain_of_web_address;
-use atpilot_domain::{BillingCodeId, CompanyId, ContactId, Contract, ContractId, ContractKind, Hours, IssueTypeId, PriorityId, ProjectId, QueueId, Requester, ResourceId, RoleId, StatusId, SubIssueTypeId, TicketId, TicketSnapshot, TimeEntryDraft, TimeEntryId};
+use atpilot_domain::{
+    BillingCodeId, CompanyId, ContactId, Contract, ContractId, ContractKind, Hours, IssueTypeId, PriorityId, ProjectId,
+    QueueId, Requester, ResourceId, RoleId, StatusId, SubIssueTypeId, TicketId, TicketSnapshot, TimeEntryDraft,
+    TimeEntryId,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -17,9 +23,25 @@ use std::time::{Duration, Instant};
 
 /// Ticket fields the agent reads (IncludeFields): nothing more.
 pub(crate) const TICKET_FIELDS: &[&str] = &[
-    "id", "ticketNumber", "title", "description", "companyID", "contactID", "status", "queueID", "priority", "issueType",
-    "subIssueType", "contractID", "projectID", "billingCodeID", "assignedResourceID", "createDate", "lastActivityDate",
-    "creatorType", "creatorResourceID",
+    "id",
+    "ticketNumber",
+    "title",
+    "description",
+    "companyID",
+    "contactID",
+    "status",
+    "queueID",
+    "priority",
+    "issueType",
+    "subIssueType",
+    "contractID",
+    "projectID",
+    "billingCodeID",
+    "assignedResourceID",
+    "createDate",
+    "lastActivityDate",
+    "creatorType",
+    "creatorResourceID",
 ];
 
 /// `creatorType` of a ticket a contact opened (1 = Resource, 2 = Contact); its
@@ -76,17 +98,35 @@ struct CompanyFacts {
 impl RestAutotask {
     /// The company's name and web address, cached for the TTL (one request when cold).
     async fn company(&self, company: CompanyId) -> Result<Option<CompanyFacts>, PortError> {
-        if let Some(c) = self.companies.lock().unwrap_or_else(|p| p.into_inner()).get(&company).filter(|c| c.at.elapsed() < self.ttl) {
+        if let Some(c) =
+            self.companies.lock().unwrap_or_else(|p| p.into_inner()).get(&company).filter(|c| c.at.elapsed() < self.ttl)
+        {
             return Ok(c.value.clone());
         }
         let q = Query::new().filter(Filter::eq("id", company.get())).include(["id", "companyName", "webAddress"]);
-        let facts = self.client.query::<at::Company>(q).await.map_err(port_error)?.pop().map(|c| CompanyFacts { name: c.company_name, web_address: c.web_address });
-        self.companies.lock().unwrap_or_else(|p| p.into_inner()).insert(company, Cached { at: Instant::now(), value: facts.clone() });
+        let facts = self
+            .client
+            .query::<at::Company>(q)
+            .await
+            .map_err(port_error)?
+            .pop()
+            .map(|c| CompanyFacts { name: c.company_name, web_address: c.web_address });
+        self.companies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(company, Cached { at: Instant::now(), value: facts.clone() });
         Ok(facts)
     }
 
     pub fn new(client: Client) -> Self {
-        Self { client, ttl: Duration::from_secs(15 * 60), project_billing_codes: BTreeSet::new(), contract_types: Mutex::new(None), contracts: Mutex::new(HashMap::new()), companies: Mutex::new(HashMap::new()) }
+        Self {
+            client,
+            ttl: Duration::from_secs(15 * 60),
+            project_billing_codes: BTreeSet::new(),
+            contract_types: Mutex::new(None),
+            contracts: Mutex::new(HashMap::new()),
+            companies: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn with_project_billing_codes(mut self, codes: impl IntoIterator<Item = i64>) -> Self {
@@ -99,13 +139,20 @@ impl RestAutotask {
     }
 
     async fn contract_types(&self) -> Result<ContractTypeMap, PortError> {
-        if let Some(c) = self.contract_types.lock().unwrap_or_else(|p| p.into_inner()).as_ref().filter(|c| c.at.elapsed() < self.ttl) {
+        if let Some(c) =
+            self.contract_types.lock().unwrap_or_else(|p| p.into_inner()).as_ref().filter(|c| c.at.elapsed() < self.ttl)
+        {
             return Ok(c.value.clone());
         }
         let pl = self.client.picklist("Contracts", "contractType").await.map_err(port_error)?;
-        let entries: Vec<PicklistEntry> = pl.values.iter().map(|v| PicklistEntry { value: v.value.clone(), label: v.label.clone(), is_active: v.is_active }).collect();
+        let entries: Vec<PicklistEntry> = pl
+            .values
+            .iter()
+            .map(|v| PicklistEntry { value: v.value.clone(), label: v.label.clone(), is_active: v.is_active })
+            .collect();
         let map = ContractTypeMap::from_picklist(&entries).map_err(|e| PortError::Permanent(e.to_string()))?;
-        *self.contract_types.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cached { at: Instant::now(), value: map.clone() });
+        *self.contract_types.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(Cached { at: Instant::now(), value: map.clone() });
         Ok(map)
     }
 }
@@ -115,7 +162,11 @@ impl RestAutotask {
 #[async_trait]
 impl PicklistSource for RestAutotask {
     async fn ticket_picklists(&self) -> Result<TicketPicklists, PortError> {
-        async fn list<T>(c: &Client, field: &str, make: impl Fn(i64) -> Option<T>) -> Result<Vec<(T, String)>, PortError> {
+        async fn list<T>(
+            c: &Client,
+            field: &str,
+            make: impl Fn(i64) -> Option<T>,
+        ) -> Result<Vec<(T, String)>, PortError> {
             let p = c.picklist("Tickets", field).await.map_err(port_error)?;
             Ok(p.active().filter_map(|v| Some((make(v.value.parse().ok()?)?, v.label.clone()))).collect())
         }
@@ -139,7 +190,10 @@ impl Autotask for RestAutotask {
             description: t.description.unwrap_or_default(),
             company_id: id("ticket companyID", t.company_id, CompanyId::new)?,
             contact_id: opt_id(t.contact_id, ContactId::new),
-            created_by_contact_id: opt_id(t.creator_resource_id.filter(|_| t.creator_type == Some(CREATOR_TYPE_CONTACT)), ContactId::new),
+            created_by_contact_id: opt_id(
+                t.creator_resource_id.filter(|_| t.creator_type == Some(CREATOR_TYPE_CONTACT)),
+                ContactId::new,
+            ),
             status: id("ticket status", t.status, StatusId::new)?,
             queue_id: opt_id(t.queue_id, QueueId::new),
             priority: opt_id(t.priority, PriorityId::new),
@@ -159,24 +213,49 @@ impl Autotask for RestAutotask {
     }
 
     async fn requester(&self, ticket: &TicketSnapshot) -> Result<Requester, PortError> {
-        let company_domains = self.company(ticket.company_id).await?.and_then(|c| c.web_address).and_then(|w| domain_of_web_address(&w)).into_iter().collect();
+        let company_domains = self
+            .company(ticket.company_id)
+            .await?
+            .and_then(|c| c.web_address)
+            .and_then(|w| domain_of_web_address(&w))
+            .into_iter()
+            .collect();
         let contact_email = match ticket.contact_id {
             None => None,
             Some(c) => {
                 let q = Query::new().filter(Filter::eq("id", c.get())).include(["id", "companyID", "emailAddress"]);
                 // A contact of another company is no verified requester for this ticket.
-                self.client.query::<at::Contact>(q).await.map_err(port_error)?.pop().filter(|k| k.company_id == Some(ticket.company_id.get())).and_then(|k| k.email_address)
+                self.client
+                    .query::<at::Contact>(q)
+                    .await
+                    .map_err(port_error)?
+                    .pop()
+                    .filter(|k| k.company_id == Some(ticket.company_id.get()))
+                    .and_then(|k| k.email_address)
             }
         };
-        Ok(Requester { contact_id: ticket.contact_id, created_by_contact_id: ticket.created_by_contact_id, contact_email, company_domains })
+        Ok(Requester {
+            contact_id: ticket.contact_id,
+            created_by_contact_id: ticket.created_by_contact_id,
+            contact_email,
+            company_domains,
+        })
     }
 
     async fn company_contracts(&self, company: CompanyId) -> Result<Vec<Contract>, PortError> {
-        if let Some(c) = self.contracts.lock().unwrap_or_else(|p| p.into_inner()).get(&company).filter(|c| c.at.elapsed() < self.ttl) {
+        if let Some(c) =
+            self.contracts.lock().unwrap_or_else(|p| p.into_inner()).get(&company).filter(|c| c.at.elapsed() < self.ttl)
+        {
             return Ok(c.value.clone());
         }
         let types = self.contract_types().await?;
-        let q = Query::new().filter(Filter::eq("companyID", company.get())).include(["id", "contractName", "contractType", "status", "companyID"]);
+        let q = Query::new().filter(Filter::eq("companyID", company.get())).include([
+            "id",
+            "contractName",
+            "contractType",
+            "status",
+            "companyID",
+        ]);
         let rows = self.client.query::<at::Contract>(q).await.map_err(port_error)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
@@ -192,14 +271,23 @@ impl Autotask for RestAutotask {
                 active: r.status == Some(1),
             });
         }
-        self.contracts.lock().unwrap_or_else(|p| p.into_inner()).insert(company, Cached { at: Instant::now(), value: out.clone() });
+        self.contracts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(company, Cached { at: Instant::now(), value: out.clone() });
         Ok(out)
     }
 
     async fn block_data(&self, contract: ContractId, role: RoleId) -> Result<BlockData, PortError> {
         let of_contract = || Query::new().filter(Filter::eq("contractID", contract.get()));
         // Labour not yet approved and posted has not reached hoursApproved, but will.
-        let unposted_q = of_contract().filter(Filter::not_exist("billingApprovalDateTime")).include(["id", "roleID", "hoursToBill", "hoursWorked", "isNonBillable"]);
+        let unposted_q = of_contract().filter(Filter::not_exist("billingApprovalDateTime")).include([
+            "id",
+            "roleID",
+            "hoursToBill",
+            "hoursWorked",
+            "isNonBillable",
+        ]);
         // Three endpoints, three independent reads: in parallel, not one after another.
         let (blocks, factors, entries) = futures::try_join!(
             self.client.query::<at::ContractBlock>(of_contract()),
@@ -219,13 +307,25 @@ impl Autotask for RestAutotask {
                 })
             })
             .collect();
-        let factor_of = |r: Option<i64>| factors.iter().find(|f| f.role_id.is_some() && f.role_id == r).and_then(|f| f.block_hour_multiplier);
+        let factor_of = |r: Option<i64>| {
+            factors.iter().find(|f| f.role_id.is_some() && f.role_id == r).and_then(|f| f.block_hour_multiplier)
+        };
         let unposted = entries
             .iter()
             .filter(|e| e.is_non_billable != Some(true))
-            .map(|e| block::debit(Hours::new(e.hours_to_bill.or(e.hours_worked).unwrap_or(0.0)).unwrap_or(Hours::ZERO), factor_of(e.role_id)).get())
+            .map(|e| {
+                block::debit(
+                    Hours::new(e.hours_to_bill.or(e.hours_worked).unwrap_or(0.0)).unwrap_or(Hours::ZERO),
+                    factor_of(e.role_id),
+                )
+                .get()
+            })
             .sum::<f64>();
-        Ok(BlockData { blocks, factor: factor_of(Some(role.get())), unposted: Hours::new(unposted).unwrap_or(Hours::ZERO) })
+        Ok(BlockData {
+            blocks,
+            factor: factor_of(Some(role.get())),
+            unposted: Hours::new(unposted).unwrap_or(Hours::ZERO),
+        })
     }
 
     async fn add_note(&self, ticket: TicketId, note: &NewNote) -> Result<i64, PortError> {
@@ -244,7 +344,10 @@ impl Autotask for RestAutotask {
     }
 
     async fn find_note(&self, ticket: TicketId, marker: &str) -> Result<Option<i64>, PortError> {
-        let q = Query::new().filter(Filter::eq("ticketID", ticket.get())).filter(Filter::contains("description", marker)).include(["id"]);
+        let q = Query::new()
+            .filter(Filter::eq("ticketID", ticket.get()))
+            .filter(Filter::contains("description", marker))
+            .include(["id"]);
         Ok(self.client.query::<at::TicketNote>(q).await.map_err(port_error)?.first().and_then(|n| n.id))
     }
 
@@ -267,7 +370,11 @@ impl Autotask for RestAutotask {
         self.client.patch::<at::Ticket>(&p).await.map_err(port_error).map(|_| ())
     }
 
-    async fn create_time_entry(&self, d: &TimeEntryDraft, billing_code: BillingCodeId) -> Result<TimeEntryId, PortError> {
+    async fn create_time_entry(
+        &self,
+        d: &TimeEntryDraft,
+        billing_code: BillingCodeId,
+    ) -> Result<TimeEntryId, PortError> {
         let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let e = at::TimeEntry {
             ticket_id: Some(d.ticket_id.get()),
@@ -284,22 +391,43 @@ impl Autotask for RestAutotask {
             ..Default::default()
         };
         let raw = self.client.create::<at::TimeEntry>(&e).await.map_err(port_error)?;
-        TimeEntryId::new(raw).map_err(|e| PortError::Permanent(format!("Autotask returned an invalid time entry id: {e}")))
+        TimeEntryId::new(raw)
+            .map_err(|e| PortError::Permanent(format!("Autotask returned an invalid time entry id: {e}")))
     }
 
     async fn find_time_entry(&self, ticket: TicketId, marker: &str) -> Result<Option<TimeEntryId>, PortError> {
-        let q = Query::new().filter(Filter::eq("ticketID", ticket.get())).filter(Filter::contains("internalNotes", marker)).include(["id"]);
-        Ok(self.client.query::<at::TimeEntry>(q).await.map_err(port_error)?.first().and_then(|t| t.id).and_then(|i| TimeEntryId::new(i).ok()))
+        let q = Query::new()
+            .filter(Filter::eq("ticketID", ticket.get()))
+            .filter(Filter::contains("internalNotes", marker))
+            .include(["id"]);
+        Ok(self
+            .client
+            .query::<at::TimeEntry>(q)
+            .await
+            .map_err(port_error)?
+            .first()
+            .and_then(|t| t.id)
+            .and_then(|i| TimeEntryId::new(i).ok()))
     }
 
-    async fn tickets_changed_since(&self, since: DateTime<Utc>, limit: usize) -> Result<Vec<(TicketId, DateTime<Utc>)>, PortError> {
+    async fn tickets_changed_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(TicketId, DateTime<Utc>)>, PortError> {
         let since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let q = Query::new()
             .filter(Filter::or([Filter::gt("createDate", since.clone()), Filter::gt("lastActivityDate", since)]))
             .include(["id", "createDate", "lastActivityDate"]);
         // Streamed page by page and bounded, so a long outage cannot exhaust memory.
         use futures::{StreamExt, TryStreamExt};
-        let rows: Vec<at::Ticket> = self.client.stream::<at::Ticket>(q).take(limit.saturating_mul(4).max(limit)).try_collect().await.map_err(port_error)?;
+        let rows: Vec<at::Ticket> = self
+            .client
+            .stream::<at::Ticket>(q)
+            .take(limit.saturating_mul(4).max(limit))
+            .try_collect()
+            .await
+            .map_err(port_error)?;
         let mut out: Vec<(TicketId, DateTime<Utc>)> = rows
             .into_iter()
             .filter_map(|t| {

@@ -126,11 +126,18 @@ pub fn mime_message(from: &str, e: &Email, boundary_seed: &str) -> Vec<u8> {
     let mixed = format!("mixed-{boundary_seed}");
     let alt = format!("alt-{boundary_seed}");
     let mut m = String::new();
-    m.push_str(&format!("From: {from}\r\nTo: {}\r\nSubject: {}\r\nMIME-Version: 1.0\r\n", e.to.join(", "), header_text(&e.subject)));
+    m.push_str(&format!(
+        "From: {from}\r\nTo: {}\r\nSubject: {}\r\nMIME-Version: 1.0\r\n",
+        e.to.join(", "),
+        header_text(&e.subject)
+    ));
     m.push_str(&format!("Content-Type: multipart/mixed; boundary=\"{mixed}\"\r\n\r\n"));
     m.push_str(&format!("--{mixed}\r\nContent-Type: multipart/alternative; boundary=\"{alt}\"\r\n\r\n"));
     for (ct, body) in [("text/plain", &e.text), ("text/html", &e.html)] {
-        m.push_str(&format!("--{alt}\r\nContent-Type: {ct}; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n", b64_lines(body.as_bytes())));
+        m.push_str(&format!(
+            "--{alt}\r\nContent-Type: {ct}; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+            b64_lines(body.as_bytes())
+        ));
     }
     m.push_str(&format!("--{alt}--\r\n"));
     for a in &e.attachments {
@@ -156,7 +163,11 @@ mod tests {
             subject: "Wöchentlicher Bericht".into(),
             html: "<p>Hi</p>".into(),
             text: "Hi".into(),
-            attachments: vec![Attachment { filename: "approvals.csv".into(), content_type: "text/csv".into(), bytes: b"a,b\n1,2\n".to_vec() }],
+            attachments: vec![Attachment {
+                filename: "approvals.csv".into(),
+                content_type: "text/csv".into(),
+                bytes: b"a,b\n1,2\n".to_vec(),
+            }],
         };
         let raw = String::from_utf8(mime_message("atpilot@msp.example", &e, "x1")).unwrap();
         assert!(raw.contains("To: a@msp.example, b@msp.example\r\n"));
@@ -170,7 +181,10 @@ mod tests {
 
     #[test]
     fn teams_body_wraps_the_card() {
-        let m = TeamsMessage { summary: "s".into(), card: serde_json::json!({"type": "AdaptiveCard", "version": "1.4", "body": []}) };
+        let m = TeamsMessage {
+            summary: "s".into(),
+            card: serde_json::json!({"type": "AdaptiveCard", "version": "1.4", "body": []}),
+        };
         let b = m.webhook_body();
         assert_eq!(b["type"], "message");
         assert_eq!(b["attachments"][0]["contentType"], "application/vnd.microsoft.card.adaptive");

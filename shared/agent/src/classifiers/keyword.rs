@@ -16,18 +16,42 @@ struct Rule {
 }
 
 const RULES: &[Rule] = &[
-    Rule { category: "password-reset", words: &["password", "locked out", "lockout", "reset my", "forgot"], physical: false,
-        draft: "Hello,\n\nWe have reset your password. You will be asked to choose a new one at your next sign-in. If you did not ask for this, reply to this message straight away.\n\nKind regards,\nThe service desk" },
-    Rule { category: "mfa-enrollment", words: &["mfa", "multi-factor", "authenticator", "2fa", "two-factor"], physical: false,
-        draft: "Hello,\n\nWe have started your multi-factor enrollment. Please open the enrollment link you will receive and follow the steps in the Authenticator app.\n\nKind regards,\nThe service desk" },
-    Rule { category: "license-request", words: &["license", "licence", "subscription", "office 365", "microsoft 365", "m365"], physical: false,
-        draft: "Hello,\n\nWe have assigned the requested license. It can take up to an hour to appear in your apps; sign out and back in if it does not.\n\nKind regards,\nThe service desk" },
-    Rule { category: "hardware", words: &["laptop", "monitor", "keyboard", "printer jam", "broken", "screen", "docking", "replace"], physical: true,
-        draft: "Hello,\n\nThank you for reporting this. A technician will contact you to arrange a visit.\n\nKind regards,\nThe service desk" },
-    Rule { category: "email", words: &["outlook", "mailbox", "email", "e-mail", "shared mailbox"], physical: false,
-        draft: "Hello,\n\nWe are looking into your mailbox issue and will update you shortly.\n\nKind regards,\nThe service desk" },
-    Rule { category: "network", words: &["vpn", "wifi", "wi-fi", "network", "internet", "firewall"], physical: false,
-        draft: "Hello,\n\nWe are looking into the connection problem and will update you shortly.\n\nKind regards,\nThe service desk" },
+    Rule {
+        category: "password-reset",
+        words: &["password", "locked out", "lockout", "reset my", "forgot"],
+        physical: false,
+        draft: "Hello,\n\nWe have reset your password. You will be asked to choose a new one at your next sign-in. If you did not ask for this, reply to this message straight away.\n\nKind regards,\nThe service desk",
+    },
+    Rule {
+        category: "mfa-enrollment",
+        words: &["mfa", "multi-factor", "authenticator", "2fa", "two-factor"],
+        physical: false,
+        draft: "Hello,\n\nWe have started your multi-factor enrollment. Please open the enrollment link you will receive and follow the steps in the Authenticator app.\n\nKind regards,\nThe service desk",
+    },
+    Rule {
+        category: "license-request",
+        words: &["license", "licence", "subscription", "office 365", "microsoft 365", "m365"],
+        physical: false,
+        draft: "Hello,\n\nWe have assigned the requested license. It can take up to an hour to appear in your apps; sign out and back in if it does not.\n\nKind regards,\nThe service desk",
+    },
+    Rule {
+        category: "hardware",
+        words: &["laptop", "monitor", "keyboard", "printer jam", "broken", "screen", "docking", "replace"],
+        physical: true,
+        draft: "Hello,\n\nThank you for reporting this. A technician will contact you to arrange a visit.\n\nKind regards,\nThe service desk",
+    },
+    Rule {
+        category: "email",
+        words: &["outlook", "mailbox", "email", "e-mail", "shared mailbox"],
+        physical: false,
+        draft: "Hello,\n\nWe are looking into your mailbox issue and will update you shortly.\n\nKind regards,\nThe service desk",
+    },
+    Rule {
+        category: "network",
+        words: &["vpn", "wifi", "wi-fi", "network", "internet", "firewall"],
+        physical: false,
+        draft: "Hello,\n\nWe are looking into the connection problem and will update you shortly.\n\nKind regards,\nThe service desk",
+    },
 ];
 
 /// The keyword classifier.
@@ -37,9 +61,14 @@ pub struct KeywordClassifier;
 impl Classifier for KeywordClassifier {
     fn classify(&self, title: &str, description: &str) -> Classification {
         let text = format!("{} {}", title, description).to_lowercase();
-        let mut scores: Vec<(usize, &Rule)> = RULES.iter().map(|r| (r.words.iter().filter(|w| text.contains(*w)).count(), r)).filter(|(n, _)| *n > 0).collect();
+        let mut scores: Vec<(usize, &Rule)> = RULES
+            .iter()
+            .map(|r| (r.words.iter().filter(|w| text.contains(*w)).count(), r))
+            .filter(|(n, _)| *n > 0)
+            .collect();
         scores.sort_by(|a, b| b.0.cmp(&a.0));
-        let multi_issue = scores.len() >= 2 && [" also ", " and another", "second issue", "two things", "as well"].iter().any(|w| text.contains(w));
+        let multi_issue = scores.len() >= 2
+            && [" also ", " and another", "second issue", "two things", "as well"].iter().any(|w| text.contains(w));
         let (category, confidence, physical, draft) = match scores.first() {
             Some((hits, rule)) => {
                 let runner_up = scores.get(1).map(|(n, _)| *n).unwrap_or(0);
@@ -52,7 +81,8 @@ impl Classifier for KeywordClassifier {
         Classification {
             prediction: Prediction {
                 category: Category::new(category).unwrap_or_else(|_| unreachable!("rule categories are valid")),
-                confidence: Confidence::new(confidence).unwrap_or_else(|_| unreachable!("confidence is clamped to [0.3, 0.95]")),
+                confidence: Confidence::new(confidence)
+                    .unwrap_or_else(|_| unreachable!("confidence is clamped to [0.3, 0.95]")),
                 queue_id: None,
                 priority: None,
                 issue_type: None,
@@ -97,7 +127,8 @@ mod tests {
 
     #[test]
     fn drafts_never_echo_the_ticket() {
-        let c = KeywordClassifier.classify("Password for jane@acme.example", "Reset password for Jane Smith at Acme Corp, phone 555-0100");
+        let c = KeywordClassifier
+            .classify("Password for jane@acme.example", "Reset password for Jane Smith at Acme Corp, phone 555-0100");
         let d = c.draft.unwrap();
         assert!(!d.contains("Jane") && !d.contains("acme") && !d.contains("Acme") && !d.contains("555"));
     }

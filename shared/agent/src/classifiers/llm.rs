@@ -14,7 +14,9 @@
 //! * any provider error, timeout or unreadable answer falls back to the local
 //!   model, and every one of these is said in the decision's reasons.
 
-use crate::ports::{ChatRequest, Classification, Classifier, LlmProvider, PicklistSource, TicketClassifier, TicketPicklists};
+use crate::ports::{
+    ChatRequest, Classification, Classifier, LlmProvider, PicklistSource, TicketClassifier, TicketPicklists,
+};
 use async_trait::async_trait;
 use atpilot_domain::{Category, Confidence, PriorityId, QueueId};
 use atpilot_model::scrub::Scrubber;
@@ -39,7 +41,13 @@ pub struct LlmClassifier {
 
 impl LlmClassifier {
     /// `extra_categories`: categories the configuration names besides the local model's.
-    pub fn new(local: Arc<dyn Classifier>, provider: Arc<dyn LlmProvider>, extra_categories: impl IntoIterator<Item = Category>, timeout: Duration, max_tokens: u32) -> Self {
+    pub fn new(
+        local: Arc<dyn Classifier>,
+        provider: Arc<dyn LlmProvider>,
+        extra_categories: impl IntoIterator<Item = Category>,
+        timeout: Duration,
+        max_tokens: u32,
+    ) -> Self {
         let mut categories = local.categories();
         categories.extend(extra_categories);
         categories.sort();
@@ -76,7 +84,11 @@ impl LlmClassifier {
              Do not claim that anything was already done. null if you cannot write a useful reply."
         );
         let description: String = description.chars().take(MAX_TICKET_CHARS).collect();
-        ChatRequest { system, user: format!("Title: {title}\n\nDescription:\n{description}"), max_tokens: self.max_tokens }
+        ChatRequest {
+            system,
+            user: format!("Title: {title}\n\nDescription:\n{description}"),
+            max_tokens: self.max_tokens,
+        }
     }
 }
 
@@ -142,7 +154,8 @@ impl TicketClassifier for LlmClassifier {
             Some(source) => match source.ticket_picklists().await {
                 Ok(p) => Some(p),
                 Err(e) => {
-                    out.notes.push(format!("LLM queue and priority not used: the ticket picklists could not be read ({e})"));
+                    out.notes
+                        .push(format!("LLM queue and priority not used: the ticket picklists could not be read ({e})"));
                     None
                 }
             },
@@ -158,7 +171,10 @@ impl TicketClassifier for LlmClassifier {
             }
             Err(_) => {
                 tracing::warn!(provider = %who, timeout_ms = self.timeout.as_millis() as u64, "LLM timed out: local model only");
-                out.notes.push(format!("LLM {who} did not answer within {} ms: the local model's prediction alone", self.timeout.as_millis()));
+                out.notes.push(format!(
+                    "LLM {who} did not answer within {} ms: the local model's prediction alone",
+                    self.timeout.as_millis()
+                ));
                 return out;
             }
         };
@@ -207,7 +223,9 @@ impl TicketClassifier for LlmClassifier {
 
         // Queue and priority: real picklist values only; the local model's own value wins.
         if let Some(lists) = &picklists {
-            let refused = |key: &str, v: &str| format!("LLM {who} answered {key} {v:?}, which is not a value of the tenant's {key} picklist: refused");
+            let refused = |key: &str, v: &str| {
+                format!("LLM {who} answered {key} {v:?}, which is not a value of the tenant's {key} picklist: refused")
+            };
             if let Some(v) = label(&answer, "queue") {
                 match pick(&lists.queues, &v, QueueId::get) {
                     Some(id) => {
@@ -278,17 +296,33 @@ mod tests {
     impl PicklistSource for Lists {
         async fn ticket_picklists(&self) -> Result<TicketPicklists, PortError> {
             Ok(TicketPicklists {
-                queues: vec![(QueueId::new(8).unwrap(), "Level I Support".into()), (QueueId::new(29682833).unwrap(), "Post Sale".into())],
-                priorities: vec![(PriorityId::new(1).unwrap(), "High".into()), (PriorityId::new(2).unwrap(), "Medium".into())],
+                queues: vec![
+                    (QueueId::new(8).unwrap(), "Level I Support".into()),
+                    (QueueId::new(29682833).unwrap(), "Post Sale".into()),
+                ],
+                priorities: vec![
+                    (PriorityId::new(1).unwrap(), "High".into()),
+                    (PriorityId::new(2).unwrap(), "Medium".into()),
+                ],
             })
         }
     }
 
     fn classifier(answer: Result<&str, &str>, delay_ms: u64) -> (LlmClassifier, Arc<Fake>) {
-        let fake = Arc::new(Fake { answer: answer.map(str::to_string).map_err(str::to_string), delay: Duration::from_millis(delay_ms), seen: Mutex::new(vec![]) });
-        let c = LlmClassifier::new(Arc::new(KeywordClassifier), fake.clone(), [Category::new("printer").unwrap()], Duration::from_millis(200), 500)
-            .with_picklists(Arc::new(Lists))
-            .with_names(["Fabrikam"]);
+        let fake = Arc::new(Fake {
+            answer: answer.map(str::to_string).map_err(str::to_string),
+            delay: Duration::from_millis(delay_ms),
+            seen: Mutex::new(vec![]),
+        });
+        let c = LlmClassifier::new(
+            Arc::new(KeywordClassifier),
+            fake.clone(),
+            [Category::new("printer").unwrap()],
+            Duration::from_millis(200),
+            500,
+        )
+        .with_picklists(Arc::new(Lists))
+        .with_names(["Fabrikam"]);
         (c, fake)
     }
 
@@ -298,7 +332,12 @@ mod tests {
     #[tokio::test]
     async fn agreement_keeps_the_local_confidence_and_takes_checked_labels_and_draft() {
         let local = KeywordClassifier.classify(TITLE, BODY);
-        let (c, fake) = classifier(Ok("```json\n{\"category\":\"Password-Reset\",\"queue\":\"level i support\",\"priority\":2,\"draft\":\"Hello,\\n\\nWe will reset your password and send you a temporary one.\\n\\nThe service desk\"}\n```"), 0);
+        let (c, fake) = classifier(
+            Ok(
+                "```json\n{\"category\":\"Password-Reset\",\"queue\":\"level i support\",\"priority\":2,\"draft\":\"Hello,\\n\\nWe will reset your password and send you a temporary one.\\n\\nThe service desk\"}\n```",
+            ),
+            0,
+        );
         let out = c.classify_ticket(TITLE, BODY).await;
         assert_eq!(out.prediction.category.as_str(), "password-reset");
         assert_eq!(out.prediction.confidence, local.prediction.confidence, "the LLM's opinion never raises confidence");
@@ -308,7 +347,11 @@ mod tests {
         assert!(out.notes.iter().any(|n| n.contains("agrees")), "{:?}", out.notes);
         let req = &fake.seen.lock().unwrap()[0];
         for expected in ["\"password-reset\"", "\"printer\"", "\"Level I Support\"", "\"Medium\""] {
-            assert!(req.system.contains(expected), "the prompt lists the real labels: {expected} missing\n{}", req.system);
+            assert!(
+                req.system.contains(expected),
+                "the prompt lists the real labels: {expected} missing\n{}",
+                req.system
+            );
         }
         assert!(req.user.contains(BODY) && req.max_tokens == 500);
     }
@@ -316,7 +359,8 @@ mod tests {
     #[tokio::test]
     async fn invented_labels_are_refused() {
         let local = KeywordClassifier.classify(TITLE, BODY);
-        let (c, _) = classifier(Ok(r#"{"category":"account-recovery","queue":"Tier 0","priority":"Critical","draft":null}"#), 0);
+        let (c, _) =
+            classifier(Ok(r#"{"category":"account-recovery","queue":"Tier 0","priority":"Critical","draft":null}"#), 0);
         let out = c.classify_ticket(TITLE, BODY).await;
         assert_eq!(out.prediction, local.prediction, "nothing invented gets in");
         assert_eq!(out.draft, local.draft);
@@ -330,7 +374,10 @@ mod tests {
     async fn disagreement_halves_confidence() {
         let local = KeywordClassifier.classify(TITLE, BODY);
         assert!(local.prediction.confidence.get() >= 0.5);
-        let (c, _) = classifier(Ok(r#"{"category":"network","draft":"Hello,\n\nWe are checking the network.\n\nThe service desk"}"#), 0);
+        let (c, _) = classifier(
+            Ok(r#"{"category":"network","draft":"Hello,\n\nWe are checking the network.\n\nThe service desk"}"#),
+            0,
+        );
         let out = c.classify_ticket(TITLE, BODY).await;
         assert_eq!(out.prediction.category.as_str(), "password-reset", "a confident local model keeps its label");
         assert!((out.prediction.confidence.get() - local.prediction.confidence.get() / 2.0).abs() < 1e-9);
@@ -362,7 +409,11 @@ mod tests {
     #[tokio::test]
     async fn errors_timeouts_and_prose_fall_back_to_the_local_model() {
         let local = KeywordClassifier.classify(TITLE, BODY);
-        for (answer, delay, note) in [(Err("HTTP 500"), 0, "unavailable (temporary failure: HTTP 500)"), (Ok("{}"), 1000, "did not answer within 200 ms"), (Ok("Sure! It's a password reset."), 0, "without a JSON object")] {
+        for (answer, delay, note) in [
+            (Err("HTTP 500"), 0, "unavailable (temporary failure: HTTP 500)"),
+            (Ok("{}"), 1000, "did not answer within 200 ms"),
+            (Ok("Sure! It's a password reset."), 0, "without a JSON object"),
+        ] {
             let (c, _) = classifier(answer, delay);
             let out = c.classify_ticket(TITLE, BODY).await;
             assert_eq!((&out.prediction, &out.draft), (&local.prediction, &local.draft));

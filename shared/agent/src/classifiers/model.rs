@@ -22,10 +22,12 @@ pub enum ModelLoadError {
 
 /// Turns a dispatcher label ("Password Reset") into a category name ("password-reset").
 pub(crate) fn category_slug(label: &str) -> Result<Category, ModelLoadError> {
-    let slug: String = label.trim().to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let slug: String =
+        label.trim().to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
     let slug = slug.split('-').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("-");
     let slug = if slug.starts_with(|c: char| c.is_ascii_digit()) { format!("c-{slug}") } else { slug };
-    Category::new(slug.chars().take(48).collect::<String>()).map_err(|e| ModelLoadError::BadLabel { label: label.into(), why: e.to_string() })
+    Category::new(slug.chars().take(48).collect::<String>())
+        .map_err(|e| ModelLoadError::BadLabel { label: label.into(), why: e.to_string() })
 }
 
 /// The optional models of picklist fields, each next to the category model.
@@ -61,7 +63,11 @@ fn load(which: &'static str, path: &Path) -> Result<Model, ModelLoadError> {
 }
 
 impl ModelClassifier {
-    pub fn load(category: &Path, fields: PicklistPaths<'_>, physical: BTreeSet<Category>) -> Result<Self, ModelLoadError> {
+    pub fn load(
+        category: &Path,
+        fields: PicklistPaths<'_>,
+        physical: BTreeSet<Category>,
+    ) -> Result<Self, ModelLoadError> {
         let mut c = Self::from_model(load("category", category)?)?;
         c.queue = fields.queue.map(|p| load("queue", p)).transpose()?;
         c.priority = fields.priority.map(|p| load("priority", p)).transpose()?;
@@ -73,7 +79,16 @@ impl ModelClassifier {
 
     pub fn from_model(category: Model) -> Result<Self, ModelLoadError> {
         let categories = category.labels().iter().map(|l| category_slug(l)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { category, categories, queue: None, priority: None, issue_type: None, sub_issue_type: None, physical: BTreeSet::new(), drafts: KeywordClassifier })
+        Ok(Self {
+            category,
+            categories,
+            queue: None,
+            priority: None,
+            issue_type: None,
+            sub_issue_type: None,
+            physical: BTreeSet::new(),
+            drafts: KeywordClassifier,
+        })
     }
 }
 
@@ -94,8 +109,13 @@ impl Classifier for ModelClassifier {
     fn classify(&self, title: &str, description: &str) -> Classification {
         let text = format!("{title}\n{description}");
         let p = self.category.predict(&text);
-        let category = self.categories.get(p.index).cloned().unwrap_or_else(|| Category::new("other").unwrap_or_else(|_| unreachable!()));
-        let confidence = Confidence::new(f64::from(p.confidence).clamp(0.0, 1.0)).unwrap_or_else(|_| Confidence::new(0.0).unwrap_or_else(|_| unreachable!()));
+        let category = self
+            .categories
+            .get(p.index)
+            .cloned()
+            .unwrap_or_else(|| Category::new("other").unwrap_or_else(|_| unreachable!()));
+        let confidence = Confidence::new(f64::from(p.confidence).clamp(0.0, 1.0))
+            .unwrap_or_else(|_| Confidence::new(0.0).unwrap_or_else(|_| unreachable!()));
         let multi = atpilot_model::multi_issue::detect(&text);
         // Drafts: the fixed template of the predicted category, when there is one.
         let template = self.drafts.classify(title, description);
@@ -109,8 +129,11 @@ impl Classifier for ModelClassifier {
         prediction.calibrated = true;
         prediction.queue_id = id_label(&self.queue, &text).and_then(|v| QueueId::new(v).ok());
         prediction.priority = id_label(&self.priority, &text).and_then(|v| PriorityId::new(v).ok());
-        prediction.issue_type = id_label(&self.issue_type, &text).and_then(|v| IssueTypeId::new(v).ok()).or(prediction.issue_type);
-        prediction.sub_issue_type = id_label(&self.sub_issue_type, &text).and_then(|v| SubIssueTypeId::new(v).ok()).or(prediction.sub_issue_type);
+        prediction.issue_type =
+            id_label(&self.issue_type, &text).and_then(|v| IssueTypeId::new(v).ok()).or(prediction.issue_type);
+        prediction.sub_issue_type = id_label(&self.sub_issue_type, &text)
+            .and_then(|v| SubIssueTypeId::new(v).ok())
+            .or(prediction.sub_issue_type);
         prediction.multi_issue = multi.several;
         prediction.needs_physical_access = self.physical.contains(&category) || template_physical;
         Classification { prediction, draft, notes: Vec::new() }
@@ -153,9 +176,19 @@ mod trained {
         let mut texts = Vec::new();
         let mut labels = Vec::new();
         let samples = [
-            ("Password Reset", ["forgot my password locked out", "reset password please account locked", "cannot log in password expired"]),
+            (
+                "Password Reset",
+                [
+                    "forgot my password locked out",
+                    "reset password please account locked",
+                    "cannot log in password expired",
+                ],
+            ),
             ("Printer", ["printer jammed paper tray", "printer offline cannot print", "toner empty on the printer"]),
-            ("VPN", ["vpn keeps disconnecting from home", "cannot connect to vpn tunnel", "vpn client error remote access"]),
+            (
+                "VPN",
+                ["vpn keeps disconnecting from home", "cannot connect to vpn tunnel", "vpn client error remote access"],
+            ),
         ];
         for round in 0..30 {
             for (label, phrases) in &samples {
@@ -163,7 +196,8 @@ mod trained {
                 labels.push(label.to_string());
             }
         }
-        let (model, _) = atpilot_model::train(&texts, &labels, &atpilot_model::TrainConfig::default(), &|_| {}).expect("trains");
+        let (model, _) =
+            atpilot_model::train(&texts, &labels, &atpilot_model::TrainConfig::default(), &|_| {}).expect("trains");
         let c = ModelClassifier::from_model(model).unwrap();
         let out = c.classify("Locked out", "I forgot my password again");
         assert_eq!(out.prediction.category.as_str(), "password-reset");
@@ -193,7 +227,10 @@ pub fn from_config(m: &atpilot_config::ModelConfig) -> Result<std::sync::Arc<dyn
 /// must load (an error names the file); a layer without a category model, or
 /// whose models do not load, never fails a cold start: it falls back to the
 /// keyword classifier and says why in the log.
-pub fn from_config_in(m: &atpilot_config::ModelConfig, layer_dir: &Path) -> Result<std::sync::Arc<dyn Classifier>, ModelLoadError> {
+pub fn from_config_in(
+    m: &atpilot_config::ModelConfig,
+    layer_dir: &Path,
+) -> Result<std::sync::Arc<dyn Classifier>, ModelLoadError> {
     if let Some(c) = &m.category_path {
         let classifier = ModelClassifier::load(c, PicklistPaths::from_config(m), m.physical_categories.clone())?;
         tracing::info!(category = %c.display(), queue = ?m.queue_path, priority = ?m.priority_path, issue_type = ?m.issue_type_path, sub_issue_type = ?m.sub_issue_type_path, "classifier: trained models from [model] paths");
@@ -209,7 +246,12 @@ pub fn from_config_in(m: &atpilot_config::ModelConfig, layer_dir: &Path) -> Resu
         return Ok(std::sync::Arc::new(KeywordClassifier));
     };
     let [queue, priority, issue_type, sub_issue_type] = FIELD_MODELS.map(in_layer);
-    let fields = PicklistPaths { queue: queue.as_deref(), priority: priority.as_deref(), issue_type: issue_type.as_deref(), sub_issue_type: sub_issue_type.as_deref() };
+    let fields = PicklistPaths {
+        queue: queue.as_deref(),
+        priority: priority.as_deref(),
+        issue_type: issue_type.as_deref(),
+        sub_issue_type: sub_issue_type.as_deref(),
+    };
     match ModelClassifier::load(&category, fields, m.physical_categories.clone()) {
         Ok(c) => {
             tracing::info!(category = %category.display(), queue = ?queue, priority = ?priority, issue_type = ?issue_type, sub_issue_type = ?sub_issue_type, "classifier: trained models from the model layer");
@@ -230,7 +272,11 @@ mod layer {
         let mut texts = Vec::new();
         let mut ys = Vec::new();
         for i in 0..40 {
-            texts.push(if i % 2 == 0 { format!("forgot my password locked out {i}") } else { format!("printer jammed paper tray {i}") });
+            texts.push(if i % 2 == 0 {
+                format!("forgot my password locked out {i}")
+            } else {
+                format!("printer jammed paper tray {i}")
+            });
             ys.push(labels[i % 2].to_string());
         }
         let (m, _) = atpilot_model::train(&texts, &ys, &atpilot_model::TrainConfig::default(), &|_| {}).unwrap();
@@ -258,8 +304,14 @@ mod layer {
         // issue and sub-issue type models, named as `--from-autotask` labels them
         train_to(&dir.path().join("issue-type.atm"), ["Accounts (12)", "Hardware (14)"]);
         train_to(&dir.path().join("sub-issue-type.atm"), ["Password (201)", "Printer (233)"]);
-        let p = from_config_in(&none, dir.path()).unwrap().classify("Printing", "the printer jammed paper tray again").prediction;
-        assert_eq!((p.category.as_str(), p.issue_type.map(|v| v.get()), p.sub_issue_type.map(|v| v.get())), ("printer", Some(14), Some(233)));
+        let p = from_config_in(&none, dir.path())
+            .unwrap()
+            .classify("Printing", "the printer jammed paper tray again")
+            .prediction;
+        assert_eq!(
+            (p.category.as_str(), p.issue_type.map(|v| v.get()), p.sub_issue_type.map(|v| v.get())),
+            ("printer", Some(14), Some(233))
+        );
         // the same models from explicit [model] paths
         let paths = atpilot_config::ModelConfig {
             category_path: Some(dir.path().join("category.atm")),
@@ -268,12 +320,16 @@ mod layer {
             ..Default::default()
         };
         let p = from_config_in(&paths, &dir.path().join("missing")).unwrap().classify(text.0, text.1).prediction;
-        assert_eq!((p.issue_type.map(|v| v.get()), p.sub_issue_type.map(|v| v.get()), p.queue_id), (Some(12), Some(201), None));
+        assert_eq!(
+            (p.issue_type.map(|v| v.get()), p.sub_issue_type.map(|v| v.get()), p.queue_id),
+            (Some(12), Some(201), None)
+        );
         // a broken layer model falls back to keywords instead of failing
         std::fs::write(dir.path().join("category.atm"), b"not a model").unwrap();
         assert!(from_config_in(&none, dir.path()).is_ok());
         // an explicitly configured path that does not load is still an error
-        let explicit = atpilot_config::ModelConfig { category_path: Some(dir.path().join("category.atm")), ..Default::default() };
+        let explicit =
+            atpilot_config::ModelConfig { category_path: Some(dir.path().join("category.atm")), ..Default::default() };
         assert!(from_config_in(&explicit, dir.path()).is_err());
     }
 }

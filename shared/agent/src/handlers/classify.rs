@@ -13,7 +13,8 @@ use crate::messages::{EventSource, TicketEvent};
 use crate::ports::{NewNote, NoteVisibility};
 use atpilot_domain::block;
 use atpilot_domain::{
-    Action, ActionId, BillingBinding, CategoryPolicy, Confidence, ContractKind, DecisionInput, EscalationTarget, Hours, Policy, TicketSnapshot, decide,
+    Action, ActionId, BillingBinding, CategoryPolicy, Confidence, ContractKind, DecisionInput, EscalationTarget, Hours,
+    Policy, TicketSnapshot, decide,
 };
 use atpilot_store::records::{ApprovalRecord, ApprovalState, Claim, DecisionRecord, HumanRouting, TicketGuard};
 use chrono::{DateTime, Duration, Utc};
@@ -40,7 +41,10 @@ pub fn action_id_for(event_key: &str) -> ActionId {
 }
 
 fn field_i64(ev: &TicketEvent, name: &str) -> Option<i64> {
-    ev.fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+    ev.fields
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
 }
 
 /// Applies run-time overrides (kill switch, phases set from the dashboard or CLI) to the configured policy.
@@ -93,7 +97,10 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
     let (block_balance, block_hours_needed) = match &binding {
         BillingBinding::Contract { contract } if contract.kind == ContractKind::BlockHours => {
             let data = deps.autotask.block_data(contract.id, agent_role).await?;
-            (Some(block::remaining(&data.blocks, started.date_naive(), data.unposted)), block::debit(estimated, data.factor))
+            (
+                Some(block::remaining(&data.blocks, started.date_naive(), data.unposted)),
+                block::debit(estimated, data.factor),
+            )
         }
         _ => (None, estimated),
     };
@@ -120,7 +127,12 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
         prediction: prediction.clone(),
         action: decision.action,
         reasons: decision.reasons.clone(),
-        explanation: decision.reasons.iter().map(|r| r.to_string()).chain(classification.notes.iter().cloned()).collect(),
+        explanation: decision
+            .reasons
+            .iter()
+            .map(|r| r.to_string())
+            .chain(classification.notes.iter().cloned())
+            .collect(),
         draft: classification.draft.clone(),
     };
     // Stored once per event; a redelivery acts on the stored decision, not a new one.
@@ -129,7 +141,8 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
         Claim::Existing(stored) => stored,
     };
     let action_id = action_id_for(&ev.event_key);
-    let acting = Acting { ticket: &ticket, decision: &record, binding: &binding, action_id: &action_id, redelivery, started };
+    let acting =
+        Acting { ticket: &ticket, decision: &record, binding: &binding, action_id: &action_id, redelivery, started };
     act(deps, &acting, &now).await?;
     Ok(Outcome::Decided { action: record.action.name(), redelivery })
 }
@@ -141,7 +154,12 @@ fn pct(c: Confidence) -> String {
 fn suggestion_text(d: &DecisionRecord, marker: &str) -> String {
     let p = &d.prediction;
     let mut s = format!("atpilot suggests: category {} (confidence {})", p.category, pct(p.confidence));
-    for (label, v) in [("queue", p.queue_id.map(|q| q.get())), ("priority", p.priority.map(|q| q.get())), ("issue type", p.issue_type.map(|q| q.get())), ("sub-issue type", p.sub_issue_type.map(|q| q.get()))] {
+    for (label, v) in [
+        ("queue", p.queue_id.map(|q| q.get())),
+        ("priority", p.priority.map(|q| q.get())),
+        ("issue type", p.issue_type.map(|q| q.get())),
+        ("sub-issue type", p.sub_issue_type.map(|q| q.get())),
+    ] {
         if let Some(v) = v {
             s.push_str(&format!(", {label} {v}"));
         }
@@ -166,14 +184,25 @@ async fn send_alert(deps: &Deps, ticket: &TicketSnapshot, d: &DecisionRecord) ->
         return Ok(());
     }
     let why: Vec<String> = d.explanation.iter().map(|r| format!("- {r}")).collect();
-    let text = format!("atpilot did not resolve ticket {} ({}) and alerts you:\n{}\n", ticket.ticket_number, ticket.title, why.join("\n"));
+    let text = format!(
+        "atpilot did not resolve ticket {} ({}) and alerts you:\n{}\n",
+        ticket.ticket_number,
+        ticket.title,
+        why.join("\n")
+    );
     let html = format!(
         "<p>atpilot did not resolve ticket <b>{}</b> ({}) and alerts you:</p><ul>{}</ul>",
         esc(&ticket.ticket_number),
         esc(&ticket.title),
         d.explanation.iter().map(|r| format!("<li>{}</li>", esc(r))).collect::<String>()
     );
-    let email = Email { to, subject: format!("[atpilot] Alert on ticket {}", ticket.ticket_number), html, text, attachments: vec![] };
+    let email = Email {
+        to,
+        subject: format!("[atpilot] Alert on ticket {}", ticket.ticket_number),
+        html,
+        text,
+        attachments: vec![],
+    };
     deps.notifier.send_email(&email).await.map(|_| ()).map_err(HandlerError::from)
 }
 
@@ -201,7 +230,11 @@ async fn act(deps: &Deps, acting: &Acting<'_>, now: &impl Fn() -> DateTime<Utc>)
     match d.action {
         Action::LogOnly => Ok(()),
         Action::InternalNote => {
-            let note = NewNote { title: format!("atpilot suggestion: {}", d.prediction.category), text: suggestion_text(d, &marker), visibility: NoteVisibility::Internal };
+            let note = NewNote {
+                title: format!("atpilot suggestion: {}", d.prediction.category),
+                text: suggestion_text(d, &marker),
+                visibility: NoteVisibility::Internal,
+            };
             note_once(deps, ticket.id, note, &marker, redelivery).await
         }
         Action::Escalate { to, alert } => {
@@ -253,9 +286,12 @@ async fn act(deps: &Deps, acting: &Acting<'_>, now: &impl Fn() -> DateTime<Utc>)
             Ok(())
         }
         Action::Autonomous { plan } => {
-            let contract = binding.contract_id().ok_or_else(|| HandlerError::permanent("autonomous action without a contract: refused"))?;
+            let contract = binding
+                .contract_id()
+                .ok_or_else(|| HandlerError::permanent("autonomous action without a contract: refused"))?;
             let kind = binding.kind().unwrap_or(ContractKind::Unknown);
-            let summary = format!("atpilot resolved this {} request on its own (autonomous phase).", d.prediction.category);
+            let summary =
+                format!("atpilot resolved this {} request on its own (autonomous phase).", d.prediction.category);
             let r = Resolution {
                 ticket,
                 category: &d.prediction.category,

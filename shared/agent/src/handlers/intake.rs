@@ -33,7 +33,8 @@ impl Reply {
 /// The queue's de-duplication id: at most 128 characters of `[A-Za-z0-9:._-]`.
 fn dedup_id(event_key: &str) -> String {
     use sha2::{Digest, Sha256};
-    let clean: String = event_key.chars().map(|c| if c.is_ascii_alphanumeric() || ":._-".contains(c) { c } else { '_' }).collect();
+    let clean: String =
+        event_key.chars().map(|c| if c.is_ascii_alphanumeric() || ":._-".contains(c) { c } else { '_' }).collect();
     if clean.len() <= 128 {
         clean
     } else {
@@ -44,7 +45,9 @@ fn dedup_id(event_key: &str) -> String {
 /// Queues a ticket event for the classify function (one FIFO group per ticket).
 pub(crate) async fn enqueue(deps: &Deps, ev: &TicketEvent) -> Result<(), QueueError> {
     let body = serde_json::to_string(ev).map_err(|e| QueueError::InvalidMessage(e.to_string()))?;
-    deps.classify_queue.send(OutMessage { group_id: format!("ticket-{}", ev.ticket_id), dedup_id: dedup_id(&ev.event_key), body }).await
+    deps.classify_queue
+        .send(OutMessage { group_id: format!("ticket-{}", ev.ticket_id), dedup_id: dedup_id(&ev.event_key), body })
+        .await
 }
 
 /// Handles one callout: verify the signature over the raw bytes, parse, drop
@@ -56,7 +59,9 @@ pub async fn handle_webhook(deps: &Deps, signature: Option<&str>, body: &[u8], n
     }
     let ev = match verify_and_parse(deps.webhook_secret.expose(), body, signature) {
         Ok(ev) => ev,
-        Err(e @ (WebhookError::MissingSignature | WebhookError::BadSignature | WebhookError::MalformedSignature(_))) => {
+        Err(
+            e @ (WebhookError::MissingSignature | WebhookError::BadSignature | WebhookError::MalformedSignature(_)),
+        ) => {
             tracing::warn!(error = %e, "refused an unsigned or badly signed callout");
             return Reply::error(401, e.to_string());
         }
@@ -72,7 +77,12 @@ pub async fn handle_webhook(deps: &Deps, signature: Option<&str>, body: &[u8], n
             tracing::error!(guid = %ev.guid, "Autotask deactivated the webhook: the reconciler keeps tickets flowing; re-register with `atpilot setup`");
             return Reply::new(200, json!({ "status": "ignored", "reason": "webhook deactivated notice recorded" }));
         }
-        other => return Reply::new(200, json!({ "status": "ignored", "reason": format!("{other:?} events change nothing the agent does") })),
+        other => {
+            return Reply::new(
+                200,
+                json!({ "status": "ignored", "reason": format!("{other:?} events change nothing the agent does") }),
+            );
+        }
     };
     let Ok(ticket_id) = TicketId::new(ev.id) else {
         return Reply::error(400, format!("Id {} is not a ticket id", ev.id));

@@ -20,7 +20,11 @@ const WATERMARK: &str = "reconciler-watermark";
 
 /// Queries tickets changed since the watermark and queues each one the agent
 /// has never decided on, so a dropped or disabled webhook loses nothing.
-pub async fn reconcile(deps: &Deps, now: DateTime<Utc>, first_run_lookback: Duration) -> Result<ReconcileReport, HandlerError> {
+pub async fn reconcile(
+    deps: &Deps,
+    now: DateTime<Utc>,
+    first_run_lookback: Duration,
+) -> Result<ReconcileReport, HandlerError> {
     let since: DateTime<Utc> = deps.state.cache_get(WATERMARK).await?.unwrap_or(now - first_run_lookback);
     // Overlap a little: activity dates are not strictly ordered with our clock.
     let changed = deps.autotask.tickets_changed_since(since - Duration::minutes(2), 2000).await?;
@@ -37,7 +41,15 @@ pub async fn reconcile(deps: &Deps, now: DateTime<Utc>, first_run_lookback: Dura
             report.already_known += 1;
             continue;
         }
-        let ev = TicketEvent { ticket_id: ticket, event_key, source: EventSource::Reconcile, changed_fields: vec![], fields: Default::default(), person_id: None, received_at: now };
+        let ev = TicketEvent {
+            ticket_id: ticket,
+            event_key,
+            source: EventSource::Reconcile,
+            changed_fields: vec![],
+            fields: Default::default(),
+            person_id: None,
+            received_at: now,
+        };
         enqueue(deps, &ev).await?;
         report.queued += 1;
     }

@@ -8,12 +8,20 @@ use crate::deps::Deps;
 use crate::error::HandlerError;
 use crate::messages::TimeEntryJob;
 use crate::ports::{NewNote, NoteVisibility, TicketChange};
-use atpilot_domain::{ActionId, ActionPlan, Category, ContractId, ContractKind, PriorityId, QueueId, TicketId, TicketSnapshot, WorkSpan};
+use atpilot_domain::{
+    ActionId, ActionPlan, Category, ContractId, ContractKind, PriorityId, QueueId, TicketId, TicketSnapshot, WorkSpan,
+};
 use atpilot_store::OutMessage;
 use chrono::{DateTime, Duration, Utc};
 
 /// Adds a note once: a redelivery first looks for the note's marker.
-pub(crate) async fn note_once(deps: &Deps, ticket: TicketId, note: NewNote, marker: &str, redelivery: bool) -> Result<(), HandlerError> {
+pub(crate) async fn note_once(
+    deps: &Deps,
+    ticket: TicketId,
+    note: NewNote,
+    marker: &str,
+    redelivery: bool,
+) -> Result<(), HandlerError> {
     if redelivery && deps.autotask.find_note(ticket, marker).await?.is_some() {
         return Ok(());
     }
@@ -59,7 +67,11 @@ pub(crate) struct Resolution<'a> {
 /// ticket's status is not touched here: the time-entry function completes the
 /// ticket only once its entry is confirmed written, whatever the contract type.
 /// Refused (nothing written) while the kill switch is on.
-pub(crate) async fn execute_resolution(deps: &Deps, r: &Resolution<'_>, now: &impl Fn() -> DateTime<Utc>) -> Result<ResolutionReport, HandlerError> {
+pub(crate) async fn execute_resolution(
+    deps: &Deps,
+    r: &Resolution<'_>,
+    now: &impl Fn() -> DateTime<Utc>,
+) -> Result<ResolutionReport, HandlerError> {
     refuse_if_killed(deps).await?;
     let mut report = ResolutionReport::default();
     let marker = r.action_id.marker();
@@ -70,7 +82,11 @@ pub(crate) async fn execute_resolution(deps: &Deps, r: &Resolution<'_>, now: &im
         assign_to: Some((deps.config.agent.resource_id, deps.config.agent.role_id)),
     };
     if let Some(draft) = r.draft {
-        let reply = NewNote { title: "Update from the service desk".into(), text: format!("{draft}\n\n{marker}"), visibility: NoteVisibility::Customer };
+        let reply = NewNote {
+            title: "Update from the service desk".into(),
+            text: format!("{draft}\n\n{marker}"),
+            visibility: NoteVisibility::Customer,
+        };
         note_once(deps, r.ticket.id, reply, &marker, r.redelivery).await?;
         report.reply_posted = true;
     }
@@ -94,8 +110,11 @@ pub(crate) async fn execute_resolution(deps: &Deps, r: &Resolution<'_>, now: &im
         summary: format!("{} Measured work: {:.1} s.", r.summary, span.milliseconds() as f64 / 1000.0),
         complete_after: true,
     };
-    let body = serde_json::to_string(&job).map_err(|e| HandlerError::permanent("encoding the time-entry job").with_source(e))?;
-    deps.time_entry_queue.send(OutMessage { group_id: format!("ticket-{}", r.ticket.id), dedup_id: r.action_id.to_string(), body }).await?;
+    let body = serde_json::to_string(&job)
+        .map_err(|e| HandlerError::permanent("encoding the time-entry job").with_source(e))?;
+    deps.time_entry_queue
+        .send(OutMessage { group_id: format!("ticket-{}", r.ticket.id), dedup_id: r.action_id.to_string(), body })
+        .await?;
     report.measured = Some(span);
     Ok(report)
 }
@@ -120,12 +139,20 @@ impl ResolutionReport {
         if self.reply_posted {
             v.push("posted the reply to the customer (a customer-visible note)".to_string());
         }
-        let fields: Vec<&str> = [(self.queue_set, "queue"), (self.priority_set, "priority"), (self.assigned, "assignment to the agent")].into_iter().filter(|(on, _)| *on).map(|(_, f)| f).collect();
+        let fields: Vec<&str> =
+            [(self.queue_set, "queue"), (self.priority_set, "priority"), (self.assigned, "assignment to the agent")]
+                .into_iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, f)| f)
+                .collect();
         if !fields.is_empty() {
             v.push(format!("set the ticket's {}", fields.join(", ")));
         }
         if let Some(span) = self.measured {
-            v.push(format!("queued one time entry of the measured {:.1} s; the ticket is completed only once it is written", span.milliseconds() as f64 / 1000.0));
+            v.push(format!(
+                "queued one time entry of the measured {:.1} s; the ticket is completed only once it is written",
+                span.milliseconds() as f64 / 1000.0
+            ));
         }
         v
     }

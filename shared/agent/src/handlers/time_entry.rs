@@ -26,9 +26,17 @@ pub enum TimeEntryOutcome {
 /// Handles one time-entry job: writes its entry once, then completes the ticket.
 pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome, HandlerError> {
     if deps.state.settings().await?.kill_switch {
-        return Err(HandlerError::transient("the kill switch is on: atpilot writes nothing, so this time entry waits and is retried"));
+        return Err(HandlerError::transient(
+            "the kill switch is on: atpilot writes nothing, so this time entry waits and is retried",
+        ));
     }
-    let record = LedgerRecord { action_id: job.action_id.clone(), ticket_id: job.ticket_id, contract_id: job.contract_id, span: job.span, ledger: LedgerState::Pending };
+    let record = LedgerRecord {
+        action_id: job.action_id.clone(),
+        ticket_id: job.ticket_id,
+        contract_id: job.contract_id,
+        span: job.span,
+        ledger: LedgerState::Pending,
+    };
     let marker = job.action_id.marker();
     let stored = match deps.state.ledger_claim(&record).await? {
         Claim::Claimed => None,
@@ -48,7 +56,11 @@ pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome,
         }
         NextStep::Write => {}
     }
-    let ticket = deps.autotask.ticket(job.ticket_id).await?.ok_or_else(|| HandlerError::permanent(format!("ticket {} no longer exists", job.ticket_id)))?;
+    let ticket = deps
+        .autotask
+        .ticket(job.ticket_id)
+        .await?
+        .ok_or_else(|| HandlerError::permanent(format!("ticket {} no longer exists", job.ticket_id)))?;
     let draft = TimeEntryDraft::new(EntryRequest {
         action_id: &job.action_id,
         ticket_id: job.ticket_id,
@@ -65,8 +77,19 @@ pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome,
         Err(e @ (TimeEntryError::ContractChanged { .. } | TimeEntryError::ContractRemoved { .. })) => {
             let why = e.to_string();
             if let Transition::Done = deps.state.ledger_refused(&record, &why).await? {
-                let text = format!("atpilot did not log its time on this ticket: {why}.{LEFT_OPEN} A human should check the contract, log the time by hand and complete the ticket.\n{marker}");
-                deps.autotask.add_note(job.ticket_id, &NewNote { title: "atpilot: time entry refused".into(), text, visibility: NoteVisibility::Internal }).await?;
+                let text = format!(
+                    "atpilot did not log its time on this ticket: {why}.{LEFT_OPEN} A human should check the contract, log the time by hand and complete the ticket.\n{marker}"
+                );
+                deps.autotask
+                    .add_note(
+                        job.ticket_id,
+                        &NewNote {
+                            title: "atpilot: time entry refused".into(),
+                            text,
+                            visibility: NoteVisibility::Internal,
+                        },
+                    )
+                    .await?;
             }
             alert_failed(deps, job, &why).await?;
             tracing::warn!(ticket = %job.ticket_id, %why, "time entry refused and escalated");
@@ -82,8 +105,19 @@ pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome,
             // written, the ticket is not completed, and a human is told.
             let why = format!("Autotask refused the time entry: {why}");
             if let Transition::Done = deps.state.ledger_refused(&record, &why).await? {
-                let text = format!("atpilot could not log its time on this ticket: {why}.{LEFT_OPEN} Please log the time by hand and complete the ticket.\n{marker}");
-                deps.autotask.add_note(job.ticket_id, &NewNote { title: "atpilot: time entry failed".into(), text, visibility: NoteVisibility::Internal }).await?;
+                let text = format!(
+                    "atpilot could not log its time on this ticket: {why}.{LEFT_OPEN} Please log the time by hand and complete the ticket.\n{marker}"
+                );
+                deps.autotask
+                    .add_note(
+                        job.ticket_id,
+                        &NewNote {
+                            title: "atpilot: time entry failed".into(),
+                            text,
+                            visibility: NoteVisibility::Internal,
+                        },
+                    )
+                    .await?;
             }
             alert_failed(deps, job, &why).await?;
             tracing::error!(ticket = %job.ticket_id, %why, "time entry failed for good; a human was told");
@@ -104,7 +138,8 @@ async fn alert_failed(deps: &Deps, job: &TimeEntryJob, why: &str) -> Result<(), 
         "atpilot's time entry for its {} action on ticket id {} was not written: {why}. The ticket was left open. Log the time by hand and complete the ticket.",
         job.category, job.ticket_id
     );
-    alerts::raise(deps, format!("time-entry#{}", job.action_id), "time-entry-failed", Some(job.ticket_id), message).await?;
+    alerts::raise(deps, format!("time-entry#{}", job.action_id), "time-entry-failed", Some(job.ticket_id), message)
+        .await?;
     Ok(())
 }
 

@@ -24,7 +24,8 @@ pub(crate) struct ConfirmForm<'a> {
 
 /// GET: the confirmation page, with the reply the approver may edit.
 pub(crate) fn confirm_page(f: &ConfirmForm<'_>) -> Page {
-    let facts: String = f.facts.iter().map(|(k, v)| format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v))).collect();
+    let facts: String =
+        f.facts.iter().map(|(k, v)| format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v))).collect();
     let reasons: String = f.reasons.iter().map(|r| format!("<li>{}</li>", esc(r))).collect();
     let intent_note = match f.intent {
         Some("approve") => "<p>You chose <b>Approve</b>: review the reply, then confirm.</p>",
@@ -60,7 +61,11 @@ pub(crate) fn approved_page(done: &[String]) -> Page {
 
 /// The page right after a rejection.
 pub(crate) fn rejected_page() -> Page {
-    page(200, "Rejected", "<h1 id=result>Rejected</h1><p>Nothing was sent to the customer; an internal note records your decision.</p>")
+    page(
+        200,
+        "Rejected",
+        "<h1 id=result>Rejected</h1><p>Nothing was sent to the customer; an internal note records your decision.</p>",
+    )
 }
 
 /// A method the approval pages do not serve.

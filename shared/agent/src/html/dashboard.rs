@@ -7,7 +7,9 @@ use super::esc;
 use atpilot_config::Config;
 use atpilot_domain::{Category, Phase};
 use atpilot_store::State;
-use atpilot_store::records::{AlertRecord, ApprovalRecord, ApprovalState, DecisionRecord, HumanRouting, KillSwitchChange, PhaseRecord};
+use atpilot_store::records::{
+    AlertRecord, ApprovalRecord, ApprovalState, DecisionRecord, HumanRouting, KillSwitchChange, PhaseRecord,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -100,11 +102,24 @@ pub async fn phases(state: &State, config: &Config) -> Result<Vec<PhaseRow>, atp
     let mut rows: BTreeMap<Category, PhaseRow> = config
         .categories
         .iter()
-        .map(|(c, cc)| (c.clone(), PhaseRow { category: c.clone(), phase: cc.phase, safe: cc.safe, source: "configuration".into() }))
+        .map(|(c, cc)| {
+            (
+                c.clone(),
+                PhaseRow { category: c.clone(), phase: cc.phase, safe: cc.safe, source: "configuration".into() },
+            )
+        })
         .collect();
     for p in state.phases().await? {
         let safe = config.categories.get(&p.category).map(|c| c.safe).unwrap_or(false);
-        rows.insert(p.category.clone(), PhaseRow { category: p.category.clone(), phase: p.phase, safe, source: format!("set by {} on {}", p.changed_by, p.changed_at.format("%Y-%m-%d %H:%M UTC")) });
+        rows.insert(
+            p.category.clone(),
+            PhaseRow {
+                category: p.category.clone(),
+                phase: p.phase,
+                safe,
+                source: format!("set by {} on {}", p.changed_by, p.changed_at.format("%Y-%m-%d %H:%M UTC")),
+            },
+        );
     }
     Ok(rows.into_values().collect())
 }
@@ -161,9 +176,19 @@ fn kill_switch_history(h: &[KillSwitchChange]) -> String {
     }
     let rows: String = h
         .iter()
-        .map(|c| format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", c.changed_at.format("%Y-%m-%d %H:%M:%S UTC"), if c.on { "on" } else { "off" }, esc(&c.changed_by), esc(&c.via)))
+        .map(|c| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                c.changed_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                if c.on { "on" } else { "off" },
+                esc(&c.changed_by),
+                esc(&c.via)
+            )
+        })
         .collect();
-    format!("<table id=\"kill-switch-history\"><tr><th>When</th><th>Switch</th><th>By</th><th>From</th></tr>{rows}</table>")
+    format!(
+        "<table id=\"kill-switch-history\"><tr><th>When</th><th>Switch</th><th>By</th><th>From</th></tr>{rows}</table>"
+    )
 }
 
 /// Renders the page. `notice` is shown at the top (e.g. "phase changed").
@@ -202,7 +227,13 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9f0;vertical-a
     for p in &d.phases {
         let options: String = Phase::ALL
             .iter()
-            .map(|ph| format!("<option value=\"{0}\"{1}>{0}</option>", ph.as_str(), if *ph == p.phase { " selected" } else { "" }))
+            .map(|ph| {
+                format!(
+                    "<option value=\"{0}\"{1}>{0}</option>",
+                    ph.as_str(),
+                    if *ph == p.phase { " selected" } else { "" }
+                )
+            })
             .collect();
         h.push_str(&format!(
             r#"<tr data-category="{c}"><td>{c}</td><td class="phase">{ph}</td><td>{safe}</td><td class=muted>{src}</td>

@@ -41,4 +41,3 @@ textarea{{width:100%;min-height:160px;font:inherit}}button{{font-size:16px;paddi
         ),
     }
 }
-

@@ -40,7 +40,10 @@ pub fn parse_queue_move(detail: &str, queues: &[(i64, String, bool)]) -> Option<
             .flat_map(|(id, label, _)| {
                 let l = label.to_lowercase();
                 let ids = id.to_string();
-                [(sl.starts_with(&l) && !l.is_empty()).then_some((*id, label.len())), sl.starts_with(&ids).then_some((*id, ids.len()))]
+                [
+                    (sl.starts_with(&l) && !l.is_empty()).then_some((*id, label.len())),
+                    sl.starts_with(&ids).then_some((*id, ids.len())),
+                ]
             })
             .flatten()
             .collect();
@@ -51,7 +54,9 @@ pub fn parse_queue_move(detail: &str, queues: &[(i64, String, bool)]) -> Option<
         let tail = &after[len..];
         if tail.len() >= 4 && tail[..4].eq_ignore_ascii_case(" to ") {
             let dest = tail[4..].trim_end_matches(['.', ' ']);
-            if let Some((to, l2)) = resolve(dest).into_iter().find(|(_, l)| dest.len() == *l || dest[*l..].trim().is_empty()) {
+            if let Some((to, l2)) =
+                resolve(dest).into_iter().find(|(_, l)| dest.len() == *l || dest[*l..].trim().is_empty())
+            {
                 let _ = l2;
                 return Some(QueueMove { from, to });
             }
@@ -73,9 +78,12 @@ pub struct Routing {
 pub fn ticket_routing(t: &TicketRow, history: &[HistoryRow], queues: &[(i64, String, bool)]) -> Routing {
     let mut rows: Vec<&HistoryRow> = history.iter().collect();
     rows.sort_by_key(|h| h.date);
-    let moves: Vec<(DateTime<Utc>, QueueMove, Option<i64>)> =
-        rows.iter().filter_map(|h| parse_queue_move(&h.detail, queues).filter(|m| m.from != m.to).map(|m| (h.date, m, h.resource))).collect();
+    let moves: Vec<(DateTime<Utc>, QueueMove, Option<i64>)> = rows
+        .iter()
+        .filter_map(|h| parse_queue_move(&h.detail, queues).filter(|m| m.from != m.to).map(|m| (h.date, m, h.resource)))
+        .collect();
     let initial_queue = moves.first().map(|(_, m, _)| m.from).or(t.queue);
-    let early_moves = moves.iter().filter(|(d, _, _)| *d - t.created <= Duration::hours(1)).map(|(_, m, r)| (*m, *r)).collect();
+    let early_moves =
+        moves.iter().filter(|(d, _, _)| *d - t.created <= Duration::hours(1)).map(|(_, m, r)| (*m, *r)).collect();
     Routing { initial_queue, early_moves, moves: moves.len() }
 }

@@ -198,14 +198,26 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn qs() -> Vec<(i64, String, bool)> {
-        vec![(1, "Triage".into(), true), (2, "Service Desk".into(), true), (3, "Legacy".into(), true), (4, "Empty".into(), true), (5, "Sales to Ops".into(), true)]
+        vec![
+            (1, "Triage".into(), true),
+            (2, "Service Desk".into(), true),
+            (3, "Legacy".into(), true),
+            (4, "Empty".into(), true),
+            (5, "Sales to Ops".into(), true),
+        ]
     }
 
     #[test]
     fn parses_queue_moves() {
         let q = qs();
-        assert_eq!(parse_queue_move("Queue changed from Triage to Service Desk", &q), Some(QueueMove { from: 1, to: 2 }));
-        assert_eq!(parse_queue_move("queue changed from Sales to Ops to Triage.", &q), Some(QueueMove { from: 5, to: 1 }));
+        assert_eq!(
+            parse_queue_move("Queue changed from Triage to Service Desk", &q),
+            Some(QueueMove { from: 1, to: 2 })
+        );
+        assert_eq!(
+            parse_queue_move("queue changed from Sales to Ops to Triage.", &q),
+            Some(QueueMove { from: 5, to: 1 })
+        );
         assert_eq!(parse_queue_move("Queue changed from 1 to 2", &q), Some(QueueMove { from: 1, to: 2 }));
         assert_eq!(parse_queue_move("Status changed from New to Complete", &q), None);
         assert_eq!(parse_queue_move("Queue changed from Nowhere to Triage", &q), None);
@@ -240,9 +252,21 @@ mod tests {
             since: now - Duration::days(90),
             now,
             queues: qs(),
-            issue_types: [(10, "Passwords".to_string()), (11, "Printers".into()), (12, "Network".into()), (13, "Email".into())].into(),
+            issue_types: [
+                (10, "Passwords".to_string()),
+                (11, "Printers".into()),
+                (12, "Network".into()),
+                (13, "Email".into()),
+            ]
+            .into(),
             complete_statuses: vec![5],
-            udfs: UdfStats { defined: vec!["Impact".into(), "Unused".into()], tickets: 100, filled: [("Impact".to_string(), 90)].into(), udf_bytes: 10, row_bytes: 100 },
+            udfs: UdfStats {
+                defined: vec!["Impact".into(), "Unused".into()],
+                tickets: 100,
+                filled: [("Impact".to_string(), 90)].into(),
+                udf_bytes: 10,
+                row_bytes: 100,
+            },
             sample: SampleInfo::default(),
             ..Default::default()
         };
@@ -253,7 +277,16 @@ mod tests {
             c.tickets.push(t(id, 2, 10, created, Some(30), true));
             id += 1;
             c.tickets.push(t(id, 1, 10 + (d % 4), created, Some(45), true));
-            c.history.insert(id, vec![HistoryRow { ticket: id, date: created, action: "Created".into(), detail: "Ticket created".into(), resource: None }]);
+            c.history.insert(
+                id,
+                vec![HistoryRow {
+                    ticket: id,
+                    date: created,
+                    action: "Created".into(),
+                    detail: "Ticket created".into(),
+                    resource: None,
+                }],
+            );
             if d % 3 == 0 {
                 // re-routed from Triage to Service Desk after 20 minutes
                 id += 1;
@@ -262,7 +295,13 @@ mod tests {
                 c.tickets.push(x);
                 c.history.insert(
                     id,
-                    vec![HistoryRow { ticket: id, date: created + Duration::minutes(20), action: "Edited".into(), detail: "Queue changed from Triage to Service Desk".into(), resource: Some(6) }],
+                    vec![HistoryRow {
+                        ticket: id,
+                        date: created + Duration::minutes(20),
+                        action: "Edited".into(),
+                        detail: "Queue changed from Triage to Service Desk".into(),
+                        resource: Some(6),
+                    }],
                 );
             }
             if d % 4 == 0 {
@@ -306,8 +345,17 @@ mod tests {
         assert_eq!(
             qk,
             BTreeSet::from([
-                "queue_id", "queue", "tickets", "open", "median_first_touch_hours", "untouched_24h_share", "actively_monitored", "dumping_ground",
-                "rerouted_within_1h_share", "sla_met_share", "routing_signal"
+                "queue_id",
+                "queue",
+                "tickets",
+                "open",
+                "median_first_touch_hours",
+                "untouched_24h_share",
+                "actively_monitored",
+                "dumping_ground",
+                "rerouted_within_1h_share",
+                "sla_met_share",
+                "routing_signal"
             ])
         );
     }

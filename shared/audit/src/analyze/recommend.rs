@@ -10,13 +10,32 @@ use std::collections::BTreeMap;
 
 pub(super) fn udf_audit(c: &Collected, cfg: &AuditConfig) -> UdfAudit {
     let u = &c.udfs;
-    let fields: Vec<(String, f64)> =
-        u.defined.iter().map(|d| (d.clone(), if u.tickets == 0 { 0.0 } else { *u.filled.get(d).unwrap_or(&0) as f64 / u.tickets as f64 })).collect();
+    let fields: Vec<(String, f64)> = u
+        .defined
+        .iter()
+        .map(|d| {
+            (d.clone(), if u.tickets == 0 { 0.0 } else { *u.filled.get(d).unwrap_or(&0) as f64 / u.tickets as f64 })
+        })
+        .collect();
     let pairs = u.tickets as f64 * u.defined.len() as f64;
     let filled: f64 = u.defined.iter().map(|d| *u.filled.get(d).unwrap_or(&0) as f64).sum();
     let mut recommended: Vec<String> = [
-        "id", "ticketNumber", "title", "description", "status", "priority", "queueID", "issueType", "subIssueType", "companyID", "contactID",
-        "contractID", "projectID", "assignedResourceID", "createDate", "lastActivityDate",
+        "id",
+        "ticketNumber",
+        "title",
+        "description",
+        "status",
+        "priority",
+        "queueID",
+        "issueType",
+        "subIssueType",
+        "companyID",
+        "contactID",
+        "contractID",
+        "projectID",
+        "assignedResourceID",
+        "createDate",
+        "lastActivityDate",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -45,7 +64,9 @@ fn names(v: &[String]) -> String {
 pub(super) fn recommendations(a: &Audit, mix: &BTreeMap<i64, BTreeMap<i64, usize>>) -> Vec<String> {
     let cfg = &a.config;
     let mut out = vec![];
-    let label = |q: i64| a.queues.iter().find(|x| x.queue_id == q).map(|x| x.queue.clone()).unwrap_or_else(|| format!("Queue {q}"));
+    let label = |q: i64| {
+        a.queues.iter().find(|x| x.queue_id == q).map(|x| x.queue.clone()).unwrap_or_else(|| format!("Queue {q}"))
+    };
     for q in a.queues.iter().filter(|q| q.tickets > 0 && !q.actively_monitored) {
         out.push(format!(
             "Nobody works \u{201c}{}\u{201d}: {} of its {} tickets were never touched and {} are still open{}{}. Give it an owner, or retire it and move its open tickets, before the agent learns from it.",
@@ -67,19 +88,35 @@ pub(super) fn recommendations(a: &Audit, mix: &BTreeMap<i64, BTreeMap<i64, usize
     }
     let (rr, sampled) = a.rerouted_within_1h;
     if sampled > 0 && rr as f64 / sampled as f64 >= 0.03 {
-        let top: Vec<String> = a.reroutes.iter().take(3).map(|r| format!("{} \u{2192} {} ({})", label(r.from_queue_id), label(r.to_queue_id), r.count)).collect();
+        let top: Vec<String> = a
+            .reroutes
+            .iter()
+            .take(3)
+            .map(|r| format!("{} \u{2192} {} ({})", label(r.from_queue_id), label(r.to_queue_id), r.count))
+            .collect();
         out.push(format!(
             "{} of the sampled tickets ({rr} of {sampled}) are re-routed by hand within an hour of intake, mostly {}. Their first queue is noise: train the agent on the final queue, and compare its predictions with the dispatchers' in shadow mode first.",
             pct(rr as f64 / sampled as f64),
             names(&top)
         ));
     }
-    let empty: Vec<String> = a.queues.iter().filter(|q| q.tickets == 0 && q.active_in_picklist).map(|q| q.queue.clone()).collect();
+    let empty: Vec<String> =
+        a.queues.iter().filter(|q| q.tickets == 0 && q.active_in_picklist).map(|q| q.queue.clone()).collect();
     if !empty.is_empty() {
-        out.push(format!("Retire or merge {} {} with no tickets since {}: {}.", empty.len(), if empty.len() == 1 { "queue" } else { "queues" }, a.since.format("%Y-%m-%d"), names(&empty)));
+        out.push(format!(
+            "Retire or merge {} {} with no tickets since {}: {}.",
+            empty.len(),
+            if empty.len() == 1 { "queue" } else { "queues" },
+            a.since.format("%Y-%m-%d"),
+            names(&empty)
+        ));
     }
     // Merge candidates: worked, non-dumping queues with the same mix of issue types.
-    let cands: Vec<&QueueAudit> = a.queues.iter().filter(|q| q.tickets >= cfg.min_tickets.max(20) && q.actively_monitored && !q.dumping_ground).collect();
+    let cands: Vec<&QueueAudit> = a
+        .queues
+        .iter()
+        .filter(|q| q.tickets >= cfg.min_tickets.max(20) && q.actively_monitored && !q.dumping_ground)
+        .collect();
     for (i, x) in cands.iter().enumerate() {
         for y in &cands[i + 1..] {
             let s = cosine(&mix[&x.queue_id], &mix[&y.queue_id]);
@@ -100,7 +137,9 @@ pub(super) fn recommendations(a: &Audit, mix: &BTreeMap<i64, BTreeMap<i64, usize
             q.queue, r.contract_f1, r.text_f1
         ));
     }
-    for q in a.queues.iter().filter(|q| q.sla_met_share.is_some_and(|s| s < cfg.sla_target) && q.tickets >= cfg.min_tickets) {
+    for q in
+        a.queues.iter().filter(|q| q.sla_met_share.is_some_and(|s| s < cfg.sla_target) && q.tickets >= cfg.min_tickets)
+    {
         out.push(format!(
             "SLA met on only {:.1}% of completed tickets in \u{201c}{}\u{201d} (target {}).",
             q.sla_met_share.unwrap() * 100.0,
@@ -109,7 +148,8 @@ pub(super) fn recommendations(a: &Audit, mix: &BTreeMap<i64, BTreeMap<i64, usize
         ));
     }
     let u = &a.udfs;
-    let empty_udfs: Vec<String> = u.fields.iter().filter(|(_, s)| *s < cfg.udf_empty_below).map(|(n, _)| n.clone()).collect();
+    let empty_udfs: Vec<String> =
+        u.fields.iter().filter(|(_, s)| *s < cfg.udf_empty_below).map(|(n, _)| n.clone()).collect();
     if !empty_udfs.is_empty() && u.tickets_read > 0 {
         out.push(format!(
             "{} of the {} ticket UDFs {} empty on at least {} of recent tickets ({}): clean them up or stop reading them.",
@@ -121,7 +161,10 @@ pub(super) fn recommendations(a: &Audit, mix: &BTreeMap<i64, BTreeMap<i64, usize
         ));
     }
     if out.is_empty() {
-        out.push("The queues look clean: start the agent in shadow mode and compare its routing with the dispatchers'.".into());
+        out.push(
+            "The queues look clean: start the agent in shadow mode and compare its routing with the dispatchers'."
+                .into(),
+        );
     }
     out
 }

@@ -101,7 +101,13 @@ fn history_sample(c: &Collected, tickets_by_id: &BTreeMap<i64, &TicketRow>) -> H
             *started_moved_early.entry(q0).or_default() += 1;
         }
         for (m, who) in &r.early_moves {
-            let e = pairs.entry((m.from, m.to)).or_insert_with(|| Reroute { from_queue_id: m.from, to_queue_id: m.to, count: 0, examples: vec![], by: vec![] });
+            let e = pairs.entry((m.from, m.to)).or_insert_with(|| Reroute {
+                from_queue_id: m.from,
+                to_queue_id: m.to,
+                count: 0,
+                examples: vec![],
+                by: vec![],
+            });
             e.count += 1;
             if e.examples.len() < 3 {
                 e.examples.push((t.number.clone().unwrap_or_else(|| t.id.to_string()), t.title.clone()));
@@ -118,13 +124,18 @@ fn history_sample(c: &Collected, tickets_by_id: &BTreeMap<i64, &TicketRow>) -> H
     for r in &mut reroutes {
         r.by.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     }
-    reroutes.sort_by(|a, b| b.count.cmp(&a.count).then((a.from_queue_id, a.to_queue_id).cmp(&(b.from_queue_id, b.to_queue_id))));
+    reroutes.sort_by(|a, b| {
+        b.count.cmp(&a.count).then((a.from_queue_id, a.to_queue_id).cmp(&(b.from_queue_id, b.to_queue_id)))
+    });
     HistorySample { started, started_moved_early, started_moved_ever, reroutes, sampled, rerouted }
 }
 
 /// Note authors by queue, and (met, total) first-response SLA results by queue.
 #[allow(clippy::type_complexity)]
-fn notes_and_sla(c: &Collected, tickets_by_id: &BTreeMap<i64, &TicketRow>) -> (BTreeMap<i64, BTreeSet<i64>>, BTreeMap<i64, (usize, usize)>) {
+fn notes_and_sla(
+    c: &Collected,
+    tickets_by_id: &BTreeMap<i64, &TicketRow>,
+) -> (BTreeMap<i64, BTreeSet<i64>>, BTreeMap<i64, (usize, usize)>) {
     let mut note_authors: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
     for n in &c.notes {
         if let (Some(t), Some(r)) = (tickets_by_id.get(&n.ticket), n.resource) {
@@ -161,7 +172,11 @@ fn content_vs_contract(c: &Collected, tickets_by_id: &BTreeMap<i64, &TicketRow>,
             })
         })
         .collect();
-    if examples.len() >= 2 * routing::MIN_SUPPORT { routing::compare(&examples, cfg.folds) } else { RoutingResult::default() }
+    if examples.len() >= 2 * routing::MIN_SUPPORT {
+        routing::compare(&examples, cfg.folds)
+    } else {
+        RoutingResult::default()
+    }
 }
 
 /// What every queue's findings are read against.
@@ -190,7 +205,12 @@ struct Signs {
 
 impl PerQueue<'_> {
     fn label_of(&self, q: i64) -> String {
-        self.c.queues.iter().find(|(v, _, _)| *v == q).map(|(_, l, _)| l.clone()).unwrap_or_else(|| format!("Queue {q}"))
+        self.c
+            .queues
+            .iter()
+            .find(|(v, _, _)| *v == q)
+            .map(|(_, l, _)| l.clone())
+            .unwrap_or_else(|| format!("Queue {q}"))
     }
 
     fn issue_label(&self, i: Option<i64>) -> String {
@@ -206,24 +226,37 @@ impl PerQueue<'_> {
         let n = ts.len();
         let open: Vec<&&TicketRow> = ts.iter().filter(|t| is_open(t, &c.complete_statuses)).collect();
         let touches: Vec<Option<DateTime<Utc>>> = ts.iter().map(|t| first_touch(t)).collect();
-        let first_touch_h: Vec<f64> = ts.iter().zip(&touches).filter_map(|(t, d)| d.map(|d| hours(d - t.created))).collect();
+        let first_touch_h: Vec<f64> =
+            ts.iter().zip(&touches).filter_map(|(t, d)| d.map(|d| hours(d - t.created))).collect();
         let eligible: Vec<usize> = (0..n).filter(|i| now - ts[*i].created >= Duration::hours(24)).collect();
-        let untouched_24h = eligible.iter().filter(|i| touches[**i].is_none_or(|d| d - ts[**i].created > Duration::hours(24))).count();
+        let untouched_24h =
+            eligible.iter().filter(|i| touches[**i].is_none_or(|d| d - ts[**i].created > Duration::hours(24))).count();
         let touched_eligible = eligible.iter().filter(|i| touches[**i].is_some()).count();
         let recent: Vec<&usize> = eligible.iter().filter(|i| now - ts[**i].created <= Duration::days(30)).collect();
         let recent_touched = recent.iter().filter(|i| touches[***i].is_some()).count();
-        let touched_share = if eligible.is_empty() { share(touches.iter().filter(|d| d.is_some()).count(), n) } else { share(touched_eligible, eligible.len()) };
+        let touched_share = if eligible.is_empty() {
+            share(touches.iter().filter(|d| d.is_some()).count(), n)
+        } else {
+            share(touched_eligible, eligible.len())
+        };
         let recent_ok = recent.len() < 5 || recent_touched as f64 / recent.len() as f64 >= cfg.monitored_recent_share;
         let actively_monitored = n > 0 && touched_share.is_some_and(|s| s >= cfg.monitored_touched_share) && recent_ok;
 
         let open_ages: Vec<f64> = open.iter().map(|t| hours(now - t.created) / 24.0).collect();
-        let old_untouched = ts.iter().zip(&touches).filter(|(t, d)| d.is_none() && is_open(t, &c.complete_statuses) && now - t.created > Duration::days(cfg.old_days)).count();
+        let old_untouched = ts
+            .iter()
+            .zip(&touches)
+            .filter(|(t, d)| {
+                d.is_none() && is_open(t, &c.complete_statuses) && now - t.created > Duration::days(cfg.old_days)
+            })
+            .count();
 
         let mut mix: BTreeMap<i64, usize> = BTreeMap::new();
         for t in ts {
             *mix.entry(t.issue_type.unwrap_or(-1)).or_default() += 1;
         }
-        let mut issue_types: Vec<(String, usize)> = mix.iter().map(|(i, k)| (self.issue_label((*i != -1).then_some(*i)), *k)).collect();
+        let mut issue_types: Vec<(String, usize)> =
+            mix.iter().map(|(i, k)| (self.issue_label((*i != -1).then_some(*i)), *k)).collect();
         issue_types.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let top_issue_share = issue_types.first().and_then(|(_, k)| share(*k, n));
         let types_over = mix.values().filter(|k| **k as f64 >= cfg.mixed_type_share * n as f64).count();
@@ -232,16 +265,29 @@ impl PerQueue<'_> {
         let moved_out_share = share(*self.hs.started_moved_ever.get(&q).unwrap_or(&0), s_here);
         let rerouted_share = share(*self.hs.started_moved_early.get(&q).unwrap_or(&0), s_here);
 
-        let sla_done: Vec<&&TicketRow> = ts.iter().filter(|t| t.sla.is_some() && !is_open(t, &c.complete_statuses)).collect();
+        let sla_done: Vec<&&TicketRow> =
+            ts.iter().filter(|t| t.sla.is_some() && !is_open(t, &c.complete_statuses)).collect();
         let sla_met = sla_done.iter().filter(|t| t.sla_met == Some(true)).count();
 
         let big_enough = n >= cfg.min_tickets;
-        let mixed = big_enough && top_issue_share.is_some_and(|s| s < cfg.mixed_top_share) && types_over >= cfg.mixed_min_types;
+        let mixed =
+            big_enough && top_issue_share.is_some_and(|s| s < cfg.mixed_top_share) && types_over >= cfg.mixed_min_types;
         let old_sign = big_enough && share(old_untouched, n).is_some_and(|s| s >= cfg.old_untouched_share);
         let moved_sign = s_here >= 5 && moved_out_share.is_some_and(|s| s >= cfg.moved_out_share);
         let dumping_ground = mixed && (old_sign || moved_sign);
 
-        let signs = Signs { touched_share, actively_monitored, recent_touched, recent: recent.len(), mixed, types_over, old_sign, old_untouched, moved_sign, moved_out_share };
+        let signs = Signs {
+            touched_share,
+            actively_monitored,
+            recent_touched,
+            recent: recent.len(),
+            mixed,
+            types_over,
+            old_sign,
+            old_untouched,
+            moved_sign,
+            moved_out_share,
+        };
         let reasons = self.reasons(n, &signs);
         let qa = QueueAudit {
             queue_id: q,
@@ -281,19 +327,39 @@ impl PerQueue<'_> {
             reasons.push(format!("no tickets since {}", self.c.since.format("%Y-%m-%d")));
         } else {
             match s.touched_share {
-                Some(t) if s.actively_monitored => reasons.push(format!("{} of its tickets older than a day were touched", pct(t))),
-                Some(t) if t < cfg.monitored_touched_share => reasons.push(format!("only {} of its tickets older than a day were ever touched", pct(t))),
-                Some(t) => reasons.push(format!("{} of its tickets were touched, but only {} of the {} from the last 30 days", pct(t), s.recent_touched, s.recent)),
+                Some(t) if s.actively_monitored => {
+                    reasons.push(format!("{} of its tickets older than a day were touched", pct(t)))
+                }
+                Some(t) if t < cfg.monitored_touched_share => {
+                    reasons.push(format!("only {} of its tickets older than a day were ever touched", pct(t)))
+                }
+                Some(t) => reasons.push(format!(
+                    "{} of its tickets were touched, but only {} of the {} from the last 30 days",
+                    pct(t),
+                    s.recent_touched,
+                    s.recent
+                )),
                 None => {}
             }
             if s.mixed {
-                reasons.push(format!("{} unrelated issue types of at least {} each, none over {}", s.types_over, pct(cfg.mixed_type_share), pct(cfg.mixed_top_share)));
+                reasons.push(format!(
+                    "{} unrelated issue types of at least {} each, none over {}",
+                    s.types_over,
+                    pct(cfg.mixed_type_share),
+                    pct(cfg.mixed_top_share)
+                ));
             }
             if s.old_sign {
-                reasons.push(format!("{} open tickets older than {} days were never touched", s.old_untouched, cfg.old_days));
+                reasons.push(format!(
+                    "{} open tickets older than {} days were never touched",
+                    s.old_untouched, cfg.old_days
+                ));
             }
             if s.moved_sign {
-                reasons.push(format!("{} of the sampled tickets that start here are moved to another queue", pct(s.moved_out_share.unwrap_or(0.0))));
+                reasons.push(format!(
+                    "{} of the sampled tickets that start here are moved to another queue",
+                    pct(s.moved_out_share.unwrap_or(0.0))
+                ));
             }
         }
         reasons

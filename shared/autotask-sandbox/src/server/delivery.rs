@@ -14,7 +14,14 @@ use tokio::sync::mpsc;
 
 impl Shared {
     /// Queues webhook callouts for a ticket change.
-    pub(super) fn fire(self: &Shared, action: &'static str, ticket_id: i64, row: &Row, changed: &[String], person: Option<i64>) {
+    pub(super) fn fire(
+        self: &Shared,
+        action: &'static str,
+        ticket_id: i64,
+        row: &Row,
+        changed: &[String],
+        person: Option<i64>,
+    ) {
         let db = self.db.lock().unwrap();
         let hooks = &db["ticketwebhooks"];
         let fields_t = &db["ticketwebhookfields"];
@@ -32,13 +39,17 @@ impl Shared {
             if !b("isActive") {
                 return true;
             }
-            let subscribed_to = if action == "Create" { b("isSubscribedToCreateEvents") } else { b("isSubscribedToUpdateEvents") };
+            let subscribed_to =
+                if action == "Create" { b("isSubscribedToCreateEvents") } else { b("isSubscribedToUpdateEvents") };
             if !subscribed_to {
                 return true;
             }
             let mut excluded = false;
             excl_t.scan(i64::MIN, i64::MAX, |_, e| {
-                if e.get("webhookID").and_then(Value::as_i64) == Some(hid) && person.is_some() && e.get("resourceID").and_then(Value::as_i64) == person {
+                if e.get("webhookID").and_then(Value::as_i64) == Some(hid)
+                    && person.is_some()
+                    && e.get("resourceID").and_then(Value::as_i64) == person
+                {
                     excluded = true;
                 }
                 true
@@ -97,7 +108,6 @@ impl Shared {
         });
         let _ = tx.send(ev);
     }
-
 }
 
 async fn deliver_loop(me: std::sync::Weak<Shared>, hid: i64, mut rx: mpsc::UnboundedReceiver<Event>) {
@@ -183,7 +193,17 @@ async fn deliver_loop(me: std::sync::Weak<Shared>, hid: i64, mut rx: mpsc::Unbou
                 drop(s);
                 if let Some(deact) = deact {
                     let now = ts(Utc::now());
-                    let body = Payload { action: "Deactivated", guid: &guid, entity_type: "Ticket", id: hid, fields: &Map::new(), event_time: &now, sequence_number: seq, person_id: None }.to_bytes();
+                    let body = Payload {
+                        action: "Deactivated",
+                        guid: &guid,
+                        entity_type: "Ticket",
+                        id: hid,
+                        fields: &Map::new(),
+                        event_time: &now,
+                        sequence_number: seq,
+                        person_id: None,
+                    }
+                    .to_bytes();
                     let sig = webhook::signature(&secret, &body);
                     let _ = post_signed(&me, &deact, &body, &sig, k.webhook_timeout).await;
                 }
@@ -197,7 +217,13 @@ async fn deliver_loop(me: std::sync::Weak<Shared>, hid: i64, mut rx: mpsc::Unbou
     }
 }
 
-async fn post_signed(me: &std::sync::Weak<Shared>, url: &str, body: &[u8], sig: &str, timeout: Duration) -> Result<u16, String> {
+async fn post_signed(
+    me: &std::sync::Weak<Shared>,
+    url: &str,
+    body: &[u8],
+    sig: &str,
+    timeout: Duration,
+) -> Result<u16, String> {
     let Some(s) = me.upgrade() else { return Err("sandbox stopped".into()) };
     let req = s
         .http

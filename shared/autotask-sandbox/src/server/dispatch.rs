@@ -2,8 +2,8 @@
 //! information, collection writes, queries and their next pages, entity
 //! information, one item by id) once the front has admitted the request.
 
-use super::query::{count_query, run_query};
 use super::front::query_param;
+use super::query::{count_query, run_query};
 use super::write::{WriteKind, write};
 use super::{Reply, Shared, bad, err};
 use crate::Knobs;
@@ -14,7 +14,17 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 #[allow(clippy::too_many_arguments)]
-pub(super) fn dispatch(s: &Arc<Shared>, method: &Method, uri: &Uri, segs: &[String], body: Option<Value>, body_empty: bool, person: i64, impersonating: bool, knobs: &Knobs) -> Reply {
+pub(super) fn dispatch(
+    s: &Arc<Shared>,
+    method: &Method,
+    uri: &Uri,
+    segs: &[String],
+    body: Option<Value>,
+    body_empty: bool,
+    person: i64,
+    impersonating: bool,
+    knobs: &Knobs,
+) -> Reply {
     let l: Vec<String> = segs.iter().map(|x| x.to_ascii_lowercase()).collect();
     let ls: Vec<&str> = l.iter().map(String::as_str).collect();
     match ls.as_slice() {
@@ -26,12 +36,18 @@ pub(super) fn dispatch(s: &Arc<Shared>, method: &Method, uri: &Uri, segs: &[Stri
             );
         }
         ["version"] if method == Method::GET => {
-            return (StatusCode::OK, json!({"majorVersion": 2026, "minorVersion": 1, "build": 0, "customerType": "Sandbox"}));
+            return (
+                StatusCode::OK,
+                json!({"majorVersion": 2026, "minorVersion": 1, "build": 0, "customerType": "Sandbox"}),
+            );
         }
         _ => {}
     }
     let Some((def, parent_id)) = s.resolve(segs) else {
-        return err(StatusCode::NOT_FOUND, format!("No HTTP resource was found that matches the request URI '{}'.", uri.path()));
+        return err(
+            StatusCode::NOT_FOUND,
+            format!("No HTTP resource was found that matches the request URI '{}'.", uri.path()),
+        );
     };
     let r = Req { s, def, parent_id, method, uri, knobs };
     // Segments after the entity (and, for children, after parent/id/child).
@@ -44,7 +60,10 @@ pub(super) fn dispatch(s: &Arc<Shared>, method: &Method, uri: &Uri, segs: &[Stri
         ["entityinformation", "fields"] if *method == Method::GET => (StatusCode::OK, def.fields_json()),
         ["entityinformation", "userdefinedfields"] if *method == Method::GET => (StatusCode::OK, def.udfs_json()),
         [id] => r.item(id),
-        _ => err(StatusCode::NOT_FOUND, format!("No HTTP resource was found that matches the request URI '{}'.", uri.path())),
+        _ => err(
+            StatusCode::NOT_FOUND,
+            format!("No HTTP resource was found that matches the request URI '{}'.", uri.path()),
+        ),
     }
 }
 
@@ -60,13 +79,22 @@ struct Req<'a> {
 
 impl Req<'_> {
     fn not_allowed(&self) -> Reply {
-        err(StatusCode::METHOD_NOT_ALLOWED, format!("The requested resource does not support http method '{}'.", self.method))
+        err(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("The requested resource does not support http method '{}'.", self.method),
+        )
     }
 
     /// A child's queries are limited to its parent.
     fn parent_filter(&self, q: &mut Query) {
         if let (Some(pid), Some((_, _, pf))) = (self.parent_id, self.def.parent.as_ref()) {
-            q.filter.push(filter::Filter { op: "eq".into(), field: pf.clone(), udf: false, value: Value::from(pid), items: vec![] });
+            q.filter.push(filter::Filter {
+                op: "eq".into(),
+                field: pf.clone(),
+                udf: false,
+                value: Value::from(pid),
+                items: vec![],
+            });
         }
     }
 
@@ -119,7 +147,11 @@ impl Req<'_> {
             Err(e) => return bad(e),
         };
         self.parent_filter(&mut q);
-        if count { count_query(self.s, self.def, q, self.knobs) } else { run_query(self.s, self.def, q, None, self.knobs) }
+        if count {
+            count_query(self.s, self.def, q, self.knobs)
+        } else {
+            run_query(self.s, self.def, q, None, self.knobs)
+        }
     }
 
     /// `query/next`: the page after the paging token's last id.
@@ -128,9 +160,13 @@ impl Req<'_> {
             return self.not_allowed();
         }
         if let Some(st) = self.knobs.next_page_url_status {
-            return err(StatusCode::from_u16(st).unwrap_or(StatusCode::NOT_FOUND), "The requested page is not available (injected).");
+            return err(
+                StatusCode::from_u16(st).unwrap_or(StatusCode::NOT_FOUND),
+                "The requested page is not available (injected).",
+            );
         }
-        let paging: Value = query_param(self.uri, "paging").and_then(|p| serde_json::from_str(&p).ok()).unwrap_or(Value::Null);
+        let paging: Value =
+            query_param(self.uri, "paging").and_then(|p| serde_json::from_str(&p).ok()).unwrap_or(Value::Null);
         let Some(last) = paging.get("lastId").and_then(Value::as_i64) else {
             return bad("Invalid paging token.");
         };
@@ -152,7 +188,10 @@ impl Req<'_> {
     fn item(&self, id: &str) -> Reply {
         let (def, parent_id) = (self.def, self.parent_id);
         let Ok(id) = id.parse::<i64>() else {
-            return err(StatusCode::NOT_FOUND, format!("No HTTP resource was found that matches the request URI '{}'.", self.uri.path()));
+            return err(
+                StatusCode::NOT_FOUND,
+                format!("No HTTP resource was found that matches the request URI '{}'.", self.uri.path()),
+            );
         };
         match *self.method {
             Method::GET => {
@@ -173,7 +212,11 @@ impl Req<'_> {
                 }
                 let mut db = self.s.db.lock().unwrap();
                 let t = db.get_mut(&def.name.to_ascii_lowercase()).unwrap();
-                if t.delete(id) { (StatusCode::OK, json!({"itemId": id})) } else { err(StatusCode::NOT_FOUND, "No matching records found.") }
+                if t.delete(id) {
+                    (StatusCode::OK, json!({"itemId": id}))
+                } else {
+                    err(StatusCode::NOT_FOUND, "No matching records found.")
+                }
             }
             _ => self.not_allowed(),
         }

@@ -4,8 +4,8 @@
 
 use super::dispatch::dispatch;
 use super::{Shared, bad};
-use crate::{Knobs, RecordedRequest};
 use crate::tenant::API_RESOURCE_ID;
+use crate::{Knobs, RecordedRequest};
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -80,7 +80,15 @@ async fn handle(s: Arc<Shared>, method: Method, uri: Uri, headers: HeaderMap, bo
 
 type Routed = (StatusCode, Value, Vec<(&'static str, String)>);
 
-async fn route(s: &Arc<Shared>, method: &Method, uri: &Uri, headers: &HeaderMap, body: Option<Value>, body_empty: bool, rec: &mut RecordedRequest) -> Routed {
+async fn route(
+    s: &Arc<Shared>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Option<Value>,
+    body_empty: bool,
+    rec: &mut RecordedRequest,
+) -> Routed {
     let segs = match api_segments(uri) {
         Ok(segs) => segs,
         Err(r) => return r,
@@ -118,9 +126,13 @@ async fn route(s: &Arc<Shared>, method: &Method, uri: &Uri, headers: &HeaderMap,
     }
     let impersonation = rec.impersonation;
     if let Some(imp) = impersonation {
-        let ok = s.db.lock().unwrap()["resources"].get(imp).is_some_and(|r| r.get("isActive").and_then(Value::as_bool).unwrap_or(false));
+        let ok = s.db.lock().unwrap()["resources"]
+            .get(imp)
+            .is_some_and(|r| r.get("isActive").and_then(Value::as_bool).unwrap_or(false));
         if !ok {
-            let (st, v) = bad(format!("Impersonation of resource {imp} is not allowed: the resource does not exist or is inactive."));
+            let (st, v) = bad(format!(
+                "Impersonation of resource {imp} is not allowed: the resource does not exist or is inactive."
+            ));
             return (st, v, vec![]);
         }
     }
@@ -171,14 +183,22 @@ fn authenticate<'h>(s: &Shared, headers: &'h HeaderMap) -> Result<&'h str, Route
     let secret = header(headers, "Secret");
     let code = header(headers, "ApiIntegrationCode");
     let (Some(user), Some(secret), Some(code)) = (user, secret, code) else {
-        return Err((StatusCode::UNAUTHORIZED, json!({"errors": ["Missing authentication headers (ApiIntegrationCode, UserName, Secret)."]}), vec![]));
+        return Err((
+            StatusCode::UNAUTHORIZED,
+            json!({"errors": ["Missing authentication headers (ApiIntegrationCode, UserName, Secret)."]}),
+            vec![],
+        ));
     };
     if !user.eq_ignore_ascii_case(&s.cfg.user) {
         let (st, v) = bad("Unable to find user: the user name is not a valid API user.");
         return Err((st, v, vec![]));
     }
     if secret != s.cfg.secret {
-        return Err((StatusCode::UNAUTHORIZED, json!({"errors": ["Authorization has been denied for this request."]}), vec![]));
+        return Err((
+            StatusCode::UNAUTHORIZED,
+            json!({"errors": ["Authorization has been denied for this request."]}),
+            vec![],
+        ));
     }
     if code != s.cfg.integration_code {
         let (st, v) = bad("The integration code provided is not valid.");
@@ -225,25 +245,43 @@ async fn inject_fault(s: &Shared, knobs: &Knobs, rec: &mut RecordedRequest) -> O
     match fault {
         Some((true, retry_after, _)) => {
             rec.rejected = true;
-            return Some((StatusCode::TOO_MANY_REQUESTS, json!({"errors": ["Rate limit exceeded (injected)."]}), vec![("Retry-After", retry_after.to_string())]));
+            return Some((
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"errors": ["Rate limit exceeded (injected)."]}),
+                vec![("Retry-After", retry_after.to_string())],
+            ));
         }
         Some((false, _, d)) => {
             rec.rejected = true;
             tokio::time::sleep(d).await;
-            return Some((StatusCode::GATEWAY_TIMEOUT, json!({"errors": ["The request timed out (injected)."]}), vec![]));
+            return Some((
+                StatusCode::GATEWAY_TIMEOUT,
+                json!({"errors": ["The request timed out (injected)."]}),
+                vec![],
+            ));
         }
         None => {}
     }
     if s.chance(knobs.error_rate) {
         rec.rejected = true;
-        return Some((StatusCode::SERVICE_UNAVAILABLE, json!({"errors": ["The service is temporarily unavailable (injected)."]}), vec![]));
+        return Some((
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"errors": ["The service is temporarily unavailable (injected)."]}),
+            vec![],
+        ));
     }
     None
 }
 
 /// The thread limit per (integration code, endpoint): a slot held until the
 /// guard drops, or `Itgenatr005`.
-fn take_thread<'a>(s: &'a Shared, segs: &[String], code: &str, knobs: &Knobs, rec: &mut RecordedRequest) -> Result<ThreadGuard<'a>, Routed> {
+fn take_thread<'a>(
+    s: &'a Shared,
+    segs: &[String],
+    code: &str,
+    knobs: &Knobs,
+    rec: &mut RecordedRequest,
+) -> Result<ThreadGuard<'a>, Routed> {
     let endpoint = match s.resolve(segs) {
         Some((d, _)) => d.name.to_ascii_lowercase(),
         None => segs[0].to_ascii_lowercase(),
@@ -265,5 +303,9 @@ fn take_thread<'a>(s: &'a Shared, segs: &[String], code: &str, knobs: &Knobs, re
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    if s.len() >= prefix.len() && s.is_char_boundary(prefix.len()) && s[..prefix.len()].eq_ignore_ascii_case(prefix) { Some(&s[prefix.len()..]) } else { None }
+    if s.len() >= prefix.len() && s.is_char_boundary(prefix.len()) && s[..prefix.len()].eq_ignore_ascii_case(prefix) {
+        Some(&s[prefix.len()..])
+    } else {
+        None
+    }
 }

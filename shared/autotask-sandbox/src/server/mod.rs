@@ -72,7 +72,8 @@ impl Shared {
     pub fn new(cfg: SandboxConfig, base_url: String) -> Arc<Shared> {
         let mut defs = definitions();
         let anchor = cfg.anchor.unwrap_or_else(|| Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc());
-        let (tables, facts, ctx) = tenant::build_with(cfg.seed, cfg.tickets, anchor, &cfg.user, &mut defs, cfg.time_entries_per_ticket);
+        let (tables, facts, ctx) =
+            tenant::build_with(cfg.seed, cfg.tickets, anchor, &cfg.user, &mut defs, cfg.time_entries_per_ticket);
         let s = Arc::new(Shared {
             knobs: Mutex::new(cfg.knobs.clone()),
             rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(cfg.seed ^ 0x5EED)),
@@ -103,7 +104,9 @@ impl Shared {
         if segs.len() >= 3 {
             if let Ok(pid) = segs[1].parse::<i64>() {
                 let d = self.defs.values().find(|d| {
-                    d.parent.as_ref().is_some_and(|(p, c, _)| p.eq_ignore_ascii_case(&segs[0]) && c.eq_ignore_ascii_case(&segs[2]))
+                    d.parent
+                        .as_ref()
+                        .is_some_and(|(p, c, _)| p.eq_ignore_ascii_case(&segs[0]) && c.eq_ignore_ascii_case(&segs[2]))
                 })?;
                 return Some((d, Some(pid)));
             }
@@ -137,7 +140,11 @@ impl Shared {
         row.entry("createDate").or_insert(Value::from(ts(Utc::now())));
         // Autotask stamps activity on creation too (the reconciler relies on it).
         row.entry("lastActivityDate").or_insert(Value::from(ts(Utc::now())));
-        row.entry("ticketNumber").or_insert(Value::from(format!("T{}.{:04}", Utc::now().format("%Y%m%d"), id % 10_000)));
+        row.entry("ticketNumber").or_insert(Value::from(format!(
+            "T{}.{:04}",
+            Utc::now().format("%Y%m%d"),
+            id % 10_000
+        )));
         t.insert(id, row.clone());
         drop(db);
         self.fire("Create", id, &row, &[], Some(person));

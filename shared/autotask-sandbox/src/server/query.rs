@@ -80,12 +80,21 @@ pub(super) fn run_query(s: &Shared, def: &EntityDef, q: Query, after: Option<i64
         });
         let paging = json!({"pageSize": q.max_records, "lastId": last_id});
         let enc = |v: &Value| url::form_urlencoded::byte_serialize(v.to_string().as_bytes()).collect::<String>();
-        Value::from(format!("{}/atservicesrest/V1.0/{}/query/next?paging={}&search={}", s.base_url, def.name, enc(&paging), enc(&search)))
+        Value::from(format!(
+            "{}/atservicesrest/V1.0/{}/query/next?paging={}&search={}",
+            s.base_url,
+            def.name,
+            enc(&paging),
+            enc(&search)
+        ))
     } else {
         Value::Null
     };
     let count = items.len();
-    (StatusCode::OK, json!({"items": items, "pageDetails": {"count": count, "requestCount": q.max_records, "prevPageUrl": null, "nextPageUrl": next}}))
+    (
+        StatusCode::OK,
+        json!({"items": items, "pageDetails": {"count": count, "requestCount": q.max_records, "prevPageUrl": null, "nextPageUrl": next}}),
+    )
 }
 
 fn filter_json(f: &filter::Filter) -> Value {

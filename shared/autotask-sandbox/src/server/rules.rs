@@ -27,7 +27,16 @@ fn resource_has_role(db: &BTreeMap<String, Table>, resource: i64, role: i64) -> 
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(super) fn entity_rules(db: &BTreeMap<String, Table>, def: &EntityDef, kind: WriteKind, row: &mut Row, old: Option<&Row>, given: &Map<String, Value>, person: i64, knobs: &Knobs) -> Result<(), String> {
+pub(super) fn entity_rules(
+    db: &BTreeMap<String, Table>,
+    def: &EntityDef,
+    kind: WriteKind,
+    row: &mut Row,
+    old: Option<&Row>,
+    given: &Map<String, Value>,
+    person: i64,
+    knobs: &Knobs,
+) -> Result<(), String> {
     let geti = |r: &Row, k: &str| r.get(k).and_then(Value::as_i64);
     let _ = (old, person);
     match def.name.as_str() {
@@ -38,9 +47,13 @@ pub(super) fn entity_rules(db: &BTreeMap<String, Table>, def: &EntityDef, kind: 
                 (Some(_), None) | (None, Some(_)) => {
                     return Err("When assigning a Resource, you must assign both a assignedResourceID and assignedResourceRoleID.".into());
                 }
-                (Some(r), Some(ro)) if given.contains_key("assignedResourceID") || given.contains_key("assignedResourceRoleID") => {
+                (Some(r), Some(ro))
+                    if given.contains_key("assignedResourceID") || given.contains_key("assignedResourceRoleID") =>
+                {
                     if !resource_has_role(db, r, ro) {
-                        return Err(format!("The resource {r} does not have the role {ro}: a resource must have a role to be assigned."));
+                        return Err(format!(
+                            "The resource {r} does not have the role {ro}: a resource must have a role to be assigned."
+                        ));
                     }
                 }
                 _ => {}
@@ -49,14 +62,20 @@ pub(super) fn entity_rules(db: &BTreeMap<String, Table>, def: &EntityDef, kind: 
                 if given.contains_key("contactID") || given.contains_key("companyID") {
                     let cc = db["contacts"].get(c).and_then(|r| geti(&r, "companyID"));
                     if cc != Some(company) {
-                        return Err("Reference value on field: contactID of type: Contact does not exist or is invalid.".into());
+                        return Err(
+                            "Reference value on field: contactID of type: Contact does not exist or is invalid.".into(),
+                        );
                     }
                 }
             }
-            if let Some(contract) = geti(row, "contractID").filter(|_| given.contains_key("contractID") || given.contains_key("companyID")) {
+            if let Some(contract) =
+                geti(row, "contractID").filter(|_| given.contains_key("contractID") || given.contains_key("companyID"))
+            {
                 let cc = db["contracts"].get(contract).and_then(|r| geti(&r, "companyID"));
                 if cc != geti(row, "companyID") {
-                    return Err("Reference value on field: contractID of type: Contract does not exist or is invalid.".into());
+                    return Err(
+                        "Reference value on field: contractID of type: Contract does not exist or is invalid.".into()
+                    );
                 }
             }
         }
@@ -81,12 +100,16 @@ pub(super) fn entity_rules(db: &BTreeMap<String, Table>, def: &EntityDef, kind: 
                 }
             }
             let resource = geti(row, "resourceID").ok_or("resourceID is required.")?;
-            let rrow = db["resources"].get(resource).ok_or("Reference value on field: resourceID of type: Resource does not exist or is invalid.")?;
+            let rrow = db["resources"]
+                .get(resource)
+                .ok_or("Reference value on field: resourceID of type: Resource does not exist or is invalid.")?;
             if geti(&rrow, "licenseType") == Some(7) {
                 return Err("Time entries cannot be created for an API-only resource; use a licensed resource.".into());
             }
             if let Some(ticket) = geti(row, "ticketID") {
-                let trow = db["tickets"].get(ticket).ok_or("Reference value on field: ticketID of type: Ticket does not exist or is invalid.")?;
+                let trow = db["tickets"]
+                    .get(ticket)
+                    .ok_or("Reference value on field: ticketID of type: Ticket does not exist or is invalid.")?;
                 let role = geti(row, "roleID").ok_or("roleID is required for ticket time entries.")?;
                 if !knobs.allow_role_override {
                     if let Some(tr) = geti(&trow, "assignedResourceRoleID") {
@@ -122,7 +145,13 @@ pub(super) fn entity_rules(db: &BTreeMap<String, Table>, def: &EntityDef, kind: 
             row.entry("ticketsUsed").or_insert(Value::from(0.0));
         }
         "TicketWebhooks" => {
-            for (f, max) in [("name", 50), ("webhookUrl", 500), ("deactivationUrl", 500), ("secretKey", 64), ("notificationEmailAddress", 150)] {
+            for (f, max) in [
+                ("name", 50),
+                ("webhookUrl", 500),
+                ("deactivationUrl", 500),
+                ("secretKey", 64),
+                ("notificationEmailAddress", 150),
+            ] {
                 if row.get(f).and_then(Value::as_str).is_some_and(|s| s.chars().count() > max) {
                     return Err(format!("{f} must be less than or equal to {max} characters"));
                 }

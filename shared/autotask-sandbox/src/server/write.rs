@@ -41,11 +41,19 @@ fn check_type(f: &crate::schema::FieldDef, v: &Value) -> Result<(), String> {
         return Ok(());
     }
     let ok = match f.ty {
-        Ty::Integer | Ty::Long => v.as_i64().is_some() || v.as_f64().is_some_and(|x| x.fract() == 0.0) || v.as_str().is_some_and(|s| s.trim().parse::<i64>().is_ok()),
+        Ty::Integer | Ty::Long => {
+            v.as_i64().is_some()
+                || v.as_f64().is_some_and(|x| x.fract() == 0.0)
+                || v.as_str().is_some_and(|s| s.trim().parse::<i64>().is_ok())
+        }
         Ty::Double => v.is_number() || v.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok()),
         Ty::Boolean => v.is_boolean(),
         Ty::String => v.is_string() || v.is_number(),
-        Ty::DateTime => v.as_str().is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok() || chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").is_ok() || chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()),
+        Ty::DateTime => v.as_str().is_some_and(|s| {
+            chrono::DateTime::parse_from_rfc3339(s).is_ok()
+                || chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
+                || chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+        }),
     };
     if ok {
         return Ok(());
@@ -58,7 +66,10 @@ fn check_type(f: &crate::schema::FieldDef, v: &Value) -> Result<(), String> {
 fn pick_str(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        Value::Number(n) => n.as_f64().map(|x| if x.fract() == 0.0 { (x as i64).to_string() } else { x.to_string() }).unwrap_or_default(),
+        Value::Number(n) => n
+            .as_f64()
+            .map(|x| if x.fract() == 0.0 { (x as i64).to_string() } else { x.to_string() })
+            .unwrap_or_default(),
         other => other.to_string(),
     }
 }
@@ -67,14 +78,25 @@ fn pick_str(v: &Value) -> String {
 fn normalize(f: &crate::schema::FieldDef, v: Value) -> Value {
     match (f.ty, &v) {
         (Ty::Integer | Ty::Long, Value::String(s)) => s.trim().parse::<i64>().map(Value::from).unwrap_or(v),
-        (Ty::Integer | Ty::Long, Value::Number(n)) if n.as_i64().is_none() => n.as_f64().map(|x| Value::from(x as i64)).unwrap_or(v),
+        (Ty::Integer | Ty::Long, Value::Number(n)) if n.as_i64().is_none() => {
+            n.as_f64().map(|x| Value::from(x as i64)).unwrap_or(v)
+        }
         (Ty::Double, Value::String(s)) => s.trim().parse::<f64>().map(Value::from).unwrap_or(v),
         _ => v,
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(super) fn write(s: &Arc<Shared>, def: &EntityDef, kind: WriteKind, parent_id: Option<i64>, body: Option<Value>, person: i64, impersonating: bool, knobs: &Knobs) -> Reply {
+pub(super) fn write(
+    s: &Arc<Shared>,
+    def: &EntityDef,
+    kind: WriteKind,
+    parent_id: Option<i64>,
+    body: Option<Value>,
+    person: i64,
+    impersonating: bool,
+    knobs: &Knobs,
+) -> Reply {
     let Some(Value::Object(body)) = body else {
         return bad("The request body is missing or is not a JSON object.");
     };
@@ -93,7 +115,12 @@ pub(super) fn write(s: &Arc<Shared>, def: &EntityDef, kind: WriteKind, parent_id
             let Some(id) = id else { return bad("The id is required in the body of an update.") };
             match db[&ename].get(id) {
                 Some(r) => Some(r),
-                None => return bad(format!("Unable to find the {} with id {id}: no matching records found.", crate::schema::singular(&def.name))),
+                None => {
+                    return bad(format!(
+                        "Unable to find the {} with id {id}: no matching records found.",
+                        crate::schema::singular(&def.name)
+                    ));
+                }
             }
         }
     };
@@ -165,14 +192,24 @@ fn read_body(def: &EntityDef, body: Map<String, Value>, knobs: &Knobs) -> Result
 
 /// The row after the write: PATCH keeps the old values, PUT nulls the
 /// writable fields not sent; then the given fields and the UDFs.
-fn merge_row(def: &EntityDef, kind: WriteKind, old: Option<&Row>, given: &Map<String, Value>, udfs: Option<Vec<Value>>) -> Row {
+fn merge_row(
+    def: &EntityDef,
+    kind: WriteKind,
+    old: Option<&Row>,
+    given: &Map<String, Value>,
+    udfs: Option<Vec<Value>>,
+) -> Row {
     let mut row = match (&kind, old) {
         (WriteKind::Patch, Some(o)) => o.clone(),
         (WriteKind::Put, Some(o)) => {
             // PUT: writable fields not sent become null.
             let mut r = o.clone();
             for f in &def.fields {
-                if !f.read_only && f.name != "userDefinedFields" && !given.contains_key(&f.name) && def.parent.as_ref().is_none_or(|(_, _, pf)| pf != &f.name) {
+                if !f.read_only
+                    && f.name != "userDefinedFields"
+                    && !given.contains_key(&f.name)
+                    && def.parent.as_ref().is_none_or(|(_, _, pf)| pf != &f.name)
+                {
                     r.insert(f.name.clone(), Value::Null);
                 }
             }
@@ -188,7 +225,10 @@ fn merge_row(def: &EntityDef, kind: WriteKind, old: Option<&Row>, given: &Map<St
         for u in new_udfs {
             let name = u.get("name").and_then(Value::as_str).unwrap_or("").to_string();
             let val = u.get("value").cloned().unwrap_or(Value::Null);
-            if let Some(e) = cur.iter_mut().find(|e| e.get("name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(&name))) {
+            if let Some(e) = cur
+                .iter_mut()
+                .find(|e| e.get("name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(&name)))
+            {
                 e["value"] = val;
             } else {
                 cur.push(json!({"name": name, "value": val}));
@@ -196,14 +236,23 @@ fn merge_row(def: &EntityDef, kind: WriteKind, old: Option<&Row>, given: &Map<St
         }
         row.insert("userDefinedFields".into(), Value::Array(cur));
     } else if kind == WriteKind::Create && !def.udfs.is_empty() {
-        row.insert("userDefinedFields".into(), Value::Array(def.udfs.iter().map(|u| json!({"name": u.name, "value": null})).collect()));
+        row.insert(
+            "userDefinedFields".into(),
+            Value::Array(def.udfs.iter().map(|u| json!({"name": u.name, "value": null})).collect()),
+        );
     }
     row
 }
 
 /// Generic checks: required fields, picklist values (and their parent
 /// values), and references to existing, active rows.
-fn check_fields(db: &BTreeMap<String, Table>, def: &EntityDef, kind: WriteKind, row: &Row, given: &Map<String, Value>) -> Result<(), String> {
+fn check_fields(
+    db: &BTreeMap<String, Table>,
+    def: &EntityDef,
+    kind: WriteKind,
+    row: &Row,
+    given: &Map<String, Value>,
+) -> Result<(), String> {
     for f in &def.fields {
         let v = row.get(&f.name).cloned().unwrap_or(Value::Null);
         if f.required && !f.read_only && v.is_null() && kind != WriteKind::Patch {
@@ -236,7 +285,11 @@ fn check_fields(db: &BTreeMap<String, Table>, def: &EntityDef, kind: WriteKind, 
                 _ => true,
             });
             if !active {
-                return Err(format!("Reference value on field: {} of type: {} does not exist or is invalid.", f.name, f.reference.as_deref().unwrap_or("")));
+                return Err(format!(
+                    "Reference value on field: {} of type: {} does not exist or is invalid.",
+                    f.name,
+                    f.reference.as_deref().unwrap_or("")
+                ));
             }
         }
     }
@@ -245,7 +298,15 @@ fn check_fields(db: &BTreeMap<String, Table>, def: &EntityDef, kind: WriteKind, 
 
 /// Stamps the row (creator, dates, modifier), stores it and returns its id; a
 /// webhook is ready once a subscribed field exists.
-fn store(db: &mut BTreeMap<String, Table>, def: &EntityDef, kind: WriteKind, id: Option<i64>, row: &mut Row, person: i64, impersonating: bool) -> i64 {
+fn store(
+    db: &mut BTreeMap<String, Table>,
+    def: &EntityDef,
+    kind: WriteKind,
+    id: Option<i64>,
+    row: &mut Row,
+    person: i64,
+    impersonating: bool,
+) -> i64 {
     let ename = def.name.to_ascii_lowercase();
     let now = ts(Utc::now());
     let t = db.get_mut(&ename).unwrap();

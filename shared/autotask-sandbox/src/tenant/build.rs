@@ -39,7 +39,8 @@ pub fn build_with(
     let (techs_by_queue, all_techs) = add_staff(&mut tables, api_user);
     add_catalog(&mut tables);
     let start = anchor - Duration::days(180);
-    let Customers { companies, contracts_by_type, without, several } = add_customers(&mut tables, &mut r, start, anchor);
+    let Customers { companies, contracts_by_type, without, several } =
+        add_customers(&mut tables, &mut r, start, anchor);
 
     // --- lazily generated tickets and children ---
     let n = tickets as i64;
@@ -57,7 +58,6 @@ pub fn build_with(
         te_fixed: time_entries_per_ticket.is_some(),
     });
     add_lazy_tables(&mut tables, &ctx, n, te_slots);
-
 
     let facts = TenantFacts {
         seed,
@@ -88,46 +88,106 @@ fn set_picklists(defs: &mut BTreeMap<String, EntityDef>) {
     t.set_picklist("queueID", pl(QUEUES));
     t.set_picklist(
         "status",
-        pl(&[(1, "New"), (5, "Complete"), (7, "Waiting Customer"), (8, "In Progress"), (10, "Dispatched"), (11, "Escalate"), (12, "Waiting Vendor"), (13, "On Hold"), (19, "Customer Note Added")]),
+        pl(&[
+            (1, "New"),
+            (5, "Complete"),
+            (7, "Waiting Customer"),
+            (8, "In Progress"),
+            (10, "Dispatched"),
+            (11, "Escalate"),
+            (12, "Waiting Vendor"),
+            (13, "On Hold"),
+            (19, "Customer Note Added"),
+        ]),
     );
     t.set_picklist("priority", pl(&[(1, "High"), (2, "Medium"), (3, "Low"), (4, "Critical")]));
     t.set_picklist("issueType", CATEGORIES.iter().map(|c| PicklistValue::new(c.issue, c.issue_label)).collect());
     t.set_picklist(
         "subIssueType",
-        CATEGORIES.iter().flat_map(|c| c.subs.iter().map(move |(v, l, _)| PicklistValue::child(v, *l, c.issue))).collect(),
+        CATEGORIES
+            .iter()
+            .flat_map(|c| c.subs.iter().map(move |(v, l, _)| PicklistValue::child(v, *l, c.issue)))
+            .collect(),
     );
     if let Some(f) = t.field_mut("subIssueType") {
         f.picklist_parent = Some("issueType".into());
     }
     t.set_picklist("ticketCategory", pl(&[(2, "AEM Alert"), (3, "Standard"), (4, "RMA")]));
-    t.set_picklist("ticketType", pl(&[(1, "Service Request"), (2, "Incident"), (3, "Problem"), (4, "Change Request"), (5, "Alert")]));
-    t.set_picklist("source", pl(&[(-1, "Insourced"), (2, "Phone"), (4, "Email"), (6, "Client Portal"), (8, "Monitoring Alert"), (11, "Web Portal")]));
+    t.set_picklist(
+        "ticketType",
+        pl(&[(1, "Service Request"), (2, "Incident"), (3, "Problem"), (4, "Change Request"), (5, "Alert")]),
+    );
+    t.set_picklist(
+        "source",
+        pl(&[
+            (-1, "Insourced"),
+            (2, "Phone"),
+            (4, "Email"),
+            (6, "Client Portal"),
+            (8, "Monitoring Alert"),
+            (11, "Web Portal"),
+        ]),
+    );
     t.set_picklist("serviceLevelAgreementID", pl(&[(1, "Standard SLA"), (2, "Premium SLA")]));
     t.udfs = vec![
-        crate::schema::UdfDef { name: "Customer Impact".into(), label: "Customer Impact".into(), ty: crate::schema::Ty::String },
-        crate::schema::UdfDef { name: "atpilot Category".into(), label: "atpilot Category".into(), ty: crate::schema::Ty::String },
+        crate::schema::UdfDef {
+            name: "Customer Impact".into(),
+            label: "Customer Impact".into(),
+            ty: crate::schema::Ty::String,
+        },
+        crate::schema::UdfDef {
+            name: "atpilot Category".into(),
+            label: "atpilot Category".into(),
+            ty: crate::schema::Ty::String,
+        },
     ];
     let n = defs.get_mut("ticketnotes").unwrap();
-    n.set_picklist("noteType", pl(&[(1, "Summary"), (2, "Detail"), (3, "Notes"), (13, "Workflow Rule Note - Task"), (99, "RMM Note")]));
+    n.set_picklist(
+        "noteType",
+        pl(&[(1, "Summary"), (2, "Detail"), (3, "Notes"), (13, "Workflow Rule Note - Task"), (99, "RMM Note")]),
+    );
     n.set_picklist("publish", pl(&[(1, "All Autotask Users"), (2, "Internal Users")]));
-    defs.get_mut("timeentries").unwrap().set_picklist("timeEntryType", pl(&[(2, "Ticket"), (6, "Task"), (11, "Regular")]));
+    defs.get_mut("timeentries")
+        .unwrap()
+        .set_picklist("timeEntryType", pl(&[(2, "Ticket"), (6, "Task"), (11, "Regular")]));
     let c = defs.get_mut("contracts").unwrap();
     c.set_picklist(
         "contractType",
-        pl(&[(CT_TIME_MATERIALS, "Time and Materials"), (CT_FIXED_PRICE, "Fixed Price"), (CT_BLOCK_HOURS, "Block Hours"), (CT_RETAINER, "Retainer"), (CT_RECURRING, "Recurring Service"), (CT_PER_TICKET, "Per Ticket")]),
+        pl(&[
+            (CT_TIME_MATERIALS, "Time and Materials"),
+            (CT_FIXED_PRICE, "Fixed Price"),
+            (CT_BLOCK_HOURS, "Block Hours"),
+            (CT_RETAINER, "Retainer"),
+            (CT_RECURRING, "Recurring Service"),
+            (CT_PER_TICKET, "Per Ticket"),
+        ]),
     );
     c.set_picklist("contractCategory", pl(&[(1, "Standard"), (2, "Managed Services")]));
     c.set_picklist("contractPeriodType", pl(&[(1, "Monthly"), (2, "Quarterly"), (3, "Yearly")]));
     c.set_picklist("status", pl(&[(0, "Inactive"), (1, "Active")]));
     c.set_picklist("billingPreference", pl(&[(1, "Manual"), (2, "Immediate"), (3, "Timesheet")]));
-    c.udfs = vec![crate::schema::UdfDef { name: "Billing Notes".into(), label: "Billing Notes".into(), ty: crate::schema::Ty::String }];
+    c.udfs = vec![crate::schema::UdfDef {
+        name: "Billing Notes".into(),
+        label: "Billing Notes".into(),
+        ty: crate::schema::Ty::String,
+    }];
     let co = defs.get_mut("companies").unwrap();
     co.set_picklist("companyType", pl(&[(1, "Customer"), (2, "Lead"), (3, "Prospect"), (5, "Vendor"), (7, "Partner")]));
     co.set_picklist("classification", pl(&[(1, "Gold"), (2, "Silver"), (3, "Bronze")]));
-    co.udfs = vec![crate::schema::UdfDef { name: "Customer Ranking".into(), label: "Customer Ranking".into(), ty: crate::schema::Ty::String }];
-    defs.get_mut("contractblocks").unwrap().set_picklist("paymentType", pl(&[(1, "Cash"), (2, "Check"), (3, "Credit Card")]));
-    defs.get_mut("contractticketpurchases").unwrap().set_picklist("paymentType", pl(&[(1, "Cash"), (2, "Check"), (3, "Credit Card")]));
-    defs.get_mut("services").unwrap().set_picklist("periodType", pl(&[(1, "Monthly"), (2, "Quarterly"), (4, "Yearly")]));
+    co.udfs = vec![crate::schema::UdfDef {
+        name: "Customer Ranking".into(),
+        label: "Customer Ranking".into(),
+        ty: crate::schema::Ty::String,
+    }];
+    defs.get_mut("contractblocks")
+        .unwrap()
+        .set_picklist("paymentType", pl(&[(1, "Cash"), (2, "Check"), (3, "Credit Card")]));
+    defs.get_mut("contractticketpurchases")
+        .unwrap()
+        .set_picklist("paymentType", pl(&[(1, "Cash"), (2, "Check"), (3, "Credit Card")]));
+    defs.get_mut("services")
+        .unwrap()
+        .set_picklist("periodType", pl(&[(1, "Monthly"), (2, "Quarterly"), (4, "Yearly")]));
     defs.get_mut("resourceroles").unwrap().set_picklist("queueID", pl(QUEUES));
     // Webhook field ids: the ticket's webhook-capable fields, numbered in order.
     let ticket_fields: Vec<PicklistValue> = defs["tickets"]
@@ -164,7 +224,16 @@ fn add_staff(tables: &mut BTreeMap<String, Table>, api_user: &str) -> (BTreeMap<
     let mut rr = Table::new(1);
     let mut techs_by_queue: BTreeMap<i64, Vec<Tech>> = BTreeMap::new();
     let mut all_techs = vec![];
-    let add_res = |res: &mut Table, rr: &mut Table, id: i64, first: &str, last: &str, email: &str, rtype: &str, license: i64, role: i64, queues: &[i64]| {
+    let add_res = |res: &mut Table,
+                   rr: &mut Table,
+                   id: i64,
+                   first: &str,
+                   last: &str,
+                   email: &str,
+                   rtype: &str,
+                   license: i64,
+                   role: i64,
+                   queues: &[i64]| {
         res.insert(
             id,
             obj(json!({"firstName": first, "lastName": last, "email": email, "userName": email.split('@').next().unwrap_or(email),
@@ -173,17 +242,45 @@ fn add_staff(tables: &mut BTreeMap<String, Table>, api_user: &str) -> (BTreeMap<
         );
         for q in queues {
             let rid = rr.next_id();
-            rr.insert(rid, obj(json!({"resourceID": id, "roleID": role, "queueID": q, "departmentID": 1, "isActive": true})));
+            rr.insert(
+                rid,
+                obj(json!({"resourceID": id, "roleID": role, "queueID": q, "departmentID": 1, "isActive": true})),
+            );
         }
         if queues.is_empty() {
             let rid = rr.next_id();
-            rr.insert(rid, obj(json!({"resourceID": id, "roleID": role, "queueID": null, "departmentID": 1, "isActive": true})));
+            rr.insert(
+                rid,
+                obj(json!({"resourceID": id, "roleID": role, "queueID": null, "departmentID": 1, "isActive": true})),
+            );
         }
     };
     add_res(&mut res, &mut rr, 1, "Admin", "Istrator", "admin@sandbox.local", "Administrator", 1, 2, &[]);
     add_res(&mut res, &mut rr, API_RESOURCE_ID, "API", "User", api_user, "API User", 7, 1, &[]);
-    add_res(&mut res, &mut rr, AGENT_RESOURCE_ID, "atpilot", "Agent", "atpilot-agent@sandbox.local", "Employee", 1, AGENT_ROLE_ID, &[Q_SERVICE_DESK, Q_M365, Q_PORTAL]);
-    add_res(&mut res, &mut rr, DISPATCHER_RESOURCE_ID, "Dana", "Dispatch", "dana@sandbox.local", "Employee", 1, 6, &[Q_TRIAGE, Q_GENERAL, Q_PORTAL]);
+    add_res(
+        &mut res,
+        &mut rr,
+        AGENT_RESOURCE_ID,
+        "atpilot",
+        "Agent",
+        "atpilot-agent@sandbox.local",
+        "Employee",
+        1,
+        AGENT_ROLE_ID,
+        &[Q_SERVICE_DESK, Q_M365, Q_PORTAL],
+    );
+    add_res(
+        &mut res,
+        &mut rr,
+        DISPATCHER_RESOURCE_ID,
+        "Dana",
+        "Dispatch",
+        "dana@sandbox.local",
+        "Employee",
+        1,
+        6,
+        &[Q_TRIAGE, Q_GENERAL, Q_PORTAL],
+    );
     let tech_plan: &[(i64, &[i64])] = &[
         (1, &[Q_SERVICE_DESK, Q_PORTAL, Q_M365]),
         (1, &[Q_SERVICE_DESK, Q_PROVISIONING]),
@@ -223,12 +320,25 @@ fn add_staff(tables: &mut BTreeMap<String, Table>, api_user: &str) -> (BTreeMap<
 /// Billing codes, services and the satisfaction survey.
 fn add_catalog(tables: &mut BTreeMap<String, Table>) {
     let mut bc = Table::new(1);
-    for (id, name, ty) in [(1, "Remote Support", 0), (2, "Onsite Support", 0), (3, "After Hours Support", 0), (4, "Project Labor", 0), (5, "Internal Admin", 1), (6, "Non-Billable", 1)] {
+    for (id, name, ty) in [
+        (1, "Remote Support", 0),
+        (2, "Onsite Support", 0),
+        (3, "After Hours Support", 0),
+        (4, "Project Labor", 0),
+        (5, "Internal Admin", 1),
+        (6, "Non-Billable", 1),
+    ] {
         bc.insert(id, obj(json!({"name": name, "description": name, "billingCodeType": 0, "useType": ty + 1, "afterHoursWorkType": 0, "isActive": true, "isExcludedFromNewContracts": false, "markupRate": 0.0, "unitCost": 0.0, "unitPrice": 125.0})));
     }
     tables.insert("billingcodes".into(), bc);
     let mut sv = Table::new(1);
-    for (id, name, price) in [(1, "Managed Workstation", 45.0), (2, "Managed Server", 150.0), (3, "Microsoft 365 Seat", 22.0), (4, "Backup & DR", 99.0), (5, "Security Bundle", 15.0)] {
+    for (id, name, price) in [
+        (1, "Managed Workstation", 45.0),
+        (2, "Managed Server", 150.0),
+        (3, "Microsoft 365 Seat", 22.0),
+        (4, "Backup & DR", 99.0),
+        (5, "Security Bundle", 15.0),
+    ] {
         sv.insert(id, obj(json!({"name": name, "description": name, "invoiceDescription": name, "isActive": true, "markupRate": 0.0, "periodType": 1, "unitCost": price / 2.0, "unitPrice": price, "billingCodeID": 1})));
     }
     tables.insert("services".into(), sv);
@@ -259,7 +369,12 @@ struct Customers {
 /// Companies (the MSP's own first), four contacts each, and contracts of
 /// every type (with blocks, hour factors, ticket purchases and services); some
 /// companies have no contract, some several. Also the empty webhook tables.
-fn add_customers(tables: &mut BTreeMap<String, Table>, r: &mut R, start: DateTime<Utc>, anchor: DateTime<Utc>) -> Customers {
+fn add_customers(
+    tables: &mut BTreeMap<String, Table>,
+    r: &mut R,
+    start: DateTime<Utc>,
+    anchor: DateTime<Utc>,
+) -> Customers {
     let mut t = CustomerTables {
         companies: Table::new(1),
         contacts: Table::new(1),
@@ -298,7 +413,11 @@ fn add_company(t: &mut CustomerTables, ci: usize, r: &mut R, start: DateTime<Utc
     let name = if ci == 0 {
         "Sandbox MSP (own company)".to_string()
     } else {
-        format!("{} {}", COMPANY_WORDS[(ci - 1) % COMPANY_WORDS.len()], COMPANY_SUFFIX[r.below(COMPANY_SUFFIX.len() as u64) as usize])
+        format!(
+            "{} {}",
+            COMPANY_WORDS[(ci - 1) % COMPANY_WORDS.len()],
+            COMPANY_SUFFIX[r.below(COMPANY_SUFFIX.len() as u64) as usize]
+        )
     };
     ct.insert(
         id,
@@ -326,11 +445,34 @@ fn add_company(t: &mut CustomerTables, ci: usize, r: &mut R, start: DateTime<Utc
 }
 
 /// The contracts of company `ci` (none for every ninth, two for every seventh).
-fn add_contracts(t: &mut CustomerTables, cu: &mut Customers, info: &mut CompanyInfo, ci: usize, r: &mut R, start: DateTime<Utc>, anchor: DateTime<Utc>) {
+fn add_contracts(
+    t: &mut CustomerTables,
+    cu: &mut Customers,
+    info: &mut CompanyInfo,
+    ci: usize,
+    r: &mut R,
+    start: DateTime<Utc>,
+    anchor: DateTime<Utc>,
+) {
     let (id, name) = (info.id, info.name.clone());
-    let types = [CT_RECURRING, CT_TIME_MATERIALS, CT_BLOCK_HOURS, CT_PER_TICKET, CT_RECURRING, CT_RETAINER, CT_FIXED_PRICE, CT_BLOCK_HOURS];
+    let types = [
+        CT_RECURRING,
+        CT_TIME_MATERIALS,
+        CT_BLOCK_HOURS,
+        CT_PER_TICKET,
+        CT_RECURRING,
+        CT_RETAINER,
+        CT_FIXED_PRICE,
+        CT_BLOCK_HOURS,
+    ];
     let none = ci % 9 == 0;
-    let count = if none { 0 } else if ci % 7 == 0 { 2 } else { 1 };
+    let count = if none {
+        0
+    } else if ci % 7 == 0 {
+        2
+    } else {
+        1
+    };
     if none {
         cu.without.push(id);
     }
@@ -366,7 +508,15 @@ fn add_contracts(t: &mut CustomerTables, cu: &mut Customers, info: &mut CompanyI
 
 /// What a contract of type `ty` carries: blocks and hour factors, a ticket
 /// purchase, or recurring services.
-fn add_contract_extras(t: &mut CustomerTables, cid: i64, ty: i64, ci: usize, r: &mut R, start: DateTime<Utc>, anchor: DateTime<Utc>) {
+fn add_contract_extras(
+    t: &mut CustomerTables,
+    cid: i64,
+    ty: i64,
+    ci: usize,
+    r: &mut R,
+    start: DateTime<Utc>,
+    anchor: DateTime<Utc>,
+) {
     let (blocks, factors, purchases, csvc) = (&mut t.blocks, &mut t.factors, &mut t.purchases, &mut t.services);
     match ty {
         CT_BLOCK_HOURS => {
@@ -408,10 +558,12 @@ fn add_contract_extras(t: &mut CustomerTables, cid: i64, ty: i64, ci: usize, r: 
 fn add_lazy_tables(tables: &mut BTreeMap<String, Table>, ctx: &Arc<Ctx>, n: i64, te_slots: i64) {
     let c1 = ctx.clone();
     let gen_t: Generator = Arc::new(move |id| c1.ticket_idx(id).map(|i| c1.ticket_row(i)));
-    tables.insert("tickets".into(), Table::new(TICKET_BASE + 1).with_generator(TICKET_BASE + 1, TICKET_BASE + n, gen_t));
+    tables
+        .insert("tickets".into(), Table::new(TICKET_BASE + 1).with_generator(TICKET_BASE + 1, TICKET_BASE + n, gen_t));
 
     let child = |base: i64, slots: i64, g: Generator, c: Arc<Ctx>| {
-        let idxr: ParentIndex = Arc::new(move |tid| c.ticket_idx(tid).map(|i| (base + i * slots, base + i * slots + slots - 1)));
+        let idxr: ParentIndex =
+            Arc::new(move |tid| c.ticket_idx(tid).map(|i| (base + i * slots, base + i * slots + slots - 1)));
         let mut t = Table::new(base).with_generator(base, base + n * slots - 1, g);
         t.parent_field = Some("ticketID".into());
         t.parent_index = Some(idxr);
@@ -420,11 +572,21 @@ fn add_lazy_tables(tables: &mut BTreeMap<String, Table>, ctx: &Arc<Ctx>, n: i64,
     let c = ctx.clone();
     tables.insert("ticketnotes".into(), child(NOTE_BASE, NOTE_SLOTS, Arc::new(move |id| c.note_row(id)), ctx.clone()));
     let c = ctx.clone();
-    tables.insert("timeentries".into(), child(TE_BASE, te_slots, Arc::new(move |id| c.time_entry_row(id)), ctx.clone()));
+    tables
+        .insert("timeentries".into(), child(TE_BASE, te_slots, Arc::new(move |id| c.time_entry_row(id)), ctx.clone()));
     let c = ctx.clone();
-    tables.insert("tickethistory".into(), child(HIST_BASE, HIST_SLOTS, Arc::new(move |id| c.history_row(id)), ctx.clone()));
+    tables.insert(
+        "tickethistory".into(),
+        child(HIST_BASE, HIST_SLOTS, Arc::new(move |id| c.history_row(id)), ctx.clone()),
+    );
     let c = ctx.clone();
-    tables.insert("servicelevelagreementresults".into(), child(SLA_BASE, 1, Arc::new(move |id| c.sla_row(id)), ctx.clone()));
+    tables.insert(
+        "servicelevelagreementresults".into(),
+        child(SLA_BASE, 1, Arc::new(move |id| c.sla_row(id)), ctx.clone()),
+    );
     let c = ctx.clone();
-    tables.insert("surveyresults".into(), child(SURVEY_RESULT_BASE, 1, Arc::new(move |id| c.survey_result_row(id)), ctx.clone()));
+    tables.insert(
+        "surveyresults".into(),
+        child(SURVEY_RESULT_BASE, 1, Arc::new(move |id| c.survey_result_row(id)), ctx.clone()),
+    );
 }

@@ -58,8 +58,24 @@ pub(super) const CATEGORIES: &[Category] = &[
         issue: 1,
         issue_label: "Account Management",
         subs: &[
-            (101, "Password Reset", &["Password reset for {user}", "{user} locked out, needs a new password", "Cannot log in: forgot password"]),
-            (102, "MFA Enrollment", &["Enroll {user} in MFA", "New phone, MFA needs re-registering for {user}", "Authenticator app not prompting"]),
+            (
+                101,
+                "Password Reset",
+                &[
+                    "Password reset for {user}",
+                    "{user} locked out, needs a new password",
+                    "Cannot log in: forgot password",
+                ],
+            ),
+            (
+                102,
+                "MFA Enrollment",
+                &[
+                    "Enroll {user} in MFA",
+                    "New phone, MFA needs re-registering for {user}",
+                    "Authenticator app not prompting",
+                ],
+            ),
             (103, "New User", &["New starter {user} next Monday", "Create account for {user}"]),
             (104, "Offboarding", &["Leaver: disable account for {user}", "Remove access for {user}"]),
         ],
@@ -70,7 +86,11 @@ pub(super) const CATEGORIES: &[Category] = &[
         issue: 2,
         issue_label: "Licensing",
         subs: &[
-            (201, "Microsoft 365 License Request", &["Need a Microsoft 365 licence for {user}", "Assign E3 licence to {user}", "Visio licence request"]),
+            (
+                201,
+                "Microsoft 365 License Request",
+                &["Need a Microsoft 365 licence for {user}", "Assign E3 licence to {user}", "Visio licence request"],
+            ),
             (202, "License Removal", &["Remove licence from {user}", "Reclaim unused Microsoft 365 licences"]),
         ],
         queue: Q_M365,
@@ -81,8 +101,16 @@ pub(super) const CATEGORIES: &[Category] = &[
         issue_label: "Email",
         subs: &[
             (301, "Mailbox Full", &["Mailbox full for {user}", "Cannot send: mailbox over quota"]),
-            (302, "Shared Mailbox Access", &["Give {user} access to the accounts@ shared mailbox", "Shared calendar permissions"]),
-            (303, "Phishing Report", &["Suspicious email received by {user}", "Possible phishing: \"Invoice overdue\" & attachment"]),
+            (
+                302,
+                "Shared Mailbox Access",
+                &["Give {user} access to the accounts@ shared mailbox", "Shared calendar permissions"],
+            ),
+            (
+                303,
+                "Phishing Report",
+                &["Suspicious email received by {user}", "Possible phishing: \"Invoice overdue\" & attachment"],
+            ),
         ],
         queue: Q_SERVICE_DESK,
         weight: 14,
@@ -91,8 +119,16 @@ pub(super) const CATEGORIES: &[Category] = &[
         issue: 4,
         issue_label: "Hardware",
         subs: &[
-            (401, "Laptop Failure", &["Laptop won't power on ({user})", "Cracked screen on {user}'s laptop", "Keyboard not working"]),
-            (402, "Printer", &["Printer offline on 2nd floor", "Paper jam <again> in reception printer", "Scanner not emailing"]),
+            (
+                401,
+                "Laptop Failure",
+                &["Laptop won't power on ({user})", "Cracked screen on {user}'s laptop", "Keyboard not working"],
+            ),
+            (
+                402,
+                "Printer",
+                &["Printer offline on 2nd floor", "Paper jam <again> in reception printer", "Scanner not emailing"],
+            ),
             (403, "Peripheral", &["Docking station not detecting monitors", "Headset request for {user}"]),
         ],
         queue: Q_FIELD,
@@ -134,27 +170,83 @@ pub(super) const CATEGORIES: &[Category] = &[
     Category {
         issue: 8,
         issue_label: "Project Work",
-        subs: &[(801, "Migration", &["Phase 2: migrate file shares to SharePoint", "Server migration cut-over"]), (802, "Site Move", &["Office move: patch panel and desks"])],
+        subs: &[
+            (801, "Migration", &["Phase 2: migrate file shares to SharePoint", "Server migration cut-over"]),
+            (802, "Site Move", &["Office move: patch panel and desks"]),
+        ],
         queue: Q_PROJECTS,
         weight: 3,
     },
     Category {
         issue: 9,
         issue_label: "Security",
-        subs: &[(901, "Suspicious Sign-in", &["Impossible travel sign-in for {user}", "Risky sign-in detected"]), (902, "Malware", &["Ransomware note on a workstation", "Pop-ups on {user}'s PC"])],
+        subs: &[
+            (901, "Suspicious Sign-in", &["Impossible travel sign-in for {user}", "Risky sign-in detected"]),
+            (902, "Malware", &["Ransomware note on a workstation", "Pop-ups on {user}'s PC"]),
+        ],
         queue: Q_SECURITY,
         weight: 3,
     },
 ];
 
-pub(super) const FIRST_NAMES: &[&str] = &["Alex", "Sam", "Jordan", "Priya", "Chen", "Maria", "José", "Fatima", "Liam", "Olivia", "Noah", "Emma", "Zoë", "Hiro", "Aisha", "Lukas"];
-pub(super) const LAST_NAMES: &[&str] = &["Smith", "Patel", "Nguyen", "García", "Müller", "O'Brien", "Kowalski", "Johnson", "Tanaka", "Okafor", "Rossi", "Dubois"];
-pub(super) const COMPANY_WORDS: &[&str] = &[
-    "Acme", "Northwind", "Contoso", "Fabrikam", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Tyrell", "Cyberdyne", "Hooli", "Vandelay",
-    "Soylent", "Gringotts", "Oceanic", "Dunder", "Monarch", "Pied Piper", "Massive", "Aperture", "Black Mesa", "Sterling", "Bluth", "Prestige",
-    "Virtucon", "Nakatomi", "Gekko", "Krusty", "Duff", "Oscorp", "Zorg", "Buy n Large", "Rekall", "Weyland",
+pub(super) const FIRST_NAMES: &[&str] = &[
+    "Alex", "Sam", "Jordan", "Priya", "Chen", "Maria", "José", "Fatima", "Liam", "Olivia", "Noah", "Emma", "Zoë",
+    "Hiro", "Aisha", "Lukas",
 ];
-pub(super) const COMPANY_SUFFIX: &[&str] = &["Legal LLP", "Dental", "Accounting", "Logistics", "Manufacturing", "Architects", "Clinic", "& Sons", "Foundation", "Realty"];
+pub(super) const LAST_NAMES: &[&str] = &[
+    "Smith", "Patel", "Nguyen", "García", "Müller", "O'Brien", "Kowalski", "Johnson", "Tanaka", "Okafor", "Rossi",
+    "Dubois",
+];
+pub(super) const COMPANY_WORDS: &[&str] = &[
+    "Acme",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Tyrell",
+    "Cyberdyne",
+    "Hooli",
+    "Vandelay",
+    "Soylent",
+    "Gringotts",
+    "Oceanic",
+    "Dunder",
+    "Monarch",
+    "Pied Piper",
+    "Massive",
+    "Aperture",
+    "Black Mesa",
+    "Sterling",
+    "Bluth",
+    "Prestige",
+    "Virtucon",
+    "Nakatomi",
+    "Gekko",
+    "Krusty",
+    "Duff",
+    "Oscorp",
+    "Zorg",
+    "Buy n Large",
+    "Rekall",
+    "Weyland",
+];
+pub(super) const COMPANY_SUFFIX: &[&str] = &[
+    "Legal LLP",
+    "Dental",
+    "Accounting",
+    "Logistics",
+    "Manufacturing",
+    "Architects",
+    "Clinic",
+    "& Sons",
+    "Foundation",
+    "Realty",
+];
 
 #[derive(Debug, Clone)]
 pub(super) struct CompanyInfo {

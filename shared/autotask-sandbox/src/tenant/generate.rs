@@ -144,7 +144,10 @@ impl Ctx {
     pub(super) fn ticket_row(&self, idx: i64) -> Row {
         let f = self.facts(idx);
         let mut r = R::new(self.seed, 2, idx as u64);
-        let last_activity = f.completed.unwrap_or(if f.unmonitored { f.create } else { f.create + Duration::hours(2) }).min(self.anchor);
+        let last_activity = f
+            .completed
+            .unwrap_or(if f.unmonitored { f.create } else { f.create + Duration::hours(2) })
+            .min(self.anchor);
         let desc = format!(
             "{}\n\nReported via {}. Contact: {}. Please advise — thanks!",
             f.title,
@@ -231,7 +234,11 @@ impl Ctx {
             return None;
         }
         let f = self.facts(idx);
-        let a = if self.te_fixed { f.assigned.unwrap_or(Tech2 { resource: DISPATCHER_RESOURCE_ID, role: 6 }) } else { f.assigned? };
+        let a = if self.te_fixed {
+            f.assigned.unwrap_or(Tech2 { resource: DISPATCHER_RESOURCE_ID, role: 6 })
+        } else {
+            f.assigned?
+        };
         let mut r = R::new(self.seed, 4, idx as u64);
         let count = if self.te_fixed {
             self.te_slots
@@ -284,18 +291,35 @@ impl Ctx {
             0 => ("Created", f.create, format!("Ticket created in queue {}", qlabel(f.initial_queue)), Value::Null),
             1 => {
                 let at = f.rerouted_at?;
-                ("Edited", at, format!("Queue changed from {} to {}", qlabel(f.initial_queue), qlabel(f.queue)), Value::from(DISPATCHER_RESOURCE_ID))
+                (
+                    "Edited",
+                    at,
+                    format!("Queue changed from {} to {}", qlabel(f.initial_queue), qlabel(f.queue)),
+                    Value::from(DISPATCHER_RESOURCE_ID),
+                )
             }
             2 => {
                 let a = f.assigned?;
-                ("Edited", f.create + Duration::minutes(61), format!("Primary resource set to {}", a.resource), Value::from(DISPATCHER_RESOURCE_ID))
+                (
+                    "Edited",
+                    f.create + Duration::minutes(61),
+                    format!("Primary resource set to {}", a.resource),
+                    Value::from(DISPATCHER_RESOURCE_ID),
+                )
             }
             _ => {
                 let c = f.completed?;
-                ("Edited", c, "Status changed from In Progress to Complete".to_string(), f.assigned.map(|a| Value::from(a.resource)).unwrap_or(Value::Null))
+                (
+                    "Edited",
+                    c,
+                    "Status changed from In Progress to Complete".to_string(),
+                    f.assigned.map(|a| Value::from(a.resource)).unwrap_or(Value::Null),
+                )
             }
         };
-        json!({"ticketID": f.id, "action": action, "date": ts(date), "detail": detail, "resourceID": res}).as_object().cloned()
+        json!({"ticketID": f.id, "action": action, "date": ts(date), "detail": detail, "resourceID": res})
+            .as_object()
+            .cloned()
     }
 
     pub(super) fn sla_row(&self, id: i64) -> Option<Row> {

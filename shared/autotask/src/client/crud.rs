@@ -24,7 +24,9 @@ impl Client {
     fn collection_path<E: Entity>(parent_id: Option<i64>) -> Result<String> {
         match (E::PARENT, parent_id) {
             (Some((p, c)), Some(pid)) => Ok(format!("{p}/{pid}/{c}")),
-            (Some((p, _)), None) => Err(Error::Config(format!("{} is written through {p}/{{id}}: give the parent id", E::PATH))),
+            (Some((p, _)), None) => {
+                Err(Error::Config(format!("{} is written through {p}/{{id}}: give the parent id", E::PATH)))
+            }
             (None, _) => Ok(E::PATH.to_string()),
         }
     }
@@ -61,6 +63,8 @@ impl Client {
         self.request(Method::DELETE, &format!("{}/{id}", E::PATH), None, None).await.map(|_| ())
     }
     pub async fn delete_child<E: Entity>(&self, parent_id: i64, id: i64) -> Result<()> {
-        self.request(Method::DELETE, &format!("{}/{id}", Self::collection_path::<E>(Some(parent_id))?), None, None).await.map(|_| ())
+        self.request(Method::DELETE, &format!("{}/{id}", Self::collection_path::<E>(Some(parent_id))?), None, None)
+            .await
+            .map(|_| ())
     }
 }

@@ -46,7 +46,8 @@ impl Client {
         }
         self.inner.stats.lock().unwrap().picklist_cache_misses += 1;
         let v = self.request(Method::GET, &format!("{entity_path}/entityInformation/fields"), None, None).await?;
-        let fields: Vec<FieldInfo> = serde_json::from_value(v.get("fields").cloned().unwrap_or(json!([]))).map_err(|e| Error::Decode(e.to_string()))?;
+        let fields: Vec<FieldInfo> = serde_json::from_value(v.get("fields").cloned().unwrap_or(json!([])))
+            .map_err(|e| Error::Decode(e.to_string()))?;
         let f = Arc::new(fields);
         cache.insert(key, (Instant::now(), f.clone()));
         Ok(f)
@@ -69,7 +70,9 @@ impl Client {
 
     /// `GET {entity}/entityInformation/userDefinedFields`.
     pub async fn udf_definitions(&self, entity_path: &str) -> Result<Vec<FieldInfo>> {
-        let v = self.request(Method::GET, &format!("{entity_path}/entityInformation/userDefinedFields"), None, None).await?;
+        let v = self
+            .request(Method::GET, &format!("{entity_path}/entityInformation/userDefinedFields"), None, None)
+            .await?;
         serde_json::from_value(v.get("fields").cloned().unwrap_or(json!([]))).map_err(|e| Error::Decode(e.to_string()))
     }
 }

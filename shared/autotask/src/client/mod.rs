@@ -63,8 +63,13 @@ impl ZoneSource {
     /// (webservices2), or any URL that is not a REST root (`…/atservicesrest`),
     /// is discovered from the API user; a zone's REST root is used as it is.
     pub fn for_url(url: &str) -> ZoneSource {
-        let discover = url.contains("webservices2.autotask.net") || !url.to_ascii_lowercase().contains("atservicesrest");
-        if discover { ZoneSource::Discover { bootstrap_url: url.to_string() } } else { ZoneSource::Fixed { rest_url: url.to_string() } }
+        let discover =
+            url.contains("webservices2.autotask.net") || !url.to_ascii_lowercase().contains("atservicesrest");
+        if discover {
+            ZoneSource::Discover { bootstrap_url: url.to_string() }
+        } else {
+            ZoneSource::Fixed { rest_url: url.to_string() }
+        }
     }
 }
 
@@ -144,7 +149,10 @@ pub struct Client {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("credentials", &self.inner.cfg.credentials).field("zone", &self.inner.cfg.zone).finish()
+        f.debug_struct("Client")
+            .field("credentials", &self.inner.cfg.credentials)
+            .field("zone", &self.inner.cfg.zone)
+            .finish()
     }
 }
 
@@ -156,7 +164,10 @@ impl Client {
         if cfg.max_concurrency_per_endpoint == 0 {
             return Err(Error::Config("max_concurrency_per_endpoint must be at least 1".into()));
         }
-        let http = reqwest::Client::builder().timeout(cfg.request_timeout).build().map_err(|e| Error::Config(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .timeout(cfg.request_timeout)
+            .build()
+            .map_err(|e| Error::Config(e.to_string()))?;
         let tenant_limit = cfg.assumed_hourly_limit;
         Ok(Client {
             inner: Arc::new(Inner {
@@ -165,7 +176,12 @@ impl Client {
                 zone: Mutex::new(None),
                 zone_lock: tokio::sync::Mutex::new(()),
                 semaphores: Mutex::new(HashMap::new()),
-                budget: Mutex::new(Budget { sent: VecDeque::new(), tenant_limit, reported: None, sent_since_report: 0 }),
+                budget: Mutex::new(Budget {
+                    sent: VecDeque::new(),
+                    tenant_limit,
+                    reported: None,
+                    sent_since_report: 0,
+                }),
                 threshold_lock: tokio::sync::Mutex::new(()),
                 fields: tokio::sync::Mutex::new(HashMap::new()),
                 stats: Mutex::new(ClientStats::default()),
@@ -187,17 +203,32 @@ mod tests {
 
     #[test]
     fn zone_for_url() {
-        assert!(matches!(ZoneSource::for_url("https://webservices2.autotask.net/atservicesrest"), ZoneSource::Discover { .. }));
+        assert!(matches!(
+            ZoneSource::for_url("https://webservices2.autotask.net/atservicesrest"),
+            ZoneSource::Discover { .. }
+        ));
         assert!(matches!(ZoneSource::for_url("https://webservices5.autotask.net"), ZoneSource::Discover { .. }));
-        assert!(matches!(ZoneSource::for_url("https://webservices5.autotask.net/ATServicesRest/"), ZoneSource::Fixed { .. }));
+        assert!(matches!(
+            ZoneSource::for_url("https://webservices5.autotask.net/ATServicesRest/"),
+            ZoneSource::Fixed { .. }
+        ));
     }
 
     #[test]
     fn credentials_are_redacted() {
-        let c = Credentials { username: "u@x".into(), secret: "hunter2".into(), integration_code: "CODE123".into(), impersonation_resource_id: None };
+        let c = Credentials {
+            username: "u@x".into(),
+            secret: "hunter2".into(),
+            integration_code: "CODE123".into(),
+            impersonation_resource_id: None,
+        };
         let s = format!("{c:?}");
         assert!(!s.contains("hunter2") && !s.contains("CODE123"), "{s}");
-        let client = Client::new(ClientConfig::new(c, ZoneSource::Fixed { rest_url: "http://127.0.0.1:1/atservicesrest/".into() })).unwrap();
+        let client = Client::new(ClientConfig::new(
+            c,
+            ZoneSource::Fixed { rest_url: "http://127.0.0.1:1/atservicesrest/".into() },
+        ))
+        .unwrap();
         let s = format!("{client:?}");
         assert!(!s.contains("hunter2") && !s.contains("CODE123"), "{s}");
     }

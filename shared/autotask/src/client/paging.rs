@@ -34,7 +34,10 @@ impl Client {
         };
         if !same_origin {
             // Never send credentials to another host.
-            return Err(Error::NotFound { status: 0, messages: vec![format!("nextPageUrl {next} is not on the zone host")] });
+            return Err(Error::NotFound {
+                status: 0,
+                messages: vec![format!("nextPageUrl {next} is not on the zone host")],
+            });
         }
         let body = serde_json::to_value(q).map_err(|e| Error::Decode(e.to_string()))?;
         page_of(self.request(Method::POST, next, None, Some(&body)).await?)
@@ -55,7 +58,11 @@ impl Client {
                 let client = client.clone();
                 let path = path.clone();
                 match part {
-                    Ok(q) => client.pages(path, q).map_ok(|items| futures::stream::iter(items.into_iter().map(Ok))).try_flatten().boxed(),
+                    Ok(q) => client
+                        .pages(path, q)
+                        .map_ok(|items| futures::stream::iter(items.into_iter().map(Ok)))
+                        .try_flatten()
+                        .boxed(),
                     Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
                 }
             })
@@ -95,7 +102,11 @@ impl Client {
                     (_, _, None) => St::Done,
                     (PagingMode::NextPageUrl, Some(u), Some(l)) => St::Next(u, l),
                     (PagingMode::NextPageUrl, None, _) => St::Done,
-                    (PagingMode::IdCursor, _, Some(l)) if page.items.len() >= page_size || page.next_page_url.is_some() => St::Cursor(l),
+                    (PagingMode::IdCursor, _, Some(l))
+                        if page.items.len() >= page_size || page.next_page_url.is_some() =>
+                    {
+                        St::Cursor(l)
+                    }
                     (PagingMode::IdCursor, _, _) => St::Done,
                 };
                 if page.items.is_empty() {
@@ -108,7 +119,8 @@ impl Client {
 
     /// Streams typed entities.
     pub fn stream<E: Entity>(&self, q: Query) -> impl Stream<Item = Result<E>> + Send + 'static {
-        self.stream_values(E::PATH, q).and_then(|v| async move { serde_json::from_value::<E>(v).map_err(|e| Error::Decode(e.to_string())) })
+        self.stream_values(E::PATH, q)
+            .and_then(|v| async move { serde_json::from_value::<E>(v).map_err(|e| Error::Decode(e.to_string())) })
     }
 
     /// Collects every match (for small result sets; use [`Client::stream`] for large ones).
@@ -126,7 +138,8 @@ impl Client {
         for part in q.split()? {
             let body = serde_json::to_value(&part).map_err(|e| Error::Decode(e.to_string()))?;
             let v = self.request(Method::POST, &format!("{entity_path}/query/count"), None, Some(&body)).await?;
-            total += v.get("queryCount").and_then(Value::as_u64).ok_or_else(|| Error::Decode("no queryCount".into()))?;
+            total +=
+                v.get("queryCount").and_then(Value::as_u64).ok_or_else(|| Error::Decode("no queryCount".into()))?;
         }
         Ok(total)
     }
@@ -144,6 +157,11 @@ fn page_of(v: Value) -> Result<Page> {
         Some(Value::Null) | None => vec![],
         Some(_) => return Err(Error::Decode("items is not an array".into())),
     };
-    let next = v.get("pageDetails").and_then(|p| p.get("nextPageUrl")).and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
+    let next = v
+        .get("pageDetails")
+        .and_then(|p| p.get("nextPageUrl"))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(String::from);
     Ok(Page { items, next_page_url: next })
 }

@@ -36,7 +36,12 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_attempts: 6, base_delay: Duration::from_millis(250), max_delay: Duration::from_secs(20), max_retry_after: Duration::from_secs(300) }
+        Self {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(20),
+            max_retry_after: Duration::from_secs(300),
+        }
     }
 }
 
@@ -71,7 +76,11 @@ pub fn endpoint_key(path: &str) -> String {
                 ("ticketwebhooks", "excludedresources", "ticketwebhookexcludedresources"),
             ];
             let (p, c) = (parent.to_ascii_lowercase(), child.to_ascii_lowercase());
-            known.iter().find(|(a, b, _)| *a == p && *b == c).map(|(_, _, k)| k.to_string()).unwrap_or(format!("{p}/{c}"))
+            known
+                .iter()
+                .find(|(a, b, _)| *a == p && *b == c)
+                .map(|(_, _, k)| k.to_string())
+                .unwrap_or(format!("{p}/{c}"))
         }
         [first, ..] => first.to_ascii_lowercase(),
         [] => String::new(),
@@ -104,7 +113,9 @@ fn classify(status: StatusCode, headers: &reqwest::header::HeaderMap, body: &[u8
         405 => Error::MethodNotAllowed { status: code, messages },
         500 if messages.is_empty() => Error::Server { status: code, messages },
         500 => {
-            let unknown_user = all.match_indices("unable to find user").any(|(i, m)| !all[i + m.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()));
+            let unknown_user = all
+                .match_indices("unable to find user")
+                .any(|(i, m)| !all[i + m.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()));
             if all.contains("integration code") || unknown_user || all.contains("not a valid api user") {
                 Error::Auth { status: code, messages }
             } else if all.contains("threshold") && all.contains("exceeded") {
@@ -158,8 +169,13 @@ impl Client {
     /// `zoneInformation?user=`: unauthenticated, not thread-limited, not counted.
     pub async fn discover(&self, bootstrap_url: &str) -> Result<ZoneInformation> {
         let base = bootstrap_url.trim_end_matches('/');
-        let base = if base.to_ascii_lowercase().ends_with("/atservicesrest") { base.to_string() } else { format!("{base}/atservicesrest") };
-        let mut url = url::Url::parse(&format!("{base}/v1.0/zoneInformation")).map_err(|e| Error::Zone(e.to_string()))?;
+        let base = if base.to_ascii_lowercase().ends_with("/atservicesrest") {
+            base.to_string()
+        } else {
+            format!("{base}/atservicesrest")
+        };
+        let mut url =
+            url::Url::parse(&format!("{base}/v1.0/zoneInformation")).map_err(|e| Error::Zone(e.to_string()))?;
         url.query_pairs_mut().append_pair("user", &self.inner.cfg.credentials.username);
         let resp = self.inner.http.get(url).send().await.map_err(|e| Error::Zone(e.to_string()))?;
         let status = resp.status();
@@ -195,7 +211,11 @@ impl Client {
         }
         if let Some((_, reported)) = b.reported {
             if reported + b.sent_since_report >= b.tenant_limit {
-                return Err(Error::BudgetExhausted { used: reported + b.sent_since_report, allowed, tenant_limit: b.tenant_limit });
+                return Err(Error::BudgetExhausted {
+                    used: reported + b.sent_since_report,
+                    allowed,
+                    tenant_limit: b.tenant_limit,
+                });
             }
         }
         b.sent.push_back(now);
@@ -233,16 +253,34 @@ impl Client {
 
     /// Sends one API request (path relative to `/V1.0/`, or an absolute URL
     /// on the zone host) with budget, concurrency limit and retries.
-    pub async fn request(&self, method: Method, path: &str, query: Option<&[(&str, String)]>, body: Option<&Value>) -> Result<Value> {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&[(&str, String)]>,
+        body: Option<&Value>,
+    ) -> Result<Value> {
         self.maybe_refresh_threshold().await?;
         self.send_raw(method, path, query, body).await
     }
 
-    async fn send_raw(&self, method: Method, path: &str, query: Option<&[(&str, String)]>, body: Option<&Value>) -> Result<Value> {
+    async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&[(&str, String)]>,
+        body: Option<&Value>,
+    ) -> Result<Value> {
         let zone = self.zone_url().await?;
-        let url = if path.starts_with("http://") || path.starts_with("https://") { path.to_string() } else { format!("{zone}v1.0/{}", path.trim_start_matches('/')) };
+        let url = if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{zone}v1.0/{}", path.trim_start_matches('/'))
+        };
         let url_path = url::Url::parse(&url).map(|u| u.path().to_string()).unwrap_or_default();
-        let key = endpoint_key(url_path.trim_start_matches('/').trim_start_matches(|c: char| c != '/').trim_start_matches('/'));
+        let key = endpoint_key(
+            url_path.trim_start_matches('/').trim_start_matches(|c: char| c != '/').trim_start_matches('/'),
+        );
         let sem = self.semaphore(&key);
         let creates = method == Method::POST && !url_path.to_ascii_lowercase().contains("/query");
         let policy = &self.inner.cfg.retry;
@@ -259,7 +297,9 @@ impl Client {
                 Ok(v) => return Ok(v),
                 Err(e) if attempt < policy.max_attempts && may_retry(&e, creates) => {
                     let wait = match &e {
-                        Error::RateLimited { retry_after: Some(d), .. } => (*d).min(policy.max_retry_after) + policy.backoff(1) / 4,
+                        Error::RateLimited { retry_after: Some(d), .. } => {
+                            (*d).min(policy.max_retry_after) + policy.backoff(1) / 4
+                        }
                         _ => policy.backoff(attempt),
                     };
                     tracing::warn!(%method, endpoint = %key, attempt, ?wait, error = %e, "autotask request failed, retrying");
@@ -271,7 +311,13 @@ impl Client {
         }
     }
 
-    async fn once(&self, method: &Method, url: &str, query: Option<&[(&str, String)]>, body: Option<&Value>) -> Result<Value> {
+    async fn once(
+        &self,
+        method: &Method,
+        url: &str,
+        query: Option<&[(&str, String)]>,
+        body: Option<&Value>,
+    ) -> Result<Value> {
         let c = &self.inner.cfg.credentials;
         let mut rb = self
             .inner
@@ -288,7 +334,9 @@ impl Client {
             rb = rb.query(q);
         }
         if let Some(b) = body {
-            rb = rb.header("Content-Type", "application/json").body(serde_json::to_vec(b).map_err(|e| Error::Decode(e.to_string()))?);
+            rb = rb
+                .header("Content-Type", "application/json")
+                .body(serde_json::to_vec(b).map_err(|e| Error::Decode(e.to_string()))?);
         }
         let resp = rb.send().await.map_err(|e| {
             if e.is_timeout() {
@@ -301,7 +349,9 @@ impl Client {
         })?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.map_err(|e| if e.is_timeout() { Error::Timeout(e.to_string()) } else { Error::Transport(e.to_string()) })?;
+        let bytes = resp.bytes().await.map_err(|e| {
+            if e.is_timeout() { Error::Timeout(e.to_string()) } else { Error::Transport(e.to_string()) }
+        })?;
         if !status.is_success() {
             return Err(classify(status, &headers, &bytes));
         }
@@ -327,24 +377,39 @@ mod tests {
     #[test]
     fn endpoint_keys() {
         assert_eq!(endpoint_key("v1.0/Tickets/query"), "tickets");
-        assert_eq!(endpoint_key("/atservicesrest/v1.0/Tickets/12/Notes".trim_start_matches("/atservicesrest/")), "ticketnotes");
+        assert_eq!(
+            endpoint_key("/atservicesrest/v1.0/Tickets/12/Notes".trim_start_matches("/atservicesrest/")),
+            "ticketnotes"
+        );
         assert_eq!(endpoint_key("TicketNotes/query"), "ticketnotes");
         assert_eq!(endpoint_key("TicketWebhooks/3/Fields"), "ticketwebhookfields");
     }
 
-
     #[test]
     fn classifies_errors() {
         let h = reqwest::header::HeaderMap::new();
-        let e = classify(StatusCode::INTERNAL_SERVER_ERROR, &h, br#"{"errors":["hoursWorked must be greater than 0"]}"#);
+        let e =
+            classify(StatusCode::INTERNAL_SERVER_ERROR, &h, br#"{"errors":["hoursWorked must be greater than 0"]}"#);
         assert!(matches!(e, Error::Validation { .. }) && !may_retry(&e, false));
-        let e = classify(StatusCode::INTERNAL_SERVER_ERROR, &h, br#"{"errors":["Itgenatr005: thread threshold exceeded"]}"#);
+        let e = classify(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &h,
+            br#"{"errors":["Itgenatr005: thread threshold exceeded"]}"#,
+        );
         assert!(matches!(e, Error::ThreadLimit { .. }) && may_retry(&e, true));
-        let e = classify(StatusCode::INTERNAL_SERVER_ERROR, &h, br#"{"errors":["Unable to find userDefinedFields in the X Entity."]}"#);
+        let e = classify(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &h,
+            br#"{"errors":["Unable to find userDefinedFields in the X Entity."]}"#,
+        );
         assert!(matches!(e, Error::Validation { .. }));
         let e = classify(StatusCode::UNAUTHORIZED, &h, br#"{"errors":["denied"]}"#);
         assert!(matches!(e, Error::Auth { .. }));
-        let e = classify(StatusCode::INTERNAL_SERVER_ERROR, &h, br#"{"errors":["The integration code provided is not valid."]}"#);
+        let e = classify(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &h,
+            br#"{"errors":["The integration code provided is not valid."]}"#,
+        );
         assert!(matches!(e, Error::Auth { .. }));
         let e = classify(StatusCode::GATEWAY_TIMEOUT, &h, b"");
         assert!(may_retry(&e, false) && !may_retry(&e, true));

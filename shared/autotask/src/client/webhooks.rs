@@ -46,11 +46,17 @@ impl Client {
         };
         let id = self.create(&hook).await?;
         for (field_id, sub, always) in fields {
-            let f = TicketWebhookField { field_id: Some(field_id), is_subscribed_field: Some(sub), is_display_always_field: Some(always), ..Default::default() };
+            let f = TicketWebhookField {
+                field_id: Some(field_id),
+                is_subscribed_field: Some(sub),
+                is_display_always_field: Some(always),
+                ..Default::default()
+            };
             self.create_child(id, &f).await?;
         }
         for r in &reg.excluded_resources {
-            self.create_child(id, &TicketWebhookExcludedResource { resource_id: Some(*r), ..Default::default() }).await?;
+            self.create_child(id, &TicketWebhookExcludedResource { resource_id: Some(*r), ..Default::default() })
+                .await?;
         }
         Ok(id)
     }

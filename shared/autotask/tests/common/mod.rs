@@ -19,7 +19,12 @@ pub async fn sandbox(tickets: u64, knobs: Knobs) -> Sandbox {
 
 pub fn config(sb: &Sandbox) -> ClientConfig {
     let mut cfg = ClientConfig::new(creds(), ZoneSource::Discover { bootstrap_url: sb.base_url() });
-    cfg.retry = RetryPolicy { max_attempts: 8, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(100), max_retry_after: Duration::from_millis(50) };
+    cfg.retry = RetryPolicy {
+        max_attempts: 8,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(100),
+        max_retry_after: Duration::from_millis(50),
+    };
     cfg.request_timeout = Duration::from_secs(30);
     cfg
 }

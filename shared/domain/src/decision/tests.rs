@@ -33,7 +33,13 @@ fn cat() -> Category {
 }
 fn contract(kind: ContractKind) -> BillingBinding {
     BillingBinding::Contract {
-        contract: Contract { id: ContractId::new(11).unwrap(), company_id: CompanyId::new(5).unwrap(), kind, name: "c".into(), active: true },
+        contract: Contract {
+            id: ContractId::new(11).unwrap(),
+            company_id: CompanyId::new(5).unwrap(),
+            kind,
+            name: "c".into(),
+            active: true,
+        },
     }
 }
 
@@ -195,7 +201,9 @@ fn project_ticket_escalates_to_project_manager() {
 #[test]
 fn multi_contract_never_auto_resolves() {
     let mut c = Case::autonomous();
-    c.binding = BillingBinding::SeveralContracts { contract_ids: vec![ContractId::new(1).unwrap(), ContractId::new(2).unwrap()] };
+    c.binding = BillingBinding::SeveralContracts {
+        contract_ids: vec![ContractId::new(1).unwrap(), ContractId::new(2).unwrap()],
+    };
     let d = c.decide();
     assert!(matches!(d.action, Action::Escalate { to: EscalationTarget::Dispatcher, .. }));
     assert!(has(&d, |r| matches!(r, Reason::SeveralContracts { contracts: 2 })));
@@ -273,11 +281,17 @@ fn time_and_materials_completes_only_after_time_entry() {
     let mut c = Case::autonomous();
     c.binding = contract(ContractKind::TimeAndMaterials);
     let d = c.decide();
-    assert_eq!(d.action, Action::Autonomous { plan: ActionPlan { complete_after_time_entry: true, ..Default::default() } });
+    assert_eq!(
+        d.action,
+        Action::Autonomous { plan: ActionPlan { complete_after_time_entry: true, ..Default::default() } }
+    );
     assert!(has(&d, |r| *r == Reason::TimeAndMaterialsEntryFirst));
     // The same condition travels with an approval request.
     let d = c.phase(Phase::HumanInTheLoop).decide();
-    assert_eq!(d.action, Action::RequestApproval { plan: ActionPlan { complete_after_time_entry: true, ..Default::default() } });
+    assert_eq!(
+        d.action,
+        Action::RequestApproval { plan: ActionPlan { complete_after_time_entry: true, ..Default::default() } }
+    );
 }
 
 #[test]
@@ -443,5 +457,9 @@ fn reasons_call_the_block_check_an_estimate() {
     c.block_hours_needed = h(0.1);
     let d = c.decide();
     let text: Vec<String> = d.reasons.iter().map(|r| r.to_string()).collect();
-    assert!(text.iter().any(|t| t.contains("covers an estimated 0.10 h") && t.contains("the time entry logs the measured time")), "{text:?}");
+    assert!(
+        text.iter()
+            .any(|t| t.contains("covers an estimated 0.10 h") && t.contains("the time entry logs the measured time")),
+        "{text:?}"
+    );
 }

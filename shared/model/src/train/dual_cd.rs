@@ -53,7 +53,15 @@ impl DualCd<'_> {
 
     /// Solve over the examples `idx`, starting from the states (dual variables of
     /// examples outside `idx` are left as they are).
-    pub(super) fn run(&self, xs: &[SparseVec], xsq: &[f32], y: &[u16], idx: &[usize], states: &mut [DualState], on_pass: &(dyn Fn(u32) + Sync)) {
+    pub(super) fn run(
+        &self,
+        xs: &[SparseVec],
+        xsq: &[f32],
+        y: &[u16],
+        idx: &[usize],
+        states: &mut [DualState],
+        on_pass: &(dyn Fn(u32) + Sync),
+    ) {
         let order: Vec<usize> = idx.iter().copied().filter(|&i| self.weights.is_none_or(|w| w[i] > 0.0)).collect();
         if states.len() == 1 {
             self.run_block(xs, xsq, y, &order, &mut states[0], on_pass);
@@ -61,7 +69,10 @@ impl DualCd<'_> {
             std::thread::scope(|sc| {
                 let (first, rest) = states.split_first_mut().expect("a block");
                 let order = &order;
-                let hs: Vec<_> = rest.iter_mut().map(|st| sc.spawn(move || self.run_block(xs, xsq, y, order, st, &|_| {}))).collect();
+                let hs: Vec<_> = rest
+                    .iter_mut()
+                    .map(|st| sc.spawn(move || self.run_block(xs, xsq, y, order, st, &|_| {})))
+                    .collect();
                 self.run_block(xs, xsq, y, order, first, on_pass);
                 for h in hs {
                     h.join().expect("training thread");
@@ -70,7 +81,15 @@ impl DualCd<'_> {
         }
     }
 
-    fn run_block(&self, xs: &[SparseVec], xsq: &[f32], y: &[u16], order: &[usize], st: &mut DualState, on_pass: &dyn Fn(u32)) {
+    fn run_block(
+        &self,
+        xs: &[SparseVec],
+        xsq: &[f32],
+        y: &[u16],
+        order: &[usize],
+        st: &mut DualState,
+        on_pass: &dyn Fn(u32),
+    ) {
         let k = st.k;
         if k == 0 {
             return;

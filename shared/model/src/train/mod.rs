@@ -22,13 +22,13 @@ mod parallel;
 mod rows;
 mod sgd;
 
-use crate::calibrate::{fit_temperature, softmax_t, Isotonic};
+use crate::calibrate::{Isotonic, fit_temperature, softmax_t};
 use crate::features::FeatureConfig;
 use crate::{Model, ModelError};
 use dual_cd::DualCd;
 use folds::{calibration_folds, fold_jobs};
 use parallel::{featurize_all, map_jobs};
-use rows::{prune_features, row_vectors, FeatureRows};
+use rows::{FeatureRows, prune_features, row_vectors};
 use serde::{Deserialize, Serialize};
 use sgd::{Sgd, Weights};
 use std::collections::BTreeMap;
@@ -113,9 +113,15 @@ impl Default for TrainConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
     /// `done` of `total` texts featurised.
-    Featurize { done: usize, total: usize },
+    Featurize {
+        done: usize,
+        total: usize,
+    },
     /// One epoch of the final model finished.
-    Epoch { done: u32, total: u32 },
+    Epoch {
+        done: u32,
+        total: u32,
+    },
     Calibrate,
 }
 
@@ -185,12 +191,35 @@ pub fn train_weighted(
 
     // 5. fit the jobs; a fold's model only scores its fold and is dropped
     let mk = |w: &Weights| {
-        Model::from_float(label_list.clone(), cfg.features.clone(), n, cfg.seed, buckets.clone(), row_idf.clone(), &w.w, w.b.clone())
+        Model::from_float(
+            label_list.clone(),
+            cfg.features.clone(),
+            n,
+            cfg.seed,
+            buckets.clone(),
+            row_idf.clone(),
+            &w.w,
+            w.b.clone(),
+        )
     };
     let sgd = Sgd { k, rows: r, loss: cfg.loss, epochs: cfg.epochs, lr: cfg.learning_rate, seed: cfg.seed, weights };
-    let cd = DualCd { k, rows: r, c: cfg.c, bias: 1.0, max_passes: cfg.epochs, tol: cfg.tol, seed: cfg.seed, weights, threads: cfg.threads };
+    let cd = DualCd {
+        k,
+        rows: r,
+        c: cfg.c,
+        bias: 1.0,
+        max_passes: cfg.epochs,
+        tol: cfg.tol,
+        seed: cfg.seed,
+        weights,
+        threads: cfg.threads,
+    };
     let exact = cfg.solver == Solver::DualCd && cfg.loss == Loss::Hinge;
-    let xsq: Vec<f32> = if exact { xs.iter().map(|x| x.val.iter().map(|v| v * v).sum::<f32>() + cd.bias * cd.bias).collect() } else { Vec::new() };
+    let xsq: Vec<f32> = if exact {
+        xs.iter().map(|x| x.val.iter().map(|v| v * v).sum::<f32>() + cd.bias * cd.bias).collect()
+    } else {
+        Vec::new()
+    };
     let epoch_cb = |e: u32| progress(Progress::Epoch { done: e, total: cfg.epochs });
     let quiet = |_: u32| {};
     let fit = |j: usize| -> Weights {
@@ -243,7 +272,12 @@ pub fn train_weighted(
 
 /// Checks the inputs and the configuration; returns the weights that matter
 /// (`None` when every weight is 1).
-fn check_inputs<'w>(texts: &[String], labels: &[String], weights: Option<&'w [f32]>, cfg: &TrainConfig) -> Result<Option<&'w [f32]>, ModelError> {
+fn check_inputs<'w>(
+    texts: &[String],
+    labels: &[String],
+    weights: Option<&'w [f32]>,
+    cfg: &TrainConfig,
+) -> Result<Option<&'w [f32]>, ModelError> {
     cfg.features.validate().map_err(ModelError::Invalid)?;
     if texts.len() != labels.len() {
         return Err(ModelError::Invalid(format!("{} texts but {} labels", texts.len(), labels.len())));
@@ -253,7 +287,11 @@ fn check_inputs<'w>(texts: &[String], labels: &[String], weights: Option<&'w [f3
             return Err(ModelError::Invalid(format!("{} texts but {} weights", texts.len(), w.len())));
         }
         if let Some(i) = w.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
-            return Err(ModelError::Invalid(format!("example {} has weight {}: weights must be finite and >= 0", i + 1, w[i])));
+            return Err(ModelError::Invalid(format!(
+                "example {} has weight {}: weights must be finite and >= 0",
+                i + 1,
+                w[i]
+            )));
         }
     }
     // Unit weights are no weights: the same arithmetic, the same bytes.
@@ -288,7 +326,14 @@ fn index_labels(labels: &[String]) -> Result<LabelIndex<'_>, ModelError> {
 /// Fits the temperature and the isotonic map on the held-out scores of the
 /// calibration folds and gives them to `model`; returns the temperature, the
 /// accuracy on the folds and how many examples they hold.
-fn calibrate(model: &mut Model, folds: &[Vec<usize>], fold_scores: &[Vec<f32>], y: &[u16], k: usize, cfg: &TrainConfig) -> (f32, f32, usize) {
+fn calibrate(
+    model: &mut Model,
+    folds: &[Vec<usize>],
+    fold_scores: &[Vec<f32>],
+    y: &[u16],
+    k: usize,
+    cfg: &TrainConfig,
+) -> (f32, f32, usize) {
     let (mut temperature, mut cal_acc) = (1.0f32, f32::NAN);
     let mut isotonic = Isotonic::identity();
     let yc: Vec<u16> = folds.iter().flatten().map(|&i| y[i]).collect();

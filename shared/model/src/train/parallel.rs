@@ -4,7 +4,12 @@
 use super::Progress;
 use crate::features::{Counts, FeatureConfig};
 
-pub(super) fn featurize_all(cfg: &FeatureConfig, texts: &[String], threads: usize, progress: &(dyn Fn(Progress) + Sync)) -> Vec<Counts> {
+pub(super) fn featurize_all(
+    cfg: &FeatureConfig,
+    texts: &[String],
+    threads: usize,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Vec<Counts> {
     let total = texts.len();
     let chunk = 2000;
     let done = std::sync::atomic::AtomicUsize::new(0);

@@ -4,7 +4,7 @@
 
 use super::TrainConfig;
 use super::parallel::map_halves;
-use crate::features::{idf_value, Counts, SparseVec};
+use crate::features::{Counts, SparseVec, idf_value};
 
 /// The kept feature buckets: the bucket of each row (most frequent first),
 /// the row of each bucket (`u32::MAX`: none), and the idf of each.

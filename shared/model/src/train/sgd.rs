@@ -2,10 +2,10 @@
 //! scales, and the average of the weights at the end of each epoch.
 
 use super::Loss;
-use crate::features::SparseVec;
-use crate::model::{prefetch, PREFETCH_AHEAD};
-use crate::rng::Rng;
 use crate::Model;
+use crate::features::SparseVec;
+use crate::model::{PREFETCH_AHEAD, prefetch};
+use crate::rng::Rng;
 
 pub(super) struct Weights {
     pub(super) w: Vec<f32>,

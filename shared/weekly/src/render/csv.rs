@@ -8,7 +8,15 @@ impl Table {
         let mut out = String::new();
         let line = |cells: &mut dyn Iterator<Item = &str>, out: &mut String| {
             let v: Vec<String> = cells
-                .map(|c| if c.contains([',', '"', '\n', '\r']) || c.starts_with(['=', '+', '-', '@']) && c.parse::<f64>().is_err() { format!("\"{}\"", c.replace('"', "\"\"")) } else { c.to_string() })
+                .map(|c| {
+                    if c.contains([',', '"', '\n', '\r'])
+                        || c.starts_with(['=', '+', '-', '@']) && c.parse::<f64>().is_err()
+                    {
+                        format!("\"{}\"", c.replace('"', "\"\""))
+                    } else {
+                        c.to_string()
+                    }
+                })
                 .collect();
             out.push_str(&v.join(","));
             out.push_str("\r\n");
@@ -26,7 +34,12 @@ mod tests {
 
     #[test]
     fn csv_quotes_what_needs_quoting() {
-        let t = Table { id: "x", title: "x", header: vec!["a", "b"], rows: vec![vec!["1,5".into(), "say \"hi\"".into()], vec!["=cmd()".into(), "-3".into()]] };
+        let t = Table {
+            id: "x",
+            title: "x",
+            header: vec!["a", "b"],
+            rows: vec![vec!["1,5".into(), "say \"hi\"".into()], vec!["=cmd()".into(), "-3".into()]],
+        };
         assert_eq!(t.csv(), "a,b\r\n\"1,5\",\"say \"\"hi\"\"\"\r\n\"=cmd()\",-3\r\n");
     }
 }

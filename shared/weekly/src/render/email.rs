@@ -21,12 +21,22 @@ pub fn email(r: &WeeklyReport, history: &[(String, serde_json::Value)], to: &[St
     text.push_str("\nThe tables are attached as CSV files.\n");
     let attachments = tables
         .iter()
-        .map(|t| Attachment { filename: format!("{}-{}.csv", t.id, r.week), content_type: "text/csv; charset=utf-8".into(), bytes: t.csv().into_bytes() })
+        .map(|t| Attachment {
+            filename: format!("{}-{}.csv", t.id, r.week),
+            content_type: "text/csv; charset=utf-8".into(),
+            bytes: t.csv().into_bytes(),
+        })
         .collect();
     let flagged = r.flagged().count();
     Email {
         to: to.to_vec(),
-        subject: format!("atpilot weekly report {}: {} phase moves, {} contracts flagged, {} spot-check differences", r.week, r.moves().count(), flagged, r.spot_check.differing()),
+        subject: format!(
+            "atpilot weekly report {}: {} phase moves, {} contracts flagged, {} spot-check differences",
+            r.week,
+            r.moves().count(),
+            flagged,
+            r.spot_check.differing()
+        ),
         html,
         text,
         attachments,
@@ -36,18 +46,49 @@ pub fn email(r: &WeeklyReport, history: &[(String, serde_json::Value)], to: &[St
 /// The summary, one sentence per figure (the e-mail's list and its plain text).
 fn summary_lines(r: &WeeklyReport) -> Vec<String> {
     let mut v = vec![];
-    let moves: Vec<String> = r.moves().map(|m| format!("{} {} ({} → {})", m.category, move_name(&m.evaluation), m.phase_before, m.phase_after)).collect();
+    let moves: Vec<String> = r
+        .moves()
+        .map(|m| format!("{} {} ({} → {})", m.category, move_name(&m.evaluation), m.phase_before, m.phase_after))
+        .collect();
     v.push(if moves.is_empty() { "No phase moves.".into() } else { format!("Phase moves: {}.", moves.join(", ")) });
-    v.push(format!("Time-entry spot check: {} of {} sampled entries differ from the ledger ({} agent actions this week).", r.spot_check.differing(), r.spot_check.rows.len(), r.spot_check.candidates));
+    v.push(format!(
+        "Time-entry spot check: {} of {} sampled entries differ from the ledger ({} agent actions this week).",
+        r.spot_check.differing(),
+        r.spot_check.rows.len(),
+        r.spot_check.candidates
+    ));
     let mut flagged: Vec<&BillingRow> = r.flagged().collect();
-    flagged.sort_by(|a, b| b.headline_change().unwrap_or(f64::INFINITY).abs().total_cmp(&a.headline_change().unwrap_or(f64::INFINITY).abs()));
-    let mut names: Vec<String> = flagged.iter().take(5).map(|b| format!("{} {}", b.name, b.headline_change().map(signed_pct).unwrap_or_else(|| "new".into()))).collect();
+    flagged.sort_by(|a, b| {
+        b.headline_change()
+            .unwrap_or(f64::INFINITY)
+            .abs()
+            .total_cmp(&a.headline_change().unwrap_or(f64::INFINITY).abs())
+    });
+    let mut names: Vec<String> = flagged
+        .iter()
+        .take(5)
+        .map(|b| format!("{} {}", b.name, b.headline_change().map(signed_pct).unwrap_or_else(|| "new".into())))
+        .collect();
     if flagged.len() > 5 {
         names.push(format!("and {} more (see the table)", flagged.len() - 5));
     }
-    v.push(if flagged.is_empty() { format!("No contract changed by {}% or more against its baseline.", r.flag_percent) } else { format!("{} of {} contracts flagged (±{}%): {}.", flagged.len(), r.billing.len(), r.flag_percent, names.join(", ")) });
+    v.push(if flagged.is_empty() {
+        format!("No contract changed by {}% or more against its baseline.", r.flag_percent)
+    } else {
+        format!(
+            "{} of {} contracts flagged (±{}%): {}.",
+            flagged.len(),
+            r.billing.len(),
+            r.flag_percent,
+            names.join(", ")
+        )
+    });
     let shown: Vec<String> = r.csat.iter().filter_map(|c| c.delta.map(|d| format!("{} {d:+.2}", c.category))).collect();
-    v.push(if shown.is_empty() { format!("CSAT: no category has {} surveys on both sides yet.", r.min_csat_samples) } else { format!("CSAT delta (agent-touched minus human-only): {}.", shown.join(", ")) });
+    v.push(if shown.is_empty() {
+        format!("CSAT: no category has {} surveys on both sides yet.", r.min_csat_samples)
+    } else {
+        format!("CSAT delta (agent-touched minus human-only): {}.", shown.join(", "))
+    });
     let o = &r.outcomes;
     v.push(format!(
         "Outcomes: {} autonomous of {} in-scope tickets ({}, {}); first response p50 {} s, p90 {} s ({}).",

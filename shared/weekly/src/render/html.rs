@@ -10,7 +10,10 @@ use std::fmt::Write as _;
 
 /// One table, escaped, with `none` in an empty one.
 fn html_table(t: &Table) -> String {
-    let mut s = format!("<table id=\"{}\" cellpadding=\"4\" cellspacing=\"0\" border=\"1\" style=\"border-collapse:collapse;border-color:#ccc;font-size:12px\"><tr>", t.id);
+    let mut s = format!(
+        "<table id=\"{}\" cellpadding=\"4\" cellspacing=\"0\" border=\"1\" style=\"border-collapse:collapse;border-color:#ccc;font-size:12px\"><tr>",
+        t.id
+    );
     for h in &t.header {
         let _ = write!(s, "<th style=\"background:#f2f2f2;text-align:left\">{}</th>", esc(h));
     }
@@ -30,7 +33,12 @@ fn html_table(t: &Table) -> String {
 }
 
 /// The e-mail's HTML: the summary, the charts (inline SVG) and every table.
-pub(super) fn body(r: &WeeklyReport, history: &[(String, serde_json::Value)], tables: &[Table], summary: &[String]) -> String {
+pub(super) fn body(
+    r: &WeeklyReport,
+    history: &[(String, serde_json::Value)],
+    tables: &[Table],
+    summary: &[String],
+) -> String {
     let o = &r.outcomes;
     let mut html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>atpilot weekly report {week}</title></head>\
@@ -46,7 +54,11 @@ pub(super) fn body(r: &WeeklyReport, history: &[(String, serde_json::Value)], ta
         let _ = write!(html, "<li>{}</li>", esc(l));
     }
     html.push_str("</ul>");
-    let _ = write!(html, "<h2 style=\"font-size:16px\">Approval rate per category, by week</h2>{}", approval_chart(history, r));
+    let _ = write!(
+        html,
+        "<h2 style=\"font-size:16px\">Approval rate per category, by week</h2>{}",
+        approval_chart(history, r)
+    );
     let _ = write!(html, "<h2 style=\"font-size:16px\">Billing impact per contract</h2>{}", billing_chart(r));
     for t in tables {
         let _ = write!(html, "<h2 style=\"font-size:16px\">{}</h2>{}", esc(t.title), html_table(t));

@@ -16,7 +16,21 @@ fn approvals(r: &WeeklyReport) -> Table {
     Table {
         id: "approval-rates",
         title: "Approval rate by category",
-        header: vec!["category", "safe", "week approved", "week rejected", "week expired", "week rate", "30d approved", "30d rejected", "30d expired", "30d rate", "phase before", "phase after", "evaluation"],
+        header: vec![
+            "category",
+            "safe",
+            "week approved",
+            "week rejected",
+            "week expired",
+            "week rate",
+            "30d approved",
+            "30d rejected",
+            "30d expired",
+            "30d rate",
+            "phase before",
+            "phase after",
+            "evaluation",
+        ],
         rows: r
             .approvals
             .iter()
@@ -47,7 +61,18 @@ fn moves(r: &WeeklyReport) -> Table {
         id: "phase-moves",
         title: "Phase moves",
         header: vec!["category", "from", "to", "move", "reason"],
-        rows: r.moves().map(|a| vec![a.category.to_string(), a.phase_before.to_string(), a.phase_after.to_string(), move_name(&a.evaluation).to_string(), a.reason.clone()]).collect(),
+        rows: r
+            .moves()
+            .map(|a| {
+                vec![
+                    a.category.to_string(),
+                    a.phase_before.to_string(),
+                    a.phase_after.to_string(),
+                    move_name(&a.evaluation).to_string(),
+                    a.reason.clone(),
+                ]
+            })
+            .collect(),
     }
 }
 
@@ -56,7 +81,18 @@ fn spot_check(r: &WeeklyReport) -> Table {
     Table {
         id: "time-entry-spot-check",
         title: "Time-entry spot check",
-        header: vec!["time entry", "action", "ticket", "ledger hours", "Autotask hours", "contract", "Autotask contract", "Autotask resource", "Autotask role", "result"],
+        header: vec![
+            "time entry",
+            "action",
+            "ticket",
+            "ledger hours",
+            "Autotask hours",
+            "contract",
+            "Autotask contract",
+            "Autotask resource",
+            "Autotask role",
+            "result",
+        ],
         rows: r
             .spot_check
             .rows
@@ -84,7 +120,23 @@ fn billing(r: &WeeklyReport) -> Table {
     Table {
         id: "billing-impact",
         title: "Contract billing impact",
-        header: vec!["contract", "name", "type", "hours", "expected hours", "hours change", "block hours", "expected block hours", "block change", "tickets", "expected tickets", "tickets change", "agent entries", "flagged", "explanation"],
+        header: vec![
+            "contract",
+            "name",
+            "type",
+            "hours",
+            "expected hours",
+            "hours change",
+            "block hours",
+            "expected block hours",
+            "block change",
+            "tickets",
+            "expected tickets",
+            "tickets change",
+            "agent entries",
+            "flagged",
+            "explanation",
+        ],
         rows: r
             .billing
             .iter()
@@ -128,7 +180,9 @@ fn csat(r: &WeeklyReport) -> Table {
                     opt_f(c.agent_mean, 2),
                     c.human_n.to_string(),
                     opt_f(c.human_mean, 2),
-                    c.delta.map(|d| format!("{d:+.2}")).unwrap_or_else(|| format!("not shown (fewer than {} on a side)", r.min_csat_samples)),
+                    c.delta
+                        .map(|d| format!("{d:+.2}"))
+                        .unwrap_or_else(|| format!("not shown (fewer than {} on a side)", r.min_csat_samples)),
                 ]
             })
             .collect(),
@@ -143,12 +197,32 @@ fn outcomes(r: &WeeklyReport) -> Table {
         title: "Outcomes (categories in scope)",
         header: vec!["figure", "value", "target", "verdict"],
         rows: vec![
-            vec!["categories in scope".into(), o.in_scope.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" "), String::new(), String::new()],
+            vec![
+                "categories in scope".into(),
+                o.in_scope.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" "),
+                String::new(),
+                String::new(),
+            ],
             vec!["tickets decided this week".into(), o.tickets.to_string(), String::new(), String::new()],
             vec!["resolved autonomously".into(), o.autonomous.to_string(), String::new(), String::new()],
-            vec!["autonomous resolution rate".into(), opt_pct(o.autonomous_rate), "25%-40%".into(), o.rate_verdict().into()],
-            vec!["first response p50 (s)".into(), opt_f(o.first_response_p50_secs, 1), "< 60".into(), o.response_verdict().into()],
-            vec!["first response p90 (s)".into(), opt_f(o.first_response_p90_secs, 1), String::new(), format!("{} tickets with a first response", o.responded)],
+            vec![
+                "autonomous resolution rate".into(),
+                opt_pct(o.autonomous_rate),
+                "25%-40%".into(),
+                o.rate_verdict().into(),
+            ],
+            vec![
+                "first response p50 (s)".into(),
+                opt_f(o.first_response_p50_secs, 1),
+                "< 60".into(),
+                o.response_verdict().into(),
+            ],
+            vec![
+                "first response p90 (s)".into(),
+                opt_f(o.first_response_p90_secs, 1),
+                String::new(),
+                format!("{} tickets with a first response", o.responded),
+            ],
         ],
     }
 }

@@ -26,5 +26,13 @@ pub fn teams_card(r: &WeeklyReport) -> TeamsMessage {
             {"type": "FactSet", "facts": facts},
         ],
     });
-    TeamsMessage { summary: format!("atpilot weekly report {}: {} phase moves, {} contracts flagged", r.week, r.moves().count(), r.flagged().count()), card }
+    TeamsMessage {
+        summary: format!(
+            "atpilot weekly report {}: {} phase moves, {} contracts flagged",
+            r.week,
+            r.moves().count(),
+            r.flagged().count()
+        ),
+        card,
+    }
 }

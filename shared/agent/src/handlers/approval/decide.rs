@@ -38,12 +38,15 @@ impl DecisionForm {
     }
 }
 
-
 /// What the ticket looks like now against what it looked like when asked.
 fn stale_reason(a: &ApprovalRecord, t: &TicketSnapshot, deps: &Deps) -> Option<String> {
     let g = a.guard.as_ref()?;
     if t.status.get() != g.status {
-        return Some(if t.status == deps.config.statuses.complete { "it was closed".into() } else { format!("its status changed from {} to {}", g.status, t.status) });
+        return Some(if t.status == deps.config.statuses.complete {
+            "it was closed".into()
+        } else {
+            format!("its status changed from {} to {}", g.status, t.status)
+        });
     }
     if t.assigned_resource_id.map(|r| r.get()) != g.assigned_resource_id {
         return Some("it was reassigned".into());
@@ -66,7 +69,12 @@ pub enum Decided {
 }
 
 /// POST: decides, once.
-pub async fn decide_request(deps: &Deps, id: &str, form: &DecisionForm, now: DateTime<Utc>) -> Result<Decided, ApprovalError> {
+pub async fn decide_request(
+    deps: &Deps,
+    id: &str,
+    form: &DecisionForm,
+    now: DateTime<Utc>,
+) -> Result<Decided, ApprovalError> {
     let (claims, a) = load(deps, id, &form.token, now).await?;
     if a.state != ApprovalState::Pending {
         return Err(already(&a));
@@ -95,7 +103,16 @@ pub async fn decide_request(deps: &Deps, id: &str, form: &DecisionForm, now: Dat
                     claims.e,
                     form.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default()
                 );
-                deps.autotask.add_note(r.ticket_id, &NewNote { title: "atpilot suggestion rejected".into(), text, visibility: NoteVisibility::Internal }).await?;
+                deps.autotask
+                    .add_note(
+                        r.ticket_id,
+                        &NewNote {
+                            title: "atpilot suggestion rejected".into(),
+                            text,
+                            visibility: NoteVisibility::Internal,
+                        },
+                    )
+                    .await?;
                 Ok(Decided::Rejected)
             }
             Transition::Refused(cur) => Err(cur.map(|c| already(&c)).unwrap_or(ApprovalError::Unknown)),
@@ -140,12 +157,19 @@ pub async fn decide_request(deps: &Deps, id: &str, form: &DecisionForm, now: Dat
         Transition::Done => {}
         Transition::Refused(cur) => return Err(cur.map(|c| already(&c)).unwrap_or(ApprovalError::Unknown)),
     }
-    let report = execute(deps, Approved { approval: &r, ticket: &ticket, contract, kind, plan, redelivery: false, started: now }).await?;
+    let report = execute(
+        deps,
+        Approved { approval: &r, ticket: &ticket, contract, kind, plan, redelivery: false, started: now },
+    )
+    .await?;
     Ok(Decided::Approved(report))
 }
 
 /// The ticket's single contract as Autotask says now, if one is established.
-async fn contract_now(deps: &Deps, ticket: &TicketSnapshot) -> Result<Option<(ContractId, ContractKind)>, ApprovalError> {
+async fn contract_now(
+    deps: &Deps,
+    ticket: &TicketSnapshot,
+) -> Result<Option<(ContractId, ContractKind)>, ApprovalError> {
     let contracts = deps.autotask.company_contracts(ticket.company_id).await?;
     let binding = BillingBinding::derive(ticket.contract_id, ticket.is_project_work(), &contracts, false);
     Ok(binding.contract_id().zip(binding.kind()))
@@ -178,7 +202,11 @@ async fn execute(deps: &Deps, x: Approved<'_>) -> Result<ResolutionReport, Appro
         plan,
         action_id: &a.action_id,
         draft: a.draft.as_deref(),
-        summary: format!("atpilot resolved this {} request; approved by {}.", a.category, a.decided_by.as_deref().unwrap_or("an approver")),
+        summary: format!(
+            "atpilot resolved this {} request; approved by {}.",
+            a.category,
+            a.decided_by.as_deref().unwrap_or("an approver")
+        ),
         redelivery,
         started,
     };
@@ -188,7 +216,6 @@ async fn execute(deps: &Deps, x: Approved<'_>) -> Result<ResolutionReport, Appro
     deps.state.update_approval(&done, ApprovalState::Approved).await?;
     Ok(report)
 }
-
 
 /// What a sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -227,9 +254,20 @@ pub async fn sweep(deps: &Deps, now: DateTime<Utc>) -> Result<SweepReport, Appro
             Action::RequestApproval { plan } => plan,
             _ => continue,
         };
-        execute(deps, Approved { approval: &a, ticket: &ticket, contract, kind, plan, redelivery: true, started: a.decided_at.unwrap_or(now) }).await?;
+        execute(
+            deps,
+            Approved {
+                approval: &a,
+                ticket: &ticket,
+                contract,
+                kind,
+                plan,
+                redelivery: true,
+                started: a.decided_at.unwrap_or(now),
+            },
+        )
+        .await?;
         report.re_executed += 1;
     }
     Ok(report)
 }
-

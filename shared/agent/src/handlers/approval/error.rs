@@ -24,7 +24,9 @@ pub enum ApprovalError {
     Invalid(String),
     #[error("temporarily unavailable, nothing was changed; try again in a minute ({0})")]
     Unavailable(String),
-    #[error("the kill switch is on: atpilot writes nothing, so nothing was decided and the request stays pending; decide again once the switch is off")]
+    #[error(
+        "the kill switch is on: atpilot writes nothing, so nothing was decided and the request stays pending; decide again once the switch is off"
+    )]
     KillSwitch,
 }
 
@@ -65,4 +67,3 @@ pub(crate) fn already(a: &ApprovalRecord) -> ApprovalError {
         at: a.decided_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
     }
 }
-

@@ -37,7 +37,13 @@ pub(crate) async fn confirm_page(deps: &Deps, id: &str, token: &str, intent: Opt
         Ok(None) => return error_page(&ApprovalError::Stale("the ticket no longer exists".into())),
         Err(e) => return error_page(&e.into()),
     };
-    let company = deps.autotask.company_name(ticket.company_id).await.ok().flatten().unwrap_or_else(|| format!("company {}", ticket.company_id));
+    let company = deps
+        .autotask
+        .company_name(ticket.company_id)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| format!("company {}", ticket.company_id));
     let view = RequestView { approval: &a, decision: &d, ticket: &ticket, company };
     pages::confirm_page(&ConfirmForm {
         approver: &claims.e,
@@ -54,12 +60,18 @@ pub(crate) async fn confirm_page(deps: &Deps, id: &str, token: &str, intent: Opt
 pub(crate) async fn time_entry_outcome(deps: &Deps, a: &ApprovalRecord) -> String {
     match deps.state.ledger(&a.action_id).await {
         Err(e) => format!("unknown: the state store could not be read ({e}); reload in a minute"),
-        Ok(None) if a.executed_at.is_none() => "not queued yet: the action has not finished; atpilot resumes it within minutes".into(),
+        Ok(None) if a.executed_at.is_none() => {
+            "not queued yet: the action has not finished; atpilot resumes it within minutes".into()
+        }
         Ok(None) => "queued: not written yet; the ticket stays open until it is".into(),
         Ok(Some(l)) => match l.ledger {
             LedgerState::Pending => "being written: not confirmed yet; the ticket stays open until it is".into(),
-            LedgerState::Written { time_entry_id } => format!("written (time entry {time_entry_id}); the ticket is completed once it is confirmed"),
-            LedgerState::Refused { why } => format!("FAILED: {why}. The ticket was left open and the alert channel was told: log the time by hand and complete the ticket"),
+            LedgerState::Written { time_entry_id } => {
+                format!("written (time entry {time_entry_id}); the ticket is completed once it is confirmed")
+            }
+            LedgerState::Refused { why } => format!(
+                "FAILED: {why}. The ticket was left open and the alert channel was told: log the time by hand and complete the ticket"
+            ),
         },
     }
 }
@@ -69,7 +81,9 @@ pub(crate) async fn time_entry_outcome(deps: &Deps, a: &ApprovalRecord) -> Strin
 async fn decided_page(deps: &Deps, a: &ApprovalRecord) -> Page {
     let decided = already(a).to_string();
     match a.state {
-        ApprovalState::Approved => pages::decided_page(&decided, DecidedDetail::TimeEntry(&time_entry_outcome(deps, a).await)),
+        ApprovalState::Approved => {
+            pages::decided_page(&decided, DecidedDetail::TimeEntry(&time_entry_outcome(deps, a).await))
+        }
         _ => pages::decided_page(&decided, DecidedDetail::Note(a.note.as_deref())),
     }
 }
@@ -78,7 +92,8 @@ async fn decided_page(deps: &Deps, a: &ApprovalRecord) -> Page {
 pub async fn handle_http(deps: &Deps, method: &str, id: &str, query: &str, body: &[u8], now: DateTime<Utc>) -> Page {
     let q: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let get = |k: &str| q.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
-    let id_ok = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let id_ok =
+        !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !id_ok {
         return error_page(&ApprovalError::Unknown);
     }

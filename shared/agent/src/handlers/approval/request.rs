@@ -38,9 +38,17 @@ impl RequestView<'_> {
             f.push(("Proposed priority".into(), pr.to_string()));
         }
         f.push(("Proposed status".into(), status));
-        let risks: Vec<String> = self.decision.reasons.iter().filter_map(|r| if let Reason::RequestRisk { risk } = r { Some(risk.to_string()) } else { None }).collect();
+        let risks: Vec<String> = self
+            .decision
+            .reasons
+            .iter()
+            .filter_map(|r| if let Reason::RequestRisk { risk } = r { Some(risk.to_string()) } else { None })
+            .collect();
         if !risks.is_empty() {
-            f.insert(0, ("Caution".into(), format!("{}. Check with the requester before approving.", risks.join("; "))));
+            f.insert(
+                0,
+                ("Caution".into(), format!("{}. Check with the requester before approving.", risks.join("; "))),
+            );
         }
         f.push(("Expires".into(), format!("{} UTC", self.approval.expires_at.format("%Y-%m-%d %H:%M"))));
         f
@@ -52,7 +60,12 @@ impl RequestView<'_> {
 pub fn teams_card(view: &RequestView<'_>, approvers: &[(String, Links)]) -> TeamsMessage {
     use serde_json::json;
     let facts: Vec<_> = view.facts().into_iter().map(|(t, v)| json!({"title": t, "value": v})).collect();
-    let reasons: Vec<_> = view.decision.explanation.iter().map(|r| json!({"type": "TextBlock", "text": format!("- {r}"), "wrap": true, "spacing": "None"})).collect();
+    let reasons: Vec<_> = view
+        .decision
+        .explanation
+        .iter()
+        .map(|r| json!({"type": "TextBlock", "text": format!("- {r}"), "wrap": true, "spacing": "None"}))
+        .collect();
     let mut body = vec![
         json!({"type": "TextBlock", "text": format!("Approval needed: {}", view.decision.prediction.category), "weight": "Bolder", "size": "Medium", "wrap": true}),
         json!({"type": "FactSet", "facts": facts}),
@@ -77,7 +90,13 @@ pub fn teams_card(view: &RequestView<'_>, approvers: &[(String, Links)]) -> Team
         "version": CARD_VERSION,
         "body": body,
     });
-    TeamsMessage { summary: format!("atpilot: approval needed for ticket {} ({})", view.ticket.ticket_number, view.decision.prediction.category), card }
+    TeamsMessage {
+        summary: format!(
+            "atpilot: approval needed for ticket {} ({})",
+            view.ticket.ticket_number, view.decision.prediction.category
+        ),
+        card,
+    }
 }
 
 /// The e-mail to one approver: HTML and plain text with the same content and links.
@@ -100,7 +119,10 @@ pub fn email(view: &RequestView<'_>, approver: &str, l: &Links) -> Email {
     }
     html.push_str("</ul>");
     if let Some(d) = &view.approval.draft {
-        html.push_str(&format!("<h3>Draft reply</h3><pre style=\"white-space:pre-wrap;font-family:inherit\">{}</pre>", esc(d)));
+        html.push_str(&format!(
+            "<h3>Draft reply</h3><pre style=\"white-space:pre-wrap;font-family:inherit\">{}</pre>",
+            esc(d)
+        ));
         text.push_str(&format!("\nDraft reply:\n{d}\n"));
     }
     html.push_str(&format!(
@@ -113,11 +135,25 @@ pub fn email(view: &RequestView<'_>, approver: &str, l: &Links) -> Email {
         esc(approver)
     ));
     text.push_str(&format!("\nApprove: {}\nReject: {}\nOpen: {}\n\nEach link opens a confirmation page; nothing happens until you confirm there.\n", l.approve, l.reject, l.open));
-    Email { to: vec![approver.to_string()], subject: format!("[atpilot] Approve: {} – ticket {}", view.decision.prediction.category, view.ticket.ticket_number), html, text, attachments: vec![] }
+    Email {
+        to: vec![approver.to_string()],
+        subject: format!(
+            "[atpilot] Approve: {} – ticket {}",
+            view.decision.prediction.category, view.ticket.ticket_number
+        ),
+        html,
+        text,
+        attachments: vec![],
+    }
 }
 
 /// Sends a new request to the category's approvers on its channels.
-pub(crate) async fn send_request(deps: &Deps, approval: &ApprovalRecord, decision: &DecisionRecord, ticket: &TicketSnapshot) -> Result<(), PortError> {
+pub(crate) async fn send_request(
+    deps: &Deps,
+    approval: &ApprovalRecord,
+    decision: &DecisionRecord,
+    ticket: &TicketSnapshot,
+) -> Result<(), PortError> {
     let Some(cat) = deps.config.categories.get(&approval.category) else {
         tracing::warn!(category = %approval.category, "approval request without configured approvers: it is listed on the dashboard only");
         return Ok(());
@@ -126,7 +162,11 @@ pub(crate) async fn send_request(deps: &Deps, approval: &ApprovalRecord, decisio
         tracing::warn!(category = %approval.category, "no approvers configured: the request is listed on the dashboard only");
         return Ok(());
     }
-    let company = deps.autotask.company_name(ticket.company_id).await?.unwrap_or_else(|| format!("company {}", ticket.company_id));
+    let company = deps
+        .autotask
+        .company_name(ticket.company_id)
+        .await?
+        .unwrap_or_else(|| format!("company {}", ticket.company_id));
     let view = RequestView { approval, decision, ticket, company };
     let approvers: Vec<(String, Links)> = cat.approvers.iter().map(|a| (a.clone(), links(deps, approval, a))).collect();
     if cat.channels.contains(&Channel::Teams) {
@@ -139,4 +179,3 @@ pub(crate) async fn send_request(deps: &Deps, approval: &ApprovalRecord, decisio
     }
     Ok(())
 }
-

@@ -8,7 +8,12 @@ use atpilot_store::records::{ApprovalRecord, DecisionRecord};
 use chrono::{DateTime, Utc};
 
 /// The request a token names, once the token and its approver check out.
-pub(crate) async fn load(deps: &Deps, id: &str, token: &str, now: DateTime<Utc>) -> Result<(Claims, ApprovalRecord), ApprovalError> {
+pub(crate) async fn load(
+    deps: &Deps,
+    id: &str,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<(Claims, ApprovalRecord), ApprovalError> {
     let claims = verify_token(deps.approval_key.expose(), token, now)?;
     if claims.a != id {
         return Err(ApprovalError::Forged);
@@ -29,4 +34,3 @@ pub(crate) async fn decision_of(deps: &Deps, a: &ApprovalRecord) -> Result<Decis
         .find(|d| d.event_key == a.decision_event_key)
         .ok_or_else(|| ApprovalError::Invalid("the decision behind this request is missing".into()))
 }
-

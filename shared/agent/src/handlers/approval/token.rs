@@ -25,7 +25,8 @@ pub struct Claims {
 }
 
 fn mac(key: &[u8], data: &str) -> Hmac<Sha256> {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    let mut m =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     m.update(data.as_bytes());
     m
 }
@@ -49,9 +50,11 @@ pub(crate) fn verify_token(key: &[u8], token: &str, now: DateTime<Utc>) -> Resul
     }
     let sig = B64.decode(sig).map_err(|_| ApprovalError::Forged)?;
     mac(key, &format!("{v}.{payload}")).verify_slice(&sig).map_err(|_| ApprovalError::Forged)?;
-    let claims: Claims = B64.decode(payload).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or(ApprovalError::Forged)?;
+    let claims: Claims =
+        B64.decode(payload).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or(ApprovalError::Forged)?;
     if claims.x <= now.timestamp() {
-        let at = Utc.timestamp_opt(claims.x, 0).single().map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+        let at =
+            Utc.timestamp_opt(claims.x, 0).single().map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
         return Err(ApprovalError::Expired(at));
     }
     Ok(claims)
@@ -67,9 +70,11 @@ pub(crate) struct Links {
 
 /// The approve, reject and open links of one approver for one request.
 pub fn links(deps: &Deps, approval: &ApprovalRecord, approver: &str) -> Links {
-    let token = sign_token(deps.approval_key.expose(), &Claims { a: approval.id.clone(), e: approver.to_string(), x: approval.expires_at.timestamp() });
+    let token = sign_token(
+        deps.approval_key.expose(),
+        &Claims { a: approval.id.clone(), e: approver.to_string(), x: approval.expires_at.timestamp() },
+    );
     let base = deps.config.approvals.base_url.trim_end_matches('/');
     let page = format!("{base}/{}?t={token}", approval.id);
     Links { approve: format!("{page}&intent=approve"), reject: format!("{page}&intent=reject"), open: page }
 }
-
