@@ -66,7 +66,7 @@ impl Classifier for KeywordClassifier {
             .map(|r| (r.words.iter().filter(|w| text.contains(*w)).count(), r))
             .filter(|(n, _)| *n > 0)
             .collect();
-        scores.sort_by(|a, b| b.0.cmp(&a.0));
+        scores.sort_by_key(|s| std::cmp::Reverse(s.0));
         let multi_issue = scores.len() >= 2
             && [" also ", " and another", "second issue", "two things", "as well"].iter().any(|w| text.contains(w));
         let (category, confidence, physical, draft) = match scores.first() {

@@ -47,7 +47,7 @@ pub fn parse_queue_move(detail: &str, queues: &[(i64, String, bool)]) -> Option<
             })
             .flatten()
             .collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v.sort_by_key(|x| std::cmp::Reverse(x.1));
         v
     };
     for (from, len) in resolve(after) {

@@ -46,7 +46,7 @@ pub fn audit(c: &Collected, cfg: &AuditConfig) -> Audit {
         queues.push(qa);
     }
     // Busiest first; empty queues last, in picklist order.
-    queues.sort_by(|a, b| b.tickets.cmp(&a.tickets));
+    queues.sort_by_key(|q| std::cmp::Reverse(q.tickets));
 
     let udfs = udf_audit(c, cfg);
     let mut a = Audit {

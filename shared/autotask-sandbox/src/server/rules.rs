@@ -48,13 +48,12 @@ pub(super) fn entity_rules(
                     return Err("When assigning a Resource, you must assign both a assignedResourceID and assignedResourceRoleID.".into());
                 }
                 (Some(r), Some(ro))
-                    if given.contains_key("assignedResourceID") || given.contains_key("assignedResourceRoleID") =>
+                    if (given.contains_key("assignedResourceID") || given.contains_key("assignedResourceRoleID"))
+                        && !resource_has_role(db, r, ro) =>
                 {
-                    if !resource_has_role(db, r, ro) {
-                        return Err(format!(
-                            "The resource {r} does not have the role {ro}: a resource must have a role to be assigned."
-                        ));
-                    }
+                    return Err(format!(
+                        "The resource {r} does not have the role {ro}: a resource must have a role to be assigned."
+                    ));
                 }
                 _ => {}
             }
@@ -162,10 +161,8 @@ pub(super) fn entity_rules(
                 }
             }
         }
-        "TicketNotes" => {
-            if row.get("title").is_none_or(Value::is_null) {
-                row.insert("title".into(), Value::from(""));
-            }
+        "TicketNotes" if row.get("title").is_none_or(Value::is_null) => {
+            row.insert("title".into(), Value::from(""));
         }
         _ => {}
     }

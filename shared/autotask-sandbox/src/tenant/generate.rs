@@ -81,9 +81,7 @@ impl Ctx {
         let user = company.contact_names[contact_i].clone();
         let title = r.pick(titles).replace("{user}", &user);
         let project = (cat.issue == 8).then(|| 500 + r.below(20) as i64);
-        let contract = if project.is_some() {
-            None
-        } else if company.contracts.is_empty() {
+        let contract = if project.is_some() || company.contracts.is_empty() {
             None
         } else {
             Some(company.contracts[r.below(company.contracts.len() as u64) as usize].0)

@@ -81,6 +81,9 @@ pub enum PagingMode {
     IdCursor,
 }
 
+/// An entity's field metadata and when it was read (the cache of `entityInformation/fields`).
+type CachedFields = (Instant, Arc<Vec<FieldInfo>>);
+
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     pub credentials: Credentials,
@@ -137,7 +140,7 @@ struct Inner {
     semaphores: Mutex<HashMap<String, Arc<Semaphore>>>,
     budget: Mutex<Budget>,
     threshold_lock: tokio::sync::Mutex<()>,
-    fields: tokio::sync::Mutex<HashMap<String, (Instant, Arc<Vec<FieldInfo>>)>>,
+    fields: tokio::sync::Mutex<HashMap<String, CachedFields>>,
     stats: Mutex<ClientStats>,
 }
 

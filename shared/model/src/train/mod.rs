@@ -296,7 +296,10 @@ fn check_inputs<'w>(
     }
     // Unit weights are no weights: the same arithmetic, the same bytes.
     let weights = weights.filter(|w| w.iter().any(|x| *x != 1.0));
-    if !(0.0..0.9).contains(&cfg.calibration_fraction) || cfg.epochs == 0 || !(cfg.learning_rate > 0.0) {
+    if !(0.0..0.9).contains(&cfg.calibration_fraction)
+        || cfg.epochs == 0
+        || cfg.learning_rate.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+    {
         return Err(ModelError::Invalid("calibration_fraction in 0..0.9, epochs > 0, learning_rate > 0".into()));
     }
     Ok(weights)
