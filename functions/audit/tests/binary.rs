@@ -52,7 +52,12 @@ async fn an_invocation_writes_the_report_the_dashboard_shows() {
         password: None,
     });
     let res = atpilot_web::dashboard_routes(web)
-        .oneshot(axum::http::Request::get("/audit").body(axum::body::Body::empty()).unwrap())
+        .oneshot(
+            axum::http::Request::get("/audit")
+                .header("host", "127.0.0.1:8080")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
