@@ -5,6 +5,9 @@ use atpilot_autotask_sandbox::RecordedRequest;
 use atpilot_local::{Local, LocalOptions, Target};
 use serde_json::{Value, json};
 
+/// The approver of the demo configuration's categories.
+pub const APPROVER: &str = "dispatch@msp.example";
+
 pub struct Stack {
     pub local: Local,
     _dir: tempfile::TempDir,
@@ -78,6 +81,45 @@ impl Stack {
         }
         let Value::Object(map) = fields else { unreachable!() };
         self.sandbox().simulate_ticket_create(map, self.human())
+    }
+
+    /// A pending MFA-enrollment request (human-in-the-loop in the demo configuration) on a
+    /// recurring-service contract: (ticket, approval id, the approver's token from the e-mail
+    /// link). Clears the sandbox's request log.
+    pub async fn pending_approval(&self) -> (i64, String, String) {
+        let s = self;
+        let (contract, company) = s.contract_of_type(atpilot_autotask_sandbox::tenant::CT_RECURRING);
+        let t = s.create_ticket(
+            company,
+            Some(contract),
+            "MFA enrollment",
+            "Please set up the authenticator app for our new hire",
+            json!({}),
+        );
+        let (body, sig) = s.callout("Create", t, 1, json!({}), s.human());
+        assert_eq!(s.deliver(&body, &sig).await, 202);
+        let r = s.local.settle(40).await;
+        assert!(r.failures.is_empty(), "{:?}", r.failures);
+        let a = s
+            .local
+            .deps
+            .state
+            .approvals_in_state(atpilot_store::records::ApprovalState::Pending, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.ticket_id.get() == t)
+            .expect("a pending request");
+        // The approver's e-mail carries the links; take the token from it.
+        let outbox = s.local.deps.state.outbox(10).await.unwrap();
+        let mail =
+            outbox.iter().find(|m| m.channel == "email" && m.to == [APPROVER]).expect("an e-mail to the approver");
+        let text = mail.text.clone().unwrap();
+        let link = text.lines().find_map(|l| l.strip_prefix("Approve: ")).expect("an Approve link").to_string();
+        assert!(link.starts_with("http://127.0.0.1:8080/approvals/"), "{link}");
+        let token = link.split("t=").nth(1).unwrap().split('&').next().unwrap().to_string();
+        s.sandbox().clear_requests();
+        (t, a.id, token)
     }
 
     /// A human technician's resource id (not the agent, not the API user).

@@ -3,47 +3,14 @@
 //! POSTs, a stale ticket; and the whole flow in headless Chromium.
 
 use atpilot_agent::approval::{self, ApprovalError, Claims, Decided, DecisionForm, sign_token};
-use atpilot_autotask_sandbox::tenant::CT_RECURRING;
 use atpilot_domain::TicketId;
-use atpilot_e2e::{Stack, shape};
+use atpilot_e2e::{APPROVER, Stack, shape};
 use atpilot_store::records::ApprovalState;
 use serde_json::json;
 
-const APPROVER: &str = "dispatch@msp.example";
-
 /// A pending MFA-enrollment request (human-in-the-loop in the demo configuration).
 async fn pending(s: &Stack) -> (i64, String, String) {
-    let (contract, company) = s.contract_of_type(CT_RECURRING);
-    let t = s.create_ticket(
-        company,
-        Some(contract),
-        "MFA enrollment",
-        "Please set up the authenticator app for our new hire",
-        json!({}),
-    );
-    let (body, sig) = s.callout("Create", t, 1, json!({}), s.human());
-    assert_eq!(s.deliver(&body, &sig).await, 202);
-    let r = s.local.settle(40).await;
-    assert!(r.failures.is_empty(), "{:?}", r.failures);
-    let a = s
-        .local
-        .deps
-        .state
-        .approvals_in_state(ApprovalState::Pending, 10)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|a| a.ticket_id.get() == t)
-        .expect("a pending request");
-    // The approver's e-mail carries the links; take the token from it.
-    let outbox = s.local.deps.state.outbox(10).await.unwrap();
-    let mail = outbox.iter().find(|m| m.channel == "email" && m.to == [APPROVER]).expect("an e-mail to the approver");
-    let text = mail.text.clone().unwrap();
-    let link = text.lines().find_map(|l| l.strip_prefix("Approve: ")).expect("an Approve link").to_string();
-    assert!(link.starts_with("http://127.0.0.1:8080/approvals/"), "{link}");
-    let token = link.split("t=").nth(1).unwrap().split('&').next().unwrap().to_string();
-    s.sandbox().clear_requests();
-    (t, a.id, token)
+    s.pending_approval().await
 }
 
 fn form(token: &str, decision: &str) -> DecisionForm {

@@ -7,13 +7,11 @@ use atpilot_agent::approval::{self, ApprovalError, Decided, DecisionForm};
 use atpilot_agent::messages::TimeEntryJob;
 use atpilot_autotask_sandbox::tenant::CT_RECURRING;
 use atpilot_domain::{Action, ActionId, Category, ContractId, ContractKind, Reason, TicketId, WorkSpan};
-use atpilot_e2e::{Stack, shape};
+use atpilot_e2e::{APPROVER, Stack, shape};
 use atpilot_local::LocalClassifier;
 use atpilot_store::records::{ApprovalState, Settings};
 use serde_json::json;
 use std::sync::Arc;
-
-const APPROVER: &str = "dispatch@msp.example";
 
 /// Delivers a Create callout and processes every queue.
 async fn run(s: &Stack, t: i64) {
@@ -29,27 +27,6 @@ async fn decision(s: &Stack, t: i64) -> atpilot_store::records::DecisionRecord {
 
 fn writes(s: &Stack, t: i64) -> Vec<String> {
     shape(&s.applied_writes(), t)
-}
-
-/// The token of the approver's link, from the e-mail in the outbox.
-async fn token_for(s: &Stack, t: i64) -> (String, String) {
-    let a = s
-        .local
-        .deps
-        .state
-        .approvals_in_state(ApprovalState::Pending, 20)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|a| a.ticket_id.get() == t)
-        .expect("a pending request");
-    let outbox = s.local.deps.state.outbox(20).await.unwrap();
-    let mail = outbox
-        .iter()
-        .find(|m| m.channel == "email" && m.text.as_deref().is_some_and(|x| x.contains(&a.id)))
-        .expect("an e-mail with the link");
-    let link = mail.text.as_deref().unwrap().lines().find_map(|l| l.strip_prefix("Approve: ")).unwrap().to_string();
-    (a.id, link.split("t=").nth(1).unwrap().split('&').next().unwrap().to_string())
 }
 
 fn form(token: &str, decision: &str) -> DecisionForm {
@@ -133,17 +110,7 @@ async fn risky_requests_in_an_autonomous_category_go_to_a_human_with_the_risk_sh
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_switch_keeps_approvals_pending_and_writes_nothing() {
     let s = Stack::start().await;
-    let (contract, company) = s.contract_of_type(CT_RECURRING);
-    let t = s.create_ticket(
-        company,
-        Some(contract),
-        "MFA enrollment",
-        "Please set up the authenticator app for our new hire",
-        json!({}),
-    );
-    run(&s, t).await;
-    let (id, token) = token_for(&s, t).await;
-    s.sandbox().clear_requests();
+    let (t, id, token) = s.pending_approval().await;
     set_kill_switch(&s, true).await;
     for choice in ["approve", "reject"] {
         let r = approval::decide_request(&s.local.deps, &id, &form(&token, choice), chrono::Utc::now()).await;
@@ -209,17 +176,7 @@ async fn a_failed_time_entry_leaves_the_ticket_open_alerts_and_is_reported_as_fa
     let mut config = (*s.local.deps.config).clone();
     config.billing_codes.default = atpilot_domain::BillingCodeId::new(987_654_321).unwrap();
     s.local.deps.config = Arc::new(config);
-    let (contract, company) = s.contract_of_type(CT_RECURRING);
-    let t = s.create_ticket(
-        company,
-        Some(contract),
-        "MFA enrollment",
-        "Please set up the authenticator app for our new hire",
-        json!({}),
-    );
-    run(&s, t).await;
-    let (id, token) = token_for(&s, t).await;
-    s.sandbox().clear_requests();
+    let (t, id, token) = s.pending_approval().await;
     let page = approval::handle_http(
         &s.local.deps,
         "POST",
