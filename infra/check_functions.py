@@ -54,7 +54,7 @@ def parse_env_table(rust_source, path=LAMBDA_LIB):
     if not m:
         raise SystemExit(f"FAIL {path}: cannot find `pub const ENV: &[(&str, &str)] = &[...];` (did its shape change? update infra/check_functions.py)")
     body = re.sub(r"//[^\n]*", "", m.group(1))
-    pairs = re.findall(r'\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*,\s*"((?:[^"\\]|\\.)*)"\s*\)', body)
+    pairs = re.findall(r'\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*,\s*"((?:[^"\\]|\\.)*)"\s*,?\s*\)', body)
     if not pairs:
         raise SystemExit(f"FAIL {path}: the ENV table is empty or unreadable")
     names = [n for n, _ in pairs]
