@@ -102,18 +102,11 @@ fn peak_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-async fn weekly(a: WeeklyArgs) -> CliResult {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
-        .try_init();
-    if !a.sandbox && a.autotask_url.is_none() {
-        return Err("say where Autotask is: --sandbox or --autotask-url URL".into());
-    }
-    let now = Utc::now();
-    let end = match a.week_ending {
-        Some(d) => d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
-        None => weekly::week_end_for(now),
-    };
+/// The Autotask client and configuration the report reads: a started
+/// sandbox (kept running while the report is made) or the tenant at `--autotask-url`.
+async fn connect(
+    a: &WeeklyArgs,
+) -> Result<(Client, Config, Option<Sandbox>), Box<dyn std::error::Error + Send + Sync>> {
     let mut sandbox = None;
     let (client, config) = if a.sandbox {
         let cfg = SandboxConfig {
@@ -150,6 +143,22 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
         cc.budget_share = config.autotask.api_budget_share;
         (Client::new(cc)?, config)
     };
+    Ok((client, config, sandbox))
+}
+
+async fn weekly(a: WeeklyArgs) -> CliResult {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .try_init();
+    if !a.sandbox && a.autotask_url.is_none() {
+        return Err("say where Autotask is: --sandbox or --autotask-url URL".into());
+    }
+    let now = Utc::now();
+    let end = match a.week_ending {
+        Some(d) => d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
+        None => weekly::week_end_for(now),
+    };
+    let (client, config, sandbox) = connect(&a).await?;
     let rollout = match (a.rollout, a.sandbox) {
         (Some(r), _) => r,
         (None, true) => (end - Duration::days(42)).date_naive(),

@@ -313,6 +313,48 @@ impl Config {
     }
 
     fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
+        Self::validate_limits(&raw)?;
+        Self::validate_wiring(&raw)?;
+        let categories = Self::validate_categories(raw.categories, raw.default_phase, &raw.notifications)?;
+        let t = &raw.thresholds;
+        let policy = Policy {
+            kill_switch: raw.kill_switch,
+            categories: categories
+                .iter()
+                .map(|(k, c)| (k.clone(), CategoryPolicy { phase: c.phase, safe: c.safe }))
+                .collect(),
+            default_phase: raw.default_phase,
+            min_confidence_for_approval: t.min_confidence_for_approval,
+            min_confidence_for_autonomy: t.min_confidence_for_autonomy,
+            block_hours_min_balance: t.block_hours_min_balance,
+            disengage_statuses: raw.statuses.disengage.clone(),
+            max_autonomous_per_hour: t.max_autonomous_per_hour,
+        };
+        let promotion = PromotionPolicy {
+            demote_below_percent: t.demote_below_percent,
+            promote_at_percent: t.promote_at_percent,
+            min_decisions: t.min_decisions_for_promotion,
+            min_weekly_decisions: t.min_weekly_decisions,
+            manual_promotion: t.manual_promotion,
+        };
+        Ok(Config {
+            autotask: raw.autotask,
+            agent: raw.agent,
+            billing_codes: BillingCodes { default: raw.billing_codes.default, rules: raw.billing_codes.rules },
+            statuses: raw.statuses,
+            default_phase: raw.default_phase,
+            categories,
+            approvals: raw.approvals,
+            notifications: raw.notifications,
+            kill_switch: raw.kill_switch,
+            model: raw.model,
+            policy,
+            promotion,
+        })
+    }
+
+    /// The target, the API budget share and the thresholds: numbers in range and consistent with each other.
+    fn validate_limits(raw: &RawConfig) -> Result<(), ConfigError> {
         raw.autotask.target()?;
         let share = raw.autotask.api_budget_share;
         if !(share > 0.0 && share <= 1.0) {
@@ -356,6 +398,11 @@ impl Config {
                 "set a positive cap, or keep categories out of the autonomous phase",
             ));
         }
+        Ok(())
+    }
+
+    /// Model paths, statuses, approval links and notification addresses.
+    fn validate_wiring(raw: &RawConfig) -> Result<(), ConfigError> {
         let m = &raw.model;
         if m.picklist_paths().iter().any(Option::is_some) && m.category_path.is_none() {
             return Err(invalid(
@@ -398,10 +445,19 @@ impl Config {
         if let Some(from) = &n.email_from {
             check_emails("notifications.email_from", std::slice::from_ref(from))?;
         }
+        Ok(())
+    }
+
+    /// Each category's phase, approvers and channels, resolved against the default phase.
+    fn validate_categories(
+        raw_categories: BTreeMap<Category, RawCategory>,
+        default_phase: Phase,
+        n: &NotificationsConfig,
+    ) -> Result<BTreeMap<Category, CategoryConfig>, ConfigError> {
         let mut categories = BTreeMap::new();
-        for (name, c) in raw.categories {
+        for (name, c) in raw_categories {
             let key = format!("categories.{name}");
-            let phase = c.phase.unwrap_or(raw.default_phase);
+            let phase = c.phase.unwrap_or(default_phase);
             check_emails(&format!("{key}.approvers"), &c.approvers)?;
             if phase >= Phase::HumanInTheLoop && !c.safe {
                 return Err(invalid(
@@ -434,40 +490,7 @@ impl Config {
             categories
                 .insert(name, CategoryConfig { phase, safe: c.safe, approvers: c.approvers, channels: c.channels });
         }
-        let policy = Policy {
-            kill_switch: raw.kill_switch,
-            categories: categories
-                .iter()
-                .map(|(k, c)| (k.clone(), CategoryPolicy { phase: c.phase, safe: c.safe }))
-                .collect(),
-            default_phase: raw.default_phase,
-            min_confidence_for_approval: t.min_confidence_for_approval,
-            min_confidence_for_autonomy: t.min_confidence_for_autonomy,
-            block_hours_min_balance: t.block_hours_min_balance,
-            disengage_statuses: raw.statuses.disengage.clone(),
-            max_autonomous_per_hour: t.max_autonomous_per_hour,
-        };
-        let promotion = PromotionPolicy {
-            demote_below_percent: t.demote_below_percent,
-            promote_at_percent: t.promote_at_percent,
-            min_decisions: t.min_decisions_for_promotion,
-            min_weekly_decisions: t.min_weekly_decisions,
-            manual_promotion: t.manual_promotion,
-        };
-        Ok(Config {
-            autotask: raw.autotask,
-            agent: raw.agent,
-            billing_codes: BillingCodes { default: raw.billing_codes.default, rules: raw.billing_codes.rules },
-            statuses: raw.statuses,
-            default_phase: raw.default_phase,
-            categories,
-            approvals: raw.approvals,
-            notifications: raw.notifications,
-            kill_switch: raw.kill_switch,
-            model: raw.model,
-            policy,
-            promotion,
-        })
+        Ok(categories)
     }
 
     /// The decision policy as configured (the state store may override phases and the kill switch at run time).

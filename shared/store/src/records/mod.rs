@@ -12,6 +12,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+mod notices;
+pub use notices::{AlertRecord, MAX_REPORT_BYTES, OutboxRecord, ReportRecord};
+
 /// A stored decision: the prediction, the action and every reason, in words too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionRecord {
@@ -158,15 +161,15 @@ pub enum Transition<T> {
     Refused(Option<T>),
 }
 
-fn ts(t: DateTime<Utc>) -> String {
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-fn encode<T: Serialize>(v: &T) -> Result<serde_json::Value, StoreError> {
+pub(crate) fn encode<T: Serialize>(v: &T) -> Result<serde_json::Value, StoreError> {
     serde_json::to_value(v).map_err(|e| StoreError::Encode(e.to_string()))
 }
 
-fn decode<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
+pub(crate) fn decode<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
     serde_json::from_value(item.data.clone())
         .map_err(|e| StoreError::Corrupt { key: item.key.clone(), why: e.to_string() })
 }
@@ -513,120 +516,5 @@ impl State {
         let hour = now.format("%Y-%m-%dT%H");
         let item = self.store.get(&Key::new(format!("counter#{name}#{hour}"), "counter")).await?;
         Ok(item.and_then(|i| i.data.get("count").and_then(|c| c.as_i64())).unwrap_or(0))
-    }
-}
-
-/// A message the agent sent (or, locally, would have sent): kept so the
-/// local outbox page can show it and so every notification is auditable.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutboxRecord {
-    pub id: String,
-    pub at: DateTime<Utc>,
-    /// "email" or "teams".
-    pub channel: String,
-    pub to: Vec<String>,
-    pub subject: String,
-    /// The HTML body of an e-mail, or the Adaptive Card JSON of a Teams message.
-    pub body: String,
-    /// The plain-text part of an e-mail.
-    pub text: Option<String>,
-    /// Attachment file names.
-    #[serde(default)]
-    pub attachments: Vec<String>,
-}
-
-impl State {
-    /// Records a sent message (newest first in [`State::outbox`]).
-    pub async fn put_outbox(&self, m: &OutboxRecord) -> Result<(), StoreError> {
-        let item = Item::new(Key::new(format!("outbox#{}", m.id), "outbox"), encode(m)?)
-            .with_gsi1("outbox", format!("{}#{}", ts(m.at), m.id));
-        self.store.put(item, Condition::Always).await.map(|_| ())
-    }
-
-    pub async fn outbox(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
-        self.store.query(&Query::gsi1("outbox").newest_first().limit(limit)).await?.iter().map(decode).collect()
-    }
-}
-
-/// A generated report kept for the dashboard (the routing audit's latest run).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReportRecord {
-    /// What the report is, e.g. "audit".
-    pub kind: String,
-    pub generated_at: DateTime<Utc>,
-    /// One line on what it covers ("990 tickets since 2026-08-30, 512 API requests").
-    pub summary: String,
-    /// The readable report (a full HTML page).
-    pub html: String,
-    /// The machine-readable report.
-    pub json: serde_json::Value,
-}
-
-/// DynamoDB refuses items over 400 KB; keep a margin for keys and attribute names.
-pub const MAX_REPORT_BYTES: usize = 380 * 1024;
-
-impl State {
-    /// Stores a report as the newest of its kind. A report too large for one
-    /// item is refused with a clear error before anything is written.
-    pub async fn put_report(&self, r: &ReportRecord) -> Result<(), StoreError> {
-        if r.kind.is_empty() || !r.kind.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(StoreError::Encode(format!("report kind {:?} must be letters, digits and '-'", r.kind)));
-        }
-        let data = encode(r)?;
-        let size = data.to_string().len();
-        if size > MAX_REPORT_BYTES {
-            return Err(StoreError::Encode(format!(
-                "the {} report is {} KB, over the {} KB a stored item can hold; write it to a file with the CLI instead (atpilot audit --output FILE)",
-                r.kind,
-                size / 1024,
-                MAX_REPORT_BYTES / 1024
-            )));
-        }
-        let item = Item::new(Key::new(format!("report#{}", r.kind), format!("at#{}", ts(r.generated_at))), data);
-        self.store.put(item, Condition::Always).await.map(|_| ())
-    }
-
-    /// The newest report of this kind, if any was stored.
-    pub async fn latest_report(&self, kind: &str) -> Result<Option<ReportRecord>, StoreError> {
-        self.store
-            .query(&Query::partition(format!("report#{kind}")).prefix("at#").newest_first().limit(1))
-            .await?
-            .first()
-            .map(decode)
-            .transpose()
-    }
-}
-
-/// Something a human must look at (a time entry Autotask refused, …): shown
-/// on the dashboard, and sent to `notifications.alerts` once per id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AlertRecord {
-    /// Unique per cause, e.g. `time-entry#act-…`: the same cause alerts once.
-    pub id: String,
-    pub at: DateTime<Utc>,
-    /// What kind of problem, e.g. "time-entry-failed".
-    pub kind: String,
-    pub ticket_id: Option<TicketId>,
-    /// The sentence a human reads: what happened and what to do.
-    pub message: String,
-}
-
-impl State {
-    /// Records an alert once: `Claimed` when this call stored it (the caller
-    /// then notifies), `Existing` when the same cause was alerted before.
-    pub async fn raise_alert(&self, a: &AlertRecord) -> Result<Claim<AlertRecord>, StoreError> {
-        let item = Item::new(Key::new(format!("alert#{}", a.id), "alert"), encode(a)?)
-            .with_gsi1("alerts", format!("{}#{}", ts(a.at), a.id));
-        match self.store.put(item, Condition::NotExists).await? {
-            WriteOutcome::Written => Ok(Claim::Claimed),
-            WriteOutcome::ConditionFailed { current } => Ok(Claim::Existing(decode(
-                &current.ok_or_else(|| StoreError::Rejected("alert refused but nothing is stored".into()))?,
-            )?)),
-        }
-    }
-
-    /// Alerts, newest first.
-    pub async fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError> {
-        self.store.query(&Query::gsi1("alerts").newest_first().limit(limit)).await?.iter().map(decode).collect()
     }
 }
