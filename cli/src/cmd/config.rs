@@ -68,18 +68,8 @@ pub async fn run(c: Command) -> CliResult {
             let env = |k: &str| std::env::var(k).ok();
             let mut _sandbox = None;
             let (client, remote, name) = if target.trim().eq_ignore_ascii_case("sandbox") {
-                let sb = atpilot_autotask_sandbox::Sandbox::start(Default::default(), "127.0.0.1:0".parse()?)
-                    .await
-                    .map_err(|e| format!("cannot start the sandbox: {e}"))?;
-                let c = sb.config();
-                let credentials = Credentials {
-                    username: c.user.clone(),
-                    secret: c.secret.clone(),
-                    integration_code: c.integration_code.clone(),
-                    impersonation_resource_id: None,
-                };
-                let client =
-                    Client::new(ClientConfig::new(credentials, ZoneSource::Fixed { rest_url: sb.rest_url() }))?;
+                let (credentials, zone, sb) = crate::cmd::tenant::start_sandbox(Default::default()).await?;
+                let client = Client::new(ClientConfig::new(credentials, zone))?;
                 _sandbox = Some(sb);
                 (client, false, "the embedded seeded sandbox".to_string())
             } else {

@@ -34,22 +34,34 @@ pub async fn connect(
     let (credentials, zone, sb) = match autotask_url {
         Some(url) => (credentials()?, ZoneSource::for_url(url), None),
         None => {
-            let sb = atpilot_autotask_sandbox::Sandbox::start(sandbox, "127.0.0.1:0".parse()?)
-                .await
-                .map_err(|e| format!("cannot start the sandbox: {e}"))?;
-            let c = sb.config();
-            let credentials = Credentials {
-                username: c.user.clone(),
-                secret: c.secret.clone(),
-                integration_code: c.integration_code.clone(),
-                impersonation_resource_id: None,
-            };
-            (credentials, ZoneSource::Fixed { rest_url: sb.rest_url() }, Some(sb))
+            let (credentials, zone, sb) = start_sandbox(sandbox).await?;
+            (credentials, zone, Some(sb))
         }
     };
     let mut cc = ClientConfig::new(credentials, zone);
     cc.budget_share = budget_share;
     Ok((Client::new(cc)?, sb))
+}
+
+/// An embedded sandbox seeded by `cfg` on a free loopback port, with the
+/// credentials and zone a client needs to reach it (it serves until dropped).
+pub async fn start_sandbox(
+    cfg: atpilot_autotask_sandbox::SandboxConfig,
+) -> Result<
+    (Credentials, atpilot_autotask::ZoneSource, atpilot_autotask_sandbox::Sandbox),
+    Box<dyn std::error::Error + Send + Sync>,
+> {
+    let sb = atpilot_autotask_sandbox::Sandbox::start(cfg, "127.0.0.1:0".parse()?)
+        .await
+        .map_err(|e| format!("cannot start the sandbox: {e}"))?;
+    let c = sb.config();
+    let credentials = Credentials {
+        username: c.user.clone(),
+        secret: c.secret.clone(),
+        integration_code: c.integration_code.clone(),
+        impersonation_resource_id: None,
+    };
+    Ok((credentials, atpilot_autotask::ZoneSource::Fixed { rest_url: sb.rest_url() }, sb))
 }
 
 /// A stderr progress bar (hidden when `quiet`) fed by the audit collector's progress events.
