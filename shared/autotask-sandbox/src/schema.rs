@@ -279,7 +279,27 @@ fn child(mut e: EntityDef, parent: &str, seg: &str, field: &str, only: bool) -> 
 
 /// All entity definitions, keyed by lower-case collection name.
 pub fn definitions() -> BTreeMap<String, EntityDef> {
-    let mut v = vec![
+    let mut v: Vec<EntityDef> = [service_desk(), contracts(), companies_and_people(), history_and_webhooks()].concat();
+    // Fields whose type inference needs help; every model carries userDefinedFields.
+    for e in &mut v {
+        if e.field("userDefinedFields").is_none() {
+            e.fields.extend(fields("userDefinedFields:nq"));
+        }
+        for f in &mut e.fields {
+            if matches!(f.name.as_str(), "serviceLevelAgreementHasBeenMet" | "primaryContact") {
+                f.ty = Ty::Boolean;
+            }
+            if f.name == "userDefinedFields" {
+                f.ty = Ty::String;
+            }
+        }
+    }
+    v.into_iter().map(|e| (e.name.to_ascii_lowercase(), e)).collect()
+}
+
+/// Tickets, their notes and time entries.
+fn service_desk() -> Vec<EntityDef> {
+    vec![
         {
             let mut e = entity(
                 "Tickets",
@@ -328,6 +348,12 @@ pub fn definitions() -> BTreeMap<String, EntityDef> {
              billingApprovalResourceID:ro createDateTime:ro creatorUserID:ro lastModifiedDateTime:ro lastModifiedUserID:ro \
              impersonatorCreatorResourceID:ro impersonatorUpdaterResourceID:ro",
         ),
+    ]
+}
+
+/// Contracts and what hangs off them: blocks, block hour factors, ticket purchases, services.
+fn contracts() -> Vec<EntityDef> {
+    vec![
         entity(
             "Contracts",
             true,
@@ -403,6 +429,12 @@ pub fn definitions() -> BTreeMap<String, EntityDef> {
             "id name:req description invoiceDescription isActive markupRate periodType:pl unitCost unitPrice billingCodeID \
              serviceLevelAgreementID vendorCompanyID createDate:ro creatorResourceID:ro lastModifiedDate:ro updateResourceID:ro",
         ),
+    ]
+}
+
+/// Companies and contacts, resources and roles, billing codes.
+fn companies_and_people() -> Vec<EntityDef> {
+    vec![
         entity(
             "Companies",
             true,
@@ -456,6 +488,12 @@ pub fn definitions() -> BTreeMap<String, EntityDef> {
             "id name description billingCodeType:int useType:int afterHoursWorkType:int department isActive \
              isExcludedFromNewContracts markupRate unitCost unitPrice taxCategoryID externalNumber generalLedgerAccount",
         ),
+    ]
+}
+
+/// Ticket history, SLA results, surveys, and the ticket webhooks with their fields and excluded resources.
+fn history_and_webhooks() -> Vec<EntityDef> {
+    vec![
         entity("TicketHistory", false, false, false, "id ticketID action date detail resourceID"),
         entity(
             "ServiceLevelAgreementResults",
@@ -510,20 +548,5 @@ pub fn definitions() -> BTreeMap<String, EntityDef> {
             "webhookID",
             true,
         ),
-    ];
-    // Fields whose type inference needs help; every model carries userDefinedFields.
-    for e in &mut v {
-        if e.field("userDefinedFields").is_none() {
-            e.fields.extend(fields("userDefinedFields:nq"));
-        }
-        for f in &mut e.fields {
-            if matches!(f.name.as_str(), "serviceLevelAgreementHasBeenMet" | "primaryContact") {
-                f.ty = Ty::Boolean;
-            }
-            if f.name == "userDefinedFields" {
-                f.ty = Ty::String;
-            }
-        }
-    }
-    v.into_iter().map(|e| (e.name.to_ascii_lowercase(), e)).collect()
+    ]
 }
