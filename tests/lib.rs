@@ -141,7 +141,9 @@ impl Stack {
 
     /// Delivers a callout to the intake handler and returns the HTTP status.
     pub async fn deliver(&self, body: &[u8], sig: &str) -> u16 {
-        atpilot_agent::intake::handle_webhook(&self.local.deps, Some(sig), body, chrono::Utc::now()).await.status
+        atpilot_agent::handlers::intake::handle_webhook(&self.local.deps, Some(sig), body, chrono::Utc::now())
+            .await
+            .status
     }
 
     /// Writes that reached Autotask's data (not rejected by a limit or a fault).

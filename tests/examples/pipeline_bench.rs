@@ -48,7 +48,7 @@ async fn main() {
         axum::routing::post(move |h: axum::http::HeaderMap, body: axum::body::Bytes| {
             let deps = deps.clone();
             async move {
-                let r = atpilot_agent::intake::handle_webhook(
+                let r = atpilot_agent::handlers::intake::handle_webhook(
                     &deps,
                     h.get("x-hook-signature").and_then(|v| v.to_str().ok()),
                     &body,
@@ -80,9 +80,9 @@ async fn main() {
         .unwrap();
     let queue = local.classify_queue.clone() as Arc<dyn atpilot_store::Queue>;
     let deps = local.deps.clone();
-    tokio::spawn(atpilot_local::worker(queue, move |body| {
+    tokio::spawn(atpilot_local::worker(queue, move |d| {
         let deps = deps.clone();
-        async move { atpilot_local::classify_message(&deps, &body).await.map(|_| ()) }
+        async move { atpilot_local::classify_message(&deps, &d.message_id, &d.body).await.map(|_| ()) }
     }));
     let sb = local.sandbox.clone().unwrap();
     let facts = sb.facts();

@@ -2,7 +2,7 @@
 //! expired, reused, forged, wrong approver, a GET prefetch, two concurrent
 //! POSTs, a stale ticket; and the whole flow in headless Chromium.
 
-use atpilot_agent::approval::{self, ApprovalError, Claims, Decided, DecisionForm, sign_token};
+use atpilot_agent::handlers::approval::{self, ApprovalError, Claims, Decided, DecisionForm, sign_token};
 use atpilot_domain::TicketId;
 use atpilot_e2e::{APPROVER, Stack, shape};
 use atpilot_store::records::ApprovalState;

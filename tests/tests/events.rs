@@ -27,8 +27,13 @@ async fn intake_sample_is_a_signed_function_url_request_that_gets_queued() {
     })
     .await
     .unwrap();
-    let reply =
-        atpilot_agent::intake::handle_webhook(&local.deps, Some(&sig), req.body().as_ref(), chrono::Utc::now()).await;
+    let reply = atpilot_agent::handlers::intake::handle_webhook(
+        &local.deps,
+        Some(&sig),
+        req.body().as_ref(),
+        chrono::Utc::now(),
+    )
+    .await;
     assert_eq!(reply.status, 202, "{:?}", reply.body);
     assert!(!local.classify_queue.is_empty());
 }

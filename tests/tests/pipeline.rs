@@ -2,7 +2,7 @@
 //! phase by phase and contract type by contract type, also when the event is
 //! delivered three times and when Autotask answers 429s and 500s.
 
-use atpilot_agent::classify::Outcome;
+use atpilot_agent::handlers::classify::Outcome;
 use atpilot_autotask_sandbox::tenant::{
     CT_BLOCK_HOURS, CT_PER_TICKET, CT_RECURRING, CT_TIME_MATERIALS, TE_BASE, TE_SLOTS,
 };
@@ -385,7 +385,7 @@ async fn three_deliveries_act_once() {
     atpilot_store::Queue::release(s.local.classify_queue.as_ref(), &msg.receipt, std::time::Duration::ZERO)
         .await
         .unwrap();
-    atpilot_local::classify_message(&s.local.deps, &msg.body).await.unwrap();
+    atpilot_local::classify_message(&s.local.deps, &msg.message_id, &msg.body).await.unwrap();
     let report = s.local.settle(40).await;
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     assert!(report.classified.iter().any(|o| matches!(o, Outcome::Decided { redelivery: true, .. })));
@@ -428,7 +428,10 @@ async fn bad_callouts_are_refused_and_enqueue_nothing() {
     let s = Stack::start().await;
     let (body, sig) = s.callout("Create", 5, 1, json!({}), s.human());
     assert_eq!(s.deliver(&body, "sha1=AAAAAAAAAAAAAAAAAAAAAAAAAAA=").await, 401);
-    assert_eq!(atpilot_agent::intake::handle_webhook(&s.local.deps, None, &body, chrono::Utc::now()).await.status, 401);
+    assert_eq!(
+        atpilot_agent::handlers::intake::handle_webhook(&s.local.deps, None, &body, chrono::Utc::now()).await.status,
+        401
+    );
     let junk = b"{not json";
     assert_eq!(s.deliver(junk, &atpilot_autotask::webhook::sign(s.local.webhook_secret.as_bytes(), junk)).await, 400);
     let contact = serde_json::to_vec(&json!({"Action":"Create","Guid":"g","EntityType":"Contact","Id":3})).unwrap();
@@ -477,15 +480,17 @@ async fn reconciler_queues_what_no_webhook_delivered() {
     let s = Stack::start().await;
     let (contract, company) = s.contract_of_type(CT_RECURRING);
     let t = s.create_ticket(company, Some(contract), "License needed", "Microsoft 365 license please", json!({}));
-    let r = atpilot_agent::reconciler::reconcile(&s.local.deps, chrono::Utc::now(), chrono::Duration::hours(1))
-        .await
-        .unwrap();
+    let r =
+        atpilot_agent::handlers::reconciler::reconcile(&s.local.deps, chrono::Utc::now(), chrono::Duration::hours(1))
+            .await
+            .unwrap();
     assert!(r.queued >= 1, "{r:?}");
     s.local.settle(40).await;
     assert_eq!(decision(&s, t).await.prediction.category.as_str(), "license-request");
     // A second pass queues nothing new for it.
-    let r2 = atpilot_agent::reconciler::reconcile(&s.local.deps, chrono::Utc::now(), chrono::Duration::hours(1))
-        .await
-        .unwrap();
+    let r2 =
+        atpilot_agent::handlers::reconciler::reconcile(&s.local.deps, chrono::Utc::now(), chrono::Duration::hours(1))
+            .await
+            .unwrap();
     assert_eq!(r2.queued, 0, "{r2:?}");
 }

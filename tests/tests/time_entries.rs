@@ -2,8 +2,8 @@
 //! ticket, contract, resource and role, whatever happens; refusals told to a
 //! human.
 
+use atpilot_agent::handlers::time_entry::{self, TimeEntryOutcome};
 use atpilot_agent::messages::TimeEntryJob;
-use atpilot_agent::time_entry::{self, TimeEntryOutcome};
 use atpilot_autotask_sandbox::tenant::{CT_RECURRING, CT_TIME_MATERIALS};
 use atpilot_domain::*;
 use atpilot_e2e::Stack;

@@ -3,7 +3,7 @@
 //! approvals and time entries, and a time entry Autotask refuses leaves the
 //! ticket open, raises an alert and is reported as failed, never as done.
 
-use atpilot_agent::approval::{self, ApprovalError, Decided, DecisionForm};
+use atpilot_agent::handlers::approval::{self, ApprovalError, Decided, DecisionForm};
 use atpilot_agent::messages::TimeEntryJob;
 use atpilot_autotask_sandbox::tenant::CT_RECURRING;
 use atpilot_domain::{Action, ActionId, Category, ContractId, ContractKind, Reason, TicketId, WorkSpan};
@@ -156,7 +156,7 @@ async fn kill_switch_holds_time_entries_until_released() {
     };
     set_kill_switch(&s, true).await;
     s.sandbox().clear_requests();
-    let r = atpilot_agent::time_entry::handle(&s.local.deps, &job).await;
+    let r = atpilot_agent::handlers::time_entry::handle(&s.local.deps, &job).await;
     assert!(
         matches!(r, Err(ref e) if e.kind() == atpilot_agent::ErrorKind::Transient && e.context().contains("kill switch")),
         "{r:?}"
@@ -164,8 +164,8 @@ async fn kill_switch_holds_time_entries_until_released() {
     assert!(s.applied_writes().is_empty());
     assert_eq!(s.local.deps.state.ledger(&job.action_id).await.unwrap(), None, "nothing claimed either");
     set_kill_switch(&s, false).await;
-    let r = atpilot_agent::time_entry::handle(&s.local.deps, &job).await.unwrap();
-    assert!(matches!(r, atpilot_agent::time_entry::TimeEntryOutcome::Written(_)), "{r:?}");
+    let r = atpilot_agent::handlers::time_entry::handle(&s.local.deps, &job).await.unwrap();
+    assert!(matches!(r, atpilot_agent::handlers::time_entry::TimeEntryOutcome::Written(_)), "{r:?}");
     assert_eq!(writes(&s, t), ["POST /atservicesrest/V1.0/TimeEntries", "PATCH /atservicesrest/V1.0/Tickets"]);
 }
 
@@ -204,8 +204,8 @@ async fn a_failed_time_entry_leaves_the_ticket_open_alerts_and_is_reported_as_fa
         outbox.iter().any(|m| m.channel == "email" && m.to == [APPROVER] && m.subject.contains("time-entry-failed")),
         "the alert channel was told"
     );
-    let data = atpilot_agent::dashboard::gather(&s.local.deps.state, &s.local.deps.config, 20).await.unwrap();
-    assert!(atpilot_agent::dashboard::render(&data, None).contains("time-entry-failed"));
+    let data = atpilot_agent::html::dashboard::gather(&s.local.deps.state, &s.local.deps.config, 20).await.unwrap();
+    assert!(atpilot_agent::html::dashboard::render(&data, None).contains("time-entry-failed"));
     // The link now tells the real outcome.
     let page = approval::handle_http(&s.local.deps, "GET", &id, &format!("t={token}"), b"", chrono::Utc::now()).await;
     assert!(page.html.contains("FAILED") && page.html.contains("left open"), "{}", page.html);

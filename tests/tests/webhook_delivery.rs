@@ -19,7 +19,9 @@ async fn sandbox_callout_reaches_intake_and_is_decided() {
             let deps = deps.clone();
             async move {
                 let sig = headers.get("x-hook-signature").and_then(|v| v.to_str().ok()).map(str::to_string);
-                let r = atpilot_agent::intake::handle_webhook(&deps, sig.as_deref(), &body, chrono::Utc::now()).await;
+                let r =
+                    atpilot_agent::handlers::intake::handle_webhook(&deps, sig.as_deref(), &body, chrono::Utc::now())
+                        .await;
                 (axum::http::StatusCode::from_u16(r.status).unwrap(), r.body.to_string())
             }
         }),

@@ -3,7 +3,7 @@
 //! not through the API) and from the records this test wrote, then compared
 //! with the report; the rendered e-mail is opened in headless Chromium.
 
-use atpilot_agent::notify::OutboxNotifier;
+use atpilot_agent::adapters::notify::OutboxNotifier;
 use atpilot_autotask::entities::{TimeEntry, TimeEntryPatch};
 use atpilot_autotask::{Client, ClientConfig, Credentials, Opt, ZoneSource};
 use atpilot_autotask_sandbox::tenant::{CT_BLOCK_HOURS, CT_PER_TICKET, SURVEY_RESULT_BASE, TE_BASE, TE_SLOTS};
@@ -141,7 +141,7 @@ async fn decision(w: &World, p: &mut Prepared, ticket: i64, cat: &str, at: DateT
     .unwrap();
     w.state.save_decision(&rec).await.unwrap();
     p.decisions.insert(ticket, (cat.to_string(), at, action == "autonomous"));
-    atpilot_agent::classify::action_id_for(&event_key).to_string()
+    atpilot_agent::handlers::classify::action_id_for(&event_key).to_string()
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -288,10 +288,10 @@ fn refuse_unless_valid(report: &atpilot_agent::config_check::ConfigReport, targe
 fn spawn_workers(local: &Local, app: Arc<App>) {
     let deps = local.deps.clone();
     let a = app.clone();
-    tokio::spawn(atpilot_local::worker(local.classify_queue.clone(), move |body| {
+    tokio::spawn(atpilot_local::worker(local.classify_queue.clone(), move |d| {
         let (deps, a) = (deps.clone(), a.clone());
         async move {
-            let r = atpilot_local::classify_message(&deps, &body).await;
+            let r = atpilot_local::classify_message(&deps, &d.message_id, &d.body).await;
             if r.is_ok() {
                 a.processed.fetch_add(1, Ordering::Relaxed);
             }
@@ -299,9 +299,9 @@ fn spawn_workers(local: &Local, app: Arc<App>) {
         }
     }));
     let deps = local.deps.clone();
-    tokio::spawn(atpilot_local::worker(local.time_entry_queue.clone(), move |body| {
+    tokio::spawn(atpilot_local::worker(local.time_entry_queue.clone(), move |d| {
         let deps = deps.clone();
-        async move { atpilot_local::time_entry_message(&deps, &body).await.map(|_| ()) }
+        async move { atpilot_local::time_entry_message(&deps, &d.message_id, &d.body).await.map(|_| ()) }
     }));
     // The scheduler: the reconciler every minute (the EventBridge rule in AWS).
     let deps = local.deps.clone();
@@ -310,11 +310,12 @@ fn spawn_workers(local: &Local, app: Arc<App>) {
         loop {
             tick.tick().await;
             if let Err(e) =
-                atpilot_agent::reconciler::reconcile(&deps, chrono::Utc::now(), chrono::Duration::minutes(10)).await
+                atpilot_agent::handlers::reconciler::reconcile(&deps, chrono::Utc::now(), chrono::Duration::minutes(10))
+                    .await
             {
                 tracing::warn!(error = %e, "reconciler pass failed; it runs again in a minute");
             }
-            if let Err(e) = atpilot_agent::approval::sweep(&deps, chrono::Utc::now()).await {
+            if let Err(e) = atpilot_agent::handlers::approval::sweep(&deps, chrono::Utc::now()).await {
                 tracing::warn!(error = %e, "approval sweep failed; it runs again in a minute");
             }
         }

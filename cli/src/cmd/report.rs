@@ -5,7 +5,7 @@
 
 use crate::CliResult;
 use crate::output::{self, Kind};
-use atpilot_agent::notify::OutboxNotifier;
+use atpilot_agent::adapters::notify::OutboxNotifier;
 use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
 use atpilot_autotask_sandbox::{Sandbox, SandboxConfig};
 use atpilot_config::Config;
@@ -343,7 +343,7 @@ async fn seed_demo_activity(
         decisions += 1;
         let name = action["action"].as_str().unwrap_or_default();
         let action_id = match name {
-            "autonomous" => Some(atpilot_agent::classify::action_id_for(&event_key)),
+            "autonomous" => Some(atpilot_agent::handlers::classify::action_id_for(&event_key)),
             "request-approval" => {
                 // 93% approved, 5% rejected, 2% expired; answered within the hour.
                 let outcome = match h % 100 {
@@ -351,7 +351,7 @@ async fn seed_demo_activity(
                     93..=97 => "rejected",
                     _ => "expired",
                 };
-                let action_id = atpilot_agent::classify::action_id_for(&event_key);
+                let action_id = atpilot_agent::handlers::classify::action_id_for(&event_key);
                 let at = decided + Duration::minutes(2 + (h % 55) as i64);
                 let rec = json!({
                     "id": action_id.to_string(), "ticket_id": id, "category": cat, "action_id": action_id.to_string(), "state": "pending",

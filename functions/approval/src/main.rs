@@ -8,6 +8,6 @@ use lambda_http::{Error, run};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     atpilot_lambda::init_logging();
-    let deps = atpilot_lambda::deps_from_env().await?;
-    run(atpilot_lambda::metered(atpilot_web::approval_function_routes(deps))).await
+    let wired = atpilot_lambda::deps_from_env().await?;
+    run(wired.meter.metered(atpilot_web::approval_function_routes(wired.deps))).await
 }

@@ -18,12 +18,13 @@ async fn main() -> Result<(), Error> {
     let (config, aws) = atpilot_lambda::config_from_env().await?;
     let state = atpilot_lambda::state_from_env(&aws)?;
     let client = atpilot_lambda::autotask_client(&config, &aws, config.autotask.api_budget_share / 2.0).await?;
+    let meter = atpilot_lambda::Meter::new(&client);
     run(service_fn(|event: LambdaEvent<serde_json::Value>| {
-        let (state, client) = (&state, &client);
+        let (state, client, meter) = (&state, &client, &meter);
         async move {
             let req: AuditRequest = serde_json::from_value(event.payload).map_err(|e| format!("the payload is not an audit request ({{\"since\": \"90d\"}}): {e}"))?;
             let result = atpilot_audit::run_and_store(client, state, &req, chrono::Utc::now()).await;
-            atpilot_lambda::flush_metrics(0);
+            meter.flush(0);
             let report = result?;
             tracing::info!(summary = %report.summary, "routing audit stored; the dashboard shows it at /audit");
             Ok::<_, Error>(serde_json::json!({"summary": report.summary, "generated_at": report.generated_at, "dashboard_page": "/audit"}))

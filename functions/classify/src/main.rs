@@ -1,8 +1,9 @@
 //! classify: consumes the classify FIFO queue (partial batch failures).
-//! Wires adapters and calls `atpilot_agent::classify::handle` per message.
+//! Wires adapters and runs `atpilot_agent::handlers::classify::handle` on each message
+//! through `atpilot_lambda::fifo_batch` (a message that can never be
+//! processed becomes a dead letter on the dashboard).
 
-use atpilot_agent::HandlerError;
-use atpilot_agent::classify::Outcome;
+use atpilot_agent::handlers::classify::Outcome;
 use atpilot_agent::messages::TicketEvent;
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
@@ -10,23 +11,17 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     atpilot_lambda::init_logging();
-    let deps = atpilot_lambda::with_llm(atpilot_lambda::deps_from_env().await?).await?;
+    let wired = atpilot_lambda::with_llm(atpilot_lambda::deps_from_env().await?).await?;
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
-        let deps = &deps;
+        let (deps, meter) = (&wired.deps, &wired.meter);
         async move {
-            let autonomous = std::sync::atomic::AtomicU64::new(0);
-            let autonomous = &autonomous;
-            let response = atpilot_lambda::fifo_batch(event.payload, "classify", |body| async move {
-                let ev: TicketEvent = serde_json::from_str(&body)
-                    .map_err(|e| HandlerError::permanent("not a ticket event").with_source(e))?;
-                let outcome = atpilot_agent::classify::handle(deps, &ev, chrono::Utc::now).await?;
-                if outcome == (Outcome::Decided { action: "autonomous", redelivery: false }) {
-                    autonomous.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-                Ok::<_, HandlerError>(format!("ticket {}: {outcome:?}", ev.ticket_id))
+            let (response, outcomes) = atpilot_lambda::fifo_batch(deps, event.payload, async |ev: TicketEvent| {
+                atpilot_agent::handlers::classify::handle(deps, &ev, chrono::Utc::now).await
             })
             .await;
-            atpilot_lambda::flush_metrics(autonomous.load(std::sync::atomic::Ordering::Relaxed));
+            let autonomous =
+                outcomes.iter().filter(|o| **o == Outcome::Decided { action: "autonomous", redelivery: false });
+            meter.flush(autonomous.count() as u64);
             Ok::<_, Error>(response)
         }
     }))

@@ -1,7 +1,8 @@
 //! time-entry: consumes the time-entry FIFO queue (partial batch failures).
-//! Wires adapters and calls `atpilot_agent::time_entry::handle` per message.
+//! Wires adapters and runs `atpilot_agent::handlers::time_entry::handle` on each
+//! message through `atpilot_lambda::fifo_batch` (a message that can never be
+//! processed becomes a dead letter on the dashboard).
 
-use atpilot_agent::HandlerError;
 use atpilot_agent::messages::TimeEntryJob;
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
@@ -9,17 +10,15 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     atpilot_lambda::init_logging();
-    let deps = atpilot_lambda::deps_from_env().await?;
+    let wired = atpilot_lambda::deps_from_env().await?;
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
-        let deps = &deps;
+        let (deps, meter) = (&wired.deps, &wired.meter);
         async move {
-            let response = atpilot_lambda::fifo_batch(event.payload, "time entry", |body| async move {
-                let job: TimeEntryJob = serde_json::from_str(&body)
-                    .map_err(|e| HandlerError::permanent("not a time-entry job").with_source(e))?;
-                atpilot_agent::time_entry::handle(deps, &job).await.map(|o| format!("ticket {}: {o:?}", job.ticket_id))
+            let (response, _) = atpilot_lambda::fifo_batch(deps, event.payload, async |job: TimeEntryJob| {
+                atpilot_agent::handlers::time_entry::handle(deps, &job).await
             })
             .await;
-            atpilot_lambda::flush_metrics(0);
+            meter.flush(0);
             Ok::<_, Error>(response)
         }
     }))

@@ -29,7 +29,7 @@ fn var<T: std::str::FromStr>(name: &str, default: T) -> Result<T, Error> {
 async fn main() -> Result<(), Error> {
     atpilot_lambda::init_logging();
     // The report streams pages, which the Autotask port does not expose: it uses the REST client itself.
-    let (deps, client) = atpilot_lambda::deps_and_client_from_env().await?;
+    let atpilot_lambda::Wired { deps, client, .. } = atpilot_lambda::deps_from_env().await?;
     let rollout: NaiveDate = std::env::var("ATPILOT_ROLLOUT_DATE")
         .map_err(|_| "ATPILOT_ROLLOUT_DATE is not set: the date atpilot went live (YYYY-MM-DD); each contract's baseline is the months before it")?
         .trim()

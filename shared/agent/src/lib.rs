@@ -21,9 +21,6 @@ pub mod messages;
 pub mod ports;
 pub mod setup;
 
-pub use adapters::notify;
 pub use deps::Deps;
 pub use error::{ErrorKind, HandlerError};
-pub use handlers::{approval, classify, intake, reconciler, time_entry};
-pub use html::dashboard;
 pub use ports::{Autotask, Classifier, PortError, TicketClassifier};

@@ -47,3 +47,29 @@ pub struct TimeEntryJob {
     /// Time & Materials: complete the ticket once the entry is written.
     pub complete_after: bool,
 }
+
+/// A queue body type: what a message of its queue is, in words for errors.
+pub trait QueueMessage: serde::de::DeserializeOwned {
+    /// The queue's name, as alerts and dead letters show it.
+    const QUEUE: &'static str;
+    /// What one message is ("a ticket event").
+    const WHAT: &'static str;
+    /// The ticket it concerns.
+    fn ticket(&self) -> TicketId;
+}
+
+impl QueueMessage for TicketEvent {
+    const QUEUE: &'static str = "classify";
+    const WHAT: &'static str = "a ticket event";
+    fn ticket(&self) -> TicketId {
+        self.ticket_id
+    }
+}
+
+impl QueueMessage for TimeEntryJob {
+    const QUEUE: &'static str = "time-entry";
+    const WHAT: &'static str = "a time-entry job";
+    fn ticket(&self) -> TicketId {
+        self.ticket_id
+    }
+}

@@ -10,11 +10,13 @@
 //! * [`query`]: the query builder (every operator, nested and/or, UDFs,
 //!   IncludeFields, MaxRecords 1..=500, `in` lists split at 500 ORs).
 //! * [`entities`]: typed entities; [`opt::Opt`] for PATCH (unset / null / value).
+//! * [`json`]: lenient decoding (lone surrogate escapes in customer text).
 //! * [`webhook`]: `X-Hook-Signature` verification over raw bytes and tolerant payload parsing.
 
 pub mod client;
 pub mod entities;
 pub mod error;
+pub mod json;
 pub mod opt;
 pub mod query;
 pub mod webhook;

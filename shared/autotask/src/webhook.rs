@@ -110,7 +110,7 @@ fn as_i64(v: &Value) -> Option<i64> {
 
 /// Parses a callout body. Keys are matched case-insensitively.
 pub fn parse_payload(raw: &[u8]) -> Result<WebhookEvent, WebhookError> {
-    let v: Value = serde_json::from_slice(raw).map_err(|e| WebhookError::NotJson(e.to_string()))?;
+    let v: Value = crate::json::from_slice(raw).map_err(|e| WebhookError::NotJson(e.to_string()))?;
     let Value::Object(o) = v else { return Err(WebhookError::NotAnObject) };
     let s = |k: &'static str| -> Result<Option<String>, WebhookError> {
         match get(&o, k) {

@@ -347,6 +347,18 @@ fn requester_risks(r: &Requester) -> Vec<Risk> {
 
 /// Every risk in a request. Empty means none was found (not that the request is safe).
 pub fn assess(title: &str, description: &str, requester: &Requester) -> Vec<Risk> {
+    assess_with(title, description, Some(requester))
+}
+
+/// The risks the text alone shows (negation, question, pressure, and
+/// credentials to a personal address), for a ticket whose requester was not
+/// looked up because its phase cannot act (shadow, internal notes): no risk
+/// is claimed about what was not checked.
+pub fn assess_text(title: &str, description: &str) -> Vec<Risk> {
+    assess_with(title, description, None)
+}
+
+fn assess_with(title: &str, description: &str, requester: Option<&Requester>) -> Vec<Risk> {
     let text = normalise(&format!("{title}.\n{description}"));
     let cls = clauses(&text);
     let all: Vec<String> = cls.iter().flatten().cloned().collect();
@@ -358,7 +370,7 @@ pub fn assess(title: &str, description: &str, requester: &Requester) -> Vec<Risk
         out.push(Risk::Question { cue: cue.to_string() });
     }
     let credentials = first_cue(&all, CREDENTIALS).is_some();
-    let outside = email_domains(&all).iter().any(|d| !is_own(d, &requester.company_domains))
+    let outside = requester.is_some_and(|r| email_domains(&all).iter().any(|d| !is_own(d, &r.company_domains)))
         || first_cue(&all, PERSONAL_ADDRESS).is_some();
     if credentials && outside {
         out.push(Risk::CredentialsToOutsideAddress);
@@ -368,7 +380,7 @@ pub fn assess(title: &str, description: &str, requester: &Requester) -> Vec<Risk
     {
         out.push(Risk::Pressure { cue: cue.to_string() });
     }
-    out.extend(requester_risks(requester));
+    out.extend(requester.map(requester_risks).unwrap_or_default());
     out
 }
 
@@ -394,6 +406,18 @@ mod tests {
             contact_email: Some("jane.doe@contoso.example".into()),
             company_domains: vec!["contoso.example".into()],
         }
+    }
+
+    #[test]
+    fn text_only_assessment_claims_nothing_about_an_unchecked_requester() {
+        let t = "Do not reset my password; urgent. Send the new one to my personal email";
+        let risks = assess_text("Password", t);
+        assert!(risks.iter().any(|r| matches!(r, Risk::Negation { .. })), "{risks:?}");
+        assert!(risks.iter().any(|r| matches!(r, Risk::Pressure { .. })), "{risks:?}");
+        assert!(risks.contains(&Risk::CredentialsToOutsideAddress), "a personal address needs no lookup: {risks:?}");
+        let unchecked = [Risk::NoContact, Risk::ContactAddressUnknown, Risk::CompanyDomainsUnknown];
+        assert!(assess_text("Password reset", "for jane").iter().all(|r| !unchecked.contains(r)));
+        assert!(assess("Password reset", "for jane", &Requester::default()).contains(&Risk::NoContact));
     }
 
     #[test]

@@ -5,7 +5,12 @@
 //! Environment variables (the SAM template sets each one; a test checks it):
 //! see [`ENV`].
 
+pub mod batch;
+pub mod meter;
 pub mod notifier;
+
+pub use batch::fifo_batch;
+pub use meter::{Meter, emf_line};
 
 use atpilot_agent::adapters::autotask_rest::RestAutotask;
 use atpilot_agent::deps::{Deps, Secret};
@@ -88,21 +93,11 @@ struct AutotaskSecret {
     integration_code: String,
 }
 
-/// The configuration (from `ATPILOT_CONFIG`) and the AWS SDK configuration.
+/// The configuration (from `ATPILOT_CONFIG`) and the AWS SDK configuration
+/// (credentials and region resolved once per cold start; pass it on).
 pub async fn config_from_env() -> Result<(Config, aws_config::SdkConfig), WiringError> {
     let config = Config::from_env(|k| std::env::var(k).ok())?;
-    Ok((config, aws_sdk_config().await))
-}
-
-/// The AWS SDK configuration from the environment, read once per process (a cold
-/// start resolves credentials and region once, however many clients it builds).
-async fn aws_sdk_config() -> aws_config::SdkConfig {
-    static AWS: std::sync::OnceLock<aws_config::SdkConfig> = std::sync::OnceLock::new();
-    if let Some(c) = AWS.get() {
-        return c.clone();
-    }
-    let c = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    AWS.get_or_init(|| c).clone()
+    Ok((config, aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await))
 }
 
 /// The state store: the DynamoDB table named by `TABLE_NAME`.
@@ -117,7 +112,7 @@ pub async fn secret_from_env(aws: &aws_config::SdkConfig, var: &'static str) -> 
 
 /// The Autotask client for the configured tenant, with the credentials from
 /// `AUTOTASK_CREDENTIALS_SECRET_ARN`, using `budget_share` of the tenant's
-/// hourly API limit. It also feeds the request metric of [`flush_metrics`].
+/// hourly API limit. [`Meter::new`] reports its requests.
 pub async fn autotask_client(
     config: &Config,
     aws: &aws_config::SdkConfig,
@@ -141,19 +136,22 @@ pub async fn autotask_client(
     };
     let mut cc = ClientConfig::new(credentials, ZoneSource::for_url(&url));
     cc.budget_share = budget_share;
-    let client = Client::new(cc).map_err(|e| WiringError::Client(e.to_string()))?;
-    let _ = CLIENT.set(client.clone());
-    Ok(client)
+    Client::new(cc).map_err(|e| WiringError::Client(e.to_string()))
+}
+
+/// What a function is wired with: its dependencies, the REST client the
+/// Autotask port wraps (for what the port does not expose, e.g. streamed
+/// pages), the AWS SDK configuration, and the meter reporting its requests.
+/// Built once per cold start and passed on: no process-wide singletons.
+pub struct Wired {
+    pub deps: Deps,
+    pub client: Client,
+    pub aws: aws_config::SdkConfig,
+    pub meter: Meter,
 }
 
 /// Builds the dependencies of a function from its environment.
-pub async fn deps_from_env() -> Result<Deps, WiringError> {
-    deps_and_client_from_env().await.map(|(deps, _)| deps)
-}
-
-/// [`deps_from_env`], plus the REST client the Autotask port wraps, for a
-/// function that also needs what the port does not expose (e.g. streamed pages).
-pub async fn deps_and_client_from_env() -> Result<(Deps, Client), WiringError> {
+pub async fn deps_from_env() -> Result<Wired, WiringError> {
     let (config, aws) = config_from_env().await?;
     let webhook_secret = secret_from_env(&aws, "WEBHOOK_SECRET_ARN").await?;
     let approval_key = secret_from_env(&aws, "APPROVAL_KEY_SECRET_ARN").await?;
@@ -187,17 +185,18 @@ pub async fn deps_and_client_from_env() -> Result<(Deps, Client), WiringError> {
         notifier: Arc::new(notifier),
         approval_key: Secret::new(approval_key.into_bytes()),
     };
-    Ok((deps, client))
+    Ok(Wired { deps, meter: Meter::new(&client), client, aws })
 }
 
 /// The classify function's model: with `[model.llm]`, the local model
 /// checked against the LLM (the OpenAI-compatible key read from
 /// `model.llm.api_key_secret_arn`; Bedrock signed with the function's role).
-/// Without it, `deps` unchanged. Call after [`deps_from_env`].
-pub async fn with_llm(mut deps: Deps) -> Result<Deps, WiringError> {
-    let Some(llm) = deps.config.model.llm.clone() else { return Ok(deps) };
+/// Without it, unchanged. Call after [`deps_from_env`].
+pub async fn with_llm(mut wired: Wired) -> Result<Wired, WiringError> {
+    let deps = &mut wired.deps;
+    let Some(llm) = deps.config.model.llm.clone() else { return Ok(wired) };
     let api_key = match &llm.api_key_secret_arn {
-        Some(arn) => Some(secret(&aws_sdk_secretsmanager::Client::new(&aws_sdk_config().await), arn).await?),
+        Some(arn) => Some(secret(&aws_sdk_secretsmanager::Client::new(&wired.aws), arn).await?),
         None => None,
     };
     // the local model deps already loaded (loaded here only if deps holds another kind)
@@ -205,118 +204,8 @@ pub async fn with_llm(mut deps: Deps) -> Result<Deps, WiringError> {
         Some(local) => local,
         None => atpilot_agent::classifiers::model::from_config(&deps.config.model)?,
     };
-    let picklists =
-        CLIENT.get().map(|c| Arc::new(RestAutotask::new(c.clone())) as Arc<dyn atpilot_agent::ports::PicklistSource>);
+    let picklists = Arc::new(RestAutotask::new(wired.client.clone())) as Arc<dyn atpilot_agent::ports::PicklistSource>;
     deps.classifier =
-        atpilot_llm::classifier(&deps.config, local, picklists, api_key).await.map_err(WiringError::Llm)?;
-    Ok(deps)
-}
-
-/// The process's Autotask client, for the request metric.
-static CLIENT: std::sync::OnceLock<Client> = std::sync::OnceLock::new();
-static REPORTED_REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// A CloudWatch Embedded Metric Format line: namespace `atpilot`, no
-/// dimensions, unit Count (the template's alarms read these names).
-pub fn emf_line(metric: &str, value: u64, timestamp_ms: i64) -> String {
-    serde_json::json!({
-        "_aws": {"Timestamp": timestamp_ms, "CloudWatchMetrics": [{"Namespace": "atpilot", "Dimensions": [[]], "Metrics": [{"Name": metric, "Unit": "Count"}]}]},
-        metric: value,
-    })
-    .to_string()
-}
-
-/// Emits the Autotask requests made since the last call and the autonomous
-/// actions of this invocation, as EMF lines on stdout (CloudWatch turns them
-/// into the `atpilot/AutotaskRequests` and `atpilot/AutonomousActions` metrics).
-pub fn flush_metrics(autonomous_actions: u64) {
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-    if let Some(c) = CLIENT.get() {
-        let total = c.stats().requests;
-        let before = REPORTED_REQUESTS.swap(total, std::sync::atomic::Ordering::Relaxed);
-        if total > before {
-            println!("{}", emf_line("AutotaskRequests", total - before, now));
-        }
-    }
-    if autonomous_actions > 0 {
-        println!("{}", emf_line("AutonomousActions", autonomous_actions, now));
-    }
-}
-
-/// `router` with [`flush_metrics`] after every request (the HTTP functions).
-pub fn metered(router: axum::Router) -> axum::Router {
-    router.layer(axum::middleware::map_response(|res: axum::response::Response| async move {
-        flush_metrics(0);
-        res
-    }))
-}
-
-/// Runs `handler` over an SQS FIFO batch and builds the partial-batch
-/// response: once a message fails, the rest of the batch is reported failed
-/// unprocessed, so messages of a ticket are never handled out of order.
-pub async fn fifo_batch<F, Fut, E>(
-    event: aws_lambda_events::sqs::SqsEvent,
-    what: &str,
-    mut handler: F,
-) -> aws_lambda_events::sqs::SqsBatchResponse
-where
-    F: FnMut(String) -> Fut,
-    Fut: std::future::Future<Output = Result<String, E>>,
-    E: std::fmt::Display,
-{
-    let mut response = aws_lambda_events::sqs::SqsBatchResponse::default();
-    let mut failed = false;
-    for record in event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        if !failed {
-            match handler(record.body.unwrap_or_default()).await {
-                Ok(outcome) => {
-                    tracing::info!(message_id = %id, %outcome, "{what} done");
-                    continue;
-                }
-                Err(e) => {
-                    tracing::error!(message_id = %id, error = %e, "{what} failed; the message will be retried, then dead-lettered");
-                    failed = true;
-                }
-            }
-        }
-        let mut f = aws_lambda_events::sqs::BatchItemFailure::default();
-        f.item_identifier = id;
-        response.batch_item_failures.push(f);
-    }
-    response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emf_line_is_what_cloudwatch_and_the_alarms_expect() {
-        let v: serde_json::Value = serde_json::from_str(&emf_line("AutotaskRequests", 7, 1_795_860_000_000)).unwrap();
-        assert_eq!(
-            v,
-            serde_json::json!({"_aws":{"Timestamp":1795860000000i64,"CloudWatchMetrics":[{"Namespace":"atpilot","Dimensions":[[]],"Metrics":[{"Name":"AutotaskRequests","Unit":"Count"}]}]},"AutotaskRequests":7})
-        );
-    }
-
-    #[tokio::test]
-    async fn fifo_batch_fails_the_rest_after_a_failure() {
-        let event: aws_lambda_events::sqs::SqsEvent = serde_json::from_value(serde_json::json!({"Records": [
-            {"messageId": "m1", "body": "ok"}, {"messageId": "m2", "body": "bad"}, {"messageId": "m3", "body": "ok"}
-        ]}))
-        .unwrap();
-        let mut seen = Vec::new();
-        let r = fifo_batch(event, "test", |b| {
-            seen.push(b.clone());
-            async move { if b == "bad" { Err("no".to_string()) } else { Ok(b) } }
-        })
-        .await;
-        assert_eq!(seen, ["ok", "bad"], "m3 is not processed after m2 failed");
-        assert_eq!(
-            serde_json::to_value(&r).unwrap(),
-            serde_json::json!({"batchItemFailures": [{"itemIdentifier": "m2"}, {"itemIdentifier": "m3"}]})
-        );
-    }
+        atpilot_llm::classifier(&deps.config, local, Some(picklists), api_key).await.map_err(WiringError::Llm)?;
+    Ok(wired)
 }

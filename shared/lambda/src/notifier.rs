@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use atpilot_agent::PortError;
-use atpilot_agent::notify::{Email, Notifier, TeamsMessage, mime_message};
+use atpilot_agent::adapters::notify::{Email, Notifier, TeamsMessage, mime_message};
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
 

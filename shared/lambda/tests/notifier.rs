@@ -2,7 +2,7 @@
 //! (raw MIME) through the moto emulator, and the Teams webhook body through
 //! a local stub that checks what Teams accepts.
 
-use atpilot_agent::notify::{Attachment, Email, Notifier, TeamsMessage};
+use atpilot_agent::adapters::notify::{Attachment, Email, Notifier, TeamsMessage};
 use atpilot_lambda::notifier::SesTeamsNotifier;
 use std::sync::{Arc, Mutex};
 

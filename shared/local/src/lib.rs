@@ -3,19 +3,20 @@
 //! handlers the Lambdas run. Used by `atpilot dev` and the end-to-end tests.
 
 use atpilot_agent::adapters::autotask_rest::RestAutotask;
+use atpilot_agent::adapters::notify::OutboxNotifier;
 use atpilot_agent::classifiers::model::{ModelClassifier, ModelLoadError};
-use atpilot_agent::classify::{self, Outcome};
 use atpilot_agent::deps::{Deps, Secret};
 use atpilot_agent::error::HandlerError;
+use atpilot_agent::handlers::classify::{self, Outcome};
+use atpilot_agent::handlers::delivery::{Delivered, deliver};
+use atpilot_agent::handlers::time_entry::{self, TimeEntryOutcome};
 use atpilot_agent::messages::{TicketEvent, TimeEntryJob};
-use atpilot_agent::notify::OutboxNotifier;
-use atpilot_agent::time_entry::{self, TimeEntryOutcome};
 use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
 use atpilot_autotask_sandbox::{Sandbox, SandboxConfig, TenantFacts};
 use atpilot_config::Config;
 use atpilot_store::embedded::EmbeddedStateStore;
 use atpilot_store::memqueue::{MemQueue, MemQueueConfig};
-use atpilot_store::{Queue, State, consume_batch};
+use atpilot_store::{Delivery, Queue, State, consume_batch};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -169,6 +170,8 @@ pub struct Local {
 pub struct PumpReport {
     pub classified: Vec<Outcome>,
     pub time_entries: Vec<TimeEntryOutcome>,
+    /// Messages kept as dead letters (they can never be processed): their ids.
+    pub dead_letters: Vec<String>,
     pub failures: Vec<String>,
 }
 
@@ -238,20 +241,21 @@ impl Local {
     pub async fn pump(&self) -> PumpReport {
         let mut report = PumpReport::default();
         loop {
-            let before = (report.classified.len(), report.time_entries.len(), report.failures.len());
+            let size =
+                |r: &PumpReport| (r.classified.len(), r.time_entries.len(), r.dead_letters.len(), r.failures.len());
+            let before = size(&report);
             let deps = &self.deps;
-            drain_once(self.classify_queue.as_ref(), &mut report.classified, &mut report.failures, |body| async move {
-                classify_message(deps, &body).await
+            let mut classified = Drained::new(&mut report.classified, &mut report.dead_letters, &mut report.failures);
+            drain_once(self.classify_queue.as_ref(), &mut classified, |d| async move {
+                classify_message(deps, &d.message_id, &d.body).await
             })
             .await;
-            drain_once(
-                self.time_entry_queue.as_ref(),
-                &mut report.time_entries,
-                &mut report.failures,
-                |body| async move { time_entry_message(deps, &body).await },
-            )
+            let mut timed = Drained::new(&mut report.time_entries, &mut report.dead_letters, &mut report.failures);
+            drain_once(self.time_entry_queue.as_ref(), &mut timed, |d| async move {
+                time_entry_message(deps, &d.message_id, &d.body).await
+            })
             .await;
-            if (report.classified.len(), report.time_entries.len(), report.failures.len()) == before {
+            if size(&report) == before {
                 return report;
             }
         }
@@ -266,6 +270,7 @@ impl Local {
             let idle = r.classified.is_empty() && r.time_entries.is_empty();
             total.classified.extend(r.classified);
             total.time_entries.extend(r.time_entries);
+            total.dead_letters.extend(r.dead_letters);
             total.failures.extend(r.failures);
             if self.classify_queue.is_empty() && self.time_entry_queue.is_empty() {
                 break;
@@ -278,39 +283,48 @@ impl Local {
     }
 }
 
-/// One batch from `queue`: outcomes and failures are collected; failed
-/// messages are released for redelivery (see [`consume_batch`]).
-async fn drain_once<T, F, Fut, E>(queue: &dyn Queue, outcomes: &mut Vec<T>, failures: &mut Vec<String>, handler: F)
+/// Where one pass over a queue puts what became of each message.
+struct Drained<'a, T> {
+    outcomes: &'a mut Vec<T>,
+    dead_letters: &'a mut Vec<String>,
+    failures: &'a mut Vec<String>,
+}
+
+impl<'a, T> Drained<'a, T> {
+    fn new(outcomes: &'a mut Vec<T>, dead_letters: &'a mut Vec<String>, failures: &'a mut Vec<String>) -> Self {
+        Drained { outcomes, dead_letters, failures }
+    }
+}
+
+/// One batch from `queue`, each message through `handler`: outcomes, dead
+/// letters and failures are collected; failed messages are released for
+/// redelivery (see [`consume_batch`]).
+async fn drain_once<T, F, Fut>(queue: &dyn Queue, into: &mut Drained<'_, T>, handler: F)
 where
-    F: Fn(String) -> Fut,
-    Fut: std::future::Future<Output = Result<T, E>>,
-    E: std::fmt::Display,
+    F: Fn(Delivery) -> Fut,
+    Fut: std::future::Future<Output = Result<Delivered<T>, HandlerError>>,
 {
-    let got = std::sync::Mutex::new((Vec::new(), Vec::new()));
+    let into = std::sync::Mutex::new(into);
     let r = consume_batch(queue, 10, Duration::ZERO, Duration::from_millis(100), |d| {
-        let (got, handler) = (&got, &handler);
+        let (into, handler) = (&into, &handler);
         async move {
-            let res = handler(d.body).await;
-            let mut g = got.lock().unwrap_or_else(|p| p.into_inner());
+            let res = handler(d).await;
+            let mut g = into.lock().unwrap_or_else(|p| p.into_inner());
             match res {
-                Ok(o) => {
-                    g.0.push(o);
-                    Ok(())
-                }
+                Ok(Delivered::Handled(o)) => g.outcomes.push(o),
+                Ok(Delivered::DeadLettered { id }) => g.dead_letters.push(id),
                 Err(e) => {
                     let msg = e.to_string();
-                    g.1.push(msg.clone());
-                    Err(msg)
+                    g.failures.push(msg.clone());
+                    return Err(msg);
                 }
             }
+            Ok(())
         }
     })
     .await;
-    let (ok, failed) = got.into_inner().unwrap_or_else(|p| p.into_inner());
-    outcomes.extend(ok);
-    failures.extend(failed);
     if let Err(e) = r {
-        failures.push(e.to_string());
+        into.lock().unwrap_or_else(|p| p.into_inner()).failures.push(e.to_string());
     }
 }
 
@@ -345,30 +359,29 @@ pub async fn train_on_tenant(client: &Client) -> Result<ModelClassifier, LocalEr
     ModelClassifier::from_model(model).map_err(LocalError::Model)
 }
 
-/// One classify message, as the Lambda handles it.
-pub async fn classify_message(deps: &Deps, body: &str) -> Result<Outcome, HandlerError> {
-    let ev: TicketEvent = serde_json::from_str(body)
-        .map_err(|e| HandlerError::permanent("message is not a ticket event").with_source(e))?;
-    classify::handle(deps, &ev, chrono::Utc::now).await
+/// One classify message, as the Lambda handles it (see [`deliver`]).
+pub async fn classify_message(deps: &Deps, message_id: &str, body: &str) -> Result<Delivered<Outcome>, HandlerError> {
+    deliver(deps, message_id, body, async |ev: TicketEvent| classify::handle(deps, &ev, chrono::Utc::now).await).await
 }
 
-/// One time-entry message, as the Lambda handles it.
-pub async fn time_entry_message(deps: &Deps, body: &str) -> Result<TimeEntryOutcome, HandlerError> {
-    let job: TimeEntryJob = serde_json::from_str(body)
-        .map_err(|e| HandlerError::permanent("message is not a time-entry job").with_source(e))?;
-    time_entry::handle(deps, &job).await
+/// One time-entry message, as the Lambda handles it (see [`deliver`]).
+pub async fn time_entry_message(
+    deps: &Deps,
+    message_id: &str,
+    body: &str,
+) -> Result<Delivered<TimeEntryOutcome>, HandlerError> {
+    deliver(deps, message_id, body, async |job: TimeEntryJob| time_entry::handle(deps, &job).await).await
 }
 
 /// Receives from `queue` forever, running `handler` on each message (the local stand-in for an SQS event source mapping).
 pub async fn worker<F, Fut, E>(queue: Arc<dyn Queue>, mut handler: F)
 where
-    F: FnMut(String) -> Fut,
+    F: FnMut(Delivery) -> Fut,
     Fut: std::future::Future<Output = Result<(), E>>,
     E: std::fmt::Display,
 {
     loop {
-        let r = consume_batch(queue.as_ref(), 10, Duration::from_secs(1), Duration::from_secs(2), |d| handler(d.body))
-            .await;
+        let r = consume_batch(queue.as_ref(), 10, Duration::from_secs(1), Duration::from_secs(2), &mut handler).await;
         if let Err(e) = r {
             tracing::error!(error = %e, "queue receive failed");
             tokio::time::sleep(Duration::from_secs(1)).await;

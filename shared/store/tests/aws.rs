@@ -61,7 +61,7 @@ mod dynamodb {
 
     // Each conformance check, skipped (not failed) only outside CI without an emulator.
     macro_rules! dynamo_suite {
-        ($($name:ident),*) => {$(
+        (; $($name:ident),*) => {$(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 let store = skip_or!(fresh().await);
@@ -69,23 +69,8 @@ mod dynamodb {
             }
         )*};
     }
-    dynamo_suite!(
-        put_not_exists_is_exactly_once,
-        state_transition_is_exactly_once_under_contention,
-        expired_items_read_as_absent_and_can_be_reclaimed,
-        query_by_prefix_in_order_with_limit,
-        secondary_index_follows_rewrites_and_deletes,
-        increment_is_atomic,
-        delete_missing_is_fine,
-        events_are_claimed_once,
-        decisions_once_per_event_newest_first,
-        approvals_move_once,
-        decisions_by_day_and_approvals_by_month,
-        ledger_is_exactly_once,
-        phases_keep_history,
-        settings_cache_snapshots_and_counters,
-        kill_switch_keeps_who_and_when
-    );
+    // The same checks as every other state adapter.
+    atpilot_store::for_each_state_check!(dynamo_suite);
 
     #[tokio::test]
     async fn missing_table_is_a_clear_error() {

@@ -25,7 +25,7 @@ async fn approval_page(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let page = atpilot_agent::approval::handle_http(
+    let page = atpilot_agent::handlers::approval::handle_http(
         &deps,
         method.as_str(),
         &id,
@@ -54,7 +54,7 @@ pub fn approval_function_routes(deps: Deps) -> Router {
 async fn webhook(State(deps): State<Deps>, headers: HeaderMap, body: Bytes) -> Response {
     // The signature covers the raw bytes exactly as sent.
     let sig = headers.get("x-hook-signature").and_then(|v| v.to_str().ok());
-    let reply = atpilot_agent::intake::handle_webhook(&deps, sig, &body, chrono::Utc::now()).await;
+    let reply = atpilot_agent::handlers::intake::handle_webhook(&deps, sig, &body, chrono::Utc::now()).await;
     (
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         [(header::CONTENT_TYPE, "application/json")],

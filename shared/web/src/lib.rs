@@ -15,7 +15,7 @@ pub mod headers;
 pub use functions::{approval_function_routes, approval_routes, intake_function_routes, intake_routes};
 pub use headers::{SECURITY_HEADERS, security_headers, with_security_headers};
 
-use atpilot_agent::dashboard;
+use atpilot_agent::html::dashboard;
 use atpilot_config::Config;
 use atpilot_store::State as Store;
 use atpilot_store::records::{KillSwitchChange, PhaseRecord};

@@ -2,7 +2,7 @@
 //! Autotask's entities (only the fields the figures need), so that every
 //! figure is a pure function over them.
 
-use atpilot_agent::classify::action_id_for;
+use atpilot_agent::handlers::classify::action_id_for;
 use atpilot_autotask::entities as at;
 use atpilot_domain::contract::ContractKind;
 use atpilot_domain::{Action, Category};

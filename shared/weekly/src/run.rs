@@ -7,7 +7,7 @@ use crate::period::Options;
 use crate::render::{email, teams_card};
 use crate::report::WeeklyReport;
 use crate::{CHANGED_BY, MetricsError};
-use atpilot_agent::notify::{Email, Notifier, TeamsMessage};
+use atpilot_agent::adapters::notify::{Email, Notifier, TeamsMessage};
 use atpilot_config::Config;
 use atpilot_domain::PhaseMove;
 use atpilot_store::records::PhaseRecord;

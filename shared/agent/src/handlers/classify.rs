@@ -14,7 +14,7 @@ use crate::ports::{NewNote, NoteVisibility};
 use atpilot_domain::block;
 use atpilot_domain::{
     Action, ActionId, BillingBinding, CategoryPolicy, Confidence, ContractKind, DecisionInput, EscalationTarget, Hours,
-    Policy, TicketSnapshot, decide,
+    Phase, Policy, TicketSnapshot, decide,
 };
 use atpilot_store::records::{ApprovalRecord, ApprovalState, Claim, DecisionRecord, HumanRouting, TicketGuard};
 use chrono::{DateTime, Duration, Utc};
@@ -105,8 +105,14 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
         _ => (None, estimated),
     };
     let last_hour = deps.state.hourly_count("autonomous", started).await?;
-    let requester = deps.autotask.requester(&ticket).await?;
-    let risks = atpilot_domain::risk::assess(&ticket.title, &ticket.description, &requester);
+    // The requester is looked up (one Contacts request) only where the risks can change what is done.
+    let risks = match policy.category(&prediction.category).phase {
+        Phase::HumanInTheLoop | Phase::Autonomous => {
+            let requester = deps.autotask.requester(&ticket).await?;
+            atpilot_domain::risk::assess(&ticket.title, &ticket.description, &requester)
+        }
+        Phase::Shadow | Phase::InternalNotes => atpilot_domain::risk::assess_text(&ticket.title, &ticket.description),
+    };
     let decision = decide(&DecisionInput {
         ticket: &ticket,
         prediction: &prediction,

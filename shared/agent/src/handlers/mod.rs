@@ -2,10 +2,12 @@
 //! reconciler, classify, approval, time entry) over the ports in
 //! [`Deps`](crate::deps::Deps), so the Lambda binaries only wire adapters and
 //! the local runner and the tests call the same code. [`resolution`] is the
-//! step the autonomous and the approved path share.
+//! step the autonomous and the approved path share; [`delivery`] is how
+//! a queued message reaches its handler (and becomes a dead letter).
 
 pub mod approval;
 pub mod classify;
+pub mod delivery;
 pub mod intake;
 pub mod reconciler;
 pub mod resolution;

@@ -8,7 +8,8 @@ use atpilot_config::Config;
 use atpilot_domain::{Category, Phase};
 use atpilot_store::State;
 use atpilot_store::records::{
-    AlertRecord, ApprovalRecord, ApprovalState, DecisionRecord, HumanRouting, KillSwitchChange, PhaseRecord,
+    AlertRecord, ApprovalRecord, ApprovalState, DeadLetterRecord, DecisionRecord, HumanRouting, KillSwitchChange,
+    PhaseRecord,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -88,6 +89,8 @@ pub struct DashboardData {
     pub phase_history: Vec<PhaseRecord>,
     /// What a human must act on (failed time entries…), newest first.
     pub alerts: Vec<AlertRecord>,
+    /// Queue messages set aside because they can never be processed, newest first.
+    pub dead_letters: Vec<DeadLetterRecord>,
     /// The kill switch's own flips, newest first (who, when, from where).
     pub kill_switch_history: Vec<KillSwitchChange>,
 }
@@ -158,6 +161,7 @@ pub async fn gather(state: &State, config: &Config, limit: usize) -> Result<Dash
         pending_approvals: state.approvals_in_state(ApprovalState::Pending, 50).await?,
         phase_history: state.phase_history(20).await?,
         alerts: state.alerts(20).await?,
+        dead_letters: state.dead_letters(20).await?,
         kill_switch_history: state.kill_switch_history(10).await?,
     })
 }
@@ -223,6 +227,7 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9f0;vertical-a
     ));
 
     render_alerts(&mut h, &d.alerts);
+    render_dead_letters(&mut h, &d.dead_letters);
     h.push_str(r#"<section id="phases"><h2>Phases</h2><table><tr><th>Category</th><th>Phase</th><th>Safe</th><th>Source</th><th>Change</th></tr>"#);
     for p in &d.phases {
         let options: String = Phase::ALL
@@ -324,6 +329,25 @@ fn render_alerts(h: &mut String, alerts: &[AlertRecord]) {
             a.ticket_id.map(|t| t.to_string()).unwrap_or_default(),
             esc(&a.kind),
             esc(&a.message)
+        ));
+    }
+    h.push_str("</table></section>");
+}
+
+/// Dead letters: queue messages set aside whole, with why (nothing is lost).
+fn render_dead_letters(h: &mut String, dead: &[DeadLetterRecord]) {
+    if dead.is_empty() {
+        return;
+    }
+    h.push_str(r#"<section id="dead-letters"><h2>Dead letters</h2><p class=muted>Messages that can never be processed as they are: kept whole, not retried. Fix the cause, then handle the ticket by hand.</p><table><tr><th>When (UTC)</th><th>Queue</th><th>Ticket id</th><th>Why</th><th>Message</th></tr>"#);
+    for d in dead {
+        h.push_str(&format!(
+            "<tr class=dead-letter><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>",
+            d.at.format("%Y-%m-%d %H:%M:%S"),
+            esc(&d.queue),
+            d.ticket_id.map(|t| t.to_string()).unwrap_or_default(),
+            esc(&d.error),
+            esc(&d.body)
         ));
     }
     h.push_str("</table></section>");

@@ -359,7 +359,7 @@ impl Client {
             return Ok(Value::Null);
         }
         // Some errors arrive with a 200 and an `errors` array.
-        let v: Value = serde_json::from_slice(&bytes).map_err(|e| Error::Decode(e.to_string()))?;
+        let v: Value = crate::json::from_slice(&bytes).map_err(|e| Error::Decode(e.to_string()))?;
         if let Some(errs) = v.get("errors").and_then(Value::as_array).filter(|a| !a.is_empty()) {
             if v.get("item").is_none() && v.get("items").is_none() && v.get("itemId").is_none() {
                 let _ = errs;

@@ -5,19 +5,32 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-/// Generates one `#[tokio::test]` per state-store check.
+/// Calls `$callback!(args… ; check, check, …)` with the name of every
+/// state-store check: the one list every adapter's suite is generated from.
 #[macro_export]
-macro_rules! state_conformance_tests {
-    ($make:expr) => {
-        $crate::state_conformance_tests!(@each $make;
+macro_rules! for_each_state_check {
+    ($callback:path $(, $($args:tt)*)?) => {
+        $callback!($($($args)*)? ;
             put_not_exists_is_exactly_once, state_transition_is_exactly_once_under_contention,
             expired_items_read_as_absent_and_can_be_reclaimed, query_by_prefix_in_order_with_limit,
             secondary_index_follows_rewrites_and_deletes, increment_is_atomic, delete_missing_is_fine,
             events_are_claimed_once, decisions_once_per_event_newest_first, approvals_move_once,
-            decisions_by_day_and_approvals_by_month, ledger_is_exactly_once, phases_keep_history, settings_cache_snapshots_and_counters, kill_switch_keeps_who_and_when,
-            reports_newest_first_and_size_limited, alerts_are_raised_once_newest_first);
+            decisions_by_day_and_approvals_by_month, ledger_is_exactly_once, phases_keep_history,
+            settings_cache_snapshots_and_counters, kill_switch_keeps_who_and_when,
+            reports_newest_first_and_size_limited, alerts_are_raised_once_newest_first,
+            dead_letters_are_kept_once_newest_first);
     };
-    (@each $make:expr; $($name:ident),*) => {
+}
+
+/// Generates one `#[tokio::test]` per state-store check (the list of
+/// [`for_each_state_check!`](crate::for_each_state_check)), each on a fresh
+/// store built by the async expression `$make`.
+#[macro_export]
+macro_rules! state_conformance_tests {
+    ($make:expr) => {
+        $crate::for_each_state_check!($crate::state_conformance_tests, @each ($make));
+    };
+    (@each ($make:expr) ; $($name:ident),*) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {

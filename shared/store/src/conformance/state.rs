@@ -458,3 +458,24 @@ pub async fn alerts_are_raised_once_newest_first(s: Arc<dyn StateStore>) {
     let listed: Vec<String> = st.alerts(10).await.unwrap().into_iter().map(|a| a.id).collect();
     assert_eq!(listed, vec!["time-entry#act-2", "time-entry#act-1"]);
 }
+
+pub async fn dead_letters_are_kept_once_newest_first(s: Arc<dyn StateStore>) {
+    use crate::records::{Claim, DeadLetterRecord};
+    let st = State::new(s);
+    assert_eq!(st.dead_letters(10).await.unwrap(), vec![]);
+    let dead = |id: &str, min| DeadLetterRecord {
+        id: id.into(),
+        at: at(min),
+        queue: "classify".into(),
+        ticket_id: TicketId::new(7).ok(),
+        body: r#"{"ticket_id":7,"title":"<b>\u0000</b>"}"#.into(),
+        error: "cannot process this message: not a ticket event".into(),
+    };
+    assert_eq!(st.put_dead_letter(&dead("classify#m1", 1)).await.unwrap(), Claim::Claimed);
+    assert_eq!(st.put_dead_letter(&dead("classify#m2", 2)).await.unwrap(), Claim::Claimed);
+    // A redelivery of the same message: the first record is kept.
+    assert_eq!(st.put_dead_letter(&dead("classify#m1", 3)).await.unwrap(), Claim::Existing(dead("classify#m1", 1)));
+    let listed = st.dead_letters(10).await.unwrap();
+    assert_eq!(listed.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["classify#m2", "classify#m1"]);
+    assert_eq!(listed[1].body, dead("classify#m1", 1).body, "the body is kept byte for byte");
+}

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 mod notices;
-pub use notices::{AlertRecord, MAX_REPORT_BYTES, OutboxRecord, ReportRecord};
+pub use notices::{AlertRecord, DeadLetterRecord, MAX_DEAD_LETTER_BODY, MAX_REPORT_BYTES, OutboxRecord, ReportRecord};
 
 /// A stored decision: the prediction, the action and every reason, in words too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,5 +1,5 @@
 //! What atpilot tells humans, kept for the dashboard: the outbox of sent
-//! messages, stored reports and alerts. Re-exported from [`crate::records`].
+//! messages, stored reports, alerts and dead letters. Re-exported from [`crate::records`].
 
 use super::{Claim, State, decode, encode, ts};
 use crate::state::*;
@@ -119,5 +119,45 @@ impl State {
     /// Alerts, newest first.
     pub async fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError> {
         self.store.query(&Query::gsi1("alerts").newest_first().limit(limit)).await?.iter().map(decode).collect()
+    }
+}
+
+/// A queued message that can never be processed as it is (not a message of
+/// its queue, or refused for good by its handler): kept whole, with why, so
+/// nothing is lost, and acknowledged so the messages behind it move on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetterRecord {
+    /// `<queue>#<message id>`: a redelivery of the same message stores nothing new.
+    pub id: String,
+    pub at: DateTime<Utc>,
+    /// The queue it came from ("classify", "time-entry").
+    pub queue: String,
+    /// The ticket, when the body names one.
+    pub ticket_id: Option<TicketId>,
+    /// The message body as received (at most [`MAX_DEAD_LETTER_BODY`] bytes; longer ones are cut, and say so).
+    pub body: String,
+    /// Why it cannot be processed.
+    pub error: String,
+}
+
+/// The most of a dead letter's body that is kept (a queue message is at most 256 KB).
+pub const MAX_DEAD_LETTER_BODY: usize = 256 * 1024;
+
+impl State {
+    /// Stores a dead letter once per id: `Claimed` when this call stored it.
+    pub async fn put_dead_letter(&self, d: &DeadLetterRecord) -> Result<Claim<DeadLetterRecord>, StoreError> {
+        let item = Item::new(Key::new(format!("dead-letter#{}", d.id), "dead-letter"), encode(d)?)
+            .with_gsi1("dead-letters", format!("{}#{}", ts(d.at), d.id));
+        match self.store.put(item, Condition::NotExists).await? {
+            WriteOutcome::Written => Ok(Claim::Claimed),
+            WriteOutcome::ConditionFailed { current } => Ok(Claim::Existing(decode(
+                &current.ok_or_else(|| StoreError::Rejected("dead letter refused but nothing is stored".into()))?,
+            )?)),
+        }
+    }
+
+    /// Dead letters, newest first.
+    pub async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetterRecord>, StoreError> {
+        self.store.query(&Query::gsi1("dead-letters").newest_first().limit(limit)).await?.iter().map(decode).collect()
     }
 }

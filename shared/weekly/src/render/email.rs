@@ -6,7 +6,7 @@ use super::tables::tables;
 use crate::billing::BillingRow;
 use crate::format::{opt_f, opt_pct, signed_pct};
 use crate::report::WeeklyReport;
-use atpilot_agent::notify::{Attachment, Email};
+use atpilot_agent::adapters::notify::{Attachment, Email};
 use std::fmt::Write as _;
 
 /// The e-mail: a summary, the charts (inline SVG), every table, and every table as a CSV attachment.

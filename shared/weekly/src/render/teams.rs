@@ -3,7 +3,7 @@
 use super::move_name;
 use crate::format::{opt_f, opt_pct};
 use crate::report::WeeklyReport;
-use atpilot_agent::notify::TeamsMessage;
+use atpilot_agent::adapters::notify::TeamsMessage;
 
 /// The short Teams summary (an Adaptive Card).
 pub fn teams_card(r: &WeeklyReport) -> TeamsMessage {
