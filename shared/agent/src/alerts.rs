@@ -33,8 +33,10 @@ pub(crate) async fn raise(
         Some(t) => format!("[atpilot] Alert: {} (ticket id {t})", alert.kind),
         None => format!("[atpilot] Alert: {}", alert.kind),
     };
-    let text = format!("{}\n\nThe dashboard lists every alert.\n", alert.message);
-    let html = format!("<p>{}</p><p>The dashboard lists every alert.</p>", esc(&alert.message));
+    // The message may quote a provider's answer or a ticket: one line, no controls.
+    let message = atpilot_domain::untrusted::one_line(&alert.message);
+    let text = format!("{message}\n\nThe dashboard lists every alert.\n");
+    let html = format!("<p>{}</p><p>The dashboard lists every alert.</p>", esc(&message));
     if let Err(e) = deps.notifier.send_email(&Email { to, subject, html, text, attachments: vec![] }).await {
         tracing::error!(alert = %alert.id, error = %e, "the alert e-mail could not be sent; the alert is on the dashboard");
     }

@@ -115,8 +115,12 @@ pub struct Classification {
     /// A reply draft; never carries another customer's text.
     pub draft: Option<String>,
     /// How the prediction was reached, when that is worth telling (e.g. an
-    /// LLM's label was refused); added to the decision's reasons.
+    /// LLM's label was refused); added to the decision's reasons. Never
+    /// repeats model output.
     pub notes: Vec<String>,
+    /// The parts an LLM wrote (empty for the local model): the decision
+    /// sends such a proposal to a human whatever the phase.
+    pub model_written: Vec<atpilot_domain::ModelPart>,
 }
 
 /// The model port: runs in-process (the artifact is loaded once per cold start).

@@ -69,7 +69,31 @@ pub struct DecisionInput<'a> {
     pub autonomous_actions_last_hour: u32,
     /// What the request-risk check found ([`crate::risk::assess`]).
     pub risks: &'a [Risk],
+    /// What an LLM (not the calibrated local model) wrote into the proposal.
+    pub model_written: &'a [ModelPart],
     pub policy: &'a Policy,
+}
+
+/// A part of a proposal an LLM wrote. Model text is untrusted: a proposal
+/// with any of these goes to a human whatever the phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelPart {
+    Category,
+    Queue,
+    Priority,
+    Draft,
+}
+
+impl ModelPart {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelPart::Category => "category",
+            ModelPart::Queue => "queue",
+            ModelPart::Priority => "priority",
+            ModelPart::Draft => "draft reply",
+        }
+    }
 }
 
 /// Who an escalation goes to.
@@ -165,6 +189,10 @@ pub enum Reason {
     RequestRisk {
         risk: Risk,
     },
+    /// An LLM wrote these parts of the proposal: a human decides.
+    ModelWritten {
+        parts: Vec<ModelPart>,
+    },
     LowConfidence {
         confidence: Confidence,
         needed: Confidence,
@@ -221,6 +249,14 @@ impl fmt::Display for Reason {
                 "confidence {confidence} comes from the keyword fallback, not a calibrated model: suggestions only (train a model with `atpilot model train`)"
             ),
             Reason::RequestRisk { risk } => write!(f, "caution: {risk}: a human must decide"),
+            Reason::ModelWritten { parts } => {
+                let parts: Vec<&str> = parts.iter().map(|p| p.as_str()).collect();
+                write!(
+                    f,
+                    "the {} came from the LLM, whose output is never acted on alone: a human must approve",
+                    parts.join(" and ")
+                )
+            }
             Reason::LowConfidence { confidence, needed } => {
                 write!(f, "confidence {confidence} is under the {needed} needed to propose an action")
             }
@@ -367,8 +403,11 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
         });
         return Decision::new(Action::InternalNote, reasons);
     }
-    // A risky request goes to a human whatever the phase; its reasons say why.
-    if cat.phase == Phase::HumanInTheLoop || !input.risks.is_empty() {
+    // A risky request, or one the LLM shaped, goes to a human whatever the phase; the reasons say why.
+    if !input.model_written.is_empty() {
+        reasons.push(Reason::ModelWritten { parts: input.model_written.to_vec() });
+    }
+    if cat.phase == Phase::HumanInTheLoop || !input.risks.is_empty() || !input.model_written.is_empty() {
         return Decision::new(Action::RequestApproval { plan }, reasons);
     }
     if prediction.confidence < policy.min_confidence_for_autonomy {

@@ -11,6 +11,7 @@
 //! * [`time_entry`]: the time-entry discipline (measured, once, on the ticket's own contract).
 //! * [`risk`]: the request-risk check (negation, outside addresses, pressure, unverified requesters).
 //! * [`approval`]: approval-rate arithmetic and phase transitions.
+//! * [`untrusted`]: customer and model text made safe for atpilot's messages.
 
 pub mod approval;
 pub mod block;
@@ -22,11 +23,14 @@ pub mod measure;
 pub mod risk;
 pub mod ticket;
 pub mod time_entry;
+pub mod untrusted;
 
 pub use approval::{ApprovalCounts, PhaseMove, PhaseMoveReason, PromotionPolicy, evaluate_phase};
 pub use category::{Category, CategoryPolicy, Phase, PhaseChangeError, Policy};
 pub use contract::{BillingBinding, Contract, ContractKind, ContractTypeMap, PicklistEntry};
-pub use decision::{Action, ActionPlan, Decision, DecisionInput, EscalationTarget, Prediction, Reason, decide};
+pub use decision::{
+    Action, ActionPlan, Decision, DecisionInput, EscalationTarget, ModelPart, Prediction, Reason, decide,
+};
 pub use ids::*;
 pub use measure::{Confidence, Currency, Hours, Money, WorkSpan};
 pub use risk::{Requester, Risk};

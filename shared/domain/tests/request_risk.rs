@@ -102,6 +102,7 @@ fn decide_on(title: &str, description: &str, risks: &[Risk]) -> Decision {
         agent_resource: ResourceId::new(900).unwrap(),
         autonomous_actions_last_hour: 0,
         risks,
+        model_written: &[],
         policy: &policy,
     })
 }

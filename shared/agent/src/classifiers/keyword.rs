@@ -94,6 +94,7 @@ impl Classifier for KeywordClassifier {
             },
             draft,
             notes: Vec::new(),
+            model_written: Vec::new(),
         }
     }
 

@@ -136,7 +136,7 @@ impl Classifier for ModelClassifier {
             .or(prediction.sub_issue_type);
         prediction.multi_issue = multi.several;
         prediction.needs_physical_access = self.physical.contains(&category) || template_physical;
-        Classification { prediction, draft, notes: Vec::new() }
+        Classification { prediction, draft, notes: Vec::new(), model_written: Vec::new() }
     }
 
     fn categories(&self) -> Vec<Category> {

@@ -122,6 +122,7 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
         agent_resource: deps.config.agent.resource_id,
         autonomous_actions_last_hour: u32::try_from(last_hour).unwrap_or(u32::MAX),
         risks: &risks,
+        model_written: &classification.model_written,
         policy: &policy,
     });
     let phase = policy.category(&prediction.category).phase;

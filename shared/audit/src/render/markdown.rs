@@ -5,8 +5,11 @@ use super::{label, opt_days, opt_h, opt_pct, requests, sampling_note, signal_tex
 use crate::analyze::{Audit, QueueAudit, pct};
 use std::fmt::Write;
 
+/// Tenant text (queue names, ticket titles, UDF names) as literal Markdown:
+/// every Markdown and HTML character escaped, on one line (a viewer that
+/// renders raw HTML shows it as text).
 fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    atpilot_domain::untrusted::markdown(s)
 }
 
 pub fn markdown(a: &Audit) -> String {
@@ -91,7 +94,8 @@ fn reroutes(o: &mut String, a: &Audit) {
             let _ = writeln!(o, "| From | To | Tickets | Moved by | Examples |");
             let _ = writeln!(o, "|---|---|---:|---|---|");
             for r in &a.reroutes {
-                let by: Vec<String> = r.by.iter().take(2).map(|(w, k)| format!("{} ({k})", who(a, *w))).collect();
+                let by: Vec<String> =
+                    r.by.iter().take(2).map(|(w, k)| format!("{} ({k})", md_escape(&who(a, *w)))).collect();
                 let ex: Vec<String> = r.examples.iter().map(|(num, t)| format!("{num} {}", md_escape(t))).collect();
                 let _ = writeln!(
                     o,

@@ -131,10 +131,11 @@ pub fn csv(a: &Audit) -> String {
         "routing_signal",
     ]);
     let f = |x: Option<f64>| x.map(|v| format!("{:.4}", v)).unwrap_or_default();
+    let cell = |s: &str| atpilot_domain::untrusted::csv_cell(s).into_owned();
     for q in &a.queues {
         let _ = w.write_record([
             q.queue_id.to_string(),
-            q.queue.clone(),
+            cell(&q.queue),
             q.tickets.to_string(),
             q.open.to_string(),
             f(q.median_first_touch_hours),

@@ -19,6 +19,7 @@ struct Case {
     block_hours_needed: Hours,
     last_hour: u32,
     risks: Vec<crate::risk::Risk>,
+    model_written: Vec<crate::ModelPart>,
     policy: Policy,
 }
 
@@ -85,6 +86,7 @@ impl Case {
             block_hours_needed: h(0.01),
             last_hour: 0,
             risks: Vec::new(),
+            model_written: Vec::new(),
             policy: Policy {
                 kill_switch: false,
                 categories,
@@ -111,6 +113,7 @@ impl Case {
             agent_resource: ResourceId::new(AGENT).unwrap(),
             autonomous_actions_last_hour: self.last_hour,
             risks: &self.risks,
+            model_written: &self.model_written,
             policy: &self.policy,
         })
     }
@@ -395,7 +398,7 @@ proptest! {
         let d = decide(&DecisionInput {
             ticket: &c.ticket, prediction: &c.prediction, binding: &c.binding, block_balance: c.block_balance,
             block_hours_needed: c.block_hours_needed, agent_resource: ResourceId::new(AGENT).unwrap(),
-            autonomous_actions_last_hour: c.last_hour, risks: &c.risks, policy: &c.policy,
+            autonomous_actions_last_hour: c.last_hour, risks: &c.risks, model_written: &[], policy: &c.policy,
         });
         let resolves = matches!(d.action, Action::Autonomous { .. } | Action::RequestApproval { .. });
         prop_assert!(!d.reasons.is_empty());
@@ -447,6 +450,17 @@ fn a_risky_request_goes_to_a_human_with_the_risk_shown() {
     let d = c.phase(Phase::Shadow).decide();
     assert_eq!(d.action, Action::LogOnly);
     assert!(has(&d, |r| matches!(r, Reason::RequestRisk { .. })));
+}
+
+#[test]
+fn what_the_llm_wrote_goes_to_a_human_whatever_the_phase() {
+    let mut c = Case::autonomous();
+    assert!(matches!(c.decide().action, Action::Autonomous { .. }));
+    c.model_written = vec![crate::ModelPart::Queue, crate::ModelPart::Draft];
+    let d = c.decide();
+    assert!(matches!(d.action, Action::RequestApproval { .. }), "{d:?}");
+    let said: Vec<String> = d.reasons.iter().map(|r| r.to_string()).collect();
+    assert!(said.iter().any(|r| r.contains("queue and draft reply came from the LLM")), "{said:?}");
 }
 
 #[test]

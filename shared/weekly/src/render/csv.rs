@@ -1,5 +1,6 @@
 //! CSV: every table as an attachment (RFC 4180 quoting, CRLF line ends, and
-//! cells a spreadsheet would run as a formula quoted).
+//! cells a spreadsheet would run as a formula neutralised with a leading `'`,
+//! `atpilot_domain::untrusted::csv_cell`).
 
 use super::Table;
 
@@ -8,10 +9,9 @@ impl Table {
         let mut out = String::new();
         let line = |cells: &mut dyn Iterator<Item = &str>, out: &mut String| {
             let v: Vec<String> = cells
+                .map(|c| atpilot_domain::untrusted::csv_cell(c))
                 .map(|c| {
-                    if c.contains([',', '"', '\n', '\r'])
-                        || c.starts_with(['=', '+', '-', '@']) && c.parse::<f64>().is_err()
-                    {
+                    if c.contains([',', '"', '\n', '\r']) {
                         format!("\"{}\"", c.replace('"', "\"\""))
                     } else {
                         c.to_string()
@@ -38,8 +38,12 @@ mod tests {
             id: "x",
             title: "x",
             header: vec!["a", "b"],
-            rows: vec![vec!["1,5".into(), "say \"hi\"".into()], vec!["=cmd()".into(), "-3".into()]],
+            rows: vec![
+                vec!["1,5".into(), "say \"hi\"".into()],
+                vec!["=cmd()".into(), "-3".into()],
+                vec!["@SUM(1,2)".into(), "\tx".into()],
+            ],
         };
-        assert_eq!(t.csv(), "a,b\r\n\"1,5\",\"say \"\"hi\"\"\"\r\n\"=cmd()\",-3\r\n");
+        assert_eq!(t.csv(), "a,b\r\n\"1,5\",\"say \"\"hi\"\"\"\r\n'=cmd(),-3\r\n\"'@SUM(1,2)\",'\tx\r\n");
     }
 }

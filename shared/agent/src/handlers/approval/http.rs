@@ -45,14 +45,16 @@ pub(crate) async fn confirm_page(deps: &Deps, id: &str, token: &str, intent: Opt
         .flatten()
         .unwrap_or_else(|| format!("company {}", ticket.company_id));
     let view = RequestView { approval: &a, decision: &d, ticket: &ticket, company };
+    let facts: Vec<(String, String)> = view.facts().into_iter().map(|f| (f.label, f.value)).collect();
+    let draft = view.draft_lines().map(|l| l.join("\n")).unwrap_or_default();
     pages::confirm_page(&ConfirmForm {
         approver: &claims.e,
         id,
         token,
         intent,
-        facts: &view.facts(),
-        reasons: &d.explanation,
-        draft: a.draft.as_deref().unwrap_or(""),
+        facts: &facts,
+        reasons: &view.reasons(),
+        draft: &draft,
     })
 }
 

@@ -7,6 +7,7 @@ use crate::deps::Deps;
 use crate::html::esc;
 use crate::ports::PortError;
 use atpilot_config::Channel;
+use atpilot_domain::untrusted::{card_text, lines, markdown, one_line};
 use atpilot_domain::{Reason, TicketSnapshot};
 use atpilot_store::records::{ApprovalRecord, DecisionRecord};
 
@@ -21,23 +22,30 @@ pub(crate) struct RequestView<'a> {
     pub company: String,
 }
 
+/// One line of a request. atpilot's own values may be formatted; text from
+/// the customer or the tenant (`quoted`) is shown as plain text, on one line,
+/// under a label that says where it comes from (see `atpilot_domain::untrusted`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Fact {
+    pub label: String,
+    pub value: String,
+    /// Written by the customer or taken from the tenant, not by atpilot.
+    pub quoted: bool,
+}
+
+impl Fact {
+    fn own(label: &str, value: String) -> Self {
+        Fact { label: label.into(), value, quoted: false }
+    }
+    fn quoted(label: &str, value: &str) -> Self {
+        Fact { label: label.into(), value: one_line(value), quoted: true }
+    }
+}
+
 impl RequestView<'_> {
-    pub(crate) fn facts(&self) -> Vec<(String, String)> {
+    pub(crate) fn facts(&self) -> Vec<Fact> {
         let p = &self.decision.prediction;
-        let status = "Complete, once its time entry is written".to_string();
-        let mut f = vec![
-            ("Ticket".to_string(), format!("{} {}", self.ticket.ticket_number, self.ticket.title)),
-            ("Company".into(), self.company.clone()),
-            ("Category".into(), p.category.to_string()),
-            ("Confidence".into(), format!("{:.0}%", p.confidence.get() * 100.0)),
-        ];
-        if let Some(q) = p.queue_id {
-            f.push(("Proposed queue".into(), q.to_string()));
-        }
-        if let Some(pr) = p.priority {
-            f.push(("Proposed priority".into(), pr.to_string()));
-        }
-        f.push(("Proposed status".into(), status));
+        let mut f = Vec::new();
         let risks: Vec<String> = self
             .decision
             .reasons
@@ -45,39 +53,72 @@ impl RequestView<'_> {
             .filter_map(|r| if let Reason::RequestRisk { risk } = r { Some(risk.to_string()) } else { None })
             .collect();
         if !risks.is_empty() {
-            f.insert(
-                0,
-                ("Caution".into(), format!("{}. Check with the requester before approving.", risks.join("; "))),
-            );
+            f.push(Fact::quoted(
+                "Caution",
+                &format!("{}. Check with the requester before approving.", risks.join("; ")),
+            ));
         }
-        f.push(("Expires".into(), format!("{} UTC", self.approval.expires_at.format("%Y-%m-%d %H:%M"))));
+        f.push(Fact::own("Ticket", self.ticket.ticket_number.clone()));
+        f.push(Fact::quoted("Ticket title (from the customer)", &self.ticket.title));
+        f.push(Fact::quoted("Company (from Autotask)", &self.company));
+        f.push(Fact::own("Category", p.category.to_string()));
+        f.push(Fact::own("Confidence", format!("{:.0}%", p.confidence.get() * 100.0)));
+        if let Some(q) = p.queue_id {
+            f.push(Fact::own("Proposed queue", q.to_string()));
+        }
+        if let Some(pr) = p.priority {
+            f.push(Fact::own("Proposed priority", pr.to_string()));
+        }
+        f.push(Fact::own("Proposed status", "Complete, once its time entry is written".into()));
+        f.push(Fact::own("Expires", format!("{} UTC", self.approval.expires_at.format("%Y-%m-%d %H:%M"))));
         f
     }
+
+    /// The reasons, each on one line (they may quote the request or the model).
+    pub(crate) fn reasons(&self) -> Vec<String> {
+        self.decision.explanation.iter().map(|r| one_line(r)).collect()
+    }
+
+    /// The drafted reply's lines (model or template text), control characters made safe.
+    pub(crate) fn draft_lines(&self) -> Option<Vec<String>> {
+        self.approval.draft.as_deref().map(|d| lines(d).lines().map(str::to_string).collect())
+    }
+}
+
+/// Plain text in an Adaptive Card: a `RichTextBlock` of one `TextRun`, which
+/// renders no Markdown; text functions are broken by `card_text`.
+fn plain(text: &str, subtle: bool) -> serde_json::Value {
+    serde_json::json!({"type": "RichTextBlock", "spacing": "None", "inlines": [
+        {"type": "TextRun", "text": card_text(text), "isSubtle": subtle}
+    ]})
 }
 
 /// The Teams message: an Adaptive Card with Approve / Reject / Open buttons
 /// (`Action.OpenUrl`) per approver, since each link is bound to its approver.
+/// Only atpilot's own words are in `TextBlock`s and the `FactSet` (which
+/// render Markdown); everything quoted is a plain `TextRun`.
 pub fn teams_card(view: &RequestView<'_>, approvers: &[(String, Links)]) -> TeamsMessage {
     use serde_json::json;
-    let facts: Vec<_> = view.facts().into_iter().map(|(t, v)| json!({"title": t, "value": v})).collect();
-    let reasons: Vec<_> = view
-        .decision
-        .explanation
-        .iter()
-        .map(|r| json!({"type": "TextBlock", "text": format!("- {r}"), "wrap": true, "spacing": "None"}))
-        .collect();
+    let heading =
+        |t: &str| json!({"type": "TextBlock", "text": t, "weight": "Bolder", "spacing": "Medium", "wrap": true});
+    let facts = view.facts();
+    let own: Vec<_> = facts.iter().filter(|f| !f.quoted).map(|f| json!({"title": f.label, "value": f.value})).collect();
     let mut body = vec![
         json!({"type": "TextBlock", "text": format!("Approval needed: {}", view.decision.prediction.category), "weight": "Bolder", "size": "Medium", "wrap": true}),
-        json!({"type": "FactSet", "facts": facts}),
-        json!({"type": "TextBlock", "text": "Why", "weight": "Bolder", "spacing": "Medium"}),
+        json!({"type": "FactSet", "facts": own}),
     ];
-    body.extend(reasons);
-    if let Some(d) = &view.approval.draft {
-        body.push(json!({"type": "TextBlock", "text": "Draft reply", "weight": "Bolder", "spacing": "Medium"}));
-        body.push(json!({"type": "TextBlock", "text": d, "wrap": true}));
+    for f in facts.iter().filter(|f| f.quoted) {
+        body.push(heading(&f.label));
+        body.push(plain(&f.value, false));
+    }
+    body.push(heading("Why"));
+    body.extend(view.reasons().iter().map(|r| plain(&format!("- {r}"), false)));
+    if let Some(lines) = view.draft_lines() {
+        body.push(heading("Draft reply (edit it on the confirmation page)"));
+        body.extend(lines.iter().map(|l| plain(l, true)));
     }
     for (who, l) in approvers {
-        body.push(json!({"type": "TextBlock", "text": format!("For {who}:"), "spacing": "Medium", "isSubtle": true}));
+        body.push(json!({"type": "TextBlock", "text": format!("For {}:", markdown(who)), "spacing": "Medium", "isSubtle": true, "wrap": true}));
         body.push(json!({"type": "ActionSet", "actions": [
             {"type": "Action.OpenUrl", "title": "Approve", "url": l.approve},
             {"type": "Action.OpenUrl", "title": "Reject", "url": l.reject},
@@ -99,48 +140,51 @@ pub fn teams_card(view: &RequestView<'_>, approvers: &[(String, Links)]) -> Team
     }
 }
 
-/// The e-mail to one approver: HTML and plain text with the same content and links.
+/// The e-mail to one approver: HTML and plain text with the same content.
+/// atpilot's links come first; quoted text is labelled, on one line, and a
+/// drafted reply is a `> ` block, so no customer line can pass for atpilot's.
 pub fn email(view: &RequestView<'_>, approver: &str, l: &Links) -> Email {
-    let facts = view.facts();
-    let mut html = format!(
-        "<!doctype html><html><body style=\"font-family:Segoe UI,Arial,sans-serif;color:#1d2433\"><h2>Approval needed: {}</h2><table cellpadding=4>",
-        esc(view.decision.prediction.category.as_str())
+    let category = view.decision.prediction.category.as_str();
+    let mut text = format!(
+        "Approval needed: {category}\n\nApprove: {}\nReject: {}\nOpen: {}\n\nEach link opens a confirmation page; nothing happens until you confirm there. These links are for {approver} only.\n\n",
+        l.approve, l.reject, l.open
     );
-    let mut text = format!("Approval needed: {}\n\n", view.decision.prediction.category);
-    for (k, v) in &facts {
-        html.push_str(&format!("<tr><th align=left>{}</th><td>{}</td></tr>", esc(k), esc(v)));
-        text.push_str(&format!("{k}: {v}\n"));
-    }
-    html.push_str("</table><h3>Why</h3><ul>");
-    text.push_str("\nWhy:\n");
-    for r in &view.decision.explanation {
-        html.push_str(&format!("<li>{}</li>", esc(r)));
-        text.push_str(&format!("- {r}\n"));
-    }
-    html.push_str("</ul>");
-    if let Some(d) = &view.approval.draft {
-        html.push_str(&format!(
-            "<h3>Draft reply</h3><pre style=\"white-space:pre-wrap;font-family:inherit\">{}</pre>",
-            esc(d)
-        ));
-        text.push_str(&format!("\nDraft reply:\n{d}\n"));
-    }
-    html.push_str(&format!(
-        "<p><a href=\"{}\" style=\"background:#2e7d32;color:#fff;padding:8px 14px;text-decoration:none;border-radius:4px\">Approve</a> &nbsp; \
+    let mut html = format!(
+        "<!doctype html><html><body style=\"font-family:Segoe UI,Arial,sans-serif;color:#1d2433\"><h2>Approval needed: {}</h2>\
+<p><a href=\"{}\" style=\"background:#2e7d32;color:#fff;padding:8px 14px;text-decoration:none;border-radius:4px\">Approve</a> &nbsp; \
 <a href=\"{}\" style=\"background:#b3261e;color:#fff;padding:8px 14px;text-decoration:none;border-radius:4px\">Reject</a> &nbsp; <a href=\"{}\">Open</a></p>\
-<p style=\"color:#8a93a6\">Each link opens a confirmation page; nothing happens until you confirm there. This link is for {} only.</p></body></html>",
+<p style=\"color:#8a93a6\">Each link opens a confirmation page; nothing happens until you confirm there. These links are for {} only.</p><table cellpadding=4>",
+        esc(category),
         esc(&l.approve),
         esc(&l.reject),
         esc(&l.open),
         esc(approver)
-    ));
-    text.push_str(&format!("\nApprove: {}\nReject: {}\nOpen: {}\n\nEach link opens a confirmation page; nothing happens until you confirm there.\n", l.approve, l.reject, l.open));
+    );
+    for f in view.facts() {
+        html.push_str(&format!("<tr><th align=left>{}</th><td>{}</td></tr>", esc(&f.label), esc(&f.value)));
+        text.push_str(&format!("{}: {}\n", f.label, f.value));
+    }
+    html.push_str("</table><h3>Why</h3><ul>");
+    text.push_str("\nWhy:\n");
+    for r in view.reasons() {
+        html.push_str(&format!("<li>{}</li>", esc(&r)));
+        text.push_str(&format!("- {r}\n"));
+    }
+    html.push_str("</ul>");
+    if let Some(lines) = view.draft_lines() {
+        html.push_str(&format!(
+            "<h3>Draft reply</h3><pre style=\"white-space:pre-wrap;font-family:inherit\">{}</pre>",
+            esc(&lines.join("\n"))
+        ));
+        text.push_str("\nDraft reply (quoted; edit it on the confirmation page):\n");
+        for line in lines {
+            text.push_str(&format!("> {line}\n"));
+        }
+    }
+    html.push_str("</body></html>");
     Email {
         to: vec![approver.to_string()],
-        subject: format!(
-            "[atpilot] Approve: {} – ticket {}",
-            view.decision.prediction.category, view.ticket.ticket_number
-        ),
+        subject: one_line(&format!("[atpilot] Approve: {category} – ticket {}", view.ticket.ticket_number)),
         html,
         text,
         attachments: vec![],
