@@ -319,6 +319,11 @@ pub mod browser {
             self.call(reqwest::Method::POST, &format!("/element/{e}/value"), Some(json!({"text": text}))).await;
         }
 
+        /// Runs `script` (a function body; `arguments[i]` are `args`) in the page and returns its value.
+        pub async fn execute(&self, script: &str, args: Vec<Value>) -> Value {
+            self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": args}))).await
+        }
+
         pub async fn title(&self) -> String {
             self.call(reqwest::Method::GET, "/title", None).await.as_str().unwrap_or_default().to_string()
         }

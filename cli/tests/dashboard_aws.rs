@@ -45,7 +45,7 @@ async fn dashboard_reads_and_changes_the_deployed_table() {
     let r = client
         .post(format!("{base}/kill-switch"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body("setting=on")
+        .body(format!("setting=on&csrf={}", form_token(&page)))
         .send()
         .await
         .unwrap();
@@ -68,4 +68,11 @@ async fn dashboard_reads_and_changes_the_deployed_table() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read table atpilot-no-such-table"));
+}
+
+/// The token the dashboard's forms carry (`<input type="hidden" name="csrf" value="…">`).
+fn form_token(page: &str) -> String {
+    let needle = "name=\"csrf\" value=\"";
+    let at = page.find(needle).expect("the page's forms carry a token") + needle.len();
+    page[at..].split('"').next().unwrap().to_string()
 }

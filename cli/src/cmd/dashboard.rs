@@ -44,6 +44,6 @@ pub async fn run(args: Args) -> CliResult {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     println!("dashboard on http://{}/ (table {})", listener.local_addr()?, args.dynamodb_table);
-    axum::serve(listener, deployed_routes(Arc::new(Web { state, config: Arc::new(config), password }))).await?;
+    axum::serve(listener, deployed_routes(Arc::new(Web::new(state, Arc::new(config), password)))).await?;
     Ok(())
 }

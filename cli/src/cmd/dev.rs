@@ -374,11 +374,7 @@ fn spawn_feeder(sb: Arc<atpilot_autotask_sandbox::Sandbox>, per_minute: u32) {
 }
 
 fn router(app: Arc<App>) -> Router {
-    let web = Arc::new(Web {
-        state: app.deps.state.clone(),
-        config: app.deps.config.clone(),
-        password: app.password.clone(),
-    });
+    let web = Arc::new(Web::new(app.deps.state.clone(), app.deps.config.clone(), app.password.clone()));
     let own = Router::new()
         .route("/healthz", get(healthz))
         .route("/api/kill-switch", get(kill_switch_get).post(kill_switch_post))

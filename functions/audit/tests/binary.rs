@@ -46,11 +46,8 @@ async fn an_invocation_writes_the_report_the_dashboard_shows() {
     assert!(report.json["api_requests"].as_u64().unwrap() > 0);
 
     // The dashboard (the same router the dashboard function serves) shows it.
-    let web = Arc::new(atpilot_web::Web {
-        state,
-        config: Arc::new(atpilot_config::Config::parse(&config, "test").unwrap()),
-        password: None,
-    });
+    let web =
+        Arc::new(atpilot_web::Web::new(state, Arc::new(atpilot_config::Config::parse(&config, "test").unwrap()), None));
     let res = atpilot_web::dashboard_routes(web)
         .oneshot(
             axum::http::Request::get("/audit")

@@ -43,7 +43,9 @@ async fn the_binary_serves_the_dashboard_only_with_the_password() {
     post["rawPath"] = json!("/phases");
     post["headers"]["content-type"] = json!("application/x-www-form-urlencoded");
     post["headers"]["sec-fetch-site"] = json!("same-origin");
-    post["body"] = json!("category=password-reset&phase=internal-notes");
+    // The form's token, as the dashboard's own page carries it (derived from the password).
+    let csrf = atpilot_web::FormToken::for_password(PASSWORD);
+    post["body"] = json!(format!("category=password-reset&phase=internal-notes&csrf={}", csrf.as_str()));
     let mut cross_site = post.clone();
     cross_site["headers"]["sec-fetch-site"] = json!("cross-site");
     cross_site["body"] = json!("category=password-reset&phase=shadow");

@@ -85,6 +85,10 @@ pub struct Knobs {
     /// [U] Make `query/next` fail with this status (e.g. 405 or 404, as some
     /// clients report), so the id-cursor fallback can be exercised.
     pub next_page_url_status: Option<u16>,
+    /// Write U+E000 in any text as the JSON escape of a lone surrogate
+    /// (`\ud800`), as a tenant whose ticket text holds one answers; JSON
+    /// allows the escape, strict decoders refuse the whole body.
+    pub lone_surrogate_escapes: bool,
 }
 
 impl Default for Knobs {
@@ -113,6 +117,7 @@ impl Default for Knobs {
             strict_ticket_history: true,
             reject_unknown_fields: true,
             next_page_url_status: None,
+            lone_surrogate_escapes: false,
         }
     }
 }
@@ -257,6 +262,21 @@ impl Sandbox {
     /// Reads a row directly (no request recorded). `entity` is the collection name.
     pub fn row(&self, entity: &str, id: i64) -> Option<Map<String, Value>> {
         self.shared.db.lock().unwrap().get(&entity.to_ascii_lowercase()).and_then(|t| t.get(id))
+    }
+
+    /// The rows of `entity` whose `field` is `value`, lowest id first (no request recorded).
+    pub fn rows_where(&self, entity: &str, field: &str, value: i64) -> Vec<Map<String, Value>> {
+        let db = self.shared.db.lock().unwrap();
+        let mut out = Vec::new();
+        if let Some(t) = db.get(&entity.to_ascii_lowercase()) {
+            t.scan(i64::MIN, i64::MAX, |_, row| {
+                if row.get(field).and_then(Value::as_i64) == Some(value) {
+                    out.push(row.clone());
+                }
+                true
+            });
+        }
+        out
     }
 
     /// The ids of a company's active contacts, lowest first (no request recorded).

@@ -9,8 +9,11 @@
 //! POSTs must come from the dashboard's own pages (Fetch Metadata / Origin),
 //! so another site cannot make a logged-in browser flip the kill switch.
 
+pub mod forms;
 pub mod functions;
 pub mod headers;
+
+pub use forms::FormToken;
 
 pub use functions::{approval_function_routes, approval_routes, intake_function_routes, intake_routes};
 pub use headers::{SECURITY_HEADERS, security_headers, with_security_headers};
@@ -31,6 +34,8 @@ pub struct Web {
     pub config: Arc<Config>,
     /// HTTP Basic password (user `atpilot`); `None` on a loopback address only.
     pub password: Option<String>,
+    /// The token the dashboard's forms carry (see [`forms`]).
+    pub forms: FormToken,
 }
 
 /// Why the deployed dashboard refuses to start.
@@ -46,6 +51,13 @@ pub enum WebError {
 pub const MIN_PASSWORD_CHARS: usize = 16;
 
 impl Web {
+    /// A dashboard behind `password` (none: a loopback listener only), its
+    /// forms' token derived from the password, else random for this process.
+    pub fn new(state: Store, config: Arc<Config>, password: Option<String>) -> Self {
+        let forms = password.as_deref().map(FormToken::for_password).unwrap_or_else(FormToken::random);
+        Web { state, config, password, forms }
+    }
+
     /// The dashboard as deployed in AWS: always behind the password.
     pub fn deployed(state: Store, config: Arc<Config>, password: String) -> Result<Self, WebError> {
         let password = password.trim().to_string();
@@ -53,7 +65,7 @@ impl Web {
         if n < MIN_PASSWORD_CHARS {
             return Err(WebError::WeakPassword(n));
         }
-        Ok(Self { state, config, password: Some(password) })
+        Ok(Self::new(state, config, Some(password)))
     }
 }
 
@@ -285,7 +297,7 @@ async fn page(State(app): State<Arc<Web>>, Query(q): Query<Notice>) -> Response 
 
 async fn render_page(app: &Web, status: StatusCode, notice: Option<&str>) -> Response {
     match dashboard::gather(&app.state, &app.config, 100).await {
-        Ok(d) => (status, Html(dashboard::render(&d, notice))).into_response(),
+        Ok(d) => (status, Html(dashboard::render(&d, notice, app.forms.as_str()))).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("state store unavailable: {e}")).into_response(),
     }
 }
@@ -294,9 +306,18 @@ async fn render_page(app: &Web, status: StatusCode, notice: Option<&str>) -> Res
 struct PhaseForm {
     category: String,
     phase: String,
+    csrf: Option<String>,
+}
+
+/// A form posted without the page's token: refused, nothing changed.
+fn stale_form() -> Response {
+    (StatusCode::FORBIDDEN, "this form did not come from the dashboard's own page (or the dashboard restarted): reload the dashboard and try again; nothing was changed").into_response()
 }
 
 async fn set_phase(State(app): State<Arc<Web>>, Form(f): Form<PhaseForm>) -> Response {
+    if !app.forms.matches(f.csrf.as_deref()) {
+        return stale_form();
+    }
     let phase = match f.phase.parse::<atpilot_domain::Phase>() {
         Ok(p) => p,
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
@@ -323,9 +344,13 @@ async fn set_phase(State(app): State<Arc<Web>>, Form(f): Form<PhaseForm>) -> Res
 #[derive(serde::Deserialize)]
 struct KillForm {
     setting: String,
+    csrf: Option<String>,
 }
 
 async fn kill_switch(State(app): State<Arc<Web>>, Form(f): Form<KillForm>) -> Response {
+    if !app.forms.matches(f.csrf.as_deref()) {
+        return stale_form();
+    }
     let on = match f.setting.as_str() {
         "on" => true,
         "off" => false,
@@ -423,11 +448,11 @@ mod tests {
 
     fn web(dir: &std::path::Path, password: Option<&str>) -> Arc<Web> {
         let config = Config::parse(atpilot_config::EXAMPLE, "atpilot.example.toml").unwrap();
-        Arc::new(Web {
-            state: Store::new(Arc::new(EmbeddedStateStore::open(dir).unwrap())),
-            config: Arc::new(config),
-            password: password.map(str::to_string),
-        })
+        Arc::new(Web::new(
+            Store::new(Arc::new(EmbeddedStateStore::open(dir).unwrap())),
+            Arc::new(config),
+            password.map(str::to_string),
+        ))
     }
 
     fn basic(user: &str, pw: &str) -> String {
@@ -446,7 +471,7 @@ mod tests {
         (parts.status, parts.headers, String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    fn kill_switch_post(auth: Option<String>, site: Option<&str>, origin: Option<&str>) -> Request<Body> {
+    fn kill_switch_post(w: &Web, auth: Option<String>, site: Option<&str>, origin: Option<&str>) -> Request<Body> {
         let mut b = Request::post("/kill-switch")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::HOST, "dash.example");
@@ -459,7 +484,7 @@ mod tests {
         if let Some(o) = origin {
             b = b.header(header::ORIGIN, o);
         }
-        b.body(Body::from("setting=on")).unwrap()
+        b.body(Body::from(format!("setting=on&csrf={}", w.forms.as_str()))).unwrap()
     }
 
     #[tokio::test]
@@ -503,17 +528,17 @@ mod tests {
             (Some("same-site"), Some("https://evil.dash.example")),
             (None, Some("https://evil.example")),
         ] {
-            let (status, _, body) = call(&w, kill_switch_post(auth(), site, origin)).await;
+            let (status, _, body) = call(&w, kill_switch_post(&w, auth(), site, origin)).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{site:?} {origin:?}: {body}");
             assert!(!w.state.settings().await.unwrap().kill_switch);
         }
         // The dashboard's own form (a browser sends same-origin), and a script with no browser headers.
         let (status, headers, _) =
-            call(&w, kill_switch_post(auth(), Some("same-origin"), Some("https://dash.example"))).await;
+            call(&w, kill_switch_post(&w, auth(), Some("same-origin"), Some("https://dash.example"))).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(headers[header::LOCATION], "/?notice=kill-on");
         assert!(w.state.settings().await.unwrap().kill_switch);
-        let (status, ..) = call(&w, kill_switch_post(None, None, Some("https://dash.example"))).await;
+        let (status, ..) = call(&w, kill_switch_post(&w, None, None, Some("https://dash.example"))).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "the password is still required");
     }
 
@@ -592,18 +617,54 @@ mod tests {
         assert_eq!(res.status(), StatusCode::OK);
     }
 
-    fn phase_post(category: &str, phase: &str) -> Request<Body> {
+    fn phase_post(w: &Web, category: &str, phase: &str) -> Request<Body> {
         Request::post("/phases")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(format!("category={category}&phase={phase}")))
+            .body(Body::from(format!("category={category}&phase={phase}&csrf={}", w.forms.as_str())))
             .unwrap()
+    }
+
+    #[tokio::test]
+    async fn forms_without_the_pages_token_change_nothing() {
+        let dir = tempfile_dir();
+        let w = web(dir.path(), None);
+        let (_, _, page) = call(&w, Request::get("/").body(Body::empty()).unwrap()).await;
+        assert!(page.contains(&format!("name=\"csrf\" value=\"{}\"", w.forms.as_str())), "the forms carry it");
+        let other_dir = tempfile_dir();
+        let other = web(other_dir.path(), None);
+        assert_ne!(w.forms, other.forms, "random per process without a password");
+        for body in ["setting=on".to_string(), format!("setting=on&csrf={}", other.forms.as_str())] {
+            let post = Request::post("/kill-switch")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header("sec-fetch-site", "same-origin")
+                .body(Body::from(body.clone()))
+                .unwrap();
+            let (status, _, text) = call(&w, post).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{body}: {text}");
+            assert!(text.contains("reload the dashboard"), "{text}");
+        }
+        let (status, ..) = call(
+            &w,
+            Request::post("/phases")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("category=password-reset&phase=shadow"))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(!w.state.settings().await.unwrap().kill_switch);
+        assert!(w.state.phases().await.unwrap().is_empty());
+        // Behind a password the token is the same in every process (every Lambda instance).
+        let (da, db) = (tempfile_dir(), tempfile_dir());
+        let (a, b) = (web(da.path(), Some("pw-for-the-test")), web(db.path(), Some("pw-for-the-test")));
+        assert_eq!(a.forms, b.forms);
     }
 
     #[tokio::test]
     async fn the_dashboard_refuses_unknown_and_unsafe_phase_changes() {
         let dir = tempfile_dir();
         let w = web(dir.path(), None);
-        let (status, _, body) = call(&w, phase_post("pasword-reset", "shadow")).await;
+        let (status, _, body) = call(&w, phase_post(&w, "pasword-reset", "shadow")).await;
         assert_eq!(status, StatusCode::CONFLICT);
         assert!(body.contains("did you mean password-reset?"), "{body}");
         let unsafe_category = w
@@ -613,10 +674,10 @@ mod tests {
             .find(|(_, c)| !c.safe)
             .map(|(n, _)| n.to_string())
             .expect("the example has an unsafe category");
-        let (_, _, body) = call(&w, phase_post(&unsafe_category, "autonomous")).await;
+        let (_, _, body) = call(&w, phase_post(&w, &unsafe_category, "autonomous")).await;
         assert!(body.contains("is not on the safe list"), "{body}");
         assert!(w.state.phases().await.unwrap().is_empty(), "nothing was changed");
-        let (_, headers, _) = call(&w, phase_post("password-reset", "internal-notes")).await;
+        let (_, headers, _) = call(&w, phase_post(&w, "password-reset", "internal-notes")).await;
         let (_, _, body) =
             call(&w, Request::get(headers[header::LOCATION].to_str().unwrap()).body(Body::empty()).unwrap()).await;
         assert!(body.contains("password-reset is now in the internal-notes phase"), "{body}");
@@ -658,7 +719,7 @@ mod tests {
         assert_eq!(status, StatusCode::OK);
         assert!(body.contains("id=\"kill-switch-history\""), "{body}");
         assert!(body.contains("alice") && body.contains(&at.format("%Y-%m-%d %H:%M").to_string()), "{body}");
-        let mut post = kill_switch_post(None, Some("same-origin"), None);
+        let mut post = kill_switch_post(&w, None, Some("same-origin"), None);
         post.headers_mut().insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
         let (status, ..) = call(&w, post).await;
         assert_eq!(status, StatusCode::SEE_OTHER);

@@ -11,6 +11,7 @@ use atpilot_autotask::{Client, Filter, Query};
 use atpilot_domain::block::{self, Block};
 use atpilot_domain::contract::{ContractTypeMap, PicklistEntry};
 use atpilot_domain::risk::domain_of_web_address;
+use atpilot_domain::untrusted::{lines, one_line};
 use atpilot_domain::{
     BillingCodeId, CompanyId, ContactId, Contract, ContractId, ContractKind, Hours, IssueTypeId, PriorityId, ProjectId,
     QueueId, Requester, ResourceId, RoleId, StatusId, SubIssueTypeId, TicketId, TicketSnapshot, TimeEntryDraft,
@@ -331,8 +332,9 @@ impl Autotask for RestAutotask {
     async fn add_note(&self, ticket: TicketId, note: &NewNote) -> Result<i64, PortError> {
         let n = at::TicketNote {
             ticket_id: Some(ticket.get()),
-            title: Some(note.title.chars().take(250).collect()),
-            description: Some(note.text.chars().take(32_000).collect()),
+            // Notes may quote the customer or the model: controls and spoofing characters made safe.
+            title: Some(one_line(&note.title).chars().take(250).collect()),
+            description: Some(lines(&note.text).chars().take(32_000).collect()),
             note_type: Some(NOTE_TYPE_NOTES),
             publish: Some(match note.visibility {
                 NoteVisibility::Internal => PUBLISH_INTERNAL,

@@ -196,7 +196,7 @@ fn kill_switch_history(h: &[KillSwitchChange]) -> String {
 }
 
 /// Renders the page. `notice` is shown at the top (e.g. "phase changed").
-pub fn render(d: &DashboardData, notice: Option<&str>) -> String {
+pub fn render(d: &DashboardData, notice: Option<&str>, form_token: &str) -> String {
     let mut h = String::from(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>atpilot dashboard</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -219,11 +219,12 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9f0;vertical-a
     }
     h.push_str(&format!(
         r#"<section id="kill-switch"><h2>Kill switch</h2><p>The agent is {}.</p>
-<form method="post" action="/kill-switch"><input type="hidden" name="setting" value="{}"><button type="submit">{}</button></form>{}</section>"#,
+<form method="post" action="/kill-switch"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="setting" value="{}"><button type="submit">{}</button></form>{}</section>"#,
         if d.kill_switch { "<span class=kill-on>stopped: it writes nothing to Autotask</span>" } else { "<span class=kill-off>running</span>" },
         if d.kill_switch { "off" } else { "on" },
         if d.kill_switch { "Release the kill switch" } else { "Stop the agent (kill switch)" },
         kill_switch_history(&d.kill_switch_history),
+        csrf = esc(form_token),
     ));
 
     render_alerts(&mut h, &d.alerts);
@@ -242,11 +243,12 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9f0;vertical-a
             .collect();
         h.push_str(&format!(
             r#"<tr data-category="{c}"><td>{c}</td><td class="phase">{ph}</td><td>{safe}</td><td class=muted>{src}</td>
-<td><form method="post" action="/phases"><input type="hidden" name="category" value="{c}"><select name="phase" aria-label="phase of {c}">{options}</select> <button type="submit">Set</button></form></td></tr>"#,
+<td><form method="post" action="/phases"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="category" value="{c}"><select name="phase" aria-label="phase of {c}">{options}</select> <button type="submit">Set</button></form></td></tr>"#,
             c = esc(p.category.as_str()),
             ph = p.phase,
             safe = if p.safe { "yes" } else { "no" },
             src = esc(&p.source),
+            csrf = esc(form_token),
         ));
     }
     h.push_str("</table></section>");

@@ -69,7 +69,17 @@ async fn handle(s: Arc<Shared>, method: Method, uri: Uri, headers: HeaderMap, bo
         rec.seq = log.len() as u64 + 1;
         log.push(rec);
     }
-    let mut resp = (status, axum::Json(value)).into_response();
+    let lone_surrogates = s.knobs.lock().unwrap().lone_surrogate_escapes;
+    let mut resp = match lone_surrogates {
+        // serde_json writes U+E000 as itself (UTF-8), so it is found only inside strings.
+        true => (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            value.to_string().replace('\u{E000}', "\\ud800"),
+        )
+            .into_response(),
+        false => (status, axum::Json(value)).into_response(),
+    };
     for (k, v) in extra {
         if let Ok(v) = HeaderValue::from_str(&v) {
             resp.headers_mut().insert(k, v);
