@@ -87,7 +87,11 @@ impl fmt::Debug for CertificateCredential {
 
 impl CertificateCredential {
     /// From the PEM private key and the PEM certificate (both thumbprints computed).
-    pub fn from_pem(private_key_pem: &[u8], certificate_pem: &str, style: AssertionStyle) -> Result<Self, CredentialError> {
+    pub fn from_pem(
+        private_key_pem: &[u8],
+        certificate_pem: &str,
+        style: AssertionStyle,
+    ) -> Result<Self, CredentialError> {
         let der = certificate_der(certificate_pem).ok_or(CredentialError::Certificate)?;
         let key = EncodingKey::from_rsa_pem(private_key_pem).map_err(|source| CredentialError::Key { source })?;
         Ok(Self {
@@ -185,10 +189,8 @@ fn hex_to_b64url(h: &str) -> Option<String> {
     if clean.is_empty() || clean.len() % 2 != 0 {
         return None;
     }
-    let bytes: Option<Vec<u8>> = clean
-        .chunks(2)
-        .map(|p| std::str::from_utf8(p).ok().and_then(|s| u8::from_str_radix(s, 16).ok()))
-        .collect();
+    let bytes: Option<Vec<u8>> =
+        clean.chunks(2).map(|p| std::str::from_utf8(p).ok().and_then(|s| u8::from_str_radix(s, 16).ok())).collect();
     bytes.map(|b| URL_SAFE_NO_PAD.encode(b))
 }
 

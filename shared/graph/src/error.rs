@@ -44,27 +44,29 @@ pub enum TokenError {
     #[error(
         "the app is not in tenant {tenant} (AADSTS700016): an administrator of that tenant must grant admin consent (the adminconsent link), or the tenant id is wrong"
     )]
-    NotConsented { tenant: TenantId, source: AadError },
+    NotConsented { tenant: TenantId, source: Box<AadError> },
     #[error(
         "the client secret was refused (AADSTS7000215): configure the secret's VALUE, not its secret ID, and check it belongs to this app"
     )]
-    BadSecret { source: AadError },
-    #[error("the client secret has expired (AADSTS7000222): create a new secret in the app registration and configure it")]
-    SecretExpired { source: AadError },
+    BadSecret { source: Box<AadError> },
+    #[error(
+        "the client secret has expired (AADSTS7000222): create a new secret in the app registration and configure it"
+    )]
+    SecretExpired { source: Box<AadError> },
     #[error(
         "the certificate assertion was refused (AADSTS700027): upload this certificate to the app registration and check the private key and thumbprint match it"
     )]
-    BadAssertion { source: AadError },
+    BadAssertion { source: Box<AadError> },
     #[error(
         "admin consent is required in tenant {tenant} (AADSTS {codes:?}): an administrator of that tenant must (re-)grant admin consent to the app's permissions"
     )]
-    AdminConsentRequired { tenant: TenantId, codes: Vec<u64>, source: AadError },
+    AdminConsentRequired { tenant: TenantId, codes: Vec<u64>, source: Box<AadError> },
     #[error(
         "a Conditional Access policy of tenant {tenant} blocks the app (AADSTS53003): exclude the app's service principal or its location from that policy"
     )]
-    ConditionalAccess { tenant: TenantId, source: AadError },
+    ConditionalAccess { tenant: TenantId, source: Box<AadError> },
     #[error("the token request was refused: {source}; see the AADSTS code in Microsoft's error reference")]
-    Refused { source: AadError },
+    Refused { source: Box<AadError> },
     #[error("the token endpoint throttled or failed after {attempts} attempts (status {status})")]
     Unavailable { status: u16, attempts: u32 },
     #[error("cannot build the certificate client assertion: {source}; check the private key is an RSA PEM")]
@@ -79,6 +81,7 @@ impl TokenError {
     /// Maps an AADSTS error body to its typed error (branching on `error_codes`
     /// first, then on `error`; never on the description).
     pub fn from_aad(tenant: &TenantId, source: AadError) -> Self {
+        let source = Box::new(source);
         let codes = source.error_codes.clone();
         let has = |c: u64| codes.contains(&c);
         if has(700016) {
@@ -165,39 +168,39 @@ pub enum GraphError {
         "insufficient privileges to {} in tenant {tenant}: the app needs the application permission {} (admin-consented in that tenant){}; tokens issued before a change lack it (403 {})",
         needs.operation, needs.permission, needs.role.map(|r| format!(" and the {r} role on its service principal (a target holding an admin role needs a role that outranks it)")).unwrap_or_default(), source.code
     )]
-    InsufficientPrivileges { tenant: TenantId, needs: Needs, source: ApiError },
+    InsufficientPrivileges { tenant: TenantId, needs: Needs, source: Box<ApiError> },
     #[error("{what} not found in tenant {tenant} (404 {})", source.code)]
-    NotFound { tenant: TenantId, what: String, source: ApiError },
+    NotFound { tenant: TenantId, what: String, source: Box<ApiError> },
     /// [U] detected by Graph's message text (the only signal the reference gives).
     #[error(
         "user {user} is synchronised from on-premises Active Directory: change it there (or escalate), the cloud refuses ({})",
         source.code
     )]
-    SyncedUser { user: String, source: ApiError },
+    SyncedUser { user: String, source: Box<ApiError> },
     /// [U] detected by Graph's message text.
     #[error("Entra refused the password as too weak (400): generate a new one with TemporaryPassword::generate")]
-    PasswordRejected { source: ApiError },
+    PasswordRejected { source: Box<ApiError> },
     /// [C] text per reference §3; set `usageLocation` and retry.
     #[error("user {user} has no usage location: set one (set_usage_location) before assigning a licence")]
-    UsageLocationRequired { user: String, source: ApiError },
+    UsageLocationRequired { user: String, source: Box<ApiError> },
     /// [U] text per reference §3.
     #[error("no free seats of licence {sku}: buy more or free one first")]
-    NoFreeLicenses { sku: String, source: ApiError },
+    NoFreeLicenses { sku: String, source: Box<ApiError> },
     /// [U] mail-enabled security groups and distribution lists need Exchange Online.
     #[error("group {group} is mail-enabled: change its members in Exchange Online, Graph refuses")]
-    GroupManagedInExchange { group: String, source: ApiError },
+    GroupManagedInExchange { group: String, source: Box<ApiError> },
     #[error("Graph refused an advanced query (400 Request_UnsupportedQuery): {source}")]
-    UnsupportedQuery { source: ApiError },
+    UnsupportedQuery { source: Box<ApiError> },
     #[error("Graph refused the request (400 {}): {}", source.code, source.message)]
-    BadRequest { source: ApiError },
+    BadRequest { source: Box<ApiError> },
     #[error("Graph refused the access token twice (401 {}): check the app's credential and consent", source.code)]
-    Unauthorized { source: ApiError },
+    Unauthorized { source: Box<ApiError> },
     #[error(
         "Graph throttled or was unavailable after {attempts} attempts (last status {status}, Retry-After {retry_after:?}); try again later"
     )]
     Throttled { status: u16, attempts: u32, retry_after: Option<Duration> },
     #[error("Graph answered {}: {source}", source.status)]
-    Api { source: ApiError },
+    Api { source: Box<ApiError> },
     #[error("{count} users in tenant {tenant} have the address {address}; name the user by id")]
     AmbiguousAddress { tenant: TenantId, address: String, count: usize },
     #[error("Graph's next page link {link} leaves {expected}; refusing to send the token there")]
@@ -224,7 +227,7 @@ impl GraphError {
             | GraphError::UnsupportedQuery { source }
             | GraphError::BadRequest { source }
             | GraphError::Unauthorized { source }
-            | GraphError::Api { source } => Some(source),
+            | GraphError::Api { source } => Some(source.as_ref()),
             _ => None,
         }
     }
@@ -233,6 +236,7 @@ impl GraphError {
 /// Maps a non-2xx Graph answer to its generic typed error (operations refine
 /// 400s first: synced users, licences, group membership).
 pub fn map_api_error(tenant: &TenantId, needs: &Needs, what: &str, source: ApiError) -> GraphError {
+    let source = Box::new(source);
     match (source.status, source.code.as_str()) {
         (403, _) | (_, "Authorization_RequestDenied") => {
             GraphError::InsufficientPrivileges { tenant: tenant.clone(), needs: *needs, source }
@@ -265,7 +269,10 @@ mod tests {
         let e = TokenError::from_aad(&t, aad("invalid_client", &[7000215]));
         assert!(matches!(e, TokenError::BadSecret { .. }));
         assert!(e.to_string().contains("not its secret ID"));
-        assert!(matches!(TokenError::from_aad(&t, aad("invalid_client", &[7000222])), TokenError::SecretExpired { .. }));
+        assert!(matches!(
+            TokenError::from_aad(&t, aad("invalid_client", &[7000222])),
+            TokenError::SecretExpired { .. }
+        ));
         assert!(matches!(TokenError::from_aad(&t, aad("invalid_client", &[700027])), TokenError::BadAssertion { .. }));
         assert!(matches!(
             TokenError::from_aad(&t, aad("invalid_grant", &[65001])),
@@ -296,7 +303,9 @@ mod tests {
         let t = TenantId::new("t");
         let body = br#"{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation.","innerError":{"request-id":"r1"}}}"#;
         let e = map_api_error(&t, &needs, "user", ApiError::parse(403, body));
-        assert!(matches!(e, GraphError::InsufficientPrivileges { ref source, .. } if source.request_id.as_deref() == Some("r1")));
+        assert!(
+            matches!(e, GraphError::InsufficientPrivileges { ref source, .. } if source.request_id.as_deref() == Some("r1"))
+        );
         assert!(e.to_string().contains("User.Read.All"));
         let nf = br#"{"error":{"code":"Request_ResourceNotFound","message":"Resource 'x' does not exist"}}"#;
         assert!(matches!(map_api_error(&t, &needs, "user x", ApiError::parse(404, nf)), GraphError::NotFound { .. }));

@@ -38,6 +38,8 @@ pub use config::{Clock, GraphConfig, ManualClock, SystemClock};
 pub use credential::{AssertionStyle, CertificateCredential, Credential, CredentialError, SecretPlacement};
 pub use error::{AadError, ApiError, GraphError, Needs, TokenError};
 pub use ids::{AccessToken, ClientId, ClientSecret, GroupId, SkuId, SkuPartNumber, TenantId, UsageLocation, UserId};
-pub use model::{AssignedLicense, AuthMethod, DirectoryRole, Group, PrepaidUnits, SubscribedSku, User, is_admin, roles};
+pub use model::{
+    AssignedLicense, AuthMethod, DirectoryRole, Group, PrepaidUnits, SubscribedSku, User, is_admin, roles,
+};
 pub use password::TemporaryPassword;
 pub use retry::{RecordingSleeper, RetryPolicy, Sleeper, TokioSleeper};

@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 /// The `$select` of every user read: the default property set lacks
 /// `accountEnabled`, `usageLocation`, `assignedLicenses` and
 /// `onPremisesSyncEnabled` (reference §2 "Paging and queries", §6 trap 8).
-pub const USER_SELECT: &str =
-    "id,userPrincipalName,displayName,mail,accountEnabled,usageLocation,assignedLicenses,onPremisesSyncEnabled,userType";
+pub const USER_SELECT: &str = "id,userPrincipalName,displayName,mail,accountEnabled,usageLocation,assignedLicenses,onPremisesSyncEnabled,userType";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -8,7 +8,8 @@ use crate::model::Group;
 use reqwest::Method;
 use serde_json::json;
 
-const GROUP_SELECT: &str = "id,displayName,mail,groupTypes,mailEnabled,securityEnabled,onPremisesSyncEnabled,isAssignableToRole";
+const GROUP_SELECT: &str =
+    "id,displayName,mail,groupTypes,mailEnabled,securityEnabled,onPremisesSyncEnabled,isAssignableToRole";
 const READ_GROUPS: Needs = Needs { operation: "read groups", permission: "GroupMember.Read.All", role: None };
 const MEMBERS: Needs = Needs {
     operation: "change group membership",
@@ -55,7 +56,12 @@ impl Client {
     /// Already a member (400 with the text above) → `Ok(AlreadyMember)`.
     /// Mail-enabled security groups → [`GraphError::GroupManagedInExchange`].
     /// Permission `GroupMember.ReadWrite.All`.
-    pub async fn add_group_member(&self, tenant: &TenantId, group: &GroupId, user: &UserId) -> Result<Membership, GraphError> {
+    pub async fn add_group_member(
+        &self,
+        tenant: &TenantId,
+        group: &GroupId,
+        user: &UserId,
+    ) -> Result<Membership, GraphError> {
         let url = self.url(&["groups", group.as_str(), "members", "$ref"], &[])?;
         let base = self.config().graph_base.as_str().trim_end_matches('/').to_string();
         let body = json!({"@odata.id": format!("{base}/directoryObjects/{user}")});
@@ -68,7 +74,7 @@ impl Client {
             return Ok(Membership::AlreadyMember);
         }
         if is_exchange_managed(&api) {
-            return Err(GraphError::GroupManagedInExchange { group: group.to_string(), source: api });
+            return Err(GraphError::GroupManagedInExchange { group: group.to_string(), source: Box::new(api) });
         }
         Err(map_api_error(tenant, &MEMBERS, &format!("group {group} or user {user}"), api))
     }
@@ -91,7 +97,7 @@ impl Client {
             return Ok(Membership::NotMember);
         }
         if is_exchange_managed(&api) {
-            return Err(GraphError::GroupManagedInExchange { group: group.to_string(), source: api });
+            return Err(GraphError::GroupManagedInExchange { group: group.to_string(), source: Box::new(api) });
         }
         Err(map_api_error(tenant, &MEMBERS, &format!("group {group}"), api))
     }

@@ -9,9 +9,13 @@ use crate::model::SubscribedSku;
 use reqwest::Method;
 use serde_json::json;
 
-const READ_SKUS: Needs =
-    Needs { operation: "read subscriptions", permission: "LicenseAssignment.Read.All (older docs: Organization.Read.All)", role: None };
-const ASSIGN: Needs = Needs { operation: "assign or remove a licence", permission: "LicenseAssignment.ReadWrite.All", role: None };
+const READ_SKUS: Needs = Needs {
+    operation: "read subscriptions",
+    permission: "LicenseAssignment.Read.All (older docs: Organization.Read.All)",
+    role: None,
+};
+const ASSIGN: Needs =
+    Needs { operation: "assign or remove a licence", permission: "LicenseAssignment.ReadWrite.All", role: None };
 
 /// [C] text: "License assignment cannot be done for user with invalid usage location."
 fn is_usage_location_refusal(api: &ApiError) -> bool {
@@ -73,10 +77,10 @@ impl Client {
         }
         let api = r.api_error();
         if is_usage_location_refusal(&api) {
-            return Err(GraphError::UsageLocationRequired { user: user.to_string(), source: api });
+            return Err(GraphError::UsageLocationRequired { user: user.to_string(), source: Box::new(api) });
         }
         if is_no_seats_refusal(&api) {
-            return Err(GraphError::NoFreeLicenses { sku: sku.to_string(), source: api });
+            return Err(GraphError::NoFreeLicenses { sku: sku.to_string(), source: Box::new(api) });
         }
         Err(map_api_error(tenant, &ASSIGN, &format!("user {user} or SKU {sku}"), api))
     }

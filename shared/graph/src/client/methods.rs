@@ -11,8 +11,11 @@ use reqwest::Method;
 
 const LIST: Needs =
     Needs { operation: "list authentication methods", permission: "UserAuthenticationMethod.Read.All", role: None };
-const DELETE: Needs =
-    Needs { operation: "delete authentication methods", permission: "UserAuthenticationMethod.ReadWrite.All", role: None };
+const DELETE: Needs = Needs {
+    operation: "delete authentication methods",
+    permission: "UserAuthenticationMethod.ReadWrite.All",
+    role: None,
+};
 
 /// Phone method ids whose deletion order matters: `alternateMobile` needs
 /// `mobile`, so the alternates go first.
@@ -23,7 +26,9 @@ const MOBILE_PHONE_ID: &str = "3179e48a-750b-4051-897c-87b9720928f7";
 pub enum MethodDeletion {
     Deleted,
     /// Not deletable through v1.0 (the password method, an unknown type).
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
 }
 
 /// The outcome of removing every method of a user.
@@ -43,7 +48,11 @@ impl MethodsReport {
 impl Client {
     /// `GET /users/{id}/authentication/methods`, all pages. Permission
     /// `UserAuthenticationMethod.Read.All`.
-    pub async fn list_authentication_methods(&self, tenant: &TenantId, user: &UserId) -> Result<Vec<AuthMethod>, GraphError> {
+    pub async fn list_authentication_methods(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> Result<Vec<AuthMethod>, GraphError> {
         let url = self.url(&["users", user.as_str(), "authentication", "methods"], &[])?;
         self.get_all(tenant, Req::get(url), &LIST, &format!("user {user}")).await
     }
@@ -61,7 +70,9 @@ impl Client {
             return Ok(MethodDeletion::Skipped { reason: "the password method is never deleted".into() });
         }
         let Some(path) = method_path(&method.odata_type) else {
-            return Ok(MethodDeletion::Skipped { reason: format!("{} cannot be deleted through Graph v1.0", method.odata_type) });
+            return Ok(MethodDeletion::Skipped {
+                reason: format!("{} cannot be deleted through Graph v1.0", method.odata_type),
+            });
         };
         let url = self.url(&["users", user.as_str(), "authentication", path, &method.id], &[])?;
         let what = format!("method {} of user {user}", method.id);

@@ -84,9 +84,9 @@ impl Client {
     pub(crate) fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Result<Url, GraphError> {
         let mut url = self.inner.cfg.graph_base.clone();
         {
-            let mut p = url
-                .path_segments_mut()
-                .map_err(|_| GraphError::InvalidInput(format!("graph base URL {} cannot take a path", self.inner.cfg.graph_base)))?;
+            let mut p = url.path_segments_mut().map_err(|_| {
+                GraphError::InvalidInput(format!("graph base URL {} cannot take a path", self.inner.cfg.graph_base))
+            })?;
             p.pop_if_empty();
             for s in segments {
                 if s.is_empty() {

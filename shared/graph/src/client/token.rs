@@ -79,7 +79,8 @@ impl Client {
             self.inner.token_requests.fetch_add(1, Ordering::Relaxed);
             let resp = req.send().await.map_err(|source| TokenError::Transport { source })?;
             let status = resp.status().as_u16();
-            let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+            let retry_after =
+                resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
             let body = resp.bytes().await.map_err(|source| TokenError::Transport { source })?;
             if is_retryable(status) {
                 if attempt < cfg.retry.max_attempts.max(1) {
@@ -100,7 +101,10 @@ impl Client {
             }
             .unwrap_or(3599);
             tracing::debug!(%tenant, expires_in = secs, "graph token issued");
-            return Ok(Cached { token: AccessToken::new(t.access_token), expires_at: now + chrono::Duration::seconds(secs) });
+            return Ok(Cached {
+                token: AccessToken::new(t.access_token),
+                expires_at: now + chrono::Duration::seconds(secs),
+            });
         }
     }
 
@@ -128,12 +132,8 @@ impl Client {
                     .append_pair("client_assertion", &jwt);
             }
         }
-        let mut req = self
-            .inner
-            .http
-            .post(url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form.finish());
+        let mut req =
+            self.inner.http.post(url).header("content-type", "application/x-www-form-urlencoded").body(form.finish());
         if let Some(b) = basic {
             req = req.header("authorization", b);
         }

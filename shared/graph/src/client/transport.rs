@@ -84,7 +84,8 @@ impl Client {
                 Err(source) => return Err(GraphError::Transport { context: context(), source }),
             };
             let status = resp.status().as_u16();
-            let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+            let retry_after =
+                resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
             let body = resp.bytes().await.map_err(|source| GraphError::Transport { context: context(), source })?;
             if is_retryable(status) {
                 if attempt < cfg.retry.max_attempts.max(1) {
@@ -106,7 +107,13 @@ impl Client {
     }
 
     /// Sends `req` and maps any error status with [`map_api_error`].
-    pub(crate) async fn send_ok(&self, tenant: &TenantId, req: &Req, needs: &Needs, what: &str) -> Result<Resp, GraphError> {
+    pub(crate) async fn send_ok(
+        &self,
+        tenant: &TenantId,
+        req: &Req,
+        needs: &Needs,
+        what: &str,
+    ) -> Result<Resp, GraphError> {
         let r = self.send(tenant, req).await?;
         if r.ok() { Ok(r) } else { Err(map_api_error(tenant, needs, what, r.api_error())) }
     }
@@ -140,7 +147,8 @@ impl Client {
     /// `link` parsed, if it points at the configured Graph host.
     fn same_host(&self, link: &str) -> Result<Url, GraphError> {
         let base = &self.inner.cfg.graph_base;
-        let foreign = || GraphError::ForeignNextLink { link: link.to_string(), expected: base.origin().ascii_serialization() };
+        let foreign =
+            || GraphError::ForeignNextLink { link: link.to_string(), expected: base.origin().ascii_serialization() };
         let url = Url::parse(link).map_err(|_| foreign())?;
         if url.origin() == base.origin() { Ok(url) } else { Err(foreign()) }
     }

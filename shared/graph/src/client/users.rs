@@ -68,7 +68,11 @@ impl Client {
     /// `#microsoft.graph.directoryRole` entries (with `roleTemplateId`), all
     /// pages. Permission `User.Read.All`. Reference §3 "Admin roles"; see
     /// [`crate::model::is_admin`].
-    pub async fn user_directory_roles(&self, tenant: &TenantId, user: &UserId) -> Result<Vec<DirectoryRole>, GraphError> {
+    pub async fn user_directory_roles(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> Result<Vec<DirectoryRole>, GraphError> {
         let url = self.url(&["users", user.as_str(), "transitiveMemberOf"], &[])?;
         let what = format!("user {user}");
         let all: Vec<serde_json::Value> = self.get_all(tenant, Req::get(url), &READ_USER, &what).await?;
@@ -96,17 +100,18 @@ impl Client {
         force_change: bool,
     ) -> Result<(), GraphError> {
         let url = self.url(&["users", user.as_str()], &[])?;
-        let body = json!({"passwordProfile": {"password": password.expose(), "forceChangePasswordNextSignIn": force_change}});
+        let body =
+            json!({"passwordProfile": {"password": password.expose(), "forceChangePasswordNextSignIn": force_change}});
         let r = self.send(tenant, &Req::with(Method::PATCH, url, Some(body))).await?;
         if r.ok() {
             return Ok(());
         }
         let api = r.api_error();
         if is_synced_refusal(&api) {
-            return Err(GraphError::SyncedUser { user: user.to_string(), source: api });
+            return Err(GraphError::SyncedUser { user: user.to_string(), source: Box::new(api) });
         }
         if is_complexity_refusal(&api) {
-            return Err(GraphError::PasswordRejected { source: api });
+            return Err(GraphError::PasswordRejected { source: Box::new(api) });
         }
         Err(crate::error::map_api_error(tenant, &RESET, &format!("user {user}"), api))
     }
@@ -120,7 +125,9 @@ impl Client {
         if r.status == 200 && !r.body.is_empty() {
             let v: serde_json::Value = r.json("revokeSignInSessions")?;
             if v.get("value") == Some(&serde_json::Value::Bool(false)) {
-                return Err(GraphError::Api { source: ApiError { status: 200, message: "value: false".into(), ..Default::default() } });
+                return Err(GraphError::Api {
+                    source: Box::new(ApiError { status: 200, message: "value: false".into(), ..Default::default() }),
+                });
             }
         }
         Ok(())
@@ -158,7 +165,7 @@ impl Client {
         }
         let api = r.api_error();
         if is_synced_refusal(&api) {
-            return Err(GraphError::SyncedUser { user: user.to_string(), source: api });
+            return Err(GraphError::SyncedUser { user: user.to_string(), source: Box::new(api) });
         }
         Err(crate::error::map_api_error(tenant, needs, &format!("user {user}"), api))
     }
