@@ -135,6 +135,7 @@ fn route(c: &Ctx<'_>) -> Response {
     let m = c.req.method;
     let r = match (m.as_str(), s.as_slice()) {
         ("GET", ["users"]) => users::list(c),
+        ("GET", ["users", "$count"]) => users::count(c),
         ("GET", ["users", id]) => users::get(c, id),
         ("PATCH", ["users", id]) => users::patch(c, id),
         ("POST", ["users", id, "revokeSignInSessions"]) => users::revoke(c, id),

@@ -160,7 +160,12 @@ fn check_secret(sh: &Shared, secret: &str) -> Result<(), Refusal> {
 #[derive(serde::Deserialize)]
 struct AssertionClaims {
     jti: Option<String>,
+    nbf: i64,
+    exp: i64,
 }
+
+/// Entra: `exp` no more than 5–10 minutes after `nbf` (reference §1); the sandbox allows 10.
+const MAX_ASSERTION_LIFETIME_SECS: i64 = 600;
 
 fn bad_assertion(text: &str) -> Refusal {
     aad_error("invalid_client", 700027, text)
@@ -201,6 +206,9 @@ fn check_assertion(sh: &Shared, knobs: &crate::Knobs, jwt: &str, token_url: &str
     v.validate_nbf = true;
     v.leeway = 60;
     match jsonwebtoken::decode::<AssertionClaims>(jwt, &key, &v) {
+        Ok(data) if data.claims.exp - data.claims.nbf > MAX_ASSERTION_LIFETIME_SECS => {
+            Err(aad_error("invalid_client", 700024, "Client assertion is not within its valid time range."))
+        }
         Ok(data) if data.claims.jti.as_deref().is_some_and(|j| !j.is_empty()) => Ok(()),
         Ok(_) => Err(bad_assertion("The assertion has no jti claim.")),
         Err(e) => {

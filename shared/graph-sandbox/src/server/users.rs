@@ -7,7 +7,7 @@ use super::odata::{page, parse_filter, select};
 use super::{denied, graph_error, json_resp, lock, no_content, not_found};
 use crate::world::{TenantState, UserRecord, roles};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 use sha2::Digest;
@@ -99,6 +99,17 @@ pub(crate) fn list(c: &Ctx<'_>) -> R {
     let body = page(items, size, &c.sh.base, &c.req.path(), c.req.raw_query, count && c.req.eventual())
         .map_err(|e| bad_request(&e))?;
     Ok(json_resp(StatusCode::OK, body))
+}
+
+/// `GET /users/$count`: 400 "$count is not currently supported." without
+/// `ConsistencyLevel: eventual` (reference §2), else the count as text.
+pub(crate) fn count(c: &Ctx<'_>) -> R {
+    c.require(perms::READ_USER)?;
+    if !c.req.eventual() {
+        return Err(bad_request("$count is not currently supported."));
+    }
+    let n = with_tenant(c, |t| Ok(t.users.len()))?;
+    Ok((StatusCode::OK, [("content-type", "text/plain")], n.to_string()).into_response())
 }
 
 /// The page size: `$top` (1–999) capped by the knob.
