@@ -2,7 +2,9 @@
 //! 503 / 504 retried within the budget (`Retry-After` honoured, decimal
 //! seconds rounded up, else exponential backoff), a 401 drops the cached token
 //! and retries once, and `@odata.nextLink` paging followed verbatim (only to
-//! the configured Graph host: the token never leaves it).
+//! the configured Graph host: the token never leaves it). A network failure is
+//! retried for GETs only: a write whose answer was lost may have been applied,
+//! so the caller (the runbook's verify step) reads the state back instead.
 
 use super::Client;
 use crate::error::{ApiError, GraphError, Needs, map_api_error};
