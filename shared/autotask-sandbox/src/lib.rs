@@ -264,6 +264,20 @@ impl Sandbox {
         self.shared.db.lock().unwrap().get(&entity.to_ascii_lowercase()).and_then(|t| t.get(id))
     }
 
+    /// New rows of `entity` (e.g. "Tickets") get ids from `floor` on: a local
+    /// run on a state that outlived an earlier sandbox never reuses the ids
+    /// that sandbox handed out. `false` when there is no such entity.
+    pub fn continue_ids_from(&self, entity: &str, floor: i64) -> bool {
+        let mut db = self.shared.db.lock().unwrap();
+        match db.get_mut(&entity.to_ascii_lowercase()) {
+            Some(t) => {
+                t.continue_ids_from(floor);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The rows of `entity` whose `field` is `value`, lowest id first (no request recorded).
     pub fn rows_where(&self, entity: &str, field: &str, value: i64) -> Vec<Map<String, Value>> {
         let db = self.shared.db.lock().unwrap();

@@ -36,6 +36,11 @@ impl Table {
         self
     }
 
+    /// New rows get ids from `floor` on (never lower than they would anyway).
+    pub fn continue_ids_from(&mut self, floor: i64) {
+        self.next_id = self.next_id.max(floor);
+    }
+
     pub fn next_id(&mut self) -> i64 {
         let id = self.next_id;
         self.next_id += 1;

@@ -21,6 +21,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod state_dir;
+
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
     #[error("cannot start the Autotask sandbox: {0}")]
@@ -37,6 +39,8 @@ pub enum LocalError {
     Model(#[from] ModelLoadError),
     #[error("training the classifier on the tenant: {0}")]
     Training(String),
+    #[error("state directory: {0}")]
+    StateDir(#[from] state_dir::StateDirError),
 }
 
 /// Where Autotask is.
@@ -204,6 +208,20 @@ impl Local {
         cc.retry.base_delay = Duration::from_millis(50);
         let client = Client::new(cc).map_err(|e| LocalError::Client(e.to_string()))?;
         let state = State::new(Arc::new(EmbeddedStateStore::open(&opts.state_dir)?));
+        if let Some(sb) = &sandbox {
+            // A restart on the same state: new tickets get ids no earlier run handed out.
+            let runs_before = state_dir::count_sandbox_run(&opts.state_dir)?;
+            if let Some(floor) = state_dir::ids_floor(sb.facts().last_ticket_id, runs_before) {
+                sb.continue_ids_from("Tickets", floor);
+                tracing::info!(
+                    runs_before,
+                    first_new_ticket_id = floor,
+                    "the sandbox is seeded afresh on a kept state: new tickets are numbered past every earlier run's"
+                );
+            }
+        }
+        // Approval links of an earlier run on this state still verify.
+        let approval_key = state_dir::approval_key(&opts.state_dir)?;
         let qcfg =
             MemQueueConfig { visibility_timeout: Duration::from_secs(30), max_receives: 5, ..Default::default() };
         let classify_queue = Arc::new(MemQueue::new(qcfg.clone()));
@@ -231,7 +249,7 @@ impl Local {
             time_entry_queue: time_entry_queue.clone(),
             webhook_secret: Secret::new(webhook_secret.clone().into_bytes()),
             notifier: Arc::new(OutboxNotifier::new(state.clone())),
-            approval_key: Secret::new(random_secret().into_bytes()),
+            approval_key: Secret::new(approval_key.into_bytes()),
         };
         Ok(Local { deps, sandbox, classify_queue, time_entry_queue, webhook_secret, client })
     }

@@ -22,4 +22,4 @@ pub use decide::{Decided, DecisionForm, SweepReport, decide_request, sweep};
 pub use error::ApprovalError;
 pub use http::handle_http;
 pub use request::CARD_VERSION;
-pub use token::{Claims, sign_token};
+pub use token::{Claims, Links, links, sign_token};

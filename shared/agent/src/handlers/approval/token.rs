@@ -62,7 +62,7 @@ pub(crate) fn verify_token(key: &[u8], token: &str, now: DateTime<Utc>) -> Resul
 
 /// The links of one approver.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Links {
+pub struct Links {
     pub approve: String,
     pub reject: String,
     pub open: String,

@@ -1,4 +1,4 @@
-//! Serves the demo Graph sandbox: `cargo run -p atpilot-graph-sandbox --example serve -- 127.0.0.1:0`.
+//! Serves the demo Graph sandbox: `cargo run -p atpilot-graph-sandbox --example graph-serve -- 127.0.0.1:0`.
 //! Prints the login and Graph base URLs, the app's client id and secret
 //! (sandbox values) and the tenant of each Autotask sandbox company.
 #[tokio::main]

@@ -1,0 +1,78 @@
+//! `atpilot dev` restarted on the same state: the sandbox is seeded afresh,
+//! but new tickets get ids no earlier run handed out (so they are decided,
+//! not ignored as "already decided"), and approval links of the earlier run
+//! still verify (the key is kept in the state directory).
+
+use atpilot_autotask_sandbox::tenant::CT_RECURRING;
+use atpilot_e2e::CalibratedKeywords;
+use atpilot_local::{Local, LocalClassifier, LocalOptions, Target};
+use atpilot_store::records::ApprovalState;
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+async fn start(dir: &std::path::Path) -> Local {
+    Local::start(LocalOptions {
+        state_dir: dir.to_path_buf(),
+        target: Target::Sandbox { tickets: 300, seed: 7 },
+        config: None,
+        webhook_secret: Some("e2e-webhook-secret".into()),
+        public_url: "http://127.0.0.1:8080".into(),
+        classifier: LocalClassifier::Given(Arc::new(CalibratedKeywords)),
+    })
+    .await
+    .expect("local stack starts")
+}
+
+/// Creates an MFA-enrollment ticket (human in the loop), delivers its callout and settles.
+async fn new_request(l: &Local) -> i64 {
+    let sb = l.sandbox.as_deref().unwrap();
+    let facts = sb.facts();
+    let contract = facts.contracts_by_type[&CT_RECURRING][0];
+    let company = sb.row("Contracts", contract).unwrap()["companyID"].as_i64().unwrap();
+    let human = (1..).map(|i| facts.api_resource_id + i).find(|r| *r != facts.agent_resource_id).unwrap();
+    let Value::Object(fields) = json!({
+        "companyID": company, "contractID": contract, "title": "MFA enrollment", "status": 1, "priority": 2,
+        "description": "Please set up the authenticator app for our new hire", "queueID": facts.queues[0].0,
+        "contactID": sb.contacts_of(company)[0],
+    }) else {
+        unreachable!()
+    };
+    let t = sb.simulate_ticket_create(Map::clone(&fields), human);
+    let body = serde_json::to_vec(&json!({"Action": "Create", "Guid": "restart", "EntityType": "Ticket", "Id": t,
+        "Fields": {}, "EventTime": "2026-11-30T10:00:00.000Z", "SequenceNumber": 1, "PersonID": human}))
+    .unwrap();
+    let sig = atpilot_autotask::webhook::sign(l.webhook_secret.as_bytes(), &body);
+    let r = atpilot_agent::handlers::intake::handle_webhook(&l.deps, Some(&sig), &body, chrono::Utc::now()).await;
+    assert_eq!(r.status, 202);
+    let report = l.settle(40).await;
+    assert!(report.failures.is_empty(), "{report:?}");
+    t
+}
+
+async fn decided(l: &Local, t: i64) -> bool {
+    !l.deps.state.ticket_decisions(atpilot_domain::TicketId::new(t).unwrap()).await.unwrap().is_empty()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_on_the_same_state_decides_new_tickets_and_keeps_its_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = start(dir.path()).await;
+    let t1 = new_request(&first).await;
+    assert!(decided(&first, t1).await);
+    let pending = first.deps.state.approvals_in_state(ApprovalState::Pending, 10).await.unwrap();
+    let a = pending.iter().find(|a| a.ticket_id.get() == t1).expect("a pending request").clone();
+    let link = atpilot_agent::handlers::approval::links(&first.deps, &a, atpilot_e2e::APPROVER).open;
+    let query = link.split_once('?').expect("a query").1.to_string();
+    drop(first);
+
+    let second = start(dir.path()).await;
+    let t2 = new_request(&second).await;
+    assert_ne!(t2, t1, "the restarted sandbox does not hand out the first run's ticket id again");
+    assert!(decided(&second, t2).await, "the new ticket is decided, not ignored");
+    // The first run's link still verifies; its ticket is gone with the old sandbox, and the page says so.
+    let page =
+        atpilot_agent::handlers::approval::handle_http(&second.deps, "GET", &a.id, &query, b"", chrono::Utc::now())
+            .await;
+    assert!(page.html.contains("no longer exists"), "{}", page.html);
+    assert!(!page.html.contains("not issued by atpilot"), "{}", page.html);
+}
