@@ -32,6 +32,35 @@ impl Table {
 mod tests {
     use super::*;
 
+    /// Tenant text (company and contract names) from the hostile corpus, in
+    /// the e-mail's HTML table and the CSV attachment: escaped, never a formula.
+    #[test]
+    fn hostile_tenant_text_in_the_report_tables() {
+        let raw = include_str!("../../../../tests/data/hostile_tickets.json");
+        let items: Vec<serde_json::Value> = serde_json::from_str(raw).unwrap();
+        let t = Table {
+            id: "contracts",
+            title: "Contracts",
+            header: vec!["company", "contract"],
+            rows: items.iter().map(|v| v["text"].as_str().unwrap().to_string()).map(|p| vec![p.clone(), p]).collect(),
+        };
+        let html = super::super::html::html_table(&t);
+        assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("<a "), "{html}");
+        let csv_text = t.csv();
+        let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(csv_text.as_bytes());
+        let mut cells = 0;
+        for rec in r.records() {
+            for cell in rec.unwrap().iter() {
+                cells += 1;
+                assert!(
+                    !(cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err()),
+                    "{cell:?}"
+                );
+            }
+        }
+        assert_eq!(cells, 2 * items.len(), "every cell survives, CR LF and quotes included");
+    }
+
     #[test]
     fn csv_quotes_what_needs_quoting() {
         let t = Table {

@@ -9,7 +9,7 @@ use atpilot_agent::html::esc;
 use std::fmt::Write as _;
 
 /// One table, escaped, with `none` in an empty one.
-fn html_table(t: &Table) -> String {
+pub(super) fn html_table(t: &Table) -> String {
     let mut s = format!(
         "<table id=\"{}\" cellpadding=\"4\" cellspacing=\"0\" border=\"1\" style=\"border-collapse:collapse;border-color:#ccc;font-size:12px\"><tr>",
         t.id
