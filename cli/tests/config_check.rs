@@ -167,4 +167,8 @@ fn dev_refuses_a_configuration_the_sandbox_contradicts() {
 fn dev_starts_with_the_example_configuration() {
     let (line, err, exited) = dev(&example());
     assert!(line.starts_with("dashboard on http://"), "first line {line:?} (exited: {exited:?}); stderr:\n{err}");
+    // The example's approvals.base_url is 127.0.0.1:8080; this process listens elsewhere, and the links follow it.
+    let here = line.trim().trim_start_matches("dashboard on ").trim_end_matches('/').to_string();
+    assert!(!here.ends_with(":8080"), "{here}");
+    assert!(err.contains(&format!("approval links point at {here}/approvals/ (this process)")), "{err}");
 }

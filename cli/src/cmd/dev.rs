@@ -56,6 +56,25 @@ struct App {
     processed: AtomicU64,
 }
 
+/// Locally the approval links point at this process (`--listen`), unless the
+/// configuration names a public, non-loopback base URL (e.g. a tunnel).
+fn approvals_here(config: &mut Config, public: &str) {
+    let loopback = url::Url::parse(&config.approvals.base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .is_some_and(|h| {
+            h == "localhost" || h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        });
+    let here = format!("{public}/approvals/");
+    if loopback && config.approvals.base_url != here {
+        eprintln!(
+            "approval links point at {here} (this process), not at approvals.base_url {}",
+            config.approvals.base_url
+        );
+        config.approvals.base_url = here;
+    }
+}
+
 /// A real tenant without a configuration file: read-only, every category in shadow.
 fn shadow_config(url: &str) -> Result<Config, Box<dyn std::error::Error + Send + Sync>> {
     let resource = crate::cmd::tenant::env("ATPILOT_AGENT_RESOURCE_ID").map_err(
@@ -83,7 +102,10 @@ pub async fn run(args: Args) -> CliResult {
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr()?;
     let public = format!("http://{addr}");
-    let config = args.config.as_deref().map(Config::load).transpose()?;
+    let mut config = args.config.as_deref().map(Config::load).transpose()?;
+    if let Some(c) = config.as_mut() {
+        approvals_here(c, &public);
+    }
     let (target, config, autotask) = match &args.autotask_url {
         None => {
             (Target::Sandbox { tickets: args.sandbox_tickets, seed: 1 }, config, "the embedded sandbox".to_string())
@@ -92,7 +114,11 @@ pub async fn run(args: Args) -> CliResult {
             let credentials = crate::cmd::tenant::credentials()?;
             let config = match config {
                 Some(c) => c,
-                None => shadow_config(url)?,
+                None => {
+                    let mut c = shadow_config(url)?;
+                    approvals_here(&mut c, &public);
+                    c
+                }
             };
             (Target::Remote { zone: ZoneSource::for_url(url), credentials }, Some(config), url.clone())
         }
