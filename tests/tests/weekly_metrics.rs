@@ -90,9 +90,11 @@ complete = 5
 [categories.password-reset]
 phase = "autonomous"
 safe = true
+runbook = "reply-only"
 [categories.mfa-enrollment]
 phase = "human-in-the-loop"
 safe = true
+runbook = "reply-only"
 approvers = ["dispatch@msp.example"]
 channels = ["teams"]
 [categories.license-request]

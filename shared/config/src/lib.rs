@@ -17,7 +17,7 @@ pub use model::{LlmConfig, LlmProviderKind, ModelConfig};
 use atpilot_domain::approval::PromotionPolicy;
 use atpilot_domain::{
     BillingCodeId, Category, CategoryPolicy, Confidence, ContractKind, Hours, Phase, Policy, ResourceId, RoleId,
-    StatusId,
+    RunbookKind, StatusId,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -181,6 +181,7 @@ struct RawCategory {
     approvers: Vec<String>,
     #[serde(default)]
     channels: BTreeSet<Channel>,
+    runbook: Option<RunbookKind>,
 }
 
 /// A category's settings.
@@ -188,6 +189,8 @@ struct RawCategory {
 pub struct CategoryConfig {
     pub phase: Phase,
     pub safe: bool,
+    /// How its resolution does the work (required to ask for approval or act).
+    pub runbook: Option<RunbookKind>,
     pub approvers: Vec<String>,
     pub channels: BTreeSet<Channel>,
 }
@@ -321,7 +324,7 @@ impl Config {
             kill_switch: raw.kill_switch,
             categories: categories
                 .iter()
-                .map(|(k, c)| (k.clone(), CategoryPolicy { phase: c.phase, safe: c.safe }))
+                .map(|(k, c)| (k.clone(), CategoryPolicy { phase: c.phase, safe: c.safe, runbook: c.runbook }))
                 .collect(),
             default_phase: raw.default_phase,
             min_confidence_for_approval: t.min_confidence_for_approval,
@@ -466,6 +469,13 @@ impl Config {
                     "only safe categories may ask for approval or act: set `safe = true` after review, or use shadow / internal-notes",
                 ));
             }
+            if phase >= Phase::HumanInTheLoop && c.runbook.is_none() {
+                return Err(invalid(
+                    format!("{key}.runbook"),
+                    format!("is not set but the category is {phase}"),
+                    "a category resolves only through a runbook that does its work: set `runbook = \"reply-only\"` when the reply is the work (a how-to answer that claims nothing was changed), or use shadow / internal-notes",
+                ));
+            }
             if phase == Phase::HumanInTheLoop && c.approvers.is_empty() {
                 return Err(invalid(
                     format!("{key}.approvers"),
@@ -487,8 +497,14 @@ impl Config {
                     "set the SES-verified sender address",
                 ));
             }
-            categories
-                .insert(name, CategoryConfig { phase, safe: c.safe, approvers: c.approvers, channels: c.channels });
+            let cc = CategoryConfig {
+                phase,
+                safe: c.safe,
+                runbook: c.runbook,
+                approvers: c.approvers,
+                channels: c.channels,
+            };
+            categories.insert(name, cc);
         }
         Ok(categories)
     }

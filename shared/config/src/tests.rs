@@ -143,3 +143,13 @@ fn llm_is_off_by_default_and_checked_when_on() {
     let e = err(&on("provider = \"claude\"\nmodel = \"m\""));
     assert!(e.contains("claude"), "{e}");
 }
+
+#[test]
+fn a_category_that_acts_names_its_runbook() {
+    let e = err(&with("runbook = \"reply-only\"\n", ""));
+    assert!(e.contains("categories.password-reset.runbook") && e.contains("reply-only"), "{e}");
+    let e = err(&with("runbook = \"reply-only\"", "runbook = \"graph-magic\""));
+    assert!(e.contains("graph-magic") || e.contains("unknown variant"), "{e}");
+    let c = Config::parse(EXAMPLE, "x").unwrap();
+    assert_eq!(c.categories[&Category::new("password-reset").unwrap()].runbook, Some(RunbookKind::ReplyOnly));
+}

@@ -105,6 +105,10 @@ pub struct CategoryPolicy {
     /// On the safe list (password reset, MFA enrollment, license request…):
     /// only safe categories may ever request approval or act.
     pub safe: bool,
+    /// How its resolution does the work; without one it never asks for
+    /// approval or acts (an internal note says why).
+    #[serde(default)]
+    pub runbook: Option<crate::runbook::RunbookKind>,
 }
 
 /// Everything the decision function reads besides the ticket and prediction.
@@ -129,7 +133,11 @@ pub struct Policy {
 
 impl Policy {
     pub fn category(&self, c: &Category) -> CategoryPolicy {
-        self.categories.get(c).cloned().unwrap_or(CategoryPolicy { phase: self.default_phase, safe: false })
+        self.categories.get(c).cloned().unwrap_or(CategoryPolicy {
+            phase: self.default_phase,
+            safe: false,
+            runbook: None,
+        })
     }
 
     /// The one rule for changing a category's phase by hand (the CLI and the
@@ -152,6 +160,9 @@ impl Policy {
         if phase >= Phase::HumanInTheLoop && !policy.safe {
             return Err(PhaseChangeError::Unsafe { category, phase });
         }
+        if phase >= Phase::HumanInTheLoop && policy.runbook.is_none() {
+            return Err(PhaseChangeError::NoRunbook { category, phase });
+        }
         Ok(category)
     }
 }
@@ -165,6 +176,10 @@ pub enum PhaseChangeError {
         "{category} is not on the safe list: it cannot ask for approval or act, so it cannot be put in the {phase} phase. Mark it safe in the configuration first (hardware and anything needing hands never is)"
     )]
     Unsafe { category: Category, phase: Phase },
+    #[error(
+        "{category} has no runbook: nothing would do its work, so it cannot be put in the {phase} phase. Set categories.{category}.runbook in the configuration first (\"reply-only\" when the reply is the work)"
+    )]
+    NoRunbook { category: Category, phase: Phase },
 }
 
 fn unknown_message(name: &str, close: &[Category], known: &[Category]) -> String {
@@ -221,7 +236,10 @@ mod tests {
     }
 
     fn policy() -> Policy {
-        let cat = |n: &str, safe: bool| (Category::new(n).unwrap(), CategoryPolicy { phase: Phase::Shadow, safe });
+        let cat = |n: &str, safe: bool| {
+            let runbook = (n != "mfa-enrollment").then_some(crate::RunbookKind::ReplyOnly);
+            (Category::new(n).unwrap(), CategoryPolicy { phase: Phase::Shadow, safe, runbook })
+        };
         Policy {
             kill_switch: false,
             categories: [
@@ -260,7 +278,11 @@ mod tests {
             let e = p.check_phase_change("hardware", phase).unwrap_err();
             assert!(matches!(e, PhaseChangeError::Unsafe { .. }), "{e:?}");
             assert!(e.to_string().contains("hardware is not on the safe list"), "{e}");
+            let e = p.check_phase_change("mfa-enrollment", phase).unwrap_err();
+            assert!(matches!(e, PhaseChangeError::NoRunbook { .. }), "{e:?}");
+            assert!(e.to_string().contains("categories.mfa-enrollment.runbook"), "{e}");
         }
+        assert!(p.check_phase_change("mfa-enrollment", Phase::InternalNotes).is_ok(), "notes need no runbook");
     }
 
     #[test]

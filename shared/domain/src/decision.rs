@@ -29,6 +29,7 @@ use crate::contract::{BillingBinding, ContractKind};
 use crate::ids::*;
 use crate::measure::{Confidence, Hours};
 use crate::risk::Risk;
+use crate::runbook::RunbookKind;
 use crate::ticket::{StatusId, TicketSnapshot};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -71,6 +72,8 @@ pub struct DecisionInput<'a> {
     pub risks: &'a [Risk],
     /// What an LLM (not the calibrated local model) wrote into the proposal.
     pub model_written: &'a [ModelPart],
+    /// The drafted reply to the customer, if any.
+    pub draft: Option<&'a str>,
     pub policy: &'a Policy,
 }
 
@@ -189,6 +192,16 @@ pub enum Reason {
     RequestRisk {
         risk: Risk,
     },
+    /// No runbook would do the work: a note, never an action.
+    NoRunbook {
+        category: Category,
+    },
+    /// A reply-only resolution without a drafted reply.
+    NoReply,
+    /// The drafted reply says work was done that a reply-only runbook does not do.
+    ReplyClaimsWork {
+        cue: String,
+    },
     /// An LLM wrote these parts of the proposal: a human decides.
     ModelWritten {
         parts: Vec<ModelPart>,
@@ -249,6 +262,15 @@ impl fmt::Display for Reason {
                 "confidence {confidence} comes from the keyword fallback, not a calibrated model: suggestions only (train a model with `atpilot model train`)"
             ),
             Reason::RequestRisk { risk } => write!(f, "caution: {risk}: a human must decide"),
+            Reason::NoRunbook { category } => write!(
+                f,
+                "{category} has no runbook, so nothing would do its work: suggestion only (set categories.{category}.runbook)"
+            ),
+            Reason::NoReply => write!(f, "the reply is the work, and there is no drafted reply: suggestion only"),
+            Reason::ReplyClaimsWork { cue } => write!(
+                f,
+                "the drafted reply says work was done (\"{cue}\") but the runbook only replies: suggestion only"
+            ),
             Reason::ModelWritten { parts } => {
                 let parts: Vec<&str> = parts.iter().map(|p| p.as_str()).collect();
                 write!(
@@ -381,6 +403,23 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
     if !cat.safe {
         reasons.push(Reason::CategoryNotSafe { category: prediction.category.clone() });
         return Decision::new(Action::InternalNote, reasons);
+    }
+    match (cat.runbook, input.draft) {
+        (None, _) => {
+            reasons.push(Reason::NoRunbook { category: prediction.category.clone() });
+            return Decision::new(Action::InternalNote, reasons);
+        }
+        // The reply is the work: there must be one, and it must not claim work nobody did.
+        (Some(RunbookKind::ReplyOnly), None) => {
+            reasons.push(Reason::NoReply);
+            return Decision::new(Action::InternalNote, reasons);
+        }
+        (Some(RunbookKind::ReplyOnly), Some(draft)) => {
+            if let Some(cue) = crate::runbook::claims_work_done(draft) {
+                reasons.push(Reason::ReplyClaimsWork { cue: cue.to_string() });
+                return Decision::new(Action::InternalNote, reasons);
+            }
+        }
     }
     let plan = match resolution_rules(input) {
         Ok((plan, notes)) => {

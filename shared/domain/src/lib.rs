@@ -9,6 +9,7 @@
 //! * [`category`]: automation categories, phases, the kill switch and policies.
 //! * [`decision`]: the decision function (the contract table and caution list of PRODUCT.md).
 //! * [`time_entry`]: the time-entry discipline (measured, once, on the ticket's own contract).
+//! * [`runbook`]: the runbooks a category resolves through, and replies that claim work.
 //! * [`risk`]: the request-risk check (negation, outside addresses, pressure, unverified requesters).
 //! * [`approval`]: approval-rate arithmetic and phase transitions.
 //! * [`untrusted`]: customer and model text made safe for atpilot's messages.
@@ -21,6 +22,7 @@ pub mod decision;
 pub mod ids;
 pub mod measure;
 pub mod risk;
+pub mod runbook;
 pub mod ticket;
 pub mod time_entry;
 pub mod untrusted;
@@ -34,5 +36,6 @@ pub use decision::{
 pub use ids::*;
 pub use measure::{Confidence, Currency, Hours, Money, WorkSpan};
 pub use risk::{Requester, Risk};
+pub use runbook::RunbookKind;
 pub use ticket::{StatusId, TicketSnapshot};
 pub use time_entry::{TimeEntryDraft, TimeEntryError};

@@ -85,7 +85,14 @@ fn decide_on(title: &str, description: &str, risks: &[Risk]) -> Decision {
     };
     let policy = Policy {
         kill_switch: false,
-        categories: BTreeMap::from([(category, CategoryPolicy { phase: Phase::Autonomous, safe: true })]),
+        categories: BTreeMap::from([(
+            category,
+            CategoryPolicy {
+                phase: Phase::Autonomous,
+                safe: true,
+                runbook: Some(atpilot_domain::RunbookKind::ReplyOnly),
+            },
+        )]),
         default_phase: Phase::Shadow,
         min_confidence_for_approval: Confidence::new(0.6).unwrap(),
         min_confidence_for_autonomy: Confidence::new(0.9).unwrap(),
@@ -103,6 +110,7 @@ fn decide_on(title: &str, description: &str, risks: &[Risk]) -> Decision {
         autonomous_actions_last_hour: 0,
         risks,
         model_written: &[],
+        draft: Some("Hello, here is how to do it yourself."),
         policy: &policy,
     })
 }

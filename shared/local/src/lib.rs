@@ -104,11 +104,14 @@ complete = 5
 [categories.password-reset]
 phase = "autonomous"
 safe = true
+# The reply is the work: self-service instructions; nothing is reset by atpilot.
+runbook = "reply-only"
 approvers = ["dispatch@msp.example"]
 channels = ["teams"]
 [categories.mfa-enrollment]
 phase = "human-in-the-loop"
 safe = true
+runbook = "reply-only"
 approvers = ["dispatch@msp.example"]
 channels = ["teams", "email"]
 [categories.license-request]

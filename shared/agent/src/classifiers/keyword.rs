@@ -20,19 +20,19 @@ const RULES: &[Rule] = &[
         category: "password-reset",
         words: &["password", "locked out", "lockout", "reset my", "forgot"],
         physical: false,
-        draft: "Hello,\n\nWe have reset your password. You will be asked to choose a new one at your next sign-in. If you did not ask for this, reply to this message straight away.\n\nKind regards,\nThe service desk",
+        draft: "Hello,\n\nYou can reset your password yourself: on the Microsoft sign-in page, choose \"Forgot my password\" and follow the steps; you will confirm your identity with the method you registered. If that does not work, reply to this message and a technician will help you.\n\nKind regards,\nThe service desk",
     },
     Rule {
         category: "mfa-enrollment",
         words: &["mfa", "multi-factor", "authenticator", "2fa", "two-factor"],
         physical: false,
-        draft: "Hello,\n\nWe have started your multi-factor enrollment. Please open the enrollment link you will receive and follow the steps in the Authenticator app.\n\nKind regards,\nThe service desk",
+        draft: "Hello,\n\nTo set up multi-factor authentication, install the Microsoft Authenticator app on your phone, sign in to your Microsoft account on a computer, and follow the steps under Security info to add the app. If you get stuck, reply to this message and a technician will help you.\n\nKind regards,\nThe service desk",
     },
     Rule {
         category: "license-request",
         words: &["license", "licence", "subscription", "office 365", "microsoft 365", "m365"],
         physical: false,
-        draft: "Hello,\n\nWe have assigned the requested license. It can take up to an hour to appear in your apps; sign out and back in if it does not.\n\nKind regards,\nThe service desk",
+        draft: "Hello,\n\nThank you for your licence request. A technician will check it with your company's approver and confirm here once the licence is assigned.\n\nKind regards,\nThe service desk",
     },
     Rule {
         category: "hardware",

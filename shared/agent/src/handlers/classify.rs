@@ -52,8 +52,9 @@ async fn effective_policy(deps: &Deps) -> Result<Policy, HandlerError> {
     let mut policy = deps.config.policy().clone();
     policy.kill_switch |= deps.state.settings().await?.kill_switch;
     for p in deps.state.phases().await? {
-        let safe = policy.categories.get(&p.category).map(|c| c.safe).unwrap_or(false);
-        policy.categories.insert(p.category, CategoryPolicy { phase: p.phase, safe });
+        let configured = policy.categories.get(&p.category);
+        let (safe, runbook) = configured.map(|c| (c.safe, c.runbook)).unwrap_or((false, None));
+        policy.categories.insert(p.category, CategoryPolicy { phase: p.phase, safe, runbook });
     }
     Ok(policy)
 }
@@ -123,6 +124,7 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
         autonomous_actions_last_hour: u32::try_from(last_hour).unwrap_or(u32::MAX),
         risks: &risks,
         model_written: &classification.model_written,
+        draft: classification.draft.as_deref(),
         policy: &policy,
     });
     let phase = policy.category(&prediction.category).phase;

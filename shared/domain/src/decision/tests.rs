@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 const AGENT: i64 = 900;
 const WAITING_CUSTOMER: i64 = 7;
 
+#[derive(Clone)]
 struct Case {
     ticket: TicketSnapshot,
     prediction: Prediction,
@@ -20,6 +21,7 @@ struct Case {
     last_hour: u32,
     risks: Vec<crate::risk::Risk>,
     model_written: Vec<crate::ModelPart>,
+    draft: Option<String>,
     policy: Policy,
 }
 
@@ -48,7 +50,10 @@ impl Case {
     /// A safe category in the autonomous phase, confident, on a managed contract.
     fn autonomous() -> Self {
         let mut categories = BTreeMap::new();
-        categories.insert(cat(), CategoryPolicy { phase: Phase::Autonomous, safe: true });
+        categories.insert(
+            cat(),
+            CategoryPolicy { phase: Phase::Autonomous, safe: true, runbook: Some(crate::RunbookKind::ReplyOnly) },
+        );
         Case {
             ticket: TicketSnapshot {
                 id: TicketId::new(1).unwrap(),
@@ -87,6 +92,7 @@ impl Case {
             last_hour: 0,
             risks: Vec::new(),
             model_written: Vec::new(),
+            draft: Some("Hello, to set it up, open the app and follow the steps.".into()),
             policy: Policy {
                 kill_switch: false,
                 categories,
@@ -114,6 +120,7 @@ impl Case {
             autonomous_actions_last_hour: self.last_hour,
             risks: &self.risks,
             model_written: &self.model_written,
+            draft: self.draft.as_deref(),
             policy: &self.policy,
         })
     }
@@ -398,7 +405,7 @@ proptest! {
         let d = decide(&DecisionInput {
             ticket: &c.ticket, prediction: &c.prediction, binding: &c.binding, block_balance: c.block_balance,
             block_hours_needed: c.block_hours_needed, agent_resource: ResourceId::new(AGENT).unwrap(),
-            autonomous_actions_last_hour: c.last_hour, risks: &c.risks, model_written: &[], policy: &c.policy,
+            autonomous_actions_last_hour: c.last_hour, risks: &c.risks, model_written: &[], draft: c.draft.as_deref(), policy: &c.policy,
         });
         let resolves = matches!(d.action, Action::Autonomous { .. } | Action::RequestApproval { .. });
         prop_assert!(!d.reasons.is_empty());
@@ -450,6 +457,30 @@ fn a_risky_request_goes_to_a_human_with_the_risk_shown() {
     let d = c.phase(Phase::Shadow).decide();
     assert_eq!(d.action, Action::LogOnly);
     assert!(has(&d, |r| matches!(r, Reason::RequestRisk { .. })));
+}
+
+#[test]
+fn a_category_without_a_runbook_never_acts() {
+    let mut c = Case::autonomous();
+    c.policy.categories.get_mut(&cat()).unwrap().runbook = None;
+    for phase in [Phase::Autonomous, Phase::HumanInTheLoop] {
+        let d = c.clone().phase(phase).decide();
+        assert_eq!(d.action, Action::InternalNote, "{d:?}");
+        assert!(has(&d, |r| matches!(r, Reason::NoRunbook { .. })));
+    }
+}
+
+#[test]
+fn a_reply_only_resolution_needs_a_reply_that_claims_no_work() {
+    let mut c = Case::autonomous();
+    c.draft = None;
+    let d = c.decide();
+    assert_eq!(d.action, Action::InternalNote);
+    assert!(has(&d, |r| matches!(r, Reason::NoReply)));
+    c.draft = Some("Hello,\n\nWe have reset your password.".into());
+    let d = c.decide();
+    assert_eq!(d.action, Action::InternalNote, "{d:?}");
+    assert!(d.reasons.iter().any(|r| r.to_string().contains("\"we have reset\"")), "{:?}", d.reasons);
 }
 
 #[test]
