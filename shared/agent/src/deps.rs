@@ -43,6 +43,8 @@ pub struct Deps {
     pub notifier: Arc<dyn Notifier>,
     /// Signs approval links (HMAC-SHA256).
     pub approval_key: Secret,
+    /// The runbooks' providers (Graph…); [`crate::ports::NoRunbooks`] when none is configured.
+    pub runbooks: Arc<dyn crate::ports::Runbooks>,
 }
 
 impl Deps {

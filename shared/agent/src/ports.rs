@@ -188,3 +188,66 @@ pub struct TicketPicklists {
 pub trait PicklistSource: Send + Sync {
     async fn ticket_picklists(&self) -> Result<TicketPicklists, PortError>;
 }
+
+/// Who and what a runbook acts on: the ticket (its company picks the
+/// customer tenant) and its requester's address (the only user it may touch).
+#[derive(Debug, Clone, Copy)]
+pub struct RunbookTarget<'a> {
+    pub ticket: &'a TicketSnapshot,
+    /// The ticket contact's e-mail address (`Contacts.emailAddress`).
+    pub requester_email: Option<&'a str>,
+}
+
+/// A secret a run produced (a temporary password): handed to the approving
+/// technician's page once, never stored, logged or written to Autotask.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ShownOnce(pub String);
+
+impl std::fmt::Debug for ShownOnce {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ShownOnce(..)")
+    }
+}
+
+/// What one run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunbookRun {
+    /// Stored with the decision; never holds a secret.
+    pub outcome: atpilot_domain::RunbookOutcome,
+    /// The customer reply written from the verified result (for runbooks that do not reply with the draft).
+    pub reply: Option<String>,
+    pub secret: Option<ShownOnce>,
+}
+
+/// The runbook port: carries out a category's runbook (preflight, execute,
+/// read back). Idempotency under the action id is the caller's (the
+/// resolution step claims the run in the state store first).
+#[async_trait]
+pub trait Runbooks: Send + Sync {
+    /// The plan as a sentence, without calling the provider (for the approval request).
+    fn describe(&self, kind: atpilot_domain::RunbookKind, target: &RunbookTarget<'_>) -> String;
+    /// Preflight, execute and verify. Never panics; a refusal or failure is in the outcome.
+    async fn run(&self, kind: atpilot_domain::RunbookKind, target: &RunbookTarget<'_>) -> RunbookRun;
+}
+
+/// No provider configured: every action runbook is refused (reply-only needs none).
+pub struct NoRunbooks;
+
+#[async_trait]
+impl Runbooks for NoRunbooks {
+    fn describe(&self, kind: atpilot_domain::RunbookKind, _: &RunbookTarget<'_>) -> String {
+        format!("{kind}: no provider is configured")
+    }
+    async fn run(&self, kind: atpilot_domain::RunbookKind, t: &RunbookTarget<'_>) -> RunbookRun {
+        let outcome = atpilot_domain::RunbookOutcome {
+            provider: kind.provider().into(),
+            action: kind.as_str().into(),
+            plan: self.describe(kind, t),
+            status: atpilot_domain::RunbookStatus::Refused,
+            before: Default::default(),
+            after: Default::default(),
+            reason: Some(format!("no {} provider is configured: do it by hand", kind.provider())),
+        };
+        RunbookRun { outcome, reply: None, secret: None }
+    }
+}

@@ -9,9 +9,11 @@
 //! * `model`: the trained models and the optional LLM (`[model.llm]`).
 
 mod autotask;
+mod microsoft;
 mod model;
 
 pub use autotask::{AutotaskConfig, AutotaskCredentials, AutotaskTarget};
+pub use microsoft::MicrosoftConfig;
 pub use model::{LlmConfig, LlmProviderKind, ModelConfig};
 
 use atpilot_domain::approval::PromotionPolicy;
@@ -41,7 +43,7 @@ pub enum ConfigError {
     MissingSecret { var: String, key: String, why: String },
 }
 
-fn invalid(key: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(key: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key: key.into(), problem: problem.into(), fix: fix.into() }
 }
 
@@ -252,6 +254,7 @@ struct RawConfig {
     kill_switch: bool,
     #[serde(default)]
     model: ModelConfig,
+    microsoft: Option<MicrosoftConfig>,
 }
 fn d_phase() -> Phase {
     Phase::Shadow
@@ -270,6 +273,8 @@ pub struct Config {
     pub notifications: NotificationsConfig,
     pub kill_switch: bool,
     pub model: ModelConfig,
+    /// Microsoft 365 through Graph (the `graph-*` runbooks), if configured.
+    pub microsoft: Option<MicrosoftConfig>,
     policy: Policy,
     promotion: PromotionPolicy,
 }
@@ -318,7 +323,11 @@ impl Config {
     fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         Self::validate_limits(&raw)?;
         Self::validate_wiring(&raw)?;
+        if let Some(m) = &raw.microsoft {
+            m.validate()?;
+        }
         let categories = Self::validate_categories(raw.categories, raw.default_phase, &raw.notifications)?;
+        Self::validate_runbooks(&categories, raw.microsoft.as_ref())?;
         let t = &raw.thresholds;
         let policy = Policy {
             kill_switch: raw.kill_switch,
@@ -351,6 +360,7 @@ impl Config {
             notifications: raw.notifications,
             kill_switch: raw.kill_switch,
             model: raw.model,
+            microsoft: raw.microsoft,
             policy,
             promotion,
         })
@@ -507,6 +517,32 @@ impl Config {
             categories.insert(name, cc);
         }
         Ok(categories)
+    }
+
+    /// Each runbook's provider is configured, and runbooks that hand their
+    /// result to a human are never autonomous.
+    fn validate_runbooks(
+        categories: &BTreeMap<Category, CategoryConfig>,
+        microsoft: Option<&MicrosoftConfig>,
+    ) -> Result<(), ConfigError> {
+        for (name, c) in categories {
+            let Some(runbook) = c.runbook else { continue };
+            if runbook.provider() == "graph" && microsoft.is_none() {
+                return Err(invalid(
+                    format!("categories.{name}.runbook"),
+                    format!("is {runbook} but there is no [microsoft] section"),
+                    "add [microsoft] with the app registration's client_id and [microsoft.tenants] mapping each Autotask company to its tenant (see the example configuration)",
+                ));
+            }
+            if runbook.needs_human() && c.phase == Phase::Autonomous {
+                return Err(invalid(
+                    format!("categories.{name}.phase"),
+                    format!("is autonomous but {runbook} hands a temporary password to the approving technician"),
+                    "use human-in-the-loop for this category",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The decision policy as configured (the state store may override phases and the kill switch at run time).

@@ -198,6 +198,10 @@ pub enum Reason {
     },
     /// A reply-only resolution without a drafted reply.
     NoReply,
+    /// This runbook hands its result to a human (a temporary password): never alone.
+    RunbookNeedsHuman {
+        runbook: RunbookKind,
+    },
     /// The drafted reply says work was done that a reply-only runbook does not do.
     ReplyClaimsWork {
         cue: String,
@@ -265,6 +269,10 @@ impl fmt::Display for Reason {
             Reason::NoRunbook { category } => write!(
                 f,
                 "{category} has no runbook, so nothing would do its work: suggestion only (set categories.{category}.runbook)"
+            ),
+            Reason::RunbookNeedsHuman { runbook } => write!(
+                f,
+                "the {runbook} runbook hands a temporary password to the approving technician: a human must approve"
             ),
             Reason::NoReply => write!(f, "the reply is the work, and there is no drafted reply: suggestion only"),
             Reason::ReplyClaimsWork { cue } => write!(
@@ -420,6 +428,8 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
                 return Decision::new(Action::InternalNote, reasons);
             }
         }
+        // The reply is written from the verified result.
+        (Some(RunbookKind::GraphResetPassword), _) => {}
     }
     let plan = match resolution_rules(input) {
         Ok((plan, notes)) => {
@@ -446,7 +456,12 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
     if !input.model_written.is_empty() {
         reasons.push(Reason::ModelWritten { parts: input.model_written.to_vec() });
     }
-    if cat.phase == Phase::HumanInTheLoop || !input.risks.is_empty() || !input.model_written.is_empty() {
+    let human_runbook = cat.runbook.is_some_and(RunbookKind::needs_human);
+    if human_runbook && cat.phase == Phase::Autonomous {
+        reasons.push(Reason::RunbookNeedsHuman { runbook: cat.runbook.unwrap_or(RunbookKind::ReplyOnly) });
+    }
+    if cat.phase == Phase::HumanInTheLoop || !input.risks.is_empty() || !input.model_written.is_empty() || human_runbook
+    {
         return Decision::new(Action::RequestApproval { plan }, reasons);
     }
     if prediction.confidence < policy.min_confidence_for_autonomy {

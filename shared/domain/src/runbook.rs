@@ -1,9 +1,17 @@
 //! Runbooks: how a category's resolution does its work. A category resolves
-//! (asks for approval or acts) only through a runbook; until an action
-//! runbook (Microsoft 365, Google Workspace, a webhook) is configured, the
-//! only one is [`RunbookKind::ReplyOnly`]: the answer is the work (how-to
-//! questions, self-service instructions), and its reply must not claim work
-//! nobody did ([`claims_work_done`]).
+//! (asks for approval or acts) only through a runbook:
+//!
+//! * [`RunbookKind::ReplyOnly`]: the answer is the work (how-to questions,
+//!   self-service instructions); its reply must not claim work nobody did
+//!   ([`claims_work_done`]);
+//! * [`RunbookKind::GraphResetPassword`]: a Microsoft 365 password reset
+//!   through Graph in the ticket company's own tenant, for the ticket's
+//!   contact; the customer reply is written from the verified result, and the
+//!   temporary password is shown once to the approving technician, so it
+//!   always needs a human ([`RunbookKind::needs_human`]).
+//!
+//! What a run did is a [`RunbookOutcome`]: the plan as a sentence, the
+//! status, the before/after state read from the provider, and why.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -14,15 +22,38 @@ use std::fmt;
 pub enum RunbookKind {
     /// The reply is the work: nothing is changed anywhere but the ticket.
     ReplyOnly,
+    /// Reset the ticket contact's Microsoft 365 password (Graph), requiring a
+    /// new one at the next sign-in.
+    GraphResetPassword,
 }
 
 impl RunbookKind {
-    pub const ALL: [RunbookKind; 1] = [RunbookKind::ReplyOnly];
+    pub const ALL: [RunbookKind; 2] = [RunbookKind::ReplyOnly, RunbookKind::GraphResetPassword];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RunbookKind::ReplyOnly => "reply-only",
+            RunbookKind::GraphResetPassword => "graph-reset-password",
         }
+    }
+
+    /// The provider, as `GET /api/decisions` names it.
+    pub fn provider(self) -> &'static str {
+        match self {
+            RunbookKind::ReplyOnly => "reply-only",
+            RunbookKind::GraphResetPassword => "graph",
+        }
+    }
+
+    /// A runbook whose result a human must carry (a temporary password shown
+    /// once to the approver): never autonomous.
+    pub fn needs_human(self) -> bool {
+        matches!(self, RunbookKind::GraphResetPassword)
+    }
+
+    /// Whether the customer reply is the drafted one (else atpilot writes it from the verified result).
+    pub fn replies_with_draft(self) -> bool {
+        matches!(self, RunbookKind::ReplyOnly)
     }
 }
 
@@ -39,6 +70,50 @@ impl std::str::FromStr for RunbookKind {
             let known: Vec<&str> = RunbookKind::ALL.iter().map(|k| k.as_str()).collect();
             format!("{s:?} is not a runbook; one of: {}", known.join(", "))
         })
+    }
+}
+
+/// Where a runbook run stands (`GET /api/decisions`' `runbook.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunbookStatus {
+    /// Planned, not started (or started and cut short: see the reason).
+    Planned,
+    /// The provider accepted the change; not read back yet.
+    Executed,
+    /// The change was read back from the provider.
+    Verified,
+    /// The provider refused or failed; nothing (more) is done.
+    Failed,
+    /// atpilot refused before acting (wrong tenant, an administrator, a synced user…).
+    Refused,
+}
+
+/// What one runbook run did, as stored with the decision and shown on the
+/// dashboard. Never holds a secret (a temporary password goes to the
+/// approver's page only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunbookOutcome {
+    /// "graph", "google", "webhook" or "reply-only".
+    pub provider: String,
+    /// The runbook, e.g. "graph-reset-password".
+    pub action: String,
+    /// The plan as a sentence ("Reset the password of j.doe@contoso.example in …").
+    pub plan: String,
+    pub status: RunbookStatus,
+    /// What the provider showed before and after (non-secret fields only).
+    #[serde(default)]
+    pub before: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub after: std::collections::BTreeMap<String, String>,
+    /// Why it failed or was refused, and what a human must do.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl RunbookOutcome {
+    pub fn verified(&self) -> bool {
+        self.status == RunbookStatus::Verified
     }
 }
 
@@ -104,7 +179,9 @@ mod tests {
     #[test]
     fn runbooks_parse_by_name() {
         assert_eq!("reply-only".parse::<RunbookKind>(), Ok(RunbookKind::ReplyOnly));
-        assert!("graph".parse::<RunbookKind>().unwrap_err().contains("one of: reply-only"));
+        assert_eq!("graph-reset-password".parse::<RunbookKind>(), Ok(RunbookKind::GraphResetPassword));
+        assert!("graph".parse::<RunbookKind>().unwrap_err().contains("one of: reply-only, graph-reset-password"));
+        assert!(RunbookKind::GraphResetPassword.needs_human() && !RunbookKind::ReplyOnly.needs_human());
     }
 
     #[test]

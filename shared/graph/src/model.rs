@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// The `$select` of every user read: the default property set lacks
 /// `accountEnabled`, `usageLocation`, `assignedLicenses` and
 /// `onPremisesSyncEnabled` (reference §2 "Paging and queries", §6 trap 8).
-pub const USER_SELECT: &str = "id,userPrincipalName,displayName,mail,accountEnabled,usageLocation,assignedLicenses,onPremisesSyncEnabled,userType";
+pub const USER_SELECT: &str = "id,userPrincipalName,displayName,mail,accountEnabled,usageLocation,assignedLicenses,onPremisesSyncEnabled,userType,lastPasswordChangeDateTime";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -29,6 +29,10 @@ pub struct User {
     pub on_premises_sync_enabled: Option<bool>,
     #[serde(default)]
     pub user_type: Option<String>,
+    /// When the password last changed (Graph's `lastPasswordChangeDateTime`,
+    /// returned only when selected): how a reset is read back.
+    #[serde(default)]
+    pub last_password_change_date_time: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl User {

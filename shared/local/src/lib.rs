@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod runbooks;
 pub mod state_dir;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +42,8 @@ pub enum LocalError {
     Training(String),
     #[error("state directory: {0}")]
     StateDir(#[from] state_dir::StateDirError),
+    #[error("[microsoft] runbooks: {0}")]
+    Runbooks(String),
 }
 
 /// Where Autotask is.
@@ -83,7 +86,12 @@ pub enum LocalClassifier {
 /// so each flow (shadow, internal note, approval request, autonomous action
 /// with its time entry) shows up within minutes.
 pub fn demo_config(facts: &TenantFacts, public_url: &str) -> Result<Config, atpilot_config::ConfigError> {
-    let text = format!(
+    Config::parse(&demo_config_text(facts, public_url), "the sandbox demo configuration")
+}
+
+/// The text of [`demo_config`] (to start from in tests and examples).
+pub fn demo_config_text(facts: &TenantFacts, public_url: &str) -> String {
+    format!(
         r#"
 default_phase = "shadow"
 [autotask]
@@ -152,8 +160,7 @@ alerts = ["dispatch@msp.example"]
         api_user = facts.api_resource_id,
         role = facts.agent_role_id,
         public = public_url.trim_end_matches('/'),
-    );
-    Config::parse(&text, "the sandbox demo configuration")
+    )
 }
 
 fn random_secret() -> String {
@@ -170,6 +177,8 @@ pub struct Local {
     pub time_entry_queue: Arc<MemQueue>,
     pub webhook_secret: String,
     pub client: Client,
+    /// The Graph sandbox, when the configuration's `[microsoft]` says "sandbox".
+    pub graph: Option<Arc<atpilot_graph_sandbox::Sandbox>>,
 }
 
 /// What one pass over the queues did.
@@ -201,11 +210,12 @@ impl Local {
             }
             Target::Remote { zone, credentials } => (None, zone, credentials),
         };
-        let config = match (opts.config, &sandbox) {
+        let mut config = match (opts.config, &sandbox) {
             (Some(c), _) => c,
             (None, Some(sb)) => demo_config(&sb.facts(), &opts.public_url)?,
             (None, None) => return Err(LocalError::Config(atpilot_config::ConfigError::Missing)),
         };
+        let (graph, runbooks) = runbooks::start(&mut config, sandbox.as_ref().map(|sb| sb.config().seed)).await?;
         let mut cc = ClientConfig::new(credentials, zone);
         cc.budget_share = config.autotask.api_budget_share;
         cc.retry.base_delay = Duration::from_millis(50);
@@ -253,8 +263,9 @@ impl Local {
             webhook_secret: Secret::new(webhook_secret.clone().into_bytes()),
             notifier: Arc::new(OutboxNotifier::new(state.clone())),
             approval_key: Secret::new(approval_key.into_bytes()),
+            runbooks,
         };
-        Ok(Local { deps, sandbox, classify_queue, time_entry_queue, webhook_secret, client })
+        Ok(Local { deps, sandbox, classify_queue, time_entry_queue, webhook_secret, client, graph })
     }
 
     /// Processes every message now visible on both queues (classify first,

@@ -11,4 +11,5 @@ pub mod delivery;
 pub mod intake;
 pub mod reconciler;
 pub mod resolution;
+pub(crate) mod runbook_step;
 pub mod time_entry;

@@ -1,8 +1,11 @@
 //! Carrying out a resolution: the step the autonomous path (classify) and
 //! the approved path (an approval click, or the sweep resuming one) share.
-//! It posts the customer reply, sets the ticket's routing and queues one
-//! time-entry job, each idempotently, and writes nothing while the kill
-//! switch is on. Both paths depend on this room, not on each other.
+//! It runs the category's runbook (once per action; [`super::runbook_step`]),
+//! and only when that verified (or the runbook is reply-only) posts the
+//! customer reply, sets the ticket's routing and queues one time-entry job,
+//! each idempotently; a runbook that did not verify leaves one internal note
+//! and nothing else. It writes nothing while the kill switch is on. Both
+//! paths depend on this room, not on each other.
 
 use crate::deps::Deps;
 use crate::error::HandlerError;
@@ -75,16 +78,35 @@ pub(crate) async fn execute_resolution(
     refuse_if_killed(deps).await?;
     let mut report = ResolutionReport::default();
     let marker = r.action_id.marker();
+    let kind = deps.config.categories.get(r.category).and_then(|c| c.runbook).ok_or_else(|| {
+        HandlerError::permanent(format!("category {} has no runbook: nothing would do its work", r.category))
+    })?;
+    let mut reply = r.draft.map(str::to_string);
+    if !kind.replies_with_draft() {
+        let ran = super::runbook_step::run_once(deps, kind, r.ticket, r.action_id).await?;
+        report.runbook = Some(ran.outcome.clone());
+        if !ran.outcome.verified() {
+            let note = NewNote {
+                title: "atpilot: runbook did not complete".into(),
+                text: format!("{}\n\n{marker}", super::runbook_step::failure_note(&ran.outcome)),
+                visibility: NoteVisibility::Internal,
+            };
+            note_once(deps, r.ticket.id, note, &marker, r.redelivery).await?;
+            return Ok(report);
+        }
+        report.secret = ran.secret;
+        reply = ran.reply;
+    }
     let change = TicketChange {
         queue_id: r.queue_id,
         priority: r.priority,
         status: None,
         assign_to: Some((deps.config.agent.resource_id, deps.config.agent.role_id)),
     };
-    if let Some(draft) = r.draft {
+    if let Some(text) = reply {
         let reply = NewNote {
             title: "Update from the service desk".into(),
-            text: format!("{draft}\n\n{marker}"),
+            text: format!("{text}\n\n{marker}"),
             visibility: NoteVisibility::Customer,
         };
         note_once(deps, r.ticket.id, reply, &marker, r.redelivery).await?;
@@ -120,8 +142,12 @@ pub(crate) async fn execute_resolution(
 }
 
 /// What [`execute_resolution`] did, for pages that must say exactly that.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResolutionReport {
+    /// What the runbook did (`None` for reply-only).
+    pub runbook: Option<atpilot_domain::RunbookOutcome>,
+    /// A temporary password for the approver's page, shown once, never stored.
+    pub secret: Option<crate::ports::ShownOnce>,
     /// The customer-visible reply was posted (or found from an earlier attempt).
     pub reply_posted: bool,
     pub queue_set: bool,
@@ -136,6 +162,15 @@ impl ResolutionReport {
     /// The writes made, as sentences ("posted the reply to the customer", …).
     pub fn done(&self) -> Vec<String> {
         let mut v = Vec::new();
+        if let Some(o) = &self.runbook {
+            match o.status {
+                atpilot_domain::RunbookStatus::Verified => v.push(format!("{} (done and read back)", o.plan)),
+                status => v.push(format!(
+                    "did NOT complete the runbook ({status:?}: {}); wrote an internal note for a technician, sent no reply and logged no time",
+                    o.reason.as_deref().unwrap_or("no reason given")
+                )),
+            }
+        }
         if self.reply_posted {
             v.push("posted the reply to the customer (a customer-visible note)".to_string());
         }

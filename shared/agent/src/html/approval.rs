@@ -46,16 +46,23 @@ pub(crate) fn confirm_page(f: &ConfirmForm<'_>) -> Page {
     page(200, "atpilot approval", &body)
 }
 
-/// The page right after an approval: the writes made (`done`), and the time entry as pending.
-pub(crate) fn approved_page(done: &[String]) -> Page {
+/// The page right after an approval: the writes made (`done`), a temporary
+/// password shown this once (never stored), and the time entry as pending
+/// (or none, when the runbook did not complete).
+pub(crate) fn approved_page(done: &[String], secret: Option<&str>, time_entry_queued: bool) -> Page {
     let done: String = done.iter().map(|d| format!("<li>{}</li>", esc(d))).collect();
+    let secret = secret
+        .map(|s| format!("<p>Temporary password, shown only this once (atpilot keeps no copy): <code id=temporary-password>{}</code>. Give it to the user by phone; they choose a new one at their next sign-in.</p>", esc(s)))
+        .unwrap_or_default();
+    let entry = if time_entry_queued {
+        "<p>Time entry: <b id=time-entry>pending</b>. Open your link again to see whether it was written.</p>"
+    } else {
+        "<p>Time entry: <b id=time-entry>none</b>: nothing was resolved, so no time is logged.</p>"
+    };
     page(
         200,
         "Approved",
-        &format!(
-            "<h1 id=result>Approved</h1><p>atpilot has:</p><ul id=done>{done}</ul>\
-<p>Time entry: <b id=time-entry>pending</b>. Open your link again to see whether it was written.</p>"
-        ),
+        &format!("<h1 id=result>Approved</h1><p>atpilot has:</p><ul id=done>{done}</ul>{secret}{entry}"),
     )
 }
 

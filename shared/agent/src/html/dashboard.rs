@@ -56,6 +56,10 @@ pub struct DecisionView {
     pub phase: Phase,
     pub action: &'static str,
     pub reasons: Vec<String>,
+    /// What the category's runbook did for this decision: `null` when no
+    /// runbook ran (or none applies), else provider, action, plan, status
+    /// (planned, executed, verified, failed, refused), before, after, reason.
+    pub runbook: Option<atpilot_domain::RunbookOutcome>,
 }
 
 impl From<&DecisionRecord> for DecisionView {
@@ -74,8 +78,27 @@ impl From<&DecisionRecord> for DecisionView {
             phase: d.phase,
             action: d.action.name(),
             reasons: d.explanation.clone(),
+            runbook: None,
         }
     }
+}
+
+/// The view of `d` with the run of its action's runbook, if one was claimed.
+async fn view_with_runbook(state: &State, d: &DecisionRecord) -> Result<DecisionView, atpilot_store::StoreError> {
+    let mut v = DecisionView::from(d);
+    let action = crate::handlers::classify::action_id_for(&d.event_key);
+    if let Some(run) = state.runbook(&action).await? {
+        v.runbook = Some(run.outcome.unwrap_or_else(|| atpilot_domain::RunbookOutcome {
+            provider: String::new(),
+            action: String::new(),
+            plan: "started; not finished".into(),
+            status: atpilot_domain::RunbookStatus::Planned,
+            before: Default::default(),
+            after: Default::default(),
+            reason: None,
+        }));
+    }
+    Ok(v)
 }
 
 /// Everything the page shows.
@@ -97,7 +120,11 @@ pub struct DashboardData {
 
 /// The decisions, newest first, as the API returns them.
 pub async fn decisions(state: &State, limit: usize) -> Result<Vec<DecisionView>, atpilot_store::StoreError> {
-    Ok(state.recent_decisions(limit).await?.iter().map(DecisionView::from).collect())
+    let mut out = Vec::new();
+    for d in state.recent_decisions(limit).await? {
+        out.push(view_with_runbook(state, &d).await?);
+    }
+    Ok(out)
 }
 
 /// Effective phases: configuration, overridden by run-time settings.
@@ -157,7 +184,13 @@ pub async fn gather(state: &State, config: &Config, limit: usize) -> Result<Dash
         kill_switch: config.kill_switch || state.settings().await?.kill_switch,
         phases: phases(state, config).await?,
         agreement: agreement(&paired),
-        decisions: recent.iter().map(DecisionView::from).collect(),
+        decisions: {
+            let mut v = Vec::with_capacity(recent.len());
+            for d in &recent {
+                v.push(view_with_runbook(state, d).await?);
+            }
+            v
+        },
         pending_approvals: state.approvals_in_state(ApprovalState::Pending, 50).await?,
         phase_history: state.phase_history(20).await?,
         alerts: state.alerts(20).await?,
@@ -289,7 +322,17 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9f0;vertical-a
         h.push_str("<tr><td colspan=7 class=muted>No decisions yet: tickets appear here as they arrive.</td></tr>");
     }
     for x in &d.decisions {
-        let reasons: String = x.reasons.iter().map(|r| format!("<li>{}</li>", esc(r))).collect();
+        let mut reasons: String = x.reasons.iter().map(|r| format!("<li>{}</li>", esc(r))).collect();
+        if let Some(rb) = &x.runbook {
+            let detail = rb.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+            reasons.push_str(&format!(
+                "<li class=runbook>runbook {} {:?}: {}{}</li>",
+                esc(&rb.action),
+                rb.status,
+                esc(&rb.plan),
+                esc(&detail)
+            ));
+        }
         h.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.0}%</td><td>{}</td><td class=action>{}</td><td><ul class=reasons>{}</ul></td></tr>",
             esc(&x.decided_at[..19.min(x.decided_at.len())].replace('T', " ")),

@@ -49,6 +49,7 @@ pub(crate) fn user_json(u: &UserRecord) -> Map<String, Value> {
         "onPremisesSyncEnabled": if u.synced { Value::Bool(true) } else { Value::Null },
         "userType": u.user_type, "proxyAddresses": u.proxy_addresses,
         "signInSessionsValidFromDateTime": u.sign_in_sessions_valid_from.to_rfc3339(),
+        "lastPasswordChangeDateTime": u.password_last_set.map(|t| t.to_rfc3339()),
     });
     v.as_object().cloned().unwrap_or_default()
 }

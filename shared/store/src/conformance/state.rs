@@ -479,3 +479,36 @@ pub async fn dead_letters_are_kept_once_newest_first(s: Arc<dyn StateStore>) {
     assert_eq!(listed.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["classify#m2", "classify#m1"]);
     assert_eq!(listed[1].body, dead("classify#m1", 1).body, "the body is kept byte for byte");
 }
+
+pub async fn runbook_runs_are_claimed_once(s: Arc<dyn StateStore>) {
+    use crate::records::{Claim, RunbookRecord};
+    use atpilot_domain::{ActionId, RunbookOutcome, RunbookStatus};
+    let st = State::new(s);
+    let action: ActionId = "act-runbook-1".parse().unwrap();
+    assert_eq!(st.runbook(&action).await.unwrap(), None);
+    let started = RunbookRecord {
+        action_id: action.clone(),
+        ticket_id: TicketId::new(9).unwrap(),
+        started_at: at(1),
+        outcome: None,
+        reply: None,
+    };
+    assert_eq!(st.claim_runbook(&started).await.unwrap(), Claim::Claimed);
+    assert_eq!(
+        st.claim_runbook(&started).await.unwrap(),
+        Claim::Existing(started.clone()),
+        "a second claim runs nothing"
+    );
+    let outcome = RunbookOutcome {
+        provider: "graph".into(),
+        action: "graph-reset-password".into(),
+        plan: "Reset the password of j.doe@c1.example".into(),
+        status: RunbookStatus::Verified,
+        before: Default::default(),
+        after: [("forceChangePasswordNextSignIn".to_string(), "true".to_string())].into(),
+        reason: None,
+    };
+    let done = RunbookRecord { outcome: Some(outcome), ..started };
+    st.finish_runbook(&done).await.unwrap();
+    assert_eq!(st.runbook(&action).await.unwrap(), Some(done));
+}

@@ -64,7 +64,7 @@ fn stale_reason(a: &ApprovalRecord, t: &TicketSnapshot, deps: &Deps) -> Option<S
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decided {
     /// Carried out: what was written (the time entry follows asynchronously).
-    Approved(ResolutionReport),
+    Approved(Box<ResolutionReport>),
     Rejected,
 }
 
@@ -162,7 +162,7 @@ pub async fn decide_request(
         Approved { approval: &r, ticket: &ticket, contract, kind, plan, redelivery: false, started: now },
     )
     .await?;
-    Ok(Decided::Approved(report))
+    Ok(Decided::Approved(Box::new(report)))
 }
 
 /// The ticket's single contract as Autotask says now, if one is established.

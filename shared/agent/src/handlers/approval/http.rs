@@ -104,7 +104,11 @@ pub async fn handle_http(deps: &Deps, method: &str, id: &str, query: &str, body:
         "POST" => {
             let form = DecisionForm::parse(body);
             match decide_request(deps, id, &form, now).await {
-                Ok(Decided::Approved(report)) => pages::approved_page(&report.done()),
+                Ok(Decided::Approved(report)) => pages::approved_page(
+                    &report.done(),
+                    report.secret.as_ref().map(|s| s.0.as_str()),
+                    report.measured.is_some(),
+                ),
                 Ok(Decided::Rejected) => pages::rejected_page(),
                 Err(e) => error_page(&e),
             }

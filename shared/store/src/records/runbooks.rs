@@ -1,0 +1,51 @@
+//! Runbook runs, one per action: claimed before the provider is called, so a
+//! redelivered message or a second approval click never runs it twice, and
+//! finished with what it did (never a secret). Re-exported from
+//! [`crate::records`].
+
+use super::{Claim, State, decode, encode};
+use crate::state::*;
+use atpilot_domain::{ActionId, RunbookOutcome, TicketId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One action's runbook run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunbookRecord {
+    pub action_id: ActionId,
+    pub ticket_id: TicketId,
+    pub started_at: DateTime<Utc>,
+    /// `None` while it runs (or when it was cut short between the provider and this record).
+    pub outcome: Option<RunbookOutcome>,
+    /// The customer reply written from the verified result (no secret in it).
+    #[serde(default)]
+    pub reply: Option<String>,
+}
+
+fn key(action: &ActionId) -> Key {
+    Key::new(format!("runbook#{action}"), "runbook")
+}
+
+impl State {
+    /// Claims the run: `Claimed` when this call may run it, `Existing` when a
+    /// run was started (or finished) before.
+    pub async fn claim_runbook(&self, r: &RunbookRecord) -> Result<Claim<RunbookRecord>, StoreError> {
+        let item = Item::new(key(&r.action_id), encode(r)?);
+        match self.store.put(item, Condition::NotExists).await? {
+            WriteOutcome::Written => Ok(Claim::Claimed),
+            WriteOutcome::ConditionFailed { current } => Ok(Claim::Existing(decode(
+                &current.ok_or_else(|| StoreError::Rejected("runbook claim refused but nothing is stored".into()))?,
+            )?)),
+        }
+    }
+
+    /// Records what the claimed run did.
+    pub async fn finish_runbook(&self, r: &RunbookRecord) -> Result<(), StoreError> {
+        self.store.put(Item::new(key(&r.action_id), encode(r)?), Condition::Always).await.map(|_| ())
+    }
+
+    /// The run of an action, if one was claimed.
+    pub async fn runbook(&self, action: &ActionId) -> Result<Option<RunbookRecord>, StoreError> {
+        self.store.get(&key(action)).await?.as_ref().map(decode).transpose()
+    }
+}
