@@ -123,6 +123,42 @@ fn pick<T: Copy>(list: &[(T, String)], answer: &str, value: impl Fn(T) -> i64) -
     list.iter().find(|(v, l)| l.eq_ignore_ascii_case(answer) || value(*v).to_string() == answer).map(|(v, _)| *v)
 }
 
+/// The LLM's queue and priority, when they are real picklist values and the
+/// local model gave none (marked as model-written); refusals are noted
+/// without repeating the answer.
+fn routing(
+    out: &mut Classification,
+    answer: &serde_json::Map<String, serde_json::Value>,
+    lists: &TicketPicklists,
+    who: &str,
+) {
+    let refused = |key: &str, _: &str| {
+        format!(
+            "LLM {who} answered a {key} that is not a value of the tenant's {key} picklist (its answer is not repeated): refused"
+        )
+    };
+    if let Some(v) = label(answer, "queue") {
+        match pick(&lists.queues, &v, QueueId::get) {
+            Some(id) if out.prediction.queue_id.is_none() => {
+                out.prediction.queue_id = Some(id);
+                out.model_written.push(ModelPart::Queue);
+            }
+            Some(_) => {}
+            None => out.notes.push(refused("queue", &v)),
+        }
+    }
+    if let Some(v) = label(answer, "priority") {
+        match pick(&lists.priorities, &v, PriorityId::get) {
+            Some(id) if out.prediction.priority.is_none() => {
+                out.prediction.priority = Some(id);
+                out.model_written.push(ModelPart::Priority);
+            }
+            Some(_) => {}
+            None => out.notes.push(refused("priority", &v)),
+        }
+    }
+}
+
 impl LlmClassifier {
     /// The draft if it passes the scrub unchanged, else why not.
     fn check_draft(&self, draft: &str) -> Result<String, String> {
@@ -241,31 +277,7 @@ impl TicketClassifier for LlmClassifier {
 
         // Queue and priority: real picklist values only; the local model's own value wins.
         if let Some(lists) = &picklists {
-            let refused = |key: &str, _: &str| {
-                format!(
-                    "LLM {who} answered a {key} that is not a value of the tenant's {key} picklist (its answer is not repeated): refused"
-                )
-            };
-            if let Some(v) = label(&answer, "queue") {
-                match pick(&lists.queues, &v, QueueId::get) {
-                    Some(id) if out.prediction.queue_id.is_none() => {
-                        out.prediction.queue_id = Some(id);
-                        out.model_written.push(ModelPart::Queue);
-                    }
-                    Some(_) => {}
-                    None => out.notes.push(refused("queue", &v)),
-                }
-            }
-            if let Some(v) = label(&answer, "priority") {
-                match pick(&lists.priorities, &v, PriorityId::get) {
-                    Some(id) if out.prediction.priority.is_none() => {
-                        out.prediction.priority = Some(id);
-                        out.model_written.push(ModelPart::Priority);
-                    }
-                    Some(_) => {}
-                    None => out.notes.push(refused("priority", &v)),
-                }
-            }
+            routing(&mut out, &answer, lists, &who);
         }
 
         // The draft: through the scrub unchanged, or dropped.

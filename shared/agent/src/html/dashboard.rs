@@ -317,11 +317,30 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9f0;vertical-a
     }
     h.push_str("</table></section>");
 
+    render_decisions(&mut h, &d.decisions);
+
+    h.push_str(r#"<section id="history"><h2>Phase changes</h2><table><tr><th>When</th><th>Category</th><th>Phase</th><th>By</th><th>Why</th></tr>"#);
+    for p in &d.phase_history {
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            p.changed_at.format("%Y-%m-%d %H:%M"),
+            esc(p.category.as_str()),
+            p.phase,
+            esc(&p.changed_by),
+            esc(&p.reason)
+        ));
+    }
+    h.push_str("</table></section></main></body></html>");
+    h
+}
+
+/// The decisions, newest first, with their reasons and runbook runs.
+fn render_decisions(h: &mut String, decisions: &[DecisionView]) {
     h.push_str(r#"<section id="decisions"><h2>Decisions</h2><table id="decisions-table"><tr><th>When (UTC)</th><th>Ticket</th><th>Category</th><th>Confidence</th><th>Phase</th><th>Action</th><th>Why</th></tr>"#);
-    if d.decisions.is_empty() {
+    if decisions.is_empty() {
         h.push_str("<tr><td colspan=7 class=muted>No decisions yet: tickets appear here as they arrive.</td></tr>");
     }
-    for x in &d.decisions {
+    for x in decisions {
         let mut reasons: String = x.reasons.iter().map(|r| format!("<li>{}</li>", esc(r))).collect();
         if let Some(rb) = &x.runbook {
             let detail = rb.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
@@ -345,20 +364,6 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9f0;vertical-a
         ));
     }
     h.push_str("</table></section>");
-
-    h.push_str(r#"<section id="history"><h2>Phase changes</h2><table><tr><th>When</th><th>Category</th><th>Phase</th><th>By</th><th>Why</th></tr>"#);
-    for p in &d.phase_history {
-        h.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            p.changed_at.format("%Y-%m-%d %H:%M"),
-            esc(p.category.as_str()),
-            p.phase,
-            esc(&p.changed_by),
-            esc(&p.reason)
-        ));
-    }
-    h.push_str("</table></section></main></body></html>");
-    h
 }
 
 /// Alerts: what a human must act on, e.g. a time entry Autotask refused.
