@@ -152,6 +152,47 @@ impl Stack {
     }
 }
 
+/// A human technician's resource id in a sandbox (not the agent, not the API user).
+pub fn human_of(sb: &atpilot_autotask_sandbox::Sandbox) -> i64 {
+    let f = sb.facts();
+    (1..).map(|i| f.api_resource_id + i).find(|r| *r != f.agent_resource_id).unwrap_or(1)
+}
+
+/// Creates a ticket with `fields` in `l`'s sandbox as a human would, delivers
+/// its signed Create callout to intake, and settles every queue (no
+/// failures). Returns the ticket id.
+pub async fn create_and_settle(l: &Local, fields: Value) -> i64 {
+    let sb = l.sandbox.as_deref().expect("a sandbox target");
+    let human = human_of(sb);
+    let Value::Object(fields) = fields else { panic!("ticket fields are an object") };
+    let t = sb.simulate_ticket_create(fields, human);
+    let body = serde_json::to_vec(&json!({"Action": "Create", "Guid": "e2e-local", "EntityType": "Ticket", "Id": t,
+        "Fields": {}, "EventTime": "2026-11-30T10:00:00.000Z", "SequenceNumber": 1, "PersonID": human}))
+    .unwrap();
+    let sig = atpilot_autotask::webhook::sign(l.webhook_secret.as_bytes(), &body);
+    let r = atpilot_agent::handlers::intake::handle_webhook(&l.deps, Some(&sig), &body, chrono::Utc::now()).await;
+    assert_eq!(r.status, 202);
+    let report = l.settle(40).await;
+    assert!(report.failures.is_empty(), "{report:?}");
+    t
+}
+
+/// A seeded Autotask sandbox and a REST client of its API user.
+pub async fn sandbox_client(tickets: u64, seed: u64) -> (atpilot_autotask_sandbox::Sandbox, atpilot_autotask::Client) {
+    use atpilot_autotask_sandbox::{DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USER, SandboxConfig};
+    let cfg = SandboxConfig { tickets, seed, ..Default::default() };
+    let sb = atpilot_autotask_sandbox::Sandbox::start(cfg, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let creds = atpilot_autotask::Credentials {
+        username: DEFAULT_USER.into(),
+        secret: DEFAULT_SECRET.into(),
+        integration_code: DEFAULT_INTEGRATION_CODE.into(),
+        impersonation_resource_id: None,
+    };
+    let zone = atpilot_autotask::ZoneSource::Fixed { rest_url: sb.rest_url() };
+    let client = atpilot_autotask::Client::new(atpilot_autotask::ClientConfig::new(creds, zone)).unwrap();
+    (sb, client)
+}
+
 /// The keyword classifier with its confidence declared calibrated: in the
 /// pipeline tests it stands in for a model trained on the tenant, so that the
 /// contract, phase and approval rules can be driven by fixed ticket texts.

@@ -7,7 +7,7 @@ use atpilot_autotask_sandbox::tenant::CT_RECURRING;
 use atpilot_e2e::CalibratedKeywords;
 use atpilot_local::{Local, LocalClassifier, LocalOptions, Target};
 use atpilot_store::records::ApprovalState;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use std::sync::Arc;
 
 async fn start(dir: &std::path::Path) -> Local {
@@ -29,24 +29,12 @@ async fn new_request(l: &Local) -> i64 {
     let facts = sb.facts();
     let contract = facts.contracts_by_type[&CT_RECURRING][0];
     let company = sb.row("Contracts", contract).unwrap()["companyID"].as_i64().unwrap();
-    let human = (1..).map(|i| facts.api_resource_id + i).find(|r| *r != facts.agent_resource_id).unwrap();
-    let Value::Object(fields) = json!({
+    let fields = json!({
         "companyID": company, "contractID": contract, "title": "MFA enrollment", "status": 1, "priority": 2,
         "description": "Please set up the authenticator app for our new hire", "queueID": facts.queues[0].0,
         "contactID": sb.contacts_of(company)[0],
-    }) else {
-        unreachable!()
-    };
-    let t = sb.simulate_ticket_create(Map::clone(&fields), human);
-    let body = serde_json::to_vec(&json!({"Action": "Create", "Guid": "restart", "EntityType": "Ticket", "Id": t,
-        "Fields": {}, "EventTime": "2026-11-30T10:00:00.000Z", "SequenceNumber": 1, "PersonID": human}))
-    .unwrap();
-    let sig = atpilot_autotask::webhook::sign(l.webhook_secret.as_bytes(), &body);
-    let r = atpilot_agent::handlers::intake::handle_webhook(&l.deps, Some(&sig), &body, chrono::Utc::now()).await;
-    assert_eq!(r.status, 202);
-    let report = l.settle(40).await;
-    assert!(report.failures.is_empty(), "{report:?}");
-    t
+    });
+    atpilot_e2e::create_and_settle(l, fields).await
 }
 
 async fn decided(l: &Local, t: i64) -> bool {

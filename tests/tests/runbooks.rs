@@ -12,7 +12,7 @@ use atpilot_autotask_sandbox::{Sandbox, SandboxConfig};
 use atpilot_e2e::{APPROVER, CalibratedKeywords};
 use atpilot_local::{Local, LocalClassifier, LocalOptions, Target};
 use atpilot_store::records::ApprovalState;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::sync::Arc;
 
 const PUBLIC: &str = "http://127.0.0.1:8080";
@@ -56,21 +56,11 @@ async fn request(l: &Local, company: i64, contact: i64) -> (i64, String, String)
         .into_iter()
         .find(|c| c["contractType"].as_i64() == Some(CT_RECURRING))
         .map(|c| c["id"].as_i64().unwrap());
-    let human = (1..).map(|i| f.api_resource_id + i).find(|r| *r != f.agent_resource_id).unwrap();
-    let Value::Object(fields) = json!({
+    let fields = json!({
         "companyID": company, "contractID": contract, "title": "Password reset", "status": 1, "priority": 2,
         "description": "I forgot my password and I am locked out", "queueID": f.queues[0].0, "contactID": contact,
-    }) else {
-        unreachable!()
-    };
-    let t = sb.simulate_ticket_create(Map::clone(&fields), human);
-    let body = serde_json::to_vec(&json!({"Action": "Create", "Guid": "rb", "EntityType": "Ticket", "Id": t,
-        "Fields": {}, "EventTime": "2026-11-30T10:00:00.000Z", "SequenceNumber": 1, "PersonID": human}))
-    .unwrap();
-    let sig = atpilot_autotask::webhook::sign(l.webhook_secret.as_bytes(), &body);
-    let r = atpilot_agent::handlers::intake::handle_webhook(&l.deps, Some(&sig), &body, chrono::Utc::now()).await;
-    assert_eq!(r.status, 202);
-    assert!(l.settle(40).await.failures.is_empty());
+    });
+    let t = atpilot_e2e::create_and_settle(l, fields).await;
     let pending = l.deps.state.approvals_in_state(ApprovalState::Pending, 50).await.unwrap();
     let a = pending.into_iter().find(|a| a.ticket_id.get() == t).expect("an approval request");
     let link = approval::links(&l.deps, &a, APPROVER).approve;

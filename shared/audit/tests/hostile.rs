@@ -4,8 +4,6 @@
 //! cells never start a formula, JSON stays data.
 
 use atpilot_audit::{AuditConfig, CollectOptions, Format, audit, collect, render};
-use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
-use atpilot_autotask_sandbox::{DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USER, Sandbox, SandboxConfig};
 use atpilot_domain::untrusted::{is_bidi_control, is_invisible, markdown};
 use chrono::{Duration, Utc};
 
@@ -19,17 +17,7 @@ fn corpus() -> Vec<String> {
 }
 
 async fn real_audit() -> atpilot_audit::Audit {
-    let sb =
-        Sandbox::start(SandboxConfig { tickets: 600, seed: 1, ..Default::default() }, "127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-    let creds = Credentials {
-        username: DEFAULT_USER.into(),
-        secret: DEFAULT_SECRET.into(),
-        integration_code: DEFAULT_INTEGRATION_CODE.into(),
-        impersonation_resource_id: None,
-    };
-    let client = Client::new(ClientConfig::new(creds, ZoneSource::Fixed { rest_url: sb.rest_url() })).unwrap();
+    let (_sb, client) = atpilot_e2e::sandbox_client(600, 1).await;
     let now = Utc::now();
     let mut opts = CollectOptions::new(now - Duration::days(90), now);
     opts.history_sample = 200;

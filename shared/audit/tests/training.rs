@@ -3,22 +3,12 @@
 //! (within an hour of creation) flagged exactly, and a model trained from them.
 
 use atpilot_audit::training::{LabelKind, ReroutePolicy, TrainingOptions, collect_training};
-use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
-use atpilot_autotask_sandbox::{DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USER, Sandbox, SandboxConfig};
+use atpilot_autotask::Client;
+use atpilot_autotask_sandbox::Sandbox;
 use chrono::{Duration, Utc};
 
 async fn sandbox(tickets: u64) -> (Sandbox, Client) {
-    let sb = Sandbox::start(SandboxConfig { tickets, seed: 1, ..Default::default() }, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let creds = Credentials {
-        username: DEFAULT_USER.into(),
-        secret: DEFAULT_SECRET.into(),
-        integration_code: DEFAULT_INTEGRATION_CODE.into(),
-        impersonation_resource_id: None,
-    };
-    let client = Client::new(ClientConfig::new(creds, ZoneSource::Fixed { rest_url: sb.rest_url() })).unwrap();
-    (sb, client)
+    atpilot_e2e::sandbox_client(tickets, 1).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
