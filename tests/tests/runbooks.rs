@@ -91,6 +91,14 @@ async fn an_approved_reset_changes_the_password_once_and_shows_it_once() {
     assert_eq!(graph.user(&tenant, &email).unwrap().password_changes, 0);
     let (t, id, token) = request(&l, company, contact).await;
     assert_eq!(graph.user(&tenant, &email).unwrap().password_changes, 0, "asking changes nothing");
+    // The approver approves the exact plan: user and tenant are in the request.
+    let mails = l.deps.state.outbox(20).await.unwrap();
+    let mail = mails.iter().find(|m| m.channel == "email" && m.subject.contains("password-reset")).expect("an e-mail");
+    let text = mail.text.clone().unwrap();
+    let plan = format!("What Approve does: Reset the Microsoft 365 password of {email} in tenant {tenant}");
+    assert!(text.contains(&plan), "{text}");
+    let page = approval::handle_http(&l.deps, "GET", &id, &format!("t={token}"), b"", chrono::Utc::now()).await;
+    assert!(page.html.contains(&format!("Reset the Microsoft 365 password of {email}")), "{}", page.html);
 
     let page = approval::handle_http(
         &l.deps,

@@ -44,7 +44,11 @@ pub(crate) async fn confirm_page(deps: &Deps, id: &str, token: &str, intent: Opt
         .ok()
         .flatten()
         .unwrap_or_else(|| format!("company {}", ticket.company_id));
-    let view = RequestView { approval: &a, decision: &d, ticket: &ticket, company };
+    let plan = match super::request::plan_of(deps, &a.category, &ticket).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&e.into()),
+    };
+    let view = RequestView { approval: &a, decision: &d, ticket: &ticket, company, plan };
     let facts: Vec<(String, String)> = view.facts().into_iter().map(|f| (f.label, f.value)).collect();
     let draft = view.draft_lines().map(|l| l.join("\n")).unwrap_or_default();
     pages::confirm_page(&ConfirmForm {

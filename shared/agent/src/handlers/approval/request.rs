@@ -20,6 +20,29 @@ pub(crate) struct RequestView<'a> {
     pub decision: &'a DecisionRecord,
     pub ticket: &'a TicketSnapshot,
     pub company: String,
+    /// What Approve will do, as a sentence (the runbook's plan).
+    pub plan: String,
+}
+
+/// What Approve will do for `ticket` in `category`: the runbook's plan
+/// (its provider is not called), or the reply-only sentence.
+pub(crate) async fn plan_of(
+    deps: &Deps,
+    category: &atpilot_domain::Category,
+    ticket: &TicketSnapshot,
+) -> Result<String, PortError> {
+    let Some(kind) = deps.config.categories.get(category).and_then(|c| c.runbook) else {
+        return Ok("Nothing: the category has no runbook".into());
+    };
+    if kind.replies_with_draft() {
+        return Ok("Post the reply below to the customer; change nothing else; log the measured time".into());
+    }
+    let requester = deps.autotask.requester(ticket).await?;
+    let target = crate::ports::RunbookTarget { ticket, requester_email: requester.contact_email.as_deref() };
+    Ok(format!(
+        "{}; then post a reply written from the verified result and log the measured time",
+        deps.runbooks.describe(kind, &target)
+    ))
 }
 
 /// One line of a request. atpilot's own values may be formatted; text from
@@ -58,6 +81,7 @@ impl RequestView<'_> {
                 &format!("{}. Check with the requester before approving.", risks.join("; ")),
             ));
         }
+        f.push(Fact::quoted("What Approve does", &self.plan));
         f.push(Fact::own("Ticket", self.ticket.ticket_number.clone()));
         f.push(Fact::quoted("Ticket title (from the customer)", &self.ticket.title));
         f.push(Fact::quoted("Company (from Autotask)", &self.company));
@@ -211,7 +235,8 @@ pub(crate) async fn send_request(
         .company_name(ticket.company_id)
         .await?
         .unwrap_or_else(|| format!("company {}", ticket.company_id));
-    let view = RequestView { approval, decision, ticket, company };
+    let plan = plan_of(deps, &approval.category, ticket).await?;
+    let view = RequestView { approval, decision, ticket, company, plan };
     let approvers: Vec<(String, Links)> = cat.approvers.iter().map(|a| (a.clone(), links(deps, approval, a))).collect();
     if cat.channels.contains(&Channel::Teams) {
         deps.notifier.post_teams(&teams_card(&view, &approvers)).await?;
