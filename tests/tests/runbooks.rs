@@ -198,3 +198,80 @@ async fn an_administrator_is_refused_with_no_reply_and_no_time() {
     assert_eq!(rb["status"], "refused", "{rb}");
     assert!(rb["reason"].as_str().unwrap().contains("administrator role"), "{rb}");
 }
+
+/// Approves a password reset for a new contact of `company` with `email`; the report and the ticket.
+async fn approve_for(
+    l: &Local,
+    company: i64,
+    email: &str,
+) -> (i64, atpilot_agent::handlers::resolution::ResolutionReport) {
+    let sb = l.sandbox.as_deref().unwrap();
+    let Value::Object(fields) =
+        json!({"companyID": company, "firstName": "Test", "lastName": "Person", "emailAddress": email, "isActive": 1})
+    else {
+        unreachable!()
+    };
+    let contact = sb.insert_row("Contacts", fields).expect("a Contacts table");
+    let (t, id, token) = request(l, company, contact).await;
+    let d = approval::decide_request(&l.deps, &id, &form(&token), chrono::Utc::now()).await.unwrap();
+    let Decided::Approved(report) = d else { panic!("{d:?}") };
+    l.settle(40).await;
+    (t, *report)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synced_foreign_and_unprivileged_targets_change_nothing_and_say_why() {
+    let (l, _dir) = start().await;
+    let graph = l.graph.clone().unwrap();
+    let (company, _, _) = customer(&l);
+    let tenant = atpilot_graph_sandbox::tenant_id_for(company);
+    let other = l.sandbox.as_deref().unwrap().facts().contracts_by_type[&CT_RECURRING]
+        .iter()
+        .map(|c| l.sandbox.as_deref().unwrap().row("Contracts", *c).unwrap()["companyID"].as_i64().unwrap())
+        .find(|c| *c != company)
+        .expect("a second customer");
+    let cases = [
+        (format!("synced.user@c{company}.example"), tenant.clone(), "synchronised from on-premises"),
+        // A user of another company's tenant named as this company's contact: never across tenants.
+        (
+            format!("admin@c{other}.example"),
+            atpilot_graph_sandbox::tenant_id_for(other),
+            "not a user of the company's own",
+        ),
+    ];
+    for (email, home, why) in cases {
+        let before = graph.user(&home, &email).unwrap().password_changes;
+        let (t, report) = approve_for(&l, company, &email).await;
+        assert!(report.done().join(" ").contains(why), "{email}: {:?}", report.done());
+        assert_eq!(graph.user(&home, &email).unwrap().password_changes, before, "{email}: nothing changed");
+        assert!(l.sandbox.as_deref().unwrap().rows_where("TimeEntries", "ticketID", t).is_empty(), "{email}");
+    }
+    // Without the password permission Graph answers 403: the run fails, naming what the app needs.
+    graph.set_app_permissions(&tenant, &["User.Read.All", "Directory.Read.All"]);
+    let (_, _, email) = customer(&l);
+    let (t, report) = approve_for(&l, company, &email).await;
+    let done = report.done().join(" ");
+    assert!(done.contains("did NOT complete") && done.contains("User-PasswordProfile.ReadWrite.All"), "{done}");
+    assert_eq!(graph.user(&tenant, &email).unwrap().password_changes, 0);
+    assert!(l.sandbox.as_deref().unwrap().rows_where("TimeEntries", "ticketID", t).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_by_graph_it_waits_and_resets_once() {
+    let (l, _dir) = start().await;
+    let graph = l.graph.clone().unwrap();
+    let (company, contact, email) = customer(&l);
+    let tenant = atpilot_graph_sandbox::tenant_id_for(company);
+    let (_, id, token) = request(&l, company, contact).await;
+    // The next Graph request: a 429 with a decimal Retry-After (waited for, rounded up).
+    graph.set_knobs(|k| {
+        k.throttle_next = 1;
+        k.throttle_status = 429;
+        k.retry_after = Some("1.2".into());
+    });
+    let d = approval::decide_request(&l.deps, &id, &form(&token), chrono::Utc::now()).await.unwrap();
+    let Decided::Approved(report) = d else { panic!("{d:?}") };
+    assert_eq!(report.runbook.as_ref().map(|o| o.status), Some(atpilot_domain::RunbookStatus::Verified), "{report:?}");
+    assert_eq!(graph.user(&tenant, &email).unwrap().password_changes, 1, "applied once");
+    assert!(graph.requests().iter().any(|r| r.status == 429), "the throttle was met");
+}
