@@ -124,8 +124,7 @@ impl Stack {
 
     /// A human technician's resource id (not the agent, not the API user).
     pub fn human(&self) -> i64 {
-        let f = self.sandbox().facts();
-        (1..).map(|i| f.api_resource_id + i).find(|r| *r != f.agent_resource_id).unwrap_or(1)
+        human_of(self.sandbox())
     }
 
     /// A signed Create callout for the ticket, as Autotask sends it.
@@ -150,6 +149,29 @@ impl Stack {
     pub fn applied_writes(&self) -> Vec<RecordedRequest> {
         self.sandbox().applied_writes()
     }
+}
+
+/// One payload of the hostile-ticket corpus (`tests/data/hostile_tickets.json`).
+pub struct HostilePayload {
+    pub name: String,
+    /// The text, already repeated as the corpus says.
+    pub text: String,
+    /// Served by the sandbox as a lone surrogate escape (its U+E000).
+    pub lone_surrogate: bool,
+}
+
+/// Every payload of the hostile-ticket corpus.
+pub fn hostile_corpus() -> Vec<HostilePayload> {
+    let items: Vec<Value> =
+        serde_json::from_str(include_str!("data/hostile_tickets.json")).expect("the corpus is JSON");
+    items
+        .iter()
+        .map(|v| HostilePayload {
+            name: v["name"].as_str().expect("a name").into(),
+            text: v["text"].as_str().expect("a text").repeat(v["repeat"].as_u64().unwrap_or(1) as usize),
+            lone_surrogate: v["lone_surrogate"].as_bool().unwrap_or(false),
+        })
+        .collect()
 }
 
 /// A human technician's resource id in a sandbox (not the agent, not the API user).

@@ -8,33 +8,11 @@
 
 use atpilot_autotask_sandbox::tenant::CT_RECURRING;
 use atpilot_domain::untrusted::{is_bidi_control, is_invisible};
-use atpilot_e2e::{APPROVER, Stack};
+use atpilot_e2e::{APPROVER, HostilePayload as Payload, Stack, hostile_corpus as corpus};
 use atpilot_store::records::ApprovalState;
 use serde_json::{Value, json};
 
 const PUBLIC: &str = "http://127.0.0.1:8080/";
-
-struct Payload {
-    name: String,
-    text: String,
-    lone_surrogate: bool,
-}
-
-fn corpus() -> Vec<Payload> {
-    let raw = include_str!("../data/hostile_tickets.json");
-    let items: Vec<Value> = serde_json::from_str(raw).expect("the corpus is JSON");
-    items
-        .into_iter()
-        .map(|v| {
-            let text = v["text"].as_str().unwrap().repeat(v["repeat"].as_u64().unwrap_or(1) as usize);
-            Payload {
-                name: v["name"].as_str().unwrap().into(),
-                text,
-                lone_surrogate: v["lone_surrogate"].as_bool().unwrap_or(false),
-            }
-        })
-        .collect()
-}
 
 /// No character that hides, reorders or breaks text (line breaks allowed where `breaks`).
 fn assert_clean(surface: &str, name: &str, s: &str, breaks: bool) {

@@ -61,10 +61,8 @@ struct App {
 fn approvals_here(config: &mut Config, public: &str) {
     let loopback = url::Url::parse(&config.approvals.base_url)
         .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .is_some_and(|h| {
-            h == "localhost" || h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-        });
+        .and_then(|u| u.host_str().map(atpilot_web::is_loopback_host))
+        .unwrap_or(false);
     let here = format!("{public}/approvals/");
     if loopback && config.approvals.base_url != here {
         eprintln!(

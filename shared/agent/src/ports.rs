@@ -239,15 +239,12 @@ impl Runbooks for NoRunbooks {
         format!("{kind}: no provider is configured")
     }
     async fn run(&self, kind: atpilot_domain::RunbookKind, t: &RunbookTarget<'_>) -> RunbookRun {
-        let outcome = atpilot_domain::RunbookOutcome {
-            provider: kind.provider().into(),
-            action: kind.as_str().into(),
-            plan: self.describe(kind, t),
-            status: atpilot_domain::RunbookStatus::Refused,
-            before: Default::default(),
-            after: Default::default(),
-            reason: Some(format!("no {} provider is configured: do it by hand", kind.provider())),
-        };
+        let outcome = atpilot_domain::RunbookOutcome::stopped(
+            kind,
+            self.describe(kind, t),
+            atpilot_domain::RunbookStatus::Refused,
+            format!("no {} provider is configured: do it by hand", kind.provider()),
+        );
         RunbookRun { outcome, reply: None, secret: None }
     }
 }

@@ -7,15 +7,6 @@ use atpilot_audit::{AuditConfig, CollectOptions, Format, audit, collect, render}
 use atpilot_domain::untrusted::{is_bidi_control, is_invisible, markdown};
 use chrono::{Duration, Utc};
 
-fn corpus() -> Vec<String> {
-    let raw = include_str!("../../../tests/data/hostile_tickets.json");
-    let items: Vec<serde_json::Value> = serde_json::from_str(raw).unwrap();
-    items
-        .iter()
-        .map(|v| v["text"].as_str().unwrap().repeat(v["repeat"].as_u64().unwrap_or(1).min(500) as usize))
-        .collect()
-}
-
 async fn real_audit() -> atpilot_audit::Audit {
     let (_sb, client) = atpilot_e2e::sandbox_client(600, 1).await;
     let now = Utc::now();
@@ -29,7 +20,7 @@ async fn real_audit() -> atpilot_audit::Audit {
 async fn hostile_tenant_text_stays_text_in_every_format() {
     let base = real_audit().await;
     assert!(!base.reroutes.is_empty(), "the seed re-routes tickets, so titles are quoted");
-    for payload in corpus() {
+    for payload in atpilot_e2e::hostile_corpus().into_iter().map(|p| p.text) {
         let mut a = base.clone();
         a.queues.iter_mut().for_each(|q| q.queue = payload.clone());
         a.reroutes.iter_mut().for_each(|r| r.examples.iter_mut().for_each(|(_, t)| *t = payload.clone()));

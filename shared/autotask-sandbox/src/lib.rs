@@ -290,12 +290,16 @@ impl Sandbox {
 
     /// The rows of `entity` whose `field` is `value`, lowest id first (no request recorded).
     pub fn rows_where(&self, entity: &str, field: &str, value: i64) -> Vec<Map<String, Value>> {
+        self.ids_and_rows_where(entity, field, value).into_iter().map(|(_, row)| row).collect()
+    }
+
+    fn ids_and_rows_where(&self, entity: &str, field: &str, value: i64) -> Vec<(i64, Map<String, Value>)> {
         let db = self.shared.db.lock().unwrap();
         let mut out = Vec::new();
         if let Some(t) = db.get(&entity.to_ascii_lowercase()) {
-            t.scan(i64::MIN, i64::MAX, |_, row| {
+            t.scan(i64::MIN, i64::MAX, |id, row| {
                 if row.get(field).and_then(Value::as_i64) == Some(value) {
-                    out.push(row.clone());
+                    out.push((id, row.clone()));
                 }
                 true
             });
@@ -305,18 +309,11 @@ impl Sandbox {
 
     /// The ids of a company's active contacts, lowest first (no request recorded).
     pub fn contacts_of(&self, company_id: i64) -> Vec<i64> {
-        let db = self.shared.db.lock().unwrap();
-        let mut out = Vec::new();
-        if let Some(t) = db.get("contacts") {
-            t.scan(i64::MIN, i64::MAX, |id, row| {
-                let active = row.get("isActive").and_then(Value::as_i64) != Some(0);
-                if active && row.get("companyID").and_then(Value::as_i64) == Some(company_id) {
-                    out.push(id);
-                }
-                true
-            });
-        }
-        out
+        self.ids_and_rows_where("Contacts", "companyID", company_id)
+            .into_iter()
+            .filter(|(_, row)| row.get("isActive").and_then(Value::as_i64) != Some(0))
+            .map(|(id, _)| id)
+            .collect()
     }
 
     /// A change made by a person in the Autotask UI (not through the API):

@@ -545,6 +545,11 @@ impl Config {
         Ok(())
     }
 
+    /// The runbook a category resolves through, if it has one.
+    pub fn runbook(&self, category: &Category) -> Option<RunbookKind> {
+        self.categories.get(category).and_then(|c| c.runbook)
+    }
+
     /// The decision policy as configured (the state store may override phases and the kill switch at run time).
     pub fn policy(&self) -> &Policy {
         &self.policy

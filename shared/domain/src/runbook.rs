@@ -112,6 +112,24 @@ pub struct RunbookOutcome {
 }
 
 impl RunbookOutcome {
+    /// A run of `kind` that stopped (refused, failed, or cut short) with `reason`, nothing read back.
+    pub fn stopped(
+        kind: RunbookKind,
+        plan: impl Into<String>,
+        status: RunbookStatus,
+        reason: impl Into<String>,
+    ) -> Self {
+        RunbookOutcome {
+            provider: kind.provider().into(),
+            action: kind.as_str().into(),
+            plan: plan.into(),
+            status,
+            before: Default::default(),
+            after: Default::default(),
+            reason: Some(reason.into()),
+        }
+    }
+
     pub fn verified(&self) -> bool {
         self.status == RunbookStatus::Verified
     }

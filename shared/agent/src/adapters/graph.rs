@@ -32,16 +32,7 @@ impl GraphRunbooks {
 
 /// A run that stopped before or during the change.
 fn stopped(kind: RunbookKind, plan: &str, status: RunbookStatus, reason: String) -> RunbookRun {
-    let outcome = RunbookOutcome {
-        provider: kind.provider().into(),
-        action: kind.as_str().into(),
-        plan: plan.into(),
-        status,
-        before: BTreeMap::new(),
-        after: BTreeMap::new(),
-        reason: Some(reason),
-    };
-    RunbookRun { outcome, reply: None, secret: None }
+    RunbookRun { outcome: RunbookOutcome::stopped(kind, plan, status, reason), reply: None, secret: None }
 }
 
 fn facts(u: &User) -> BTreeMap<String, String> {

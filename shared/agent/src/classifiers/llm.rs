@@ -132,7 +132,7 @@ fn routing(
     lists: &TicketPicklists,
     who: &str,
 ) {
-    let refused = |key: &str, _: &str| {
+    let refused = |key: &str| {
         format!(
             "LLM {who} answered a {key} that is not a value of the tenant's {key} picklist (its answer is not repeated): refused"
         )
@@ -144,7 +144,7 @@ fn routing(
                 out.model_written.push(ModelPart::Queue);
             }
             Some(_) => {}
-            None => out.notes.push(refused("queue", &v)),
+            None => out.notes.push(refused("queue")),
         }
     }
     if let Some(v) = label(answer, "priority") {
@@ -154,7 +154,7 @@ fn routing(
                 out.model_written.push(ModelPart::Priority);
             }
             Some(_) => {}
-            None => out.notes.push(refused("priority", &v)),
+            None => out.notes.push(refused("priority")),
         }
     }
 }

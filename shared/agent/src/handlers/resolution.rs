@@ -78,7 +78,7 @@ pub(crate) async fn execute_resolution(
     refuse_if_killed(deps).await?;
     let mut report = ResolutionReport::default();
     let marker = r.action_id.marker();
-    let kind = deps.config.categories.get(r.category).and_then(|c| c.runbook).ok_or_else(|| {
+    let kind = deps.config.runbook(r.category).ok_or_else(|| {
         HandlerError::permanent(format!("category {} has no runbook: nothing would do its work", r.category))
     })?;
     let mut reply = r.draft.map(str::to_string);

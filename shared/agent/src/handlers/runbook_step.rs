@@ -20,21 +20,14 @@ pub(crate) struct Ran {
 }
 
 fn interrupted(r: &RunbookRecord, plan: String, kind: RunbookKind) -> RunbookOutcome {
-    RunbookOutcome {
-        provider: kind.provider().into(),
-        action: kind.as_str().into(),
-        plan,
-        status: RunbookStatus::Failed,
-        before: Default::default(),
-        after: Default::default(),
-        reason: Some(format!(
-            "a run started at {} was cut short before its result was recorded: atpilot does not run it twice; a technician must check the account",
-            r.started_at.format("%Y-%m-%d %H:%M:%S UTC")
-        )),
-    }
+    let reason = format!(
+        "a run started at {} was cut short before its result was recorded: atpilot does not run it twice; a technician must check the account",
+        r.started_at.format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    RunbookOutcome::stopped(kind, plan, RunbookStatus::Failed, reason)
 }
 
-/// The result of an earlier run of this action, if there was one.
+/// The result of an earlier run of this action (`plan` describes it if it was cut short).
 async fn earlier(deps: &Deps, r: RunbookRecord, plan: String, kind: RunbookKind) -> Result<Ran, HandlerError> {
     match (r.outcome.clone(), r.reply.clone()) {
         (Some(outcome), reply) => Ok(Ran { outcome, reply, secret: None }),
@@ -47,17 +40,24 @@ async fn earlier(deps: &Deps, r: RunbookRecord, plan: String, kind: RunbookKind)
     }
 }
 
-/// Runs `kind` for the ticket's requester once per `action`.
+/// Runs `kind` for the ticket's requester once per `action`. A finished
+/// earlier run is returned as it is, without asking Autotask for the
+/// requester again; the requester is looked up before the run is claimed, so
+/// a failed lookup never leaves a claimed run that did nothing.
 pub(crate) async fn run_once(
     deps: &Deps,
     kind: RunbookKind,
     ticket: &TicketSnapshot,
     action: &ActionId,
 ) -> Result<Ran, HandlerError> {
+    let existing = deps.state.runbook(action).await?;
+    if let Some(r) = existing.clone().filter(|r| r.outcome.is_some()) {
+        return earlier(deps, r, String::new(), kind).await;
+    }
     let requester = deps.autotask.requester(ticket).await?;
     let target = RunbookTarget { ticket, requester_email: requester.contact_email.as_deref() };
     let plan = deps.runbooks.describe(kind, &target);
-    if let Some(r) = deps.state.runbook(action).await? {
+    if let Some(r) = existing {
         return earlier(deps, r, plan, kind).await;
     }
     let claim = RunbookRecord {

@@ -120,9 +120,14 @@ pub struct DashboardData {
 
 /// The decisions, newest first, as the API returns them.
 pub async fn decisions(state: &State, limit: usize) -> Result<Vec<DecisionView>, atpilot_store::StoreError> {
-    let mut out = Vec::new();
-    for d in state.recent_decisions(limit).await? {
-        out.push(view_with_runbook(state, &d).await?);
+    views(state, &state.recent_decisions(limit).await?).await
+}
+
+/// The views of `records`, each with its runbook run.
+async fn views(state: &State, records: &[DecisionRecord]) -> Result<Vec<DecisionView>, atpilot_store::StoreError> {
+    let mut out = Vec::with_capacity(records.len());
+    for d in records {
+        out.push(view_with_runbook(state, d).await?);
     }
     Ok(out)
 }
@@ -184,13 +189,7 @@ pub async fn gather(state: &State, config: &Config, limit: usize) -> Result<Dash
         kill_switch: config.kill_switch || state.settings().await?.kill_switch,
         phases: phases(state, config).await?,
         agreement: agreement(&paired),
-        decisions: {
-            let mut v = Vec::with_capacity(recent.len());
-            for d in &recent {
-                v.push(view_with_runbook(state, d).await?);
-            }
-            v
-        },
+        decisions: views(state, &recent).await?,
         pending_approvals: state.approvals_in_state(ApprovalState::Pending, 50).await?,
         phase_history: state.phase_history(20).await?,
         alerts: state.alerts(20).await?,

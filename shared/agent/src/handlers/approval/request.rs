@@ -31,7 +31,7 @@ pub(crate) async fn plan_of(
     category: &atpilot_domain::Category,
     ticket: &TicketSnapshot,
 ) -> Result<String, PortError> {
-    let Some(kind) = deps.config.categories.get(category).and_then(|c| c.runbook) else {
+    let Some(kind) = deps.config.runbook(category) else {
         return Ok("Nothing: the category has no runbook".into());
     };
     if kind.replies_with_draft() {
