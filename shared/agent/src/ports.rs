@@ -196,6 +196,8 @@ pub struct RunbookTarget<'a> {
     pub ticket: &'a TicketSnapshot,
     /// The ticket contact's e-mail address (`Contacts.emailAddress`).
     pub requester_email: Option<&'a str>,
+    /// The action the run belongs to: its idempotency key at the provider.
+    pub action_id: &'a atpilot_domain::ActionId,
 }
 
 /// A secret a run produced (a temporary password): handed to the approving
@@ -225,9 +227,32 @@ pub struct RunbookRun {
 #[async_trait]
 pub trait Runbooks: Send + Sync {
     /// The plan as a sentence, without calling the provider (for the approval request).
-    fn describe(&self, kind: atpilot_domain::RunbookKind, target: &RunbookTarget<'_>) -> String;
+    fn describe(&self, runbook: &atpilot_domain::Runbook, target: &RunbookTarget<'_>) -> String;
     /// Preflight, execute and verify. Never panics; a refusal or failure is in the outcome.
-    async fn run(&self, kind: atpilot_domain::RunbookKind, target: &RunbookTarget<'_>) -> RunbookRun;
+    async fn run(&self, runbook: &atpilot_domain::Runbook, target: &RunbookTarget<'_>) -> RunbookRun;
+    /// Checks a provider's signed callback for a run of `runbook` that
+    /// awaits one (planned as `plan`) and returns what it reports, with
+    /// the reply written from it when it verified. Errors, in words: not
+    /// signed by this runbook's provider, or not its contract.
+    fn callback(
+        &self,
+        runbook: &atpilot_domain::Runbook,
+        plan: &str,
+        signed: &SignedCallback<'_>,
+    ) -> Result<RunbookRun, String> {
+        let _ = (plan, signed);
+        Err(format!("{runbook} takes no callbacks"))
+    }
+}
+
+/// A provider's callback as received: the signature headers and the raw body.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedCallback<'a> {
+    pub timestamp: Option<&'a str>,
+    pub signature: Option<&'a str>,
+    pub body: &'a [u8],
+    /// Unix seconds when it arrived.
+    pub now: i64,
 }
 
 /// No provider configured: every action runbook is refused (reply-only needs none).
@@ -235,13 +260,14 @@ pub struct NoRunbooks;
 
 #[async_trait]
 impl Runbooks for NoRunbooks {
-    fn describe(&self, kind: atpilot_domain::RunbookKind, _: &RunbookTarget<'_>) -> String {
-        format!("{kind}: no provider is configured")
+    fn describe(&self, runbook: &atpilot_domain::Runbook, _: &RunbookTarget<'_>) -> String {
+        format!("{runbook}: no provider is configured")
     }
-    async fn run(&self, kind: atpilot_domain::RunbookKind, t: &RunbookTarget<'_>) -> RunbookRun {
+    async fn run(&self, runbook: &atpilot_domain::Runbook, t: &RunbookTarget<'_>) -> RunbookRun {
+        let kind = runbook.kind();
         let outcome = atpilot_domain::RunbookOutcome::stopped(
             kind,
-            self.describe(kind, t),
+            self.describe(runbook, t),
             atpilot_domain::RunbookStatus::Refused,
             format!("no {} provider is configured: do it by hand", kind.provider()),
         );

@@ -11,15 +11,17 @@
 mod autotask;
 mod microsoft;
 mod model;
+mod runbooks;
 
 pub use autotask::{AutotaskConfig, AutotaskCredentials, AutotaskTarget};
 pub use microsoft::MicrosoftConfig;
 pub use model::{LlmConfig, LlmProviderKind, ModelConfig};
+pub use runbooks::WebhookConfig;
 
 use atpilot_domain::approval::PromotionPolicy;
 use atpilot_domain::{
     BillingCodeId, Category, CategoryPolicy, Confidence, ContractKind, Hours, Phase, Policy, ResourceId, RoleId,
-    RunbookKind, StatusId,
+    Runbook, StatusId,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -183,7 +185,10 @@ struct RawCategory {
     approvers: Vec<String>,
     #[serde(default)]
     channels: BTreeSet<Channel>,
-    runbook: Option<RunbookKind>,
+    runbook: Option<atpilot_domain::RunbookKind>,
+    sku: Option<String>,
+    group: Option<String>,
+    webhook: Option<String>,
 }
 
 /// A category's settings.
@@ -192,7 +197,7 @@ pub struct CategoryConfig {
     pub phase: Phase,
     pub safe: bool,
     /// How its resolution does the work (required to ask for approval or act).
-    pub runbook: Option<RunbookKind>,
+    pub runbook: Option<Runbook>,
     pub approvers: Vec<String>,
     pub channels: BTreeSet<Channel>,
 }
@@ -255,6 +260,8 @@ struct RawConfig {
     #[serde(default)]
     model: ModelConfig,
     microsoft: Option<MicrosoftConfig>,
+    #[serde(default)]
+    webhooks: BTreeMap<String, WebhookConfig>,
 }
 fn d_phase() -> Phase {
     Phase::Shadow
@@ -275,6 +282,8 @@ pub struct Config {
     pub model: ModelConfig,
     /// Microsoft 365 through Graph (the `graph-*` runbooks), if configured.
     pub microsoft: Option<MicrosoftConfig>,
+    /// The signed webhook runbooks' endpoints, by name.
+    pub webhooks: BTreeMap<String, WebhookConfig>,
     policy: Policy,
     promotion: PromotionPolicy,
 }
@@ -327,13 +336,14 @@ impl Config {
             m.validate()?;
         }
         let categories = Self::validate_categories(raw.categories, raw.default_phase, &raw.notifications)?;
-        Self::validate_runbooks(&categories, raw.microsoft.as_ref())?;
+        runbooks::validate_webhooks(&raw.webhooks)?;
+        runbooks::validate_runbooks(&categories, raw.microsoft.as_ref(), &raw.webhooks)?;
         let t = &raw.thresholds;
         let policy = Policy {
             kill_switch: raw.kill_switch,
             categories: categories
                 .iter()
-                .map(|(k, c)| (k.clone(), CategoryPolicy { phase: c.phase, safe: c.safe, runbook: c.runbook }))
+                .map(|(k, c)| (k.clone(), CategoryPolicy { phase: c.phase, safe: c.safe, runbook: c.runbook.as_ref().map(Runbook::kind) }))
                 .collect(),
             default_phase: raw.default_phase,
             min_confidence_for_approval: t.min_confidence_for_approval,
@@ -361,6 +371,7 @@ impl Config {
             kill_switch: raw.kill_switch,
             model: raw.model,
             microsoft: raw.microsoft,
+            webhooks: raw.webhooks,
             policy,
             promotion,
         })
@@ -470,6 +481,9 @@ impl Config {
         let mut categories = BTreeMap::new();
         for (name, c) in raw_categories {
             let key = format!("categories.{name}");
+            let runbook =
+                runbooks::RawRunbook { runbook: c.runbook, sku: c.sku, group: c.group, webhook: c.webhook }
+                    .parse(&name)?;
             let phase = c.phase.unwrap_or(default_phase);
             check_emails(&format!("{key}.approvers"), &c.approvers)?;
             if phase >= Phase::HumanInTheLoop && !c.safe {
@@ -479,7 +493,7 @@ impl Config {
                     "only safe categories may ask for approval or act: set `safe = true` after review, or use shadow / internal-notes",
                 ));
             }
-            if phase >= Phase::HumanInTheLoop && c.runbook.is_none() {
+            if phase >= Phase::HumanInTheLoop && runbook.is_none() {
                 return Err(invalid(
                     format!("{key}.runbook"),
                     format!("is not set but the category is {phase}"),
@@ -510,7 +524,7 @@ impl Config {
             let cc = CategoryConfig {
                 phase,
                 safe: c.safe,
-                runbook: c.runbook,
+                runbook,
                 approvers: c.approvers,
                 channels: c.channels,
             };
@@ -519,35 +533,9 @@ impl Config {
         Ok(categories)
     }
 
-    /// Each runbook's provider is configured, and runbooks that hand their
-    /// result to a human are never autonomous.
-    fn validate_runbooks(
-        categories: &BTreeMap<Category, CategoryConfig>,
-        microsoft: Option<&MicrosoftConfig>,
-    ) -> Result<(), ConfigError> {
-        for (name, c) in categories {
-            let Some(runbook) = c.runbook else { continue };
-            if runbook.provider() == "graph" && microsoft.is_none() {
-                return Err(invalid(
-                    format!("categories.{name}.runbook"),
-                    format!("is {runbook} but there is no [microsoft] section"),
-                    "add [microsoft] with the app registration's client_id and [microsoft.tenants] mapping each Autotask company to its tenant (see the example configuration)",
-                ));
-            }
-            if runbook.needs_human() && c.phase == Phase::Autonomous {
-                return Err(invalid(
-                    format!("categories.{name}.phase"),
-                    format!("is autonomous but {runbook} hands a temporary password to the approving technician"),
-                    "use human-in-the-loop for this category",
-                ));
-            }
-        }
-        Ok(())
-    }
-
     /// The runbook a category resolves through, if it has one.
-    pub fn runbook(&self, category: &Category) -> Option<RunbookKind> {
-        self.categories.get(category).and_then(|c| c.runbook)
+    pub fn runbook(&self, category: &Category) -> Option<&Runbook> {
+        self.categories.get(category).and_then(|c| c.runbook.as_ref())
     }
 
     /// The decision policy as configured (the state store may override phases and the kill switch at run time).

@@ -151,5 +151,30 @@ fn a_category_that_acts_names_its_runbook() {
     let e = err(&with("runbook = \"reply-only\"", "runbook = \"graph-magic\""));
     assert!(e.contains("graph-magic") || e.contains("unknown variant"), "{e}");
     let c = Config::parse(EXAMPLE, "x").unwrap();
-    assert_eq!(c.categories[&Category::new("password-reset").unwrap()].runbook, Some(RunbookKind::ReplyOnly));
+    assert_eq!(
+        c.categories[&Category::new("password-reset").unwrap()].runbook,
+        atpilot_domain::Runbook::plain(atpilot_domain::RunbookKind::ReplyOnly)
+    );
+}
+
+#[test]
+fn runbook_parameters_and_webhooks_are_checked() {
+    let ms = "\n[microsoft]\nclient_id = \"x\"\n";
+    let lic = with("runbook = \"reply-only\"", "runbook = \"graph-assign-license\"") + ms;
+    let e = err(&lic);
+    assert!(e.contains("categories.password-reset.runbook") && e.contains("needs `sku`"), "{e}");
+    let ok = with("runbook = \"reply-only\"", "runbook = \"graph-assign-license\"\nsku = \"SPE_E3\"") + ms;
+    let c = Config::parse(&ok, "x").unwrap();
+    let rb = c.runbook(&Category::new("password-reset").unwrap()).unwrap();
+    assert_eq!((rb.kind(), rb.parameter()), (atpilot_domain::RunbookKind::GraphAssignLicense, Some("SPE_E3")));
+    let e = err(&with("runbook = \"reply-only\"", "runbook = \"reply-only\"\ngroup = \"a@b.example\""));
+    assert!(e.contains("categories.password-reset.group") && e.contains("takes no parameter"), "{e}");
+    let hook = with("runbook = \"reply-only\"", "runbook = \"webhook\"\nwebhook = \"rewst\"");
+    let e = err(&hook);
+    assert!(e.contains("categories.password-reset.webhook") && e.contains("[webhooks.rewst]"), "{e}");
+    let e = err(&format!("{hook}\n[webhooks.rewst]\nurl = \"http://hooks.example/x\"\nsecret_env = \"S\"\n"));
+    assert!(e.contains("webhooks.rewst.url") && e.contains("https"), "{e}");
+    let c = Config::parse(&format!("{hook}\n[webhooks.rewst]\nurl = \"https://hooks.example/x\"\nsecret_env = \"S\"\n"), "x")
+        .unwrap();
+    assert_eq!(c.webhooks["rewst"].callback_timeout_minutes, 24 * 60);
 }

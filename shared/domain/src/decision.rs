@@ -429,7 +429,7 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
             }
         }
         // The reply is written from the verified result.
-        (Some(RunbookKind::GraphResetPassword), _) => {}
+        (Some(_), _) => {}
     }
     let plan = match resolution_rules(input) {
         Ok((plan, notes)) => {

@@ -36,6 +36,6 @@ pub use decision::{
 pub use ids::*;
 pub use measure::{Confidence, Currency, Hours, Money, WorkSpan};
 pub use risk::{Requester, Risk};
-pub use runbook::{RunbookKind, RunbookOutcome, RunbookStatus};
+pub use runbook::{Runbook, RunbookKind, RunbookOutcome, RunbookStatus};
 pub use ticket::{StatusId, TicketSnapshot};
 pub use time_entry::{TimeEntryDraft, TimeEntryError};

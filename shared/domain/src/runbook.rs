@@ -4,14 +4,20 @@
 //! * [`RunbookKind::ReplyOnly`]: the answer is the work (how-to questions,
 //!   self-service instructions); its reply must not claim work nobody did
 //!   ([`claims_work_done`]);
-//! * [`RunbookKind::GraphResetPassword`]: a Microsoft 365 password reset
-//!   through Graph in the ticket company's own tenant, for the ticket's
-//!   contact; the customer reply is written from the verified result, and the
-//!   temporary password is shown once to the approving technician, so it
-//!   always needs a human ([`RunbookKind::needs_human`]).
+//! * the `graph-*` runbooks: one Microsoft 365 change through Graph in the
+//!   ticket company's own tenant, for the ticket's contact (reset the
+//!   password, revoke sign-in sessions, require MFA re-registration, assign a
+//!   licence by SKU part number, add to a group); the customer reply is
+//!   written from the verified result. A password reset shows the temporary
+//!   password once to the approving technician, so it always needs a human
+//!   ([`RunbookKind::needs_human`]);
+//! * [`RunbookKind::Webhook`]: a signed JSON job to an MSP's own automation
+//!   (an RMM job, a Rewst / n8n / Power Automate flow), which answers done,
+//!   refused, or accepted with a signed callback later.
 //!
-//! What a run did is a [`RunbookOutcome`]: the plan as a sentence, the
-//! status, the before/after state read from the provider, and why.
+//! A configured runbook with its parameter (the SKU, the group, the webhook)
+//! is a [`Runbook`]. What a run did is a [`RunbookOutcome`]: the plan as a
+//! sentence, the status, the before/after state read from the provider, and why.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -25,15 +31,38 @@ pub enum RunbookKind {
     /// Reset the ticket contact's Microsoft 365 password (Graph), requiring a
     /// new one at the next sign-in.
     GraphResetPassword,
+    /// Sign the contact out everywhere (`revokeSignInSessions`).
+    GraphRevokeSessions,
+    /// Remove the contact's registered MFA methods so they register again at the next sign-in.
+    GraphResetMfa,
+    /// Assign a licence by SKU part number (parameter `sku`).
+    GraphAssignLicense,
+    /// Add the contact to a group, by its mail address (parameter `group`).
+    GraphAddGroupMember,
+    /// A signed JSON job to a configured webhook (parameter `webhook`: its name in `[webhooks]`).
+    Webhook,
 }
 
 impl RunbookKind {
-    pub const ALL: [RunbookKind; 2] = [RunbookKind::ReplyOnly, RunbookKind::GraphResetPassword];
+    pub const ALL: [RunbookKind; 7] = [
+        RunbookKind::ReplyOnly,
+        RunbookKind::GraphResetPassword,
+        RunbookKind::GraphRevokeSessions,
+        RunbookKind::GraphResetMfa,
+        RunbookKind::GraphAssignLicense,
+        RunbookKind::GraphAddGroupMember,
+        RunbookKind::Webhook,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RunbookKind::ReplyOnly => "reply-only",
             RunbookKind::GraphResetPassword => "graph-reset-password",
+            RunbookKind::GraphRevokeSessions => "graph-revoke-sessions",
+            RunbookKind::GraphResetMfa => "graph-reset-mfa",
+            RunbookKind::GraphAssignLicense => "graph-assign-license",
+            RunbookKind::GraphAddGroupMember => "graph-add-group-member",
+            RunbookKind::Webhook => "webhook",
         }
     }
 
@@ -41,7 +70,18 @@ impl RunbookKind {
     pub fn provider(self) -> &'static str {
         match self {
             RunbookKind::ReplyOnly => "reply-only",
-            RunbookKind::GraphResetPassword => "graph",
+            RunbookKind::Webhook => "webhook",
+            _ => "graph",
+        }
+    }
+
+    /// The configuration key of the runbook's parameter, if it takes one.
+    pub fn parameter(self) -> Option<&'static str> {
+        match self {
+            RunbookKind::GraphAssignLicense => Some("sku"),
+            RunbookKind::GraphAddGroupMember => Some("group"),
+            RunbookKind::Webhook => Some("webhook"),
+            _ => None,
         }
     }
 
@@ -70,6 +110,53 @@ impl std::str::FromStr for RunbookKind {
             let known: Vec<&str> = RunbookKind::ALL.iter().map(|k| k.as_str()).collect();
             format!("{s:?} is not a runbook; one of: {}", known.join(", "))
         })
+    }
+}
+
+/// A configured runbook: its kind and, for those that take one, its
+/// parameter (the SKU part number, the group's mail address, the webhook's
+/// name). Built only by [`Runbook::new`], so a parameter is present exactly
+/// when the kind takes one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Runbook {
+    kind: RunbookKind,
+    parameter: Option<String>,
+}
+
+impl Runbook {
+    /// Errors (in words): a missing or empty parameter the kind needs, or one it does not take.
+    pub fn new(kind: RunbookKind, parameter: Option<String>) -> Result<Runbook, String> {
+        let parameter = parameter.map(|p| p.trim().to_string());
+        match (kind.parameter(), parameter) {
+            (None, None) => Ok(Runbook { kind, parameter: None }),
+            (None, Some(_)) => Err(format!("{kind} takes no parameter")),
+            (Some(key), None) => Err(format!("{kind} needs `{key}`")),
+            (Some(key), Some(p)) if p.is_empty() => Err(format!("{kind} needs a non-empty `{key}`")),
+            (Some(_), Some(p)) => Ok(Runbook { kind, parameter: Some(p) }),
+        }
+    }
+
+    /// A runbook that takes no parameter.
+    pub fn plain(kind: RunbookKind) -> Option<Runbook> {
+        Runbook::new(kind, None).ok()
+    }
+
+    pub fn kind(&self) -> RunbookKind {
+        self.kind
+    }
+
+    /// The SKU part number, group address or webhook name (per [`RunbookKind::parameter`]).
+    pub fn parameter(&self) -> Option<&str> {
+        self.parameter.as_deref()
+    }
+}
+
+impl fmt::Display for Runbook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.parameter, self.kind.parameter()) {
+            (Some(p), Some(key)) => write!(f, "{} ({key} {p})", self.kind),
+            _ => write!(f, "{}", self.kind),
+        }
     }
 }
 
@@ -109,6 +196,10 @@ pub struct RunbookOutcome {
     /// Why it failed or was refused, and what a human must do.
     #[serde(default)]
     pub reason: Option<String>,
+    /// The provider accepted the job and will call back with the result
+    /// (a webhook's accepted-pending answer); `status` is then `executed`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting_callback: bool,
 }
 
 impl RunbookOutcome {
@@ -127,11 +218,17 @@ impl RunbookOutcome {
             before: Default::default(),
             after: Default::default(),
             reason: Some(reason.into()),
+            awaiting_callback: false,
         }
     }
 
     pub fn verified(&self) -> bool {
         self.status == RunbookStatus::Verified
+    }
+
+    /// Accepted by the provider, whose signed callback has not come yet.
+    pub fn pending(&self) -> bool {
+        self.awaiting_callback && self.status == RunbookStatus::Executed
     }
 }
 
@@ -200,6 +297,21 @@ mod tests {
         assert_eq!("graph-reset-password".parse::<RunbookKind>(), Ok(RunbookKind::GraphResetPassword));
         assert!("graph".parse::<RunbookKind>().unwrap_err().contains("one of: reply-only, graph-reset-password"));
         assert!(RunbookKind::GraphResetPassword.needs_human() && !RunbookKind::ReplyOnly.needs_human());
+        for k in RunbookKind::ALL {
+            assert_eq!(k.as_str().parse::<RunbookKind>(), Ok(k));
+        }
+    }
+
+    #[test]
+    fn a_runbook_has_its_parameter_exactly_when_its_kind_takes_one() {
+        let sku = Runbook::new(RunbookKind::GraphAssignLicense, Some(" SPE_E3 ".into())).unwrap();
+        assert_eq!((sku.kind(), sku.parameter()), (RunbookKind::GraphAssignLicense, Some("SPE_E3")));
+        assert_eq!(sku.to_string(), "graph-assign-license (sku SPE_E3)");
+        assert_eq!(Runbook::new(RunbookKind::GraphAssignLicense, None).unwrap_err(), "graph-assign-license needs `sku`");
+        assert!(Runbook::new(RunbookKind::Webhook, Some("  ".into())).unwrap_err().contains("non-empty `webhook`"));
+        assert_eq!(Runbook::new(RunbookKind::ReplyOnly, Some("x".into())).unwrap_err(), "reply-only takes no parameter");
+        assert_eq!(Runbook::plain(RunbookKind::GraphRevokeSessions).unwrap().parameter(), None);
+        assert!(Runbook::plain(RunbookKind::GraphAddGroupMember).is_none());
     }
 
     #[test]

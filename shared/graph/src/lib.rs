@@ -39,7 +39,8 @@ pub use credential::{AssertionStyle, CertificateCredential, Credential, Credenti
 pub use error::{AadError, ApiError, GraphError, Needs, TokenError};
 pub use ids::{AccessToken, ClientId, ClientSecret, GroupId, SkuId, SkuPartNumber, TenantId, UsageLocation, UserId};
 pub use model::{
-    AssignedLicense, AuthMethod, DirectoryRole, Group, PrepaidUnits, SubscribedSku, User, is_admin, roles,
+    AssignedLicense, AuthMethod, DirectoryRole, Group, PASSWORD_METHOD_ID, PrepaidUnits, SubscribedSku, User, is_admin,
+    roles,
 };
 pub use password::TemporaryPassword;
 pub use retry::{RecordingSleeper, RetryPolicy, Sleeper, TokioSleeper};

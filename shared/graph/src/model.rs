@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// The `$select` of every user read: the default property set lacks
 /// `accountEnabled`, `usageLocation`, `assignedLicenses` and
 /// `onPremisesSyncEnabled` (reference §2 "Paging and queries", §6 trap 8).
-pub const USER_SELECT: &str = "id,userPrincipalName,displayName,mail,accountEnabled,usageLocation,assignedLicenses,onPremisesSyncEnabled,userType,lastPasswordChangeDateTime";
+pub const USER_SELECT: &str = "id,userPrincipalName,displayName,mail,accountEnabled,usageLocation,assignedLicenses,onPremisesSyncEnabled,userType,lastPasswordChangeDateTime,signInSessionsValidFromDateTime";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -33,6 +33,10 @@ pub struct User {
     /// returned only when selected): how a reset is read back.
     #[serde(default)]
     pub last_password_change_date_time: Option<chrono::DateTime<chrono::Utc>>,
+    /// Tokens issued before this are invalid (Graph's
+    /// `signInSessionsValidFromDateTime`): how a session revocation is read back.
+    #[serde(default)]
+    pub sign_in_sessions_valid_from_date_time: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl User {

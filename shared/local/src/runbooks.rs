@@ -3,17 +3,33 @@
 //! sandbox (its contacts are the tenant's users), every company mapped to
 //! its tenant unless the configuration maps them itself; with real URLs, the
 //! client secret from the variable `microsoft.client_secret_env` names.
+//! With `[webhooks]`, each webhook's secret from its `secret_env`.
 
 use crate::LocalError;
-use atpilot_agent::ports::{NoRunbooks, Runbooks};
+use atpilot_agent::adapters::runbooks::Providers;
+use atpilot_agent::ports::Runbooks;
 use atpilot_config::Config;
 use std::sync::Arc;
 
 type Started = (Option<Arc<atpilot_graph_sandbox::Sandbox>>, Arc<dyn Runbooks>);
+type Graph = (Option<Arc<atpilot_graph_sandbox::Sandbox>>, Option<Arc<dyn Runbooks>>);
 
 /// Starts what `config` needs (and fills the sandbox's tenants into it).
 pub(crate) async fn start(config: &mut Config, autotask_seed: Option<u64>) -> Result<Started, LocalError> {
-    let Some(m) = config.microsoft.as_mut() else { return Ok((None, Arc::new(NoRunbooks))) };
+    let (sandbox, graph) = graph(config, autotask_seed).await?;
+    let webhook: Option<Arc<dyn Runbooks>> = if config.webhooks.is_empty() {
+        None
+    } else {
+        let url = atpilot_agent::handlers::runbook_callback::callback_url(config);
+        let hooks = atpilot_agent::adapters::webhook::from_config(&config.webhooks, |_, env| std::env::var(env).ok(), url)
+            .map_err(LocalError::Runbooks)?;
+        Some(Arc::new(hooks))
+    };
+    Ok((sandbox, Arc::new(Providers { graph, webhook })))
+}
+
+async fn graph(config: &mut Config, autotask_seed: Option<u64>) -> Result<Graph, LocalError> {
+    let Some(m) = config.microsoft.as_mut() else { return Ok((None, None)) };
     if !m.is_sandbox() {
         let secret = std::env::var(&m.client_secret_env).map_err(|_| {
             LocalError::Runbooks(format!(
@@ -22,7 +38,7 @@ pub(crate) async fn start(config: &mut Config, autotask_seed: Option<u64>) -> Re
             ))
         })?;
         let graph = atpilot_agent::adapters::graph::from_config(m, secret, None).map_err(LocalError::Runbooks)?;
-        return Ok((None, Arc::new(graph)));
+        return Ok((None, Some(Arc::new(graph))));
     }
     let seed = autotask_seed.ok_or_else(|| {
         LocalError::Runbooks("microsoft.login_url is \"sandbox\" but Autotask is a real tenant: use real URLs".into())
@@ -42,5 +58,5 @@ pub(crate) async fn start(config: &mut Config, autotask_seed: Option<u64>) -> Re
     )
     .map_err(LocalError::Runbooks)?;
     tracing::info!(graph = %urls.1, tenants = m.tenants.len(), "Graph sandbox started for the [microsoft] runbooks");
-    Ok((Some(Arc::new(sb)), Arc::new(graph)))
+    Ok((Some(Arc::new(sb)), Some(Arc::new(graph))))
 }

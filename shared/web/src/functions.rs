@@ -6,6 +6,8 @@
 //! * approval: `GET /approvals/{id}?t=…` shows the confirmation page and
 //!   changes nothing; `POST /approvals/{id}` decides. Behind its Function URL
 //!   the links are `{ApprovalUrl}/{id}?t=…`, so the function also serves `/{id}`.
+//! * runbook callbacks: `POST /approvals/runbooks/callback` (`/runbooks/callback`
+//!   behind the approval Function URL) takes a webhook runbook's signed result.
 //! * intake: `POST /webhooks/autotask` (and `/` behind its Function URL) takes
 //!   Autotask's signed ticket webhook; `…/deactivated` logs Autotask's notice.
 
@@ -37,18 +39,40 @@ async fn approval_page(
     (StatusCode::from_u16(page.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Html(page.html)).into_response()
 }
 
-/// The approval pages at `/approvals/{id}` (as `atpilot dev` mounts them).
+async fn runbook_callback(State(deps): State<Deps>, headers: HeaderMap, body: Bytes) -> Response {
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let (ts, sig) = (h(atpilot_webhook::TIMESTAMP_HEADER), h(atpilot_webhook::SIGNATURE_HEADER));
+    let reply =
+        atpilot_agent::handlers::runbook_callback::handle_callback(&deps, ts, sig, &body, chrono::Utc::now()).await;
+    (
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [(header::CONTENT_TYPE, "application/json")],
+        reply.body.to_string(),
+    )
+        .into_response()
+}
+
+/// The approval pages at `/approvals/{id}` and the runbook callbacks at
+/// `/approvals/runbooks/callback` (as `atpilot dev` mounts them).
 pub fn approval_routes(deps: Deps) -> Router {
     with_security_headers(
-        Router::new().route("/approvals/{id}", get(approval_page).post(approval_page)).with_state(deps),
+        Router::new()
+            .route("/approvals/{id}", get(approval_page).post(approval_page))
+            .route("/approvals/runbooks/callback", post(runbook_callback))
+            .with_state(deps),
     )
 }
 
-/// What the approval Lambda serves: [`approval_routes`] plus `/{id}`, the
-/// path of links built on the Function URL.
+/// What the approval Lambda serves: [`approval_routes`] plus `/{id}` and
+/// `/runbooks/callback`, the paths of links built on the Function URL.
 pub fn approval_function_routes(deps: Deps) -> Router {
-    with_security_headers(Router::new().route("/{id}", get(approval_page).post(approval_page)).with_state(deps.clone()))
-        .merge(approval_routes(deps))
+    with_security_headers(
+        Router::new()
+            .route("/{id}", get(approval_page).post(approval_page))
+            .route("/runbooks/callback", post(runbook_callback))
+            .with_state(deps.clone()),
+    )
+    .merge(approval_routes(deps))
 }
 
 async fn webhook(State(deps): State<Deps>, headers: HeaderMap, body: Bytes) -> Response {

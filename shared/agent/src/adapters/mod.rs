@@ -1,7 +1,10 @@
 //! Adapters behind the ports: Autotask over its REST API, the runbooks over
-//! Microsoft Graph, and the notifier (the notifier port itself, the local
-//! outbox, and the MIME message SES sends).
+//! Microsoft Graph and signed webhooks (and `runbooks`, which routes each
+//! runbook to its provider), and the notifier (the notifier port itself, the
+//! local outbox, and the MIME message SES sends).
 
 pub mod autotask_rest;
 pub mod graph;
 pub mod notify;
+pub mod runbooks;
+pub mod webhook;

@@ -11,5 +11,6 @@ pub mod delivery;
 pub mod intake;
 pub mod reconciler;
 pub mod resolution;
+pub mod runbook_callback;
 pub(crate) mod runbook_step;
 pub mod time_entry;

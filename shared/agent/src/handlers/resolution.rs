@@ -50,9 +50,8 @@ pub(crate) struct Resolution<'a> {
     pub priority: Option<PriorityId>,
     pub contract: ContractId,
     pub kind: ContractKind,
-    /// The runbook the decision chose. Carried through both paths, but this
-    /// step does not read it yet (it was unread before it became crate-only).
-    #[allow(dead_code)]
+    /// What the contract asks beside the work; kept for a resolution that
+    /// resumes after its runbook's callback.
     pub plan: ActionPlan,
     pub action_id: &'a ActionId,
     /// The customer-visible reply.
@@ -78,13 +77,18 @@ pub(crate) async fn execute_resolution(
     refuse_if_killed(deps).await?;
     let mut report = ResolutionReport::default();
     let marker = r.action_id.marker();
-    let kind = deps.config.runbook(r.category).ok_or_else(|| {
+    let runbook = deps.config.runbook(r.category).ok_or_else(|| {
         HandlerError::permanent(format!("category {} has no runbook: nothing would do its work", r.category))
     })?;
     let mut reply = r.draft.map(str::to_string);
-    if !kind.replies_with_draft() {
-        let ran = super::runbook_step::run_once(deps, kind, r.ticket, r.action_id).await?;
+    if !runbook.kind().replies_with_draft() {
+        let ran = super::runbook_step::run_once(deps, runbook, r.ticket, r.action_id).await?;
         report.runbook = Some(ran.outcome.clone());
+        if ran.outcome.pending() {
+            // The provider calls back with the result; the resolution resumes then.
+            super::runbook_step::await_callback(deps, runbook, r).await?;
+            return Ok(report);
+        }
         if !ran.outcome.verified() {
             let note = NewNote {
                 title: "atpilot: runbook did not complete".into(),
@@ -165,6 +169,10 @@ impl ResolutionReport {
         if let Some(o) = &self.runbook {
             match o.status {
                 atpilot_domain::RunbookStatus::Verified => v.push(format!("{} (done and read back)", o.plan)),
+                _ if o.pending() => v.push(format!(
+                    "{}: the runbook accepted it and will report back; the reply and the time entry follow only when it reports done",
+                    o.plan
+                )),
                 status => v.push(format!(
                     "did NOT complete the runbook ({status:?}: {}); wrote an internal note for a technician, sent no reply and logged no time",
                     o.reason.as_deref().unwrap_or("no reason given")

@@ -96,6 +96,7 @@ async fn view_with_runbook(state: &State, d: &DecisionRecord) -> Result<Decision
             before: Default::default(),
             after: Default::default(),
             reason: None,
+            awaiting_callback: false,
         }));
     }
     Ok(v)

@@ -42,13 +42,25 @@ impl Client {
     /// `GET /groups?$filter=mail eq 'x'&$select=id,displayName,groupTypes,…`.
     /// Permission `GroupMember.Read.All`. `Ok(None)` when no group has that mail.
     pub async fn find_group_by_mail(&self, tenant: &TenantId, mail: &str) -> Result<Option<Group>, GraphError> {
-        let filter = format!("mail eq '{}'", odata_quote(mail.trim()));
+        self.find_group(tenant, "mail", mail).await
+    }
+
+    /// `GET /groups?$filter=displayName eq 'x'&$select=…`: the same name in
+    /// every customer tenant ("VPN Users"). Permission `GroupMember.Read.All`.
+    /// Two groups of that name → [`GraphError::AmbiguousAddress`].
+    pub async fn find_group_by_display_name(&self, tenant: &TenantId, name: &str) -> Result<Option<Group>, GraphError> {
+        self.find_group(tenant, "displayName", name).await
+    }
+
+    async fn find_group(&self, tenant: &TenantId, property: &str, value: &str) -> Result<Option<Group>, GraphError> {
+        let filter = format!("{property} eq '{}'", odata_quote(value.trim()));
         let url = self.url(&["groups"], &[("$filter", &filter), ("$select", GROUP_SELECT)])?;
-        let mut groups: Vec<Group> = self.get_all(tenant, Req::get(url), &READ_GROUPS, "groups by mail").await?;
+        let what = format!("groups by {property}");
+        let mut groups: Vec<Group> = self.get_all(tenant, Req::get(url), &READ_GROUPS, &what).await?;
         match groups.len() {
             0 => Ok(None),
             1 => Ok(groups.pop()),
-            count => Err(GraphError::AmbiguousAddress { tenant: tenant.clone(), address: mail.to_string(), count }),
+            count => Err(GraphError::AmbiguousAddress { tenant: tenant.clone(), address: value.to_string(), count }),
         }
     }
 

@@ -4,7 +4,7 @@
 use super::transport::Req;
 use super::{Client, odata_quote};
 use crate::error::{ApiError, GraphError, Needs};
-use crate::ids::{TenantId, UsageLocation, UserId};
+use crate::ids::{GroupId, TenantId, UsageLocation, UserId};
 use crate::model::{DirectoryRole, USER_SELECT, User};
 use crate::password::TemporaryPassword;
 use reqwest::Method;
@@ -85,6 +85,21 @@ impl Client {
             }
         }
         Ok(roles)
+    }
+
+    /// The ids of the groups `user` is a direct member of: `GET
+    /// /users/{id}/memberOf`, keeping the `#microsoft.graph.group` entries, all
+    /// pages. Permission `User.Read.All` (group entries also `GroupMember.Read.All`).
+    /// How a membership change is read back.
+    pub async fn user_group_ids(&self, tenant: &TenantId, user: &UserId) -> Result<Vec<GroupId>, GraphError> {
+        let url = self.url(&["users", user.as_str(), "memberOf"], &[])?;
+        let what = format!("user {user}");
+        let all: Vec<serde_json::Value> = self.get_all(tenant, Req::get(url), &READ_USER, &what).await?;
+        Ok(all
+            .iter()
+            .filter(|v| v.get("@odata.type").and_then(|t| t.as_str()) == Some("#microsoft.graph.group"))
+            .filter_map(|v| v.get("id").and_then(|i| i.as_str()).map(GroupId::new))
+            .collect())
     }
 
     /// `PATCH /users/{id} {"passwordProfile":{"password","forceChangePasswordNextSignIn"}}`

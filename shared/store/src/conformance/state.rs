@@ -492,6 +492,7 @@ pub async fn runbook_runs_are_claimed_once(s: Arc<dyn StateStore>) {
         started_at: at(1),
         outcome: None,
         reply: None,
+        resume: None,
     };
     assert_eq!(st.claim_runbook(&started).await.unwrap(), Claim::Claimed);
     assert_eq!(
@@ -507,8 +508,29 @@ pub async fn runbook_runs_are_claimed_once(s: Arc<dyn StateStore>) {
         before: Default::default(),
         after: [("forceChangePasswordNextSignIn".to_string(), "true".to_string())].into(),
         reason: None,
+        awaiting_callback: false,
     };
-    let done = RunbookRecord { outcome: Some(outcome), ..started };
+    let done = RunbookRecord { outcome: Some(outcome.clone()), ..started.clone() };
     st.finish_runbook(&done).await.unwrap();
     assert_eq!(st.runbook(&action).await.unwrap(), Some(done));
+    // A run awaiting its callback keeps how to finish it.
+    let hook = atpilot_domain::Runbook::new(atpilot_domain::RunbookKind::Webhook, Some("rewst".into())).unwrap();
+    let resume = crate::records::Resume {
+        runbook: hook,
+        category: atpilot_domain::Category::new("app-access").unwrap(),
+        queue_id: None,
+        priority: None,
+        contract_id: atpilot_domain::ContractId::new(7).unwrap(),
+        contract_kind: atpilot_domain::ContractKind::TimeAndMaterials,
+        plan: Default::default(),
+        summary: "s".into(),
+        started: at(1),
+        deadline: at(90),
+    };
+    let pending = RunbookOutcome { status: RunbookStatus::Executed, awaiting_callback: true, ..outcome };
+    let waiting = RunbookRecord { outcome: Some(pending), resume: Some(resume), ..started };
+    st.finish_runbook(&waiting).await.unwrap();
+    let back = st.runbook(&action).await.unwrap().unwrap();
+    assert!(back.outcome.as_ref().unwrap().pending());
+    assert_eq!(back, waiting);
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 mod notices;
 mod runbooks;
 pub use notices::{AlertRecord, DeadLetterRecord, MAX_DEAD_LETTER_BODY, MAX_REPORT_BYTES, OutboxRecord, ReportRecord};
-pub use runbooks::RunbookRecord;
+pub use runbooks::{Resume, RunbookRecord};
 
 /// A stored decision: the prediction, the action and every reason, in words too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,9 @@
 
 use super::{Claim, State, decode, encode};
 use crate::state::*;
-use atpilot_domain::{ActionId, RunbookOutcome, TicketId};
+use atpilot_domain::{
+    ActionId, ActionPlan, Category, ContractId, ContractKind, PriorityId, QueueId, Runbook, RunbookOutcome, TicketId,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +22,29 @@ pub struct RunbookRecord {
     /// The customer reply written from the verified result (no secret in it).
     #[serde(default)]
     pub reply: Option<String>,
+    /// Set while the provider's callback is awaited: how to finish the resolution then.
+    #[serde(default)]
+    pub resume: Option<Resume>,
+}
+
+/// A resolution waiting for its runbook's callback: what it needs to finish
+/// (the ticket itself is read again then).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resume {
+    pub runbook: Runbook,
+    pub category: Category,
+    pub queue_id: Option<QueueId>,
+    pub priority: Option<PriorityId>,
+    pub contract_id: ContractId,
+    pub contract_kind: ContractKind,
+    #[serde(default)]
+    pub plan: ActionPlan,
+    /// The time entry's summary.
+    pub summary: String,
+    /// When the agent's work started (the time entry measures to the verified result).
+    pub started: DateTime<Utc>,
+    /// After this, the callback is refused and the run reported failed.
+    pub deadline: DateTime<Utc>,
 }
 
 fn key(action: &ActionId) -> Key {

@@ -211,9 +211,12 @@ async fn execute(deps: &Deps, x: Approved<'_>) -> Result<ResolutionReport, Appro
         started,
     };
     let report = execute_resolution(deps, &r, &Utc::now).await?;
-    let mut done = a.clone();
-    done.executed_at = Some(Utc::now());
-    deps.state.update_approval(&done, ApprovalState::Approved).await?;
+    // A runbook awaiting its callback finishes then (the sweep times it out).
+    if !report.runbook.as_ref().is_some_and(atpilot_domain::RunbookOutcome::pending) {
+        let mut done = a.clone();
+        done.executed_at = Some(Utc::now());
+        deps.state.update_approval(&done, ApprovalState::Approved).await?;
+    }
     Ok(report)
 }
 

@@ -44,7 +44,7 @@ pub(crate) async fn confirm_page(deps: &Deps, id: &str, token: &str, intent: Opt
         .ok()
         .flatten()
         .unwrap_or_else(|| format!("company {}", ticket.company_id));
-    let plan = match super::request::plan_of(deps, &a.category, &ticket).await {
+    let plan = match super::request::plan_of(deps, &a.category, &ticket, &a.action_id).await {
         Ok(p) => p,
         Err(e) => return error_page(&e.into()),
     };

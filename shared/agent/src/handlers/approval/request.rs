@@ -30,18 +30,20 @@ pub(crate) async fn plan_of(
     deps: &Deps,
     category: &atpilot_domain::Category,
     ticket: &TicketSnapshot,
+    action_id: &atpilot_domain::ActionId,
 ) -> Result<String, PortError> {
-    let Some(kind) = deps.config.runbook(category) else {
+    let Some(runbook) = deps.config.runbook(category) else {
         return Ok("Nothing: the category has no runbook".into());
     };
-    if kind.replies_with_draft() {
+    if runbook.kind().replies_with_draft() {
         return Ok("Post the reply below to the customer; change nothing else; log the measured time".into());
     }
     let requester = deps.autotask.requester(ticket).await?;
-    let target = crate::ports::RunbookTarget { ticket, requester_email: requester.contact_email.as_deref() };
+    let target =
+        crate::ports::RunbookTarget { ticket, requester_email: requester.contact_email.as_deref(), action_id };
     Ok(format!(
         "{}; then post a reply written from the verified result and log the measured time",
-        deps.runbooks.describe(kind, &target)
+        deps.runbooks.describe(runbook, &target)
     ))
 }
 
@@ -235,7 +237,7 @@ pub(crate) async fn send_request(
         .company_name(ticket.company_id)
         .await?
         .unwrap_or_else(|| format!("company {}", ticket.company_id));
-    let plan = plan_of(deps, &approval.category, ticket).await?;
+    let plan = plan_of(deps, &approval.category, ticket, &approval.action_id).await?;
     let view = RequestView { approval, decision, ticket, company, plan };
     let approvers: Vec<(String, Links)> = cat.approvers.iter().map(|a| (a.clone(), links(deps, approval, a))).collect();
     if cat.channels.contains(&Channel::Teams) {

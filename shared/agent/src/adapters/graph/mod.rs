@@ -1,0 +1,224 @@
+//! The runbook port over Microsoft Graph (`atpilot-graph`): the `graph-*`
+//! runbooks in each Autotask company's own Microsoft 365 tenant
+//! (`[microsoft.tenants]`), for the ticket's contact only. Facts:
+//! `../shared/reference/graph-and-identity.md` §3 (each action, "Admin
+//! roles") and §6 (traps: the User Administrator role, admin targets,
+//! synced users, licences without free units).
+//!
+//! Every run is refused before anything changes when the company has no
+//! tenant, the contact has no address or is not a user of that tenant, the
+//! user is disabled, or holds an administrator role (a human acts on those);
+//! each action adds its own preflight. After the change the user is read
+//! back: the run is verified only when the provider shows the result.
+//!
+//! * `account`: reset the password, revoke sign-in sessions, remove MFA methods;
+//! * `access`: assign a licence, add to a group.
+
+mod access;
+mod account;
+
+use crate::ports::{RunbookRun, RunbookTarget, Runbooks};
+use async_trait::async_trait;
+use atpilot_domain::{Runbook, RunbookKind, RunbookOutcome, RunbookStatus};
+use atpilot_graph::{Client, GraphError, TenantId, User};
+use std::collections::{BTreeMap, HashMap};
+
+/// The Graph runbooks of one app registration.
+pub struct GraphRunbooks {
+    client: Client,
+    /// Autotask company id → tenant.
+    tenants: HashMap<i64, TenantId>,
+}
+
+impl GraphRunbooks {
+    pub fn new(client: Client, tenants: impl IntoIterator<Item = (i64, TenantId)>) -> Self {
+        GraphRunbooks { client, tenants: tenants.into_iter().collect() }
+    }
+}
+
+/// A run that stopped before or during the change.
+fn stopped(kind: RunbookKind, plan: &str, status: RunbookStatus, reason: String) -> RunbookRun {
+    RunbookRun { outcome: RunbookOutcome::stopped(kind, plan, status, reason), reply: None, secret: None }
+}
+
+fn facts(u: &User) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::from([("userPrincipalName".to_string(), u.user_principal_name.clone())]);
+    if let Some(e) = u.account_enabled {
+        m.insert("accountEnabled".into(), e.to_string());
+    }
+    if let Some(t) = u.last_password_change_date_time {
+        m.insert("lastPasswordChangeDateTime".into(), t.to_rfc3339());
+    }
+    if let Some(t) = u.sign_in_sessions_valid_from_date_time {
+        m.insert("signInSessionsValidFromDateTime".into(), t.to_rfc3339());
+    }
+    m
+}
+
+fn failed(e: &GraphError) -> String {
+    format!("Microsoft Graph answered: {e}. Nothing more was done; a technician must finish it by hand")
+}
+
+/// A finished run: what was read before and after, and the reply written from it.
+struct Done {
+    status: RunbookStatus,
+    before: BTreeMap<String, String>,
+    after: BTreeMap<String, String>,
+    reason: Option<String>,
+    reply: String,
+}
+
+impl Done {
+    fn into_run(self, kind: RunbookKind, plan: &str) -> RunbookRun {
+        let verified = self.status == RunbookStatus::Verified;
+        let outcome = RunbookOutcome {
+            provider: kind.provider().into(),
+            action: kind.as_str().into(),
+            plan: plan.into(),
+            status: self.status,
+            before: self.before,
+            after: self.after,
+            reason: self.reason,
+            awaiting_callback: false,
+        };
+        RunbookRun { outcome, reply: verified.then_some(self.reply), secret: None }
+    }
+}
+
+/// The reply's frame around what was done.
+fn reply(body: &str) -> String {
+    format!(
+        "Hello,\n\n{body} If you did not ask for this, reply to this message straight away.\n\nKind regards,\nThe service desk"
+    )
+}
+
+impl GraphRunbooks {
+    /// The tenant and user a run may touch, or the run that stopped (nothing changed yet).
+    async fn target_user(
+        &self,
+        kind: RunbookKind,
+        t: &RunbookTarget<'_>,
+        plan: &str,
+    ) -> Result<(TenantId, User), RunbookRun> {
+        let refuse = |why: String| stopped(kind, plan, RunbookStatus::Refused, why);
+        let Some(tenant) = self.tenants.get(&t.ticket.company_id.get()) else {
+            return Err(refuse(format!(
+                "company {} has no Microsoft 365 tenant in [microsoft.tenants]: do it by hand, or map the company",
+                t.ticket.company_id
+            )));
+        };
+        let Some(email) = t.requester_email else {
+            return Err(refuse("the ticket's contact has no e-mail address, so no user can be matched".into()));
+        };
+        let user = match self.client.find_user_by_address(tenant, email).await {
+            Ok(Some(u)) => u,
+            Ok(None) => {
+                return Err(refuse(format!(
+                    "{email} is not a user of the company's own Microsoft 365 tenant: atpilot never acts across tenants"
+                )));
+            }
+            Err(e) => return Err(stopped(kind, plan, RunbookStatus::Failed, failed(&e))),
+        };
+        let upn = &user.user_principal_name;
+        if user.account_enabled == Some(false) {
+            return Err(refuse(format!("{upn} is disabled: a technician decides whether to enable it")));
+        }
+        match self.client.user_directory_roles(tenant, &user.id).await {
+            Ok(roles) if atpilot_graph::is_admin(&roles) => {
+                let names: Vec<String> = roles.iter().filter_map(|r| r.display_name.clone()).collect();
+                Err(refuse(format!(
+                    "{upn} holds an administrator role ({}): a technician does this by hand",
+                    names.join(", ")
+                )))
+            }
+            Ok(_) => Ok((tenant.clone(), user)),
+            Err(e) => Err(stopped(kind, plan, RunbookStatus::Failed, failed(&e))),
+        }
+    }
+}
+
+#[async_trait]
+impl Runbooks for GraphRunbooks {
+    fn describe(&self, runbook: &Runbook, t: &RunbookTarget<'_>) -> String {
+        let who = t.requester_email.unwrap_or("the ticket's contact (no e-mail address)");
+        let tenant = match self.tenants.get(&t.ticket.company_id.get()) {
+            Some(tenant) => format!("tenant {tenant} of company {}", t.ticket.company_id),
+            None => format!("company {} (no tenant mapped: it will be refused)", t.ticket.company_id),
+        };
+        let p = runbook.parameter().unwrap_or_default();
+        match runbook.kind() {
+            RunbookKind::GraphResetPassword => format!(
+                "Reset the Microsoft 365 password of {who} in {tenant}; require a new one at the next sign-in; show the temporary password once to the approver"
+            ),
+            RunbookKind::GraphRevokeSessions => {
+                format!("Sign {who} out of every Microsoft 365 session in {tenant} (revoke sign-in sessions)")
+            }
+            RunbookKind::GraphResetMfa => format!(
+                "Remove the registered MFA methods of {who} in {tenant}, so they register again at the next sign-in"
+            ),
+            RunbookKind::GraphAssignLicense => format!(
+                "Assign a {p} licence to {who} in {tenant}, if a seat is free (else escalate with the shortfall)"
+            ),
+            RunbookKind::GraphAddGroupMember => format!("Add {who} to the group {p} in {tenant}"),
+            RunbookKind::ReplyOnly | RunbookKind::Webhook => format!("{runbook}: not a Graph runbook"),
+        }
+    }
+
+    async fn run(&self, runbook: &Runbook, t: &RunbookTarget<'_>) -> RunbookRun {
+        let plan = self.describe(runbook, t);
+        let kind = runbook.kind();
+        let (tenant, user) = match kind {
+            RunbookKind::ReplyOnly | RunbookKind::Webhook => {
+                let why = format!("{kind} is not a Graph runbook");
+                return stopped(kind, &plan, RunbookStatus::Refused, why);
+            }
+            _ => match self.target_user(kind, t, &plan).await {
+                Ok(found) => found,
+                Err(run) => return run,
+            },
+        };
+        let p = runbook.parameter().unwrap_or_default();
+        let done = match kind {
+            RunbookKind::GraphResetPassword => return self.reset_password(&tenant, user, &plan).await,
+            RunbookKind::GraphRevokeSessions => self.revoke_sessions(&tenant, user).await,
+            RunbookKind::GraphResetMfa => self.reset_mfa(&tenant, user).await,
+            RunbookKind::GraphAssignLicense => self.assign_license(&tenant, user, p).await,
+            RunbookKind::GraphAddGroupMember => self.add_group_member(&tenant, user, p).await,
+            RunbookKind::ReplyOnly | RunbookKind::Webhook => unreachable!("refused above"),
+        };
+        match done {
+            Ok(d) => d.into_run(kind, &plan),
+            Err((status, why)) => stopped(kind, &plan, status, why),
+        }
+    }
+}
+
+/// The Graph runbooks of a `[microsoft]` section, with the client secret's
+/// value; `sandbox` (login and Graph base URLs) when the section says
+/// "sandbox". Errors: a URL or tenant id that does not parse, in words.
+pub fn from_config(
+    m: &atpilot_config::MicrosoftConfig,
+    client_secret: String,
+    sandbox: Option<(&str, &str)>,
+) -> Result<GraphRunbooks, String> {
+    let (login, graph) = match (m.is_sandbox(), sandbox) {
+        (true, Some(urls)) => urls,
+        (true, None) => {
+            return Err("microsoft.login_url is \"sandbox\": only `atpilot dev` runs the Graph sandbox".into());
+        }
+        (false, _) => (m.login_url.as_str(), m.graph_url.as_str()),
+    };
+    let parse = |key: &str, u: &str| url::Url::parse(u).map_err(|e| format!("{key} {u:?} is not a URL: {e}"));
+    let cfg = atpilot_graph::GraphConfig::new(
+        atpilot_graph::ClientId::new(m.client_id.clone()),
+        atpilot_graph::Credential::secret(client_secret),
+    )
+    .with_base_urls(parse("microsoft.login_url", login)?, parse("microsoft.graph_url", graph)?);
+    let client = Client::new(cfg).map_err(|e| format!("the Graph client: {e}"))?;
+    let mut tenants = Vec::new();
+    for (company, tenant) in &m.tenants {
+        let id = company.parse::<i64>().map_err(|_| format!("microsoft.tenants.{company} is not a company id"))?;
+        tenants.push((id, TenantId::new(tenant.clone())));
+    }
+    Ok(GraphRunbooks::new(client, tenants))
+}

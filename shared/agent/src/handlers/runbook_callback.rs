@@ -1,0 +1,108 @@
+//! A runbook provider's signed callback (`POST …/runbooks/callback`): an
+//! accepted webhook job reports done, refused or failed. The callback is
+//! checked against the signature of the runbook the action ran (its secret),
+//! recorded once, and the waiting resolution finishes: done → the reply,
+//! the ticket's routing and one time entry measured to now; refused or
+//! failed → one internal note for a technician, nothing else. Repeats are
+//! answered without doing anything twice; while the kill switch is on, the
+//! callback is refused with 503 (the provider retries) and nothing is written.
+
+use super::resolution::{Resolution, execute_resolution};
+use crate::deps::Deps;
+use crate::ports::SignedCallback;
+use atpilot_domain::ActionId;
+use atpilot_store::records::RunbookRecord;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+/// The HTTP answer to a callback.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallbackReply {
+    pub status: u16,
+    pub body: Value,
+}
+
+fn answer(status: u16, message: impl Into<String>) -> CallbackReply {
+    CallbackReply { status, body: json!({ "message": message.into() }) }
+}
+
+/// Where accepted jobs call back: beside the approval pages (`{approvals.base_url}/runbooks/callback`).
+pub fn callback_url(config: &atpilot_config::Config) -> String {
+    format!("{}/runbooks/callback", config.approvals.base_url.trim_end_matches('/'))
+}
+
+/// Handles one callback: `timestamp` and `signature` are the
+/// `X-Atpilot-Timestamp` / `X-Atpilot-Signature` headers, `body` the raw bytes.
+pub async fn handle_callback(
+    deps: &Deps,
+    timestamp: Option<&str>,
+    signature: Option<&str>,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> CallbackReply {
+    match callback(deps, SignedCallback { timestamp, signature, body, now: now.timestamp() }, now).await {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+async fn callback(deps: &Deps, s: SignedCallback<'_>, now: DateTime<Utc>) -> Result<CallbackReply, CallbackReply> {
+    let id = atpilot_webhook::callback_action_id(s.body)
+        .ok_or_else(|| answer(400, "the body is not JSON with an action_id"))?;
+    let action = ActionId::try_from(id).map_err(|e| answer(400, format!("action_id: {e}")))?;
+    let store_error = |e: atpilot_store::StoreError| answer(503, format!("the state store: {e}; retry"));
+    let record = deps.state.runbook(&action).await.map_err(store_error)?;
+    let Some(record @ RunbookRecord { resume: Some(_), outcome: Some(_), .. }) = record else {
+        return Err(answer(404, "no run of that action awaits a callback"));
+    };
+    let (resume, earlier) = (record.resume.clone().unwrap_or_else(|| unreachable!()), record.outcome.clone().unwrap_or_else(|| unreachable!()));
+    let reported = deps.runbooks.callback(&resume.runbook, &earlier.plan, &s).map_err(|e| answer(401, e))?;
+    if !earlier.pending() {
+        return Ok(answer(200, format!("already recorded as {:?}; nothing changed", earlier.status)));
+    }
+    if deps.state.settings().await.map_err(store_error)?.kill_switch {
+        return Err(answer(503, "atpilot's kill switch is on: nothing is written; retry later"));
+    }
+    if now > resume.deadline {
+        // Let the resolution record the time-out (it writes the note for a technician).
+        finish(deps, &record, now).await?;
+        return Err(answer(410, "too late: the run was reported failed for a technician"));
+    }
+    let status = reported.outcome.status;
+    let done = RunbookRecord { outcome: Some(reported.outcome), reply: reported.reply, ..record.clone() };
+    deps.state.finish_runbook(&done).await.map_err(store_error)?;
+    finish(deps, &done, now).await?;
+    Ok(answer(200, format!("recorded as {status:?}")))
+}
+
+/// Finishes the waiting resolution with what the run record now says.
+async fn finish(deps: &Deps, record: &RunbookRecord, now: DateTime<Utc>) -> Result<(), CallbackReply> {
+    let resume = record.resume.as_ref().ok_or_else(|| answer(500, "nothing to resume"))?;
+    let retry = |e: &dyn std::fmt::Display| answer(503, format!("{e}; retry"));
+    let ticket = deps.autotask.ticket(record.ticket_id).await.map_err(|e| retry(&e))?;
+    let Some(ticket) = ticket else {
+        return Err(answer(410, format!("ticket {} no longer exists: nothing more is written", record.ticket_id)));
+    };
+    let r = Resolution {
+        ticket: &ticket,
+        category: &resume.category,
+        queue_id: resume.queue_id,
+        priority: resume.priority,
+        contract: resume.contract_id,
+        kind: resume.contract_kind,
+        plan: resume.plan,
+        action_id: &record.action_id,
+        draft: None,
+        summary: resume.summary.clone(),
+        redelivery: true,
+        started: resume.started,
+    };
+    execute_resolution(deps, &r, &|| now).await.map_err(|e| retry(&e))?;
+    if let Ok(Some(mut a)) = deps.state.approval(record.action_id.as_str()).await {
+        if a.executed_at.is_none() {
+            a.executed_at = Some(now);
+            let state = a.state;
+            deps.state.update_approval(&a, state).await.map_err(|e| retry(&e))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! Runbooks in the configuration: each category's `runbook` with its
+//! parameter (`sku`, `group` or `webhook`), and `[webhooks.NAME]`, the
+//! signed webhook runbooks' endpoints.
+//!
+//! ```toml
+//! [categories.license-request]
+//! phase = "human-in-the-loop"
+//! runbook = "graph-assign-license"
+//! sku = "SPE_E3"                      # the SKU part number (subscribedSkus' skuPartNumber)
+//! [categories.app-access]
+//! runbook = "webhook"
+//! webhook = "rewst"
+//! [webhooks.rewst]
+//! url = "https://hooks.example/atpilot"   # https; the job is POSTed here
+//! secret_env = "ATPILOT_WEBHOOK_REWST_SECRET"  # locally; in AWS: RUNBOOK_WEBHOOK_SECRETS_ARN (JSON name → secret)
+//! ```
+
+use crate::{CategoryConfig, ConfigError, MicrosoftConfig, invalid};
+use atpilot_domain::{Category, Phase, Runbook, RunbookKind};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// One signed webhook runbook endpoint (`[webhooks.NAME]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Where the job is POSTed: https (or http on 127.0.0.1 for local test doubles).
+    pub url: String,
+    /// Locally: the environment variable holding the HMAC-SHA256 shared secret.
+    pub secret_env: String,
+    /// How long an accepted job may wait for its callback before it is reported failed (minutes).
+    #[serde(default = "d_callback_minutes")]
+    pub callback_timeout_minutes: u32,
+}
+
+fn d_callback_minutes() -> u32 {
+    24 * 60
+}
+
+/// The runbook fields of a `[categories.X]` table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RawRunbook {
+    pub runbook: Option<RunbookKind>,
+    pub sku: Option<String>,
+    pub group: Option<String>,
+    pub webhook: Option<String>,
+}
+
+impl RawRunbook {
+    /// The category's runbook with its one parameter. Errors name the key.
+    pub(crate) fn parse(self, category: &Category) -> Result<Option<Runbook>, ConfigError> {
+        let key = format!("categories.{category}");
+        let given: Vec<(&str, String)> = [("sku", self.sku), ("group", self.group), ("webhook", self.webhook)]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect();
+        let Some(kind) = self.runbook else {
+            return match given.first() {
+                Some((k, _)) => Err(invalid(format!("{key}.{k}"), "is set without a runbook", "set `runbook` too")),
+                None => Ok(None),
+            };
+        };
+        let mut parameter = None;
+        for (k, v) in given {
+            if Some(k) != kind.parameter() {
+                return Err(invalid(
+                    format!("{key}.{k}"),
+                    format!("does not apply to runbook {kind}"),
+                    match kind.parameter() {
+                        Some(p) => format!("{kind} takes `{p}`"),
+                        None => format!("{kind} takes no parameter: remove `{k}`"),
+                    },
+                ));
+            }
+            parameter = Some(v);
+        }
+        Runbook::new(kind, parameter)
+            .map(Some)
+            .map_err(|e| invalid(format!("{key}.runbook"), e, "add the parameter (see the example configuration)"))
+    }
+}
+
+pub(crate) fn validate_webhooks(webhooks: &BTreeMap<String, WebhookConfig>) -> Result<(), ConfigError> {
+    for (name, w) in webhooks {
+        let local = w.url.starts_with("http://127.0.0.1") || w.url.starts_with("http://localhost");
+        if !(w.url.starts_with("https://") || local) || url::Url::parse(&w.url).is_err() {
+            return Err(invalid(
+                format!("webhooks.{name}.url"),
+                format!("{:?} is not an https URL", w.url),
+                "the job carries ticket data: use https",
+            ));
+        }
+        if w.secret_env.trim().is_empty() {
+            return Err(invalid(
+                format!("webhooks.{name}.secret_env"),
+                "is empty",
+                "name the environment variable that holds the shared secret",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Each runbook's provider is configured, and runbooks that hand their
+/// result to a human are never autonomous.
+pub(crate) fn validate_runbooks(
+    categories: &BTreeMap<Category, CategoryConfig>,
+    microsoft: Option<&MicrosoftConfig>,
+    webhooks: &BTreeMap<String, WebhookConfig>,
+) -> Result<(), ConfigError> {
+    for (name, c) in categories {
+        let Some(runbook) = &c.runbook else { continue };
+        let kind = runbook.kind();
+        if kind.provider() == "graph" && microsoft.is_none() {
+            return Err(invalid(
+                format!("categories.{name}.runbook"),
+                format!("is {kind} but there is no [microsoft] section"),
+                "add [microsoft] with the app registration's client_id and [microsoft.tenants] mapping each Autotask company to its tenant (see the example configuration)",
+            ));
+        }
+        if kind == RunbookKind::Webhook {
+            let hook = runbook.parameter().unwrap_or_default();
+            if !webhooks.contains_key(hook) {
+                return Err(invalid(
+                    format!("categories.{name}.webhook"),
+                    format!("names {hook:?}, which is not in [webhooks]"),
+                    format!("add [webhooks.{hook}] with its url and secret_env"),
+                ));
+            }
+        }
+        if kind.needs_human() && c.phase == Phase::Autonomous {
+            return Err(invalid(
+                format!("categories.{name}.phase"),
+                format!("is autonomous but {kind} hands a temporary password to the approving technician"),
+                "use human-in-the-loop for this category",
+            ));
+        }
+    }
+    Ok(())
+}
