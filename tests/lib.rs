@@ -683,3 +683,72 @@ pub mod lambda {
         env
     }
 }
+
+/// `text` (a configuration) with the body of `[categories.NAME]` (the lines
+/// after its header, up to the next table) replaced by `body`.
+pub fn with_category(text: &str, name: &str, body: &str) -> String {
+    let header = format!("[categories.{name}]\n");
+    let start = text.find(&header).unwrap_or_else(|| panic!("no {header:?} in the configuration")) + header.len();
+    let end = text[start..].find("\n[").map_or(text.len(), |i| start + i + 1);
+    format!("{}{}\n{}", &text[..start], body.trim_end(), &text[end..])
+}
+
+/// `[microsoft]` on the local Graph sandbox (every sandbox company mapped to its tenant).
+pub const MICROSOFT_SANDBOX: &str =
+    "\n[microsoft]\nclient_id = \"sandbox\"\nlogin_url = \"sandbox\"\ngraph_url = \"sandbox\"\n";
+
+/// The demo configuration (300 tickets, seed 7, public URL `http://127.0.0.1:8080`)
+/// edited by `edit`, decided by [`CalibratedKeywords`].
+pub async fn start_edited(edit: impl FnOnce(String) -> String) -> (Local, tempfile::TempDir) {
+    let cfg = atpilot_autotask_sandbox::SandboxConfig { tickets: 300, seed: 7, ..Default::default() };
+    let sb = atpilot_autotask_sandbox::Sandbox::start(cfg, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let text = edit(atpilot_local::demo_config_text(&sb.facts(), "http://127.0.0.1:8080"));
+    let config = atpilot_config::Config::parse(&text, "e2e configuration").expect("the edited configuration is valid");
+    let dir = tempfile::tempdir().unwrap();
+    let local = Local::start(LocalOptions {
+        state_dir: dir.path().to_path_buf(),
+        target: Target::Sandbox { tickets: 300, seed: 7 },
+        config: Some(config),
+        webhook_secret: Some("e2e-webhook-secret".into()),
+        public_url: "http://127.0.0.1:8080".into(),
+        classifier: atpilot_local::LocalClassifier::Given(std::sync::Arc::new(CalibratedKeywords)),
+    })
+    .await
+    .expect("local stack starts");
+    (local, dir)
+}
+
+/// A company with a recurring contract, and its `k`-th contact's (id, e-mail).
+pub fn recurring_customer(l: &Local, k: usize) -> (i64, i64, String) {
+    let sb = l.sandbox.as_deref().expect("a sandbox target");
+    let contract = sb.facts().contracts_by_type[&atpilot_autotask_sandbox::tenant::CT_RECURRING][0];
+    let company = sb.row("Contracts", contract).unwrap()["companyID"].as_i64().unwrap();
+    let contact = sb.contacts_of(company)[k];
+    let email = sb.row("Contacts", contact).unwrap()["emailAddress"].as_str().unwrap().to_string();
+    (company, contact, email)
+}
+
+/// A ticket from `contact` of `company` (on its recurring contract), decided and settled.
+pub async fn ticket_from(l: &Local, company: i64, contact: i64, title: &str, description: &str) -> i64 {
+    let sb = l.sandbox.as_deref().expect("a sandbox target");
+    let contract = sb
+        .rows_where("Contracts", "companyID", company)
+        .into_iter()
+        .find(|c| c["contractType"].as_i64() == Some(atpilot_autotask_sandbox::tenant::CT_RECURRING))
+        .map(|c| c["id"].as_i64().unwrap());
+    let queue = sb.facts().queues[0].0;
+    let fields = json!({
+        "companyID": company, "contractID": contract, "title": title, "status": 1, "priority": 2,
+        "description": description, "queueID": queue, "contactID": contact,
+    });
+    create_and_settle(l, fields).await
+}
+
+/// The `runbook` field of the ticket's decision in `GET /api/decisions`.
+pub async fn api_runbook(l: &Local, t: i64) -> Value {
+    let views = atpilot_agent::html::dashboard::decisions(&l.deps.state, 100).await.unwrap();
+    let all = serde_json::to_value(&views).unwrap();
+    let d = all.as_array().unwrap().iter().find(|d| d["ticket_id"] == t).expect("the decision").clone();
+    assert!(d.as_object().unwrap().contains_key("runbook"), "{d}");
+    d["runbook"].clone()
+}
