@@ -9,7 +9,7 @@
 use atpilot_agent::handlers::approval::{self, Decided, DecisionForm};
 use atpilot_autotask_sandbox::tenant::CT_RECURRING;
 use atpilot_autotask_sandbox::{Sandbox, SandboxConfig};
-use atpilot_e2e::{APPROVER, CalibratedKeywords};
+use atpilot_e2e::{APPROVER, CalibratedKeywords, api_runbook, recurring_customer};
 use atpilot_local::{Local, LocalClassifier, LocalOptions, Target};
 use atpilot_store::records::ApprovalState;
 use serde_json::{Value, json};
@@ -72,21 +72,11 @@ fn form(token: &str) -> DecisionForm {
     DecisionForm { token: token.into(), decision: "approve".into(), draft: None, reason: None }
 }
 
-/// A company with a recurring contract and its first contact's (id, e-mail).
-fn customer(l: &Local) -> (i64, i64, String) {
-    let sb = l.sandbox.as_deref().unwrap();
-    let contract = sb.facts().contracts_by_type[&CT_RECURRING][0];
-    let company = sb.row("Contracts", contract).unwrap()["companyID"].as_i64().unwrap();
-    let contact = sb.contacts_of(company)[0];
-    let email = sb.row("Contacts", contact).unwrap()["emailAddress"].as_str().unwrap().to_string();
-    (company, contact, email)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approved_reset_changes_the_password_once_and_shows_it_once() {
     let (l, _dir) = start().await;
     let graph = l.graph.clone().expect("the Graph sandbox runs");
-    let (company, contact, email) = customer(&l);
+    let (company, contact, email) = recurring_customer(&l, 0);
     let tenant = atpilot_graph_sandbox::tenant_id_for(company);
     assert_eq!(graph.user(&tenant, &email).unwrap().password_changes, 0);
     let (t, id, token) = request(&l, company, contact).await;
@@ -155,20 +145,11 @@ async fn an_approved_reset_changes_the_password_once_and_shows_it_once() {
     assert!(!rb.to_string().contains(&password));
 }
 
-/// The `runbook` field of the ticket's decision in `GET /api/decisions`.
-async fn api_runbook(l: &Local, t: i64) -> Value {
-    let views = atpilot_agent::html::dashboard::decisions(&l.deps.state, 100).await.unwrap();
-    let all = serde_json::to_value(&views).unwrap();
-    let d = all.as_array().unwrap().iter().find(|d| d["ticket_id"] == t).expect("the decision").clone();
-    assert!(d.as_object().unwrap().contains_key("runbook"), "{d}");
-    d["runbook"].clone()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_administrator_is_refused_with_no_reply_and_no_time() {
     let (l, _dir) = start().await;
     let graph = l.graph.clone().unwrap();
-    let (company, _, _) = customer(&l);
+    let (company, _, _) = recurring_customer(&l, 0);
     let tenant = atpilot_graph_sandbox::tenant_id_for(company);
     // The tenant's Global Administrator, as the ticket's contact.
     let sb = l.sandbox.as_deref().unwrap();
@@ -223,7 +204,7 @@ async fn approve_for(
 async fn synced_foreign_and_unprivileged_targets_change_nothing_and_say_why() {
     let (l, _dir) = start().await;
     let graph = l.graph.clone().unwrap();
-    let (company, _, _) = customer(&l);
+    let (company, _, _) = recurring_customer(&l, 0);
     let tenant = atpilot_graph_sandbox::tenant_id_for(company);
     let other = l.sandbox.as_deref().unwrap().facts().contracts_by_type[&CT_RECURRING]
         .iter()
@@ -248,7 +229,7 @@ async fn synced_foreign_and_unprivileged_targets_change_nothing_and_say_why() {
     }
     // Without the password permission Graph answers 403: the run fails, naming what the app needs.
     graph.set_app_permissions(&tenant, &["User.Read.All", "Directory.Read.All"]);
-    let (_, _, email) = customer(&l);
+    let (_, _, email) = recurring_customer(&l, 0);
     let (t, report) = approve_for(&l, company, &email).await;
     let done = report.done().join(" ");
     assert!(done.contains("did NOT complete") && done.contains("User-PasswordProfile.ReadWrite.All"), "{done}");
@@ -260,7 +241,7 @@ async fn synced_foreign_and_unprivileged_targets_change_nothing_and_say_why() {
 async fn throttled_by_graph_it_waits_and_resets_once() {
     let (l, _dir) = start().await;
     let graph = l.graph.clone().unwrap();
-    let (company, contact, email) = customer(&l);
+    let (company, contact, email) = recurring_customer(&l, 0);
     let tenant = atpilot_graph_sandbox::tenant_id_for(company);
     let (_, id, token) = request(&l, company, contact).await;
     // The next Graph request: a 429 with a decimal Retry-After (waited for, rounded up).
