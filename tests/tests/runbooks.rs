@@ -72,8 +72,36 @@ fn form(token: &str) -> DecisionForm {
     DecisionForm { token: token.into(), decision: "approve".into(), draft: None, reason: None }
 }
 
+/// Every log line of this test binary, at every level (captured for the secret check).
+fn captured_logs() -> Arc<std::sync::Mutex<Vec<u8>>> {
+    static LOGS: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || Sink(sink.clone()))
+            .try_init();
+        buf
+    })
+    .clone()
+}
+
+struct Sink(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approved_reset_changes_the_password_once_and_shows_it_once() {
+    let logs = captured_logs();
     let (l, _dir) = start().await;
     let graph = l.graph.clone().expect("the Graph sandbox runs");
     let (company, contact, email) = recurring_customer(&l, 0);
@@ -130,6 +158,9 @@ async fn an_approved_reset_changes_the_password_once_and_shows_it_once() {
         l.sandbox.as_deref().unwrap().applied_writes()
     );
     assert!(!everywhere.contains(&password), "the temporary password is stored or written somewhere");
+    let logged = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(logged.contains("runbook run"), "the run is logged (the capture works)");
+    assert!(!logged.contains(&password), "the temporary password is in a log line");
     let a = l.deps.state.approval(&id).await.unwrap().unwrap();
     let run = l.deps.state.runbook(&a.action_id).await.unwrap().unwrap();
     assert!(!format!("{run:?}").contains(&password));
