@@ -693,10 +693,6 @@ pub fn with_category(text: &str, name: &str, body: &str) -> String {
     format!("{}{}\n{}", &text[..start], body.trim_end(), &text[end..])
 }
 
-/// `[microsoft]` on the local Graph sandbox (every sandbox company mapped to its tenant).
-pub const MICROSOFT_SANDBOX: &str =
-    "\n[microsoft]\nclient_id = \"sandbox\"\nlogin_url = \"sandbox\"\ngraph_url = \"sandbox\"\n";
-
 /// The demo configuration (300 tickets, seed 7, public URL `http://127.0.0.1:8080`)
 /// edited by `edit`, decided by [`CalibratedKeywords`].
 pub async fn start_edited(edit: impl FnOnce(String) -> String) -> (Local, tempfile::TempDir) {

@@ -172,3 +172,23 @@ fn dev_starts_with_the_example_configuration() {
     assert!(!here.ends_with(":8080"), "{here}");
     assert!(err.contains(&format!("approval links point at {here}/approvals/ (this process)")), "{err}");
 }
+
+#[test]
+fn config_check_names_the_companies_without_a_microsoft_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = example_with(
+        dir.path(),
+        "graph.toml",
+        &[
+            ("runbook = \"reply-only\"", "runbook = \"graph-reset-password\""),
+            (
+                "[approvals]",
+                "[microsoft]\nclient_id = \"a7f1c0de-0000-4000-8000-000000000001\"\n[microsoft.tenants]\n999999 = \"c0000000-0000-4000-8000-000000000001\"\n\n[approvals]",
+            ),
+        ],
+    );
+    let o = atpilot(&["config", "check", p.to_str().unwrap(), "--against", "sandbox"]);
+    let out = text(&o);
+    let line = out.lines().find(|l| l.starts_with("WARN  microsoft.tenants = 1 mapped:")).unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("active companies have no tenant, so their password-reset tickets are refused"), "{line}");
+}

@@ -5,7 +5,7 @@
 //! time; sessions are revoked and MFA methods removed through a 503; a group
 //! member is added once.
 
-use atpilot_e2e::{MICROSOFT_SANDBOX, api_runbook, recurring_customer, start_edited, ticket_from, with_category};
+use atpilot_e2e::{api_runbook, recurring_customer, start_edited, ticket_from, with_category};
 use atpilot_local::Local;
 
 /// An autonomous category through `graph-{runbook}`, with `parameter` lines (e.g. `sku = "SPE_E3"`).
@@ -15,7 +15,7 @@ fn autonomous(runbook: &str, parameter: &str) -> String {
 
 async fn start(category: &str, body: String) -> (Local, tempfile::TempDir) {
     let category = category.to_string();
-    start_edited(move |t| with_category(&t, &category, &body) + MICROSOFT_SANDBOX).await
+    start_edited(move |t| with_category(&t, &category, &body)).await
 }
 
 fn posts(graph: &atpilot_graph_sandbox::Sandbox, path_end: &str) -> usize {
@@ -117,7 +117,7 @@ async fn mfa_methods_are_removed_and_a_group_member_added_once() {
     let mfa = autonomous("reset-mfa", "");
     let group = autonomous("add-group-member", "group = \"Sales Team\"");
     let (l, _dir) = start_edited(move |t| {
-        with_category(&with_category(&t, "mfa-enrollment", &mfa), "license-request", &group) + MICROSOFT_SANDBOX
+        with_category(&with_category(&t, "mfa-enrollment", &mfa), "license-request", &group)
     })
     .await;
     let graph = l.graph.clone().unwrap();

@@ -5,7 +5,7 @@
 
 use atpilot_agent::handlers::approval::{self, DecisionForm};
 use atpilot_agent::ports::{RunbookRun, RunbookTarget, Runbooks};
-use atpilot_e2e::{APPROVER, MICROSOFT_SANDBOX, recurring_customer, start_edited, ticket_from, with_category};
+use atpilot_e2e::{APPROVER, recurring_customer, start_edited, ticket_from, with_category};
 use atpilot_local::Local;
 use proptest::prelude::*;
 use std::sync::Arc;
@@ -57,7 +57,7 @@ async fn redeliver(l: &Local, t: i64) {
 
 async fn scenario(steps: Vec<Step>) {
     let body = "phase = \"human-in-the-loop\"\nsafe = true\nrunbook = \"graph-reset-password\"\napprovers = [\"dispatch@msp.example\"]\nchannels = [\"teams\"]\n";
-    let (l, _dir) = start_edited(|t| with_category(&t, "password-reset", body) + MICROSOFT_SANDBOX).await;
+    let (l, _dir) = start_edited(|t| with_category(&t, "password-reset", body)).await;
     let graph = l.graph.clone().unwrap();
     let (company, contact, email) = recurring_customer(&l, 0);
     let tenant = atpilot_graph_sandbox::tenant_id_for(company);

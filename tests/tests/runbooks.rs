@@ -27,8 +27,7 @@ async fn config() -> atpilot_config::Config {
     let old = "[categories.password-reset]\nphase = \"autonomous\"\nsafe = true\n# The reply is the work: self-service instructions; nothing is reset by atpilot.\nrunbook = \"reply-only\"\napprovers = [\"dispatch@msp.example\"]\nchannels = [\"teams\"]";
     assert!(text.contains(old), "the demo's password-reset section changed: update this test");
     let new = "[categories.password-reset]\nphase = \"human-in-the-loop\"\nsafe = true\nrunbook = \"graph-reset-password\"\napprovers = [\"dispatch@msp.example\"]\nchannels = [\"teams\", \"email\"]";
-    let text = text.replace(old, new)
-        + "\n[microsoft]\nclient_id = \"sandbox\"\nlogin_url = \"sandbox\"\ngraph_url = \"sandbox\"\n";
+    let text = text.replace(old, new);
     atpilot_config::Config::parse(&text, "runbooks test").unwrap()
 }
 

@@ -131,8 +131,15 @@ safe = false
 # The same demo under the names a model trained on the sandbox predicts
 # (its sub-issue types), which `atpilot dev` decides with.
 [categories.microsoft-365-license-request]
-phase = "internal-notes"
+phase = "human-in-the-loop"
 safe = true
+# Approve assigns a Microsoft 365 E3 seat in the company's tenant (the
+# local Graph sandbox) when one is free, and reads it back; the approver sees
+# the exact plan first (a Visio request is rejected, not given an E3 seat).
+runbook = "graph-assign-license"
+sku = "SPE_E3"
+approvers = ["dispatch@msp.example"]
+channels = ["teams", "email"]
 [categories.shared-mailbox-access]
 phase = "internal-notes"
 safe = false
@@ -155,6 +162,11 @@ base_url = "{public}/approvals/"
 email_from = "atpilot@msp.example"
 finance = ["finance@msp.example"]
 alerts = ["dispatch@msp.example"]
+# Microsoft 365 through Graph: the local Graph sandbox, one tenant per sandbox company.
+[microsoft]
+client_id = "sandbox"
+login_url = "sandbox"
+graph_url = "sandbox"
 "#,
         agent = facts.agent_resource_id,
         api_user = facts.api_resource_id,

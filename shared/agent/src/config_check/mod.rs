@@ -16,6 +16,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 mod report;
+mod runbooks;
 pub use report::{ConfigReport, Finding, Level};
 
 /// How many alternatives a finding lists ("what the target has instead").
@@ -87,6 +88,7 @@ fn offline(
             }
         }
     }
+    runbooks::offline(config, env, remote, r);
     let m = &config.model;
     let mut picklist_models = Vec::new();
     if let Some(path) = &m.category_path {
@@ -236,6 +238,7 @@ async fn check_target(client: &Client, config: &Config, models: &[ModelLabels], 
     check_statuses(client, config, r).await;
     check_note_publish(client, r).await;
     check_picklist_models(client, models, r).await;
+    runbooks::check_tenant_mappings(client, config, r).await;
 }
 
 /// The agent resource: exists, active, licensed (Autotask refuses time entries owned by an API-only user).

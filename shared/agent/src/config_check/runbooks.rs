@@ -1,0 +1,95 @@
+//! The runbooks' part of a configuration check: each provider's secret is
+//! where the configuration says (locally: its environment variable), and,
+//! against the tenant, which active companies have no Microsoft 365 tenant
+//! mapped (their `graph-*` tickets are refused and escalated).
+
+use super::{ConfigReport, few};
+use atpilot_autotask::{Client, Filter, Query};
+use atpilot_config::Config;
+use atpilot_domain::RunbookKind;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// The categories whose runbook is a `graph-*` one.
+fn graph_categories(config: &Config) -> Vec<String> {
+    config
+        .categories
+        .iter()
+        .filter(|(_, c)| c.runbook.as_ref().is_some_and(|r| r.kind().provider() == "graph"))
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+/// Secrets named by `[microsoft]` and `[webhooks]` (checked only for a `remote` run, as the Autotask ones).
+pub(super) fn offline(config: &Config, env: &dyn Fn(&str) -> Option<String>, remote: bool, r: &mut ConfigReport) {
+    let set = |var: &str| env(var).is_some_and(|v| !v.trim().is_empty());
+    if let Some(m) = config.microsoft.as_ref().filter(|m| remote && !m.is_sandbox()) {
+        let key = "microsoft.client_secret_env";
+        if set(&m.client_secret_env) {
+            r.ok_(key, &m.client_secret_env, "set");
+        } else {
+            let fix = format!("export {} (the app registration's client secret value)", m.client_secret_env);
+            r.error(key, &m.client_secret_env, "the environment variable is not set", None, &fix);
+        }
+    }
+    for (name, w) in config.webhooks.iter().filter(|_| remote) {
+        let key = format!("webhooks.{name}.secret_env");
+        if set(&w.secret_env) {
+            r.ok_(key, &w.secret_env, "set");
+        } else {
+            let fix = format!("export {} (the secret shared with the webhook's receiver)", w.secret_env);
+            r.error(key, &w.secret_env, "the environment variable is not set", None, &fix);
+        }
+    }
+    let hooks: BTreeSet<&str> = config
+        .categories
+        .values()
+        .filter_map(|c| c.runbook.as_ref().filter(|r| r.kind() == RunbookKind::Webhook).and_then(|r| r.parameter()))
+        .collect();
+    for unused in config.webhooks.keys().filter(|n| !hooks.contains(n.as_str())) {
+        r.warn(format!("webhooks.{unused}"), unused, "no category uses it", "remove it, or name it in a category's `webhook`");
+    }
+}
+
+/// Active companies without a tenant in `[microsoft.tenants]`, when a category uses a `graph-*` runbook.
+pub(super) async fn check_tenant_mappings(client: &Client, config: &Config, r: &mut ConfigReport) {
+    let categories = graph_categories(config);
+    let Some(m) = config.microsoft.as_ref().filter(|_| !categories.is_empty()) else { return };
+    let key = "microsoft.tenants";
+    if m.is_sandbox() && m.tenants.is_empty() {
+        r.ok_(key, "(sandbox)", "`atpilot dev` maps every sandbox company to its Graph sandbox tenant");
+        return;
+    }
+    let q = match Query::new().filter(Filter::eq("isActive", true)).include(["id", "companyName"]).max_records(500) {
+        Ok(q) => q,
+        Err(e) => return r.warn(key, "(companies)", format!("cannot query companies: {e}"), super::UNREADABLE),
+    };
+    let page = match client.query_page("Companies", &q).await {
+        Ok(p) => p,
+        Err(e) => return r.warn(key, "(companies)", format!("the companies could not be read: {e}"), super::UNREADABLE),
+    };
+    let unmapped: Vec<String> = page
+        .items
+        .iter()
+        .filter_map(|c| {
+            let id = c.get("id").and_then(Value::as_i64)?;
+            let name = c.get("companyName").and_then(Value::as_str).unwrap_or_default();
+            m.tenant_of(id).is_none().then(|| format!("{id} {}", atpilot_domain::untrusted::one_line(name)))
+        })
+        .collect();
+    if unmapped.is_empty() {
+        r.ok_(key, m.tenants.len(), "every active company has a Microsoft 365 tenant");
+    } else {
+        r.warn(
+            key,
+            format!("{} mapped", m.tenants.len()),
+            format!(
+                "{} active companies have no tenant, so their {} tickets are refused and escalated: {}",
+                unmapped.len(),
+                categories.join(", "),
+                few(unmapped).unwrap_or_default()
+            ),
+            "add `<company id> = \"<tenant id>\"` under [microsoft.tenants] for each customer on Microsoft 365",
+        );
+    }
+}
