@@ -189,6 +189,7 @@ fn config_check_names_the_companies_without_a_microsoft_tenant() {
     );
     let o = atpilot(&["config", "check", p.to_str().unwrap(), "--against", "sandbox"]);
     let out = text(&o);
-    let line = out.lines().find(|l| l.starts_with("WARN  microsoft.tenants = 1 mapped:")).unwrap_or_else(|| panic!("{out}"));
+    let line =
+        out.lines().find(|l| l.starts_with("WARN  microsoft.tenants = 1 mapped:")).unwrap_or_else(|| panic!("{out}"));
     assert!(line.contains("active companies have no tenant, so their password-reset tickets are refused"), "{line}");
 }

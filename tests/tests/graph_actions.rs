@@ -56,7 +56,10 @@ async fn an_autonomous_licence_request_assigns_one_seat_once() {
     assert_eq!(time_entries(&l, t), 1);
     let rb = api_runbook(&l, t).await;
     assert_eq!((rb["provider"].as_str(), rb["status"].as_str()), (Some("graph"), Some("verified")), "{rb}");
-    assert_eq!((rb["before"]["userHasLicense"].as_str(), rb["after"]["userHasLicense"].as_str()), (Some("false"), Some("true")));
+    assert_eq!(
+        (rb["before"]["userHasLicense"].as_str(), rb["after"]["userHasLicense"].as_str()),
+        (Some("false"), Some("true"))
+    );
 
     // The same event delivered again: nothing is assigned or logged twice.
     let sb = l.sandbox.as_deref().unwrap();
@@ -85,7 +88,10 @@ async fn no_free_seat_escalates_with_the_shortfall_and_writes_no_reply_or_time()
     let rb = api_runbook(&l, t).await;
     assert_eq!(rb["status"], "refused", "{rb}");
     let reason = rb["reason"].as_str().unwrap();
-    assert!(reason.contains("O365_BUSINESS_PREMIUM has no free seat") && reason.contains("buy at least 1 more"), "{reason}");
+    assert!(
+        reason.contains("O365_BUSINESS_PREMIUM has no free seat") && reason.contains("buy at least 1 more"),
+        "{reason}"
+    );
     let note = notes(&l, t).into_iter().find(|n| n["description"].as_str().unwrap().contains("no free seat"));
     assert!(note.is_some_and(|n| n["publish"].as_i64() != Some(1)), "an internal note names the shortfall");
 }
@@ -116,26 +122,31 @@ async fn sessions_are_revoked_through_a_503_and_read_back() {
 async fn mfa_methods_are_removed_and_a_group_member_added_once() {
     let mfa = autonomous("reset-mfa", "");
     let group = autonomous("add-group-member", "group = \"Sales Team\"");
-    let (l, _dir) = start_edited(move |t| {
-        with_category(&with_category(&t, "mfa-enrollment", &mfa), "license-request", &group)
-    })
-    .await;
+    let (l, _dir) =
+        start_edited(move |t| with_category(&with_category(&t, "mfa-enrollment", &mfa), "license-request", &group))
+            .await;
     let graph = l.graph.clone().unwrap();
     let (company, contact, email) = recurring_customer(&l, 1);
     let tenant = atpilot_graph_sandbox::tenant_id_for(company);
     let methods = graph.user(&tenant, &email).unwrap().method_ids.len();
     assert!(methods > 1, "the contact has MFA methods registered");
-    let t = ticket_from(&l, company, contact, "New phone", "My authenticator app is gone, reset my MFA two-factor").await;
+    let t =
+        ticket_from(&l, company, contact, "New phone", "My authenticator app is gone, reset my MFA two-factor").await;
     let u = graph.user(&tenant, &email).unwrap();
     assert!(u.method_ids.iter().all(|m| m == "28c10230-6103-485e-b985-444c60001490"), "{:?}", u.method_ids);
     assert_eq!(api_runbook(&l, t).await["status"], "verified");
     assert!(customer_reply(&l, t).unwrap().contains("sign-in verification (MFA) methods"));
 
     let t = ticket_from(&l, company, contact, LICENCE.0, LICENCE.1).await;
-    let sales = graph.group(&tenant, "Sales Team").or_else(|| graph.group(&tenant, &format!("sales@c{company}.example")));
+    let sales =
+        graph.group(&tenant, "Sales Team").or_else(|| graph.group(&tenant, &format!("sales@c{company}.example")));
     assert!(sales.unwrap().members.iter().any(|m| *m == u.id), "a member now");
     assert_eq!(posts(&graph, "/members/$ref"), 1);
     let rb = api_runbook(&l, t).await;
-    assert_eq!((rb["before"]["userIsMember"].as_str(), rb["after"]["userIsMember"].as_str()), (Some("false"), Some("true")), "{rb}");
+    assert_eq!(
+        (rb["before"]["userIsMember"].as_str(), rb["after"]["userIsMember"].as_str()),
+        (Some("false"), Some("true")),
+        "{rb}"
+    );
     assert_eq!(time_entries(&l, t), 1);
 }

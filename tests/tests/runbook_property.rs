@@ -98,7 +98,8 @@ async fn scenario(steps: Vec<Step>) {
     let u = graph.user(&tenant, &email).unwrap();
     let sb = l.sandbox.as_deref().unwrap();
     let entries = sb.rows_where("TimeEntries", "ticketID", t).len();
-    let replies = sb.rows_where("TicketNotes", "ticketID", t).iter().filter(|n| n["publish"].as_i64() == Some(1)).count();
+    let replies =
+        sb.rows_where("TicketNotes", "ticketID", t).iter().filter(|n| n["publish"].as_i64() == Some(1)).count();
     let complete = sb.row("Tickets", t).unwrap()["status"].as_i64() == Some(l.deps.config.statuses.complete.get());
     assert!(u.password_changes <= 1, "{steps:?}: reset {} times", u.password_changes);
     assert!(entries <= 1 && replies <= 1, "{steps:?}: {entries} entries, {replies} replies");

@@ -23,7 +23,11 @@ struct Receiver {
     jobs: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
 }
 
-async fn receive(axum::extract::State(r): axum::extract::State<Receiver>, h: HeaderMap, body: Bytes) -> (StatusCode, String) {
+async fn receive(
+    axum::extract::State(r): axum::extract::State<Receiver>,
+    h: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
     let header = |n: &str| h.get(n).and_then(|v| v.to_str().ok());
     let now = chrono::Utc::now().timestamp();
     if Signer::new(SECRET).verify(header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER), &body, now).is_err() {
@@ -50,7 +54,8 @@ async fn start(answer: (u16, Value)) -> (Local, tempfile::TempDir, Receiver) {
 
 async fn licence_ticket(l: &Local) -> i64 {
     let (company, contact, _) = recurring_customer(l, 0);
-    ticket_from(l, company, contact, "App access", "Please give me a Microsoft 365 license subscription for the app").await
+    ticket_from(l, company, contact, "App access", "Please give me a Microsoft 365 license subscription for the app")
+        .await
 }
 
 fn reply_and_entries(l: &Local, t: i64) -> (Vec<String>, usize) {

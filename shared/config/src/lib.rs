@@ -343,7 +343,12 @@ impl Config {
             kill_switch: raw.kill_switch,
             categories: categories
                 .iter()
-                .map(|(k, c)| (k.clone(), CategoryPolicy { phase: c.phase, safe: c.safe, runbook: c.runbook.as_ref().map(Runbook::kind) }))
+                .map(|(k, c)| {
+                    (
+                        k.clone(),
+                        CategoryPolicy { phase: c.phase, safe: c.safe, runbook: c.runbook.as_ref().map(Runbook::kind) },
+                    )
+                })
                 .collect(),
             default_phase: raw.default_phase,
             min_confidence_for_approval: t.min_confidence_for_approval,
@@ -481,9 +486,8 @@ impl Config {
         let mut categories = BTreeMap::new();
         for (name, c) in raw_categories {
             let key = format!("categories.{name}");
-            let runbook =
-                runbooks::RawRunbook { runbook: c.runbook, sku: c.sku, group: c.group, webhook: c.webhook }
-                    .parse(&name)?;
+            let runbook = runbooks::RawRunbook { runbook: c.runbook, sku: c.sku, group: c.group, webhook: c.webhook }
+                .parse(&name)?;
             let phase = c.phase.unwrap_or(default_phase);
             check_emails(&format!("{key}.approvers"), &c.approvers)?;
             if phase >= Phase::HumanInTheLoop && !c.safe {
@@ -521,13 +525,7 @@ impl Config {
                     "set the SES-verified sender address",
                 ));
             }
-            let cc = CategoryConfig {
-                phase,
-                safe: c.safe,
-                runbook,
-                approvers: c.approvers,
-                channels: c.channels,
-            };
+            let cc = CategoryConfig { phase, safe: c.safe, runbook, approvers: c.approvers, channels: c.channels };
             categories.insert(name, cc);
         }
         Ok(categories)

@@ -174,7 +174,10 @@ fn runbook_parameters_and_webhooks_are_checked() {
     assert!(e.contains("categories.password-reset.webhook") && e.contains("[webhooks.rewst]"), "{e}");
     let e = err(&format!("{hook}\n[webhooks.rewst]\nurl = \"http://hooks.example/x\"\nsecret_env = \"S\"\n"));
     assert!(e.contains("webhooks.rewst.url") && e.contains("https"), "{e}");
-    let c = Config::parse(&format!("{hook}\n[webhooks.rewst]\nurl = \"https://hooks.example/x\"\nsecret_env = \"S\"\n"), "x")
-        .unwrap();
+    let c = Config::parse(
+        &format!("{hook}\n[webhooks.rewst]\nurl = \"https://hooks.example/x\"\nsecret_env = \"S\"\n"),
+        "x",
+    )
+    .unwrap();
     assert_eq!(c.webhooks["rewst"].callback_timeout_minutes, 24 * 60);
 }

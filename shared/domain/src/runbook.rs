@@ -307,9 +307,15 @@ mod tests {
         let sku = Runbook::new(RunbookKind::GraphAssignLicense, Some(" SPE_E3 ".into())).unwrap();
         assert_eq!((sku.kind(), sku.parameter()), (RunbookKind::GraphAssignLicense, Some("SPE_E3")));
         assert_eq!(sku.to_string(), "graph-assign-license (sku SPE_E3)");
-        assert_eq!(Runbook::new(RunbookKind::GraphAssignLicense, None).unwrap_err(), "graph-assign-license needs `sku`");
+        assert_eq!(
+            Runbook::new(RunbookKind::GraphAssignLicense, None).unwrap_err(),
+            "graph-assign-license needs `sku`"
+        );
         assert!(Runbook::new(RunbookKind::Webhook, Some("  ".into())).unwrap_err().contains("non-empty `webhook`"));
-        assert_eq!(Runbook::new(RunbookKind::ReplyOnly, Some("x".into())).unwrap_err(), "reply-only takes no parameter");
+        assert_eq!(
+            Runbook::new(RunbookKind::ReplyOnly, Some("x".into())).unwrap_err(),
+            "reply-only takes no parameter"
+        );
         assert_eq!(Runbook::plain(RunbookKind::GraphRevokeSessions).unwrap().parameter(), None);
         assert!(Runbook::plain(RunbookKind::GraphAddGroupMember).is_none());
     }

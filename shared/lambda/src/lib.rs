@@ -219,11 +219,14 @@ async fn runbooks_from_env(
     if !config.webhooks.is_empty() {
         let text = secret_from_env(aws, "RUNBOOK_WEBHOOK_SECRETS_ARN").await?;
         let secrets: std::collections::HashMap<String, String> = serde_json::from_str(&text).map_err(|e| {
-            WiringError::Runbooks(format!("RUNBOOK_WEBHOOK_SECRETS_ARN's secret is not a JSON object name → secret: {e}"))
+            WiringError::Runbooks(format!(
+                "RUNBOOK_WEBHOOK_SECRETS_ARN's secret is not a JSON object name → secret: {e}"
+            ))
         })?;
         let url = atpilot_agent::handlers::runbook_callback::callback_url(config);
-        let hooks = atpilot_agent::adapters::webhook::from_config(&config.webhooks, |name, _| secrets.get(name).cloned(), url)
-            .map_err(WiringError::Runbooks)?;
+        let hooks =
+            atpilot_agent::adapters::webhook::from_config(&config.webhooks, |name, _| secrets.get(name).cloned(), url)
+                .map_err(WiringError::Runbooks)?;
         providers.webhook = Some(Arc::new(hooks));
     }
     Ok(Arc::new(providers))

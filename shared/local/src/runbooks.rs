@@ -21,8 +21,9 @@ pub(crate) async fn start(config: &mut Config, autotask_seed: Option<u64>) -> Re
         None
     } else {
         let url = atpilot_agent::handlers::runbook_callback::callback_url(config);
-        let hooks = atpilot_agent::adapters::webhook::from_config(&config.webhooks, |_, env| std::env::var(env).ok(), url)
-            .map_err(LocalError::Runbooks)?;
+        let hooks =
+            atpilot_agent::adapters::webhook::from_config(&config.webhooks, |_, env| std::env::var(env).ok(), url)
+                .map_err(LocalError::Runbooks)?;
         Some(Arc::new(hooks))
     };
     Ok((sandbox, Arc::new(Providers { graph, webhook })))

@@ -50,9 +50,7 @@ pub fn parse_answer(status: u16, body: &[u8]) -> Result<Answer, WebhookError> {
     let raw: RawAnswer = serde_json::from_slice(body).map_err(|e| WebhookError::Contract(e.to_string()))?;
     match (status, raw.status.as_str()) {
         (200, "done") => Ok(Answer::Done { before: fields(&raw.before), after: fields(&raw.after) }),
-        (200, "refused") => {
-            Ok(Answer::Refused { reason: plain(raw.reason.as_deref().unwrap_or("no reason given")) })
-        }
+        (200, "refused") => Ok(Answer::Refused { reason: plain(raw.reason.as_deref().unwrap_or("no reason given")) }),
         (202, "accepted") => Ok(Answer::Accepted),
         (s, other) => Err(WebhookError::Contract(format!("HTTP {s} with status {:?}", plain(other)))),
     }

@@ -22,7 +22,7 @@ mod client;
 mod signature;
 
 pub use client::{Answer, WebhookClient, WebhookError};
-pub use signature::{SIGNATURE_HEADER, Signer, SignatureError, TIMESTAMP_HEADER};
+pub use signature::{SIGNATURE_HEADER, SignatureError, Signer, TIMESTAMP_HEADER};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

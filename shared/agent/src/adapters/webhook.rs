@@ -65,7 +65,10 @@ impl Runbooks for WebhookRunbooks {
     fn describe(&self, runbook: &Runbook, t: &RunbookTarget<'_>) -> String {
         let who = t.requester_email.unwrap_or("the ticket's contact (no e-mail address)");
         let name = runbook.parameter().unwrap_or_default();
-        format!("Send ticket {} for {who} to the {name} webhook runbook, signed; it does the work and reports back", t.ticket.ticket_number)
+        format!(
+            "Send ticket {} for {who} to the {name} webhook runbook, signed; it does the work and reports back",
+            t.ticket.ticket_number
+        )
     }
 
     async fn run(&self, runbook: &Runbook, t: &RunbookTarget<'_>) -> RunbookRun {
@@ -121,8 +124,16 @@ impl Runbooks for WebhookRunbooks {
                 after: atpilot_webhook::fields(&c.after),
                 ..outcome(plan, RunbookStatus::Verified, None)
             },
-            Reported::Refused => outcome(plan, RunbookStatus::Refused, Some(format!("the webhook refused: {}", reason.unwrap_or_default()))),
-            Reported::Failed => outcome(plan, RunbookStatus::Failed, Some(format!("the webhook failed: {}", reason.unwrap_or_default()))),
+            Reported::Refused => outcome(
+                plan,
+                RunbookStatus::Refused,
+                Some(format!("the webhook refused: {}", reason.unwrap_or_default())),
+            ),
+            Reported::Failed => outcome(
+                plan,
+                RunbookStatus::Failed,
+                Some(format!("the webhook failed: {}", reason.unwrap_or_default())),
+            ),
         };
         Ok(run_of(o))
     }

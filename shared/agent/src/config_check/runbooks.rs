@@ -47,7 +47,12 @@ pub(super) fn offline(config: &Config, env: &dyn Fn(&str) -> Option<String>, rem
         .filter_map(|c| c.runbook.as_ref().filter(|r| r.kind() == RunbookKind::Webhook).and_then(|r| r.parameter()))
         .collect();
     for unused in config.webhooks.keys().filter(|n| !hooks.contains(n.as_str())) {
-        r.warn(format!("webhooks.{unused}"), unused, "no category uses it", "remove it, or name it in a category's `webhook`");
+        r.warn(
+            format!("webhooks.{unused}"),
+            unused,
+            "no category uses it",
+            "remove it, or name it in a category's `webhook`",
+        );
     }
 }
 
@@ -66,7 +71,9 @@ pub(super) async fn check_tenant_mappings(client: &Client, config: &Config, r: &
     };
     let page = match client.query_page("Companies", &q).await {
         Ok(p) => p,
-        Err(e) => return r.warn(key, "(companies)", format!("the companies could not be read: {e}"), super::UNREADABLE),
+        Err(e) => {
+            return r.warn(key, "(companies)", format!("the companies could not be read: {e}"), super::UNREADABLE);
+        }
     };
     let unmapped: Vec<String> = page
         .items

@@ -54,7 +54,10 @@ async fn callback(deps: &Deps, s: SignedCallback<'_>, now: DateTime<Utc>) -> Res
     let Some(record @ RunbookRecord { resume: Some(_), outcome: Some(_), .. }) = record else {
         return Err(answer(404, "no run of that action awaits a callback"));
     };
-    let (resume, earlier) = (record.resume.clone().unwrap_or_else(|| unreachable!()), record.outcome.clone().unwrap_or_else(|| unreachable!()));
+    let (resume, earlier) = (
+        record.resume.clone().unwrap_or_else(|| unreachable!()),
+        record.outcome.clone().unwrap_or_else(|| unreachable!()),
+    );
     let reported = deps.runbooks.callback(&resume.runbook, &earlier.plan, &s).map_err(|e| answer(401, e))?;
     if !earlier.pending() {
         return Ok(answer(200, format!("already recorded as {:?}; nothing changed", earlier.status)));

@@ -77,9 +77,14 @@ impl GraphRunbooks {
             Ok(b) => (
                 RunbookStatus::Executed,
                 facts(&b),
-                Some("Graph accepted the revocation but signInSessionsValidFromDateTime did not move: check the user".into()),
+                Some(
+                    "Graph accepted the revocation but signInSessionsValidFromDateTime did not move: check the user"
+                        .into(),
+                ),
             ),
-            Err(e) => (RunbookStatus::Executed, BTreeMap::new(), Some(format!("the user could not be read back ({e})"))),
+            Err(e) => {
+                (RunbookStatus::Executed, BTreeMap::new(), Some(format!("the user could not be read back ({e})")))
+            }
         };
         Ok(Done {
             status,
@@ -107,7 +112,11 @@ impl GraphRunbooks {
             let failures: Vec<String> = report.failed.iter().map(|(m, e)| format!("{}: {e}", m.odata_type)).collect();
             let why = format!(
                 "{others} method(s) other than the password are still registered ({}); a technician must remove them",
-                if failures.is_empty() { "none failed, some could not be deleted through Graph".into() } else { failures.join("; ") }
+                if failures.is_empty() {
+                    "none failed, some could not be deleted through Graph".into()
+                } else {
+                    failures.join("; ")
+                }
             );
             (RunbookStatus::Failed, Some(why))
         };

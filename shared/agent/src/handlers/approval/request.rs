@@ -39,8 +39,7 @@ pub(crate) async fn plan_of(
         return Ok("Post the reply below to the customer; change nothing else; log the measured time".into());
     }
     let requester = deps.autotask.requester(ticket).await?;
-    let target =
-        crate::ports::RunbookTarget { ticket, requester_email: requester.contact_email.as_deref(), action_id };
+    let target = crate::ports::RunbookTarget { ticket, requester_email: requester.contact_email.as_deref(), action_id };
     Ok(format!(
         "{}; then post a reply written from the verified result and log the measured time",
         deps.runbooks.describe(runbook, &target)
