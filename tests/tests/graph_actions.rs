@@ -150,3 +150,47 @@ async fn mfa_methods_are_removed_and_a_group_member_added_once() {
     );
     assert_eq!(time_entries(&l, t), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_licence_is_removed_and_a_leavers_sign_in_is_enabled_only_after_approval() {
+    let enable = "phase = \"human-in-the-loop\"\nsafe = true\nrunbook = \"graph-enable-sign-in\"\napprovers = [\"dispatch@msp.example\"]\nchannels = [\"teams\"]\n";
+    let remove = autonomous("remove-license", "sku = \"O365_BUSINESS_PREMIUM\"");
+    let (l, _dir) =
+        start_edited(move |t| with_category(&with_category(&t, "password-reset", enable), "license-request", &remove))
+            .await;
+    let graph = l.graph.clone().unwrap();
+    let (company, contact, email) = recurring_customer(&l, 0);
+    let tenant = atpilot_graph_sandbox::tenant_id_for(company);
+    let sku_id = graph.sku(&tenant, "O365_BUSINESS_PREMIUM").unwrap().0.sku_id;
+    assert!(graph.user(&tenant, &email).unwrap().licenses.contains(&sku_id));
+    let t = ticket_from(&l, company, contact, LICENCE.0, LICENCE.1).await;
+    assert!(!graph.user(&tenant, &email).unwrap().licenses.contains(&sku_id), "removed");
+    assert_eq!(api_runbook(&l, t).await["after"]["userHasLicense"], "false");
+
+    // The disabled account of a former employee: only an approver turns it back on.
+    let leaver = format!("former.employee@c{company}.example");
+    let sb = l.sandbox.as_deref().unwrap();
+    let serde_json::Value::Object(fields) = serde_json::json!({"companyID": company, "firstName": "Former",
+        "lastName": "Employee", "emailAddress": leaver, "isActive": 1})
+    else {
+        unreachable!()
+    };
+    let contact = sb.insert_row("Contacts", fields).unwrap();
+    let t = ticket_from(&l, company, contact, "Locked out", "I forgot my password and I am locked out").await;
+    assert!(!graph.user(&tenant, &leaver).unwrap().account_enabled, "asking changes nothing");
+    let a = l.deps.state.approvals_in_state(atpilot_store::records::ApprovalState::Pending, 50).await.unwrap();
+    let a = a.into_iter().find(|a| a.ticket_id.get() == t).expect("an approval request");
+    let link = atpilot_agent::handlers::approval::links(&l.deps, &a, atpilot_e2e::APPROVER).approve;
+    let token = link.split("t=").nth(1).unwrap().split('&').next().unwrap().to_string();
+    let form = atpilot_agent::handlers::approval::DecisionForm {
+        token,
+        decision: "approve".into(),
+        draft: None,
+        reason: None,
+    };
+    atpilot_agent::handlers::approval::decide_request(&l.deps, &a.id, &form, chrono::Utc::now()).await.unwrap();
+    l.settle(40).await;
+    assert!(graph.user(&tenant, &leaver).unwrap().account_enabled, "enabled once approved");
+    assert_eq!(api_runbook(&l, t).await["after"]["accountEnabled"], "true");
+    assert_eq!(time_entries(&l, t), 1);
+}

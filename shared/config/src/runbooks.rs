@@ -128,10 +128,10 @@ pub(crate) fn validate_runbooks(
                 ));
             }
         }
-        if kind.needs_human() && c.phase == Phase::Autonomous {
+        if let Some(why) = kind.why_human().filter(|_| c.phase == Phase::Autonomous) {
             return Err(invalid(
                 format!("categories.{name}.phase"),
-                format!("is autonomous but {kind} hands a temporary password to the approving technician"),
+                format!("is autonomous but {kind} {why}"),
                 "use human-in-the-loop for this category",
             ));
         }

@@ -272,7 +272,8 @@ impl fmt::Display for Reason {
             ),
             Reason::RunbookNeedsHuman { runbook } => write!(
                 f,
-                "the {runbook} runbook hands a temporary password to the approving technician: a human must approve"
+                "the {runbook} runbook {}: a human must approve",
+                runbook.why_human().unwrap_or("needs a human")
             ),
             Reason::NoReply => write!(f, "the reply is the work, and there is no drafted reply: suggestion only"),
             Reason::ReplyClaimsWork { cue } => write!(

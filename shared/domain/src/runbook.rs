@@ -37,20 +37,26 @@ pub enum RunbookKind {
     GraphResetMfa,
     /// Assign a licence by SKU part number (parameter `sku`).
     GraphAssignLicense,
-    /// Add the contact to a group, by its mail address (parameter `group`).
+    /// Add the contact to a group, by display name or mail (parameter `group`).
     GraphAddGroupMember,
+    /// Remove a licence by SKU part number (parameter `sku`).
+    GraphRemoveLicense,
+    /// Turn a disabled account's sign-in back on (`accountEnabled`).
+    GraphEnableSignIn,
     /// A signed JSON job to a configured webhook (parameter `webhook`: its name in `[webhooks]`).
     Webhook,
 }
 
 impl RunbookKind {
-    pub const ALL: [RunbookKind; 7] = [
+    pub const ALL: [RunbookKind; 9] = [
         RunbookKind::ReplyOnly,
         RunbookKind::GraphResetPassword,
         RunbookKind::GraphRevokeSessions,
         RunbookKind::GraphResetMfa,
         RunbookKind::GraphAssignLicense,
         RunbookKind::GraphAddGroupMember,
+        RunbookKind::GraphRemoveLicense,
+        RunbookKind::GraphEnableSignIn,
         RunbookKind::Webhook,
     ];
 
@@ -62,6 +68,8 @@ impl RunbookKind {
             RunbookKind::GraphResetMfa => "graph-reset-mfa",
             RunbookKind::GraphAssignLicense => "graph-assign-license",
             RunbookKind::GraphAddGroupMember => "graph-add-group-member",
+            RunbookKind::GraphRemoveLicense => "graph-remove-license",
+            RunbookKind::GraphEnableSignIn => "graph-enable-sign-in",
             RunbookKind::Webhook => "webhook",
         }
     }
@@ -78,17 +86,25 @@ impl RunbookKind {
     /// The configuration key of the runbook's parameter, if it takes one.
     pub fn parameter(self) -> Option<&'static str> {
         match self {
-            RunbookKind::GraphAssignLicense => Some("sku"),
+            RunbookKind::GraphAssignLicense | RunbookKind::GraphRemoveLicense => Some("sku"),
             RunbookKind::GraphAddGroupMember => Some("group"),
             RunbookKind::Webhook => Some("webhook"),
             _ => None,
         }
     }
 
-    /// A runbook whose result a human must carry (a temporary password shown
-    /// once to the approver): never autonomous.
+    /// A runbook a human must approve whatever the phase: never autonomous.
     pub fn needs_human(self) -> bool {
-        matches!(self, RunbookKind::GraphResetPassword)
+        self.why_human().is_some()
+    }
+
+    /// Why this runbook always needs a human, if it does.
+    pub fn why_human(self) -> Option<&'static str> {
+        match self {
+            RunbookKind::GraphResetPassword => Some("hands a temporary password to the approving technician"),
+            RunbookKind::GraphEnableSignIn => Some("turns a disabled account back on, which may be a leaver's"),
+            _ => None,
+        }
     }
 
     /// Whether the customer reply is the drafted one (else atpilot writes it from the verified result).

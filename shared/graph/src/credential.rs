@@ -30,6 +30,28 @@ impl Credential {
     pub fn secret(value: impl Into<String>) -> Self {
         Credential::Secret { secret: ClientSecret::new(value), placement: SecretPlacement::Form }
     }
+
+    /// What one stored secret holds: a PEM bundle (the certificate and its
+    /// RSA private key, in either order) is a certificate credential
+    /// (PS256 + `x5t#S256` assertions); anything else is a client secret value.
+    /// Errors: a bundle without a private key, or a key or certificate that does not parse.
+    pub fn from_secret_value(value: &str) -> Result<Self, CredentialError> {
+        let value = value.trim();
+        if !value.contains("-----BEGIN CERTIFICATE-----") {
+            return Ok(Credential::secret(value));
+        }
+        let key = ["PRIVATE KEY", "RSA PRIVATE KEY"]
+            .iter()
+            .find_map(|kind| {
+                let (begin, end) = (format!("-----BEGIN {kind}-----"), format!("-----END {kind}-----"));
+                let start = value.find(&begin)?;
+                let stop = start + value[start..].find(&end)? + end.len();
+                Some(value[start..stop].to_string())
+            })
+            .ok_or(CredentialError::MissingKey)?;
+        let cert = CertificateCredential::from_pem(key.as_bytes(), value, AssertionStyle::Ps256X5tS256)?;
+        Ok(Credential::Certificate(cert))
+    }
 }
 
 /// Where the secret goes: the form field (default) or HTTP Basic auth (both accepted by Entra).
@@ -57,6 +79,8 @@ pub enum CredentialError {
     Key { source: jsonwebtoken::errors::Error },
     #[error("the certificate is not a PEM certificate (-----BEGIN CERTIFICATE-----)")]
     Certificate,
+    #[error("the PEM bundle has a certificate but no -----BEGIN PRIVATE KEY----- block")]
+    MissingKey,
     #[error("thumbprint {0:?} is not hex (as the Azure portal shows it)")]
     Thumbprint(String),
     #[error("the {0:?} assertion style needs the certificate's {1} thumbprint")]

@@ -44,6 +44,26 @@ async fn certificate_assertions_in_both_header_styles_are_accepted() {
 }
 
 #[tokio::test]
+async fn one_stored_value_is_a_secret_or_a_certificate_bundle() {
+    let sb = sandbox().await;
+    let bundle = format!(
+        "{}\n{}",
+        atpilot_graph_sandbox::keys::TEST_ONLY_CERTIFICATE_PEM,
+        atpilot_graph_sandbox::keys::TEST_ONLY_PRIVATE_KEY_PEM
+    );
+    let cred = Credential::from_secret_value(&bundle).expect("a certificate bundle");
+    assert!(matches!(cred, Credential::Certificate(_)));
+    let (client, _, _) = client_with(&sb, cred);
+    assert!(client.get_user(&t1(), "admin@c1.example").await.is_ok(), "a token by certificate assertion");
+    let secret = Credential::from_secret_value(&format!(" {} ", atpilot_graph_sandbox::CLIENT_SECRET)).unwrap();
+    assert!(matches!(secret, Credential::Secret { .. }));
+    let (client, _, _) = client_with(&sb, secret);
+    assert!(client.get_user(&t1(), "admin@c1.example").await.is_ok(), "a token by secret");
+    let no_key = Credential::from_secret_value(atpilot_graph_sandbox::keys::TEST_ONLY_CERTIFICATE_PEM);
+    assert!(matches!(no_key, Err(atpilot_graph::CredentialError::MissingKey)));
+}
+
+#[tokio::test]
 async fn thumbprints_from_the_portal_hex_work_too() {
     let sb = sandbox().await;
     let cred = CertificateCredential::from_thumbprints(

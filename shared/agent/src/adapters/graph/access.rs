@@ -77,6 +77,31 @@ impl GraphRunbooks {
         })
     }
 
+    pub(super) async fn remove_license(&self, tenant: &TenantId, user: User, part: &str) -> Result<Done, Stop> {
+        let upn = user.user_principal_name.clone();
+        let sku = self.client.sku_by_part_number(tenant, &SkuPartNumber::new(part)).await.map_err(graph_failed)?;
+        let Some(sku) = sku else {
+            return Err(refused(format!("the tenant has no user-assignable {part} subscription")));
+        };
+        let holds = |u: &User| BTreeMap::from([("userHasLicense".to_string(), u.has_license(&sku.sku_id).to_string())]);
+        if user.has_license(&sku.sku_id) {
+            self.client.remove_license(tenant, &user.id, &sku.sku_id).await.map_err(graph_failed)?;
+        }
+        let back = self.client.get_user(tenant, user.id.as_str()).await.map_err(graph_failed)?;
+        let (status, reason) = if back.has_license(&sku.sku_id) {
+            (RunbookStatus::Executed, Some(format!("Graph accepted the removal but {upn} still shows {part}")))
+        } else {
+            (RunbookStatus::Verified, None)
+        };
+        Ok(Done {
+            status,
+            before: holds(&user),
+            after: holds(&back),
+            reason,
+            reply: reply(&format!("The {part} licence is no longer assigned to your account {upn}.")),
+        })
+    }
+
     pub(super) async fn add_group_member(&self, tenant: &TenantId, user: User, group: &str) -> Result<Done, Stop> {
         let upn = user.user_principal_name.clone();
         let found = if group.contains('@') {

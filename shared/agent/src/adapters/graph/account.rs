@@ -131,4 +131,33 @@ impl GraphRunbooks {
             )),
         })
     }
+
+    pub(super) async fn enable_sign_in(&self, tenant: &TenantId, user: User) -> Result<Done, Stop> {
+        let upn = user.user_principal_name.clone();
+        if user.is_synced() {
+            return Err((
+                RunbookStatus::Refused,
+                format!("{upn} is synchronised from on-premises Active Directory: enable it there"),
+            ));
+        }
+        let fail = |e: atpilot_graph::GraphError| (RunbookStatus::Failed, failed(&e));
+        if user.account_enabled != Some(true) {
+            self.client.set_account_enabled(tenant, &user.id, true).await.map_err(fail)?;
+        }
+        let back = self.client.get_user(tenant, user.id.as_str()).await.map_err(fail)?;
+        let (status, reason) = if back.account_enabled == Some(true) {
+            (RunbookStatus::Verified, None)
+        } else {
+            (RunbookStatus::Executed, Some(format!("Graph accepted the change but {upn} is still disabled")))
+        };
+        Ok(Done {
+            status,
+            before: facts(&user),
+            after: facts(&back),
+            reason,
+            reply: reply(&format!(
+                "Sign-in is turned back on for your account {upn}. Sign in with your usual password."
+            )),
+        })
+    }
 }

@@ -11,8 +11,9 @@
 //! each action adds its own preflight. After the change the user is read
 //! back: the run is verified only when the provider shows the result.
 //!
-//! * `account`: reset the password, revoke sign-in sessions, remove MFA methods;
-//! * `access`: assign a licence, add to a group.
+//! * `account`: reset the password, revoke sign-in sessions, remove MFA
+//!   methods, turn a disabled sign-in back on;
+//! * `access`: assign or remove a licence, add to a group.
 
 mod access;
 mod account;
@@ -100,6 +101,8 @@ impl GraphRunbooks {
         t: &RunbookTarget<'_>,
         plan: &str,
     ) -> Result<(TenantId, User), RunbookRun> {
+        // Only the enable runbook acts on a disabled account (a human approved it).
+        let allow_disabled = kind == RunbookKind::GraphEnableSignIn;
         let refuse = |why: String| stopped(kind, plan, RunbookStatus::Refused, why);
         let Some(tenant) = self.tenants.get(&t.ticket.company_id.get()) else {
             return Err(refuse(format!(
@@ -120,7 +123,7 @@ impl GraphRunbooks {
             Err(e) => return Err(stopped(kind, plan, RunbookStatus::Failed, failed(&e))),
         };
         let upn = &user.user_principal_name;
-        if user.account_enabled == Some(false) {
+        if user.account_enabled == Some(false) && !allow_disabled {
             return Err(refuse(format!("{upn} is disabled: a technician decides whether to enable it")));
         }
         match self.client.user_directory_roles(tenant, &user.id).await {
@@ -160,6 +163,8 @@ impl Runbooks for GraphRunbooks {
                 "Assign a {p} licence to {who} in {tenant}, if a seat is free (else escalate with the shortfall)"
             ),
             RunbookKind::GraphAddGroupMember => format!("Add {who} to the group {p} in {tenant}"),
+            RunbookKind::GraphRemoveLicense => format!("Remove the {p} licence of {who} in {tenant}"),
+            RunbookKind::GraphEnableSignIn => format!("Turn the sign-in of {who} back on in {tenant}"),
             RunbookKind::ReplyOnly | RunbookKind::Webhook => format!("{runbook}: not a Graph runbook"),
         }
     }
@@ -184,6 +189,8 @@ impl Runbooks for GraphRunbooks {
             RunbookKind::GraphResetMfa => self.reset_mfa(&tenant, user).await,
             RunbookKind::GraphAssignLicense => self.assign_license(&tenant, user, p).await,
             RunbookKind::GraphAddGroupMember => self.add_group_member(&tenant, user, p).await,
+            RunbookKind::GraphRemoveLicense => self.remove_license(&tenant, user, p).await,
+            RunbookKind::GraphEnableSignIn => self.enable_sign_in(&tenant, user).await,
             RunbookKind::ReplyOnly | RunbookKind::Webhook => unreachable!("refused above"),
         };
         match done {
@@ -193,9 +200,11 @@ impl Runbooks for GraphRunbooks {
     }
 }
 
-/// The Graph runbooks of a `[microsoft]` section, with the client secret's
-/// value; `sandbox` (login and Graph base URLs) when the section says
-/// "sandbox". Errors: a URL or tenant id that does not parse, in words.
+/// The Graph runbooks of a `[microsoft]` section, with the stored secret's
+/// value (a client secret, or a PEM bundle of the certificate and its private
+/// key: [`atpilot_graph::Credential::from_secret_value`]); `sandbox` (login
+/// and Graph base URLs) when the section says "sandbox". Errors: a URL,
+/// tenant id or certificate that does not parse, in words.
 pub fn from_config(
     m: &atpilot_config::MicrosoftConfig,
     client_secret: String,
@@ -209,11 +218,10 @@ pub fn from_config(
         (false, _) => (m.login_url.as_str(), m.graph_url.as_str()),
     };
     let parse = |key: &str, u: &str| url::Url::parse(u).map_err(|e| format!("{key} {u:?} is not a URL: {e}"));
-    let cfg = atpilot_graph::GraphConfig::new(
-        atpilot_graph::ClientId::new(m.client_id.clone()),
-        atpilot_graph::Credential::secret(client_secret),
-    )
-    .with_base_urls(parse("microsoft.login_url", login)?, parse("microsoft.graph_url", graph)?);
+    let credential = atpilot_graph::Credential::from_secret_value(&client_secret)
+        .map_err(|e| format!("the Graph app credential: {e}"))?;
+    let cfg = atpilot_graph::GraphConfig::new(atpilot_graph::ClientId::new(m.client_id.clone()), credential)
+        .with_base_urls(parse("microsoft.login_url", login)?, parse("microsoft.graph_url", graph)?);
     let client = Client::new(cfg).map_err(|e| format!("the Graph client: {e}"))?;
     let mut tenants = Vec::new();
     for (company, tenant) in &m.tenants {
