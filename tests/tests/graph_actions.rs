@@ -119,12 +119,15 @@ async fn sessions_are_revoked_through_a_503_and_read_back() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mfa_methods_are_removed_and_a_group_member_added_once() {
+async fn mfa_methods_are_removed_and_a_group_member_added_and_removed_once() {
     let mfa = autonomous("reset-mfa", "");
     let group = autonomous("add-group-member", "group = \"Sales Team\"");
-    let (l, _dir) =
-        start_edited(move |t| with_category(&with_category(&t, "mfa-enrollment", &mfa), "license-request", &group))
-            .await;
+    let leave = autonomous("remove-group-member", "group = \"All Staff\"");
+    let (l, _dir) = start_edited(move |t| {
+        let t = with_category(&with_category(&t, "mfa-enrollment", &mfa), "license-request", &group);
+        with_category(&t, "password-reset", &leave)
+    })
+    .await;
     let graph = l.graph.clone().unwrap();
     let (company, contact, email) = recurring_customer(&l, 1);
     let tenant = atpilot_graph_sandbox::tenant_id_for(company);
@@ -149,6 +152,13 @@ async fn mfa_methods_are_removed_and_a_group_member_added_once() {
         "{rb}"
     );
     assert_eq!(time_entries(&l, t), 1);
+
+    let all_staff =
+        |g: &atpilot_graph_sandbox::Sandbox| g.group(&tenant, &format!("allstaff@c{company}.example")).unwrap();
+    assert!(all_staff(&graph).members.contains(&u.id));
+    let t = ticket_from(&l, company, contact, "Locked out", "I forgot my password and I am locked out").await;
+    assert!(!all_staff(&graph).members.contains(&u.id), "removed");
+    assert_eq!(api_runbook(&l, t).await["after"]["userIsMember"], "false");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

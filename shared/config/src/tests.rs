@@ -180,9 +180,11 @@ fn runbook_parameters_and_webhooks_are_checked() {
     )
     .unwrap();
     assert_eq!(c.webhooks["rewst"].callback_timeout_minutes, 24 * 60);
-    let enable = with("runbook = \"reply-only\"", "runbook = \"graph-enable-sign-in\"")
-        .replacen("phase = \"human-in-the-loop\"", "phase = \"autonomous\"", 1)
-        + ms;
+    let enable = with("runbook = \"reply-only\"", "runbook = \"graph-enable-sign-in\"").replacen(
+        "phase = \"human-in-the-loop\"",
+        "phase = \"autonomous\"",
+        1,
+    ) + ms;
     let e = err(&enable);
     assert!(e.contains("categories.password-reset.phase") && e.contains("may be a leaver's"), "{e}");
 }

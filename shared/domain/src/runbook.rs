@@ -41,6 +41,8 @@ pub enum RunbookKind {
     GraphAddGroupMember,
     /// Remove a licence by SKU part number (parameter `sku`).
     GraphRemoveLicense,
+    /// Remove the contact from a group (parameter `group`).
+    GraphRemoveGroupMember,
     /// Turn a disabled account's sign-in back on (`accountEnabled`).
     GraphEnableSignIn,
     /// A signed JSON job to a configured webhook (parameter `webhook`: its name in `[webhooks]`).
@@ -48,7 +50,7 @@ pub enum RunbookKind {
 }
 
 impl RunbookKind {
-    pub const ALL: [RunbookKind; 9] = [
+    pub const ALL: [RunbookKind; 10] = [
         RunbookKind::ReplyOnly,
         RunbookKind::GraphResetPassword,
         RunbookKind::GraphRevokeSessions,
@@ -56,6 +58,7 @@ impl RunbookKind {
         RunbookKind::GraphAssignLicense,
         RunbookKind::GraphAddGroupMember,
         RunbookKind::GraphRemoveLicense,
+        RunbookKind::GraphRemoveGroupMember,
         RunbookKind::GraphEnableSignIn,
         RunbookKind::Webhook,
     ];
@@ -69,6 +72,7 @@ impl RunbookKind {
             RunbookKind::GraphAssignLicense => "graph-assign-license",
             RunbookKind::GraphAddGroupMember => "graph-add-group-member",
             RunbookKind::GraphRemoveLicense => "graph-remove-license",
+            RunbookKind::GraphRemoveGroupMember => "graph-remove-group-member",
             RunbookKind::GraphEnableSignIn => "graph-enable-sign-in",
             RunbookKind::Webhook => "webhook",
         }
@@ -87,7 +91,7 @@ impl RunbookKind {
     pub fn parameter(self) -> Option<&'static str> {
         match self {
             RunbookKind::GraphAssignLicense | RunbookKind::GraphRemoveLicense => Some("sku"),
-            RunbookKind::GraphAddGroupMember => Some("group"),
+            RunbookKind::GraphAddGroupMember | RunbookKind::GraphRemoveGroupMember => Some("group"),
             RunbookKind::Webhook => Some("webhook"),
             _ => None,
         }

@@ -102,7 +102,14 @@ impl GraphRunbooks {
         })
     }
 
-    pub(super) async fn add_group_member(&self, tenant: &TenantId, user: User, group: &str) -> Result<Done, Stop> {
+    /// Adds (`add`) or removes the user's membership of `group`, then reads the memberships back.
+    pub(super) async fn group_membership(
+        &self,
+        tenant: &TenantId,
+        user: User,
+        group: &str,
+        add: bool,
+    ) -> Result<Done, Stop> {
         let upn = user.user_principal_name.clone();
         let found = if group.contains('@') {
             self.client.find_group_by_mail(tenant, group).await
@@ -115,7 +122,7 @@ impl GraphRunbooks {
         let name = atpilot_domain::untrusted::one_line(g.display_name.as_deref().unwrap_or(group));
         if g.is_assignable_to_role == Some(true) {
             return Err(refused(format!(
-                "{name} can hold administrator roles: a technician adds members to it by hand"
+                "{name} can hold administrator roles: a technician changes its members by hand"
             )));
         }
         if g.on_premises_sync_enabled == Some(true) {
@@ -131,23 +138,33 @@ impl GraphRunbooks {
             BTreeMap::from([("group".to_string(), name.clone()), ("userIsMember".to_string(), m.to_string())])
         };
         let was = member(&self.client.user_group_ids(tenant, &user.id).await.map_err(graph_failed)?);
-        if !was {
-            self.client.add_group_member(tenant, &g.id, &user.id).await.map_err(graph_failed)?;
+        match (add, was) {
+            (true, false) => self.client.add_group_member(tenant, &g.id, &user.id).await.map(|_| ()),
+            (false, true) => self.client.remove_group_member(tenant, &g.id, &user.id).await.map(|_| ()),
+            _ => Ok(()),
         }
+        .map_err(graph_failed)?;
         let now = member(&self.client.user_group_ids(tenant, &user.id).await.map_err(graph_failed)?);
-        let (status, reason) = if now {
+        let (status, reason) = if now == add {
             (RunbookStatus::Verified, None)
         } else {
-            (RunbookStatus::Executed, Some(format!("Graph accepted the change but {upn} is not listed in {name}")))
+            (
+                RunbookStatus::Executed,
+                Some(format!(
+                    "Graph accepted the change but {name} still lists {upn} as {}",
+                    if now { "a member" } else { "not a member" }
+                )),
+            )
         };
-        let note = if was { " It already was, so nothing needed to change." } else { "" };
+        let unchanged = if was == add { " It already was, so nothing needed to change." } else { "" };
+        let state = if add { "is a member" } else { "is no longer a member" };
         Ok(Done {
             status,
             before: fields(was),
             after: fields(now),
             reason,
             reply: reply(&format!(
-                "Your account {upn} is a member of the group {name}.{note} New access can take a few minutes to apply."
+                "Your account {upn} {state} of the group {name}.{unchanged} The change in access can take a few minutes to apply."
             )),
         })
     }

@@ -13,7 +13,7 @@
 //!
 //! * `account`: reset the password, revoke sign-in sessions, remove MFA
 //!   methods, turn a disabled sign-in back on;
-//! * `access`: assign or remove a licence, add to a group.
+//! * `access`: assign or remove a licence, add to or remove from a group.
 
 mod access;
 mod account;
@@ -164,6 +164,7 @@ impl Runbooks for GraphRunbooks {
             ),
             RunbookKind::GraphAddGroupMember => format!("Add {who} to the group {p} in {tenant}"),
             RunbookKind::GraphRemoveLicense => format!("Remove the {p} licence of {who} in {tenant}"),
+            RunbookKind::GraphRemoveGroupMember => format!("Remove {who} from the group {p} in {tenant}"),
             RunbookKind::GraphEnableSignIn => format!("Turn the sign-in of {who} back on in {tenant}"),
             RunbookKind::ReplyOnly | RunbookKind::Webhook => format!("{runbook}: not a Graph runbook"),
         }
@@ -188,7 +189,8 @@ impl Runbooks for GraphRunbooks {
             RunbookKind::GraphRevokeSessions => self.revoke_sessions(&tenant, user).await,
             RunbookKind::GraphResetMfa => self.reset_mfa(&tenant, user).await,
             RunbookKind::GraphAssignLicense => self.assign_license(&tenant, user, p).await,
-            RunbookKind::GraphAddGroupMember => self.add_group_member(&tenant, user, p).await,
+            RunbookKind::GraphAddGroupMember => self.group_membership(&tenant, user, p, true).await,
+            RunbookKind::GraphRemoveGroupMember => self.group_membership(&tenant, user, p, false).await,
             RunbookKind::GraphRemoveLicense => self.remove_license(&tenant, user, p).await,
             RunbookKind::GraphEnableSignIn => self.enable_sign_in(&tenant, user).await,
             RunbookKind::ReplyOnly | RunbookKind::Webhook => unreachable!("refused above"),
