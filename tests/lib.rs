@@ -464,6 +464,9 @@ pub mod hooked {
         async fn find_note(&self, t: TicketId, m: &str) -> Result<Option<i64>, PortError> {
             self.inner.find_note(t, m).await
         }
+        async fn find_customer_note(&self, t: TicketId, n: &NewNote) -> Result<Option<i64>, PortError> {
+            self.inner.find_customer_note(t, n).await
+        }
         async fn update_ticket(&self, t: TicketId, c: &TicketChange) -> Result<(), PortError> {
             self.inner.update_ticket(t, c).await
         }

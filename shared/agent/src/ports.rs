@@ -90,8 +90,13 @@ pub trait Autotask: Send + Sync {
     async fn company_contracts(&self, company: CompanyId) -> Result<Vec<Contract>, PortError>;
     async fn block_data(&self, contract: ContractId, role: RoleId) -> Result<BlockData, PortError>;
     async fn add_note(&self, ticket: TicketId, note: &NewNote) -> Result<i64, PortError>;
-    /// A note on the ticket whose text contains `marker`, if any.
+    /// A note on the ticket whose text contains `marker`, if any (internal
+    /// notes: markers never go into customer-visible text).
     async fn find_note(&self, ticket: TicketId, marker: &str) -> Result<Option<i64>, PortError>;
+    /// A customer-visible note on the ticket with this title and text, as
+    /// [`Autotask::add_note`] would write them (found by content, since it
+    /// carries no marker), if any.
+    async fn find_customer_note(&self, ticket: TicketId, note: &NewNote) -> Result<Option<i64>, PortError>;
     async fn update_ticket(&self, ticket: TicketId, change: &TicketChange) -> Result<(), PortError>;
     async fn create_time_entry(
         &self,

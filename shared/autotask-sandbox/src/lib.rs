@@ -89,6 +89,11 @@ pub struct Knobs {
     /// (`\ud800`), as a tenant whose ticket text holds one answers; JSON
     /// allows the escape, strict decoders refuse the whole body.
     pub lone_surrogate_escapes: bool,
+    /// A ticket whose stored description is longer than this (characters;
+    /// tickets made in the UI or by e-mail may be) cannot be updated through
+    /// the API at all, whatever the fields sent: 500 "String value exceeds
+    /// maximum length (field:description)" (field reports; `None`: no limit).
+    pub ticket_description_limit: Option<usize>,
 }
 
 impl Default for Knobs {
@@ -118,6 +123,7 @@ impl Default for Knobs {
             reject_unknown_fields: true,
             next_page_url_status: None,
             lone_surrogate_escapes: false,
+            ticket_description_limit: Some(8000),
         }
     }
 }

@@ -56,6 +56,17 @@ const PUBLISH_INTERNAL: i64 = 2;
 /// `noteType` 3 = "Notes" (tenant picklist; system value).
 const NOTE_TYPE_NOTES: i64 = 3;
 
+/// A note's title and text as written: controls and spoofing characters made
+/// safe (notes may quote the customer or the model), cut to Autotask's lengths.
+fn note_fields(note: &NewNote) -> (String, String) {
+    (one_line(&note.title).chars().take(250).collect(), lines(&note.text).chars().take(32_000).collect())
+}
+
+/// Text compared as Autotask may give it back (line endings and runs of spaces may differ).
+fn same_text(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn port_error(e: atpilot_autotask::Error) -> PortError {
     if e.is_retryable() { PortError::Transient(e.to_string()) } else { PortError::Permanent(e.to_string()) }
 }
@@ -330,11 +341,11 @@ impl Autotask for RestAutotask {
     }
 
     async fn add_note(&self, ticket: TicketId, note: &NewNote) -> Result<i64, PortError> {
+        let (title, description) = note_fields(note);
         let n = at::TicketNote {
             ticket_id: Some(ticket.get()),
-            // Notes may quote the customer or the model: controls and spoofing characters made safe.
-            title: Some(one_line(&note.title).chars().take(250).collect()),
-            description: Some(lines(&note.text).chars().take(32_000).collect()),
+            title: Some(title),
+            description: Some(description),
             note_type: Some(NOTE_TYPE_NOTES),
             publish: Some(match note.visibility {
                 NoteVisibility::Internal => PUBLISH_INTERNAL,
@@ -349,8 +360,30 @@ impl Autotask for RestAutotask {
         let q = Query::new()
             .filter(Filter::eq("ticketID", ticket.get()))
             .filter(Filter::contains("description", marker))
-            .include(["id"]);
-        Ok(self.client.query::<at::TicketNote>(q).await.map_err(port_error)?.first().and_then(|n| n.id))
+            .include(["id", "ticketID", "description"]);
+        let rows = self.client.query::<at::TicketNote>(q).await.map_err(port_error)?;
+        // Never the first row on trust: a clause Autotask ignored returns unrelated notes.
+        Ok(rows
+            .into_iter()
+            .find(|n| n.ticket_id == Some(ticket.get()) && n.description.as_deref().is_some_and(|d| d.contains(marker)))
+            .and_then(|n| n.id))
+    }
+
+    async fn find_customer_note(&self, ticket: TicketId, note: &NewNote) -> Result<Option<i64>, PortError> {
+        let q = Query::new()
+            .filter(Filter::eq("ticketID", ticket.get()))
+            .filter(Filter::eq("publish", PUBLISH_ALL_USERS))
+            .include(["id", "ticketID", "title", "description"]);
+        let rows = self.client.query::<at::TicketNote>(q).await.map_err(port_error)?;
+        let (title, text) = note_fields(note);
+        Ok(rows
+            .into_iter()
+            .find(|n| {
+                n.ticket_id == Some(ticket.get())
+                    && n.title.as_deref().map(same_text) == Some(same_text(&title))
+                    && n.description.as_deref().map(same_text) == Some(same_text(&text))
+            })
+            .and_then(|n| n.id))
     }
 
     async fn update_ticket(&self, ticket: TicketId, change: &TicketChange) -> Result<(), PortError> {
@@ -401,13 +434,14 @@ impl Autotask for RestAutotask {
         let q = Query::new()
             .filter(Filter::eq("ticketID", ticket.get()))
             .filter(Filter::contains("internalNotes", marker))
-            .include(["id"]);
-        Ok(self
-            .client
-            .query::<at::TimeEntry>(q)
-            .await
-            .map_err(port_error)?
-            .first()
+            .include(["id", "ticketID", "internalNotes"]);
+        let rows = self.client.query::<at::TimeEntry>(q).await.map_err(port_error)?;
+        // Only a row of this ticket that carries this action's marker is ours.
+        Ok(rows
+            .into_iter()
+            .find(|t| {
+                t.ticket_id == Some(ticket.get()) && t.internal_notes.as_deref().is_some_and(|n| n.contains(marker))
+            })
             .and_then(|t| t.id)
             .and_then(|i| TimeEntryId::new(i).ok()))
     }

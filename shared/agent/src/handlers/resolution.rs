@@ -10,7 +10,7 @@
 use crate::deps::Deps;
 use crate::error::HandlerError;
 use crate::messages::TimeEntryJob;
-use crate::ports::{NewNote, NoteVisibility, TicketChange};
+use crate::ports::{NewNote, NoteVisibility, PortError, TicketChange};
 use atpilot_domain::{
     ActionId, ActionPlan, Category, ContractId, ContractKind, PriorityId, QueueId, TicketId, TicketSnapshot, WorkSpan,
 };
@@ -38,6 +38,42 @@ pub(crate) async fn refuse_if_killed(deps: &Deps) -> Result<(), HandlerError> {
     if deps.state.settings().await?.kill_switch {
         return Err(HandlerError::transient("the kill switch is on: atpilot writes nothing; retried once it is off"));
     }
+    Ok(())
+}
+
+/// The title of the customer-visible reply.
+pub(crate) const REPLY_TITLE: &str = "Update from the service desk";
+
+/// Autotask refused the ticket's fields for good (e.g. a stored description
+/// longer than the API accepts makes every edit fail): no reply, no time
+/// entry; one internal note and one alert say what was done and what a
+/// technician must finish. Not retried.
+async fn update_refused(
+    deps: &Deps,
+    r: &Resolution<'_>,
+    report: &ResolutionReport,
+    why: &str,
+) -> Result<(), HandlerError> {
+    let marker = r.action_id.marker();
+    let work = match &report.runbook {
+        Some(o) => format!("It did the work and read it back: {}.", o.plan),
+        None => "It changed nothing yet.".to_string(),
+    };
+    let text = format!(
+        "atpilot could not update this ticket: Autotask refused it ({why}). {work} No reply was sent to the customer and no time was logged; a technician must update the ticket, reply and complete it.\n\n{marker}"
+    );
+    let note = NewNote { title: "atpilot: ticket update refused".into(), text, visibility: NoteVisibility::Internal };
+    note_once(deps, r.ticket.id, note, &marker, true).await?;
+    let message =
+        format!("Ticket {}: Autotask refused atpilot's update ({why}); no reply was sent", r.ticket.ticket_number);
+    crate::alerts::raise(
+        deps,
+        format!("ticket-update#{}", r.action_id),
+        "ticket-update-refused",
+        Some(r.ticket.id),
+        message,
+    )
+    .await?;
     Ok(())
 }
 
@@ -107,22 +143,30 @@ pub(crate) async fn execute_resolution(
         status: None,
         assign_to: Some((deps.config.agent.resource_id, deps.config.agent.role_id)),
     };
-    if let Some(text) = reply {
-        let reply = NewNote {
-            title: "Update from the service desk".into(),
-            text: format!("{text}\n\n{marker}"),
-            visibility: NoteVisibility::Customer,
-        };
-        note_once(deps, r.ticket.id, reply, &marker, r.redelivery).await?;
-        report.reply_posted = true;
-    }
-    // Write only what is not already so (a redelivery finds its own earlier writes).
+    // The fields first: the customer hears "done" only once the ticket says so
+    // too. Write only what is not already so (a redelivery finds its own writes).
     let change = change.minus(r.ticket);
     if !change.is_empty() {
-        deps.autotask.update_ticket(r.ticket.id, &change).await?;
+        match deps.autotask.update_ticket(r.ticket.id, &change).await {
+            Ok(()) => {}
+            Err(PortError::Permanent(why)) => {
+                update_refused(deps, r, &report, &why).await?;
+                report.update_refused = Some(why);
+                return Ok(report);
+            }
+            Err(e) => return Err(e.into()),
+        }
         report.queue_set = change.queue_id.is_some();
         report.priority_set = change.priority.is_some();
         report.assigned = change.assign_to.is_some();
+    }
+    if let Some(text) = reply {
+        // No marker in what customers read: a redelivery finds the reply by its content.
+        let reply = NewNote { title: REPLY_TITLE.into(), text, visibility: NoteVisibility::Customer };
+        if !(r.redelivery && deps.autotask.find_customer_note(r.ticket.id, &reply).await?.is_some()) {
+            deps.autotask.add_note(r.ticket.id, &reply).await?;
+        }
+        report.reply_posted = true;
     }
     let end = now().max(r.started + Duration::milliseconds(1));
     let span = WorkSpan::new(r.started, end).map_err(|e| HandlerError::permanent("measured work").with_source(e))?;
@@ -160,6 +204,8 @@ pub struct ResolutionReport {
     pub assigned: bool,
     /// The measured work whose time entry was queued.
     pub measured: Option<WorkSpan>,
+    /// Autotask refused the ticket's fields for good, and why: nothing more was written.
+    pub update_refused: Option<String>,
 }
 
 impl ResolutionReport {
@@ -178,6 +224,11 @@ impl ResolutionReport {
                     o.reason.as_deref().unwrap_or("no reason given")
                 )),
             }
+        }
+        if let Some(why) = &self.update_refused {
+            v.push(format!(
+                "Autotask refused to update the ticket ({why}): sent NO reply and logged no time; a technician was alerted"
+            ));
         }
         if self.reply_posted {
             v.push("posted the reply to the customer (a customer-visible note)".to_string());

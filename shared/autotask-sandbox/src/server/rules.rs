@@ -38,9 +38,17 @@ pub(super) fn entity_rules(
     knobs: &Knobs,
 ) -> Result<(), String> {
     let geti = |r: &Row, k: &str| r.get(k).and_then(Value::as_i64);
-    let _ = (old, person);
+    let _ = person;
     match def.name.as_str() {
-        "Tickets" => ticket_rules(db, row, given)?,
+        "Tickets" => {
+            let stored = old.and_then(|o| o.get("description")).and_then(Value::as_str).map(|d| d.chars().count());
+            if let (Some(n), Some(max)) = (stored, knobs.ticket_description_limit) {
+                if n > max {
+                    return Err("String value exceeds maximum length (field:description).  | Error updating entity for record number [1].".into());
+                }
+            }
+            ticket_rules(db, row, given)?
+        }
         "TimeEntries" => time_entry_rules(db, kind, row, knobs)?,
         "ContractBlocks" => {
             let c = geti(row, "contractID").and_then(|c| db["contracts"].get(c));

@@ -1,0 +1,68 @@
+//! Autotask as live tenants behave (issue: "Autotask as it really behaves"):
+//! customer-visible text carries no internal marker (a redelivery finds the
+//! reply by its content), and a ticket Autotask refuses to update is never
+//! told "done": no reply, no time entry, one internal note, one alert, no
+//! retry into the dead letters.
+
+use atpilot_e2e::{recurring_customer, start_edited, ticket_from};
+use atpilot_local::Local;
+use serde_json::json;
+
+fn replies(l: &Local, t: i64) -> Vec<String> {
+    let sb = l.sandbox.as_deref().unwrap();
+    let notes = sb.rows_where("TicketNotes", "ticketID", t);
+    notes
+        .iter()
+        .filter(|n| n["publish"].as_i64() == Some(1))
+        .map(|n| n["description"].as_str().unwrap().into())
+        .collect()
+}
+
+async fn redeliver(l: &Local, t: i64) {
+    let sb = l.sandbox.as_deref().unwrap();
+    let body = serde_json::to_vec(&json!({"Action": "Create", "Guid": "e2e-local", "EntityType": "Ticket", "Id": t,
+        "Fields": {}, "EventTime": "2026-11-30T10:00:00.000Z", "SequenceNumber": 1,
+        "PersonID": atpilot_e2e::human_of(sb)}))
+    .unwrap();
+    let sig = atpilot_autotask::webhook::sign(l.webhook_secret.as_bytes(), &body);
+    atpilot_agent::handlers::intake::handle_webhook(&l.deps, Some(&sig), &body, chrono::Utc::now()).await;
+    let report = l.settle(40).await;
+    assert!(report.failures.is_empty() && report.dead_letters.is_empty(), "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_replies_carry_no_internal_marker_and_a_redelivery_finds_them_by_content() {
+    let (l, _dir) = start_edited(|t| t).await;
+    let (company, contact, _) = recurring_customer(&l, 0);
+    let t = ticket_from(&l, company, contact, "Locked out", "I forgot my password and I am locked out").await;
+    let r = replies(&l, t);
+    assert_eq!(r.len(), 1, "the autonomous reply-only resolution replied");
+    assert!(!r[0].contains("[atpilot:") && !r[0].contains("act-"), "an internal marker in customer text: {}", r[0]);
+    redeliver(&l, t).await;
+    assert_eq!(replies(&l, t).len(), 1, "the redelivery found its reply and posted no second one");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_autotask_will_not_update_is_never_told_done() {
+    let (l, _dir) = start_edited(|t| t).await;
+    let (company, contact, _) = recurring_customer(&l, 0);
+    // A ticket made by e-mail, whose description is longer than the API accepts on any update.
+    let long = format!("I forgot my password and I am locked out.\n{}", "Forwarded thread. ".repeat(600));
+    let t = ticket_from(&l, company, contact, "Locked out", &long).await;
+    let sb = l.sandbox.as_deref().unwrap();
+    assert!(replies(&l, t).is_empty(), "no customer reply on a ticket that stays open");
+    assert!(sb.rows_where("TimeEntries", "ticketID", t).is_empty(), "no time logged");
+    let notes = sb.rows_where("TicketNotes", "ticketID", t);
+    let note = notes.iter().find(|n| n["description"].as_str().unwrap().contains("could not update this ticket"));
+    let note = note.expect("one internal note says what a technician must finish");
+    assert_eq!(note["publish"].as_i64(), Some(2), "internal");
+    assert!(note["description"].as_str().unwrap().contains("String value exceeds maximum length (field:description)"));
+    let alerts = l.deps.state.alerts(20).await.unwrap();
+    assert_eq!(alerts.iter().filter(|a| a.kind == "ticket-update-refused").count(), 1, "{alerts:?}");
+    // Not retried into the dead letters, and a redelivery adds nothing.
+    assert!(l.deps.state.dead_letters(20).await.unwrap().is_empty());
+    redeliver(&l, t).await;
+    let again = sb.rows_where("TicketNotes", "ticketID", t);
+    assert_eq!(again.len(), notes.len(), "nothing written twice");
+    assert_eq!(l.deps.state.alerts(20).await.unwrap().len(), alerts.len());
+}
