@@ -66,3 +66,27 @@ async fn a_ticket_autotask_will_not_update_is_never_told_done() {
     assert_eq!(again.len(), notes.len(), "nothing written twice");
     assert_eq!(l.deps.state.alerts(20).await.unwrap().len(), alerts.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_event_for_a_ticket_not_readable_yet_is_retried_for_a_bounded_time() {
+    use atpilot_agent::handlers::classify;
+    use atpilot_agent::messages::{EventSource, TicketEvent};
+    let (l, _dir) = start_edited(|t| t).await;
+    let missing = atpilot_domain::TicketId::new(987_654_321).unwrap();
+    let event = |source, minutes_ago| TicketEvent {
+        ticket_id: missing,
+        event_key: format!("lag:{minutes_ago}"),
+        source,
+        changed_fields: vec![],
+        fields: Default::default(),
+        person_id: None,
+        received_at: chrono::Utc::now() - chrono::Duration::minutes(minutes_ago),
+    };
+    let fresh = classify::handle(&l.deps, &event(EventSource::Create, 0), chrono::Utc::now).await;
+    let e = fresh.expect_err("retried, not ignored");
+    assert!(e.is_retryable() && e.to_string().contains("replication lag"), "{e}");
+    let late = classify::handle(&l.deps, &event(EventSource::Create, 11), chrono::Utc::now).await.unwrap();
+    assert!(matches!(late, classify::Outcome::Ignored(ref why) if why.contains("no longer exists")), "{late:?}");
+    let update = classify::handle(&l.deps, &event(EventSource::Update, 0), chrono::Utc::now).await.unwrap();
+    assert!(matches!(update, classify::Outcome::Ignored(_)), "only a Create is waited for: {update:?}");
+}

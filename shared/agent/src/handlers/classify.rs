@@ -22,6 +22,9 @@ use chrono::{DateTime, Duration, Utc};
 /// Agent work assumed when checking a block balance before acting (the real,
 /// measured duration is what the time entry logs).
 pub(crate) const ESTIMATED_AGENT_HOURS: f64 = 0.1;
+/// How long a Create event whose ticket cannot be read yet is retried (the
+/// queue's redelivery spaces the tries) before it is ignored.
+const CREATE_LAG_WINDOW: Duration = Duration::minutes(10);
 /// Ticket fields whose change by a human is a routing decision worth recording.
 const ROUTING_FIELDS: &[&str] = &["queueID", "priority", "issueType", "subIssueType", "assignedResourceID", "status"];
 
@@ -86,6 +89,16 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
     }
 
     let Some(ticket) = deps.autotask.ticket(ev.ticket_id).await? else {
+        // Right after its Create callout a ticket can be briefly unreadable (replication lag).
+        let age = now() - ev.received_at;
+        if ev.source == EventSource::Create && age < CREATE_LAG_WINDOW {
+            return Err(HandlerError::transient(format!(
+                "ticket {} is not readable {} s after its Create callout (replication lag): retried until {} min after it",
+                ev.ticket_id,
+                age.num_seconds(),
+                CREATE_LAG_WINDOW.num_minutes()
+            )));
+        }
         return Ok(Outcome::Ignored(format!("ticket {} no longer exists", ev.ticket_id)));
     };
     let policy = effective_policy(deps).await?;
