@@ -90,3 +90,43 @@ async fn a_create_event_for_a_ticket_not_readable_yet_is_retried_for_a_bounded_t
     let update = classify::handle(&l.deps, &event(EventSource::Update, 0), chrono::Utc::now).await.unwrap();
     assert!(matches!(update, classify::Outcome::Ignored(_)), "only a Create is waited for: {update:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_autotask_refuses_as_invalid_is_sent_once_and_a_human_told_once() {
+    let (l, _dir) = start_edited(|t| t).await;
+    let sb = l.sandbox.as_deref().unwrap();
+    let refusal = "The workflow rule 'Notes need a category' refused the note.";
+    sb.set_knobs(|k| {
+        k.refuse_writes.insert("TicketNotes".into(), refusal.into());
+    });
+    let (company, contact, _) = recurring_customer(&l, 0);
+    sb.clear_requests();
+    // A licence request: the demo's internal-notes category writes one internal note.
+    let fields = json!({"companyID": company, "title": "Microsoft 365 licence", "status": 1, "priority": 2,
+        "description": "Please add a Microsoft 365 license subscription for me", "queueID": sb.facts().queues[0].0,
+        "contactID": contact});
+    let serde_json::Value::Object(fields) = fields else { unreachable!() };
+    let t = sb.simulate_ticket_create(fields, atpilot_e2e::human_of(sb));
+    sb.clear_requests();
+    redeliver_expecting_dead_letter(&l, t).await;
+    let note_posts = sb.writes().iter().filter(|w| w.method == "POST" && w.path.contains("Notes")).count();
+    assert_eq!(note_posts, 1, "sent once, never again");
+    let dead = l.deps.state.dead_letters(20).await.unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert!(dead[0].error.contains(refusal), "{dead:?}");
+    let alerts = l.deps.state.alerts(20).await.unwrap();
+    assert_eq!(alerts.iter().filter(|a| a.kind == "dead-letter").count(), 1, "a human is told once: {alerts:?}");
+}
+
+async fn redeliver_expecting_dead_letter(l: &Local, t: i64) {
+    let sb = l.sandbox.as_deref().unwrap();
+    let body = serde_json::to_vec(&json!({"Action": "Create", "Guid": "e2e-refused", "EntityType": "Ticket", "Id": t,
+        "Fields": {}, "EventTime": "2026-11-30T10:00:00.000Z", "SequenceNumber": 1,
+        "PersonID": atpilot_e2e::human_of(sb)}))
+    .unwrap();
+    let sig = atpilot_autotask::webhook::sign(l.webhook_secret.as_bytes(), &body);
+    atpilot_agent::handlers::intake::handle_webhook(&l.deps, Some(&sig), &body, chrono::Utc::now()).await;
+    for _ in 0..3 {
+        l.settle(40).await;
+    }
+}

@@ -94,6 +94,9 @@ pub struct Knobs {
     /// the API at all, whatever the fields sent: 500 "String value exceeds
     /// maximum length (field:description)" (field reports; `None`: no limit).
     pub ticket_description_limit: Option<usize>,
+    /// Writes (create, update) to these entities are refused as invalid: a
+    /// 500 with this message, as a tenant's validation or workflow rule answers.
+    pub refuse_writes: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for Knobs {
@@ -124,6 +127,7 @@ impl Default for Knobs {
             next_page_url_status: None,
             lone_surrogate_escapes: false,
             ticket_description_limit: Some(8000),
+            refuse_writes: Default::default(),
         }
     }
 }

@@ -100,6 +100,9 @@ pub(super) fn write(
     let Some(Value::Object(body)) = body else {
         return bad("The request body is missing or is not a JSON object.");
     };
+    if let Some(message) = knobs.refuse_writes.get(&def.name) {
+        return bad(message.clone());
+    }
     let ename = def.name.to_ascii_lowercase();
     let mut db = s.db.lock().unwrap();
     let Body { mut given, udfs, id } = match read_body(def, body, knobs) {
