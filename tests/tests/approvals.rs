@@ -51,8 +51,9 @@ async fn request_goes_to_teams_and_email_and_approve_executes_once_with_one_time
     assert_eq!(
         writes(&s, t),
         [
-            NOTE,
+            // The fields before the customer reply: "done" is said only once the ticket says so.
             "PATCH /atservicesrest/V1.0/Tickets",
+            NOTE,
             "POST /atservicesrest/V1.0/TimeEntries",
             "PATCH /atservicesrest/V1.0/Tickets"
         ]
@@ -107,8 +108,8 @@ async fn edit_then_approve_sends_the_edited_reply() {
     f.draft = Some("Hello, your MFA is ready. Call us on the usual number if the app asks for a code.".into());
     approval::decide_request(&s.local.deps, &id, &f, chrono::Utc::now()).await.unwrap();
     s.local.settle(20).await;
-    assert_eq!(writes(&s, t)[0], NOTE);
-    let note = s.applied_writes()[0].body.clone().unwrap();
+    assert_eq!(writes(&s, t)[1], NOTE, "the reply follows the ticket's fields");
+    let note = s.applied_writes()[1].body.clone().unwrap();
     assert_eq!(note["publish"], 1);
     assert!(note["description"].as_str().unwrap().starts_with("Hello, your MFA is ready."));
     assert_eq!(
@@ -206,8 +207,8 @@ async fn two_concurrent_posts_exactly_one_wins() {
     assert!(
         w == [NOTE]
             || w == [
-                NOTE,
                 "PATCH /atservicesrest/V1.0/Tickets",
+                NOTE,
                 "POST /atservicesrest/V1.0/TimeEntries",
                 "PATCH /atservicesrest/V1.0/Tickets"
             ],
@@ -262,8 +263,9 @@ async fn approving_in_the_browser_writes_exactly_the_action_and_one_time_entry()
     assert_eq!(
         writes(&s, t),
         [
-            NOTE,
+            // The fields before the customer reply: "done" is said only once the ticket says so.
             "PATCH /atservicesrest/V1.0/Tickets",
+            NOTE,
             "POST /atservicesrest/V1.0/TimeEntries",
             "PATCH /atservicesrest/V1.0/Tickets"
         ]

@@ -107,14 +107,15 @@ async fn autonomous_recurring_service_replies_resolves_and_logs_time_once() {
     assert_eq!(
         writes_of(&s, t),
         [
-            NOTE,
+            // The fields before the customer reply: "done" is said only once the ticket says so.
             "PATCH /atservicesrest/V1.0/Tickets",
+            NOTE,
             "POST /atservicesrest/V1.0/TimeEntries",
             "PATCH /atservicesrest/V1.0/Tickets"
         ]
     );
     assert_eq!(note_publish(&s), [1], "the reply is customer-visible");
-    let patch = s.applied_writes()[1].body.clone().unwrap();
+    let patch = s.applied_writes()[0].body.clone().unwrap();
     assert_eq!(patch["id"], t);
     assert!(patch.get("status").is_none(), "not completed before its time entry: {patch}");
     let completed = s.applied_writes()[3].body.clone().unwrap();
@@ -142,8 +143,9 @@ async fn time_and_materials_completes_only_after_the_time_entry() {
     assert_eq!(
         w,
         [
-            NOTE,
+            // The fields before the customer reply: "done" is said only once the ticket says so.
             "PATCH /atservicesrest/V1.0/Tickets",
+            NOTE,
             "POST /atservicesrest/V1.0/TimeEntries",
             "PATCH /atservicesrest/V1.0/Tickets"
         ]
@@ -392,8 +394,9 @@ async fn three_deliveries_act_once() {
     assert_eq!(
         writes_of(&s, t),
         [
-            NOTE,
+            // The fields before the customer reply: "done" is said only once the ticket says so.
             "PATCH /atservicesrest/V1.0/Tickets",
+            NOTE,
             "POST /atservicesrest/V1.0/TimeEntries",
             "PATCH /atservicesrest/V1.0/Tickets"
         ]
@@ -414,8 +417,9 @@ async fn throttling_and_server_errors_lose_nothing_and_duplicate_nothing() {
     assert_eq!(
         writes_of(&s, t),
         [
-            NOTE,
+            // The fields before the customer reply: "done" is said only once the ticket says so.
             "PATCH /atservicesrest/V1.0/Tickets",
+            NOTE,
             "POST /atservicesrest/V1.0/TimeEntries",
             "PATCH /atservicesrest/V1.0/Tickets"
         ]
