@@ -34,6 +34,43 @@ def sign(secret, body):
     return "sha1=" + base64.b64encode(hmac.new(secret, body, hashlib.sha1).digest()).decode()
 
 
+def intake_function_url_base64():
+    # The same signed callout, its body base64-encoded by Lambda: the signature covers the decoded bytes.
+    event = intake_function_url()
+    event["body"] = base64.b64encode(event["body"].encode()).decode()
+    event["isBase64Encoded"] = True
+    return event
+
+
+APPROVAL_ID = "act-0123456789abcdef01234567"
+
+
+def approval_form_post_function_url():
+    # The approver's browser posting the confirmation page's form to the approval Function URL
+    # (`{ApprovalUrl}/{id}`); Lambda delivers the form body base64-encoded. The token is a
+    # placeholder: the test that uses this sample signs a real one.
+    body = "t=SAMPLE-TOKEN&decision=approve"
+    ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+    return function_url_request(
+        url_id="a2p4p6r8o0v2a4l6u8r0l2i4d6e8x0a2",
+        method="POST",
+        headers={
+            "content-length": str(len(body)),
+            "content-type": "application/x-www-form-urlencoded",
+            "origin": "https://a2p4p6r8o0v2a4l6u8r0l2i4d6e8x0a2.lambda-url.us-east-1.on.aws",
+            "sec-fetch-mode": "navigate",
+        },
+        source_ip="81.2.69.160",
+        user_agent=ua,
+        trace="Root=1-6748405c-1b3d5f7a9c1e3a5b7d9f1b3d",
+        request_id="5d7f9b1c-3e5a-4c7e-9a1b-3d5f7b9d1f24",
+        time_epoch_ms=1795860600000,
+        body=body,
+        path=f"/{APPROVAL_ID}",
+        base64_body=True,
+    )
+
+
 def intake_function_url():
     # A ticket Create callout as Autotask sends it: PascalCase top level, REST field
     # names inside Fields, compact JSON (System.Text.Json), plain ASCII.
@@ -77,8 +114,10 @@ def intake_function_url():
     )
 
 
-def function_url_request(url_id, method, headers, source_ip, user_agent, trace, request_id, time_epoch_ms, body=None):
-    # A Lambda Function URL request (payload format 2.0) to the root path, over HTTPS.
+def function_url_request(url_id, method, headers, source_ip, user_agent, trace, request_id, time_epoch_ms, body=None,
+                         path="/", base64_body=False):
+    # A Lambda Function URL request (payload format 2.0) to `path`, over HTTPS; with
+    # `base64_body` the body arrives base64-encoded, as Lambda sends non-text bodies (form posts).
     host = f"{url_id}.lambda-url.{REGION}.on.aws"
     when = datetime.datetime.fromtimestamp(time_epoch_ms / 1000, datetime.timezone.utc)
     all_headers = dict(headers)
@@ -96,7 +135,7 @@ def function_url_request(url_id, method, headers, source_ip, user_agent, trace, 
     event = {
         "version": "2.0",
         "routeKey": "$default",
-        "rawPath": "/",
+        "rawPath": path,
         "rawQueryString": "",
         "headers": dict(sorted(all_headers.items())),
         "requestContext": {
@@ -104,7 +143,7 @@ def function_url_request(url_id, method, headers, source_ip, user_agent, trace, 
             "apiId": url_id,
             "domainName": host,
             "domainPrefix": url_id,
-            "http": {"method": method, "path": "/", "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": user_agent},
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": user_agent},
             "requestId": request_id,
             "routeKey": "$default",
             "stage": "$default",
@@ -113,8 +152,8 @@ def function_url_request(url_id, method, headers, source_ip, user_agent, trace, 
         },
     }
     if body is not None:
-        event["body"] = body
-    event["isBase64Encoded"] = False
+        event["body"] = base64.b64encode(body.encode()).decode() if base64_body else body
+    event["isBase64Encoded"] = base64_body
     return event
 
 
@@ -256,6 +295,8 @@ def weekly_metrics_schedule():
 
 FILES = {
     "intake-function-url.json": intake_function_url,
+    "intake-function-url-base64.json": intake_function_url_base64,
+    "approval-form-post-function-url.json": approval_form_post_function_url,
     "classify-sqs.json": classify_sqs,
     "time-entry-sqs.json": time_entry_sqs,
     "reconciler-schedule.json": reconciler_schedule,

@@ -81,3 +81,49 @@ async fn dashboard_sample_is_a_logged_in_function_url_request() {
     anonymous.headers_mut().remove("authorization");
     assert_eq!(atpilot_web::dashboard_routes(web).oneshot(anonymous).await.unwrap().status(), 401);
 }
+
+/// A sample Function URL event as the Lambda's router receives it.
+async fn serve(router: axum::Router, event: serde_json::Value) -> (u16, String) {
+    use tower::ServiceExt;
+    let req = lambda_http::request::from_str(&event.to_string()).expect("a Function URL request");
+    let res = router.oneshot(req).await.unwrap();
+    let status = res.status().as_u16();
+    let body = axum::body::to_bytes(res.into_body(), 1 << 22).await.unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn base64_bodies_are_decoded_before_the_signature_check_and_the_form() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    // Intake: the signed callout, base64-encoded by Lambda, verifies and is queued.
+    let dir = tempfile::tempdir().unwrap();
+    let local = Local::start(LocalOptions {
+        state_dir: dir.path().into(),
+        target: Target::Sandbox { tickets: 50, seed: 1 },
+        config: None,
+        webhook_secret: Some("sample-webhook-secret".into()),
+        public_url: "http://127.0.0.1:8080".into(),
+        classifier: atpilot_local::LocalClassifier::FromConfig,
+    })
+    .await
+    .unwrap();
+    let intake: serde_json::Value = serde_json::from_str(&read("intake-function-url-base64.json")).unwrap();
+    assert_eq!(intake["isBase64Encoded"], true);
+    let (status, body) = serve(atpilot_web::intake_function_routes(local.deps.clone()), intake).await;
+    assert_eq!(status, 202, "{body}");
+    assert!(!local.classify_queue.is_empty());
+
+    // Approval: the form post, base64-encoded, decides the request (with a real token in the sample's shape).
+    let s = atpilot_e2e::Stack::start().await;
+    let (_, id, token) = s.pending_approval().await;
+    let mut post: serde_json::Value = serde_json::from_str(&read("approval-form-post-function-url.json")).unwrap();
+    assert_eq!(b64.decode(post["body"].as_str().unwrap()).unwrap(), b"t=SAMPLE-TOKEN&decision=approve");
+    post["rawPath"] = format!("/{id}").into();
+    post["requestContext"]["http"]["path"] = format!("/{id}").into();
+    post["body"] = b64.encode(format!("t={token}&decision=approve")).into();
+    let (status, page) = serve(atpilot_web::approval_function_routes(s.local.deps.clone()), post).await;
+    assert_eq!(status, 200, "{page}");
+    let a = s.local.deps.state.approval(&id).await.unwrap().unwrap();
+    assert_eq!(a.state, atpilot_store::records::ApprovalState::Approved, "{page}");
+}
