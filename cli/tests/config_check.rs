@@ -48,6 +48,17 @@ fn example_configuration_passes_against_the_sandbox() {
         assert!(out.lines().any(|l| l.starts_with(&format!("ok    {key}:"))), "{key} not checked:\n{out}");
     }
     assert!(!out.contains("ERROR") && !out.contains("WARN"), "{out}");
+    // The note values it will write, with the tenant's labels.
+    assert!(
+        out.contains(
+            "ok    autotask.note_publish_internal = 2: internal notes are written as publish \"Internal Users\""
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok    autotask.note_publish_customer = 1: the customer reply as publish \"All Autotask Users\""),
+        "{out}"
+    );
 }
 
 #[test]

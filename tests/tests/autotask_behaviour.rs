@@ -130,3 +130,51 @@ async fn redeliver_expecting_dead_letter(l: &Local, t: i64) {
         l.settle(40).await;
     }
 }
+
+/// A tenant whose TicketNotes `publish` picklist is 1 / 2 (inactive) / 4.
+async fn co_managed_tenant() -> (atpilot_autotask_sandbox::Sandbox, atpilot_autotask::Client) {
+    use atpilot_autotask_sandbox::{DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USER, Sandbox, SandboxConfig};
+    let publish = vec![
+        (1, "All Autotask Users".to_string(), true),
+        (2, "Internal Users".to_string(), false),
+        (4, "Internal & Co-Managed".to_string(), true),
+    ];
+    let cfg = SandboxConfig {
+        tickets: 50,
+        seed: 3,
+        picklists: vec![("TicketNotes".into(), "publish".into(), publish)],
+        ..Default::default()
+    };
+    let sb = Sandbox::start(cfg, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let creds = atpilot_autotask::Credentials {
+        username: DEFAULT_USER.into(),
+        secret: DEFAULT_SECRET.into(),
+        integration_code: DEFAULT_INTEGRATION_CODE.into(),
+        impersonation_resource_id: None,
+    };
+    let zone = atpilot_autotask::ZoneSource::Fixed { rest_url: sb.rest_url() };
+    let client = atpilot_autotask::Client::new(atpilot_autotask::ClientConfig::new(creds, zone)).unwrap();
+    (sb, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn note_visibility_follows_the_tenants_publish_picklist_and_never_falls_back_to_all_users() {
+    use atpilot_agent::adapters::autotask_rest::{NoteWanted, RestAutotask};
+    use atpilot_agent::ports::{Autotask, NewNote, NoteVisibility, PortError};
+    let (sb, client) = co_managed_tenant().await;
+    let ticket = atpilot_domain::TicketId::new(sb.facts().first_ticket_id).unwrap();
+    let note = |visibility| NewNote { title: "t".into(), text: "x".into(), visibility };
+    let rest = RestAutotask::new(client.clone());
+    let values = rest.note_values().await.unwrap();
+    assert_eq!((values.internal.0, values.customer.0), (4, 1), "{values:?}");
+    let id = rest.add_note(ticket, &note(NoteVisibility::Internal)).await.unwrap();
+    assert_eq!(sb.row("TicketNotes", id).unwrap()["publish"], 4, "internal went to the active internal value");
+    let id = rest.add_note(ticket, &note(NoteVisibility::Customer)).await.unwrap();
+    assert_eq!(sb.row("TicketNotes", id).unwrap()["publish"], 1);
+    // Configured to the inactive value: nothing is written, and the error says why.
+    let strict = RestAutotask::new(client).with_notes(NoteWanted { internal: Some(2), ..Default::default() });
+    let writes = sb.writes().len();
+    let e = strict.add_note(ticket, &note(NoteVisibility::Internal)).await.unwrap_err();
+    assert!(matches!(&e, PortError::Permanent(m) if m.contains("value 2 (\"Internal Users\") is inactive")), "{e}");
+    assert_eq!(sb.writes().len(), writes, "nothing written");
+}

@@ -147,6 +147,10 @@ pub struct SandboxConfig {
     /// on unassigned tickets), e.g. 250,000 tickets x 4 = 1,000,000 entries
     /// for the weekly-metrics bench. Still generated lazily.
     pub time_entries_per_ticket: Option<u32>,
+    /// Tenant-specific picklists: (entity, field, [(value, label, active)])
+    /// replacing the seeded ones, e.g. a TicketNotes `publish` of 1 / 2
+    /// (inactive) / 4 "Internal & Co-Managed".
+    pub picklists: Vec<(String, String, Vec<(i64, String, bool)>)>,
 }
 
 impl Default for SandboxConfig {
@@ -159,6 +163,7 @@ impl Default for SandboxConfig {
             integration_code: DEFAULT_INTEGRATION_CODE.into(),
             anchor: None,
             knobs: Knobs::default(),
+            picklists: Vec::new(),
             time_entries_per_ticket: None,
         }
     }

@@ -33,6 +33,17 @@ pub struct AutotaskConfig {
     /// The share of the tenant's hourly request limit atpilot may use (0 < share <= 1).
     #[serde(default = "default_share")]
     pub api_budget_share: f64,
+    /// TicketNotes `publish` value of internal notes; unset: the tenant's
+    /// active "Internal Users" value (else another active internal one). Checked
+    /// against the tenant's picklist: never a value customers can see.
+    #[serde(default)]
+    pub note_publish_internal: Option<i64>,
+    /// TicketNotes `publish` value of the customer reply; unset: "All Autotask Users".
+    #[serde(default)]
+    pub note_publish_customer: Option<i64>,
+    /// TicketNotes `noteType` of every note; unset: the tenant's "Notes" value.
+    #[serde(default)]
+    pub note_type: Option<i64>,
 }
 fn env_username() -> String {
     "AUTOTASK_USERNAME".into()

@@ -185,11 +185,12 @@ pub async fn deps_from_env() -> Result<Wired, WiringError> {
     let sqs = aws_sdk_sqs::Client::new(&aws);
     let classifier = atpilot_agent::classifiers::model::from_config(&config.model)?;
     let runbooks = runbooks_from_env(&config, &aws).await?;
+    let notes = atpilot_agent::adapters::autotask_rest::NoteWanted::from(&config.autotask);
     let deps = Deps {
         runbooks,
         state: state_from_env(&aws)?,
         config: Arc::new(config),
-        autotask: Arc::new(RestAutotask::new(client.clone())),
+        autotask: Arc::new(RestAutotask::new(client.clone()).with_notes(notes)),
         classifier: Arc::new(atpilot_agent::ports::InProcess(classifier)),
         classify_queue: Arc::new(SqsQueue::new(sqs.clone(), env("CLASSIFY_QUEUE_URL")?, None)),
         time_entry_queue: Arc::new(SqsQueue::new(sqs, env("TIME_ENTRY_QUEUE_URL")?, None)),

@@ -265,10 +265,11 @@ impl Local {
             atpilot_llm::classifier(&config, local, Some(picklists), std::env::var(atpilot_llm::API_KEY_ENV).ok())
                 .await
                 .map_err(LocalError::Llm)?;
+        let notes = atpilot_agent::adapters::autotask_rest::NoteWanted::from(&config.autotask);
         let deps = Deps {
             config: Arc::new(config),
             state: state.clone(),
-            autotask: Arc::new(RestAutotask::new(client.clone())),
+            autotask: Arc::new(RestAutotask::new(client.clone()).with_notes(notes)),
             classifier,
             classify_queue: classify_queue.clone(),
             time_entry_queue: time_entry_queue.clone(),

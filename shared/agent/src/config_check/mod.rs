@@ -236,7 +236,7 @@ async fn check_target(client: &Client, config: &Config, models: &[ModelLabels], 
     check_other_resources(client, config, r).await;
     check_billing_codes(client, config, r).await;
     check_statuses(client, config, r).await;
-    check_note_publish(client, r).await;
+    check_note_publish(client, config, r).await;
     check_picklist_models(client, models, r).await;
     runbooks::check_tenant_mappings(client, config, r).await;
 }
@@ -466,22 +466,29 @@ async fn check_statuses(client: &Client, config: &Config, r: &mut ConfigReport) 
 }
 
 /// The publish value of the agent's internal notes ("Internal Users", 2).
-async fn check_note_publish(client: &Client, r: &mut ConfigReport) {
-    match client.picklist("TicketNotes", "publish").await {
-        Err(e) => r.warn("(internal note publish)", 2, format!("the TicketNotes publish picklist could not be read: {e}"), UNREADABLE),
-        Ok(pl) => match pl.values.iter().find(|p| p.value == "2") {
-            Some(p) if p.is_active && p.label.to_ascii_lowercase().contains("internal") => r.ok_("(internal note publish)", 2, p.label.clone()),
-            other => r.error(
-                "(internal note publish)",
-                2,
-                match other {
-                    Some(p) => format!("publish 2 is {:?}{}, not an active internal-only value", p.label, if p.is_active { "" } else { " (inactive)" }),
-                    None => "publish 2 (Internal Users) is not a value of the TicketNotes publish picklist".into(),
-                },
-                few(pl.values.iter().map(|p| format!("{} {}", p.value, p.label)).collect()),
-                "the agent's internal notes would not be internal: report this tenant's publish picklist before running atpilot",
-            ),
-        },
+async fn check_note_publish(client: &Client, config: &Config, r: &mut ConfigReport) {
+    let key = "autotask.note_publish_internal";
+    let (publish, types) =
+        match (client.picklist("TicketNotes", "publish").await, client.picklist("TicketNotes", "noteType").await) {
+            (Ok(p), Ok(t)) => (p, t),
+            (Err(e), _) | (_, Err(e)) => {
+                return r.warn(key, "(notes)", format!("the TicketNotes picklists could not be read: {e}"), UNREADABLE);
+            }
+        };
+    let wanted = crate::adapters::autotask_rest::NoteWanted::from(&config.autotask);
+    match crate::adapters::autotask_rest::choose_note_values(&publish.values, &types.values, wanted) {
+        Ok(v) => {
+            r.ok_(key, v.internal.0, format!("internal notes are written as publish {:?}", v.internal.1));
+            r.ok_("autotask.note_publish_customer", v.customer.0, format!("the customer reply as publish {:?}", v.customer.1));
+            r.ok_("autotask.note_type", v.note_type.0, format!("every note as noteType {:?}", v.note_type.1));
+        }
+        Err(e) => r.error(
+            key,
+            wanted.internal.map_or("(from the picklist)".to_string(), |v| v.to_string()),
+            e,
+            None,
+            "atpilot writes no note until this is fixed: set the [autotask] note_* values to active values of this tenant",
+        ),
     }
 }
 

@@ -74,6 +74,18 @@ impl Shared {
         let anchor = cfg.anchor.unwrap_or_else(|| Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc());
         let (tables, facts, ctx) =
             tenant::build_with(cfg.seed, cfg.tickets, anchor, &cfg.user, &mut defs, cfg.time_entries_per_ticket);
+        for (entity, field, values) in &cfg.picklists {
+            if let Some(def) = defs.get_mut(&entity.to_ascii_lowercase()) {
+                let values = values
+                    .iter()
+                    .map(|(v, label, active)| crate::schema::PicklistValue {
+                        is_active: *active,
+                        ..crate::schema::PicklistValue::new(v, label.as_str())
+                    })
+                    .collect();
+                def.set_picklist(field, values);
+            }
+        }
         let s = Arc::new(Shared {
             knobs: Mutex::new(cfg.knobs.clone()),
             rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(cfg.seed ^ 0x5EED)),

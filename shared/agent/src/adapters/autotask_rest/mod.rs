@@ -11,7 +11,6 @@ use atpilot_autotask::{Client, Filter, Query};
 use atpilot_domain::block::{self, Block};
 use atpilot_domain::contract::{ContractTypeMap, PicklistEntry};
 use atpilot_domain::risk::domain_of_web_address;
-use atpilot_domain::untrusted::{lines, one_line};
 use atpilot_domain::{
     BillingCodeId, CompanyId, ContactId, Contract, ContractId, ContractKind, Hours, IssueTypeId, PriorityId, ProjectId,
     QueueId, Requester, ResourceId, RoleId, StatusId, SubIssueTypeId, TicketId, TicketSnapshot, TimeEntryDraft,
@@ -50,22 +49,9 @@ pub(crate) const TICKET_FIELDS: &[&str] = &[
 /// not confirmed on REST, so any other value reads as "not opened by a contact").
 const CREATOR_TYPE_CONTACT: i64 = 2;
 
-/// `publish` values of TicketNotes (see reference §4).
-const PUBLISH_ALL_USERS: i64 = 1;
-const PUBLISH_INTERNAL: i64 = 2;
-/// `noteType` 3 = "Notes" (tenant picklist; system value).
-const NOTE_TYPE_NOTES: i64 = 3;
-
-/// A note's title and text as written: controls and spoofing characters made
-/// safe (notes may quote the customer or the model), cut to Autotask's lengths.
-fn note_fields(note: &NewNote) -> (String, String) {
-    (one_line(&note.title).chars().take(250).collect(), lines(&note.text).chars().take(32_000).collect())
-}
-
-/// Text compared as Autotask may give it back (line endings and runs of spaces may differ).
-fn same_text(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+mod notes;
+pub use notes::{NoteValues, NoteWanted, choose as choose_note_values};
+use notes::{note_fields, same_text};
 
 fn port_error(e: atpilot_autotask::Error) -> PortError {
     if e.is_retryable() { PortError::Transient(e.to_string()) } else { PortError::Permanent(e.to_string()) }
@@ -98,6 +84,9 @@ pub struct RestAutotask {
     contract_types: Mutex<Option<Cached<ContractTypeMap>>>,
     contracts: Mutex<HashMap<CompanyId, Cached<Vec<Contract>>>>,
     companies: Mutex<HashMap<CompanyId, Cached<Option<CompanyFacts>>>>,
+    /// What the configuration asks of note `publish` / `noteType`, and what was chosen.
+    notes_wanted: NoteWanted,
+    notes: Mutex<Option<Cached<NoteValues>>>,
 }
 
 /// A company's reference data the agent reads (cached).
@@ -138,7 +127,32 @@ impl RestAutotask {
             contract_types: Mutex::new(None),
             contracts: Mutex::new(HashMap::new()),
             companies: Mutex::new(HashMap::new()),
+            notes_wanted: NoteWanted::default(),
+            notes: Mutex::new(None),
         }
+    }
+
+    /// The note `publish` / `noteType` values the configuration asks for (else chosen by label).
+    pub fn with_notes(mut self, wanted: NoteWanted) -> Self {
+        self.notes_wanted = wanted;
+        self
+    }
+
+    /// The note values to write: read from the tenant's picklists and cached
+    /// for the TTL. A value that is missing or inactive is a permanent error:
+    /// nothing is written (the message becomes a dead letter and an alert).
+    pub async fn note_values(&self) -> Result<NoteValues, PortError> {
+        if let Some(c) =
+            self.notes.lock().unwrap_or_else(|p| p.into_inner()).as_ref().filter(|c| c.at.elapsed() < self.ttl)
+        {
+            return Ok(c.value.clone());
+        }
+        let publish = self.client.picklist("TicketNotes", "publish").await.map_err(port_error)?;
+        let types = self.client.picklist("TicketNotes", "noteType").await.map_err(port_error)?;
+        let v = notes::choose(&publish.values, &types.values, self.notes_wanted)
+            .map_err(|e| PortError::Permanent(format!("no note is written: {e}")))?;
+        *self.notes.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cached { at: Instant::now(), value: v.clone() });
+        Ok(v)
     }
 
     pub fn with_project_billing_codes(mut self, codes: impl IntoIterator<Item = i64>) -> Self {
@@ -342,14 +356,15 @@ impl Autotask for RestAutotask {
 
     async fn add_note(&self, ticket: TicketId, note: &NewNote) -> Result<i64, PortError> {
         let (title, description) = note_fields(note);
+        let values = self.note_values().await?;
         let n = at::TicketNote {
             ticket_id: Some(ticket.get()),
             title: Some(title),
             description: Some(description),
-            note_type: Some(NOTE_TYPE_NOTES),
+            note_type: Some(values.note_type.0),
             publish: Some(match note.visibility {
-                NoteVisibility::Internal => PUBLISH_INTERNAL,
-                NoteVisibility::Customer => PUBLISH_ALL_USERS,
+                NoteVisibility::Internal => values.internal.0,
+                NoteVisibility::Customer => values.customer.0,
             }),
             ..Default::default()
         };
@@ -372,7 +387,7 @@ impl Autotask for RestAutotask {
     async fn find_customer_note(&self, ticket: TicketId, note: &NewNote) -> Result<Option<i64>, PortError> {
         let q = Query::new()
             .filter(Filter::eq("ticketID", ticket.get()))
-            .filter(Filter::eq("publish", PUBLISH_ALL_USERS))
+            .filter(Filter::eq("publish", self.note_values().await?.customer.0))
             .include(["id", "ticketID", "title", "description"]);
         let rows = self.client.query::<at::TicketNote>(q).await.map_err(port_error)?;
         let (title, text) = note_fields(note);
