@@ -132,6 +132,9 @@ impl Default for Knobs {
     }
 }
 
+/// A tenant-specific picklist: (entity, field, [(value, label, active)]).
+pub type PicklistOverride = (String, String, Vec<(i64, String, bool)>);
+
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
     pub seed: u64,
@@ -150,7 +153,7 @@ pub struct SandboxConfig {
     /// Tenant-specific picklists: (entity, field, [(value, label, active)])
     /// replacing the seeded ones, e.g. a TicketNotes `publish` of 1 / 2
     /// (inactive) / 4 "Internal & Co-Managed".
-    pub picklists: Vec<(String, String, Vec<(i64, String, bool)>)>,
+    pub picklists: Vec<PicklistOverride>,
 }
 
 impl Default for SandboxConfig {
