@@ -162,6 +162,7 @@ pub async fn delete_missing_is_fine(s: Arc<dyn StateStore>) {
 }
 
 pub async fn events_are_claimed_once(s: Arc<dyn StateStore>) {
+    let s2 = s.clone();
     let st = State::new(s);
     let now = Utc::now();
     assert!(st.claim_event("guid-1:17", now, 3600).await.unwrap());
@@ -171,6 +172,34 @@ pub async fn events_are_claimed_once(s: Arc<dyn StateStore>) {
     // A released claim can be claimed again (the sender's retry after a failure).
     st.release_event("guid-1:18").await.unwrap();
     assert!(st.claim_event("guid-1:18", now, 3600).await.unwrap());
+    // The first attempt committed, its answer was lost, the SDK retried: still this call's claim.
+    let lost = State::new(Arc::new(LostFirstAnswer(s2)));
+    assert!(lost.claim_event("guid-1:19", now, 3600).await.unwrap(), "its own committed claim is a success");
+    assert!(!st.claim_event("guid-1:19", now, 3600).await.unwrap(), "and a duplicate for anyone else");
+}
+
+/// A store whose every conditional write commits, loses its answer, and is
+/// sent again (as the AWS SDK retries): the caller sees the retry's outcome.
+struct LostFirstAnswer(Arc<dyn StateStore>);
+
+#[async_trait::async_trait]
+impl StateStore for LostFirstAnswer {
+    async fn put(&self, item: Item, condition: Condition) -> Result<WriteOutcome, StoreError> {
+        self.0.put(item.clone(), condition.clone()).await?;
+        self.0.put(item, condition).await
+    }
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.0.get(key).await
+    }
+    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+        self.0.query(query).await
+    }
+    async fn delete(&self, key: &Key) -> Result<(), StoreError> {
+        self.0.delete(key).await
+    }
+    async fn increment(&self, key: &Key, by: i64, expires_at: Option<i64>) -> Result<i64, StoreError> {
+        self.0.increment(key, by, expires_at).await
+    }
 }
 
 fn decision(ticket: i64, event: &str, min: i64) -> DecisionRecord {

@@ -196,9 +196,17 @@ impl State {
     /// Claims a webhook event for processing. `true` the first time within
     /// `ttl_secs`; redeliveries get `false`.
     pub async fn claim_event(&self, event_key: &str, now: DateTime<Utc>, ttl_secs: i64) -> Result<bool, StoreError> {
-        let item = Item::new(Self::event_key(event_key), serde_json::json!({ "seen_at": ts(now) }))
+        // A token of this claim: when the first attempt committed but its answer was lost, the
+        // SDK's retry meets the condition failure, and the stored token says the claim is ours.
+        let token = uuid::Uuid::new_v4().to_string();
+        let item = Item::new(Self::event_key(event_key), serde_json::json!({ "seen_at": ts(now), "claim": token }))
             .expiring_at(now.timestamp() + ttl_secs);
-        Ok(self.store.put(item, Condition::NotExists).await?.written())
+        match self.store.put(item, Condition::NotExists).await? {
+            WriteOutcome::Written => Ok(true),
+            WriteOutcome::ConditionFailed { current } => {
+                Ok(current.is_some_and(|c| c.data.get("claim").and_then(|t| t.as_str()) == Some(token.as_str())))
+            }
+        }
     }
 
     /// Gives a claimed event back (its processing failed before anything
