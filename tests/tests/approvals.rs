@@ -235,6 +235,22 @@ async fn stale_ticket_is_refused_with_an_explanation() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_moved_to_another_queue_is_not_carried_out() {
+    let s = Stack::start().await;
+    let (t, id, token) = pending(&s).await;
+    let queue = s.sandbox().row("Tickets", t).unwrap()["queueID"].as_i64().unwrap();
+    let other = s.sandbox().facts().queues.iter().map(|q| q.0).find(|q| *q != queue).unwrap();
+    let mut fields = serde_json::Map::new();
+    fields.insert("queueID".into(), json!(other));
+    s.sandbox().simulate_ticket_update(t, fields, s.human());
+    s.sandbox().clear_requests();
+    let e =
+        approval::decide_request(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now()).await.unwrap_err();
+    assert!(matches!(&e, ApprovalError::Stale(why) if why.contains("moved to another queue")), "{e:?}");
+    assert!(writes(&s, t).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approving_in_the_browser_writes_exactly_the_action_and_one_time_entry() {
     let s = Stack::start().await;
     let (t, id, token) = pending(&s).await;

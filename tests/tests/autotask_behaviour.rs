@@ -178,3 +178,17 @@ async fn note_visibility_follows_the_tenants_publish_picklist_and_never_falls_ba
     assert!(matches!(&e, PortError::Permanent(m) if m.contains("value 2 (\"Internal Users\") is inactive")), "{e}");
     assert_eq!(sb.writes().len(), writes, "nothing written");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_in_a_queue_outside_the_scope_is_only_logged() {
+    let (l, _dir) = start_edited(|t| t).await;
+    let queue = l.sandbox.as_deref().unwrap().facts().queues[0].0;
+    drop(l);
+    let (l, _dir) = start_edited(move |t| t + &format!("\n[scope]\nexcluded_queues = [{queue}]\n")).await;
+    let (company, contact, _) = recurring_customer(&l, 0);
+    let t = ticket_from(&l, company, contact, "Locked out", "I forgot my password and I am locked out").await;
+    let sb = l.sandbox.as_deref().unwrap();
+    assert!(sb.rows_where("TicketNotes", "ticketID", t).is_empty(), "nothing written");
+    let decided = l.deps.state.ticket_decisions(atpilot_domain::TicketId::new(t).unwrap()).await.unwrap();
+    assert!(decided.is_empty(), "no decision: logged only");
+}

@@ -12,11 +12,13 @@ mod autotask;
 mod microsoft;
 mod model;
 mod runbooks;
+mod scope;
 
 pub use autotask::{AutotaskConfig, AutotaskCredentials, AutotaskTarget};
 pub use microsoft::MicrosoftConfig;
 pub use model::{LlmConfig, LlmProviderKind, ModelConfig};
 pub use runbooks::WebhookConfig;
+pub use scope::ScopeConfig;
 
 use atpilot_domain::approval::PromotionPolicy;
 use atpilot_domain::{
@@ -262,6 +264,8 @@ struct RawConfig {
     microsoft: Option<MicrosoftConfig>,
     #[serde(default)]
     webhooks: BTreeMap<String, WebhookConfig>,
+    #[serde(default)]
+    scope: ScopeConfig,
 }
 fn d_phase() -> Phase {
     Phase::Shadow
@@ -284,6 +288,8 @@ pub struct Config {
     pub microsoft: Option<MicrosoftConfig>,
     /// The signed webhook runbooks' endpoints, by name.
     pub webhooks: BTreeMap<String, WebhookConfig>,
+    /// The queues the agent may act in.
+    pub scope: ScopeConfig,
     policy: Policy,
     promotion: PromotionPolicy,
 }
@@ -377,6 +383,7 @@ impl Config {
             model: raw.model,
             microsoft: raw.microsoft,
             webhooks: raw.webhooks,
+            scope: raw.scope,
             policy,
             promotion,
         })

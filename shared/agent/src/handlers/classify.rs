@@ -101,6 +101,11 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
         }
         return Ok(Outcome::Ignored(format!("ticket {} no longer exists", ev.ticket_id)));
     };
+    if !deps.config.scope.allows(ticket.queue_id) {
+        let queue = ticket.queue_id.map_or("no queue".to_string(), |q| format!("queue {q}"));
+        tracing::info!(ticket = %ticket.id, %queue, "out of scope ([scope]): logged only");
+        return Ok(Outcome::Ignored(format!("ticket {} is in {queue}, outside [scope]: logged only", ticket.id)));
+    }
     let policy = effective_policy(deps).await?;
     let classification = deps.classifier.classify_ticket(&ticket.title, &ticket.description).await;
     let prediction = classification.prediction;
@@ -294,6 +299,7 @@ async fn act(deps: &Deps, acting: &Acting<'_>, now: &impl Fn() -> DateTime<Utc>)
                     assigned_resource_id: ticket.assigned_resource_id.map(|r| r.get()),
                     contract_id: ticket.contract_id.map(|c| c.get()),
                     company_id: ticket.company_id.get(),
+                    queue_id: ticket.queue_id.map(|q| q.get()),
                 }),
                 executed_at: None,
             };

@@ -271,7 +271,13 @@ fn approval(id: &str) -> ApprovalRecord {
         decided_by: None,
         decided_at: None,
         note: None,
-        guard: Some(TicketGuard { status: 1, assigned_resource_id: None, contract_id: Some(11), company_id: 5 }),
+        guard: Some(TicketGuard {
+            status: 1,
+            assigned_resource_id: None,
+            contract_id: Some(11),
+            company_id: 5,
+            queue_id: Some(3),
+        }),
         executed_at: None,
     }
 }

@@ -98,6 +98,9 @@ pub struct TicketGuard {
     pub assigned_resource_id: Option<i64>,
     pub contract_id: Option<i64>,
     pub company_id: i64,
+    /// Absent in requests made before the queue joined the guard.
+    #[serde(default)]
+    pub queue_id: Option<i64>,
 }
 
 /// A category's phase, with who set it and why.

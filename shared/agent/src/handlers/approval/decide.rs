@@ -57,6 +57,12 @@ fn stale_reason(a: &ApprovalRecord, t: &TicketSnapshot, deps: &Deps) -> Option<S
     if t.company_id.get() != g.company_id {
         return Some("its company changed".into());
     }
+    if g.queue_id.is_some() && t.queue_id.map(|q| q.get()) != g.queue_id {
+        return Some("it was moved to another queue".into());
+    }
+    if !deps.config.scope.allows(t.queue_id) {
+        return Some("its queue is outside atpilot's [scope]".into());
+    }
     None
 }
 
