@@ -464,6 +464,9 @@ pub mod hooked {
         async fn find_note(&self, t: TicketId, m: &str) -> Result<Option<i64>, PortError> {
             self.inner.find_note(t, m).await
         }
+        async fn time_entry(&self, id: TimeEntryId) -> Result<Option<StoredEntry>, PortError> {
+            self.inner.time_entry(id).await
+        }
         async fn find_customer_note(&self, t: TicketId, n: &NewNote) -> Result<Option<i64>, PortError> {
             self.inner.find_customer_note(t, n).await
         }

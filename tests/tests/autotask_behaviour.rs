@@ -192,3 +192,28 @@ async fn a_ticket_in_a_queue_outside_the_scope_is_only_logged() {
     let decided = l.deps.state.ticket_decisions(atpilot_domain::TicketId::new(t).unwrap()).await.unwrap();
     assert!(decided.is_empty(), "no decision: logged only");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_time_entry_autotask_stores_differently_is_kept_as_stored_and_alerted_once() {
+    let (l, _dir) = start_edited(|t| t).await;
+    let (company, contact, _) = recurring_customer(&l, 0);
+    // As sent: no alert, and what Autotask stored is in the ledger.
+    let t = ticket_from(&l, company, contact, "Locked out", "I forgot my password and I am locked out").await;
+    let entries = l.deps.state.ticket_ledger(atpilot_domain::TicketId::new(t).unwrap()).await.unwrap();
+    let stored = entries[0].stored.clone().expect("read back");
+    assert_eq!(stored.contract_id, l.sandbox.as_deref().unwrap().row("Tickets", t).unwrap()["contractID"].as_i64());
+    assert!(l.deps.state.alerts(20).await.unwrap().iter().all(|a| a.kind != "time-entry-differs"));
+    // A tenant that rounds time up to 15 minutes: the ledger keeps the real hours, finance is alerted once.
+    l.sandbox.as_deref().unwrap().set_knobs(|k| k.time_rounding_minutes = Some(15));
+    let t = ticket_from(&l, company, contact, "Locked out", "I forgot my password and I am locked out").await;
+    let entries = l.deps.state.ticket_ledger(atpilot_domain::TicketId::new(t).unwrap()).await.unwrap();
+    assert_eq!(entries[0].stored.as_ref().and_then(|s| s.hours_worked), Some(0.25));
+    let alerts = l.deps.state.alerts(20).await.unwrap();
+    let differs: Vec<_> = alerts.iter().filter(|a| a.kind == "time-entry-differs").collect();
+    assert_eq!(differs.len(), 1, "{alerts:?}");
+    assert!(
+        differs[0].message.contains("hours worked: sent 0.0") && differs[0].message.contains("stored 0.2500"),
+        "{}",
+        differs[0].message
+    );
+}

@@ -105,6 +105,8 @@ pub trait Autotask: Send + Sync {
     ) -> Result<TimeEntryId, PortError>;
     /// A time entry on the ticket whose internal notes carry `marker`, if any.
     async fn find_time_entry(&self, ticket: TicketId, marker: &str) -> Result<Option<TimeEntryId>, PortError>;
+    /// A time entry as Autotask stored it (for the read-back after the write).
+    async fn time_entry(&self, id: TimeEntryId) -> Result<Option<atpilot_domain::StoredEntry>, PortError>;
     /// Tickets changed after `since` (for the reconciler), oldest first.
     async fn tickets_changed_since(
         &self,

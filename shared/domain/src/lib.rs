@@ -38,4 +38,4 @@ pub use measure::{Confidence, Currency, Hours, Money, WorkSpan};
 pub use risk::{Requester, Risk};
 pub use runbook::{Runbook, RunbookKind, RunbookOutcome, RunbookStatus};
 pub use ticket::{StatusId, TicketSnapshot};
-pub use time_entry::{TimeEntryDraft, TimeEntryError};
+pub use time_entry::{StoredEntry, TimeEntryDraft, TimeEntryError};

@@ -89,6 +89,56 @@ impl TimeEntryDraft {
     }
 }
 
+/// A time entry as Autotask stored it (read back after the write): tenant
+/// rules may change the billing code, role, hours to bill or contract.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct StoredEntry {
+    pub contract_id: Option<i64>,
+    pub role_id: Option<i64>,
+    pub billing_code_id: Option<i64>,
+    pub hours_worked: Option<f64>,
+    pub hours_to_bill: Option<f64>,
+    /// `dateWorked`'s calendar date, as Autotask returns it.
+    pub date_worked: Option<chrono::NaiveDate>,
+}
+
+/// Hours closer than this (18 s) are the same (Autotask stores 4 decimals).
+const HOURS_TOLERANCE: f64 = 0.005;
+
+/// Where the stored entry differs from what was sent (`billing_code` and the
+/// date worked as sent), as sentences; empty when it is what atpilot wrote.
+/// Hours to bill are compared with the hours worked sent (atpilot sends no
+/// separate figure): a tenant's rounding rule shows up here.
+pub fn entry_differences(
+    sent: &TimeEntryDraft,
+    billing_code: BillingCodeId,
+    date_worked: chrono::NaiveDate,
+    stored: &StoredEntry,
+) -> Vec<String> {
+    let mut d = Vec::new();
+    let mut id = |what: &str, sent: i64, got: Option<i64>| {
+        if got != Some(sent) {
+            d.push(format!("{what}: sent {sent}, stored {}", got.map_or("nothing".into(), |g| g.to_string())));
+        }
+    };
+    id("contract", sent.contract_id.get(), stored.contract_id);
+    id("role", sent.role_id.get(), stored.role_id);
+    id("billing code", billing_code.get(), stored.billing_code_id);
+    let hours = sent.hours_worked().get();
+    for (what, got) in [("hours worked", stored.hours_worked), ("hours to bill", stored.hours_to_bill)] {
+        if got.is_none_or(|g| (g - hours).abs() > HOURS_TOLERANCE) {
+            d.push(format!("{what}: sent {hours:.4}, stored {}", got.map_or("nothing".into(), |g| format!("{g:.4}"))));
+        }
+    }
+    if stored.date_worked != Some(date_worked) {
+        d.push(format!(
+            "date worked: sent {date_worked}, stored {}",
+            stored.date_worked.map_or("nothing".into(), |g| g.to_string())
+        ));
+    }
+    d
+}
+
 /// The time-entry ledger state of one action (kept in the state store).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
@@ -144,6 +194,28 @@ mod tests {
             span: span(secs),
             summary_notes: "Reset the password; approved by ana@msp.example",
         }
+    }
+
+    #[test]
+    fn a_stored_entry_that_differs_from_what_was_sent_is_named_field_by_field() {
+        let a: ActionId = "act-rb".parse().unwrap();
+        let d = TimeEntryDraft::new(req(&a, 7, Some(7), 36)).unwrap();
+        let code = BillingCodeId::new(1).unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+        let same = StoredEntry {
+            contract_id: Some(7),
+            role_id: Some(3),
+            billing_code_id: Some(1),
+            hours_worked: Some(0.01),
+            hours_to_bill: Some(0.0101),
+            date_worked: Some(day),
+        };
+        assert!(entry_differences(&d, code, day, &same).is_empty());
+        let changed = StoredEntry { billing_code_id: Some(9), hours_to_bill: Some(0.25), ..same.clone() };
+        let diff = entry_differences(&d, code, day, &changed);
+        assert_eq!(diff, ["billing code: sent 1, stored 9", "hours to bill: sent 0.0100, stored 0.2500"]);
+        let next_day = StoredEntry { date_worked: day.succ_opt(), contract_id: None, ..same };
+        assert_eq!(entry_differences(&d, code, day, &next_day).len(), 2);
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome,
         contract_id: job.contract_id,
         span: job.span,
         ledger: LedgerState::Pending,
+        stored: None,
     };
     let marker = job.action_id.marker();
     let stored = match deps.state.ledger_claim(&record).await? {
@@ -125,9 +126,50 @@ pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome,
         }
         Err(e) => return Err(e.into()),
     };
+    let record = read_back(deps, job, record, &draft, billing_code, id).await?;
     deps.state.ledger_written(&record, id).await?;
     complete_if_needed(deps, job).await?;
     Ok(TimeEntryOutcome::Written(id))
+}
+
+/// Reads the written entry back and keeps what Autotask stored in the
+/// ledger; a difference from what was sent (a tenant rule changed the billing
+/// code, role, hours or contract) raises one alert. A failed read is logged,
+/// not fatal: the entry exists and is recorded.
+async fn read_back(
+    deps: &Deps,
+    job: &TimeEntryJob,
+    mut record: LedgerRecord,
+    draft: &TimeEntryDraft,
+    billing_code: atpilot_domain::BillingCodeId,
+    id: TimeEntryId,
+) -> Result<LedgerRecord, HandlerError> {
+    let stored = match deps.autotask.time_entry(id).await {
+        Ok(Some(s)) => s,
+        Ok(None) | Err(_) => {
+            tracing::warn!(ticket = %job.ticket_id, entry = %id, "the time entry could not be read back");
+            return Ok(record);
+        }
+    };
+    let sent_day = draft.span.start().date_naive();
+    let diff = atpilot_domain::time_entry::entry_differences(draft, billing_code, sent_day, &stored);
+    record.stored = Some(stored);
+    if !diff.is_empty() {
+        let message = format!(
+            "Autotask stored atpilot's time entry {id} on ticket id {} differently from what was sent ({}): check the tenant's time-entry rules and the entry before invoicing.",
+            job.ticket_id,
+            diff.join("; ")
+        );
+        alerts::raise(
+            deps,
+            format!("time-entry-differs#{}", job.action_id),
+            "time-entry-differs",
+            Some(job.ticket_id),
+            message,
+        )
+        .await?;
+    }
+    Ok(record)
 }
 
 const LEFT_OPEN: &str = " The ticket was left open: atpilot completes a ticket only after its time entry is written.";

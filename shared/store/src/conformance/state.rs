@@ -357,11 +357,15 @@ pub async fn ledger_is_exactly_once(s: Arc<dyn StateStore>) {
         contract_id: ContractId::new(11).unwrap(),
         span: WorkSpan::new(t, t + Duration::seconds(8)).unwrap(),
         ledger: LedgerState::Pending,
+        stored: None,
     };
     assert_eq!(st.ledger_claim(&rec).await.unwrap(), Claim::Claimed);
     assert_eq!(st.ledger_claim(&rec).await.unwrap(), Claim::Existing(rec.clone()));
     let id = TimeEntryId::new(77).unwrap();
-    assert_eq!(st.ledger_written(&rec, id).await.unwrap(), Transition::Done);
+    // What Autotask stored is kept with the written state.
+    let read = StoredEntry { billing_code_id: Some(9), hours_to_bill: Some(0.25), ..Default::default() };
+    let with_read = LedgerRecord { stored: Some(read.clone()), ..rec.clone() };
+    assert_eq!(st.ledger_written(&with_read, id).await.unwrap(), Transition::Done);
     assert!(matches!(
         st.ledger_written(&rec, TimeEntryId::new(78).unwrap()).await.unwrap(),
         Transition::Refused(Some(_))
@@ -369,6 +373,7 @@ pub async fn ledger_is_exactly_once(s: Arc<dyn StateStore>) {
     assert!(matches!(st.ledger_refused(&rec, "late").await.unwrap(), Transition::Refused(_)));
     let stored = st.ledger(&rec.action_id).await.unwrap().unwrap();
     assert_eq!(stored.ledger, LedgerState::Written { time_entry_id: id });
+    assert_eq!(stored.stored, Some(read));
     assert!(
         matches!(st.ledger_claim(&rec).await.unwrap(), Claim::Existing(r) if r.ledger == LedgerState::Written { time_entry_id: id })
     );

@@ -137,6 +137,9 @@ pub struct LedgerRecord {
     pub contract_id: ContractId,
     pub span: WorkSpan,
     pub ledger: LedgerState,
+    /// The entry as Autotask stored it, read back after the write (tenant rules may change it).
+    #[serde(default)]
+    pub stored: Option<atpilot_domain::StoredEntry>,
 }
 
 impl LedgerRecord {

@@ -445,6 +445,27 @@ impl Autotask for RestAutotask {
             .map_err(|e| PortError::Permanent(format!("Autotask returned an invalid time entry id: {e}")))
     }
 
+    async fn time_entry(&self, id: TimeEntryId) -> Result<Option<atpilot_domain::StoredEntry>, PortError> {
+        let q = Query::new().filter(Filter::eq("id", id.get())).include([
+            "id",
+            "contractID",
+            "roleID",
+            "billingCodeID",
+            "hoursWorked",
+            "hoursToBill",
+            "dateWorked",
+        ]);
+        let rows = self.client.query::<at::TimeEntry>(q).await.map_err(port_error)?;
+        Ok(rows.into_iter().find(|t| t.id == Some(id.get())).map(|t| atpilot_domain::StoredEntry {
+            contract_id: t.contract_id,
+            role_id: t.role_id,
+            billing_code_id: t.billing_code_id,
+            hours_worked: t.hours_worked,
+            hours_to_bill: t.hours_to_bill,
+            date_worked: date(&t.date_worked),
+        }))
+    }
+
     async fn find_time_entry(&self, ticket: TicketId, marker: &str) -> Result<Option<TimeEntryId>, PortError> {
         let q = Query::new()
             .filter(Filter::eq("ticketID", ticket.get()))
