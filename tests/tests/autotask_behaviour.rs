@@ -217,3 +217,38 @@ async fn a_time_entry_autotask_stores_differently_is_kept_as_stored_and_alerted_
         differs[0].message
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_reply_records_whether_and_how_the_customer_was_told() {
+    // Without [replies]: the note alone, and the decision says the customer may not know.
+    let (l, _dir) = start_edited(|t| t.replace("[replies]\nemail = true\n", "")).await;
+    let (company, contact, email) = recurring_customer(&l, 0);
+    let t = ticket_from(&l, company, contact, "Locked out", "I forgot my password and I am locked out").await;
+    let told = api_told(&l, t).await;
+    assert!(told.contains("no [replies] path is configured"), "{told}");
+    assert!(l.deps.state.outbox(50).await.unwrap().iter().all(|m| !m.to.contains(&email)), "nothing e-mailed");
+    drop(l);
+    // With e-mail (the demo's): sent once to the contact, and recorded as sent.
+    let (l, _dir) = start_edited(|t| t).await;
+    let t = ticket_from(&l, company, contact, "Locked out", "I forgot my password and I am locked out").await;
+    assert_eq!(api_told(&l, t).await, format!("e-mailed the reply to {email}"));
+    redeliver(&l, t).await;
+    let mails: Vec<_> = l
+        .deps
+        .state
+        .outbox(50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.channel == "email" && m.to.contains(&email))
+        .collect();
+    assert_eq!(mails.len(), 1, "e-mailed once");
+    assert!(mails[0].text.as_deref().unwrap().contains("reset your password yourself"), "{:?}", mails[0].text);
+}
+
+async fn api_told(l: &Local, t: i64) -> String {
+    let views = atpilot_agent::html::dashboard::decisions(&l.deps.state, 100).await.unwrap();
+    let all = serde_json::to_value(&views).unwrap();
+    let d = all.as_array().unwrap().iter().find(|d| d["ticket_id"] == t).expect("the decision").clone();
+    d["customer_told"].as_str().unwrap_or_else(|| panic!("no customer_told: {d}")).to_string()
+}

@@ -11,12 +11,14 @@
 mod autotask;
 mod microsoft;
 mod model;
+mod replies;
 mod runbooks;
 mod scope;
 
 pub use autotask::{AutotaskConfig, AutotaskCredentials, AutotaskTarget};
 pub use microsoft::MicrosoftConfig;
 pub use model::{LlmConfig, LlmProviderKind, ModelConfig};
+pub use replies::RepliesConfig;
 pub use runbooks::WebhookConfig;
 pub use scope::ScopeConfig;
 
@@ -266,6 +268,8 @@ struct RawConfig {
     webhooks: BTreeMap<String, WebhookConfig>,
     #[serde(default)]
     scope: ScopeConfig,
+    #[serde(default)]
+    replies: RepliesConfig,
 }
 fn d_phase() -> Phase {
     Phase::Shadow
@@ -290,6 +294,8 @@ pub struct Config {
     pub webhooks: BTreeMap<String, WebhookConfig>,
     /// The queues the agent may act in.
     pub scope: ScopeConfig,
+    /// How customers hear of replies.
+    pub replies: RepliesConfig,
     policy: Policy,
     promotion: PromotionPolicy,
 }
@@ -343,6 +349,13 @@ impl Config {
         }
         let categories = Self::validate_categories(raw.categories, raw.default_phase, &raw.notifications)?;
         runbooks::validate_webhooks(&raw.webhooks)?;
+        if raw.replies.email && raw.notifications.email_from.is_none() {
+            return Err(invalid(
+                "replies.email",
+                "is true but notifications.email_from is not set",
+                "set the SES-verified sender address, or e-mail no replies",
+            ));
+        }
         runbooks::validate_runbooks(&categories, raw.microsoft.as_ref(), &raw.webhooks)?;
         let t = &raw.thresholds;
         let policy = Policy {
@@ -384,6 +397,7 @@ impl Config {
             microsoft: raw.microsoft,
             webhooks: raw.webhooks,
             scope: raw.scope,
+            replies: raw.replies,
             policy,
             promotion,
         })

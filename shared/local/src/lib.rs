@@ -162,6 +162,9 @@ base_url = "{public}/approvals/"
 email_from = "atpilot@msp.example"
 finance = ["finance@msp.example"]
 alerts = ["dispatch@msp.example"]
+# Replies are also e-mailed to the ticket's contact (locally: the outbox page).
+[replies]
+email = true
 # Microsoft 365 through Graph: the local Graph sandbox, one tenant per sandbox company.
 [microsoft]
 client_id = "sandbox"

@@ -1,4 +1,5 @@
-//! The runbooks' part of a configuration check: each provider's secret is
+//! The runbooks' and replies' part of a configuration check: how customers
+//! hear of replies (and that completing fires the tenant's rules), each provider's secret is
 //! where the configuration says (locally: its environment variable), and,
 //! against the tenant, which active companies have no Microsoft 365 tenant
 //! mapped (their `graph-*` tickets are refused and escalated).
@@ -41,6 +42,24 @@ pub(super) fn offline(config: &Config, env: &dyn Fn(&str) -> Option<String>, rem
             r.error(key, &w.secret_env, "the environment variable is not set", None, &fix);
         }
     }
+    let told = match (&config.replies.workflow_rule, config.replies.email) {
+        (_, true) => "replies are e-mailed to the ticket's contact (SES)".to_string(),
+        (Some(rule), false) => format!(
+            "replies rely on the tenant workflow rule {rule:?} to notify the contact (the API cannot check it: make sure it exists and is active)"
+        ),
+        (None, false) => String::new(),
+    };
+    let completing = "; completing a ticket fires the tenant's completion workflow rules and surveys";
+    if told.is_empty() {
+        r.warn(
+            "replies",
+            "(none)",
+            format!("an API-created note notifies nobody: customers may never see atpilot's replies{completing}"),
+            "set [replies] email = true, or workflow_rule = \"<the rule that notifies contacts of new notes>\"",
+        );
+    } else {
+        r.ok_("replies", if config.replies.email { "email" } else { "workflow-rule" }, format!("{told}{completing}"));
+    }
     let hooks: BTreeSet<&str> = config
         .categories
         .values()
@@ -79,7 +98,8 @@ pub(super) async fn check_tenant_mappings(client: &Client, config: &Config, r: &
         .items
         .iter()
         .filter_map(|c| {
-            let id = c.get("id").and_then(Value::as_i64)?;
+            // Company 0 is the MSP itself (the tenant's owner company), not a customer.
+            let id = c.get("id").and_then(Value::as_i64).filter(|id| *id != 0)?;
             let name = c.get("companyName").and_then(Value::as_str).unwrap_or_default();
             m.tenant_of(id).is_none().then(|| format!("{id} {}", atpilot_domain::untrusted::one_line(name)))
         })

@@ -10,6 +10,7 @@ pub mod classify;
 pub mod delivery;
 pub mod intake;
 pub mod reconciler;
+pub(crate) mod reply_path;
 pub mod resolution;
 pub mod runbook_callback;
 pub(crate) mod runbook_step;

@@ -167,6 +167,7 @@ pub(crate) async fn execute_resolution(
             deps.autotask.add_note(r.ticket.id, &reply).await?;
         }
         report.reply_posted = true;
+        report.customer_told = Some(super::reply_path::tell_customer(deps, r.ticket, r.action_id, &reply.text).await?);
     }
     let end = now().max(r.started + Duration::milliseconds(1));
     let span = WorkSpan::new(r.started, end).map_err(|e| HandlerError::permanent("measured work").with_source(e))?;
@@ -206,6 +207,8 @@ pub struct ResolutionReport {
     pub measured: Option<WorkSpan>,
     /// Autotask refused the ticket's fields for good, and why: nothing more was written.
     pub update_refused: Option<String>,
+    /// Whether and how the customer heard of the reply (one sentence).
+    pub customer_told: Option<String>,
 }
 
 impl ResolutionReport {
@@ -232,6 +235,9 @@ impl ResolutionReport {
         }
         if self.reply_posted {
             v.push("posted the reply to the customer (a customer-visible note)".to_string());
+        }
+        if let Some(told) = &self.customer_told {
+            v.push(format!("the customer: {told}"));
         }
         let fields: Vec<&str> =
             [(self.queue_set, "queue"), (self.priority_set, "priority"), (self.assigned, "assignment to the agent")]

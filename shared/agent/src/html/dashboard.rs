@@ -60,6 +60,8 @@ pub struct DecisionView {
     /// runbook ran (or none applies), else provider, action, plan, status
     /// (planned, executed, verified, failed, refused), before, after, reason.
     pub runbook: Option<atpilot_domain::RunbookOutcome>,
+    /// Whether and how the customer heard of the reply (`null` when no reply was posted).
+    pub customer_told: Option<String>,
 }
 
 impl From<&DecisionRecord> for DecisionView {
@@ -79,6 +81,7 @@ impl From<&DecisionRecord> for DecisionView {
             action: d.action.name(),
             reasons: d.explanation.clone(),
             runbook: None,
+            customer_told: None,
         }
     }
 }
@@ -87,6 +90,7 @@ impl From<&DecisionRecord> for DecisionView {
 async fn view_with_runbook(state: &State, d: &DecisionRecord) -> Result<DecisionView, atpilot_store::StoreError> {
     let mut v = DecisionView::from(d);
     let action = crate::handlers::classify::action_id_for(&d.event_key);
+    v.customer_told = state.reply(&action).await?.map(|r| r.told);
     if let Some(run) = state.runbook(&action).await? {
         v.runbook = Some(run.outcome.unwrap_or_else(|| atpilot_domain::RunbookOutcome {
             provider: String::new(),

@@ -574,3 +574,22 @@ pub async fn runbook_runs_are_claimed_once(s: Arc<dyn StateStore>) {
     assert!(back.outcome.as_ref().unwrap().pending());
     assert_eq!(back, waiting);
 }
+
+pub async fn replies_are_recorded_once(s: Arc<dyn StateStore>) {
+    use crate::records::{Claim, ReplyRecord};
+    let st = State::new(s);
+    let action = ActionId::new("act-reply-1").unwrap();
+    assert_eq!(st.reply(&action).await.unwrap(), None);
+    let r = ReplyRecord {
+        action_id: action.clone(),
+        ticket_id: TicketId::new(9).unwrap(),
+        at: at(1),
+        emailed_to: Some("jane@c1.example".into()),
+        workflow_rule: None,
+        told: "e-mailed the reply to jane@c1.example".into(),
+    };
+    assert_eq!(st.claim_reply(&r).await.unwrap(), Claim::Claimed);
+    let again = ReplyRecord { told: "something else".into(), ..r.clone() };
+    assert_eq!(st.claim_reply(&again).await.unwrap(), Claim::Existing(r.clone()), "the first record stands");
+    assert_eq!(st.reply(&action).await.unwrap(), Some(r));
+}

@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 mod notices;
 mod runbooks;
-pub use notices::{AlertRecord, DeadLetterRecord, MAX_DEAD_LETTER_BODY, MAX_REPORT_BYTES, OutboxRecord, ReportRecord};
+pub use notices::{
+    AlertRecord, DeadLetterRecord, MAX_DEAD_LETTER_BODY, MAX_REPORT_BYTES, OutboxRecord, ReplyRecord, ReportRecord,
+};
 pub use runbooks::{Resume, RunbookRecord};
 
 /// A stored decision: the prediction, the action and every reason, in words too.

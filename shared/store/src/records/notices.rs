@@ -1,9 +1,9 @@
 //! What atpilot tells humans, kept for the dashboard: the outbox of sent
-//! messages, stored reports, alerts and dead letters. Re-exported from [`crate::records`].
+//! messages, stored reports, alerts, dead letters and how customers heard of replies. Re-exported from [`crate::records`].
 
 use super::{Claim, State, decode, encode, ts};
 use crate::state::*;
-use atpilot_domain::TicketId;
+use atpilot_domain::{ActionId, TicketId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -119,6 +119,42 @@ impl State {
     /// Alerts, newest first.
     pub async fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError> {
         self.store.query(&Query::gsi1("alerts").newest_first().limit(limit)).await?.iter().map(decode).collect()
+    }
+}
+
+/// How the customer heard of a resolution's reply: the note itself, an
+/// e-mail atpilot sent, or a tenant workflow rule it relies on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplyRecord {
+    pub action_id: ActionId,
+    pub ticket_id: TicketId,
+    pub at: DateTime<Utc>,
+    /// The reply e-mail atpilot sent (SES), and to whom.
+    #[serde(default)]
+    pub emailed_to: Option<String>,
+    /// The tenant workflow rule relied on to notify the contact of the note, if configured.
+    #[serde(default)]
+    pub workflow_rule: Option<String>,
+    /// One sentence: whether and how the customer was told.
+    pub told: String,
+}
+
+impl State {
+    /// Records how the customer heard of an action's reply: `Claimed` the
+    /// first time (the caller then sends the e-mail), `Existing` after.
+    pub async fn claim_reply(&self, r: &ReplyRecord) -> Result<Claim<ReplyRecord>, StoreError> {
+        let item = Item::new(Key::new(format!("reply#{}", r.action_id), "reply"), encode(r)?);
+        match self.store.put(item, Condition::NotExists).await? {
+            WriteOutcome::Written => Ok(Claim::Claimed),
+            WriteOutcome::ConditionFailed { current } => Ok(Claim::Existing(decode(
+                &current.ok_or_else(|| StoreError::Rejected("reply claim refused but nothing is stored".into()))?,
+            )?)),
+        }
+    }
+
+    /// How the customer heard of an action's reply, if a reply was posted.
+    pub async fn reply(&self, action: &ActionId) -> Result<Option<ReplyRecord>, StoreError> {
+        self.store.get(&Key::new(format!("reply#{action}"), "reply")).await?.as_ref().map(decode).transpose()
     }
 }
 
