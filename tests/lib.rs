@@ -199,10 +199,28 @@ pub async fn create_and_settle(l: &Local, fields: Value) -> i64 {
     t
 }
 
+/// Delivers ticket `t`'s Create callout again (as Autotask retries it) and settles the queues.
+pub async fn redeliver_create(l: &Local, t: i64) -> atpilot_local::PumpReport {
+    let sb = l.sandbox.as_deref().expect("a sandbox target");
+    let body = serde_json::to_vec(&json!({"Action": "Create", "Guid": "e2e-local", "EntityType": "Ticket", "Id": t,
+        "Fields": {}, "EventTime": "2026-11-30T10:00:00.000Z", "SequenceNumber": 1, "PersonID": human_of(sb)}))
+    .unwrap();
+    let sig = atpilot_autotask::webhook::sign(l.webhook_secret.as_bytes(), &body);
+    atpilot_agent::handlers::intake::handle_webhook(&l.deps, Some(&sig), &body, chrono::Utc::now()).await;
+    l.settle(40).await
+}
+
 /// A seeded Autotask sandbox and a REST client of its API user.
 pub async fn sandbox_client(tickets: u64, seed: u64) -> (atpilot_autotask_sandbox::Sandbox, atpilot_autotask::Client) {
-    use atpilot_autotask_sandbox::{DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USER, SandboxConfig};
-    let cfg = SandboxConfig { tickets, seed, ..Default::default() };
+    let cfg = atpilot_autotask_sandbox::SandboxConfig { tickets, seed, ..Default::default() };
+    sandbox_client_with(cfg).await
+}
+
+/// A sandbox started with `cfg` and a REST client of its API user.
+pub async fn sandbox_client_with(
+    cfg: atpilot_autotask_sandbox::SandboxConfig,
+) -> (atpilot_autotask_sandbox::Sandbox, atpilot_autotask::Client) {
+    use atpilot_autotask_sandbox::{DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USER};
     let sb = atpilot_autotask_sandbox::Sandbox::start(cfg, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let creds = atpilot_autotask::Credentials {
         username: DEFAULT_USER.into(),

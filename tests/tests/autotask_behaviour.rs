@@ -19,14 +19,7 @@ fn replies(l: &Local, t: i64) -> Vec<String> {
 }
 
 async fn redeliver(l: &Local, t: i64) {
-    let sb = l.sandbox.as_deref().unwrap();
-    let body = serde_json::to_vec(&json!({"Action": "Create", "Guid": "e2e-local", "EntityType": "Ticket", "Id": t,
-        "Fields": {}, "EventTime": "2026-11-30T10:00:00.000Z", "SequenceNumber": 1,
-        "PersonID": atpilot_e2e::human_of(sb)}))
-    .unwrap();
-    let sig = atpilot_autotask::webhook::sign(l.webhook_secret.as_bytes(), &body);
-    atpilot_agent::handlers::intake::handle_webhook(&l.deps, Some(&sig), &body, chrono::Utc::now()).await;
-    let report = l.settle(40).await;
+    let report = atpilot_e2e::redeliver_create(l, t).await;
     assert!(report.failures.is_empty() && report.dead_letters.is_empty(), "{report:?}");
 }
 
@@ -108,7 +101,8 @@ async fn a_write_autotask_refuses_as_invalid_is_sent_once_and_a_human_told_once(
     let serde_json::Value::Object(fields) = fields else { unreachable!() };
     let t = sb.simulate_ticket_create(fields, atpilot_e2e::human_of(sb));
     sb.clear_requests();
-    redeliver_expecting_dead_letter(&l, t).await;
+    // Its Create callout: the note is refused (the ticket was made without a callout above).
+    atpilot_e2e::redeliver_create(&l, t).await;
     let note_posts = sb.writes().iter().filter(|w| w.method == "POST" && w.path.contains("Notes")).count();
     assert_eq!(note_posts, 1, "sent once, never again");
     let dead = l.deps.state.dead_letters(20).await.unwrap();
@@ -118,43 +112,20 @@ async fn a_write_autotask_refuses_as_invalid_is_sent_once_and_a_human_told_once(
     assert_eq!(alerts.iter().filter(|a| a.kind == "dead-letter").count(), 1, "a human is told once: {alerts:?}");
 }
 
-async fn redeliver_expecting_dead_letter(l: &Local, t: i64) {
-    let sb = l.sandbox.as_deref().unwrap();
-    let body = serde_json::to_vec(&json!({"Action": "Create", "Guid": "e2e-refused", "EntityType": "Ticket", "Id": t,
-        "Fields": {}, "EventTime": "2026-11-30T10:00:00.000Z", "SequenceNumber": 1,
-        "PersonID": atpilot_e2e::human_of(sb)}))
-    .unwrap();
-    let sig = atpilot_autotask::webhook::sign(l.webhook_secret.as_bytes(), &body);
-    atpilot_agent::handlers::intake::handle_webhook(&l.deps, Some(&sig), &body, chrono::Utc::now()).await;
-    for _ in 0..3 {
-        l.settle(40).await;
-    }
-}
-
 /// A tenant whose TicketNotes `publish` picklist is 1 / 2 (inactive) / 4.
 async fn co_managed_tenant() -> (atpilot_autotask_sandbox::Sandbox, atpilot_autotask::Client) {
-    use atpilot_autotask_sandbox::{DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USER, Sandbox, SandboxConfig};
     let publish = vec![
         (1, "All Autotask Users".to_string(), true),
         (2, "Internal Users".to_string(), false),
         (4, "Internal & Co-Managed".to_string(), true),
     ];
-    let cfg = SandboxConfig {
+    atpilot_e2e::sandbox_client_with(atpilot_autotask_sandbox::SandboxConfig {
         tickets: 50,
         seed: 3,
         picklists: vec![("TicketNotes".into(), "publish".into(), publish)],
         ..Default::default()
-    };
-    let sb = Sandbox::start(cfg, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let creds = atpilot_autotask::Credentials {
-        username: DEFAULT_USER.into(),
-        secret: DEFAULT_SECRET.into(),
-        integration_code: DEFAULT_INTEGRATION_CODE.into(),
-        impersonation_resource_id: None,
-    };
-    let zone = atpilot_autotask::ZoneSource::Fixed { rest_url: sb.rest_url() };
-    let client = atpilot_autotask::Client::new(atpilot_autotask::ClientConfig::new(creds, zone)).unwrap();
-    (sb, client)
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

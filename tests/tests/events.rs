@@ -12,10 +12,8 @@ fn read(name: &str) -> String {
         .unwrap_or_else(|e| panic!("events/{name}: {e}"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn intake_sample_is_a_signed_function_url_request_that_gets_queued() {
-    let req = lambda_http::request::from_str(&read("intake-function-url.json")).expect("a Function URL request");
-    let sig = req.headers().get("x-hook-signature").and_then(|v| v.to_str().ok()).expect("signed").to_string();
+/// A local stack whose webhook secret is the samples' (`sample-webhook-secret`).
+async fn sample_local() -> (Local, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let local = Local::start(LocalOptions {
         state_dir: dir.path().into(),
@@ -27,6 +25,14 @@ async fn intake_sample_is_a_signed_function_url_request_that_gets_queued() {
     })
     .await
     .unwrap();
+    (local, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_sample_is_a_signed_function_url_request_that_gets_queued() {
+    let req = lambda_http::request::from_str(&read("intake-function-url.json")).expect("a Function URL request");
+    let sig = req.headers().get("x-hook-signature").and_then(|v| v.to_str().ok()).expect("signed").to_string();
+    let (local, _dir) = sample_local().await;
     let reply = atpilot_agent::handlers::intake::handle_webhook(
         &local.deps,
         Some(&sig),
@@ -97,17 +103,7 @@ async fn base64_bodies_are_decoded_before_the_signature_check_and_the_form() {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
     // Intake: the signed callout, base64-encoded by Lambda, verifies and is queued.
-    let dir = tempfile::tempdir().unwrap();
-    let local = Local::start(LocalOptions {
-        state_dir: dir.path().into(),
-        target: Target::Sandbox { tickets: 50, seed: 1 },
-        config: None,
-        webhook_secret: Some("sample-webhook-secret".into()),
-        public_url: "http://127.0.0.1:8080".into(),
-        classifier: atpilot_local::LocalClassifier::FromConfig,
-    })
-    .await
-    .unwrap();
+    let (local, _dir) = sample_local().await;
     let intake: serde_json::Value = serde_json::from_str(&read("intake-function-url-base64.json")).unwrap();
     assert_eq!(intake["isBase64Encoded"], true);
     let (status, body) = serve(atpilot_web::intake_function_routes(local.deps.clone()), intake).await;

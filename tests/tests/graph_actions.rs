@@ -62,14 +62,7 @@ async fn an_autonomous_licence_request_assigns_one_seat_once() {
     );
 
     // The same event delivered again: nothing is assigned or logged twice.
-    let sb = l.sandbox.as_deref().unwrap();
-    let human = atpilot_e2e::human_of(sb);
-    let body = serde_json::to_vec(&serde_json::json!({"Action": "Create", "Guid": "e2e-local", "EntityType": "Ticket",
-        "Id": t, "Fields": {}, "EventTime": "2026-11-30T10:00:00.000Z", "SequenceNumber": 1, "PersonID": human}))
-    .unwrap();
-    let sig = atpilot_autotask::webhook::sign(l.webhook_secret.as_bytes(), &body);
-    atpilot_agent::handlers::intake::handle_webhook(&l.deps, Some(&sig), &body, chrono::Utc::now()).await;
-    l.settle(40).await;
+    atpilot_e2e::redeliver_create(&l, t).await;
     assert_eq!(posts(&graph, "/assignLicense"), 1, "assigned once");
     assert_eq!(graph.sku(&tenant, "SPE_E3").unwrap().1, used);
     assert_eq!(time_entries(&l, t), 1, "one time entry");

@@ -6,7 +6,6 @@
 use atpilot_agent::handlers::approval::{self, DecisionForm};
 use atpilot_agent::ports::{RunbookRun, RunbookTarget, Runbooks};
 use atpilot_e2e::{APPROVER, recurring_customer, start_edited, ticket_from, with_category};
-use atpilot_local::Local;
 use proptest::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,17 +43,6 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![Just(Step::Deliver), Just(Step::Click), Just(Step::Sweep), Just(Step::CrashNextRun)]
 }
 
-async fn redeliver(l: &Local, t: i64) {
-    let sb = l.sandbox.as_deref().unwrap();
-    let body = serde_json::to_vec(&serde_json::json!({"Action": "Create", "Guid": "e2e-local", "EntityType": "Ticket",
-        "Id": t, "Fields": {}, "EventTime": "2026-11-30T10:00:00.000Z", "SequenceNumber": 1,
-        "PersonID": atpilot_e2e::human_of(sb)}))
-    .unwrap();
-    let sig = atpilot_autotask::webhook::sign(l.webhook_secret.as_bytes(), &body);
-    atpilot_agent::handlers::intake::handle_webhook(&l.deps, Some(&sig), &body, chrono::Utc::now()).await;
-    l.settle(40).await;
-}
-
 async fn scenario(steps: Vec<Step>) {
     let body = "phase = \"human-in-the-loop\"\nsafe = true\nrunbook = \"graph-reset-password\"\napprovers = [\"dispatch@msp.example\"]\nchannels = [\"teams\"]\n";
     let (l, _dir) = start_edited(|t| with_category(&t, "password-reset", body)).await;
@@ -74,7 +62,7 @@ async fn scenario(steps: Vec<Step>) {
         // A crash is a panic in the handler's task: the task dies, the state stays as it was.
         let _ = match s {
             Step::Deliver => {
-                redeliver(&l, t).await;
+                atpilot_e2e::redeliver_create(&l, t).await;
                 Ok(())
             }
             Step::Click => tokio::spawn(async move {

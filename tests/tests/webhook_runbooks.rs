@@ -90,13 +90,7 @@ async fn a_done_answer_is_verified_replied_and_billed_once() {
     assert_eq!((replies.len(), entries), (1, 1), "{replies:?}");
     assert!(replies[0].contains("is done and was checked by our automation"));
     // A redelivered event sends no second job.
-    let sb = l.sandbox.as_deref().unwrap();
-    let body = serde_json::to_vec(&json!({"Action": "Create", "Guid": "e2e-local", "EntityType": "Ticket", "Id": t,
-        "Fields": {}, "EventTime": "2026-11-30T10:00:00.000Z", "SequenceNumber": 1, "PersonID": atpilot_e2e::human_of(sb)}))
-    .unwrap();
-    let sig = atpilot_autotask::webhook::sign(l.webhook_secret.as_bytes(), &body);
-    atpilot_agent::handlers::intake::handle_webhook(&l.deps, Some(&sig), &body, chrono::Utc::now()).await;
-    l.settle(40).await;
+    atpilot_e2e::redeliver_create(&l, t).await;
     assert_eq!(r.jobs.lock().unwrap().len(), 1);
     assert_eq!(reply_and_entries(&l, t).1, 1);
 }
