@@ -149,3 +149,30 @@ async fn an_accepted_job_waits_for_its_signed_callback_and_finishes_once() {
     l.settle(40).await;
     assert_eq!(reply_and_entries(&l, t).1, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_job_that_never_calls_back_is_reported_failed_by_the_sweep() {
+    let (l, _dir, r) = start((202, json!({"status": "accepted"}))).await;
+    let t = licence_ticket(&l).await;
+    assert_eq!(api_runbook(&l, t).await["status"], "executed");
+    // Before the deadline (24 h by default) the sweep leaves it waiting.
+    let soon = atpilot_agent::handlers::approval::sweep(&l.deps, chrono::Utc::now()).await.unwrap();
+    assert_eq!(soon.runbooks_timed_out, 0);
+    let late = chrono::Utc::now() + chrono::Duration::hours(25);
+    let swept = atpilot_agent::handlers::approval::sweep(&l.deps, late).await.unwrap();
+    assert_eq!(swept.runbooks_timed_out, 1);
+    l.settle(40).await;
+    let rb = api_runbook(&l, t).await;
+    assert_eq!(rb["status"], "failed", "{rb}");
+    assert!(rb["reason"].as_str().unwrap().contains("sent no callback by"), "{rb}");
+    assert_eq!(reply_and_entries(&l, t), (vec![], 0), "no reply, no time");
+    let notes = l.sandbox.as_deref().unwrap().rows_where("TicketNotes", "ticketID", t);
+    assert!(notes.iter().any(|n| n["description"].as_str().unwrap().contains("A technician must finish it by hand")));
+    // A callback after that changes nothing.
+    let action = r.jobs.lock().unwrap()[0].1["action_id"].as_str().unwrap().to_string();
+    let done = json!({"action_id": action, "status": "done"});
+    let (status, text) = callback(&l, &done, SECRET, chrono::Utc::now().timestamp()).await;
+    assert!(status == 200 && text.contains("already recorded"), "{status} {text}");
+    assert_eq!(reply_and_entries(&l, t), (vec![], 0));
+    assert_eq!(atpilot_agent::handlers::approval::sweep(&l.deps, late).await.unwrap().runbooks_timed_out, 0);
+}

@@ -77,6 +77,29 @@ async fn callback(deps: &Deps, s: SignedCallback<'_>, now: DateTime<Utc>) -> Res
     Ok(answer(200, format!("recorded as {status:?}")))
 }
 
+/// On a schedule (the approval sweep): runs whose callback did not come by
+/// their deadline are reported failed and their resolutions finished (one
+/// internal note for a technician; no reply, no time entry). Returns how many.
+pub async fn time_out_waiting(deps: &Deps, now: DateTime<Utc>) -> Result<usize, crate::error::HandlerError> {
+    let mut n = 0;
+    for record in deps.state.runbooks_waiting(100).await? {
+        let Some(resume) = record.resume.as_ref() else { continue };
+        if resume.deadline >= now {
+            break; // earliest deadline first
+        }
+        let Some(waiting) = record.outcome.as_ref().filter(|o| o.pending()) else { continue };
+        let failed = super::runbook_step::timed_out(waiting, resume.deadline);
+        let record = RunbookRecord { outcome: Some(failed), ..record.clone() };
+        deps.state.finish_runbook(&record).await?;
+        if let Err(r) = finish(deps, &record, now).await {
+            tracing::warn!(action = %record.action_id, answer = ?r.body, "a timed-out runbook could not be finished yet");
+            continue;
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// Finishes the waiting resolution with what the run record now says.
 async fn finish(deps: &Deps, record: &RunbookRecord, now: DateTime<Utc>) -> Result<(), CallbackReply> {
     let resume = record.resume.as_ref().ok_or_else(|| answer(500, "nothing to resume"))?;

@@ -29,7 +29,7 @@ fn interrupted(r: &RunbookRecord, plan: String, kind: RunbookKind) -> RunbookOut
 }
 
 /// An awaited callback that did not come by the deadline: failed, for a technician.
-fn timed_out(o: &RunbookOutcome, deadline: DateTime<Utc>) -> RunbookOutcome {
+pub(crate) fn timed_out(o: &RunbookOutcome, deadline: DateTime<Utc>) -> RunbookOutcome {
     let reason = format!(
         "the runbook accepted the job but sent no callback by {}: atpilot does not send it again; a technician must check whether it ran",
         deadline.format("%Y-%m-%d %H:%M UTC")

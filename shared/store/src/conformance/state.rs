@@ -572,7 +572,18 @@ pub async fn runbook_runs_are_claimed_once(s: Arc<dyn StateStore>) {
     st.finish_runbook(&waiting).await.unwrap();
     let back = st.runbook(&action).await.unwrap().unwrap();
     assert!(back.outcome.as_ref().unwrap().pending());
-    assert_eq!(back, waiting);
+    assert_eq!(back, waiting.clone());
+    assert_eq!(st.runbooks_waiting(10).await.unwrap(), vec![waiting.clone()], "listed while it waits");
+    let finished = RunbookRecord {
+        outcome: Some(RunbookOutcome {
+            status: RunbookStatus::Verified,
+            awaiting_callback: false,
+            ..back.outcome.unwrap()
+        }),
+        ..waiting
+    };
+    st.finish_runbook(&finished).await.unwrap();
+    assert!(st.runbooks_waiting(10).await.unwrap().is_empty(), "no longer listed once finished");
 }
 
 pub async fn replies_are_recorded_once(s: Arc<dyn StateStore>) {

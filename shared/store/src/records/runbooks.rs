@@ -47,6 +47,9 @@ pub struct Resume {
     pub deadline: DateTime<Utc>,
 }
 
+/// The index of runs awaiting a callback.
+const WAITING: &str = "runbooks-waiting";
+
 fn key(action: &ActionId) -> Key {
     Key::new(format!("runbook#{action}"), "runbook")
 }
@@ -64,9 +67,21 @@ impl State {
         }
     }
 
-    /// Records what the claimed run did.
+    /// Records what the claimed run did. A run awaiting its callback is also
+    /// listed by its deadline ([`State::runbooks_waiting`]) until it is finished.
     pub async fn finish_runbook(&self, r: &RunbookRecord) -> Result<(), StoreError> {
-        self.store.put(Item::new(key(&r.action_id), encode(r)?), Condition::Always).await.map(|_| ())
+        let mut item = Item::new(key(&r.action_id), encode(r)?);
+        if let (Some(o), Some(resume)) = (&r.outcome, &r.resume) {
+            if o.pending() {
+                item = item.with_gsi1(WAITING, format!("{}#{}", super::ts(resume.deadline), r.action_id));
+            }
+        }
+        self.store.put(item, Condition::Always).await.map(|_| ())
+    }
+
+    /// Runs awaiting their provider's callback, the earliest deadline first.
+    pub async fn runbooks_waiting(&self, limit: usize) -> Result<Vec<RunbookRecord>, StoreError> {
+        self.store.query(&Query::gsi1(WAITING).limit(limit)).await?.iter().map(decode).collect()
     }
 
     /// The run of an action, if one was claimed.

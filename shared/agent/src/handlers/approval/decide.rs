@@ -231,6 +231,8 @@ async fn execute(deps: &Deps, x: Approved<'_>) -> Result<ResolutionReport, Appro
 pub struct SweepReport {
     pub expired: usize,
     pub re_executed: usize,
+    /// Runbook runs whose callback never came, reported failed.
+    pub runbooks_timed_out: usize,
 }
 
 /// On a schedule: expires unanswered requests, and carries out approved
@@ -252,6 +254,13 @@ pub async fn sweep(deps: &Deps, now: DateTime<Utc>) -> Result<SweepReport, Appro
         // Interrupted executions resume once the switch is off.
         return Ok(report);
     }
+    report.runbooks_timed_out = match crate::handlers::runbook_callback::time_out_waiting(deps, now).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "waiting runbooks could not be timed out on this sweep; the next one tries again");
+            0
+        }
+    };
     for a in deps.state.approvals_in_state(ApprovalState::Approved, 200).await? {
         let stuck = a.executed_at.is_none() && a.decided_at.is_some_and(|t| now - t > Duration::minutes(2));
         if !stuck {
