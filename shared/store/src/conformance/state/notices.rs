@@ -1,0 +1,162 @@
+//! Conformance checks of the records atpilot keeps for humans and for its
+//! runs: reports, alerts, dead letters, runbook runs and reply records.
+
+use super::at;
+use crate::records::*;
+use crate::state::*;
+use atpilot_domain::*;
+use chrono::{Duration, Utc};
+use serde_json::json;
+use std::sync::Arc;
+
+pub async fn reports_newest_first_and_size_limited(s: Arc<dyn StateStore>) {
+    use crate::records::{MAX_REPORT_BYTES, ReportRecord};
+    let st = State::new(s);
+    assert_eq!(st.latest_report("audit").await.unwrap(), None);
+    let at = Utc::now() - Duration::hours(1);
+    let report = |at, html: String| ReportRecord {
+        kind: "audit".into(),
+        generated_at: at,
+        summary: "990 tickets".into(),
+        html,
+        json: json!({"tickets": 990}),
+    };
+    let old = report(at, "<p>old</p>".into());
+    // A realistic large report (300 KB) fits in one item, also on DynamoDB.
+    let big = report(at + Duration::minutes(5), "<tr><td>queue</td></tr>".repeat(300 * 1024 / 22));
+    st.put_report(&old).await.unwrap();
+    st.put_report(&big).await.unwrap();
+    assert_eq!(st.latest_report("audit").await.unwrap().as_ref(), Some(&big));
+    assert_eq!(st.latest_report("other").await.unwrap(), None);
+    let huge = report(at + Duration::minutes(10), "x".repeat(MAX_REPORT_BYTES + 1));
+    let err = st.put_report(&huge).await.unwrap_err().to_string();
+    assert!(err.contains("atpilot audit --output"), "{err}");
+    assert_eq!(st.latest_report("audit").await.unwrap().as_ref(), Some(&big), "a refused report writes nothing");
+    assert!(st.put_report(&ReportRecord { kind: "a#b".into(), ..old }).await.is_err());
+}
+
+pub async fn alerts_are_raised_once_newest_first(s: Arc<dyn StateStore>) {
+    use crate::records::{AlertRecord, Claim};
+    let st = State::new(s);
+    assert_eq!(st.alerts(10).await.unwrap(), vec![]);
+    let alert = |id: &str, min| AlertRecord {
+        id: id.into(),
+        at: at(min),
+        kind: "time-entry-failed".into(),
+        ticket_id: TicketId::new(7).ok(),
+        message: format!("{id} failed"),
+    };
+    assert_eq!(st.raise_alert(&alert("time-entry#act-1", 1)).await.unwrap(), Claim::Claimed);
+    assert_eq!(st.raise_alert(&alert("time-entry#act-2", 2)).await.unwrap(), Claim::Claimed);
+    // The same cause again: nothing new, the first one is kept.
+    let again = st.raise_alert(&alert("time-entry#act-1", 3)).await.unwrap();
+    assert_eq!(again, Claim::Existing(alert("time-entry#act-1", 1)));
+    let listed: Vec<String> = st.alerts(10).await.unwrap().into_iter().map(|a| a.id).collect();
+    assert_eq!(listed, vec!["time-entry#act-2", "time-entry#act-1"]);
+}
+
+pub async fn dead_letters_are_kept_once_newest_first(s: Arc<dyn StateStore>) {
+    use crate::records::{Claim, DeadLetterRecord};
+    let st = State::new(s);
+    assert_eq!(st.dead_letters(10).await.unwrap(), vec![]);
+    let dead = |id: &str, min| DeadLetterRecord {
+        id: id.into(),
+        at: at(min),
+        queue: "classify".into(),
+        ticket_id: TicketId::new(7).ok(),
+        body: r#"{"ticket_id":7,"title":"<b>\u0000</b>"}"#.into(),
+        error: "cannot process this message: not a ticket event".into(),
+    };
+    assert_eq!(st.put_dead_letter(&dead("classify#m1", 1)).await.unwrap(), Claim::Claimed);
+    assert_eq!(st.put_dead_letter(&dead("classify#m2", 2)).await.unwrap(), Claim::Claimed);
+    // A redelivery of the same message: the first record is kept.
+    assert_eq!(st.put_dead_letter(&dead("classify#m1", 3)).await.unwrap(), Claim::Existing(dead("classify#m1", 1)));
+    let listed = st.dead_letters(10).await.unwrap();
+    assert_eq!(listed.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["classify#m2", "classify#m1"]);
+    assert_eq!(listed[1].body, dead("classify#m1", 1).body, "the body is kept byte for byte");
+}
+
+pub async fn runbook_runs_are_claimed_once(s: Arc<dyn StateStore>) {
+    use crate::records::{Claim, RunbookRecord};
+    use atpilot_domain::{ActionId, RunbookOutcome, RunbookStatus};
+    let st = State::new(s);
+    let action: ActionId = "act-runbook-1".parse().unwrap();
+    assert_eq!(st.runbook(&action).await.unwrap(), None);
+    let started = RunbookRecord {
+        action_id: action.clone(),
+        ticket_id: TicketId::new(9).unwrap(),
+        started_at: at(1),
+        outcome: None,
+        reply: None,
+        resume: None,
+    };
+    assert_eq!(st.claim_runbook(&started).await.unwrap(), Claim::Claimed);
+    assert_eq!(
+        st.claim_runbook(&started).await.unwrap(),
+        Claim::Existing(started.clone()),
+        "a second claim runs nothing"
+    );
+    let outcome = RunbookOutcome {
+        provider: "graph".into(),
+        action: "graph-reset-password".into(),
+        plan: "Reset the password of j.doe@c1.example".into(),
+        status: RunbookStatus::Verified,
+        before: Default::default(),
+        after: [("forceChangePasswordNextSignIn".to_string(), "true".to_string())].into(),
+        reason: None,
+        awaiting_callback: false,
+    };
+    let done = RunbookRecord { outcome: Some(outcome.clone()), ..started.clone() };
+    st.finish_runbook(&done).await.unwrap();
+    assert_eq!(st.runbook(&action).await.unwrap(), Some(done));
+    // A run awaiting its callback keeps how to finish it.
+    let hook = atpilot_domain::Runbook::new(atpilot_domain::RunbookKind::Webhook, Some("rewst".into())).unwrap();
+    let resume = crate::records::Resume {
+        runbook: hook,
+        category: atpilot_domain::Category::new("app-access").unwrap(),
+        queue_id: None,
+        priority: None,
+        contract_id: atpilot_domain::ContractId::new(7).unwrap(),
+        contract_kind: atpilot_domain::ContractKind::TimeAndMaterials,
+        plan: Default::default(),
+        summary: "s".into(),
+        started: at(1),
+        deadline: at(90),
+    };
+    let pending = RunbookOutcome { status: RunbookStatus::Executed, awaiting_callback: true, ..outcome };
+    let waiting = RunbookRecord { outcome: Some(pending), resume: Some(resume), ..started };
+    st.finish_runbook(&waiting).await.unwrap();
+    let back = st.runbook(&action).await.unwrap().unwrap();
+    assert!(back.outcome.as_ref().unwrap().pending());
+    assert_eq!(back, waiting.clone());
+    assert_eq!(st.runbooks_waiting(10).await.unwrap(), vec![waiting.clone()], "listed while it waits");
+    let finished = RunbookRecord {
+        outcome: Some(RunbookOutcome {
+            status: RunbookStatus::Verified,
+            awaiting_callback: false,
+            ..back.outcome.unwrap()
+        }),
+        ..waiting
+    };
+    st.finish_runbook(&finished).await.unwrap();
+    assert!(st.runbooks_waiting(10).await.unwrap().is_empty(), "no longer listed once finished");
+}
+
+pub async fn replies_are_recorded_once(s: Arc<dyn StateStore>) {
+    use crate::records::{Claim, ReplyRecord};
+    let st = State::new(s);
+    let action = ActionId::new("act-reply-1").unwrap();
+    assert_eq!(st.reply(&action).await.unwrap(), None);
+    let r = ReplyRecord {
+        action_id: action.clone(),
+        ticket_id: TicketId::new(9).unwrap(),
+        at: at(1),
+        emailed_to: Some("jane@c1.example".into()),
+        workflow_rule: None,
+        told: "e-mailed the reply to jane@c1.example".into(),
+    };
+    assert_eq!(st.claim_reply(&r).await.unwrap(), Claim::Claimed);
+    let again = ReplyRecord { told: "something else".into(), ..r.clone() };
+    assert_eq!(st.claim_reply(&again).await.unwrap(), Claim::Existing(r.clone()), "the first record stands");
+    assert_eq!(st.reply(&action).await.unwrap(), Some(r));
+}
