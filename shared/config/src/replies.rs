@@ -24,8 +24,8 @@ pub struct RepliesConfig {
 }
 
 impl RepliesConfig {
-    /// Whether anything tells the customer of a reply beyond the note itself.
-    pub fn notifies(&self) -> bool {
-        self.email || self.workflow_rule.as_deref().is_some_and(|r| !r.trim().is_empty())
+    /// The workflow rule relied on, if one is named (blank counts as none).
+    pub fn rule(&self) -> Option<&str> {
+        self.workflow_rule.as_deref().map(str::trim).filter(|r| !r.is_empty())
     }
 }

@@ -223,13 +223,8 @@ pub struct RunbookOutcome {
 }
 
 impl RunbookOutcome {
-    /// A run of `kind` that stopped (refused, failed, or cut short) with `reason`, nothing read back.
-    pub fn stopped(
-        kind: RunbookKind,
-        plan: impl Into<String>,
-        status: RunbookStatus,
-        reason: impl Into<String>,
-    ) -> Self {
+    /// A run of `kind` with `status`, nothing read back and no reason (yet).
+    pub fn new(kind: RunbookKind, plan: impl Into<String>, status: RunbookStatus) -> Self {
         RunbookOutcome {
             provider: kind.provider().into(),
             action: kind.as_str().into(),
@@ -237,9 +232,19 @@ impl RunbookOutcome {
             status,
             before: Default::default(),
             after: Default::default(),
-            reason: Some(reason.into()),
+            reason: None,
             awaiting_callback: false,
         }
+    }
+
+    /// A run of `kind` that stopped (refused, failed, or cut short) with `reason`, nothing read back.
+    pub fn stopped(
+        kind: RunbookKind,
+        plan: impl Into<String>,
+        status: RunbookStatus,
+        reason: impl Into<String>,
+    ) -> Self {
+        RunbookOutcome { reason: Some(reason.into()), ..RunbookOutcome::new(kind, plan, status) }
     }
 
     pub fn verified(&self) -> bool {

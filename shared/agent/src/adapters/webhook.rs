@@ -38,18 +38,14 @@ pub fn from_config(
     Ok(WebhookRunbooks { hooks, callback_url })
 }
 
-fn outcome(plan: &str, status: RunbookStatus, reason: Option<String>) -> RunbookOutcome {
-    let kind = RunbookKind::Webhook;
-    RunbookOutcome {
-        provider: kind.provider().into(),
-        action: kind.as_str().into(),
-        plan: plan.into(),
-        status,
-        before: BTreeMap::new(),
-        after: BTreeMap::new(),
-        reason,
-        awaiting_callback: false,
-    }
+/// A webhook run that stopped with `reason`.
+fn stopped(plan: &str, status: RunbookStatus, reason: String) -> RunbookOutcome {
+    RunbookOutcome::stopped(RunbookKind::Webhook, plan, status, reason)
+}
+
+/// A webhook run the receiver did and read back.
+fn done(plan: &str, before: BTreeMap<String, String>, after: BTreeMap<String, String>) -> RunbookOutcome {
+    RunbookOutcome { before, after, ..RunbookOutcome::new(RunbookKind::Webhook, plan, RunbookStatus::Verified) }
 }
 
 /// The customer reply for a verified job (the receiver's own words never reach the customer).
@@ -76,7 +72,7 @@ impl Runbooks for WebhookRunbooks {
         let name = runbook.parameter().unwrap_or_default();
         let Some(hook) = self.hooks.get(name) else {
             let why = format!("no webhook {name:?} is configured: do it by hand");
-            return run_of(outcome(&plan, RunbookStatus::Refused, Some(why)));
+            return run_of(stopped(&plan, RunbookStatus::Refused, why));
         };
         let job = Job {
             version: 1,
@@ -92,20 +88,18 @@ impl Runbooks for WebhookRunbooks {
             callback_url: self.callback_url.clone(),
         };
         let o = match hook.send(&job, chrono::Utc::now().timestamp()).await {
-            Ok(Answer::Done { before, after }) => {
-                RunbookOutcome { before, after, ..outcome(&plan, RunbookStatus::Verified, None) }
-            }
+            Ok(Answer::Done { before, after }) => done(&plan, before, after),
             Ok(Answer::Refused { reason }) => {
-                outcome(&plan, RunbookStatus::Refused, Some(format!("the webhook refused: {reason}")))
+                stopped(&plan, RunbookStatus::Refused, format!("the webhook refused: {reason}"))
             }
             Ok(Answer::Accepted) => RunbookOutcome {
                 awaiting_callback: true,
-                ..outcome(&plan, RunbookStatus::Executed, Some("accepted; waiting for its signed callback".into()))
+                ..stopped(&plan, RunbookStatus::Executed, "accepted; waiting for its signed callback".into())
             },
-            Err(e) => outcome(
+            Err(e) => stopped(
                 &plan,
                 RunbookStatus::Failed,
-                Some(format!("{e}. atpilot does not send it again: a technician must check whether it ran")),
+                format!("{e}. atpilot does not send it again: a technician must check whether it ran"),
             ),
         };
         run_of(o)
@@ -119,21 +113,13 @@ impl Runbooks for WebhookRunbooks {
             serde_json::from_slice(s.body).map_err(|e| format!("the callback is not the documented contract: {e}"))?;
         let reason = c.reason.as_deref().map(atpilot_webhook::plain);
         let o = match c.status {
-            Reported::Done => RunbookOutcome {
-                before: atpilot_webhook::fields(&c.before),
-                after: atpilot_webhook::fields(&c.after),
-                ..outcome(plan, RunbookStatus::Verified, None)
-            },
-            Reported::Refused => outcome(
-                plan,
-                RunbookStatus::Refused,
-                Some(format!("the webhook refused: {}", reason.unwrap_or_default())),
-            ),
-            Reported::Failed => outcome(
-                plan,
-                RunbookStatus::Failed,
-                Some(format!("the webhook failed: {}", reason.unwrap_or_default())),
-            ),
+            Reported::Done => done(plan, atpilot_webhook::fields(&c.before), atpilot_webhook::fields(&c.after)),
+            Reported::Refused => {
+                stopped(plan, RunbookStatus::Refused, format!("the webhook refused: {}", reason.unwrap_or_default()))
+            }
+            Reported::Failed => {
+                stopped(plan, RunbookStatus::Failed, format!("the webhook failed: {}", reason.unwrap_or_default()))
+            }
         };
         Ok(run_of(o))
     }

@@ -42,23 +42,22 @@ pub(super) fn offline(config: &Config, env: &dyn Fn(&str) -> Option<String>, rem
             r.error(key, &w.secret_env, "the environment variable is not set", None, &fix);
         }
     }
-    let told = match (&config.replies.workflow_rule, config.replies.email) {
-        (_, true) => "replies are e-mailed to the ticket's contact (SES)".to_string(),
-        (Some(rule), false) => format!(
-            "replies rely on the tenant workflow rule {rule:?} to notify the contact (the API cannot check it: make sure it exists and is active)"
-        ),
-        (None, false) => String::new(),
-    };
     let completing = "; completing a ticket fires the tenant's completion workflow rules and surveys";
-    if told.is_empty() {
-        r.warn(
+    match (config.replies.rule(), config.replies.email) {
+        (_, true) => r.ok_("replies", "email", format!("replies are e-mailed to the ticket's contact (SES){completing}")),
+        (Some(rule), false) => r.ok_(
+            "replies",
+            "workflow-rule",
+            format!(
+                "replies rely on the tenant workflow rule {rule:?} to notify the contact (the API cannot check it: make sure it exists and is active){completing}"
+            ),
+        ),
+        (None, false) => r.warn(
             "replies",
             "(none)",
             format!("an API-created note notifies nobody: customers may never see atpilot's replies{completing}"),
             "set [replies] email = true, or workflow_rule = \"<the rule that notifies contacts of new notes>\"",
-        );
-    } else {
-        r.ok_("replies", if config.replies.email { "email" } else { "workflow-rule" }, format!("{told}{completing}"));
+        ),
     }
     let hooks: BTreeSet<&str> = config
         .categories

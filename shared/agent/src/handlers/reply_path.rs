@@ -23,7 +23,7 @@ pub(crate) async fn tell_customer(
         return Ok(done.told);
     }
     let replies = &deps.config.replies;
-    let rule = replies.workflow_rule.clone().filter(|r| !r.trim().is_empty());
+    let rule = replies.rule().map(str::to_string);
     let relied = |rule: &str| {
         format!("a customer-visible note; the tenant workflow rule {rule:?} is relied on to notify the contact")
     };

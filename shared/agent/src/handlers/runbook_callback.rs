@@ -10,7 +10,7 @@
 use super::resolution::{Resolution, execute_resolution};
 use crate::deps::Deps;
 use crate::ports::SignedCallback;
-use atpilot_domain::ActionId;
+use atpilot_domain::{ActionId, RunbookOutcome, RunbookStatus};
 use atpilot_store::records::RunbookRecord;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -51,13 +51,9 @@ async fn callback(deps: &Deps, s: SignedCallback<'_>, now: DateTime<Utc>) -> Res
     let action = ActionId::try_from(id).map_err(|e| answer(400, format!("action_id: {e}")))?;
     let store_error = |e: atpilot_store::StoreError| answer(503, format!("the state store: {e}; retry"));
     let record = deps.state.runbook(&action).await.map_err(store_error)?;
-    let Some(record @ RunbookRecord { resume: Some(_), outcome: Some(_), .. }) = record else {
+    let Some((record, resume, earlier)) = record.and_then(|r| Some((r.clone(), r.resume?, r.outcome?))) else {
         return Err(answer(404, "no run of that action awaits a callback"));
     };
-    let (resume, earlier) = (
-        record.resume.clone().unwrap_or_else(|| unreachable!()),
-        record.outcome.clone().unwrap_or_else(|| unreachable!()),
-    );
     let reported = deps.runbooks.callback(&resume.runbook, &earlier.plan, &s).map_err(|e| answer(401, e))?;
     if !earlier.pending() {
         return Ok(answer(200, format!("already recorded as {:?}; nothing changed", earlier.status)));
@@ -66,8 +62,7 @@ async fn callback(deps: &Deps, s: SignedCallback<'_>, now: DateTime<Utc>) -> Res
         return Err(answer(503, "atpilot's kill switch is on: nothing is written; retry later"));
     }
     if now > resume.deadline {
-        // Let the resolution record the time-out (it writes the note for a technician).
-        finish(deps, &record, now).await?;
+        time_out(deps, &record, now).await?;
         return Err(answer(410, "too late: the run was reported failed for a technician"));
     }
     let status = reported.outcome.status;
@@ -87,17 +82,36 @@ pub async fn time_out_waiting(deps: &Deps, now: DateTime<Utc>) -> Result<usize, 
         if resume.deadline >= now {
             break; // earliest deadline first
         }
-        let Some(waiting) = record.outcome.as_ref().filter(|o| o.pending()) else { continue };
-        let failed = super::runbook_step::timed_out(waiting, resume.deadline);
-        let record = RunbookRecord { outcome: Some(failed), ..record.clone() };
-        deps.state.finish_runbook(&record).await?;
-        if let Err(r) = finish(deps, &record, now).await {
-            tracing::warn!(action = %record.action_id, answer = ?r.body, "a timed-out runbook could not be finished yet");
-            continue;
+        match time_out(deps, &record, now).await {
+            Ok(()) => n += 1,
+            Err(r) => {
+                tracing::warn!(action = %record.action_id, answer = ?r.body, "a timed-out runbook could not be finished yet")
+            }
         }
-        n += 1;
     }
     Ok(n)
+}
+
+/// An awaited callback that did not come by the deadline: failed, for a
+/// technician (the approval sweep and a late callback report it).
+fn timed_out(o: &RunbookOutcome, deadline: DateTime<Utc>) -> RunbookOutcome {
+    let reason = format!(
+        "the runbook accepted the job but sent no callback by {}: atpilot does not send it again; a technician must check whether it ran",
+        deadline.format("%Y-%m-%d %H:%M UTC")
+    );
+    RunbookOutcome { status: RunbookStatus::Failed, reason: Some(reason), awaiting_callback: false, ..o.clone() }
+}
+
+/// Reports a waiting run failed (its callback did not come by the deadline)
+/// and finishes its resolution: one internal note for a technician.
+async fn time_out(deps: &Deps, record: &RunbookRecord, now: DateTime<Utc>) -> Result<(), CallbackReply> {
+    let (Some(waiting), Some(resume)) = (record.outcome.as_ref().filter(|o| o.pending()), record.resume.as_ref())
+    else {
+        return Ok(());
+    };
+    let failed = RunbookRecord { outcome: Some(timed_out(waiting, resume.deadline)), ..record.clone() };
+    deps.state.finish_runbook(&failed).await.map_err(|e| answer(503, format!("the state store: {e}; retry")))?;
+    finish(deps, &failed, now).await
 }
 
 /// Finishes the waiting resolution with what the run record now says.

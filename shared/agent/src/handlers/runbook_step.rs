@@ -9,7 +9,6 @@ use crate::error::HandlerError;
 use crate::ports::{RunbookRun, RunbookTarget, ShownOnce};
 use atpilot_domain::{ActionId, Runbook, RunbookKind, RunbookOutcome, RunbookStatus, TicketSnapshot};
 use atpilot_store::records::{Claim, Resume, RunbookRecord};
-use chrono::{DateTime, Utc};
 
 /// What the runbook step leaves for the rest of the resolution.
 pub(crate) struct Ran {
@@ -28,24 +27,8 @@ fn interrupted(r: &RunbookRecord, plan: String, kind: RunbookKind) -> RunbookOut
     RunbookOutcome::stopped(kind, plan, RunbookStatus::Failed, reason)
 }
 
-/// An awaited callback that did not come by the deadline: failed, for a technician.
-pub(crate) fn timed_out(o: &RunbookOutcome, deadline: DateTime<Utc>) -> RunbookOutcome {
-    let reason = format!(
-        "the runbook accepted the job but sent no callback by {}: atpilot does not send it again; a technician must check whether it ran",
-        deadline.format("%Y-%m-%d %H:%M UTC")
-    );
-    RunbookOutcome { status: RunbookStatus::Failed, reason: Some(reason), awaiting_callback: false, ..o.clone() }
-}
-
 /// The result of an earlier run of this action (`plan` describes it if it was cut short).
 async fn earlier(deps: &Deps, r: RunbookRecord, plan: String, kind: RunbookKind) -> Result<Ran, HandlerError> {
-    if let (Some(o), Some(resume)) = (&r.outcome, &r.resume) {
-        if o.pending() && Utc::now() > resume.deadline {
-            let outcome = timed_out(o, resume.deadline);
-            deps.state.finish_runbook(&RunbookRecord { outcome: Some(outcome.clone()), ..r.clone() }).await?;
-            return Ok(Ran { outcome, reply: None, secret: None });
-        }
-    }
     match (r.outcome.clone(), r.reply.clone()) {
         (Some(outcome), reply) => Ok(Ran { outcome, reply, secret: None }),
         (None, _) => {

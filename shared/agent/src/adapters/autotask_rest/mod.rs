@@ -75,6 +75,16 @@ struct Cached<T> {
     value: T,
 }
 
+/// The value in `slot` if it is younger than `ttl`.
+fn fresh<T: Clone>(slot: &Mutex<Option<Cached<T>>>, ttl: Duration) -> Option<T> {
+    slot.lock().unwrap_or_else(|p| p.into_inner()).as_ref().filter(|c| c.at.elapsed() < ttl).map(|c| c.value.clone())
+}
+
+/// Keeps `value` in `slot` from now.
+fn keep<T>(slot: &Mutex<Option<Cached<T>>>, value: T) {
+    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cached { at: Instant::now(), value });
+}
+
 /// The REST adapter.
 pub struct RestAutotask {
     client: Client,
@@ -142,16 +152,14 @@ impl RestAutotask {
     /// for the TTL. A value that is missing or inactive is a permanent error:
     /// nothing is written (the message becomes a dead letter and an alert).
     pub async fn note_values(&self) -> Result<NoteValues, PortError> {
-        if let Some(c) =
-            self.notes.lock().unwrap_or_else(|p| p.into_inner()).as_ref().filter(|c| c.at.elapsed() < self.ttl)
-        {
-            return Ok(c.value.clone());
+        if let Some(v) = fresh(&self.notes, self.ttl) {
+            return Ok(v);
         }
         let publish = self.client.picklist("TicketNotes", "publish").await.map_err(port_error)?;
         let types = self.client.picklist("TicketNotes", "noteType").await.map_err(port_error)?;
         let v = notes::choose(&publish.values, &types.values, self.notes_wanted)
             .map_err(|e| PortError::Permanent(format!("no note is written: {e}")))?;
-        *self.notes.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cached { at: Instant::now(), value: v.clone() });
+        keep(&self.notes, v.clone());
         Ok(v)
     }
 
@@ -165,10 +173,8 @@ impl RestAutotask {
     }
 
     async fn contract_types(&self) -> Result<ContractTypeMap, PortError> {
-        if let Some(c) =
-            self.contract_types.lock().unwrap_or_else(|p| p.into_inner()).as_ref().filter(|c| c.at.elapsed() < self.ttl)
-        {
-            return Ok(c.value.clone());
+        if let Some(map) = fresh(&self.contract_types, self.ttl) {
+            return Ok(map);
         }
         let pl = self.client.picklist("Contracts", "contractType").await.map_err(port_error)?;
         let entries: Vec<PicklistEntry> = pl
@@ -177,8 +183,7 @@ impl RestAutotask {
             .map(|v| PicklistEntry { value: v.value.clone(), label: v.label.clone(), is_active: v.is_active })
             .collect();
         let map = ContractTypeMap::from_picklist(&entries).map_err(|e| PortError::Permanent(e.to_string()))?;
-        *self.contract_types.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some(Cached { at: Instant::now(), value: map.clone() });
+        keep(&self.contract_types, map.clone());
         Ok(map)
     }
 }

@@ -49,16 +49,7 @@ impl GraphRunbooks {
             ),
         };
         after.insert("forceChangePasswordNextSignIn".into(), "true".into());
-        let outcome = RunbookOutcome {
-            provider: kind.provider().into(),
-            action: kind.as_str().into(),
-            plan: plan.into(),
-            status,
-            before: facts(&user),
-            after,
-            reason,
-            awaiting_callback: false,
-        };
+        let outcome = RunbookOutcome { before: facts(&user), after, reason, ..RunbookOutcome::new(kind, plan, status) };
         let reply = reply(&format!(
             "We reset the password of your account {}. The technician who approved it will give you a temporary password; you will choose a new one when you next sign in.",
             user.user_principal_name

@@ -73,14 +73,10 @@ impl Done {
     fn into_run(self, kind: RunbookKind, plan: &str) -> RunbookRun {
         let verified = self.status == RunbookStatus::Verified;
         let outcome = RunbookOutcome {
-            provider: kind.provider().into(),
-            action: kind.as_str().into(),
-            plan: plan.into(),
-            status: self.status,
             before: self.before,
             after: self.after,
             reason: self.reason,
-            awaiting_callback: false,
+            ..RunbookOutcome::new(kind, plan, self.status)
         };
         RunbookRun { outcome, reply: verified.then_some(self.reply), secret: None }
     }

@@ -266,6 +266,11 @@ pub async fn sweep(deps: &Deps, now: DateTime<Utc>) -> Result<SweepReport, Appro
         if !stuck {
             continue;
         }
+        // A run awaiting its provider's callback is finished by the callback (or timed out above).
+        let waiting = deps.state.runbook(&a.action_id).await?.and_then(|r| r.outcome).is_some_and(|o| o.pending());
+        if waiting {
+            continue;
+        }
         let Some(ticket) = deps.autotask.ticket(a.ticket_id).await? else { continue };
         let Some((contract, kind)) = contract_now(deps, &ticket).await? else { continue };
         let plan = match decision_of(deps, &a).await?.action {
