@@ -2,7 +2,8 @@
 //! customer-visible text carries no internal marker (a redelivery finds the
 //! reply by its content), and a ticket Autotask refuses to update is never
 //! told "done": no reply, no time entry, one internal note, one alert, no
-//! retry into the dead letters.
+//! retry into the dead letters; a write the security level refuses pauses
+//! that kind of write and alerts once.
 
 use atpilot_e2e::{recurring_customer, start_edited, ticket_from};
 use atpilot_local::Local;
@@ -92,14 +93,7 @@ async fn a_write_autotask_refuses_as_invalid_is_sent_once_and_a_human_told_once(
     sb.set_knobs(|k| {
         k.refuse_writes.insert("TicketNotes".into(), refusal.into());
     });
-    let (company, contact, _) = recurring_customer(&l, 0);
-    sb.clear_requests();
-    // A licence request: the demo's internal-notes category writes one internal note.
-    let fields = json!({"companyID": company, "title": "Microsoft 365 licence", "status": 1, "priority": 2,
-        "description": "Please add a Microsoft 365 license subscription for me", "queueID": sb.facts().queues[0].0,
-        "contactID": contact});
-    let serde_json::Value::Object(fields) = fields else { unreachable!() };
-    let t = sb.simulate_ticket_create(fields, atpilot_e2e::human_of(sb));
+    let t = licence_request(&l);
     sb.clear_requests();
     // Its Create callout: the note is refused (the ticket was made without a callout above).
     atpilot_e2e::redeliver_create(&l, t).await;
@@ -222,4 +216,46 @@ async fn api_told(l: &Local, t: i64) -> String {
     let all = serde_json::to_value(&views).unwrap();
     let d = all.as_array().unwrap().iter().find(|d| d["ticket_id"] == t).expect("the decision").clone();
     d["customer_told"].as_str().unwrap_or_else(|| panic!("no customer_told: {d}")).to_string()
+}
+
+/// A licence request from the company's first contact (the demo's
+/// internal-notes category writes one internal note), created without a callout.
+fn licence_request(l: &Local) -> i64 {
+    let sb = l.sandbox.as_deref().unwrap();
+    let (company, contact, _) = recurring_customer(l, 0);
+    let fields = json!({"companyID": company, "title": "Microsoft 365 licence", "status": 1, "priority": 2,
+        "description": "Please add a Microsoft 365 license subscription for me", "queueID": sb.facts().queues[0].0,
+        "contactID": contact});
+    let serde_json::Value::Object(fields) = fields else { unreachable!() };
+    sb.simulate_ticket_create(fields, atpilot_e2e::human_of(sb))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_the_security_level_refuses_pauses_that_write_and_alerts_the_tenant_once() {
+    let (l, _dir) = start_edited(|t| t).await;
+    let sb = l.sandbox.as_deref().unwrap();
+    sb.set_knobs(|k| {
+        k.denied_access.insert(("TicketNotes".into(), "create".into()));
+    });
+    let tickets: Vec<i64> = (0..3).map(|_| licence_request(&l)).collect();
+    sb.clear_requests();
+    for t in &tickets {
+        let report = atpilot_e2e::redeliver_create(&l, *t).await;
+        assert!(report.dead_letters.is_empty(), "kept queued, not set aside: {report:?}");
+    }
+    let note_posts = sb.writes().iter().filter(|w| w.method == "POST" && w.path.contains("Notes")).count();
+    assert_eq!(note_posts, 1, "after one refusal that kind of write is paused, not tried ticket after ticket");
+    let alerts = l.deps.state.alerts(20).await.unwrap();
+    let denied: Vec<_> = alerts.iter().filter(|a| a.kind == "autotask-permission").collect();
+    assert_eq!(denied.len(), 1, "one tenant-level alert: {alerts:?}");
+    assert!(denied[0].message.contains("create TicketNotes") && denied[0].ticket_id.is_none(), "{denied:?}");
+    assert!(l.deps.state.dead_letters(20).await.unwrap().is_empty());
+    // Setup's check names the missing right.
+    let env = |_: &str| None;
+    let report = atpilot_agent::config_check::check(&l.client, &l.deps.config, &env, false).await;
+    let f = report.findings.iter().find(|f| f.key == "autotask.access.TicketNotes").expect("checked");
+    assert_eq!(f.level, atpilot_agent::config_check::Level::Error, "{f}");
+    assert!(f.to_string().contains("userAccessForCreate: None"), "{f}");
+    let tz = report.findings.iter().find(|f| f.key == "autotask.time_zone").expect("checked");
+    assert_eq!(tz.level, atpilot_agent::config_check::Level::Ok, "the demo's zone is its office's: {tz}");
 }

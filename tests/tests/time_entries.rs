@@ -163,3 +163,28 @@ async fn time_and_materials_completes_after_the_entry() {
     assert_eq!(s.sandbox().row("Tickets", t).unwrap()["status"], 5);
     assert_eq!(entries(&s, t).await.len(), 1);
 }
+
+/// `dateWorked` is the tenant's calendar date (`[autotask] time_zone`), not
+/// UTC's: at local midnight, at UTC midnight and across a daylight-saving change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn date_worked_is_the_tenants_calendar_date_at_midnights_and_a_dst_change() {
+    let s = Stack::edited(|t| t.replace("[autotask]\n", "[autotask]\ntime_zone = \"America/New_York\"\n")).await;
+    let cases = [
+        ("2026-01-15T05:00:00Z", "2026-01-15"), // local midnight (EST)
+        ("2026-01-15T00:00:00Z", "2026-01-14"), // UTC midnight: still the 14th in New York
+        ("2026-03-09T03:30:00Z", "2026-03-08"), // 23:30 EDT, the first evening of daylight saving
+        ("2026-03-09T04:00:00Z", "2026-03-09"), // local midnight after the change: 04:00 UTC, not 05:00
+    ];
+    for (i, (start, want)) in cases.into_iter().enumerate() {
+        let (t, mut job) = job_for(&s, CT_RECURRING, 60, false).await;
+        let start = chrono::DateTime::parse_from_rfc3339(start).unwrap().with_timezone(&Utc);
+        job.span = WorkSpan::new(start, start + chrono::Duration::seconds(60)).unwrap();
+        assert!(matches!(time_entry::handle(&s.local.deps, &job).await.unwrap(), TimeEntryOutcome::Written(_)));
+        let e = entries(&s, t).await;
+        let got = e[0]["dateWorked"].as_str().unwrap();
+        assert!(got.starts_with(want), "case {i}: work started {start} -> dateWorked {got}, want {want}");
+        // Read back without a difference: the ledger holds the stored date, and no alert was raised.
+        let alerts = s.local.deps.state.alerts(10).await.unwrap();
+        assert!(alerts.iter().all(|a| a.kind != "time-entry-differs"), "{alerts:?}");
+    }
+}

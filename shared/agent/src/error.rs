@@ -29,17 +29,19 @@ pub struct HandlerError {
     context: String,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// The kind of Autotask write the tenant refused for lack of permission.
+    denied: Option<String>,
 }
 
 impl HandlerError {
     /// A failure a later delivery may not meet.
     pub fn transient(context: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Transient, context: context.into(), source: None }
+        Self { kind: ErrorKind::Transient, context: context.into(), source: None, denied: None }
     }
 
     /// A failure every delivery will meet.
     pub fn permanent(context: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Permanent, context: context.into(), source: None }
+        Self { kind: ErrorKind::Permanent, context: context.into(), source: None, denied: None }
     }
 
     /// The same failure, caused by `source`.
@@ -55,6 +57,12 @@ impl HandlerError {
     /// True when another delivery may succeed.
     pub fn is_retryable(&self) -> bool {
         self.kind == ErrorKind::Transient
+    }
+
+    /// The Autotask write (e.g. "create TicketNotes") the tenant refuses
+    /// atpilot's API user, when that is why this failed.
+    pub fn denied_operation(&self) -> Option<&str> {
+        self.denied.as_deref()
     }
 
     /// What was being done, without the kind or the cause.
@@ -79,11 +87,13 @@ impl fmt::Display for HandlerError {
 
 impl From<PortError> for HandlerError {
     fn from(e: PortError) -> Self {
-        let kind = match e {
-            PortError::Transient(_) => ErrorKind::Transient,
-            PortError::Permanent(_) => ErrorKind::Permanent,
+        // A refused permission waits (stays queued) until an admin grants it.
+        let (kind, denied) = match &e {
+            PortError::Transient(_) => (ErrorKind::Transient, None),
+            PortError::Permanent(_) => (ErrorKind::Permanent, None),
+            PortError::Denied { operation, .. } => (ErrorKind::Transient, Some(operation.clone())),
         };
-        Self { kind, context: "Autotask".into(), source: Some(Box::new(e)) }
+        Self { kind, context: "Autotask".into(), source: Some(Box::new(e)), denied }
     }
 }
 

@@ -15,9 +15,14 @@ pub enum PortError {
     /// Worth retrying later (network, throttling, 5xx).
     #[error("temporary failure: {0}")]
     Transient(String),
-    /// Retrying will not help (validation, permissions, bad data).
+    /// Retrying will not help (validation, bad data).
     #[error("{0}")]
     Permanent(String),
+    /// The tenant's security level refuses the API user this kind of write
+    /// (`operation`, e.g. "create TicketNotes"): it succeeds once an admin
+    /// grants it, so the work waits, and one tenant-level alert names it.
+    #[error("Autotask refuses atpilot's API user to {operation}: {message}")]
+    Denied { operation: String, message: String },
 }
 
 /// Who sees a note. Autotask's `publish`: All Autotask Users notes are visible

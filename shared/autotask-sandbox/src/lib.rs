@@ -97,6 +97,12 @@ pub struct Knobs {
     /// Writes (create, update) to these entities are refused as invalid: a
     /// 500 with this message, as a tenant's validation or workflow rule answers.
     pub refuse_writes: std::collections::BTreeMap<String, String>,
+    /// The API user's security level lacks these rights: (entity collection
+    /// name, "create" | "update"). `entityInformation` says
+    /// `userAccessForCreate`/`Update` "None", and such a write gets a 500
+    /// "User does not have permission to …" (Autotask's refusals are 500s
+    /// with a sentence; the exact wording is not documented).
+    pub denied_access: std::collections::BTreeSet<(String, String)>,
 }
 
 impl Default for Knobs {
@@ -128,6 +134,7 @@ impl Default for Knobs {
             lone_surrogate_escapes: false,
             ticket_description_limit: Some(8000),
             refuse_writes: Default::default(),
+            denied_access: Default::default(),
         }
     }
 }

@@ -201,6 +201,15 @@ entity!(
     first_name: String = "firstName", last_name: String = "lastName", email: String = "email", user_name: String = "userName",
     is_active: bool = "isActive", resource_type: String = "resourceType", license_type: i64 = "licenseType",
     default_service_desk_role_id: i64 = "defaultServiceDeskRoleID", title: String = "title",
+    location_id: i64 = "locationID",
+});
+
+entity!(
+    /// One of the MSP's own offices (`InternalLocationModel`). Read-only here.
+    /// `timeZone` is Autotask's display name of a zone, e.g.
+    /// "(GMT-05:00) Eastern Time (US & Canada)", not an IANA id.
+    InternalLocation / InternalLocationPatch = "InternalLocations", parent None, {
+    name: String = "name", is_default: bool = "isDefault", time_zone: String = "timeZone",
 });
 
 entity!(
@@ -299,6 +308,38 @@ pub struct ZoneInformation {
     pub web_url: Option<String>,
     #[serde(default, alias = "CI")]
     pub ci: Option<i64>,
+}
+
+/// `GET /{Entity}/entityInformation`'s `info`: what the entity allows and
+/// what the API user's security level may do with it (`userAccessFor*`:
+/// "All", "None", or a scope such as "Mine"; reference §2 Metadata).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EntityInformation {
+    pub name: String,
+    pub can_create: bool,
+    pub can_update: bool,
+    pub can_query: bool,
+    pub can_delete: bool,
+    pub user_access_for_create: Option<String>,
+    pub user_access_for_update: Option<String>,
+    pub user_access_for_query: Option<String>,
+    pub user_access_for_delete: Option<String>,
+}
+
+impl EntityInformation {
+    /// Whether the API user may create (`"create"`) or update (`"update"`)
+    /// rows: the entity allows it and the access is not "None" (a missing
+    /// access value is read as allowed: older tenants omit it).
+    pub fn allows(&self, right: &str) -> bool {
+        let (can, access) = match right {
+            "create" => (self.can_create, &self.user_access_for_create),
+            "update" => (self.can_update, &self.user_access_for_update),
+            "delete" => (self.can_delete, &self.user_access_for_delete),
+            _ => (self.can_query, &self.user_access_for_query),
+        };
+        can && !access.as_deref().is_some_and(|a| a.eq_ignore_ascii_case("none"))
+    }
 }
 
 /// One field from `entityInformation/fields`.

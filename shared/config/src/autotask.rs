@@ -44,6 +44,11 @@ pub struct AutotaskConfig {
     /// TicketNotes `noteType` of every note; unset: the tenant's "Notes" value.
     #[serde(default)]
     pub note_type: Option<i64>,
+    /// The IANA time zone of the tenant's calendar (the agent resource's
+    /// location, `InternalLocations.timeZone`): time entries' `dateWorked`
+    /// and block-hour coverage dates are its calendar dates. Default UTC.
+    #[serde(default)]
+    pub time_zone: atpilot_domain::TenantTimeZone,
 }
 fn env_username() -> String {
     "AUTOTASK_USERNAME".into()

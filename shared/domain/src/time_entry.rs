@@ -29,6 +29,8 @@ pub struct TimeEntryDraft {
     pub role_id: RoleId,
     pub billing_code_id: Option<BillingCodeId>,
     pub span: WorkSpan,
+    /// `dateWorked`: the span's start as a calendar date in the tenant's time zone.
+    pub date_worked: chrono::NaiveDate,
     pub summary_notes: String,
 }
 
@@ -45,6 +47,8 @@ pub struct EntryRequest<'a> {
     pub role_id: RoleId,
     pub billing_code_id: Option<BillingCodeId>,
     pub span: WorkSpan,
+    /// The tenant's calendar, for `dateWorked`.
+    pub time_zone: crate::TenantTimeZone,
     pub summary_notes: &'a str,
 }
 
@@ -75,6 +79,7 @@ impl TimeEntryDraft {
             role_id: req.role_id,
             billing_code_id: req.billing_code_id,
             span: req.span,
+            date_worked: req.time_zone.date_of(req.span.start()),
             summary_notes: summary.to_string(),
         })
     }
@@ -105,16 +110,16 @@ pub struct StoredEntry {
 /// Hours closer than this (18 s) are the same (Autotask stores 4 decimals).
 const HOURS_TOLERANCE: f64 = 0.005;
 
-/// Where the stored entry differs from what was sent (`billing_code` and the
-/// date worked as sent), as sentences; empty when it is what atpilot wrote.
+/// Where the stored entry differs from what was sent (with `billing_code`),
+/// as sentences; empty when it is what atpilot wrote.
 /// Hours to bill are compared with the hours worked sent (atpilot sends no
 /// separate figure): a tenant's rounding rule shows up here.
 pub fn entry_differences(
     sent: &TimeEntryDraft,
     billing_code: BillingCodeId,
-    date_worked: chrono::NaiveDate,
     stored: &StoredEntry,
 ) -> Vec<String> {
+    let date_worked = sent.date_worked;
     let mut d = Vec::new();
     let mut id = |what: &str, sent: i64, got: Option<i64>| {
         if got != Some(sent) {
@@ -192,6 +197,7 @@ mod tests {
             role_id: RoleId::new(3).unwrap(),
             billing_code_id: None,
             span: span(secs),
+            time_zone: crate::TenantTimeZone::UTC,
             summary_notes: "Reset the password; approved by ana@msp.example",
         }
     }
@@ -210,12 +216,23 @@ mod tests {
             hours_to_bill: Some(0.0101),
             date_worked: Some(day),
         };
-        assert!(entry_differences(&d, code, day, &same).is_empty());
+        assert!(entry_differences(&d, code, &same).is_empty());
         let changed = StoredEntry { billing_code_id: Some(9), hours_to_bill: Some(0.25), ..same.clone() };
-        let diff = entry_differences(&d, code, day, &changed);
+        let diff = entry_differences(&d, code, &changed);
         assert_eq!(diff, ["billing code: sent 1, stored 9", "hours to bill: sent 0.0100, stored 0.2500"]);
         let next_day = StoredEntry { date_worked: day.succ_opt(), contract_id: None, ..same };
-        assert_eq!(entry_differences(&d, code, day, &next_day).len(), 2);
+        assert_eq!(entry_differences(&d, code, &next_day).len(), 2);
+    }
+
+    #[test]
+    fn date_worked_is_the_tenants_calendar_date_not_utcs() {
+        let a = ActionId::new("a1").unwrap();
+        let late = Utc.with_ymd_and_hms(2026, 11, 3, 3, 30, 0).unwrap(); // 22:30 EST on the 2nd
+        let mut r = req(&a, 7, Some(7), 60);
+        r.span = WorkSpan::new(late, late + Duration::seconds(60)).unwrap();
+        assert_eq!(TimeEntryDraft::new(r.clone()).unwrap().date_worked.to_string(), "2026-11-03");
+        r.time_zone = "America/New_York".parse().unwrap();
+        assert_eq!(TimeEntryDraft::new(r).unwrap().date_worked.to_string(), "2026-11-02");
     }
 
     #[test]

@@ -97,6 +97,7 @@ default_phase = "shadow"
 [autotask]
 url = "sandbox"
 api_user_resource_id = {api_user}
+time_zone = "America/New_York"
 [agent]
 resource_id = {agent}
 role_id = {role}

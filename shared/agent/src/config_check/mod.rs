@@ -17,6 +17,7 @@ use std::collections::BTreeSet;
 
 mod report;
 mod runbooks;
+mod tenant_rules;
 pub use report::{ConfigReport, Finding, Level};
 
 /// How many alternatives a finding lists ("what the target has instead").
@@ -232,6 +233,8 @@ const UNREADABLE: &str = "grant the API user's security level read access to it,
 /// Every id the configuration names, looked up in the tenant, one entity at a time.
 async fn check_target(client: &Client, config: &Config, models: &[ModelLabels], r: &mut ConfigReport) {
     let resource = check_agent_resource(client, config, r).await;
+    tenant_rules::check_time_zone(client, config, resource.as_ref(), r).await;
+    tenant_rules::check_write_rights(client, r).await;
     check_agent_role(client, config, resource.as_ref(), r).await;
     check_other_resources(client, config, r).await;
     check_billing_codes(client, config, r).await;

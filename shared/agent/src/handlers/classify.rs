@@ -117,7 +117,7 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
         BillingBinding::Contract { contract } if contract.kind == ContractKind::BlockHours => {
             let data = deps.autotask.block_data(contract.id, agent_role).await?;
             (
-                Some(block::remaining(&data.blocks, started.date_naive(), data.unposted)),
+                Some(block::remaining(&data.blocks, deps.config.autotask.time_zone.date_of(started), data.unposted)),
                 block::debit(estimated, data.factor),
             )
         }

@@ -47,11 +47,30 @@ where
     };
     match result {
         Ok(o) => Ok(Delivered::Handled(o)),
-        Err(e) if e.is_retryable() => Err(e),
+        Err(e) if e.is_retryable() => {
+            if let Some(operation) = e.denied_operation() {
+                alert_denied(deps, operation, &e).await?;
+            }
+            Err(e)
+        }
         Err(e) => {
             dead_letter(deps, M::QUEUE, message_id, body, ticket, &e).await.map(|id| Delivered::DeadLettered { id })
         }
     }
+}
+
+/// One tenant-level alert a day per kind of write the tenant's security
+/// level refuses: ticket after ticket meets the same refusal, and a human
+/// fixes it once. The message stays queued (a transient failure).
+async fn alert_denied(deps: &Deps, operation: &str, error: &HandlerError) -> Result<(), HandlerError> {
+    let day = chrono::Utc::now().format("%Y-%m-%d");
+    let minutes = crate::adapters::autotask_rest::DENIED_WRITE_PAUSE.as_secs() / 60;
+    let message = format!(
+        "Autotask refuses atpilot's API user to {operation} ({error}). atpilot paused this kind of write and tries one again every {minutes} minutes; the tickets waiting for it stay queued (and go to the queue's dead-letter queue if it lasts). Fix: in Autotask, give the API user's security level the right to {operation}, then run `atpilot setup --dry-run` to check."
+    );
+    alerts::raise(deps, format!("autotask-permission#{operation}#{day}"), "autotask-permission", None, message)
+        .await
+        .map_err(|e| HandlerError::transient("alerting a refused permission").with_source(e))
 }
 
 /// The `ticket_id` of a body that is JSON but not a valid message, if any.

@@ -71,6 +71,7 @@ pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome,
         role_id: deps.config.agent.role_id,
         billing_code_id: None,
         span: job.span,
+        time_zone: deps.config.autotask.time_zone,
         summary_notes: &job.summary,
     });
     let draft = match draft {
@@ -151,8 +152,7 @@ async fn read_back(
             return Ok(record);
         }
     };
-    let sent_day = draft.span.start().date_naive();
-    let diff = atpilot_domain::time_entry::entry_differences(draft, billing_code, sent_day, &stored);
+    let diff = atpilot_domain::time_entry::entry_differences(draft, billing_code, &stored);
     record.stored = Some(stored);
     if !diff.is_empty() {
         let message = format!(

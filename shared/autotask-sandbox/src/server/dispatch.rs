@@ -56,7 +56,7 @@ pub(super) fn dispatch(
         [] => r.collection(body, person, impersonating),
         ["query"] | ["query", "count"] => r.query(body, body_empty, tail.len() == 2),
         ["query", "next"] => r.query_next(body),
-        ["entityinformation"] if *method == Method::GET => (StatusCode::OK, def.info_json()),
+        ["entityinformation"] if *method == Method::GET => (StatusCode::OK, def.info_json(&knobs.denied_access)),
         ["entityinformation", "fields"] if *method == Method::GET => (StatusCode::OK, def.fields_json()),
         ["entityinformation", "userdefinedfields"] if *method == Method::GET => (StatusCode::OK, def.udfs_json()),
         [id] => r.item(id),

@@ -103,6 +103,10 @@ pub(super) fn write(
     if let Some(message) = knobs.refuse_writes.get(&def.name) {
         return bad(message.clone());
     }
+    let right = if matches!(kind, WriteKind::Create) { "create" } else { "update" };
+    if knobs.denied_access.contains(&(def.name.clone(), right.to_string())) {
+        return bad(format!("User does not have permission to {right} {}.", def.name));
+    }
     let ename = def.name.to_ascii_lowercase();
     let mut db = s.db.lock().unwrap();
     let Body { mut given, udfs, id } = match read_body(def, body, knobs) {

@@ -36,7 +36,9 @@ pub fn build_with(
     let mut tables: BTreeMap<String, Table> = BTreeMap::new();
     let mut r = R::new(seed, 0, 0);
     set_picklists(defs);
+    super::offices::set_picklists(defs);
     let (techs_by_queue, all_techs) = add_staff(&mut tables, api_user);
+    super::offices::add_tables(&mut tables);
     add_catalog(&mut tables);
     let start = anchor - Duration::days(180);
     let Customers { companies, contracts_by_type, without, several } =

@@ -14,6 +14,7 @@
 mod build;
 mod catalog;
 mod generate;
+pub mod offices;
 
 pub use build::{build, build_with};
 pub use generate::{Ctx, Tech2, TicketFacts};

@@ -2,7 +2,7 @@
 //! with a TTL, picklists read from them, and user-defined field definitions.
 
 use super::Client;
-use crate::entities::{FieldInfo, PicklistValue};
+use crate::entities::{EntityInformation, FieldInfo, PicklistValue};
 use crate::error::{Error, Result};
 use reqwest::Method;
 use serde_json::json;
@@ -51,6 +51,12 @@ impl Client {
         let f = Arc::new(fields);
         cache.insert(key, (Instant::now(), f.clone()));
         Ok(f)
+    }
+
+    /// `{entity_path}/entityInformation` (not cached: setup reads it once).
+    pub async fn entity_information(&self, entity_path: &str) -> Result<EntityInformation> {
+        let v = self.request(Method::GET, &format!("{entity_path}/entityInformation"), None, None).await?;
+        serde_json::from_value(v.get("info").cloned().unwrap_or(json!({}))).map_err(|e| Error::Decode(e.to_string()))
     }
 
     /// A picklist (queues, statuses, priorities, issue types, contract types, …).

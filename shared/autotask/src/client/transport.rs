@@ -97,6 +97,16 @@ fn retry_after(h: &reqwest::header::HeaderMap) -> Option<Duration> {
     Some(d.to_std().unwrap_or(Duration::ZERO))
 }
 
+/// Autotask answers a security-level refusal with HTTP 500 and a sentence,
+/// not 403 (field reports; the wording is not documented, so several are
+/// accepted): "does not have permission", "insufficient permissions",
+/// "not authorized", "access denied", "security level".
+fn is_permission_message(lower: &str) -> bool {
+    ["permission", "not authorized", "unauthorized to", "access denied", "security level", "no access to"]
+        .iter()
+        .any(|p| lower.contains(p))
+}
+
 /// Classifies a non-2xx response.
 fn classify(status: StatusCode, headers: &reqwest::header::HeaderMap, body: &[u8]) -> Error {
     let (messages, error_id) = parse_error_body(body);
@@ -120,6 +130,8 @@ fn classify(status: StatusCode, headers: &reqwest::header::HeaderMap, body: &[u8
                 Error::Auth { status: code, messages }
             } else if all.contains("threshold") && all.contains("exceeded") {
                 Error::RateLimited { retry_after: retry_after(headers), messages }
+            } else if is_permission_message(&all) {
+                Error::Forbidden { status: code, messages }
             } else {
                 Error::Validation { status: code, messages, error_id }
             }
@@ -403,6 +415,15 @@ mod tests {
             br#"{"errors":["Unable to find userDefinedFields in the X Entity."]}"#,
         );
         assert!(matches!(e, Error::Validation { .. }));
+        for text in [
+            "User does not have permission to create TicketNotes.",
+            "Insufficient permissions: your security level does not allow editing Tickets",
+            "The logged in Resource is not authorized to add Time Entries",
+        ] {
+            let body = serde_json::json!({ "errors": [text] }).to_string();
+            let e = classify(StatusCode::INTERNAL_SERVER_ERROR, &h, body.as_bytes());
+            assert!(matches!(e, Error::Forbidden { status: 500, .. }) && !may_retry(&e, false), "{text}: {e:?}");
+        }
         let e = classify(StatusCode::UNAUTHORIZED, &h, br#"{"errors":["denied"]}"#);
         assert!(matches!(e, Error::Auth { .. }));
         let e = classify(

@@ -49,7 +49,9 @@ pub(crate) const TICKET_FIELDS: &[&str] = &[
 /// not confirmed on REST, so any other value reads as "not opened by a contact").
 const CREATOR_TYPE_CONTACT: i64 = 2;
 
+mod denied;
 mod notes;
+pub use denied::PAUSE as DENIED_WRITE_PAUSE;
 pub use notes::{NoteValues, NoteWanted, choose as choose_note_values};
 use notes::{note_fields, same_text};
 
@@ -97,6 +99,8 @@ pub struct RestAutotask {
     /// What the configuration asks of note `publish` / `noteType`, and what was chosen.
     notes_wanted: NoteWanted,
     notes: Mutex<Option<Cached<NoteValues>>>,
+    /// Kinds of write paused after a permission refusal.
+    pauses: denied::WritePauses,
 }
 
 /// A company's reference data the agent reads (cached).
@@ -139,6 +143,7 @@ impl RestAutotask {
             companies: Mutex::new(HashMap::new()),
             notes_wanted: NoteWanted::default(),
             notes: Mutex::new(None),
+            pauses: Default::default(),
         }
     }
 
@@ -373,7 +378,7 @@ impl Autotask for RestAutotask {
             }),
             ..Default::default()
         };
-        self.client.create_child::<at::TicketNote>(ticket.get(), &n).await.map_err(port_error)
+        self.pauses.run("create TicketNotes", self.client.create_child::<at::TicketNote>(ticket.get(), &n)).await
     }
 
     async fn find_note(&self, ticket: TicketId, marker: &str) -> Result<Option<i64>, PortError> {
@@ -422,7 +427,7 @@ impl Autotask for RestAutotask {
             p.assigned_resource_id = Opt::Value(r.get());
             p.assigned_resource_role_id = Opt::Value(role.get());
         }
-        self.client.patch::<at::Ticket>(&p).await.map_err(port_error).map(|_| ())
+        self.pauses.run("update Tickets", self.client.patch::<at::Ticket>(&p)).await.map(|_| ())
     }
 
     async fn create_time_entry(
@@ -437,7 +442,8 @@ impl Autotask for RestAutotask {
             role_id: Some(d.role_id.get()),
             billing_code_id: Some(billing_code.get()),
             contract_id: Some(d.contract_id.get()),
-            date_worked: Some(d.span.start().date_naive().format("%Y-%m-%dT00:00:00Z").to_string()),
+            // The tenant's calendar date (Autotask keeps the date part of `dateWorked`).
+            date_worked: Some(d.date_worked.format("%Y-%m-%dT00:00:00Z").to_string()),
             start_date_time: Some(fmt(d.span.start())),
             end_date_time: Some(fmt(d.span.end())),
             hours_worked: Some(d.hours_worked().get()),
@@ -445,7 +451,7 @@ impl Autotask for RestAutotask {
             internal_notes: Some(d.internal_notes()),
             ..Default::default()
         };
-        let raw = self.client.create::<at::TimeEntry>(&e).await.map_err(port_error)?;
+        let raw = self.pauses.run("create TimeEntries", self.client.create::<at::TimeEntry>(&e)).await?;
         TimeEntryId::new(raw)
             .map_err(|e| PortError::Permanent(format!("Autotask returned an invalid time entry id: {e}")))
     }
