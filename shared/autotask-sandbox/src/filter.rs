@@ -88,11 +88,16 @@ const OPS: &[&str] = &[
     "or",
 ];
 
-/// Validates the filter tree against the entity. Returns the number of OR conditions.
-pub fn validate(def: &EntityDef, filters: &[Filter]) -> Result<(), String> {
+/// Validates the filter tree against the entity. With `lenient`, a filter
+/// with an unknown operator is dropped (matches every row) instead of
+/// refused, as reported from live tenants.
+pub fn validate(def: &EntityDef, filters: &[Filter], lenient: bool) -> Result<(), String> {
     let mut ors = 0usize;
     let mut udfs = std::collections::BTreeSet::new();
     for f in filters {
+        if lenient && !OPS.contains(&f.op.as_str()) {
+            continue;
+        }
         validate_one(def, f, &mut ors, &mut udfs)?;
     }
     if ors > 500 {
@@ -172,13 +177,18 @@ fn lookup<'a>(row: &'a Row, f: &Filter) -> Option<&'a Value> {
 fn as_f64(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
+        // A boolean sent as "true"/"false" against an integer field (Contacts.isActive) is 1/0.
+        Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(1.0),
+        Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(0.0),
         Value::String(s) => s.trim().parse().ok(),
         Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
         _ => None,
     }
 }
 
-fn as_date(v: &Value) -> Option<chrono::DateTime<chrono::Utc>> {
+/// A date-time as Autotask reads one: RFC 3339 with any offset (converted to
+/// UTC), a bare date-time (UTC), or a bare date (its UTC midnight).
+pub(crate) fn as_date(v: &Value) -> Option<chrono::DateTime<chrono::Utc>> {
     let s = v.as_str()?;
     if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(d.with_timezone(&chrono::Utc));
@@ -205,7 +215,7 @@ fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     if let (Value::Bool(x), Value::Bool(y)) = (a, b) {
         return Some(x.cmp(y));
     }
-    if a.is_number() || b.is_number() {
+    if a.is_number() || b.is_number() || a.is_boolean() || b.is_boolean() {
         if let (Some(x), Some(y)) = (as_f64(a), as_f64(b)) {
             return x.partial_cmp(&y);
         }
@@ -246,7 +256,8 @@ pub fn matches(row: &Row, f: &Filter) -> bool {
         "contains" => !val.is_null() && text(val).contains(&text(&f.value)),
         "in" => f.value.as_array().is_some_and(|a| a.iter().any(|x| compare(val, x) == Some(Ordering::Equal))),
         "notin" => !f.value.as_array().is_some_and(|a| a.iter().any(|x| compare(val, x) == Some(Ordering::Equal))),
-        _ => false,
+        // Only reached in the lenient mode: an unknown operator is dropped.
+        _ => true,
     }
 }
 

@@ -103,6 +103,10 @@ pub struct Knobs {
     /// "User does not have permission to …" (Autotask's refusals are 500s
     /// with a sentence; the exact wording is not documented).
     pub denied_access: std::collections::BTreeSet<(String, String)>,
+    /// Production-lenient queries: a filter with an unknown operator is
+    /// dropped (it matches every row) instead of refused with a 500, as
+    /// reported from live tenants. A client must not rely on either.
+    pub lenient_unknown_operators: bool,
 }
 
 impl Default for Knobs {
@@ -135,6 +139,7 @@ impl Default for Knobs {
             ticket_description_limit: Some(8000),
             refuse_writes: Default::default(),
             denied_access: Default::default(),
+            lenient_unknown_operators: false,
         }
     }
 }

@@ -31,7 +31,7 @@ fn scan_ranges(t: &Table, def: &EntityDef, q: &Query, after: Option<i64>) -> Vec
 }
 
 fn check_query(def: &EntityDef, q: &Query, knobs: &Knobs) -> Result<(), String> {
-    filter::validate(def, &q.filter)?;
+    filter::validate(def, &q.filter, knobs.lenient_unknown_operators)?;
     for f in &q.include_fields {
         if def.field(f).is_none() {
             return Err(format!("Unable to find {f} in the {} Entity.", def.name));

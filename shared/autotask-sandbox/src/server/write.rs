@@ -82,6 +82,8 @@ fn normalize(f: &crate::schema::FieldDef, v: Value) -> Value {
             n.as_f64().map(|x| Value::from(x as i64)).unwrap_or(v)
         }
         (Ty::Double, Value::String(s)) => s.trim().parse::<f64>().map(Value::from).unwrap_or(v),
+        // Autotask stores and returns every date-time in UTC (TicketsEntity.htm).
+        (Ty::DateTime, Value::String(_)) => crate::filter::as_date(&v).map(|d| Value::from(ts(d))).unwrap_or(v),
         _ => v,
     }
 }
@@ -322,6 +324,11 @@ fn store(
             let id = t.next_id();
             for (k, v) in created_fields(def, id, person, impersonating, &now) {
                 row.entry(k).or_insert(v);
+            }
+            // A read returns every declared field: those the create did not send are null.
+            for f in &def.fields {
+                let empty = if f.name == "userDefinedFields" { Value::Array(vec![]) } else { Value::Null };
+                row.entry(f.name.clone()).or_insert(empty);
             }
             id
         }
