@@ -34,12 +34,6 @@ impl Stack {
         Stack { local, _dir: dir }
     }
 
-    /// The demo configuration edited by `edit` (see [`start_edited`]).
-    pub async fn edited(edit: impl FnOnce(String) -> String) -> Stack {
-        let (local, dir) = start_edited(edit).await;
-        Stack { local, _dir: dir }
-    }
-
     pub fn sandbox(&self) -> &atpilot_autotask_sandbox::Sandbox {
         self.local.sandbox.as_deref().expect("sandbox target")
     }

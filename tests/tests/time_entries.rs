@@ -164,11 +164,13 @@ async fn time_and_materials_completes_after_the_entry() {
     assert_eq!(entries(&s, t).await.len(), 1);
 }
 
-/// `dateWorked` is the tenant's calendar date (`[autotask] time_zone`), not
+/// `dateWorked` is the tenant's calendar date (`[autotask] time_zone`, New
+/// York in the demo configuration, as the sandbox's office), not
 /// UTC's: at local midnight, at UTC midnight and across a daylight-saving change.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn date_worked_is_the_tenants_calendar_date_at_midnights_and_a_dst_change() {
-    let s = Stack::edited(|t| t.replace("[autotask]\n", "[autotask]\ntime_zone = \"America/New_York\"\n")).await;
+    let s = Stack::start().await;
+    assert_eq!(s.local.deps.config.autotask.time_zone.name(), "America/New_York", "the demo's office zone");
     let cases = [
         ("2026-01-15T05:00:00Z", "2026-01-15"), // local midnight (EST)
         ("2026-01-15T00:00:00Z", "2026-01-14"), // UTC midnight: still the 14th in New York
