@@ -509,7 +509,7 @@ pub mod hooked {
             &self,
             s: DateTime<Utc>,
             l: usize,
-        ) -> Result<Vec<(TicketId, DateTime<Utc>)>, PortError> {
+        ) -> Result<Vec<atpilot_agent::ports::ChangedTicket>, PortError> {
             self.inner.tickets_changed_since(s, l).await
         }
     }

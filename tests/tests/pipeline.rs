@@ -498,3 +498,36 @@ async fn reconciler_queues_what_no_webhook_delivered() {
             .unwrap();
     assert_eq!(r2.queued, 0, "{r2:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciler_records_a_human_reroute_whose_update_callout_was_lost() {
+    use atpilot_agent::handlers::reconciler::reconcile;
+    let s = Stack::start().await;
+    let (contract, company) = s.contract_of_type(CT_RECURRING);
+    let t = s.create_ticket(company, Some(contract), "VPN down", "vpn broken", json!({}));
+    run(&s, t).await;
+    let id = TicketId::new(t).unwrap();
+    let pass = || reconcile(&s.local.deps, chrono::Utc::now(), chrono::Duration::hours(1));
+    pass().await.unwrap();
+    // A dispatcher moves it; the Update callout is lost.
+    s.sandbox().set_knobs(|k| k.drop_webhooks_next = 1);
+    let serde_json::Value::Object(moved) = json!({"queueID": 8}) else { unreachable!() };
+    assert!(s.sandbox().simulate_ticket_update(t, moved, s.human()));
+    s.local.settle(20).await;
+    assert!(s.local.deps.state.human_routings(id).await.unwrap().is_empty(), "no callout arrived");
+    let r = pass().await.unwrap();
+    assert_eq!(r.updates_queued, 1, "{r:?}");
+    s.local.settle(20).await;
+    let human = s.local.deps.state.human_routings(id).await.unwrap();
+    assert_eq!((human.len(), human[0].queue_id, human[0].resource_id), (1, Some(8), Some(s.human())));
+    // Once recorded, the next pass queues nothing; nor does a re-route whose callout arrived.
+    assert_eq!(pass().await.unwrap().updates_queued, 0);
+    s.sandbox().set_knobs(|k| k.drop_webhooks_next = 1);
+    let serde_json::Value::Object(back) = json!({"priority": 1}) else { unreachable!() };
+    s.sandbox().simulate_ticket_update(t, back, s.human());
+    let (body, sig) = s.callout("Update", t, 3, json!({"priority": 1}), s.human());
+    assert_eq!(s.deliver(&body, &sig).await, 202);
+    s.local.settle(20).await;
+    assert_eq!(s.local.deps.state.human_routings(id).await.unwrap().len(), 2, "delivered by its callout");
+    assert_eq!(pass().await.unwrap().updates_queued, 0, "already seen through the callout");
+}

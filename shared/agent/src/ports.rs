@@ -112,12 +112,83 @@ pub trait Autotask: Send + Sync {
     async fn find_time_entry(&self, ticket: TicketId, marker: &str) -> Result<Option<TimeEntryId>, PortError>;
     /// A time entry as Autotask stored it (for the read-back after the write).
     async fn time_entry(&self, id: TimeEntryId) -> Result<Option<atpilot_domain::StoredEntry>, PortError>;
-    /// Tickets changed after `since` (for the reconciler), oldest first.
-    async fn tickets_changed_since(
-        &self,
-        since: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<(TicketId, DateTime<Utc>)>, PortError>;
+    /// Tickets created, active or modified (`lastTrackedModificationDateTime`)
+    /// after `since` (for the reconciler), oldest first, with their routing.
+    async fn tickets_changed_since(&self, since: DateTime<Utc>, limit: usize) -> Result<Vec<ChangedTicket>, PortError>;
+}
+
+/// A ticket's routing fields as last read: what a dispatcher changes when
+/// re-routing (REST field names in [`TicketRouting::FIELDS`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TicketRouting {
+    pub queue_id: Option<i64>,
+    pub priority: Option<i64>,
+    pub issue_type: Option<i64>,
+    pub sub_issue_type: Option<i64>,
+    pub assigned_resource_id: Option<i64>,
+    pub status: Option<i64>,
+}
+
+impl TicketRouting {
+    /// The REST names of the fields, in [`TicketRouting::values`] order.
+    pub const FIELDS: [&'static str; 6] =
+        ["queueID", "priority", "issueType", "subIssueType", "assignedResourceID", "status"];
+
+    pub fn values(&self) -> [Option<i64>; 6] {
+        [self.queue_id, self.priority, self.issue_type, self.sub_issue_type, self.assigned_resource_id, self.status]
+    }
+
+    /// The fields whose values differ from `before`, with their new values.
+    pub fn changes_since(&self, before: &TicketRouting) -> Vec<(&'static str, Option<i64>)> {
+        Self::FIELDS
+            .into_iter()
+            .zip(self.values().into_iter().zip(before.values()))
+            .filter(|(_, (now, then))| now != then)
+            .map(|(f, (now, _))| (f, now))
+            .collect()
+    }
+
+    /// `self` with the fields an event carries (REST names, any case) set.
+    pub fn with_event_fields(mut self, fields: &serde_json::Map<String, serde_json::Value>) -> Self {
+        for (k, v) in fields {
+            let v = v.as_i64().or_else(|| v.as_str()?.trim().parse().ok());
+            let Some(i) = Self::FIELDS.iter().position(|f| f.eq_ignore_ascii_case(k)) else { continue };
+            let slot = [
+                &mut self.queue_id,
+                &mut self.priority,
+                &mut self.issue_type,
+                &mut self.sub_issue_type,
+                &mut self.assigned_resource_id,
+                &mut self.status,
+            ];
+            *slot.into_iter().nth(i).expect("six fields") = v;
+        }
+        self
+    }
+}
+
+impl From<&TicketSnapshot> for TicketRouting {
+    fn from(t: &TicketSnapshot) -> Self {
+        Self {
+            queue_id: t.queue_id.map(|q| q.get()),
+            priority: t.priority.map(|p| p.get()),
+            issue_type: t.issue_type.map(|i| i.get()),
+            sub_issue_type: t.sub_issue_type.map(|i| i.get()),
+            assigned_resource_id: t.assigned_resource_id.map(|r| r.get()),
+            status: Some(t.status.get()),
+        }
+    }
+}
+
+/// A ticket the reconciler found changed since its watermark.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangedTicket {
+    pub id: TicketId,
+    /// The latest of `createDate`, `lastActivityDate` and `lastTrackedModificationDateTime`.
+    pub at: DateTime<Utc>,
+    pub routing: TicketRouting,
+    /// `lastActivityResourceID`: who made the last change, when a resource did.
+    pub last_activity_resource_id: Option<i64>,
 }
 
 /// What the classifier returns for a ticket.

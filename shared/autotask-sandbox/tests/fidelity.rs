@@ -36,9 +36,12 @@ async fn get(sb: &Sandbox, path: &str) -> (u16, Value) {
 async fn a_created_record_reads_back_with_every_declared_field() {
     let sb = start().await;
     let company = sb.facts().company_ids[1];
-    let (s, created) =
-        post(&sb, &format!("Companies/{company}/Contacts"), json!({"firstName": "Ada", "lastName": "Byron", "isActive": 1}))
-            .await;
+    let (s, created) = post(
+        &sb,
+        &format!("Companies/{company}/Contacts"),
+        json!({"firstName": "Ada", "lastName": "Byron", "isActive": 1}),
+    )
+    .await;
     assert_eq!(s, 200, "{created}");
     let id = created["itemId"].as_i64().unwrap();
     let (_, read) = get(&sb, &format!("Contacts/{id}")).await;
@@ -84,7 +87,8 @@ async fn a_boolean_sent_as_a_string_against_an_integer_field_matches_like_one() 
         let sb = &sb;
         async move {
             let (s, r) =
-                post(sb, "Contacts/query/count", json!({"filter": [{"op": "eq", "field": "isActive", "value": v}]})).await;
+                post(sb, "Contacts/query/count", json!({"filter": [{"op": "eq", "field": "isActive", "value": v}]}))
+                    .await;
             assert_eq!(s, 200, "{r}");
             r["queryCount"].as_i64().unwrap()
         }
@@ -105,8 +109,9 @@ async fn ticket_categories_checklist_items_secondary_resources_and_offices_are_s
         let (s, r) = post(&sb, &format!("{entity}/query"), all.clone()).await;
         assert!(s == 200 && !r["items"].as_array().unwrap().is_empty(), "{entity}: {s} {r}");
     }
-    let (s, r) = post(&sb, &format!("Tickets/{t}/ChecklistItems"), json!({"itemName": "Check backups", "isCompleted": false}))
-        .await;
+    let (s, r) =
+        post(&sb, &format!("Tickets/{t}/ChecklistItems"), json!({"itemName": "Check backups", "isCompleted": false}))
+            .await;
     assert_eq!(s, 200, "{r}");
     let (s, r) = post(
         &sb,
@@ -128,5 +133,9 @@ async fn an_unknown_filter_operator_is_refused_or_dropped_in_the_lenient_mode() 
     sb.set_knobs(|k| k.lenient_unknown_operators = true);
     let (s, r) = post(&sb, "Companies/query/count", q).await;
     assert_eq!(s, 200, "{r}");
-    assert_eq!(r["queryCount"].as_i64(), Some(sb.facts().company_ids.len() as i64), "the unknown clause matched every row");
+    assert_eq!(
+        r["queryCount"].as_i64(),
+        Some(sb.facts().company_ids.len() as i64),
+        "the unknown clause matched every row"
+    );
 }

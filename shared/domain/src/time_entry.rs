@@ -114,11 +114,7 @@ const HOURS_TOLERANCE: f64 = 0.005;
 /// as sentences; empty when it is what atpilot wrote.
 /// Hours to bill are compared with the hours worked sent (atpilot sends no
 /// separate figure): a tenant's rounding rule shows up here.
-pub fn entry_differences(
-    sent: &TimeEntryDraft,
-    billing_code: BillingCodeId,
-    stored: &StoredEntry,
-) -> Vec<String> {
+pub fn entry_differences(sent: &TimeEntryDraft, billing_code: BillingCodeId, stored: &StoredEntry) -> Vec<String> {
     let date_worked = sent.date_worked;
     let mut d = Vec::new();
     let mut id = |what: &str, sent: i64, got: Option<i64>| {

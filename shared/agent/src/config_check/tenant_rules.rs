@@ -21,9 +21,7 @@ pub(super) async fn check_write_rights(client: &Client, r: &mut ConfigReport) {
         let key = format!("autotask.access.{entity}");
         match client.entity_information(entity).await {
             Err(e) => r.warn(&key, right, format!("{entity}/entityInformation could not be read: {e}"), UNREADABLE),
-            Ok(info) if info.allows(right) => {
-                r.ok_(&key, right, format!("the API user may {right} {entity} ({what})"))
-            }
+            Ok(info) if info.allows(right) => r.ok_(&key, right, format!("the API user may {right} {entity} ({what})")),
             Ok(info) => {
                 let access = match *right {
                     "create" => info.user_access_for_create,
@@ -52,11 +50,18 @@ pub(super) async fn check_time_zone(client: &Client, config: &Config, agent: Opt
     let key = "autotask.time_zone";
     let zone = config.autotask.time_zone;
     let Some(location) = agent.and_then(|a| a.location_id) else {
-        return r.warn(key, zone, "the agent resource has no office (locationID) to compare with", "check that time entries are dated in the MSP's calendar");
+        return r.warn(
+            key,
+            zone,
+            "the agent resource has no office (locationID) to compare with",
+            "check that time entries are dated in the MSP's calendar",
+        );
     };
     let office = match one::<InternalLocation>(client, location).await {
         Ok(Some(o)) => o,
-        Ok(None) => return r.warn(key, zone, format!("the agent resource's office {location} was not found"), UNREADABLE),
+        Ok(None) => {
+            return r.warn(key, zone, format!("the agent resource's office {location} was not found"), UNREADABLE);
+        }
         Err(e) => return r.warn(key, zone, format!("the agent resource's office could not be read: {e}"), UNREADABLE),
     };
     let label = office.time_zone.clone().unwrap_or_default();

@@ -83,6 +83,7 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
                     resource_id: field_i64(ev, "assignedResourceID").or(ev.person_id),
                 })
                 .await?;
+            super::routing_seen::remember_event(deps, ev).await?;
             return Ok(Outcome::HumanRoutingRecorded);
         }
         return Ok(Outcome::Ignored("already decided; nothing the agent tracks changed".into()));
@@ -167,6 +168,7 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
         Claim::Claimed => record,
         Claim::Existing(stored) => stored,
     };
+    super::routing_seen::remember(deps, ticket.id, &(&ticket).into(), started).await?;
     let action_id = action_id_for(&ev.event_key);
     let acting =
         Acting { ticket: &ticket, decision: &record, binding: &binding, action_id: &action_id, redelivery, started };

@@ -12,6 +12,7 @@ pub mod intake;
 pub mod reconciler;
 pub(crate) mod reply_path;
 pub mod resolution;
+pub mod routing_seen;
 pub mod runbook_callback;
 pub(crate) mod runbook_step;
 pub mod time_entry;

@@ -1,6 +1,7 @@
 //! The reconciler: on a schedule, queues every ticket changed since its
-//! watermark that the agent has never decided on, so a dropped or disabled
-//! webhook loses nothing.
+//! watermark that the agent has never decided on, and an Update event for a
+//! decided ticket a person re-routed (its routing differs from the one last
+//! seen), so a dropped or disabled webhook loses nothing.
 
 use super::intake::{EVENT_TTL_SECS, enqueue};
 use crate::deps::Deps;
@@ -14,6 +15,8 @@ pub struct ReconcileReport {
     pub seen: usize,
     pub queued: usize,
     pub already_known: usize,
+    /// Re-routes of decided tickets whose Update callout never came.
+    pub updates_queued: usize,
 }
 
 const WATERMARK: &str = "reconciler-watermark";
@@ -30,10 +33,17 @@ pub async fn reconcile(
     let changed = deps.autotask.tickets_changed_since(since - Duration::minutes(2), 2000).await?;
     let mut report = ReconcileReport { seen: changed.len(), ..Default::default() };
     let mut watermark = since;
-    for (ticket, at) in changed {
-        watermark = watermark.max(at);
+    for c in changed {
+        let ticket = c.id;
+        watermark = watermark.max(c.at);
         if !deps.state.ticket_decisions(ticket).await?.is_empty() {
             report.already_known += 1;
+            if let Some(ev) = super::routing_seen::missed_update(deps, &c, now).await? {
+                if deps.state.claim_event(&ev.event_key, now, EVENT_TTL_SECS).await? {
+                    enqueue(deps, &ev).await?;
+                    report.updates_queued += 1;
+                }
+            }
             continue;
         }
         let event_key = format!("reconcile:{ticket}");

@@ -137,7 +137,11 @@ impl Shared {
             }
             row.insert(k, v);
         }
-        row.insert("lastActivityDate".into(), Value::from(ts(Utc::now())));
+        // A change by hand is tracked like an API one: the reconciler relies on both stamps.
+        let now = Value::from(ts(Utc::now()));
+        row.insert("lastActivityDate".into(), now.clone());
+        row.insert("lastTrackedModificationDateTime".into(), now);
+        row.insert("lastActivityResourceID".into(), Value::from(person));
         t.insert(id, row.clone());
         drop(db);
         self.fire("Update", id, &row, &changed, Some(person));

@@ -28,8 +28,7 @@ impl WritePauses {
         write: impl Future<Output = Result<T, atpilot_autotask::Error>>,
     ) -> Result<T, PortError> {
         if let Some((since, why)) = self.active(op) {
-            let message =
-                format!("paused for {} s after Autotask refused it: {why}", since.elapsed().as_secs().max(1));
+            let message = format!("paused for {} s after Autotask refused it: {why}", since.elapsed().as_secs().max(1));
             return Err(PortError::Denied { operation: op.to_string(), message });
         }
         match write.await {

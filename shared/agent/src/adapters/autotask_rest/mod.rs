@@ -3,7 +3,8 @@
 //! cached in-process, so a warm ticket costs: one ticket read, one write.
 
 use crate::ports::{
-    Autotask, BlockData, NewNote, NoteVisibility, PicklistSource, PortError, TicketChange, TicketPicklists,
+    Autotask, BlockData, ChangedTicket, NewNote, NoteVisibility, PicklistSource, PortError, TicketChange,
+    TicketPicklists, TicketRouting,
 };
 use async_trait::async_trait;
 use atpilot_autotask::entities as at;
@@ -85,6 +86,28 @@ fn fresh<T: Clone>(slot: &Mutex<Option<Cached<T>>>, ttl: Duration) -> Option<T> 
 /// Keeps `value` in `slot` from now.
 fn keep<T>(slot: &Mutex<Option<Cached<T>>>, value: T) {
     *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cached { at: Instant::now(), value });
+}
+
+/// A row of the reconciler's query as a [`ChangedTicket`] (`None` without an id or any date).
+fn changed_ticket(t: at::Ticket) -> Option<ChangedTicket> {
+    let when = |s: &Option<String>| s.as_deref().and_then(at::parse_datetime);
+    let at = [when(&t.create_date), when(&t.last_activity_date), when(&t.last_tracked_modification_date_time)]
+        .into_iter()
+        .flatten()
+        .max()?;
+    Some(ChangedTicket {
+        id: TicketId::new(t.id?).ok()?,
+        at,
+        routing: TicketRouting {
+            queue_id: t.queue_id,
+            priority: t.priority,
+            issue_type: t.issue_type,
+            sub_issue_type: t.sub_issue_type,
+            assigned_resource_id: t.assigned_resource_id,
+            status: t.status,
+        },
+        last_activity_resource_id: t.last_activity_resource_id,
+    })
 }
 
 /// The REST adapter.
@@ -493,15 +516,28 @@ impl Autotask for RestAutotask {
             .and_then(|i| TimeEntryId::new(i).ok()))
     }
 
-    async fn tickets_changed_since(
-        &self,
-        since: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<(TicketId, DateTime<Utc>)>, PortError> {
+    async fn tickets_changed_since(&self, since: DateTime<Utc>, limit: usize) -> Result<Vec<ChangedTicket>, PortError> {
         let since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        // A re-route by hand changes lastTrackedModificationDateTime even when no activity is logged.
         let q = Query::new()
-            .filter(Filter::or([Filter::gt("createDate", since.clone()), Filter::gt("lastActivityDate", since)]))
-            .include(["id", "createDate", "lastActivityDate"]);
+            .filter(Filter::or([
+                Filter::gt("createDate", since.clone()),
+                Filter::gt("lastActivityDate", since.clone()),
+                Filter::gt("lastTrackedModificationDateTime", since),
+            ]))
+            .include([
+                "id",
+                "createDate",
+                "lastActivityDate",
+                "lastTrackedModificationDateTime",
+                "lastActivityResourceID",
+                "queueID",
+                "priority",
+                "issueType",
+                "subIssueType",
+                "assignedResourceID",
+                "status",
+            ]);
         // Streamed page by page and bounded, so a long outage cannot exhaust memory.
         use futures::{StreamExt, TryStreamExt};
         let rows: Vec<at::Ticket> = self
@@ -511,15 +547,8 @@ impl Autotask for RestAutotask {
             .try_collect()
             .await
             .map_err(port_error)?;
-        let mut out: Vec<(TicketId, DateTime<Utc>)> = rows
-            .into_iter()
-            .filter_map(|t| {
-                let created = t.create_date.as_deref().and_then(at::parse_datetime);
-                let active = t.last_activity_date.as_deref().and_then(at::parse_datetime);
-                Some((TicketId::new(t.id?).ok()?, created.max(active)?))
-            })
-            .collect();
-        out.sort_by_key(|(_, at)| *at);
+        let mut out: Vec<ChangedTicket> = rows.into_iter().filter_map(changed_ticket).collect();
+        out.sort_by_key(|c| c.at);
         out.truncate(limit);
         Ok(out)
     }
