@@ -56,3 +56,75 @@ async fn problems_are_reported_and_nothing_is_registered() {
     assert!(r.webhook_id.is_none());
     assert!(s.applied_writes().is_empty(), "nothing written");
 }
+
+/// A webhook registered by hand (or by an older setup) in the tenant.
+async fn hand_made(c: &atpilot_autotask::Client, name: &str, url: &str, fields: &[&str], excluded: Vec<i64>) -> i64 {
+    let reg = atpilot_autotask::TicketWebhookRegistration {
+        name: name.into(),
+        webhook_url: url.into(),
+        deactivation_url: format!("{url}/deactivated"),
+        secret_key: "an-old-secret-of-some-length".into(),
+        notification_email_address: None,
+        on_create: true,
+        on_update: false,
+        subscribed_fields: fields.iter().map(|f| f.to_string()).collect(),
+        display_always_fields: vec![],
+        excluded_resources: excluded,
+    };
+    c.register_ticket_webhook(&reg).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_are_deactivated_and_the_kept_webhook_is_brought_to_the_wanted_shape() {
+    use atpilot_autotask::entities::{TicketWebhookExcludedResource, TicketWebhookField};
+    use atpilot_autotask::{Filter, Query};
+    let s = Stack::start().await;
+    let c = &s.local.client;
+    let url = "https://abc.lambda-url.us-east-1.on.aws/";
+    let old_name = hand_made(c, "atpilot", "https://old.example.net/hook", &["status"], vec![]).await;
+    let same_host = hand_made(c, "intake (manual)", url, &["title", "status"], vec![1]).await;
+    let other = hand_made(c, "PSA sync", "https://sync.example.org/in", &["status"], vec![]).await;
+    let r = setup(c, &s.local.deps.config, &env, false, url, SECRET, false).await.unwrap();
+    assert!(r.ok(), "{}{:#?}", r.config, r.checks);
+    assert_eq!(r.webhook_id, Some(same_host), "the one already calling the intake URL is kept");
+    let hook = |id| async move { c.get::<TicketWebhook>(id).await.unwrap().unwrap() };
+    assert_eq!(hook(old_name).await.is_active, Some(false), "the duplicate is deactivated");
+    assert_eq!(hook(other).await.is_active, Some(true), "another integration's webhook is untouched");
+    let kept = hook(same_host).await;
+    assert_eq!((kept.name.as_deref(), kept.is_subscribed_to_update_events), (Some("atpilot"), Some(true)));
+    let ids = c.picklist("TicketWebhookFields", "fieldID").await.unwrap();
+    let fields: Vec<TicketWebhookField> =
+        c.query(Query::new().filter(Filter::eq("webhookID", same_host))).await.unwrap();
+    let mut subscribed: Vec<String> = fields
+        .iter()
+        .filter(|f| f.is_subscribed_field == Some(true))
+        .filter_map(|f| ids.label_of(f.field_id.unwrap()).map(String::from))
+        .collect();
+    subscribed.sort();
+    let mut wanted: Vec<String> = atpilot_agent::setup::SUBSCRIBED_FIELDS.iter().map(|f| f.to_string()).collect();
+    wanted.sort();
+    assert_eq!(subscribed, wanted);
+    let excluded: Vec<TicketWebhookExcludedResource> =
+        c.query(Query::new().filter(Filter::eq("webhookID", same_host))).await.unwrap();
+    let mut ex: Vec<i64> = excluded.iter().filter_map(|e| e.resource_id).collect();
+    ex.sort();
+    let f = s.sandbox().facts();
+    let mut want_ex = vec![f.agent_resource_id, f.api_resource_id];
+    want_ex.sort();
+    assert_eq!(ex, want_ex, "resource 1 no longer excluded; the agent and the API user are");
+    // Each change is reported, and the kept webhook was read back ready.
+    let said = format!("{:?}", r.checks);
+    for change in [
+        "deactivated webhook",
+        "isSubscribedToUpdateEvents false -> true",
+        "stopped excluding resource 1",
+        "added field",
+    ] {
+        assert!(said.contains(change), "{change} not reported: {said}");
+    }
+    assert!(r.checks.iter().any(|c| c.what == "webhook ready" && c.ok), "{said}");
+    // A second run keeps the same webhook and changes nothing but the secret.
+    let again = setup(c, &s.local.deps.config, &env, false, url, SECRET, false).await.unwrap();
+    let detail = &again.checks.iter().find(|c| c.what == "webhook").unwrap().detail;
+    assert!(detail.ends_with("secret key set to the configured one"), "{detail}");
+}
