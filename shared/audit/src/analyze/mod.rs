@@ -30,15 +30,19 @@ pub struct AuditConfig {
     pub monitored_touched_share: f64,
     /// …and at least this share of last month's (when it had ≥ 5 of them).
     pub monitored_recent_share: f64,
-    /// Dumping ground, sign 1: no issue type reaches this share, and at least
-    /// `mixed_min_types` issue types reach `mixed_type_share` each.
+    /// Dumping ground, sign 1: over the queue's intake (its tickets and the
+    /// sampled tickets that entered it first) with a known issue type, no
+    /// issue type reaches this share, and at least `mixed_min_types` issue
+    /// types reach `mixed_type_share` each.
     pub mixed_top_share: f64,
     pub mixed_min_types: usize,
     pub mixed_type_share: f64,
     /// Sign 2: this share of its tickets are open, older than `old_days` and never touched.
     pub old_untouched_share: f64,
     pub old_days: i64,
-    /// Sign 3: this share of the sampled tickets that start in it are moved to another queue later.
+    /// Sign 3: this share of the sampled tickets that enter it are moved to
+    /// another queue by hand within an hour of creation (later escalations
+    /// are normal work and never a sign).
     pub moved_out_share: f64,
     /// Queues whose issue-type mixes are this similar (cosine) are merge candidates.
     pub merge_similarity: f64,
@@ -146,6 +150,9 @@ pub struct Audit {
     pub sample: crate::rows::SampleInfo,
     /// Sampled tickets re-routed within an hour, of those with history.
     pub rerouted_within_1h: (usize, usize),
+    /// TicketHistory rows of the sample that speak of the queue but could
+    /// not be read as a move (an unknown wording or queue).
+    pub history_rows_unread: usize,
     pub routing: RoutingResult,
     pub resources: BTreeMap<i64, String>,
     pub requests_by_stage: Vec<(String, u64)>,
@@ -208,19 +215,22 @@ mod tests {
     }
 
     #[test]
-    fn parses_queue_moves() {
+    fn parses_queue_moves_in_every_wording_seen() {
         let q = qs();
-        assert_eq!(
-            parse_queue_move("Queue changed from Triage to Service Desk", &q),
-            Some(QueueMove { from: 1, to: 2 })
-        );
-        assert_eq!(
-            parse_queue_move("queue changed from Sales to Ops to Triage.", &q),
-            Some(QueueMove { from: 5, to: 1 })
-        );
-        assert_eq!(parse_queue_move("Queue changed from 1 to 2", &q), Some(QueueMove { from: 1, to: 2 }));
-        assert_eq!(parse_queue_move("Status changed from New to Complete", &q), None);
-        assert_eq!(parse_queue_move("Queue changed from Nowhere to Triage", &q), None);
+        let mv = |from, to| Some(QueueMove { from, to });
+        let detail = |d: &str| parse_queue_move("", d, &q);
+        assert_eq!(detail("Queue changed from Triage to Service Desk"), mv(1, 2));
+        assert_eq!(detail("queue changed from Sales to Ops to Triage."), mv(5, 1));
+        assert_eq!(detail("Queue changed from 1 to 2"), mv(1, 2));
+        assert_eq!(detail("Queue: Triage -> Service Desk"), mv(1, 2));
+        assert_eq!(detail("queueID changed: 1 \u{2192} 2"), mv(1, 2));
+        assert_eq!(detail("Queue changed from \"Triage\" to \"Service Desk\""), mv(1, 2));
+        // The field named in `action`, the values alone in `detail`.
+        assert_eq!(parse_queue_move("Queue", "Triage \u{2192} Service Desk", &q), mv(1, 2));
+        assert_eq!(parse_queue_move("queueID", "From 1 To 2", &q), mv(1, 2));
+        assert_eq!(parse_queue_move("Edited", "Queue changed from Triage to Legacy", &q), mv(1, 3));
+        assert_eq!(detail("Status changed from New to Complete"), None);
+        assert_eq!(detail("Queue changed from Nowhere to Triage"), None);
     }
 
     fn t(id: i64, q: i64, issue: i64, created: DateTime<Utc>, touched: Option<i64>, done: bool) -> TicketRow {

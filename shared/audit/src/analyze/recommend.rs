@@ -67,7 +67,9 @@ pub(super) fn recommendations(a: &Audit, mix: &BTreeMap<i64, BTreeMap<i64, usize
     let label = |q: i64| {
         a.queues.iter().find(|x| x.queue_id == q).map(|x| x.queue.clone()).unwrap_or_else(|| format!("Queue {q}"))
     };
-    for q in a.queues.iter().filter(|q| q.tickets > 0 && !q.actively_monitored) {
+    // A queue whose intake is mostly moved on within the hour is worked by its dispatchers, not unworked.
+    let routed_out = |q: &QueueAudit| q.rerouted_within_1h_share.is_some_and(|s| s >= 0.5);
+    for q in a.queues.iter().filter(|q| q.tickets > 0 && !q.actively_monitored && !routed_out(q)) {
         out.push(format!(
             "Nobody works \u{201c}{}\u{201d}: {} of its {} tickets were never touched and {} are still open{}{}. Give it an owner, or retire it and move its open tickets, before the agent learns from it.",
             q.queue,
@@ -79,11 +81,19 @@ pub(super) fn recommendations(a: &Audit, mix: &BTreeMap<i64, BTreeMap<i64, usize
         ));
     }
     // A queue nobody works is reported once, above.
-    for q in a.queues.iter().filter(|q| q.dumping_ground && q.actively_monitored) {
+    for q in a.queues.iter().filter(|q| q.dumping_ground && (q.actively_monitored || routed_out(q))) {
         out.push(format!(
             "\u{201c}{}\u{201d} is a dumping ground ({}). Clean it up before enabling the agent: route its tickets at intake, and keep it out of the agent's training labels.",
             q.queue,
             q.reasons.iter().skip(1).cloned().collect::<Vec<_>>().join("; ")
+        ));
+    }
+    if a.history_rows_unread > 0 {
+        out.push(format!(
+            "{} TicketHistory {} of the sample speak of the queue but could not be read as a move (an unknown wording or queue): the re-route figures leave {} out.",
+            a.history_rows_unread,
+            if a.history_rows_unread == 1 { "row" } else { "rows" },
+            if a.history_rows_unread == 1 { "it" } else { "them" }
         ));
     }
     let (rr, sampled) = a.rerouted_within_1h;

@@ -36,7 +36,15 @@ pub fn audit(c: &Collected, cfg: &AuditConfig) -> Audit {
             queue_ids.push(*q);
         }
     }
-    let per = PerQueue { c, cfg, hs: &hs, note_authors: &note_authors, sla_fr: &sla_fr, routing: &routing_result };
+    let per = PerQueue {
+        c,
+        cfg,
+        hs: &hs,
+        tickets_by_id: &tickets_by_id,
+        note_authors: &note_authors,
+        sla_fr: &sla_fr,
+        routing: &routing_result,
+    };
     let mut issue_mix: BTreeMap<i64, BTreeMap<i64, usize>> = BTreeMap::new();
     let mut queues = vec![];
     for q in queue_ids {
@@ -60,6 +68,7 @@ pub fn audit(c: &Collected, cfg: &AuditConfig) -> Audit {
         recommendations: vec![],
         sample: c.sample.clone(),
         rerouted_within_1h: (hs.rerouted, hs.sampled),
+        history_rows_unread: hs.unread,
         routing: routing_result,
         resources: c.resources.clone(),
         requests_by_stage: c.requests_by_stage.clone(),
@@ -75,9 +84,15 @@ struct HistorySample {
     started: BTreeMap<i64, usize>,
     started_moved_early: BTreeMap<i64, usize>,
     started_moved_ever: BTreeMap<i64, usize>,
+    /// Moved out later than an hour after creation (escalated).
+    started_moved_later: BTreeMap<i64, usize>,
+    /// The sampled tickets that entered each queue first (its intake).
+    intake: BTreeMap<i64, Vec<i64>>,
     reroutes: Vec<Reroute>,
     sampled: usize,
     rerouted: usize,
+    /// History rows that speak of the queue but could not be read.
+    unread: usize,
 }
 
 fn history_sample(c: &Collected, tickets_by_id: &BTreeMap<i64, &TicketRow>) -> HistorySample {
@@ -85,20 +100,25 @@ fn history_sample(c: &Collected, tickets_by_id: &BTreeMap<i64, &TicketRow>) -> H
     let mut started_moved_early: BTreeMap<i64, usize> = BTreeMap::new();
     let mut started_moved_ever: BTreeMap<i64, usize> = BTreeMap::new();
     let mut pairs: BTreeMap<(i64, i64), Reroute> = BTreeMap::new();
-    let mut sampled = 0usize;
-    let mut rerouted = 0usize;
+    let mut started_moved_later: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut intake: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    let (mut sampled, mut rerouted, mut unread) = (0usize, 0usize, 0usize);
     for (id, hist) in &c.history {
         let Some(t) = tickets_by_id.get(id) else { continue };
         sampled += 1;
         let r = ticket_routing(t, hist, &c.queues);
+        unread += r.unread;
         let q0 = r.initial_queue.unwrap_or(0);
         *started.entry(q0).or_default() += 1;
+        intake.entry(q0).or_default().push(*id);
         if r.moves > 0 {
             *started_moved_ever.entry(q0).or_default() += 1;
         }
         if !r.early_moves.is_empty() {
             rerouted += 1;
             *started_moved_early.entry(q0).or_default() += 1;
+        } else if r.later_moves > 0 {
+            *started_moved_later.entry(q0).or_default() += 1;
         }
         for (m, who) in &r.early_moves {
             let e = pairs.entry((m.from, m.to)).or_insert_with(|| Reroute {
@@ -127,7 +147,17 @@ fn history_sample(c: &Collected, tickets_by_id: &BTreeMap<i64, &TicketRow>) -> H
     reroutes.sort_by(|a, b| {
         b.count.cmp(&a.count).then((a.from_queue_id, a.to_queue_id).cmp(&(b.from_queue_id, b.to_queue_id)))
     });
-    HistorySample { started, started_moved_early, started_moved_ever, reroutes, sampled, rerouted }
+    HistorySample {
+        started,
+        started_moved_early,
+        started_moved_ever,
+        started_moved_later,
+        intake,
+        reroutes,
+        sampled,
+        rerouted,
+        unread,
+    }
 }
 
 /// Note authors by queue, and (met, total) first-response SLA results by queue.
@@ -184,6 +214,7 @@ struct PerQueue<'a> {
     c: &'a Collected,
     cfg: &'a AuditConfig,
     hs: &'a HistorySample,
+    tickets_by_id: &'a BTreeMap<i64, &'a TicketRow>,
     note_authors: &'a BTreeMap<i64, BTreeSet<i64>>,
     sla_fr: &'a BTreeMap<i64, (usize, usize)>,
     routing: &'a RoutingResult,
@@ -200,7 +231,8 @@ struct Signs {
     old_sign: bool,
     old_untouched: usize,
     moved_sign: bool,
-    moved_out_share: Option<f64>,
+    rerouted_share: Option<f64>,
+    escalated_share: Option<f64>,
 }
 
 impl PerQueue<'_> {
@@ -218,6 +250,23 @@ impl PerQueue<'_> {
             Some(i) => self.c.issue_types.get(&i).cloned().unwrap_or_else(|| format!("Issue type {i}")),
             None => "(no issue type)".to_string(),
         }
+    }
+
+    /// Issue types of `q`'s intake (known ones, by value) and how many had none.
+    fn intake_mix(&self, q: i64, ts: &[&TicketRow]) -> (BTreeMap<i64, usize>, usize) {
+        let mut seen: BTreeSet<i64> = BTreeSet::new();
+        let entered = self.hs.intake.get(&q).into_iter().flatten().filter_map(|id| self.tickets_by_id.get(id).copied());
+        let (mut mix, mut unknown) = (BTreeMap::new(), 0usize);
+        for t in ts.iter().copied().chain(entered) {
+            if !seen.insert(t.id) {
+                continue;
+            }
+            match t.issue_type {
+                Some(i) => *mix.entry(i).or_default() += 1,
+                None => unknown += 1,
+            }
+        }
+        (mix, unknown)
     }
 
     /// Queue `q`'s findings over its tickets `ts`, and its issue-type mix.
@@ -251,29 +300,33 @@ impl PerQueue<'_> {
             })
             .count();
 
-        let mut mix: BTreeMap<i64, usize> = BTreeMap::new();
-        for t in ts {
-            *mix.entry(t.issue_type.unwrap_or(-1)).or_default() += 1;
-        }
-        let mut issue_types: Vec<(String, usize)> =
-            mix.iter().map(|(i, k)| (self.issue_label((*i != -1).then_some(*i)), *k)).collect();
+        // The queue is judged on its intake: the tickets in it now and the sampled
+        // tickets that entered it first (moved on since); a missing issue type is unknown.
+        let (mix, unknown) = self.intake_mix(q, ts);
+        let known: usize = mix.values().sum();
+        let mut issue_types: Vec<(String, usize)> = mix.iter().map(|(i, k)| (self.issue_label(Some(*i)), *k)).collect();
         issue_types.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let top_issue_share = issue_types.first().and_then(|(_, k)| share(*k, n));
-        let types_over = mix.values().filter(|k| **k as f64 >= cfg.mixed_type_share * n as f64).count();
+        if unknown > 0 {
+            issue_types.push((self.issue_label(None), unknown));
+        }
+        let top_issue_share = mix.values().max().and_then(|k| share(*k, known));
+        let types_over = mix.values().filter(|k| **k as f64 >= cfg.mixed_type_share * known as f64).count();
 
         let s_here = *self.hs.started.get(&q).unwrap_or(&0);
         let moved_out_share = share(*self.hs.started_moved_ever.get(&q).unwrap_or(&0), s_here);
         let rerouted_share = share(*self.hs.started_moved_early.get(&q).unwrap_or(&0), s_here);
+        let escalated_share = share(*self.hs.started_moved_later.get(&q).unwrap_or(&0), s_here);
 
         let sla_done: Vec<&&TicketRow> =
             ts.iter().filter(|t| t.sla.is_some() && !is_open(t, &c.complete_statuses)).collect();
         let sla_met = sla_done.iter().filter(|t| t.sla_met == Some(true)).count();
 
-        let big_enough = n >= cfg.min_tickets;
-        let mixed =
-            big_enough && top_issue_share.is_some_and(|s| s < cfg.mixed_top_share) && types_over >= cfg.mixed_min_types;
-        let old_sign = big_enough && share(old_untouched, n).is_some_and(|s| s >= cfg.old_untouched_share);
-        let moved_sign = s_here >= 5 && moved_out_share.is_some_and(|s| s >= cfg.moved_out_share);
+        let mixed = known >= cfg.min_tickets
+            && top_issue_share.is_some_and(|s| s < cfg.mixed_top_share)
+            && types_over >= cfg.mixed_min_types;
+        let old_sign = n >= cfg.min_tickets && share(old_untouched, n).is_some_and(|s| s >= cfg.old_untouched_share);
+        // Moved out by hand within the hour is routing noise; escalated hours or days later is normal work.
+        let moved_sign = s_here >= 5 && rerouted_share.is_some_and(|s| s >= cfg.moved_out_share);
         let dumping_ground = mixed && (old_sign || moved_sign);
 
         let signs = Signs {
@@ -286,7 +339,8 @@ impl PerQueue<'_> {
             old_sign,
             old_untouched,
             moved_sign,
-            moved_out_share,
+            rerouted_share,
+            escalated_share,
         };
         let reasons = self.reasons(n, &signs);
         let qa = QueueAudit {
@@ -357,8 +411,14 @@ impl PerQueue<'_> {
             }
             if s.moved_sign {
                 reasons.push(format!(
-                    "{} of the sampled tickets that start here are moved to another queue",
-                    pct(s.moved_out_share.unwrap_or(0.0))
+                    "{} of the sampled tickets that enter it are moved out by hand within the hour (routing noise)",
+                    pct(s.rerouted_share.unwrap_or(0.0))
+                ));
+            }
+            if let Some(e) = s.escalated_share.filter(|e| *e > 0.0) {
+                reasons.push(format!(
+                    "{} are escalated to another queue hours or days later (normal for a first-line queue, not a dumping-ground sign)",
+                    pct(e)
                 ));
             }
         }
