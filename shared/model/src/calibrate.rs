@@ -129,35 +129,47 @@ impl Isotonic {
         self.apply_ranked(c, f64::NAN)
     }
 
-    /// [`Isotonic::apply`], except above the last knot, where the map is flat: there
-    /// `top_logit` (the unsaturated log-odds of `c`, see `Model::predict`) lifts the
-    /// value by less than `TIE_BREAK`, so that the most confident tickets keep their
-    /// order instead of tying at one value (f32 probabilities saturate at 1).
+    /// [`Isotonic::apply`], strictly increasing everywhere so that different raw
+    /// confidences never tie: the pooled blocks' map is flat below the first
+    /// knot and may be flat between knots of equal accuracy, so a slope of
+    /// [`TIE_SLOPE`] (at most half the headroom above the last knot's value)
+    /// is added throughout: a shift of at most 0.001; above the last knot `top_logit` (the
+    /// unsaturated log-odds of `c`, see `Model::predict`) lifts the value by
+    /// less than `TIE_BREAK`, so the most confident tickets keep their order
+    /// (f32 probabilities saturate at 1).
     pub fn apply_ranked(&self, c: f32, top_logit: f64) -> f32 {
         const TIE_BREAK: f64 = 1e-3;
         let k = &self.knots;
         if k.is_empty() {
             return c;
         }
-        if c <= k[0].0 {
-            return k[0].1;
-        }
-        if c >= k[k.len() - 1].0 {
-            let (x, y) = k[k.len() - 1];
-            let x = (x as f64).clamp(1e-6, 1.0 - 1e-6);
+        let (x_last, y_last) = k[k.len() - 1];
+        let slope = TIE_SLOPE.min((1.0 - y_last as f64) / 2.0);
+        let base = if c <= k[0].0 {
+            k[0].1 as f64
+        } else if c >= x_last {
+            let x = (x_last as f64).clamp(1e-6, 1.0 - 1e-6);
             let above = top_logit - (x / (1.0 - x)).ln();
             // Not above the knot (or NaN): the knot's value.
-            if above.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-                return y;
+            match above.partial_cmp(&0.0) {
+                Some(std::cmp::Ordering::Greater) => {
+                    y_last as f64 + TIE_BREAK * (1.0 - y_last as f64) * above / (1.0 + above)
+                }
+                _ => y_last as f64,
             }
-            return (y as f64 + TIE_BREAK * (1.0 - y as f64) * above / (1.0 + above)) as f32;
-        }
-        let j = k.partition_point(|p| p.0 <= c);
-        let (a, b) = (k[j - 1], k[j]);
-        let w = if b.0 > a.0 { (c - a.0) / (b.0 - a.0) } else { 0.0 };
-        a.1 + w * (b.1 - a.1)
+        } else {
+            let j = k.partition_point(|p| p.0 <= c);
+            let (a, b) = (k[j - 1], k[j]);
+            let w = if b.0 > a.0 { (c - a.0) / (b.0 - a.0) } else { 0.0 };
+            (a.1 + w * (b.1 - a.1)) as f64
+        };
+        (base + slope * c as f64) as f32
     }
 }
+
+/// The slope (per unit of raw confidence) that keeps the calibrated
+/// confidence strictly increasing: raw confidences 1e-4 apart stay apart in f32.
+pub const TIE_SLOPE: f64 = 1e-3;
 
 #[cfg(test)]
 mod tests {
@@ -182,6 +194,18 @@ mod tests {
         }
         let t = fit_temperature(&scores, 2, &y);
         assert!((2.4..3.6).contains(&t), "t = {t}");
+    }
+
+    #[test]
+    fn different_raw_confidences_never_share_a_calibrated_one() {
+        // Accuracy 0.5 then 0.75 then 0.75 again: flat below the first knot and between equal blocks.
+        let iso = Isotonic { knots: vec![(0.4, 0.5), (0.6, 0.75), (0.8, 0.75)] };
+        let raw = [0.1f32, 0.2, 0.3, 0.4, 0.65, 0.7, 0.75, 0.8];
+        let cal: Vec<f32> = raw.iter().map(|c| iso.apply(*c)).collect();
+        assert!(cal.windows(2).all(|w| w[0] < w[1]), "{cal:?}");
+        // The calibration itself is kept to within 0.001.
+        assert!((iso.apply(0.6) - 0.75).abs() < 1e-3 && (iso.apply(0.1) - 0.5).abs() < 1e-3, "{cal:?}");
+        assert!(raw.iter().all(|c| iso.apply(*c) < 1.0));
     }
 
     #[test]

@@ -93,6 +93,13 @@ fn learns_well_above_chance_and_is_calibrated() {
         let s: f32 = pr.probabilities.iter().sum();
         assert!((s - 1.0).abs() < 1e-3);
     }
+    // Calibration keeps the ranking: tickets whose raw scores differ (by more than
+    // f32 can carry through the map, 1e-4) never share a confidence.
+    let mut by_raw: Vec<(f32, f32)> = preds.iter().map(|p| (p.probabilities[p.index], p.confidence)).collect();
+    by_raw.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let ties = by_raw.windows(2).filter(|w| w[1].0 - w[0].0 > 1e-4 && w[0].1 >= w[1].1).count();
+    let bad: Vec<_> = by_raw.windows(2).filter(|w| w[1].0 - w[0].0 > 1e-4 && w[0].1 >= w[1].1).take(8).collect();
+    assert_eq!(ties, 0, "{ties} pairs of different raw scores with one confidence (or out of order): {bad:?}");
 }
 
 #[test]
