@@ -341,6 +341,15 @@ async fn train_from_autotask(a: TrainArgs) -> CliResult {
     for r in set.reroutes.iter().take(5) {
         eprintln!("  {} {:?}: {} \u{2192} {}", r.number, r.title, r.from, r.to);
     }
+    if !set.left_out.is_empty() {
+        let n: usize = set.left_out.iter().map(|l| l.tickets).sum();
+        eprintln!(
+            "left out of training: {n} labelled tickets (only tickets worked to completion, with an active label, in a worked queue that is not a triage queue, are learned from):"
+        );
+        for l in &set.left_out {
+            eprintln!("  {:<40} {:>6}  {}", l.label, l.tickets, l.why);
+        }
+    }
     let (texts, labels, weights) = set.apply(policy);
     tokio::task::spawn_blocking(move || fit(&a, &texts, &labels, weights.as_deref(), start)).await?
 }

@@ -22,6 +22,7 @@ pub mod routing;
 pub mod rows;
 pub mod stored;
 pub mod training;
+pub mod training_scope;
 
 pub use analyze::{Audit, AuditConfig, QueueAudit, Reroute, UdfAudit, audit};
 pub use collect::{CollectOptions, Progress, collect, parse_since, read_history};

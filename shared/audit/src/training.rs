@@ -15,6 +15,7 @@
 use crate::analyze::ticket_routing;
 use crate::collect::{CollectError, Progress, at, read_history};
 use crate::rows::{BoundedSample, TicketRow, int};
+use crate::training_scope::{LeftOut, QueueFlags, tally};
 use atpilot_autotask::{Client, Filter, Picklist, Query};
 use chrono::{DateTime, Duration, Utc};
 use futures::TryStreamExt;
@@ -135,6 +136,10 @@ pub struct TrainingSet {
     pub history_checked: usize,
     /// The re-routed tickets, in id order.
     pub reroutes: Vec<ReroutedTicket>,
+    /// Labelled tickets not learned from, by label and reason
+    /// ([`crate::training_scope`]): not completed, an inactive label value,
+    /// a queue nobody works or a triage queue.
+    pub left_out: Vec<LeftOut>,
     pub api_requests: u64,
 }
 
@@ -198,13 +203,14 @@ pub async fn collect_training(
     progress(Progress::Advance { done: 1 });
 
     progress(Progress::Stage { name: "tickets", total: expected });
-    let mut fields: Vec<&str> = vec!["id", "ticketNumber", "title", "description", "createDate"];
-    fields.extend(opts.label.fields());
+    let mut fields: Vec<&str> =
+        vec!["id", "ticketNumber", "title", "description", "createDate", "status", "completedDate", "queueID"];
+    fields.extend(opts.label.fields().iter().filter(|f| **f != "queueID"));
     let q = Query::new().filter(since_filter).include(fields);
     let mut stream = Box::pin(client.stream_values("Tickets", q));
     let routing_closed = opts.now - Duration::hours(1);
     let mut set = TrainingSet { label: Some(opts.label), ..Default::default() };
-    let mut rows: Vec<(TicketRow, String, String)> = vec![];
+    let mut rows: Vec<(TicketRow, String, Label)> = vec![];
     while let Some(v) = stream.try_next().await.map_err(at("tickets"))? {
         set.tickets_read += 1;
         if set.tickets_read % 500 == 0 {
@@ -217,11 +223,13 @@ pub async fn collect_training(
         }
         let label = opts.label.fields().iter().zip(&label_pls).find_map(|(f, pl)| {
             let value = int(&v, f)?;
-            Some(if opts.label == LabelKind::Category {
+            let active = pl.values.iter().find(|p| p.value == value.to_string()).is_none_or(|p| p.is_active);
+            let label = if opts.label == LabelKind::Category {
                 pl.label_of(value).map(|l| l.trim().to_string()).filter(|l| !l.is_empty())?
             } else {
                 picklist_label(pl, value)
-            })
+            };
+            Some(Label { text: label, active, field: f })
         });
         let Some(label) = label else {
             set.unlabelled += 1;
@@ -245,7 +253,15 @@ pub async fn collect_training(
 
     let qlabel =
         |q: i64| queues.iter().find(|(v, _, _)| *v == q).map(|(_, l, _)| l.clone()).unwrap_or_else(|| q.to_string());
+    let complete = complete_statuses(client).await?;
+    let flags = QueueFlags::judge(&rows.iter().map(|(t, _, _)| t).collect::<Vec<_>>(), &history, &queues, &complete);
+    let mut left = vec![];
     for (t, text, label) in rows {
+        if let Some(why) = flags.why_left_out(&t, label.active, label.field, &complete) {
+            left.push((label.text, why));
+            continue;
+        }
+        let label = label.text;
         let early = history.get(&t.id).map(|h| ticket_routing(&t, h, &queues).early_moves).unwrap_or_default();
         let rerouted = !early.is_empty();
         if let (Some((first, _)), Some((last, _))) = (early.first(), early.last()) {
@@ -262,8 +278,31 @@ pub async fn collect_training(
         set.labels.push(label);
         set.rerouted.push(rerouted);
     }
+    set.left_out = tally(left);
     set.api_requests = client.stats().requests - start_requests;
     Ok(set)
+}
+
+/// A ticket's label, whether its picklist value is active, and its field.
+struct Label {
+    text: String,
+    active: bool,
+    field: &'static str,
+}
+
+/// Status values meaning complete (labelled Complete / Completed; else 5, Autotask's system value).
+async fn complete_statuses(client: &Client) -> Result<Vec<i64>, CollectError> {
+    let pl = client.picklist("Tickets", "status").await.map_err(at("ticket picklists"))?;
+    let mut v: Vec<i64> = pl
+        .values
+        .iter()
+        .filter(|p| p.label.eq_ignore_ascii_case("complete") || p.label.eq_ignore_ascii_case("completed"))
+        .filter_map(|p| p.value.parse().ok())
+        .collect();
+    if v.is_empty() {
+        v.push(5);
+    }
+    Ok(v)
 }
 
 #[cfg(test)]
