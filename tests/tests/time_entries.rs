@@ -190,3 +190,50 @@ async fn date_worked_is_the_tenants_calendar_date_at_midnights_and_a_dst_change(
         assert!(alerts.iter().all(|a| a.kind != "time-entry-differs"), "{alerts:?}");
     }
 }
+
+/// A lookup whose clause Autotask ignored returns rows of the ticket without
+/// the action's marker: the pending entry is not "recovered" from a human's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_whose_marker_clause_was_ignored_is_not_fooled_by_another_entry() {
+    use atpilot_store::records::{Claim, LedgerRecord};
+    let s = Stack::start().await;
+    let (t, job) = job_for(&s, CT_RECURRING, 30, false).await;
+    let f = s.sandbox().facts();
+    let by_hand = atpilot_autotask::entities::TimeEntry {
+        ticket_id: Some(t),
+        resource_id: Some(f.agent_resource_id),
+        role_id: Some(f.agent_role_id),
+        contract_id: Some(job.contract_id.get()),
+        date_worked: Some("2026-11-02".into()),
+        hours_worked: Some(0.25),
+        summary_notes: Some("Called the user back".into()),
+        internal_notes: Some("entered by hand".into()),
+        ..Default::default()
+    };
+    s.local.client.create(&by_hand).await.unwrap();
+    s.sandbox().set_knobs(|k| {
+        k.ignored_filter_fields.insert("internalNotes".into());
+    });
+    {
+        // The knob works: the marker clause is dropped and the human's row comes back.
+        use atpilot_autotask::{Filter, Query};
+        let q = Query::new()
+            .filter(Filter::eq("ticketID", t))
+            .filter(Filter::contains("internalNotes", job.action_id.marker()));
+        let rows = s.local.client.query::<atpilot_autotask::entities::TimeEntry>(q).await.unwrap();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+    }
+    // An earlier attempt claimed the ledger and died before writing.
+    let pending = LedgerRecord {
+        action_id: job.action_id.clone(),
+        ticket_id: job.ticket_id,
+        contract_id: job.contract_id,
+        span: job.span,
+        ledger: atpilot_domain::time_entry::LedgerState::Pending,
+        stored: None,
+    };
+    assert!(matches!(s.local.deps.state.ledger_claim(&pending).await.unwrap(), Claim::Claimed));
+    let out = time_entry::handle(&s.local.deps, &job).await.unwrap();
+    assert!(matches!(out, TimeEntryOutcome::Written(_)), "the human's entry is not taken for ours: {out:?}");
+    assert_eq!(entries(&s, t).await.len(), 2, "the human's entry and atpilot's");
+}

@@ -261,6 +261,23 @@ pub fn matches(row: &Row, f: &Filter) -> bool {
     }
 }
 
+/// `filters` without the conditions on `ignored` fields (the knob that
+/// imitates a clause Autotask dropped); groups keep their other items.
+pub fn without_fields(filters: Vec<Filter>, ignored: &std::collections::BTreeSet<String>) -> Vec<Filter> {
+    if ignored.is_empty() {
+        return filters;
+    }
+    filters
+        .into_iter()
+        .filter(|f| !ignored.iter().any(|i| i.eq_ignore_ascii_case(&f.field)) || !f.items.is_empty())
+        .map(|mut f| {
+            f.items = without_fields(std::mem::take(&mut f.items), ignored);
+            f
+        })
+        .filter(|f| !(matches!(f.op.as_str(), "and" | "or") && f.items.is_empty()))
+        .collect()
+}
+
 pub fn matches_all(row: &Row, filters: &[Filter]) -> bool {
     filters.iter().all(|f| matches(row, f))
 }

@@ -107,6 +107,10 @@ pub struct Knobs {
     /// dropped (it matches every row) instead of refused with a 500, as
     /// reported from live tenants. A client must not rely on either.
     pub lenient_unknown_operators: bool,
+    /// [U] Filters on these fields (case-insensitive) are silently ignored,
+    /// as field reports describe a clause Autotask dropped: the query returns
+    /// rows the clause would have excluded. A client must check every row.
+    pub ignored_filter_fields: std::collections::BTreeSet<String>,
 }
 
 impl Default for Knobs {
@@ -140,6 +144,7 @@ impl Default for Knobs {
             refuse_writes: Default::default(),
             denied_access: Default::default(),
             lenient_unknown_operators: false,
+            ignored_filter_fields: Default::default(),
         }
     }
 }
