@@ -156,6 +156,11 @@ async fn a_ticket_in_a_queue_outside_the_scope_is_only_logged() {
     assert!(sb.rows_where("TicketNotes", "ticketID", t).is_empty(), "nothing written");
     let decided = l.deps.state.ticket_decisions(atpilot_domain::TicketId::new(t).unwrap()).await.unwrap();
     assert!(decided.is_empty(), "no decision: logged only");
+    // The reconciler does not queue it either.
+    let r = atpilot_agent::handlers::reconciler::reconcile(&l.deps, chrono::Utc::now(), chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert!(r.out_of_scope >= 1 && l.classify_queue.is_empty(), "{r:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,12 +14,12 @@ async fn main() -> Result<(), Error> {
         let (deps, meter) = (&wired.deps, &wired.meter);
         async move {
             let report = atpilot_agent::handlers::reconciler::reconcile(deps, chrono::Utc::now(), chrono::Duration::hours(24)).await.map_err(Error::from)?;
-            tracing::info!(seen = report.seen, queued = report.queued, already_known = report.already_known, updates_queued = report.updates_queued, "reconciled");
+            tracing::info!(seen = report.seen, queued = report.queued, already_known = report.already_known, updates_queued = report.updates_queued, out_of_scope = report.out_of_scope, "reconciled");
             // Unanswered approval requests expire; interrupted approved actions are carried out.
             let sweep = atpilot_agent::handlers::approval::sweep(deps, chrono::Utc::now()).await.map_err(|e| Error::from(e.to_string()))?;
             tracing::info!(expired = sweep.expired, re_executed = sweep.re_executed, "approvals swept");
             meter.flush(0);
-            Ok::<_, Error>(serde_json::json!({ "seen": report.seen, "queued": report.queued, "already_known": report.already_known, "updates_queued": report.updates_queued, "approvals_expired": sweep.expired, "approvals_re_executed": sweep.re_executed }))
+            Ok::<_, Error>(serde_json::json!({ "seen": report.seen, "queued": report.queued, "already_known": report.already_known, "updates_queued": report.updates_queued, "out_of_scope": report.out_of_scope, "approvals_expired": sweep.expired, "approvals_re_executed": sweep.re_executed }))
         }
     }))
     .await

@@ -17,6 +17,8 @@ pub struct ReconcileReport {
     pub already_known: usize,
     /// Re-routes of decided tickets whose Update callout never came.
     pub updates_queued: usize,
+    /// Undecided tickets in queues outside `[scope]`: logged only.
+    pub out_of_scope: usize,
 }
 
 const WATERMARK: &str = "reconciler-watermark";
@@ -44,6 +46,12 @@ pub async fn reconcile(
                     report.updates_queued += 1;
                 }
             }
+            continue;
+        }
+        let queue = c.routing.queue_id.and_then(|q| atpilot_domain::QueueId::new(q).ok());
+        if !deps.config.scope.allows(queue) {
+            tracing::info!(%ticket, queue = ?c.routing.queue_id, "out of scope ([scope]): logged only");
+            report.out_of_scope += 1;
             continue;
         }
         let event_key = format!("reconcile:{ticket}");
