@@ -43,6 +43,12 @@ pub struct Args {
     /// Seeded sandbox size.
     #[arg(long, default_value_t = 2000)]
     pub sandbox_tickets: u64,
+    /// Require sign-in with this OpenID provider (its issuer URL, e.g.
+    /// https://login.microsoftonline.com/<tenant id>/v2.0) on every page but
+    /// /healthz and the webhook. Client credentials: ATPILOT_OIDC_CLIENT_ID,
+    /// ATPILOT_OIDC_CLIENT_SECRET; redirect URI: {this URL}/auth/callback.
+    #[arg(long)]
+    pub oidc_issuer: Option<String>,
 }
 
 struct App {
@@ -167,7 +173,22 @@ pub async fn run(args: Args) -> CliResult {
         processed: AtomicU64::new(0),
     });
     spawn_workers(&local, app.clone());
-    let router = router(app.clone());
+    let signin = match &args.oidc_issuer {
+        Some(issuer) => Some(sign_in(issuer, &public, &args.state, &local).await?),
+        None => None,
+    };
+    let banner = match &args.oidc_issuer {
+        Some(issuer) => format!("sign-in required: {issuer} (redirect URI {public}/auth/callback)"),
+        None => {
+            "no sign-in (pass --oidc-issuer to require it): the pages are open to this machine only (loopback)".into()
+        }
+    };
+    let mut router = router(app.clone());
+    if let Some(s) = signin {
+        router = router
+            .merge(atpilot_web::signin::signin_routes(s.clone()))
+            .layer(axum::middleware::from_fn_with_state(s, atpilot_web::signin::require_signin));
+    }
     let server =
         tokio::spawn(
             async move { axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await },
@@ -199,12 +220,45 @@ pub async fn run(args: Args) -> CliResult {
         }
     }
     println!("dashboard on {public}/");
+    // On stderr: scripts read the first stdout line and may close the pipe.
+    eprintln!("{banner}");
     let _keep = local;
     match server.await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(format!("HTTP server stopped: {e}").into()),
         Err(e) => Err(format!("HTTP server crashed: {e}").into()),
     }
+}
+
+/// The sign-in of this run: the provider discovered, the client credentials
+/// from the environment, the cookie key kept in the state directory.
+async fn sign_in(
+    issuer: &str,
+    public: &str,
+    state: &std::path::Path,
+    local: &Local,
+) -> Result<Arc<atpilot_web::signin::SignIn>, Box<dyn std::error::Error + Send + Sync>> {
+    let var = |k: &str| {
+        std::env::var(k).ok().filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+            format!("{k} is not set: --oidc-issuer needs the client registered at the provider (ATPILOT_OIDC_CLIENT_ID, ATPILOT_OIDC_CLIENT_SECRET)")
+        })
+    };
+    let config = atpilot_signin::ClientConfig {
+        issuer: issuer.to_string(),
+        client_id: var("ATPILOT_OIDC_CLIENT_ID")?,
+        client_secret: var("ATPILOT_OIDC_CLIENT_SECRET")?,
+        redirect_uri: format!("{public}/auth/callback"),
+        clock_skew: Duration::from_secs(300),
+    };
+    let client = atpilot_signin::Client::connect(config).await.map_err(|e| format!("--oidc-issuer {issuer}: {e}"))?;
+    let key = atpilot_local::state_dir::signin_key(state)?;
+    Ok(Arc::new(atpilot_web::signin::SignIn {
+        client,
+        codec: atpilot_signin::SessionCodec::new(key.as_bytes()),
+        config: local.deps.config.clone(),
+        state: local.deps.state.clone(),
+        https: public.starts_with("https://"),
+    }))
 }
 
 /// 32 random bytes from the OS, as hex.

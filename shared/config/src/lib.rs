@@ -14,6 +14,7 @@ mod model;
 mod replies;
 mod runbooks;
 mod scope;
+mod signin;
 
 pub use autotask::{AutotaskConfig, AutotaskCredentials, AutotaskTarget};
 pub use microsoft::MicrosoftConfig;
@@ -21,6 +22,7 @@ pub use model::{LlmConfig, LlmProviderKind, ModelConfig};
 pub use replies::RepliesConfig;
 pub use runbooks::WebhookConfig;
 pub use scope::ScopeConfig;
+pub use signin::SigninConfig;
 
 use atpilot_domain::approval::PromotionPolicy;
 use atpilot_domain::{
@@ -270,6 +272,8 @@ struct RawConfig {
     scope: ScopeConfig,
     #[serde(default)]
     replies: RepliesConfig,
+    #[serde(default)]
+    signin: SigninConfig,
 }
 fn d_phase() -> Phase {
     Phase::Shadow
@@ -296,6 +300,8 @@ pub struct Config {
     pub scope: ScopeConfig,
     /// How customers hear of replies.
     pub replies: RepliesConfig,
+    /// Who may use the pages once signed in.
+    pub signin: SigninConfig,
     policy: Policy,
     promotion: PromotionPolicy,
 }
@@ -398,6 +404,7 @@ impl Config {
             webhooks: raw.webhooks,
             scope: raw.scope,
             replies: raw.replies,
+            signin: raw.signin,
             policy,
             promotion,
         })

@@ -98,6 +98,9 @@ default_phase = "shadow"
 url = "sandbox"
 api_user_resource_id = {api_user}
 time_zone = "America/New_York"
+[signin]
+# With `atpilot dev --oidc-issuer URL`: who may use the pages once signed in.
+admins = ["dispatch@msp.example"]
 [agent]
 resource_id = {agent}
 role_id = {role}

@@ -3,6 +3,8 @@
 //!
 //! * `approval.key`: the key that signs approval links (32 random bytes, hex,
 //!   mode 0600), so links sent by an earlier run still verify;
+//! * `signin.key`: the key that seals the sign-in cookies (same form), so a
+//!   restart keeps people signed in;
 //! * `sandbox-runs`: how many times a sandbox was started on this state. The
 //!   sandbox is seeded afresh each time, so the tickets created after seeding
 //!   get ids from [`ids_floor`] on, never the ids an earlier run handed out
@@ -46,14 +48,24 @@ fn write_atomically(path: &Path, contents: &str, private: bool) -> Result<(), St
 /// The approval-link key of this state directory, created on first use.
 /// A file that is not 64 hex digits is refused, not overwritten.
 pub fn approval_key(dir: &Path) -> Result<String, StateDirError> {
-    let path = dir.join("approval.key");
+    key_file(dir, "approval.key", "an approval key")
+}
+
+/// The key that seals this state directory's sign-in cookies (`signin.key`),
+/// so a restart keeps people signed in. Same rules as [`approval_key`].
+pub fn signin_key(dir: &Path) -> Result<String, StateDirError> {
+    key_file(dir, "signin.key", "a sign-in key")
+}
+
+fn key_file(dir: &Path, name: &str, what: &str) -> Result<String, StateDirError> {
+    let path = dir.join(name);
     match std::fs::read_to_string(&path) {
         Ok(s) => {
             let key = s.trim();
             if key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()) {
                 Ok(key.to_string())
             } else {
-                Err(err(&path, "not an approval key (64 hex digits); move it away and atpilot makes a new one"))
+                Err(err(&path, format!("not {what} (64 hex digits); move it away and atpilot makes a new one")))
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -149,11 +149,12 @@ impl Client {
             ("client_secret", &self.config.client_secret),
             ("code_verifier", &pending.code_verifier),
         ];
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
         let r = self
             .http
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish())
+            .body(body)
             .send()
             .await
             .map_err(|source| SignInError::Unreachable { url: url.clone(), source })?;
@@ -184,6 +185,13 @@ mod tests {
         for bad in ["https://evil.example/", "//evil.example/x", "/\\\\evil.example", "javascript:alert(1)"] {
             assert_eq!(safe_return_to(bad), "/", "{bad}");
         }
+    }
+
+    /// Web handlers need `Send` futures: a temporary held across an await once broke this.
+    #[allow(dead_code)]
+    fn finish_is_send(c: &Client, p: &PendingLogin) {
+        fn send<T: Send>(_: T) {}
+        send(c.finish(p, "code", "state"));
     }
 
     #[test]

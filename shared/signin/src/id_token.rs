@@ -21,9 +21,18 @@ const KEYS_TTL: Duration = Duration::from_secs(24 * 3600);
 pub struct Identity {
     /// Stable identity: `entra:{tid}:{oid}` for Entra ID, else `{iss}#{sub}`.
     pub subject: String,
-    /// The `email` claim, else `preferred_username` (matched to configured people).
+    /// The `email` claim (from the ID token, else from the userinfo endpoint).
     pub email: Option<String>,
+    /// `preferred_username`: matched only when there is no e-mail.
+    pub preferred_username: Option<String>,
     pub name: Option<String>,
+}
+
+impl Identity {
+    /// The name matched to configured people: the e-mail, else `preferred_username`.
+    pub fn login_name(&self) -> Option<&str> {
+        self.email.as_deref().or(self.preferred_username.as_deref())
+    }
 }
 
 #[derive(Deserialize)]
@@ -110,7 +119,7 @@ impl Validator {
             }
             _ => format!("{}#{}", c.iss, c.sub),
         };
-        Ok(Identity { subject, email: c.email.or(c.preferred_username), name: c.name })
+        Ok(Identity { subject, email: c.email, preferred_username: c.preferred_username, name: c.name })
     }
 
     /// The key `kid`, from the cached set or, when unknown or old, a fresh one.

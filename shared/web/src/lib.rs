@@ -12,6 +12,7 @@
 pub mod forms;
 pub mod functions;
 pub mod headers;
+pub mod signin;
 
 pub use forms::FormToken;
 

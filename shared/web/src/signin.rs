@@ -1,0 +1,225 @@
+//! Sign-in for every page (`atpilot dev --oidc-issuer URL`): the
+//! `/auth/login`, `/auth/callback` and `/auth/logout` routes, and the gate
+//! every other route passes except `/healthz`, the intake webhook and the
+//! loopback kill-switch API (which has its own token). A person is signed in
+//! by the MSP's OpenID provider ([`atpilot_signin`]) and holds a role from
+//! the configuration (`[signin]` admins and viewers, and each category's
+//! approvers) matched by e-mail; no role, 403 on every page. Dashboard
+//! changes (phases, kill switch) need an admin.
+//!
+//! Cookies: the pending sign-in (`atpilot_login`, 10 minutes) and the session
+//! (`atpilot_session`, 8 hours), both sealed with AES-256-GCM, `HttpOnly`,
+//! `SameSite=Lax`, and `Secure` with the `__Host-` prefix when served over
+//! HTTPS, so they never collide with the provider's cookies on the same host.
+
+use atpilot_config::Config;
+use atpilot_signin::{Client, PendingLogin, Session, SessionCodec};
+use atpilot_store::State as Store;
+use axum::Router;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use std::sync::Arc;
+
+const LOGIN_SECS: i64 = 600;
+const SESSION_SECS: i64 = 8 * 3600;
+
+/// What a signed-in person may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Viewer,
+    Approver,
+    Admin,
+}
+
+/// The sign-in of one deployment.
+pub struct SignIn {
+    pub client: Client,
+    pub codec: SessionCodec,
+    pub config: Arc<Config>,
+    pub state: Store,
+    /// Served over HTTPS: `Secure` cookies with the `__Host-` prefix.
+    pub https: bool,
+}
+
+impl SignIn {
+    fn cookie_name(&self, base: &str) -> String {
+        if self.https { format!("__Host-{base}") } else { base.to_string() }
+    }
+
+    fn cookie(&self, base: &str, value: &str, max_age: i64) -> String {
+        let secure = if self.https { "; Secure" } else { "" };
+        format!("{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", self.cookie_name(base))
+    }
+
+    /// The role of `email`: admin, else approver of some category, else viewer.
+    pub fn role_of(&self, email: &str) -> Option<Role> {
+        let c = &self.config;
+        if c.signin.is_admin(email) {
+            return Some(Role::Admin);
+        }
+        let approver =
+            c.categories.values().any(|cat| cat.approvers.iter().any(|a| a.trim().eq_ignore_ascii_case(email)));
+        if approver {
+            return Some(Role::Approver);
+        }
+        c.signin.is_viewer(email).then_some(Role::Viewer)
+    }
+
+    /// The session in this request's cookie, if valid now.
+    pub fn session(&self, headers: &HeaderMap) -> Option<Session> {
+        let value = read_cookie(headers, &self.cookie_name("atpilot_session"))?;
+        self.codec.open("session", &value, now())
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// `/auth/login`, `/auth/callback`, `/auth/logout`.
+pub fn signin_routes(signin: Arc<SignIn>) -> Router {
+    Router::new()
+        .route("/auth/login", get(login))
+        .route("/auth/callback", get(callback))
+        .route("/auth/logout", get(logout))
+        .layer(axum::middleware::from_fn(crate::headers::security_headers))
+        .with_state(signin)
+}
+
+#[derive(serde::Deserialize)]
+struct LoginQuery {
+    return_to: Option<String>,
+}
+
+async fn login(State(s): State<Arc<SignIn>>, Query(q): Query<LoginQuery>) -> Response {
+    let req = s.client.start(q.return_to.as_deref().unwrap_or("/"));
+    let sealed = s.codec.seal("login", now() + LOGIN_SECS, &req.pending);
+    ([(header::SET_COOKIE, s.cookie("atpilot_login", &sealed, LOGIN_SECS))], Redirect::to(&req.authorize_url))
+        .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let e = atpilot_agent::html::esc;
+    let html = format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>{t}</title></head><body style=\"font-family:system-ui;margin:24px\"><h1>{t}</h1><p>{b}</p><p><a href=\"/auth/login\">Sign in again</a></p></body></html>",
+        t = e(title),
+        b = e(body)
+    );
+    (status, Html(html)).into_response()
+}
+
+async fn callback(State(s): State<Arc<SignIn>>, headers: HeaderMap, Query(q): Query<CallbackQuery>) -> Response {
+    if let Some(err) = q.error {
+        let why = format!("the provider answered {err}: {}", q.error_description.unwrap_or_default());
+        return page(StatusCode::FORBIDDEN, "Sign-in refused", &why);
+    }
+    let Some(pending) = read_cookie(&headers, &s.cookie_name("atpilot_login"))
+        .and_then(|v| s.codec.open::<PendingLogin>("login", &v, now()))
+    else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in expired",
+            "this browser has no sign-in under way (or it took over 10 minutes)",
+        );
+    };
+    let (Some(code), Some(state)) = (q.code, q.state) else {
+        return page(StatusCode::BAD_REQUEST, "Sign-in failed", "the provider sent no code");
+    };
+    // Each state is used once: a replayed callback decides nothing.
+    match s.state.claim_event(&format!("oidc-state#{state}"), chrono::Utc::now(), LOGIN_SECS).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return page(StatusCode::BAD_REQUEST, "Sign-in already used", "this sign-in answer was used before");
+        }
+        Err(e) => return page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e.to_string()),
+    }
+    let identity = match s.client.finish(&pending, &code, &state).await {
+        Ok(i) => i,
+        Err(e) => return page(StatusCode::FORBIDDEN, "Sign-in refused", &e.to_string()),
+    };
+    tracing::info!(who = ?identity.login_name(), subject = %identity.subject, "signed in");
+    let csrf = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+    };
+    let session = Session { identity, expires_at: now() + SESSION_SECS, csrf };
+    let sealed = s.codec.seal("session", session.expires_at, &session);
+    let mut r = Redirect::to(&pending.return_to).into_response();
+    let h = r.headers_mut();
+    h.append(header::SET_COOKIE, s.cookie("atpilot_session", &sealed, SESSION_SECS).parse().expect("a cookie"));
+    h.append(header::SET_COOKIE, s.cookie("atpilot_login", "", 0).parse().expect("a cookie"));
+    r
+}
+
+async fn logout(State(s): State<Arc<SignIn>>) -> Response {
+    let to = s.client.metadata().end_session_endpoint.clone().unwrap_or_else(|| "/auth/login".into());
+    ([(header::SET_COOKIE, s.cookie("atpilot_session", "", 0))], Redirect::to(&to)).into_response()
+}
+
+/// Paths that never need a person: health, the intake webhook (signed by
+/// Autotask), the sign-in itself, and the loopback kill-switch API (its own token).
+fn open_path(path: &str) -> bool {
+    path == "/healthz"
+        || path.starts_with("/webhooks/autotask")
+        || path.starts_with("/auth/")
+        || path == "/api/kill-switch"
+}
+
+/// The gate in front of every other route (see the module).
+pub async fn require_signin(State(s): State<Arc<SignIn>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if open_path(&path) {
+        return next.run(req).await;
+    }
+    let Some(session) = s.session(req.headers()) else {
+        if req.method() == Method::GET || req.method() == Method::HEAD {
+            let here = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+            let to = format!(
+                "/auth/login?return_to={}",
+                url::form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>()
+            );
+            return Redirect::to(&to).into_response();
+        }
+        return page(StatusCode::UNAUTHORIZED, "Sign in first", "this action needs a signed-in person");
+    };
+    let who = session.identity.login_name().unwrap_or("(no e-mail)").to_string();
+    let role = session.identity.login_name().and_then(|e| s.role_of(e));
+    let needs_admin = req.method() == Method::POST && (path == "/phases" || path == "/kill-switch");
+    match role {
+        None => page(
+            StatusCode::FORBIDDEN,
+            "No access",
+            &format!(
+                "signed in as {who}, who has no role in atpilot ([signin] admins or viewers, or a category's approvers)"
+            ),
+        ),
+        Some(r) if needs_admin && r < Role::Admin => page(
+            StatusCode::FORBIDDEN,
+            "Admins only",
+            &format!("signed in as {who}: changing phases or the kill switch needs an admin ([signin] admins)"),
+        ),
+        Some(_) => next.run(req).await,
+    }
+}
