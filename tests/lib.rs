@@ -447,11 +447,13 @@ pub mod hooked {
         pub after_note: Option<NoteHook>,
         /// The next N time-entry writes succeed in Autotask, then report a crash.
         pub crash_after_time_entry: AtomicU32,
+        /// The next N ticket updates are refused for lack of permission (nothing written).
+        pub deny_updates: AtomicU32,
     }
 
     impl Hooked {
         pub fn new(inner: Arc<dyn Autotask>) -> Self {
-            Self { inner, after_note: None, crash_after_time_entry: AtomicU32::new(0) }
+            Self { inner, after_note: None, crash_after_time_entry: AtomicU32::new(0), deny_updates: AtomicU32::new(0) }
         }
     }
 
@@ -489,6 +491,10 @@ pub mod hooked {
             self.inner.find_customer_note(t, n).await
         }
         async fn update_ticket(&self, t: TicketId, c: &TicketChange) -> Result<(), PortError> {
+            if self.deny_updates.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+                let message = "User does not have permission to update Tickets.".to_string();
+                return Err(PortError::Denied { operation: "update Tickets".into(), message });
+            }
             self.inner.update_ticket(t, c).await
         }
         async fn create_time_entry(&self, d: &TimeEntryDraft, b: BillingCodeId) -> Result<TimeEntryId, PortError> {

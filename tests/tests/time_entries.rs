@@ -237,3 +237,28 @@ async fn a_lookup_whose_marker_clause_was_ignored_is_not_fooled_by_another_entry
     assert!(matches!(out, TimeEntryOutcome::Written(_)), "the human's entry is not taken for ours: {out:?}");
     assert_eq!(entries(&s, t).await.len(), 2, "the human's entry and atpilot's");
 }
+
+/// The entry is written but completing the ticket is refused (permission):
+/// the retry completes it instead of answering "already done"; a later
+/// redelivery does not complete it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completion_refused_after_the_entry_is_written_is_finished_on_the_retry() {
+    let s = Stack::start().await;
+    let (t, job) = job_for(&s, CT_TIME_MATERIALS, 20, true).await;
+    let mut deps = s.local.deps.clone();
+    let hooked = Hooked::new(s.local.deps.autotask.clone());
+    hooked.deny_updates.store(1, std::sync::atomic::Ordering::SeqCst);
+    deps.autotask = Arc::new(hooked);
+    let e = time_entry::handle(&deps, &job).await.expect_err("the completion was refused");
+    assert!(e.is_retryable() && e.denied_operation() == Some("update Tickets"), "{e}");
+    let status = |s: &Stack| s.sandbox().row("Tickets", t).unwrap()["status"].as_i64();
+    assert_ne!(status(&s), Some(5), "not completed yet");
+    assert_eq!(time_entry::handle(&deps, &job).await.unwrap(), TimeEntryOutcome::AlreadyDone);
+    assert_eq!(status(&s), Some(5), "the retry completed it");
+    check_entry(&s, &job, 20).await;
+    // A human reopens it; a late duplicate of the job leaves it open.
+    let serde_json::Value::Object(reopen) = json!({"status": 1}) else { unreachable!() };
+    s.sandbox().simulate_ticket_update(t, reopen, s.human());
+    assert_eq!(time_entry::handle(&deps, &job).await.unwrap(), TimeEntryOutcome::AlreadyDone);
+    assert_eq!(status(&s), Some(1));
+}

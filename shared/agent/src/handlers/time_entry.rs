@@ -11,7 +11,7 @@ use crate::messages::TimeEntryJob;
 use crate::ports::{NewNote, NoteVisibility, PortError, TicketChange};
 use atpilot_domain::time_entry::{EntryRequest, LedgerState, NextStep, next_step};
 use atpilot_domain::{TimeEntryDraft, TimeEntryError, TimeEntryId};
-use atpilot_store::records::{Claim, LedgerRecord, Transition};
+use atpilot_store::records::{Claim, LedgerRecord};
 
 /// What the job ended as.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +49,16 @@ pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome,
         _ => None,
     };
     match next_step(stored.as_ref(), found) {
-        NextStep::Done => return Ok(TimeEntryOutcome::AlreadyDone),
+        NextStep::Done => {
+            // An earlier attempt may have stopped after the ledger moved on (a refused
+            // permission, a crash): finish what it left, each step idempotent.
+            match &stored {
+                Some(LedgerState::Written { .. }) => complete_if_needed(deps, job).await?,
+                Some(LedgerState::Refused { why }) => tell_refusal(deps, job, why).await?,
+                _ => {}
+            }
+            return Ok(TimeEntryOutcome::AlreadyDone);
+        }
         NextStep::RecordExisting(id) => {
             deps.state.ledger_written(&record, id).await?;
             complete_if_needed(deps, job).await?;
@@ -78,22 +87,8 @@ pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome,
         Ok(d) => d,
         Err(e @ (TimeEntryError::ContractChanged { .. } | TimeEntryError::ContractRemoved { .. })) => {
             let why = e.to_string();
-            if let Transition::Done = deps.state.ledger_refused(&record, &why).await? {
-                let text = format!(
-                    "atpilot did not log its time on this ticket: {why}.{LEFT_OPEN} A human should check the contract, log the time by hand and complete the ticket.\n{marker}"
-                );
-                deps.autotask
-                    .add_note(
-                        job.ticket_id,
-                        &NewNote {
-                            title: "atpilot: time entry refused".into(),
-                            text,
-                            visibility: NoteVisibility::Internal,
-                        },
-                    )
-                    .await?;
-            }
-            alert_failed(deps, job, &why).await?;
+            let _ = deps.state.ledger_refused(&record, &why).await?;
+            tell_refusal(deps, job, &why).await?;
             tracing::warn!(ticket = %job.ticket_id, %why, "time entry refused and escalated");
             return Ok(TimeEntryOutcome::Refused(why));
         }
@@ -106,22 +101,8 @@ pub async fn handle(deps: &Deps, job: &TimeEntryJob) -> Result<TimeEntryOutcome,
             // Autotask refused the entry for good (e.g. a role or billing-code rule): nothing was
             // written, the ticket is not completed, and a human is told.
             let why = format!("Autotask refused the time entry: {why}");
-            if let Transition::Done = deps.state.ledger_refused(&record, &why).await? {
-                let text = format!(
-                    "atpilot could not log its time on this ticket: {why}.{LEFT_OPEN} Please log the time by hand and complete the ticket.\n{marker}"
-                );
-                deps.autotask
-                    .add_note(
-                        job.ticket_id,
-                        &NewNote {
-                            title: "atpilot: time entry failed".into(),
-                            text,
-                            visibility: NoteVisibility::Internal,
-                        },
-                    )
-                    .await?;
-            }
-            alert_failed(deps, job, &why).await?;
+            let _ = deps.state.ledger_refused(&record, &why).await?;
+            tell_refusal(deps, job, &why).await?;
             tracing::error!(ticket = %job.ticket_id, %why, "time entry failed for good; a human was told");
             return Ok(TimeEntryOutcome::Refused(why));
         }
@@ -174,6 +155,23 @@ async fn read_back(
 
 const LEFT_OPEN: &str = " The ticket was left open: atpilot completes a ticket only after its time entry is written.";
 
+/// The refusal told: the alert (once per action, raised first so a note
+/// Autotask refuses still leaves it), then the ticket's internal note, found
+/// by the action's marker before it is written, so a retry adds no second one.
+async fn tell_refusal(deps: &Deps, job: &TimeEntryJob, why: &str) -> Result<(), HandlerError> {
+    alert_failed(deps, job, why).await?;
+    let marker = job.action_id.marker();
+    if deps.autotask.find_note(job.ticket_id, &marker).await?.is_some() {
+        return Ok(());
+    }
+    let text = format!(
+        "atpilot did not log its time on this ticket: {why}.{LEFT_OPEN} A human should check the contract and the time-entry rules, log the time by hand and complete the ticket.\n{marker}"
+    );
+    let note = NewNote { title: "atpilot: time entry refused".into(), text, visibility: NoteVisibility::Internal };
+    deps.autotask.add_note(job.ticket_id, &note).await?;
+    Ok(())
+}
+
 /// Tells `notifications.alerts` (once per action) and lists it on the dashboard.
 async fn alert_failed(deps: &Deps, job: &TimeEntryJob, why: &str) -> Result<(), HandlerError> {
     let message = format!(
@@ -189,9 +187,13 @@ async fn alert_failed(deps: &Deps, job: &TimeEntryJob, why: &str) -> Result<(), 
 /// type; jobs from before this rule carry `complete_after: false` for
 /// tickets already completed).
 async fn complete_if_needed(deps: &Deps, job: &TimeEntryJob) -> Result<(), HandlerError> {
-    if job.complete_after {
-        let change = TicketChange { status: Some(deps.config.statuses.complete), ..Default::default() };
-        deps.autotask.update_ticket(job.ticket_id, &change).await?;
+    // Completed once per action: a later redelivery never completes a ticket a human reopened.
+    let done_key = format!("completed#{}", job.action_id);
+    if !job.complete_after || deps.state.cache_get::<bool>(&done_key).await?.is_some() {
+        return Ok(());
     }
+    let change = TicketChange { status: Some(deps.config.statuses.complete), ..Default::default() };
+    deps.autotask.update_ticket(job.ticket_id, &change).await?;
+    deps.state.cache_put(&done_key, &true, chrono::Utc::now(), 90 * 24 * 3600).await?;
     Ok(())
 }
