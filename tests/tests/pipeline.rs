@@ -531,3 +531,23 @@ async fn reconciler_records_a_human_reroute_whose_update_callout_was_lost() {
     assert_eq!(s.local.deps.state.human_routings(id).await.unwrap().len(), 2, "delivered by its callout");
     assert_eq!(pass().await.unwrap().updates_queued, 0, "already seen through the callout");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciler_never_takes_the_agents_own_changes_for_a_persons() {
+    use atpilot_agent::handlers::reconciler::reconcile;
+    let (l, _dir) = atpilot_e2e::start_edited(|t| t).await;
+    let (company, contact, _) = atpilot_e2e::recurring_customer(&l, 0);
+    let t =
+        atpilot_e2e::ticket_from(&l, company, contact, "Locked out", "I forgot my password and I am locked out").await;
+    let sb = l.sandbox.as_deref().unwrap();
+    let row = sb.row("Tickets", t).unwrap();
+    assert_eq!(row["assignedResourceID"], sb.facts().agent_resource_id, "the agent assigned itself: {row:?}");
+    assert_eq!(row["status"], 5, "and completed the ticket");
+    // A person then edits something that is not routing, and its callout is lost.
+    sb.set_knobs(|k| k.drop_webhooks_next = 1);
+    let serde_json::Value::Object(edit) = json!({"title": "Locked out (called back)"}) else { unreachable!() };
+    assert!(sb.simulate_ticket_update(t, edit, atpilot_e2e::human_of(sb)));
+    let r = reconcile(&l.deps, chrono::Utc::now(), chrono::Duration::hours(1)).await.unwrap();
+    assert_eq!(r.updates_queued, 0, "the agent's own assignment and completion are no re-route: {r:?}");
+    assert!(l.deps.state.human_routings(TicketId::new(t).unwrap()).await.unwrap().is_empty());
+}

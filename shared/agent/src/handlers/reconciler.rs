@@ -45,6 +45,7 @@ pub async fn reconcile(
                     enqueue(deps, &ev).await?;
                     report.updates_queued += 1;
                 }
+                super::routing_seen::remember(deps, c.id, &c.routing, now).await?;
             }
             continue;
         }

@@ -148,7 +148,7 @@ pub(crate) async fn execute_resolution(
     let change = change.minus(r.ticket);
     if !change.is_empty() {
         match deps.autotask.update_ticket(r.ticket.id, &change).await {
-            Ok(()) => {}
+            Ok(()) => super::routing_seen::remember_change(deps, r.ticket.id, &change).await?,
             Err(PortError::Permanent(why)) => {
                 update_refused(deps, r, &report, &why).await?;
                 report.update_refused = Some(why);

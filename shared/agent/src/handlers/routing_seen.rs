@@ -7,7 +7,7 @@
 use crate::deps::Deps;
 use crate::error::HandlerError;
 use crate::messages::{EventSource, TicketEvent};
-use crate::ports::{ChangedTicket, TicketRouting};
+use crate::ports::{ChangedTicket, TicketChange, TicketRouting};
 use atpilot_domain::TicketId;
 use chrono::{DateTime, Utc};
 
@@ -29,17 +29,43 @@ pub async fn remember(
     Ok(())
 }
 
-/// Folds an Update event's routing fields into the last seen routing.
+/// Folds an Update event's routing fields into the last seen routing (only
+/// when one is kept: a partial routing would make every other field look
+/// changed on the next reconciler pass).
 pub async fn remember_event(deps: &Deps, ev: &TicketEvent) -> Result<(), HandlerError> {
-    let seen: Option<TicketRouting> = deps.state.cache_get(&key(ev.ticket_id)).await?;
-    let now = seen.unwrap_or_default().with_event_fields(&ev.fields);
-    remember(deps, ev.ticket_id, &now, ev.received_at).await
+    let Some(seen) = deps.state.cache_get::<TicketRouting>(&key(ev.ticket_id)).await? else {
+        return Ok(());
+    };
+    remember(deps, ev.ticket_id, &seen.with_event_fields(&ev.fields), ev.received_at).await
+}
+
+/// Folds the agent's own write into the last seen routing, so the reconciler
+/// never takes the agent's change for a person's.
+pub async fn remember_change(deps: &Deps, ticket: TicketId, change: &TicketChange) -> Result<(), HandlerError> {
+    let Some(mut seen) = deps.state.cache_get::<TicketRouting>(&key(ticket)).await? else {
+        return Ok(());
+    };
+    if let Some(q) = change.queue_id {
+        seen.queue_id = Some(q.get());
+    }
+    if let Some(p) = change.priority {
+        seen.priority = Some(p.get());
+    }
+    if let Some(s) = change.status {
+        seen.status = Some(s.get());
+    }
+    if let Some((r, _)) = change.assign_to {
+        seen.assigned_resource_id = Some(r.get());
+    }
+    remember(deps, ticket, &seen, chrono::Utc::now()).await
 }
 
 /// The Update event a lost callout would have carried for `changed`, a
 /// decided ticket: `None` when its routing is the one last seen, when it
 /// was never seen (decided before routing was kept), or when the agent
-/// itself made the last change. The routing seen moves on either way.
+/// itself made the last change (the routing seen then moves on). The caller
+/// queues the event, then calls [`remember`] with `changed.routing`, so a
+/// failed queueing is found again on the next pass.
 pub async fn missed_update(
     deps: &Deps,
     changed: &ChangedTicket,
@@ -52,9 +78,9 @@ pub async fn missed_update(
     if changes.is_empty() {
         return Ok(None);
     }
-    remember(deps, changed.id, &changed.routing, now).await?;
     let own = changed.last_activity_resource_id.is_some_and(|p| deps.own_resources().contains(&p));
     if own {
+        remember(deps, changed.id, &changed.routing, now).await?;
         return Ok(None);
     }
     let fields = changes

@@ -194,6 +194,7 @@ async fn complete_if_needed(deps: &Deps, job: &TimeEntryJob) -> Result<(), Handl
     }
     let change = TicketChange { status: Some(deps.config.statuses.complete), ..Default::default() };
     deps.autotask.update_ticket(job.ticket_id, &change).await?;
+    super::routing_seen::remember_change(deps, job.ticket_id, &change).await?;
     deps.state.cache_put(&done_key, &true, chrono::Utc::now(), 90 * 24 * 3600).await?;
     Ok(())
 }

@@ -142,6 +142,7 @@ impl Shared {
         row.insert("lastActivityDate".into(), now.clone());
         row.insert("lastTrackedModificationDateTime".into(), now);
         row.insert("lastActivityResourceID".into(), Value::from(person));
+        row.insert("lastActivityPersonType".into(), Value::from(1));
         t.insert(id, row.clone());
         drop(db);
         self.fire("Update", id, &row, &changed, Some(person));

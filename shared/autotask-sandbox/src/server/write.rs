@@ -391,6 +391,7 @@ fn updated_fields(def: &EntityDef, person: i64, impersonating: bool, now: &str) 
     }
     if def.name == "Tickets" {
         v.push(("lastActivityResourceID".into(), Value::from(person)));
+        v.push(("lastActivityPersonType".into(), Value::from(1)));
     }
     if impersonating && def.field("impersonatorUpdaterResourceID").is_some() {
         v.push(("impersonatorUpdaterResourceID".into(), Value::from(API_RESOURCE_ID)));

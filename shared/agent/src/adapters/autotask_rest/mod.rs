@@ -106,7 +106,10 @@ fn changed_ticket(t: at::Ticket) -> Option<ChangedTicket> {
             assigned_resource_id: t.assigned_resource_id,
             status: t.status,
         },
-        last_activity_resource_id: t.last_activity_resource_id,
+        // Only a resource's id (person type 1); a contact's id is no resource.
+        last_activity_resource_id: t
+            .last_activity_resource_id
+            .filter(|_| t.last_activity_person_type.is_none_or(|p| p == 1)),
     })
 }
 
@@ -531,6 +534,7 @@ impl Autotask for RestAutotask {
                 "lastActivityDate",
                 "lastTrackedModificationDateTime",
                 "lastActivityResourceID",
+                "lastActivityPersonType",
                 "queueID",
                 "priority",
                 "issueType",
