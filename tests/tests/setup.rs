@@ -81,8 +81,12 @@ async fn duplicates_are_deactivated_and_the_kept_webhook_is_brought_to_the_wante
     let s = Stack::start().await;
     let c = &s.local.client;
     let url = "https://abc.lambda-url.us-east-1.on.aws/";
+    // An earlier deployment's webhook (named atpilot, its old URL), one made by hand
+    // calling the intake URL itself, another tool on the intake's host, and another integration.
     let old_name = hand_made(c, "atpilot", "https://old.example.net/hook", &["status"], vec![]).await;
     let same_host = hand_made(c, "intake (manual)", url, &["title", "status"], vec![1]).await;
+    let shared_domain =
+        hand_made(c, "Billing sync", "https://abc.lambda-url.us-east-1.on.aws/billing", &["status"], vec![]).await;
     let other = hand_made(c, "PSA sync", "https://sync.example.org/in", &["status"], vec![]).await;
     let r = setup(c, &s.local.deps.config, &env, false, url, SECRET, false).await.unwrap();
     assert!(r.ok(), "{}{:#?}", r.config, r.checks);
@@ -90,6 +94,7 @@ async fn duplicates_are_deactivated_and_the_kept_webhook_is_brought_to_the_wante
     let hook = |id| async move { c.get::<TicketWebhook>(id).await.unwrap().unwrap() };
     assert_eq!(hook(old_name).await.is_active, Some(false), "the duplicate is deactivated");
     assert_eq!(hook(other).await.is_active, Some(true), "another integration's webhook is untouched");
+    assert_eq!(hook(shared_domain).await.is_active, Some(true), "another tool on the intake's host is untouched");
     let kept = hook(same_host).await;
     assert_eq!((kept.name.as_deref(), kept.is_subscribed_to_update_events), (Some("atpilot"), Some(true)));
     let ids = c.picklist("TicketWebhookFields", "fieldID").await.unwrap();

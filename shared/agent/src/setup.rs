@@ -1,9 +1,9 @@
 //! `atpilot setup`: registers (or updates) atpilot's TicketWebhook in
 //! Autotask, pointing at the deployed intake URL, with its subscribed fields,
 //! the agent's own resources excluded and the shared secret. Of several
-//! (named "atpilot" or calling the intake's host) one is kept and brought to
-//! that shape, the others are deactivated, and each change is reported;
-//! the kept one is read back active and ready. Before that it
+//! (named "atpilot", or calling the intake URL itself) one is kept, brought
+//! to that shape and read back active and ready; only then are the others
+//! deactivated. Each change is reported. Before that it
 //! checks the configuration against the tenant (the agent resource, its role,
 //! billing codes, statuses…: [`config_check`]). Every problem is reported
 //! with its fix; nothing is half-done silently.
@@ -65,23 +65,54 @@ impl SetupReport {
     }
 }
 
-/// Splits the tenant's webhooks into the one to keep and the duplicates:
-/// atpilot's are those named [`WEBHOOK_NAME`] or calling the intake's host.
-/// The kept one already calls `url` and is active if any does, else the
-/// lowest id.
+/// The tenant's webhooks that are atpilot's: those named [`WEBHOOK_NAME`]
+/// (setup owns that name in the tenant, wherever it points: an earlier
+/// deployment's URL is stale after a redeploy), and those calling the intake
+/// URL itself (same host, port and path: not merely the same host, which
+/// other tools behind a shared domain may use). The one kept already calls
+/// `url` if any does, else an active one, else the lowest id; the others are
+/// duplicates.
 fn ours(all: Vec<TicketWebhook>, url: &str) -> (Option<TicketWebhook>, Vec<TicketWebhook>) {
-    let host = |u: &str| url::Url::parse(u).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase));
-    let intake = host(url);
-    let mut mine: Vec<TicketWebhook> = all
-        .into_iter()
-        .filter(|w| {
-            w.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(WEBHOOK_NAME))
-                || (intake.is_some() && w.webhook_url.as_deref().and_then(host) == intake)
-        })
-        .collect();
-    mine.sort_by_key(|w| (w.webhook_url.as_deref() != Some(url), w.is_active != Some(true), w.id));
-    let keep = (!mine.is_empty()).then(|| mine.remove(0));
-    (keep, mine)
+    let parse = |u: &str| url::Url::parse(u).ok();
+    let endpoint = |u: &url::Url| {
+        (
+            u.host_str().map(str::to_ascii_lowercase),
+            u.port_or_known_default(),
+            u.path().trim_end_matches('/').to_string(),
+        )
+    };
+    let intake = parse(url);
+    let same_endpoint = |w: &TicketWebhook| {
+        let theirs = w.webhook_url.as_deref().and_then(parse);
+        matches!((&intake, &theirs), (Some(a), Some(b)) if endpoint(a) == endpoint(b))
+    };
+    let named = |w: &TicketWebhook| w.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(WEBHOOK_NAME));
+    let mut mine: Vec<TicketWebhook> = all.into_iter().filter(|w| same_endpoint(w) || named(w)).collect();
+    mine.sort_by_key(|w| (!same_endpoint(w), w.is_active != Some(true), w.id));
+    let mut mine = mine.into_iter();
+    (mine.next(), mine.collect())
+}
+
+/// Reads the webhook back until Autotask says it is active and ready (a few
+/// tries a second apart: readiness follows its first subscribed field).
+async fn read_back_ready(client: &Client, id: i64, r: &mut SetupReport) -> Result<(), SetupError> {
+    let mut back = None;
+    for attempt in 0..5 {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        back = client.get::<TicketWebhook>(id).await.map_err(SetupError::Read)?;
+        if back.as_ref().is_some_and(|w| w.is_active == Some(true) && w.is_ready == Some(true)) {
+            r.check("webhook ready", true, "read back active and ready");
+            return Ok(());
+        }
+    }
+    r.check(
+        "webhook ready",
+        false,
+        format!("read back as {back:?}: Autotask will not call it until it is active and ready (it needs a subscribed field)"),
+    );
+    Ok(())
 }
 
 /// The webhook atpilot wants: its URLs, secret, fields and excluded resources.
@@ -103,7 +134,11 @@ fn registration(config: &Config, url: &str, secret: &str) -> TicketWebhookRegist
         on_update: true,
         subscribed_fields: SUBSCRIBED_FIELDS.iter().map(|s| s.to_string()).collect(),
         display_always_fields: DISPLAY_ALWAYS.iter().map(|s| s.to_string()).collect(),
-        excluded_resources: excluded,
+        excluded_resources: {
+            excluded.sort_unstable();
+            excluded.dedup();
+            excluded
+        },
     }
 }
 
@@ -136,13 +171,13 @@ pub async fn setup(
     }
     let all =
         client.query::<TicketWebhook>(Query::new().filter(Filter::gte("id", 0))).await.map_err(SetupError::Read)?;
-    let (keep, others) = ours(all, url);
+    let (keep, duplicates) = ours(all, url);
     if dry_run {
         let kept = keep
             .as_ref()
             .and_then(|k| k.id)
             .map_or("would be registered".into(), |id| format!("{id} would be kept and brought to the wanted fields"));
-        let dups = others.iter().filter_map(|w| w.id).map(|i| i.to_string()).collect::<Vec<_>>();
+        let dups = duplicates.iter().filter_map(|w| w.id).map(|i| i.to_string()).collect::<Vec<_>>();
         let extra = if dups.is_empty() {
             String::new()
         } else {
@@ -152,24 +187,24 @@ pub async fn setup(
         return Ok(r);
     }
     let reg = registration(config, url, secret);
-    for w in &others {
-        let Some(id) = w.id else { continue };
-        let mut p = TicketWebhookPatch::new(id);
-        p.is_active = Opt::Value(false);
-        client.patch::<TicketWebhook>(&p).await.map_err(|source| SetupError::Update { id, source })?;
-        let what =
-            format!("{:?} calling {:?}", w.name.as_deref().unwrap_or(""), w.webhook_url.as_deref().unwrap_or(""));
-        r.check(
-            "webhook duplicate",
-            true,
-            format!("deactivated webhook {id} ({what}): every event would reach atpilot twice"),
-        );
-    }
+    // The kept one first, so a failure never leaves the tenant without a working webhook.
     let id = match keep {
         Some(w) => {
             let id = w.id.unwrap_or_default();
-            let changes =
-                client.sync_ticket_webhook(&w, &reg).await.map_err(|source| SetupError::Update { id, source })?;
+            let mut changes = vec![];
+            if let Err(e) = client.sync_ticket_webhook(&w, &reg, &mut changes).await {
+                let done = if changes.is_empty() {
+                    "nothing changed yet".to_string()
+                } else {
+                    format!("changed so far: {}", changes.join("; "))
+                };
+                r.check(
+                    "webhook",
+                    false,
+                    format!("webhook {id} could not be brought to the wanted shape ({done}): {e}"),
+                );
+                return Ok(r);
+            }
             r.check("webhook", true, format!("kept webhook {id} calling {url}: {}", changes.join("; ")));
             id
         }
@@ -181,12 +216,19 @@ pub async fn setup(
         }
     };
     r.webhook_id = Some(id);
-    let back = client.get::<TicketWebhook>(id).await.map_err(SetupError::Read)?;
-    let ready = back.as_ref().is_some_and(|w| w.is_active == Some(true) && w.is_ready == Some(true));
-    r.check(
-        "webhook ready",
-        ready,
-        if ready { "read back active and ready".to_string() } else { format!("read back as {back:?}: Autotask will not call it until it is active and ready (it needs a subscribed field)") },
-    );
+    read_back_ready(client, id, &mut r).await?;
+    for w in duplicates.iter().filter(|w| w.is_active == Some(true)) {
+        let Some(dup) = w.id else { continue };
+        let mut p = TicketWebhookPatch::new(dup);
+        p.is_active = Opt::Value(false);
+        client.patch::<TicketWebhook>(&p).await.map_err(|source| SetupError::Update { id: dup, source })?;
+        let what =
+            format!("{:?} calling {:?}", w.name.as_deref().unwrap_or(""), w.webhook_url.as_deref().unwrap_or(""));
+        r.check(
+            "webhook duplicate",
+            true,
+            format!("deactivated webhook {dup} ({what}): every event would reach atpilot twice"),
+        );
+    }
     Ok(r)
 }

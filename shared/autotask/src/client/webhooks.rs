@@ -48,16 +48,17 @@ impl Client {
     /// Brings the existing webhook `current` to `reg`: its settings (one
     /// PATCH: name, URLs, secret, active, Create/Update subscriptions), its
     /// fields and its excluded resources (missing rows added, extra or
-    /// different ones deleted; a field whose flags differ is replaced).
-    /// Returns each change made as a sentence; the secret is always set.
+    /// different ones deleted, after the missing ones are added; a field whose
+    /// flags differ is replaced). Each change is pushed on `changes` as it is
+    /// made (so a failure still says what was done); the secret is always set.
     pub async fn sync_ticket_webhook(
         &self,
         current: &TicketWebhook,
         reg: &TicketWebhookRegistration,
-    ) -> Result<Vec<String>> {
+        changes: &mut Vec<String>,
+    ) -> Result<()> {
         let id = current.id.ok_or_else(|| Error::Config("a webhook without an id cannot be updated".into()))?;
         let wanted = reg.wanted_fields(&self.picklist("TicketWebhookFields", "fieldID").await?)?;
-        let mut changes = settings_changes(current, reg);
         let mut p = TicketWebhookPatch::new(id);
         p.name = Opt::Value(reg.name.clone());
         p.webhook_url = Opt::Value(reg.webhook_url.clone());
@@ -67,20 +68,10 @@ impl Client {
         p.is_subscribed_to_create_events = Opt::Value(reg.on_create);
         p.is_subscribed_to_update_events = Opt::Value(reg.on_update);
         self.patch::<TicketWebhook>(&p).await?;
+        changes.extend(settings_changes(current, reg));
         let by_hook = |q: Query| q.filter(Filter::eq("webhookID", id));
         let have: Vec<TicketWebhookField> = self.query(by_hook(Query::new())).await?;
-        for f in &have {
-            let flags = (
-                f.field_id.unwrap_or_default(),
-                f.is_subscribed_field == Some(true),
-                f.is_display_always_field == Some(true),
-            );
-            if !wanted.contains(&flags) {
-                self.delete_child::<TicketWebhookField>(id, f.id.unwrap_or_default()).await?;
-                changes.push(format!("removed field {} (subscribed {}, always shown {})", flags.0, flags.1, flags.2));
-            }
-        }
-        for (field_id, sub, always) in wanted {
+        for &(field_id, sub, always) in &wanted {
             let kept = have.iter().any(|f| {
                 f.field_id == Some(field_id)
                     && (f.is_subscribed_field == Some(true)) == sub
@@ -97,6 +88,17 @@ impl Client {
                 changes.push(format!("added field {field_id} (subscribed {sub}, always shown {always})"));
             }
         }
+        for f in &have {
+            let flags = (
+                f.field_id.unwrap_or_default(),
+                f.is_subscribed_field == Some(true),
+                f.is_display_always_field == Some(true),
+            );
+            if !wanted.contains(&flags) {
+                self.delete_child::<TicketWebhookField>(id, f.id.unwrap_or_default()).await?;
+                changes.push(format!("removed field {} (subscribed {}, always shown {})", flags.0, flags.1, flags.2));
+            }
+        }
         let excluded: Vec<TicketWebhookExcludedResource> = self.query(by_hook(Query::new())).await?;
         for e in &excluded {
             if !e.resource_id.is_some_and(|r| reg.excluded_resources.contains(&r)) {
@@ -111,7 +113,7 @@ impl Client {
                 changes.push(format!("excluded resource {r} (its changes do not call atpilot)"));
             }
         }
-        Ok(changes)
+        Ok(())
     }
 }
 
