@@ -264,3 +264,21 @@ async fn a_write_the_security_level_refuses_pauses_that_write_and_alerts_the_ten
     let tz = report.findings.iter().find(|f| f.key == "autotask.time_zone").expect("checked");
     assert_eq!(tz.level, atpilot_agent::config_check::Level::Ok, "the demo's zone is its office's: {tz}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permission_refusal_for_one_ticket_while_the_right_is_granted_pauses_nothing() {
+    let (l, _dir) = start_edited(|t| t).await;
+    let sb = l.sandbox.as_deref().unwrap();
+    // The security level may create notes in general, but not on this company's tickets ("Mine").
+    let refusal = "User does not have permission to add notes to this ticket (security level: Mine).";
+    sb.set_knobs(|k| {
+        k.refuse_writes.insert("TicketNotes".into(), refusal.into());
+    });
+    let t = licence_request(&l);
+    atpilot_e2e::redeliver_create(&l, t).await;
+    let alerts = l.deps.state.alerts(20).await.unwrap();
+    assert!(alerts.iter().all(|a| a.kind != "autotask-permission"), "no tenant-level pause: {alerts:?}");
+    let dead = l.deps.state.dead_letters(20).await.unwrap();
+    assert_eq!(dead.len(), 1, "this ticket's write is refused for good and told once: {dead:?}");
+    assert!(dead[0].error.contains("this ticket only"), "{dead:?}");
+}

@@ -66,7 +66,7 @@ async fn alert_denied(deps: &Deps, operation: &str, error: &HandlerError) -> Res
     let day = chrono::Utc::now().format("%Y-%m-%d");
     let minutes = crate::adapters::autotask_rest::DENIED_WRITE_PAUSE.as_secs() / 60;
     let message = format!(
-        "Autotask refuses atpilot's API user to {operation} ({error}). atpilot paused this kind of write and tries one again every {minutes} minutes; the tickets waiting for it stay queued (and go to the queue's dead-letter queue if it lasts). Fix: in Autotask, give the API user's security level the right to {operation}, then run `atpilot setup --dry-run` to check."
+        "Autotask refuses atpilot's API user to {operation} ({error}). atpilot paused this kind of write and tries one again every {minutes} minutes; the tickets waiting for it are retried by their queue, and past its retries they sit in its dead-letter queue (move them back once the right is granted). Fix: in Autotask, give the API user's security level the right to {operation}, then run `atpilot setup --dry-run` to check."
     );
     alerts::raise(deps, format!("autotask-permission#{operation}#{day}"), "autotask-permission", None, message)
         .await

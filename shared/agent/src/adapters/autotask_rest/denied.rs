@@ -2,14 +2,22 @@
 //! HTTP 500 and a sentence (the client reads it as `Error::Forbidden`); every
 //! later ticket would meet the same refusal, so after one the adapter pauses
 //! that kind of write ("create TicketNotes", "update Tickets", "create
-//! TimeEntries") for [`PAUSE`]: it answers [`PortError::Denied`] without
-//! calling Autotask, then lets one write through to see whether the
-//! permission was granted. A success ends the pause.
+//! TimeEntries") for [`PAUSE`] when `entityInformation` confirms the API
+//! user lacks that right: it answers [`PortError::Denied`] without calling
+//! Autotask, then lets one write through to see whether the right was
+//! granted. A success ends the pause. A permission refusal while the right
+//! is granted (an access scope such as "Mine") concerns that ticket only.
+//! The pause is per process (each Lambda instance finds out on its own).
 
 use crate::ports::PortError;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// "create TicketNotes": the kind of write, as alerts name it.
+fn operation(entity: &str, right: &str) -> String {
+    format!("{right} {entity}")
+}
 
 /// How long one refusal pauses its kind of write.
 pub const PAUSE: Duration = Duration::from_secs(10 * 60);
@@ -17,30 +25,43 @@ pub const PAUSE: Duration = Duration::from_secs(10 * 60);
 /// The paused kinds of write, with when and why.
 #[derive(Default)]
 pub(super) struct WritePauses {
-    paused: Mutex<HashMap<&'static str, (Instant, String)>>,
+    paused: Mutex<HashMap<String, (Instant, String)>>,
 }
 
 impl WritePauses {
-    /// Runs the write `op` (e.g. "create TicketNotes") unless it is paused.
+    /// Runs the write `right` ("create" | "update") of `entity` unless that
+    /// kind of write is paused. A refusal that speaks of permission pauses it
+    /// only when `entityInformation` confirms the API user lacks the right
+    /// (`userAccessFor*` "None"); otherwise it concerns this ticket alone (an
+    /// access scope such as "Mine") and is a permanent refusal of this write.
     pub(super) async fn run<T>(
         &self,
-        op: &'static str,
+        client: &atpilot_autotask::Client,
+        entity: &'static str,
+        right: &'static str,
         write: impl Future<Output = Result<T, atpilot_autotask::Error>>,
     ) -> Result<T, PortError> {
-        if let Some((since, why)) = self.active(op) {
+        let op = operation(entity, right);
+        if let Some((since, why)) = self.active(&op) {
             let message = format!("paused for {} s after Autotask refused it: {why}", since.elapsed().as_secs().max(1));
-            return Err(PortError::Denied { operation: op.to_string(), message });
+            return Err(PortError::Denied { operation: op, message });
         }
         match write.await {
             Ok(v) => {
-                self.lock().remove(op);
+                self.lock().remove(op.as_str());
                 Ok(v)
             }
             Err(e @ atpilot_autotask::Error::Forbidden { .. }) => {
                 let message = e.to_string();
-                self.lock().insert(op, (Instant::now(), message.clone()));
-                tracing::error!(operation = op, %message, "Autotask refused a write for lack of permission; that kind of write is paused");
-                Err(PortError::Denied { operation: op.to_string(), message })
+                let lacks_right = client.entity_information(entity).await.is_ok_and(|i| !i.allows(right));
+                if !lacks_right {
+                    return Err(PortError::Permanent(format!(
+                        "{message} (this ticket only: the API user may {op} in general)"
+                    )));
+                }
+                self.lock().insert(op.clone(), (Instant::now(), message.clone()));
+                tracing::error!(operation = %op, %message, "the API user lacks a right; that kind of write is paused");
+                Err(PortError::Denied { operation: op, message })
             }
             Err(e) => Err(super::port_error(e)),
         }
@@ -50,7 +71,7 @@ impl WritePauses {
         self.lock().get(op).filter(|(at, _)| at.elapsed() < PAUSE).cloned()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<&'static str, (Instant, String)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, String)>> {
         self.paused.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -59,24 +80,13 @@ impl WritePauses {
 mod tests {
     use super::*;
 
-    fn forbidden() -> atpilot_autotask::Error {
-        atpilot_autotask::Error::Forbidden { status: 500, messages: vec!["User does not have permission".into()] }
-    }
-
-    #[tokio::test]
-    async fn one_refusal_pauses_that_kind_of_write_only() {
+    #[test]
+    fn a_pause_covers_its_kind_of_write_only_and_ends() {
         let p = WritePauses::default();
-        let calls = std::sync::atomic::AtomicU32::new(0);
-        let refuse = || async {
-            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Err::<(), _>(forbidden())
-        };
-        assert!(matches!(p.run("create TicketNotes", refuse()).await, Err(PortError::Denied { .. })));
-        // Paused: the second note is not sent at all.
-        let e = p.run("create TicketNotes", refuse()).await.unwrap_err();
-        assert!(e.to_string().contains("paused"), "{e}");
-        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
-        // Another kind of write is not paused.
-        assert_eq!(p.run("update Tickets", async { Ok::<_, atpilot_autotask::Error>(7) }).await.unwrap(), 7);
+        p.lock().insert(operation("TicketNotes", "create"), (Instant::now(), "refused".into()));
+        assert!(p.active("create TicketNotes").is_some());
+        assert!(p.active("update Tickets").is_none());
+        p.lock().insert(operation("Tickets", "update"), (Instant::now() - PAUSE, "refused".into()));
+        assert!(p.active("update Tickets").is_none(), "over after PAUSE");
     }
 }

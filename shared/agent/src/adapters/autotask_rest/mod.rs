@@ -404,7 +404,9 @@ impl Autotask for RestAutotask {
             }),
             ..Default::default()
         };
-        self.pauses.run("create TicketNotes", self.client.create_child::<at::TicketNote>(ticket.get(), &n)).await
+        self.pauses
+            .run(&self.client, "TicketNotes", "create", self.client.create_child::<at::TicketNote>(ticket.get(), &n))
+            .await
     }
 
     async fn find_note(&self, ticket: TicketId, marker: &str) -> Result<Option<i64>, PortError> {
@@ -453,7 +455,7 @@ impl Autotask for RestAutotask {
             p.assigned_resource_id = Opt::Value(r.get());
             p.assigned_resource_role_id = Opt::Value(role.get());
         }
-        self.pauses.run("update Tickets", self.client.patch::<at::Ticket>(&p)).await.map(|_| ())
+        self.pauses.run(&self.client, "Tickets", "update", self.client.patch::<at::Ticket>(&p)).await.map(|_| ())
     }
 
     async fn create_time_entry(
@@ -477,7 +479,8 @@ impl Autotask for RestAutotask {
             internal_notes: Some(d.internal_notes()),
             ..Default::default()
         };
-        let raw = self.pauses.run("create TimeEntries", self.client.create::<at::TimeEntry>(&e)).await?;
+        let raw =
+            self.pauses.run(&self.client, "TimeEntries", "create", self.client.create::<at::TimeEntry>(&e)).await?;
         TimeEntryId::new(raw)
             .map_err(|e| PortError::Permanent(format!("Autotask returned an invalid time entry id: {e}")))
     }
