@@ -131,9 +131,9 @@ impl Isotonic {
 
     /// [`Isotonic::apply`], strictly increasing everywhere so that different raw
     /// confidences never tie: the pooled blocks' map is flat below the first
-    /// knot and may be flat between knots of equal accuracy, so a slope of
-    /// [`TIE_SLOPE`] (at most half the headroom above the last knot's value)
-    /// is added throughout: a shift of at most 0.001; above the last knot `top_logit` (the
+    /// knot and may be flat between knots of equal accuracy, so the map is
+    /// squeezed as `value × (1 − ε) + ε × raw` with ε = [`TIE_SLOPE`]: a shift
+    /// of at most 0.001 that keeps [0, 1]; above the last knot `top_logit` (the
     /// unsaturated log-odds of `c`, see `Model::predict`) lifts the value by
     /// less than `TIE_BREAK`, so the most confident tickets keep their order
     /// (f32 probabilities saturate at 1).
@@ -144,7 +144,7 @@ impl Isotonic {
             return c;
         }
         let (x_last, y_last) = k[k.len() - 1];
-        let slope = TIE_SLOPE.min((1.0 - y_last as f64) / 2.0);
+
         let base = if c <= k[0].0 {
             k[0].1 as f64
         } else if c >= x_last {
@@ -163,7 +163,8 @@ impl Isotonic {
             let w = if b.0 > a.0 { (c - a.0) / (b.0 - a.0) } else { 0.0 };
             (a.1 + w * (b.1 - a.1)) as f64
         };
-        (base + slope * c as f64) as f32
+        // An affine squeeze keeps the value in [0, 1] and adds a slope of TIE_SLOPE everywhere.
+        (base * (1.0 - TIE_SLOPE) + TIE_SLOPE * c as f64) as f32
     }
 }
 
