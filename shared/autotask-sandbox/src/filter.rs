@@ -95,10 +95,7 @@ pub fn validate(def: &EntityDef, filters: &[Filter], lenient: bool) -> Result<()
     let mut ors = 0usize;
     let mut udfs = std::collections::BTreeSet::new();
     for f in filters {
-        if lenient && !OPS.contains(&f.op.as_str()) {
-            continue;
-        }
-        validate_one(def, f, &mut ors, &mut udfs)?;
+        validate_one(def, f, &mut ors, &mut udfs, lenient)?;
     }
     if ors > 500 {
         return Err("Invalid query syntax. Queries are limited to 500 or fewer 'OR' conditions.".into());
@@ -114,7 +111,11 @@ fn validate_one(
     f: &Filter,
     ors: &mut usize,
     udfs: &mut std::collections::BTreeSet<String>,
+    lenient: bool,
 ) -> Result<(), String> {
+    if lenient && !OPS.contains(&f.op.as_str()) {
+        return Ok(()); // dropped: it matches every row (see `matches`)
+    }
     if !OPS.contains(&f.op.as_str()) {
         return Err(format!("Invalid query syntax: unknown operator '{}'.", f.op));
     }
@@ -126,7 +127,7 @@ fn validate_one(
             *ors += f.items.len();
         }
         for i in &f.items {
-            validate_one(def, i, ors, udfs)?;
+            validate_one(def, i, ors, udfs, lenient)?;
         }
         return Ok(());
     }

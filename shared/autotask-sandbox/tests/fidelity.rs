@@ -138,4 +138,9 @@ async fn an_unknown_filter_operator_is_refused_or_dropped_in_the_lenient_mode() 
         Some(sb.facts().company_ids.len() as i64),
         "the unknown clause matched every row"
     );
+    // Inside a group too.
+    let nested = json!({"filter": [{"op": "and", "items": [
+        {"op": "like", "field": "companyName", "value": "x"}, {"op": "gte", "field": "id", "value": 0}]}]});
+    let (s, r) = post(&sb, "Companies/query/count", nested).await;
+    assert_eq!((s, r["queryCount"].as_i64()), (200, Some(sb.facts().company_ids.len() as i64)), "{r}");
 }
