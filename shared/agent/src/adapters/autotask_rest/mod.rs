@@ -159,6 +159,36 @@ impl RestAutotask {
         Ok(facts)
     }
 
+    /// The reconciler's query, streamed page by page and bounded (a long
+    /// outage cannot exhaust memory); `tracked` adds `lastTrackedModificationDateTime`.
+    async fn changed_rows(
+        &self,
+        since: &str,
+        limit: usize,
+        tracked: bool,
+    ) -> Result<Vec<at::Ticket>, atpilot_autotask::Error> {
+        use futures::{StreamExt, TryStreamExt};
+        let mut clauses = vec![Filter::gt("createDate", since), Filter::gt("lastActivityDate", since)];
+        let mut fields = vec![
+            "id",
+            "createDate",
+            "lastActivityDate",
+            "lastActivityResourceID",
+            "queueID",
+            "priority",
+            "issueType",
+            "subIssueType",
+            "assignedResourceID",
+            "status",
+        ];
+        if tracked {
+            clauses.push(Filter::gt("lastTrackedModificationDateTime", since));
+            fields.extend(["lastTrackedModificationDateTime", "lastActivityPersonType"]);
+        }
+        let q = Query::new().filter(Filter::or(clauses)).include(fields);
+        self.client.stream::<at::Ticket>(q).take(limit.saturating_mul(4).max(limit)).try_collect().await
+    }
+
     pub fn new(client: Client) -> Self {
         Self {
             client,
@@ -524,36 +554,16 @@ impl Autotask for RestAutotask {
 
     async fn tickets_changed_since(&self, since: DateTime<Utc>, limit: usize) -> Result<Vec<ChangedTicket>, PortError> {
         let since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        // A re-route by hand changes lastTrackedModificationDateTime even when no activity is logged.
-        let q = Query::new()
-            .filter(Filter::or([
-                Filter::gt("createDate", since.clone()),
-                Filter::gt("lastActivityDate", since.clone()),
-                Filter::gt("lastTrackedModificationDateTime", since),
-            ]))
-            .include([
-                "id",
-                "createDate",
-                "lastActivityDate",
-                "lastTrackedModificationDateTime",
-                "lastActivityResourceID",
-                "lastActivityPersonType",
-                "queueID",
-                "priority",
-                "issueType",
-                "subIssueType",
-                "assignedResourceID",
-                "status",
-            ]);
-        // Streamed page by page and bounded, so a long outage cannot exhaust memory.
-        use futures::{StreamExt, TryStreamExt};
-        let rows: Vec<at::Ticket> = self
-            .client
-            .stream::<at::Ticket>(q)
-            .take(limit.saturating_mul(4).max(limit))
-            .try_collect()
-            .await
-            .map_err(port_error)?;
+        // A re-route by hand changes lastTrackedModificationDateTime even when no activity
+        // is logged; a tenant that refuses that filter still gets the other two.
+        let rows = match self.changed_rows(&since, limit, true).await {
+            Err(atpilot_autotask::Error::Validation { messages, .. }) => {
+                tracing::warn!(?messages, "lastTrackedModificationDateTime cannot be queried here: re-routes without activity are found by their callouts only");
+                self.changed_rows(&since, limit, false).await
+            }
+            other => other,
+        }
+        .map_err(port_error)?;
         let mut out: Vec<ChangedTicket> = rows.into_iter().filter_map(changed_ticket).collect();
         out.sort_by_key(|c| c.at);
         out.truncate(limit);
