@@ -194,6 +194,25 @@ pub async fn run(args: Args) -> CliResult {
             async move { axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await },
         );
 
+    register_in_sandbox(&local, &public, args.tickets_per_minute).await?;
+    println!("dashboard on {public}/");
+    // On stderr: scripts read the first stdout line and may close the pipe.
+    eprintln!("{banner}");
+    let _keep = local;
+    match server.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(format!("HTTP server stopped: {e}").into()),
+        Err(e) => Err(format!("HTTP server crashed: {e}").into()),
+    }
+}
+
+/// Registers the webhook in the sandbox, as `atpilot setup` does in a real
+/// tenant, and starts the ticket feeder.
+async fn register_in_sandbox(
+    local: &Local,
+    public: &str,
+    tickets_per_minute: u32,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     if let Some(sb) = &local.sandbox {
         // Register the webhook in the sandbox, as `atpilot setup` does in a real tenant.
         let reg = TicketWebhookRegistration {
@@ -215,19 +234,11 @@ pub async fn run(args: Args) -> CliResult {
             .register_ticket_webhook(&reg)
             .await
             .map_err(|e| format!("cannot register the webhook in the sandbox: {e}"))?;
-        if args.tickets_per_minute > 0 {
-            spawn_feeder(sb.clone(), args.tickets_per_minute);
+        if tickets_per_minute > 0 {
+            spawn_feeder(sb.clone(), tickets_per_minute);
         }
     }
-    println!("dashboard on {public}/");
-    // On stderr: scripts read the first stdout line and may close the pipe.
-    eprintln!("{banner}");
-    let _keep = local;
-    match server.await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(format!("HTTP server stopped: {e}").into()),
-        Err(e) => Err(format!("HTTP server crashed: {e}").into()),
-    }
+    Ok(())
 }
 
 /// The sign-in of this run: the provider discovered, the client credentials
