@@ -14,7 +14,7 @@ async fn pending(s: &Stack) -> (i64, String, String) {
 }
 
 fn form(token: &str, decision: &str) -> DecisionForm {
-    DecisionForm { token: token.into(), decision: decision.into(), draft: None, reason: None }
+    DecisionForm { token: token.into(), decision: decision.into(), draft: None, reason: None, signed_in: None }
 }
 
 async fn state_of(s: &Stack, id: &str) -> ApprovalState {
@@ -315,4 +315,26 @@ async fn teams_card_validates_against_the_adaptive_card_schema_it_declares() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/validate_card.py");
     let out = std::process::Command::new(python).arg(script).arg(&file).output().expect("python runs");
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
+
+/// With sign-in on, the signed-in person decides, and must be an approver of
+/// the category (or an admin): anyone else holding the link decides nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_in_person_decides_only_as_an_approver_of_the_category() {
+    let s = Stack::start().await;
+    let (_t, id, token) = pending(&s).await;
+    let mut as_stranger = form(&token, "approve");
+    as_stranger.signed_in = Some("stranger@example.org".into());
+    let e = approval::decide_request(&s.local.deps, &id, &as_stranger, chrono::Utc::now()).await.unwrap_err();
+    assert_eq!(e.status(), 403, "{e}");
+    assert!(e.to_string().contains("stranger@example.org (signed in) is not an approver"), "{e}");
+    assert_eq!(state_of(&s, &id).await, ApprovalState::Pending, "nothing decided");
+    let mut as_approver = form(&token, "reject");
+    as_approver.signed_in = Some("Dispatch@MSP.example".into());
+    assert_eq!(
+        approval::decide_request(&s.local.deps, &id, &as_approver, chrono::Utc::now()).await,
+        Ok(Decided::Rejected)
+    );
+    let a = s.local.deps.state.approval(&id).await.unwrap().unwrap();
+    assert_eq!(a.decided_by.as_deref(), Some("Dispatch@MSP.example"), "recorded as the signed-in person");
 }

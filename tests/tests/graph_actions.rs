@@ -190,6 +190,7 @@ async fn a_licence_is_removed_and_a_leavers_sign_in_is_enabled_only_after_approv
         decision: "approve".into(),
         draft: None,
         reason: None,
+        signed_in: None,
     };
     atpilot_agent::handlers::approval::decide_request(&l.deps, &a.id, &form, chrono::Utc::now()).await.unwrap();
     l.settle(40).await;

@@ -66,7 +66,8 @@ async fn scenario(steps: Vec<Step>) {
                 Ok(())
             }
             Step::Click => tokio::spawn(async move {
-                let form = DecisionForm { token, decision: "approve".into(), draft: None, reason: None };
+                let form =
+                    DecisionForm { token, decision: "approve".into(), draft: None, reason: None, signed_in: None };
                 let _ = approval::decide_request(&deps, &id, &form, chrono::Utc::now()).await;
             })
             .await

@@ -22,18 +22,20 @@ use axum::routing::{get, post};
 
 async fn approval_page(
     State(deps): State<Deps>,
+    signed_in: Option<axum::Extension<crate::signin::SignedIn>>,
     method: Method,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let page = atpilot_agent::handlers::approval::handle_http(
+    let page = atpilot_agent::handlers::approval::handle_http_as(
         &deps,
         method.as_str(),
         &id,
         q.as_deref().unwrap_or(""),
         &body,
         chrono::Utc::now(),
+        signed_in.as_ref().map(|s| s.0.0.as_str()),
     )
     .await;
     (StatusCode::from_u16(page.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Html(page.html)).into_response()

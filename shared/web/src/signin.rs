@@ -26,6 +26,11 @@ use std::sync::Arc;
 const LOGIN_SECS: i64 = 600;
 const SESSION_SECS: i64 = 8 * 3600;
 
+/// The signed-in person's e-mail, put in the request by [`require_signin`]
+/// for the pages that act as them (the approval pages).
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub String);
+
 /// What a signed-in person may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
@@ -220,6 +225,10 @@ pub async fn require_signin(State(s): State<Arc<SignIn>>, req: Request, next: Ne
             "Admins only",
             &format!("signed in as {who}: changing phases or the kill switch needs an admin ([signin] admins)"),
         ),
-        Some(_) => next.run(req).await,
+        Some(_) => {
+            let mut req = req;
+            req.extensions_mut().insert(SignedIn(who));
+            next.run(req).await
+        }
     }
 }

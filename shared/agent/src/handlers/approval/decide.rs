@@ -16,6 +16,9 @@ use chrono::{DateTime, Duration, Utc};
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DecisionForm {
     pub token: String,
+    /// The person signed in with the MSP's OpenID provider, when sign-in is
+    /// on (set by the HTTP layer, never read from the form): who decides.
+    pub signed_in: Option<String>,
     pub decision: String,
     pub draft: Option<String>,
     pub reason: Option<String>,
@@ -81,9 +84,22 @@ pub async fn decide_request(
     form: &DecisionForm,
     now: DateTime<Utc>,
 ) -> Result<Decided, ApprovalError> {
-    let (claims, a) = load(deps, id, &form.token, now).await?;
+    let (mut claims, a) = load(deps, id, &form.token, now).await?;
     if a.state != ApprovalState::Pending {
         return Err(already(&a));
+    }
+    // With sign-in, who decides is the signed-in person, who must be an
+    // approver of this category (or an admin); the link only names the request.
+    if let Some(who) = form.signed_in.as_deref() {
+        let approver = deps
+            .config
+            .categories
+            .get(&a.category)
+            .is_some_and(|c| c.approvers.iter().any(|x| x.trim().eq_ignore_ascii_case(who)));
+        if !approver && !deps.config.signin.is_admin(who) {
+            return Err(ApprovalError::NotAnApprover(format!("{who} (signed in)")));
+        }
+        claims.e = who.to_string();
     }
     // Approving or rejecting writes to Autotask: while the switch is on, the request stays pending.
     if deps.state.settings().await?.kill_switch {

@@ -96,6 +96,20 @@ async fn decided_page(deps: &Deps, a: &ApprovalRecord) -> Page {
 
 /// The approval pages' one entry point: checks the id, then shows (GET) or decides (POST).
 pub async fn handle_http(deps: &Deps, method: &str, id: &str, query: &str, body: &[u8], now: DateTime<Utc>) -> Page {
+    handle_http_as(deps, method, id, query, body, now, None).await
+}
+
+/// [`handle_http`] for a person signed in with the MSP's OpenID provider:
+/// the decision is theirs, and they must be an approver of the category.
+pub async fn handle_http_as(
+    deps: &Deps,
+    method: &str,
+    id: &str,
+    query: &str,
+    body: &[u8],
+    now: DateTime<Utc>,
+    signed_in: Option<&str>,
+) -> Page {
     let q: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let get = |k: &str| q.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
     let id_ok =
@@ -106,7 +120,8 @@ pub async fn handle_http(deps: &Deps, method: &str, id: &str, query: &str, body:
     match method {
         "GET" | "HEAD" => confirm_page(deps, id, get("t").unwrap_or(""), get("intent"), now).await,
         "POST" => {
-            let form = DecisionForm::parse(body);
+            let mut form = DecisionForm::parse(body);
+            form.signed_in = signed_in.map(str::to_string);
             match decide_request(deps, id, &form, now).await {
                 Ok(Decided::Approved(report)) => pages::approved_page(
                     &report.done(),

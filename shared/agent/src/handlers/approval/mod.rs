@@ -20,6 +20,6 @@ pub(crate) mod token;
 pub use crate::html::Page;
 pub use decide::{Decided, DecisionForm, SweepReport, decide_request, sweep};
 pub use error::ApprovalError;
-pub use http::handle_http;
+pub use http::{handle_http, handle_http_as};
 pub use request::CARD_VERSION;
 pub use token::{Claims, Links, links, sign_token};
