@@ -30,13 +30,7 @@ impl Client {
         };
         let id = self.create(&hook).await?;
         for (field_id, sub, always) in fields {
-            let f = TicketWebhookField {
-                field_id: Some(field_id),
-                is_subscribed_field: Some(sub),
-                is_display_always_field: Some(always),
-                ..Default::default()
-            };
-            self.create_child(id, &f).await?;
+            self.create_child(id, &field_row(field_id, sub, always)).await?;
         }
         for r in &reg.excluded_resources {
             self.create_child(id, &TicketWebhookExcludedResource { resource_id: Some(*r), ..Default::default() })
@@ -78,13 +72,7 @@ impl Client {
                     && (f.is_display_always_field == Some(true)) == always
             });
             if !kept {
-                let f = TicketWebhookField {
-                    field_id: Some(field_id),
-                    is_subscribed_field: Some(sub),
-                    is_display_always_field: Some(always),
-                    ..Default::default()
-                };
-                self.create_child(id, &f).await?;
+                self.create_child(id, &field_row(field_id, sub, always)).await?;
                 changes.push(format!("added field {field_id} (subscribed {sub}, always shown {always})"));
             }
         }
@@ -114,6 +102,16 @@ impl Client {
             }
         }
         Ok(())
+    }
+}
+
+/// A webhook field row: the ticket field `field_id`, subscribed and/or always shown.
+fn field_row(field_id: i64, subscribed: bool, always: bool) -> TicketWebhookField {
+    TicketWebhookField {
+        field_id: Some(field_id),
+        is_subscribed_field: Some(subscribed),
+        is_display_always_field: Some(always),
+        ..Default::default()
     }
 }
 
