@@ -338,3 +338,24 @@ async fn a_signed_in_person_decides_only_as_an_approver_of_the_category() {
     let a = s.local.deps.state.approval(&id).await.unwrap().unwrap();
     assert_eq!(a.decided_by.as_deref(), Some("Dispatch@MSP.example"), "recorded as the signed-in person");
 }
+
+/// Approved, then carrying it out is interrupted (a refused write): the
+/// approver is told the truth (approved; the sweep finishes it, nothing to
+/// click), and the scheduled sweep does finish it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_interrupted_midway_is_said_so_and_finished_by_the_sweep() {
+    let s = Stack::start().await;
+    let (t, id, token) = pending(&s).await;
+    let mut deps = s.local.deps.clone();
+    let hooked = atpilot_e2e::hooked::Hooked::new(s.local.deps.autotask.clone());
+    hooked.deny_updates.store(1, std::sync::atomic::Ordering::SeqCst);
+    deps.autotask = std::sync::Arc::new(hooked);
+    let e = approval::decide_request(&deps, &id, &form(&token, "approve"), chrono::Utc::now()).await.unwrap_err();
+    assert!(matches!(e, ApprovalError::Interrupted(_)), "{e:?}");
+    assert!(e.to_string().contains("next scheduled sweep") && !e.to_string().contains("nothing was changed"), "{e}");
+    assert_eq!(state_of(&s, &id).await, ApprovalState::Approved);
+    let later = chrono::Utc::now() + chrono::Duration::minutes(3);
+    let report = approval::sweep(&s.local.deps, later).await.unwrap();
+    assert_eq!((report.re_executed, report.re_execute_failed), (1, 0), "{report:?}");
+    assert!(writes(&s, t).iter().any(|w| w.starts_with("PATCH")), "the sweep wrote the fields: {:?}", writes(&s, t));
+}

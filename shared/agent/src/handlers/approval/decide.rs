@@ -183,7 +183,12 @@ pub async fn decide_request(
         deps,
         Approved { approval: &r, ticket: &ticket, contract, kind, plan, redelivery: false, started: now },
     )
-    .await?;
+    .await
+    .map_err(|e| match e {
+        // Already approved: a retry by the approver would be refused, the sweep carries it on.
+        ApprovalError::Unavailable(why) => ApprovalError::Interrupted(why),
+        other => other,
+    })?;
     Ok(Decided::Approved(Box::new(report)))
 }
 
@@ -247,6 +252,8 @@ async fn execute(deps: &Deps, x: Approved<'_>) -> Result<ResolutionReport, Appro
 pub struct SweepReport {
     pub expired: usize,
     pub re_executed: usize,
+    /// Approved actions that could not be carried out on this sweep (tried again next time).
+    pub re_execute_failed: usize,
     /// Runbook runs whose callback never came, reported failed.
     pub runbooks_timed_out: usize,
 }
@@ -293,20 +300,23 @@ pub async fn sweep(deps: &Deps, now: DateTime<Utc>) -> Result<SweepReport, Appro
             Action::RequestApproval { plan } => plan,
             _ => continue,
         };
-        execute(
-            deps,
-            Approved {
-                approval: &a,
-                ticket: &ticket,
-                contract,
-                kind,
-                plan,
-                redelivery: true,
-                started: a.decided_at.unwrap_or(now),
-            },
-        )
-        .await?;
-        report.re_executed += 1;
+        let run = Approved {
+            approval: &a,
+            ticket: &ticket,
+            contract,
+            kind,
+            plan,
+            redelivery: true,
+            started: a.decided_at.unwrap_or(now),
+        };
+        // One approval that cannot be carried out yet does not hold up the others.
+        match execute(deps, run).await {
+            Ok(_) => report.re_executed += 1,
+            Err(e) => {
+                tracing::warn!(approval = %a.id, error = %e, "an approved action could not be carried out yet; retried on the next sweep");
+                report.re_execute_failed += 1;
+            }
+        }
     }
     Ok(report)
 }

@@ -24,6 +24,12 @@ pub enum ApprovalError {
     Invalid(String),
     #[error("temporarily unavailable, nothing was changed; try again in a minute ({0})")]
     Unavailable(String),
+    /// Approved and recorded, but carrying it out stopped midway: the
+    /// scheduled sweep finishes it (never the approver's second click).
+    #[error(
+        "approved, but carrying it out was interrupted ({0}); atpilot finishes it on its next scheduled sweep (within about 10 minutes), and this page then shows the result; there is nothing more to click"
+    )]
+    Interrupted(String),
     #[error(
         "the kill switch is on: atpilot writes nothing, so nothing was decided and the request stays pending; decide again once the switch is off"
     )]
@@ -39,6 +45,7 @@ impl ApprovalError {
             ApprovalError::AlreadyDecided { .. } | ApprovalError::Stale(_) | ApprovalError::KillSwitch => 409,
             ApprovalError::Invalid(_) => 400,
             ApprovalError::Unavailable(_) => 503,
+            ApprovalError::Interrupted(_) => 202,
         }
     }
 }
