@@ -44,6 +44,19 @@ pub fn parse_queue_move(action: &str, detail: &str, queues: &[(i64, String, bool
     None
 }
 
+/// Whether a history text reads like a change of value (an arrow, "changed",
+/// "moved", "reassigned", "from … to"), as opposed to a mention such as "created in queue X".
+pub fn looks_like_a_change(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.contains("->")
+        || t.contains('\u{2192}')
+        || t.contains("=>")
+        || t.contains("chang")
+        || t.contains("moved")
+        || t.contains("assign")
+        || (t.contains("from ") && t.contains(" to "))
+}
+
 /// Whether a history text speaks of the queue at all.
 pub fn mentions_queue(text: &str) -> bool {
     text.to_ascii_lowercase().contains("queue")
@@ -106,7 +119,9 @@ pub fn ticket_routing(t: &TicketRow, history: &[HistoryRow], queues: &[(i64, Str
         match parse_queue_move(&h.action, &h.detail, queues) {
             Some(m) if m.from != m.to => moves.push((h.date, m, h.resource)),
             Some(_) => {}
-            None => unread += 1,
+            // Only a row that reads like a change is an unread move ("created in queue X" is not).
+            None if looks_like_a_change(&h.detail) => unread += 1,
+            None => {}
         }
     }
     let initial_queue = moves.first().map(|(_, m, _)| m.from).or(t.queue);

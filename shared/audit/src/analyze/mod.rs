@@ -12,7 +12,7 @@ mod recommend;
 mod run;
 mod stats;
 
-pub use history::{QueueMove, Routing, first_touch, is_open, parse_queue_move, ticket_routing};
+pub use history::{QueueMove, Routing, first_touch, is_open, looks_like_a_change, parse_queue_move, ticket_routing};
 pub use run::audit;
 pub use stats::pct;
 
@@ -230,6 +230,10 @@ mod tests {
         assert_eq!(parse_queue_move("queueID", "From 1 To 2", &q), mv(1, 2));
         assert_eq!(parse_queue_move("Edited", "Queue changed from Triage to Legacy", &q), mv(1, 3));
         assert_eq!(detail("Status changed from New to Complete"), None);
+        // A mention is not a move, and is not counted as an unread one.
+        assert_eq!(detail("Ticket created in queue Triage"), None);
+        assert!(!looks_like_a_change("Ticket created in queue Triage"));
+        assert!(looks_like_a_change("Queue reassigned -> somewhere") && looks_like_a_change("moved by rule 12"));
         assert_eq!(detail("Queue changed from Nowhere to Triage"), None);
     }
 
