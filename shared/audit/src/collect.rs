@@ -162,14 +162,7 @@ async fn read_metadata(
         pick("queueID").into_iter().filter_map(|p| Some((p.value.parse().ok()?, p.label, p.is_active))).collect();
     let issue_types: BTreeMap<i64, String> =
         pick("issueType").into_iter().filter_map(|p| Some((p.value.parse().ok()?, p.label))).collect();
-    let mut complete_statuses: Vec<i64> = pick("status")
-        .into_iter()
-        .filter(|p| p.label.eq_ignore_ascii_case("complete") || p.label.eq_ignore_ascii_case("completed"))
-        .filter_map(|p| p.value.parse().ok())
-        .collect();
-    if complete_statuses.is_empty() {
-        complete_statuses.push(5); // Autotask's system value for Complete
-    }
+    let complete_statuses = complete_values(&pick("status"));
     progress(Progress::Advance { done: 1 });
     let udf_defs = client.udf_definitions("Tickets").await.map_err(at("ticket UDF definitions"))?;
     progress(Progress::Advance { done: 2 });
@@ -295,6 +288,17 @@ async fn read_notes_and_sla(
         progress(Progress::Advance { done: 2 });
     }
     Ok((notes, sla_results))
+}
+
+/// The status values that mean complete: those labelled Complete or
+/// Completed, else 5 (Autotask's system value for Complete).
+pub(crate) fn complete_values(status: &[atpilot_autotask::entities::PicklistValue]) -> Vec<i64> {
+    let v: Vec<i64> = status
+        .iter()
+        .filter(|p| p.label.eq_ignore_ascii_case("complete") || p.label.eq_ignore_ascii_case("completed"))
+        .filter_map(|p| p.value.parse().ok())
+        .collect();
+    if v.is_empty() { vec![5] } else { v }
 }
 
 /// Step 6: names of the resources who moved tickets between queues (best effort).

@@ -290,19 +290,10 @@ struct Label {
     field: &'static str,
 }
 
-/// Status values meaning complete (labelled Complete / Completed; else 5, Autotask's system value).
+/// Status values meaning complete ([`crate::collect::complete_values`]).
 async fn complete_statuses(client: &Client) -> Result<Vec<i64>, CollectError> {
     let pl = client.picklist("Tickets", "status").await.map_err(at("ticket picklists"))?;
-    let mut v: Vec<i64> = pl
-        .values
-        .iter()
-        .filter(|p| p.label.eq_ignore_ascii_case("complete") || p.label.eq_ignore_ascii_case("completed"))
-        .filter_map(|p| p.value.parse().ok())
-        .collect();
-    if v.is_empty() {
-        v.push(5);
-    }
-    Ok(v)
+    Ok(crate::collect::complete_values(&pl.values))
 }
 
 #[cfg(test)]

@@ -577,6 +577,16 @@ impl Config {
     pub fn approvers(&self, category: &Category) -> &[String] {
         self.categories.get(category).map(|c| c.approvers.as_slice()).unwrap_or(&[])
     }
+
+    /// Whether `email` is an approver of `category` (case and surrounding blanks ignored).
+    pub fn is_approver(&self, category: &Category, email: &str) -> bool {
+        self.approvers(category).iter().any(|a| a.trim().eq_ignore_ascii_case(email.trim()))
+    }
+
+    /// Whether `email` approves some category.
+    pub fn approves_any(&self, email: &str) -> bool {
+        self.categories.keys().any(|c| self.is_approver(c, email))
+    }
 }
 
 #[cfg(test)]

@@ -50,8 +50,8 @@ pub struct Client {
     http: reqwest::Client,
 }
 
-/// 32 random bytes, base64url: a `state`, `nonce` or PKCE verifier (43 characters).
-fn random_token() -> String {
+/// 32 random bytes, base64url: a `state`, `nonce`, PKCE verifier or CSRF token (43 characters).
+pub fn random_token() -> String {
     let bytes: [u8; 32] = rand::random();
     B64.encode(bytes)
 }

@@ -22,7 +22,7 @@ pub mod id_token;
 pub mod session;
 
 pub use discovery::Metadata;
-pub use flow::{Client, ClientConfig, LoginRequest, PendingLogin, Tokens};
+pub use flow::{Client, ClientConfig, LoginRequest, PendingLogin, Tokens, random_token};
 pub use id_token::{Identity, Validator};
 pub use session::{Session, SessionCodec};
 

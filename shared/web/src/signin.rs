@@ -65,9 +65,7 @@ impl SignIn {
         if c.signin.is_admin(email) {
             return Some(Role::Admin);
         }
-        let approver =
-            c.categories.values().any(|cat| cat.approvers.iter().any(|a| a.trim().eq_ignore_ascii_case(email)));
-        if approver {
+        if c.approves_any(email) {
             return Some(Role::Approver);
         }
         c.signin.is_viewer(email).then_some(Role::Viewer)
@@ -165,11 +163,7 @@ async fn callback(State(s): State<Arc<SignIn>>, headers: HeaderMap, Query(q): Qu
         Err(e) => return page(StatusCode::FORBIDDEN, "Sign-in refused", &e.to_string()),
     };
     tracing::info!(who = ?identity.login_name(), subject = %identity.subject, "signed in");
-    let csrf = {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
-    };
-    let session = Session { identity, expires_at: now() + SESSION_SECS, csrf };
+    let session = Session { identity, expires_at: now() + SESSION_SECS, csrf: atpilot_signin::random_token() };
     let sealed = s.codec.seal("session", session.expires_at, &session);
     let mut r = Redirect::to(&pending.return_to).into_response();
     let h = r.headers_mut();

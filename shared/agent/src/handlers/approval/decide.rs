@@ -91,12 +91,7 @@ pub async fn decide_request(
     // With sign-in, who decides is the signed-in person, who must be an
     // approver of this category (or an admin); the link only names the request.
     if let Some(who) = form.signed_in.as_deref() {
-        let approver = deps
-            .config
-            .categories
-            .get(&a.category)
-            .is_some_and(|c| c.approvers.iter().any(|x| x.trim().eq_ignore_ascii_case(who)));
-        if !approver && !deps.config.signin.is_admin(who) {
+        if !deps.config.is_approver(&a.category, who) && !deps.config.signin.is_admin(who) {
             return Err(ApprovalError::NotAnApprover(format!("{who} (signed in)")));
         }
         claims.e = who.to_string();

@@ -19,7 +19,7 @@ pub(crate) async fn load(
         return Err(ApprovalError::Forged);
     }
     let approval = deps.state.approval(id).await?.ok_or(ApprovalError::Unknown)?;
-    if !deps.config.approvers(&approval.category).iter().any(|a| a.eq_ignore_ascii_case(&claims.e)) {
+    if !deps.config.is_approver(&approval.category, &claims.e) {
         return Err(ApprovalError::NotAnApprover(claims.e));
     }
     Ok((claims, approval))
