@@ -88,6 +88,22 @@ impl Stack {
     /// link). Clears the sandbox's request log.
     pub async fn pending_approval(&self) -> (i64, String, String) {
         let s = self;
+        let (t, id) = s.pending_request().await;
+        // The approver's e-mail carries the links; take the token from it.
+        let outbox = s.local.deps.state.outbox(10).await.unwrap();
+        let mail =
+            outbox.iter().find(|m| m.channel == "email" && m.to == [APPROVER]).expect("an e-mail to the approver");
+        let text = mail.text.clone().unwrap();
+        let link = text.lines().find_map(|l| l.strip_prefix("Approve: ")).expect("an Approve link").to_string();
+        assert!(link.starts_with("http://127.0.0.1:8080/approvals/"), "{link}");
+        let token = link.split("t=").nth(1).unwrap().split('&').next().unwrap().to_string();
+        s.sandbox().clear_requests();
+        (t, id, token)
+    }
+
+    /// A pending MFA-enrollment request, as [`Stack::pending_approval`]: (ticket, approval id).
+    pub async fn pending_request(&self) -> (i64, String) {
+        let s = self;
         let (contract, company) = s.contract_of_type(atpilot_autotask_sandbox::tenant::CT_RECURRING);
         let t = s.create_ticket(
             company,
@@ -110,16 +126,7 @@ impl Stack {
             .into_iter()
             .find(|a| a.ticket_id.get() == t)
             .expect("a pending request");
-        // The approver's e-mail carries the links; take the token from it.
-        let outbox = s.local.deps.state.outbox(10).await.unwrap();
-        let mail =
-            outbox.iter().find(|m| m.channel == "email" && m.to == [APPROVER]).expect("an e-mail to the approver");
-        let text = mail.text.clone().unwrap();
-        let link = text.lines().find_map(|l| l.strip_prefix("Approve: ")).expect("an Approve link").to_string();
-        assert!(link.starts_with("http://127.0.0.1:8080/approvals/"), "{link}");
-        let token = link.split("t=").nth(1).unwrap().split('&').next().unwrap().to_string();
-        s.sandbox().clear_requests();
-        (t, a.id, token)
+        (t, a.id)
     }
 
     /// A human technician's resource id (not the agent, not the API user).

@@ -14,7 +14,7 @@ async fn pending(s: &Stack) -> (i64, String, String) {
 }
 
 fn form(token: &str, decision: &str) -> DecisionForm {
-    DecisionForm { token: token.into(), decision: decision.into(), draft: None, reason: None, signed_in: None }
+    DecisionForm { token: token.into(), decision: decision.into(), draft: None, reason: None, ..Default::default() }
 }
 
 async fn state_of(s: &Stack, id: &str) -> ApprovalState {

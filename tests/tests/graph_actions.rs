@@ -185,13 +185,8 @@ async fn a_licence_is_removed_and_a_leavers_sign_in_is_enabled_only_after_approv
     let a = a.into_iter().find(|a| a.ticket_id.get() == t).expect("an approval request");
     let link = atpilot_agent::handlers::approval::links(&l.deps, &a, atpilot_e2e::APPROVER).approve;
     let token = link.split("t=").nth(1).unwrap().split('&').next().unwrap().to_string();
-    let form = atpilot_agent::handlers::approval::DecisionForm {
-        token,
-        decision: "approve".into(),
-        draft: None,
-        reason: None,
-        signed_in: None,
-    };
+    let form =
+        atpilot_agent::handlers::approval::DecisionForm { token, decision: "approve".into(), ..Default::default() };
     atpilot_agent::handlers::approval::decide_request(&l.deps, &a.id, &form, chrono::Utc::now()).await.unwrap();
     l.settle(40).await;
     assert!(graph.user(&tenant, &leaver).unwrap().account_enabled, "enabled once approved");

@@ -67,7 +67,7 @@ async fn scenario(steps: Vec<Step>) {
             }
             Step::Click => tokio::spawn(async move {
                 let form =
-                    DecisionForm { token, decision: "approve".into(), draft: None, reason: None, signed_in: None };
+                    DecisionForm { token, decision: "approve".into(), draft: None, reason: None, ..Default::default() };
                 let _ = approval::decide_request(&deps, &id, &form, chrono::Utc::now()).await;
             })
             .await

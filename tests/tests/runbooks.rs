@@ -68,7 +68,7 @@ async fn request(l: &Local, company: i64, contact: i64) -> (i64, String, String)
 }
 
 fn form(token: &str) -> DecisionForm {
-    DecisionForm { token: token.into(), decision: "approve".into(), draft: None, reason: None, signed_in: None }
+    DecisionForm { token: token.into(), decision: "approve".into(), draft: None, reason: None, ..Default::default() }
 }
 
 /// Every log line of this test binary, at every level (captured for the secret check).

@@ -30,7 +30,7 @@ fn writes(s: &Stack, t: i64) -> Vec<String> {
 }
 
 fn form(token: &str, decision: &str) -> DecisionForm {
-    DecisionForm { token: token.into(), decision: decision.into(), draft: None, reason: None, signed_in: None }
+    DecisionForm { token: token.into(), decision: decision.into(), draft: None, reason: None, ..Default::default() }
 }
 
 async fn set_kill_switch(s: &Stack, on: bool) {

@@ -133,7 +133,7 @@ pub async fn run(args: Args) -> CliResult {
     if let Some(c) = &config {
         refuse_unless_valid(&atpilot_agent::config_check::check_offline(c, &env, remote), &autotask)?;
     }
-    let local = Local::start(LocalOptions {
+    let mut local = Local::start(LocalOptions {
         state_dir: args.state.clone(),
         target,
         config,
@@ -146,6 +146,9 @@ pub async fn run(args: Args) -> CliResult {
         &atpilot_agent::config_check::check(&local.client, &local.deps.config, &env, remote).await,
         &autotask,
     )?;
+
+    // With sign-in, approval messages carry one Review link and the signed-in approver decides.
+    local.deps.signin = args.oidc_issuer.is_some();
 
     // Tell `atpilot kill-switch` (which cannot open the store while this process holds it) how to reach us.
     let dev_token = random_token()?;

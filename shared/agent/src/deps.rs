@@ -43,6 +43,10 @@ pub struct Deps {
     pub notifier: Arc<dyn Notifier>,
     /// Signs approval links (HMAC-SHA256).
     pub approval_key: Secret,
+    /// The pages require a person signed in with the MSP's OpenID provider:
+    /// approval messages carry one Review link (no per-approver links), and
+    /// who decides is the signed-in person.
+    pub signin: bool,
     /// The runbooks' providers (Graph…); [`crate::ports::NoRunbooks`] when none is configured.
     pub runbooks: Arc<dyn crate::ports::Runbooks>,
 }

@@ -197,6 +197,7 @@ pub async fn deps_from_env() -> Result<Wired, WiringError> {
         webhook_secret: Secret::new(webhook_secret.into_bytes()),
         notifier: Arc::new(notifier),
         approval_key: Secret::new(approval_key.into_bytes()),
+        signin: false,
     };
     Ok(Wired { deps, meter: Meter::new(&client), client, aws })
 }

@@ -283,6 +283,7 @@ impl Local {
             webhook_secret: Secret::new(webhook_secret.clone().into_bytes()),
             notifier: Arc::new(OutboxNotifier::new(state.clone())),
             approval_key: Secret::new(approval_key.into_bytes()),
+            signin: false,
             runbooks,
         };
         Ok(Local { deps, sandbox, classify_queue, time_entry_queue, webhook_secret, client, graph })

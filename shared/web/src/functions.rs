@@ -35,7 +35,9 @@ async fn approval_page(
         q.as_deref().unwrap_or(""),
         &body,
         chrono::Utc::now(),
-        signed_in.as_ref().map(|s| s.0.0.as_str()),
+        signed_in
+            .as_ref()
+            .map(|s| atpilot_agent::handlers::approval::SignedInPerson { email: &s.email, csrf: &s.csrf }),
     )
     .await;
     (StatusCode::from_u16(page.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Html(page.html)).into_response()

@@ -292,13 +292,41 @@ impl Notice {
     }
 }
 
-async fn page(State(app): State<Arc<Web>>, Query(q): Query<Notice>) -> Response {
-    render_page(&app, StatusCode::OK, q.text(&app.config).as_deref()).await
+/// The signed-in person, when the pages require sign-in.
+type Person = Option<axum::Extension<signin::SignedIn>>;
+
+impl Web {
+    /// The token this page's forms carry: the signed-in person's session
+    /// token, else the dashboard's.
+    fn form_token<'a>(&'a self, person: &'a Person) -> &'a str {
+        person.as_ref().map(|p| p.csrf.as_str()).unwrap_or(self.forms.as_str())
+    }
+
+    /// Whether a POST carries the token its page was rendered with.
+    fn form_ok(&self, person: &Person, submitted: Option<&str>) -> bool {
+        match person {
+            Some(p) => p.csrf_matches(submitted),
+            None => self.forms.matches(submitted),
+        }
+    }
+
+    /// Who made a change from the dashboard, for its record.
+    fn changed_by(&self, person: &Person) -> String {
+        match person {
+            Some(p) => format!("dashboard (signed in as {})", p.email),
+            None if self.password.is_some() => "dashboard (signed in as atpilot)".into(),
+            None => "dashboard".into(),
+        }
+    }
 }
 
-async fn render_page(app: &Web, status: StatusCode, notice: Option<&str>) -> Response {
+async fn page(State(app): State<Arc<Web>>, person: Person, Query(q): Query<Notice>) -> Response {
+    render_page(&app, &person, StatusCode::OK, q.text(&app.config).as_deref()).await
+}
+
+async fn render_page(app: &Web, person: &Person, status: StatusCode, notice: Option<&str>) -> Response {
     match dashboard::gather(&app.state, &app.config, 100).await {
-        Ok(d) => (status, Html(dashboard::render(&d, notice, app.forms.as_str()))).into_response(),
+        Ok(d) => (status, Html(dashboard::render(&d, notice, app.form_token(person)))).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("state store unavailable: {e}")).into_response(),
     }
 }
@@ -315,8 +343,8 @@ fn stale_form() -> Response {
     (StatusCode::FORBIDDEN, "this form did not come from the dashboard's own page (or the dashboard restarted): reload the dashboard and try again; nothing was changed").into_response()
 }
 
-async fn set_phase(State(app): State<Arc<Web>>, Form(f): Form<PhaseForm>) -> Response {
-    if !app.forms.matches(f.csrf.as_deref()) {
+async fn set_phase(State(app): State<Arc<Web>>, person: Person, Form(f): Form<PhaseForm>) -> Response {
+    if !app.form_ok(&person, f.csrf.as_deref()) {
         return stale_form();
     }
     let phase = match f.phase.parse::<atpilot_domain::Phase>() {
@@ -327,13 +355,13 @@ async fn set_phase(State(app): State<Arc<Web>>, Form(f): Form<PhaseForm>) -> Res
     // on the page itself (nothing is changed, nothing goes into a URL).
     let category = match app.config.policy().check_phase_change(&f.category, phase) {
         Ok(c) => c,
-        Err(e) => return render_page(&app, StatusCode::CONFLICT, Some(&format!("Not changed: {e}"))).await,
+        Err(e) => return render_page(&app, &person, StatusCode::CONFLICT, Some(&format!("Not changed: {e}"))).await,
     };
     let rec = PhaseRecord {
         category: category.clone(),
         phase,
         changed_at: chrono::Utc::now(),
-        changed_by: "dashboard".into(),
+        changed_by: app.changed_by(&person),
         reason: "set in the dashboard".into(),
     };
     match app.state.set_phase(&rec).await {
@@ -348,8 +376,8 @@ struct KillForm {
     csrf: Option<String>,
 }
 
-async fn kill_switch(State(app): State<Arc<Web>>, Form(f): Form<KillForm>) -> Response {
-    if !app.forms.matches(f.csrf.as_deref()) {
+async fn kill_switch(State(app): State<Arc<Web>>, person: Person, Form(f): Form<KillForm>) -> Response {
+    if !app.form_ok(&person, f.csrf.as_deref()) {
         return stale_form();
     }
     let on = match f.setting.as_str() {
@@ -360,7 +388,7 @@ async fn kill_switch(State(app): State<Arc<Web>>, Form(f): Form<KillForm>) -> Re
     let change = KillSwitchChange {
         on,
         changed_at: chrono::Utc::now(),
-        changed_by: if app.password.is_some() { "dashboard (signed in as atpilot)".into() } else { "dashboard".into() },
+        changed_by: app.changed_by(&person),
         via: "dashboard".into(),
     };
     match app.state.set_kill_switch(&change).await {
@@ -369,14 +397,20 @@ async fn kill_switch(State(app): State<Arc<Web>>, Form(f): Form<KillForm>) -> Re
     }
 }
 
-async fn approvals(State(app): State<Arc<Web>>) -> Response {
+async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response {
     match app.state.approvals_in_state(atpilot_store::records::ApprovalState::Pending, 100).await {
         Ok(list) => {
             let rows: String = list
                 .iter()
                 .map(|a| {
+                    // A signed-in approver opens the request itself; otherwise the links are in the messages.
+                    let review = if person.is_some() {
+                        format!("<a href=\"/approvals/{}\">Review</a>", atpilot_agent::html::esc(&a.id))
+                    } else {
+                        "in the approvers' messages".into()
+                    };
                     format!(
-                        "<tr><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>",
+                        "<tr><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td><td>{review}</td></tr>",
                         a.ticket_id,
                         atpilot_agent::html::esc(a.category.as_str()),
                         a.expires_at.format("%Y-%m-%d %H:%M"),
@@ -387,7 +421,7 @@ async fn approvals(State(app): State<Arc<Web>>) -> Response {
             Html(format!(
                 "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot approvals</title></head><body style=\"font-family:system-ui;margin:24px\"><p><a href=\"/\">Dashboard</a></p>\
 <h1>Pending approval requests</h1><p>Approvers receive their links in Teams and e-mail; locally those messages are in the <a href=\"/outbox\">outbox</a>.</p>\
-<table border=1 cellpadding=6><tr><th>Ticket</th><th>Category</th><th>Expires</th><th>Draft reply</th></tr>{rows}</table></body></html>"
+<table border=1 cellpadding=6><tr><th>Ticket</th><th>Category</th><th>Expires</th><th>Draft reply</th><th>Open</th></tr>{rows}</table></body></html>"
             ))
             .into_response()
         }

@@ -26,10 +26,22 @@ use std::sync::Arc;
 const LOGIN_SECS: i64 = 600;
 const SESSION_SECS: i64 = 8 * 3600;
 
-/// The signed-in person's e-mail, put in the request by [`require_signin`]
-/// for the pages that act as them (the approval pages).
+/// The signed-in person, put in the request by [`require_signin`] for the
+/// pages that act as them: their e-mail, and their session's form token,
+/// which every form they are shown carries as `csrf` and every POST must return.
 #[derive(Debug, Clone)]
-pub struct SignedIn(pub String);
+pub struct SignedIn {
+    pub email: String,
+    pub csrf: String,
+}
+
+impl SignedIn {
+    /// Whether a submitted form token is this session's (constant time).
+    pub fn csrf_matches(&self, submitted: Option<&str>) -> bool {
+        !self.csrf.is_empty()
+            && submitted.is_some_and(|s| subtle::ConstantTimeEq::ct_eq(s.as_bytes(), self.csrf.as_bytes()).into())
+    }
+}
 
 /// What a signed-in person may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -221,7 +233,7 @@ pub async fn require_signin(State(s): State<Arc<SignIn>>, req: Request, next: Ne
         ),
         Some(_) => {
             let mut req = req;
-            req.extensions_mut().insert(SignedIn(who));
+            req.extensions_mut().insert(SignedIn { email: who, csrf: session.csrf.clone() });
             next.run(req).await
         }
     }

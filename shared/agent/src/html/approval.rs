@@ -14,7 +14,12 @@ pub(crate) struct ConfirmForm<'a> {
     /// The approver the link was issued to.
     pub approver: &'a str,
     pub id: &'a str,
+    /// The approver-bound token of the link (`t`), or empty.
     pub token: &'a str,
+    /// The request reference of a Review link (`r`), or empty.
+    pub reference: &'a str,
+    /// The signed-in person's session form token, posted back as `csrf`.
+    pub csrf: Option<&'a str>,
     /// The approve / reject intent of the link that was opened.
     pub intent: Option<&'a str>,
     pub facts: &'a [(String, String)],
@@ -22,7 +27,19 @@ pub(crate) struct ConfirmForm<'a> {
     pub draft: &'a str,
 }
 
-/// GET: the confirmation page, with the reply the approver may edit.
+/// A hidden field, when it has a value.
+fn hidden(name: &str, value: &str) -> String {
+    if value.is_empty() {
+        String::new()
+    } else {
+        format!("<input type=hidden name=\"{name}\" value=\"{}\">", esc(value))
+    }
+}
+
+/// GET: the confirmation page, with the reply the approver may edit. The
+/// form's first submit button is a disabled, hidden one, so pressing Enter
+/// (implicit submission) decides nothing; a scripted submit without a
+/// button sends no `decision` and is refused.
 pub(crate) fn confirm_page(f: &ConfirmForm<'_>) -> Page {
     let facts: String =
         f.facts.iter().map(|(k, v)| format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v))).collect();
@@ -32,15 +49,15 @@ pub(crate) fn confirm_page(f: &ConfirmForm<'_>) -> Page {
         Some("reject") => "<p>You chose <b>Reject</b>: say why (optional), then confirm.</p>",
         _ => "",
     };
+    let fields = [hidden("t", f.token), hidden("r", f.reference), hidden("csrf", f.csrf.unwrap_or(""))].concat();
     let body = format!(
         "<h1>Approve this action?</h1>{intent_note}<p>Deciding as <b id=approver>{who}</b>.</p><table>{facts}</table><h2>Why</h2><ul>{reasons}</ul>\
-<form method=post action=\"{id}\"><input type=hidden name=t value=\"{token}\">\
+<form method=post action=\"{id}\" id=decision>{fields}<button type=submit disabled hidden aria-hidden=true tabindex=-1></button>\
 <h2>Reply to the customer</h2><textarea name=draft id=draft>{draft}</textarea>\
 <p><label>Reason if you reject: <input name=reason id=reason size=50></label></p>\
-<p><button class=approve name=decision value=approve id=approve>Approve and send</button><button class=reject name=decision value=reject id=reject>Reject</button></p></form>",
+<p><button type=submit class=approve name=decision value=approve id=approve>Approve and send</button><button type=submit class=reject name=decision value=reject id=reject>Reject</button></p></form>",
         who = esc(f.approver),
         id = esc(f.id),
-        token = esc(f.token),
         draft = esc(f.draft),
     );
     page(200, "atpilot approval", &body)

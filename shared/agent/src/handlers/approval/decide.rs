@@ -4,7 +4,7 @@
 //! resolution step ([`execute_resolution`]); a rejection only notes it.
 
 use super::error::{ApprovalError, already};
-use super::stored::{decision_of, load};
+use super::stored::{Access, decision_of, load};
 use crate::deps::Deps;
 use crate::handlers::resolution::{Resolution, ResolutionReport, execute_resolution};
 use crate::ports::{NewNote, NoteVisibility};
@@ -15,7 +15,12 @@ use chrono::{DateTime, Duration, Utc};
 /// The approver's choice, from the confirmation page's form.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DecisionForm {
+    /// `t`: the approver-bound token of a link (deployments without sign-in).
     pub token: String,
+    /// `r`: the reference of a Review link (deployments with sign-in).
+    pub reference: String,
+    /// `csrf`: the sign-in session's form token (checked by the HTTP layer).
+    pub csrf: String,
     /// The person signed in with the MSP's OpenID provider, when sign-in is
     /// on (set by the HTTP layer, never read from the form): who decides.
     pub signed_in: Option<String>,
@@ -31,6 +36,8 @@ impl DecisionForm {
         for (k, v) in url::form_urlencoded::parse(body) {
             match k.as_ref() {
                 "t" => f.token = v.into_owned(),
+                "r" => f.reference = v.into_owned(),
+                "csrf" => f.csrf = v.into_owned(),
                 "decision" => f.decision = v.into_owned(),
                 "draft" => f.draft = Some(v.into_owned()),
                 "reason" => f.reason = Some(v.into_owned()).filter(|r| !r.trim().is_empty()),
@@ -84,17 +91,12 @@ pub async fn decide_request(
     form: &DecisionForm,
     now: DateTime<Utc>,
 ) -> Result<Decided, ApprovalError> {
-    let (mut claims, a) = load(deps, id, &form.token, now).await?;
-    if a.state != ApprovalState::Pending {
-        return Err(already(&a));
-    }
     // With sign-in, who decides is the signed-in person, who must be an
     // approver of this category (or an admin); the link only names the request.
-    if let Some(who) = form.signed_in.as_deref() {
-        if !deps.config.is_approver(&a.category, who) && !deps.config.signin.is_admin(who) {
-            return Err(ApprovalError::NotAnApprover(format!("{who} (signed in)")));
-        }
-        claims.e = who.to_string();
+    let access = Access { token: &form.token, reference: &form.reference, signed_in: form.signed_in.as_deref() };
+    let (decider, a) = load(deps, id, access, now).await?;
+    if a.state != ApprovalState::Pending {
+        return Err(already(&a));
     }
     // Approving or rejecting writes to Autotask: while the switch is on, the request stays pending.
     if deps.state.settings().await?.kill_switch {
@@ -108,7 +110,7 @@ pub async fn decide_request(
     if !approve {
         let mut r = a.clone();
         r.state = ApprovalState::Rejected;
-        r.decided_by = Some(claims.e.clone());
+        r.decided_by = Some(decider.clone());
         r.decided_at = Some(now);
         r.note = form.reason.clone();
         return match deps.state.decide_approval(&r).await? {
@@ -117,7 +119,7 @@ pub async fn decide_request(
                 let text = format!(
                     "atpilot's proposed {} action was rejected by {}{}.\n{marker}",
                     r.category,
-                    claims.e,
+                    decider,
                     form.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default()
                 );
                 deps.autotask
@@ -143,7 +145,7 @@ pub async fn decide_request(
     if let Some(why) = stale {
         let mut r = a.clone();
         r.state = ApprovalState::Expired;
-        r.decided_by = Some(claims.e.clone());
+        r.decided_by = Some(decider.clone());
         r.decided_at = Some(now);
         r.note = Some(format!("not carried out: the ticket changed ({why})"));
         if let Transition::Refused(Some(cur)) = deps.state.decide_approval(&r).await? {
@@ -162,7 +164,7 @@ pub async fn decide_request(
     };
     let mut r = a.clone();
     r.state = ApprovalState::Approved;
-    r.decided_by = Some(claims.e.clone());
+    r.decided_by = Some(decider.clone());
     r.decided_at = Some(now);
     if let Some(edited) = form.draft.as_ref().map(|d| d.trim()).filter(|d| !d.is_empty()) {
         if Some(edited) != a.draft.as_deref().map(str::trim) {

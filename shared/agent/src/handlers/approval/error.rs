@@ -14,6 +14,16 @@ pub enum ApprovalError {
     Expired(String),
     #[error("{0} is not an approver of this category; ask the service manager to add you")]
     NotAnApprover(String),
+    /// A link that names only the request, opened without a signed-in person.
+    #[error(
+        "this link opens the request for a signed-in approver: sign in with your work account and open it again; nothing was changed"
+    )]
+    SignInRequired,
+    /// A POST whose form was not rendered for the current sign-in session.
+    #[error(
+        "this form was not opened in your current sign-in session (it expired, or you signed in again): reload the page and decide again; nothing was changed"
+    )]
+    StaleSession,
     #[error("there is no such approval request")]
     Unknown,
     #[error("this request was already {state} by {by} at {at} UTC: a link works once")]
@@ -39,7 +49,8 @@ pub enum ApprovalError {
 impl ApprovalError {
     pub fn status(&self) -> u16 {
         match self {
-            ApprovalError::Forged | ApprovalError::NotAnApprover(_) => 403,
+            ApprovalError::Forged | ApprovalError::NotAnApprover(_) | ApprovalError::StaleSession => 403,
+            ApprovalError::SignInRequired => 401,
             ApprovalError::Expired(_) => 410,
             ApprovalError::Unknown => 404,
             ApprovalError::AlreadyDecided { .. } | ApprovalError::Stale(_) | ApprovalError::KillSwitch => 409,

@@ -1,5 +1,6 @@
 //! The approval pages over HTTP, for both the Lambda (Function URL) and
-//! `atpilot dev`: `GET /approvals/{id}?t=…[&intent=…]` shows a confirmation
+//! `atpilot dev`: `GET /approvals/{id}?t=…[&intent=…]` (or `?r=…` for a signed-in
+//! person) shows a confirmation
 //! page and never changes state; `POST /approvals/{id}` decides. A decided
 //! request's page says only what really happened: the time entry is written
 //! by another function, so its state is read from the ledger, never assumed.
@@ -7,7 +8,7 @@
 use super::decide::{Decided, DecisionForm, decide_request};
 use super::error::{ApprovalError, already};
 use super::request::RequestView;
-use super::stored::{decision_of, load};
+use super::stored::{Access, decision_of, load};
 use crate::deps::Deps;
 use crate::html::Page;
 use crate::html::approval::{self as pages, ConfirmForm, DecidedDetail};
@@ -19,9 +20,25 @@ fn error_page(e: &ApprovalError) -> Page {
     pages::error_page(e.status(), &e.to_string())
 }
 
+/// A person signed in with the MSP's OpenID provider, as the HTTP layer knows them.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedInPerson<'a> {
+    /// Their e-mail (the provider's `email`, else `preferred_username`).
+    pub email: &'a str,
+    /// Their session's form token: every POST must carry it as `csrf`.
+    pub csrf: &'a str,
+}
+
 /// GET: the confirmation page. Never changes state.
-pub(crate) async fn confirm_page(deps: &Deps, id: &str, token: &str, intent: Option<&str>, now: DateTime<Utc>) -> Page {
-    let (claims, a) = match load(deps, id, token, now).await {
+pub(crate) async fn confirm_page(
+    deps: &Deps,
+    id: &str,
+    access: Access<'_>,
+    csrf: Option<&str>,
+    intent: Option<&str>,
+    now: DateTime<Utc>,
+) -> Page {
+    let (decider, a) = match load(deps, id, access, now).await {
         Ok(x) => x,
         Err(e) => return error_page(&e),
     };
@@ -52,9 +69,11 @@ pub(crate) async fn confirm_page(deps: &Deps, id: &str, token: &str, intent: Opt
     let facts: Vec<(String, String)> = view.facts().into_iter().map(|f| (f.label, f.value)).collect();
     let draft = view.draft_lines().map(|l| l.join("\n")).unwrap_or_default();
     pages::confirm_page(&ConfirmForm {
-        approver: &claims.e,
+        approver: &decider,
         id,
-        token,
+        token: access.token,
+        reference: access.reference,
+        csrf,
         intent,
         facts: &facts,
         reasons: &view.reasons(),
@@ -100,7 +119,8 @@ pub async fn handle_http(deps: &Deps, method: &str, id: &str, query: &str, body:
 }
 
 /// [`handle_http`] for a person signed in with the MSP's OpenID provider:
-/// the decision is theirs, and they must be an approver of the category.
+/// the decision is theirs, they must be an approver of the category, and a
+/// POST must carry their session's form token.
 pub async fn handle_http_as(
     deps: &Deps,
     method: &str,
@@ -108,7 +128,7 @@ pub async fn handle_http_as(
     query: &str,
     body: &[u8],
     now: DateTime<Utc>,
-    signed_in: Option<&str>,
+    signed_in: Option<SignedInPerson<'_>>,
 ) -> Page {
     let q: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let get = |k: &str| q.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
@@ -118,10 +138,23 @@ pub async fn handle_http_as(
         return error_page(&ApprovalError::Unknown);
     }
     match method {
-        "GET" | "HEAD" => confirm_page(deps, id, get("t").unwrap_or(""), get("intent"), now).await,
+        "GET" | "HEAD" => {
+            let access = Access {
+                token: get("t").unwrap_or(""),
+                reference: get("r").unwrap_or(""),
+                signed_in: signed_in.map(|p| p.email),
+            };
+            confirm_page(deps, id, access, signed_in.map(|p| p.csrf), get("intent"), now).await
+        }
         "POST" => {
             let mut form = DecisionForm::parse(body);
-            form.signed_in = signed_in.map(str::to_string);
+            if let Some(p) = signed_in {
+                let same: bool = subtle::ConstantTimeEq::ct_eq(form.csrf.as_bytes(), p.csrf.as_bytes()).into();
+                if !same || p.csrf.is_empty() {
+                    return error_page(&ApprovalError::StaleSession);
+                }
+                form.signed_in = Some(p.email.to_string());
+            }
             match decide_request(deps, id, &form, now).await {
                 Ok(Decided::Approved(report)) => pages::approved_page(
                     &report.done(),

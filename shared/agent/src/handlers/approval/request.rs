@@ -1,7 +1,8 @@
 //! The approval request as approvers receive it: an Adaptive Card in Teams
-//! and/or an e-mail (HTML and plain text), with each approver's own links.
+//! and/or an e-mail (HTML and plain text): with each approver's own links,
+//! or, where the pages require sign-in, one Review link for everyone.
 
-use super::token::{Links, links};
+use super::token::{Links, links, review_link};
 use crate::adapters::notify::{Email, TeamsMessage};
 use crate::deps::Deps;
 use crate::html::esc;
@@ -118,11 +119,20 @@ fn plain(text: &str, subtle: bool) -> serde_json::Value {
     ]})
 }
 
-/// The Teams message: an Adaptive Card with Approve / Reject / Open buttons
-/// (`Action.OpenUrl`) per approver, since each link is bound to its approver.
+/// The links a request carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestLinks {
+    /// Without sign-in: each approver's own Approve / Reject / Open links.
+    PerApprover(Vec<(String, Links)>),
+    /// With sign-in: one Review link; who decides is whoever signs in there.
+    Review(String),
+}
+
+/// The Teams message: an Adaptive Card with one Review button (with
+/// sign-in) or Approve / Reject / Open buttons per approver (`Action.OpenUrl`).
 /// Only atpilot's own words are in `TextBlock`s and the `FactSet` (which
 /// render Markdown); everything quoted is a plain `TextRun`.
-pub fn teams_card(view: &RequestView<'_>, approvers: &[(String, Links)]) -> TeamsMessage {
+pub fn teams_card(view: &RequestView<'_>, links: &RequestLinks) -> TeamsMessage {
     use serde_json::json;
     let heading =
         |t: &str| json!({"type": "TextBlock", "text": t, "weight": "Bolder", "spacing": "Medium", "wrap": true});
@@ -142,13 +152,23 @@ pub fn teams_card(view: &RequestView<'_>, approvers: &[(String, Links)]) -> Team
         body.push(heading("Draft reply (edit it on the confirmation page)"));
         body.extend(lines.iter().map(|l| plain(l, true)));
     }
-    for (who, l) in approvers {
-        body.push(json!({"type": "TextBlock", "text": format!("For {}:", markdown(who)), "spacing": "Medium", "isSubtle": true, "wrap": true}));
-        body.push(json!({"type": "ActionSet", "actions": [
-            {"type": "Action.OpenUrl", "title": "Approve", "url": l.approve},
-            {"type": "Action.OpenUrl", "title": "Reject", "url": l.reject},
-            {"type": "Action.OpenUrl", "title": "Open", "url": l.open},
-        ]}));
+    match links {
+        RequestLinks::Review(url) => {
+            body.push(json!({"type": "TextBlock", "text": "An approver of this category signs in on the page to approve or reject; opening it changes nothing.", "spacing": "Medium", "isSubtle": true, "wrap": true}));
+            body.push(
+                json!({"type": "ActionSet", "actions": [{"type": "Action.OpenUrl", "title": "Review", "url": url}]}),
+            );
+        }
+        RequestLinks::PerApprover(approvers) => {
+            for (who, l) in approvers {
+                body.push(json!({"type": "TextBlock", "text": format!("For {}:", markdown(who)), "spacing": "Medium", "isSubtle": true, "wrap": true}));
+                body.push(json!({"type": "ActionSet", "actions": [
+                    {"type": "Action.OpenUrl", "title": "Approve", "url": l.approve},
+                    {"type": "Action.OpenUrl", "title": "Reject", "url": l.reject},
+                    {"type": "Action.OpenUrl", "title": "Open", "url": l.open},
+                ]}));
+            }
+        }
     }
     let card = json!({
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -165,25 +185,51 @@ pub fn teams_card(view: &RequestView<'_>, approvers: &[(String, Links)]) -> Team
     }
 }
 
+/// The links in one approver's e-mail.
+#[derive(Debug, Clone, Copy)]
+pub enum EmailLinks<'a> {
+    /// Their own links (without sign-in).
+    Own(&'a Links),
+    /// The request's Review link (with sign-in).
+    Review(&'a str),
+}
+
+const BUTTON: &str = "color:#fff;padding:8px 14px;text-decoration:none;border-radius:4px";
+
 /// The e-mail to one approver: HTML and plain text with the same content.
 /// atpilot's links come first; quoted text is labelled, on one line, and a
 /// drafted reply is a `> ` block, so no customer line can pass for atpilot's.
-pub fn email(view: &RequestView<'_>, approver: &str, l: &Links) -> Email {
+pub fn email(view: &RequestView<'_>, approver: &str, links: EmailLinks<'_>) -> Email {
     let category = view.decision.prediction.category.as_str();
-    let mut text = format!(
-        "Approval needed: {category}\n\nApprove: {}\nReject: {}\nOpen: {}\n\nEach link opens a confirmation page; nothing happens until you confirm there. These links are for {approver} only.\n\n",
-        l.approve, l.reject, l.open
-    );
+    let (mut text, buttons) = match links {
+        EmailLinks::Own(l) => (
+            format!(
+                "Approval needed: {category}\n\nApprove: {}\nReject: {}\nOpen: {}\n\nEach link opens a confirmation page; nothing happens until you confirm there. These links are for {approver} only.\n\n",
+                l.approve, l.reject, l.open
+            ),
+            format!(
+                "<p><a href=\"{}\" style=\"background:#2e7d32;{BUTTON}\">Approve</a> &nbsp; <a href=\"{}\" style=\"background:#b3261e;{BUTTON}\">Reject</a> &nbsp; <a href=\"{}\">Open</a></p>\
+<p style=\"color:#8a93a6\">Each link opens a confirmation page; nothing happens until you confirm there. These links are for {} only.</p>",
+                esc(&l.approve),
+                esc(&l.reject),
+                esc(&l.open),
+                esc(approver)
+            ),
+        ),
+        EmailLinks::Review(url) => (
+            format!(
+                "Approval needed: {category}\n\nReview: {url}\n\nThe link opens the request; sign in with your work account to approve or reject it there. Opening it changes nothing.\n\n"
+            ),
+            format!(
+                "<p><a href=\"{}\" style=\"background:#1f5fbf;{BUTTON}\">Review</a></p>\
+<p style=\"color:#8a93a6\">The link opens the request; sign in with your work account to approve or reject it there. Opening it changes nothing.</p>",
+                esc(url)
+            ),
+        ),
+    };
     let mut html = format!(
-        "<!doctype html><html><body style=\"font-family:Segoe UI,Arial,sans-serif;color:#1d2433\"><h2>Approval needed: {}</h2>\
-<p><a href=\"{}\" style=\"background:#2e7d32;color:#fff;padding:8px 14px;text-decoration:none;border-radius:4px\">Approve</a> &nbsp; \
-<a href=\"{}\" style=\"background:#b3261e;color:#fff;padding:8px 14px;text-decoration:none;border-radius:4px\">Reject</a> &nbsp; <a href=\"{}\">Open</a></p>\
-<p style=\"color:#8a93a6\">Each link opens a confirmation page; nothing happens until you confirm there. These links are for {} only.</p><table cellpadding=4>",
-        esc(category),
-        esc(&l.approve),
-        esc(&l.reject),
-        esc(&l.open),
-        esc(approver)
+        "<!doctype html><html><body style=\"font-family:Segoe UI,Arial,sans-serif;color:#1d2433\"><h2>Approval needed: {}</h2>{buttons}<table cellpadding=4>",
+        esc(category)
     );
     for f in view.facts() {
         html.push_str(&format!("<tr><th align=left>{}</th><td>{}</td></tr>", esc(&f.label), esc(&f.value)));
@@ -238,12 +284,23 @@ pub(crate) async fn send_request(
         .unwrap_or_else(|| format!("company {}", ticket.company_id));
     let plan = plan_of(deps, &approval.category, ticket, &approval.action_id).await?;
     let view = RequestView { approval, decision, ticket, company, plan };
-    let approvers: Vec<(String, Links)> = cat.approvers.iter().map(|a| (a.clone(), links(deps, approval, a))).collect();
+    let request_links = if deps.signin {
+        RequestLinks::Review(review_link(deps, approval))
+    } else {
+        RequestLinks::PerApprover(cat.approvers.iter().map(|a| (a.clone(), links(deps, approval, a))).collect())
+    };
     if cat.channels.contains(&Channel::Teams) {
-        deps.notifier.post_teams(&teams_card(&view, &approvers)).await?;
+        deps.notifier.post_teams(&teams_card(&view, &request_links)).await?;
     }
     if cat.channels.contains(&Channel::Email) {
-        for (who, l) in &approvers {
+        for who in &cat.approvers {
+            let l = match &request_links {
+                RequestLinks::Review(url) => EmailLinks::Review(url),
+                RequestLinks::PerApprover(all) => match all.iter().find(|(a, _)| a == who) {
+                    Some((_, l)) => EmailLinks::Own(l),
+                    None => continue,
+                },
+            };
             deps.notifier.send_email(&email(&view, who, l)).await?;
         }
     }
