@@ -188,6 +188,20 @@ async fn the_review_link_decides_only_for_a_signed_in_approver_with_the_sessions
     s.local.settle(40).await;
     let notes = shape(&s.applied_writes(), t2).iter().filter(|w| *w == NOTE).count();
     assert_eq!(notes, 1, "one reply");
+
+    // The dashboard's forms carry the session's token too: the kill switch
+    // flips only with it, and is recorded as the signed-in admin.
+    let (_, _, dashboard) = one.send(one.http.get(format!("{base}/"))).await;
+    assert!(dashboard.contains(&format!("name=\"csrf\" value=\"{csrf}\"")), "the session's token");
+    let (status, _, _) =
+        one.send(post(&one, &format!("{base}/kill-switch"), &[("setting", "on"), ("csrf", &csrf_two)])).await;
+    assert_eq!(status, 403, "another session's token");
+    assert!(!s.local.deps.state.settings().await.unwrap().kill_switch);
+    let (status, _, _) =
+        one.send(post(&one, &format!("{base}/kill-switch"), &[("setting", "on"), ("csrf", &csrf)])).await;
+    assert_eq!(status, 303);
+    let change = s.local.deps.state.kill_switch_history(1).await.unwrap().remove(0);
+    assert!(change.on && change.changed_by == format!("dashboard (signed in as {APPROVER})"), "{change:?}");
 }
 
 /// Headless Chromium opens the Review link, signs in on the provider's own
