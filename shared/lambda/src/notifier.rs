@@ -5,8 +5,44 @@
 use async_trait::async_trait;
 use atpilot_agent::PortError;
 use atpilot_agent::adapters::notify::{Email, Notifier, TeamsMessage, mime_message};
+use aws_sdk_sesv2::error::ProvideErrorMetadata;
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
+
+/// What to do when a Teams URL refuses a message (4xx): Workflows flows are
+/// turned off, deleted or re-created with a new URL; Office 365 connector
+/// URLs were retired.
+const TEAMS_FIX: &str = "Fix: open the Workflows app in Teams (or Power Automate), check that the flow that posts to the approvals channel is on, copy its current HTTP POST URL (a *.logic.azure.com or *.powerplatform.com address) into the Teams webhook secret (TEAMS_WEBHOOK_SECRET_ARN)";
+
+/// An SES v2 `SendEmail` error as a port error, by its code: throttling and
+/// other passing conditions are transient (the SDK already retried them with
+/// backoff; the queue tries again later), refusals that need the operator
+/// are permanent and say what to do. Codes: the SES v2 API reference,
+/// `SendEmail` errors. `None`: no service answer (timeout, connection).
+pub fn ses_error(code: Option<&str>, text: String, from: &str) -> PortError {
+    let fix = match code {
+        None | Some("TooManyRequestsException" | "LimitExceededException" | "InternalFailure" | "ServiceUnavailable") => {
+            return PortError::Transient(text);
+        }
+        Some("MessageRejected") => format!(
+            "SES refused the message: verify the sender {from} in SES (Verified identities); while the account is in the SES sandbox every recipient must be verified too, or request production access"
+        ),
+        Some("MailFromDomainNotVerifiedException") => {
+            format!("the custom MAIL FROM domain of {from} is not verified: fix its MX and SPF records in DNS")
+        }
+        Some("SendingPausedException") => {
+            "sending is paused for this account or configuration set: see the SES reputation dashboard, then resume sending".into()
+        }
+        Some("AccountSuspendedException") => {
+            "the SES account is suspended from sending: open a case with AWS Support".into()
+        }
+        Some("NotFoundException") => {
+            "the configuration set named by SES_CONFIGURATION_SET (the SesConfigurationSet parameter) does not exist in this region".into()
+        }
+        Some(_) => "check the message and the sender's SES settings".into(),
+    };
+    PortError::Permanent(format!("{text}. Fix: {fix}"))
+}
 
 pub struct SesTeamsNotifier {
     ses: aws_sdk_sesv2::Client,
@@ -52,7 +88,8 @@ impl Notifier for SesTeamsNotifier {
             .await
             .map_err(|err| {
                 let text = format!("SES SendEmail: {}", aws_sdk_sesv2::error::DisplayErrorContext(&err));
-                if err.as_service_error().is_some() { PortError::Permanent(text) } else { PortError::Transient(text) }
+                let code = err.as_service_error().map(|e| e.code().unwrap_or("unknown"));
+                ses_error(code, text, from)
             })?;
         Ok(out.message_id().unwrap_or_default().to_string())
     }
@@ -77,8 +114,29 @@ impl Notifier for SesTeamsNotifier {
             if status.as_u16() == 429 || status.is_server_error() {
                 Err(PortError::Transient(msg))
             } else {
-                Err(PortError::Permanent(msg))
+                Err(PortError::Permanent(format!("{msg}. {TEAMS_FIX}")))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ses_errors_are_retried_or_told_with_their_fix() {
+        let kind = |code: Option<&str>| match ses_error(code, "SES SendEmail: x".into(), "atpilot@msp.example") {
+            PortError::Transient(_) => "retry".to_string(),
+            PortError::Permanent(m) => m,
+            other => panic!("{other:?}"),
+        };
+        for code in [None, Some("TooManyRequestsException"), Some("LimitExceededException")] {
+            assert_eq!(kind(code), "retry", "{code:?}");
+        }
+        assert!(kind(Some("MessageRejected")).contains("verify the sender atpilot@msp.example"));
+        assert!(kind(Some("SendingPausedException")).contains("resume sending"));
+        assert!(kind(Some("AccountSuspendedException")).contains("AWS Support"));
+        assert!(kind(Some("SomethingNew")).starts_with("SES SendEmail: x. Fix: "));
     }
 }

@@ -42,6 +42,10 @@ async fn ses_v2_accepts_the_raw_message() {
     let bad = SesTeamsNotifier::new(ses, Some("nobody@unverified.example".into()), None, None);
     let err = bad.send_email(&email()).await.unwrap_err();
     assert!(matches!(err, atpilot_agent::PortError::Permanent(_)), "{err}");
+    assert!(
+        err.to_string().contains("Fix: SES refused the message: verify the sender nobody@unverified.example"),
+        "{err}"
+    );
     // Teams is not configured here: a clear, permanent error.
     let err = n.post_teams(&TeamsMessage { summary: "s".into(), card: serde_json::json!({}) }).await.unwrap_err();
     assert!(err.to_string().contains("Teams"));
@@ -83,6 +87,7 @@ async fn teams_webhook_gets_a_message_with_one_adaptive_card() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("400") && err.to_string().contains("Bad payload"), "{err}");
+    assert!(err.to_string().contains("Fix: open the Workflows app"), "{err}");
     // No sender configured: e-mail is refused clearly.
     assert!(n.send_email(&email()).await.unwrap_err().to_string().contains("email_from"));
 }

@@ -22,7 +22,7 @@ pub use headers::{SECURITY_HEADERS, security_headers, with_security_headers};
 use atpilot_agent::html::dashboard;
 use atpilot_config::Config;
 use atpilot_store::State as Store;
-use atpilot_store::records::{KillSwitchChange, PhaseRecord};
+use atpilot_store::records::{DeliveryState, KillSwitchChange, PhaseRecord};
 use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -400,9 +400,14 @@ async fn kill_switch(State(app): State<Arc<Web>>, person: Person, Form(f): Form<
 async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response {
     match app.state.approvals_in_state(atpilot_store::records::ApprovalState::Pending, 100).await {
         Ok(list) => {
+            let mut delivered = Vec::with_capacity(list.len());
+            for a in &list {
+                delivered.push(deliveries_cell(&app.state, &a.id).await);
+            }
             let rows: String = list
                 .iter()
-                .map(|a| {
+                .zip(delivered)
+                .map(|(a, delivered)| {
                     // A signed-in approver opens the request itself; otherwise the links are in the messages.
                     let review = if person.is_some() {
                         format!("<a href=\"/approvals/{}\">Review</a>", atpilot_agent::html::esc(&a.id))
@@ -410,7 +415,7 @@ async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response {
                         "in the approvers' messages".into()
                     };
                     format!(
-                        "<tr><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td><td>{review}</td></tr>",
+                        "<tr><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td><td>{delivered}</td><td>{review}</td></tr>",
                         a.ticket_id,
                         atpilot_agent::html::esc(a.category.as_str()),
                         a.expires_at.format("%Y-%m-%d %H:%M"),
@@ -421,11 +426,30 @@ async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response {
             Html(format!(
                 "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot approvals</title></head><body style=\"font-family:system-ui;margin:24px\"><p><a href=\"/\">Dashboard</a></p>\
 <h1>Pending approval requests</h1><p>Approvers receive their links in Teams and e-mail; locally those messages are in the <a href=\"/outbox\">outbox</a>.</p>\
-<table border=1 cellpadding=6><tr><th>Ticket</th><th>Category</th><th>Expires</th><th>Draft reply</th><th>Open</th></tr>{rows}</table></body></html>"
+<table border=1 cellpadding=6><tr><th>Ticket</th><th>Category</th><th>Expires</th><th>Draft reply</th><th>Sent to</th><th>Open</th></tr>{rows}</table></body></html>"
             ))
             .into_response()
         }
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
+}
+
+/// How a request's messages fared, one line per channel and recipient
+/// ("accepted" is the provider's word that it took the message, not that
+/// anyone read it).
+async fn deliveries_cell(state: &Store, approval_id: &str) -> String {
+    let e = atpilot_agent::html::esc;
+    match state.deliveries(approval_id).await {
+        Ok(d) if d.is_empty() => "not sent (no approvers or channels)".into(),
+        Ok(d) => d
+            .iter()
+            .map(|d| {
+                let answer = if d.state == DeliveryState::Accepted { String::new() } else { format!(": {}", d.answer) };
+                format!("{} {}: <b>{}</b>{}", e(&d.channel), e(&d.recipient), d.state.as_str(), e(&answer))
+            })
+            .collect::<Vec<_>>()
+            .join("<br>"),
+        Err(err) => format!("unknown ({})", e(&err.to_string())),
     }
 }
 

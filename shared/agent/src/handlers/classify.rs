@@ -3,7 +3,7 @@
 //! Carrying out an autonomous resolution is [`resolution`](super::resolution)'s
 //! work; asking for an approval is [`approval`](super::approval)'s.
 
-use super::approval::request::send_request;
+use super::approval::send::send_request;
 use super::resolution::{Resolution, execute_resolution, note_once, refuse_if_killed};
 use crate::adapters::notify::Email;
 use crate::deps::Deps;
@@ -305,10 +305,10 @@ async fn act(deps: &Deps, acting: &Acting<'_>, now: &impl Fn() -> DateTime<Utc>)
                 }),
                 executed_at: None,
             };
-            // A retried event re-sends (a duplicate notice beats a lost one).
+            // A retried event sends what was not accepted yet (each delivery is recorded).
             let send = match deps.state.create_approval(&approval).await? {
                 Claim::Claimed => true,
-                Claim::Existing(a) => redelivery && a.state == ApprovalState::Pending,
+                Claim::Existing(a) => a.state == ApprovalState::Pending,
             };
             if send {
                 send_request(deps, &approval, d, ticket).await?;

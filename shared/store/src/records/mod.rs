@@ -15,7 +15,8 @@ use std::sync::Arc;
 mod notices;
 mod runbooks;
 pub use notices::{
-    AlertRecord, DeadLetterRecord, MAX_DEAD_LETTER_BODY, MAX_REPORT_BYTES, OutboxRecord, ReplyRecord, ReportRecord,
+    AlertRecord, DeadLetterRecord, DeliveryRecord, DeliveryState, MAX_DEAD_LETTER_BODY, MAX_REPORT_BYTES, OutboxRecord,
+    ReplyRecord, ReportRecord,
 };
 pub use runbooks::{Resume, RunbookRecord};
 

@@ -197,3 +197,55 @@ impl State {
         self.store.query(&Query::gsi1("dead-letters").newest_first().limit(limit)).await?.iter().map(decode).collect()
     }
 }
+
+/// How an approval request's message fared on one channel for one
+/// recipient. `Accepted` means the provider took it (SES returned a message
+/// id; a Teams Workflows URL answered 2xx, which is not proof anyone saw it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Accepted,
+    /// Failed for now (throttled, unreachable): sent again with the message's next delivery.
+    Retrying,
+    /// Refused for good (an unverified sender, a deleted flow): the operator was alerted.
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Accepted => "accepted",
+            DeliveryState::Retrying => "retrying",
+            DeliveryState::Failed => "failed",
+        }
+    }
+}
+
+/// One delivery of an approval request: per channel and recipient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryRecord {
+    pub approval_id: String,
+    /// "teams" or "email".
+    pub channel: String,
+    /// The approver's e-mail address, or "channel" for the Teams channel.
+    pub recipient: String,
+    pub state: DeliveryState,
+    /// The provider's answer: its message id when accepted, its error otherwise.
+    pub answer: String,
+    pub attempts: u32,
+    pub at: DateTime<Utc>,
+}
+
+impl State {
+    /// Records the latest outcome of one delivery (replacing the previous one).
+    pub async fn put_delivery(&self, d: &DeliveryRecord) -> Result<(), StoreError> {
+        let key = Key::new(format!("approval#{}", d.approval_id), format!("delivery#{}#{}", d.channel, d.recipient));
+        self.store.put(Item::new(key, encode(d)?), Condition::Always).await.map(|_| ())
+    }
+
+    /// Every delivery of one approval request, by channel then recipient.
+    pub async fn deliveries(&self, approval_id: &str) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let q = Query::partition(format!("approval#{approval_id}")).prefix("delivery#");
+        self.store.query(&q).await?.iter().map(decode).collect()
+    }
+}

@@ -7,8 +7,9 @@
 //! request is decided once, through the conditional pending → approved /
 //! rejected / expired transition.
 //!
-//! Rooms: [`token`] signs and checks the links, [`request`] sends the
-//! request, [`decide`] carries out the POST and the sweep, [`http`] serves
+//! Rooms: [`token`] signs and checks the links, [`request`] writes the
+//! request's messages, [`send`] delivers them (recorded per channel and
+//! recipient), [`decide`] carries out the POST and the sweep, [`http`] serves
 //! the pages (their markup is in [`crate::html::approval`]), [`error`] says
 //! why a decision was refused, `stored` reads the request and its decision.
 
@@ -16,6 +17,7 @@ pub(crate) mod decide;
 pub(crate) mod error;
 pub(crate) mod http;
 pub(crate) mod request;
+pub(crate) mod send;
 mod stored;
 pub(crate) mod token;
 

@@ -2,12 +2,11 @@
 //! and/or an e-mail (HTML and plain text): with each approver's own links,
 //! or, where the pages require sign-in, one Review link for everyone.
 
-use super::token::{Links, links, review_link};
+use super::token::Links;
 use crate::adapters::notify::{Email, TeamsMessage};
 use crate::deps::Deps;
 use crate::html::esc;
 use crate::ports::PortError;
-use atpilot_config::Channel;
 use atpilot_domain::untrusted::{card_text, lines, markdown, one_line};
 use atpilot_domain::{Reason, TicketSnapshot};
 use atpilot_store::records::{ApprovalRecord, DecisionRecord};
@@ -260,49 +259,4 @@ pub fn email(view: &RequestView<'_>, approver: &str, links: EmailLinks<'_>) -> E
         text,
         attachments: vec![],
     }
-}
-
-/// Sends a new request to the category's approvers on its channels.
-pub(crate) async fn send_request(
-    deps: &Deps,
-    approval: &ApprovalRecord,
-    decision: &DecisionRecord,
-    ticket: &TicketSnapshot,
-) -> Result<(), PortError> {
-    let Some(cat) = deps.config.categories.get(&approval.category) else {
-        tracing::warn!(category = %approval.category, "approval request without configured approvers: it is listed on the dashboard only");
-        return Ok(());
-    };
-    if cat.approvers.is_empty() {
-        tracing::warn!(category = %approval.category, "no approvers configured: the request is listed on the dashboard only");
-        return Ok(());
-    }
-    let company = deps
-        .autotask
-        .company_name(ticket.company_id)
-        .await?
-        .unwrap_or_else(|| format!("company {}", ticket.company_id));
-    let plan = plan_of(deps, &approval.category, ticket, &approval.action_id).await?;
-    let view = RequestView { approval, decision, ticket, company, plan };
-    let request_links = if deps.signin {
-        RequestLinks::Review(review_link(deps, approval))
-    } else {
-        RequestLinks::PerApprover(cat.approvers.iter().map(|a| (a.clone(), links(deps, approval, a))).collect())
-    };
-    if cat.channels.contains(&Channel::Teams) {
-        deps.notifier.post_teams(&teams_card(&view, &request_links)).await?;
-    }
-    if cat.channels.contains(&Channel::Email) {
-        for who in &cat.approvers {
-            let l = match &request_links {
-                RequestLinks::Review(url) => EmailLinks::Review(url),
-                RequestLinks::PerApprover(all) => match all.iter().find(|(a, _)| a == who) {
-                    Some((_, l)) => EmailLinks::Own(l),
-                    None => continue,
-                },
-            };
-            deps.notifier.send_email(&email(&view, who, l)).await?;
-        }
-    }
-    Ok(())
 }

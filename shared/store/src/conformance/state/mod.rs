@@ -260,7 +260,7 @@ pub async fn decisions_once_per_event_newest_first(s: Arc<dyn StateStore>) {
     );
 }
 
-fn approval(id: &str) -> ApprovalRecord {
+pub(super) fn approval(id: &str) -> ApprovalRecord {
     ApprovalRecord {
         id: id.into(),
         ticket_id: TicketId::new(9).unwrap(),

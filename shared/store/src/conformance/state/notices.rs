@@ -160,3 +160,34 @@ pub async fn replies_are_recorded_once(s: Arc<dyn StateStore>) {
     assert_eq!(st.claim_reply(&again).await.unwrap(), Claim::Existing(r.clone()), "the first record stands");
     assert_eq!(st.reply(&action).await.unwrap(), Some(r));
 }
+
+pub async fn deliveries_are_kept_per_channel_and_recipient(s: Arc<dyn StateStore>) {
+    let st = State::new(s);
+    let request = super::approval("act-1");
+    st.create_approval(&request).await.unwrap();
+    assert!(st.deliveries("act-1").await.unwrap().is_empty(), "the request itself is not a delivery");
+    let d = |channel: &str, to: &str, state, attempts| DeliveryRecord {
+        approval_id: "act-1".into(),
+        channel: channel.into(),
+        recipient: to.into(),
+        state,
+        answer: format!("{} answer", state.as_str()),
+        attempts,
+        at: at(attempts.into()),
+    };
+    st.put_delivery(&d("teams", "channel", DeliveryState::Retrying, 1)).await.unwrap();
+    st.put_delivery(&d("email", "ann@msp.example", DeliveryState::Accepted, 1)).await.unwrap();
+    st.put_delivery(&d("teams", "channel", DeliveryState::Accepted, 2)).await.unwrap();
+    st.put_delivery(&DeliveryRecord {
+        approval_id: "act-2".into(),
+        ..d("email", "bob@msp.example", DeliveryState::Failed, 1)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        st.deliveries("act-1").await.unwrap(),
+        [d("email", "ann@msp.example", DeliveryState::Accepted, 1), d("teams", "channel", DeliveryState::Accepted, 2)],
+        "the latest outcome per channel and recipient, this request's only"
+    );
+    assert_eq!(st.approval("act-1").await.unwrap(), Some(request), "the request is untouched");
+}

@@ -1,0 +1,144 @@
+//! An approval request's messages through the production notifier (SES v2
+//! on the moto emulator, Teams at a local URL), each recorded per channel and
+//! recipient: a Teams failure never stops the e-mail and its retry resends
+//! only Teams; a sender SES refuses is alerted once with the fix, while
+//! Teams still goes out and the request stays pending for its approvers.
+
+use atpilot_e2e::{APPROVER, Stack};
+use atpilot_lambda::notifier::SesTeamsNotifier;
+use atpilot_store::records::{ApprovalState, DeliveryState};
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use tower::ServiceExt;
+
+const SENDER: &str = "atpilot@msp.example";
+
+/// The SES client on moto, or `None` (skipped) outside `scripts/test`.
+async fn ses() -> Option<aws_sdk_sesv2::Client> {
+    if std::env::var("AWS_ENDPOINT_URL").is_err() {
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "AWS_ENDPOINT_URL must be set in CI (scripts/test)");
+        eprintln!("SKIPPED: AWS_ENDPOINT_URL is not set; run scripts/test");
+        return None;
+    }
+    let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let ses = aws_sdk_sesv2::Client::new(&conf);
+    ses.create_email_identity().email_identity(SENDER).send().await.expect("CreateEmailIdentity");
+    Some(ses)
+}
+
+/// A Teams Workflows URL that answers `statuses` in turn, then 202; and the posts it got.
+async fn teams(statuses: Vec<u16>) -> (String, Arc<Mutex<Vec<u16>>>) {
+    let answered: Arc<Mutex<Vec<u16>>> = Arc::default();
+    let a = answered.clone();
+    let app = axum::Router::new().route(
+        "/workflows",
+        axum::routing::post(move || {
+            let a = a.clone();
+            let statuses = statuses.clone();
+            async move {
+                let mut a = a.lock().unwrap();
+                let status = statuses.get(a.len()).copied().unwrap_or(202);
+                a.push(status);
+                axum::http::StatusCode::from_u16(status).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/workflows", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, answered)
+}
+
+/// An MFA-enrollment ticket (Teams and e-mail to its approver in the demo
+/// configuration) delivered and settled: its pending request's id and the
+/// messages that failed on the way.
+async fn request(s: &Stack, title: &str) -> (String, Vec<String>) {
+    let (contract, company) = s.contract_of_type(atpilot_autotask_sandbox::tenant::CT_RECURRING);
+    let t = s.create_ticket(
+        company,
+        Some(contract),
+        title,
+        "Please set up the authenticator app for our new hire",
+        json!({}),
+    );
+    let (body, sig) = s.callout("Create", t, 1, json!({}), s.human());
+    assert_eq!(s.deliver(&body, &sig).await, 202);
+    let r = s.local.settle(40).await;
+    let pending = s.local.deps.state.approvals_in_state(ApprovalState::Pending, 20).await.unwrap();
+    let a = pending.into_iter().find(|a| a.ticket_id.get() == t).expect("a pending request");
+    (a.id, r.failures)
+}
+
+fn states(d: &[atpilot_store::records::DeliveryRecord]) -> Vec<(&str, &str, DeliveryState, u32)> {
+    d.iter().map(|d| (d.channel.as_str(), d.recipient.as_str(), d.state, d.attempts)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_teams_failure_never_stops_the_email_and_its_retry_resends_only_teams() {
+    let Some(ses) = ses().await else { return };
+    let (url, answered) = teams(vec![500]).await;
+    let mut s = Stack::start().await;
+    s.local.deps.notifier = Arc::new(SesTeamsNotifier::new(ses, Some(SENDER.into()), None, Some(url)));
+    let (id, failures) = request(&s, "MFA enrollment").await;
+    assert_eq!(failures.len(), 1, "the Teams 500 failed the message once: {failures:?}");
+    assert!(failures[0].contains("500"), "{failures:?}");
+    assert_eq!(*answered.lock().unwrap(), [500, 202], "Teams tried again");
+    let d = s.local.deps.state.deliveries(&id).await.unwrap();
+    assert_eq!(
+        states(&d),
+        [("email", APPROVER, DeliveryState::Accepted, 1), ("teams", "channel", DeliveryState::Accepted, 2)],
+        "the e-mail went out the first time and was not sent again"
+    );
+    assert!(d[0].answer.starts_with("SES message id "), "{}", d[0].answer);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_ses_refuses_is_alerted_once_with_the_fix_and_teams_still_goes_out() {
+    let Some(ses) = ses().await else { return };
+    let (url, answered) = teams(vec![]).await;
+    let mut s = Stack::start().await;
+    let unverified = "nobody@unverified.example";
+    s.local.deps.notifier = Arc::new(SesTeamsNotifier::new(ses, Some(unverified.into()), None, Some(url)));
+    let (first, failures) = request(&s, "MFA enrollment").await;
+    assert!(failures.is_empty(), "a refusal is not retried: {failures:?}");
+    let (second, _) = request(&s, "MFA enrollment for the accountant").await;
+    for id in [&first, &second] {
+        let d = s.local.deps.state.deliveries(id).await.unwrap();
+        assert_eq!(
+            states(&d),
+            [("email", APPROVER, DeliveryState::Failed, 1), ("teams", "channel", DeliveryState::Accepted, 1)]
+        );
+        assert!(d[0].answer.contains("MessageRejected") || d[0].answer.contains("not verified"), "{}", d[0].answer);
+    }
+    assert_eq!(answered.lock().unwrap().len(), 2, "one card per request");
+    let alerts: Vec<_> = s
+        .local
+        .deps
+        .state
+        .alerts(20)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.kind == "approval request not delivered")
+        .collect();
+    assert_eq!(alerts.len(), 1, "once a day per channel: {alerts:?}");
+    // The Approvals page says where each request went, and what failed.
+    let web = atpilot_web::Web::new(s.local.deps.state.clone(), s.local.deps.config.clone(), None);
+    let page = atpilot_web::dashboard_routes(Arc::new(web))
+        .oneshot(
+            axum::http::Request::get("/approvals/")
+                .header("host", "127.0.0.1")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let html = String::from_utf8(axum::body::to_bytes(page.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+    assert_eq!(html.matches(&format!("email {APPROVER}: <b>failed</b>: ")).count(), 2, "{html}");
+    assert_eq!(html.matches("teams channel: <b>accepted</b>").count(), 2, "{html}");
+    assert!(
+        alerts[0].message.contains(&format!("Fix: SES refused the message: verify the sender {unverified}")),
+        "{}",
+        alerts[0].message
+    );
+}
