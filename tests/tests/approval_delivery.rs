@@ -142,3 +142,37 @@ async fn a_sender_ses_refuses_is_alerted_once_with_the_fix_and_teams_still_goes_
         alerts[0].message
     );
 }
+
+/// A Workflows URL answers 202 before it posts, so a card may never appear:
+/// a request nobody opened within `remind_after_minutes` (60 in the demo) is
+/// e-mailed to its approvers once; one an approver opened is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_nobody_opened_is_reminded_by_email_once() {
+    let s = Stack::start().await;
+    let (_, unopened, _) = s.pending_approval().await;
+    let (_, seen, token) = s.pending_approval().await;
+    let deps = &s.local.deps;
+    let now = chrono::Utc::now();
+    let page =
+        atpilot_agent::handlers::approval::handle_http(deps, "GET", &seen, &format!("t={token}"), b"", now).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    let sweep = |at| atpilot_agent::handlers::approval::sweep(deps, at);
+    assert_eq!(sweep(now + chrono::Duration::minutes(30)).await.unwrap().reminded, 0, "not yet");
+    assert_eq!(sweep(now + chrono::Duration::minutes(61)).await.unwrap().reminded, 1, "the unopened one only");
+    assert_eq!(sweep(now + chrono::Duration::minutes(90)).await.unwrap().reminded, 0, "once");
+    let reminders: Vec<_> = deps
+        .state
+        .outbox(20)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.subject.starts_with("[atpilot] Reminder – Approve: mfa-enrollment"))
+        .collect();
+    assert_eq!(reminders.len(), 1, "{reminders:?}");
+    assert_eq!(reminders[0].to, [APPROVER]);
+    let text = reminders[0].text.clone().unwrap();
+    assert!(text.starts_with("Reminder: this request was posted to Teams"), "{text}");
+    assert!(text.contains(&format!("/approvals/{unopened}?t=")), "the approver's own links: {text}");
+    let d = deps.state.deliveries(&unopened).await.unwrap();
+    assert!(d.iter().any(|d| d.channel == "reminder" && d.state == DeliveryState::Accepted), "{d:?}");
+}

@@ -218,6 +218,14 @@ pub struct ApprovalsConfig {
     /// Environment variable holding the token-signing key (32+ bytes).
     #[serde(default = "d_key_env")]
     pub signing_key_env: String,
+    /// Minutes after which a request posted to Teams that no approver has
+    /// opened is e-mailed to each approver once (a Workflows URL answers 202
+    /// before it posts, so a card may never appear). 0: never.
+    #[serde(default = "d_remind")]
+    pub remind_after_minutes: u32,
+}
+fn d_remind() -> u32 {
+    60
 }
 fn d_ttl() -> u32 {
     24

@@ -253,6 +253,8 @@ pub struct SweepReport {
     pub re_execute_failed: usize,
     /// Runbook runs whose callback never came, reported failed.
     pub runbooks_timed_out: usize,
+    /// Requests posted to Teams that nobody opened, e-mailed to their approvers.
+    pub reminded: usize,
 }
 
 /// On a schedule: expires unanswered requests, and carries out approved
@@ -267,6 +269,13 @@ pub async fn sweep(deps: &Deps, now: DateTime<Utc>) -> Result<SweepReport, Appro
             r.note = Some("nobody answered in time".into());
             if deps.state.decide_approval(&r).await? == Transition::Done {
                 report.expired += 1;
+            }
+            continue;
+        }
+        match super::send::remind_if_unopened(deps, &a, now).await {
+            Ok(sent) => report.reminded += usize::from(sent),
+            Err(e) => {
+                tracing::warn!(approval = %a.id, error = %e, "the reminder could not be sent; the next sweep tries again")
             }
         }
     }

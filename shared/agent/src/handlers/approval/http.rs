@@ -45,6 +45,7 @@ pub(crate) async fn confirm_page(
     if a.state != ApprovalState::Pending {
         return decided_page(deps, &a).await;
     }
+    super::send::record_opened(deps, &a, &decider, now).await;
     let d = match decision_of(deps, &a).await {
         Ok(d) => d,
         Err(e) => return error_page(&e),

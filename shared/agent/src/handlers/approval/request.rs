@@ -198,9 +198,10 @@ const BUTTON: &str = "color:#fff;padding:8px 14px;text-decoration:none;border-ra
 /// The e-mail to one approver: HTML and plain text with the same content.
 /// atpilot's links come first; quoted text is labelled, on one line, and a
 /// drafted reply is a `> ` block, so no customer line can pass for atpilot's.
-pub fn email(view: &RequestView<'_>, approver: &str, links: EmailLinks<'_>) -> Email {
+/// `note`: atpilot's own sentence put first (a reminder says why it came).
+pub fn email(view: &RequestView<'_>, approver: &str, links: EmailLinks<'_>, note: Option<&str>) -> Email {
     let category = view.decision.prediction.category.as_str();
-    let (mut text, buttons) = match links {
+    let (text, buttons) = match links {
         EmailLinks::Own(l) => (
             format!(
                 "Approval needed: {category}\n\nApprove: {}\nReject: {}\nOpen: {}\n\nEach link opens a confirmation page; nothing happens until you confirm there. These links are for {approver} only.\n\n",
@@ -226,8 +227,10 @@ pub fn email(view: &RequestView<'_>, approver: &str, links: EmailLinks<'_>) -> E
             ),
         ),
     };
+    let mut text = note.map(|n| format!("{n}\n\n")).unwrap_or_default() + &text;
     let mut html = format!(
-        "<!doctype html><html><body style=\"font-family:Segoe UI,Arial,sans-serif;color:#1d2433\"><h2>Approval needed: {}</h2>{buttons}<table cellpadding=4>",
+        "<!doctype html><html><body style=\"font-family:Segoe UI,Arial,sans-serif;color:#1d2433\">{}<h2>Approval needed: {}</h2>{buttons}<table cellpadding=4>",
+        note.map(|n| format!("<p><b>{}</b></p>", esc(n))).unwrap_or_default(),
         esc(category)
     );
     for f in view.facts() {
