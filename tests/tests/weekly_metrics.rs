@@ -652,17 +652,53 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
     assert_eq!(second.moved, 0);
     assert_eq!(w.state.outbox(10).await.unwrap().len(), outbox.len());
 
+    // --- the charts: PNG images sent inline by Content-ID, as Outlook and Gmail show them ---
+    let ids: Vec<&str> = out.email.inline.iter().map(|i| i.content_id.as_str()).collect();
+    assert_eq!(ids, [weekly::APPROVAL_CHART_CID, weekly::BILLING_CHART_CID]);
+    let pixels = |png_bytes: &[u8]| {
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes)).read_info().expect("a PNG");
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.color_type), (640, png::ColorType::Rgb));
+        buf[..info.buffer_size()].chunks(3).map(|p| (p[0], p[1], p[2])).collect::<Vec<_>>()
+    };
+    let rgb = |c: weekly::render::Rgb| (c.0, c.1, c.2);
+    let approval = pixels(&out.email.inline[0].bytes);
+    assert!(approval.contains(&rgb(weekly::PALETTE[0])), "the first category's line is drawn");
+    let billing = pixels(&out.email.inline[1].bytes);
+    assert_eq!(billing.contains(&rgb(weekly::FLAGGED)), flagged > 0, "red bars exactly when contracts are flagged");
+    let raw = atpilot_agent::adapters::notify::mime_message("atpilot@msp.example", &out.email).unwrap();
+    let parsed = mail_parser::MessageParser::default().parse(&raw).expect("MIME parses");
+    let html_part = parsed.body_html(0).unwrap().into_owned();
+    for id in &ids {
+        assert!(html_part.contains(&format!("src=\"cid:{id}\"")), "the HTML shows {id}");
+        let part =
+            parsed.parts.iter().find(|p| mail_parser::MimeHeaders::content_id(*p) == Some(*id)).expect("sent inline");
+        assert!(part.contents().starts_with(b"\x89PNG"), "{id}");
+        let disposition = mail_parser::MimeHeaders::content_disposition(part).map(|d| d.ctype());
+        assert_eq!(disposition, Some("inline"), "{id}");
+    }
+    assert!(
+        parsed
+            .parts
+            .iter()
+            .any(|p| mail_parser::MimeHeaders::content_type(p).and_then(|c| c.subtype()) == Some("related"))
+    );
+
     // --- the e-mail in a browser: it renders and the charts are visible ---
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("weekly-report");
     std::fs::create_dir_all(&dir).unwrap();
+    for i in &out.email.inline {
+        std::fs::write(dir.join(format!("{}.png", i.content_id)), &i.bytes).unwrap();
+    }
     let html = dir.join("report.html");
-    std::fs::write(&html, &out.email.html).unwrap();
+    std::fs::write(&html, out.email.html_with(|i| format!("{}.png", i.content_id))).unwrap();
     if let Some(b) = atpilot_e2e::browser::Browser::start().await {
         b.goto(&format!("file://{}", html.display())).await;
         assert_eq!(b.title().await, "atpilot weekly report 2026-W10");
-        assert_eq!(b.count("svg").await, 2);
-        assert!(b.count("#approval-chart circle.point").await >= 2);
-        assert_eq!(b.count("#billing-chart rect.flagged").await, flagged.min(30));
+        let widths =
+            b.execute("return Array.from(document.images).map(i => i.complete ? i.naturalWidth : -1)", vec![]).await;
+        assert_eq!(widths, json!([640, 640]), "both charts load and show");
         assert!(b.text("#summary").await.contains("Phase moves"));
         let png = dir.join("report.png");
         b.screenshot(&png).await;

@@ -209,7 +209,13 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
     // Every file is checked before any is written: a refusal leaves the directory as it was.
     std::fs::create_dir_all(&a.output_dir).map_err(|e| format!("cannot create {}: {e}", a.output_dir.display()))?;
     let html = a.output_dir.join(format!("weekly-{}.html", r.week));
-    let mut files = vec![(html.clone(), out.email.html.as_bytes())];
+    // The charts beside the HTML, which refers to them by file name instead of `cid:`.
+    let chart_file = |i: &atpilot_agent::adapters::notify::InlineImage| {
+        format!("weekly-{}-{}.png", r.week, i.content_id.split('@').next().unwrap_or("chart"))
+    };
+    let page = out.email.html_with(chart_file);
+    let mut files = vec![(html.clone(), page.as_bytes())];
+    files.extend(out.email.inline.iter().map(|i| (a.output_dir.join(chart_file(i)), i.bytes.as_slice())));
     files.extend(out.email.attachments.iter().map(|att| (a.output_dir.join(&att.filename), att.bytes.as_slice())));
     for (p, bytes) in &files {
         output::check(p, &[], Kind::Weekly, bytes, a.force)?;
@@ -218,11 +224,12 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
         output::write(p, &[], Kind::Weekly, bytes, a.force)?;
     }
     println!(
-        "weekly report {} ({}), written to {} (and {} CSV files beside it)",
+        "weekly report {} ({}), written to {} (and {} charts and {} CSV files beside it)",
         r.week,
         r.periods.week.label(),
         html.display(),
-        files.len() - 1
+        out.email.inline.len(),
+        out.email.attachments.len()
     );
     println!("  {}", out.email.subject);
     for m in r.moves() {

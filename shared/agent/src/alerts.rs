@@ -37,7 +37,9 @@ pub(crate) async fn raise(
     let message = atpilot_domain::untrusted::one_line(&alert.message);
     let text = format!("{message}\n\nThe dashboard lists every alert.\n");
     let html = format!("<p>{}</p><p>The dashboard lists every alert.</p>", esc(&message));
-    if let Err(e) = deps.notifier.send_email(&Email { to, subject, html, text, attachments: vec![] }).await {
+    if let Err(e) =
+        deps.notifier.send_email(&Email { to, subject, html, text, attachments: vec![], inline: vec![] }).await
+    {
         tracing::error!(alert = %alert.id, error = %e, "the alert e-mail could not be sent; the alert is on the dashboard");
     }
     Ok(())

@@ -74,7 +74,7 @@ impl Notifier for SesTeamsNotifier {
         if e.to.is_empty() {
             return Err(PortError::Permanent("an e-mail needs at least one recipient".into()));
         }
-        let raw = mime_message(from, e, &uuid::Uuid::new_v4().simple().to_string());
+        let raw = mime_message(from, e)?;
         let raw =
             RawMessage::builder().data(Blob::new(raw)).build().map_err(|err| PortError::Permanent(err.to_string()))?;
         let out = self

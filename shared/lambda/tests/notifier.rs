@@ -21,6 +21,7 @@ fn email() -> Email {
             content_type: "text/csv".into(),
             bytes: b"contract,hours\n7,1.5\n".to_vec(),
         }],
+        inline: vec![],
     }
 }
 

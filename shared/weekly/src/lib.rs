@@ -41,7 +41,10 @@ pub use outcomes::{
     percentile,
 };
 pub use period::{Options, Period, Periods, periods, week_end_for, week_label};
-pub use render::{Table, approval_chart, billing_chart, email, tables, teams_card};
+pub use render::{
+    APPROVAL_CHART_CID, BILLING_CHART_CID, FLAGGED, PALETTE, Table, approval_png, billing_png, email, tables,
+    teams_card,
+};
 pub use report::WeeklyReport;
 pub use rows::{ApprovalFact, ContractInfo, DecisionFact, EntryRow, TicketRow};
 pub use run::{RunOutcome, recipients, run};

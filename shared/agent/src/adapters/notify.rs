@@ -16,14 +16,36 @@ pub struct Attachment {
     pub bytes: Vec<u8>,
 }
 
-/// An e-mail with HTML and plain-text parts.
+/// An image the HTML shows by reference (`<img src="cid:{content_id}">`),
+/// sent inline beside it (multipart/related): Outlook and Gmail show these,
+/// where they drop SVG and `data:` images.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineImage {
+    /// The Content-ID, without angle brackets (e.g. `billing-chart@atpilot`).
+    pub content_id: String,
+    /// e.g. `image/png`.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// An e-mail with HTML and plain-text parts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Email {
     pub to: Vec<String>,
     pub subject: String,
     pub html: String,
     pub text: String,
     pub attachments: Vec<Attachment>,
+    /// Images the HTML refers to by `cid:`.
+    pub inline: Vec<InlineImage>,
+}
+
+impl Email {
+    /// The HTML with each `cid:` reference replaced by `to(image)` (a file
+    /// name beside a saved copy, or a `data:` URI), for viewing outside a mail client.
+    pub fn html_with(&self, to: impl Fn(&InlineImage) -> String) -> String {
+        self.inline.iter().fold(self.html.clone(), |html, i| html.replace(&format!("cid:{}", i.content_id), &to(i)))
+    }
 }
 
 /// A Teams message: one Adaptive Card.
@@ -104,52 +126,45 @@ impl Notifier for OutboxNotifier {
     }
 }
 
-fn b64_lines(bytes: &[u8]) -> String {
-    use base64::Engine;
-    let s = base64::engine::general_purpose::STANDARD.encode(bytes);
-    s.as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("\r\n")
-}
-
-/// RFC 2047 encoded-word for a header with non-ASCII text.
-fn header_text(s: &str) -> String {
-    use base64::Engine;
-    if s.is_ascii() && !s.contains(['\r', '\n']) {
-        s.to_string()
-    } else {
-        format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(s.replace(['\r', '\n'], " ")))
+/// The raw MIME message SES v2 sends (`Content.Raw`), built with
+/// `mail-builder`: multipart/alternative (plain text, HTML); inside
+/// multipart/related with the inline images when there are any; inside
+/// multipart/mixed with the attachments when there are any. Headers are
+/// RFC 2047-encoded and lines folded by the library.
+pub fn mime_message(from: &str, e: &Email) -> Result<Vec<u8>, PortError> {
+    use mail_builder::MessageBuilder;
+    use mail_builder::mime::MimePart;
+    let alternative = MimePart::new(
+        "multipart/alternative",
+        vec![MimePart::new("text/plain", e.text.as_str()), MimePart::new("text/html", e.html.as_str())],
+    );
+    let mut body = alternative;
+    if !e.inline.is_empty() {
+        let mut parts = vec![body];
+        parts.extend(
+            e.inline.iter().map(|i| {
+                MimePart::new(i.content_type.as_str(), i.bytes.as_slice()).inline().cid(i.content_id.as_str())
+            }),
+        );
+        body = MimePart::new("multipart/related", parts);
     }
-}
-
-/// The raw MIME message SES v2 sends (`Content.Raw`): multipart/mixed with a
-/// multipart/alternative (plain text, HTML) and the attachments, all base64.
-pub fn mime_message(from: &str, e: &Email, boundary_seed: &str) -> Vec<u8> {
-    let mixed = format!("mixed-{boundary_seed}");
-    let alt = format!("alt-{boundary_seed}");
-    let mut m = String::new();
-    m.push_str(&format!(
-        "From: {from}\r\nTo: {}\r\nSubject: {}\r\nMIME-Version: 1.0\r\n",
-        e.to.join(", "),
-        header_text(&e.subject)
-    ));
-    m.push_str(&format!("Content-Type: multipart/mixed; boundary=\"{mixed}\"\r\n\r\n"));
-    m.push_str(&format!("--{mixed}\r\nContent-Type: multipart/alternative; boundary=\"{alt}\"\r\n\r\n"));
-    for (ct, body) in [("text/plain", &e.text), ("text/html", &e.html)] {
-        m.push_str(&format!(
-            "--{alt}\r\nContent-Type: {ct}; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
-            b64_lines(body.as_bytes())
-        ));
+    if !e.attachments.is_empty() {
+        let mut parts = vec![body];
+        parts.extend(
+            e.attachments
+                .iter()
+                .map(|a| MimePart::new(a.content_type.as_str(), a.bytes.as_slice()).attachment(a.filename.as_str())),
+        );
+        body = MimePart::new("multipart/mixed", parts);
     }
-    m.push_str(&format!("--{alt}--\r\n"));
-    for a in &e.attachments {
-        let name = a.filename.replace(['"', '\r', '\n'], "_");
-        m.push_str(&format!(
-            "--{mixed}\r\nContent-Type: {}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
-            a.content_type,
-            b64_lines(&a.bytes)
-        ));
-    }
-    m.push_str(&format!("--{mixed}--\r\n"));
-    m.into_bytes()
+    let to: Vec<&str> = e.to.iter().map(String::as_str).collect();
+    MessageBuilder::new()
+        .from(from)
+        .to(to)
+        .subject(e.subject.replace(['\r', '\n'], " "))
+        .body(body)
+        .write_to_vec()
+        .map_err(|err| PortError::Permanent(format!("the e-mail could not be encoded: {err}")))
 }
 
 #[cfg(test)]
@@ -157,26 +172,64 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mime_has_both_parts_and_attachments() {
+    fn mime_nests_text_html_inline_images_and_attachments_as_mail_clients_expect() {
+        use mail_parser::{MessageParser, MimeHeaders};
+        let png = b"\x89PNG\r\n\x1a\n fake".to_vec();
         let e = Email {
             to: vec!["a@msp.example".into(), "b@msp.example".into()],
-            subject: "Wöchentlicher Bericht".into(),
-            html: "<p>Hi</p>".into(),
+            subject: "Wöchentlicher Bericht\r\nBcc: x@evil.example".into(),
+            html: "<p>Hi</p><img src=\"cid:chart@atpilot\">".into(),
             text: "Hi".into(),
             attachments: vec![Attachment {
                 filename: "approvals.csv".into(),
                 content_type: "text/csv".into(),
                 bytes: b"a,b\n1,2\n".to_vec(),
             }],
+            inline: vec![InlineImage {
+                content_id: "chart@atpilot".into(),
+                content_type: "image/png".into(),
+                bytes: png.clone(),
+            }],
         };
-        let raw = String::from_utf8(mime_message("atpilot@msp.example", &e, "x1")).unwrap();
-        assert!(raw.contains("To: a@msp.example, b@msp.example\r\n"));
-        assert!(raw.contains("Subject: =?UTF-8?B?"));
-        assert!(raw.contains("Content-Type: text/plain; charset=UTF-8"));
-        assert!(raw.contains("Content-Type: text/html; charset=UTF-8"));
-        assert!(raw.contains("filename=\"approvals.csv\""));
-        assert!(raw.ends_with("--mixed-x1--\r\n"));
-        assert!(raw.lines().all(|l| l.len() <= 998), "SMTP line limit");
+        let raw = mime_message("atpilot@msp.example", &e).unwrap();
+        assert!(raw.split(|b| *b == b'\n').all(|l| l.len() <= 998), "SMTP line limit");
+        let m = MessageParser::default().parse(&raw).expect("parses");
+        assert_eq!(m.subject(), Some("Wöchentlicher Bericht  Bcc: x@evil.example"), "one header, no injection");
+        assert!(m.bcc().is_none());
+        let to: Vec<_> = m.to().unwrap().iter().filter_map(|a| a.address()).collect();
+        assert_eq!(to, ["a@msp.example", "b@msp.example"]);
+        assert_eq!(m.content_type().map(|c| c.subtype()), Some(Some("mixed")));
+        let kinds: Vec<String> = m
+            .parts
+            .iter()
+            .map(|p| {
+                let ct = p
+                    .content_type()
+                    .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")))
+                    .unwrap_or_default();
+                let cid = p.content_id().map(|c| format!(" <{c}>")).unwrap_or_default();
+                let name = p.attachment_name().map(|n| format!(" {n}")).unwrap_or_default();
+                format!("{ct}{cid}{name}")
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "multipart/mixed",
+                "multipart/related",
+                "multipart/alternative",
+                "text/plain",
+                "text/html",
+                "image/png <chart@atpilot>",
+                "text/csv approvals.csv"
+            ]
+        );
+        assert_eq!(m.body_html(0).as_deref(), Some("<p>Hi</p><img src=\"cid:chart@atpilot\">"));
+        assert_eq!(m.body_text(0).as_deref(), Some("Hi"));
+        let image = m.parts.iter().find(|p| p.content_id() == Some("chart@atpilot")).unwrap();
+        assert_eq!(image.contents(), png.as_slice(), "intact");
+        assert_eq!(image.content_disposition().map(|d| d.ctype()), Some("inline"));
+        assert_eq!(e.html_with(|i| format!("{}.png", i.content_id)), "<p>Hi</p><img src=\"chart@atpilot.png\">");
     }
 
     #[test]

@@ -231,6 +231,7 @@ async fn send_alert(deps: &Deps, ticket: &TicketSnapshot, d: &DecisionRecord) ->
         html,
         text,
         attachments: vec![],
+        inline: vec![],
     };
     deps.notifier.send_email(&email).await.map(|_| ()).map_err(HandlerError::from)
 }

@@ -74,6 +74,7 @@ async fn send(deps: &Deps, ticket: &TicketSnapshot, to: &str, reply: &str) -> Re
     let title = atpilot_domain::untrusted::one_line(&ticket.title);
     let subject = format!("[{}] {}", ticket.ticket_number, title.chars().take(120).collect::<String>());
     let html = format!("<p>{}</p>", esc(reply).replace('\n', "<br>"));
-    let email = Email { to: vec![to.to_string()], subject, html, text: reply.to_string(), attachments: vec![] };
+    let email =
+        Email { to: vec![to.to_string()], subject, html, text: reply.to_string(), attachments: vec![], inline: vec![] };
     deps.notifier.send_email(&email).await.map(|_| ()).map_err(|e| e.to_string())
 }

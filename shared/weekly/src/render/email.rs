@@ -1,15 +1,16 @@
 //! E-mail: the weekly report for finance and the service manager, as HTML
 //! with a plain-text summary and every table attached as CSV.
 
+use super::charts::{APPROVAL_CHART_CID, BILLING_CHART_CID, approval_png, billing_png};
 use super::move_name;
 use super::tables::tables;
 use crate::billing::BillingRow;
 use crate::format::{opt_f, opt_pct, signed_pct};
 use crate::report::WeeklyReport;
-use atpilot_agent::adapters::notify::{Attachment, Email};
+use atpilot_agent::adapters::notify::{Attachment, Email, InlineImage};
 use std::fmt::Write as _;
 
-/// The e-mail: a summary, the charts (inline SVG), every table, and every table as a CSV attachment.
+/// The e-mail: a summary, the charts (PNG, inline by Content-ID), every table, and every table as a CSV attachment.
 pub fn email(r: &WeeklyReport, history: &[(String, serde_json::Value)], to: &[String]) -> Email {
     let tables = tables(r);
     let summary = summary_lines(r);
@@ -40,6 +41,18 @@ pub fn email(r: &WeeklyReport, history: &[(String, serde_json::Value)], to: &[St
         html,
         text,
         attachments,
+        inline: vec![
+            InlineImage {
+                content_id: APPROVAL_CHART_CID.into(),
+                content_type: "image/png".into(),
+                bytes: approval_png(history, r),
+            },
+            InlineImage {
+                content_id: BILLING_CHART_CID.into(),
+                content_type: "image/png".into(),
+                bytes: billing_png(r),
+            },
+        ],
     }
 }
 

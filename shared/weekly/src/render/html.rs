@@ -2,7 +2,7 @@
 //! throughout and styled inline, as mail clients need.
 
 use super::Table;
-use super::svg::{approval_chart, billing_chart};
+use super::charts::{APPROVAL_CHART_CID, BILLING_CHART_CID};
 use crate::format::{opt_f, opt_pct};
 use crate::report::WeeklyReport;
 use atpilot_agent::html::esc;
@@ -32,7 +32,8 @@ pub(super) fn html_table(t: &Table) -> String {
     s
 }
 
-/// The e-mail's HTML: the summary, the charts (inline SVG) and every table.
+/// The e-mail's HTML: the summary, the charts (PNG images referred to by
+/// Content-ID, sent inline beside the HTML) and every table.
 pub(super) fn body(
     r: &WeeklyReport,
     history: &[(String, serde_json::Value)],
@@ -54,12 +55,17 @@ pub(super) fn body(
         let _ = write!(html, "<li>{}</li>", esc(l));
     }
     html.push_str("</ul>");
+    let _ = history;
     let _ = write!(
         html,
-        "<h2 style=\"font-size:16px\">Approval rate per category, by week</h2>{}",
-        approval_chart(history, r)
+        "<h2 style=\"font-size:16px\">Approval rate per category, by week</h2>\
+<img id=\"approval-chart\" src=\"cid:{APPROVAL_CHART_CID}\" width=\"640\" style=\"max-width:100%\" alt=\"Weekly approval rate per category against the 80% and 90% lines (the figures are in the approval table below)\">"
     );
-    let _ = write!(html, "<h2 style=\"font-size:16px\">Billing impact per contract</h2>{}", billing_chart(r));
+    let _ = write!(
+        html,
+        "<h2 style=\"font-size:16px\">Billing impact per contract</h2>\
+<img id=\"billing-chart\" src=\"cid:{BILLING_CHART_CID}\" width=\"640\" style=\"max-width:100%\" alt=\"Billing change per contract against its baseline, flagged contracts in red (the figures are in the billing table below)\">"
+    );
     for t in tables {
         let _ = write!(html, "<h2 style=\"font-size:16px\">{}</h2>{}", esc(t.title), html_table(t));
     }

@@ -1,16 +1,19 @@
 //! Rendering: the report as tables (shown in the e-mail and attached as CSV),
-//! inline SVG charts, the HTML e-mail and the Teams card. Pure functions of
+//! PNG charts (inline by Content-ID), the HTML e-mail and the Teams card. Pure functions of
 //! the report (and the stored snapshots, for the history chart).
 
+mod charts;
 mod csv;
 mod email;
 mod html;
-mod svg;
 mod tables;
 mod teams;
 
+pub use charts::{
+    APPROVAL_CHART_CID, BILLING_CHART_CID, FLAGGED, PALETTE, Rgb, approval_png, approval_series, billing_png,
+    billing_rows,
+};
 pub use email::email;
-pub use svg::{approval_chart, billing_chart};
 pub use tables::tables;
 pub use teams::teams_card;
 

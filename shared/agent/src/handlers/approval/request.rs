@@ -261,5 +261,6 @@ pub fn email(view: &RequestView<'_>, approver: &str, links: EmailLinks<'_>, note
         html,
         text,
         attachments: vec![],
+        inline: vec![],
     }
 }
