@@ -157,11 +157,8 @@ def function_url_request(url_id, method, headers, source_ip, user_agent, trace, 
     return event
 
 
-DASHBOARD_PASSWORD = "sample-dashboard-password-0123456789"
-
-
 def dashboard_function_url():
-    # A browser opening the dashboard's Function URL after the Basic login prompt.
+    # A browser opening the dashboard's Function URL without a session: sent to sign in.
     ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
     return function_url_request(
         url_id="d4s8h2b6o0a4r8d2u6r0l4i8d2e6x0a4",
@@ -169,7 +166,6 @@ def dashboard_function_url():
         headers={
             "accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
             "accept-language": "en-GB,en;q=0.9",
-            "authorization": "Basic " + base64.b64encode(f"atpilot:{DASHBOARD_PASSWORD}".encode()).decode(),
             "sec-fetch-dest": "document",
             "sec-fetch-mode": "navigate",
             "sec-fetch-site": "none",

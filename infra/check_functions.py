@@ -18,10 +18,11 @@ And for the template as a whole:
   * no rust-cargolambda function builds a binary that no crate provides;
   * only the functions Autotask or a browser link must reach without AWS
     credentials (intake, approval) may have a Function URL with AuthType NONE,
-    plus the dashboard, and only because it refuses every request without the
-    password from a secret the stack generates: its DASHBOARD_PASSWORD_SECRET_ARN
-    must !Ref an AWS::SecretsManager::Secret with GenerateSecretString
-    (PasswordLength >= 16) in this template. Anything else must use AWS_IAM.
+    plus the dashboard, and only because it admits only people signed in with
+    the MSP's OpenID provider, whose session cookies are sealed with a key the
+    stack generates: its SESSION_KEY_SECRET_ARN must !Ref an
+    AWS::SecretsManager::Secret with GenerateSecretString (PasswordLength >= 32)
+    in this template. Anything else must use AWS_IAM.
 
 Every failure names the function and the variable or property. Exit 1 on any.
 Runs with the aws-sam-translator in .venv (for its CloudFormation YAML parser).
@@ -42,8 +43,9 @@ LAMBDA_LIB = os.path.join(ROOT, "shared", "lambda", "src", "lib.rs")
 
 ALLOWED_EXTRA_ENV = {"RUST_LOG"}
 PUBLIC_URL_ALLOWED = {"intake", "approval"}
-# Public only behind the password generated in this template (the function checks it on every request).
-PASSWORD_PROTECTED_URL = {"dashboard": "DASHBOARD_PASSWORD_SECRET_ARN"}
+# Public only behind sign-in, its cookies sealed with a key generated in this template.
+SIGNIN_PROTECTED_URL = {"dashboard": "SESSION_KEY_SECRET_ARN"}
+MIN_SESSION_KEY = 32
 SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 
 
@@ -171,16 +173,16 @@ def check(template, env_names, crates, may_be_empty=frozenset(), own_env=None):
             continue
         binary = ((res.get("Metadata") or {}).get("BuildProperties") or {}).get("Binary", logical)
         auth = url.get("AuthType")
-        if auth == "NONE" and binary in PASSWORD_PROTECTED_URL:
-            var = PASSWORD_PROTECTED_URL[binary]
+        if auth == "NONE" and binary in SIGNIN_PROTECTED_URL:
+            var = SIGNIN_PROTECTED_URL[binary]
             f_vars = (((res.get("Properties") or {}).get("Environment") or {}).get("Variables") or {})
             ref = f_vars.get(var, g_vars.get(var))
             target = ref.get("Ref") if isinstance(ref, dict) else None
             secret = resources.get(target) or {} if target else {}
             gen = (secret.get("Properties") or {}).get("GenerateSecretString") or {}
             length = gen.get("PasswordLength", 32)
-            if secret.get("Type") != "AWS::SecretsManager::Secret" or not gen or not isinstance(length, int) or length < 16:
-                errors.append(f"{logical} (function '{binary}'): FunctionUrlConfig.AuthType is NONE, so {var} must !Ref an AWS::SecretsManager::Secret of this template with GenerateSecretString (PasswordLength >= 16); found {ref!r}")
+            if secret.get("Type") != "AWS::SecretsManager::Secret" or not gen or not isinstance(length, int) or length < MIN_SESSION_KEY:
+                errors.append(f"{logical} (function '{binary}'): FunctionUrlConfig.AuthType is NONE, so {var} must !Ref an AWS::SecretsManager::Secret of this template with GenerateSecretString (PasswordLength >= {MIN_SESSION_KEY}); found {ref!r}")
         elif auth == "NONE" and binary not in PUBLIC_URL_ALLOWED:
             errors.append(f"{logical} (function '{binary}'): FunctionUrlConfig.AuthType is NONE; only {sorted(PUBLIC_URL_ALLOWED)} may be public, use AWS_IAM")
         elif auth not in ("NONE", "AWS_IAM"):
@@ -239,12 +241,12 @@ def self_test(template, env_names, crates):
     cases.append(("a public audit URL", t, crates, ["AuditFunction", "AuthType is NONE"]))
 
     t = copy.deepcopy(template)
-    t["Globals"]["Function"]["Environment"]["Variables"]["DASHBOARD_PASSWORD_SECRET_ARN"] = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:handmade"
-    cases.append(("a public dashboard without the generated password", t, crates, ["DashboardFunction", "DASHBOARD_PASSWORD_SECRET_ARN", "GenerateSecretString"]))
+    t["Globals"]["Function"]["Environment"]["Variables"]["SESSION_KEY_SECRET_ARN"] = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:handmade"
+    cases.append(("a public dashboard without the generated session key", t, crates, ["DashboardFunction", "SESSION_KEY_SECRET_ARN", "GenerateSecretString"]))
 
     t = copy.deepcopy(template)
-    t["Resources"]["DashboardPassword"]["Properties"]["GenerateSecretString"]["PasswordLength"] = 8
-    cases.append(("a public dashboard with a short generated password", t, crates, ["DashboardFunction", "PasswordLength"]))
+    t["Resources"]["SessionKey"]["Properties"]["GenerateSecretString"]["PasswordLength"] = 16
+    cases.append(("a public dashboard with a short generated session key", t, crates, ["DashboardFunction", "PasswordLength"]))
 
     own_cases = []
     own_cases.append(("a variable the crate's own code reads, not set", copy.deepcopy(template), crates, {crate: {"ATPILOT_SELF_TEST_ONLY"}}, ["ATPILOT_SELF_TEST_ONLY", crate]))

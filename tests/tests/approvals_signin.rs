@@ -79,12 +79,11 @@ async fn serve(s: &Stack, listener: tokio::net::TcpListener, issuer: &str, callb
         config: s.local.deps.config.clone(),
         state: s.local.deps.state.clone(),
         https: false,
+        callback_from_host: false,
     });
-    let web = Arc::new(atpilot_web::Web::new(s.local.deps.state.clone(), s.local.deps.config.clone(), None));
-    let app = atpilot_web::approval_routes(s.local.deps.clone())
-        .merge(atpilot_web::dashboard_routes(web))
-        .merge(atpilot_web::signin::signin_routes(signin.clone()))
-        .layer(axum::middleware::from_fn_with_state(signin, atpilot_web::signin::require_signin));
+    let web = Arc::new(atpilot_web::Web::behind_signin(s.local.deps.state.clone(), s.local.deps.config.clone()));
+    let pages = atpilot_web::approval_routes(s.local.deps.clone()).merge(atpilot_web::dashboard_routes(web));
+    let app = atpilot_web::signin::protect(pages, signin);
     tokio::spawn(async move { axum::serve(listener, app).await });
 }
 
@@ -127,6 +126,11 @@ async fn the_review_link_decides_only_for_a_signed_in_approver_with_the_sessions
     assert!(location.unwrap().starts_with("/auth/login?return_to=%2Fapprovals%2F"));
     let (status, _, _) = scanner.send(post(&scanner, &page_url, &[("r", &reference), ("decision", "approve")])).await;
     assert_eq!(status, 401);
+    // A webhook runbook's callback carries its own signature: it reaches its handler, not the sign-in gate.
+    let hook =
+        reqwest::Client::new().post(format!("{base}/approvals/runbooks/callback")).body("{}").send().await.unwrap();
+    let kind = hook.headers().get("content-type").map(|v| v.to_str().unwrap().to_string());
+    assert_eq!(kind.as_deref(), Some("application/json"), "answered by the callback handler ({})", hook.status());
 
     // Signed in, but not an approver: 403 naming who is signed in.
     let mut stranger = signed_in(&base, "stranger@example.org", &callback).await;

@@ -2,6 +2,9 @@
 //! they parse into the function's event type, and their bodies into
 //! atpilot's messages; the intake sample is signed and gets queued.
 
+#[path = "../../shared/signin/tests/support/mod.rs"]
+mod support;
+
 use atpilot_agent::messages::{TicketEvent, TimeEntryJob};
 use atpilot_local::{Local, LocalOptions, Target};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
@@ -64,28 +67,74 @@ fn schedule_samples_are_eventbridge_events() {
 }
 
 /// The dashboard sample, exactly as `lambda_http` hands it to the dashboard
-/// function's router: with the sample password the page renders; without the
-/// authorization header it is refused.
+/// function's router (the deployed sign-in, [`atpilot_web::signin::SignIn::deployed`],
+/// against the real test provider): sent to sign in; the login starts at the
+/// provider with this Function URL's own callback; after signing in there, the
+/// callback opens a session (a `__Host-` cookie) and the dashboard renders.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dashboard_sample_is_a_logged_in_function_url_request() {
+async fn dashboard_sample_is_sent_to_sign_in_and_served_once_signed_in() {
     use tower::ServiceExt;
+    let host = "d4s8h2b6o0a4r8d2u6r0l4i8d2e6x0a4.lambda-url.us-east-1.on.aws";
+    let callback = format!("https://{host}/auth/callback");
+    let Some(provider) = support::provider(3600, &callback) else { return };
     let dir = tempfile::tempdir().unwrap();
     let state = atpilot_store::State::new(std::sync::Arc::new(
         atpilot_store::embedded::EmbeddedStateStore::open(dir.path()).unwrap(),
     ));
-    let config = atpilot_config::Config::parse(atpilot_config::EXAMPLE, "atpilot.example.toml").unwrap();
-    let web = std::sync::Arc::new(
-        atpilot_web::Web::deployed(state, std::sync::Arc::new(config), "sample-dashboard-password-0123456789".into())
-            .unwrap(),
-    );
+    let mut config = atpilot_config::Config::parse(atpilot_config::EXAMPLE, "atpilot.example.toml").unwrap();
+    config.signin.issuer = Some(provider.issuer.clone());
+    config.signin.client_id = Some(support::CLIENT_ID.into());
+    let config = std::sync::Arc::new(config);
+    let key = "k".repeat(64);
+    let signin = atpilot_web::signin::SignIn::deployed(config.clone(), state.clone(), support::SECRET, &key)
+        .await
+        .expect("the deployed sign-in starts");
+    let web = std::sync::Arc::new(atpilot_web::Web::behind_signin(state, config));
+    let app = atpilot_web::signin::protect(atpilot_web::deployed_routes(web), std::sync::Arc::new(signin));
+    let call = |req: axum::http::Request<axum::body::Body>| {
+        let app = app.clone();
+        async move {
+            let res = app.oneshot(req).await.unwrap();
+            let header =
+                |name| res.headers().get_all(name).iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>();
+            let (location, cookies) = (header("location").pop(), header("set-cookie"));
+            (res.status().as_u16(), location, cookies)
+        }
+    };
+    let get = |path: &str, cookie: &str| {
+        let mut b = axum::http::Request::get(path).header("host", host);
+        if !cookie.is_empty() {
+            b = b.header("cookie", cookie);
+        }
+        b.body(axum::body::Body::empty()).unwrap()
+    };
+    // The sample: no session, sent to sign in.
     let req = lambda_http::request::from_str(&read("dashboard-function-url.json")).expect("a Function URL request");
-    let res = atpilot_web::dashboard_routes(web.clone()).oneshot(req).await.unwrap();
+    let (status, location, _) = call(req.map(|b| axum::body::Body::from(b.to_vec()))).await;
+    assert_eq!((status, location.as_deref()), (303, Some("/auth/login?return_to=%2F")));
+    // The login goes to the provider with this host's callback, keeping a Secure __Host- cookie.
+    let (status, authorize, cookies) = call(get("/auth/login?return_to=%2F", "")).await;
+    assert_eq!(status, 303);
+    let authorize = authorize.unwrap();
+    assert!(authorize.starts_with(&provider.issuer), "{authorize}");
+    let redirect =
+        url::Url::parse(&authorize).unwrap().query_pairs().find(|(k, _)| k == "redirect_uri").unwrap().1.into_owned();
+    assert_eq!(redirect, callback);
+    let login = cookies.iter().find(|c| c.starts_with("__Host-atpilot_login=")).expect("the login cookie");
+    assert!(login.contains("; Secure") && login.contains("HttpOnly") && login.contains("Path=/"), "{login}");
+    // Signed in at the provider, the callback opens a session and the dashboard renders.
+    let mut browser = support::Browser::new();
+    let back = browser.sign_in_until(authorize, "dispatch@msp.example", &callback).await;
+    let path = back.strip_prefix(&format!("https://{host}")).unwrap().to_string();
+    let (status, location, cookies) = call(get(&path, login.split(';').next().unwrap())).await;
+    assert_eq!((status, location.as_deref()), (303, Some("/")));
+    let session = cookies.iter().find(|c| c.starts_with("__Host-atpilot_session=")).expect("a session");
+    let res = app.clone().oneshot(get("/", session.split(';').next().unwrap())).await.unwrap();
     assert_eq!(res.status(), 200);
     let html = String::from_utf8(axum::body::to_bytes(res.into_body(), 1 << 22).await.unwrap().to_vec()).unwrap();
     assert!(html.contains("Routing audit"), "the dashboard links the audit page");
-    let mut anonymous = lambda_http::request::from_str(&read("dashboard-function-url.json")).unwrap();
-    anonymous.headers_mut().remove("authorization");
-    assert_eq!(atpilot_web::dashboard_routes(web).oneshot(anonymous).await.unwrap().status(), 401);
+    // Without the session cookie, nothing but the way to sign in.
+    assert_eq!(call(get("/settings", "")).await.0, 303);
 }
 
 /// A sample Function URL event as the Lambda's router receives it.

@@ -45,8 +45,10 @@ pub struct Args {
     pub sandbox_tickets: u64,
     /// Require sign-in with this OpenID provider (its issuer URL, e.g.
     /// https://login.microsoftonline.com/<tenant id>/v2.0) on every page but
-    /// /healthz and the webhook. Client credentials: ATPILOT_OIDC_CLIENT_ID,
-    /// ATPILOT_OIDC_CLIENT_SECRET; redirect URI: {this URL}/auth/callback.
+    /// /healthz and the webhook (default: `[signin] issuer` of --config, if
+    /// set). Client credentials: ATPILOT_OIDC_CLIENT_ID (default `[signin]
+    /// client_id`), ATPILOT_OIDC_CLIENT_SECRET; redirect URI:
+    /// {this URL}/auth/callback.
     #[arg(long)]
     pub oidc_issuer: Option<String>,
 }
@@ -147,8 +149,10 @@ pub async fn run(args: Args) -> CliResult {
         &autotask,
     )?;
 
-    // With sign-in, approval messages carry one Review link and the signed-in approver decides.
-    local.deps.signin = args.oidc_issuer.is_some();
+    // With sign-in (the flag, else `[signin] issuer`), approval messages carry
+    // one Review link and the signed-in approver decides.
+    let issuer = args.oidc_issuer.clone().or_else(|| local.deps.config.signin.issuer.clone());
+    local.deps.signin = issuer.is_some();
 
     // Tell `atpilot kill-switch` (which cannot open the store while this process holds it) how to reach us.
     let dev_token = random_token()?;
@@ -176,11 +180,11 @@ pub async fn run(args: Args) -> CliResult {
         processed: AtomicU64::new(0),
     });
     spawn_workers(&local, app.clone());
-    let signin = match &args.oidc_issuer {
+    let signin = match &issuer {
         Some(issuer) => Some(sign_in(issuer, &public, &args.state, &local).await?),
         None => None,
     };
-    let banner = match &args.oidc_issuer {
+    let banner = match &issuer {
         Some(issuer) => format!("sign-in required: {issuer} (redirect URI {public}/auth/callback)"),
         None => {
             "no sign-in (pass --oidc-issuer to require it): the pages are open to this machine only (loopback)".into()
@@ -188,9 +192,7 @@ pub async fn run(args: Args) -> CliResult {
     };
     let mut router = router(app.clone());
     if let Some(s) = signin {
-        router = router
-            .merge(atpilot_web::signin::signin_routes(s.clone()))
-            .layer(axum::middleware::from_fn_with_state(s, atpilot_web::signin::require_signin));
+        router = atpilot_web::signin::protect(router, s);
     }
     let server =
         tokio::spawn(
@@ -257,9 +259,13 @@ async fn sign_in(
             format!("{k} is not set: --oidc-issuer needs the client registered at the provider (ATPILOT_OIDC_CLIENT_ID, ATPILOT_OIDC_CLIENT_SECRET)")
         })
     };
+    let client_id = match local.deps.config.signin.client_id.clone() {
+        Some(id) if std::env::var("ATPILOT_OIDC_CLIENT_ID").is_err() => id,
+        _ => var("ATPILOT_OIDC_CLIENT_ID")?,
+    };
     let config = atpilot_signin::ClientConfig {
         issuer: issuer.to_string(),
-        client_id: var("ATPILOT_OIDC_CLIENT_ID")?,
+        client_id,
         client_secret: var("ATPILOT_OIDC_CLIENT_SECRET")?,
         redirect_uri: format!("{public}/auth/callback"),
         clock_skew: Duration::from_secs(300),
@@ -272,6 +278,7 @@ async fn sign_in(
         config: local.deps.config.clone(),
         state: local.deps.state.clone(),
         https: public.starts_with("https://"),
+        callback_from_host: false,
     }))
 }
 

@@ -358,6 +358,7 @@ impl Config {
     fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         Self::validate_limits(&raw)?;
         Self::validate_wiring(&raw)?;
+        raw.signin.validate()?;
         if let Some(m) = &raw.microsoft {
             m.validate()?;
         }

@@ -33,6 +33,10 @@ pub struct PendingLogin {
     pub code_verifier: String,
     /// Where to go after signing in (a path on this site).
     pub return_to: String,
+    /// The redirect URI this sign-in was started with (the token request
+    /// must send the same one); empty: the configured one.
+    #[serde(default)]
+    pub redirect_uri: String,
 }
 
 /// Where to send the browser, and what to keep.
@@ -99,18 +103,26 @@ impl Client {
     /// A new sign-in: the provider's authorize URL with `state`, `nonce` and
     /// the S256 challenge of a fresh verifier, and what to keep until the callback.
     pub fn start(&self, return_to: &str) -> LoginRequest {
+        self.start_at(return_to, &self.config.redirect_uri)
+    }
+
+    /// [`Client::start`] with another registered redirect URI (one app
+    /// registration serving several sites: the dashboard's and the approval
+    /// pages' Function URLs).
+    pub fn start_at(&self, return_to: &str, redirect_uri: &str) -> LoginRequest {
         let pending = PendingLogin {
             state: random_token(),
             nonce: random_token(),
             code_verifier: random_token(),
             return_to: safe_return_to(return_to),
+            redirect_uri: redirect_uri.to_string(),
         };
         let challenge = B64.encode(Sha256::digest(pending.code_verifier.as_bytes()));
         let mut url = url::Url::parse(&self.metadata.authorization_endpoint).expect("validated at discovery");
         url.query_pairs_mut()
             .append_pair("client_id", &self.config.client_id)
             .append_pair("response_type", "code")
-            .append_pair("redirect_uri", &self.config.redirect_uri)
+            .append_pair("redirect_uri", &pending.redirect_uri)
             .append_pair("response_mode", "query")
             .append_pair("scope", "openid email profile")
             .append_pair("state", &pending.state)
@@ -144,7 +156,10 @@ impl Client {
         let form = [
             ("grant_type", "authorization_code"),
             ("code", code),
-            ("redirect_uri", &self.config.redirect_uri),
+            (
+                "redirect_uri",
+                if pending.redirect_uri.is_empty() { &self.config.redirect_uri } else { &pending.redirect_uri },
+            ),
             ("client_id", &self.config.client_id),
             ("client_secret", &self.config.client_secret),
             ("code_verifier", &pending.code_verifier),

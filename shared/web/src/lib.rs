@@ -1,13 +1,15 @@
 //! The dashboard's HTTP routes, over the state store and the configuration
 //! only. One router, three hosts: the dashboard Lambda (behind its Function
-//! URL, always with a password), `atpilot dev` (embedded store) and
-//! `atpilot dashboard` (the deployed table, with the operator's AWS
-//! credentials).
+//! URL and sign-in with the MSP's OpenID provider, [`signin::protect`]),
+//! `atpilot dev` (embedded store) and `atpilot dashboard` (the deployed
+//! table, with the operator's AWS credentials).
 //!
-//! Protection: HTTP Basic (user `atpilot`) whenever a password is set, which
-//! the Lambda always does (a generated Secrets Manager secret); state-changing
-//! POSTs must come from the dashboard's own pages (Fetch Metadata / Origin),
-//! so another site cannot make a logged-in browser flip the kill switch.
+//! Protection: behind sign-in, the gate admits people with a role and every
+//! form carries the session's token; otherwise HTTP Basic (user `atpilot`)
+//! when a password is set (`atpilot dashboard` off loopback), else loopback
+//! only. State-changing POSTs must also come from the dashboard's own pages
+//! (Fetch Metadata / Origin), so another site cannot make a logged-in
+//! browser flip the kill switch.
 
 pub mod forms;
 pub mod functions;
@@ -37,36 +39,23 @@ pub struct Web {
     pub password: Option<String>,
     /// The token the dashboard's forms carry (see [`forms`]).
     pub forms: FormToken,
+    /// Served behind [`signin::protect`]: the sign-in gate in front admits
+    /// people, so neither a password nor a loopback listener is needed.
+    pub behind_signin: bool,
 }
-
-/// Why the deployed dashboard refuses to start.
-#[derive(Debug, thiserror::Error)]
-pub enum WebError {
-    #[error(
-        "the dashboard password secret is {0} characters; it needs at least {MIN_PASSWORD_CHARS} (the stack generates 32: do not overwrite it with a short one)"
-    )]
-    WeakPassword(usize),
-}
-
-/// The shortest password a deployed dashboard accepts.
-pub const MIN_PASSWORD_CHARS: usize = 16;
 
 impl Web {
     /// A dashboard behind `password` (none: a loopback listener only), its
     /// forms' token derived from the password, else random for this process.
     pub fn new(state: Store, config: Arc<Config>, password: Option<String>) -> Self {
         let forms = password.as_deref().map(FormToken::for_password).unwrap_or_else(FormToken::random);
-        Web { state, config, password, forms }
+        Web { state, config, password, forms, behind_signin: false }
     }
 
-    /// The dashboard as deployed in AWS: always behind the password.
-    pub fn deployed(state: Store, config: Arc<Config>, password: String) -> Result<Self, WebError> {
-        let password = password.trim().to_string();
-        let n = password.chars().count();
-        if n < MIN_PASSWORD_CHARS {
-            return Err(WebError::WeakPassword(n));
-        }
-        Ok(Self::new(state, config, Some(password)))
+    /// A dashboard served behind sign-in ([`signin::protect`]): the deployed
+    /// dashboard, and `atpilot dev` with a provider.
+    pub fn behind_signin(state: Store, config: Arc<Config>) -> Self {
+        Web { behind_signin: true, ..Self::new(state, config, None) }
     }
 }
 
@@ -192,6 +181,9 @@ pub fn is_loopback_host(host: &str) -> bool {
 /// a loopback host name (a foreign `Host` is refused: DNS rebinding).
 /// Otherwise HTTP Basic with the configured password.
 pub async fn auth(State(web): State<Arc<Web>>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if web.behind_signin {
+        return next.run(req).await;
+    }
     let Some(password) = &web.password else {
         let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
         if !is_loopback_host(host) {
@@ -626,21 +618,6 @@ mod tests {
         assert_eq!(status, StatusCode::OK);
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!((v["summary"].as_str(), v["report"]["tickets"].as_i64()), (Some("12 tickets"), Some(12)));
-    }
-
-    #[tokio::test]
-    async fn a_deployed_dashboard_always_has_a_strong_password() {
-        let dir = tempfile_dir();
-        let w = web(dir.path(), None);
-        let make = |pw: &str| Web::deployed(w.state.clone(), w.config.clone(), pw.into());
-        assert!(matches!(make(""), Err(WebError::WeakPassword(0))));
-        assert!(matches!(make("  short-password \n"), Err(WebError::WeakPassword(14))));
-        let ok = make("Xk29fLq0TzPp71mWc3VnB8sY5dR6gHj4\n").unwrap();
-        assert_eq!(
-            ok.password.as_deref(),
-            Some("Xk29fLq0TzPp71mWc3VnB8sY5dR6gHj4"),
-            "a trailing newline from the console is not part of it"
-        );
     }
 
     #[tokio::test]

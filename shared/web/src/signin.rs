@@ -59,9 +59,53 @@ pub struct SignIn {
     pub state: Store,
     /// Served over HTTPS: `Secure` cookies with the `__Host-` prefix.
     pub https: bool,
+    /// The redirect URI is `https://{Host}/auth/callback` of each request
+    /// (deployed: one app registration for the dashboard's and the approval
+    /// pages' Function URLs, each registered at the provider), instead of the
+    /// client's configured one.
+    pub callback_from_host: bool,
+}
+
+/// Why the deployed sign-in cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployedSignInError {
+    #[error(
+        "[signin] issuer and client_id are not set: the deployed dashboard and approval pages require sign-in with the MSP's OpenID provider (README: Sign-in with your OpenID provider)"
+    )]
+    NotConfigured,
+    #[error("the session key secret is {0} characters; it needs at least 32 (the stack generates 64)")]
+    WeakSessionKey(usize),
+    #[error("the OpenID provider: {0}")]
+    Provider(#[from] atpilot_signin::SignInError),
 }
 
 impl SignIn {
+    /// The sign-in of a deployed function (HTTPS, redirect URI from the
+    /// request's host): the provider from `[signin]`, the client secret and
+    /// the cookie key from Secrets Manager.
+    pub async fn deployed(
+        config: Arc<Config>,
+        state: Store,
+        client_secret: &str,
+        session_key: &str,
+    ) -> Result<SignIn, DeployedSignInError> {
+        let (issuer, client_id) = config.signin.provider().ok_or(DeployedSignInError::NotConfigured)?;
+        let key = session_key.trim();
+        if key.chars().count() < 32 {
+            return Err(DeployedSignInError::WeakSessionKey(key.chars().count()));
+        }
+        let client = Client::connect(atpilot_signin::ClientConfig {
+            issuer: issuer.to_string(),
+            client_id: client_id.to_string(),
+            client_secret: client_secret.trim().to_string(),
+            redirect_uri: String::new(),
+            clock_skew: std::time::Duration::from_secs(300),
+        })
+        .await?;
+        let codec = SessionCodec::new(key.as_bytes());
+        Ok(SignIn { client, codec, config, state, https: true, callback_from_host: true })
+    }
+
     fn cookie_name(&self, base: &str) -> String {
         if self.https { format!("__Host-{base}") } else { base.to_string() }
     }
@@ -105,6 +149,12 @@ fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
+/// `router` behind sign-in: the `/auth/*` routes added and every other
+/// route gated by [`require_signin`].
+pub fn protect(router: Router, signin: Arc<SignIn>) -> Router {
+    router.merge(signin_routes(signin.clone())).layer(axum::middleware::from_fn_with_state(signin, require_signin))
+}
+
 /// `/auth/login`, `/auth/callback`, `/auth/logout`.
 pub fn signin_routes(signin: Arc<SignIn>) -> Router {
     Router::new()
@@ -120,8 +170,23 @@ struct LoginQuery {
     return_to: Option<String>,
 }
 
-async fn login(State(s): State<Arc<SignIn>>, Query(q): Query<LoginQuery>) -> Response {
-    let req = s.client.start(q.return_to.as_deref().unwrap_or("/"));
+/// `https://{host}/auth/callback` for a plain host name (and port), else `None`.
+fn callback_for_host(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let plain = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+    plain.then(|| format!("https://{host}/auth/callback"))
+}
+
+async fn login(State(s): State<Arc<SignIn>>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
+    let return_to = q.return_to.as_deref().unwrap_or("/");
+    let req = if s.callback_from_host {
+        match callback_for_host(&headers) {
+            Some(callback) => s.client.start_at(return_to, &callback),
+            None => return page(StatusCode::BAD_REQUEST, "Sign-in failed", "the request names no usable host"),
+        }
+    } else {
+        s.client.start(return_to)
+    };
     let sealed = s.codec.seal("login", now() + LOGIN_SECS, &req.pending);
     ([(header::SET_COOKIE, s.cookie("atpilot_login", &sealed, LOGIN_SECS))], Redirect::to(&req.authorize_url))
         .into_response()
@@ -190,10 +255,13 @@ async fn logout(State(s): State<Arc<SignIn>>) -> Response {
 }
 
 /// Paths that never need a person: health, the intake webhook (signed by
-/// Autotask), the sign-in itself, and the loopback kill-switch API (its own token).
+/// Autotask), a webhook runbook's callback (signed by its provider), the
+/// sign-in itself, and the loopback kill-switch API (its own token).
 fn open_path(path: &str) -> bool {
     path == "/healthz"
         || path.starts_with("/webhooks/autotask")
+        || path == "/approvals/runbooks/callback"
+        || path == "/runbooks/callback"
         || path.starts_with("/auth/")
         || path == "/api/kill-switch"
 }

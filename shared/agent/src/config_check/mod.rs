@@ -89,6 +89,17 @@ fn offline(
             }
         }
     }
+    if remote {
+        match config.signin.provider() {
+            Some((issuer, _)) => r.ok_("signin.issuer", issuer, "the deployed pages admit people signed in there"),
+            None => r.warn(
+                "signin.issuer",
+                "(not set)",
+                "deployed, the dashboard and approval functions refuse to start without an OpenID provider",
+                "set [signin] issuer and client_id (README: Sign-in with your OpenID provider)",
+            ),
+        }
+    }
     runbooks::offline(config, env, remote, r);
     let m = &config.model;
     let mut picklist_models = Vec::new();
