@@ -1,7 +1,8 @@
 // A real OpenID provider for atpilot's sign-in tests: node-oidc-provider
 // (OpenID Certified) on loopback, with one confidential client and any
 // account name accepted by its development login page (the account's e-mail
-// is the name typed, so a test signs in as "dispatch@msp.example").
+// is the name typed, so a test signs in as "dispatch@msp.example"; anything
+// after a '#' makes another account with the same e-mail).
 //
 //   node provider.mjs PORT CLIENT_ID CLIENT_SECRET REDIRECT_URI [REDIRECT_URI…]
 //
@@ -26,10 +27,13 @@ const provider = new Provider(issuer, {
   }],
   pkce: { required: () => true },
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'] },
+  // A login "ann@msp.example#2" is another account (sub) with the same e-mail,
+  // as when a mailbox moves to a new account at the provider.
   findAccount: async (ctx, id) => ({
     accountId: id,
     async claims() {
-      return { sub: id, email: id, email_verified: true, name: id, preferred_username: id };
+      const email = id.split('#')[0];
+      return { sub: id, email, email_verified: true, name: email, preferred_username: email };
     },
   }),
   // The e-mail goes into the ID token, as Entra's optional claim does.
