@@ -206,6 +206,32 @@ async fn the_review_link_decides_only_for_a_signed_in_approver_with_the_sessions
     assert_eq!(status, 303);
     let change = s.local.deps.state.kill_switch_history(1).await.unwrap().remove(0);
     assert!(change.on && change.changed_by == format!("dashboard (signed in as {APPROVER})"), "{change:?}");
+
+    // The approver was bound to their provider account on first sign-in: another
+    // account with the same e-mail is refused until an admin releases the binding.
+    let bindings = s.local.deps.state.subject_bindings(10).await.unwrap();
+    let subject = format!("{}#{APPROVER}", provider.issuer);
+    assert_eq!(
+        bindings.iter().map(|b| (b.email.as_str(), b.subject.as_str())).collect::<Vec<_>>(),
+        [(APPROVER, subject.as_str())]
+    );
+    let other = format!("{APPROVER}#2");
+    let mut moved = Session::new();
+    let (_, location, _) = moved.send(moved.http.get(format!("{base}/auth/login"))).await;
+    let back = moved.sign_in_until(location.unwrap(), &other, &callback).await;
+    let (status, _, body) = moved.send(moved.http.get(&back)).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("is bound to another account at the provider"), "{body}");
+    let (_, _, page) = one.send(one.http.get(format!("{base}/signin"))).await;
+    assert!(page.contains(&subject), "the Sign-in page shows the binding: {page}");
+    let release = format!("{base}/signin/release");
+    let (status, _, _) = stranger.send(post(&stranger, &release, &[("email", APPROVER), ("csrf", &csrf)])).await;
+    assert_eq!(status, 403, "not an admin");
+    let (status, _, _) = one.send(post(&one, &release, &[("email", APPROVER), ("csrf", &csrf)])).await;
+    assert_eq!(status, 303);
+    signed_in(&base, &other, &callback).await;
+    let bindings = s.local.deps.state.subject_bindings(10).await.unwrap();
+    assert_eq!(bindings[0].subject, format!("{}#{other}", provider.issuer), "bound to the new account");
 }
 
 /// Headless Chromium opens the Review link, signs in on the provider's own

@@ -14,6 +14,7 @@
 pub mod forms;
 pub mod functions;
 pub mod headers;
+mod people;
 pub mod signin;
 
 pub use forms::FormToken;
@@ -76,6 +77,8 @@ fn pages() -> Router<Arc<Web>> {
         .route("/phases", post(set_phase))
         .route("/kill-switch", post(kill_switch))
         .route("/approvals/", get(approvals))
+        .route("/signin", get(people::page))
+        .route("/signin/release", post(people::release))
         .route("/outbox", get(outbox))
         .route("/audit", get(audit_page))
         .route("/api/audit", get(audit_json))
@@ -285,7 +288,7 @@ impl Notice {
 }
 
 /// The signed-in person, when the pages require sign-in.
-type Person = Option<axum::Extension<signin::SignedIn>>;
+pub(crate) type Person = Option<axum::Extension<signin::SignedIn>>;
 
 impl Web {
     /// The token this page's forms carry: the signed-in person's session
@@ -331,7 +334,7 @@ struct PhaseForm {
 }
 
 /// A form posted without the page's token: refused, nothing changed.
-fn stale_form() -> Response {
+pub(crate) fn stale_form() -> Response {
     (StatusCode::FORBIDDEN, "this form did not come from the dashboard's own page (or the dashboard restarted): reload the dashboard and try again; nothing was changed").into_response()
 }
 

@@ -15,6 +15,7 @@
 use atpilot_config::Config;
 use atpilot_signin::{Client, PendingLogin, Session, SessionCodec};
 use atpilot_store::State as Store;
+use atpilot_store::records::{Claim, SubjectBinding};
 use axum::Router;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -239,6 +240,9 @@ async fn callback(State(s): State<Arc<SignIn>>, headers: HeaderMap, Query(q): Qu
         Ok(i) => i,
         Err(e) => return page(StatusCode::FORBIDDEN, "Sign-in refused", &e.to_string()),
     };
+    if let Err(refused) = bind(&s, &identity).await {
+        return refused;
+    }
     tracing::info!(who = ?identity.login_name(), subject = %identity.subject, "signed in");
     let session = Session { identity, expires_at: now() + SESSION_SECS, csrf: atpilot_signin::random_token() };
     let sealed = s.codec.seal("session", session.expires_at, &session);
@@ -247,6 +251,36 @@ async fn callback(State(s): State<Arc<SignIn>>, headers: HeaderMap, Query(q): Qu
     h.append(header::SET_COOKIE, s.cookie("atpilot_session", &sealed, SESSION_SECS).parse().expect("a cookie"));
     h.append(header::SET_COOKIE, s.cookie("atpilot_login", "", 0).parse().expect("a cookie"));
     r
+}
+
+/// A person with a role is bound to their provider account on first sign-in;
+/// another account carrying the same e-mail later is refused until an admin
+/// releases the binding (the dashboard's Sign-in page).
+async fn bind(s: &SignIn, identity: &atpilot_signin::Identity) -> Result<(), Response> {
+    let Some(email) = identity.login_name().filter(|e| s.role_of(e).is_some()) else { return Ok(()) };
+    let binding =
+        SubjectBinding { email: email.to_string(), subject: identity.subject.clone(), bound_at: chrono::Utc::now() };
+    match s.state.bind_subject(&binding).await {
+        Ok(Claim::Claimed) => {
+            tracing::info!(who = %email, subject = %identity.subject, "bound to the provider account on first sign-in");
+            Ok(())
+        }
+        Ok(Claim::Existing(b)) if b.subject == identity.subject => Ok(()),
+        Ok(Claim::Existing(b)) => {
+            tracing::warn!(who = %email, bound = %b.subject, signed_in = %identity.subject, "sign-in refused: another account with a bound e-mail");
+            Err(page(
+                StatusCode::FORBIDDEN,
+                "Another account",
+                &format!(
+                    "{email} is bound to another account at the provider ({}, since {} UTC); this sign-in is {}. If the mailbox moved to a new account, an admin releases the binding on the dashboard's Sign-in page; then sign in again",
+                    b.subject,
+                    b.bound_at.format("%Y-%m-%d %H:%M"),
+                    identity.subject
+                ),
+            ))
+        }
+        Err(e) => Err(page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e.to_string())),
+    }
 }
 
 async fn logout(State(s): State<Arc<SignIn>>) -> Response {
@@ -285,7 +319,8 @@ pub async fn require_signin(State(s): State<Arc<SignIn>>, req: Request, next: Ne
     };
     let who = session.identity.login_name().unwrap_or("(no e-mail)").to_string();
     let role = session.identity.login_name().and_then(|e| s.role_of(e));
-    let needs_admin = req.method() == Method::POST && (path == "/phases" || path == "/kill-switch");
+    let needs_admin =
+        req.method() == Method::POST && (path == "/phases" || path == "/kill-switch" || path == "/signin/release");
     match role {
         None => page(
             StatusCode::FORBIDDEN,
@@ -297,7 +332,9 @@ pub async fn require_signin(State(s): State<Arc<SignIn>>, req: Request, next: Ne
         Some(r) if needs_admin && r < Role::Admin => page(
             StatusCode::FORBIDDEN,
             "Admins only",
-            &format!("signed in as {who}: changing phases or the kill switch needs an admin ([signin] admins)"),
+            &format!(
+                "signed in as {who}: changing phases, the kill switch or sign-in bindings needs an admin ([signin] admins)"
+            ),
         ),
         Some(_) => {
             let mut req = req;

@@ -248,7 +248,7 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9f0;vertical-a
 .kill-on{background:#b3261e;color:#fff;padding:4px 10px;border-radius:12px} .kill-off{background:#2e7d32;color:#fff;padding:4px 10px;border-radius:12px}
 .action{font-weight:600} ul.reasons{margin:0;padding-left:18px}
 </style></head><body>
-<header><h1>atpilot</h1><a href="/">Dashboard</a><a href="/approvals/">Approvals</a><a href="/outbox">Outbox</a><a href="/audit">Routing audit</a><a href="/settings">Settings</a><a href="/api/decisions">API</a></header><main>
+<header><h1>atpilot</h1><a href="/">Dashboard</a><a href="/approvals/">Approvals</a><a href="/outbox">Outbox</a><a href="/audit">Routing audit</a><a href="/settings">Settings</a><a href="/signin">Sign-in</a><a href="/api/decisions">API</a></header><main>
 "#,
     );
     if let Some(n) = notice {

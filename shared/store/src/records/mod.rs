@@ -14,11 +14,13 @@ use std::sync::Arc;
 
 mod notices;
 mod runbooks;
+mod signin;
 pub use notices::{
     AlertRecord, DeadLetterRecord, DeliveryRecord, DeliveryState, MAX_DEAD_LETTER_BODY, MAX_REPORT_BYTES, OutboxRecord,
     ReplyRecord, ReportRecord,
 };
 pub use runbooks::{Resume, RunbookRecord};
+pub use signin::SubjectBinding;
 
 /// A stored decision: the prediction, the action and every reason, in words too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -191,3 +191,22 @@ pub async fn deliveries_are_kept_per_channel_and_recipient(s: Arc<dyn StateStore
     );
     assert_eq!(st.approval("act-1").await.unwrap(), Some(request), "the request is untouched");
 }
+
+pub async fn subjects_are_bound_once_and_released(s: Arc<dyn StateStore>) {
+    let st = State::new(s);
+    let b =
+        |email: &str, subject: &str| SubjectBinding { email: email.into(), subject: subject.into(), bound_at: at(0) };
+    assert_eq!(st.bind_subject(&b("Ann@MSP.example", "entra:t:1")).await.unwrap(), Claim::Claimed);
+    assert_eq!(
+        st.bind_subject(&b("ann@msp.example", "entra:t:2")).await.unwrap(),
+        Claim::Existing(b("ann@msp.example", "entra:t:1")),
+        "one binding per e-mail, whatever its case"
+    );
+    st.bind_subject(&b("bob@msp.example", "entra:t:3")).await.unwrap();
+    let all = st.subject_bindings(10).await.unwrap();
+    assert_eq!(all.iter().map(|b| b.email.as_str()).collect::<Vec<_>>(), ["ann@msp.example", "bob@msp.example"]);
+    st.release_subject("ANN@msp.example").await.unwrap();
+    st.release_subject("nobody@msp.example").await.unwrap();
+    assert_eq!(st.bind_subject(&b("ann@msp.example", "entra:t:2")).await.unwrap(), Claim::Claimed, "bound again");
+    assert_eq!(st.subject_bindings(10).await.unwrap().len(), 2);
+}
