@@ -329,6 +329,18 @@ async fn a_signed_in_person_decides_only_as_an_approver_of_the_category() {
     assert_eq!(e.status(), 403, "{e}");
     assert!(e.to_string().contains("stranger@example.org (signed in) is not an approver"), "{e}");
     assert_eq!(state_of(&s, &id).await, ApprovalState::Pending, "nothing decided");
+    // An approver of another category is refused too.
+    let mut s = s;
+    let mut config = (*s.local.deps.config).clone();
+    let reset: atpilot_domain::Category = "password-reset".parse().unwrap();
+    config.categories.get_mut(&reset).unwrap().approvers.push("pat@msp.example".into());
+    s.local.deps.config = std::sync::Arc::new(config);
+    let mut as_other = form(&token, "approve");
+    as_other.signed_in = Some("pat@msp.example".into());
+    let e = approval::decide_request(&s.local.deps, &id, &as_other, chrono::Utc::now()).await.unwrap_err();
+    assert_eq!(e.status(), 403, "{e}");
+    assert!(e.to_string().contains("pat@msp.example (signed in) is not an approver of this category"), "{e}");
+    assert_eq!(state_of(&s, &id).await, ApprovalState::Pending, "nothing decided");
     let mut as_approver = form(&token, "reject");
     as_approver.signed_in = Some("Dispatch@MSP.example".into());
     assert_eq!(

@@ -337,6 +337,22 @@ pub async fn require_signin(State(s): State<Arc<SignIn>>, req: Request, next: Ne
             ),
         ),
         Some(_) => {
+            if req.method() == Method::POST {
+                // Every state change: who, what, from where (the Function URL's
+                // X-Forwarded-For, else the connection), in the function's log.
+                let from = req
+                    .headers()
+                    .get("x-forwarded-for")
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.split(',').next().unwrap_or(v).trim().to_string())
+                    .or_else(|| {
+                        req.extensions()
+                            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                            .map(|c| c.0.ip().to_string())
+                    })
+                    .unwrap_or_else(|| "unknown".into());
+                tracing::info!(who = %who, path = %path, from = %from, "state change requested");
+            }
             let mut req = req;
             req.extensions_mut().insert(SignedIn { email: who, csrf: session.csrf.clone() });
             next.run(req).await
