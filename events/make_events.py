@@ -258,6 +258,41 @@ def time_entry_sqs():
     return {"Records": [rec]}
 
 
+def ses_delivery_event():
+    # SES's report that an approval request e-mail reached the approver's mail server, through
+    # the configuration set's EventBridge destination (the template's SesEventsRule, to the reconciler).
+    message_id = "010001937a4b2c3d-5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9-000000"
+    return {
+        "version": "0",
+        "id": "3f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
+        "detail-type": "Email Delivered",
+        "source": "aws.ses",
+        "account": ACCOUNT,
+        "time": "2026-11-28T10:05:03Z",
+        "region": REGION,
+        "resources": [f"arn:aws:ses:{REGION}:{ACCOUNT}:configuration-set/atpilot"],
+        "detail": {
+            "eventType": "Delivery",
+            "mail": {
+                "timestamp": "2026-11-28T10:05:01.512Z",
+                "source": "atpilot@msp.example",
+                "sendingAccountId": ACCOUNT,
+                "messageId": message_id,
+                "destination": ["dispatch@msp.example"],
+                "headersTruncated": False,
+                "tags": {"ses:configuration-set": ["atpilot"], "ses:source-ip": ["52.94.0.10"]},
+            },
+            "delivery": {
+                "timestamp": "2026-11-28T10:05:02.948Z",
+                "processingTimeMillis": 1436,
+                "recipients": ["dispatch@msp.example"],
+                "smtpResponse": "250 2.6.0 <" + message_id + "@email.amazonses.com> Queued mail for delivery",
+                "reportingMTA": "a8-12.smtp-out.amazonses.com",
+            },
+        },
+    }
+
+
 def reconciler_schedule():
     # An EventBridge rule's scheduled event (the template's `Type: Schedule`).
     return {
@@ -296,6 +331,7 @@ FILES = {
     "classify-sqs.json": classify_sqs,
     "time-entry-sqs.json": time_entry_sqs,
     "reconciler-schedule.json": reconciler_schedule,
+    "ses-delivery-event.json": ses_delivery_event,
     "weekly-metrics-schedule.json": weekly_metrics_schedule,
     "dashboard-function-url.json": dashboard_function_url,
     "audit-invoke.json": audit_invoke,

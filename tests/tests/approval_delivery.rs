@@ -176,3 +176,55 @@ async fn a_request_nobody_opened_is_reminded_by_email_once() {
     let d = deps.state.deliveries(&unopened).await.unwrap();
     assert!(d.iter().any(|d| d.channel == "reminder" && d.state == DeliveryState::Accepted), "{d:?}");
 }
+
+/// SES's events (the sample in events/, as the reconciler receives it): a
+/// delivery marks the approval e-mail delivered; a bounce marks it failed
+/// with the reason and alerts; e-mails atpilot keeps no delivery for are ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_reports_mark_an_approval_email_delivered_or_bounced() {
+    use atpilot_agent::handlers::ses_events::{SesEventOutcome, record_ses_event};
+    let s = Stack::start().await;
+    let deps = &s.local.deps;
+    let sample: aws_lambda_events::eventbridge::EventBridgeEvent<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../events/ses-delivery-event.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!((sample.source.as_str(), sample.detail_type.as_str()), ("aws.ses", "Email Delivered"));
+    let email_of =
+        |d: Vec<atpilot_store::records::DeliveryRecord>| d.into_iter().find(|d| d.channel == "email").unwrap();
+
+    let (_, delivered, _) = s.pending_approval().await;
+    let sent = email_of(deps.state.deliveries(&delivered).await.unwrap());
+    let message_id = sent.provider_id.clone().expect("the provider's message id is kept");
+    let mut event = sample.detail.clone();
+    event["mail"]["messageId"] = json!(message_id);
+    let outcome = record_ses_event(deps, &event).await.unwrap();
+    assert_eq!(outcome, SesEventOutcome::Recorded { approval_id: delivered.clone(), state: DeliveryState::Delivered });
+    let now = email_of(deps.state.deliveries(&delivered).await.unwrap());
+    assert!(
+        now.answer.starts_with("delivered to the recipient's mail server at 2026-11-28T10:05:02.948Z"),
+        "{}",
+        now.answer
+    );
+
+    let (_, bounced, _) = s.pending_approval().await;
+    let message_id = email_of(deps.state.deliveries(&bounced).await.unwrap()).provider_id.unwrap();
+    let mut bounce = sample.detail.clone();
+    bounce["eventType"] = json!("Bounce");
+    bounce["mail"]["messageId"] = json!(message_id);
+    bounce["bounce"] = json!({"bounceType": "Permanent", "bounceSubType": "General", "timestamp": "2026-11-28T10:05:04Z",
+        "bouncedRecipients": [{"emailAddress": APPROVER, "diagnosticCode": "smtp; 550 5.1.1 user unknown"}]});
+    let outcome = record_ses_event(deps, &bounce).await.unwrap();
+    assert_eq!(outcome, SesEventOutcome::Recorded { approval_id: bounced.clone(), state: DeliveryState::Failed });
+    let now = email_of(deps.state.deliveries(&bounced).await.unwrap());
+    assert!(now.answer.contains("550 5.1.1 user unknown"), "{}", now.answer);
+    let alerts = deps.state.alerts(10).await.unwrap();
+    assert!(
+        alerts.iter().any(|a| a.kind == "approval request not delivered" && a.message.contains("user unknown")),
+        "{alerts:?}"
+    );
+
+    let mut other = sample.detail.clone();
+    other["mail"]["messageId"] = json!("a-weekly-report-message");
+    assert!(matches!(record_ses_event(deps, &other).await.unwrap(), SesEventOutcome::Ignored(_)));
+}

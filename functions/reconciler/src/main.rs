@@ -1,7 +1,9 @@
 //! reconciler: on an EventBridge schedule, queues tickets changed since the
 //! watermark that no webhook delivered, and sweeps approval requests
-//! (expiry, interrupted executions). Calls `atpilot_agent::handlers::reconciler::reconcile`
-//! and `atpilot_agent::handlers::approval::sweep`.
+//! (expiry, reminders, interrupted executions). Calls `atpilot_agent::handlers::reconciler::reconcile`
+//! and `atpilot_agent::handlers::approval::sweep`. Also receives SES's events on
+//! approval e-mails (source `aws.ses`), recorded by
+//! `atpilot_agent::handlers::ses_events::record_ses_event`.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
@@ -10,9 +12,15 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 async fn main() -> Result<(), Error> {
     atpilot_lambda::init_logging();
     let wired = atpilot_lambda::deps_from_env().await?;
-    run(service_fn(|_event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
+    run(service_fn(|event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
         let (deps, meter) = (&wired.deps, &wired.meter);
         async move {
+            // SES's reports on approval e-mails (the configuration set's EventBridge destination).
+            if event.payload.source == "aws.ses" {
+                let outcome = atpilot_agent::handlers::ses_events::record_ses_event(deps, &event.payload.detail).await.map_err(Error::from)?;
+                tracing::info!(detail_type = %event.payload.detail_type, ?outcome, "SES event");
+                return Ok(serde_json::json!({ "ses_event": format!("{outcome:?}") }));
+            }
             let report = atpilot_agent::handlers::reconciler::reconcile(deps, chrono::Utc::now(), chrono::Duration::hours(24)).await.map_err(Error::from)?;
             tracing::info!(seen = report.seen, queued = report.queued, already_known = report.already_known, updates_queued = report.updates_queued, out_of_scope = report.out_of_scope, "reconciled");
             // Unanswered approval requests expire; interrupted approved actions are carried out.

@@ -439,7 +439,7 @@ async fn deliveries_cell(state: &Store, approval_id: &str) -> String {
         Ok(d) => d
             .iter()
             .map(|d| {
-                let answer = if d.state == DeliveryState::Accepted { String::new() } else { format!(": {}", d.answer) };
+                let answer = if d.state.sent() { String::new() } else { format!(": {}", d.answer) };
                 format!("{} {}: <b>{}</b>{}", e(&d.channel), e(&d.recipient), d.state.as_str(), e(&answer))
             })
             .collect::<Vec<_>>()

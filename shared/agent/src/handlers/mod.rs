@@ -15,4 +15,5 @@ pub mod resolution;
 pub mod routing_seen;
 pub mod runbook_callback;
 pub(crate) mod runbook_step;
+pub mod ses_events;
 pub mod time_entry;

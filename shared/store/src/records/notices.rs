@@ -200,11 +200,13 @@ impl State {
 
 /// How an approval request's message fared on one channel for one
 /// recipient. `Accepted` means the provider took it (SES returned a message
-/// id; a Teams Workflows URL answered 2xx, which is not proof anyone saw it).
+/// id; a Teams Workflows URL answered 2xx, which is not proof anyone saw it);
+/// `Delivered` that SES reported the recipient's mail server took it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     Accepted,
+    Delivered,
     /// Failed for now (throttled, unreachable): sent again with the message's next delivery.
     Retrying,
     /// Refused for good (an unverified sender, a deleted flow): the operator was alerted.
@@ -215,6 +217,7 @@ impl DeliveryState {
     pub fn as_str(self) -> &'static str {
         match self {
             DeliveryState::Accepted => "accepted",
+            DeliveryState::Delivered => "delivered",
             DeliveryState::Retrying => "retrying",
             DeliveryState::Failed => "failed",
         }
@@ -234,13 +237,33 @@ pub struct DeliveryRecord {
     pub answer: String,
     pub attempts: u32,
     pub at: DateTime<Utc>,
+    /// The provider's message id (SES), by which its later events find this delivery.
+    #[serde(default)]
+    pub provider_id: Option<String>,
+}
+
+impl DeliveryState {
+    /// Whether the provider has taken (or delivered) the message: nothing to resend.
+    pub fn sent(self) -> bool {
+        matches!(self, DeliveryState::Accepted | DeliveryState::Delivered)
+    }
 }
 
 impl State {
     /// Records the latest outcome of one delivery (replacing the previous one).
     pub async fn put_delivery(&self, d: &DeliveryRecord) -> Result<(), StoreError> {
         let key = Key::new(format!("approval#{}", d.approval_id), format!("delivery#{}#{}", d.channel, d.recipient));
-        self.store.put(Item::new(key, encode(d)?), Condition::Always).await.map(|_| ())
+        let mut item = Item::new(key, encode(d)?);
+        if let Some(id) = &d.provider_id {
+            item = item.with_gsi1(format!("provider-message#{id}"), "delivery");
+        }
+        self.store.put(item, Condition::Always).await.map(|_| ())
+    }
+
+    /// The delivery whose provider message id is `id`, if any.
+    pub async fn delivery_by_message(&self, id: &str) -> Result<Option<DeliveryRecord>, StoreError> {
+        let found = self.store.query(&Query::gsi1(format!("provider-message#{id}")).limit(1)).await?;
+        found.first().map(decode).transpose()
     }
 
     /// Every delivery of one approval request, by channel then recipient.

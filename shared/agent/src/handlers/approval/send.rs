@@ -135,7 +135,7 @@ async fn pending_targets(
         .filter_map(|t| {
             let previous = before.iter().find(|d| d.channel == t.channel() && d.recipient == t.recipient());
             match previous {
-                Some(d) if d.state == DeliveryState::Accepted => None,
+                Some(d) if d.state.sent() => None,
                 Some(d) => Some((t, d.attempts)),
                 None => Some((t, 0)),
             }
@@ -171,11 +171,7 @@ async fn send_to(
     let mut retry = None;
     for (target, attempts) in targets {
         let sent = match &target {
-            Target::Teams => deps
-                .notifier
-                .post_teams(&teams_card(&view, &request_links))
-                .await
-                .map(|()| "accepted by the Teams URL (a Workflows flow answers before it posts)".to_string()),
+            Target::Teams => deps.notifier.post_teams(&teams_card(&view, &request_links)).await.map(|()| String::new()),
             Target::Email(who) | Target::Reminder(who) => {
                 let l = match &request_links {
                     RequestLinks::Review(url) => EmailLinks::Review(url),
@@ -192,7 +188,7 @@ async fn send_to(
                 if note.is_some() {
                     m.subject = format!("[atpilot] Reminder – {}", m.subject.trim_start_matches("[atpilot] "));
                 }
-                deps.notifier.send_email(&m).await.map(|id| format!("SES message id {id}"))
+                deps.notifier.send_email(&m).await
             }
         };
         if let Err(e) = record(deps, approval, &target, sent, attempts + 1).await {
@@ -211,10 +207,16 @@ async fn record(
     sent: Result<String, PortError>,
     attempts: u32,
 ) -> Result<(), PortError> {
-    let (state, answer) = match &sent {
-        Ok(answer) => (DeliveryState::Accepted, answer.clone()),
-        Err(e @ PortError::Transient(_)) => (DeliveryState::Retrying, e.to_string()),
-        Err(e) => (DeliveryState::Failed, e.to_string()),
+    // `sent`: the provider's message id (SES), or empty (Teams gives none).
+    let (state, answer, provider_id) = match &sent {
+        Ok(id) if id.is_empty() => (
+            DeliveryState::Accepted,
+            "accepted by the Teams URL (a Workflows flow answers before it posts)".to_string(),
+            None,
+        ),
+        Ok(id) => (DeliveryState::Accepted, format!("SES message id {id}"), Some(id.clone())),
+        Err(e @ PortError::Transient(_)) => (DeliveryState::Retrying, e.to_string(), None),
+        Err(e) => (DeliveryState::Failed, e.to_string(), None),
     };
     let d = DeliveryRecord {
         approval_id: approval.id.clone(),
@@ -224,6 +226,7 @@ async fn record(
         answer: answer.clone(),
         attempts,
         at: Utc::now(),
+        provider_id,
     };
     let stored = deps.state.put_delivery(&d).await;
     tracing::info!(approval = %approval.id, channel = %d.channel, recipient = %d.recipient, state = state.as_str(), %answer, "approval request delivery");

@@ -174,6 +174,7 @@ pub async fn deliveries_are_kept_per_channel_and_recipient(s: Arc<dyn StateStore
         answer: format!("{} answer", state.as_str()),
         attempts,
         at: at(attempts.into()),
+        provider_id: None,
     };
     st.put_delivery(&d("teams", "channel", DeliveryState::Retrying, 1)).await.unwrap();
     st.put_delivery(&d("email", "ann@msp.example", DeliveryState::Accepted, 1)).await.unwrap();
@@ -190,6 +191,17 @@ pub async fn deliveries_are_kept_per_channel_and_recipient(s: Arc<dyn StateStore
         "the latest outcome per channel and recipient, this request's only"
     );
     assert_eq!(st.approval("act-1").await.unwrap(), Some(request), "the request is untouched");
+    // Found again by the provider's message id, for its later events.
+    let sent = DeliveryRecord {
+        provider_id: Some("0100-abc".into()),
+        ..d("email", "ann@msp.example", DeliveryState::Accepted, 1)
+    };
+    st.put_delivery(&sent).await.unwrap();
+    assert_eq!(st.delivery_by_message("0100-abc").await.unwrap(), Some(sent.clone()));
+    assert_eq!(st.delivery_by_message("0100-other").await.unwrap(), None);
+    let delivered = DeliveryRecord { state: DeliveryState::Delivered, ..sent };
+    st.put_delivery(&delivered).await.unwrap();
+    assert_eq!(st.delivery_by_message("0100-abc").await.unwrap(), Some(delivered), "the index follows the rewrite");
 }
 
 pub async fn subjects_are_bound_once_and_released(s: Arc<dyn StateStore>) {
