@@ -25,7 +25,7 @@ pub use headers::{SECURITY_HEADERS, security_headers, with_security_headers};
 use atpilot_agent::html::dashboard;
 use atpilot_config::Config;
 use atpilot_store::State as Store;
-use atpilot_store::records::{DeliveryState, KillSwitchChange, PhaseRecord};
+use atpilot_store::records::{KillSwitchChange, PhaseRecord};
 use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
