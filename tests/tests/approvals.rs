@@ -270,6 +270,10 @@ async fn approving_in_the_browser_writes_exactly_the_action_and_one_time_entry()
     let Some(browser) = atpilot_e2e::browser::Browser::start().await else { return };
     browser.goto(&format!("{base}/approvals/{id}?t={token}&intent=approve")).await;
     assert_eq!(browser.text("#approver").await, APPROVER);
+    // The approver sees what the customer asked, and who asked.
+    let page = browser.text("table").await;
+    assert!(page.contains("Please set up the authenticator app for our new hire"), "{page}");
+    assert!(page.contains("Requester (from Autotask)"), "{page}");
     assert!(writes(&s, t).is_empty(), "opening the link wrote nothing");
     browser.click("#approve").await;
     assert_eq!(browser.text("#result").await, "Approved");

@@ -66,7 +66,11 @@ pub(crate) async fn confirm_page(
         Ok(p) => p,
         Err(e) => return error_page(&e.into()),
     };
-    let view = RequestView { approval: &a, decision: &d, ticket: &ticket, company, plan };
+    let requester = match super::request::requester_of(deps, &ticket).await {
+        Ok(r) => r,
+        Err(e) => return error_page(&e.into()),
+    };
+    let view = RequestView { approval: &a, decision: &d, ticket: &ticket, company, requester, plan };
     let facts: Vec<(String, String)> = view.facts().into_iter().map(|f| (f.label, f.value)).collect();
     let draft = view.draft_lines().map(|l| l.join("\n")).unwrap_or_default();
     pages::confirm_page(&ConfirmForm {

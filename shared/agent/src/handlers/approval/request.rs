@@ -20,9 +20,24 @@ pub(crate) struct RequestView<'a> {
     pub decision: &'a DecisionRecord,
     pub ticket: &'a TicketSnapshot,
     pub company: String,
+    /// Who asked: the ticket contact's e-mail, as Autotask has it.
+    pub requester: String,
     /// What Approve will do, as a sentence (the runbook's plan).
     pub plan: String,
 }
+
+/// The ticket's requester for a request: the contact's e-mail, else its id.
+pub(crate) async fn requester_of(deps: &Deps, ticket: &TicketSnapshot) -> Result<String, PortError> {
+    let r = deps.autotask.requester(ticket).await?;
+    Ok(match (r.contact_email, r.contact_id) {
+        (Some(email), _) => email,
+        (None, Some(id)) => format!("contact {id} (no e-mail address)"),
+        (None, None) => "no contact on the ticket".into(),
+    })
+}
+
+/// The longest customer message a request quotes (the ticket keeps all of it).
+const MESSAGE_CHARS: usize = 1_500;
 
 /// What Approve will do for `ticket` in `category`: the runbook's plan
 /// (its provider is not called), or the reply-only sentence.
@@ -85,6 +100,14 @@ impl RequestView<'_> {
         f.push(Fact::quoted("What Approve does", &self.plan));
         f.push(Fact::own("Ticket", self.ticket.ticket_number.clone()));
         f.push(Fact::quoted("Ticket title (from the customer)", &self.ticket.title));
+        f.push(Fact::quoted("Requester (from Autotask)", &self.requester));
+        let message: String = self.ticket.description.chars().take(MESSAGE_CHARS).collect();
+        let more = if self.ticket.description.chars().count() > MESSAGE_CHARS {
+            " [… the rest is on the ticket]"
+        } else {
+            ""
+        };
+        f.push(Fact::quoted("Customer's message", &format!("{message}{more}")));
         f.push(Fact::quoted("Company (from Autotask)", &self.company));
         f.push(Fact::own("Category", p.category.to_string()));
         f.push(Fact::own("Confidence", format!("{:.0}%", p.confidence.get() * 100.0)));

@@ -162,7 +162,8 @@ async fn send_to(
         .await?
         .unwrap_or_else(|| format!("company {}", ticket.company_id));
     let plan = plan_of(deps, &approval.category, ticket, &approval.action_id).await?;
-    let view = RequestView { approval, decision, ticket, company, plan };
+    let requester = super::request::requester_of(deps, ticket).await?;
+    let view = RequestView { approval, decision, ticket, company, requester, plan };
     let request_links = if deps.signin {
         RequestLinks::Review(review_link(deps, approval))
     } else {
