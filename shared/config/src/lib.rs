@@ -9,6 +9,7 @@
 //! * `model`: the trained models and the optional LLM (`[model.llm]`).
 
 mod autotask;
+mod emails;
 mod microsoft;
 mod model;
 mod replies;
@@ -17,6 +18,7 @@ mod scope;
 mod signin;
 
 pub use autotask::{AutotaskConfig, AutotaskCredentials, AutotaskTarget};
+use emails::check_emails;
 pub use microsoft::MicrosoftConfig;
 pub use model::{LlmConfig, LlmProviderKind, ModelConfig};
 pub use replies::RepliesConfig;
@@ -312,21 +314,6 @@ pub struct Config {
     pub signin: SigninConfig,
     policy: Policy,
     promotion: PromotionPolicy,
-}
-
-fn looks_like_email(s: &str) -> bool {
-    let mut parts = s.split('@');
-    matches!((parts.next(), parts.next(), parts.next()), (Some(user), Some(domain), None)
-        if !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !s.contains(char::is_whitespace))
-}
-
-fn check_emails(key: &str, list: &[String]) -> Result<(), ConfigError> {
-    match list.iter().find(|a| !looks_like_email(a)) {
-        Some(bad) => {
-            Err(invalid(key, format!("{bad:?} is not an e-mail address"), "write addresses like \"ana@msp.example\""))
-        }
-        None => Ok(()),
-    }
 }
 
 impl Config {

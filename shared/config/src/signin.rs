@@ -61,8 +61,8 @@ impl SigninConfig {
             }
             (None, None) => {}
         }
-        crate::check_emails("signin.admins", &self.admins)?;
-        crate::check_emails("signin.viewers", &self.viewers)
+        crate::emails::check_emails("signin.admins", &self.admins)?;
+        crate::emails::check_emails("signin.viewers", &self.viewers)
     }
 
     pub fn is_admin(&self, email: &str) -> bool {

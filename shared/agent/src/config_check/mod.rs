@@ -63,6 +63,19 @@ pub fn check_offline(config: &Config, env: &dyn Fn(&str) -> Option<String>, remo
     r
 }
 
+/// A deployment's pages need an OpenID provider (the functions refuse to start without one).
+fn signin(config: &Config, r: &mut ConfigReport) {
+    match config.signin.provider() {
+        Some((issuer, _)) => r.ok_("signin.issuer", issuer, "the deployed pages admit people signed in there"),
+        None => r.warn(
+            "signin.issuer",
+            "(not set)",
+            "deployed, the dashboard and approval functions refuse to start without an OpenID provider",
+            "set [signin] issuer and client_id (README: Sign-in with your OpenID provider)",
+        ),
+    }
+}
+
 fn offline(
     config: &Config,
     env: &dyn Fn(&str) -> Option<String>,
@@ -90,15 +103,7 @@ fn offline(
         }
     }
     if remote {
-        match config.signin.provider() {
-            Some((issuer, _)) => r.ok_("signin.issuer", issuer, "the deployed pages admit people signed in there"),
-            None => r.warn(
-                "signin.issuer",
-                "(not set)",
-                "deployed, the dashboard and approval functions refuse to start without an OpenID provider",
-                "set [signin] issuer and client_id (README: Sign-in with your OpenID provider)",
-            ),
-        }
+        signin(config, r);
     }
     runbooks::offline(config, env, remote, r);
     let m = &config.model;
