@@ -60,9 +60,15 @@ pub fn random_token() -> String {
     B64.encode(bytes)
 }
 
-/// A path on this site only (never another host): `/` otherwise.
+/// A path on this site only (never another host): `/` otherwise. Control
+/// characters and whitespace are refused too: browsers drop a tab or newline
+/// from `/\t/evil.example`, which would leave `//evil.example`.
 pub fn safe_return_to(path: &str) -> String {
-    let ok = path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && !path.contains("://");
+    let ok = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.contains("://")
+        && !path.chars().any(|c| c.is_control() || c.is_whitespace());
     if ok { path.to_string() } else { "/".to_string() }
 }
 
@@ -193,6 +199,25 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_paths_on_this_site_are_returned_to() {
+        for ok in ["/", "/outbox", "/approvals/act-1?r=r1.abc.def", "/?notice=kill-on"] {
+            assert_eq!(safe_return_to(ok), ok);
+        }
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/%0d%0a".replace("%0d%0a", "\r\n").as_str(),
+            "https://evil.example/",
+            "/\\evil.example",
+            "evil",
+            "/a b",
+        ] {
+            assert_eq!(safe_return_to(bad), "/", "{bad:?}");
+        }
+    }
 
     #[test]
     fn return_to_stays_on_this_site() {

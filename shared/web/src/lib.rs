@@ -404,8 +404,10 @@ async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response {
                 .zip(delivered)
                 .map(|(a, delivered)| {
                     // A signed-in approver opens the request itself; otherwise the links are in the messages.
+                    // The approval pages' own URL (the approval function's, deployed).
                     let review = if person.is_some() {
-                        format!("<a href=\"/approvals/{}\">Review</a>", atpilot_agent::html::esc(&a.id))
+                        let base = app.config.approvals.base_url.trim_end_matches('/');
+                        format!("<a href=\"{}/{}\">Review</a>", atpilot_agent::html::esc(base), atpilot_agent::html::esc(&a.id))
                     } else {
                         "in the approvers' messages".into()
                     };

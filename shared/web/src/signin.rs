@@ -344,7 +344,8 @@ pub async fn require_signin(State(s): State<Arc<SignIn>>, req: Request, next: Ne
                     .headers()
                     .get("x-forwarded-for")
                     .and_then(|v| v.to_str().ok())
-                    .map(|v| v.split(',').next().unwrap_or(v).trim().to_string())
+                    // The last hop is the one AWS added; earlier ones are the client's say-so.
+                    .map(|v| v.rsplit(',').next().unwrap_or(v).trim().to_string())
                     .or_else(|| {
                         req.extensions()
                             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()

@@ -307,9 +307,13 @@ async fn act(deps: &Deps, acting: &Acting<'_>, now: &impl Fn() -> DateTime<Utc>)
                 executed_at: None,
             };
             // A retried event sends what was not accepted yet (each delivery is recorded).
-            let send = match deps.state.create_approval(&approval).await? {
-                Claim::Claimed => true,
-                Claim::Existing(a) => a.state == ApprovalState::Pending,
+            // The stored request when it exists (its own expiry and links).
+            let (approval, send) = match deps.state.create_approval(&approval).await? {
+                Claim::Claimed => (approval, true),
+                Claim::Existing(a) => {
+                    let pending = a.state == ApprovalState::Pending;
+                    (a, pending)
+                }
             };
             if send {
                 send_request(deps, &approval, d, ticket).await?;

@@ -48,7 +48,6 @@ fn failure(event_type: &str, detail: &Value) -> Option<String> {
                 who.join(", ")
             ))
         }
-        "Complaint" => Some("the recipient marked it as spam; SES may suppress the address".into()),
         "Reject" => Some(format!("SES rejected it ({})", s("/reject/reason"))),
         _ => None,
     }
@@ -65,6 +64,16 @@ pub async fn record_ses_event(deps: &Deps, detail: &Value) -> Result<SesEventOut
     };
     let at = detail.pointer(&format!("/{}/timestamp", event_type_key(event_type))).and_then(Value::as_str);
     match (event_type, failure(event_type, detail)) {
+        ("Complaint", _) => {
+            // A complaint comes after delivery: still delivered, and the operator is told.
+            d.state = DeliveryState::Delivered;
+            d.answer = format!(
+                "delivered, then marked as spam by the recipient (SES message id {message_id}); SES may suppress the address"
+            );
+            let id = format!("delivery-complaint#{}", chrono::Utc::now().format("%Y-%m-%d"));
+            let message = format!("The approval request e-mail to {} was marked as spam: {}.", d.recipient, d.answer);
+            crate::alerts::raise(deps, id, "approval e-mail marked as spam", None, message).await?;
+        }
         ("Delivery", _) => {
             d.state = DeliveryState::Delivered;
             d.answer = format!(

@@ -135,7 +135,8 @@ async fn pending_targets(
         .filter_map(|t| {
             let previous = before.iter().find(|d| d.channel == t.channel() && d.recipient == t.recipient());
             match previous {
-                Some(d) if d.state.sent() => None,
+                // Sent, or refused for good (alerted): never sent again on its own.
+                Some(d) if d.state.sent() || d.state == DeliveryState::Failed => None,
                 Some(d) => Some((t, d.attempts)),
                 None => Some((t, 0)),
             }

@@ -49,6 +49,8 @@ pub(crate) async fn load(
             }
             who.to_string()
         }
+        // With sign-in on, a link alone never decides, whatever it carries.
+        (None, Some(_)) if deps.signin => return Err(ApprovalError::SignInRequired),
         (None, Some(c)) if deps.config.is_approver(&approval.category, &c.e) => c.e,
         (None, Some(c)) => return Err(ApprovalError::NotAnApprover(c.e)),
         // A Review link (or a deployment with sign-in) needs a signed-in person.
