@@ -237,13 +237,7 @@ impl State {
         let item =
             Item::new(Key::new(format!("ticket#{}", d.ticket_id), format!("decision#{}", d.event_key)), encode(d)?)
                 .with_gsi1("decisions", format!("{}#{}", ts(d.decided_at), d.ticket_id));
-        match self.store.put(item, Condition::NotExists).await? {
-            WriteOutcome::Written => Ok(Claim::Claimed),
-            WriteOutcome::ConditionFailed { current } => match current {
-                Some(i) => Ok(Claim::Existing(decode(&i)?)),
-                None => Err(StoreError::Rejected("decision write refused but nothing is stored".into())),
-            },
-        }
+        self.put_once(item, "decision write").await
     }
 
     /// Decisions, newest first.
@@ -298,14 +292,7 @@ impl State {
     pub async fn create_approval(&self, a: &ApprovalRecord) -> Result<Claim<ApprovalRecord>, StoreError> {
         let mut a = a.clone();
         a.state = ApprovalState::Pending;
-        match self.store.put(Self::approval_item(&a)?, Condition::NotExists).await? {
-            WriteOutcome::Written => Ok(Claim::Claimed),
-            WriteOutcome::ConditionFailed { current } => {
-                let current = current
-                    .ok_or_else(|| StoreError::Rejected("approval write refused but nothing is stored".into()))?;
-                Ok(Claim::Existing(decode(&current)?))
-            }
-        }
+        self.put_once(Self::approval_item(&a)?, "approval write").await
     }
 
     pub async fn approval(&self, id: &str) -> Result<Option<ApprovalRecord>, StoreError> {
@@ -441,12 +428,7 @@ impl State {
     pub async fn ledger_claim(&self, r: &LedgerRecord) -> Result<Claim<LedgerRecord>, StoreError> {
         let mut r = r.clone();
         r.ledger = LedgerState::Pending;
-        match self.store.put(Self::ledger_item(&r)?, Condition::NotExists).await? {
-            WriteOutcome::Written => Ok(Claim::Claimed),
-            WriteOutcome::ConditionFailed { current } => Ok(Claim::Existing(decode(
-                &current.ok_or_else(|| StoreError::Rejected("ledger claim refused but nothing is stored".into()))?,
-            )?)),
-        }
+        self.put_once(Self::ledger_item(&r)?, "ledger claim").await
     }
 
     /// pending → written, once.
@@ -501,6 +483,17 @@ impl State {
             .into_iter()
             .map(|i| (i.gsi1.map(|g| g.sk).unwrap_or_default(), i.data))
             .collect())
+    }
+
+    /// Writes `item` unless its key exists: `Claimed`, or the record already
+    /// there (`what` names it in the error when the store refuses without one).
+    async fn put_once<T: DeserializeOwned>(&self, item: Item, what: &str) -> Result<Claim<T>, StoreError> {
+        match self.store.put(item, Condition::NotExists).await? {
+            WriteOutcome::Written => Ok(Claim::Claimed),
+            WriteOutcome::ConditionFailed { current } => Ok(Claim::Existing(decode(
+                &current.ok_or_else(|| StoreError::Rejected(format!("{what} refused but nothing is stored")))?,
+            )?)),
+        }
     }
 
     // ---- cached reference data -------------------------------------------

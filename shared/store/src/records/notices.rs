@@ -108,12 +108,7 @@ impl State {
     pub async fn raise_alert(&self, a: &AlertRecord) -> Result<Claim<AlertRecord>, StoreError> {
         let item = Item::new(Key::new(format!("alert#{}", a.id), "alert"), encode(a)?)
             .with_gsi1("alerts", format!("{}#{}", ts(a.at), a.id));
-        match self.store.put(item, Condition::NotExists).await? {
-            WriteOutcome::Written => Ok(Claim::Claimed),
-            WriteOutcome::ConditionFailed { current } => Ok(Claim::Existing(decode(
-                &current.ok_or_else(|| StoreError::Rejected("alert refused but nothing is stored".into()))?,
-            )?)),
-        }
+        self.put_once(item, "alert").await
     }
 
     /// Alerts, newest first.
@@ -144,12 +139,7 @@ impl State {
     /// first time (the caller then sends the e-mail), `Existing` after.
     pub async fn claim_reply(&self, r: &ReplyRecord) -> Result<Claim<ReplyRecord>, StoreError> {
         let item = Item::new(Key::new(format!("reply#{}", r.action_id), "reply"), encode(r)?);
-        match self.store.put(item, Condition::NotExists).await? {
-            WriteOutcome::Written => Ok(Claim::Claimed),
-            WriteOutcome::ConditionFailed { current } => Ok(Claim::Existing(decode(
-                &current.ok_or_else(|| StoreError::Rejected("reply claim refused but nothing is stored".into()))?,
-            )?)),
-        }
+        self.put_once(item, "reply claim").await
     }
 
     /// How the customer heard of an action's reply, if a reply was posted.
@@ -184,12 +174,7 @@ impl State {
     pub async fn put_dead_letter(&self, d: &DeadLetterRecord) -> Result<Claim<DeadLetterRecord>, StoreError> {
         let item = Item::new(Key::new(format!("dead-letter#{}", d.id), "dead-letter"), encode(d)?)
             .with_gsi1("dead-letters", format!("{}#{}", ts(d.at), d.id));
-        match self.store.put(item, Condition::NotExists).await? {
-            WriteOutcome::Written => Ok(Claim::Claimed),
-            WriteOutcome::ConditionFailed { current } => Ok(Claim::Existing(decode(
-                &current.ok_or_else(|| StoreError::Rejected("dead letter refused but nothing is stored".into()))?,
-            )?)),
-        }
+        self.put_once(item, "dead letter").await
     }
 
     /// Dead letters, newest first.

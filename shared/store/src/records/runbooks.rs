@@ -59,12 +59,7 @@ impl State {
     /// run was started (or finished) before.
     pub async fn claim_runbook(&self, r: &RunbookRecord) -> Result<Claim<RunbookRecord>, StoreError> {
         let item = Item::new(key(&r.action_id), encode(r)?);
-        match self.store.put(item, Condition::NotExists).await? {
-            WriteOutcome::Written => Ok(Claim::Claimed),
-            WriteOutcome::ConditionFailed { current } => Ok(Claim::Existing(decode(
-                &current.ok_or_else(|| StoreError::Rejected("runbook claim refused but nothing is stored".into()))?,
-            )?)),
-        }
+        self.put_once(item, "runbook claim").await
     }
 
     /// Records what the claimed run did. A run awaiting its callback is also

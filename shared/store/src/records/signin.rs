@@ -30,12 +30,7 @@ impl State {
     pub async fn bind_subject(&self, b: &SubjectBinding) -> Result<Claim<SubjectBinding>, StoreError> {
         let b = SubjectBinding { email: b.email.trim().to_ascii_lowercase(), ..b.clone() };
         let item = Item::new(key(&b.email), encode(&b)?).with_gsi1("signin-bindings", b.email.clone());
-        match self.store.put(item, Condition::NotExists).await? {
-            WriteOutcome::Written => Ok(Claim::Claimed),
-            WriteOutcome::ConditionFailed { current } => Ok(Claim::Existing(decode(
-                &current.ok_or_else(|| StoreError::Rejected("binding refused but nothing is stored".into()))?,
-            )?)),
-        }
+        self.put_once(item, "binding").await
     }
 
     /// Every binding, by e-mail.
