@@ -137,7 +137,7 @@ async fn decision(w: &World, p: &mut Prepared, ticket: i64, cat: &str, at: DateT
     };
     let rec: DecisionRecord = serde_json::from_value(json!({
         "ticket_id": ticket, "event_key": event_key, "decided_at": ts(at), "phase": "shadow",
-        "prediction": {"category": cat, "confidence": 0.9, "queue_id": null, "priority": null, "issue_type": null, "sub_issue_type": null, "multi_issue": false, "needs_physical_access": false},
+        "prediction": {"category": cat, "confidence": 0.9, "queue_id": null, "priority": null, "issue_type": null, "sub_issue_type": null, "multi_issue": false, "needs_physical_access": false, "calibrated": true},
         "action": action_json, "reasons": [], "explanation": [], "draft": null,
     }))
     .unwrap();
@@ -266,6 +266,7 @@ async fn prepare(w: &World) -> Prepared {
     // … and 15 more approved earlier in the 30 days: 19 of 20 = 95% → autonomous.
     for k in 0..15 {
         let at = end - Duration::days(8 + k % 20);
+        decision(w, &mut p, 900_000 + k, "mfa-enrollment", at - Duration::minutes(1), "request-approval").await;
         approval(
             w,
             &mut p,
@@ -282,6 +283,7 @@ async fn prepare(w: &World) -> Prepared {
     for k in 0..20 {
         let at = end - Duration::days(9 + k % 15);
         let state = if k < 18 { ApprovalState::Approved } else { ApprovalState::Rejected };
+        decision(w, &mut p, 910_000 + k, "license-request", at - Duration::minutes(1), "request-approval").await;
         approval(
             w,
             &mut p,
@@ -408,6 +410,33 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
     }
     let pr = r.approvals.iter().find(|a| a.category.as_str() == "password-reset").unwrap();
     assert_eq!(pr.week, ApprovalCounts { approved: 4, rejected: 2, expired: 1 });
+
+    // --- autonomy thresholds: every judged request of the 30 days, paired with its decision's
+    // confidence (all 0.9 here, so a category covers all or nothing) ---
+    assert!(!r.autonomy.is_empty());
+    for row in &r.autonomy {
+        let c = row.category.as_str();
+        // Only requests asked by a decision on record count (not the decision-free one, on a ticket acted on alone).
+        let asked = |s: ApprovalState| {
+            p.approvals
+                .iter()
+                .filter(|(t, k, st, at)| {
+                    k == c && *st == s && *at >= month_start && *at < end && p.decisions.get(t).is_some_and(|d| !d.2)
+                })
+                .count()
+        };
+        let (approved, rejected) = (asked(ApprovalState::Approved), asked(ApprovalState::Rejected));
+        assert_eq!((row.judged, row.approved), (approved + rejected, approved), "{c}");
+        let enough = row.judged >= weekly::autonomy::MIN_JUDGED;
+        let covers = |precision: f64| enough && row.approved as f64 >= precision * row.judged as f64;
+        assert_eq!(row.coverage_at_95, covers(0.95).then_some(1.0), "{c}");
+        assert_eq!(row.threshold_at_98.is_some(), covers(0.98), "{c}");
+    }
+    let by: BTreeMap<&str, &weekly::autonomy::AutonomyRow> =
+        r.autonomy.iter().map(|a| (a.category.as_str(), a)).collect();
+    // mfa-enrollment: 19 of 20 approved at 0.9 → acts on all at 95%, never at 98%; license-request 18 of 20 → neither.
+    assert_eq!((by["mfa-enrollment"].coverage_at_95, by["mfa-enrollment"].threshold_at_98), (Some(1.0), None));
+    assert_eq!((by["license-request"].judged, by["license-request"].coverage_at_95), (20, None));
 
     // --- phase moves: stored with set_phase, with reasons ---
     let by: BTreeMap<&str, &weekly::ApprovalRow> = r.approvals.iter().map(|a| (a.category.as_str(), a)).collect();
@@ -637,10 +666,11 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
     // --- delivery: e-mail with charts and CSVs, Teams card, snapshot ---
     assert!(out.delivered);
     assert_eq!(out.email.to, vec!["finance@msp.example".to_string(), "manager@msp.example".to_string()]);
-    assert_eq!(out.email.attachments.len(), 6);
+    assert_eq!(out.email.attachments.len(), 7);
+    assert!(out.email.attachments.iter().any(|a| a.filename.contains("autonomy-thresholds")));
     assert!(out.email.attachments.iter().all(|a| a.filename.ends_with(".csv") && !a.bytes.is_empty()));
     let outbox = w.state.outbox(10).await.unwrap();
-    assert!(outbox.iter().any(|m| m.channel == "email" && m.subject.contains("2026-W10") && m.attachments.len() == 6));
+    assert!(outbox.iter().any(|m| m.channel == "email" && m.subject.contains("2026-W10") && m.attachments.len() == 7));
     assert!(outbox.iter().any(|m| m.channel == "teams" && m.body.contains("AdaptiveCard")));
     let snaps = w.state.snapshots(5).await.unwrap();
     assert_eq!(snaps[0].0, "2026-W10");

@@ -244,13 +244,14 @@ fn fit(a: &TrainArgs, texts: &[String], labels: &[String], weights: Option<&[f32
     let bytes = model.to_bytes();
     output::write(&a.output, &a.input.iter().map(PathBuf::as_path).collect::<Vec<_>>(), Kind::Model, &bytes, a.force)?;
     eprintln!(
-        "trained on {} tickets ({} labels, {} feature rows, calibrated on {} held-out: accuracy {:.3}, temperature {:.3}) in {:.2} s; wrote {} ({:.1} MB)",
+        "trained on {} tickets ({} labels, {} feature rows, calibrated on {} held-out: accuracy {:.3}, temperature {:.3}, ranked by {}) in {:.2} s; wrote {} ({:.1} MB)",
         report.examples,
         report.labels,
         report.feature_rows,
         report.calibration_examples,
         report.calibration_accuracy,
         report.temperature,
+        atpilot_model::rank::describe(model.margin_weight()),
         start.elapsed().as_secs_f64(),
         a.output.display(),
         bytes.len() as f64 / 1e6
@@ -389,7 +390,7 @@ fn predict(a: PredictArgs) -> CliResult {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["id", "predicted", "confidence"]).map_err(out_err)?;
     for (id, p) in table.ids.iter().zip(&preds) {
-        w.write_record([id.as_str(), p.label.as_str(), &format!("{:.4}", p.confidence)]).map_err(out_err)?;
+        w.write_record([id.as_str(), p.label.as_str(), &p.confidence.to_string()]).map_err(out_err)?;
     }
     let bytes = w.into_inner().map_err(|e| format!("{}: {e}", a.output.display()))?;
     output::write(&a.output, &[&a.input, &a.model], Kind::Predictions, &bytes, a.force)?;
@@ -401,6 +402,31 @@ fn predict(a: PredictArgs) -> CliResult {
     Ok(())
 }
 
+/// Per predicted label: what an autonomy threshold would let the agent act on at
+/// 95% and 98% precision ("never" when no threshold reaches it).
+fn print_per_label(rows: &[atpilot_model::metrics::LabelCoverage]) {
+    let at = |c: f64, t: f64| {
+        if c > 0.0 { format!("{:>6.1}% >= {:.4}", c * 100.0, t) } else { format!("{:>18}", "never") }
+    };
+    let width = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(5).clamp(5, 40);
+    println!();
+    println!("per predicted label: share it could act on, and the confidence threshold that keeps it right");
+    println!(
+        "{:<width$}  {:>9}  {:>6}  {:>18}  {:>18}",
+        "label", "predicted", "right", "at 95% precision", "at 98% precision"
+    );
+    for r in rows {
+        let label: String = r.label.chars().map(|c| if c.is_control() { '?' } else { c }).take(width).collect();
+        println!(
+            "{label:<width$}  {:>9}  {:>6}  {}  {}",
+            r.predicted,
+            r.right,
+            at(r.coverage_at_95, r.threshold_at_95),
+            at(r.coverage_at_98, r.threshold_at_98)
+        );
+    }
+}
+
 fn eval(a: EvalArgs) -> CliResult {
     let (model, load_ms) = load_model(&a.model)?;
     let table = read(&a.input, &a.text_columns, Some(&a.label_column), "id")?;
@@ -409,7 +435,7 @@ fn eval(a: EvalArgs) -> CliResult {
     let preds = model.predict_batch(&table.texts);
     let predict_ms = t.elapsed().as_secs_f64() * 1000.0;
     let predicted: Vec<String> = preds.iter().map(|p| p.label.clone()).collect();
-    let conf: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
+    let conf: Vec<f64> = preds.iter().map(|p| p.confidence).collect();
     let m = evaluate(&truth, &predicted, &conf);
     let unknown = truth.iter().filter(|l| !model.labels().contains(l)).count();
     if a.json {
@@ -424,7 +450,15 @@ fn eval(a: EvalArgs) -> CliResult {
     println!("accuracy                         {:.4}", m.accuracy);
     println!("macro-F1                         {:.4}", m.macro_f1);
     println!("coverage at 95% precision        {:.4}  (confidence >= {:.4})", m.coverage_at_95, m.threshold_at_95);
+    println!("coverage at 98% precision        {:.4}  (confidence >= {:.4})", m.coverage_at_98, m.threshold_at_98);
     println!("expected calibration error (ECE) {:.4}", m.ece);
+    println!(
+        "distinct confidences             {} of {} (ranked by {})",
+        m.distinct_confidences,
+        m.n,
+        atpilot_model::rank::describe(model.margin_weight())
+    );
+    print_per_label(&m.per_label);
     if unknown > 0 {
         println!("note: {unknown} tickets carry labels the model never saw (counted as wrong)");
     }

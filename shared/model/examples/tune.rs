@@ -1,5 +1,6 @@
 //! Tuning harness: `cargo run --release -p atpilot-model --example tune -- TRAIN.csv TEST.csv [key=value…]`
-//! keys: epochs, lr, loss (hinge|softmax), bits, cw (char weight), min_df, cmin, cmax, words, seed, threads, cal
+//! keys: epochs, lr, loss (hinge|softmax), bits, cw (char weight), min_df, cmin, cmax, words, seed, threads, cal,
+//! folds, cfb (cross-fit below), iso (isotonic block), rank (1: choose the ranking score), digits, c, punct, tol, solver
 use atpilot_model::data::{Columns, load_csv};
 use atpilot_model::metrics::evaluate;
 use atpilot_model::train::Loss;
@@ -32,6 +33,7 @@ fn main() {
             "folds" => cfg.calibration_folds = v.parse().unwrap(),
             "cfb" => cfg.cross_fit_below = v.parse().unwrap(),
             "iso" => cfg.isotonic_min_block = v.parse().unwrap(),
+            "rank" => cfg.choose_ranking = v == "1",
             "digits" => cfg.features.fold_digits = v == "1",
             "c" => cfg.c = v.parse().unwrap(),
             "punct" => cfg.features.keep_punct = v == "1",
@@ -68,7 +70,7 @@ fn main() {
     let preds = m2.predict_batch(&te.texts);
     let pred_ms = t.elapsed().as_secs_f64() * 1e3;
     let p: Vec<String> = preds.iter().map(|p| p.label.clone()).collect();
-    let c: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
+    let c: Vec<f64> = preds.iter().map(|p| p.confidence).collect();
     let mt = evaluate(te.labels.as_ref().unwrap(), &p, &c);
     {
         let correct: Vec<bool> = te.labels.as_ref().unwrap().iter().zip(&p).map(|(a, b)| a == b).collect();
@@ -77,9 +79,9 @@ fn main() {
         for t in &te.texts {
             let mut sc = m2.scores(t);
             let pr = m2.predict(t);
-            raw.push(pr.probabilities.iter().cloned().fold(0.0f32, f32::max));
+            raw.push(pr.probabilities.iter().cloned().fold(0.0f32, f32::max) as f64);
             sc.sort_by(|a, b| b.total_cmp(a));
-            mg.push(sc[0] - sc[1]);
+            mg.push((sc[0] - sc[1]) as f64);
         }
         let (cm, _) = atpilot_model::metrics::coverage_at_precision(&mg, &correct, 0.95);
         let (cr, _) = atpilot_model::metrics::coverage_at_precision(&raw, &correct, 0.95);
@@ -92,7 +94,7 @@ fn main() {
         }
         std::fs::write(path, out).unwrap();
     }
-    eprintln!("mean conf {:.4}", c.iter().map(|&x| x as f64).sum::<f64>() / c.len() as f64);
+    eprintln!("mean conf {:.4}", c.iter().sum::<f64>() / c.len() as f64);
     println!(
         "acc {:.4} f1 {:.4} cov95 {:.4} ece {:.4} | train {:.2}s load {:.1}ms pred {:.0}ms/{} size {:.1}MB rows {} T {:.3} calacc {:.3} feat {:.2}s fit {:.2}s",
         mt.accuracy,

@@ -22,6 +22,7 @@ pub mod features;
 pub mod metrics;
 mod model;
 pub mod multi_issue;
+pub mod rank;
 mod rng;
 pub mod scrub;
 pub mod train;

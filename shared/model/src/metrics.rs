@@ -13,8 +13,62 @@ pub struct Metrics {
     pub coverage_at_95: f64,
     /// That confidence threshold (1.0 when no threshold reaches 95%).
     pub threshold_at_95: f64,
+    /// Share of tickets whose confidence clears the threshold at which 98% are right.
+    pub coverage_at_98: f64,
+    /// That confidence threshold (1.0 when no threshold reaches 98%).
+    pub threshold_at_98: f64,
     /// Expected calibration error over 15 equal-width bins of the confidence.
     pub ece: f64,
+    /// How many different confidences the predictions carry (ties shrink coverage:
+    /// tied tickets are taken or left together).
+    pub distinct_confidences: usize,
+    /// Per predicted label, what the agent could act on at 95% and 98% precision.
+    pub per_label: Vec<LabelCoverage>,
+}
+
+/// What an autonomy threshold for one label would let the agent act on: among the
+/// tickets predicted as `label`, the share (and count) whose confidence clears the
+/// threshold at which 95% (98%) of them are right, with that threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LabelCoverage {
+    pub label: String,
+    /// Tickets predicted as this label.
+    pub predicted: usize,
+    /// Of those, how many were right.
+    pub right: usize,
+    pub coverage_at_95: f64,
+    /// The confidence threshold (1.0 when none reaches 95%: never act alone).
+    pub threshold_at_95: f64,
+    pub coverage_at_98: f64,
+    pub threshold_at_98: f64,
+}
+
+/// [`LabelCoverage`] for every predicted label, most predicted first (then by name).
+pub fn per_label_coverage(predicted: &[String], correct: &[bool], confidence: &[f64]) -> Vec<LabelCoverage> {
+    let mut by_label: BTreeMap<&str, (Vec<f64>, Vec<bool>)> = BTreeMap::new();
+    for ((p, &ok), &c) in predicted.iter().zip(correct).zip(confidence) {
+        let e = by_label.entry(p.as_str()).or_default();
+        e.0.push(c);
+        e.1.push(ok);
+    }
+    let mut rows: Vec<LabelCoverage> = by_label
+        .into_iter()
+        .map(|(label, (conf, ok))| {
+            let (c95, t95) = coverage_at_precision(&conf, &ok, 0.95);
+            let (c98, t98) = coverage_at_precision(&conf, &ok, 0.98);
+            LabelCoverage {
+                label: label.to_string(),
+                predicted: conf.len(),
+                right: ok.iter().filter(|&&r| r).count(),
+                coverage_at_95: c95,
+                threshold_at_95: t95,
+                coverage_at_98: c98,
+                threshold_at_98: t98,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| b.predicted.cmp(&a.predicted).then_with(|| a.label.cmp(&b.label)));
+    rows
 }
 
 /// Macro-averaged F1 over every label that is true or predicted at least once.
@@ -38,7 +92,7 @@ pub fn macro_f1(truth: &[&str], pred: &[&str]) -> f64 {
 
 /// Largest share of examples, taken by decreasing confidence (ties together), whose
 /// precision is at least `target`; with the confidence threshold that achieves it.
-pub fn coverage_at_precision(conf: &[f32], correct: &[bool], target: f64) -> (f64, f64) {
+pub fn coverage_at_precision(conf: &[f64], correct: &[bool], target: f64) -> (f64, f64) {
     let n = conf.len();
     if n == 0 {
         return (0.0, 1.0);
@@ -55,22 +109,22 @@ pub fn coverage_at_precision(conf: &[f32], correct: &[bool], target: f64) -> (f6
         }
         if right as f64 >= target * i as f64 {
             best = i;
-            thr = c as f64;
+            thr = c;
         }
     }
     (best as f64 / n as f64, thr)
 }
 
 /// Expected calibration error with `bins` equal-width bins.
-pub fn ece(conf: &[f32], correct: &[bool], bins: usize) -> f64 {
+pub fn ece(conf: &[f64], correct: &[bool], bins: usize) -> f64 {
     let n = conf.len();
     if n == 0 {
         return 0.0;
     }
     let mut acc = vec![(0.0f64, 0.0f64, 0usize); bins];
     for (&c, &ok) in conf.iter().zip(correct) {
-        let b = ((c as f64 * bins as f64) as usize).min(bins - 1);
-        acc[b].0 += c as f64;
+        let b = ((c * bins as f64) as usize).min(bins - 1);
+        acc[b].0 += c;
         acc[b].1 += ok as u8 as f64;
         acc[b].2 += 1;
     }
@@ -78,19 +132,25 @@ pub fn ece(conf: &[f32], correct: &[bool], bins: usize) -> f64 {
 }
 
 /// All figures for predictions `(label, confidence)` against the truth.
-pub fn evaluate(truth: &[String], predicted: &[String], confidence: &[f32]) -> Metrics {
+pub fn evaluate(truth: &[String], predicted: &[String], confidence: &[f64]) -> Metrics {
     let n = truth.len();
     let correct: Vec<bool> = truth.iter().zip(predicted).map(|(t, p)| t == p).collect();
     let t: Vec<&str> = truth.iter().map(String::as_str).collect();
     let p: Vec<&str> = predicted.iter().map(String::as_str).collect();
     let (cov, thr) = coverage_at_precision(confidence, &correct, 0.95);
+    let (cov98, thr98) = coverage_at_precision(confidence, &correct, 0.98);
+    let distinct: std::collections::BTreeSet<u64> = confidence.iter().map(|c| c.to_bits()).collect();
     Metrics {
         n,
         accuracy: if n == 0 { 0.0 } else { correct.iter().filter(|&&c| c).count() as f64 / n as f64 },
         macro_f1: macro_f1(&t, &p),
         coverage_at_95: cov,
         threshold_at_95: thr,
+        coverage_at_98: cov98,
+        threshold_at_98: thr98,
         ece: ece(confidence, &correct, 15),
+        distinct_confidences: distinct.len(),
+        per_label: per_label_coverage(predicted, &correct, confidence),
     }
 }
 
@@ -109,6 +169,23 @@ mod tests {
     }
 
     #[test]
+    fn per_label_coverage_sets_each_label_its_own_threshold() {
+        // A: right down to 0.6 then wrong; B: wrong at its top, so it never reaches 95%.
+        let predicted: Vec<String> = ["A", "A", "A", "A", "B", "B"].iter().map(|s| s.to_string()).collect();
+        let correct = [true, true, true, false, false, true];
+        let conf = [0.9, 0.8, 0.6, 0.5, 0.99, 0.7];
+        let rows = per_label_coverage(&predicted, &correct, &conf);
+        assert_eq!(rows[0].label, "A");
+        assert_eq!((rows[0].predicted, rows[0].right), (4, 3));
+        assert_eq!(rows[0].coverage_at_95, 0.75);
+        assert!((rows[0].threshold_at_95 - 0.6).abs() < 1e-6);
+        assert_eq!((rows[1].label.as_str(), rows[1].coverage_at_98, rows[1].threshold_at_98), ("B", 0.0, 1.0));
+        let m = evaluate(&["A", "A", "A", "B", "B", "B"].map(String::from), &predicted, &conf);
+        assert_eq!(m.distinct_confidences, 6);
+        assert_eq!(m.per_label.len(), 2);
+    }
+
+    #[test]
     fn coverage_takes_ties_together() {
         let conf = [0.99, 0.98, 0.9, 0.9, 0.5];
         let correct = [true, true, true, false, true];
@@ -121,7 +198,7 @@ mod tests {
 
     #[test]
     fn ece_of_perfect_calibration_is_small() {
-        let conf = vec![0.8f32; 10];
+        let conf = vec![0.8f64; 10];
         let correct: Vec<bool> = (0..10).map(|i| i < 8).collect();
         assert!(ece(&conf, &correct, 15) < 1e-6);
         let correct: Vec<bool> = vec![true; 10];

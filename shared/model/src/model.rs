@@ -9,6 +9,7 @@
 use crate::ModelError;
 use crate::calibrate::{Isotonic, softmax_t};
 use crate::features::{FeatureConfig, SparseVec, idf_value};
+use crate::rank::{RankScore, rank_score};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -43,8 +44,16 @@ struct Header {
     n_docs: usize,
     rows: usize,
     temperature: f32,
+    /// The runner-up's weight in the ranking score (see [`crate::rank`]); absent
+    /// (artifacts trained before it existed, or 0) ranks by the top probability.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    margin_weight: f32,
     isotonic: Isotonic,
     seed: u64,
+}
+
+fn is_zero(w: &f32) -> bool {
+    *w == 0.0
 }
 
 /// One prediction: the label, its calibrated confidence, and the per-label
@@ -53,7 +62,11 @@ struct Header {
 pub struct Prediction {
     pub index: usize,
     pub label: String,
-    pub confidence: f32,
+    /// Calibrated, in [0, 1]; strictly increasing in `rank` (f64: f32 would tie the
+    /// most confident tickets).
+    pub confidence: f64,
+    /// The ranking score the confidence is calibrated from (see [`crate::rank`]).
+    pub rank: RankScore,
     pub probabilities: Vec<f32>,
 }
 
@@ -70,6 +83,7 @@ pub struct Model {
     pub(crate) weights: Vec<i8>,
     pub(crate) bias: Vec<f32>,
     pub(crate) temperature: f32,
+    pub(crate) margin_weight: f32,
     pub(crate) isotonic: Isotonic,
     // derived, dense over the hash space
     idf: Vec<f32>,
@@ -112,6 +126,7 @@ impl Model {
             weights,
             bias,
             temperature: 1.0,
+            margin_weight: 0.0,
             isotonic: Isotonic::identity(),
             idf: Vec::new(),
             row_of: Vec::new(),
@@ -151,9 +166,16 @@ impl Model {
         m
     }
 
-    pub(crate) fn set_calibration(&mut self, temperature: f32, isotonic: Isotonic) {
+    pub(crate) fn set_calibration(&mut self, temperature: f32, margin_weight: f32, isotonic: Isotonic) {
         self.temperature = temperature;
+        self.margin_weight = margin_weight;
         self.isotonic = isotonic;
+    }
+
+    /// The runner-up's weight in the ranking score the confidence is calibrated
+    /// from: 0 = the top probability, 1 = the margin over the runner-up.
+    pub fn margin_weight(&self) -> f32 {
+        self.margin_weight
     }
 
     pub fn labels(&self) -> &[String] {
@@ -235,17 +257,9 @@ impl Model {
                 best = i;
             }
         }
-        // log-odds of the top label from the scores, which do not saturate as p does
-        let t = self.temperature as f64;
-        let rest: f64 = s
-            .iter()
-            .enumerate()
-            .filter(|&(j, _)| j != best)
-            .map(|(_, &v)| ((v as f64 - s[best] as f64) / t).exp())
-            .sum();
-        let top_logit = if rest > 0.0 { -rest.ln() } else { f64::INFINITY };
-        let confidence = self.isotonic.apply_ranked(p[best], top_logit).clamp(0.0, 1.0);
-        Prediction { index: best, label: self.labels[best].clone(), confidence, probabilities: p }
+        let rank = rank_score(s, self.temperature, best, self.margin_weight);
+        let confidence = self.isotonic.apply_ranked(rank.value, rank.logit).clamp(0.0, 1.0);
+        Prediction { index: best, label: self.labels[best].clone(), confidence, rank, probabilities: p }
     }
 
     pub fn predict_batch(&self, texts: &[String]) -> Vec<Prediction> {
@@ -255,12 +269,15 @@ impl Model {
     /// The artifact bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let header = Header {
-            format: 1,
+            // Format 2 adds the ranking weight; a model ranked by the top probability
+            // stays format 1 (same bytes), so an older reader never misreads a new one.
+            format: if self.margin_weight == 0.0 { 1 } else { 2 },
             labels: self.labels.clone(),
             features: self.features.clone(),
             n_docs: self.n_docs,
             rows: self.buckets.len(),
             temperature: self.temperature,
+            margin_weight: self.margin_weight,
             isotonic: self.isotonic.clone(),
             seed: self.seed,
         };
@@ -300,7 +317,7 @@ impl Model {
         let mut cur = Cursor { b: body, at: MAGIC.len() };
         let hl = u32::from_le_bytes(cur.take(4)?.try_into().unwrap()) as usize;
         let header: Header = serde_json::from_slice(cur.take(hl)?).map_err(|e| format!("bad header: {e}"))?;
-        if header.format != 1 {
+        if header.format != 1 && header.format != 2 {
             return Err(format!("unsupported format {}", header.format));
         }
         header.features.validate()?;
@@ -337,12 +354,16 @@ impl Model {
             weights,
             bias,
             temperature: header.temperature,
+            margin_weight: header.margin_weight,
             isotonic: header.isotonic,
             idf: Vec::new(),
             row_of: Vec::new(),
         };
         if !(m.temperature.is_finite() && m.temperature > 0.0) {
             return Err("invalid temperature".into());
+        }
+        if !(0.0..=1.0).contains(&m.margin_weight) {
+            return Err("invalid margin weight".into());
         }
         m.derive();
         Ok(m)

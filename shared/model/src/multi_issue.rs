@@ -226,10 +226,10 @@ pub fn detect(text: &str) -> MultiIssue {
 
 /// Detection helped by a classifier: parts predicted confidently as different labels
 /// are different issues, even without an explicit list.
-pub fn detect_with_model(text: &str, model: &Model, min_confidence: f32) -> MultiIssue {
+pub fn detect_with_model(text: &str, model: &Model, min_confidence: f64) -> MultiIssue {
     let mut m = detect(text);
     if m.parts.len() >= 2 {
-        let mut labels: Vec<(String, f32)> = Vec::new();
+        let mut labels: Vec<(String, f64)> = Vec::new();
         for p in &m.parts {
             let pr = model.predict(p);
             if pr.confidence >= min_confidence {

@@ -62,7 +62,7 @@ fn generate(n: usize, seed: u64, noise: f64) -> (Vec<String>, Vec<String>) {
 fn metrics_on(m: &Model, texts: &[String], labels: &[String]) -> atpilot_model::metrics::Metrics {
     let preds = m.predict_batch(texts);
     let p: Vec<String> = preds.iter().map(|p| p.label.clone()).collect();
-    let c: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
+    let c: Vec<f64> = preds.iter().map(|p| p.confidence).collect();
     evaluate(labels, &p, &c)
 }
 
@@ -81,25 +81,31 @@ fn learns_well_above_chance_and_is_calibrated() {
     assert!(report.calibration_examples > 100);
     let preds = model.predict_batch(&vx);
     let p: Vec<String> = preds.iter().map(|p| p.label.clone()).collect();
-    let c: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
+    let c: Vec<f64> = preds.iter().map(|p| p.confidence).collect();
     let m = evaluate(&vy, &p, &c);
     // chance is 0.25; 10% label noise caps accuracy near 0.925
     assert!(m.accuracy > 0.8, "accuracy {}", m.accuracy);
     assert!(c.iter().all(|c| (0.0..=1.0).contains(c)));
-    let mean_conf = c.iter().map(|&c| c as f64).sum::<f64>() / c.len() as f64;
+    let mean_conf = c.iter().sum::<f64>() / c.len() as f64;
     assert!((mean_conf - m.accuracy).abs() < 0.06, "mean confidence {mean_conf} vs accuracy {}", m.accuracy);
     assert!(m.ece < 0.08, "ece {}", m.ece);
     for pr in &preds {
         let s: f32 = pr.probabilities.iter().sum();
         assert!((s - 1.0).abs() < 1e-3);
     }
-    // Calibration keeps the ranking: tickets whose raw scores differ (by more than
-    // f32 can carry through the map, 1e-4) never share a confidence.
-    let mut by_raw: Vec<(f32, f32)> = preds.iter().map(|p| (p.probabilities[p.index], p.confidence)).collect();
-    by_raw.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let ties = by_raw.windows(2).filter(|w| w[1].0 - w[0].0 > 1e-4 && w[0].1 >= w[1].1).count();
-    let bad: Vec<_> = by_raw.windows(2).filter(|w| w[1].0 - w[0].0 > 1e-4 && w[0].1 >= w[1].1).take(8).collect();
-    assert_eq!(ties, 0, "{ties} pairs of different raw scores with one confidence (or out of order): {bad:?}");
+    // Calibration keeps the ranking: tickets whose ranking scores differ never
+    // share a confidence, and a higher score never gets a lower one.
+    let mut by_rank: Vec<(f64, f64)> = preds.iter().map(|p| (p.rank.logit, p.confidence)).collect();
+    by_rank.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let bad: Vec<_> = by_rank.windows(2).filter(|w| w[1].0 > w[0].0 && w[0].1 >= w[1].1).collect();
+    assert!(
+        bad.is_empty(),
+        "{} pairs of different ranking scores with one confidence (or out of order): {:?}",
+        bad.len(),
+        &bad[..bad.len().min(8)]
+    );
+    let distinct_scores: std::collections::BTreeSet<u64> = by_rank.iter().map(|r| r.0.to_bits()).collect();
+    assert_eq!(m.distinct_confidences, distinct_scores.len());
 }
 
 #[test]

@@ -101,7 +101,14 @@ mod tests {
     use std::collections::HashMap;
 
     fn fact(c: &str, state: ApprovalState, at: &str) -> ApprovalFact {
-        ApprovalFact { ticket: 1, category: cat(c), state, at: t(at), action_id: "a".into() }
+        ApprovalFact {
+            ticket: 1,
+            category: cat(c),
+            state,
+            at: t(at),
+            action_id: "a".into(),
+            decision_event_key: "e".into(),
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use crate::MetricsError;
 use crate::approvals::{approval_counts, evaluate};
+use crate::autonomy::autonomy_rows;
 use crate::billing::{BillingAccumulator, BillingRow, Usage, billing_rows};
 use crate::csat::{TicketAgent, csat};
 use crate::outcomes::{TicketTimes, outcomes};
@@ -88,17 +89,25 @@ struct Activity {
     ticket_agent: HashMap<i64, TicketAgent>,
     /// When the agent first answered a ticket (autonomous action this week or an approved request).
     agent_reply: HashMap<i64, DateTime<Utc>>,
+    /// Decisions with a calibrated confidence that the prior 30 days' approvals may answer (the autonomy figures).
+    calibrated: Vec<DecisionFact>,
 }
 
 /// The agent's decisions (the week, and back far enough for the surveyed tickets) and its approved requests.
 async fn agent_activity(state: &State, p: &Periods) -> Result<Activity, MetricsError> {
-    let decisions_from = p.week.start.min(p.csat.start - Duration::days(14));
+    // A request lives at most 14 days: the month's outcomes may answer decisions from before it.
+    let judged_from = p.month.start - Duration::days(14);
+    let decisions_from = p.week.start.min(p.csat.start - Duration::days(14)).min(judged_from);
     let mut week_decisions = vec![];
+    let mut calibrated = vec![];
     let mut ticket_agent: HashMap<i64, TicketAgent> = HashMap::new();
     decisions_in(state, Period { start: decisions_from, end: p.week.end }, |d| {
         let touched = d.autonomous_action.is_some();
         let e = ticket_agent.entry(d.ticket).or_insert(TicketAgent { category: d.category.clone(), touched: false });
         e.touched |= touched;
+        if d.at >= judged_from && d.confidence.is_some() {
+            calibrated.push(d.clone());
+        }
         if p.week.contains(d.at) {
             week_decisions.push(d);
         }
@@ -117,7 +126,7 @@ async fn agent_activity(state: &State, p: &Periods) -> Result<Activity, MetricsE
         }
         agent_reply.entry(a.ticket).and_modify(|t| *t = (*t).min(a.at)).or_insert(a.at);
     }
-    Ok(Activity { week_decisions, ticket_agent, agent_reply })
+    Ok(Activity { week_decisions, ticket_agent, agent_reply, calibrated })
 }
 
 // ---- Autotask -------------------------------------------------------------
@@ -364,6 +373,7 @@ pub async fn collect(src: &Sources<'_>, o: &Options, now: DateTime<Utc>) -> Resu
         flag_percent: o.flag_percent,
         min_csat_samples: o.min_csat_samples,
         approvals: rows,
+        autonomy: autonomy_rows(&approvals, &activity.calibrated, p.month.start),
         spot_check,
         billing: billing.rows,
         baseline_cached: billing.baseline_cached,

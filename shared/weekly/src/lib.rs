@@ -18,6 +18,7 @@
 //! * SurveyResults of the CSAT window; the sampled TimeEntries by id (one query).
 
 pub mod approvals;
+pub mod autonomy;
 pub mod billing;
 pub mod collect;
 pub mod csat;

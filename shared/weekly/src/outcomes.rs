@@ -111,13 +111,22 @@ mod tests {
                 category: cat("password-reset"),
                 at: base + Duration::seconds(5),
                 autonomous_action: auto.then(|| format!("act-{i}")),
+                confidence: None,
+                event_key: format!("e{i}"),
             });
             tickets.insert(i, (Some(base), Some(base + Duration::seconds(100 * (i + 1)))));
             if auto {
                 reply.insert(i, base + Duration::seconds(5 + i));
             }
         }
-        decisions.push(DecisionFact { ticket: 50, category: cat("hardware"), at: base, autonomous_action: None });
+        decisions.push(DecisionFact {
+            ticket: 50,
+            category: cat("hardware"),
+            at: base,
+            autonomous_action: None,
+            confidence: None,
+            event_key: "e50".into(),
+        });
         let o = outcomes(&scope, &decisions, &reply, &tickets);
         assert_eq!((o.tickets, o.autonomous), (10, 3));
         assert_eq!(o.autonomous_rate, Some(0.3));

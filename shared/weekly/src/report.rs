@@ -2,6 +2,7 @@
 //! snapshot and rendered.
 
 use crate::approvals::ApprovalRow;
+use crate::autonomy::AutonomyRow;
 use crate::billing::BillingRow;
 use crate::csat::CsatRow;
 use crate::outcomes::Outcomes;
@@ -20,6 +21,10 @@ pub struct WeeklyReport {
     pub flag_percent: f64,
     pub min_csat_samples: usize,
     pub approvals: Vec<ApprovalRow>,
+    /// Per category, the confidence its approved proposals support (absent in
+    /// snapshots stored before it existed).
+    #[serde(default)]
+    pub autonomy: Vec<AutonomyRow>,
     pub spot_check: SpotCheck,
     pub billing: Vec<BillingRow>,
     /// Whether the baseline came from the state-store cache.

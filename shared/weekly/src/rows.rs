@@ -19,6 +19,8 @@ pub struct ApprovalFact {
     /// When it was approved or rejected, or when it expired.
     pub at: DateTime<Utc>,
     pub action_id: String,
+    /// The event key of the decision that asked for it.
+    pub decision_event_key: String,
 }
 
 impl ApprovalFact {
@@ -34,6 +36,7 @@ impl ApprovalFact {
             state: a.state,
             at,
             action_id: a.action_id.to_string(),
+            decision_event_key: a.decision_event_key.to_string(),
         })
     }
 }
@@ -46,6 +49,11 @@ pub struct DecisionFact {
     pub at: DateTime<Utc>,
     /// The action id when the agent acted on its own.
     pub autonomous_action: Option<String>,
+    /// The calibrated confidence of its prediction (`None` for the keyword
+    /// fallback's uncalibrated score).
+    pub confidence: Option<f64>,
+    /// The event the decision answered (what an approval request names).
+    pub event_key: String,
 }
 
 impl DecisionFact {
@@ -57,6 +65,8 @@ impl DecisionFact {
             category: d.prediction.category.clone(),
             at: d.decided_at,
             autonomous_action,
+            confidence: d.prediction.calibrated.then(|| d.prediction.confidence.get()),
+            event_key: d.event_key.to_string(),
         }
     }
 }

@@ -114,7 +114,7 @@ impl Classifier for ModelClassifier {
             .get(p.index)
             .cloned()
             .unwrap_or_else(|| Category::new("other").unwrap_or_else(|_| unreachable!()));
-        let confidence = Confidence::new(f64::from(p.confidence).clamp(0.0, 1.0))
+        let confidence = Confidence::new(p.confidence.clamp(0.0, 1.0))
             .unwrap_or_else(|_| Confidence::new(0.0).unwrap_or_else(|_| unreachable!()));
         let multi = atpilot_model::multi_issue::detect(&text);
         // Drafts: the fixed template of the predicted category, when there is one.

@@ -22,8 +22,9 @@ mod parallel;
 mod rows;
 mod sgd;
 
-use crate::calibrate::{Isotonic, fit_temperature, softmax_t};
+use crate::calibrate::{Isotonic, fit_temperature};
 use crate::features::FeatureConfig;
+use crate::rank::{choose_margin_weight, rank_score};
 use crate::{Model, ModelError};
 use dual_cd::DualCd;
 use folds::{calibration_folds, fold_jobs};
@@ -83,6 +84,11 @@ pub struct TrainConfig {
     pub cross_fit_below: usize,
     /// Minimum examples per isotonic block.
     pub isotonic_min_block: usize,
+    /// Choose the ranking score (top probability, margin over the runner-up, or
+    /// between) by how well it orders correctness on the calibration examples (see
+    /// [`crate::rank`]); false ranks by the top probability.
+    #[serde(default = "yes")]
+    pub choose_ranking: bool,
     pub seed: u64,
     /// Worker threads (1 or 2); the result does not depend on it.
     pub threads: usize,
@@ -103,10 +109,15 @@ impl Default for TrainConfig {
             calibration_folds: 4,
             cross_fit_below: 3000,
             isotonic_min_block: 40,
+            choose_ranking: true,
             seed: 42,
             threads: 2,
         }
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What training reports as it goes.
@@ -337,26 +348,26 @@ fn calibrate(
     k: usize,
     cfg: &TrainConfig,
 ) -> (f32, f32, usize) {
-    let (mut temperature, mut cal_acc) = (1.0f32, f32::NAN);
+    let (mut temperature, mut cal_acc, mut margin_weight) = (1.0f32, f32::NAN, 0.0f32);
     let mut isotonic = Isotonic::identity();
     let yc: Vec<u16> = folds.iter().flatten().map(|&i| y[i]).collect();
     let n_cal = yc.len();
     if n_cal > 0 {
         let scores: Vec<f32> = fold_scores.concat();
         temperature = fit_temperature(&scores, k, &yc);
-        let mut p = Vec::new();
-        let mut conf = Vec::with_capacity(n_cal);
-        let mut correct = Vec::with_capacity(n_cal);
-        for (j, &yi) in yc.iter().enumerate() {
-            softmax_t(&scores[j * k..(j + 1) * k], temperature, &mut p);
-            let best = argmax(&p);
-            conf.push(p[best]);
-            correct.push(best == yi as usize);
-        }
+        let best: Vec<usize> = scores.chunks_exact(k).map(argmax).collect();
+        let correct: Vec<bool> = best.iter().zip(&yc).map(|(&b, &yi)| b == yi as usize).collect();
         cal_acc = correct.iter().filter(|&&c| c).count() as f32 / n_cal as f32;
+        margin_weight =
+            if cfg.choose_ranking { choose_margin_weight(&scores, k, temperature, &best, &correct) } else { 0.0 };
+        let conf: Vec<f32> = best
+            .iter()
+            .enumerate()
+            .map(|(j, &b)| rank_score(&scores[j * k..(j + 1) * k], temperature, b, margin_weight).value as f32)
+            .collect();
         isotonic = Isotonic::fit(&conf, &correct, cfg.isotonic_min_block);
     }
-    model.set_calibration(temperature, isotonic);
+    model.set_calibration(temperature, margin_weight, isotonic);
     (temperature, cal_acc, n_cal)
 }
 

@@ -8,7 +8,45 @@ use atpilot_domain::contract::ContractKind;
 
 /// Every table of the report.
 pub fn tables(r: &WeeklyReport) -> Vec<Table> {
-    vec![approvals(r), moves(r), spot_check(r), billing(r), csat(r), outcomes(r)]
+    vec![approvals(r), autonomy(r), moves(r), spot_check(r), billing(r), csat(r), outcomes(r)]
+}
+
+/// Per category, the confidence at which 30 days of its proposals were approved
+/// 95% and 98% of the time, and the share of requests at or above it.
+fn autonomy(r: &WeeklyReport) -> Table {
+    let at = |cov: Option<f64>, thr: Option<f64>| match (cov, thr) {
+        (Some(c), Some(t)) => (opt_pct(Some(c)), format!("{t:.3}")),
+        _ => ("-".to_string(), "not reached".to_string()),
+    };
+    Table {
+        id: "autonomy-thresholds",
+        title: "Confidence a category needs to act alone (30 days of approvals)",
+        header: vec![
+            "category",
+            "judged",
+            "approved",
+            "share at 95%",
+            "confidence for 95%",
+            "share at 98%",
+            "confidence for 98%",
+        ],
+        rows: r
+            .autonomy
+            .iter()
+            .map(|a| {
+                let (c95, t95) = at(a.coverage_at_95, a.threshold_at_95);
+                let (c98, t98) = at(a.coverage_at_98, a.threshold_at_98);
+                let few = a.judged < crate::autonomy::MIN_JUDGED;
+                let (t95, t98) = if few {
+                    let s = format!("too few (under {})", crate::autonomy::MIN_JUDGED);
+                    (s.clone(), s)
+                } else {
+                    (t95, t98)
+                };
+                vec![a.category.to_string(), a.judged.to_string(), a.approved.to_string(), c95, t95, c98, t98]
+            })
+            .collect(),
+    }
 }
 
 /// Approval rate by category, with each one's phase before and after.
