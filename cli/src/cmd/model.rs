@@ -406,7 +406,12 @@ fn predict(a: PredictArgs) -> CliResult {
 /// 95% and 98% precision ("never" when no threshold reaches it).
 fn print_per_label(rows: &[atpilot_model::metrics::LabelCoverage]) {
     let at = |c: f64, t: f64| {
-        if c > 0.0 { format!("{:>6.1}% >= {:.4}", c * 100.0, t) } else { format!("{:>18}", "never") }
+        // Rounded up: a threshold copied from here never lets in a ticket below the measured one.
+        if c > 0.0 {
+            format!("{:>6.1}% >= {:.4}", c * 100.0, (t * 1e4).ceil() / 1e4)
+        } else {
+            format!("{:>18}", "never")
+        }
     };
     let width = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(5).clamp(5, 40);
     println!();

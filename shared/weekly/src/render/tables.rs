@@ -15,7 +15,8 @@ pub fn tables(r: &WeeklyReport) -> Vec<Table> {
 /// 95% and 98% of the time, and the share of requests at or above it.
 fn autonomy(r: &WeeklyReport) -> Table {
     let at = |cov: Option<f64>, thr: Option<f64>| match (cov, thr) {
-        (Some(c), Some(t)) => (opt_pct(Some(c)), format!("{t:.3}")),
+        // Rounded up, so a threshold copied from the report never admits less confident tickets.
+        (Some(c), Some(t)) => (opt_pct(Some(c)), format!("{:.3}", (t * 1e3).ceil() / 1e3)),
         _ => ("-".to_string(), "not reached".to_string()),
     };
     Table {
