@@ -381,11 +381,24 @@ fn counts(p: &Prepared, cat: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Ap
     c
 }
 
-#[derive(Default, Debug, Clone, Copy)]
+#[derive(Default, Debug, Clone)]
 struct U {
     hours: f64,
     block: f64,
     tickets: u64,
+    /// ticket → (hours, block hours, an agent entry on it): the significance test's unit.
+    by_ticket: BTreeMap<i64, (f64, f64, bool)>,
+}
+
+impl U {
+    /// (Σ per-ticket weight², tickets) over all tickets or the agent's, in hours or block hours.
+    fn sq(&self, block: bool, agent_only: bool) -> (f64, f64, f64) {
+        let t = self.by_ticket.values().filter(|t| !agent_only || t.2);
+        t.fold((0.0, 0.0, 0.0), |(s, q, n), t| {
+            let w = if block { t.1 } else { t.0 };
+            (s + w, q + w * w, n + 1.0)
+        })
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -518,8 +531,13 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
         }
     }
     let mut expect: BTreeMap<i64, (U, U)> = BTreeMap::new();
+    let agent = facts.agent_resource_id;
     let mut add_entry = |row: &serde_json::Map<String, Value>| {
-        let (Some(c), Some(d)) = (i(row.get("contractID")), date(row.get("dateWorked"))) else { return };
+        let (Some(c), Some(d), Some(t)) =
+            (i(row.get("contractID")), date(row.get("dateWorked")), i(row.get("ticketID")))
+        else {
+            return;
+        };
         let h = row["hoursWorked"].as_f64().unwrap();
         let f = factors.get(&(c, i(row.get("roleID")).unwrap())).copied().unwrap_or(1.0);
         let e = expect.entry(c).or_default();
@@ -532,6 +550,10 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
         };
         slot.hours += h;
         slot.block += h * f;
+        let per = slot.by_ticket.entry(t).or_default();
+        per.0 += h;
+        per.1 += h * f;
+        per.2 |= i(row.get("resourceID")) == Some(agent);
     };
     for idx in 0..TICKETS as i64 * TE_SLOTS {
         if let Some(row) = w.sb.row("TimeEntries", TE_BASE + idx) {
@@ -558,7 +580,7 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
     let by_contract: HashMap<i64, &weekly::BillingRow> = r.billing.iter().map(|b| (b.contract, b)).collect();
     let block: HashSet<i64> = facts.contracts_by_type[&CT_BLOCK_HOURS].iter().copied().collect();
     let per_ticket: HashSet<i64> = facts.contracts_by_type[&CT_PER_TICKET].iter().copied().collect();
-    let mut flagged = 0;
+    let (mut flagged, mut within_chance, mut p_values) = (0, 0, vec![]);
     for (c, (now_u, base_u)) in &expect {
         if now_u.hours == 0.0 && base_u.hours == 0.0 && now_u.tickets == 0 && base_u.tickets == 0 {
             continue;
@@ -574,20 +596,57 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
         assert!((row.current.block_hours - now_u.block).abs() < 1e-6, "contract {c} block hours");
         assert_eq!(row.current.tickets, now_u.tickets, "contract {c} tickets");
         assert!((row.expected_tickets - base_u.tickets as f64 * scale).abs() < 1e-9);
-        let ch = |a: f64, b: f64| (b > 1e-9).then(|| (a - b) / b);
-        let material = |x: Option<f64>| x.is_some_and(|x| x.abs() >= 0.15 - 1e-12);
-        let want = material(ch(now_u.hours, base_u.hours * scale))
-            || (block.contains(c) && material(ch(now_u.block, base_u.block * scale)))
-            || (per_ticket.contains(c) && material(ch(now_u.tickets as f64, base_u.tickets as f64 * scale)))
-            || (base_u.hours == 0.0 && now_u.hours > 0.0);
-        assert_eq!(row.flagged, want, "contract {c} flag: {row:?}");
+        // Flagged: ±15% and ≥ 4 h (5 tickets on per-ticket contracts), and, unless new, a p-value
+        // under the report's Benjamini–Hochberg cutoff (checked below). Tickets are the unit:
+        // Var(total) = Σ (ticket's hours)² on each side (a compound Poisson total).
+        let is_block = block.contains(c);
+        let (now_m, base_m, floor) = if per_ticket.contains(c) {
+            ((now_u.tickets as f64, now_u.tickets as f64), (base_u.tickets as f64, base_u.tickets as f64), 5.0)
+        } else {
+            let ((s1, q1, _), (s0, q0, _)) = (now_u.sq(is_block, false), base_u.sq(is_block, false));
+            ((s1, q1), (s0, q0), 4.0)
+        };
+        let expected = base_m.0 * scale;
+        let delta = now_m.0 - expected;
+        let new = expected <= 1e-9 && now_m.0 > 0.0;
+        let material = |x: f64| x.abs() >= floor - 1e-12 && (new || x.abs() / expected >= 0.15 - 1e-12);
+        let passes = |p: Option<f64>| p.is_some_and(|p| r.screening.cutoff.is_some_and(|c| p <= c));
+        let (a, qa, n) = now_u.sq(is_block, true);
+        if n > 0.0 && !per_ticket.contains(c) {
+            // The agent's tickets against as many at the baseline's cost per ticket.
+            let (s0, _, w0) = base_u.sq(is_block, false);
+            let want = if w0 > 0.0 { a - n * s0 / w0 } else { a };
+            assert!((row.agent_change.unwrap() - want).abs() < 1e-9, "contract {c} agent change {want}: {row:?}");
+            p_values.extend(row.agent_p_value);
+        }
+        let agent_change = row.agent_change.unwrap_or(0.0);
+        let rest = delta - agent_change;
+        let qa = if n > 0.0 && !per_ticket.contains(c) { qa } else { 0.0 };
+        let var = (now_m.1 - qa).max(0.0) + scale * scale * base_m.1;
+        let p = (!new && var > 0.0).then(|| libm::erfc(rest.abs() / var.sqrt() / std::f64::consts::SQRT_2));
+        p_values.extend(p);
+        let by_agent = row.agent_change.is_some_and(|x| material(x) && (new || passes(row.agent_p_value)));
+        let want = by_agent || (material(rest) && (new || passes(p)));
+        assert_eq!(row.flagged, want, "contract {c} flag (p {p:?}): {row:?}");
+        assert_eq!(row.p_value.is_some(), p.is_some(), "contract {c}");
+        assert!(p.is_none_or(|p| (row.p_value.unwrap() - p).abs() < 1e-9), "contract {c} p {p:?}: {row:?}");
+        if delta.abs() >= 0.15 * expected && !want {
+            within_chance += 1;
+        }
         if want {
             flagged += 1;
             assert!(!row.explanation.is_empty());
         }
     }
     assert_eq!(r.flagged().count(), flagged);
-    assert!(flagged > 0, "a 3000-ticket tenant has some material changes over 8 days");
+    // Benjamini–Hochberg at 5%: the largest p₍ₖ₎ ≤ k/m · 0.05.
+    p_values.sort_by(f64::total_cmp);
+    let m = p_values.len();
+    let cutoff =
+        (1..=m).rev().map(|k| p_values[k - 1]).zip((1..=m).rev()).find(|(p, k)| *p <= *k as f64 / m as f64 * 0.05);
+    assert_eq!(r.screening.tests, m);
+    assert_eq!(r.screening.cutoff, cutoff.map(|(p, _)| p));
+    assert!(within_chance > 0, "a 3000-ticket tenant has ±15% moves over 8 days that are chance: not flagged");
 
     // --- CSAT: from the survey rows and the records written here ---
     let mut touched: HashMap<i64, (String, bool)> =

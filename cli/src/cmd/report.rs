@@ -33,9 +33,10 @@ pub struct WeeklyArgs {
     /// AUTOTASK_SECRET, AUTOTASK_INTEGRATION_CODE. Needs --config and --rollout.
     #[arg(long)]
     pub autotask_url: Option<String>,
-    /// Directory of the embedded state store (the one `atpilot dev` uses).
-    #[arg(long, default_value = ".state")]
-    pub state: PathBuf,
+    /// Directory of the embedded state store (the one `atpilot dev` uses). Default: `.state`;
+    /// on `--sandbox`, a temporary store (so the demo activity never mixes with your dev state).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
     /// Configuration file (default on the sandbox: the demo configuration).
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -59,9 +60,19 @@ pub struct WeeklyArgs {
     /// Seed of the spot-check sample.
     #[arg(long, default_value_t = 20)]
     pub sample_seed: u64,
-    /// Flag billing changes of at least this many percent.
+    /// Flag billing changes of at least this many percent…
     #[arg(long, default_value_t = 15.0)]
     pub flag_percent: f64,
+    /// …and at least this many hours (block hours on Block Hours contracts)…
+    #[arg(long, default_value_t = 4.0)]
+    pub flag_min_hours: f64,
+    /// …or this many tickets on per-ticket contracts…
+    #[arg(long, default_value_t = 5.0)]
+    pub flag_min_tickets: f64,
+    /// …and beyond chance: the false discovery rate of the Benjamini–Hochberg
+    /// procedure over every contract's test (0 < alpha < 1).
+    #[arg(long, default_value_t = 0.05)]
+    pub flag_alpha: f64,
     /// Survey results needed on each side before a CSAT delta is shown.
     #[arg(long, default_value_t = 10)]
     pub min_csat_samples: usize,
@@ -77,9 +88,13 @@ pub struct WeeklyArgs {
     /// Sandbox: exactly this many time entries per ticket (e.g. 4 × 250,000 = 1,000,000).
     #[arg(long)]
     pub sandbox_time_entries_per_ticket: Option<u32>,
-    /// Sandbox: first record plausible agent activity (decisions, approvals, time entries) for the weeks before the report.
-    #[arg(long)]
+    /// Sandbox: first record plausible agent activity (decisions, approvals, time entries) for
+    /// the weeks before the report. The default on `--sandbox`; kept for scripts that say it.
+    #[arg(long, conflicts_with = "no_demo_activity")]
     pub demo_activity: bool,
+    /// Sandbox: report on the sandbox's own history only (no agent activity: most figures say n/a).
+    #[arg(long)]
+    pub no_demo_activity: bool,
     /// Print run time, peak memory and Autotask requests (for scripts/bench-metrics).
     #[arg(long)]
     pub bench: bool,
@@ -166,9 +181,22 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
             return Err("--rollout DATE is needed: each contract's baseline is the months before the rollout".into());
         }
     };
-    let state = State::new(Arc::new(EmbeddedStateStore::open(&a.state)?));
-    if a.demo_activity {
-        let sb = sandbox.as_ref().ok_or("--demo-activity needs --sandbox")?;
+    // On the sandbox without --state, a store of this run's own (removed when it ends).
+    let scratch = match (&a.state, a.sandbox) {
+        (None, true) => Some(tempfile::tempdir().map_err(|e| format!("cannot create a temporary state store: {e}"))?),
+        _ => None,
+    };
+    let state_dir = match (&a.state, &scratch) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(tmp)) => tmp.path().to_path_buf(),
+        (None, None) => PathBuf::from(".state"),
+    };
+    let state = State::new(Arc::new(EmbeddedStateStore::open(&state_dir)?));
+    if a.demo_activity && !a.sandbox {
+        return Err("--demo-activity needs --sandbox".into());
+    }
+    if a.sandbox && !a.no_demo_activity {
+        let sb = sandbox.as_ref().ok_or("the demo activity needs --sandbox")?;
         let t = Instant::now();
         let n = seed_demo_activity(sb, &client, &state, &config, end).await?;
         eprintln!(
@@ -184,7 +212,12 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
     o.baseline_months = a.baseline_months;
     o.sample_size = a.sample;
     o.sample_seed = a.sample_seed;
-    o.flag_percent = a.flag_percent;
+    o.flag = weekly::FlagRule {
+        percent: a.flag_percent,
+        min_hours: a.flag_min_hours,
+        min_tickets: a.flag_min_tickets,
+        alpha: a.flag_alpha,
+    };
     o.min_csat_samples = a.min_csat_samples;
     o.apply_phase_moves = !a.dry_run;
     o.deliver = !a.dry_run;
@@ -252,6 +285,11 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
             "not delivered (dry run, or already delivered: --resend)".into()
         }
     );
+    if scratch.is_some() {
+        println!(
+            "  state: a temporary store, removed now (pass --state DIR to keep the outbox, phase moves and snapshot)"
+        );
+    }
     if a.bench {
         print_bench(&format!("run {}", a.repeat.max(1)), r, secs, before_mb);
     }

@@ -38,7 +38,12 @@ async fn main() -> Result<(), Error> {
     let mut base = Options::new(chrono::Utc::now(), rollout);
     base.baseline_months = var("ATPILOT_BASELINE_MONTHS", 3)?;
     base.sample_size = var("ATPILOT_SPOT_CHECK_SAMPLE", 20)?;
-    base.flag_percent = var("ATPILOT_BILLING_FLAG_PERCENT", 15.0)?;
+    base.flag = weekly::FlagRule {
+        percent: var("ATPILOT_BILLING_FLAG_PERCENT", 15.0)?,
+        min_hours: var("ATPILOT_BILLING_FLAG_MIN_HOURS", 4.0)?,
+        min_tickets: var("ATPILOT_BILLING_FLAG_MIN_TICKETS", 5.0)?,
+        alpha: var("ATPILOT_BILLING_FLAG_ALPHA", 0.05)?,
+    };
     base.min_csat_samples = var("ATPILOT_CSAT_MIN_SAMPLES", 10)?;
     run(service_fn(|event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
         let (deps, client, base) = (&deps, &client, &base);

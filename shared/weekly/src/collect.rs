@@ -8,6 +8,7 @@ use crate::approvals::{approval_counts, evaluate};
 use crate::autonomy::autonomy_rows;
 use crate::billing::{BillingAccumulator, BillingRow, Usage, billing_rows};
 use crate::csat::{TicketAgent, csat};
+use crate::drift::Screening;
 use crate::outcomes::{TicketTimes, outcomes};
 use crate::period::{Options, Period, Periods, days, months, periods, week_label};
 use crate::report::WeeklyReport;
@@ -167,6 +168,7 @@ async fn stream_usage(
 ) -> Result<(), MetricsError> {
     let [a, b] = in_period("dateWorked", p);
     let q = atpilot_autotask::Query::new().filter(a).filter(b).filter(Filter::exist("contractID")).include([
+        "id",
         "ticketID",
         "contractID",
         "resourceID",
@@ -273,12 +275,13 @@ async fn spot_check(
 }
 
 fn baseline_key(o: &Options) -> String {
-    format!("weekly-metrics-baseline#{}#{}", o.rollout, o.baseline_months)
+    format!("weekly-metrics-baseline-v2#{}#{}", o.rollout, o.baseline_months)
 }
 
 /// The billing figures, and the in-scope tickets' creation and first-response times seen on the way.
 struct Billing {
     rows: Vec<BillingRow>,
+    screening: Screening,
     /// Whether the baseline came from the state-store cache.
     baseline_cached: bool,
     week_tickets: TicketTimes,
@@ -321,12 +324,14 @@ async fn billing(
         if scan.start < scan.end {
             stream_usage(src.client, scan, &mut acc, |_| {}).await?;
         }
+        acc.finish();
         let value: Vec<(i64, Usage)> = acc.baseline.iter().map(|(k, v)| (*k, *v)).collect();
         src.state.cache_put(&key, &value, now, 400 * 86_400).await?;
     } else {
         notes.push(format!("The rollout date {} is in the future: no baseline yet.", o.rollout));
     }
-    let rows = billing_rows(&contracts, &acc.current, &acc.baseline, p, o.flag_percent);
+    acc.finish();
+    let (rows, screening) = billing_rows(&contracts, &acc.current, &acc.baseline, p, &o.flag);
     // Tickets created before the scanned range but decided this week have no creation time: they count, without a response time.
     let missing = scope_tickets.iter().filter(|t| !week_tickets.contains_key(t)).count();
     if missing > 0 {
@@ -335,7 +340,7 @@ async fn billing(
             scan_start.format("%Y-%m-%d")
         ));
     }
-    Ok(Billing { rows, baseline_cached, week_tickets })
+    Ok(Billing { rows, screening, baseline_cached, week_tickets })
 }
 
 /// Reads everything and computes the report (no writes besides the baseline cache).
@@ -343,6 +348,7 @@ pub async fn collect(src: &Sources<'_>, o: &Options, now: DateTime<Utc>) -> Resu
     if o.sample_size > 500 {
         return Err(MetricsError::Invalid("the spot-check sample is at most 500 entries (one Autotask query)".into()));
     }
+    o.flag.check().map_err(MetricsError::Invalid)?;
     let requests_before = src.client.stats().requests;
     let p = periods(o);
     let mut notes = vec![];
@@ -370,7 +376,8 @@ pub async fn collect(src: &Sources<'_>, o: &Options, now: DateTime<Utc>) -> Resu
         generated_at: now,
         periods: p,
         rollout: o.rollout,
-        flag_percent: o.flag_percent,
+        flag: o.flag,
+        screening: billing.screening,
         min_csat_samples: o.min_csat_samples,
         approvals: rows,
         autonomy: autonomy_rows(&approvals, &activity.calibrated, p.month.start),

@@ -4,7 +4,7 @@
 //! Teams card, and stored as the week's snapshot.
 //!
 //! Layout: every figure is a pure function over compact rows ([`rows`]), one
-//! room per figure ([`approvals`], [`spot_check`], [`billing`], [`csat`],
+//! room per figure ([`approvals`], [`spot_check`], [`billing`] with [`drift`], [`csat`],
 //! [`outcomes`]) over the periods of [`period`]; [`collect`](mod@collect) is the thin I/O
 //! part that reads the state store and streams Autotask pages (one page in
 //! memory at a time, aggregated as it goes, requests counted); [`run`](mod@run)
@@ -22,6 +22,7 @@ pub mod autonomy;
 pub mod billing;
 pub mod collect;
 pub mod csat;
+pub mod drift;
 mod format;
 pub mod outcomes;
 pub mod period;
@@ -37,6 +38,7 @@ pub use approvals::{ApprovalRow, approval_counts, evaluate};
 pub use billing::{BillingAccumulator, BillingRow, Usage, billing_rows};
 pub use collect::{Sources, collect};
 pub use csat::{CsatRow, TicketAgent, UNSEEN, csat};
+pub use drift::{Driver, FlagRule, Measure, Screening, Verdict};
 pub use outcomes::{
     Outcomes, TARGET_AUTONOMOUS_MAX, TARGET_AUTONOMOUS_MIN, TARGET_FIRST_RESPONSE_SECS, TicketTimes, outcomes,
     percentile,

@@ -17,8 +17,9 @@ pub struct Options {
     /// Time entries sampled for the spot check (default 20).
     pub sample_size: usize,
     pub sample_seed: u64,
-    /// A billing change at least this large (in %) is flagged (default 15).
-    pub flag_percent: f64,
+    /// When a billing change is flagged: over a percentage and a floor in hours
+    /// or tickets, and unlikely to be chance ([`crate::drift`]).
+    pub flag: crate::drift::FlagRule,
     /// Survey results needed on each side before a CSAT delta is shown (default 10).
     pub min_csat_samples: usize,
     /// CSAT window in days (default 30).
@@ -39,7 +40,7 @@ impl Options {
             baseline_months: 3,
             sample_size: 20,
             sample_seed: 20,
-            flag_percent: 15.0,
+            flag: crate::drift::FlagRule::default(),
             min_csat_samples: 10,
             csat_days: 30,
             apply_phase_moves: true,

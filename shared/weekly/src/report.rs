@@ -5,6 +5,7 @@ use crate::approvals::ApprovalRow;
 use crate::autonomy::AutonomyRow;
 use crate::billing::BillingRow;
 use crate::csat::CsatRow;
+use crate::drift::{FlagRule, Screening};
 use crate::outcomes::Outcomes;
 use crate::period::Periods;
 use crate::spot_check::SpotCheck;
@@ -18,7 +19,12 @@ pub struct WeeklyReport {
     pub generated_at: DateTime<Utc>,
     pub periods: Periods,
     pub rollout: NaiveDate,
-    pub flag_percent: f64,
+    /// What flagged a contract (snapshots stored before it existed read as the defaults).
+    #[serde(default)]
+    pub flag: FlagRule,
+    /// The p-values the billing flags computed and the cutoff they passed.
+    #[serde(default)]
+    pub screening: Screening,
     pub min_csat_samples: usize,
     pub approvals: Vec<ApprovalRow>,
     /// Per category, the confidence its approved proposals support (absent in

@@ -182,7 +182,7 @@ pub fn billing_png(r: &WeeklyReport) -> Vec<u8> {
         let m = count as f64;
         let mut chart =
             ChartBuilder::on(&plot).margin_top(24).margin_bottom(24).build_cartesian_2d(-1f64..1f64, 0f64..m)?;
-        let band = (r.flag_percent / 100.0).min(1.0);
+        let band = (r.flag.percent / 100.0).min(1.0);
         chart.draw_series([Rectangle::new([(-band, 0.0), (band, m)], BAND.filled())])?;
         for (v, label) in [(-1.0, "-100%"), (-0.5, "-50%"), (0.0, "0"), (0.5, "+50%"), (1.0, "+100%")] {
             chart.draw_series(LineSeries::new([(v, 0.0), (v, m)], RGBColor(221, 221, 221).stroke_width(1)))?;
@@ -207,7 +207,10 @@ pub fn billing_png(r: &WeeklyReport) -> Vec<u8> {
             let center = Pos::new(HPos::Center, VPos::Center);
             plot.draw_text("No contract activity", &text(12, &MUTED).pos(center), (175, 33))?;
         }
-        let caption = format!("change against each contract's own baseline (green band: ±{}%)", r.flag_percent);
+        let caption = format!(
+            "change against each contract's own baseline (green band: ±{}%; red: flagged, beyond chance)",
+            r.flag.percent
+        );
         let (_, h) = root.dim_in_pixel();
         root.draw_text(&caption, &text(11, &MUTED).pos(Pos::new(HPos::Center, VPos::Bottom)), (320, h as i32 - 4))?;
         Ok(())

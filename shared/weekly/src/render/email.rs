@@ -5,6 +5,7 @@ use super::charts::{APPROVAL_CHART_CID, BILLING_CHART_CID, approval_png, billing
 use super::move_name;
 use super::tables::tables;
 use crate::billing::BillingRow;
+use crate::drift::Driver;
 use crate::format::{opt_f, opt_pct, signed_pct};
 use crate::report::WeeklyReport;
 use atpilot_agent::adapters::notify::{Attachment, Email, InlineImage};
@@ -85,17 +86,7 @@ fn summary_lines(r: &WeeklyReport) -> Vec<String> {
     if flagged.len() > 5 {
         names.push(format!("and {} more (see the table)", flagged.len() - 5));
     }
-    v.push(if flagged.is_empty() {
-        format!("No contract changed by {}% or more against its baseline.", r.flag_percent)
-    } else {
-        format!(
-            "{} of {} contracts flagged (±{}%): {}.",
-            flagged.len(),
-            r.billing.len(),
-            r.flag_percent,
-            names.join(", ")
-        )
-    });
+    v.push(billing_line(r, &flagged, &names));
     let shown: Vec<String> = r.csat.iter().filter_map(|c| c.delta.map(|d| format!("{} {d:+.2}", c.category))).collect();
     v.push(if shown.is_empty() {
         format!("CSAT: no category has {} surveys on both sides yet.", r.min_csat_samples)
@@ -114,4 +105,47 @@ fn summary_lines(r: &WeeklyReport) -> Vec<String> {
         o.response_verdict()
     ));
     v
+}
+
+/// The billing summary: what was flagged and by what rule, who moved it, and
+/// how many large percentages were within chance.
+fn billing_line(r: &WeeklyReport, flagged: &[&BillingRow], names: &[String]) -> String {
+    let f = &r.flag;
+    let cutoff = match r.screening.cutoff {
+        Some(c) if c < 1e-4 => "p below 0.0001".to_string(),
+        Some(c) => format!("p ≤ {c:.4}"),
+        None => "none passed".into(),
+    };
+    let rule = format!(
+        "±{}% and at least {} h ({} tickets on per-ticket contracts), beyond chance by the Benjamini–Hochberg \
+         procedure at a {}% false discovery rate over {} tests: {cutoff}",
+        f.percent,
+        f.min_hours,
+        f.min_tickets,
+        f.alpha * 100.0,
+        r.screening.tests
+    );
+    let by = |d: Driver| flagged.iter().filter(|b| b.driver == d).count();
+    let chance = r
+        .billing
+        .iter()
+        .filter(|b| !b.flagged && b.headline_change().is_some_and(|c| c.abs() >= f.percent / 100.0))
+        .count();
+    let within = if chance > 0 {
+        format!(" {chance} more moved {}% or more on too few hours or entries to tell from chance.", f.percent)
+    } else {
+        String::new()
+    };
+    if flagged.is_empty() {
+        return format!("No contract changed materially against its baseline ({rule}).{within}");
+    }
+    format!(
+        "{} of {} contracts flagged ({rule}): {} by the agent's own tickets, {} by background drift, {} new; {}.{within}",
+        flagged.len(),
+        r.billing.len(),
+        by(Driver::Agent),
+        by(Driver::Background),
+        by(Driver::New),
+        names.join(", ")
+    )
 }

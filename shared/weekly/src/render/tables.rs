@@ -2,6 +2,8 @@
 //! one and attaches it as CSV.
 
 use super::{Table, move_name};
+use crate::billing::p_text;
+use crate::drift::Driver;
 use crate::format::{f2, opt, opt_change, opt_f, opt_pct};
 use crate::report::WeeklyReport;
 use atpilot_domain::contract::ContractKind;
@@ -173,6 +175,11 @@ fn billing(r: &WeeklyReport) -> Table {
             "expected tickets",
             "tickets change",
             "agent entries",
+            "measure",
+            "agent's tickets change",
+            "agent p-value",
+            "background change",
+            "background p-value",
             "flagged",
             "explanation",
         ],
@@ -195,7 +202,17 @@ fn billing(r: &WeeklyReport) -> Table {
                     format!("{:.1}", b.expected_tickets),
                     opt_change(b.tickets_change),
                     b.current.agent_entries.to_string(),
-                    if b.flagged { "yes".into() } else { "no".into() },
+                    b.measure.unit().to_string(),
+                    b.agent_change.map(|h| format!("{h:+.2}")).unwrap_or_default(),
+                    b.agent_p_value.map(p_text).unwrap_or_default(),
+                    format!("{:+.2}", b.background_change),
+                    b.p_value.map(p_text).unwrap_or_default(),
+                    match (b.flagged, b.driver) {
+                        (false, _) => "no".into(),
+                        (true, Driver::Agent) => "yes: the agent's tickets".into(),
+                        (true, Driver::Background) => "yes: background drift".into(),
+                        (true, Driver::New) => "yes: new contract".into(),
+                    },
                     b.explanation.clone(),
                 ]
             })
