@@ -63,7 +63,7 @@ async fn dev_runs_every_flow_and_the_dashboard_changes_phases() {
 
     let Some(browser) = Browser::start().await else { return };
     browser.goto(&format!("{base}/")).await;
-    assert_eq!(browser.title().await, "atpilot dashboard");
+    assert_eq!(browser.title().await, "Dashboard · atpilot");
     assert!(browser.count("#agreement-table tr").await >= 2, "agreement table rendered");
     assert!(browser.count("#decisions-table tr").await >= 4, "decisions listed");
     assert_eq!(browser.text("tr[data-category=vpn] td.phase").await, "shadow");

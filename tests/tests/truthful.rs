@@ -205,7 +205,7 @@ async fn a_failed_time_entry_leaves_the_ticket_open_alerts_and_is_reported_as_fa
         "the alert channel was told"
     );
     let data = atpilot_agent::html::dashboard::gather(&s.local.deps.state, &s.local.deps.config, 20).await.unwrap();
-    assert!(atpilot_agent::html::dashboard::render(&data, None, "token").contains("time-entry-failed"));
+    assert!(atpilot_agent::html::dashboard::sections(&data, "token").contains("time-entry-failed"));
     // The link now tells the real outcome.
     let page = approval::handle_http(&s.local.deps, "GET", &id, &format!("t={token}"), b"", chrono::Utc::now()).await;
     assert!(page.html.contains("FAILED") && page.html.contains("left open"), "{}", page.html);

@@ -13,7 +13,7 @@ use atpilot_web::Web;
 use axum::Router;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -487,16 +487,15 @@ fn router(app: Arc<App>) -> Router {
         .merge(atpilot_web::approval_routes(app.deps.clone()))
 }
 
-async fn settings(State(app): State<Arc<App>>) -> Html<String> {
+async fn settings(State(app): State<Arc<App>>) -> Response {
     let e = esc;
-    Html(format!(
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot settings</title></head><body style=\"font-family:system-ui;margin:24px\">\
-<p><a href=\"/\">Dashboard</a></p><h1>Settings</h1><table>\
+    let body = format!(
+        "<table id=settings>\
 <tr><th align=left>Autotask</th><td>{}</td></tr><tr><th align=left>State directory</th><td>{}</td></tr>\
 <tr><th align=left>Agent resource / role</th><td>{} / {}</td></tr>\
 <tr><th align=left>Webhook secret</th><td><code id=webhook-secret>{}</code> (shown in part; set it with ATPILOT_WEBHOOK_SECRET to know it)</td></tr>\
 <tr><th align=left>Events processed</th><td>{}</td></tr></table>\
-<p>Autotask signs each callout with the webhook secret (X-Hook-Signature); set ATPILOT_WEBHOOK_SECRET to choose it.</p></body></html>",
+<p>Autotask signs each callout with the webhook secret (X-Hook-Signature); set ATPILOT_WEBHOOK_SECRET to choose it.</p>",
         e(&app.autotask),
         e(&app.state_dir.display().to_string()),
         app.deps.config.agent.resource_id,
@@ -507,7 +506,8 @@ async fn settings(State(app): State<Arc<App>>) -> Html<String> {
             app.webhook_secret.chars().count()
         )),
         app.processed.load(Ordering::Relaxed),
-    ))
+    );
+    atpilot_web::pages::body_page("Settings", "/settings", "settings-page", body)
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {

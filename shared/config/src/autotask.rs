@@ -49,6 +49,48 @@ pub struct AutotaskConfig {
     /// and block-hour coverage dates are its calendar dates. Default UTC.
     #[serde(default)]
     pub time_zone: atpilot_domain::TenantTimeZone,
+    /// Where a ticket opens in Autotask, `{id}` standing for the ticket id,
+    /// e.g. Autotask's ExecuteCommand link
+    /// `https://ww5.autotask.net/Autotask/AutotaskExtend/ExecuteCommand.aspx?Code=OpenTicketDetail&TicketID={id}`
+    /// (use your zone's `ww` number; source: Autotask's ExecuteCommand API
+    /// help). Unset: the dashboard links to its own ticket timeline only.
+    #[serde(default)]
+    pub ticket_link: Option<TicketLink>,
+}
+
+/// A link template to a ticket in Autotask: `https://…` containing `{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TicketLink(String);
+
+impl TicketLink {
+    /// The link to `ticket`.
+    pub fn to(&self, ticket: i64) -> String {
+        self.0.replace("{id}", &ticket.to_string())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TicketLink {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let ok_chars = s.chars().all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '<' | '>' | '\\' | '`'));
+        if !s.starts_with("https://") || !s.contains("{id}") || !ok_chars {
+            return Err(format!(
+                "autotask.ticket_link must be an https:// link containing {{id}} (no spaces or quotes), e.g. \
+                 https://ww5.autotask.net/Autotask/AutotaskExtend/ExecuteCommand.aspx?Code=OpenTicketDetail&TicketID={{id}}; got {s:?}"
+            ));
+        }
+        Ok(TicketLink(s))
+    }
+}
+
+impl From<TicketLink> for String {
+    fn from(l: TicketLink) -> String {
+        l.0
+    }
 }
 fn env_username() -> String {
     "AUTOTASK_USERNAME".into()

@@ -17,7 +17,7 @@ mod runbooks;
 mod scope;
 mod signin;
 
-pub use autotask::{AutotaskConfig, AutotaskCredentials, AutotaskTarget};
+pub use autotask::{AutotaskConfig, AutotaskCredentials, AutotaskTarget, TicketLink};
 use emails::check_emails;
 pub use microsoft::MicrosoftConfig;
 pub use model::{LlmConfig, LlmProviderKind, ModelConfig};

@@ -14,8 +14,11 @@
 pub mod forms;
 pub mod functions;
 pub mod headers;
+pub mod messages;
+pub mod pages;
 mod people;
 pub mod signin;
+pub mod tickets;
 
 pub use forms::FormToken;
 
@@ -76,13 +79,16 @@ fn pages() -> Router<Arc<Web>> {
         .route("/", get(page))
         .route("/phases", post(set_phase))
         .route("/kill-switch", post(kill_switch))
-        .route("/approvals/", get(approvals))
+        .route("/approvals/", get(messages::approvals))
         .route("/signin", get(people::page))
         .route("/signin/release", post(people::release))
-        .route("/outbox", get(outbox))
+        .route("/outbox", get(messages::outbox))
         .route("/audit", get(audit_page))
         .route("/api/audit", get(audit_json))
         .route("/api/decisions", get(api_decisions))
+        .route("/tickets/{id}", get(tickets::page))
+        .route("/api/tickets/{id}", get(tickets::json))
+        .fallback(pages::fallback)
 }
 
 /// Every page behind the same layers: same-origin POSTs, the login, the security headers.
@@ -96,7 +102,7 @@ fn protected(pages: Router<Arc<Web>>, web: Arc<Web>) -> Router {
 
 /// The configuration the functions run with, without any secret (secrets
 /// are named by where they live, never shown).
-async fn settings_page(State(app): State<Arc<Web>>) -> Html<String> {
+async fn settings_page(State(app): State<Arc<Web>>) -> Response {
     let e = atpilot_agent::html::esc;
     let c = &app.config;
     let list = |v: &[String]| if v.is_empty() { "(none)".to_string() } else { e(&v.join(", ")) };
@@ -131,9 +137,8 @@ async fn settings_page(State(app): State<Arc<Web>>) -> Html<String> {
             )
         })
         .collect();
-    Html(format!(
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot settings</title></head><body style=\"font-family:system-ui;margin:24px\">\
-<p><a href=\"/\">Dashboard</a></p><h1>Settings</h1><p>The configuration the functions run with (the SSM parameter). Secrets are never shown; change settings with <code>aws ssm put-parameter</code> and a deploy (README).</p>\
+    let body = format!(
+        "<p>The configuration the functions run with (the SSM parameter). Secrets are never shown; change settings with <code>aws ssm put-parameter</code> and a deploy (README).</p>\
 <table id=settings cellpadding=4>\
 <tr><th align=left>Autotask</th><td>{}</td></tr>\
 <tr><th align=left>API budget share</th><td>{:.0}% of the tenant's hourly limit</td></tr>\
@@ -145,7 +150,7 @@ async fn settings_page(State(app): State<Arc<Web>>) -> Html<String> {
 <tr><th align=left>LLM second opinion</th><td>{}</td></tr>\
 <tr><th align=left>Default phase</th><td>{}</td></tr></table>\
 <h2>Categories</h2><p>Configured phases; the live phase of each category (changed in the dashboard or by the weekly promotion) is on the dashboard.</p>\
-<table id=categories border=1 cellpadding=4><tr><th>Category</th><th>Configured phase</th><th>Safe</th><th>Approvers</th><th>Channels</th></tr>{rows}</table></body></html>",
+<table id=categories><tr><th>Category</th><th>Configured phase</th><th>Safe</th><th>Approvers</th><th>Channels</th></tr>{rows}</table>",
         e(&c.autotask.url),
         c.autotask.api_budget_share * 100.0,
         c.agent.resource_id,
@@ -159,7 +164,8 @@ async fn settings_page(State(app): State<Arc<Web>>) -> Html<String> {
         model,
         llm,
         c.default_phase,
-    ))
+    );
+    pages::body_page("Settings", "/settings", "settings-page", body)
 }
 
 /// Whether a `Host` header names this machine's loopback interface
@@ -238,11 +244,7 @@ async fn same_origin_posts(req: axum::extract::Request, next: axum::middleware::
 async fn audit_page(State(app): State<Arc<Web>>) -> Response {
     match app.state.latest_report("audit").await {
         Ok(Some(r)) => Html(r.html).into_response(),
-        Ok(None) => Html(
-            "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot routing audit</title></head><body style=\"font-family:system-ui;margin:24px\"><p><a href=\"/\">Dashboard</a></p>\
-<h1>No routing audit yet</h1><p>In AWS, run the audit function (see the README: <code>aws lambda invoke --function-name &lt;stack&gt;-audit</code>); it also runs every Monday. Locally, run <code>atpilot audit --sandbox --output audit.html</code>.</p></body></html>",
-        )
-        .into_response(),
+        Ok(None) => pages::respond(StatusCode::OK, "no_audit.html", "Routing audit", "/audit", minijinja::context! {}),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("state store unavailable: {e}")).into_response(),
     }
 }
@@ -321,7 +323,13 @@ async fn page(State(app): State<Arc<Web>>, person: Person, Query(q): Query<Notic
 
 async fn render_page(app: &Web, person: &Person, status: StatusCode, notice: Option<&str>) -> Response {
     match dashboard::gather(&app.state, &app.config, 100).await {
-        Ok(d) => (status, Html(dashboard::render(&d, notice, app.form_token(person)))).into_response(),
+        Ok(d) => {
+            let sections = dashboard::sections(&d, app.form_token(person));
+            // A refusal is an error, never the green banner.
+            let notice_class = if status.is_success() { "notice" } else { "error" };
+            let page = minijinja::context! { notice, notice_class, sections };
+            pages::respond(status, "dashboard.html", "Dashboard", "/", page)
+        }
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("state store unavailable: {e}")).into_response(),
     }
 }
@@ -390,99 +398,6 @@ async fn kill_switch(State(app): State<Arc<Web>>, person: Person, Form(f): Form<
         Ok(()) => Redirect::to(if on { "/?notice=kill-on" } else { "/?notice=kill-off" }).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
-}
-
-async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response {
-    match app.state.approvals_in_state(atpilot_store::records::ApprovalState::Pending, 100).await {
-        Ok(list) => {
-            let mut delivered = Vec::with_capacity(list.len());
-            for a in &list {
-                delivered.push(deliveries_cell(&app.state, &a.id).await);
-            }
-            let rows: String = list
-                .iter()
-                .zip(delivered)
-                .map(|(a, delivered)| {
-                    // A signed-in approver opens the request itself; otherwise the links are in the messages.
-                    // The approval pages' own URL (the approval function's, deployed).
-                    let review = if person.is_some() {
-                        let base = app.config.approvals.base_url.trim_end_matches('/');
-                        format!("<a href=\"{}/{}\">Review</a>", atpilot_agent::html::esc(base), atpilot_agent::html::esc(&a.id))
-                    } else {
-                        "in the approvers' messages".into()
-                    };
-                    format!(
-                        "<tr><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td><td>{delivered}</td><td>{review}</td></tr>",
-                        a.ticket_id,
-                        atpilot_agent::html::esc(a.category.as_str()),
-                        a.expires_at.format("%Y-%m-%d %H:%M"),
-                        atpilot_agent::html::esc(a.draft.as_deref().unwrap_or(""))
-                    )
-                })
-                .collect();
-            Html(format!(
-                "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot approvals</title></head><body style=\"font-family:system-ui;margin:24px\"><p><a href=\"/\">Dashboard</a></p>\
-<h1>Pending approval requests</h1><p>Approvers receive their links in Teams and e-mail; locally those messages are in the <a href=\"/outbox\">outbox</a>.</p>\
-<table border=1 cellpadding=6><tr><th>Ticket</th><th>Category</th><th>Expires</th><th>Draft reply</th><th>Sent to</th><th>Open</th></tr>{rows}</table></body></html>"
-            ))
-            .into_response()
-        }
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
-    }
-}
-
-/// How a request's messages fared, one line per channel and recipient
-/// ("accepted" is the provider's word that it took the message, not that
-/// anyone read it).
-async fn deliveries_cell(state: &Store, approval_id: &str) -> String {
-    let e = atpilot_agent::html::esc;
-    match state.deliveries(approval_id).await {
-        Ok(d) if d.is_empty() => "not sent (no approvers or channels)".into(),
-        Ok(d) => d
-            .iter()
-            .map(|d| {
-                let answer = if d.state.sent() { String::new() } else { format!(": {}", d.answer) };
-                format!("{} {}: <b>{}</b>{}", e(&d.channel), e(&d.recipient), d.state.as_str(), e(&answer))
-            })
-            .collect::<Vec<_>>()
-            .join("<br>"),
-        Err(err) => format!("unknown ({})", e(&err.to_string())),
-    }
-}
-
-/// Messages that would have gone to Teams and e-mail (the local notifier stores them).
-async fn outbox(State(app): State<Arc<Web>>) -> Response {
-    match app.state.outbox(50).await {
-        Ok(list) => {
-            let e = atpilot_agent::html::esc;
-            let items: String = list
-                .iter()
-                .map(|m| {
-                    let body = if m.channel == "email" { m.text.clone().unwrap_or_default() } else { m.body.clone() };
-                    format!("<article><h3>{} – {}</h3><p>to {} at {}</p><pre style=\"white-space:pre-wrap\">{}</pre></article><hr>", e(&m.channel), e(&m.subject), e(&m.to.join(", ")), m.at.format("%H:%M:%S"), linkify(&e(&body)))
-                })
-                .collect();
-            Html(format!("<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot outbox</title></head><body style=\"font-family:system-ui;margin:24px\"><p><a href=\"/\">Dashboard</a></p><h1>Outbox</h1><p>Locally, Teams cards and e-mails are kept here instead of being sent.</p>{items}</body></html>")).into_response()
-        }
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
-    }
-}
-
-/// Makes the approval links in an (escaped) message clickable.
-fn linkify(escaped: &str) -> String {
-    escaped
-        .split_inclusive(char::is_whitespace)
-        .map(|w| {
-            let t = w.trim_end();
-            let tail = &w[t.len()..];
-            let t = t.trim_matches('"');
-            if t.starts_with("http://") || t.starts_with("https://") {
-                format!("<a href=\"{t}\">{t}</a>{tail}")
-            } else {
-                w.to_string()
-            }
-        })
-        .collect()
 }
 
 async fn api_decisions(State(app): State<Arc<Web>>) -> Response {
@@ -708,6 +623,7 @@ mod tests {
         let (status, _, body) = call(&w, phase_post(&w, "pasword-reset", "shadow")).await;
         assert_eq!(status, StatusCode::CONFLICT);
         assert!(body.contains("did you mean password-reset?"), "{body}");
+        assert!(body.contains("<div class=\"error\" id=\"notice\">"), "a refusal is shown as an error: {body}");
         let unsafe_category = w
             .config
             .categories
@@ -735,11 +651,11 @@ mod tests {
         ] {
             let (status, _, body) = call(&w, Request::get(url).body(Body::empty()).unwrap()).await;
             assert_eq!(status, StatusCode::OK);
-            assert!(!body.contains("id=notice"), "{url}: no banner");
+            assert!(!body.contains("id=\"notice\""), "{url}: no banner");
             assert!(!body.contains("suspended") && !body.contains("<script>") && !body.contains("owned"), "{url}");
         }
         let (_, _, body) = call(&w, Request::get("/?notice=kill-on").body(Body::empty()).unwrap()).await;
-        assert!(body.contains("Kill switch on"));
+        assert!(body.contains("<div class=\"notice\" id=\"notice\">Kill switch on"), "{body}");
     }
 
     #[tokio::test]

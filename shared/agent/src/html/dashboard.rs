@@ -121,6 +121,8 @@ pub struct DashboardData {
     pub dead_letters: Vec<DeadLetterRecord>,
     /// The kill switch's own flips, newest first (who, when, from where).
     pub kill_switch_history: Vec<KillSwitchChange>,
+    /// `autotask.ticket_link`: where a ticket opens in Autotask.
+    pub ticket_link: Option<atpilot_config::TicketLink>,
 }
 
 /// The decisions, newest first, as the API returns them.
@@ -200,7 +202,23 @@ pub async fn gather(state: &State, config: &Config, limit: usize) -> Result<Dash
         alerts: state.alerts(20).await?,
         dead_letters: state.dead_letters(20).await?,
         kill_switch_history: state.kill_switch_history(10).await?,
+        ticket_link: config.autotask.ticket_link.clone(),
     })
+}
+
+/// A ticket number linking to its timeline, and to Autotask when `autotask.ticket_link` is set.
+pub fn ticket_cell(ticket: i64, link: Option<&atpilot_config::TicketLink>) -> String {
+    let autotask = link
+        .map(|l| {
+            format!(
+                " <a class=autotask href=\"{}\" rel=\"noopener noreferrer\" title=\"Open in Autotask\">Autotask</a>",
+                esc(&l.to(ticket))
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "<a class=ticket href=\"/tickets/{ticket}\" title=\"What atpilot saw, decided and wrote\">{ticket}</a>{autotask}"
+    )
 }
 
 fn rate(r: Option<f64>, n: u32) -> String {
@@ -232,28 +250,11 @@ fn kill_switch_history(h: &[KillSwitchChange]) -> String {
     )
 }
 
-/// Renders the page. `notice` is shown at the top (e.g. "phase changed").
-pub fn render(d: &DashboardData, notice: Option<&str>, form_token: &str) -> String {
-    let mut h = String::from(
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>atpilot dashboard</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1d2433;background:#f5f7fb}
-header{background:#1d2433;color:#fff;padding:14px 24px;display:flex;gap:24px;align-items:center}
-header h1{font-size:20px;margin:0} header a{color:#cfe0ff}
-main{padding:16px 24px;max-width:1400px} section{background:#fff;border-radius:8px;padding:12px 16px;margin:0 0 16px;box-shadow:0 1px 2px #0001}
-h2{font-size:16px;margin:4px 0 10px} table{border-collapse:collapse;width:100%;font-size:14px}
-th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9f0;vertical-align:top} th{background:#f0f3f9}
-.muted{color:#8a93a6} .notice{background:#e7f6ec;border:1px solid #9bd3ad;padding:8px 12px;border-radius:6px;margin-bottom:12px}
-.kill-on{background:#b3261e;color:#fff;padding:4px 10px;border-radius:12px} .kill-off{background:#2e7d32;color:#fff;padding:4px 10px;border-radius:12px}
-.action{font-weight:600} ul.reasons{margin:0;padding-left:18px}
-</style></head><body>
-<header><h1>atpilot</h1><a href="/">Dashboard</a><a href="/approvals/">Approvals</a><a href="/outbox">Outbox</a><a href="/audit">Routing audit</a><a href="/settings">Settings</a><a href="/signin">Sign-in</a><a href="/api/decisions">API</a></header><main>
-"#,
-    );
-    if let Some(n) = notice {
-        h.push_str(&format!("<div class=notice id=notice>{}</div>", esc(n)));
-    }
+/// The dashboard's sections (kill switch, alerts, phases, comparison,
+/// approvals, decisions, history), as HTML to place in the pages' layout;
+/// every value in them is escaped here.
+pub fn sections(d: &DashboardData, form_token: &str) -> String {
+    let mut h = String::new();
     h.push_str(&format!(
         r#"<section id="kill-switch"><h2>Kill switch</h2><p>The agent is {}.</p>
 <form method="post" action="/kill-switch"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="setting" value="{}"><button type="submit">{}</button></form>{}</section>"#,
@@ -313,7 +314,7 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9f0;vertical-a
     for a in &d.pending_approvals {
         h.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            a.ticket_id,
+            ticket_cell(a.ticket_id.get(), d.ticket_link.as_ref()),
             esc(a.category.as_str()),
             a.created_at.format("%Y-%m-%d %H:%M:%S"),
             a.expires_at.format("%Y-%m-%d %H:%M")
@@ -321,7 +322,7 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9f0;vertical-a
     }
     h.push_str("</table></section>");
 
-    render_decisions(&mut h, &d.decisions);
+    render_decisions(&mut h, &d.decisions, d.ticket_link.as_ref());
 
     h.push_str(r#"<section id="history"><h2>Phase changes</h2><table><tr><th>When</th><th>Category</th><th>Phase</th><th>By</th><th>Why</th></tr>"#);
     for p in &d.phase_history {
@@ -334,12 +335,12 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9f0;vertical-a
             esc(&p.reason)
         ));
     }
-    h.push_str("</table></section></main></body></html>");
+    h.push_str("</table></section>");
     h
 }
 
 /// The decisions, newest first, with their reasons and runbook runs.
-fn render_decisions(h: &mut String, decisions: &[DecisionView]) {
+fn render_decisions(h: &mut String, decisions: &[DecisionView], link: Option<&atpilot_config::TicketLink>) {
     h.push_str(r#"<section id="decisions"><h2>Decisions</h2><table id="decisions-table"><tr><th>When (UTC)</th><th>Ticket</th><th>Category</th><th>Confidence</th><th>Phase</th><th>Action</th><th>Why</th></tr>"#);
     if decisions.is_empty() {
         h.push_str("<tr><td colspan=7 class=muted>No decisions yet: tickets appear here as they arrive.</td></tr>");
@@ -359,7 +360,7 @@ fn render_decisions(h: &mut String, decisions: &[DecisionView]) {
         h.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.0}%</td><td>{}</td><td class=action>{}</td><td><ul class=reasons>{}</ul></td></tr>",
             esc(&x.decided_at[..19.min(x.decided_at.len())].replace('T', " ")),
-            x.ticket_id,
+            ticket_cell(x.ticket_id, link),
             esc(&x.category),
             x.confidence * 100.0,
             x.phase,

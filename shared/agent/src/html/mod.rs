@@ -4,6 +4,7 @@
 
 pub(crate) mod approval;
 pub mod dashboard;
+pub mod timeline;
 
 /// HTML-escapes text.
 pub fn esc(s: &str) -> String {

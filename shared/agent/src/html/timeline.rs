@@ -1,0 +1,263 @@
+//! A ticket's timeline: every event the agent saw about one ticket, what it
+//! decided and why, and every write it made with its content (the reply
+//! text, the approval and who gave it, the runbook's before and after, the
+//! time entry as Autotask stored it), beside what dispatchers did. Gathered
+//! from the state port only: it shows what atpilot recorded, never a guess.
+//!
+//! Shape (`GET /api/tickets/{id}`): `{ticket_id, autotask_link, entries:
+//! [{at, kind, title, facts: [{label, value}], text, text_label}]}`, oldest
+//! first; `kind` is one of `decision`, `approval-requested`, `approval`,
+//! `runbook`, `reply`, `time-entry`, `dispatcher`.
+
+use crate::handlers::classify::action_id_for;
+use atpilot_domain::time_entry::LedgerState;
+use atpilot_domain::{Action, ActionId, TicketId};
+use atpilot_store::records::{ApprovalRecord, ApprovalState, DecisionRecord, HumanRouting, LedgerRecord};
+use atpilot_store::{State, StoreError};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// One labelled value of an entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fact {
+    pub label: String,
+    pub value: String,
+}
+
+fn fact(label: &str, value: impl Into<String>) -> Fact {
+    Fact { label: label.into(), value: value.into() }
+}
+
+/// One thing that happened to the ticket.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    pub at: DateTime<Utc>,
+    pub kind: &'static str,
+    pub title: String,
+    pub facts: Vec<Fact>,
+    /// Content written or proposed (a reply, a draft), shown as plain text.
+    pub text: Option<String>,
+    pub text_label: Option<String>,
+}
+
+/// Everything atpilot recorded about one ticket, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timeline {
+    pub ticket_id: i64,
+    /// The ticket in Autotask (`autotask.ticket_link` with `{id}` filled in), if configured.
+    pub autotask_link: Option<String>,
+    pub entries: Vec<Entry>,
+}
+
+impl Timeline {
+    /// Whether atpilot recorded anything at all about the ticket.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// What the decision did, in words (not only its mode).
+fn action_title(d: &DecisionRecord) -> String {
+    match &d.action {
+        Action::LogOnly => format!("Logged only ({} phase): nothing written to Autotask", d.phase),
+        Action::InternalNote => "Added one internal note with its suggestion".into(),
+        Action::RequestApproval { .. } => "Asked a human to approve".into(),
+        Action::Autonomous { .. } => "Acted on its own".into(),
+        Action::Escalate { to, alert } => format!(
+            "Handed to {}{}",
+            match to {
+                atpilot_domain::EscalationTarget::ProjectManager => "the project manager",
+                atpilot_domain::EscalationTarget::Dispatcher => "a dispatcher",
+            },
+            if *alert { "; alert sent" } else { "" }
+        ),
+    }
+}
+
+fn decision_entry(d: &DecisionRecord) -> Entry {
+    let p = &d.prediction;
+    let mut facts = vec![
+        fact("event", d.event_key.clone()),
+        fact("phase", d.phase.to_string()),
+        fact(
+            "category",
+            format!(
+                "{} at confidence {:.3}{}",
+                p.category,
+                p.confidence.get(),
+                if p.calibrated { "" } else { " (uncalibrated keyword score: may suggest, never act)" }
+            ),
+        ),
+    ];
+    let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "not predicted".into());
+    facts.push(fact("predicted queue", opt(p.queue_id.map(|q| q.get()))));
+    facts.push(fact("predicted priority", opt(p.priority.map(|q| q.get()))));
+    facts.push(fact(
+        "predicted issue / sub-issue type",
+        format!("{} / {}", opt(p.issue_type.map(|q| q.get())), opt(p.sub_issue_type.map(|q| q.get()))),
+    ));
+    facts.extend(d.explanation.iter().map(|r| fact("reason", r.clone())));
+    Entry {
+        at: d.decided_at,
+        kind: "decision",
+        title: action_title(d),
+        facts,
+        text: d.draft.clone(),
+        text_label: d.draft.as_ref().map(|_| "Drafted reply".into()),
+    }
+}
+
+fn approval_entries(a: &ApprovalRecord) -> Vec<Entry> {
+    let mut out = vec![Entry {
+        at: a.created_at,
+        kind: "approval-requested",
+        title: format!("Approval requested ({})", a.category),
+        facts: vec![fact("expires", a.expires_at.format("%Y-%m-%d %H:%M UTC").to_string())],
+        text: None,
+        text_label: None,
+    }];
+    let title = match a.state {
+        ApprovalState::Pending => return out,
+        ApprovalState::Approved => format!("Approved by {}", a.decided_by.as_deref().unwrap_or("unknown")),
+        ApprovalState::Rejected => format!("Rejected by {}", a.decided_by.as_deref().unwrap_or("unknown")),
+        ApprovalState::Expired => "Expired: nobody answered in time; nothing was done".into(),
+    };
+    let mut facts = vec![];
+    if let Some(n) = a.note.as_deref().filter(|n| !n.trim().is_empty()) {
+        facts.push(fact("note", n));
+    }
+    if let Some(t) = a.executed_at {
+        facts.push(fact("executed", t.format("%Y-%m-%d %H:%M:%S UTC").to_string()));
+    }
+    out.push(Entry {
+        at: a.decided_at.unwrap_or(a.expires_at),
+        kind: "approval",
+        title,
+        facts,
+        text: (a.state == ApprovalState::Approved).then(|| a.draft.clone()).flatten(),
+        text_label: (a.state == ApprovalState::Approved && a.draft.is_some()).then(|| "Reply as approved".into()),
+    });
+    out
+}
+
+fn ledger_entry(l: &LedgerRecord, at: DateTime<Utc>) -> Entry {
+    let (title, mut facts) = match &l.ledger {
+        LedgerState::Pending => ("Time entry pending (claimed, not yet confirmed in Autotask)".to_string(), vec![]),
+        LedgerState::Written { time_entry_id } => {
+            (format!("Time entry {time_entry_id} written"), vec![fact("time entry", time_entry_id.to_string())])
+        }
+        LedgerState::Refused { why } => {
+            ("Time entry REFUSED by Autotask; a human was alerted".into(), vec![fact("why", why)])
+        }
+    };
+    facts.push(fact(
+        "work measured",
+        format!(
+            "{} to {} ({:.4} h)",
+            l.span.start().format("%H:%M:%S"),
+            l.span.end().format("%H:%M:%S UTC"),
+            l.span.hours().get()
+        ),
+    ));
+    facts.push(fact("contract", l.contract_id.to_string()));
+    if let Some(s) = &l.stored {
+        let v = |x: Option<f64>| x.map(|h| format!("{h:.4} h")).unwrap_or_else(|| "not read".into());
+        facts.push(fact(
+            "as Autotask stored it",
+            format!("worked {}, to bill {}", v(s.hours_worked), v(s.hours_to_bill)),
+        ));
+    }
+    Entry { at, kind: "time-entry", title, facts, text: None, text_label: None }
+}
+
+fn dispatcher_entry(h: &HumanRouting) -> Entry {
+    let mut facts = vec![];
+    let mut add = |label: &str, v: Option<i64>| {
+        if let Some(v) = v {
+            facts.push(fact(label, v.to_string()));
+        }
+    };
+    add("queue", h.queue_id);
+    add("priority", h.priority);
+    add("issue type", h.issue_type);
+    add("sub-issue type", h.sub_issue_type);
+    add("assigned resource", h.resource_id);
+    Entry {
+        at: h.at,
+        kind: "dispatcher",
+        title: "A dispatcher routed the ticket".into(),
+        facts,
+        text: None,
+        text_label: None,
+    }
+}
+
+/// The writes one action made: approval, runbook, reply, time entry.
+async fn action_entries(state: &State, action: &ActionId, d: &DecisionRecord) -> Result<Vec<Entry>, StoreError> {
+    let mut out = vec![];
+    let approval = state.approval(&action.to_string()).await?;
+    if let Some(a) = &approval {
+        out.extend(approval_entries(a));
+    }
+    let run = state.runbook(action).await?;
+    if let Some(run) = &run {
+        let mut facts = vec![];
+        let title = match &run.outcome {
+            Some(o) => {
+                facts.push(fact("plan", o.plan.clone()));
+                facts.extend(o.before.iter().map(|(k, v)| fact(&format!("before: {k}"), v.clone())));
+                facts.extend(o.after.iter().map(|(k, v)| fact(&format!("after: {k}"), v.clone())));
+                if let Some(r) = &o.reason {
+                    facts.push(fact("reason", r.clone()));
+                }
+                format!("Runbook {} {}: {}", o.provider, o.action, format!("{:?}", o.status).to_lowercase())
+            }
+            None => "Runbook started; not finished".into(),
+        };
+        out.push(Entry { at: run.started_at, kind: "runbook", title, facts, text: None, text_label: None });
+    }
+    if let Some(r) = state.reply(action).await? {
+        let mut facts = vec![fact("customer told", r.told.clone())];
+        if let Some(to) = &r.emailed_to {
+            facts.push(fact("e-mailed to", to.clone()));
+        }
+        if let Some(rule) = &r.workflow_rule {
+            facts.push(fact("workflow rule", rule.clone()));
+        }
+        // What was posted: the runbook's reply from its verified result, else the draft as
+        // approved (possibly edited), else the decision's own draft (resolution.rs posts these).
+        let text = match (run.as_ref().and_then(|run| run.reply.clone()), &approval) {
+            (Some(t), _) => Some(t),
+            (None, Some(a)) => a.draft.clone(),
+            (None, None) => d.draft.clone(),
+        };
+        let text_label = text.as_ref().map(|_| "Reply as posted".to_string());
+        out.push(Entry { at: r.at, kind: "reply", title: "Reply posted".into(), facts, text, text_label });
+    }
+    if let Some(l) = state.ledger(action).await? {
+        let at = out.iter().map(|e| e.at).max().unwrap_or(d.decided_at);
+        out.push(ledger_entry(&l, at));
+    }
+    Ok(out)
+}
+
+/// Gathers the timeline of `ticket`; `link` is the configured Autotask ticket link template.
+///
+/// # Errors
+/// The state store's, when it cannot be read.
+pub async fn timeline(state: &State, ticket: TicketId, link: Option<&str>) -> Result<Timeline, StoreError> {
+    let mut entries = vec![];
+    for d in state.ticket_decisions(ticket).await? {
+        entries.push(decision_entry(&d));
+        if matches!(d.action, Action::RequestApproval { .. } | Action::Autonomous { .. }) {
+            entries.extend(action_entries(state, &action_id_for(&d.event_key), &d).await?);
+        }
+    }
+    entries.extend(state.human_routings(ticket).await?.iter().map(dispatcher_entry));
+    entries.sort_by_key(|e| e.at);
+    Ok(Timeline {
+        ticket_id: ticket.get(),
+        autotask_link: link.map(|l| l.replace("{id}", &ticket.get().to_string())),
+        entries,
+    })
+}
