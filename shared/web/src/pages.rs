@@ -9,16 +9,9 @@ use minijinja::{Environment, Value, context};
 use serde::Serialize;
 use std::sync::LazyLock;
 
-/// The navigation every page shows, in order.
-pub const NAV: &[(&str, &str)] = &[
-    ("/", "Dashboard"),
-    ("/approvals/", "Approvals"),
-    ("/outbox", "Outbox"),
-    ("/audit", "Routing audit"),
-    ("/settings", "Settings"),
-    ("/signin", "Sign-in"),
-    ("/api/decisions", "API"),
-];
+/// The navigation every page shows, in order (one list for every renderer).
+pub use atpilot_agent::html::NAV;
+use atpilot_agent::html::STYLESHEET;
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("../templates/layout.html")),
@@ -54,7 +47,7 @@ struct NavItem {
 pub fn render(template: &str, title: &str, current: &str, page: Value) -> Result<String, minijinja::Error> {
     let env = ENV.as_ref().map_err(|e| minijinja::Error::new(e.kind(), e.to_string()))?;
     let nav: Vec<NavItem> = NAV.iter().map(|(href, label)| NavItem { href, label }).collect();
-    env.get_template(template)?.render(context! { title, current, nav, ..page })
+    env.get_template(template)?.render(context! { title, current, nav, stylesheet => STYLESHEET, ..page })
 }
 
 /// A rendered page with `status`, or a plain 500 naming the template error.

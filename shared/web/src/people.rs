@@ -8,7 +8,7 @@ use crate::{Person, Web};
 use atpilot_agent::html::esc;
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -41,12 +41,11 @@ pub(crate) async fn page(State(app): State<Arc<Web>>, person: Person) -> Respons
         Some(p) => format!("You are signed in as <b id=who>{}</b>.", esc(&p.email)),
         None => "Sign-in is off here (a loopback dashboard): nobody is bound.".into(),
     };
-    Html(format!(
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>atpilot sign-in</title></head><body style=\"font-family:system-ui;margin:24px\"><p><a href=\"/\">Dashboard</a></p>\
-<h1>Sign-in</h1><p>{intro}</p><p>Each person with a role is bound to their account at the OpenID provider on their first sign-in; another account with the same e-mail is refused. Admins release a binding when a mailbox moves to a new account.</p>\
-<table id=bindings border=1 cellpadding=6><tr><th>E-mail</th><th>Account (provider subject)</th><th>Bound (UTC)</th><th></th></tr>{rows}</table></body></html>"
-    ))
-    .into_response()
+    let body = format!(
+        "<p>{intro}</p><p>Each person with a role is bound to their account at the OpenID provider on their first sign-in; another account with the same e-mail is refused. Admins release a binding when a mailbox moves to a new account.</p>\
+<table id=bindings><tr><th>E-mail</th><th>Account (provider subject)</th><th>Bound (UTC)</th><th></th></tr>{rows}</table>"
+    );
+    crate::pages::body_page("Sign-in", "/signin", "signin", body)
 }
 
 #[derive(serde::Deserialize)]

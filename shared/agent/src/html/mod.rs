@@ -29,14 +29,29 @@ pub struct Page {
     pub html: String,
 }
 
-/// A page in atpilot's shell (no-index, readable on a phone).
+/// The one stylesheet of every page atpilot serves.
+pub const STYLESHEET: &str = include_str!("style.css");
+
+/// The navigation every page shows, in order: (path, label).
+pub const NAV: &[(&str, &str)] = &[
+    ("/", "Dashboard"),
+    ("/approvals/", "Approvals"),
+    ("/outbox", "Outbox"),
+    ("/audit", "Routing audit"),
+    ("/settings", "Settings"),
+    ("/signin", "Sign-in"),
+    ("/api/decisions", "API"),
+];
+
+/// A page in atpilot's shell: the same header, navigation and stylesheet as
+/// the dashboard's layout (no-index, readable on a phone).
 pub(crate) fn page(status: u16, title: &str, body: &str) -> Page {
+    let nav: String = NAV.iter().map(|(href, label)| format!("<a href=\"{href}\">{label}</a>")).collect();
     Page {
         status,
         html: format!(
-            "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width, initial-scale=1\"><meta name=robots content=noindex><title>{}</title>\
-<style>body{{font-family:system-ui,Segoe UI,sans-serif;max-width:760px;margin:24px auto;padding:0 16px;color:#1d2433}}th{{text-align:left;padding-right:12px}}\
-textarea{{width:100%;min-height:160px;font:inherit}}button{{font-size:16px;padding:8px 18px;margin-right:8px}}.approve{{background:#2e7d32;color:#fff;border:0}}.reject{{background:#b3261e;color:#fff;border:0}}</style></head><body>{}</body></html>",
+            "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width, initial-scale=1\"><meta name=robots content=noindex><title>{} · atpilot</title>\
+<style>{STYLESHEET}</style></head><body><header><h1>atpilot</h1>{nav}</header><main style=\"max-width:820px\"><section>{}</section></main></body></html>",
             esc(title),
             body
         ),

@@ -153,10 +153,11 @@ fn ledger_entry(l: &LedgerRecord, at: DateTime<Utc>) -> Entry {
     facts.push(fact(
         "work measured",
         format!(
-            "{} to {} ({:.4} h)",
+            "{} to {} ({:.4} h, {:.1} s)",
             l.span.start().format("%H:%M:%S"),
             l.span.end().format("%H:%M:%S UTC"),
-            l.span.hours().get()
+            l.span.hours().get(),
+            (l.span.end() - l.span.start()).num_milliseconds() as f64 / 1000.0
         ),
     ));
     facts.push(fact("contract", l.contract_id.to_string()));

@@ -1,0 +1,121 @@
+//! The first hour with `atpilot dev`, walked in headless Chromium: every page
+//! (dashboard, approvals, outbox, routing audit, settings, sign-in, a
+//! ticket's timeline, an approval link's page, a missing page) carries the
+//! same navigation and stylesheet, none is raw JSON, and a screenshot of each
+//! is written under the test's output directory (`first-hour/`). The timeline
+//! of an autonomous resolution shows the reply as posted and its time entry;
+//! the approval page opened from the approver's e-mail shows what Approve does.
+
+use atpilot_e2e::browser::Browser;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Dev(std::process::Child);
+impl Drop for Dev {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_dev(state: &std::path::Path) -> (Dev, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atpilot"))
+        .args(["dev", "--listen", &format!("127.0.0.1:{port}"), "--state"])
+        .arg(state)
+        .args(["--tickets-per-minute", "240", "--sandbox-tickets", "300"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("atpilot dev starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("dashboard on http://"), "first line: {line:?}");
+    (Dev(child), line.trim().trim_start_matches("dashboard on ").trim_end_matches('/').to_string())
+}
+
+/// A decision of the running dev with this action whose ticket shows `kind` in its timeline.
+async fn ticket_with(base: &str, action: &str, kind: &str) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let decisions: Vec<serde_json::Value> =
+            reqwest::get(format!("{base}/api/decisions")).await.unwrap().json().await.unwrap();
+        for d in decisions.iter().filter(|d| d["action"] == action) {
+            let t = d["ticket_id"].as_i64().unwrap();
+            let tl: serde_json::Value =
+                reqwest::get(format!("{base}/api/tickets/{t}")).await.unwrap().json().await.unwrap();
+            if tl["entries"].as_array().unwrap().iter().any(|e| e["kind"] == kind) {
+                return t;
+            }
+        }
+        assert!(Instant::now() < deadline, "no {action} decision with a {kind} entry within 90 s");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Checks the layout of the page the browser shows and writes its screenshot.
+async fn check_page(browser: &Browser, name: &str) {
+    for (href, label) in atpilot_agent::html::NAV {
+        let found = browser.count(&format!("header a[href=\"{href}\"]")).await;
+        assert_eq!(found, 1, "{name}: the navigation's {label} link");
+    }
+    let style: serde_json::Value =
+        browser.execute("return getComputedStyle(document.querySelector('header')).backgroundColor", vec![]).await;
+    assert_eq!(style, "rgb(29, 36, 51)", "{name}: the layout's stylesheet");
+    let body = browser.text("body").await;
+    assert!(!body.trim_start().starts_with('{'), "{name} is not raw JSON");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("first-hour");
+    std::fs::create_dir_all(&dir).unwrap();
+    let shot = dir.join(format!("{name}.png"));
+    browser.screenshot(&shot).await;
+    eprintln!("screenshot: {}", shot.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_hour_every_page_in_one_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_dev, base) = start_dev(dir.path());
+    let resolved = ticket_with(&base, "autonomous", "time-entry").await;
+    let asked = ticket_with(&base, "request-approval", "approval-requested").await;
+    let Some(browser) = Browser::start().await else { return };
+
+    for (name, path) in [
+        ("dashboard", "/".to_string()),
+        ("approvals", "/approvals/".into()),
+        ("outbox", "/outbox".into()),
+        ("audit", "/audit".into()),
+        ("settings", "/settings".into()),
+        ("signin", "/signin".into()),
+        ("missing", "/no-such-page".into()),
+    ] {
+        browser.goto(&format!("{base}{path}")).await;
+        check_page(&browser, name).await;
+    }
+
+    // From the dashboard to an autonomous resolution's timeline: the reply as posted, the time entry.
+    browser.goto(&format!("{base}/")).await;
+    browser.click(&format!("a.ticket[href=\"/tickets/{resolved}\"]")).await;
+    assert!(browser.title().await.starts_with(&format!("Ticket {resolved}")));
+    let timeline = browser.text("#timeline").await;
+    assert!(timeline.contains("Acted on its own") && timeline.contains("Reply posted"), "{timeline}");
+    assert!(timeline.contains("Reply as posted"), "{timeline}");
+    assert!(timeline.contains("written") && timeline.contains("work measured"), "{timeline}");
+    check_page(&browser, "ticket-timeline").await;
+
+    // The approver's e-mail link (in the outbox locally) opens the request: the plan is on the page.
+    browser.goto(&format!("{base}/tickets/{asked}")).await;
+    assert!(browser.text("#timeline").await.contains("Approval requested"));
+    browser.goto(&format!("{base}/outbox")).await;
+    let link = browser
+        .execute(
+            "return [...document.querySelectorAll('a')].map(a => a.href).find(h => h.includes('/approvals/') && h.includes('t='))",
+            vec![],
+        )
+        .await;
+    let link = link.as_str().expect("an approval link in the outbox").to_string();
+    browser.goto(&link).await;
+    let page = browser.text("body").await;
+    assert!(page.contains("What Approve does"), "{page}");
+    check_page(&browser, "approval-page").await;
+}
