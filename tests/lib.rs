@@ -525,6 +525,9 @@ pub mod hooked {
         ) -> Result<Vec<atpilot_agent::ports::ChangedTicket>, PortError> {
             self.inner.tickets_changed_since(s, l).await
         }
+        async fn category_label(&self, i: Option<i64>, s: Option<i64>) -> Result<Option<String>, PortError> {
+            self.inner.category_label(i, s).await
+        }
     }
 }
 

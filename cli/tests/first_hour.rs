@@ -4,7 +4,8 @@
 //! same navigation and stylesheet, none is raw JSON, and a screenshot of each
 //! is written under the test's output directory (`first-hour/`). The timeline
 //! of an autonomous resolution shows the reply as posted and its time entry;
-//! the approval page opened from the approver's e-mail shows what Approve does.
+//! the approval page opened from the approver's e-mail shows what Approve does;
+//! the shadow comparison shows agreement figures within three minutes.
 
 use atpilot_e2e::browser::Browser;
 use std::io::{BufRead, BufReader};
@@ -79,6 +80,23 @@ async fn the_first_hour_every_page_in_one_layout() {
     let resolved = ticket_with(&base, "autonomous", "time-entry").await;
     let asked = ticket_with(&base, "request-approval", "approval-requested").await;
     let Some(browser) = Browser::start().await else { return };
+    // The simulated dispatchers triage tickets 15 to 40 s after they arrive: the shadow
+    // comparison shows agreement figures within the first minutes.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        browser.goto(&format!("{base}/")).await;
+        let figures = browser
+            .execute(
+                "return [...document.querySelectorAll('td.category-agreement')].map(td => td.textContent).join(' ')",
+                vec![],
+            )
+            .await;
+        if figures.as_str().is_some_and(|f| f.contains('%')) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no category agreement on the dashboard within 3 minutes: {figures}");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 
     for (name, path) in [
         ("dashboard", "/".to_string()),

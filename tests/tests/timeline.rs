@@ -143,3 +143,40 @@ async fn unknown_pages_and_ids_get_the_layouts_404_and_links_follow_the_configur
     let err = atpilot_config::Config::parse(&bad, "test").unwrap_err().to_string();
     assert!(err.contains("autotask.ticket_link must be an https:// link"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatchers_triage_is_compared_by_category_and_shown_on_the_timeline() {
+    let s = Stack::start().await;
+    let (contract, company) = s.contract_of_type(CT_RECURRING);
+    let t = s.create_ticket(
+        company,
+        Some(contract),
+        "Password reset",
+        "I forgot my password and I am locked out",
+        json!({}),
+    );
+    let (body, sig) = s.callout("Create", t, 1, json!({}), s.human());
+    assert_eq!(s.deliver(&body, &sig).await, 202);
+    assert!(s.local.settle(40).await.failures.is_empty());
+    // A dispatcher files it under VPN (issue type 5, sub-issue type 502 "VPN" in the sandbox's picklists).
+    let fields = json!({"issueType": 5, "subIssueType": 502}).as_object().unwrap().clone();
+    assert!(s.sandbox().simulate_ticket_update(t, fields.clone(), s.human()));
+    // The Update callout Autotask sends for it (this stack's sandbox has no webhook registered).
+    let (body, sig) = s.callout("Update", t, 2, serde_json::Value::Object(fields), s.human());
+    assert_eq!(s.deliver(&body, &sig).await, 202);
+    assert!(s.local.settle(40).await.failures.is_empty());
+    let seen = s.local.deps.state.human_routings(TicketId::new(t).unwrap()).await.unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].category.as_ref().map(|c| c.as_str()), Some("vpn"), "the picklist label as a category");
+    assert_eq!(seen[0].sub_issue_type, Some(502));
+
+    let data = atpilot_agent::html::dashboard::gather(&s.local.deps.state, &s.local.deps.config, 50).await.unwrap();
+    let row = &data.agreement["password-reset"];
+    assert_eq!((row.routed_by_humans, row.category.compared, row.category.agreed), (1, 1, 0), "{row:?}");
+    assert_eq!(row.queue.compared, 0, "the model predicted no queue: nothing to compare");
+    let w = web(&s, (*s.local.deps.config).clone());
+    let (_, page) = get(&w, &format!("/tickets/{t}")).await;
+    assert!(page.contains("A dispatcher routed the ticket") && page.contains("502"), "{page}");
+    let (_, dash) = get(&w, "/").await;
+    assert!(dash.contains("0% <small>(0 of 1)</small>"), "{dash}");
+}

@@ -240,7 +240,7 @@ async fn register_in_sandbox(
             .await
             .map_err(|e| format!("cannot register the webhook in the sandbox: {e}"))?;
         if tickets_per_minute > 0 {
-            spawn_feeder(sb.clone(), tickets_per_minute);
+            super::feeder::spawn(sb.clone(), tickets_per_minute);
         }
     }
     Ok(())
@@ -417,57 +417,6 @@ fn spawn_workers(local: &Local, app: Arc<App>) {
             if let Err(e) = atpilot_agent::handlers::approval::sweep(&deps, chrono::Utc::now()).await {
                 tracing::warn!(error = %e, "approval sweep failed; it runs again in a minute");
             }
-        }
-    });
-}
-
-/// Realistic tickets, one category after another, across contract types.
-const TICKETS: &[(&str, &str)] = &[
-    ("Password reset", "Hi, I forgot my password and I'm locked out of my account since this morning."),
-    (
-        "MFA enrollment for new starter",
-        "Please enroll our new colleague in multi-factor authentication with the Authenticator app.",
-    ),
-    ("Microsoft 365 license needed", "We need an extra Microsoft 365 license for the new sales assistant."),
-    ("VPN keeps disconnecting", "The VPN drops every 20 minutes when working from home."),
-    ("Outlook not syncing", "My Outlook mailbox stopped syncing new email since yesterday."),
-    ("Laptop screen broken", "My laptop screen is cracked and needs to be replaced."),
-    ("Locked out after password change", "I changed my password and now I'm locked out of the VPN and email."),
-    ("Shared mailbox access", "Please give me access to the accounts shared mailbox."),
-];
-
-fn spawn_feeder(sb: Arc<atpilot_autotask_sandbox::Sandbox>, per_minute: u32) {
-    let facts = sb.facts();
-    let contracts: Vec<i64> = facts.contracts_by_type.values().flatten().copied().collect();
-    // A technician: neither the API user nor the agent (whose changes the webhook excludes).
-    let human = (1..).map(|i| facts.api_resource_id + i).find(|r| *r != facts.agent_resource_id).unwrap_or(1);
-    let queue = facts.queues.first().map(|q| q.0).unwrap_or(1);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs_f64(60.0 / per_minute.max(1) as f64));
-        let mut n = 0usize;
-        loop {
-            tick.tick().await;
-            let (title, description) = TICKETS[n % TICKETS.len()];
-            let contract = contracts[(n * 7) % contracts.len().max(1)];
-            let company =
-                sb.row("Contracts", contract).and_then(|r| r.get("companyID").and_then(|v| v.as_i64())).unwrap_or(0);
-            // The requester: one of the company's own contacts (the request-risk check verifies it).
-            let contact: serde_json::Value = sb.contacts_of(company).first().copied().into();
-            let mut fields = serde_json::Map::new();
-            for (k, v) in [
-                ("companyID", company.into()),
-                ("contactID", contact),
-                ("contractID", contract.into()),
-                ("title", title.into()),
-                ("description", description.into()),
-                ("status", 1.into()),
-                ("priority", 2.into()),
-                ("queueID", queue.into()),
-            ] {
-                fields.insert(k.to_string(), v);
-            }
-            sb.simulate_ticket_create(fields, human);
-            n += 1;
         }
     });
 }

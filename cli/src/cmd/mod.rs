@@ -3,6 +3,7 @@ pub mod audit;
 pub mod config;
 pub mod dashboard;
 pub mod dev;
+pub mod feeder;
 pub mod model;
 pub mod phase;
 pub mod report;

@@ -115,6 +115,15 @@ pub trait Autotask: Send + Sync {
     /// Tickets created, active or modified (`lastTrackedModificationDateTime`)
     /// after `since` (for the reconciler), oldest first, with their routing.
     async fn tickets_changed_since(&self, since: DateTime<Utc>, limit: usize) -> Result<Vec<ChangedTicket>, PortError>;
+    /// The label a dispatcher's issue / sub-issue type carries (the
+    /// sub-issue type's, else the issue type's): what the category model
+    /// calls a category (`shared/audit/src/training.rs`). `None` when neither
+    /// is set or known.
+    async fn category_label(
+        &self,
+        issue_type: Option<i64>,
+        sub_issue_type: Option<i64>,
+    ) -> Result<Option<String>, PortError>;
 }
 
 /// A ticket's routing fields as last read: what a dispatcher changes when

@@ -6,6 +6,7 @@
 use super::approval::send::send_request;
 use super::resolution::{Resolution, execute_resolution, note_once, refuse_if_killed};
 use crate::adapters::notify::Email;
+use crate::classifiers::model::category_slug;
 use crate::deps::Deps;
 use crate::error::HandlerError;
 use crate::html::esc;
@@ -72,6 +73,12 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
         let own = ev.person_id.is_some_and(|p| deps.own_resources().contains(&p));
         let routed = ev.changed_fields.iter().any(|f| ROUTING_FIELDS.iter().any(|r| r.eq_ignore_ascii_case(f)));
         if ev.source == EventSource::Update && !own && routed {
+            let (issue, sub) = (field_i64(ev, "issueType"), field_i64(ev, "subIssueType"));
+            let category = match (issue, sub) {
+                (None, None) => None,
+                // A label that is no category name (a slug would be empty) is simply not compared.
+                _ => deps.autotask.category_label(issue, sub).await?.and_then(|l| category_slug(&l).ok()),
+            };
             deps.state
                 .record_human_routing(&HumanRouting {
                     ticket_id: ev.ticket_id,
@@ -81,6 +88,7 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
                     issue_type: field_i64(ev, "issueType"),
                     sub_issue_type: field_i64(ev, "subIssueType"),
                     resource_id: field_i64(ev, "assignedResourceID").or(ev.person_id),
+                    category,
                 })
                 .await?;
             super::routing_seen::remember_event(deps, ev).await?;

@@ -24,25 +24,40 @@ pub struct PhaseRow {
     pub source: String,
 }
 
-/// Agreement of the agent's predictions with dispatchers' routing, per category.
+/// How often one predicted label matched what a human set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Agreement {
+    /// Decisions where both the agent and a human gave this label.
+    pub compared: u32,
+    pub agreed: u32,
+}
+
+impl Agreement {
+    fn add(&mut self, predicted: Option<String>, human: Option<String>) {
+        if let (Some(p), Some(h)) = (predicted, human) {
+            self.compared += 1;
+            self.agreed += u32::from(p == h);
+        }
+    }
+    pub(crate) fn rate(&self) -> Option<f64> {
+        (self.compared > 0).then(|| self.agreed as f64 / self.compared as f64)
+    }
+}
+
+/// Agreement of the agent's predictions with dispatchers' routing, per
+/// predicted category: every label the agent predicts against the last
+/// value a human set for it on the same ticket.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AgreementRow {
     pub decisions: u32,
     /// Decisions a human later routed.
     pub routed_by_humans: u32,
-    pub queue_compared: u32,
-    pub queue_agreed: u32,
-    pub priority_compared: u32,
-    pub priority_agreed: u32,
-}
-
-impl AgreementRow {
-    pub(crate) fn queue_rate(&self) -> Option<f64> {
-        (self.queue_compared > 0).then(|| self.queue_agreed as f64 / self.queue_compared as f64)
-    }
-    pub(crate) fn priority_rate(&self) -> Option<f64> {
-        (self.priority_compared > 0).then(|| self.priority_agreed as f64 / self.priority_compared as f64)
-    }
+    /// The category against the one the human's issue / sub-issue type stands for.
+    pub category: Agreement,
+    pub queue: Agreement,
+    pub priority: Agreement,
+    pub issue_type: Agreement,
+    pub sub_issue_type: Agreement,
 }
 
 /// One decision as `GET /api/decisions` returns it.
@@ -172,16 +187,20 @@ pub(crate) fn agreement(decisions: &[(DecisionRecord, Vec<HumanRouting>)]) -> BT
     for (d, humans) in decisions {
         let row = out.entry(d.prediction.category.to_string()).or_default();
         row.decisions += 1;
-        let Some(h) = humans.last() else { continue };
+        if humans.is_empty() {
+            continue;
+        }
         row.routed_by_humans += 1;
-        if let (Some(p), Some(q)) = (d.prediction.queue_id, h.queue_id) {
-            row.queue_compared += 1;
-            row.queue_agreed += u32::from(p.get() == q);
-        }
-        if let (Some(p), Some(q)) = (d.prediction.priority, h.priority) {
-            row.priority_compared += 1;
-            row.priority_agreed += u32::from(p.get() == q);
-        }
+        // Each label's last value a human set (a later change of the queue alone keeps the category).
+        let last = |f: fn(&HumanRouting) -> Option<i64>| humans.iter().rev().find_map(f).map(|v| v.to_string());
+        let p = &d.prediction;
+        let s = |v: Option<i64>| v.map(|v| v.to_string());
+        let category = humans.iter().rev().find_map(|h| h.category.as_ref().map(|c| c.to_string()));
+        row.category.add(Some(p.category.to_string()), category);
+        row.queue.add(s(p.queue_id.map(|v| v.get())), last(|h| h.queue_id));
+        row.priority.add(s(p.priority.map(|v| v.get())), last(|h| h.priority));
+        row.issue_type.add(s(p.issue_type.map(|v| v.get())), last(|h| h.issue_type));
+        row.sub_issue_type.add(s(p.sub_issue_type.map(|v| v.get())), last(|h| h.sub_issue_type));
     }
     out
 }
@@ -221,10 +240,10 @@ pub fn ticket_cell(ticket: i64, link: Option<&atpilot_config::TicketLink>) -> St
     )
 }
 
-fn rate(r: Option<f64>, n: u32) -> String {
-    match r {
-        Some(r) => format!("{:.0}% <small>({n})</small>", r * 100.0),
-        None => "<span class=muted>no comparison yet</span>".into(),
+fn rate(a: &Agreement) -> String {
+    match a.rate() {
+        Some(r) => format!("{:.0}% <small>({} of {})</small>", r * 100.0, a.agreed, a.compared),
+        None => "<span class=muted>none yet</span>".into(),
     }
 }
 
@@ -291,18 +310,22 @@ pub fn sections(d: &DashboardData, form_token: &str) -> String {
     }
     h.push_str("</table></section>");
 
-    h.push_str(r#"<section id="agreement"><h2>Shadow comparison: agent vs dispatchers</h2><table id="agreement-table"><tr><th>Category</th><th>Decisions</th><th>Routed by humans</th><th>Queue agreement</th><th>Priority agreement</th></tr>"#);
+    h.push_str(r#"<section id="agreement"><h2>Shadow comparison: agent vs dispatchers</h2><p class=muted>Each label the agent predicted against the last value a dispatcher set on the same ticket (the category: the one their issue / sub-issue type stands for).</p><table id="agreement-table"><tr><th>Predicted category</th><th>Decisions</th><th>Routed by humans</th><th>Category agreement</th><th>Queue</th><th>Priority</th><th>Issue type</th><th>Sub-issue type</th></tr>"#);
     if d.agreement.is_empty() {
-        h.push_str("<tr><td colspan=5 class=muted>No decisions yet.</td></tr>");
+        h.push_str("<tr><td colspan=8 class=muted>No decisions yet.</td></tr>");
     }
     for (cat, a) in &d.agreement {
         h.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr data-agreement=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=category-agreement>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(cat),
             esc(cat),
             a.decisions,
             a.routed_by_humans,
-            rate(a.queue_rate(), a.queue_compared),
-            rate(a.priority_rate(), a.priority_compared)
+            rate(&a.category),
+            rate(&a.queue),
+            rate(&a.priority),
+            rate(&a.issue_type),
+            rate(&a.sub_issue_type)
         ));
     }
     h.push_str("</table></section>");

@@ -48,6 +48,10 @@ pub struct HumanRouting {
     pub issue_type: Option<i64>,
     pub sub_issue_type: Option<i64>,
     pub resource_id: Option<i64>,
+    /// The category the human's issue / sub-issue type stands for (its
+    /// picklist label as a category name), when they set one.
+    #[serde(default)]
+    pub category: Option<Category>,
 }
 
 /// States of an approval request.

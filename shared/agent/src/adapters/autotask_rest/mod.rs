@@ -51,6 +51,7 @@ pub(crate) const TICKET_FIELDS: &[&str] = &[
 const CREATOR_TYPE_CONTACT: i64 = 2;
 
 mod denied;
+mod labels;
 mod notes;
 pub use denied::PAUSE as DENIED_WRITE_PAUSE;
 pub use notes::{NoteValues, NoteWanted, choose as choose_note_values};
@@ -552,6 +553,9 @@ impl Autotask for RestAutotask {
             .and_then(|i| TimeEntryId::new(i).ok()))
     }
 
+    async fn category_label(&self, issue_type: Option<i64>, sub: Option<i64>) -> Result<Option<String>, PortError> {
+        labels::category_label(&self.client, issue_type, sub).await
+    }
     async fn tickets_changed_since(&self, since: DateTime<Utc>, limit: usize) -> Result<Vec<ChangedTicket>, PortError> {
         let since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         // A re-route by hand changes lastTrackedModificationDateTime even when no activity

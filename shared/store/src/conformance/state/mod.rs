@@ -247,12 +247,14 @@ pub async fn decisions_once_per_event_newest_first(s: Arc<dyn StateStore>) {
         queue_id: Some(4),
         priority: None,
         issue_type: None,
-        sub_issue_type: None,
+        sub_issue_type: Some(101),
         resource_id: Some(12),
+        category: Some("password-reset".parse().unwrap()),
     })
     .await
     .unwrap();
-    assert_eq!(st.human_routings(TicketId::new(5).unwrap()).await.unwrap()[0].queue_id, Some(4));
+    let seen = &st.human_routings(TicketId::new(5).unwrap()).await.unwrap()[0];
+    assert_eq!((seen.queue_id, seen.category.as_ref().map(|c| c.as_str())), (Some(4), Some("password-reset")));
     assert_eq!(
         st.ticket_decisions(TicketId::new(5).unwrap()).await.unwrap().len(),
         2,

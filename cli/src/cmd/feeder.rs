@@ -1,0 +1,132 @@
+//! `atpilot dev`'s demo traffic: realistic tickets from the companies' own
+//! contacts, and simulated dispatchers who triage a share of them a little
+//! later in the Autotask UI (their issue and sub-issue type, sometimes a
+//! re-route to another category and queue), so the dashboard's shadow
+//! comparison and the timeline's dispatcher entries fill within minutes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A demo ticket: title, description, and the issue / sub-issue type a
+/// dispatcher gives it (the sandbox's picklists: `tenant/catalog.rs`).
+struct Demo {
+    title: &'static str,
+    description: &'static str,
+    issue_type: i64,
+    sub_issue_type: Option<i64>,
+}
+
+const fn demo(title: &'static str, description: &'static str, issue_type: i64, sub: Option<i64>) -> Demo {
+    Demo { title, description, issue_type, sub_issue_type: sub }
+}
+
+/// Realistic tickets, one category after another, across contract types.
+const TICKETS: &[Demo] = &[
+    demo(
+        "Password reset",
+        "Hi, I forgot my password and I'm locked out of my account since this morning.",
+        1,
+        Some(101),
+    ),
+    demo(
+        "MFA enrollment for new starter",
+        "Please enroll our new colleague in multi-factor authentication with the Authenticator app.",
+        1,
+        Some(102),
+    ),
+    demo(
+        "Microsoft 365 license needed",
+        "We need an extra Microsoft 365 license for the new sales assistant.",
+        2,
+        Some(201),
+    ),
+    demo("VPN keeps disconnecting", "The VPN drops every 20 minutes when working from home.", 5, Some(502)),
+    demo("Outlook not syncing", "My Outlook mailbox stopped syncing new email since yesterday.", 3, None),
+    demo("Laptop screen broken", "My laptop screen is cracked and needs to be replaced.", 4, Some(401)),
+    demo(
+        "Locked out after password change",
+        "I changed my password and now I'm locked out of the VPN and email.",
+        1,
+        Some(101),
+    ),
+    demo("Shared mailbox access", "Please give me access to the accounts shared mailbox.", 3, Some(302)),
+];
+
+/// What the simulated dispatcher does with the n-th ticket: `None` leaves it
+/// alone; else the demo whose issue / sub-issue type they set (its own, or,
+/// for one ticket in ten, another category's: a re-route) and whether they
+/// also move it to another queue.
+fn dispatch(n: usize) -> Option<(&'static Demo, bool)> {
+    match n % 10 {
+        0 | 3 | 5 => Some((&TICKETS[n % TICKETS.len()], false)),
+        7 => Some((&TICKETS[(n + 3) % TICKETS.len()], true)),
+        _ => None,
+    }
+}
+
+fn fields(pairs: &[(&str, serde_json::Value)]) -> serde_json::Map<String, serde_json::Value> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+/// Feeds `per_minute` tickets a minute into the sandbox (webhooks fire) and
+/// triages some of them 15 to 40 seconds later as a technician would.
+pub fn spawn(sb: Arc<atpilot_autotask_sandbox::Sandbox>, per_minute: u32) {
+    let facts = sb.facts();
+    let contracts: Vec<i64> = facts.contracts_by_type.values().flatten().copied().collect();
+    // A technician: neither the API user nor the agent (whose changes the webhook excludes).
+    let human = (1..).map(|i| facts.api_resource_id + i).find(|r| *r != facts.agent_resource_id).unwrap_or(1);
+    let queue = facts.queues.first().map(|q| q.0).unwrap_or(1);
+    let other_queue = facts.queues.get(1).map(|q| q.0).unwrap_or(queue);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs_f64(60.0 / per_minute.max(1) as f64));
+        let mut n = 0usize;
+        loop {
+            tick.tick().await;
+            let d = &TICKETS[n % TICKETS.len()];
+            let contract = contracts[(n * 7) % contracts.len().max(1)];
+            let company =
+                sb.row("Contracts", contract).and_then(|r| r.get("companyID").and_then(|v| v.as_i64())).unwrap_or(0);
+            // The requester: one of the company's own contacts (the request-risk check verifies it).
+            let contact: serde_json::Value = sb.contacts_of(company).first().copied().into();
+            let created = fields(&[
+                ("companyID", company.into()),
+                ("contactID", contact),
+                ("contractID", contract.into()),
+                ("title", d.title.into()),
+                ("description", d.description.into()),
+                ("status", 1.into()),
+                ("priority", 2.into()),
+                ("queueID", queue.into()),
+            ]);
+            let ticket = sb.simulate_ticket_create(created, human);
+            if let Some((set, reroute)) = dispatch(n) {
+                let sb = sb.clone();
+                let delay = Duration::from_secs(15 + (n as u64 * 7) % 26);
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let mut change =
+                        fields(&[("issueType", set.issue_type.into()), ("subIssueType", set.sub_issue_type.into())]);
+                    if reroute {
+                        change.insert("queueID".into(), other_queue.into());
+                    }
+                    sb.simulate_ticket_update(ticket, change, human);
+                });
+            }
+            n += 1;
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn four_tickets_in_ten_are_triaged_and_one_is_rerouted() {
+        let triaged: Vec<usize> = (0..10).filter(|n| dispatch(*n).is_some()).collect();
+        assert_eq!(triaged, [0, 3, 5, 7]);
+        let (set, moved) = dispatch(7).unwrap();
+        assert!(moved && set.title != TICKETS[7 % TICKETS.len()].title, "a re-route to another category");
+        assert!(TICKETS.iter().all(|t| t.issue_type > 0));
+    }
+}
