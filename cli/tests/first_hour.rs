@@ -76,7 +76,7 @@ async fn check_page(browser: &Browser, name: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_hour_every_page_in_one_layout() {
     let dir = tempfile::tempdir().unwrap();
-    let (_dev, base) = start_dev(dir.path());
+    let (dev, base) = start_dev(dir.path());
     let resolved = ticket_with(&base, "autonomous", "time-entry").await;
     let asked = ticket_with(&base, "request-approval", "approval-requested").await;
     let Some(browser) = Browser::start().await else { return };
@@ -136,4 +136,28 @@ async fn the_first_hour_every_page_in_one_layout() {
     let page = browser.text("body").await;
     assert!(page.contains("What Approve does"), "{page}");
     check_page(&browser, "approval-page").await;
+
+    // Restarted on the same state: new decisions within a minute, and the old link still
+    // answers (the request, or why it can no longer be decided), never "not issued by atpilot".
+    let before = decisions(&base).await;
+    drop(dev);
+    let (_dev, base) = start_dev(dir.path());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while decisions(&base).await <= before {
+        assert!(Instant::now() < deadline, "no new decision within a minute of the restart");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let port = base.rsplit(':').next().unwrap();
+    let old_port = link.split("127.0.0.1:").nth(1).unwrap().split('/').next().unwrap();
+    browser.goto(&link.replace(&format!("127.0.0.1:{old_port}"), &format!("127.0.0.1:{port}"))).await;
+    let page = browser.text("body").await;
+    assert!(!page.contains("not issued by atpilot"), "{page}");
+    assert!(page.contains("What Approve does") || page.contains("no longer"), "{page}");
+    check_page(&browser, "approval-page-after-restart").await;
+}
+
+async fn decisions(base: &str) -> usize {
+    let list: Vec<serde_json::Value> =
+        reqwest::get(format!("{base}/api/decisions")).await.unwrap().json().await.unwrap();
+    list.len()
 }
