@@ -11,6 +11,7 @@
 //! (Fetch Metadata / Origin), so another site cannot make a logged-in
 //! browser flip the kill switch.
 
+pub mod charts;
 pub mod forms;
 pub mod functions;
 pub mod headers;
@@ -324,10 +325,21 @@ async fn page(State(app): State<Arc<Web>>, person: Person, Query(q): Query<Notic
 async fn render_page(app: &Web, person: &Person, status: StatusCode, notice: Option<&str>) -> Response {
     match dashboard::gather(&app.state, &app.config, 100).await {
         Ok(d) => {
+            let trends = match atpilot_agent::html::trends::trends(&app.state, chrono::Utc::now().date_naive()).await {
+                Ok(t) => t,
+                Err(e) => {
+                    return (StatusCode::SERVICE_UNAVAILABLE, format!("state store unavailable: {e}")).into_response();
+                }
+            };
+            let charts = [
+                charts::decisions_per_day(&trends),
+                charts::autonomous_share(&trends),
+                charts::approval_rates(&trends),
+            ];
             let sections = dashboard::sections(&d, app.form_token(person));
             // A refusal is an error, never the green banner.
             let notice_class = if status.is_success() { "notice" } else { "error" };
-            let page = minijinja::context! { notice, notice_class, sections };
+            let page = minijinja::context! { notice, notice_class, sections, charts };
             pages::respond(status, "dashboard.html", "Dashboard", "/", page)
         }
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("state store unavailable: {e}")).into_response(),

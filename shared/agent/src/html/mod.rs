@@ -5,6 +5,7 @@
 pub(crate) mod approval;
 pub mod dashboard;
 pub mod timeline;
+pub mod trends;
 
 /// HTML-escapes text.
 pub fn esc(s: &str) -> String {

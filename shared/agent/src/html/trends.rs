@@ -1,0 +1,93 @@
+//! The dashboard's trends: decisions per day by action, and each category's
+//! approval rate over 30 days (what the charts draw). Gathered over the
+//! state port: a day's decisions by the daily index, approvals by month.
+
+use atpilot_store::records::ApprovalState;
+use atpilot_store::{State, StoreError};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Days the decisions chart covers (today included).
+pub const DAYS: i64 = 7;
+
+/// One day's decisions, counted by action name (`log-only`, `internal-note`,
+/// `request-approval`, `autonomous`, `escalate`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayActions {
+    pub day: NaiveDate,
+    pub counts: BTreeMap<&'static str, u32>,
+}
+
+impl DayActions {
+    pub fn total(&self) -> u32 {
+        self.counts.values().sum()
+    }
+    /// The share the agent resolved on its own (`None` on a day without decisions).
+    pub fn autonomous_share(&self) -> Option<f64> {
+        let t = self.total();
+        (t > 0).then(|| f64::from(self.counts.get("autonomous").copied().unwrap_or(0)) / f64::from(t))
+    }
+}
+
+/// A category's approval requests judged in the last 30 days.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CategoryRate {
+    pub category: String,
+    pub approved: u32,
+    /// Approved, rejected or expired.
+    pub judged: u32,
+}
+
+impl CategoryRate {
+    pub fn rate(&self) -> Option<f64> {
+        (self.judged > 0).then(|| f64::from(self.approved) / f64::from(self.judged))
+    }
+}
+
+/// What the dashboard's charts draw.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Trends {
+    /// Oldest first, [`DAYS`] of them, ending today (UTC).
+    pub days: Vec<DayActions>,
+    pub approval_rates: Vec<CategoryRate>,
+}
+
+/// The month before `(year, month)`.
+fn previous(year: i32, month: u32) -> (i32, u32) {
+    if month == 1 { (year - 1, 12) } else { (year, month - 1) }
+}
+
+/// Gathers the trends up to `today`.
+///
+/// # Errors
+/// The state store's, when it cannot be read.
+pub async fn trends(state: &State, today: NaiveDate) -> Result<Trends, StoreError> {
+    let mut days = Vec::with_capacity(DAYS as usize);
+    for back in (0..DAYS).rev() {
+        let day = today - Duration::days(back);
+        let mut counts: BTreeMap<&'static str, u32> = BTreeMap::new();
+        for d in state.decisions_on(day).await? {
+            *counts.entry(d.action.name()).or_default() += 1;
+        }
+        days.push(DayActions { day, counts });
+    }
+    let since = Utc::now() - Duration::days(30);
+    let mut rates: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    let months = [(today.year(), today.month()), previous(today.year(), today.month())];
+    for s in [ApprovalState::Approved, ApprovalState::Rejected, ApprovalState::Expired] {
+        for (y, m) in months {
+            for a in state.approvals_created_in_month(s, y, m).await? {
+                if a.decided_at.unwrap_or(a.expires_at) < since {
+                    continue;
+                }
+                let r = rates.entry(a.category.to_string()).or_default();
+                r.0 += u32::from(s == ApprovalState::Approved);
+                r.1 += 1;
+            }
+        }
+    }
+    let approval_rates =
+        rates.into_iter().map(|(category, (approved, judged))| CategoryRate { category, approved, judged }).collect();
+    Ok(Trends { days, approval_rates })
+}
