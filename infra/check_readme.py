@@ -10,6 +10,7 @@ CloudFormation YAML parser, in .venv):
   * "<N> CloudWatch alarms" and the cost table's alarm row (N × $0.10);
   * "reserve <N> executions": the sum of the *ReservedConcurrency defaults, and
     "all <N> `*ReservedConcurrency` parameters";
+  * the cost table's secrets: the required *SecretArn parameters and the secrets the stack creates;
   * every template parameter has a row in the parameter table, showing its default;
   * the cost table's total is the sum of its rows (to 5 cents).
 Every mismatch names the README's words and the template's figure. Exit 1 on any.
@@ -88,6 +89,16 @@ def main():
         r"all (\w+) `\*ReservedConcurrency` parameters",
         lambda f: None if number(f) == len(reserved) else f"says {f} parameters; the template has {len(reserved)}",
         "the reserved-concurrency parameters",
+    )
+    required_secrets = [k for k, v in params.items() if k.endswith("SecretArn") and "Default" not in v]
+    stack_secrets = sum(1 for r in resources.values() if r["Type"] == "AWS::SecretsManager::Secret")
+    secrets = len(required_secrets) + stack_secrets
+    expect(
+        r"\| Secrets Manager \| (\d+) secrets [^|]*× \$0\.40[^|]*\| \$([0-9.]+) \|",
+        lambda f: None
+        if int(f[0]) == secrets and float(f[1]) >= secrets * 0.40 - 0.005
+        else f"costs {f[0]} secrets at ${f[1]}; the template needs {secrets} ({', '.join(required_secrets)} and {stack_secrets} it creates)",
+        "the secrets' cost",
     )
     for name, p in params.items():
         row = re.search(r"^\| `" + re.escape(name) + r"` \| ([^|]*) \|", readme, flags=re.M)

@@ -3,34 +3,17 @@
 //! loads, shows the agreement table, and a phase change made in the page
 //! takes effect).
 
-use atpilot_e2e::browser::Browser;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod dev_process;
 
-struct Dev(std::process::Child);
-impl Drop for Dev {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use atpilot_e2e::browser::Browser;
+use dev_process::{Dev, start_dev_at};
+use std::process::Command;
+use std::time::{Duration, Instant};
 
 fn start_dev() -> (Dev, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_atpilot"))
-        .args(["dev", "--listen", &format!("127.0.0.1:{port}"), "--state"])
-        .arg(dir.path())
-        .args(["--tickets-per-minute", "240", "--sandbox-tickets", "300"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("atpilot dev starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.starts_with("dashboard on http://"), "first line: {line:?}");
-    (Dev(child), line.trim().trim_start_matches("dashboard on ").trim_end_matches('/').to_string(), dir)
+    let (dev, base) = start_dev_at(dir.path());
+    (dev, base, dir)
 }
 
 async fn decisions(base: &str) -> Vec<serde_json::Value> {

@@ -59,6 +59,16 @@ fn subcommands(help: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Whether a help text's option list (its lines starting with `-`) names `opt`.
+fn has_option(help: &str, opt: &str) -> bool {
+    help.lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with('-'))
+        // The flag column ends where the description starts (two spaces).
+        .filter_map(|l| l.split("  ").next())
+        .any(|flags| flags.split([' ', ',', '=']).any(|w| w.trim_matches(['<', '>', '[', ']']) == opt))
+}
+
 /// Checks one command line (alternatives such as `train|predict|eval` each in turn).
 fn check(line: &str) -> Vec<String> {
     let words: Vec<&str> = line.split_whitespace().skip(1).collect();
@@ -88,13 +98,18 @@ fn check(line: &str) -> Vec<String> {
             continue;
         }
         let text = help(p);
-        if !subcommands(&text).is_empty() && words.len() == p.len() {
+        let subs = subcommands(&text);
+        if !subs.is_empty() {
+            // A group (`atpilot model`): the next word, if any, must be one of its subcommands.
+            if let Some(next) = words.get(p.len()).filter(|w| !w.starts_with('-') && !w.ends_with('…')) {
+                problems.push(format!("`{line}`: `atpilot {}` has no subcommand {next}", p.join(" ")));
+            }
             continue;
         }
         for w in &words {
             let opt = w.trim_start_matches(['[', '(', '|']).trim_end_matches([']', ')', ',', '|']);
             let opt = opt.split('=').next().unwrap_or(opt);
-            if opt.starts_with("--") && !text.contains(&format!("{opt} ")) && !text.contains(&format!("{opt}\n")) {
+            if opt.starts_with("--") && !has_option(&text, opt) {
                 problems.push(format!("`{line}`: `atpilot {}` has no option {opt}", p.join(" ")));
             }
         }
@@ -116,5 +131,8 @@ fn the_check_catches_a_wrong_command_and_a_wrong_option() {
     assert_eq!(check("atpilot report weekly --sandbox").len(), 0);
     assert_eq!(check("atpilot report weekly --sandbx").len(), 1);
     assert_eq!(check("atpilot reprot weekly").len(), 1);
+    assert_eq!(check("atpilot report weeky").len(), 1, "a wrong subcommand of a group");
+    assert_eq!(check("atpilot report weekly --config").len(), 0);
+    assert!(!has_option("Options:\n  --sandbox  Needs --config and more\n", "--config"), "prose is no option");
     assert_eq!(check("atpilot model train|predict|eval --label x").len(), 2, "predict and eval have no --label");
 }

@@ -24,13 +24,8 @@ async fn get(web: &Arc<Web>, path: &str) -> (StatusCode, String) {
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
-fn web(s: &Stack, config: atpilot_config::Config) -> Arc<Web> {
-    Arc::new(Web::new(s.local.deps.state.clone(), Arc::new(config), None))
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_autonomous_resolution_shows_its_reply_and_time_entry() {
-    let s = Stack::start().await;
+/// A password reset on a recurring-service contract, resolved by the agent (autonomous in the demo).
+async fn password_reset_resolved(s: &Stack) -> i64 {
     let (contract, company) = s.contract_of_type(CT_RECURRING);
     let t = s.create_ticket(
         company,
@@ -42,6 +37,17 @@ async fn an_autonomous_resolution_shows_its_reply_and_time_entry() {
     let (body, sig) = s.callout("Create", t, 1, json!({}), s.human());
     assert_eq!(s.deliver(&body, &sig).await, 202);
     assert!(s.local.settle(40).await.failures.is_empty());
+    t
+}
+
+fn web(s: &Stack, config: atpilot_config::Config) -> Arc<Web> {
+    Arc::new(Web::new(s.local.deps.state.clone(), Arc::new(config), None))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_autonomous_resolution_shows_its_reply_and_time_entry() {
+    let s = Stack::start().await;
+    let t = password_reset_resolved(&s).await;
     let ledger = s.local.deps.state.ticket_ledger(TicketId::new(t).unwrap()).await.unwrap();
     let LedgerState::Written { time_entry_id } = &ledger[0].ledger else { panic!("{:?}", ledger[0]) };
     // The reply as the sandbox stored it (the customer-visible note).
@@ -67,7 +73,7 @@ async fn an_autonomous_resolution_shows_its_reply_and_time_entry() {
 
     let (status, page) = get(&w, &format!("/tickets/{t}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("Acted on its own"), "{page}");
+    assert!(page.contains("Decided to act on its own"), "{page}");
     assert!(page.contains(&format!("Time entry {time_entry_id} written")), "{page}");
     assert!(page.contains(&format!("{:.4} h", ledger[0].span.hours().get())), "the measured time: {page}");
     let first_line = reply.lines().next().unwrap();
@@ -96,7 +102,7 @@ async fn an_approval_shows_who_decided_and_when() {
     let (t, id, token) = s.pending_approval().await;
     let w = web(&s, (*s.local.deps.config).clone());
     let (_, page) = get(&w, &format!("/tickets/{t}")).await;
-    assert!(page.contains("Asked a human to approve") && page.contains("Approval requested"), "{page}");
+    assert!(page.contains("Decided to ask a human to approve") && page.contains("Approval requested"), "{page}");
     assert!(!page.contains("Approved by"), "{page}");
     let body = format!("t={token}&decision=approve");
     let done = approval::handle_http(&s.local.deps, "POST", &id, "", body.as_bytes(), chrono::Utc::now()).await;
@@ -147,17 +153,7 @@ async fn unknown_pages_and_ids_get_the_layouts_404_and_links_follow_the_configur
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dispatchers_triage_is_compared_by_category_and_shown_on_the_timeline() {
     let s = Stack::start().await;
-    let (contract, company) = s.contract_of_type(CT_RECURRING);
-    let t = s.create_ticket(
-        company,
-        Some(contract),
-        "Password reset",
-        "I forgot my password and I am locked out",
-        json!({}),
-    );
-    let (body, sig) = s.callout("Create", t, 1, json!({}), s.human());
-    assert_eq!(s.deliver(&body, &sig).await, 202);
-    assert!(s.local.settle(40).await.failures.is_empty());
+    let t = password_reset_resolved(&s).await;
     // A dispatcher files it under VPN (issue type 5, sub-issue type 502 "VPN" in the sandbox's picklists).
     let fields = json!({"issueType": 5, "subIssueType": 502}).as_object().unwrap().clone();
     assert!(s.sandbox().simulate_ticket_update(t, fields.clone(), s.human()));

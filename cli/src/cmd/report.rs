@@ -89,7 +89,8 @@ pub struct WeeklyArgs {
     #[arg(long)]
     pub sandbox_time_entries_per_ticket: Option<u32>,
     /// Sandbox: first record plausible agent activity (decisions, approvals, time entries) for
-    /// the weeks before the report. The default on `--sandbox`; kept for scripts that say it.
+    /// the weeks before the report. The default on `--sandbox` without `--state` (into the
+    /// temporary store); with `--state DIR`, only when asked, so a dev state is never mixed with it.
     #[arg(long, conflicts_with = "no_demo_activity")]
     pub demo_activity: bool,
     /// Sandbox: report on the sandbox's own history only (no agent activity: most figures say n/a).
@@ -161,6 +162,44 @@ async fn connect(
     Ok((client, config, sandbox))
 }
 
+/// The state store the report reads and writes: `--state`, else on the
+/// sandbox a temporary one of this run's own (removed when the returned
+/// directory is dropped), else `.state`.
+fn open_state(a: &WeeklyArgs) -> Result<(State, Option<tempfile::TempDir>), Box<dyn std::error::Error + Send + Sync>> {
+    if a.demo_activity && !a.sandbox {
+        return Err("--demo-activity needs --sandbox".into());
+    }
+    let scratch = match (&a.state, a.sandbox) {
+        (None, true) => Some(tempfile::tempdir().map_err(|e| format!("cannot create a temporary state store: {e}"))?),
+        _ => None,
+    };
+    let dir = match (&a.state, &scratch) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(tmp)) => tmp.path().to_path_buf(),
+        (None, None) => PathBuf::from(".state"),
+    };
+    Ok((State::new(Arc::new(EmbeddedStateStore::open(&dir)?)), scratch))
+}
+
+/// What the run computes and does, from the flags.
+fn options(a: &WeeklyArgs, end: DateTime<Utc>, rollout: NaiveDate) -> Options {
+    let mut o = Options::new(end, rollout);
+    o.baseline_months = a.baseline_months;
+    o.sample_size = a.sample;
+    o.sample_seed = a.sample_seed;
+    o.flag = weekly::FlagRule {
+        percent: a.flag_percent,
+        min_hours: a.flag_min_hours,
+        min_tickets: a.flag_min_tickets,
+        alpha: a.flag_alpha,
+    };
+    o.min_csat_samples = a.min_csat_samples;
+    o.apply_phase_moves = !a.dry_run;
+    o.deliver = !a.dry_run;
+    o.resend = a.resend;
+    o
+}
+
 async fn weekly(a: WeeklyArgs) -> CliResult {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
@@ -181,21 +220,8 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
             return Err("--rollout DATE is needed: each contract's baseline is the months before the rollout".into());
         }
     };
-    // On the sandbox without --state, a store of this run's own (removed when it ends).
-    let scratch = match (&a.state, a.sandbox) {
-        (None, true) => Some(tempfile::tempdir().map_err(|e| format!("cannot create a temporary state store: {e}"))?),
-        _ => None,
-    };
-    let state_dir = match (&a.state, &scratch) {
-        (Some(dir), _) => dir.clone(),
-        (None, Some(tmp)) => tmp.path().to_path_buf(),
-        (None, None) => PathBuf::from(".state"),
-    };
-    let state = State::new(Arc::new(EmbeddedStateStore::open(&state_dir)?));
-    if a.demo_activity && !a.sandbox {
-        return Err("--demo-activity needs --sandbox".into());
-    }
-    if a.sandbox && !a.no_demo_activity {
+    let (state, scratch) = open_state(&a)?;
+    if a.demo_activity || (scratch.is_some() && !a.no_demo_activity) {
         let sb = sandbox.as_ref().ok_or("the demo activity needs --sandbox")?;
         let t = Instant::now();
         let n = seed_demo_activity(sb, &client, &state, &config, end).await?;
@@ -208,20 +234,7 @@ async fn weekly(a: WeeklyArgs) -> CliResult {
         );
     }
 
-    let mut o = Options::new(end, rollout);
-    o.baseline_months = a.baseline_months;
-    o.sample_size = a.sample;
-    o.sample_seed = a.sample_seed;
-    o.flag = weekly::FlagRule {
-        percent: a.flag_percent,
-        min_hours: a.flag_min_hours,
-        min_tickets: a.flag_min_tickets,
-        alpha: a.flag_alpha,
-    };
-    o.min_csat_samples = a.min_csat_samples;
-    o.apply_phase_moves = !a.dry_run;
-    o.deliver = !a.dry_run;
-    o.resend = a.resend;
+    let mut o = options(&a, end, rollout);
     let notifier = OutboxNotifier::new(state.clone());
     let src = Sources { state: &state, config: &config, client: &client };
     for i in 1..a.repeat.max(1) {

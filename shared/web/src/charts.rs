@@ -111,7 +111,7 @@ pub fn autonomous_share(t: &Trends) -> String {
     svg(460, 220, |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(
-                "Resolved on its own (share of the day's decisions; target 25–40% by day 90)",
+                "Resolved on its own, of in-scope decisions (target 25–40% by day 90)",
                 ("sans-serif", 13).into_font().color(&INK),
             )
             .margin(8)
@@ -201,6 +201,8 @@ mod tests {
         let day = |d: u32, auto: u32, asked: u32| DayActions {
             day: NaiveDate::from_ymd_opt(2026, 11, d).unwrap(),
             counts: [("autonomous", auto), ("request-approval", asked)].into_iter().collect(),
+            in_scope: auto + asked,
+            in_scope_autonomous: auto,
         };
         Trends {
             days: vec![day(28, 1, 3), day(29, 0, 0), day(30, 4, 4)],

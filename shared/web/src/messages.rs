@@ -78,6 +78,7 @@ pub async fn outbox(State(app): State<Arc<Web>>) -> Response {
         Ok(l) => l,
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     };
+    let approvals = app.config.approvals.base_url.as_str();
     let items: Vec<minijinja::Value> = list
         .iter()
         .map(|m| {
@@ -89,7 +90,7 @@ pub async fn outbox(State(app): State<Arc<Web>>) -> Response {
             };
             context! {
                 channel => m.channel, subject => m.subject, to, at => m.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-                text => if teams { None } else { Some(segments(m.text.as_deref().unwrap_or_default())) },
+                text => if teams { None } else { Some(segments(m.text.as_deref().unwrap_or_default(), approvals)) },
                 card => if teams { card_view(&m.body) } else { None },
                 json => if teams { Some(pretty(&m.body)) } else { None },
                 attachments => m.attachments,
@@ -124,15 +125,16 @@ async fn deliveries(state: &Store, approval_id: &str) -> Vec<minijinja::Value> {
     }
 }
 
-/// A message's text cut into plain parts and http(s) links, so links can be
-/// followed while everything stays escaped text: `[(text, is_link)]`.
-pub fn segments(text: &str) -> Vec<(String, bool)> {
+/// A message's text cut into plain parts and links to this atpilot's own
+/// approval pages (`approvals` is `approvals.base_url`), so an approver's
+/// links can be followed locally while everything else, ticket text and
+/// replies included, stays text: `[(text, is_link)]`.
+pub fn segments(text: &str, approvals: &str) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = vec![];
     for w in text.split_inclusive(char::is_whitespace) {
         let t = w.trim_end();
-        let link = t.trim_matches('"');
-        if link.starts_with("http://") || link.starts_with("https://") {
-            out.push((link.to_string(), true));
+        if !approvals.is_empty() && t.starts_with(approvals) {
+            out.push((t.to_string(), true));
             out.push((w[t.len()..].to_string(), false));
         } else {
             match out.last_mut() {
@@ -185,16 +187,15 @@ mod tests {
     }
 
     #[test]
-    fn links_in_a_message_are_cut_out_and_the_rest_kept() {
-        let s = segments("Approve: https://a.example/x?t=1 now\n\"https://b.example\" end");
+    fn only_links_to_the_approval_pages_are_cut_out_and_the_rest_kept() {
+        let base = "https://a.example/approvals/";
+        let s = segments("Approve: https://a.example/approvals/x?t=1 now\n\"https://evil.example\" end", base);
         assert_eq!(
             s,
             [
                 ("Approve: ".to_string(), false),
-                ("https://a.example/x?t=1".to_string(), true),
-                (" now\n".to_string(), false),
-                ("https://b.example".to_string(), true),
-                (" end".to_string(), false)
+                ("https://a.example/approvals/x?t=1".to_string(), true),
+                (" now\n\"https://evil.example\" end".to_string(), false)
             ]
         );
     }

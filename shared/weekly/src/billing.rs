@@ -297,7 +297,7 @@ fn explain(row: &BillingRow, base: &Usage) -> Vec<String> {
     if let Some(a) = row.agent_change {
         let p = row.agent_p_value.map(|p| format!(", {} (two-sample test of cost per ticket)", p_phrase(p)));
         why.push(format!(
-            "the agent's {} tickets {a:+.2} {unit} against as many at the baseline's cost per ticket{}",
+            "the agent's {} tickets {a:+.2} {unit} against as many at the contract's average cost per ticket before the rollout (an upper bound of its effect: it takes the simpler requests){}",
             cur.agent.tickets,
             p.unwrap_or_default()
         ));

@@ -76,8 +76,15 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
             let (issue, sub) = (field_i64(ev, "issueType"), field_i64(ev, "subIssueType"));
             let category = match (issue, sub) {
                 (None, None) => None,
-                // A label that is no category name (a slug would be empty) is simply not compared.
-                _ => deps.autotask.category_label(issue, sub).await?.and_then(|l| category_slug(&l).ok()),
+                // Best effort: the routing is recorded even when the picklist cannot be read
+                // (the category is then not compared); a label that makes no category name neither.
+                _ => match deps.autotask.category_label(issue, sub).await {
+                    Ok(label) => label.and_then(|l| category_slug(&l).ok()),
+                    Err(e) => {
+                        tracing::warn!(ticket = %ev.ticket_id, error = %e, "the issue / sub-issue type's label could not be read: routing recorded without its category");
+                        None
+                    }
+                },
             };
             deps.state
                 .record_human_routing(&HumanRouting {

@@ -44,15 +44,16 @@ pub const NAV: &[(&str, &str)] = &[
     ("/api/decisions", "API"),
 ];
 
-/// A page in atpilot's shell: the same header, navigation and stylesheet as
-/// the dashboard's layout (no-index, readable on a phone).
+/// A page in atpilot's shell: the dashboard's header and stylesheet
+/// (no-index, readable on a phone). No navigation: deployed, these pages are
+/// served by the approval function's own URL, where the dashboard's paths
+/// do not exist.
 pub(crate) fn page(status: u16, title: &str, body: &str) -> Page {
-    let nav: String = NAV.iter().map(|(href, label)| format!("<a href=\"{href}\">{label}</a>")).collect();
     Page {
         status,
         html: format!(
             "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width, initial-scale=1\"><meta name=robots content=noindex><title>{} · atpilot</title>\
-<style>{STYLESHEET}</style></head><body><header><h1>atpilot</h1>{nav}</header><main style=\"max-width:820px\"><section>{}</section></main></body></html>",
+<style>{STYLESHEET}</style></head><body><header><h1>atpilot</h1></header><main style=\"max-width:820px\"><section>{}</section></main></body></html>",
             esc(title),
             body
         ),

@@ -56,20 +56,22 @@ impl Timeline {
     }
 }
 
-/// What the decision did, in words (not only its mode).
+/// What the agent decided, in words. Only the decision: the writes it led
+/// to are entries of their own, each from its own record (a note or an alert
+/// without a record of its own is not claimed here).
 fn action_title(d: &DecisionRecord) -> String {
     match &d.action {
-        Action::LogOnly => format!("Logged only ({} phase): nothing written to Autotask", d.phase),
-        Action::InternalNote => "Added one internal note with its suggestion".into(),
-        Action::RequestApproval { .. } => "Asked a human to approve".into(),
-        Action::Autonomous { .. } => "Acted on its own".into(),
+        Action::LogOnly => format!("Decided to log only ({} phase): it writes nothing to Autotask", d.phase),
+        Action::InternalNote => "Decided on one internal note with its suggestion".into(),
+        Action::RequestApproval { .. } => "Decided to ask a human to approve".into(),
+        Action::Autonomous { .. } => "Decided to act on its own".into(),
         Action::Escalate { to, alert } => format!(
-            "Handed to {}{}",
+            "Decided to hand it to {}{}",
             match to {
                 atpilot_domain::EscalationTarget::ProjectManager => "the project manager",
                 atpilot_domain::EscalationTarget::Dispatcher => "a dispatcher",
             },
-            if *alert { "; alert sent" } else { "" }
+            if *alert { ", with an alert" } else { "" }
         ),
     }
 }
@@ -120,7 +122,11 @@ fn approval_entries(a: &ApprovalRecord) -> Vec<Entry> {
         ApprovalState::Pending => return out,
         ApprovalState::Approved => format!("Approved by {}", a.decided_by.as_deref().unwrap_or("unknown")),
         ApprovalState::Rejected => format!("Rejected by {}", a.decided_by.as_deref().unwrap_or("unknown")),
-        ApprovalState::Expired => "Expired: nobody answered in time; nothing was done".into(),
+        // A click on a request whose ticket changed meanwhile is stored as expired, with who and why.
+        ApprovalState::Expired => match &a.decided_by {
+            Some(who) => format!("Not carried out after {who} answered: the request no longer held; nothing was done"),
+            None => "Expired: nobody answered in time; nothing was done".into(),
+        },
     };
     let mut facts = vec![];
     if let Some(n) = a.note.as_deref().filter(|n| !n.trim().is_empty()) {
@@ -261,4 +267,32 @@ pub async fn timeline(state: &State, ticket: TicketId, link: Option<&str>) -> Re
         autotask_link: link.map(|l| l.replace("{id}", &ticket.get().to_string())),
         entries,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn approval(state: &str, decided_by: Option<&str>) -> ApprovalRecord {
+        serde_json::from_value(serde_json::json!({
+            "id": "act-1", "ticket_id": 7, "category": "mfa-enrollment", "action_id": "act-1", "state": state,
+            "created_at": "2026-11-30T10:00:00Z", "expires_at": "2026-12-01T10:00:00Z", "decision_event_key": "e1",
+            "draft": "Hello", "decided_by": decided_by, "decided_at": "2026-11-30T10:05:00Z", "note": null,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_approval_says_who_and_what_without_claiming_what_did_not_happen() {
+        assert_eq!(approval_entries(&approval("pending", None)).len(), 1, "only the request");
+        let approved = approval_entries(&approval("approved", Some("ann@msp.example")));
+        assert_eq!(approved[1].title, "Approved by ann@msp.example");
+        assert_eq!(approved[1].text.as_deref(), Some("Hello"));
+        let stale = approval_entries(&approval("expired", Some("ann@msp.example")));
+        assert!(stale[1].title.starts_with("Not carried out after ann@msp.example answered"), "{}", stale[1].title);
+        let expired = approval_entries(&approval("expired", None));
+        assert!(expired[1].title.starts_with("Expired: nobody answered"), "{}", expired[1].title);
+        assert_eq!(expired[1].text, None, "no reply text for what was not done");
+    }
 }

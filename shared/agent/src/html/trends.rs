@@ -2,6 +2,7 @@
 //! approval rate over 30 days (what the charts draw). Gathered over the
 //! state port: a day's decisions by the daily index, approvals by month.
 
+use atpilot_domain::{Action, Phase};
 use atpilot_store::records::ApprovalState;
 use atpilot_store::{State, StoreError};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
@@ -17,16 +18,21 @@ pub const DAYS: i64 = 7;
 pub struct DayActions {
     pub day: NaiveDate,
     pub counts: BTreeMap<&'static str, u32>,
+    /// Decisions in categories in scope (human-in-the-loop or autonomous),
+    /// and how many of those the agent resolved on its own: the weekly
+    /// report's autonomous rate, by day.
+    pub in_scope: u32,
+    pub in_scope_autonomous: u32,
 }
 
 impl DayActions {
     pub fn total(&self) -> u32 {
         self.counts.values().sum()
     }
-    /// The share the agent resolved on its own (`None` on a day without decisions).
+    /// The share of in-scope decisions the agent resolved on its own (`None`
+    /// on a day without any).
     pub fn autonomous_share(&self) -> Option<f64> {
-        let t = self.total();
-        (t > 0).then(|| f64::from(self.counts.get("autonomous").copied().unwrap_or(0)) / f64::from(t))
+        (self.in_scope > 0).then(|| f64::from(self.in_scope_autonomous) / f64::from(self.in_scope))
     }
 }
 
@@ -66,11 +72,15 @@ pub async fn trends(state: &State, today: NaiveDate) -> Result<Trends, StoreErro
     let mut days = Vec::with_capacity(DAYS as usize);
     for back in (0..DAYS).rev() {
         let day = today - Duration::days(back);
-        let mut counts: BTreeMap<&'static str, u32> = BTreeMap::new();
+        let mut row = DayActions { day, counts: BTreeMap::new(), in_scope: 0, in_scope_autonomous: 0 };
         for d in state.decisions_on(day).await? {
-            *counts.entry(d.action.name()).or_default() += 1;
+            *row.counts.entry(d.action.name()).or_default() += 1;
+            if d.phase >= Phase::HumanInTheLoop {
+                row.in_scope += 1;
+                row.in_scope_autonomous += u32::from(matches!(d.action, Action::Autonomous { .. }));
+            }
         }
-        days.push(DayActions { day, counts });
+        days.push(row);
     }
     let since = Utc::now() - Duration::days(30);
     let mut rates: BTreeMap<String, (u32, u32)> = BTreeMap::new();

@@ -122,7 +122,7 @@ fn billing_line(r: &WeeklyReport, flagged: &[&BillingRow], names: &[String]) -> 
         f.percent,
         f.min_hours,
         f.min_tickets,
-        f.alpha * 100.0,
+        (f.alpha * 1000.0).round() / 10.0,
         r.screening.tests
     );
     let by = |d: Driver| flagged.iter().filter(|b| b.driver == d).count();

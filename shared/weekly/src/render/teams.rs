@@ -11,7 +11,7 @@ pub fn teams_card(r: &WeeklyReport) -> TeamsMessage {
     let moves: Vec<String> = r.moves().map(|m| format!("{}: {}", m.category, move_name(&m.evaluation))).collect();
     let facts = serde_json::json!([
         {"title": "Phase moves", "value": if moves.is_empty() { "none".to_string() } else { moves.join(", ") }},
-        {"title": "Contracts flagged", "value": format!("{} (±{}% and beyond chance at a {}% false discovery rate)", r.flagged().count(), r.flag.percent, r.flag.alpha * 100.0)},
+        {"title": "Contracts flagged", "value": format!("{} (±{}% and beyond chance at a {}% false discovery rate)", r.flagged().count(), r.flag.percent, (r.flag.alpha * 1000.0).round() / 10.0)},
         {"title": "Spot check", "value": format!("{} of {} differ", r.spot_check.differing(), r.spot_check.rows.len())},
         {"title": "Autonomous rate", "value": format!("{} ({})", opt_pct(o.autonomous_rate), o.rate_verdict())},
         {"title": "First response p50 / p90", "value": format!("{} s / {} s", opt_f(o.first_response_p50_secs, 1), opt_f(o.first_response_p90_secs, 1))},
