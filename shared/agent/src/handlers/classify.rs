@@ -63,6 +63,37 @@ async fn effective_policy(deps: &Deps) -> Result<Policy, HandlerError> {
     Ok(policy)
 }
 
+/// Records what a person set on a decided ticket (the shadow comparison's
+/// other side), with the category their issue / sub-issue type stands for.
+async fn record_routing(deps: &Deps, ev: &TicketEvent) -> Result<(), HandlerError> {
+    let (issue, sub) = (field_i64(ev, "issueType"), field_i64(ev, "subIssueType"));
+    let category = match (issue, sub) {
+        (None, None) => None,
+        // Best effort: the routing is recorded even when the picklist cannot be read
+        // (the category is then not compared); a label that makes no category name neither.
+        _ => match deps.autotask.category_label(issue, sub).await {
+            Ok(label) => label.and_then(|l| category_slug(&l).ok()),
+            Err(e) => {
+                tracing::warn!(ticket = %ev.ticket_id, error = %e, "the issue / sub-issue type's label could not be read: routing recorded without its category");
+                None
+            }
+        },
+    };
+    deps.state
+        .record_human_routing(&HumanRouting {
+            ticket_id: ev.ticket_id,
+            at: ev.received_at,
+            queue_id: field_i64(ev, "queueID"),
+            priority: field_i64(ev, "priority"),
+            issue_type: issue,
+            sub_issue_type: sub,
+            resource_id: field_i64(ev, "assignedResourceID").or(ev.person_id),
+            category,
+        })
+        .await?;
+    super::routing_seen::remember_event(deps, ev).await
+}
+
 /// Handles one ticket event.
 pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Utc>) -> Result<Outcome, HandlerError> {
     let started = now();
@@ -73,32 +104,7 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
         let own = ev.person_id.is_some_and(|p| deps.own_resources().contains(&p));
         let routed = ev.changed_fields.iter().any(|f| ROUTING_FIELDS.iter().any(|r| r.eq_ignore_ascii_case(f)));
         if ev.source == EventSource::Update && !own && routed {
-            let (issue, sub) = (field_i64(ev, "issueType"), field_i64(ev, "subIssueType"));
-            let category = match (issue, sub) {
-                (None, None) => None,
-                // Best effort: the routing is recorded even when the picklist cannot be read
-                // (the category is then not compared); a label that makes no category name neither.
-                _ => match deps.autotask.category_label(issue, sub).await {
-                    Ok(label) => label.and_then(|l| category_slug(&l).ok()),
-                    Err(e) => {
-                        tracing::warn!(ticket = %ev.ticket_id, error = %e, "the issue / sub-issue type's label could not be read: routing recorded without its category");
-                        None
-                    }
-                },
-            };
-            deps.state
-                .record_human_routing(&HumanRouting {
-                    ticket_id: ev.ticket_id,
-                    at: ev.received_at,
-                    queue_id: field_i64(ev, "queueID"),
-                    priority: field_i64(ev, "priority"),
-                    issue_type: field_i64(ev, "issueType"),
-                    sub_issue_type: field_i64(ev, "subIssueType"),
-                    resource_id: field_i64(ev, "assignedResourceID").or(ev.person_id),
-                    category,
-                })
-                .await?;
-            super::routing_seen::remember_event(deps, ev).await?;
+            record_routing(deps, ev).await?;
             return Ok(Outcome::HumanRoutingRecorded);
         }
         return Ok(Outcome::Ignored("already decided; nothing the agent tracks changed".into()));
