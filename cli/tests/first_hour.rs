@@ -98,6 +98,8 @@ async fn the_first_hour_every_page_in_one_layout() {
     let timeline = browser.text("#timeline").await;
     assert!(timeline.contains("Decided to act on its own") && timeline.contains("Reply posted"), "{timeline}");
     assert!(timeline.contains("Reply as posted"), "{timeline}");
+    // The classification evidence of the model dev trains at start.
+    assert!(timeline.contains("words that weighed most") && timeline.contains("runner-up"), "{timeline}");
     assert!(timeline.contains("written") && timeline.contains("work measured"), "{timeline}");
     check_page(&browser, "ticket-timeline").await;
 

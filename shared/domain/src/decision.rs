@@ -52,6 +52,21 @@ pub struct Prediction {
     /// An uncalibrated score (the keyword fallback) may suggest, never act.
     #[serde(default)]
     pub calibrated: bool,
+    /// Why a trained model chose the category (absent for the keyword
+    /// fallback and in decisions stored before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
+/// The classification evidence shown to dispatchers: the ticket's words that
+/// weighed most for the category against the runner-up (by occlusion, see
+/// `atpilot_model::explain`), and the runner-up with its probability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Words (lower-case letters and digits) with their weight in raw score, largest first.
+    pub words: Vec<(String, f64)>,
+    /// The runner-up category and its probability (temperature-scaled softmax).
+    pub runner_up: Option<(Category, f64)>,
 }
 
 /// Everything the decision reads.

@@ -32,7 +32,7 @@ pub use approval::{ApprovalCounts, PhaseMove, PhaseMoveReason, PromotionPolicy, 
 pub use category::{Category, CategoryPolicy, Phase, PhaseChangeError, Policy};
 pub use contract::{BillingBinding, Contract, ContractKind, ContractTypeMap, PicklistEntry};
 pub use decision::{
-    Action, ActionPlan, Decision, DecisionInput, EscalationTarget, ModelPart, Prediction, Reason, decide,
+    Action, ActionPlan, Decision, DecisionInput, EscalationTarget, Evidence, ModelPart, Prediction, Reason, decide,
 };
 pub use ids::*;
 pub use measure::{Confidence, Currency, Hours, Money, WorkSpan};

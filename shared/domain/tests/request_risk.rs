@@ -73,6 +73,7 @@ fn decide_on(title: &str, description: &str, risks: &[Risk]) -> Decision {
         multi_issue: false,
         needs_physical_access: false,
         calibrated: true,
+        evidence: None,
     };
     let binding = BillingBinding::Contract {
         contract: Contract {

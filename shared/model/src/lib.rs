@@ -18,6 +18,7 @@ pub mod calibrate;
 pub mod data;
 pub mod drafter;
 mod error;
+pub mod explain;
 pub mod features;
 pub mod metrics;
 mod model;

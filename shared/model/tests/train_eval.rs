@@ -251,3 +251,23 @@ fn dual_coordinate_descent_learns_and_is_reproducible() {
     let one = atpilot_model::train(&tx, &ty, &TrainConfig { threads: 1, ..cfg.clone() }, &|_| {}).unwrap().0;
     assert_eq!(model.to_bytes(), one.to_bytes());
 }
+
+#[test]
+fn evidence_names_the_topic_words_and_the_runner_up() {
+    let (tx, ty) = generate(1500, 1, 0.05);
+    let (model, _) = atpilot_model::train(&tx, &ty, &small_config(42), &|_| {}).unwrap();
+    let text = "Hi team, my VPN drops and the wifi is down since this morning; also the printer";
+    let e = model.evidence(text, 3);
+    let labels = model.labels();
+    assert_eq!(labels[e.index], "network", "{e:?}");
+    let words: Vec<&str> = e.words.iter().map(|(w, _)| w.as_str()).collect();
+    assert!(words.contains(&"vpn") && words.contains(&"wifi"), "{words:?}");
+    assert!(!words.contains(&"printer"), "a word that weighs for another label: {words:?}");
+    assert!(e.words.windows(2).all(|w| w[0].1 >= w[1].1), "largest first: {e:?}");
+    let (second, p) = e.runner_up.unwrap();
+    assert_eq!(labels[second], "printer", "{e:?}");
+    assert!(p > 0.0 && p < 0.5, "{p}");
+    // Hostile text: only lower-case letters and digits, never markup.
+    let e = model.evidence("<a href=\"x\">VPN</a> **wifi**", 5);
+    assert!(e.words.iter().all(|(w, _)| w.chars().all(char::is_alphanumeric)), "{e:?}");
+}

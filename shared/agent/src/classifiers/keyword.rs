@@ -91,6 +91,7 @@ impl Classifier for KeywordClassifier {
                 needs_physical_access: physical,
                 // A keyword score is no probability: it may suggest, never act.
                 calibrated: false,
+                evidence: None,
             },
             draft,
             notes: Vec::new(),

@@ -105,6 +105,19 @@ pub(crate) fn picklist_value(label: &str) -> Option<i64> {
     l.parse().ok().or_else(|| l.strip_suffix(')')?.rsplit_once('(')?.1.trim().parse().ok())
 }
 
+impl ModelClassifier {
+    /// The category model's evidence for `text`, when it agrees on the label
+    /// (it reads the text as words only; a disagreement shows nothing rather
+    /// than evidence for another label).
+    fn evidence(&self, text: &str, index: usize) -> Option<atpilot_domain::Evidence> {
+        let e = self.category.evidence(text, 5);
+        (e.index == index).then(|| atpilot_domain::Evidence {
+            words: e.words.into_iter().map(|(w, x)| (w, f64::from(x))).collect(),
+            runner_up: e.runner_up.and_then(|(i, p)| self.categories.get(i).cloned().map(|c| (c, f64::from(p)))),
+        })
+    }
+}
+
 impl Classifier for ModelClassifier {
     fn classify(&self, title: &str, description: &str) -> Classification {
         let text = format!("{title}\n{description}");
@@ -136,6 +149,7 @@ impl Classifier for ModelClassifier {
             .or(prediction.sub_issue_type);
         prediction.multi_issue = multi.several;
         prediction.needs_physical_access = self.physical.contains(&category) || template_physical;
+        prediction.evidence = self.evidence(&text, p.index);
         Classification { prediction, draft, notes: Vec::new(), model_written: Vec::new() }
     }
 
@@ -299,6 +313,10 @@ mod layer {
         let c = from_config_in(&none, dir.path()).unwrap();
         let p = c.classify(text.0, text.1).prediction;
         assert_eq!(p.category.as_str(), "password-reset");
+        // The evidence: the words that weighed for it, and the runner-up category.
+        let e = p.evidence.as_ref().expect("a trained model explains its category");
+        assert!(e.words.iter().any(|(w, _)| w == "password" || w == "forgot"), "{e:?}");
+        assert_eq!(e.runner_up.as_ref().map(|(c, _)| c.as_str()), Some("printer"));
         assert_eq!(p.queue_id.map(|q| q.get()), Some(29683481));
         assert_eq!(p.issue_type, None, "no issue type model yet");
         // issue and sub-issue type models, named as `--from-autotask` labels them

@@ -98,6 +98,15 @@ fn decision_entry(d: &DecisionRecord) -> Entry {
         "predicted issue / sub-issue type",
         format!("{} / {}", opt(p.issue_type.map(|q| q.get())), opt(p.sub_issue_type.map(|q| q.get()))),
     ));
+    if let Some(e) = &p.evidence {
+        let words: Vec<String> = e.words.iter().map(|(w, x)| format!("{w} (+{x:.2})")).collect();
+        if !words.is_empty() {
+            facts.push(fact("words that weighed most", words.join(", ")));
+        }
+        if let Some((c, prob)) = &e.runner_up {
+            facts.push(fact("runner-up", format!("{c} at {prob:.3}")));
+        }
+    }
     facts.extend(d.explanation.iter().map(|r| fact("reason", r.clone())));
     Entry {
         at: d.decided_at,

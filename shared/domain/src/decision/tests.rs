@@ -85,6 +85,7 @@ impl Case {
                 multi_issue: false,
                 needs_physical_access: false,
                 calibrated: true,
+                evidence: None,
             },
             binding: contract(ContractKind::RecurringService),
             block_balance: None,

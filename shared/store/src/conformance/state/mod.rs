@@ -221,6 +221,7 @@ fn decision(ticket: i64, event: &str, min: i64) -> DecisionRecord {
             multi_issue: false,
             needs_physical_access: false,
             calibrated: true,
+            evidence: None,
         },
         action: Action::LogOnly,
         reasons: vec![Reason::PhaseIs { category: Category::new("password-reset").unwrap(), phase: Phase::Shadow }],
