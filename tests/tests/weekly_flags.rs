@@ -6,9 +6,8 @@
 //! are not.
 
 use atpilot_autotask::entities::TimeEntry;
-use atpilot_autotask::{Client, ClientConfig, Credentials, ZoneSource};
+use atpilot_autotask_sandbox::SandboxConfig;
 use atpilot_autotask_sandbox::tenant::{CT_TIME_MATERIALS, TE_BASE, TE_SLOTS};
-use atpilot_autotask_sandbox::{Sandbox, SandboxConfig};
 use atpilot_store::State;
 use atpilot_store::embedded::EmbeddedStateStore;
 use atpilot_weekly::{self as weekly, Driver, Options, Sources};
@@ -20,21 +19,10 @@ use std::sync::Arc;
 async fn only_the_contracts_the_agent_changed_materially_are_flagged() {
     // A Monday: the month to date is 2026-03-01..30 (29 days).
     let end = Utc.with_ymd_and_hms(2026, 3, 30, 0, 0, 0).unwrap();
-    let sb = Sandbox::start(
-        SandboxConfig { tickets: 6000, seed: 11, anchor: Some(end), ..Default::default() },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let cfg = SandboxConfig { tickets: 6000, seed: 11, anchor: Some(end), ..Default::default() };
+    let (sb, client) = atpilot_e2e::sandbox_client_with(cfg).await;
     let facts = sb.facts();
     let config = atpilot_local::demo_config(&facts, "http://127.0.0.1:8080").unwrap();
-    let creds = Credentials {
-        username: sb.config().user.clone(),
-        secret: sb.config().secret.clone(),
-        integration_code: sb.config().integration_code.clone(),
-        impersonation_resource_id: None,
-    };
-    let client = Client::new(ClientConfig::new(creds, ZoneSource::Fixed { rest_url: sb.rest_url() })).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let state = State::new(Arc::new(EmbeddedStateStore::open(dir.path()).unwrap()));
     let mut o = Options::new(end, NaiveDate::from_ymd_opt(2026, 2, 9).unwrap());
