@@ -3,7 +3,7 @@
 //! from streamed rows, with changes that are material and unlikely to be
 //! chance flagged ([`crate::drift`]) and explained.
 
-use crate::drift::{Driver, FlagRule, Measure, Screening, verdict};
+use crate::drift::{Driver, FlagRule, Measure, Screening, Verdict, assess};
 use crate::format::signed_pct;
 use crate::period::{Period, Periods};
 use crate::rows::{ContractInfo, EntryRow, TicketRow};
@@ -241,19 +241,19 @@ pub fn billing_rows(
         let kind = names.get(&id).map(|c| c.kind).unwrap_or(ContractKind::Unknown);
         (kind, current.get(&id).copied().unwrap_or_default(), baseline.get(&id).copied().unwrap_or_default())
     };
-    let p_values: Vec<f64> = ids
-        .iter()
-        .flat_map(|id| {
-            let (kind, cur, base) = of(*id);
-            verdict(kind, &cur, &base, scale, rule, &Screening::default()).p_values().collect::<Vec<_>>()
-        })
-        .collect();
-    let screening = Screening::of(p_values, rule.alpha);
-    let rows = ids
+    let assessed: Vec<(i64, Verdict)> = ids
         .into_iter()
         .map(|id| {
             let (kind, cur, base) = of(id);
-            let v = verdict(kind, &cur, &base, scale, rule, &screening);
+            (id, assess(kind, &cur, &base, scale, rule))
+        })
+        .collect();
+    let screening = Screening::of(assessed.iter().flat_map(|(_, v)| v.p_values()).collect(), rule.alpha);
+    let rows = assessed
+        .into_iter()
+        .map(|(id, v)| {
+            let (kind, cur, base) = of(id);
+            let v = v.judge(&screening);
             let mut row = BillingRow {
                 contract: id,
                 name: names.get(&id).map(|c| c.name.clone()).unwrap_or_else(|| format!("contract {id}")),

@@ -143,6 +143,12 @@ pub struct Verdict {
     pub background_change: f64,
     /// `None` when there is nothing to test (no baseline, or no variance).
     pub background_p_value: Option<f64>,
+    /// The agent's part alone is over the percentage and the floor.
+    pub agent_material: bool,
+    /// The background part alone is over the percentage and the floor.
+    pub background_material: bool,
+    /// Flagged: a material part that is new or passes the report's screening
+    /// (false until [`Verdict::judge`]).
     pub flagged: bool,
     pub driver: Driver,
 }
@@ -177,6 +183,23 @@ impl Verdict {
     pub fn p_values(&self) -> impl Iterator<Item = f64> {
         self.agent_p_value.into_iter().chain(self.background_p_value)
     }
+
+    /// Flags the contract once the report's p-values were screened: a part
+    /// is flagged when it is material and new or significant; the driver is
+    /// the agent when its part is flagged and at least as large as a flagged
+    /// background.
+    pub fn judge(mut self, screening: &Screening) -> Verdict {
+        let new = self.driver == Driver::New;
+        let by_agent = self.agent_material && (new || screening.passes(self.agent_p_value));
+        let by_background = self.background_material && (new || screening.passes(self.background_p_value));
+        self.flagged = by_agent || by_background;
+        self.driver = match self.agent_change {
+            _ if new => Driver::New,
+            Some(a) if by_agent && (!by_background || a.abs() >= self.background_change.abs()) => Driver::Agent,
+            _ => Driver::Background,
+        };
+        self
+    }
 }
 
 /// Two-sided p-value of a change with the given variance (module docs).
@@ -203,16 +226,11 @@ fn agent_part(measure: Measure, current: &Usage, base: &Usage) -> Option<(f64, O
     Some((change, p_value(change, n * var0 * (1.0 + n / w0))))
 }
 
-/// Applies the rule to one contract's month to date (`current`) against its
-/// baseline; `screening` says which p-values count as significant.
-pub fn verdict(
-    kind: ContractKind,
-    current: &Usage,
-    base: &Usage,
-    scale: f64,
-    rule: &FlagRule,
-    screening: &Screening,
-) -> Verdict {
+/// Measures one contract's month to date (`current`) against its baseline
+/// under the rule: the changes, whether each is material, and their
+/// p-values. Not flagged yet: [`Verdict::judge`] does that once every
+/// contract's p-values were screened together.
+pub fn assess(kind: ContractKind, current: &Usage, base: &Usage, scale: f64, rule: &FlagRule) -> Verdict {
     let measure = Measure::of(kind);
     let ((s1, q1), (s0, q0)) = (measure.totals(current), measure.totals(base));
     let expected = s0 * scale;
@@ -227,14 +245,6 @@ pub fn verdict(
     let agent_q = if agent.is_some() { measure.sums(&current.agent).1 } else { 0.0 };
     let background_p_value =
         if new { None } else { p_value(background_change, (q1 - agent_q).max(0.0) + scale * scale * q0) };
-    let significant = |p: Option<f64>| screening.passes(p);
-    let by_agent = agent_change.is_some_and(|a| material(a) && (new || significant(agent_p_value)));
-    let by_background = material(background_change) && (new || significant(background_p_value));
-    let driver = match agent_change {
-        _ if new => Driver::New,
-        Some(a) if by_agent && (!by_background || a.abs() >= background_change.abs()) => Driver::Agent,
-        _ => Driver::Background,
-    };
     Verdict {
         measure,
         change,
@@ -243,8 +253,10 @@ pub fn verdict(
         agent_p_value,
         background_change,
         background_p_value,
-        flagged: by_agent || by_background,
-        driver,
+        agent_material: agent_change.is_some_and(material),
+        background_material: material(background_change),
+        flagged: false,
+        driver: if new { Driver::New } else { Driver::Background },
     }
 }
 
@@ -267,8 +279,9 @@ mod tests {
     /// The verdict on a report of one contract.
     fn alone(kind: ContractKind, current: &Usage, base: &Usage) -> Verdict {
         let rule = FlagRule::default();
-        let first = verdict(kind, current, base, 0.1, &rule, &Screening::default());
-        verdict(kind, current, base, 0.1, &rule, &Screening::of(first.p_values().collect(), rule.alpha))
+        let v = assess(kind, current, base, 0.1, &rule);
+        let screening = Screening::of(v.p_values().collect(), rule.alpha);
+        v.judge(&screening)
     }
 
     #[test]
