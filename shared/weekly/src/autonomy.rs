@@ -11,10 +11,10 @@
 
 use crate::rows::{ApprovalFact, DecisionFact};
 use atpilot_domain::Category;
-use atpilot_model::metrics::coverage_at_precision;
+use atpilot_model::metrics::per_label_coverage;
 use atpilot_store::records::ApprovalState;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// Fewer judged requests than this say nothing about 95% precision (20 is the
 /// smallest sample in which one mistake still leaves 95%).
@@ -41,9 +41,9 @@ pub fn autonomy_rows(
     month_start: chrono::DateTime<chrono::Utc>,
 ) -> Vec<AutonomyRow> {
     let by_event: HashMap<&str, &DecisionFact> = decisions.iter().map(|d| (d.event_key.as_str(), d)).collect();
-    let mut judged: BTreeMap<&Category, (Vec<f64>, Vec<bool>)> = BTreeMap::new();
+    let (mut labels, mut right, mut confidence) = (vec![], vec![], vec![]);
     for a in approvals.iter().filter(|a| a.at >= month_start) {
-        let right = match a.state {
+        let ok = match a.state {
             ApprovalState::Approved => true,
             ApprovalState::Rejected => false,
             ApprovalState::Expired | ApprovalState::Pending => continue,
@@ -52,31 +52,33 @@ pub fn autonomy_rows(
         let asked =
             by_event.get(a.decision_event_key.as_str()).filter(|d| d.ticket == a.ticket && d.category == a.category);
         if let Some(conf) = asked.and_then(|d| d.confidence) {
-            let e = judged.entry(&a.category).or_default();
-            e.0.push(conf);
-            e.1.push(right);
+            labels.push(a.category.to_string());
+            right.push(ok);
+            confidence.push(conf);
         }
     }
-    judged
+    // The same grouping as `model eval`'s per-label table; the report's own rule on top:
+    // too few judged requests, or no coverage at all, give no threshold.
+    let mut rows: Vec<AutonomyRow> = per_label_coverage(&labels, &right, &confidence)
         .into_iter()
-        .map(|(category, (conf, right))| {
-            let enough = conf.len() >= MIN_JUDGED;
-            let at = |p: f64| {
-                let (cov, thr) = coverage_at_precision(&conf, &right, p);
-                if enough && cov > 0.0 { (Some(cov), Some(thr)) } else { (None, None) }
-            };
-            let ((c95, t95), (c98, t98)) = (at(0.95), at(0.98));
-            AutonomyRow {
-                category: category.clone(),
-                judged: conf.len(),
-                approved: right.iter().filter(|&&r| r).count(),
+        .filter_map(|c| {
+            let enough = c.predicted >= MIN_JUDGED;
+            let at = |cov: f64, thr: f64| if enough && cov > 0.0 { (Some(cov), Some(thr)) } else { (None, None) };
+            let ((c95, t95), (c98, t98)) =
+                (at(c.coverage_at_95, c.threshold_at_95), at(c.coverage_at_98, c.threshold_at_98));
+            Some(AutonomyRow {
+                category: Category::new(&c.label).ok()?,
+                judged: c.predicted,
+                approved: c.right,
                 coverage_at_95: c95,
                 threshold_at_95: t95,
                 coverage_at_98: c98,
                 threshold_at_98: t98,
-            }
+            })
         })
-        .collect()
+        .collect();
+    rows.sort_by(|a, b| a.category.cmp(&b.category));
+    rows
 }
 
 #[cfg(test)]
