@@ -4,7 +4,8 @@
 //! same navigation and stylesheet, none is raw JSON, and a screenshot of each
 //! is written under the test's output directory (`first-hour/`). The timeline
 //! of an autonomous resolution shows the reply as posted and its time entry;
-//! the approval page opened from the approver's e-mail shows what Approve does;
+//! a pending approval opened from the dashboard shows the customer's message
+//! and what Approve does; the Action column says what was done;
 //! the shadow comparison shows agreement figures within three minutes.
 
 mod dev_process;
@@ -33,13 +34,10 @@ async fn ticket_with(base: &str, action: &str, kind: &str) -> i64 {
 }
 
 /// Checks the layout of the page the browser shows and writes its screenshot.
-/// The approval pages carry the header and stylesheet but no navigation
-/// (deployed, they are served from the approval function's own URL).
 async fn check_page(browser: &Browser, name: &str) {
-    let approval = name.starts_with("approval-page");
     for (href, label) in atpilot_agent::html::NAV {
         let found = browser.count(&format!("header a[href=\"{href}\"]")).await;
-        assert_eq!(found, usize::from(!approval), "{name}: the navigation's {label} link");
+        assert_eq!(found, 1, "{name}: the navigation's {label} link");
     }
     let style: serde_json::Value =
         browser.execute("return getComputedStyle(document.querySelector('header')).backgroundColor", vec![]).await;
@@ -103,20 +101,25 @@ async fn the_first_hour_every_page_in_one_layout() {
     assert!(timeline.contains("written") && timeline.contains("work measured"), "{timeline}");
     check_page(&browser, "ticket-timeline").await;
 
-    // The approver's e-mail link (in the outbox locally) opens the request: the plan is on the page.
+    // The Action column says what was done, not only the mode; four charts.
+    browser.goto(&format!("{base}/")).await;
+    assert_eq!(browser.count("figure.chart svg").await, 4, "the dashboard's charts");
+    let actions = browser.text("#decisions-table").await;
+    assert!(actions.contains("Reply posted") && actions.contains("Time entry"), "{actions}");
+
+    // A pending approval, opened from the dashboard: the approvals page offers the link its
+    // approver was sent (in the outbox locally), which shows the customer's message and the plan.
     browser.goto(&format!("{base}/tickets/{asked}")).await;
     assert!(browser.text("#timeline").await.contains("Approval requested"));
-    browser.goto(&format!("{base}/outbox")).await;
-    let link = browser
-        .execute(
-            "return [...document.querySelectorAll('a')].map(a => a.href).find(h => h.includes('/approvals/') && h.includes('t='))",
-            vec![],
-        )
-        .await;
-    let link = link.as_str().expect("an approval link in the outbox").to_string();
-    browser.goto(&link).await;
+    browser.goto(&format!("{base}/")).await;
+    browser.click("#approvals a.open-approval").await;
+    assert!(browser.text(":target a.open-as").await.starts_with("Open as "), "the approvals page, at the request");
+    let link = browser.execute("return document.querySelector(':target a.open-as').href", vec![]).await;
+    let link = link.as_str().expect("the approver's link on the approvals page").to_string();
+    browser.click(":target a.open-as").await;
     let page = browser.text("body").await;
-    assert!(page.contains("What Approve does"), "{page}");
+    assert!(page.contains("What Approve does") && page.contains("Customer's message"), "{page}");
+    assert!(page.contains("Requester (from Autotask)"), "{page}");
     check_page(&browser, "approval-page").await;
 
     // Restarted on the same state: new decisions within a minute, and the old link still

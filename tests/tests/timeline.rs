@@ -84,6 +84,12 @@ async fn an_autonomous_resolution_shows_its_reply_and_time_entry() {
     let (_, dash) = get(&w, "/").await;
     assert!(dash.contains(&format!("href=\"/tickets/{t}\"")), "{dash}");
     assert!(!dash.contains("class=autotask"), "no Autotask link without autotask.ticket_link");
+    // The decisions list says what was done, from the same records as the timeline.
+    let (_, api) = get(&w, "/api/decisions").await;
+    let list: Vec<Value> = serde_json::from_str(&api).unwrap();
+    let d = list.iter().find(|d| d["ticket_id"] == t).unwrap();
+    assert_eq!(d["done"], json!(["Reply posted", format!("Time entry {time_entry_id} written")]), "{d}");
+    assert!(dash.contains(&format!("<li>Time entry {time_entry_id} written</li>")), "{dash}");
 }
 
 /// minijinja's HTML escaping of a line of text.

@@ -27,7 +27,10 @@ pub fn start_dev_at(state: &std::path::Path) -> (Dev, String) {
         .spawn()
         .expect("atpilot dev starts");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut line).unwrap();
     assert!(line.starts_with("dashboard on http://"), "first line: {line:?}");
+    // Keep reading what it prints, so its log never meets a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     (Dev(child), line.trim().trim_start_matches("dashboard on ").trim_end_matches('/').to_string())
 }

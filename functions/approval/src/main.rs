@@ -13,7 +13,9 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     atpilot_lambda::init_logging();
-    let wired = atpilot_lambda::deps_from_env().await?;
+    let mut wired = atpilot_lambda::deps_from_env().await?;
+    // The pages' navigation links the dashboard at its own Function URL (the template's DASHBOARD_URL).
+    wired.deps.dashboard_url = std::env::var("DASHBOARD_URL").ok().filter(|u| u.starts_with("https://"));
     let (client_secret, session_key) = atpilot_lambda::signin_secrets_from_env(&wired.aws).await?;
     let (config, state) = (wired.deps.config.clone(), wired.deps.state.clone());
     let signin = SignIn::deployed(config, state, &client_secret, &session_key).await?;

@@ -49,6 +49,10 @@ pub struct Deps {
     pub signin: bool,
     /// The runbooks' providers (Graph…); [`crate::ports::NoRunbooks`] when none is configured.
     pub runbooks: Arc<dyn crate::ports::Runbooks>,
+    /// Where the dashboard is, for the approval pages' navigation: `""` when
+    /// they share its origin (`atpilot dev`), its Function URL deployed
+    /// (`DASHBOARD_URL`); `None`: the approval pages show no navigation.
+    pub dashboard_url: Option<String>,
 }
 
 impl Deps {

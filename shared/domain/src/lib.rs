@@ -23,6 +23,7 @@ pub mod ids;
 pub mod measure;
 pub mod risk;
 pub mod runbook;
+pub mod targets;
 pub mod tenant_time;
 pub mod ticket;
 pub mod time_entry;

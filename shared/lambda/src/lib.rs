@@ -212,6 +212,8 @@ pub async fn deps_from_env() -> Result<Wired, WiringError> {
         approval_key: Secret::new(approval_key.into_bytes()),
         // Deployed, the approval pages are behind sign-in: messages carry one Review link.
         signin: config_signin,
+        // The approval function sets where the dashboard is (its pages' navigation).
+        dashboard_url: None,
     };
     Ok(Wired { deps, meter: Meter::new(&client), client, aws })
 }

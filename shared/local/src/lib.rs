@@ -284,6 +284,8 @@ impl Local {
             notifier: Arc::new(OutboxNotifier::new(state.clone())),
             approval_key: Secret::new(approval_key.into_bytes()),
             signin: false,
+            // The approval pages share the dashboard's origin here.
+            dashboard_url: Some(String::new()),
             runbooks,
         };
         Ok(Local { deps, sandbox, classify_queue, time_entry_queue, webhook_secret, client, graph })

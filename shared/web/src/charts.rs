@@ -1,10 +1,12 @@
 //! The dashboard's charts, drawn server-side with plotters as inline SVG:
 //! decisions per day by action, the autonomous share against the day-90
-//! target (25–40%), and each category's approval rate against the 80% and
+//! target (25–40%), the time to atpilot's reply against the 60 s
+//! first-response target, and each category's approval rate against the 80% and
 //! 90% lines of the promotion policy. Text in them is numbers, dates and
 //! category names (`[a-z0-9-]`), and plotters escapes what it writes.
 
 use atpilot_agent::html::trends::Trends;
+use atpilot_domain::targets::{TARGET_AUTONOMOUS_MAX, TARGET_AUTONOMOUS_MIN, TARGET_FIRST_RESPONSE_SECS};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -129,11 +131,51 @@ pub fn autonomous_share(t: &Trends) -> String {
             .draw()?;
         day_labels(root, &chart, t)?;
         let band = RGBColor(231, 246, 236);
-        chart.draw_series([Rectangle::new([(0.0, 0.25), (t.days.len() as f64, 0.40)], band.filled())])?;
+        let target = [(0.0, TARGET_AUTONOMOUS_MIN), (t.days.len() as f64, TARGET_AUTONOMOUS_MAX)];
+        chart.draw_series([Rectangle::new(target, band.filled())])?;
         let points: Vec<(f64, f64)> =
             t.days.iter().enumerate().filter_map(|(i, d)| d.autonomous_share().map(|s| (i as f64 + 0.5, s))).collect();
         chart.draw_series(LineSeries::new(points.clone(), ACTIONS[3].1.stroke_width(2)))?;
         chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, ACTIONS[3].1.filled())))?;
+        Ok(())
+    })
+}
+
+/// The median time from a ticket's creation to atpilot's reply, per day,
+/// against the day-90 first-response target (60 s). Days without a reply
+/// have no point.
+pub fn reply_time(t: &Trends) -> String {
+    let points: Vec<(f64, f64)> =
+        t.days.iter().enumerate().filter_map(|(i, d)| d.reply_p50_secs.map(|s| (i as f64 + 0.5, s))).collect();
+    let top = points.iter().map(|p| p.1).fold(TARGET_FIRST_RESPONSE_SECS * 2.0, f64::max) * 1.1;
+    svg(460, 220, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                "Ticket created to atpilot's reply, median seconds (target < 60 s)",
+                ("sans-serif", 13).into_font().color(&INK),
+            )
+            .margin(8)
+            .x_label_area_size(24)
+            .y_label_area_size(44)
+            .build_cartesian_2d(0f64..t.days.len().max(1) as f64, 0f64..top)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .x_labels(0)
+            .y_labels(5)
+            .y_label_formatter(&|y| format!("{y:.0} s"))
+            .label_style(("sans-serif", 11).into_font().color(&MUTED))
+            .draw()?;
+        day_labels(root, &chart, t)?;
+        let band = RGBColor(231, 246, 236);
+        let days = t.days.len() as f64;
+        chart.draw_series([Rectangle::new([(0.0, 0.0), (days, TARGET_FIRST_RESPONSE_SECS)], band.filled())])?;
+        chart.draw_series(LineSeries::new(points.clone(), ACTIONS[1].1.stroke_width(2)))?;
+        chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, ACTIONS[1].1.filled())))?;
+        if points.is_empty() {
+            root.draw(&Text::new("No reply in 7 days", (170, 100), ("sans-serif", 12).into_font().color(&MUTED)))?;
+        }
         Ok(())
     })
 }
@@ -203,6 +245,8 @@ mod tests {
             counts: [("autonomous", auto), ("request-approval", asked)].into_iter().collect(),
             in_scope: auto + asked,
             in_scope_autonomous: auto,
+            replies: auto,
+            reply_p50_secs: (auto > 0).then(|| 12.5 * f64::from(auto)),
         };
         Trends {
             days: vec![day(28, 1, 3), day(29, 0, 0), day(30, 4, 4)],
@@ -222,6 +266,10 @@ mod tests {
         assert!(a.contains("<svg") && a.contains("25–40%") && a.contains("<circle"), "{a}");
         let r = approval_rates(&t);
         assert!(r.contains("mfa-enrollment (20)") && r.contains("license-request (10)"), "{r}");
+        let r = reply_time(&t);
+        assert!(r.contains("target &lt; 60 s") || r.contains("target < 60 s"), "{r}");
+        assert_eq!(r.matches("<circle").count(), 2, "one point per day with replies: {r}");
+        assert!(reply_time(&Trends::default()).contains("No reply in 7 days"));
         let empty = approval_rates(&Trends::default());
         assert!(empty.contains("No approval judged in 30 days"), "{empty}");
     }

@@ -334,6 +334,7 @@ async fn render_page(app: &Web, person: &Person, status: StatusCode, notice: Opt
             let charts = [
                 charts::decisions_per_day(&trends),
                 charts::autonomous_share(&trends),
+                charts::reply_time(&trends),
                 charts::approval_rates(&trends),
             ];
             let sections = dashboard::sections(&d, app.form_token(person));

@@ -5,7 +5,7 @@
 use crate::pages::respond;
 use crate::{Person, Web};
 use atpilot_store::State as Store;
-use atpilot_store::records::ApprovalState;
+use atpilot_store::records::{ApprovalState, OutboxRecord};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -146,21 +146,48 @@ pub fn segments(text: &str, approvals: &str) -> Vec<(String, bool)> {
     out
 }
 
-/// Pending approval requests; a signed-in approver opens each from here.
+/// The links an approval request's e-mails carried (`[(recipients, link)]`,
+/// the plain "open" link of each, without an intent), found in the outbox:
+/// the local notifier keeps every message there, and whoever sees this
+/// dashboard sees the outbox too. Deployed, the outbox is empty.
+pub fn sent_links(outbox: &[OutboxRecord], approvals: &str, id: &str) -> Vec<(String, String)> {
+    let prefix = format!("{}/{id}?", approvals.trim_end_matches('/'));
+    let mut out: Vec<(String, String)> = vec![];
+    for m in outbox.iter().filter(|m| m.channel == "email") {
+        let text = m.text.as_deref().unwrap_or_default();
+        let link = segments(text, approvals)
+            .into_iter()
+            .find(|(t, link)| *link && t.starts_with(&prefix) && !t.contains("intent="));
+        if let Some((link, _)) = link {
+            if !out.iter().any(|(_, l)| *l == link) {
+                out.push((m.to.join(", "), link));
+            }
+        }
+    }
+    out
+}
+
+/// Pending approval requests. A signed-in approver opens each with its
+/// Review link; without sign-in (the local dashboard) each request offers
+/// the links its approvers received ([`sent_links`]).
 pub async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response {
     let list = match app.state.approvals_in_state(ApprovalState::Pending, 100).await {
         Ok(l) => l,
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     };
+    let outbox = if person.is_none() { app.state.outbox(500).await.unwrap_or_default() } else { vec![] };
     // The approval pages' own URL (the approval function's, deployed).
     let base = app.config.approvals.base_url.trim_end_matches('/').to_string();
     let mut rows = Vec::with_capacity(list.len());
     for a in &list {
+        let opens: Vec<minijinja::Value> =
+            sent_links(&outbox, &base, &a.id).into_iter().map(|(who, url)| context! { who, url }).collect();
         rows.push(context! {
-            ticket => a.ticket_id.get(), category => a.category.as_str(),
+            id => a.id, ticket => a.ticket_id.get(), category => a.category.as_str(),
             expires => a.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(), draft => a.draft,
             sent => deliveries(&app.state, &a.id).await,
             review => person.is_some().then(|| format!("{base}/{}", a.id)),
+            opens,
         });
     }
     respond(StatusCode::OK, "approvals.html", "Approvals", "/approvals/", context! { rows })
@@ -184,6 +211,43 @@ mod tests {
         assert_eq!(v.actions[0].url.as_deref(), Some("https://msp.example/approvals/a?t=1"));
         assert_eq!(v.actions[1], CardAction { title: "Bad".into(), url: None }, "only http(s) links");
         assert_eq!(card_view("not json"), None);
+    }
+
+    fn mail(channel: &str, to: &str, text: &str) -> OutboxRecord {
+        OutboxRecord {
+            id: to.into(),
+            at: chrono::Utc::now(),
+            channel: channel.into(),
+            to: vec![to.into()],
+            subject: "Approve".into(),
+            body: String::new(),
+            text: Some(text.into()),
+            attachments: vec![],
+        }
+    }
+
+    #[test]
+    fn a_request_offers_the_open_link_each_approver_was_sent_and_nothing_else() {
+        let base = "http://127.0.0.1:1/approvals";
+        let outbox = [
+            mail(
+                "email",
+                "ann@msp.example",
+                &format!("Approve: {base}/act-1?t=A&intent=approve\nOpen: {base}/act-1?t=A\n"),
+            ),
+            mail("email", "bob@msp.example", &format!("Open: {base}/act-1?t=B https://evil.example/act-1?t=X")),
+            mail("email", "cy@msp.example", &format!("Open: {base}/act-2?t=C")),
+            mail("teams", "", &format!("{base}/act-1?t=D")),
+            mail("email", "ann@msp.example", &format!("again: {base}/act-1?t=A")),
+        ];
+        assert_eq!(
+            sent_links(&outbox, base, "act-1"),
+            [
+                ("ann@msp.example".to_string(), format!("{base}/act-1?t=A")),
+                ("bob@msp.example".to_string(), format!("{base}/act-1?t=B"))
+            ]
+        );
+        assert_eq!(sent_links(&outbox, base, "act-1-other"), []);
     }
 
     #[test]

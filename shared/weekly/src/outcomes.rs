@@ -7,10 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
-/// The day-90 targets (PRODUCT.md).
-pub const TARGET_AUTONOMOUS_MIN: f64 = 0.25;
-pub const TARGET_AUTONOMOUS_MAX: f64 = 0.40;
-pub const TARGET_FIRST_RESPONSE_SECS: f64 = 60.0;
+pub use atpilot_domain::targets::{TARGET_AUTONOMOUS_MAX, TARGET_AUTONOMOUS_MIN, TARGET_FIRST_RESPONSE_SECS};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Outcomes {

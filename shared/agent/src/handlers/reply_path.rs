@@ -61,6 +61,7 @@ pub(crate) async fn tell_customer(
         emailed_to,
         workflow_rule: rule,
         told,
+        ticket_created: Some(ticket.create_date),
     };
     // A concurrent attempt may have recorded it first: its sentence stands.
     match deps.state.claim_reply(&record).await? {

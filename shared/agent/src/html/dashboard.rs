@@ -77,6 +77,10 @@ pub struct DecisionView {
     pub runbook: Option<atpilot_domain::RunbookOutcome>,
     /// Whether and how the customer heard of the reply (`null` when no reply was posted).
     pub customer_told: Option<String>,
+    /// What atpilot recorded doing for this decision, in words, in order
+    /// (approval, runbook, reply, time entry: the ticket timeline's titles);
+    /// empty when the action writes nothing with a record of its own.
+    pub done: Vec<String>,
 }
 
 impl From<&DecisionRecord> for DecisionView {
@@ -97,16 +101,22 @@ impl From<&DecisionRecord> for DecisionView {
             reasons: d.explanation.clone(),
             runbook: None,
             customer_told: None,
+            done: vec![],
         }
     }
 }
 
-/// The view of `d` with the run of its action's runbook, if one was claimed.
-async fn view_with_runbook(state: &State, d: &DecisionRecord) -> Result<DecisionView, atpilot_store::StoreError> {
+/// The view of `d` with the writes its action recorded (runbook run, reply,
+/// approval, time entry).
+async fn view_with_writes(state: &State, d: &DecisionRecord) -> Result<DecisionView, atpilot_store::StoreError> {
     let mut v = DecisionView::from(d);
-    let action = crate::handlers::classify::action_id_for(&d.event_key);
-    v.customer_told = state.reply(&action).await?.map(|r| r.told);
-    if let Some(run) = state.runbook(&action).await? {
+    if !super::timeline::writes_records(d) {
+        return Ok(v);
+    }
+    let writes = super::timeline::Writes::load(state, &crate::handlers::classify::action_id_for(&d.event_key)).await?;
+    v.done = writes.entries(d).into_iter().map(|e| e.title).collect();
+    v.customer_told = writes.reply.map(|r| r.told);
+    if let Some(run) = writes.run {
         v.runbook = Some(run.outcome.unwrap_or_else(|| atpilot_domain::RunbookOutcome {
             provider: String::new(),
             action: String::new(),
@@ -149,7 +159,7 @@ pub async fn decisions(state: &State, limit: usize) -> Result<Vec<DecisionView>,
 async fn views(state: &State, records: &[DecisionRecord]) -> Result<Vec<DecisionView>, atpilot_store::StoreError> {
     let mut out = Vec::with_capacity(records.len());
     for d in records {
-        out.push(view_with_runbook(state, d).await?);
+        out.push(view_with_writes(state, d).await?);
     }
     Ok(out)
 }
@@ -284,8 +294,8 @@ pub fn sections(d: &DashboardData, form_token: &str) -> String {
         csrf = esc(form_token),
     ));
 
-    render_alerts(&mut h, &d.alerts);
-    render_dead_letters(&mut h, &d.dead_letters);
+    render_alerts(&mut h, &d.alerts, d.ticket_link.as_ref());
+    render_dead_letters(&mut h, &d.dead_letters, d.ticket_link.as_ref());
     h.push_str(r#"<section id="phases"><h2>Phases</h2><table><tr><th>Category</th><th>Phase</th><th>Safe</th><th>Source</th><th>Change</th></tr>"#);
     for p in &d.phases {
         let options: String = Phase::ALL
@@ -330,17 +340,18 @@ pub fn sections(d: &DashboardData, form_token: &str) -> String {
     }
     h.push_str("</table></section>");
 
-    h.push_str(r#"<section id="approvals"><h2>Pending approvals</h2><table><tr><th>Ticket</th><th>Category</th><th>Requested</th><th>Expires</th></tr>"#);
+    h.push_str(r#"<section id="approvals"><h2>Pending approvals</h2><table><tr><th>Ticket</th><th>Category</th><th>Requested</th><th>Expires</th><th></th></tr>"#);
     if d.pending_approvals.is_empty() {
-        h.push_str("<tr><td colspan=4 class=muted>None pending.</td></tr>");
+        h.push_str("<tr><td colspan=5 class=muted>None pending.</td></tr>");
     }
     for a in &d.pending_approvals {
         h.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a class=open-approval href=\"/approvals/#approval-{}\">Open</a></td></tr>",
             ticket_cell(a.ticket_id.get(), d.ticket_link.as_ref()),
             esc(a.category.as_str()),
             a.created_at.format("%Y-%m-%d %H:%M:%S"),
-            a.expires_at.format("%Y-%m-%d %H:%M")
+            a.expires_at.format("%Y-%m-%d %H:%M"),
+            esc(&a.id)
         ));
     }
     h.push_str("</table></section>");
@@ -387,15 +398,26 @@ fn render_decisions(h: &mut String, decisions: &[DecisionView], link: Option<&at
             esc(&x.category),
             x.confidence * 100.0,
             x.phase,
-            x.action,
+            action_cell(x),
             reasons
         ));
     }
     h.push_str("</table></section>");
 }
 
+/// The Action column: the decision's action, then what atpilot recorded doing.
+fn action_cell(x: &DecisionView) -> String {
+    let done: String = x.done.iter().map(|d| format!("<li>{}</li>", esc(d))).collect();
+    let done = match (done.is_empty(), x.action) {
+        (false, _) => format!("<ul class=done>{done}</ul>"),
+        (true, "log-only") => "<div class=muted>nothing written</div>".into(),
+        (true, _) => String::new(),
+    };
+    format!("<b>{}</b>{done}", x.action)
+}
+
 /// Alerts: what a human must act on, e.g. a time entry Autotask refused.
-fn render_alerts(h: &mut String, alerts: &[AlertRecord]) {
+fn render_alerts(h: &mut String, alerts: &[AlertRecord], link: Option<&atpilot_config::TicketLink>) {
     h.push_str(r#"<section id="alerts"><h2>Alerts</h2><table><tr><th>When (UTC)</th><th>Ticket id</th><th>What</th><th>Details</th></tr>"#);
     if alerts.is_empty() {
         h.push_str("<tr><td colspan=4 class=muted>No alerts.</td></tr>");
@@ -404,7 +426,7 @@ fn render_alerts(h: &mut String, alerts: &[AlertRecord]) {
         h.push_str(&format!(
             "<tr class=alert><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             a.at.format("%Y-%m-%d %H:%M:%S"),
-            a.ticket_id.map(|t| t.to_string()).unwrap_or_default(),
+            a.ticket_id.map(|t| ticket_cell(t.get(), link)).unwrap_or_default(),
             esc(&a.kind),
             esc(&a.message)
         ));
@@ -413,7 +435,7 @@ fn render_alerts(h: &mut String, alerts: &[AlertRecord]) {
 }
 
 /// Dead letters: queue messages set aside whole, with why (nothing is lost).
-fn render_dead_letters(h: &mut String, dead: &[DeadLetterRecord]) {
+fn render_dead_letters(h: &mut String, dead: &[DeadLetterRecord], link: Option<&atpilot_config::TicketLink>) {
     if dead.is_empty() {
         return;
     }
@@ -423,7 +445,7 @@ fn render_dead_letters(h: &mut String, dead: &[DeadLetterRecord]) {
             "<tr class=dead-letter><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>",
             d.at.format("%Y-%m-%d %H:%M:%S"),
             esc(&d.queue),
-            d.ticket_id.map(|t| t.to_string()).unwrap_or_default(),
+            d.ticket_id.map(|t| ticket_cell(t.get(), link)).unwrap_or_default(),
             esc(&d.error),
             esc(&d.body)
         ));

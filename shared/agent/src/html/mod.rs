@@ -44,18 +44,36 @@ pub const NAV: &[(&str, &str)] = &[
     ("/api/decisions", "API"),
 ];
 
+/// The header of the approval pages until [`with_nav`] adds the navigation.
+const HEADER: &str = "<header><h1>atpilot</h1></header>";
+
 /// A page in atpilot's shell: the dashboard's header and stylesheet
-/// (no-index, readable on a phone). No navigation: deployed, these pages are
-/// served by the approval function's own URL, where the dashboard's paths
-/// do not exist.
+/// (no-index, readable on a phone), without navigation; [`with_nav`] adds it
+/// where the dashboard's address is known.
 pub(crate) fn page(status: u16, title: &str, body: &str) -> Page {
     Page {
         status,
         html: format!(
             "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width, initial-scale=1\"><meta name=robots content=noindex><title>{} · atpilot</title>\
-<style>{STYLESHEET}</style></head><body><header><h1>atpilot</h1></header><main style=\"max-width:820px\"><section>{}</section></main></body></html>",
+<style>{STYLESHEET}</style></head><body>{HEADER}<main style=\"max-width:820px\"><section>{}</section></main></body></html>",
             esc(title),
             body
         ),
     }
+}
+
+/// The navigation of [`NAV`] as links under `dashboard` (the dashboard's
+/// address: empty when the page is served from the dashboard's own origin,
+/// as `atpilot dev` does; deployed, the dashboard's Function URL, since the
+/// approval pages live on the approval function's URL).
+pub fn nav_links(dashboard: &str) -> String {
+    let base = dashboard.trim_end_matches('/');
+    NAV.iter().map(|(path, label)| format!("<a href=\"{}{path}\">{label}</a>", esc(base))).collect()
+}
+
+/// `page` with the dashboard's navigation in its header (see [`nav_links`]).
+pub(crate) fn with_nav(mut page: Page, dashboard: &str) -> Page {
+    let header = format!("<header><h1>atpilot</h1>{}</header>", nav_links(dashboard));
+    page.html = page.html.replacen(HEADER, &header, 1);
+    page
 }

@@ -12,7 +12,9 @@
 use crate::handlers::classify::action_id_for;
 use atpilot_domain::time_entry::LedgerState;
 use atpilot_domain::{Action, ActionId, TicketId};
-use atpilot_store::records::{ApprovalRecord, ApprovalState, DecisionRecord, HumanRouting, LedgerRecord};
+use atpilot_store::records::{
+    ApprovalRecord, ApprovalState, DecisionRecord, HumanRouting, LedgerRecord, ReplyRecord, RunbookRecord,
+};
 use atpilot_store::{State, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -208,53 +210,79 @@ fn dispatcher_entry(h: &HumanRouting) -> Entry {
     }
 }
 
-/// The writes one action made: approval, runbook, reply, time entry.
-async fn action_entries(state: &State, action: &ActionId, d: &DecisionRecord) -> Result<Vec<Entry>, StoreError> {
-    let mut out = vec![];
-    let approval = state.approval(&action.to_string()).await?;
-    if let Some(a) = &approval {
-        out.extend(approval_entries(a));
+/// The records of one action's writes: its approval, runbook run, reply
+/// and time entry, each `None` when atpilot recorded none.
+pub(crate) struct Writes {
+    approval: Option<ApprovalRecord>,
+    pub(crate) run: Option<RunbookRecord>,
+    pub(crate) reply: Option<ReplyRecord>,
+    ledger: Option<LedgerRecord>,
+}
+
+impl Writes {
+    /// Reads the records of `action` (four reads of the state store).
+    pub(crate) async fn load(state: &State, action: &ActionId) -> Result<Self, StoreError> {
+        Ok(Writes {
+            approval: state.approval(&action.to_string()).await?,
+            run: state.runbook(action).await?,
+            reply: state.reply(action).await?,
+            ledger: state.ledger(action).await?,
+        })
     }
-    let run = state.runbook(action).await?;
-    if let Some(run) = &run {
-        let mut facts = vec![];
-        let title = match &run.outcome {
-            Some(o) => {
-                facts.push(fact("plan", o.plan.clone()));
-                facts.extend(o.before.iter().map(|(k, v)| fact(&format!("before: {k}"), v.clone())));
-                facts.extend(o.after.iter().map(|(k, v)| fact(&format!("after: {k}"), v.clone())));
-                if let Some(r) = &o.reason {
-                    facts.push(fact("reason", r.clone()));
-                }
-                format!("Runbook {} {}: {}", o.provider, o.action, format!("{:?}", o.status).to_lowercase())
+
+    /// The writes as timeline entries: approval, runbook, reply, time entry.
+    pub(crate) fn entries(&self, d: &DecisionRecord) -> Vec<Entry> {
+        let mut out = vec![];
+        if let Some(a) = &self.approval {
+            out.extend(approval_entries(a));
+        }
+        out.extend(self.run.as_ref().map(runbook_entry));
+        if let Some(r) = &self.reply {
+            let mut facts = vec![fact("customer told", r.told.clone())];
+            if let Some(to) = &r.emailed_to {
+                facts.push(fact("e-mailed to", to.clone()));
             }
-            None => "Runbook started; not finished".into(),
-        };
-        out.push(Entry { at: run.started_at, kind: "runbook", title, facts, text: None, text_label: None });
-    }
-    if let Some(r) = state.reply(action).await? {
-        let mut facts = vec![fact("customer told", r.told.clone())];
-        if let Some(to) = &r.emailed_to {
-            facts.push(fact("e-mailed to", to.clone()));
+            if let Some(rule) = &r.workflow_rule {
+                facts.push(fact("workflow rule", rule.clone()));
+            }
+            // What was posted: the runbook's reply from its verified result, else the draft as
+            // approved (possibly edited), else the decision's own draft (resolution.rs posts these).
+            let text = match (self.run.as_ref().and_then(|run| run.reply.clone()), &self.approval) {
+                (Some(t), _) => Some(t),
+                (None, Some(a)) => a.draft.clone(),
+                (None, None) => d.draft.clone(),
+            };
+            let text_label = text.as_ref().map(|_| "Reply as posted".to_string());
+            out.push(Entry { at: r.at, kind: "reply", title: "Reply posted".into(), facts, text, text_label });
         }
-        if let Some(rule) = &r.workflow_rule {
-            facts.push(fact("workflow rule", rule.clone()));
+        if let Some(l) = &self.ledger {
+            let at = out.iter().map(|e| e.at).max().unwrap_or(d.decided_at);
+            out.push(ledger_entry(l, at));
         }
-        // What was posted: the runbook's reply from its verified result, else the draft as
-        // approved (possibly edited), else the decision's own draft (resolution.rs posts these).
-        let text = match (run.as_ref().and_then(|run| run.reply.clone()), &approval) {
-            (Some(t), _) => Some(t),
-            (None, Some(a)) => a.draft.clone(),
-            (None, None) => d.draft.clone(),
-        };
-        let text_label = text.as_ref().map(|_| "Reply as posted".to_string());
-        out.push(Entry { at: r.at, kind: "reply", title: "Reply posted".into(), facts, text, text_label });
+        out
     }
-    if let Some(l) = state.ledger(action).await? {
-        let at = out.iter().map(|e| e.at).max().unwrap_or(d.decided_at);
-        out.push(ledger_entry(&l, at));
-    }
-    Ok(out)
+}
+
+fn runbook_entry(run: &RunbookRecord) -> Entry {
+    let mut facts = vec![];
+    let title = match &run.outcome {
+        Some(o) => {
+            facts.push(fact("plan", o.plan.clone()));
+            facts.extend(o.before.iter().map(|(k, v)| fact(&format!("before: {k}"), v.clone())));
+            facts.extend(o.after.iter().map(|(k, v)| fact(&format!("after: {k}"), v.clone())));
+            if let Some(r) = &o.reason {
+                facts.push(fact("reason", r.clone()));
+            }
+            format!("Runbook {} {}: {}", o.provider, o.action, format!("{:?}", o.status).to_lowercase())
+        }
+        None => "Runbook started; not finished".into(),
+    };
+    Entry { at: run.started_at, kind: "runbook", title, facts, text: None, text_label: None }
+}
+
+/// Whether a decision's action writes anything that has records of its own.
+pub(crate) fn writes_records(d: &DecisionRecord) -> bool {
+    matches!(d.action, Action::RequestApproval { .. } | Action::Autonomous { .. })
 }
 
 /// Gathers the timeline of `ticket`; `link` is the configured Autotask ticket link template.
@@ -265,8 +293,8 @@ pub async fn timeline(state: &State, ticket: TicketId, link: Option<&str>) -> Re
     let mut entries = vec![];
     for d in state.ticket_decisions(ticket).await? {
         entries.push(decision_entry(&d));
-        if matches!(d.action, Action::RequestApproval { .. } | Action::Autonomous { .. }) {
-            entries.extend(action_entries(state, &action_id_for(&d.event_key), &d).await?);
+        if writes_records(&d) {
+            entries.extend(Writes::load(state, &action_id_for(&d.event_key)).await?.entries(&d));
         }
     }
     entries.extend(state.human_routings(ticket).await?.iter().map(dispatcher_entry));

@@ -1,5 +1,6 @@
-//! The dashboard's trends: decisions per day by action, and each category's
-//! approval rate over 30 days (what the charts draw). Gathered over the
+//! The dashboard's trends: decisions per day by action, the time from a
+//! ticket's creation to atpilot's reply, and each category's approval rate
+//! over 30 days (what the charts draw). Gathered over the
 //! state port: a day's decisions by the daily index, approvals by month.
 
 use atpilot_domain::{Action, Phase};
@@ -23,6 +24,10 @@ pub struct DayActions {
     /// report's autonomous rate, by day.
     pub in_scope: u32,
     pub in_scope_autonomous: u32,
+    /// Replies atpilot posted that day whose ticket's creation time is known,
+    /// and the median seconds from creation to reply (`None` without any).
+    pub replies: u32,
+    pub reply_p50_secs: Option<f64>,
 }
 
 impl DayActions {
@@ -59,6 +64,12 @@ pub struct Trends {
     pub approval_rates: Vec<CategoryRate>,
 }
 
+/// The median of sorted values (nearest rank, as the weekly report's percentiles).
+fn median(sorted: &[f64]) -> Option<f64> {
+    let rank = sorted.len().div_ceil(2);
+    (rank > 0).then(|| sorted[rank - 1])
+}
+
 /// The month before `(year, month)`.
 fn previous(year: i32, month: u32) -> (i32, u32) {
     if month == 1 { (year - 1, 12) } else { (year, month - 1) }
@@ -72,7 +83,16 @@ pub async fn trends(state: &State, today: NaiveDate) -> Result<Trends, StoreErro
     let mut days = Vec::with_capacity(DAYS as usize);
     for back in (0..DAYS).rev() {
         let day = today - Duration::days(back);
-        let mut row = DayActions { day, counts: BTreeMap::new(), in_scope: 0, in_scope_autonomous: 0 };
+        let mut secs: Vec<f64> = state.replies_on(day).await?.iter().filter_map(|r| r.response_secs()).collect();
+        secs.sort_by(f64::total_cmp);
+        let mut row = DayActions {
+            day,
+            counts: BTreeMap::new(),
+            in_scope: 0,
+            in_scope_autonomous: 0,
+            replies: secs.len() as u32,
+            reply_p50_secs: median(&secs),
+        };
         for d in state.decisions_on(day).await? {
             *row.counts.entry(d.action.name()).or_default() += 1;
             if d.phase >= Phase::HumanInTheLoop {

@@ -132,14 +132,36 @@ pub struct ReplyRecord {
     pub workflow_rule: Option<String>,
     /// One sentence: whether and how the customer was told.
     pub told: String,
+    /// When the ticket was created (Autotask's `createDate`): the reply's
+    /// first-response time is `at` − this. Absent in older records.
+    #[serde(default)]
+    pub ticket_created: Option<DateTime<Utc>>,
+}
+
+impl ReplyRecord {
+    /// Seconds from the ticket's creation to this reply, when known.
+    pub fn response_secs(&self) -> Option<f64> {
+        self.ticket_created.map(|c| (self.at - c).num_milliseconds().max(0) as f64 / 1000.0)
+    }
 }
 
 impl State {
     /// Records how the customer heard of an action's reply: `Claimed` the
     /// first time (the caller then sends the e-mail), `Existing` after.
     pub async fn claim_reply(&self, r: &ReplyRecord) -> Result<Claim<ReplyRecord>, StoreError> {
-        let item = Item::new(Key::new(format!("reply#{}", r.action_id), "reply"), encode(r)?);
+        let item = Item::new(Key::new(format!("reply#{}", r.action_id), "reply"), encode(r)?)
+            .with_gsi1("replies", format!("{}#{}", ts(r.at), r.ticket_id));
         self.put_once(item, "reply claim").await
+    }
+
+    /// Every reply posted on one UTC day, oldest first (one day's items in memory).
+    pub async fn replies_on(&self, day: chrono::NaiveDate) -> Result<Vec<ReplyRecord>, StoreError> {
+        self.store
+            .query(&Query::gsi1("replies").prefix(day.format("%Y-%m-%d").to_string()))
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
     }
 
     /// How the customer heard of an action's reply, if a reply was posted.

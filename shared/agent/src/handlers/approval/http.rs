@@ -135,6 +135,22 @@ pub async fn handle_http_as(
     now: DateTime<Utc>,
     signed_in: Option<SignedInPerson<'_>>,
 ) -> Page {
+    let page = approval_page(deps, method, id, query, body, now, signed_in).await;
+    match &deps.dashboard_url {
+        Some(dashboard) => crate::html::with_nav(page, dashboard),
+        None => page,
+    }
+}
+
+async fn approval_page(
+    deps: &Deps,
+    method: &str,
+    id: &str,
+    query: &str,
+    body: &[u8],
+    now: DateTime<Utc>,
+    signed_in: Option<SignedInPerson<'_>>,
+) -> Page {
     let q: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let get = |k: &str| q.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
     let id_ok =

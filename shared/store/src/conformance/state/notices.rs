@@ -154,11 +154,17 @@ pub async fn replies_are_recorded_once(s: Arc<dyn StateStore>) {
         emailed_to: Some("jane@c1.example".into()),
         workflow_rule: None,
         told: "e-mailed the reply to jane@c1.example".into(),
+        ticket_created: Some(at(0)),
     };
     assert_eq!(st.claim_reply(&r).await.unwrap(), Claim::Claimed);
     let again = ReplyRecord { told: "something else".into(), ..r.clone() };
     assert_eq!(st.claim_reply(&again).await.unwrap(), Claim::Existing(r.clone()), "the first record stands");
-    assert_eq!(st.reply(&action).await.unwrap(), Some(r));
+    assert_eq!(st.reply(&action).await.unwrap(), Some(r.clone()));
+    // Listed by the day it was posted, once.
+    let day = r.at.date_naive();
+    assert_eq!(st.replies_on(day).await.unwrap(), vec![r.clone()]);
+    assert!(st.replies_on(day.succ_opt().unwrap()).await.unwrap().is_empty());
+    assert_eq!(r.response_secs(), Some((at(1) - at(0)).num_milliseconds() as f64 / 1000.0));
 }
 
 pub async fn deliveries_are_kept_per_channel_and_recipient(s: Arc<dyn StateStore>) {
