@@ -1,0 +1,200 @@
+//! Hudu (`https://<instance>/api/v1`, header `x-api-key`; reference §2).
+//!
+//! * Lists are `{"articles":[…]}` / `{"companies":[…]}`, 25 per page by
+//!   default with no total: every page is read until a short one, at
+//!   [`HuduConfig::page_size`] (100: larger article pages have answered 502).
+//! * Single items come wrapped (`{"article":…}`); a bare item is accepted too.
+//! * The API cannot create drafts: articles are live at once, so atpilot
+//!   parks them in the folder configured for AI drafts, never with sharing on.
+//! * 429 (`Retry later`, no `Retry-After`): the window resets every 5 minutes
+//!   on the minute, so the client waits for the next boundary.
+
+use crate::http::{Pace, Repeat, json, send, shape};
+use crate::{Article, ArticleDraft, KbCompany, KbError, KnowledgeBase};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const KB: &str = "Hudu";
+
+/// Where and how to reach one Hudu instance.
+#[derive(Debug, Clone)]
+pub struct HuduConfig {
+    /// `https://<instance>/api/v1`.
+    pub base_url: String,
+    pub api_key: String,
+    /// The folder AI drafts go to (`None`: the company's root).
+    pub drafts_folder_id: Option<i64>,
+    pub page_size: usize,
+    /// The rate limit's window (5 minutes).
+    pub window: Duration,
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+}
+
+impl HuduConfig {
+    pub fn new(base_url: impl Into<String>, api_key: impl Into<String>) -> Self {
+        HuduConfig {
+            base_url: base_url.into(),
+            api_key: api_key.into(),
+            drafts_folder_id: None,
+            page_size: 100,
+            window: Duration::from_secs(300),
+            max_attempts: 3,
+        }
+    }
+}
+
+/// The Hudu adapter of [`KnowledgeBase`].
+#[derive(Debug, Clone)]
+pub struct Hudu {
+    http: reqwest::Client,
+    cfg: HuduConfig,
+}
+
+fn id_of(v: &Value) -> Option<String> {
+    v["id"].as_i64().map(|i| i.to_string()).or_else(|| v["id"].as_str().map(str::to_string))
+}
+
+fn article(v: &Value) -> Result<Article, KbError> {
+    let id = id_of(v).ok_or_else(|| shape(KB, "an article", "no id"))?;
+    Ok(Article {
+        id,
+        title: v["name"].as_str().unwrap_or_default().to_string(),
+        url: v["url"].as_str().map(str::to_string),
+        content: v["content"].as_str().map(str::to_string),
+        draft: v["draft"].as_bool().unwrap_or(false),
+    })
+}
+
+impl Hudu {
+    pub fn new(cfg: HuduConfig) -> Self {
+        Hudu { http: reqwest::Client::new(), cfg }
+    }
+
+    fn pace(&self) -> (Pace, u32) {
+        (Pace::Window(self.cfg.window), self.cfg.max_attempts)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.cfg.base_url.trim_end_matches('/'))
+    }
+
+    async fn get(&self, what: &str, path: &str, query: &[(&str, String)]) -> Result<Value, KbError> {
+        let url = self.url(path);
+        let body = send(KB, what, self.pace(), Repeat::Read, || {
+            self.http.get(&url).header("x-api-key", &self.cfg.api_key).query(query)
+        })
+        .await?;
+        json(KB, what, &body)
+    }
+
+    /// Every item of `key` over all pages (until a short or empty page).
+    async fn all(&self, what: &str, path: &str, key: &str, query: &[(&str, String)]) -> Result<Vec<Value>, KbError> {
+        let size = self.cfg.page_size.max(1);
+        let mut out = vec![];
+        for page in 1..=10_000 {
+            let mut q = query.to_vec();
+            q.push(("page", page.to_string()));
+            q.push(("page_size", size.to_string()));
+            let v = self.get(what, path, &q).await?;
+            let items = v[key].as_array().ok_or_else(|| shape(KB, what, &format!("no {key} list")))?;
+            out.extend(items.iter().cloned());
+            if items.len() < size {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The companies `query` finds, kept only when `keep` says so; several is ambiguous.
+    async fn one_company(
+        &self,
+        query: (&str, String),
+        name: &str,
+        keep: impl Fn(&Value) -> bool,
+    ) -> Result<Option<KbCompany>, KbError> {
+        let found: Vec<Value> = self
+            .all("the company search", "/companies", "companies", &[query])
+            .await?
+            .into_iter()
+            .filter(keep)
+            .collect();
+        match found.as_slice() {
+            [] => Ok(None),
+            [c] => Ok(Some(KbCompany {
+                id: id_of(c).ok_or_else(|| shape(KB, "a company", "no id"))?,
+                name: c["name"].as_str().unwrap_or_default().to_string(),
+            })),
+            many => Err(KbError::Ambiguous { kb: KB, name: name.to_string(), count: many.len() }),
+        }
+    }
+
+    async fn read_back(&self, id: &str) -> Result<Article, KbError> {
+        let v = self.get("the article read-back", &format!("/articles/{id}"), &[]).await?;
+        article(v.get("article").unwrap_or(&v))
+    }
+}
+
+#[async_trait::async_trait]
+impl KnowledgeBase for Hudu {
+    fn name(&self) -> &'static str {
+        KB
+    }
+
+    async fn company(&self, autotask_company_id: i64, name: &str) -> Result<Option<KbCompany>, KbError> {
+        let psa = autotask_company_id.to_string();
+        let by_id = self
+            .one_company(("id_in_integration", psa.clone()), name, |c| {
+                c["id_in_integration"].as_str() == Some(psa.as_str())
+                    || c["id_in_integration"].as_i64() == Some(autotask_company_id)
+            })
+            .await?;
+        if by_id.is_some() {
+            return Ok(by_id);
+        }
+        let wanted = name.trim();
+        self.one_company(("name", wanted.to_string()), name, |c| {
+            c["name"].as_str().is_some_and(|n| n.trim().eq_ignore_ascii_case(wanted))
+        })
+        .await
+    }
+
+    async fn articles(&self, company: &KbCompany) -> Result<Vec<Article>, KbError> {
+        let items =
+            self.all("the article list", "/articles", "articles", &[("company_id", company.id.clone())]).await?;
+        items.iter().map(article).collect()
+    }
+
+    async fn content(&self, a: &Article) -> Result<String, KbError> {
+        match &a.content {
+            Some(c) => Ok(c.clone()),
+            None => Ok(self.read_back(&a.id).await?.content.unwrap_or_default()),
+        }
+    }
+
+    async fn create_draft(&self, company: &KbCompany, draft: &ArticleDraft) -> Result<Article, KbError> {
+        let query = [("company_id", company.id.clone()), ("name", draft.title.clone())];
+        let existing = self.all("the article lookup", "/articles", "articles", &query).await?;
+        if let Some(a) = existing.iter().find(|a| a["name"].as_str() == Some(draft.title.as_str())) {
+            return article(a);
+        }
+        let company_id: i64 = company.id.parse().map_err(|_| shape(KB, "the company", "its id is not a number"))?;
+        let body = json!({"article": {
+            "name": draft.title, "content": draft.html, "company_id": company_id,
+            "folder_id": self.cfg.drafts_folder_id, "enable_sharing": false,
+        }});
+        let url = self.url("/articles");
+        let what = "the article creation";
+        let created = send(KB, what, self.pace(), Repeat::Write, || {
+            self.http.post(&url).header("x-api-key", &self.cfg.api_key).json(&body)
+        })
+        .await?;
+        let v = json(KB, what, &created)?;
+        let id = id_of(v.get("article").unwrap_or(&v)).ok_or_else(|| shape(KB, what, "no id in the answer"))?;
+        let stored = self.read_back(&id).await?;
+        if stored.title != draft.title {
+            return Err(shape(KB, "the article read-back", "the stored title differs from the one sent"));
+        }
+        Ok(stored)
+    }
+}
