@@ -20,6 +20,43 @@ pub const NAME: &str = "[name]";
 pub const COMPANY: &str = "[company]";
 pub const NUMBER: &str = "[number]";
 pub const REDACTED: &str = "[redacted]";
+pub const SECRET: &str = "[secret]";
+
+/// Words a credential follows ("password: Summer2024!", "the new PIN is 4411",
+/// "licence key ABCD-EFGH-1234").
+const SECRET_WORDS: &[&str] =
+    &["password", "passwords", "passwd", "pwd", "pw", "passcode", "passphrase", "pin", "secret", "token", "key"];
+/// Words that may stand between a credential word and the credential.
+const SECRET_CONNECTORS: &[&str] = &["is", "was", "to", "now", "set", "temporary", "temp", "new", "as", "of"];
+
+/// Whether a credential word comes right before token `i`, or through at most two connectors.
+fn after_secret_word(lowers: &[String], i: usize) -> bool {
+    for back in 1..=3 {
+        let Some(w) = i.checked_sub(back).map(|j| lowers[j].as_str()) else { return false };
+        if SECRET_WORDS.contains(&w) {
+            return true;
+        }
+        if !SECRET_CONNECTORS.contains(&w) {
+            return false;
+        }
+    }
+    false
+}
+
+/// A credential-looking word: 4+ characters with a digit, a symbol, or a capital after the first letter.
+fn looks_secret(core: &str) -> bool {
+    core.chars().count() >= 4
+        && (core.chars().any(|c| c.is_ascii_digit())
+            || core.chars().any(|c| !c.is_alphanumeric())
+            || core.chars().skip(1).any(char::is_uppercase))
+}
+
+/// `password=Abc123`, `pwd:xyz9` in one token: the credential word and its separator, kept.
+fn inline_secret(core: &str) -> Option<&str> {
+    let at = core.find([':', '='])?;
+    let word = core[..at].to_lowercase();
+    (SECRET_WORDS.contains(&word.as_str()) && at + 1 < core.len()).then(|| &core[..=at])
+}
 
 const GREETINGS: &[&str] = &[
     "hi",
@@ -223,15 +260,25 @@ impl Scrubber {
                 }
             }
             let lower = &lowers[i];
+            // "(10.0.0.12)": the core keeps an opening parenthesis for phone numbers.
+            let bare = core.trim_start_matches('(');
+            if let Some(keep) = inline_secret(core) {
+                out.push((format!("{pre}{keep}{SECRET}{post}"), ws));
+                i += 1;
+                after_greeting = false;
+                continue;
+            }
             let replacement: Option<&str> = if core.is_empty() {
                 None
+            } else if after_secret_word(&lowers, i) && looks_secret(core) {
+                Some(SECRET)
             } else if is_link(core) || is_link(tok) {
                 Some(LINK)
-            } else if is_email(core) {
+            } else if is_email(bare) {
                 Some(EMAIL)
-            } else if is_ipv4(core) {
+            } else if is_ipv4(bare) {
                 Some(IP)
-            } else if is_hostname(core) || core.starts_with('\\') {
+            } else if is_hostname(bare) || core.starts_with('\\') {
                 Some(HOST)
             } else if core.chars().filter(|c| c.is_ascii_digit()).count() >= 4
                 && core.chars().all(|c| c.is_ascii_digit() || "-/.:".contains(c))
@@ -261,7 +308,8 @@ impl Scrubber {
             };
             match replacement {
                 Some(r) => {
-                    out.push((format!("{pre}{r}{post}"), ws));
+                    // an opening parenthesis the core kept stays outside the replacement
+                    out.push((format!("{pre}{}{r}{post}", &core[..core.len() - bare.len()]), ws));
                     // a name after a greeting may have two parts: "Hi John Smith,"
                     if r != NAME || !post.is_empty() {
                         after_greeting = false;
@@ -327,6 +375,26 @@ pub fn leaks(text: &str, names: &[&str]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_after_their_word_are_removed_and_ordinary_words_kept() {
+        let s = Scrubber::new();
+        for (text, gone) in [
+            ("Her password: Summer2024! works now.", "Summer2024"),
+            ("I set the temporary password to Xk9#tQ2 for her", "Xk9#tQ2"),
+            ("new PIN is 4411", "4411"),
+            ("licence key ABCD-EFGH-1234 applied", "ABCD-EFGH-1234"),
+            ("login with pwd=Hunter2 then", "Hunter2"),
+            ("password is CorrectHorse", "CorrectHorse"),
+        ] {
+            let out = s.scrub(text);
+            assert!(!out.contains(gone) && out.contains(SECRET), "{text} -> {out}");
+        }
+        let ip = s.scrub("the server (10.0.0.12) and (fs01.acme.local)");
+        assert_eq!(ip, "the server ([ip]) and ([host])");
+        let kept = s.scrub("I reset the password for the user and the PIN policy");
+        assert_eq!(kept, "I reset the password for the user and the PIN policy");
+    }
 
     #[test]
     fn scrubs_contact_details() {
