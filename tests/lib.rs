@@ -472,6 +472,9 @@ pub mod hooked {
         async fn company_name(&self, c: CompanyId) -> Result<Option<String>, PortError> {
             self.inner.company_name(c).await
         }
+        async fn customer_names(&self) -> Result<Vec<String>, PortError> {
+            self.inner.customer_names().await
+        }
         async fn requester(&self, t: &TicketSnapshot) -> Result<Requester, PortError> {
             self.inner.requester(t).await
         }

@@ -240,7 +240,7 @@ async fn register_in_sandbox(
             .await
             .map_err(|e| format!("cannot register the webhook in the sandbox: {e}"))?;
         if tickets_per_minute > 0 {
-            super::feeder::spawn(sb.clone(), tickets_per_minute);
+            super::feeder::spawn(sb.clone(), tickets_per_minute, local.deps.config.statuses.complete.get());
         }
     }
     Ok(())

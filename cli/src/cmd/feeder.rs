@@ -1,8 +1,9 @@
 //! `atpilot dev`'s demo traffic: realistic tickets from the companies' own
 //! contacts, and simulated dispatchers who triage a share of them a little
 //! later in the Autotask UI (their issue and sub-issue type, sometimes a
-//! re-route to another category and queue), so the dashboard's shadow
-//! comparison and the timeline's dispatcher entries fill within minutes.
+//! re-route to another category and queue) and technicians who complete
+//! some with a written resolution, so the dashboard's shadow comparison, the
+//! timeline's dispatcher entries and the KB drafts fill within minutes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +20,19 @@ struct Demo {
 const fn demo(title: &'static str, description: &'static str, issue_type: i64, sub: Option<i64>) -> Demo {
     Demo { title, description, issue_type, sub_issue_type: sub }
 }
+
+/// What a technician writes in `resolution` on completing each demo ticket
+/// (same order as [`TICKETS`]): the KB drafts' source.
+const RESOLUTIONS: &[&str] = &[
+    "Verified the caller with the manager on file.\nReset the password in the Microsoft 365 admin center with a change at next sign-in.\nConfirmed the user signed in and chose a new password.",
+    "Sent the Authenticator enrollment link.\nWalked the new starter through scanning the QR code on the phone.\nConfirmed a sign-in with an app approval.",
+    "Assigned a Microsoft 365 Business Standard licence from the free pool.\nWaited for the mailbox to provision and confirmed Outlook signs in.",
+    "Updated the VPN client to the current version.\nSet the client keep-alive to 30 seconds and turned off Wi-Fi power saving on the laptop.\nConfirmed a stable two-hour session.",
+    "Closed Outlook.\nOpened Mail in the Control Panel and added a new Outlook profile.\nSet the new profile as the default and started Outlook; new email synced again.",
+    "Ordered a replacement screen under warranty and booked an on-site visit.\nSwapped the screen and tested the display at every resolution.",
+    "Cleared the saved credentials in Windows Credential Manager and in the phone's mail app.\nReconnected the VPN with the new password and confirmed email syncs.",
+    "Granted Full Access and Send As on the shared mailbox in the Exchange admin center.\nWaited for automapping and confirmed the mailbox appears in Outlook.",
+];
 
 /// Realistic tickets, one category after another, across contract types.
 const TICKETS: &[Demo] = &[
@@ -68,9 +82,16 @@ fn fields(pairs: &[(&str, serde_json::Value)]) -> serde_json::Map<String, serde_
     pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
-/// Feeds `per_minute` tickets a minute into the sandbox (webhooks fire) and
-/// triages some of them 15 to 40 seconds later as a technician would.
-pub fn spawn(sb: Arc<atpilot_autotask_sandbox::Sandbox>, per_minute: u32) {
+/// Whether a technician completes the n-th ticket (three in ten), and when (seconds after it came in).
+fn completion(n: usize) -> Option<u64> {
+    matches!(n % 10, 2 | 5 | 8).then(|| 45 + (n as u64 * 11) % 31)
+}
+
+/// Feeds `per_minute` tickets a minute into the sandbox (webhooks fire),
+/// triages some of them 15 to 40 seconds later as a technician would, and
+/// completes three in ten after 45 to 75 seconds with a written resolution
+/// (status `complete`).
+pub fn spawn(sb: Arc<atpilot_autotask_sandbox::Sandbox>, per_minute: u32, complete: i64) {
     let facts = sb.facts();
     let contracts: Vec<i64> = facts.contracts_by_type.values().flatten().copied().collect();
     // A technician: neither the API user nor the agent (whose changes the webhook excludes).
@@ -112,6 +133,17 @@ pub fn spawn(sb: Arc<atpilot_autotask_sandbox::Sandbox>, per_minute: u32) {
                     sb.simulate_ticket_update(ticket, change, human);
                 });
             }
+            if let Some(after) = completion(n) {
+                let (sb, resolution) = (sb.clone(), RESOLUTIONS[n % TICKETS.len()]);
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_secs(after)).await;
+                    sb.simulate_ticket_update(
+                        ticket,
+                        fields(&[("status", complete.into()), ("resolution", resolution.into())]),
+                        human,
+                    );
+                });
+            }
             n += 1;
         }
     });
@@ -128,5 +160,7 @@ mod tests {
         let (set, moved) = dispatch(7).unwrap();
         assert!(moved && set.title != TICKETS[7 % TICKETS.len()].title, "a re-route to another category");
         assert!(TICKETS.iter().all(|t| t.issue_type > 0));
+        assert_eq!(RESOLUTIONS.len(), TICKETS.len(), "a resolution per demo ticket");
+        assert_eq!((0..10).filter(|n| completion(*n).is_some()).count(), 3);
     }
 }

@@ -53,6 +53,9 @@ pub struct Deps {
     /// they share its origin (`atpilot dev`), its Function URL deployed
     /// (`DASHBOARD_URL`); `None`: the approval pages show no navigation.
     pub dashboard_url: Option<String>,
+    /// The knowledge base completed tickets are drafted into (`[kb]`); `None`:
+    /// drafts stay on the dashboard.
+    pub kb: Option<Arc<dyn atpilot_kb::KnowledgeBase>>,
 }
 
 impl Deps {

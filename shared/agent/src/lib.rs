@@ -17,6 +17,7 @@ pub mod deps;
 pub mod error;
 pub mod handlers;
 pub mod html;
+pub mod kb;
 pub mod messages;
 pub mod ports;
 pub mod setup;

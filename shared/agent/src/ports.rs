@@ -87,6 +87,9 @@ pub trait Autotask: Send + Sync {
     async fn ticket(&self, id: TicketId) -> Result<Option<TicketSnapshot>, PortError>;
     /// The company's name (cached reference data).
     async fn company_name(&self, company: CompanyId) -> Result<Option<String>, PortError>;
+    /// The names of every active customer company (cached reference data):
+    /// what a KB draft is scrubbed of.
+    async fn customer_names(&self) -> Result<Vec<String>, PortError>;
     /// Who asked for the ticket, for the request-risk check: its contact, the
     /// contact who opened it, the contact's e-mail address and the company's
     /// own domains (from `Companies.webAddress`, cached reference data).

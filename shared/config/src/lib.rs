@@ -10,6 +10,7 @@
 
 mod autotask;
 mod emails;
+mod kb;
 mod microsoft;
 mod model;
 mod replies;
@@ -19,6 +20,7 @@ mod signin;
 
 pub use autotask::{AutotaskConfig, AutotaskCredentials, AutotaskTarget, TicketLink};
 use emails::check_emails;
+pub use kb::{KbConfig, KbProvider};
 pub use microsoft::MicrosoftConfig;
 pub use model::{LlmConfig, LlmProviderKind, ModelConfig};
 pub use replies::RepliesConfig;
@@ -284,6 +286,7 @@ struct RawConfig {
     replies: RepliesConfig,
     #[serde(default)]
     signin: SigninConfig,
+    kb: Option<KbConfig>,
 }
 fn d_phase() -> Phase {
     Phase::Shadow
@@ -312,6 +315,8 @@ pub struct Config {
     pub replies: RepliesConfig,
     /// Who may use the pages once signed in.
     pub signin: SigninConfig,
+    /// The knowledge base completed tickets are drafted into, if any.
+    pub kb: Option<KbConfig>,
     policy: Policy,
     promotion: PromotionPolicy,
 }
@@ -348,6 +353,9 @@ impl Config {
         raw.signin.validate()?;
         if let Some(m) = &raw.microsoft {
             m.validate()?;
+        }
+        if let Some(kb) = &raw.kb {
+            kb.validate()?;
         }
         let categories = Self::validate_categories(raw.categories, raw.default_phase, &raw.notifications)?;
         runbooks::validate_webhooks(&raw.webhooks)?;
@@ -397,6 +405,7 @@ impl Config {
             kill_switch: raw.kill_switch,
             model: raw.model,
             microsoft: raw.microsoft,
+            kb: raw.kb,
             webhooks: raw.webhooks,
             scope: raw.scope,
             replies: raw.replies,

@@ -57,8 +57,13 @@ pub struct TicketSnapshot {
     /// Set when the ticket's billing code is configured as a project code.
     pub has_project_code: bool,
     pub assigned_resource_id: Option<ResourceId>,
-    pub create_date: DateTime<Utc>,
+    /// Autotask's `createDate`; `None` when it gave none that parses (never made up).
+    pub create_date: Option<DateTime<Utc>>,
     pub last_activity_date: Option<DateTime<Utc>>,
+    /// Autotask's `resolution`: the free text a technician writes on
+    /// resolving (the source of a KB draft). Absent in older records.
+    #[serde(default)]
+    pub resolution: Option<String>,
 }
 
 impl TicketSnapshot {

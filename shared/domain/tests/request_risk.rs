@@ -60,8 +60,9 @@ fn decide_on(title: &str, description: &str, risks: &[Risk]) -> Decision {
         project_id: None,
         has_project_code: false,
         assigned_resource_id: None,
-        create_date: Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap(),
+        create_date: Some(Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap()),
         last_activity_date: None,
+        resolution: None,
     };
     let prediction = Prediction {
         category: category.clone(),

@@ -214,6 +214,7 @@ pub async fn deps_from_env() -> Result<Wired, WiringError> {
         signin: config_signin,
         // The approval function sets where the dashboard is (its pages' navigation).
         dashboard_url: None,
+        kb: None,
     };
     Ok(Wired { deps, meter: Meter::new(&client), client, aws })
 }

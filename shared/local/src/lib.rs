@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod kb;
 mod runbooks;
 pub mod state_dir;
 
@@ -44,6 +45,8 @@ pub enum LocalError {
     StateDir(#[from] state_dir::StateDirError),
     #[error("[microsoft] runbooks: {0}")]
     Runbooks(String),
+    #[error("[kb]: {0}")]
+    Kb(String),
 }
 
 /// Where Autotask is.
@@ -198,6 +201,8 @@ pub struct Local {
     pub client: Client,
     /// The Graph sandbox, when the configuration's `[microsoft]` says "sandbox".
     pub graph: Option<Arc<atpilot_graph_sandbox::Sandbox>>,
+    /// The Hudu sandbox, when the run is on the Autotask sandbox without `[kb]`.
+    pub kb: Option<Arc<atpilot_kb_sandbox::Sandbox<atpilot_kb_sandbox::hudu::World>>>,
 }
 
 /// What one pass over the queues did.
@@ -235,6 +240,7 @@ impl Local {
             (None, None) => return Err(LocalError::Config(atpilot_config::ConfigError::Missing)),
         };
         let (graph, runbooks) = runbooks::start(&mut config, sandbox.as_ref().map(|sb| sb.config().seed)).await?;
+        let (kb_sandbox, kb) = kb::start(&mut config, sandbox.as_ref()).await?;
         let mut cc = ClientConfig::new(credentials, zone);
         cc.budget_share = config.autotask.api_budget_share;
         cc.retry.base_delay = Duration::from_millis(50);
@@ -286,9 +292,10 @@ impl Local {
             signin: false,
             // The approval pages share the dashboard's origin here.
             dashboard_url: Some(String::new()),
+            kb,
             runbooks,
         };
-        Ok(Local { deps, sandbox, classify_queue, time_entry_queue, webhook_secret, client, graph })
+        Ok(Local { deps, sandbox, classify_queue, time_entry_queue, webhook_secret, client, graph, kb: kb_sandbox })
     }
 
     /// Processes every message now visible on both queues (classify first,

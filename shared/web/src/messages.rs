@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// One button of a card: its title and, for `Action.OpenUrl`, an http(s) link.
@@ -146,22 +147,27 @@ pub fn segments(text: &str, approvals: &str) -> Vec<(String, bool)> {
     out
 }
 
-/// The links an approval request's e-mails carried (`[(recipients, link)]`,
-/// the plain "open" link of each, without an intent), found in the outbox:
-/// the local notifier keeps every message there, and whoever sees this
-/// dashboard sees the outbox too. Deployed, the outbox is empty.
-pub fn sent_links(outbox: &[OutboxRecord], approvals: &str, id: &str) -> Vec<(String, String)> {
-    let prefix = format!("{}/{id}?", approvals.trim_end_matches('/'));
-    let mut out: Vec<(String, String)> = vec![];
-    for m in outbox.iter().filter(|m| m.channel == "email") {
-        let text = m.text.as_deref().unwrap_or_default();
-        let link = segments(text, approvals)
-            .into_iter()
-            .find(|(t, link)| *link && t.starts_with(&prefix) && !t.contains("intent="));
-        if let Some((link, _)) = link {
-            if !out.iter().any(|(_, l)| *l == link) {
-                out.push((m.to.join(", "), link));
-            }
+/// The "Open" link of each approval e-mail in the outbox, by approval id:
+/// `id → [(recipient, link)]`. Only atpilot's own block is read (the
+/// paragraph after the first line: `Approve:`, `Reject:`, `Open:`), so a link
+/// quoted from a ticket further down is never taken. The local notifier
+/// keeps every message there, and whoever sees this dashboard sees the
+/// outbox too; deployed, the outbox is empty.
+pub fn open_links(outbox: &[OutboxRecord], approvals: &str) -> HashMap<String, Vec<(String, String)>> {
+    let base = format!("{}/", approvals.trim_end_matches('/'));
+    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for m in outbox.iter().filter(|m| m.channel == "email" && m.to.len() == 1) {
+        let block = m.text.as_deref().unwrap_or_default().split("\n\n").nth(1).unwrap_or_default();
+        let Some(link) = block.lines().find_map(|l| l.strip_prefix("Open: ")).map(str::trim) else { continue };
+        let Some(id) = link.strip_prefix(&base).and_then(|rest| rest.split_once('?')).map(|(id, _)| id) else {
+            continue;
+        };
+        if link.contains(char::is_whitespace) || id.is_empty() || id.contains('/') {
+            continue;
+        }
+        let links = out.entry(id.to_string()).or_default();
+        if !links.iter().any(|(_, l)| l == link) {
+            links.push((m.to[0].clone(), link.to_string()));
         }
     }
     out
@@ -169,19 +175,35 @@ pub fn sent_links(outbox: &[OutboxRecord], approvals: &str, id: &str) -> Vec<(St
 
 /// Pending approval requests. A signed-in approver opens each with its
 /// Review link; without sign-in (the local dashboard) each request offers
-/// the links its approvers received ([`sent_links`]).
+/// the Open link each of its e-mail recipients was sent ([`open_links`]).
 pub async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response {
     let list = match app.state.approvals_in_state(ApprovalState::Pending, 100).await {
         Ok(l) => l,
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     };
-    let outbox = if person.is_none() { app.state.outbox(500).await.unwrap_or_default() } else { vec![] };
     // The approval pages' own URL (the approval function's, deployed).
     let base = app.config.approvals.base_url.trim_end_matches('/').to_string();
+    let (links, outbox_error) = match person.is_none() {
+        false => (HashMap::new(), None),
+        true => match app.state.outbox(500).await {
+            Ok(outbox) => (open_links(&outbox, &base), None),
+            Err(e) => (HashMap::new(), Some(format!("the outbox could not be read ({e})"))),
+        },
+    };
     let mut rows = Vec::with_capacity(list.len());
     for a in &list {
-        let opens: Vec<minijinja::Value> =
-            sent_links(&outbox, &base, &a.id).into_iter().map(|(who, url)| context! { who, url }).collect();
+        // Only the links sent to this request's own e-mail recipients.
+        let recipients: Vec<String> = match app.state.deliveries(&a.id).await {
+            Ok(d) => d.into_iter().filter(|d| d.channel == "email").map(|d| d.recipient).collect(),
+            Err(_) => vec![],
+        };
+        let opens: Vec<minijinja::Value> = links
+            .get(&a.id)
+            .into_iter()
+            .flatten()
+            .filter(|(who, _)| recipients.contains(who))
+            .map(|(who, url)| context! { who, url })
+            .collect();
         rows.push(context! {
             id => a.id, ticket => a.ticket_id.get(), category => a.category.as_str(),
             expires => a.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(), draft => a.draft,
@@ -190,7 +212,7 @@ pub async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response 
             opens,
         });
     }
-    respond(StatusCode::OK, "approvals.html", "Approvals", "/approvals/", context! { rows })
+    respond(StatusCode::OK, "approvals.html", "Approvals", "/approvals/", context! { rows, outbox_error })
 }
 
 #[cfg(test)]
@@ -226,28 +248,33 @@ mod tests {
         }
     }
 
+    /// An approval e-mail as atpilot writes it, with `quoted` (ticket text) below its links.
+    fn request(base: &str, id: &str, t: &str, quoted: &str) -> String {
+        format!(
+            "Approval needed: email\n\nApprove: {base}/{id}?t={t}&intent=approve\nReject: {base}/{id}?t={t}&intent=reject\nOpen: {base}/{id}?t={t}\n\nEach link opens a confirmation page.\n\nCustomer's message: {quoted}\n"
+        )
+    }
+
     #[test]
-    fn a_request_offers_the_open_link_each_approver_was_sent_and_nothing_else() {
+    fn each_request_offers_the_open_link_its_approvers_were_sent_and_never_a_quoted_one() {
         let base = "http://127.0.0.1:1/approvals";
         let outbox = [
-            mail(
-                "email",
-                "ann@msp.example",
-                &format!("Approve: {base}/act-1?t=A&intent=approve\nOpen: {base}/act-1?t=A\n"),
-            ),
-            mail("email", "bob@msp.example", &format!("Open: {base}/act-1?t=B https://evil.example/act-1?t=X")),
-            mail("email", "cy@msp.example", &format!("Open: {base}/act-2?t=C")),
-            mail("teams", "", &format!("{base}/act-1?t=D")),
-            mail("email", "ann@msp.example", &format!("again: {base}/act-1?t=A")),
+            mail("email", "ann@msp.example", &request(base, "act-1", "A", "hello")),
+            mail("email", "bob@msp.example", &request(base, "act-1", "B", &format!("\n\nOpen: {base}/act-2?t=EVIL"))),
+            mail("email", "cy@msp.example", &request(base, "act-2", "C", "fine")),
+            mail("teams", "", &request(base, "act-1", "D", "")),
+            mail("email", "ann@msp.example", &request(base, "act-1", "A", "again")),
         ];
+        let links = open_links(&outbox, base);
         assert_eq!(
-            sent_links(&outbox, base, "act-1"),
+            links["act-1"],
             [
                 ("ann@msp.example".to_string(), format!("{base}/act-1?t=A")),
                 ("bob@msp.example".to_string(), format!("{base}/act-1?t=B"))
             ]
         );
-        assert_eq!(sent_links(&outbox, base, "act-1-other"), []);
+        assert_eq!(links["act-2"], [("cy@msp.example".to_string(), format!("{base}/act-2?t=C"))]);
+        assert!(!links.values().flatten().any(|(_, l)| l.contains("EVIL")), "a quoted link is never taken: {links:?}");
     }
 
     #[test]

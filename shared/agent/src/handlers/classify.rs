@@ -52,7 +52,7 @@ fn field_i64(ev: &TicketEvent, name: &str) -> Option<i64> {
 }
 
 /// Applies run-time overrides (kill switch, phases set from the dashboard or CLI) to the configured policy.
-async fn effective_policy(deps: &Deps) -> Result<Policy, HandlerError> {
+pub(crate) async fn effective_policy(deps: &Deps) -> Result<Policy, HandlerError> {
     let mut policy = deps.config.policy().clone();
     policy.kill_switch |= deps.state.settings().await?.kill_switch;
     for p in deps.state.phases().await? {
@@ -94,6 +94,11 @@ async fn record_routing(deps: &Deps, ev: &TicketEvent) -> Result<(), HandlerErro
     super::routing_seen::remember_event(deps, ev).await
 }
 
+/// Whether the event sets the ticket's complete status (`statuses.complete`).
+fn completes(deps: &Deps, ev: &TicketEvent) -> bool {
+    ev.source != EventSource::Create && field_i64(ev, "status") == Some(deps.config.statuses.complete.get())
+}
+
 /// Handles one ticket event.
 pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Utc>) -> Result<Outcome, HandlerError> {
     let started = now();
@@ -101,6 +106,9 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
     let redelivery = previous.iter().any(|d| d.event_key == ev.event_key);
     if !previous.is_empty() && !redelivery {
         // The agent decides once per ticket; later events are what humans did.
+        if let Some(last) = previous.last().filter(|_| completes(deps, ev)) {
+            super::kb_draft::on_completed(deps, ev.ticket_id, last, now()).await?;
+        }
         let own = ev.person_id.is_some_and(|p| deps.own_resources().contains(&p));
         let routed = ev.changed_fields.iter().any(|f| ROUTING_FIELDS.iter().any(|r| r.eq_ignore_ascii_case(f)));
         if ev.source == EventSource::Update && !own && routed {

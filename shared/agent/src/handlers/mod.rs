@@ -9,6 +9,7 @@ pub mod approval;
 pub mod classify;
 pub mod delivery;
 pub mod intake;
+pub mod kb_draft;
 pub mod reconciler;
 pub(crate) mod reply_path;
 pub mod resolution;

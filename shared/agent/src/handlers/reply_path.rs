@@ -61,7 +61,8 @@ pub(crate) async fn tell_customer(
         emailed_to,
         workflow_rule: rule,
         told,
-        ticket_created: Some(ticket.create_date),
+        ticket_created: ticket.create_date,
+        acted_alone: deps.state.approval(&action.to_string()).await?.is_none(),
     };
     // A concurrent attempt may have recorded it first: its sentence stands.
     match deps.state.claim_reply(&record).await? {

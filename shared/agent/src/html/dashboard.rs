@@ -148,6 +148,8 @@ pub struct DashboardData {
     pub kill_switch_history: Vec<KillSwitchChange>,
     /// `autotask.ticket_link`: where a ticket opens in Autotask.
     pub ticket_link: Option<atpilot_config::TicketLink>,
+    /// Completed tickets' KB drafts, newest first.
+    pub kb_drafts: Vec<atpilot_store::records::KbDraftRecord>,
 }
 
 /// The decisions, newest first, as the API returns them.
@@ -157,9 +159,10 @@ pub async fn decisions(state: &State, limit: usize) -> Result<Vec<DecisionView>,
 
 /// The views of `records`, each with its runbook run.
 async fn views(state: &State, records: &[DecisionRecord]) -> Result<Vec<DecisionView>, atpilot_store::StoreError> {
+    // Eight decisions at a time, in order (each reads its writes at once).
     let mut out = Vec::with_capacity(records.len());
-    for d in records {
-        out.push(view_with_writes(state, d).await?);
+    for chunk in records.chunks(8) {
+        out.extend(futures::future::try_join_all(chunk.iter().map(|d| view_with_writes(state, d))).await?);
     }
     Ok(out)
 }
@@ -232,6 +235,7 @@ pub async fn gather(state: &State, config: &Config, limit: usize) -> Result<Dash
         dead_letters: state.dead_letters(20).await?,
         kill_switch_history: state.kill_switch_history(10).await?,
         ticket_link: config.autotask.ticket_link.clone(),
+        kb_drafts: state.kb_drafts(50).await?,
     })
 }
 
@@ -357,6 +361,7 @@ pub fn sections(d: &DashboardData, form_token: &str) -> String {
     h.push_str("</table></section>");
 
     render_decisions(&mut h, &d.decisions, d.ticket_link.as_ref());
+    super::kb_drafts::render(&mut h, &d.kb_drafts, d.ticket_link.as_ref());
 
     h.push_str(r#"<section id="history"><h2>Phase changes</h2><table><tr><th>When</th><th>Category</th><th>Phase</th><th>By</th><th>Why</th></tr>"#);
     for p in &d.phase_history {

@@ -4,6 +4,7 @@
 
 pub(crate) mod approval;
 pub mod dashboard;
+pub mod kb_drafts;
 pub mod timeline;
 pub mod trends;
 

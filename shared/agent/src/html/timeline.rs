@@ -220,14 +220,12 @@ pub(crate) struct Writes {
 }
 
 impl Writes {
-    /// Reads the records of `action` (four reads of the state store).
+    /// Reads the records of `action` (four reads of the state store, at once).
     pub(crate) async fn load(state: &State, action: &ActionId) -> Result<Self, StoreError> {
-        Ok(Writes {
-            approval: state.approval(&action.to_string()).await?,
-            run: state.runbook(action).await?,
-            reply: state.reply(action).await?,
-            ledger: state.ledger(action).await?,
-        })
+        let id = action.to_string();
+        let (approval, run, reply, ledger) =
+            tokio::try_join!(state.approval(&id), state.runbook(action), state.reply(action), state.ledger(action))?;
+        Ok(Writes { approval, run, reply, ledger })
     }
 
     /// The writes as timeline entries: approval, runbook, reply, time entry.

@@ -24,8 +24,9 @@ pub struct DayActions {
     /// report's autonomous rate, by day.
     pub in_scope: u32,
     pub in_scope_autonomous: u32,
-    /// Replies atpilot posted that day whose ticket's creation time is known,
-    /// and the median seconds from creation to reply (`None` without any).
+    /// Replies atpilot posted that day acting on its own (its first response;
+    /// one per ticket) whose ticket's creation time Autotask gave, and the
+    /// median seconds from creation to reply (`None` without any).
     pub replies: u32,
     pub reply_p50_secs: Option<f64>,
 }
@@ -83,7 +84,15 @@ pub async fn trends(state: &State, today: NaiveDate) -> Result<Trends, StoreErro
     let mut days = Vec::with_capacity(DAYS as usize);
     for back in (0..DAYS).rev() {
         let day = today - Duration::days(back);
-        let mut secs: Vec<f64> = state.replies_on(day).await?.iter().filter_map(|r| r.response_secs()).collect();
+        // atpilot's first response: its reply when it acted alone, once per ticket.
+        let mut seen = std::collections::BTreeSet::new();
+        let mut secs: Vec<f64> = state
+            .replies_on(day)
+            .await?
+            .iter()
+            .filter(|r| r.acted_alone && seen.insert(r.ticket_id))
+            .filter_map(|r| r.response_secs())
+            .collect();
         secs.sort_by(f64::total_cmp);
         let mut row = DayActions {
             day,

@@ -72,8 +72,9 @@ impl Case {
                 project_id: None,
                 has_project_code: false,
                 assigned_resource_id: None,
-                create_date: Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap(),
+                create_date: Some(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()),
                 last_activity_date: None,
+                resolution: None,
             },
             prediction: Prediction {
                 category: cat(),

@@ -12,9 +12,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+mod kb;
 mod notices;
 mod runbooks;
 mod signin;
+pub use kb::{KbDraftRecord, KbDraftStatus};
 pub use notices::{
     AlertRecord, DeadLetterRecord, DeliveryRecord, DeliveryState, MAX_DEAD_LETTER_BODY, MAX_REPORT_BYTES, OutboxRecord,
     ReplyRecord, ReportRecord,

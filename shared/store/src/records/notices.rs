@@ -136,6 +136,10 @@ pub struct ReplyRecord {
     /// first-response time is `at` − this. Absent in older records.
     #[serde(default)]
     pub ticket_created: Option<DateTime<Utc>>,
+    /// The agent acted on its own (no approval was asked): the reply is its
+    /// first response. Absent (false) in older records.
+    #[serde(default)]
+    pub acted_alone: bool,
 }
 
 impl ReplyRecord {

@@ -41,6 +41,7 @@ pub(crate) const TICKET_FIELDS: &[&str] = &[
     "assignedResourceID",
     "createDate",
     "lastActivityDate",
+    "resolution",
     "creatorType",
     "creatorResourceID",
 ];
@@ -50,6 +51,7 @@ pub(crate) const TICKET_FIELDS: &[&str] = &[
 /// not confirmed on REST, so any other value reads as "not opened by a contact").
 const CREATOR_TYPE_CONTACT: i64 = 2;
 
+mod companies;
 mod denied;
 mod labels;
 mod notes;
@@ -123,6 +125,7 @@ pub struct RestAutotask {
     contract_types: Mutex<Option<Cached<ContractTypeMap>>>,
     contracts: Mutex<HashMap<CompanyId, Cached<Vec<Contract>>>>,
     companies: Mutex<HashMap<CompanyId, Cached<Option<CompanyFacts>>>>,
+    customer_names: Mutex<Option<Cached<Vec<String>>>>,
     /// What the configuration asks of note `publish` / `noteType`, and what was chosen.
     notes_wanted: NoteWanted,
     notes: Mutex<Option<Cached<NoteValues>>>,
@@ -198,6 +201,7 @@ impl RestAutotask {
             contract_types: Mutex::new(None),
             contracts: Mutex::new(HashMap::new()),
             companies: Mutex::new(HashMap::new()),
+            customer_names: Mutex::new(None),
             notes_wanted: NoteWanted::default(),
             notes: Mutex::new(None),
             pauses: Default::default(),
@@ -296,9 +300,19 @@ impl Autotask for RestAutotask {
             project_id: opt_id(t.project_id, ProjectId::new),
             has_project_code: t.billing_code_id.is_some_and(|b| self.project_billing_codes.contains(&b)),
             assigned_resource_id: opt_id(t.assigned_resource_id, ResourceId::new),
-            create_date: t.create_date.as_deref().and_then(at::parse_datetime).unwrap_or_else(Utc::now),
+            create_date: t.create_date.as_deref().and_then(at::parse_datetime),
             last_activity_date: t.last_activity_date.as_deref().and_then(at::parse_datetime),
+            resolution: t.resolution.filter(|r| !r.trim().is_empty()),
         }))
+    }
+
+    async fn customer_names(&self) -> Result<Vec<String>, PortError> {
+        if let Some(names) = fresh(&self.customer_names, self.ttl) {
+            return Ok(names);
+        }
+        let names = companies::active_company_names(&self.client).await?;
+        keep(&self.customer_names, names.clone());
+        Ok(names)
     }
 
     async fn company_name(&self, company: CompanyId) -> Result<Option<String>, PortError> {

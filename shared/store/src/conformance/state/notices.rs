@@ -155,6 +155,7 @@ pub async fn replies_are_recorded_once(s: Arc<dyn StateStore>) {
         workflow_rule: None,
         told: "e-mailed the reply to jane@c1.example".into(),
         ticket_created: Some(at(0)),
+        acted_alone: true,
     };
     assert_eq!(st.claim_reply(&r).await.unwrap(), Claim::Claimed);
     let again = ReplyRecord { told: "something else".into(), ..r.clone() };

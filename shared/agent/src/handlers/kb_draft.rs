@@ -1,0 +1,184 @@
+//! A completed ticket becomes a KB draft (`[kb]`): once per ticket, on the
+//! Update that sets the complete status (a lost callout comes back through
+//! the reconciler's missed-update check). What is drafted and why it is or is
+//! not published is recorded for the dashboard ([`KbDraftRecord`]):
+//!
+//! * nothing reusable (no resolution, a duplicate, too short): skipped, with why;
+//! * the category in the shadow phase, no `[kb]`, or no KB company matching
+//!   the Autotask company by PSA id or name: kept on the dashboard only, with why;
+//! * an existing article at least `kb.update_threshold` similar: an update to
+//!   it is proposed (nothing is written to it), else a new unpublished draft;
+//!   either way one internal note on the ticket links it.
+//!
+//! Redelivery: the record is claimed first; the KB adapter creates a draft of
+//! the same title once, and the note is found by its marker before it is written.
+
+use super::resolution::{note_once, refuse_if_killed};
+use crate::deps::Deps;
+use crate::error::HandlerError;
+use crate::kb::{Skip, Source, draft};
+use crate::ports::{NewNote, NoteVisibility};
+use atpilot_domain::{Phase, TicketId, TicketSnapshot};
+use atpilot_kb::ArticleDraft;
+use atpilot_store::records::{Claim, DecisionRecord, KbDraftRecord, KbDraftStatus};
+use chrono::{DateTime, Utc};
+
+/// The marker of the ticket's KB note (found on a redelivery).
+fn marker(ticket: TicketId) -> String {
+    format!("[atpilot:kb-{ticket}]")
+}
+
+/// Drafts the completed `ticket` (last decided as `decision`), once.
+///
+/// # Errors
+/// Transient store, Autotask and KB errors (the event is retried); the kill
+/// switch (retried once it is off).
+pub async fn on_completed(
+    deps: &Deps,
+    ticket_id: TicketId,
+    decision: &DecisionRecord,
+    now: DateTime<Utc>,
+) -> Result<KbDraftStatus, HandlerError> {
+    if let Some(done) = deps.state.kb_draft(ticket_id).await?.filter(|r| r.status != KbDraftStatus::Drafting) {
+        return Ok(done.status);
+    }
+    let Some(ticket) = deps.autotask.ticket(ticket_id).await? else {
+        return Ok(KbDraftStatus::Skipped { why: "the ticket no longer exists".into() });
+    };
+    let mut record = KbDraftRecord {
+        ticket_id,
+        ticket_number: ticket.ticket_number.clone(),
+        at: now,
+        category: decision.prediction.category.to_string(),
+        title: String::new(),
+        html: String::new(),
+        status: KbDraftStatus::Drafting,
+        note_id: None,
+    };
+    let article = match article_of(deps, &ticket, decision).await? {
+        Ok(a) => a,
+        Err(Skip(why)) => {
+            record.status = KbDraftStatus::Skipped { why };
+            deps.state.save_kb_draft(&record).await?;
+            return Ok(record.status);
+        }
+    };
+    record.title.clone_from(&article.title);
+    record.html.clone_from(&article.html);
+    if let Claim::Existing(r) = deps.state.claim_kb_draft(&record).await? {
+        // A redelivery finishes what a crash left (same title: the KB finds its own draft).
+        record.at = r.at;
+    }
+    record.status = place(deps, &ticket, decision, &article).await?;
+    if let Some(text) = note_text(&record.status, &ticket) {
+        refuse_if_killed(deps).await?;
+        let m = marker(ticket_id);
+        let note = NewNote {
+            title: "atpilot: KB draft".into(),
+            text: format!("{text}\n{m}"),
+            visibility: NoteVisibility::Internal,
+        };
+        note_once(deps, ticket_id, note, &m, true).await?;
+        record.note_id = deps.autotask.find_note(ticket_id, &m).await?;
+    }
+    deps.state.save_kb_draft(&record).await?;
+    Ok(record.status)
+}
+
+/// The article, from the ticket and what atpilot knows of it.
+async fn article_of(
+    deps: &Deps,
+    ticket: &TicketSnapshot,
+    decision: &DecisionRecord,
+) -> Result<Result<ArticleDraft, Skip>, HandlerError> {
+    let mut names = deps.autotask.customer_names().await?;
+    // The requester's name, as their address spells it ("dana.reyes@…" → "dana reyes", "reyes").
+    let requester = deps.autotask.requester(ticket).await?;
+    if let Some(local) = requester.contact_email.as_deref().and_then(|e| e.split('@').next()) {
+        let parts: Vec<&str> = local.split(['.', '_', '-']).filter(|p| p.chars().count() >= 3).collect();
+        names.push(parts.join(" "));
+        names.extend(parts.iter().map(|p| p.to_string()));
+    }
+    let action = super::classify::action_id_for(&decision.event_key);
+    let run = deps.state.runbook(&action).await?;
+    let plan = run.as_ref().and_then(|r| r.outcome.as_ref()).map(|o| o.plan.clone());
+    let url = deps.config.autotask.ticket_link.as_ref().map(|l| l.to(ticket.id.get()));
+    Ok(draft(&Source {
+        ticket_number: &ticket.ticket_number,
+        title: &ticket.title,
+        description: &ticket.description,
+        resolution: ticket.resolution.as_deref(),
+        category: decision.prediction.category.as_str(),
+        runbook_plan: plan.as_deref(),
+        names: &names,
+        ticket_url: url.as_deref(),
+    }))
+}
+
+/// Where the draft goes: kept here, a proposed update, or a new KB draft.
+async fn place(
+    deps: &Deps,
+    ticket: &TicketSnapshot,
+    decision: &DecisionRecord,
+    article: &ArticleDraft,
+) -> Result<KbDraftStatus, HandlerError> {
+    let kept = |why: String| Ok(KbDraftStatus::Kept { why });
+    let phase = super::classify::effective_policy(deps).await?.category(&decision.prediction.category).phase;
+    if phase == Phase::Shadow {
+        return kept(format!("{} is in the shadow phase: drafts stay on the dashboard", decision.prediction.category));
+    }
+    let (kb, cfg) = match (&deps.kb, &deps.config.kb) {
+        (Some(kb), Some(cfg)) => (kb, cfg),
+        (_, None) => return kept("no knowledge base is configured ([kb])".into()),
+        (None, Some(_)) => return kept("[kb] is configured but this process has no access to it".into()),
+    };
+    let name = deps.autotask.company_name(ticket.company_id).await?.unwrap_or_default();
+    let company = match kb.company(ticket.company_id.get(), &name).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return kept(format!(
+                "no {} company matches Autotask company {} ({name}) by PSA integration id or name",
+                kb.name(),
+                ticket.company_id
+            ));
+        }
+        Err(e @ atpilot_kb::KbError::Ambiguous { .. }) => return kept(e.to_string()),
+        Err(e) => return Err(kb_error(e)),
+    };
+    refuse_if_killed(deps).await?;
+    if let Some((near, similarity)) = atpilot_kb::closest(kb.as_ref(), &company, article).await.map_err(kb_error)? {
+        if similarity >= cfg.update_threshold {
+            return Ok(KbDraftStatus::UpdateProposed {
+                kb: kb.name().into(),
+                article_id: near.id,
+                article_title: near.title,
+                url: near.url,
+                similarity,
+            });
+        }
+    }
+    let created = kb.create_draft(&company, article).await.map_err(kb_error)?;
+    Ok(KbDraftStatus::Drafted { kb: kb.name().into(), article_id: created.id, url: created.url })
+}
+
+fn kb_error(e: atpilot_kb::KbError) -> HandlerError {
+    HandlerError::transient(format!("the knowledge base: {e}"))
+}
+
+/// The internal note's text for what was written to the KB (`None`: nothing was).
+fn note_text(status: &KbDraftStatus, ticket: &TicketSnapshot) -> Option<String> {
+    match status {
+        KbDraftStatus::Drafted { kb, url, .. } => Some(format!(
+            "atpilot drafted a {kb} article from ticket {}: {}. It is unpublished: a technician reviews it before it is published.",
+            ticket.ticket_number,
+            url.as_deref().unwrap_or("(no link given)")
+        )),
+        KbDraftStatus::UpdateProposed { kb, article_title, url, similarity, .. } => Some(format!(
+            "atpilot proposes an update to the {kb} article \"{article_title}\" ({}; {:.0}% similar) from ticket {}; the article itself was not changed. The proposal is on atpilot's dashboard.",
+            url.as_deref().unwrap_or("no link given"),
+            similarity * 100.0,
+            ticket.ticket_number
+        )),
+        _ => None,
+    }
+}

@@ -1,0 +1,97 @@
+//! `[kb]`: the knowledge base completed tickets are drafted into (issue: KB
+//! drafts). One per MSP: Hudu or IT Glue. The API key is never in the
+//! configuration: deployed it is read from Secrets Manager (`KB_API_KEY_SECRET_ARN`),
+//! locally from `ATPILOT_KB_API_KEY` (`atpilot dev` runs a sandbox of its own).
+//!
+//! ```toml
+//! [kb]
+//! provider = "hudu"                            # or "itglue"
+//! base_url = "https://docs.msp.example/api/v1" # Hudu: the instance's /api/v1; IT Glue: its region's API
+//! drafts_folder_id = 12                        # Hudu: the folder AI drafts go to (Hudu has no API drafts)
+//! update_threshold = 0.6                       # similarity from which an update to an existing article is proposed
+//! ```
+
+use crate::{ConfigError, invalid};
+use serde::Deserialize;
+
+/// Which knowledge base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KbProvider {
+    Hudu,
+    Itglue,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KbConfig {
+    pub provider: KbProvider,
+    /// Hudu: `https://<instance>/api/v1`; IT Glue: `https://api.itglue.com`,
+    /// `https://api.eu.itglue.com` or `https://api.au.itglue.com`.
+    pub base_url: String,
+    /// Hudu: the folder drafts are created in (`None`: the company's root).
+    #[serde(default)]
+    pub drafts_folder_id: Option<i64>,
+    /// Similarity (0 to 1, title and content) at or above which an existing
+    /// article gets an update proposal instead of a new draft.
+    #[serde(default = "d_threshold")]
+    pub update_threshold: f64,
+}
+
+fn d_threshold() -> f64 {
+    0.6
+}
+
+impl KbConfig {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        let ok = url::Url::parse(&self.base_url)
+            .is_ok_and(|u| u.scheme() == "https" || matches!(u.host_str(), Some("127.0.0.1" | "localhost")));
+        if !ok {
+            return Err(invalid(
+                "kb.base_url",
+                format!("{:?} is not an https URL", self.base_url),
+                "Hudu: https://<your instance>/api/v1; IT Glue: https://api.itglue.com (or .eu. / .au.)",
+            ));
+        }
+        if !(self.update_threshold > 0.0 && self.update_threshold <= 1.0) {
+            return Err(invalid(
+                "kb.update_threshold",
+                format!("{} is not in (0, 1]", self.update_threshold),
+                "a similarity such as 0.6: higher proposes updates only for closer articles",
+            ));
+        }
+        if self.provider == KbProvider::Itglue && self.drafts_folder_id.is_some() {
+            return Err(invalid(
+                "kb.drafts_folder_id",
+                "is a Hudu setting",
+                "IT Glue creates documents as drafts by itself: remove it",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, EXAMPLE};
+
+    fn with(kb: &str) -> Result<Config, String> {
+        Config::parse(&format!("{EXAMPLE}\n[kb]\n{kb}\n"), "test").map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_kb_needs_a_provider_an_https_url_and_a_sane_threshold() {
+        let ok =
+            with("provider = \"hudu\"\nbase_url = \"https://docs.msp.example/api/v1\"\ndrafts_folder_id = 3").unwrap();
+        let kb = ok.kb.unwrap();
+        assert_eq!((kb.provider, kb.update_threshold, kb.drafts_folder_id), (super::KbProvider::Hudu, 0.6, Some(3)));
+        let plain = with("provider = \"itglue\"\nbase_url = \"http://api.itglue.com\"").unwrap_err();
+        assert!(plain.contains("kb.base_url") && plain.contains("https"), "{plain}");
+        let t = with("provider = \"itglue\"\nbase_url = \"https://api.eu.itglue.com\"\nupdate_threshold = 1.5")
+            .unwrap_err();
+        assert!(t.contains("kb.update_threshold"), "{t}");
+        let unknown = with("provider = \"confluence\"\nbase_url = \"https://x.example\"").unwrap_err();
+        assert!(unknown.contains("confluence") || unknown.contains("provider"), "{unknown}");
+        assert_eq!(Config::parse(crate::EXAMPLE, "test").unwrap().kb, None, "no [kb]: no drafts leave atpilot");
+    }
+}
