@@ -44,6 +44,10 @@ pub const ENV: &[(&str, &str)] = &[
         "Secrets Manager secret: JSON object webhook name → HMAC secret (empty: no [webhooks] runbooks)",
     ),
     (
+        "KB_API_KEY_SECRET_ARN",
+        "Secrets Manager secret: the knowledge base's API key (empty: no [kb] drafts leave atpilot)",
+    ),
+    (
         "OIDC_CLIENT_SECRET_ARN",
         "Secrets Manager secret: the client secret of atpilot's app registration at the OpenID provider ([signin])",
     ),
@@ -197,6 +201,14 @@ pub async fn deps_from_env() -> Result<Wired, WiringError> {
     let sqs = aws_sdk_sqs::Client::new(&aws);
     let classifier = atpilot_agent::classifiers::model::from_config(&config.model)?;
     let runbooks = runbooks_from_env(&config, &aws).await?;
+    // With `[kb]`, the knowledge base's API key from KB_API_KEY_SECRET_ARN.
+    let kb = match &config.kb {
+        Some(k) => {
+            let key = secret_from_env(&aws, "KB_API_KEY_SECRET_ARN").await?;
+            Some(atpilot_agent::adapters::kb::from_config(k, key.trim().to_string()))
+        }
+        None => None,
+    };
     let config_signin = config.signin.provider().is_some();
     let notes = atpilot_agent::adapters::autotask_rest::NoteWanted::from(&config.autotask);
     let deps = Deps {
@@ -214,7 +226,7 @@ pub async fn deps_from_env() -> Result<Wired, WiringError> {
         signin: config_signin,
         // The approval function sets where the dashboard is (its pages' navigation).
         dashboard_url: None,
-        kb: None,
+        kb,
     };
     Ok(Wired { deps, meter: Meter::new(&client), client, aws })
 }

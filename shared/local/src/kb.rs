@@ -6,11 +6,10 @@
 //! shows both new drafts and update proposals within minutes.
 
 use crate::LocalError;
+use atpilot_agent::adapters::kb::from_config as adapter;
 use atpilot_autotask_sandbox::Sandbox;
 use atpilot_config::{Config, KbConfig, KbProvider};
 use atpilot_kb::KnowledgeBase;
-use atpilot_kb::hudu::{Hudu, HuduConfig};
-use atpilot_kb::itglue::{ItGlue, ItGlueConfig};
 use atpilot_kb_sandbox::hudu;
 use std::sync::Arc;
 
@@ -21,17 +20,6 @@ const DRAFTS_FOLDER: i64 = 1;
 
 /// A started KB sandbox, if any, and the KB the agent writes to.
 pub type Started = (Option<Arc<atpilot_kb_sandbox::Sandbox<hudu::World>>>, Option<Arc<dyn KnowledgeBase>>);
-
-/// The KB adapter `kb` configures, with `key`.
-pub fn adapter(kb: &KbConfig, key: String) -> Arc<dyn KnowledgeBase> {
-    match kb.provider {
-        KbProvider::Hudu => Arc::new(Hudu::new(HuduConfig {
-            drafts_folder_id: kb.drafts_folder_id,
-            ..HuduConfig::new(&kb.base_url, key)
-        })),
-        KbProvider::Itglue => Arc::new(ItGlue::new(ItGlueConfig::new(&kb.base_url, key))),
-    }
-}
 
 /// Starts what `config` needs (filling `[kb]` in for the sandbox).
 pub(crate) async fn start(config: &mut Config, autotask: Option<&Arc<Sandbox>>) -> Result<Started, LocalError> {

@@ -5,6 +5,7 @@
 
 pub mod autotask_rest;
 pub mod graph;
+pub mod kb;
 pub mod notify;
 pub mod runbooks;
 pub mod webhook;
