@@ -9,7 +9,7 @@
 use atpilot_autotask_sandbox::tenant::CT_RECURRING;
 use atpilot_domain::TicketId;
 use atpilot_e2e::Stack;
-use atpilot_store::records::KbDraftStatus;
+use atpilot_store::records::{KbDraftRecord, KbDraftStatus};
 use serde_json::{Value, json};
 
 /// A ticket decided at its Create callout, then completed by a technician with `resolution`.
@@ -46,7 +46,7 @@ fn articles(s: &Stack, title: &str) -> Vec<(String, String, Option<i64>, Option<
     kb.with_world(|w| {
         w.articles
             .iter()
-            .filter(|a| a.name == title)
+            .filter(|a| a.name.starts_with(&format!("{title} [T")))
             .map(|a| (a.name.clone(), a.content.clone(), a.company_id, a.folder_id))
             .collect()
     })
@@ -72,7 +72,10 @@ async fn a_completed_ticket_becomes_one_unpublished_draft_and_one_note_even_when
         Some(resolution),
     )
     .await;
-    let KbDraftStatus::Drafted { kb, url, .. } = status(&s, t).await else { panic!("{:?}", status(&s, t).await) };
+    let KbDraftStatus::Drafted { kb, url, unpublished, .. } = status(&s, t).await else {
+        panic!("{:?}", status(&s, t).await)
+    };
+    assert!(!unpublished, "a Hudu article is never claimed unpublished");
     assert_eq!(kb, "Hudu");
     let stored = articles(&s, "Shared mailbox access for accounts");
     assert_eq!(stored.len(), 1, "one article");
@@ -81,7 +84,9 @@ async fn a_completed_ticket_becomes_one_unpublished_draft_and_one_note_even_when
     assert!(stored[0].1.contains("<li>Granted Full Access and Send As"), "{}", stored[0].1);
     let notes = kb_notes(&s, t);
     assert_eq!(notes.len(), 1, "{notes:?}");
-    assert!(notes[0].contains(url.as_deref().unwrap()) && notes[0].contains("unpublished"), "{}", notes[0]);
+    // Hudu has no API drafts: the note says where the article is, not that it is unpublished.
+    assert!(notes[0].contains(url.as_deref().unwrap()) && notes[0].contains("drafts folder"), "{}", notes[0]);
+    assert!(!notes[0].contains("unpublished"), "{}", notes[0]);
 
     // The same completion again (a redelivery, a second save): nothing new anywhere.
     complete_callout(&s, t, 3).await;
@@ -117,17 +122,24 @@ async fn personal_data_credentials_hosts_and_other_customers_never_reach_the_art
             s.sandbox().row("Companies", *id).and_then(|r| r["companyName"].as_str().map(str::to_string))
         });
     let other = other.unwrap();
+    // The requester, by the name Autotask holds for the ticket's contact.
+    let (_, company) = s.contract_of_type(CT_RECURRING);
+    let contact = s.sandbox().row("Contacts", *s.sandbox().contacts_of(company).first().unwrap()).unwrap();
+    let first = contact["firstName"].as_str().unwrap().to_string();
+    let last = contact["lastName"].as_str().unwrap().to_string();
     let resolution = format!(
         "Archived mail older than two years for jane.doe@contoso-legal.example to free the mailbox.\n\
          Temporary password Spring2026! given by phone on +1 (555) 201-4455.\n\
          Moved the archive to fs01.contoso.local (10.20.0.15); {other} had the same full mailbox last month.\n\
-         Raised the mailbox quota warning to 95 percent and confirmed new mail arrives."
+         Raised the mailbox quota warning to 95 percent and confirmed new mail arrives.\n\
+         Called {first} {last} back to confirm."
     );
     let t = completed(&s, "Mailbox full warning", "My mailbox is full and email bounces.", Some(&resolution)).await;
     assert!(matches!(status(&s, t).await, KbDraftStatus::Drafted { .. }), "{:?}", status(&s, t).await);
     let stored = articles(&s, "Mailbox full warning");
     let content = &stored[0].1;
-    for leak in ["jane.doe", "contoso-legal", "Spring2026", "555", "4455", "fs01", "10.20.0.15", other.as_str()] {
+    for leak in ["jane.doe", "contoso-legal", "Spring2026", "555", "4455", "fs01", "10.20.0.15", &other, &first, &last]
+    {
         assert!(!content.contains(leak), "{leak} leaked: {content}");
     }
     assert!(content.contains("Raised the mailbox quota warning"), "the steps stay: {content}");
@@ -147,4 +159,52 @@ async fn the_shadow_phase_keeps_the_draft_here_and_no_resolution_is_skipped() {
         KbDraftStatus::Skipped { why: "no resolution was written on the ticket".into() }
     );
     assert!(articles(&s, "Outlook search broken").is_empty() && kb_notes(&s, bare).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_is_resumed_from_the_record_never_drafted_twice() {
+    let s = Stack::start().await;
+    let resolution = "Granted Full Access and Send As on the shared mailbox in the Exchange admin center.\nWaited for automapping and confirmed the mailbox appears in Outlook.";
+    // Claimed before a crash: the claimed title and body are what gets drafted.
+    let (contract, company) = s.contract_of_type(CT_RECURRING);
+    let t = s.create_ticket(
+        company,
+        Some(contract),
+        "Shared mailbox for sales",
+        "Access to the sales mailbox please.",
+        json!({}),
+    );
+    let (body, sig) = s.callout("Create", t, 1, json!({}), s.human());
+    assert_eq!(s.deliver(&body, &sig).await, 202);
+    assert!(s.local.settle(40).await.failures.is_empty());
+    let mut change = serde_json::Map::new();
+    change.insert("status".into(), json!(5));
+    change.insert("resolution".into(), json!(resolution));
+    assert!(s.sandbox().simulate_ticket_update(t, change, s.human()));
+    let number = s.sandbox().row("Tickets", t).unwrap()["ticketNumber"].as_str().unwrap().to_string();
+    let claimed = KbDraftRecord {
+        ticket_id: TicketId::new(t).unwrap(),
+        ticket_number: number.clone(),
+        at: chrono::Utc::now(),
+        category: "email".into(),
+        title: format!("Claimed title [{number}]"),
+        html: "<p>Claimed body with enough words to be a real article here.</p>".into(),
+        status: KbDraftStatus::Drafting,
+        note_id: None,
+    };
+    s.local.deps.state.claim_kb_draft(&claimed).await.unwrap();
+    complete_callout(&s, t, 2).await;
+    assert_eq!(articles(&s, "Claimed title").len(), 1, "the claimed draft, once");
+    assert!(articles(&s, "Shared mailbox for sales").is_empty(), "not a second one from the ticket");
+    assert_eq!(kb_notes(&s, t).len(), 1);
+
+    // Placed before a crash, its note not written: a retry writes the note only.
+    let mut placed = s.local.deps.state.kb_draft(TicketId::new(t).unwrap()).await.unwrap().unwrap();
+    placed.note_id = None;
+    s.local.deps.state.save_kb_draft(&placed).await.unwrap();
+    let before = s.local.kb.as_ref().unwrap().with_world(|w| w.articles.len());
+    complete_callout(&s, t, 3).await;
+    assert_eq!(s.local.kb.as_ref().unwrap().with_world(|w| w.articles.len()), before, "no new article");
+    assert_eq!(kb_notes(&s, t).len(), 1, "the note, found by its marker, not written twice");
+    assert!(s.local.deps.state.kb_draft(TicketId::new(t).unwrap()).await.unwrap().unwrap().note_id.is_some());
 }

@@ -94,10 +94,9 @@ async fn a_completed_ticket_is_drafted_in_the_configured_kb_with_its_key_from_se
     assert!(matches!(record.status, KbDraftStatus::Drafted { .. }), "{:?}", record.status);
     let stored = kb.with_world(|w| w.articles.clone());
     assert_eq!(stored.len(), 1, "one article");
-    assert_eq!(
-        (stored[0].name.as_str(), stored[0].company_id, stored[0].folder_id),
-        ("MFA enrollment for the new starter", Some(40), Some(7))
-    );
+    let number = sb.row("Tickets", t).unwrap()["ticketNumber"].as_str().unwrap().to_string();
+    assert_eq!(stored[0].name, format!("MFA enrollment for the new starter [{number}]"));
+    assert_eq!((stored[0].company_id, stored[0].folder_id), (Some(40), Some(7)));
     let note = sb
         .rows_where("TicketNotes", "ticketID", t)
         .into_iter()

@@ -13,20 +13,26 @@ use atpilot_model::scrub::{Scrubber, leaks};
 
 /// Resolutions that teach nothing: the ticket was not solved, or not a problem.
 const NOT_REUSABLE: &[&str] = &[
-    "duplicate",
-    "spam",
+    "duplicate of",
+    "duplicate ticket",
+    "marked as spam",
+    "was spam",
+    "is spam",
     "no response",
     "not responding",
     "no reply from",
     "closed by customer",
+    "closed by the customer",
     "customer closed",
     "merged into",
     "merged with",
     "test ticket",
     "no action",
     "resolved itself",
-    "cancelled",
-    "canceled",
+    "request cancelled",
+    "request canceled",
+    "cancelled by the customer",
+    "canceled by the customer",
     "wrong company",
     "sent in error",
 ];
@@ -66,17 +72,21 @@ pub fn draft(s: &Source<'_>) -> Result<ArticleDraft, Skip> {
     let Some(resolution) = resolution else {
         return Err(Skip("no resolution was written on the ticket".into()));
     };
-    let lower = format!("{} {}", s.title, resolution).to_lowercase();
-    if let Some(p) = NOT_REUSABLE.iter().find(|p| lower.contains(*p)) {
-        return Err(Skip(format!("nothing reusable: the ticket reads \"{p}\"")));
+    // Whole phrases of the resolution ("marked as spam"), not of the title ("spam filter blocks…").
+    let words: String = resolution.to_lowercase().chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+    let words = format!(" {} ", words.split_whitespace().collect::<Vec<_>>().join(" "));
+    if let Some(p) = NOT_REUSABLE.iter().find(|p| words.contains(&format!(" {p} "))) {
+        return Err(Skip(format!("nothing reusable: the resolution reads \"{p}\"")));
     }
     let scrubber = Scrubber::new().with_names(s.names);
     let clean = |t: &str| scrubber.scrub(t);
+    // Scrubbed whole, then cut into steps: a name or credential over two lines is seen whole.
+    let resolution = clean(resolution);
     let steps: Vec<String> = resolution
         .split(['\n', ';'])
         .flat_map(|l| l.split(". "))
-        .map(|l| clean(l.trim().trim_start_matches(['-', '*', '•']).trim()))
-        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.trim().trim_start_matches(['-', '*', '•']).trim().to_string())
+        .filter(|l| !l.is_empty())
         .collect();
     let words = steps.iter().map(|l| l.split_whitespace().count()).sum::<usize>();
     if words < MIN_WORDS {
@@ -84,7 +94,10 @@ pub fn draft(s: &Source<'_>) -> Result<ArticleDraft, Skip> {
     }
     let title = one_line(&clean(s.title));
     let title = if title.chars().any(char::is_alphabetic) { title } else { format!("Resolved: {}", s.category) };
-    let problem: String = clean(s.description).chars().take(PROBLEM_CHARS).collect();
+    // The ticket number makes the title this ticket's own: drafting it again finds it, never another's.
+    let base_title: String = title.chars().take(100).collect();
+    let title = format!("{base_title} [{}]", one_line(s.ticket_number));
+    let problem = problem_of(&clean(s.description));
     let mut html = format!(
         "<h2>Problem</h2><p>{}</p><h2>Environment</h2><p>{}</p><h2>Steps</h2><ol>",
         esc(problem.trim()),
@@ -96,17 +109,35 @@ pub fn draft(s: &Source<'_>) -> Result<ArticleDraft, Skip> {
     for step in &steps {
         html.push_str(&format!("<li>{}</li>", esc(step)));
     }
-    html.push_str(&format!("</ol><h2>Resolution</h2><p>{}</p><h2>Source</h2><p>", esc(&clean(resolution))));
+    html.push_str(&format!("</ol><h2>Resolution</h2><p>{}</p><h2>Source</h2><p>", esc(&resolution)));
     html.push_str(&format!("Drafted by atpilot from Autotask ticket {}", esc(s.ticket_number)));
     if let Some(url) = s.ticket_url.filter(|u| u.starts_with("https://")) {
         html.push_str(&format!(" (<a href=\"{}\">open the ticket</a>)", esc(url)));
     }
     html.push_str(". A technician reviews it before it is published.</p>");
+    // Checked again piece by piece, as plain text: no known name or address, and nothing
+    // left that scrubbing would still change.
     let names: Vec<&str> = s.names.iter().map(String::as_str).collect();
-    if leaks(&title, &names) || leaks(&html, &names) {
-        return Err(Skip("a name or e-mail address survived scrubbing: kept out of the KB".into()));
+    let pieces = [base_title.as_str(), problem.as_str(), resolution.as_str()]
+        .into_iter()
+        .chain(steps.iter().map(String::as_str));
+    for piece in pieces.chain(s.runbook_plan.map(&clean).as_deref()) {
+        if leaks(piece, &names) || clean(piece) != piece {
+            return Err(Skip("something personal survived scrubbing: kept out of the KB".into()));
+        }
     }
-    Ok(ArticleDraft { title: title.chars().take(120).collect(), html })
+    Ok(ArticleDraft { title, html })
+}
+
+/// The problem: the description's first paragraph (a signature block comes
+/// after a blank line), cut at [`PROBLEM_CHARS`] with a mark when it is.
+fn problem_of(description: &str) -> String {
+    let first = description.trim().split("\n\n").next().unwrap_or_default().trim();
+    if first.chars().count() <= PROBLEM_CHARS {
+        return first.to_string();
+    }
+    let cut: String = first.chars().take(PROBLEM_CHARS).collect();
+    format!("{cut} [… the rest is on the ticket]")
 }
 
 /// One line of plain text: no angle brackets (a KB shows titles as text, and a
@@ -147,7 +178,17 @@ mod tests {
         }
         assert!(d.html.contains("<h2>Steps</h2><ol><li>Cleared the cached credentials"), "{}", d.html);
         assert!(d.html.contains("href=\"https://ww5.autotask.net/"), "the link back: {}", d.html);
-        assert_eq!(d.title, "Outlook keeps asking for the password");
+        assert_eq!(d.title, "Outlook keeps asking for the password [T20261201.0042]");
+    }
+
+    #[test]
+    fn a_name_or_credential_over_two_lines_is_scrubbed_whole() {
+        let names = vec!["Birch Dental".to_string()];
+        let resolution = "Set the temporary password to\nXk9#tQ2 and reset the profile on the laptop.\nBirch\nDental had the same issue; Regards,\nCharlie Brown";
+        let d = draft(&source(Some(resolution), &names)).unwrap();
+        for leak in ["Xk9#tQ2", "Birch", "Charlie", "Brown"] {
+            assert!(!d.html.contains(leak), "{leak} in {}", d.html);
+        }
     }
 
     #[test]
@@ -156,6 +197,14 @@ mod tests {
         assert_eq!(draft(&source(None, &names)).unwrap_err().0, "no resolution was written on the ticket");
         let dup = draft(&source(Some("Duplicate of T20261130.0007, closed."), &names)).unwrap_err();
         assert!(dup.0.contains("duplicate"), "{dup:?}");
+        let mut spam = source(
+            Some(
+                "Moved the message out of quarantine and added the sender to the spam filter's allow list for the whole company.",
+            ),
+            &names,
+        );
+        spam.title = "Spam filter blocks our supplier";
+        assert!(draft(&spam).is_ok(), "a ticket about a spam filter is not spam");
         let short = draft(&source(Some("Fixed it."), &names)).unwrap_err();
         assert!(short.0.contains("too short"), "{short:?}");
     }

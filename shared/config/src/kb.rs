@@ -60,6 +60,13 @@ impl KbConfig {
                 "a similarity such as 0.6: higher proposes updates only for closer articles",
             ));
         }
+        if self.provider == KbProvider::Hudu && self.drafts_folder_id.is_none() {
+            return Err(invalid(
+                "kb.drafts_folder_id",
+                "is not set",
+                "Hudu's API cannot create drafts: name the folder atpilot's articles go to, for technicians to review",
+            ));
+        }
         if self.provider == KbProvider::Itglue && self.drafts_folder_id.is_some() {
             return Err(invalid(
                 "kb.drafts_folder_id",
@@ -87,6 +94,8 @@ mod tests {
         assert_eq!((kb.provider, kb.update_threshold, kb.drafts_folder_id), (super::KbProvider::Hudu, 0.6, Some(3)));
         let plain = with("provider = \"itglue\"\nbase_url = \"http://api.itglue.com\"").unwrap_err();
         assert!(plain.contains("kb.base_url") && plain.contains("https"), "{plain}");
+        let folder = with("provider = \"hudu\"\nbase_url = \"https://docs.msp.example/api/v1\"").unwrap_err();
+        assert!(folder.contains("kb.drafts_folder_id"), "{folder}");
         let t = with("provider = \"itglue\"\nbase_url = \"https://api.eu.itglue.com\"\nupdate_threshold = 1.5")
             .unwrap_err();
         assert!(t.contains("kb.update_threshold"), "{t}");

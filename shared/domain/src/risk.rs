@@ -29,6 +29,9 @@ pub struct Requester {
     pub contact_email: Option<String>,
     /// The company's own mail domains, lower case (from `Companies.webAddress`).
     pub company_domains: Vec<String>,
+    /// The ticket contact's name (`Contacts.firstName`, `lastName`): what a
+    /// KB draft is scrubbed of.
+    pub contact_name: Option<String>,
 }
 
 /// One reason not to act alone.
@@ -405,6 +408,7 @@ mod tests {
             created_by_contact_id: None,
             contact_email: Some("jane.doe@contoso.example".into()),
             company_domains: vec!["contoso.example".into()],
+            contact_name: None,
         }
     }
 

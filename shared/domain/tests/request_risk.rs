@@ -15,6 +15,7 @@ fn requester(kind: &str) -> Requester {
         created_by_contact_id: None,
         contact_email: Some("jane.doe@contoso.example".into()),
         company_domains: vec!["contoso.example".into()],
+        contact_name: None,
     };
     match kind {
         "verified" => {}

@@ -93,7 +93,7 @@ fn error(status: StatusCode, message: &str) -> Response {
 fn gate(s: &S, method: &Method, path: &str, q: Option<&str>, headers: &HeaderMap) -> Option<Response> {
     let refusal = if !key_ok(headers) {
         Some(error(StatusCode::UNAUTHORIZED, "Invalid API key"))
-    } else if s.over_limit() {
+    } else if s.over_limit(method) {
         Some((StatusCode::TOO_MANY_REQUESTS, "Retry later").into_response())
     } else {
         None

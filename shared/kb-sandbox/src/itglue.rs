@@ -92,16 +92,16 @@ fn ok(status: StatusCode, body: Value) -> Response {
 }
 
 /// Answers auth and rate-limit refusals; `None` lets the request through.
-fn gate(s: &S, headers: &HeaderMap) -> Option<Response> {
+fn gate(s: &S, method: &Method, headers: &HeaderMap) -> Option<Response> {
     if !key_ok(headers) {
         return Some(errors(StatusCode::FORBIDDEN, "Forbidden", "Invalid API key", s));
     }
-    s.over_limit().then(|| errors(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", "Rate limit exceeded", s))
+    s.over_limit(method).then(|| errors(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", "Rate limit exceeded", s))
 }
 
 /// Runs `f` behind the gate and records the answer.
 fn serve(s: &S, method: &Method, uri: &Uri, headers: &HeaderMap, f: impl FnOnce() -> Response) -> Response {
-    let r = gate(s, headers).unwrap_or_else(f);
+    let r = gate(s, method, headers).unwrap_or_else(f);
     s.record(method.as_str(), uri.path(), uri.query(), r.status());
     r
 }

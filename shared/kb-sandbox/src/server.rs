@@ -24,6 +24,8 @@ pub struct Knobs {
     pub bare_created_article: bool,
     /// IT Glue: error `detail` as an array (`["can't be blank"]`).
     pub detail_as_array: bool,
+    /// Every write (POST, PUT, PATCH) is refused with 429; reads pass.
+    pub throttle_writes: bool,
 }
 
 impl Knobs {
@@ -35,6 +37,7 @@ impl Knobs {
             bad_gateway_over: Some(100),
             bare_created_article: false,
             detail_as_array: false,
+            throttle_writes: false,
         }
     }
     pub fn itglue() -> Self {
@@ -45,6 +48,7 @@ impl Knobs {
             bad_gateway_over: None,
             bare_created_article: false,
             detail_as_array: false,
+            throttle_writes: false,
         }
     }
 }
@@ -91,9 +95,13 @@ impl<W> Shared<W> {
         });
     }
 
-    /// Whether the request is over the window's budget (it is counted either way).
-    pub fn over_limit(&self) -> bool {
+    /// Whether the request is over the window's budget (it is counted either
+    /// way), or a write while writes are throttled.
+    pub fn over_limit(&self, method: &axum::http::Method) -> bool {
         let k = lock(&self.knobs).clone();
+        if k.throttle_writes && method != axum::http::Method::GET {
+            return true;
+        }
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let index = now / k.window_secs.max(1);
         let mut w = lock(&self.window);

@@ -1,5 +1,7 @@
 //! One request with the service's retry rules: 429 and 502/503/504 are
-//! retried after the [`Pace`]'s delay, a bounded number of times; 401/403 are
+//! retried after the [`Pace`]'s delay, a bounded number of times and never
+//! after a wait longer than the caller allows (a Lambda function has a
+//! timeout; the queue redelivers the work instead); 401/403 are
 //! [`KbError::Unauthorized`]; other failures carry the service's own message.
 
 use crate::KbError;
@@ -70,7 +72,7 @@ pub(crate) enum Repeat {
 pub(crate) async fn send(
     kb: &'static str,
     what: &str,
-    (pace, max_attempts): (Pace, u32),
+    (pace, max_attempts, max_wait): (Pace, u32, Duration),
     repeat: Repeat,
     build: impl Fn() -> reqwest::RequestBuilder,
 ) -> Result<String, KbError> {
@@ -86,12 +88,62 @@ pub(crate) async fn send(
             401 | 403 => return Err(KbError::Unauthorized { kb, status }),
             429 | 502 | 503 | 504 if attempt < max_attempts && (status == 429 || repeat == Repeat::Read) => {
                 let delay = pace.delay(attempt);
+                if delay > max_wait {
+                    // Longer than a function may wait: the queue brings the work back later.
+                    return Err(KbError::RateLimited { kb, what: what.to_string(), attempts: attempt });
+                }
                 tracing::warn!(kb, what, status, attempt, delay_ms = delay.as_millis() as u64, "retrying");
                 tokio::time::sleep(delay).await;
             }
             429 => return Err(KbError::RateLimited { kb, what: what.to_string(), attempts: attempt }),
             _ => return Err(KbError::Api { kb, status, what: what.to_string(), message: message(&body) }),
         }
+    }
+}
+
+/// One service's API: its base URL, key header and retry rules, and the
+/// JSON requests both adapters make over it.
+#[derive(Debug, Clone)]
+pub(crate) struct Api {
+    kb: &'static str,
+    http: reqwest::Client,
+    base: String,
+    key: String,
+    retry: (Pace, u32, Duration),
+}
+
+impl Api {
+    /// `retry`: the pace, attempts per request and the longest single wait.
+    pub(crate) fn new(kb: &'static str, base: &str, key: &str, retry: (Pace, u32, Duration)) -> Self {
+        let base = base.trim_end_matches('/').to_string();
+        Api { kb, http: reqwest::Client::new(), base, key: key.to_string(), retry }
+    }
+
+    /// `GET {base}{path}?query` as JSON.
+    pub(crate) async fn get(&self, what: &str, path: &str, query: &[(&str, String)]) -> Result<Value, KbError> {
+        let url = format!("{}{path}", self.base);
+        let body = send(self.kb, what, self.retry, Repeat::Read, || {
+            self.http.get(&url).header("x-api-key", &self.key).query(query)
+        })
+        .await?;
+        json(self.kb, what, &body)
+    }
+
+    /// `POST {base}{path}` with `body` as `content_type`, its answer as JSON (a write: not
+    /// repeated after a server error).
+    pub(crate) async fn post(
+        &self,
+        what: &str,
+        path: &str,
+        body: &Value,
+        content_type: &str,
+    ) -> Result<Value, KbError> {
+        let (url, text) = (format!("{}{path}", self.base), body.to_string());
+        let answer = send(self.kb, what, self.retry, Repeat::Write, || {
+            self.http.post(&url).header("x-api-key", &self.key).header("content-type", content_type).body(text.clone())
+        })
+        .await?;
+        json(self.kb, what, &answer)
     }
 }
 

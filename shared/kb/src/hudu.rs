@@ -9,12 +9,14 @@
 //! * 429 (`Retry later`, no `Retry-After`): the window resets every 5 minutes
 //!   on the minute, so the client waits for the next boundary.
 
-use crate::http::{Pace, Repeat, json, send, shape};
+use crate::http::{Api, Pace, shape};
 use crate::{Article, ArticleDraft, KbCompany, KbError, KnowledgeBase};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 const KB: &str = "Hudu";
+/// A listing longer than this many pages is an error, never a silent cut.
+const MAX_PAGES: usize = 10_000;
 
 /// Where and how to reach one Hudu instance.
 #[derive(Debug, Clone)]
@@ -29,6 +31,8 @@ pub struct HuduConfig {
     pub window: Duration,
     /// Attempts per request, the first included.
     pub max_attempts: u32,
+    /// The longest single wait (a longer one gives up: the caller retries later).
+    pub max_wait: Duration,
 }
 
 impl HuduConfig {
@@ -40,6 +44,7 @@ impl HuduConfig {
             page_size: 100,
             window: Duration::from_secs(300),
             max_attempts: 3,
+            max_wait: Duration::from_secs(20),
         }
     }
 }
@@ -47,7 +52,7 @@ impl HuduConfig {
 /// The Hudu adapter of [`KnowledgeBase`].
 #[derive(Debug, Clone)]
 pub struct Hudu {
-    http: reqwest::Client,
+    api: Api,
     cfg: HuduConfig,
 }
 
@@ -68,42 +73,32 @@ fn article(v: &Value) -> Result<Article, KbError> {
 
 impl Hudu {
     pub fn new(cfg: HuduConfig) -> Self {
-        Hudu { http: reqwest::Client::new(), cfg }
-    }
-
-    fn pace(&self) -> (Pace, u32) {
-        (Pace::Window(self.cfg.window), self.cfg.max_attempts)
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.cfg.base_url.trim_end_matches('/'))
+        let retry = (Pace::Window(cfg.window), cfg.max_attempts, cfg.max_wait);
+        Hudu { api: Api::new(KB, &cfg.base_url, &cfg.api_key, retry), cfg }
     }
 
     async fn get(&self, what: &str, path: &str, query: &[(&str, String)]) -> Result<Value, KbError> {
-        let url = self.url(path);
-        let body = send(KB, what, self.pace(), Repeat::Read, || {
-            self.http.get(&url).header("x-api-key", &self.cfg.api_key).query(query)
-        })
-        .await?;
-        json(KB, what, &body)
+        self.api.get(what, path, query).await
     }
 
-    /// Every item of `key` over all pages (until a short or empty page).
+    /// Every item of `key` over all pages, until an empty page: Hudu gives no
+    /// total, and an instance that caps `page_size` lower would make a short
+    /// page look like the last one.
     async fn all(&self, what: &str, path: &str, key: &str, query: &[(&str, String)]) -> Result<Vec<Value>, KbError> {
         let size = self.cfg.page_size.max(1);
         let mut out = vec![];
-        for page in 1..=10_000 {
+        for page in 1..=MAX_PAGES {
             let mut q = query.to_vec();
             q.push(("page", page.to_string()));
             q.push(("page_size", size.to_string()));
             let v = self.get(what, path, &q).await?;
             let items = v[key].as_array().ok_or_else(|| shape(KB, what, &format!("no {key} list")))?;
-            out.extend(items.iter().cloned());
-            if items.len() < size {
-                break;
+            if items.is_empty() {
+                return Ok(out);
             }
+            out.extend(items.iter().cloned());
         }
-        Ok(out)
+        Err(shape(KB, what, &format!("more than {MAX_PAGES} pages: not read to the end")))
     }
 
     /// The companies `query` finds, kept only when `keep` says so; several is ambiguous.
@@ -183,13 +178,8 @@ impl KnowledgeBase for Hudu {
             "name": draft.title, "content": draft.html, "company_id": company_id,
             "folder_id": self.cfg.drafts_folder_id, "enable_sharing": false,
         }});
-        let url = self.url("/articles");
         let what = "the article creation";
-        let created = send(KB, what, self.pace(), Repeat::Write, || {
-            self.http.post(&url).header("x-api-key", &self.cfg.api_key).json(&body)
-        })
-        .await?;
-        let v = json(KB, what, &created)?;
+        let v = self.api.post(what, "/articles", &body, "application/json").await?;
         let id = id_of(v.get("article").unwrap_or(&v)).ok_or_else(|| shape(KB, what, "no id in the answer"))?;
         let stored = self.read_back(&id).await?;
         if stored.title != draft.title {

@@ -13,7 +13,7 @@
 //!   HTML; atpilot never calls `PATCH /documents/{id}/publish`.
 //! * 429 is retried with exponential backoff (no `Retry-After` is documented).
 
-use crate::http::{Pace, Repeat, json, send, shape};
+use crate::http::{Api, Pace, shape};
 use crate::{Article, ArticleDraft, KbCompany, KbError, KnowledgeBase};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -32,6 +32,8 @@ pub struct ItGlueConfig {
     /// The first retry's delay; it doubles per attempt.
     pub base_delay: Duration,
     pub max_attempts: u32,
+    /// The longest single wait (a longer one gives up: the caller retries later).
+    pub max_wait: Duration,
 }
 
 impl ItGlueConfig {
@@ -42,6 +44,7 @@ impl ItGlueConfig {
             page_size: 1000,
             base_delay: Duration::from_secs(2),
             max_attempts: 5,
+            max_wait: Duration::from_secs(20),
         }
     }
 }
@@ -49,7 +52,7 @@ impl ItGlueConfig {
 /// The IT Glue adapter of [`KnowledgeBase`].
 #[derive(Debug, Clone)]
 pub struct ItGlue {
-    http: reqwest::Client,
+    api: Api,
     cfg: ItGlueConfig,
 }
 
@@ -72,38 +75,16 @@ fn escape_name(name: &str) -> String {
 
 impl ItGlue {
     pub fn new(cfg: ItGlueConfig) -> Self {
-        ItGlue { http: reqwest::Client::new(), cfg }
-    }
-
-    fn pace(&self) -> (Pace, u32) {
-        (Pace::Backoff(self.cfg.base_delay), self.cfg.max_attempts)
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.cfg.base_url.trim_end_matches('/'))
+        let retry = (Pace::Backoff(cfg.base_delay), cfg.max_attempts, cfg.max_wait);
+        ItGlue { api: Api::new(KB, &cfg.base_url, &cfg.api_key, retry), cfg }
     }
 
     async fn get(&self, what: &str, path: &str, query: &[(&str, String)]) -> Result<Value, KbError> {
-        let url = self.url(path);
-        let body = send(KB, what, self.pace(), Repeat::Read, || {
-            self.http.get(&url).header("x-api-key", &self.cfg.api_key).query(query)
-        })
-        .await?;
-        json(KB, what, &body)
+        self.api.get(what, path, query).await
     }
 
     async fn post(&self, what: &str, path: &str, body: &Value) -> Result<Value, KbError> {
-        let url = self.url(path);
-        let text = body.to_string();
-        let answer = send(KB, what, self.pace(), Repeat::Write, || {
-            self.http
-                .post(&url)
-                .header("x-api-key", &self.cfg.api_key)
-                .header("content-type", JSON_API)
-                .body(text.clone())
-        })
-        .await?;
-        json(KB, what, &answer)
+        self.api.post(what, path, body, JSON_API).await
     }
 
     /// Every `data` item over all pages (until `meta.next-page` is null).
@@ -116,12 +97,13 @@ impl ItGlue {
             let v = self.get(what, path, &q).await?;
             let items = v["data"].as_array().ok_or_else(|| shape(KB, what, "no data list"))?;
             out.extend(items.iter().cloned());
-            let next = &v["meta"]["next-page"];
-            if next.is_null() || items.is_empty() {
-                break;
+            // Without `meta` there is no telling whether more pages follow: an error, never a cut.
+            let meta = v.get("meta").filter(|m| m.is_object()).ok_or_else(|| shape(KB, what, "no meta (paging)"))?;
+            if meta["next-page"].is_null() || items.is_empty() {
+                return Ok(out);
             }
         }
-        Ok(out)
+        Err(shape(KB, what, "more than 10000 pages: not read to the end"))
     }
 
     async fn one_org(&self, query: &[(&str, String)], name: &str) -> Result<Option<KbCompany>, KbError> {

@@ -230,12 +230,27 @@ async fn a_rate_limit_that_never_lifts_gives_up_with_nothing_written() {
     };
     let c = ItGlue::new(config);
     let acme = c.company(ACME, "Acme Legal LLP").await.unwrap().unwrap();
-    kb.set_knobs(|k| k.limit_per_window = 0);
+    // Reads pass, every write is refused: the creation is tried three times, then given up.
+    kb.set_knobs(|k| k.throttle_writes = true);
     let draft = ArticleDraft { title: "Never".into(), html: "<p>x</p>".into() };
     let e = c.create_draft(&acme, &draft).await.unwrap_err();
     assert!(matches!(e, KbError::RateLimited { attempts: 3, .. }), "{e}");
     assert!(kb.stored("Never").is_empty());
-    assert_eq!(kb.requests().iter().filter(|r| r.status == 429).count(), 3, "three attempts, then it stopped");
+    let refused: Vec<_> = kb.requests().into_iter().filter(|r| r.status == 429).collect();
+    assert_eq!(refused.len(), 3, "three attempts, then it stopped: {refused:?}");
+    assert!(refused.iter().all(|r| r.method == "POST"), "{refused:?}");
+
+    // A wait longer than the caller allows is not waited: the queue brings the work back.
+    kb.set_knobs(|k| k.limit_per_window = 0);
+    let slow = ItGlue::new(ItGlueConfig {
+        max_wait: Duration::from_millis(50),
+        base_delay: Duration::from_secs(5),
+        ..ItGlueConfig::new(itglue::base(s), API_KEY)
+    });
+    let started = std::time::Instant::now();
+    let e = slow.articles(&acme).await.unwrap_err();
+    assert!(matches!(e, KbError::RateLimited { attempts: 1, .. }), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(3), "it did not sleep the 5 s");
 }
 
 #[tokio::test]

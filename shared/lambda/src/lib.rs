@@ -202,12 +202,17 @@ pub async fn deps_from_env() -> Result<Wired, WiringError> {
     let classifier = atpilot_agent::classifiers::model::from_config(&config.model)?;
     let runbooks = runbooks_from_env(&config, &aws).await?;
     // With `[kb]`, the knowledge base's API key from KB_API_KEY_SECRET_ARN.
-    let kb = match &config.kb {
-        Some(k) => {
+    let kb_arn = std::env::var("KB_API_KEY_SECRET_ARN").ok().filter(|a| !a.trim().is_empty());
+    let kb = match (&config.kb, kb_arn) {
+        (Some(k), Some(_)) => {
             let key = secret_from_env(&aws, "KB_API_KEY_SECRET_ARN").await?;
             Some(atpilot_agent::adapters::kb::from_config(k, key.trim().to_string()))
         }
-        None => None,
+        (Some(_), None) => {
+            tracing::warn!("[kb] is configured but KB_API_KEY_SECRET_ARN is empty: KB drafts stay on the dashboard");
+            None
+        }
+        (None, _) => None,
     };
     let config_signin = config.signin.provider().is_some();
     let notes = atpilot_agent::adapters::autotask_rest::NoteWanted::from(&config.autotask);

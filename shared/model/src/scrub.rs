@@ -24,8 +24,20 @@ pub const SECRET: &str = "[secret]";
 
 /// Words a credential follows ("password: Summer2024!", "the new PIN is 4411",
 /// "licence key ABCD-EFGH-1234").
-const SECRET_WORDS: &[&str] =
-    &["password", "passwords", "passwd", "pwd", "pw", "passcode", "passphrase", "pin", "secret", "token", "key"];
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwords",
+    "passwd",
+    "pass",
+    "pwd",
+    "pw",
+    "passcode",
+    "passphrase",
+    "pin",
+    "secret",
+    "token",
+    "key",
+];
 /// Words that may stand between a credential word and the credential.
 const SECRET_CONNECTORS: &[&str] = &["is", "was", "to", "now", "set", "temporary", "temp", "new", "as", "of"];
 
@@ -145,6 +157,9 @@ fn is_link(s: &str) -> bool {
         || l.starts_with("https://")
         || l.starts_with("www.")
         || l.starts_with("ftp://")
+        || l.starts_with("smb://")
+        || l.starts_with("rdp://")
+        || l.starts_with("file://")
         || l.starts_with("\\\\")
 }
 
@@ -184,6 +199,94 @@ fn is_capitalised(s: &str) -> bool {
     matches!(c.next(), Some(f) if f.is_uppercase()) && c.all(|c| c.is_alphabetic() || c == '-' || c == '\'')
 }
 
+/// Zero-width and other invisible format characters.
+fn is_format_char(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
+}
+
+/// The text's tokens, each with the whitespace after it, and the leading whitespace.
+fn tokens(text: &str) -> (&str, Vec<(&str, &str)>) {
+    let mut toks: Vec<(&str, &str)> = Vec::new();
+    let lead_len = text.len() - text.trim_start().len();
+    let mut rest = &text[lead_len..];
+    while !rest.is_empty() {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let (tok, after) = (&rest[..end], &rest[end..]);
+        let ws_len = after.len() - after.trim_start().len();
+        toks.push((tok, &after[..ws_len]));
+        rest = &after[ws_len..];
+    }
+    (&text[..lead_len], toks)
+}
+
+/// A phone number over several tokens from `i` ("+1 (555) 123-4567"): its
+/// replacement and the index after it.
+fn phone_run(toks: &[(&str, &str)], i: usize) -> Option<(String, usize)> {
+    let (tok, _) = toks[i];
+    let core = split_punct(tok).1;
+    if !(is_phone_piece(core) || (core.is_empty() && is_phone_piece(tok))) {
+        return None;
+    }
+    let mut j = i;
+    let mut digits = 0;
+    while j < toks.len() && is_phone_piece(toks[j].0.trim_end_matches([',', ';', ':'])) {
+        digits += toks[j].0.chars().filter(|c| c.is_ascii_digit()).count();
+        j += 1;
+    }
+    if digits < 7 || is_ipv4(core) {
+        return None;
+    }
+    let tail: String = toks[j - 1].0.chars().rev().take_while(|c| [',', ';', ':'].contains(c)).collect();
+    Some((format!("{PHONE}{tail}"), j))
+}
+
+/// The rules that look at one token alone (and the credential word before
+/// it): credentials, links, e-mail addresses, IP addresses (v4 and v6, MAC
+/// addresses too), hosts (with a port or path), paths, long numbers.
+fn pattern(lowers: &[String], i: usize, prev: &str, tok: &str, core: &str, bare: &str) -> Option<&'static str> {
+    let host_part = bare.split(['/', '\\']).next().unwrap_or(bare);
+    let host_part =
+        host_part.rsplit_once(':').filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit())).map_or(host_part, |(h, _)| h);
+    // "password: letmein": right after the credential word and its colon, any word is the credential.
+    let right_after = i > 0 && SECRET_WORDS.contains(&lowers[i - 1].as_str()) && prev.ends_with([':', '=']);
+    if after_secret_word(lowers, i) && (looks_secret(core) || right_after) {
+        Some(SECRET)
+    } else if is_link(core) || is_link(tok) {
+        Some(LINK)
+    } else if is_email(bare) {
+        Some(EMAIL)
+    } else if is_ipv4(bare) || is_ipv4(host_part) || is_ipv6_or_mac(bare) {
+        Some(IP)
+    } else if is_hostname(bare) || is_hostname(host_part) || core.starts_with('\\') || is_path(bare) {
+        Some(HOST)
+    } else if core.chars().filter(|c| c.is_ascii_digit()).count() >= 4
+        && core.chars().all(|c| c.is_ascii_digit() || "-/.:".contains(c))
+    {
+        Some(NUMBER)
+    } else {
+        None
+    }
+}
+
+/// `fe80::1ff:fe23:4567:890a`, `2001:db8::1`, `00:1A:2B:3C:4D:5E`, `00-1A-2B-3C-4D-5E`.
+fn is_ipv6_or_mac(s: &str) -> bool {
+    let groups: Vec<&str> = s.split([':', '-']).collect();
+    let hex = |g: &&str| g.len() <= 4 && g.chars().all(|c| c.is_ascii_hexdigit());
+    let mac = groups.len() == 6 && groups.iter().all(|g| g.len() == 2 && hex(g));
+    let v6 = s.contains(':')
+        && s.matches(':').count() >= 2
+        && groups.iter().all(hex)
+        && s.chars().any(|c| c.is_ascii_digit());
+    mac || v6
+}
+
+/// `C:\Users\jsmith\…`, `/home/jsmith/…`: a path names its machine's people and shares.
+fn is_path(s: &str) -> bool {
+    let b = s.as_bytes();
+    (b.len() > 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && (b[2] == b'\\' || b[2] == b'/'))
+        || s.starts_with("//")
+}
+
 impl Scrubber {
     pub fn new() -> Self {
         Self::default()
@@ -210,20 +313,9 @@ impl Scrubber {
     }
 
     pub fn scrub(&self, text: &str) -> String {
-        // tokens with the whitespace that follows each
-        let mut toks: Vec<(&str, &str)> = Vec::new();
-        let mut rest = text;
-        let lead_len = rest.len() - rest.trim_start().len();
-        let lead = &rest[..lead_len];
-        rest = &rest[lead_len..];
-        while !rest.is_empty() {
-            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            let tok = &rest[..end];
-            let after = &rest[end..];
-            let ws_len = after.len() - after.trim_start().len();
-            toks.push((tok, &after[..ws_len]));
-            rest = &after[ws_len..];
-        }
+        // Zero-width and other format characters (U+200B in Outlook mail) would split a name.
+        let text: String = text.chars().filter(|c| !is_format_char(*c)).collect();
+        let (lead, toks) = tokens(&text);
         let mut out: Vec<(String, &str)> = Vec::with_capacity(toks.len());
         let lowers: Vec<String> = toks.iter().map(|(t, _)| split_punct(t).1.to_lowercase()).collect();
         let mut i = 0;
@@ -242,22 +334,11 @@ impl Scrubber {
                 after_greeting = false;
                 continue;
             }
-            // phone numbers over several tokens: "+1 (555) 123-4567"
-            if is_phone_piece(core) || (core.is_empty() && is_phone_piece(tok)) {
-                let mut j = i;
-                let mut digits = 0;
-                while j < toks.len() && is_phone_piece(toks[j].0.trim_end_matches([',', ';', ':'])) {
-                    digits += toks[j].0.chars().filter(|c| c.is_ascii_digit()).count();
-                    j += 1;
-                }
-                if digits >= 7 && !is_ipv4(core) {
-                    let last = toks[j - 1].0;
-                    let tail: String = last.chars().rev().take_while(|c| [',', ';', ':'].contains(c)).collect();
-                    out.push((format!("{PHONE}{tail}"), toks[j - 1].1));
-                    i = j;
-                    after_greeting = false;
-                    continue;
-                }
+            if let Some((phone, j)) = phone_run(&toks, i) {
+                out.push((phone, toks[j - 1].1));
+                i = j;
+                after_greeting = false;
+                continue;
             }
             let lower = &lowers[i];
             // "(10.0.0.12)": the core keeps an opening parenthesis for phone numbers.
@@ -270,20 +351,8 @@ impl Scrubber {
             }
             let replacement: Option<&str> = if core.is_empty() {
                 None
-            } else if after_secret_word(&lowers, i) && looks_secret(core) {
-                Some(SECRET)
-            } else if is_link(core) || is_link(tok) {
-                Some(LINK)
-            } else if is_email(bare) {
-                Some(EMAIL)
-            } else if is_ipv4(bare) {
-                Some(IP)
-            } else if is_hostname(bare) || core.starts_with('\\') {
-                Some(HOST)
-            } else if core.chars().filter(|c| c.is_ascii_digit()).count() >= 4
-                && core.chars().all(|c| c.is_ascii_digit() || "-/.:".contains(c))
-            {
-                Some(NUMBER)
+            } else if let Some(r) = pattern(&lowers, i, if i > 0 { toks[i - 1].0 } else { "" }, tok, core, bare) {
+                Some(r)
             } else if is_machine_name(core) && !self.in_vocabulary(lower) {
                 Some(HOST)
             } else if after_greeting && is_capitalised(core) && !GREETINGS.contains(&lower.as_str()) {
@@ -389,6 +458,17 @@ mod tests {
         ] {
             let out = s.scrub(text);
             assert!(!out.contains(gone) && out.contains(SECRET), "{text} -> {out}");
+        }
+        for (text, gone) in [
+            ("password: letmein", "letmein"),
+            ("pass: Hunter2 works", "Hunter2"),
+            ("open https://portal and srv01.acme.local:8443 then acme.sharepoint.com/sites/hr", "srv01"),
+            ("gateway fe80::1ff:fe23:4567:890a and MAC 00:1A:2B:3C:4D:5E", "fe80"),
+            ("files in C:\\Users\\jsmith\\Desktop and smb://fs01/share", "jsmith"),
+            ("Dana\u{200B} Reyes called", "Reyes"),
+        ] {
+            let out = Scrubber::new().with_names(["Dana Reyes"]).scrub(text);
+            assert!(!out.contains(gone), "{text} -> {out}");
         }
         let ip = s.scrub("the server (10.0.0.12) and (fs01.acme.local)");
         assert_eq!(ip, "the server ([ip]) and ([host])");

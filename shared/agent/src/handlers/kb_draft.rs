@@ -30,6 +30,10 @@ fn marker(ticket: TicketId) -> String {
 
 /// Drafts the completed `ticket` (last decided as `decision`), once.
 ///
+/// The record moves Drafting → where the draft went → with its note; a
+/// retry resumes from the record: a claimed draft keeps its title and body,
+/// a placed one only gets its note.
+///
 /// # Errors
 /// Transient store, Autotask and KB errors (the event is retried); the kill
 /// switch (retried once it is off).
@@ -39,38 +43,52 @@ pub async fn on_completed(
     decision: &DecisionRecord,
     now: DateTime<Utc>,
 ) -> Result<KbDraftStatus, HandlerError> {
-    if let Some(done) = deps.state.kb_draft(ticket_id).await?.filter(|r| r.status != KbDraftStatus::Drafting) {
-        return Ok(done.status);
+    let existing = deps.state.kb_draft(ticket_id).await?;
+    if let Some(done) =
+        existing.as_ref().filter(|r| r.note_id.is_some() || note_text(&r.status, &r.ticket_number).is_none())
+    {
+        if done.status != KbDraftStatus::Drafting {
+            return Ok(done.status.clone());
+        }
     }
     let Some(ticket) = deps.autotask.ticket(ticket_id).await? else {
         return Ok(KbDraftStatus::Skipped { why: "the ticket no longer exists".into() });
     };
-    let mut record = KbDraftRecord {
-        ticket_id,
-        ticket_number: ticket.ticket_number.clone(),
-        at: now,
-        category: decision.prediction.category.to_string(),
-        title: String::new(),
-        html: String::new(),
-        status: KbDraftStatus::Drafting,
-        note_id: None,
-    };
-    let article = match article_of(deps, &ticket, decision).await? {
-        Ok(a) => a,
-        Err(Skip(why)) => {
-            record.status = KbDraftStatus::Skipped { why };
-            deps.state.save_kb_draft(&record).await?;
-            return Ok(record.status);
+    let mut record = match existing {
+        Some(r) => r,
+        None => {
+            let mut record = KbDraftRecord {
+                ticket_id,
+                ticket_number: ticket.ticket_number.clone(),
+                at: now,
+                category: decision.prediction.category.to_string(),
+                title: String::new(),
+                html: String::new(),
+                status: KbDraftStatus::Drafting,
+                note_id: None,
+            };
+            match article_of(deps, &ticket, decision).await? {
+                Ok(a) => (record.title, record.html) = (a.title, a.html),
+                Err(Skip(why)) => {
+                    record.status = KbDraftStatus::Skipped { why };
+                    deps.state.save_kb_draft(&record).await?;
+                    return Ok(record.status);
+                }
+            }
+            match deps.state.claim_kb_draft(&record).await? {
+                Claim::Claimed => record,
+                // Another attempt claimed it first: its title and body stand.
+                Claim::Existing(r) => r,
+            }
         }
     };
-    record.title.clone_from(&article.title);
-    record.html.clone_from(&article.html);
-    if let Claim::Existing(r) = deps.state.claim_kb_draft(&record).await? {
-        // A redelivery finishes what a crash left (same title: the KB finds its own draft).
-        record.at = r.at;
+    if record.status == KbDraftStatus::Drafting {
+        let article = ArticleDraft { title: record.title.clone(), html: record.html.clone() };
+        record.status = place(deps, &ticket, decision, &article).await?;
+        // Recorded before the note: a retry finishes the note, never drafts again.
+        deps.state.save_kb_draft(&record).await?;
     }
-    record.status = place(deps, &ticket, decision, &article).await?;
-    if let Some(text) = note_text(&record.status, &ticket) {
+    if let Some(text) = note_text(&record.status, &ticket.ticket_number) {
         refuse_if_killed(deps).await?;
         let m = marker(ticket_id);
         let note = NewNote {
@@ -80,8 +98,8 @@ pub async fn on_completed(
         };
         note_once(deps, ticket_id, note, &m, true).await?;
         record.note_id = deps.autotask.find_note(ticket_id, &m).await?;
+        deps.state.save_kb_draft(&record).await?;
     }
-    deps.state.save_kb_draft(&record).await?;
     Ok(record.status)
 }
 
@@ -94,6 +112,10 @@ async fn article_of(
     let mut names = deps.autotask.customer_names().await?;
     // The requester's name, as their address spells it ("dana.reyes@…" → "dana reyes", "reyes").
     let requester = deps.autotask.requester(ticket).await?;
+    if let Some(name) = &requester.contact_name {
+        names.push(name.clone());
+        names.extend(name.split_whitespace().filter(|p| p.chars().count() >= 3).map(str::to_string));
+    }
     if let Some(local) = requester.contact_email.as_deref().and_then(|e| e.split('@').next()) {
         let parts: Vec<&str> = local.split(['.', '_', '-']).filter(|p| p.chars().count() >= 3).collect();
         names.push(parts.join(" "));
@@ -142,11 +164,14 @@ async fn place(
                 ticket.company_id
             ));
         }
-        Err(e @ atpilot_kb::KbError::Ambiguous { .. }) => return kept(e.to_string()),
-        Err(e) => return Err(kb_error(e)),
+        Err(e) => return refused(deps, ticket, e).await,
     };
     refuse_if_killed(deps).await?;
-    if let Some((near, similarity)) = atpilot_kb::closest(kb.as_ref(), &company, article).await.map_err(kb_error)? {
+    let near = match atpilot_kb::closest(kb.as_ref(), &company, article).await {
+        Ok(near) => near,
+        Err(e) => return refused(deps, ticket, e).await,
+    };
+    if let Some((near, similarity)) = near {
         if similarity >= cfg.update_threshold {
             return Ok(KbDraftStatus::UpdateProposed {
                 kb: kb.name().into(),
@@ -157,27 +182,55 @@ async fn place(
             });
         }
     }
-    let created = kb.create_draft(&company, article).await.map_err(kb_error)?;
-    Ok(KbDraftStatus::Drafted { kb: kb.name().into(), article_id: created.id, url: created.url })
+    match kb.create_draft(&company, article).await {
+        Ok(created) => Ok(KbDraftStatus::Drafted {
+            kb: kb.name().into(),
+            article_id: created.id,
+            url: created.url,
+            unpublished: created.draft,
+        }),
+        Err(e) => refused(deps, ticket, e).await,
+    }
 }
 
-fn kb_error(e: atpilot_kb::KbError) -> HandlerError {
-    HandlerError::transient(format!("the knowledge base: {e}"))
+/// A KB error: busy or unreachable is retried (the event comes back); a
+/// refusal (the key, a 4xx, an unreadable answer, an ambiguous company)
+/// keeps the draft on the dashboard with why, and a refused key raises an alert.
+async fn refused(deps: &Deps, ticket: &TicketSnapshot, e: atpilot_kb::KbError) -> Result<KbDraftStatus, HandlerError> {
+    use atpilot_kb::KbError;
+    match &e {
+        KbError::RateLimited { .. } | KbError::Transport { .. } => {
+            Err(HandlerError::transient(format!("the knowledge base: {e}")))
+        }
+        KbError::Api { status, .. } if *status >= 500 => {
+            Err(HandlerError::transient(format!("the knowledge base: {e}")))
+        }
+        KbError::Unauthorized { .. } => {
+            let id = format!("kb-refused#{}", ticket.id);
+            crate::alerts::raise(deps, id, "kb-refused", Some(ticket.id), e.to_string()).await?;
+            Ok(KbDraftStatus::Kept { why: e.to_string() })
+        }
+        _ => Ok(KbDraftStatus::Kept { why: e.to_string() }),
+    }
 }
 
 /// The internal note's text for what was written to the KB (`None`: nothing was).
-fn note_text(status: &KbDraftStatus, ticket: &TicketSnapshot) -> Option<String> {
+fn note_text(status: &KbDraftStatus, ticket_number: &str) -> Option<String> {
     match status {
-        KbDraftStatus::Drafted { kb, url, .. } => Some(format!(
-            "atpilot drafted a {kb} article from ticket {}: {}. It is unpublished: a technician reviews it before it is published.",
-            ticket.ticket_number,
-            url.as_deref().unwrap_or("(no link given)")
+        KbDraftStatus::Drafted { kb, url, unpublished, .. } => Some(format!(
+            "atpilot drafted a {kb} article from ticket {ticket_number}: {}. {}",
+            url.as_deref().unwrap_or("(no link given)"),
+            if *unpublished {
+                "It is unpublished: a technician reviews it before it is published."
+            } else {
+                "It is in the drafts folder, visible to technicians there ({kb} has no API drafts): review it before sharing it."
+            }
         )),
         KbDraftStatus::UpdateProposed { kb, article_title, url, similarity, .. } => Some(format!(
             "atpilot proposes an update to the {kb} article \"{article_title}\" ({}; {:.0}% similar) from ticket {}; the article itself was not changed. The proposal is on atpilot's dashboard.",
             url.as_deref().unwrap_or("no link given"),
             similarity * 100.0,
-            ticket.ticket_number
+            ticket_number
         )),
         _ => None,
     }

@@ -21,13 +21,12 @@ fn outcome(s: &KbDraftStatus) -> String {
     match s {
         KbDraftStatus::Drafting => "being drafted".into(),
         KbDraftStatus::Kept { why } => format!("kept here: {}", esc(why)),
-        KbDraftStatus::Drafted { kb, article_id, url } => {
-            format!(
-                "drafted in {} as {} (unpublished)",
-                esc(kb),
-                article_link(url.as_deref(), &format!("article {article_id}"))
-            )
-        }
+        KbDraftStatus::Drafted { kb, article_id, url, unpublished } => format!(
+            "drafted in {} as {} ({})",
+            esc(kb),
+            article_link(url.as_deref(), &format!("article {article_id}")),
+            if *unpublished { "unpublished" } else { "in the drafts folder; the KB has no API drafts" }
+        ),
         KbDraftStatus::UpdateProposed { kb, article_title, url, similarity, .. } => format!(
             "update proposed to the {} article {} ({:.0}% similar); the article was not changed",
             esc(kb),
@@ -76,7 +75,7 @@ mod tests {
         let r: KbDraftRecord = serde_json::from_value(serde_json::json!({
             "ticket_id": 7, "ticket_number": "T1", "at": "2026-12-01T10:00:00Z", "category": "email",
             "title": "<b>x</b>", "html": "<p>a &amp; <i>b</i></p>",
-            "status": {"status": "drafted", "kb": "Hudu", "article_id": "5", "url": "javascript:alert(1)"},
+            "status": {"status": "drafted", "kb": "Hudu", "article_id": "5", "url": "javascript:alert(1)", "unpublished": false},
         }))
         .unwrap();
         let mut h = String::new();
@@ -88,6 +87,7 @@ mod tests {
                 kb: "Hudu".into(),
                 article_id: "5".into(),
                 url: Some("https://kb.example/a/5".into()),
+                unpublished: false,
             },
             ..r
         };

@@ -18,8 +18,10 @@ pub enum KbDraftStatus {
     /// Kept on the dashboard only, with why (the shadow phase, no KB configured,
     /// no company match).
     Kept { why: String },
-    /// Created in the KB as an unpublished draft.
-    Drafted { kb: String, article_id: String, url: Option<String> },
+    /// Created in the KB; `unpublished` as the KB read it back (IT Glue
+    /// documents are drafts; Hudu has no API drafts: its article sits in the
+    /// drafts folder, visible to technicians).
+    Drafted { kb: String, article_id: String, url: Option<String>, unpublished: bool },
     /// An existing article is this close (`similarity` in 0..1, over the
     /// configured threshold): an update to it is proposed; nothing was written to it.
     UpdateProposed { kb: String, article_id: String, article_title: String, url: Option<String>, similarity: f64 },

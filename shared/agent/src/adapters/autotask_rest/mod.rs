@@ -327,10 +327,11 @@ impl Autotask for RestAutotask {
             .and_then(|w| domain_of_web_address(&w))
             .into_iter()
             .collect();
-        let contact_email = match ticket.contact_id {
+        let contact = match ticket.contact_id {
             None => None,
             Some(c) => {
-                let q = Query::new().filter(Filter::eq("id", c.get())).include(["id", "companyID", "emailAddress"]);
+                let fields = ["id", "companyID", "emailAddress", "firstName", "lastName"];
+                let q = Query::new().filter(Filter::eq("id", c.get())).include(fields);
                 // A contact of another company is no verified requester for this ticket.
                 self.client
                     .query::<at::Contact>(q)
@@ -338,14 +339,17 @@ impl Autotask for RestAutotask {
                     .map_err(port_error)?
                     .pop()
                     .filter(|k| k.company_id == Some(ticket.company_id.get()))
-                    .and_then(|k| k.email_address)
             }
         };
+        let contact_name = contact.as_ref().map(|k| {
+            [k.first_name.as_deref(), k.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ")
+        });
         Ok(Requester {
             contact_id: ticket.contact_id,
             created_by_contact_id: ticket.created_by_contact_id,
-            contact_email,
+            contact_email: contact.and_then(|k| k.email_address),
             company_domains,
+            contact_name: contact_name.filter(|n| !n.trim().is_empty()),
         })
     }
 
