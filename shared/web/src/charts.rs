@@ -108,37 +108,66 @@ pub fn decisions_per_day(t: &Trends) -> String {
     })
 }
 
-/// The autonomous share per day against the day-90 target band (25–40%).
-pub fn autonomous_share(t: &Trends) -> String {
+/// A value per day drawn as a line over its target band.
+struct DailyLine<'a> {
+    caption: &'a str,
+    /// The y axis: 0 to `top`, its labels by `label`.
+    top: f64,
+    label: &'a dyn Fn(&f64) -> String,
+    /// The target band (low, high) in y units.
+    band: (f64, f64),
+    /// (day index + 0.5, value) of the days with a value.
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+    /// Said in the chart when no day has a value.
+    empty: Option<&'a str>,
+}
+
+fn daily_line(t: &Trends, l: &DailyLine<'_>) -> String {
     svg(460, 220, |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption(
-                "Resolved on its own, of in-scope decisions (target 25–40% by day 90)",
-                ("sans-serif", 13).into_font().color(&INK),
-            )
+            .caption(l.caption, ("sans-serif", 13).into_font().color(&INK))
             .margin(8)
             .x_label_area_size(24)
-            .y_label_area_size(40)
-            .build_cartesian_2d(0f64..t.days.len().max(1) as f64, 0f64..1f64)?;
+            .y_label_area_size(44)
+            .build_cartesian_2d(0f64..t.days.len().max(1) as f64, 0f64..l.top)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
             .x_labels(0)
             .y_labels(5)
-            .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
+            .y_label_formatter(l.label)
             .label_style(("sans-serif", 11).into_font().color(&MUTED))
             .draw()?;
         day_labels(root, &chart, t)?;
-        let band = RGBColor(231, 246, 236);
-        let target = [(0.0, TARGET_AUTONOMOUS_MIN), (t.days.len() as f64, TARGET_AUTONOMOUS_MAX)];
-        chart.draw_series([Rectangle::new(target, band.filled())])?;
-        let points: Vec<(f64, f64)> =
-            t.days.iter().enumerate().filter_map(|(i, d)| d.autonomous_share().map(|s| (i as f64 + 0.5, s))).collect();
-        chart.draw_series(LineSeries::new(points.clone(), ACTIONS[3].1.stroke_width(2)))?;
-        chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, ACTIONS[3].1.filled())))?;
+        let band = [(0.0, l.band.0), (t.days.len() as f64, l.band.1)];
+        chart.draw_series([Rectangle::new(band, RGBColor(231, 246, 236).filled())])?;
+        chart.draw_series(LineSeries::new(l.points.clone(), l.color.stroke_width(2)))?;
+        chart.draw_series(l.points.iter().map(|p| Circle::new(*p, 3, l.color.filled())))?;
+        if let Some(text) = l.empty.filter(|_| l.points.is_empty()) {
+            root.draw(&Text::new(text, (170, 100), ("sans-serif", 12).into_font().color(&MUTED)))?;
+        }
         Ok(())
     })
+}
+
+/// The autonomous share per day against the day-90 target band (25–40%).
+pub fn autonomous_share(t: &Trends) -> String {
+    let points =
+        t.days.iter().enumerate().filter_map(|(i, d)| d.autonomous_share().map(|s| (i as f64 + 0.5, s))).collect();
+    daily_line(
+        t,
+        &DailyLine {
+            caption: "Resolved on its own, of in-scope decisions (target 25–40% by day 90)",
+            top: 1.0,
+            label: &|y| format!("{:.0}%", y * 100.0),
+            band: (TARGET_AUTONOMOUS_MIN, TARGET_AUTONOMOUS_MAX),
+            points,
+            color: ACTIONS[3].1,
+            empty: None,
+        },
+    )
 }
 
 /// The median time from a ticket's creation to atpilot's reply when it
@@ -150,36 +179,18 @@ pub fn reply_time(t: &Trends) -> String {
     let points: Vec<(f64, f64)> =
         t.days.iter().enumerate().filter_map(|(i, d)| d.reply_p50_secs.map(|s| (i as f64 + 0.5, s.min(cap)))).collect();
     let top = points.iter().map(|p| p.1).fold(TARGET_FIRST_RESPONSE_SECS * 2.0, f64::max) * 1.1;
-    svg(460, 220, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                "First response when atpilot acts alone, median s (target < 60 s)",
-                ("sans-serif", 13).into_font().color(&INK),
-            )
-            .margin(8)
-            .x_label_area_size(24)
-            .y_label_area_size(44)
-            .build_cartesian_2d(0f64..t.days.len().max(1) as f64, 0f64..top)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .x_labels(0)
-            .y_labels(5)
-            .y_label_formatter(&|y| format!("{y:.0} s"))
-            .label_style(("sans-serif", 11).into_font().color(&MUTED))
-            .draw()?;
-        day_labels(root, &chart, t)?;
-        let band = RGBColor(231, 246, 236);
-        let days = t.days.len() as f64;
-        chart.draw_series([Rectangle::new([(0.0, 0.0), (days, TARGET_FIRST_RESPONSE_SECS)], band.filled())])?;
-        chart.draw_series(LineSeries::new(points.clone(), ACTIONS[1].1.stroke_width(2)))?;
-        chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, ACTIONS[1].1.filled())))?;
-        if points.is_empty() {
-            root.draw(&Text::new("No reply in 7 days", (170, 100), ("sans-serif", 12).into_font().color(&MUTED)))?;
-        }
-        Ok(())
-    })
+    daily_line(
+        t,
+        &DailyLine {
+            caption: "First response when atpilot acts alone, median s (target < 60 s)",
+            top,
+            label: &|y| format!("{y:.0} s"),
+            band: (0.0, TARGET_FIRST_RESPONSE_SECS),
+            points,
+            color: ACTIONS[1].1,
+            empty: Some("No reply in 7 days"),
+        },
+    )
 }
 
 /// Each category's approval rate over 30 days, against the 80% and 90% lines.
