@@ -81,7 +81,13 @@ fn article_json(a: &Article) -> Value {
     })
 }
 
-fn company_json(c: &Company) -> Value {
+fn company_json(c: &Company, in_integrations: bool) -> Value {
+    if in_integrations {
+        let integrations: Vec<Value> = c.id_in_integration.iter().map(|id| json!({
+            "integrator_id": 1, "integrator_name": "autotask", "sync_id": id.parse::<i64>().ok(), "identifier": id, "company_id": c.id,
+        })).collect();
+        return json!({"id": c.id, "name": c.name, "id_in_integration": null, "integrations": integrations});
+    }
     json!({"id": c.id, "name": c.name, "id_in_integration": c.id_in_integration, "integrations": []})
 }
 
@@ -235,17 +241,21 @@ async fn list_companies(State(s): State<S>, method: Method, headers: HeaderMap, 
         return r;
     }
     let p = params(q.as_deref());
+    let in_integrations = lock(&s.knobs).psa_id_in_integrations;
     let all: Vec<Company> = lock(&s.world)
         .companies
         .iter()
-        .filter(|c| p.get("id_in_integration").is_none_or(|v| c.id_in_integration.as_ref() == Some(v)))
+        .filter(|c| {
+            p.get("id_in_integration").is_none_or(|v| !in_integrations && c.id_in_integration.as_ref() == Some(v))
+        })
         .filter(|c| p.get("name").is_none_or(|v| &c.name == v))
         .cloned()
         .collect();
     let k = lock(&s.knobs).clone();
     let r = match page(&all, &p, &k) {
         Ok(items) => {
-            axum::Json(json!({"companies": items.iter().map(company_json).collect::<Vec<_>>()})).into_response()
+            let list: Vec<Value> = items.iter().map(|c| company_json(c, in_integrations)).collect();
+            axum::Json(json!({ "companies": list })).into_response()
         }
         Err(r) => r,
     };
@@ -260,7 +270,10 @@ async fn get_company(State(s): State<S>, method: Method, headers: HeaderMap, Pat
     }
     let found = lock(&s.world).companies.iter().find(|c| c.id == id).cloned();
     let r = match found {
-        Some(c) => axum::Json(json!({"company": company_json(&c)})).into_response(),
+        Some(c) => {
+            let in_integrations = lock(&s.knobs).psa_id_in_integrations;
+            axum::Json(json!({"company": company_json(&c, in_integrations)})).into_response()
+        }
         None => error(StatusCode::NOT_FOUND, "Record not found"),
     };
     s.record(method.as_str(), &path, None, r.status());

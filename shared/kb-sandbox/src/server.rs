@@ -26,6 +26,9 @@ pub struct Knobs {
     pub detail_as_array: bool,
     /// Every write (POST, PUT, PATCH) is refused with 429; reads pass.
     pub throttle_writes: bool,
+    /// [U] Hudu: a company's PSA id is only in `integrations[].sync_id` /
+    /// `identifier` (`id_in_integration` is null and its filter finds nothing).
+    pub psa_id_in_integrations: bool,
 }
 
 impl Knobs {
@@ -38,6 +41,7 @@ impl Knobs {
             bare_created_article: false,
             detail_as_array: false,
             throttle_writes: false,
+            psa_id_in_integrations: false,
         }
     }
     pub fn itglue() -> Self {
@@ -49,6 +53,7 @@ impl Knobs {
             bare_created_article: false,
             detail_as_array: false,
             throttle_writes: false,
+            psa_id_in_integrations: false,
         }
     }
 }

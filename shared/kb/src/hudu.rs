@@ -71,6 +71,17 @@ fn article(v: &Value) -> Result<Article, KbError> {
     })
 }
 
+/// Whether a Hudu company carries the Autotask company id: as
+/// `id_in_integration` (top level), or ([U] in the reference) as the
+/// `sync_id` or `identifier` of one of its `integrations`; numbers or strings.
+fn carries_psa_id(c: &Value, id: i64) -> bool {
+    let is = |v: &Value| v.as_i64() == Some(id) || v.as_str().is_some_and(|s| s.trim() == id.to_string());
+    is(&c["id_in_integration"])
+        || c["integrations"]
+            .as_array()
+            .is_some_and(|list| list.iter().any(|i| is(&i["sync_id"]) || is(&i["identifier"])))
+}
+
 impl Hudu {
     pub fn new(cfg: HuduConfig) -> Self {
         let retry = (Pace::Window(cfg.window), cfg.max_attempts, cfg.max_wait);
@@ -104,16 +115,12 @@ impl Hudu {
     /// The companies `query` finds, kept only when `keep` says so; several is ambiguous.
     async fn one_company(
         &self,
-        query: (&str, String),
+        query: &[(&str, String)],
         name: &str,
         keep: impl Fn(&Value) -> bool,
     ) -> Result<Option<KbCompany>, KbError> {
-        let found: Vec<Value> = self
-            .all("the company search", "/companies", "companies", &[query])
-            .await?
-            .into_iter()
-            .filter(keep)
-            .collect();
+        let found: Vec<Value> =
+            self.all("the company search", "/companies", "companies", query).await?.into_iter().filter(keep).collect();
         match found.as_slice() {
             [] => Ok(None),
             [c] => Ok(Some(KbCompany {
@@ -137,21 +144,22 @@ impl KnowledgeBase for Hudu {
     }
 
     async fn company(&self, autotask_company_id: i64, name: &str) -> Result<Option<KbCompany>, KbError> {
-        let psa = autotask_company_id.to_string();
-        let by_id = self
-            .one_company(("id_in_integration", psa.clone()), name, |c| {
-                c["id_in_integration"].as_str() == Some(psa.as_str())
-                    || c["id_in_integration"].as_i64() == Some(autotask_company_id)
-            })
-            .await?;
+        let psa = |c: &Value| carries_psa_id(c, autotask_company_id);
+        let by_id = self.one_company(&[("id_in_integration", autotask_company_id.to_string())], name, psa).await?;
         if by_id.is_some() {
             return Ok(by_id);
         }
         let wanted = name.trim();
-        self.one_company(("name", wanted.to_string()), name, |c| {
-            c["name"].as_str().is_some_and(|n| n.trim().eq_ignore_ascii_case(wanted))
-        })
-        .await
+        let by_name = self
+            .one_company(&[("name", wanted.to_string())], name, |c| {
+                psa(c) || c["name"].as_str().is_some_and(|n| n.trim().eq_ignore_ascii_case(wanted))
+            })
+            .await?;
+        if by_name.is_some() {
+            return Ok(by_name);
+        }
+        // [U] The PSA id may sit only in `integrations[]` (which no filter reads): every company, once.
+        self.one_company(&[], name, psa).await
     }
 
     async fn articles(&self, company: &KbCompany) -> Result<Vec<Article>, KbError> {

@@ -149,6 +149,17 @@ async fn companies_match_by_psa_id_then_exact_name_and_are_never_guessed() {
 }
 
 #[tokio::test]
+async fn hudu_finds_the_psa_id_in_integrations_too() {
+    // [U] in the reference: the Autotask id as `id_in_integration`, or only in `integrations[]`.
+    let kb = Kb::start(false, 1, 0).await;
+    kb.set_knobs(|k| k.psa_id_in_integrations = true);
+    let c = kb.client(API_KEY, 100);
+    let acme = c.company(ACME, "A name Hudu does not know").await.unwrap().expect("by the integration's sync id");
+    assert_eq!(acme.name, "Acme Legal LLP");
+    assert_eq!(c.company(999, "Nobody").await.unwrap(), None);
+}
+
+#[tokio::test]
 async fn every_page_is_read_and_the_near_duplicate_is_found_on_page_three() {
     for it in both() {
         // 50 per page: the Outlook article is the 110th of 120, on page 3.
