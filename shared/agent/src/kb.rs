@@ -83,7 +83,7 @@ pub fn draft(s: &Source<'_>) -> Result<ArticleDraft, Skip> {
     // Scrubbed whole, then cut into steps: a name or credential over two lines is seen whole.
     let resolution = clean(resolution);
     let steps: Vec<String> = resolution
-        .split(['\n', ';'])
+        .split('\n')
         .flat_map(|l| l.split(". "))
         .map(|l| l.trim().trim_start_matches(['-', '*', '•']).trim().to_string())
         .filter(|l| !l.is_empty())

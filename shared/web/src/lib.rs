@@ -275,15 +275,19 @@ struct Notice {
 }
 
 impl Notice {
-    /// The sentence for a known key, or `None`.
-    fn text(&self, config: &Config) -> Option<String> {
+    /// The sentence for a known key, or `None`; only when the state it
+    /// announces holds now (`d`), so a crafted link cannot misreport it.
+    fn text(&self, config: &Config, d: &dashboard::DashboardData) -> Option<String> {
         match self.notice.as_deref()? {
-            "kill-on" => Some("Kill switch on: the agent writes nothing to Autotask".into()),
-            "kill-off" => Some("Kill switch released".into()),
+            "kill-on" if d.kill_switch => Some("Kill switch on: the agent writes nothing to Autotask".into()),
+            "kill-off" if !d.kill_switch => Some("Kill switch released".into()),
             "phase-set" => {
                 let category = config.categories.keys().find(|c| Some(c.as_str()) == self.category.as_deref())?;
                 let phase = self.phase.as_deref()?.parse::<atpilot_domain::Phase>().ok()?;
-                Some(format!("{category} is now in the {phase} phase"))
+                d.phases
+                    .iter()
+                    .any(|p| &p.category == category && p.phase == phase)
+                    .then(|| format!("{category} is now in the {phase} phase"))
             }
             _ => None,
         }
@@ -319,12 +323,16 @@ impl Web {
 }
 
 async fn page(State(app): State<Arc<Web>>, person: Person, Query(q): Query<Notice>) -> Response {
-    render_page(&app, &person, StatusCode::OK, q.text(&app.config).as_deref()).await
+    render_page(&app, &person, StatusCode::OK, Err(&q)).await
 }
 
-async fn render_page(app: &Web, person: &Person, status: StatusCode, notice: Option<&str>) -> Response {
+/// The dashboard with a notice: a sentence of the server's own (`Ok`), or the
+/// one a redirect's query names (`Err`), shown only if it holds.
+async fn render_page(app: &Web, person: &Person, status: StatusCode, notice: Result<&str, &Notice>) -> Response {
     match dashboard::gather(&app.state, &app.config, 100).await {
         Ok(d) => {
+            let asked = notice.err().and_then(|q| q.text(&app.config, &d));
+            let notice = notice.ok().or(asked.as_deref());
             let trends = match atpilot_agent::html::trends::trends(&app.state, chrono::Utc::now().date_naive()).await {
                 Ok(t) => t,
                 Err(e) => {
@@ -371,7 +379,7 @@ async fn set_phase(State(app): State<Arc<Web>>, person: Person, Form(f): Form<Ph
     // on the page itself (nothing is changed, nothing goes into a URL).
     let category = match app.config.policy().check_phase_change(&f.category, phase) {
         Ok(c) => c,
-        Err(e) => return render_page(&app, &person, StatusCode::CONFLICT, Some(&format!("Not changed: {e}"))).await,
+        Err(e) => return render_page(&app, &person, StatusCode::CONFLICT, Ok(&format!("Not changed: {e}"))).await,
     };
     let rec = PhaseRecord {
         category: category.clone(),
@@ -667,8 +675,22 @@ mod tests {
             assert!(!body.contains("id=\"notice\""), "{url}: no banner");
             assert!(!body.contains("suspended") && !body.contains("<script>") && !body.contains("owned"), "{url}");
         }
+        // A known notice is shown only when what it says holds: a crafted link cannot misreport.
+        for url in ["/?notice=kill-on", "/?notice=phase-set&category=password-reset&phase=shadow"] {
+            let (_, _, body) = call(&w, Request::get(url).body(Body::empty()).unwrap()).await;
+            assert!(!body.contains("id=\"notice\""), "{url}: the switch is off and the phase is not shadow");
+        }
+        let change = KillSwitchChange {
+            on: true,
+            changed_at: chrono::Utc::now(),
+            changed_by: "alice".into(),
+            via: "atpilot kill-switch".into(),
+        };
+        w.state.set_kill_switch(&change).await.unwrap();
         let (_, _, body) = call(&w, Request::get("/?notice=kill-on").body(Body::empty()).unwrap()).await;
         assert!(body.contains("<div class=\"notice\" id=\"notice\">Kill switch on"), "{body}");
+        let (_, _, body) = call(&w, Request::get("/?notice=kill-off").body(Body::empty()).unwrap()).await;
+        assert!(!body.contains("id=\"notice\""), "the switch is on: no 'released' banner");
     }
 
     #[tokio::test]

@@ -15,6 +15,11 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// The newest messages the outbox page shows, and the pending requests the
+/// approvals page shows; a full page says that older ones are not shown.
+const OUTBOX_SHOWN: usize = 50;
+const APPROVALS_SHOWN: usize = 100;
+
 /// One button of a card: its title and, for `Action.OpenUrl`, an http(s) link.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CardAction {
@@ -75,7 +80,7 @@ pub fn card_view(body: &str) -> Option<CardView> {
 
 /// Messages that would have gone to Teams and e-mail (the local notifier keeps them).
 pub async fn outbox(State(app): State<Arc<Web>>) -> Response {
-    let list = match app.state.outbox(50).await {
+    let list = match app.state.outbox(OUTBOX_SHOWN).await {
         Ok(l) => l,
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     };
@@ -98,7 +103,8 @@ pub async fn outbox(State(app): State<Arc<Web>>) -> Response {
             }
         })
         .collect();
-    respond(StatusCode::OK, "outbox.html", "Outbox", "/outbox", context! { items })
+    let cut = (items.len() == OUTBOX_SHOWN).then_some(OUTBOX_SHOWN);
+    respond(StatusCode::OK, "outbox.html", "Outbox", "/outbox", context! { items, cut })
 }
 
 fn pretty(body: &str) -> String {
@@ -177,7 +183,7 @@ pub fn open_links(outbox: &[OutboxRecord], approvals: &str) -> HashMap<String, V
 /// Review link; without sign-in (the local dashboard) each request offers
 /// the Open link each of its e-mail recipients was sent ([`open_links`]).
 pub async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response {
-    let list = match app.state.approvals_in_state(ApprovalState::Pending, 100).await {
+    let list = match app.state.approvals_in_state(ApprovalState::Pending, APPROVALS_SHOWN).await {
         Ok(l) => l,
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     };
@@ -212,7 +218,8 @@ pub async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response 
             opens,
         });
     }
-    respond(StatusCode::OK, "approvals.html", "Approvals", "/approvals/", context! { rows, outbox_error })
+    let cut = (rows.len() == APPROVALS_SHOWN).then_some(APPROVALS_SHOWN);
+    respond(StatusCode::OK, "approvals.html", "Approvals", "/approvals/", context! { rows, outbox_error, cut })
 }
 
 #[cfg(test)]

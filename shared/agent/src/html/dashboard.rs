@@ -131,6 +131,9 @@ async fn view_with_writes(state: &State, d: &DecisionRecord) -> Result<DecisionV
     Ok(v)
 }
 
+/// The newest pending approvals the dashboard lists (a full list says so).
+const PENDING_SHOWN: usize = 50;
+
 /// Everything the page shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct DashboardData {
@@ -229,7 +232,7 @@ pub async fn gather(state: &State, config: &Config, limit: usize) -> Result<Dash
         phases: phases(state, config).await?,
         agreement: agreement(&paired),
         decisions: views(state, &recent).await?,
-        pending_approvals: state.approvals_in_state(ApprovalState::Pending, 50).await?,
+        pending_approvals: state.approvals_in_state(ApprovalState::Pending, PENDING_SHOWN).await?,
         phase_history: state.phase_history(20).await?,
         alerts: state.alerts(20).await?,
         dead_letters: state.dead_letters(20).await?,
@@ -358,7 +361,11 @@ pub fn sections(d: &DashboardData, form_token: &str) -> String {
             esc(&a.id)
         ));
     }
-    h.push_str("</table></section>");
+    h.push_str("</table>");
+    if d.pending_approvals.len() == PENDING_SHOWN {
+        h.push_str(&format!("<p class=muted id=pending-cut>The newest {PENDING_SHOWN} are shown; older ones are on the <a href=\"/approvals/\">approvals page</a> and their tickets' timelines.</p>"));
+    }
+    h.push_str("</section>");
 
     render_decisions(&mut h, &d.decisions, d.ticket_link.as_ref());
     super::kb_drafts::render(&mut h, &d.kb_drafts, d.ticket_link.as_ref());
