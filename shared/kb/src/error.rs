@@ -27,3 +27,15 @@ pub enum KbError {
     )]
     Ambiguous { kb: &'static str, name: String, count: usize },
 }
+
+impl KbError {
+    /// Whether trying again later may succeed: the service was busy (429, 5xx)
+    /// or unreachable; anything else is a refusal a person must look at.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            KbError::RateLimited { .. } | KbError::Transport { .. } => true,
+            KbError::Api { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}

@@ -4,8 +4,8 @@
 
 use crate::pages::respond;
 use crate::{Person, Web};
-use atpilot_store::State as Store;
-use atpilot_store::records::{ApprovalState, OutboxRecord};
+use atpilot_store::StoreError;
+use atpilot_store::records::{ApprovalState, DeliveryRecord, OutboxRecord};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -117,9 +117,9 @@ fn pretty(body: &str) -> String {
 /// How a request's messages fared, one line per channel and recipient
 /// ("accepted" is the provider's word that it took the message, not that
 /// anyone read it).
-async fn deliveries(state: &Store, approval_id: &str) -> Vec<minijinja::Value> {
+fn delivery_lines(read: &Result<Vec<DeliveryRecord>, StoreError>) -> Vec<minijinja::Value> {
     let line = |who: String, state: &str, answer: String| context! { who, state, answer };
-    match state.deliveries(approval_id).await {
+    match read {
         Ok(d) if d.is_empty() => vec![line("not sent".into(), "", "no approvers or channels".into())],
         Ok(d) => d
             .iter()
@@ -198,22 +198,20 @@ pub async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response 
     };
     let mut rows = Vec::with_capacity(list.len());
     for a in &list {
+        let sent = app.state.deliveries(&a.id).await;
         // Only the links sent to this request's own e-mail recipients.
-        let recipients: Vec<String> = match app.state.deliveries(&a.id).await {
-            Ok(d) => d.into_iter().filter(|d| d.channel == "email").map(|d| d.recipient).collect(),
-            Err(_) => vec![],
-        };
+        let emailed = |who: &str| sent.iter().flatten().any(|d| d.channel == "email" && d.recipient == who);
         let opens: Vec<minijinja::Value> = links
             .get(&a.id)
             .into_iter()
             .flatten()
-            .filter(|(who, _)| recipients.contains(who))
+            .filter(|(who, _)| emailed(who))
             .map(|(who, url)| context! { who, url })
             .collect();
         rows.push(context! {
             id => a.id, ticket => a.ticket_id.get(), category => a.category.as_str(),
             expires => a.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(), draft => a.draft,
-            sent => deliveries(&app.state, &a.id).await,
+            sent => delivery_lines(&sent),
             review => person.is_some().then(|| format!("{base}/{}", a.id)),
             opens,
         });

@@ -294,7 +294,7 @@ async fn act(deps: &Deps, acting: &Acting<'_>, now: &impl Fn() -> DateTime<Utc>)
                 text: suggestion_text(d, &marker),
                 visibility: NoteVisibility::Internal,
             };
-            note_once(deps, ticket.id, note, &marker, redelivery).await
+            note_once(deps, ticket.id, note, &marker, redelivery).await.map(|_| ())
         }
         Action::Escalate { to, alert } => {
             let who = match to {

@@ -7,11 +7,13 @@
 //! * the category in the shadow phase, no `[kb]`, or no KB company matching
 //!   the Autotask company by PSA id or name: kept on the dashboard only, with why;
 //! * an existing article at least `kb.update_threshold` similar: an update to
-//!   it is proposed (nothing is written to it), else a new unpublished draft;
-//!   either way one internal note on the ticket links it.
+//!   it is proposed (nothing is written to it), else a new draft (unpublished
+//!   in IT Glue; in Hudu's drafts folder); either way one internal note on the
+//!   ticket links it.
 //!
-//! Redelivery: the record is claimed first; the KB adapter creates a draft of
-//! the same title once, and the note is found by its marker before it is written.
+//! Redelivery: the record is claimed first and saved as placed before the
+//! note; the draft's title ends with the ticket number, so the KB adapter
+//! finds its own draft; the note is found by its marker before it is written.
 
 use super::resolution::{note_once, refuse_if_killed};
 use crate::deps::Deps;
@@ -44,12 +46,12 @@ pub async fn on_completed(
     now: DateTime<Utc>,
 ) -> Result<KbDraftStatus, HandlerError> {
     let existing = deps.state.kb_draft(ticket_id).await?;
-    if let Some(done) =
-        existing.as_ref().filter(|r| r.note_id.is_some() || note_text(&r.status, &r.ticket_number).is_none())
-    {
-        if done.status != KbDraftStatus::Drafting {
-            return Ok(done.status.clone());
-        }
+    // Finished: placed, and its note written (or none owed).
+    let finished = |r: &KbDraftRecord| {
+        r.status != KbDraftStatus::Drafting && (r.note_id.is_some() || note_text(&r.status, &r.ticket_number).is_none())
+    };
+    if let Some(done) = existing.as_ref().filter(|r| finished(r)) {
+        return Ok(done.status.clone());
     }
     let Some(ticket) = deps.autotask.ticket(ticket_id).await? else {
         return Ok(KbDraftStatus::Skipped { why: "the ticket no longer exists".into() });
@@ -96,8 +98,7 @@ pub async fn on_completed(
             text: format!("{text}\n{m}"),
             visibility: NoteVisibility::Internal,
         };
-        note_once(deps, ticket_id, note, &m, true).await?;
-        record.note_id = deps.autotask.find_note(ticket_id, &m).await?;
+        record.note_id = Some(note_once(deps, ticket_id, note, &m, true).await?);
         deps.state.save_kb_draft(&record).await?;
     }
     Ok(record.status)
@@ -110,16 +111,16 @@ async fn article_of(
     decision: &DecisionRecord,
 ) -> Result<Result<ArticleDraft, Skip>, HandlerError> {
     let mut names = deps.autotask.customer_names().await?;
-    // The requester's name, as their address spells it ("dana.reyes@…" → "dana reyes", "reyes").
+    // The requester's name as Autotask holds it, and as their address spells it
+    // ("dana.reyes@…" → "dana reyes"): whole, and each part of three letters or more.
     let requester = deps.autotask.requester(ticket).await?;
-    if let Some(name) = &requester.contact_name {
-        names.push(name.clone());
+    let spelled = [
+        requester.contact_name.clone(),
+        requester.contact_email.as_deref().and_then(|e| e.split('@').next()).map(|l| l.replace(['.', '_', '-'], " ")),
+    ];
+    for name in spelled.into_iter().flatten() {
+        names.push(name.split_whitespace().collect::<Vec<_>>().join(" "));
         names.extend(name.split_whitespace().filter(|p| p.chars().count() >= 3).map(str::to_string));
-    }
-    if let Some(local) = requester.contact_email.as_deref().and_then(|e| e.split('@').next()) {
-        let parts: Vec<&str> = local.split(['.', '_', '-']).filter(|p| p.chars().count() >= 3).collect();
-        names.push(parts.join(" "));
-        names.extend(parts.iter().map(|p| p.to_string()));
     }
     let action = super::classify::action_id_for(&decision.event_key);
     let run = deps.state.runbook(&action).await?;
@@ -199,12 +200,7 @@ async fn place(
 async fn refused(deps: &Deps, ticket: &TicketSnapshot, e: atpilot_kb::KbError) -> Result<KbDraftStatus, HandlerError> {
     use atpilot_kb::KbError;
     match &e {
-        KbError::RateLimited { .. } | KbError::Transport { .. } => {
-            Err(HandlerError::transient(format!("the knowledge base: {e}")))
-        }
-        KbError::Api { status, .. } if *status >= 500 => {
-            Err(HandlerError::transient(format!("the knowledge base: {e}")))
-        }
+        e if e.is_transient() => Err(HandlerError::transient(format!("the knowledge base: {e}"))),
         KbError::Unauthorized { .. } => {
             let id = format!("kb-refused#{}", ticket.id);
             crate::alerts::raise(deps, id, "kb-refused", Some(ticket.id), e.to_string()).await?;

@@ -17,19 +17,19 @@ use atpilot_domain::{
 use atpilot_store::OutMessage;
 use chrono::{DateTime, Duration, Utc};
 
-/// Adds a note once: a redelivery first looks for the note's marker.
+/// Adds a note once: a redelivery first looks for the note's marker. The
+/// note's id: the one found, or the one written.
 pub(crate) async fn note_once(
     deps: &Deps,
     ticket: TicketId,
     note: NewNote,
     marker: &str,
     redelivery: bool,
-) -> Result<(), HandlerError> {
-    if redelivery && deps.autotask.find_note(ticket, marker).await?.is_some() {
-        return Ok(());
+) -> Result<i64, HandlerError> {
+    if redelivery && let Some(found) = deps.autotask.find_note(ticket, marker).await? {
+        return Ok(found);
     }
-    deps.autotask.add_note(ticket, &note).await?;
-    Ok(())
+    Ok(deps.autotask.add_note(ticket, &note).await?)
 }
 
 /// The kill switch stops every write: a handler that would write checks it

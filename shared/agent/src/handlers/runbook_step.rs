@@ -136,7 +136,7 @@ pub(crate) async fn await_callback(
         ),
         visibility: crate::ports::NoteVisibility::Internal,
     };
-    super::resolution::note_once(deps, r.ticket.id, note, &marker, true).await
+    super::resolution::note_once(deps, r.ticket.id, note, &marker, true).await.map(|_| ())
 }
 
 /// The marker of the waiting note (distinct from the action's reply marker).

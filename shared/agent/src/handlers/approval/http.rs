@@ -135,14 +135,16 @@ pub async fn handle_http_as(
     now: DateTime<Utc>,
     signed_in: Option<SignedInPerson<'_>>,
 ) -> Page {
-    let page = approval_page(deps, method, id, query, body, now, signed_in).await;
+    let page = answer(deps, method, id, query, body, now, signed_in).await;
+    // Every page carries the dashboard's navigation where the dashboard's address is known.
     match &deps.dashboard_url {
         Some(dashboard) => crate::html::with_nav(page, dashboard),
         None => page,
     }
 }
 
-async fn approval_page(
+/// The page [`handle_http_as`] answers with, before its navigation.
+async fn answer(
     deps: &Deps,
     method: &str,
     id: &str,
