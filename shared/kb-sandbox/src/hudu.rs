@@ -7,11 +7,11 @@
 // A refusal *is* the HTTP answer, built once per request: its size does not matter here.
 #![allow(clippy::result_large_err)]
 
-use crate::server::{Knobs, Sandbox, Shared, key_ok, lock};
+use crate::server::{Knobs, Sandbox, Shared, key_ok, lock, params};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
@@ -95,24 +95,20 @@ fn error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({"success": false, "error": message}))).into_response()
 }
 
-/// Records the request and answers auth and rate-limit refusals; `None` lets it through.
-fn gate(s: &S, method: &Method, path: &str, q: Option<&str>, headers: &HeaderMap) -> Option<Response> {
-    let refusal = if !key_ok(headers) {
+/// Hudu's answer to a bad key or a request over the window's budget; `None` lets it through.
+fn gate(s: &S, method: &Method, headers: &HeaderMap) -> Option<Response> {
+    if !key_ok(headers) {
         Some(error(StatusCode::UNAUTHORIZED, "Invalid API key"))
     } else if s.over_limit(method) {
         Some((StatusCode::TOO_MANY_REQUESTS, "Retry later").into_response())
     } else {
         None
-    };
-    if let Some(r) = &refusal {
-        s.record(method.as_str(), path, q, r.status());
     }
-    refusal
 }
 
-/// The query's parameters (percent-decoded; the last of a repeated name wins).
-pub(crate) fn params(q: Option<&str>) -> HashMap<String, String> {
-    url::form_urlencoded::parse(q.unwrap_or_default().as_bytes()).into_owned().collect()
+/// Runs `f` behind the gate and records the answer.
+fn serve(s: &S, method: &Method, uri: &Uri, headers: &HeaderMap, f: impl FnOnce() -> Response) -> Response {
+    s.answer(method, uri, gate(s, method, headers), f)
 }
 
 /// One page of `items`: `page` (1-based) and `page_size`; `Err` is the 502 of an oversized page.
@@ -125,30 +121,26 @@ fn page<T: Clone>(items: &[T], p: &HashMap<String, String>, k: &Knobs) -> Result
     Ok(items.iter().skip((n - 1) * size).take(size).cloned().collect())
 }
 
-async fn list_articles(State(s): State<S>, method: Method, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let path = "/api/v1/articles";
-    if let Some(r) = gate(&s, &method, path, q.as_deref(), &headers) {
-        return r;
-    }
-    let p = params(q.as_deref());
-    let company: Option<i64> = p.get("company_id").and_then(|v| v.parse().ok());
-    let name = p.get("name");
-    let all: Vec<Article> = lock(&s.world)
-        .articles
-        .iter()
-        .filter(|a| company.is_none_or(|c| a.company_id == Some(c)))
-        .filter(|a| name.is_none_or(|n| &a.name == n))
-        .cloned()
-        .collect();
-    let k = lock(&s.knobs).clone();
-    let r = match page(&all, &p, &k) {
-        Ok(items) => {
-            axum::Json(json!({"articles": items.iter().map(article_json).collect::<Vec<_>>()})).into_response()
+async fn list_articles(State(s): State<S>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    serve(&s.clone(), &method, &uri, &headers, || {
+        let p = params(uri.query());
+        let company: Option<i64> = p.get("company_id").and_then(|v| v.parse().ok());
+        let name = p.get("name");
+        let all: Vec<Article> = lock(&s.world)
+            .articles
+            .iter()
+            .filter(|a| company.is_none_or(|c| a.company_id == Some(c)))
+            .filter(|a| name.is_none_or(|n| &a.name == n))
+            .cloned()
+            .collect();
+        let k = lock(&s.knobs).clone();
+        match page(&all, &p, &k) {
+            Ok(items) => {
+                axum::Json(json!({"articles": items.iter().map(article_json).collect::<Vec<_>>()})).into_response()
+            }
+            Err(r) => r,
         }
-        Err(r) => r,
-    };
-    s.record(method.as_str(), path, q.as_deref(), r.status());
-    r
+    })
 }
 
 fn article_fields(body: &[u8]) -> Result<Value, Response> {
@@ -159,12 +151,8 @@ fn article_fields(body: &[u8]) -> Result<Value, Response> {
     }
 }
 
-async fn create_article(State(s): State<S>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
-    let path = "/api/v1/articles";
-    if let Some(r) = gate(&s, &method, path, None, &headers) {
-        return r;
-    }
-    let r = match article_fields(&body) {
+async fn create_article(State(s): State<S>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    serve(&s.clone(), &method, &uri, &headers, || match article_fields(&body) {
         Err(r) => r,
         Ok(a) => match a.get("name").and_then(Value::as_str).filter(|n| !n.trim().is_empty()) {
             None => error(StatusCode::UNPROCESSABLE_ENTITY, "Name can't be blank"),
@@ -183,37 +171,31 @@ async fn create_article(State(s): State<S>, method: Method, headers: HeaderMap, 
                 axum::Json(if bare { body } else { json!({"article": body}) }).into_response()
             }
         },
-    };
-    s.record(method.as_str(), path, None, r.status());
-    r
+    })
 }
 
-async fn get_article(State(s): State<S>, method: Method, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let path = format!("/api/v1/articles/{id}");
-    if let Some(r) = gate(&s, &method, &path, None, &headers) {
-        return r;
-    }
-    let found = lock(&s.world).articles.iter().find(|a| a.id == id).cloned();
-    let r = match found {
-        Some(a) => axum::Json(json!({"article": article_json(&a)})).into_response(),
+async fn get_article(
+    State(s): State<S>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    serve(&s.clone(), &method, &uri, &headers, || match lock(&s.world).articles.iter().find(|a| a.id == id) {
+        Some(a) => axum::Json(json!({"article": article_json(a)})).into_response(),
         None => error(StatusCode::NOT_FOUND, "Record not found"),
-    };
-    s.record(method.as_str(), &path, None, r.status());
-    r
+    })
 }
 
 async fn update_article(
     State(s): State<S>,
     method: Method,
+    uri: Uri,
     headers: HeaderMap,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Response {
-    let path = format!("/api/v1/articles/{id}");
-    if let Some(r) = gate(&s, &method, &path, None, &headers) {
-        return r;
-    }
-    let r = match article_fields(&body) {
+    serve(&s.clone(), &method, &uri, &headers, || match article_fields(&body) {
         Err(r) => r,
         Ok(a) => {
             let mut w = lock(&s.world);
@@ -230,52 +212,45 @@ async fn update_article(
                 }
             }
         }
-    };
-    s.record(method.as_str(), &path, None, r.status());
-    r
+    })
 }
 
-async fn list_companies(State(s): State<S>, method: Method, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let path = "/api/v1/companies";
-    if let Some(r) = gate(&s, &method, path, q.as_deref(), &headers) {
-        return r;
-    }
-    let p = params(q.as_deref());
-    let in_integrations = lock(&s.knobs).psa_id_in_integrations;
-    let all: Vec<Company> = lock(&s.world)
-        .companies
-        .iter()
-        .filter(|c| {
-            p.get("id_in_integration").is_none_or(|v| !in_integrations && c.id_in_integration.as_ref() == Some(v))
-        })
-        .filter(|c| p.get("name").is_none_or(|v| &c.name == v))
-        .cloned()
-        .collect();
-    let k = lock(&s.knobs).clone();
-    let r = match page(&all, &p, &k) {
-        Ok(items) => {
-            let list: Vec<Value> = items.iter().map(|c| company_json(c, in_integrations)).collect();
-            axum::Json(json!({ "companies": list })).into_response()
+async fn list_companies(State(s): State<S>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    serve(&s.clone(), &method, &uri, &headers, || {
+        let p = params(uri.query());
+        let in_integrations = lock(&s.knobs).psa_id_in_integrations;
+        let all: Vec<Company> = lock(&s.world)
+            .companies
+            .iter()
+            .filter(|c| {
+                p.get("id_in_integration").is_none_or(|v| !in_integrations && c.id_in_integration.as_ref() == Some(v))
+            })
+            .filter(|c| p.get("name").is_none_or(|v| &c.name == v))
+            .cloned()
+            .collect();
+        let k = lock(&s.knobs).clone();
+        match page(&all, &p, &k) {
+            Ok(items) => {
+                let list: Vec<Value> = items.iter().map(|c| company_json(c, in_integrations)).collect();
+                axum::Json(json!({ "companies": list })).into_response()
+            }
+            Err(r) => r,
         }
-        Err(r) => r,
-    };
-    s.record(method.as_str(), path, q.as_deref(), r.status());
-    r
+    })
 }
 
-async fn get_company(State(s): State<S>, method: Method, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let path = format!("/api/v1/companies/{id}");
-    if let Some(r) = gate(&s, &method, &path, None, &headers) {
-        return r;
-    }
-    let found = lock(&s.world).companies.iter().find(|c| c.id == id).cloned();
-    let r = match found {
+async fn get_company(
+    State(s): State<S>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    serve(&s.clone(), &method, &uri, &headers, || match lock(&s.world).companies.iter().find(|c| c.id == id) {
         Some(c) => {
             let in_integrations = lock(&s.knobs).psa_id_in_integrations;
-            axum::Json(json!({"company": company_json(&c, in_integrations)})).into_response()
+            axum::Json(json!({"company": company_json(c, in_integrations)})).into_response()
         }
         None => error(StatusCode::NOT_FOUND, "Record not found"),
-    };
-    s.record(method.as_str(), &path, None, r.status());
-    r
+    })
 }

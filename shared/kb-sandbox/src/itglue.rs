@@ -11,8 +11,7 @@
 // A refusal *is* the HTTP answer, built once per request: its size does not matter here.
 #![allow(clippy::result_large_err)]
 
-use crate::hudu::params;
-use crate::server::{Knobs, Sandbox, Shared, key_ok, lock};
+use crate::server::{Knobs, Sandbox, Shared, key_ok, lock, params};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -101,9 +100,7 @@ fn gate(s: &S, method: &Method, headers: &HeaderMap) -> Option<Response> {
 
 /// Runs `f` behind the gate and records the answer.
 fn serve(s: &S, method: &Method, uri: &Uri, headers: &HeaderMap, f: impl FnOnce() -> Response) -> Response {
-    let r = gate(s, method, headers).unwrap_or_else(f);
-    s.record(method.as_str(), uri.path(), uri.query(), r.status());
-    r
+    s.answer(method, uri, gate(s, method, headers), f)
 }
 
 /// One JSON:API page of `items` with its `meta`.

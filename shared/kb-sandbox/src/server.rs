@@ -100,6 +100,20 @@ impl<W> Shared<W> {
         });
     }
 
+    /// Answers with `refusal` (the service's own auth or rate-limit answer)
+    /// or else with `f`, and records the answer.
+    pub fn answer(
+        &self,
+        method: &axum::http::Method,
+        uri: &axum::http::Uri,
+        refusal: Option<axum::response::Response>,
+        f: impl FnOnce() -> axum::response::Response,
+    ) -> axum::response::Response {
+        let r = refusal.unwrap_or_else(f);
+        self.record(method.as_str(), uri.path(), uri.query(), r.status());
+        r
+    }
+
     /// Whether the request is over the window's budget (it is counted either
     /// way), or a write while writes are throttled.
     pub fn over_limit(&self, method: &axum::http::Method) -> bool {
@@ -116,6 +130,11 @@ impl<W> Shared<W> {
         w.1 += 1;
         w.1 > k.limit_per_window
     }
+}
+
+/// The query's parameters (percent-decoded; the last of a repeated name wins).
+pub(crate) fn params(q: Option<&str>) -> std::collections::HashMap<String, String> {
+    url::form_urlencoded::parse(q.unwrap_or_default().as_bytes()).into_owned().collect()
 }
 
 /// Whether the request carries the sandbox's API key.

@@ -72,13 +72,12 @@ pub async fn closest(
     draft: &ArticleDraft,
 ) -> Result<Option<(Article, f64)>, KbError> {
     const CONTENT_CANDIDATES: usize = 5;
-    let mut articles = kb.articles(company).await?;
-    articles.sort_by(|a, b| {
-        let (x, y) = (similarity::title_score(&draft.title, &a.title), similarity::title_score(&draft.title, &b.title));
-        y.total_cmp(&x).then_with(|| a.id.cmp(&b.id))
-    });
+    // Each title scored once, then ranked.
+    let mut ranked: Vec<(f64, Article)> =
+        kb.articles(company).await?.into_iter().map(|a| (similarity::title_score(&draft.title, &a.title), a)).collect();
+    ranked.sort_by(|(x, a), (y, b)| y.total_cmp(x).then_with(|| a.id.cmp(&b.id)));
     let mut best: Option<(Article, f64)> = None;
-    for a in articles.into_iter().take(CONTENT_CANDIDATES) {
+    for (_, a) in ranked.into_iter().take(CONTENT_CANDIDATES) {
         let content = kb.content(&a).await?;
         let s = similarity::score(draft, &a.title, &content);
         if best.as_ref().is_none_or(|(_, b)| s > *b) {
