@@ -531,6 +531,23 @@ pub mod hooked {
         async fn category_label(&self, i: Option<i64>, s: Option<i64>) -> Result<Option<String>, PortError> {
             self.inner.category_label(i, s).await
         }
+        async fn open_tickets(
+            &self,
+            before: DateTime<Utc>,
+            excluded: &[StatusId],
+            limit: usize,
+        ) -> Result<Vec<OpenTicket>, PortError> {
+            self.inner.open_tickets(before, excluded, limit).await
+        }
+        async fn ticket_activity(&self, t: TicketId, since: DateTime<Utc>) -> Result<TicketActivity, PortError> {
+            self.inner.ticket_activity(t, since).await
+        }
+        async fn resource_email(&self, r: ResourceId) -> Result<Option<String>, PortError> {
+            self.inner.resource_email(r).await
+        }
+        async fn resource_names(&self) -> Result<Vec<String>, PortError> {
+            self.inner.resource_names().await
+        }
     }
 }
 

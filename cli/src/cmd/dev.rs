@@ -402,7 +402,7 @@ fn spawn_workers(local: &Local, app: Arc<App>) {
         let deps = deps.clone();
         async move { atpilot_local::time_entry_message(&deps, &d.message_id, &d.body).await.map(|_| ()) }
     }));
-    // The scheduler: the reconciler every minute (the EventBridge rule in AWS).
+    // The scheduler: the reconciler every minute (the EventBridge rule in AWS), then the status-update scan.
     let deps = local.deps.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -416,6 +416,14 @@ fn spawn_workers(local: &Local, app: Arc<App>) {
             }
             if let Err(e) = atpilot_agent::handlers::approval::sweep(&deps, chrono::Utc::now()).await {
                 tracing::warn!(error = %e, "approval sweep failed; it runs again in a minute");
+            }
+            // Status updates (hourly in AWS): every minute here, so the demo shows them.
+            match atpilot_agent::handlers::status_updates::scan(&deps, chrono::Utc::now()).await {
+                Ok(r) if r.proposed > 0 => {
+                    tracing::info!(proposed = r.proposed, due = r.due, "status updates proposed")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "status-update scan failed; it runs again in a minute"),
             }
         }
     });

@@ -21,6 +21,7 @@ pub mod kb;
 pub mod messages;
 pub mod ports;
 pub mod setup;
+pub mod status_update;
 
 pub use deps::Deps;
 pub use error::{ErrorKind, HandlerError};

@@ -127,6 +127,61 @@ pub trait Autotask: Send + Sync {
         issue_type: Option<i64>,
         sub_issue_type: Option<i64>,
     ) -> Result<Option<String>, PortError>;
+    /// Open tickets (status not `excluded`) created before `created_before`,
+    /// at most `limit`, for the status-update scan. Every row is checked
+    /// again by the caller: a clause a tenant ignores must not matter.
+    async fn open_tickets(
+        &self,
+        created_before: DateTime<Utc>,
+        excluded: &[StatusId],
+        limit: usize,
+    ) -> Result<Vec<OpenTicket>, PortError>;
+    /// The ticket's activity since `since`: its latest customer-visible note
+    /// (any time) and its internal activity since then (notes counted, time
+    /// entries' `summaryNotes`).
+    async fn ticket_activity(&self, ticket: TicketId, since: DateTime<Utc>) -> Result<TicketActivity, PortError>;
+    /// A resource's e-mail address (`Resources.email`), if it is active and has one.
+    async fn resource_email(&self, resource: atpilot_domain::ResourceId) -> Result<Option<String>, PortError>;
+    /// Every active resource's name ("First Last", cached reference data):
+    /// what a status update is scrubbed of unless staff names are allowed.
+    async fn resource_names(&self) -> Result<Vec<String>, PortError>;
+}
+
+/// An open ticket as the status-update scan reads it (`Tickets`; datetimes UTC).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenTicket {
+    pub id: TicketId,
+    pub ticket_number: String,
+    pub status: StatusId,
+    pub priority: Option<PriorityId>,
+    pub queue_id: Option<QueueId>,
+    pub assigned_resource_id: Option<atpilot_domain::ResourceId>,
+    pub create_date: DateTime<Utc>,
+    /// `lastCustomerVisibleActivityDateTime`. **[U]** whether API notes with
+    /// `publish` = All Autotask Users stamp it (kb-and-messaging.md §5): the
+    /// scan also reads the latest customer-visible note.
+    pub last_customer_visible: Option<DateTime<Utc>>,
+    /// `dueDateTime`.
+    pub due: Option<DateTime<Utc>>,
+}
+
+/// One time entry's customer-facing summary (`TimeEntries.summaryNotes`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkSummary {
+    /// `endDateTime` (else `createDateTime`).
+    pub at: DateTime<Utc>,
+    pub summary: String,
+}
+
+/// What happened on a ticket, as a status update may use it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketActivity {
+    /// The latest customer-visible note's `createDateTime`, whenever it was.
+    pub last_customer_note: Option<DateTime<Utc>>,
+    /// Internal notes since `since`: counted, never quoted.
+    pub internal_notes: usize,
+    /// Time entries since `since`, oldest first.
+    pub work: Vec<WorkSummary>,
 }
 
 /// A ticket's routing fields as last read: what a dispatcher changes when

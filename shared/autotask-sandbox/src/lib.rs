@@ -111,6 +111,10 @@ pub struct Knobs {
     /// as field reports describe a clause Autotask dropped: the query returns
     /// rows the clause would have excluded. A client must check every row.
     pub ignored_filter_fields: std::collections::BTreeSet<String>,
+    /// [U] Whether a customer-visible note created through the API stamps its
+    /// ticket's `lastCustomerVisibleActivityDateTime` (kb-and-messaging.md
+    /// §5: untested). Default true; a client must work either way.
+    pub notes_stamp_customer_visible: bool,
 }
 
 impl Default for Knobs {
@@ -145,6 +149,7 @@ impl Default for Knobs {
             denied_access: Default::default(),
             lenient_unknown_operators: false,
             ignored_filter_fields: Default::default(),
+            notes_stamp_customer_visible: true,
         }
     }
 }

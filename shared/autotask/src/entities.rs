@@ -106,6 +106,7 @@ entity!(
     creator_resource_id: i64 = "creatorResourceID", creator_type: i64 = "creatorType",
     last_activity_date: String = "lastActivityDate", last_activity_resource_id: i64 = "lastActivityResourceID", last_tracked_modification_date_time: String = "lastTrackedModificationDateTime",
     last_activity_person_type: i64 = "lastActivityPersonType",
+    last_customer_visible_activity_date_time: String = "lastCustomerVisibleActivityDateTime",
     due_date_time: String = "dueDateTime", first_response_date_time: String = "firstResponseDateTime",
     resolved_date_time: String = "resolvedDateTime", completed_date: String = "completedDate",
     completed_by_resource_id: i64 = "completedByResourceID", resolution: String = "resolution", estimated_hours: f64 = "estimatedHours",

@@ -13,20 +13,24 @@ mod emails;
 mod kb;
 mod microsoft;
 mod model;
+mod notifications;
 mod replies;
 mod runbooks;
 mod scope;
 mod signin;
+mod status_updates;
 
 pub use autotask::{AutotaskConfig, AutotaskCredentials, AutotaskTarget, TicketLink};
 use emails::check_emails;
 pub use kb::{KbConfig, KbProvider};
 pub use microsoft::MicrosoftConfig;
 pub use model::{LlmConfig, LlmProviderKind, ModelConfig};
+pub use notifications::{ApprovalsConfig, NotificationsConfig};
 pub use replies::RepliesConfig;
 pub use runbooks::WebhookConfig;
 pub use scope::ScopeConfig;
 pub use signin::SigninConfig;
+pub use status_updates::{PriorityPolicy, StatusUpdatesConfig};
 
 use atpilot_domain::approval::PromotionPolicy;
 use atpilot_domain::{
@@ -212,52 +216,6 @@ pub struct CategoryConfig {
     pub channels: BTreeSet<Channel>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApprovalsConfig {
-    /// The public base URL of the approval pages (the approval function's URL in AWS).
-    pub base_url: String,
-    #[serde(default = "d_ttl")]
-    pub token_ttl_hours: u32,
-    /// Environment variable holding the token-signing key (32+ bytes).
-    #[serde(default = "d_key_env")]
-    pub signing_key_env: String,
-    /// Minutes after which a request posted to Teams that no approver has
-    /// opened is e-mailed to each approver once (a Workflows URL answers 202
-    /// before it posts, so a card may never appear). 0: never.
-    #[serde(default = "d_remind")]
-    pub remind_after_minutes: u32,
-}
-fn d_remind() -> u32 {
-    60
-}
-fn d_ttl() -> u32 {
-    24
-}
-fn d_key_env() -> String {
-    "ATPILOT_APPROVAL_KEY".into()
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NotificationsConfig {
-    /// Environment variable holding the Teams incoming-webhook / Workflows URL.
-    #[serde(default = "d_teams_env")]
-    pub teams_webhook_url_env: String,
-    /// SES sender address (a verified identity).
-    pub email_from: Option<String>,
-    #[serde(default)]
-    pub finance: Vec<String>,
-    #[serde(default)]
-    pub service_manager: Vec<String>,
-    /// Where alerts (low block balance, spikes) go.
-    #[serde(default)]
-    pub alerts: Vec<String>,
-}
-fn d_teams_env() -> String {
-    "ATPILOT_TEAMS_WEBHOOK_URL".into()
-}
-
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -287,6 +245,7 @@ struct RawConfig {
     #[serde(default)]
     signin: SigninConfig,
     kb: Option<KbConfig>,
+    status_updates: Option<StatusUpdatesConfig>,
 }
 fn d_phase() -> Phase {
     Phase::Shadow
@@ -317,6 +276,8 @@ pub struct Config {
     pub signin: SigninConfig,
     /// The knowledge base completed tickets are drafted into, if any.
     pub kb: Option<KbConfig>,
+    /// Proactive status updates on long-running tickets, if configured.
+    pub status_updates: Option<StatusUpdatesConfig>,
     policy: Policy,
     promotion: PromotionPolicy,
 }
@@ -353,6 +314,9 @@ impl Config {
         raw.signin.validate()?;
         if let Some(m) = &raw.microsoft {
             m.validate()?;
+        }
+        if let Some(s) = &raw.status_updates {
+            s.validate(raw.statuses.complete)?;
         }
         if let Some(kb) = &raw.kb {
             kb.validate()?;
@@ -406,6 +370,7 @@ impl Config {
             model: raw.model,
             microsoft: raw.microsoft,
             kb: raw.kb,
+            status_updates: raw.status_updates,
             webhooks: raw.webhooks,
             scope: raw.scope,
             replies: raw.replies,

@@ -12,6 +12,7 @@
 //! * [`runbook`]: the runbooks a category resolves through, and replies that claim work.
 //! * [`risk`]: the request-risk check (negation, outside addresses, pressure, unverified requesters).
 //! * [`approval`]: approval-rate arithmetic and phase transitions.
+//! * [`status_update`]: which open tickets have gone quiet for the customer.
 //! * [`untrusted`]: customer and model text made safe for atpilot's messages.
 
 pub mod approval;
@@ -23,6 +24,7 @@ pub mod ids;
 pub mod measure;
 pub mod risk;
 pub mod runbook;
+pub mod status_update;
 pub mod targets;
 pub mod tenant_time;
 pub mod ticket;

@@ -60,6 +60,10 @@ pub struct TicketSnapshot {
     /// Autotask's `createDate`; `None` when it gave none that parses (never made up).
     pub create_date: Option<DateTime<Utc>>,
     pub last_activity_date: Option<DateTime<Utc>>,
+    /// Autotask's `lastCustomerVisibleActivityDateTime`. **[U]** whether API
+    /// notes stamp it: status updates also read the notes.
+    #[serde(default)]
+    pub last_customer_visible_activity: Option<DateTime<Utc>>,
     /// Autotask's `resolution`: the free text a technician writes on
     /// resolving (the source of a KB draft). Absent in older records.
     #[serde(default)]

@@ -63,6 +63,7 @@ fn decide_on(title: &str, description: &str, risks: &[Risk]) -> Decision {
         assigned_resource_id: None,
         create_date: Some(Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap()),
         last_activity_date: None,
+        last_customer_visible_activity: None,
         resolution: None,
     };
     let prediction = Prediction {

@@ -116,6 +116,16 @@ max_autonomous_per_hour = 60
 [statuses]
 disengage = [7, 11, 12, 13]
 complete = 5
+# Proactive status updates on long-running tickets, each approved by the
+# ticket's technician (their sandbox e-mail) before the customer sees it.
+[status_updates]
+open_days = 5
+quiet_days = 3
+approvers = ["dispatch@msp.example"]
+max_per_run = 3
+[status_updates.priority.4]
+open_days = 2
+quiet_days = 1
 [categories.password-reset]
 phase = "autonomous"
 safe = true

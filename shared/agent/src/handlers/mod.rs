@@ -17,4 +17,5 @@ pub mod routing_seen;
 pub mod runbook_callback;
 pub(crate) mod runbook_step;
 pub mod ses_events;
+pub mod status_updates;
 pub mod time_entry;

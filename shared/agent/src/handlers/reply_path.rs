@@ -13,11 +13,13 @@ use atpilot_domain::{ActionId, TicketSnapshot};
 use atpilot_store::records::ReplyRecord;
 
 /// Tells the customer (once per action) and returns the sentence recorded.
+/// `acted_alone`: no person approved it (the first-response chart counts only those).
 pub(crate) async fn tell_customer(
     deps: &Deps,
     ticket: &TicketSnapshot,
     action: &ActionId,
     reply: &str,
+    acted_alone: bool,
 ) -> Result<String, HandlerError> {
     if let Some(done) = deps.state.reply(action).await? {
         return Ok(done.told);
@@ -62,7 +64,7 @@ pub(crate) async fn tell_customer(
         workflow_rule: rule,
         told,
         ticket_created: ticket.create_date,
-        acted_alone: deps.state.approval(&action.to_string()).await?.is_none(),
+        acted_alone,
     };
     // A concurrent attempt may have recorded it first: its sentence stands.
     match deps.state.claim_reply(&record).await? {

@@ -167,7 +167,9 @@ pub(crate) async fn execute_resolution(
             deps.autotask.add_note(r.ticket.id, &reply).await?;
         }
         report.reply_posted = true;
-        report.customer_told = Some(super::reply_path::tell_customer(deps, r.ticket, r.action_id, &reply.text).await?);
+        let acted_alone = deps.state.approval(r.action_id.as_str()).await?.is_none();
+        report.customer_told =
+            Some(super::reply_path::tell_customer(deps, r.ticket, r.action_id, &reply.text, acted_alone).await?);
     }
     let end = now().max(r.started + Duration::milliseconds(1));
     let span = WorkSpan::new(r.started, end).map_err(|e| HandlerError::permanent("measured work").with_source(e))?;

@@ -143,6 +143,9 @@ pub(super) fn write(
         return bad(e);
     }
     let id = store(&mut db, def, kind, id, &mut row, person, impersonating);
+    if ename == "ticketnotes" && kind == WriteKind::Create && knobs.notes_stamp_customer_visible {
+        stamp_customer_visible(&mut db, &row);
+    }
     drop(db);
     if ename == "tickets" {
         let changed: Vec<String> = match &old {
@@ -397,4 +400,22 @@ fn updated_fields(def: &EntityDef, person: i64, impersonating: bool, now: &str) 
         v.push(("impersonatorUpdaterResourceID".into(), Value::from(API_RESOURCE_ID)));
     }
     v
+}
+
+/// [U] A customer-visible note (`publish` 1, All Autotask Users) stamps its
+/// ticket's `lastCustomerVisibleActivityDateTime` (knob
+/// `notes_stamp_customer_visible`; kb-and-messaging.md §5 leaves it open).
+fn stamp_customer_visible(db: &mut BTreeMap<String, Table>, note: &Row) {
+    if note.get("publish").and_then(Value::as_i64) != Some(1) {
+        return;
+    }
+    let (Some(ticket), Some(at)) = (note.get("ticketID").and_then(Value::as_i64), note.get("createDateTime").cloned())
+    else {
+        return;
+    };
+    let Some(tickets) = db.get_mut("tickets") else { return };
+    if let Some(mut t) = tickets.get(ticket) {
+        t.insert("lastCustomerVisibleActivityDateTime".into(), at);
+        tickets.insert(ticket, t);
+    }
 }

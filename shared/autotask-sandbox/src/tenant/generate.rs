@@ -194,7 +194,25 @@ impl Ctx {
                 {"name": "atpilot Category", "value": null},
             ],
         });
-        v.as_object().cloned().unwrap()
+        let mut row = v.as_object().cloned().unwrap();
+        let visible = self.last_public_note(idx, f.create).filter(|t| *t <= self.anchor);
+        row.insert("lastCustomerVisibleActivityDateTime".into(), visible.map(ts).into());
+        row
+    }
+
+    /// A ticket's generated notes: how many, their minute offset, and whether they are internal.
+    fn note_shape(&self, idx: i64) -> (i64, i64, bool) {
+        let f = self.facts(idx);
+        let mut r = R::new(self.seed, 3, idx as u64);
+        let count = if f.unmonitored { 0 } else { 1 + r.below(NOTE_SLOTS as u64) as i64 };
+        let offset = r.below(30) as i64;
+        (count, offset, r.chance(0.5))
+    }
+
+    /// When the ticket's last customer-visible generated note was written, if it has one.
+    fn last_public_note(&self, idx: i64, create: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let (count, offset, internal) = self.note_shape(idx);
+        (count > 0 && !internal).then(|| create + Duration::minutes(15 + (count - 1) * 90 + offset))
     }
 
     pub(super) fn note_row(&self, id: i64) -> Option<Row> {
@@ -204,13 +222,11 @@ impl Ctx {
             return None;
         }
         let f = self.facts(idx);
-        let mut r = R::new(self.seed, 3, idx as u64);
-        let count = if f.unmonitored { 0 } else { 1 + r.below(NOTE_SLOTS as u64) as i64 };
+        let (count, offset, internal) = self.note_shape(idx);
         if j >= count {
             return None;
         }
-        let at = f.create + Duration::minutes(15 + j * 90 + r.below(30) as i64);
-        let internal = r.chance(0.5);
+        let at = f.create + Duration::minutes(15 + j * 90 + offset);
         let v = json!({
             "ticketID": f.id,
             "title": if internal { "Internal update" } else { "Update" },

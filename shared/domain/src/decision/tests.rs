@@ -74,6 +74,7 @@ impl Case {
                 assigned_resource_id: None,
                 create_date: Some(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()),
                 last_activity_date: None,
+                last_customer_visible_activity: None,
                 resolution: None,
             },
             prediction: Prediction {

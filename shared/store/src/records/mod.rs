@@ -16,6 +16,7 @@ mod kb;
 mod notices;
 mod runbooks;
 mod signin;
+mod status_updates;
 pub use kb::{KbDraftRecord, KbDraftStatus};
 pub use notices::{
     AlertRecord, DeadLetterRecord, DeliveryRecord, DeliveryState, MAX_DEAD_LETTER_BODY, MAX_REPORT_BYTES, OutboxRecord,
@@ -23,6 +24,7 @@ pub use notices::{
 };
 pub use runbooks::{Resume, RunbookRecord};
 pub use signin::SubjectBinding;
+pub use status_updates::{StatusUpdateRecord, StatusUpdateState};
 
 /// A stored decision: the prediction, the action and every reason, in words too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,17 +3,16 @@
 //! cached in-process, so a warm ticket costs: one ticket read, one write.
 
 use crate::ports::{
-    Autotask, BlockData, ChangedTicket, NewNote, NoteVisibility, PicklistSource, PortError, TicketChange,
-    TicketPicklists, TicketRouting,
+    Autotask, BlockData, ChangedTicket, NewNote, NoteVisibility, OpenTicket, PicklistSource, PortError, TicketActivity,
+    TicketChange, TicketPicklists, TicketRouting,
 };
 use async_trait::async_trait;
 use atpilot_autotask::entities as at;
 use atpilot_autotask::{Client, Filter, Query};
-use atpilot_domain::block::{self, Block};
 use atpilot_domain::contract::{ContractTypeMap, PicklistEntry};
 use atpilot_domain::risk::domain_of_web_address;
 use atpilot_domain::{
-    BillingCodeId, CompanyId, ContactId, Contract, ContractId, ContractKind, Hours, IssueTypeId, PriorityId, ProjectId,
+    BillingCodeId, CompanyId, ContactId, Contract, ContractId, ContractKind, IssueTypeId, PriorityId, ProjectId,
     QueueId, Requester, ResourceId, RoleId, StatusId, SubIssueTypeId, TicketId, TicketSnapshot, TimeEntryDraft,
     TimeEntryId,
 };
@@ -41,6 +40,7 @@ pub(crate) const TICKET_FIELDS: &[&str] = &[
     "assignedResourceID",
     "createDate",
     "lastActivityDate",
+    "lastCustomerVisibleActivityDateTime",
     "resolution",
     "creatorType",
     "creatorResourceID",
@@ -51,6 +51,8 @@ pub(crate) const TICKET_FIELDS: &[&str] = &[
 /// not confirmed on REST, so any other value reads as "not opened by a contact").
 const CREATOR_TYPE_CONTACT: i64 = 2;
 
+mod activity;
+mod blocks;
 mod companies;
 mod denied;
 mod labels;
@@ -126,6 +128,7 @@ pub struct RestAutotask {
     contracts: Mutex<HashMap<CompanyId, Cached<Vec<Contract>>>>,
     companies: Mutex<HashMap<CompanyId, Cached<Option<CompanyFacts>>>>,
     customer_names: Mutex<Option<Cached<Vec<String>>>>,
+    resource_names: Mutex<Option<Cached<Vec<String>>>>,
     /// What the configuration asks of note `publish` / `noteType`, and what was chosen.
     notes_wanted: NoteWanted,
     notes: Mutex<Option<Cached<NoteValues>>>,
@@ -202,6 +205,7 @@ impl RestAutotask {
             contracts: Mutex::new(HashMap::new()),
             companies: Mutex::new(HashMap::new()),
             customer_names: Mutex::new(None),
+            resource_names: Mutex::new(None),
             notes_wanted: NoteWanted::default(),
             notes: Mutex::new(None),
             pauses: Default::default(),
@@ -302,6 +306,10 @@ impl Autotask for RestAutotask {
             assigned_resource_id: opt_id(t.assigned_resource_id, ResourceId::new),
             create_date: t.create_date.as_deref().and_then(at::parse_datetime),
             last_activity_date: t.last_activity_date.as_deref().and_then(at::parse_datetime),
+            last_customer_visible_activity: t
+                .last_customer_visible_activity_date_time
+                .as_deref()
+                .and_then(at::parse_datetime),
             resolution: t.resolution.filter(|r| !r.trim().is_empty()),
         }))
     }
@@ -390,53 +398,7 @@ impl Autotask for RestAutotask {
     }
 
     async fn block_data(&self, contract: ContractId, role: RoleId) -> Result<BlockData, PortError> {
-        let of_contract = || Query::new().filter(Filter::eq("contractID", contract.get()));
-        // Labour not yet approved and posted has not reached hoursApproved, but will.
-        let unposted_q = of_contract().filter(Filter::not_exist("billingApprovalDateTime")).include([
-            "id",
-            "roleID",
-            "hoursToBill",
-            "hoursWorked",
-            "isNonBillable",
-        ]);
-        // Three endpoints, three independent reads: in parallel, not one after another.
-        let (blocks, factors, entries) = futures::try_join!(
-            self.client.query::<at::ContractBlock>(of_contract()),
-            self.client.query::<at::ContractBlockHourFactor>(of_contract()),
-            self.client.query::<at::TimeEntry>(unposted_q),
-        )
-        .map_err(port_error)?;
-        let blocks = blocks
-            .into_iter()
-            .filter_map(|b| {
-                Some(Block {
-                    start: date(&b.start_date)?,
-                    end: date(&b.end_date)?,
-                    hours: Hours::new(b.hours.unwrap_or(0.0)).ok()?,
-                    hours_approved: Hours::new(b.hours_approved.unwrap_or(0.0)).ok()?,
-                    active: b.status.unwrap_or(1) == 1,
-                })
-            })
-            .collect();
-        let factor_of = |r: Option<i64>| {
-            factors.iter().find(|f| f.role_id.is_some() && f.role_id == r).and_then(|f| f.block_hour_multiplier)
-        };
-        let unposted = entries
-            .iter()
-            .filter(|e| e.is_non_billable != Some(true))
-            .map(|e| {
-                block::debit(
-                    Hours::new(e.hours_to_bill.or(e.hours_worked).unwrap_or(0.0)).unwrap_or(Hours::ZERO),
-                    factor_of(e.role_id),
-                )
-                .get()
-            })
-            .sum::<f64>();
-        Ok(BlockData {
-            blocks,
-            factor: factor_of(Some(role.get())),
-            unposted: Hours::new(unposted).unwrap_or(Hours::ZERO),
-        })
+        blocks::block_data(&self.client, contract, role).await
     }
 
     async fn add_note(&self, ticket: TicketId, note: &NewNote) -> Result<i64, PortError> {
@@ -573,6 +535,29 @@ impl Autotask for RestAutotask {
 
     async fn category_label(&self, issue_type: Option<i64>, sub: Option<i64>) -> Result<Option<String>, PortError> {
         labels::category_label(&self.client, issue_type, sub).await
+    }
+    async fn open_tickets(
+        &self,
+        created_before: DateTime<Utc>,
+        excluded: &[StatusId],
+        limit: usize,
+    ) -> Result<Vec<OpenTicket>, PortError> {
+        activity::open_tickets(&self.client, created_before, excluded, limit).await
+    }
+    async fn ticket_activity(&self, ticket: TicketId, since: DateTime<Utc>) -> Result<TicketActivity, PortError> {
+        let customer = self.note_values().await?.customer.0;
+        activity::ticket_activity(&self.client, customer, ticket, since).await
+    }
+    async fn resource_email(&self, resource: ResourceId) -> Result<Option<String>, PortError> {
+        activity::resource_email(&self.client, resource).await
+    }
+    async fn resource_names(&self) -> Result<Vec<String>, PortError> {
+        if let Some(names) = fresh(&self.resource_names, self.ttl) {
+            return Ok(names);
+        }
+        let names = activity::resource_names(&self.client).await?;
+        keep(&self.resource_names, names.clone());
+        Ok(names)
     }
     async fn tickets_changed_since(&self, since: DateTime<Utc>, limit: usize) -> Result<Vec<ChangedTicket>, PortError> {
         let since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

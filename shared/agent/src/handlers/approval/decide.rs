@@ -190,7 +190,7 @@ pub async fn decide_request(
 }
 
 /// The ticket's single contract as Autotask says now, if one is established.
-async fn contract_now(
+pub(crate) async fn contract_now(
     deps: &Deps,
     ticket: &TicketSnapshot,
 ) -> Result<Option<(ContractId, ContractKind)>, ApprovalError> {

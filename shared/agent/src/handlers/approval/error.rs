@@ -14,6 +14,10 @@ pub enum ApprovalError {
     Expired(String),
     #[error("{0} is not an approver of this category; ask the service manager to add you")]
     NotAnApprover(String),
+    #[error(
+        "{0} may not decide this status update: it goes to the ticket's assigned technician (or [status_updates] approvers)"
+    )]
+    NotTheTechnician(String),
     /// A link that names only the request, opened without a signed-in person.
     #[error(
         "this link opens the request for a signed-in approver: sign in with your work account and open it again; nothing was changed"
@@ -49,7 +53,10 @@ pub enum ApprovalError {
 impl ApprovalError {
     pub fn status(&self) -> u16 {
         match self {
-            ApprovalError::Forged | ApprovalError::NotAnApprover(_) | ApprovalError::StaleSession => 403,
+            ApprovalError::Forged
+            | ApprovalError::NotAnApprover(_)
+            | ApprovalError::NotTheTechnician(_)
+            | ApprovalError::StaleSession => 403,
             ApprovalError::SignInRequired => 401,
             ApprovalError::Expired(_) => 410,
             ApprovalError::Unknown => 404,

@@ -10,6 +10,7 @@ use super::error::{ApprovalError, already};
 use super::request::RequestView;
 use super::stored::{Access, decision_of, load};
 use crate::deps::Deps;
+use crate::handlers::status_updates::http as updates;
 use crate::html::Page;
 use crate::html::approval::{self as pages, ConfirmForm, DecidedDetail};
 use atpilot_domain::time_entry::LedgerState;
@@ -167,7 +168,11 @@ async fn answer(
                 reference: get("r").unwrap_or(""),
                 signed_in: signed_in.map(|p| p.email),
             };
-            confirm_page(deps, id, access, signed_in.map(|p| p.csrf), get("intent"), now).await
+            let (csrf, intent) = (signed_in.map(|p| p.csrf), get("intent"));
+            if updates::is_update(id) {
+                return updates::confirm(deps, id, access, csrf, intent, now).await;
+            }
+            confirm_page(deps, id, access, csrf, intent, now).await
         }
         "POST" => {
             let mut form = DecisionForm::parse(body);
@@ -177,6 +182,9 @@ async fn answer(
                     return error_page(&ApprovalError::StaleSession);
                 }
                 form.signed_in = Some(p.email.to_string());
+            }
+            if updates::is_update(id) {
+                return updates::decide(deps, id, &form, now).await;
             }
             match decide_request(deps, id, &form, now).await {
                 Ok(Decided::Approved(report)) => pages::approved_page(

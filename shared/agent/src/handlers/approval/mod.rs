@@ -18,7 +18,7 @@ pub(crate) mod error;
 pub(crate) mod http;
 pub(crate) mod request;
 pub(crate) mod send;
-mod stored;
+pub(crate) mod stored;
 pub(crate) mod token;
 
 pub use crate::html::Page;

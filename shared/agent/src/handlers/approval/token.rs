@@ -103,29 +103,40 @@ pub struct Links {
     pub open: String,
 }
 
-fn page_url(deps: &Deps, approval: &ApprovalRecord) -> String {
-    format!("{}/{}", deps.config.approvals.base_url.trim_end_matches('/'), approval.id)
+fn page_url(deps: &Deps, id: &str) -> String {
+    format!("{}/{id}", deps.config.approvals.base_url.trim_end_matches('/'))
 }
 
 /// The approve, reject and open links of one approver for one request.
 pub fn links(deps: &Deps, approval: &ApprovalRecord, approver: &str) -> Links {
+    links_to(deps, &approval.id, approval.expires_at, approver)
+}
+
+/// The approve, reject and open links of one approver for the request `id`
+/// (an approval or a status update), valid until `expires_at`.
+pub(crate) fn links_to(deps: &Deps, id: &str, expires_at: DateTime<Utc>, approver: &str) -> Links {
     let token = sign_token(
         deps.approval_key.expose(),
-        &Claims { a: approval.id.clone(), e: approver.to_string(), x: approval.expires_at.timestamp() },
+        &Claims { a: id.to_string(), e: approver.to_string(), x: expires_at.timestamp() },
     );
-    let page = format!("{}?t={token}", page_url(deps, approval));
+    let page = format!("{}?t={token}", page_url(deps, id));
     Links { approve: format!("{page}&intent=approve"), reject: format!("{page}&intent=reject"), open: page }
 }
 
 /// The one Review link of a request, for every approver (deployments with
 /// sign-in): `{approvals.base_url}/{id}?r=<reference>`.
 pub fn review_link(deps: &Deps, approval: &ApprovalRecord) -> String {
+    review_link_to(deps, &approval.id, approval.expires_at)
+}
+
+/// [`review_link`] for the request `id`, valid until `expires_at`.
+pub(crate) fn review_link_to(deps: &Deps, id: &str, expires_at: DateTime<Utc>) -> String {
     let r = seal(
         deps.approval_key.expose(),
         REFERENCE_VERSION,
-        &Reference { a: approval.id.clone(), x: approval.expires_at.timestamp() },
+        &Reference { a: id.to_string(), x: expires_at.timestamp() },
     );
-    format!("{}?r={r}", page_url(deps, approval))
+    format!("{}?r={r}", page_url(deps, id))
 }
 
 #[cfg(test)]

@@ -229,3 +229,58 @@ pub async fn subjects_are_bound_once_and_released(s: Arc<dyn StateStore>) {
     assert_eq!(st.bind_subject(&b("ann@msp.example", "entra:t:2")).await.unwrap(), Claim::Claimed, "bound again");
     assert_eq!(st.subject_bindings(10).await.unwrap().len(), 2);
 }
+
+pub async fn status_updates_are_one_pending_per_ticket(s: Arc<dyn StateStore>) {
+    use crate::records::{StatusUpdateRecord, StatusUpdateState};
+    let st = State::new(s);
+    let ticket = TicketId::new(4242).unwrap();
+    let now = Utc::now();
+    let proposal = |at: chrono::DateTime<Utc>| StatusUpdateRecord {
+        id: StatusUpdateRecord::id_for(ticket, at),
+        ticket_id: ticket,
+        ticket_number: "T20261201.0042".into(),
+        state: StatusUpdateState::Pending,
+        created_at: at,
+        expires_at: at + Duration::hours(48),
+        approvers: vec!["tech@msp.example".into()],
+        draft: "Hello".into(),
+        left_out: vec![],
+        last_customer_visible: None,
+        open_days: 9.0,
+        quiet_days: 4.0,
+        text: None,
+        edited: false,
+        decided_by: None,
+        decided_at: None,
+        note: None,
+        note_id: None,
+        posted_at: None,
+        told: None,
+    };
+    let first = proposal(now);
+    assert_eq!(st.propose_status_update(&first).await.unwrap(), Claim::Claimed);
+    // A second proposal for the same ticket while the first is pending gets the first.
+    let second = proposal(now + Duration::seconds(60));
+    match st.propose_status_update(&second).await.unwrap() {
+        Claim::Existing(p) => assert_eq!(p.id, first.id),
+        other => panic!("expected the pending one, got {other:?}"),
+    }
+    // Decided once: pending → rejected, and never again from pending.
+    let mut rejected = first.clone();
+    rejected.state = StatusUpdateState::Rejected;
+    rejected.decided_by = Some("tech@msp.example".into());
+    assert_eq!(st.transition_status_update(&rejected, StatusUpdateState::Pending).await.unwrap(), Transition::Done);
+    let mut approved = first.clone();
+    approved.state = StatusUpdateState::Approved;
+    match st.transition_status_update(&approved, StatusUpdateState::Pending).await.unwrap() {
+        Transition::Refused(Some(cur)) => assert_eq!(cur.state, StatusUpdateState::Rejected),
+        other => panic!("expected the rejection to stand, got {other:?}"),
+    }
+    // Once the first is no longer pending, the ticket's slot is taken over.
+    assert_eq!(st.propose_status_update(&second).await.unwrap(), Claim::Claimed);
+    let listed: Vec<_> = st.status_updates(10).await.unwrap().into_iter().map(|r| (r.id, r.state)).collect();
+    assert_eq!(
+        listed,
+        vec![(second.id.clone(), StatusUpdateState::Pending), (first.id.clone(), StatusUpdateState::Rejected)]
+    );
+}
