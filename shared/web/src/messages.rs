@@ -217,7 +217,32 @@ pub async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response 
         });
     }
     let cut = (rows.len() == APPROVALS_SHOWN).then_some(APPROVALS_SHOWN);
-    respond(StatusCode::OK, "approvals.html", "Approvals", "/approvals/", context! { rows, outbox_error, cut })
+    let updates = match app.state.status_updates(APPROVALS_SHOWN).await {
+        Ok(l) => l,
+        Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    };
+    let updates: Vec<minijinja::Value> = updates
+        .iter()
+        .filter(|u| u.state == atpilot_store::records::StatusUpdateState::Pending)
+        .map(|u| {
+            let id = u.id.as_str();
+            // Only the links sent to the update's own approvers.
+            let opens: Vec<minijinja::Value> = links
+                .get(id)
+                .into_iter()
+                .flatten()
+                .filter(|(who, _)| u.approvers.iter().any(|a| a == who))
+                .map(|(who, url)| context! { who, url })
+                .collect();
+            context! {
+                id, ticket => u.ticket_id.get(), number => u.ticket_number, quiet => format!("{:.0}", u.quiet_days),
+                expires => u.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(), draft => u.draft,
+                approvers => u.approvers.join(", "), review => person.is_some().then(|| format!("{base}/{id}")), opens,
+            }
+        })
+        .collect();
+    let context = context! { rows, outbox_error, cut, updates };
+    respond(StatusCode::OK, "approvals.html", "Approvals", "/approvals/", context)
 }
 
 #[cfg(test)]

@@ -371,6 +371,9 @@ pub async fn collect(src: &Sources<'_>, o: &Options, now: DateTime<Utc>) -> Resu
     let csat_rows = csat(&surveys, &activity.ticket_agent, o.min_csat_samples);
 
     let outcomes = outcomes(&in_scope, &activity.week_decisions, &activity.agent_reply, &billing.week_tickets);
+    let quiet = src.state.cache_get(atpilot_agent::handlers::status_updates::QUIET_SUMMARY).await?;
+    let updates = src.state.status_updates(5_000).await?;
+    let status_updates = crate::status_updates::figures(&updates, p.week, quiet.as_ref());
     Ok(WeeklyReport {
         week: week_label(o.end),
         generated_at: now,
@@ -386,6 +389,7 @@ pub async fn collect(src: &Sources<'_>, o: &Options, now: DateTime<Utc>) -> Resu
         baseline_cached: billing.baseline_cached,
         csat: csat_rows,
         outcomes,
+        status_updates,
         autotask_requests: src.client.stats().requests - requests_before,
         notes,
     })

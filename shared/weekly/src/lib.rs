@@ -31,6 +31,7 @@ pub mod report;
 pub mod rows;
 pub mod run;
 pub mod spot_check;
+pub mod status_updates;
 #[cfg(test)]
 mod testing;
 

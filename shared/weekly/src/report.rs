@@ -37,6 +37,9 @@ pub struct WeeklyReport {
     pub baseline_cached: bool,
     pub csat: Vec<CsatRow>,
     pub outcomes: Outcomes,
+    /// Customer status updates (absent in snapshots stored before they existed).
+    #[serde(default)]
+    pub status_updates: crate::status_updates::StatusUpdateFigures,
     /// Autotask requests this run used.
     pub autotask_requests: u64,
     pub notes: Vec<String>,

@@ -153,7 +153,12 @@ pub struct DashboardData {
     pub ticket_link: Option<atpilot_config::TicketLink>,
     /// Completed tickets' KB drafts, newest first.
     pub kb_drafts: Vec<atpilot_store::records::KbDraftRecord>,
+    /// Proposed customer status updates, newest first.
+    pub status_updates: Vec<atpilot_store::records::StatusUpdateRecord>,
 }
+
+/// How many status updates the dashboard lists.
+pub const UPDATES_SHOWN: usize = 50;
 
 /// The decisions, newest first, as the API returns them.
 pub async fn decisions(state: &State, limit: usize) -> Result<Vec<DecisionView>, atpilot_store::StoreError> {
@@ -239,6 +244,7 @@ pub async fn gather(state: &State, config: &Config, limit: usize) -> Result<Dash
         kill_switch_history: state.kill_switch_history(10).await?,
         ticket_link: config.autotask.ticket_link.clone(),
         kb_drafts: state.kb_drafts(50).await?,
+        status_updates: state.status_updates(UPDATES_SHOWN).await?,
     })
 }
 
@@ -369,6 +375,7 @@ pub fn sections(d: &DashboardData, form_token: &str) -> String {
 
     render_decisions(&mut h, &d.decisions, d.ticket_link.as_ref());
     super::kb_drafts::render(&mut h, &d.kb_drafts, d.ticket_link.as_ref());
+    super::status_updates::render(&mut h, &d.status_updates, d.ticket_link.as_ref(), UPDATES_SHOWN);
 
     h.push_str(r#"<section id="history"><h2>Phase changes</h2><table><tr><th>When</th><th>Category</th><th>Phase</th><th>By</th><th>Why</th></tr>"#);
     for p in &d.phase_history {

@@ -5,6 +5,7 @@
 pub(crate) mod approval;
 pub mod dashboard;
 pub mod kb_drafts;
+pub mod status_updates;
 pub mod timeline;
 pub mod trends;
 

@@ -104,6 +104,17 @@ fn summary_lines(r: &WeeklyReport) -> Vec<String> {
         opt_f(o.first_response_p90_secs, 1),
         o.response_verdict()
     ));
+    let s = &r.status_updates;
+    v.push(format!(
+        "Status updates: {} proposed, {} approved ({} edited), {} rejected, {} dropped, {} expired; median days without customer contact {}.",
+        s.proposed,
+        s.approved,
+        s.edited,
+        s.rejected,
+        s.dropped,
+        s.expired,
+        opt_f(s.median_quiet_days, 1)
+    ));
     v
 }
 

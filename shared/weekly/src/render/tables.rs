@@ -10,7 +10,7 @@ use atpilot_domain::contract::ContractKind;
 
 /// Every table of the report.
 pub fn tables(r: &WeeklyReport) -> Vec<Table> {
-    vec![approvals(r), autonomy(r), moves(r), spot_check(r), billing(r), csat(r), outcomes(r)]
+    vec![approvals(r), autonomy(r), moves(r), spot_check(r), billing(r), csat(r), outcomes(r), status_updates(r)]
 }
 
 /// Per category, the confidence at which 30 days of its proposals were approved
@@ -279,6 +279,33 @@ fn outcomes(r: &WeeklyReport) -> Table {
                 String::new(),
                 format!("{} tickets with a first response", o.responded),
             ],
+        ],
+    }
+}
+
+/// The week's customer status updates and the median time without customer contact.
+fn status_updates(r: &WeeklyReport) -> Table {
+    let s = &r.status_updates;
+    let row = |k: &str, v: String| vec![k.to_string(), v];
+    let quiet = match (s.median_quiet_days, s.scanned_at) {
+        (Some(d), Some(at)) => {
+            format!("{d:.1} (over {} tickets, scan of {} UTC)", s.quiet_tickets, at.format("%Y-%m-%d %H:%M"))
+        }
+        _ => "no scan yet (is [status_updates] configured?)".into(),
+    };
+    Table {
+        id: "status-updates",
+        title: "Customer status updates",
+        header: vec!["figure", "value"],
+        rows: vec![
+            row("proposed", s.proposed.to_string()),
+            row("approved and posted", s.approved.to_string()),
+            row("of which edited by the approver", s.edited.to_string()),
+            row("rejected", s.rejected.to_string()),
+            row("dropped (the customer heard from someone meanwhile, or the ticket closed)", s.dropped.to_string()),
+            row("expired unanswered", s.expired.to_string()),
+            row("pending at the end of the week", s.pending.to_string()),
+            row("median days without customer contact (open tickets past their threshold)", quiet),
         ],
     }
 }
