@@ -725,11 +725,12 @@ async fn weekly_report_figures_and_phase_moves_match_an_independent_computation(
     // --- delivery: e-mail with charts and CSVs, Teams card, snapshot ---
     assert!(out.delivered);
     assert_eq!(out.email.to, vec!["finance@msp.example".to_string(), "manager@msp.example".to_string()]);
-    assert_eq!(out.email.attachments.len(), 7);
+    assert_eq!(out.email.attachments.len(), 8);
     assert!(out.email.attachments.iter().any(|a| a.filename.contains("autonomy-thresholds")));
+    assert!(out.email.attachments.iter().any(|a| a.filename.contains("status-updates")));
     assert!(out.email.attachments.iter().all(|a| a.filename.ends_with(".csv") && !a.bytes.is_empty()));
     let outbox = w.state.outbox(10).await.unwrap();
-    assert!(outbox.iter().any(|m| m.channel == "email" && m.subject.contains("2026-W10") && m.attachments.len() == 7));
+    assert!(outbox.iter().any(|m| m.channel == "email" && m.subject.contains("2026-W10") && m.attachments.len() == 8));
     assert!(outbox.iter().any(|m| m.channel == "teams" && m.body.contains("AdaptiveCard")));
     let snaps = w.state.snapshots(5).await.unwrap();
     assert_eq!(snaps[0].0, "2026-W10");
