@@ -406,7 +406,7 @@ fn spawn_workers(local: &Local, app: Arc<App>) {
     let deps = local.deps.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
+        for minute in 0u64.. {
             tick.tick().await;
             if let Err(e) =
                 atpilot_agent::handlers::reconciler::reconcile(&deps, chrono::Utc::now(), chrono::Duration::minutes(10))
@@ -417,7 +417,10 @@ fn spawn_workers(local: &Local, app: Arc<App>) {
             if let Err(e) = atpilot_agent::handlers::approval::sweep(&deps, chrono::Utc::now()).await {
                 tracing::warn!(error = %e, "approval sweep failed; it runs again in a minute");
             }
-            // Status updates (hourly in AWS): every minute here, so the demo shows them.
+            // Status updates (hourly in AWS): at start and every 5 minutes here, so the demo shows them soon.
+            if minute % 5 != 0 {
+                continue;
+            }
             match atpilot_agent::handlers::status_updates::scan(&deps, chrono::Utc::now()).await {
                 Ok(r) if r.proposed > 0 => {
                     tracing::info!(proposed = r.proposed, due = r.due, "status updates proposed")
