@@ -9,6 +9,7 @@
 //! base_url = "https://docs.msp.example/api/v1" # Hudu: the instance's /api/v1; IT Glue: its region's API
 //! drafts_folder_id = 12                        # Hudu: the folder AI drafts go to (Hudu has no API drafts)
 //! update_threshold = 0.6                       # similarity from which an update to an existing article is proposed
+//! # itglue_flexible_asset_type_id = 31         # IT Glue: drafts as flexible assets of this type, not documents
 //! ```
 
 use crate::{ConfigError, invalid};
@@ -36,6 +37,10 @@ pub struct KbConfig {
     /// article gets an update proposal instead of a new draft.
     #[serde(default = "d_threshold")]
     pub update_threshold: f64,
+    /// IT Glue: drafts go to flexible assets of this type (a Text title field
+    /// and a Textbox body) instead of documents. `None`: documents.
+    #[serde(default)]
+    pub itglue_flexible_asset_type_id: Option<i64>,
 }
 
 fn d_threshold() -> f64 {
@@ -66,6 +71,23 @@ impl KbConfig {
                 "is not set",
                 "Hudu's API cannot create drafts: name the folder atpilot's articles go to, for technicians to review",
             ));
+        }
+        match (self.provider, self.itglue_flexible_asset_type_id) {
+            (KbProvider::Hudu, Some(_)) => {
+                return Err(invalid(
+                    "kb.itglue_flexible_asset_type_id",
+                    "is an IT Glue setting",
+                    "Hudu drafts go to drafts_folder_id: remove it",
+                ));
+            }
+            (KbProvider::Itglue, Some(t)) if t <= 0 => {
+                return Err(invalid(
+                    "kb.itglue_flexible_asset_type_id",
+                    format!("{t} is not an id"),
+                    "the id of a flexible asset type in IT Glue (Account > Flexible Asset Types)",
+                ));
+            }
+            _ => {}
         }
         if self.provider == KbProvider::Itglue && self.drafts_folder_id.is_some() {
             return Err(invalid(
@@ -99,6 +121,12 @@ mod tests {
         let t = with("provider = \"itglue\"\nbase_url = \"https://api.eu.itglue.com\"\nupdate_threshold = 1.5")
             .unwrap_err();
         assert!(t.contains("kb.update_threshold"), "{t}");
+        let fa =
+            with("provider = \"itglue\"\nbase_url = \"https://api.itglue.com\"\nitglue_flexible_asset_type_id = 31")
+                .unwrap();
+        assert_eq!(fa.kb.unwrap().itglue_flexible_asset_type_id, Some(31));
+        let hudu_fa = with("provider = \"hudu\"\nbase_url = \"https://d.example/api/v1\"\ndrafts_folder_id = 3\nitglue_flexible_asset_type_id = 31").unwrap_err();
+        assert!(hudu_fa.contains("kb.itglue_flexible_asset_type_id"), "{hudu_fa}");
         let unknown = with("provider = \"confluence\"\nbase_url = \"https://x.example\"").unwrap_err();
         assert!(unknown.contains("confluence") || unknown.contains("provider"), "{unknown}");
         assert_eq!(Config::parse(crate::EXAMPLE, "test").unwrap().kb, None, "no [kb]: no drafts leave atpilot");

@@ -41,11 +41,40 @@ pub struct Document {
     pub sections: Vec<(String, String)>,
 }
 
+/// A field of a flexible asset type (`flexible-asset-fields`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name_key: String,
+    /// `Text`, `Textbox`, `Tag`, `Select`…
+    pub kind: String,
+    pub required: bool,
+    pub use_for_title: bool,
+}
+
+/// A flexible asset type and its fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlexibleAssetType {
+    pub id: i64,
+    pub name: String,
+    pub fields: Vec<Field>,
+}
+
+/// A flexible asset: its traits by `name-key`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlexibleAsset {
+    pub id: i64,
+    pub organization_id: i64,
+    pub type_id: i64,
+    pub traits: serde_json::Map<String, Value>,
+}
+
 /// What the IT Glue account holds.
 #[derive(Debug, Clone, Default)]
 pub struct World {
     pub organizations: Vec<Organization>,
     pub documents: Vec<Document>,
+    pub flexible_asset_types: Vec<FlexibleAssetType>,
+    pub flexible_assets: Vec<FlexibleAsset>,
 }
 
 impl World {
@@ -56,9 +85,40 @@ impl World {
         self.documents.push(Document { id, name: name.into(), organization_id, published: true, sections });
         id
     }
+
+    /// Adds a "KB Article" flexible asset type (a title Text field, a Textbox
+    /// body, an optional Tag) with `id` and returns it.
+    pub fn add_kb_type(&mut self, id: i64) -> i64 {
+        let field = |k: &str, kind: &str, required, title| Field {
+            name_key: k.into(),
+            kind: kind.into(),
+            required,
+            use_for_title: title,
+        };
+        let fields = vec![
+            field("title", "Text", true, true),
+            field("body", "Textbox", true, false),
+            field("related", "Tag", false, false),
+        ];
+        self.flexible_asset_types.push(FlexibleAssetType { id, name: "KB Article".into(), fields });
+        id
+    }
+
+    /// Adds a flexible asset of `type_id` with these title and body traits and returns its id.
+    pub fn add_asset(&mut self, organization_id: i64, type_id: i64, title: &str, html: &str) -> i64 {
+        let id = self.flexible_assets.iter().map(|a| a.id).max().unwrap_or(0) + 1;
+        let mut traits = serde_json::Map::new();
+        traits.insert("title".into(), json!(title));
+        traits.insert("body".into(), json!(html));
+        self.flexible_assets.push(FlexibleAsset { id, organization_id, type_id, traits });
+        id
+    }
 }
 
-type S = Arc<Shared<World>>;
+pub(crate) type S = Arc<Shared<World>>;
+
+#[path = "itglue_assets.rs"]
+mod assets;
 
 /// Starts an IT Glue sandbox holding `world`; its API base is [`base`].
 pub async fn start(world: World) -> std::io::Result<Sandbox<World>> {
@@ -70,6 +130,9 @@ pub async fn start(world: World) -> std::io::Result<Sandbox<World>> {
         .route("/documents/{id}/relationships/sections", get(sections).post(create_section))
         // A POST to the publish path is a 404, as IT Glue answers it.
         .route("/documents/{id}/publish", patch(publish).fallback(not_found))
+        .route("/flexible_asset_types/{id}", get(assets::asset_type))
+        .route("/flexible_assets", get(assets::assets).post(assets::create_asset))
+        .route("/flexible_assets/{id}", get(assets::asset))
         .fallback(not_found)
         .with_state(shared.clone());
     Sandbox::serve(shared, app).await
@@ -80,13 +143,13 @@ pub fn base(sb: &Sandbox<World>) -> String {
     format!("http://{}", sb.addr())
 }
 
-fn errors(status: StatusCode, title: &str, detail: &str, s: &S) -> Response {
+pub(crate) fn errors(status: StatusCode, title: &str, detail: &str, s: &S) -> Response {
     let detail = if lock(&s.knobs).detail_as_array { json!([detail]) } else { json!(detail) };
     let body = json!({"errors": [{"status": status.as_u16(), "title": title, "detail": detail}]});
     (status, [("content-type", "application/vnd.api+json")], body.to_string()).into_response()
 }
 
-fn ok(status: StatusCode, body: Value) -> Response {
+pub(crate) fn ok(status: StatusCode, body: Value) -> Response {
     (status, [("content-type", "application/vnd.api+json")], body.to_string()).into_response()
 }
 
@@ -99,12 +162,12 @@ fn gate(s: &S, method: &Method, headers: &HeaderMap) -> Option<Response> {
 }
 
 /// Runs `f` behind the gate and records the answer.
-fn serve(s: &S, method: &Method, uri: &Uri, headers: &HeaderMap, f: impl FnOnce() -> Response) -> Response {
+pub(crate) fn serve(s: &S, method: &Method, uri: &Uri, headers: &HeaderMap, f: impl FnOnce() -> Response) -> Response {
     s.answer(method, uri, gate(s, method, headers), f)
 }
 
 /// One JSON:API page of `items` with its `meta`.
-fn paged(items: Vec<Value>, p: &HashMap<String, String>, s: &S) -> Result<Value, Response> {
+pub(crate) fn paged(items: Vec<Value>, p: &HashMap<String, String>, s: &S) -> Result<Value, Response> {
     let default = lock(&s.knobs).default_page_size;
     let size: usize = match p.get("page[size]").map(|v| v.parse::<usize>()) {
         None => default,
@@ -170,7 +233,7 @@ async fn documents(State(s): State<S>, method: Method, uri: Uri, headers: Header
 }
 
 /// `data.attributes` of a JSON:API body of `kind`, or the 400/422 answer.
-fn attributes(body: &[u8], kind: &str, s: &S) -> Result<Value, Response> {
+pub(crate) fn attributes(body: &[u8], kind: &str, s: &S) -> Result<Value, Response> {
     let v: Value = serde_json::from_slice(body)
         .map_err(|_| errors(StatusCode::BAD_REQUEST, "Bad Request", "the body is not JSON", s))?;
     let data = &v["data"];

@@ -143,6 +143,10 @@ impl KnowledgeBase for Hudu {
         KB
     }
 
+    fn placement(&self) -> Option<String> {
+        Some("It is in the drafts folder, visible to technicians there (Hudu has no API drafts): review it before sharing it".into())
+    }
+
     async fn company(&self, autotask_company_id: i64, name: &str) -> Result<Option<KbCompany>, KbError> {
         let psa = |c: &Value| carries_psa_id(c, autotask_company_id);
         let by_id = self.one_company(&[("id_in_integration", autotask_company_id.to_string())], name, psa).await?;

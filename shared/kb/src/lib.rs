@@ -32,6 +32,13 @@ pub trait KnowledgeBase: Send + Sync {
     /// "Hudu" or "IT Glue", for messages.
     fn name(&self) -> &'static str;
 
+    /// Where an article that is not a draft ([`Article::draft`] false) sits,
+    /// as a sentence for the ticket's note and the dashboard (`None`: the
+    /// caller's wording for the KB).
+    fn placement(&self) -> Option<String> {
+        None
+    }
+
     /// The KB's company for an Autotask company: by its PSA integration id,
     /// else by exact `name`; `None` when neither matches.
     ///

@@ -1,6 +1,7 @@
-//! One suite, both knowledge bases: every test runs against the Hudu and the
-//! IT Glue sandbox through the [`KnowledgeBase`] port, and reads the
-//! sandbox's own state back rather than trusting the client.
+//! One suite, every knowledge-base target: each test runs against the Hudu
+//! sandbox, the IT Glue sandbox's documents and its flexible assets, through
+//! the [`KnowledgeBase`] port, and reads the sandbox's own state back rather
+//! than trusting the client.
 
 use atpilot_kb::hudu::{Hudu, HuduConfig};
 use atpilot_kb::itglue::{ItGlue, ItGlueConfig};
@@ -8,10 +9,23 @@ use atpilot_kb::{ArticleDraft, KbError, KnowledgeBase, closest};
 use atpilot_kb_sandbox::{API_KEY, Recorded, Sandbox, hudu, itglue};
 use std::time::Duration;
 
+/// Where drafts go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Hudu,
+    /// IT Glue documents.
+    ItGlue,
+    /// IT Glue flexible assets of type [`KB_TYPE`].
+    ItGlueAssets,
+}
+
+/// The flexible asset type the IT Glue sandbox holds KB articles in.
+const KB_TYPE: i64 = 31;
+
 /// A sandbox and a client of it.
 enum Kb {
     Hudu(Sandbox<hudu::World>),
-    ItGlue(Sandbox<itglue::World>),
+    ItGlue(Sandbox<itglue::World>, bool),
 }
 
 const ACME: i64 = 174;
@@ -20,12 +34,14 @@ impl Kb {
     /// A sandbox holding: "Acme Legal LLP" (synced, PSA id 174), "Birch Dental" (not
     /// synced), two companies named "Twin Co"; `n` articles of Acme, the `dup`-th
     /// of them the Outlook article.
-    async fn start(itglue: bool, n: usize, dup: usize) -> Kb {
+    async fn start(target: Target, n: usize, dup: usize) -> Kb {
         let body = |i: usize| format!("<p>Routine article {i} about topic {i} and procedure {i}.</p>");
         let outlook =
             ("Reset an Outlook profile", "<p>Close Outlook. Open Mail in the Control Panel and add a profile.</p>");
-        if itglue {
+        if target != Target::Hudu {
+            let assets = target == Target::ItGlueAssets;
             let mut w = itglue::World::default();
+            w.add_kb_type(KB_TYPE);
             for (id, name, psa) in [
                 (1, "Acme Legal LLP", Some(ACME)),
                 (2, "Birch Dental", None),
@@ -39,13 +55,18 @@ impl Kb {
                 });
             }
             for i in 1..=n {
-                if i == dup {
-                    w.add_document(1, outlook.0, outlook.1)
+                let (title, html) = if i == dup {
+                    (outlook.0.to_string(), outlook.1.to_string())
                 } else {
-                    w.add_document(1, &format!("Note {i}"), &body(i))
+                    (format!("Note {i}"), body(i))
                 };
+                if assets {
+                    w.add_asset(1, KB_TYPE, &title, &html);
+                } else {
+                    w.add_document(1, &title, &html);
+                }
             }
-            Kb::ItGlue(itglue::start(w).await.unwrap())
+            Kb::ItGlue(itglue::start(w).await.unwrap(), assets)
         } else {
             let mut w = hudu::World::default();
             for (id, name, psa) in [
@@ -80,9 +101,10 @@ impl Kb {
                 drafts_folder_id: Some(9),
                 ..HuduConfig::new(hudu::base(s), key)
             })),
-            Kb::ItGlue(s) => Box::new(ItGlue::new(ItGlueConfig {
+            Kb::ItGlue(s, assets) => Box::new(ItGlue::new(ItGlueConfig {
                 page_size,
                 base_delay: Duration::from_millis(600),
+                flexible_asset_type_id: assets.then_some(KB_TYPE),
                 ..ItGlueConfig::new(itglue::base(s), key)
             })),
         }
@@ -91,14 +113,14 @@ impl Kb {
     fn requests(&self) -> Vec<Recorded> {
         match self {
             Kb::Hudu(s) => s.requests(),
-            Kb::ItGlue(s) => s.requests(),
+            Kb::ItGlue(s, _) => s.requests(),
         }
     }
 
     fn set_knobs(&self, f: impl FnOnce(&mut atpilot_kb_sandbox::Knobs)) {
         match self {
             Kb::Hudu(s) => s.set_knobs(f),
-            Kb::ItGlue(s) => s.set_knobs(f),
+            Kb::ItGlue(s, _) => s.set_knobs(f),
         }
     }
 
@@ -112,7 +134,14 @@ impl Kb {
                     .map(|a| (a.name.clone(), a.content.clone(), true))
                     .collect()
             }),
-            Kb::ItGlue(s) => s.with_world(|w| {
+            Kb::ItGlue(s, true) => s.with_world(|w| {
+                w.flexible_assets
+                    .iter()
+                    .filter(|a| a.traits.get("title").and_then(|t| t.as_str()) == Some(title))
+                    .map(|a| (title.to_string(), a.traits["body"].as_str().unwrap_or_default().to_string(), true))
+                    .collect()
+            }),
+            Kb::ItGlue(s, false) => s.with_world(|w| {
                 w.documents
                     .iter()
                     .filter(|d| d.name == title)
@@ -129,13 +158,13 @@ impl Kb {
     }
 }
 
-fn both() -> [bool; 2] {
-    [false, true]
+fn every() -> [Target; 3] {
+    [Target::Hudu, Target::ItGlue, Target::ItGlueAssets]
 }
 
 #[tokio::test]
 async fn companies_match_by_psa_id_then_exact_name_and_are_never_guessed() {
-    for it in both() {
+    for it in every() {
         let kb = Kb::start(it, 3, 0).await;
         let c = kb.client(API_KEY, 100);
         let acme = c.company(ACME, "A name that differs").await.unwrap().expect("by PSA id");
@@ -151,7 +180,7 @@ async fn companies_match_by_psa_id_then_exact_name_and_are_never_guessed() {
 #[tokio::test]
 async fn hudu_finds_the_psa_id_in_integrations_too() {
     // [U] in the reference: the Autotask id as `id_in_integration`, or only in `integrations[]`.
-    let kb = Kb::start(false, 1, 0).await;
+    let kb = Kb::start(Target::Hudu, 1, 0).await;
     kb.set_knobs(|k| k.psa_id_in_integrations = true);
     let c = kb.client(API_KEY, 100);
     let acme = c.company(ACME, "A name Hudu does not know").await.unwrap().expect("by the integration's sync id");
@@ -161,7 +190,7 @@ async fn hudu_finds_the_psa_id_in_integrations_too() {
 
 #[tokio::test]
 async fn every_page_is_read_and_the_near_duplicate_is_found_on_page_three() {
-    for it in both() {
+    for it in every() {
         // 50 per page: the Outlook article is the 110th of 120, on page 3.
         let kb = Kb::start(it, 120, 110).await;
         let c = kb.client(API_KEY, 50);
@@ -181,7 +210,7 @@ async fn every_page_is_read_and_the_near_duplicate_is_found_on_page_three() {
 
 #[tokio::test]
 async fn a_draft_is_created_once_unpublished_and_read_back() {
-    for it in both() {
+    for it in every() {
         let kb = Kb::start(it, 2, 0).await;
         let c = kb.client(API_KEY, 100);
         let acme = c.company(ACME, "Acme Legal LLP").await.unwrap().unwrap();
@@ -192,8 +221,14 @@ async fn a_draft_is_created_once_unpublished_and_read_back() {
         let stored = kb.stored("Map a network drive");
         assert_eq!(stored.len(), 1, "{}: one article", c.name());
         assert_eq!(stored[0].1, "<p>Open File Explorer.</p>", "{}: its text as sent", c.name());
-        if it {
-            assert!(!stored[0].2 && first.draft, "IT Glue: left a draft");
+        match it {
+            Target::ItGlue => assert!(!stored[0].2 && first.draft, "IT Glue: left a draft"),
+            // Flexible assets have no draft state: never claimed one, and where it is is said.
+            Target::ItGlueAssets => {
+                assert!(!first.draft);
+                assert!(c.placement().unwrap().contains("flexible asset"), "{:?}", c.placement());
+            }
+            Target::Hudu => assert!(c.placement().unwrap().contains("drafts folder")),
         }
         assert!(!kb.requests().iter().any(|r| r.path.ends_with("/publish")), "{}: never published", c.name());
     }
@@ -201,7 +236,7 @@ async fn a_draft_is_created_once_unpublished_and_read_back() {
 
 #[tokio::test]
 async fn a_bad_key_is_a_clear_error() {
-    for it in both() {
+    for it in every() {
         let kb = Kb::start(it, 1, 0).await;
         let c = kb.client("wrong", 100);
         let e = c.company(ACME, "Acme Legal LLP").await.unwrap_err();
@@ -212,7 +247,7 @@ async fn a_bad_key_is_a_clear_error() {
 
 #[tokio::test]
 async fn the_rate_limit_is_waited_out() {
-    for it in both() {
+    for it in every() {
         let kb = Kb::start(it, 1, 0).await;
         // Two requests per 2-second window: the third waits for the next window.
         kb.set_knobs(|k| {
@@ -232,8 +267,8 @@ async fn the_rate_limit_is_waited_out() {
 
 #[tokio::test]
 async fn a_rate_limit_that_never_lifts_gives_up_with_nothing_written() {
-    let kb = Kb::start(true, 1, 0).await;
-    let Kb::ItGlue(s) = &kb else { unreachable!() };
+    let kb = Kb::start(Target::ItGlue, 1, 0).await;
+    let Kb::ItGlue(s, _) = &kb else { unreachable!() };
     let config = ItGlueConfig {
         max_attempts: 3,
         base_delay: Duration::from_millis(100),
@@ -266,8 +301,8 @@ async fn a_rate_limit_that_never_lifts_gives_up_with_nothing_written() {
 
 #[tokio::test]
 async fn itglue_completes_a_document_a_crash_left_without_text() {
-    let kb = Kb::start(true, 1, 0).await;
-    let Kb::ItGlue(s) = &kb else { unreachable!() };
+    let kb = Kb::start(Target::ItGlue, 1, 0).await;
+    let Kb::ItGlue(s, _) = &kb else { unreachable!() };
     s.with_world(|w| {
         w.documents.push(itglue::Document {
             id: 50,
@@ -289,7 +324,7 @@ async fn itglue_completes_a_document_a_crash_left_without_text() {
 
 #[tokio::test]
 async fn hudu_accepts_a_bare_created_article_and_errors_carry_the_message() {
-    let kb = Kb::start(false, 1, 0).await;
+    let kb = Kb::start(Target::Hudu, 1, 0).await;
     kb.set_knobs(|k| k.bare_created_article = true);
     let c = kb.client(API_KEY, 100);
     let acme = c.company(ACME, "Acme Legal LLP").await.unwrap().unwrap();
@@ -303,4 +338,29 @@ async fn hudu_accepts_a_bare_created_article_and_errors_carry_the_message() {
     );
     let e = c.create_draft(&acme, &ArticleDraft { title: " ".into(), html: String::new() }).await.unwrap_err();
     assert!(e.to_string().contains("Name can't be blank"), "{e}");
+}
+
+#[tokio::test]
+async fn itglue_flexible_assets_need_their_type_filter_and_a_fillable_type() {
+    let kb = Kb::start(Target::ItGlueAssets, 1, 0).await;
+    let Kb::ItGlue(s, _) = &kb else { unreachable!() };
+    // The sandbox refuses a listing without the type, as IT Glue does.
+    let bare = reqwest::Client::new()
+        .get(format!("{}/flexible_assets", itglue::base(s)))
+        .header("x-api-key", API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 422);
+    assert!(kb.requests().iter().any(|r| r.path == "/flexible_assets" && r.status == 422));
+    // A type with a required field atpilot cannot fill is refused with the field named, and nothing written.
+    s.with_world(|w| {
+        let t = w.flexible_asset_types.iter_mut().find(|t| t.id == KB_TYPE).unwrap();
+        t.fields.iter_mut().find(|f| f.name_key == "related").unwrap().required = true;
+    });
+    let c = kb.client(API_KEY, 100);
+    let acme = c.company(ACME, "Acme Legal LLP").await.unwrap().unwrap();
+    let e = c.create_draft(&acme, &ArticleDraft { title: "T".into(), html: "<p>b</p>".into() }).await.unwrap_err();
+    assert!(e.to_string().contains("\"related\"") && e.to_string().contains("cannot fill"), "{e}");
+    assert_eq!(s.with_world(|w| w.flexible_assets.len()), 1, "nothing created");
 }

@@ -47,6 +47,7 @@ pub(crate) async fn start(config: &mut Config, autotask: Option<&Arc<Sandbox>>) 
         base_url: hudu::base(&sb),
         drafts_folder_id: Some(DRAFTS_FOLDER),
         update_threshold: 0.6,
+        itglue_flexible_asset_type_id: None,
     };
     let adapter = adapter(&kb, atpilot_kb_sandbox::API_KEY.to_string());
     config.kb = Some(kb);

@@ -15,6 +15,9 @@ pub fn from_config(kb: &KbConfig, key: String) -> Arc<dyn KnowledgeBase> {
             drafts_folder_id: kb.drafts_folder_id,
             ..HuduConfig::new(&kb.base_url, key)
         })),
-        KbProvider::Itglue => Arc::new(ItGlue::new(ItGlueConfig::new(&kb.base_url, key))),
+        KbProvider::Itglue => Arc::new(ItGlue::new(ItGlueConfig {
+            flexible_asset_type_id: kb.itglue_flexible_asset_type_id,
+            ..ItGlueConfig::new(&kb.base_url, key)
+        })),
     }
 }

@@ -189,6 +189,7 @@ async fn place(
             article_id: created.id,
             url: created.url,
             unpublished: created.draft,
+            placement: (!created.draft).then(|| kb.placement()).flatten(),
         }),
         Err(e) => refused(deps, ticket, e).await,
     }
@@ -213,13 +214,13 @@ async fn refused(deps: &Deps, ticket: &TicketSnapshot, e: atpilot_kb::KbError) -
 /// The internal note's text for what was written to the KB (`None`: nothing was).
 fn note_text(status: &KbDraftStatus, ticket_number: &str) -> Option<String> {
     match status {
-        KbDraftStatus::Drafted { kb, url, unpublished, .. } => Some(format!(
-            "atpilot drafted a {kb} article from ticket {ticket_number}: {}. {}",
+        KbDraftStatus::Drafted { kb, url, unpublished, placement, .. } => Some(format!(
+            "atpilot drafted a {kb} article from ticket {ticket_number}: {}. {}.",
             url.as_deref().unwrap_or("(no link given)"),
-            if *unpublished {
-                "It is unpublished: a technician reviews it before it is published."
-            } else {
-                "It is in the drafts folder, visible to technicians there ({kb} has no API drafts): review it before sharing it."
+            match (unpublished, placement) {
+                (true, _) => "It is unpublished: a technician reviews it before it is published",
+                (false, Some(p)) => p.as_str(),
+                (false, None) => "It is published in the KB as the KB stored it: review it there",
             }
         )),
         KbDraftStatus::UpdateProposed { kb, article_title, url, similarity, .. } => Some(format!(

@@ -21,11 +21,15 @@ fn outcome(s: &KbDraftStatus) -> String {
     match s {
         KbDraftStatus::Drafting => "being drafted".into(),
         KbDraftStatus::Kept { why } => format!("kept here: {}", esc(why)),
-        KbDraftStatus::Drafted { kb, article_id, url, unpublished } => format!(
+        KbDraftStatus::Drafted { kb, article_id, url, unpublished, placement } => format!(
             "drafted in {} as {} ({})",
             esc(kb),
             article_link(url.as_deref(), &format!("article {article_id}")),
-            if *unpublished { "unpublished" } else { "in the drafts folder; the KB has no API drafts" }
+            match (unpublished, placement) {
+                (true, _) => "unpublished".to_string(),
+                (false, Some(p)) => esc(p),
+                (false, None) => "published as the KB stored it".to_string(),
+            }
         ),
         KbDraftStatus::UpdateProposed { kb, article_title, url, similarity, .. } => format!(
             "update proposed to the {} article {} ({:.0}% similar); the article was not changed",
@@ -88,6 +92,7 @@ mod tests {
                 article_id: "5".into(),
                 url: Some("https://kb.example/a/5".into()),
                 unpublished: false,
+                placement: None,
             },
             ..r
         };

@@ -21,7 +21,15 @@ pub enum KbDraftStatus {
     /// Created in the KB; `unpublished` as the KB read it back (IT Glue
     /// documents are drafts; Hudu has no API drafts: its article sits in the
     /// drafts folder, visible to technicians).
-    Drafted { kb: String, article_id: String, url: Option<String>, unpublished: bool },
+    Drafted {
+        kb: String,
+        article_id: String,
+        url: Option<String>,
+        unpublished: bool,
+        /// Where a published article sits, as the KB adapter says (absent in older records).
+        #[serde(default)]
+        placement: Option<String>,
+    },
     /// An existing article is this close (`similarity` in 0..1, over the
     /// configured threshold): an update to it is proposed; nothing was written to it.
     UpdateProposed { kb: String, article_id: String, article_title: String, url: Option<String>, similarity: f64 },

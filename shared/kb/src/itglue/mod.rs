@@ -11,7 +11,11 @@
 //! * Drafts are documents (`POST /organizations/{id}/relationships/documents`
 //!   creates one unpublished) with one `Document::Text` section holding the
 //!   HTML; atpilot never calls `PATCH /documents/{id}/publish`.
+//! * Or, with [`ItGlueConfig::flexible_asset_type_id`], drafts are flexible
+//!   assets of that type ([`assets`]).
 //! * 429 is retried with exponential backoff (no `Retry-After` is documented).
+
+mod assets;
 
 use crate::http::{Api, Pace, shape};
 use crate::{Article, ArticleDraft, KbCompany, KbError, KnowledgeBase};
@@ -34,6 +38,8 @@ pub struct ItGlueConfig {
     pub max_attempts: u32,
     /// The longest single wait (a longer one gives up: the caller retries later).
     pub max_wait: Duration,
+    /// Drafts go to flexible assets of this type instead of documents.
+    pub flexible_asset_type_id: Option<i64>,
 }
 
 impl ItGlueConfig {
@@ -45,6 +51,7 @@ impl ItGlueConfig {
             base_delay: Duration::from_secs(2),
             max_attempts: 5,
             max_wait: Duration::from_secs(20),
+            flexible_asset_type_id: None,
         }
     }
 }
@@ -153,17 +160,30 @@ impl KnowledgeBase for ItGlue {
         self.one_org(&[("filter[name]", escape_name(name.trim()))], name).await
     }
 
+    fn placement(&self) -> Option<String> {
+        self.cfg.flexible_asset_type_id.map(assets::placement)
+    }
+
     async fn articles(&self, company: &KbCompany) -> Result<Vec<Article>, KbError> {
+        if let Some(t) = self.cfg.flexible_asset_type_id {
+            return self.assets(t, company).await;
+        }
         let path = format!("/organizations/{}/relationships/documents", company.id);
         self.all("the document list", &path, &[]).await?.iter().map(document).collect()
     }
 
     async fn content(&self, a: &Article) -> Result<String, KbError> {
+        if let Some(t) = self.cfg.flexible_asset_type_id {
+            return self.asset_content(t, a).await;
+        }
         let sections = self.sections(&a.id).await?;
         Ok(sections.iter().filter_map(|s| s["attributes"]["content"].as_str()).collect::<Vec<_>>().join("\n"))
     }
 
     async fn create_draft(&self, company: &KbCompany, draft: &ArticleDraft) -> Result<Article, KbError> {
+        if let Some(t) = self.cfg.flexible_asset_type_id {
+            return self.create_asset(t, company, draft).await;
+        }
         // Once: a document of this title already there is the draft (given its text if a crash left it without).
         if let Some(a) = self.articles(company).await?.into_iter().find(|a| a.title == draft.title) {
             if self.sections(&a.id).await?.is_empty() {
