@@ -28,6 +28,7 @@ impl Stack {
             webhook_secret: Some("e2e-webhook-secret".into()),
             public_url: "http://127.0.0.1:8080".into(),
             classifier,
+            kb_sandbox: Default::default(),
         })
         .await
         .expect("local stack starts");
@@ -768,6 +769,7 @@ pub async fn start_edited(edit: impl FnOnce(String) -> String) -> (Local, tempfi
         webhook_secret: Some("e2e-webhook-secret".into()),
         public_url: "http://127.0.0.1:8080".into(),
         classifier: atpilot_local::LocalClassifier::Given(std::sync::Arc::new(CalibratedKeywords)),
+        kb_sandbox: Default::default(),
     })
     .await
     .expect("local stack starts");

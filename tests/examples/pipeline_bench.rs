@@ -31,6 +31,7 @@ async fn main() {
         webhook_secret: None,
         public_url: "http://127.0.0.1:0".into(),
         classifier: atpilot_local::LocalClassifier::Given(Arc::new(atpilot_e2e::CalibratedKeywords)),
+        kb_sandbox: Default::default(),
     })
     .await
     .unwrap();

@@ -100,3 +100,61 @@ async fn the_local_runner_sets_aside_what_the_lambda_sets_aside() {
     assert!(s.local.classify_queue.is_empty(), "acknowledged, not redelivered");
     assert_eq!(s.local.deps.state.dead_letters(10).await.unwrap()[0].body, "{\"not\": \"an event\"}");
 }
+
+/// A queue that records how long each released message is held back.
+struct Recording(std::sync::Mutex<Vec<(String, std::time::Duration)>>);
+
+#[async_trait::async_trait]
+impl atpilot_store::Queue for Recording {
+    async fn send(&self, _: atpilot_store::OutMessage) -> Result<(), atpilot_store::QueueError> {
+        Ok(())
+    }
+    async fn receive(
+        &self,
+        _: u32,
+        _: std::time::Duration,
+    ) -> Result<Vec<atpilot_store::Delivery>, atpilot_store::QueueError> {
+        Ok(vec![])
+    }
+    async fn ack(&self, _: &str) -> Result<(), atpilot_store::QueueError> {
+        Ok(())
+    }
+    async fn release(&self, receipt: &str, delay: std::time::Duration) -> Result<(), atpilot_store::QueueError> {
+        self.0.lock().unwrap().push((receipt.to_string(), delay));
+        Ok(())
+    }
+    async fn dead_letters(&self, _: u32) -> Result<Vec<atpilot_store::Delivery>, atpilot_store::QueueError> {
+        Ok(vec![])
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_used_up_autotask_budget_holds_the_message_back_until_it_frees_and_alerts_once() {
+    use atpilot_agent::ports::PortError;
+    let s = Stack::start().await;
+    let queue = std::sync::Arc::new(Recording(Default::default()));
+    let mut deps = s.local.deps.clone();
+    deps.classify_queue = queue.clone();
+    let records: Vec<_> = [("m1", event(11), "r-1"), ("m2", event(12), "r-2")]
+        .iter()
+        .map(|(id, body, receipt)| json!({"messageId": id, "body": body, "receiptHandle": receipt}))
+        .collect();
+    let budget = |wait| PortError::Budget { message: "2500 of 2500 requests".into(), retry_after: wait };
+    for round in 0..2 {
+        let ev: SqsEvent = serde_json::from_value(json!({ "Records": records })).unwrap();
+        let (response, _) = atpilot_lambda::fifo_batch(&deps, ev, async |_: TicketEvent| {
+            Err::<(), _>(HandlerError::from(budget(std::time::Duration::from_secs(1500))))
+        })
+        .await;
+        let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        assert_eq!(failed, ["m1", "m2"], "round {round}: retried, in order");
+    }
+    // Held back 25 minutes (the failed one; the rest of the batch follows the queue's own delay).
+    let held = queue.0.lock().unwrap().clone();
+    assert_eq!(held, vec![("r-1".to_string(), std::time::Duration::from_secs(1500)); 2]);
+    assert!(s.local.deps.state.dead_letters(10).await.unwrap().is_empty(), "waiting is no dead letter");
+    let alerts = s.local.deps.state.alerts(10).await.unwrap();
+    let budget_alerts: Vec<_> = alerts.iter().filter(|a| a.kind == "autotask-budget").collect();
+    assert_eq!(budget_alerts.len(), 1, "one alert an hour: {alerts:?}");
+    assert!(budget_alerts[0].message.contains("about 25 minutes"), "{}", budget_alerts[0].message);
+}

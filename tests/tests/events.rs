@@ -25,6 +25,7 @@ async fn sample_local() -> (Local, tempfile::TempDir) {
         webhook_secret: Some("sample-webhook-secret".into()),
         public_url: "http://127.0.0.1:8080".into(),
         classifier: atpilot_local::LocalClassifier::FromConfig,
+        kb_sandbox: Default::default(),
     })
     .await
     .unwrap();

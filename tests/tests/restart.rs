@@ -18,6 +18,7 @@ async fn start(dir: &std::path::Path) -> Local {
         webhook_secret: Some("e2e-webhook-secret".into()),
         public_url: "http://127.0.0.1:8080".into(),
         classifier: LocalClassifier::Given(Arc::new(CalibratedKeywords)),
+        kb_sandbox: Default::default(),
     })
     .await
     .expect("local stack starts")

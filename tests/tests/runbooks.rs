@@ -40,6 +40,7 @@ async fn start() -> (Local, tempfile::TempDir) {
         webhook_secret: Some("e2e-webhook-secret".into()),
         public_url: PUBLIC.into(),
         classifier: LocalClassifier::Given(Arc::new(CalibratedKeywords)),
+        kb_sandbox: Default::default(),
     })
     .await
     .expect("local stack starts");

@@ -247,3 +247,45 @@ async fn a_rejection_reaches_no_customer_is_noted_and_the_kill_switch_decides_no
     scan(&s.local.deps, Utc::now()).await.unwrap();
     assert_eq!(record(&s, t).await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_sign_in_only_the_signed_in_technician_or_an_admin_decides() {
+    use atpilot_agent::handlers::approval::{SignedInPerson, handle_http_as};
+    let s = Stack::start().await;
+    let mut deps = s.local.deps.clone();
+    deps.signin = true;
+    let t = long_running(&s, 1, 1000);
+    scan(&deps, Utc::now()).await.unwrap();
+    let r = record(&s, t).await.remove(0);
+    let tech = technician_email(&s);
+    // The e-mail carries one Review link, no approver-bound links.
+    let outbox = s.local.deps.state.outbox(200).await.unwrap();
+    let mail = outbox.iter().find(|m| m.to == [tech.as_str()] && m.subject.contains(&r.ticket_number)).unwrap();
+    let text = mail.text.clone().unwrap();
+    assert!(text.contains("\nReview: ") && !text.contains("\nApprove: "), "{text}");
+    let reference =
+        text.lines().find_map(|l| l.strip_prefix("Review: ")).unwrap().split_once('?').unwrap().1.to_string();
+
+    // The link alone opens nothing; signed in, the page shows the draft.
+    let page = handle_http_as(&deps, "GET", r.id.as_str(), &reference, b"", Utc::now(), None).await;
+    assert_eq!(page.status, 401, "{}", page.html);
+    let as_tech = SignedInPerson { email: &tech, csrf: "form-token" };
+    let page = handle_http_as(&deps, "GET", r.id.as_str(), &reference, b"", Utc::now(), Some(as_tech)).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+
+    // Someone else signed in is refused; a POST without the session's form token too.
+    let body = format!("{reference}&csrf=form-token&decision=approve");
+    let other = SignedInPerson { email: "someone@msp.example", csrf: "form-token" };
+    let page = handle_http_as(&deps, "POST", r.id.as_str(), "", body.as_bytes(), Utc::now(), Some(other)).await;
+    assert_eq!(page.status, 403, "{}", page.html);
+    assert!(page.html.contains("assigned technician"), "{}", page.html);
+    let stale = format!("{reference}&csrf=old&decision=approve");
+    let page = handle_http_as(&deps, "POST", r.id.as_str(), "", stale.as_bytes(), Utc::now(), Some(as_tech)).await;
+    assert_eq!(page.status, 403, "{}", page.html);
+    assert!(customer_notes(&s, t).is_empty());
+
+    let page = handle_http_as(&deps, "POST", r.id.as_str(), "", body.as_bytes(), Utc::now(), Some(as_tech)).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert_eq!(customer_notes(&s, t).len(), 1);
+    assert_eq!(record(&s, t).await[0].decided_by.as_deref(), Some(tech.as_str()));
+}

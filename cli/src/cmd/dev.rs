@@ -51,6 +51,17 @@ pub struct Args {
     /// {this URL}/auth/callback.
     #[arg(long)]
     pub oidc_issuer: Option<String>,
+    /// The knowledge-base sandbox completed tickets are drafted into, when the
+    /// configuration has no `[kb]`: `hudu` or `itglue`.
+    #[arg(long, value_enum, default_value_t = KbChoice::Hudu)]
+    pub kb: KbChoice,
+}
+
+/// `--kb`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KbChoice {
+    Hudu,
+    Itglue,
 }
 
 struct App {
@@ -142,6 +153,10 @@ pub async fn run(args: Args) -> CliResult {
         webhook_secret: std::env::var("ATPILOT_WEBHOOK_SECRET").ok().filter(|s| !s.is_empty()),
         public_url: public.clone(),
         classifier: atpilot_local::LocalClassifier::TrainOnSandbox,
+        kb_sandbox: match args.kb {
+            KbChoice::Hudu => atpilot_local::kb::KbSandbox::Hudu,
+            KbChoice::Itglue => atpilot_local::kb::KbSandbox::ItGlue,
+        },
     })
     .await?;
     refuse_unless_valid(

@@ -31,17 +31,20 @@ pub struct HandlerError {
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
     /// The kind of Autotask write the tenant refused for lack of permission.
     denied: Option<String>,
+    /// How long to wait before another delivery can succeed, when known
+    /// (atpilot's own Autotask budget frees a request then).
+    retry_after: Option<std::time::Duration>,
 }
 
 impl HandlerError {
     /// A failure a later delivery may not meet.
     pub fn transient(context: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Transient, context: context.into(), source: None, denied: None }
+        Self { kind: ErrorKind::Transient, context: context.into(), source: None, denied: None, retry_after: None }
     }
 
     /// A failure every delivery will meet.
     pub fn permanent(context: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Permanent, context: context.into(), source: None, denied: None }
+        Self { kind: ErrorKind::Permanent, context: context.into(), source: None, denied: None, retry_after: None }
     }
 
     /// The same failure, caused by `source`.
@@ -63,6 +66,12 @@ impl HandlerError {
     /// atpilot's API user, when that is why this failed.
     pub fn denied_operation(&self) -> Option<&str> {
         self.denied.as_deref()
+    }
+
+    /// How long until another delivery can succeed, when the failure says
+    /// (the queue then holds the message back that long instead of its usual delay).
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.retry_after
     }
 
     /// What was being done, without the kind or the cause.
@@ -88,12 +97,14 @@ impl fmt::Display for HandlerError {
 impl From<PortError> for HandlerError {
     fn from(e: PortError) -> Self {
         // A refused permission waits (stays queued) until an admin grants it.
-        let (kind, denied) = match &e {
-            PortError::Transient(_) => (ErrorKind::Transient, None),
-            PortError::Permanent(_) => (ErrorKind::Permanent, None),
-            PortError::Denied { operation, .. } => (ErrorKind::Transient, Some(operation.clone())),
+        let (kind, denied, retry_after) = match &e {
+            PortError::Transient(_) => (ErrorKind::Transient, None, None),
+            PortError::Permanent(_) => (ErrorKind::Permanent, None, None),
+            PortError::Denied { operation, .. } => (ErrorKind::Transient, Some(operation.clone()), None),
+            // The work waits for atpilot's own budget, never becomes a dead letter for it.
+            PortError::Budget { retry_after, .. } => (ErrorKind::Transient, None, Some(*retry_after)),
         };
-        Self { kind, context: "Autotask".into(), source: Some(Box::new(e)), denied }
+        Self { kind, context: "Autotask".into(), source: Some(Box::new(e)), denied, retry_after }
     }
 }
 

@@ -18,6 +18,10 @@ pub enum PortError {
     /// Retrying will not help (validation, bad data).
     #[error("{0}")]
     Permanent(String),
+    /// atpilot's own share of the tenant's hourly Autotask budget is used up:
+    /// the work waits `retry_after` (until the sliding hour frees a request).
+    #[error("atpilot's Autotask request budget is used up ({message}): the work waits and is retried")]
+    Budget { message: String, retry_after: std::time::Duration },
     /// The tenant's security level refuses the API user this kind of write
     /// (`operation`, e.g. "create TicketNotes"): it succeeds once an admin
     /// grants it, so the work waits, and one tenant-level alert names it.

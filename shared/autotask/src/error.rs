@@ -32,9 +32,14 @@ pub enum Error {
     /// A retryable server error (5xx without a validation message), after the retries ran out.
     #[error("Autotask server error ({status}): {}", messages.join("; "))]
     Server { status: u16, messages: Vec<String> },
-    /// The client's own hourly budget (its share of the tenant's limit) is used up.
-    #[error("request budget exhausted: {used} of {allowed} requests in the current hour (tenant limit {tenant_limit})")]
-    BudgetExhausted { used: u32, allowed: u32, tenant_limit: u32 },
+    /// The client's own hourly budget (its share of the tenant's limit) is used up;
+    /// `retry_after`: when its sliding hour frees the next request (an estimate
+    /// when the tenant-wide figure ran out).
+    #[error(
+        "request budget exhausted: {used} of {allowed} requests in the current hour (tenant limit {tenant_limit}); the next frees in {} s",
+        retry_after.as_secs()
+    )]
+    BudgetExhausted { used: u32, allowed: u32, tenant_limit: u32, retry_after: Duration },
     #[error("transport error: {0}")]
     Transport(String),
     #[error("timed out: {0}")]

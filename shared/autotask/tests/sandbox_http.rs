@@ -472,6 +472,13 @@ async fn hourly_limit_budget_and_threshold_information() {
         assert!(ok < 100);
     };
     assert!(matches!(err, Error::BudgetExhausted { allowed: 10, tenant_limit: 40, .. }), "{err:?}");
+    // When the sliding hour frees the oldest request: just under an hour from now.
+    let Error::BudgetExhausted { retry_after, .. } = err else { unreachable!() };
+    assert!(retry_after > Duration::from_secs(3500) && retry_after <= Duration::from_secs(3600), "{retry_after:?}");
+    assert!(
+        !Error::BudgetExhausted { used: 1, allowed: 1, tenant_limit: 4, retry_after }.is_retryable(),
+        "not retried in the client"
+    );
     assert_eq!(ok, 8, "10 = 1 threshold read + 1 more threshold read + 8 gets");
     // The sandbox itself answers 429 past its limit.
     let mut cfg = config(&sb);

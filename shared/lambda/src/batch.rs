@@ -1,6 +1,8 @@
 //! An SQS FIFO batch through the handlers, with the partial-batch response
 //! (`ReportBatchItemFailures`, as the runtime's
-//! `advanced-sqs-partial-batch-failures` example shows).
+//! `advanced-sqs-partial-batch-failures` example shows). A failure that says
+//! how long to wait (atpilot's own Autotask budget) holds its message back
+//! that long.
 
 use atpilot_agent::Deps;
 use atpilot_agent::HandlerError;
@@ -26,6 +28,7 @@ where
     let mut failed = false;
     for record in event.records {
         let id = record.message_id.unwrap_or_default();
+        let receipt = record.receipt_handle.clone().unwrap_or_default();
         if !failed {
             let body = record.body.unwrap_or_default();
             match deliver(deps, &id, &body, async |m: M| handler(m).await).await {
@@ -41,6 +44,9 @@ where
                 Err(e) => {
                     tracing::error!(message_id = %id, queue = M::QUEUE, error = %e, "message failed; it and the rest of the batch will be retried");
                     failed = true;
+                    if let Some(wait) = e.retry_after() {
+                        hold_back(deps, M::QUEUE, &receipt, wait).await;
+                    }
                 }
             }
         }
@@ -49,4 +55,19 @@ where
         response.batch_item_failures.push(f);
     }
     (response, outcomes)
+}
+
+/// Holds a failed message back for `wait` (SQS visibility, at least a minute,
+/// at most 12 hours) instead of the queue's usual delay, so a wait that is
+/// known (atpilot's own Autotask budget) does not spend its receives.
+async fn hold_back(deps: &Deps, queue: &str, receipt: &str, wait: std::time::Duration) {
+    let q = if queue == atpilot_agent::messages::TimeEntryJob::QUEUE {
+        &deps.time_entry_queue
+    } else {
+        &deps.classify_queue
+    };
+    let wait = wait.clamp(std::time::Duration::from_secs(60), std::time::Duration::from_secs(43_200));
+    if let Err(e) = q.release(receipt, wait).await {
+        tracing::warn!(queue, error = %e, "could not hold the message back; it comes back after the queue's visibility timeout");
+    }
 }

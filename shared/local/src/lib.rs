@@ -68,6 +68,8 @@ pub struct LocalOptions {
     pub public_url: String,
     /// Which classifier decides.
     pub classifier: LocalClassifier,
+    /// Which KB sandbox starts when the run is on the Autotask sandbox without `[kb]`.
+    pub kb_sandbox: kb::KbSandbox,
 }
 
 /// The classifier a local stack uses.
@@ -213,6 +215,8 @@ pub struct Local {
     pub graph: Option<Arc<atpilot_graph_sandbox::Sandbox>>,
     /// The Hudu sandbox, when the run is on the Autotask sandbox without `[kb]`.
     pub kb: Option<Arc<atpilot_kb_sandbox::Sandbox<atpilot_kb_sandbox::hudu::World>>>,
+    /// The IT Glue sandbox, when the run chose it ([`kb::KbSandbox::ItGlue`]).
+    pub itglue: Option<Arc<atpilot_kb_sandbox::Sandbox<atpilot_kb_sandbox::itglue::World>>>,
 }
 
 /// What one pass over the queues did.
@@ -250,7 +254,8 @@ impl Local {
             (None, None) => return Err(LocalError::Config(atpilot_config::ConfigError::Missing)),
         };
         let (graph, runbooks) = runbooks::start(&mut config, sandbox.as_ref().map(|sb| sb.config().seed)).await?;
-        let (kb_sandbox, kb) = kb::start(&mut config, sandbox.as_ref()).await?;
+        let started_kb = kb::start(&mut config, sandbox.as_ref(), opts.kb_sandbox).await?;
+        let kb = started_kb.kb.clone();
         let mut cc = ClientConfig::new(credentials, zone);
         cc.budget_share = config.autotask.api_budget_share;
         cc.retry.base_delay = Duration::from_millis(50);
@@ -305,7 +310,8 @@ impl Local {
             kb,
             runbooks,
         };
-        Ok(Local { deps, sandbox, classify_queue, time_entry_queue, webhook_secret, client, graph, kb: kb_sandbox })
+        let (kb, itglue) = (started_kb.hudu, started_kb.itglue);
+        Ok(Local { deps, sandbox, classify_queue, time_entry_queue, webhook_secret, client, graph, kb, itglue })
     }
 
     /// Processes every message now visible on both queues (classify first,

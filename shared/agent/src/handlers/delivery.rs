@@ -51,6 +51,9 @@ where
             if let Some(operation) = e.denied_operation() {
                 alert_denied(deps, operation, &e).await?;
             }
+            if let Some(wait) = e.retry_after() {
+                alert_budget(deps, wait, &e).await?;
+            }
             Err(e)
         }
         Err(e) => {
@@ -71,6 +74,20 @@ async fn alert_denied(deps: &Deps, operation: &str, error: &HandlerError) -> Res
     alerts::raise(deps, format!("autotask-permission#{operation}#{day}"), "autotask-permission", None, message)
         .await
         .map_err(|e| HandlerError::transient("alerting a refused permission").with_source(e))
+}
+
+/// One alert an hour while atpilot's own share of the Autotask budget is
+/// used up: the work waits (held back on its queue until the budget frees),
+/// nothing is dropped, and a human may raise `autotask.api_budget_share`.
+async fn alert_budget(deps: &Deps, wait: std::time::Duration, error: &HandlerError) -> Result<(), HandlerError> {
+    let hour = chrono::Utc::now().format("%Y-%m-%dT%H");
+    let message = format!(
+        "atpilot used up its share of the tenant's hourly Autotask budget ({error}). Tickets wait on their queue and are handled again in about {} minutes, as the hour frees requests; nothing is dropped. If this repeats, raise autotask.api_budget_share or look for what spent it (the AutotaskRequests metric).",
+        wait.as_secs().div_ceil(60)
+    );
+    alerts::raise(deps, format!("autotask-budget#{hour}"), "autotask-budget", None, message)
+        .await
+        .map_err(|e| HandlerError::transient("alerting the used-up budget").with_source(e))
 }
 
 /// The `ticket_id` of a body that is JSON but not a valid message, if any.

@@ -219,14 +219,21 @@ impl Client {
         let allowed = ((b.tenant_limit as f64) * self.inner.cfg.budget_share).floor().max(1.0) as u32;
         let used = b.sent.len() as u32;
         if used >= allowed {
-            return Err(Error::BudgetExhausted { used, allowed, tenant_limit: b.tenant_limit });
+            // The oldest request of the sliding hour leaves it first.
+            let oldest = b.sent.front().copied().unwrap_or(now);
+            let retry_after = Duration::from_secs(3600).saturating_sub(now.duration_since(oldest));
+            return Err(Error::BudgetExhausted { used, allowed, tenant_limit: b.tenant_limit, retry_after });
         }
-        if let Some((_, reported)) = b.reported {
+        if let Some((at, reported)) = b.reported {
             if reported + b.sent_since_report >= b.tenant_limit {
+                // Tenant-wide: others' requests leave the hour too; look again after the next refresh.
+                let retry_after =
+                    Duration::from_secs(3600).saturating_sub(now.duration_since(at)).min(Duration::from_secs(600));
                 return Err(Error::BudgetExhausted {
                     used: reported + b.sent_since_report,
                     allowed,
                     tenant_limit: b.tenant_limit,
+                    retry_after,
                 });
             }
         }

@@ -62,6 +62,9 @@ pub use notes::{NoteValues, NoteWanted, choose as choose_note_values};
 use notes::{note_fields, same_text};
 
 fn port_error(e: atpilot_autotask::Error) -> PortError {
+    if let atpilot_autotask::Error::BudgetExhausted { retry_after, .. } = e {
+        return PortError::Budget { message: e.to_string(), retry_after };
+    }
     if e.is_retryable() { PortError::Transient(e.to_string()) } else { PortError::Permanent(e.to_string()) }
 }
 
@@ -575,5 +578,21 @@ impl Autotask for RestAutotask {
         out.sort_by_key(|c| c.at);
         out.truncate(limit);
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_used_up_budget_is_a_wait_of_known_length_not_a_refusal() {
+        let wait = std::time::Duration::from_secs(900);
+        let e = atpilot_autotask::Error::BudgetExhausted { used: 10, allowed: 10, tenant_limit: 40, retry_after: wait };
+        match super::port_error(e) {
+            super::PortError::Budget { retry_after, message } => {
+                assert_eq!(retry_after, wait);
+                assert!(message.contains("10 of 10"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
