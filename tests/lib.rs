@@ -498,8 +498,13 @@ pub mod hooked {
         async fn time_entry(&self, id: TimeEntryId) -> Result<Option<StoredEntry>, PortError> {
             self.inner.time_entry(id).await
         }
-        async fn find_customer_note(&self, t: TicketId, n: &NewNote) -> Result<Option<i64>, PortError> {
-            self.inner.find_customer_note(t, n).await
+        async fn find_customer_note(
+            &self,
+            t: TicketId,
+            n: &NewNote,
+            since: Option<DateTime<Utc>>,
+        ) -> Result<Option<i64>, PortError> {
+            self.inner.find_customer_note(t, n, since).await
         }
         async fn update_ticket(&self, t: TicketId, c: &TicketChange) -> Result<(), PortError> {
             if self.deny_updates.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {

@@ -289,3 +289,24 @@ async fn with_sign_in_only_the_signed_in_technician_or_an_admin_decides() {
     assert_eq!(customer_notes(&s, t).len(), 1);
     assert_eq!(record(&s, t).await[0].decided_by.as_deref(), Some(tech.as_str()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_note_with_the_same_words_is_not_taken_for_this_update() {
+    let s = Stack::start().await;
+    let t = long_running(&s, 1, 1000);
+    let same = "Hello, we are still working on your docking station.";
+    let old = json!({"ticketID": t, "title": "Status update", "description": same, "noteType": 1, "publish": 1,
+        "createDateTime": ts(Utc::now() - Duration::days(10))});
+    s.sandbox().insert_row("TicketNotes", old.as_object().unwrap().clone()).unwrap();
+    scan(&s.local.deps, Utc::now()).await.unwrap();
+    let r = record(&s, t).await.remove(0);
+    assert!(r.draft.contains("since"), "{}", r.draft);
+    let query = open_query(&s, &technician_email(&s), r.id.as_str()).await;
+    let (status, html) = post(&s, r.id.as_str(), form(&query, "approve", &[("draft", same)])).await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(
+        customer_notes(&s, t),
+        vec![same.to_string(), same.to_string()],
+        "written anew, not found in the old one"
+    );
+}

@@ -107,8 +107,14 @@ pub trait Autotask: Send + Sync {
     async fn find_note(&self, ticket: TicketId, marker: &str) -> Result<Option<i64>, PortError>;
     /// A customer-visible note on the ticket with this title and text, as
     /// [`Autotask::add_note`] would write them (found by content, since it
-    /// carries no marker), if any.
-    async fn find_customer_note(&self, ticket: TicketId, note: &NewNote) -> Result<Option<i64>, PortError>;
+    /// carries no marker), if any; with `since`, only one created at or after
+    /// it (whole seconds: an earlier note may read the same).
+    async fn find_customer_note(
+        &self,
+        ticket: TicketId,
+        note: &NewNote,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Option<i64>, PortError>;
     async fn update_ticket(&self, ticket: TicketId, change: &TicketChange) -> Result<(), PortError>;
     async fn create_time_entry(
         &self,
@@ -169,12 +175,22 @@ pub struct OpenTicket {
     pub due: Option<DateTime<Utc>>,
 }
 
-/// One time entry's customer-facing summary (`TimeEntries.summaryNotes`).
+/// One time entry: when, by whom, and its customer-facing summary
+/// (`TimeEntries.summaryNotes`, `None` when empty).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkSummary {
     /// `endDateTime` (else `createDateTime`).
     pub at: DateTime<Utc>,
-    pub summary: String,
+    pub summary: Option<String>,
+    /// `resourceID`.
+    pub resource_id: Option<i64>,
+}
+
+/// One internal note: when, and who wrote it (`creatorResourceID`). Never its text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NoteStamp {
+    pub at: DateTime<Utc>,
+    pub creator_resource_id: Option<i64>,
 }
 
 /// What happened on a ticket, as a status update may use it.
@@ -183,9 +199,19 @@ pub struct TicketActivity {
     /// The latest customer-visible note's `createDateTime`, whenever it was.
     pub last_customer_note: Option<DateTime<Utc>>,
     /// Internal notes since `since`: counted, never quoted.
-    pub internal_notes: usize,
+    pub internal_notes: Vec<NoteStamp>,
     /// Time entries since `since`, oldest first.
     pub work: Vec<WorkSummary>,
+}
+
+impl TicketActivity {
+    /// Only what happened after `since` and was not written by one of `own` (atpilot's resources).
+    pub fn others_since(mut self, since: DateTime<Utc>, own: &[i64]) -> Self {
+        let theirs = |by: Option<i64>| by.is_none_or(|r| !own.contains(&r));
+        self.internal_notes.retain(|n| n.at > since && theirs(n.creator_resource_id));
+        self.work.retain(|w| w.at > since && theirs(w.resource_id));
+        self
+    }
 }
 
 /// A ticket's routing fields as last read: what a dispatcher changes when

@@ -14,7 +14,7 @@ use atpilot_model::scrub::{Scrubber, leaks};
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// At most this many work summaries in one update (the latest).
-const MAX_WORK: usize = 6;
+const MAX_WORK: usize = 8;
 /// A summary longer than this (characters) is cut at a word.
 const SUMMARY_CHARS: usize = 200;
 
@@ -49,10 +49,22 @@ fn refusal(summary: &str, scrubber: &Scrubber, names: &[&str]) -> Option<&'stati
     let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
     let ticket_ref = summary.split_whitespace().any(|w| {
         let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '.');
-        w.len() == 14 && w.starts_with('T') && w[1..9].chars().all(|c| c.is_ascii_digit()) && &w[9..10] == "."
+        w.len() == 14
+            && w.starts_with('T')
+            && w.get(1..9).is_some_and(|d| d.bytes().all(|c| c.is_ascii_digit()))
+            && w.get(9..10) == Some(".")
     }) || words.windows(2).any(|p| p[0] == "ticket" && p[1].chars().all(|c| c.is_ascii_digit()));
     if ticket_ref {
         return Some("it names another ticket");
+    }
+    // A server or device name the scrubber does not know (DC01, SRV-02, PC1234): letters then digits, in capitals.
+    let host_like = summary.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).any(|w| {
+        let letters = w.chars().take_while(|c| c.is_ascii_uppercase()).count();
+        let rest = w[letters..].trim_start_matches('-');
+        (2..=15).contains(&letters) && !rest.is_empty() && rest.len() <= 6 && rest.bytes().all(|b| b.is_ascii_digit())
+    });
+    if host_like {
+        return Some("it names what looks like a server or device");
     }
     const MONEY_TIME: &[&str] = &[
         "hour", "hours", "hr", "hrs", "minute", "minutes", "min", "mins", "invoice", "invoiced", "bill", "billed",
@@ -82,23 +94,22 @@ pub fn draft(s: &Source<'_>) -> Draft {
     let names: Vec<&str> = s.names.iter().map(String::as_str).collect();
     let mut left_out = Vec::new();
     let mut done = Vec::new();
-    let recent = s.activity.work.iter().rev().take(MAX_WORK).rev();
-    for w in recent {
-        let line = tidy(&w.summary);
+    let summaries: Vec<_> = s.activity.work.iter().filter_map(|w| Some((w.at, w.summary.as_deref()?))).collect();
+    let recent = summaries.iter().rev().take(MAX_WORK).rev();
+    for (at, summary) in recent {
+        let line = tidy(summary);
         match refusal(&line, &scrubber, &names) {
-            Some(why) => left_out.push(format!("a work summary of {}: {why}", w.at.format("%Y-%m-%d"))),
+            Some(why) => left_out.push(format!("a work summary of {}: {why}", at.format("%Y-%m-%d"))),
             None if done.contains(&line) => {}
             None => done.push(line),
         }
     }
-    if s.activity.work.len() > MAX_WORK {
-        left_out.push(format!(
-            "{} older work summaries (only the latest {MAX_WORK} are used)",
-            s.activity.work.len() - MAX_WORK
-        ));
+    if summaries.len() > MAX_WORK {
+        left_out
+            .push(format!("{} older work summaries (only the latest {MAX_WORK} are used)", summaries.len() - MAX_WORK));
     }
-    if s.activity.internal_notes > 0 {
-        left_out.push(format!("{} internal note(s): internal notes are never quoted", s.activity.internal_notes));
+    if !s.activity.internal_notes.is_empty() {
+        left_out.push(format!("{} internal note(s): internal notes are never quoted", s.activity.internal_notes.len()));
     }
     let since = s.since.format("%-d %B %Y");
     let mut text =
@@ -109,14 +120,14 @@ pub fn draft(s: &Source<'_>) -> Draft {
             text.push_str(&format!("- {d}\n"));
         }
         text.push('\n');
-    } else if s.activity.internal_notes > 0 || !s.activity.work.is_empty() {
+    } else if !s.activity.internal_notes.is_empty() || !s.activity.work.is_empty() {
         text.push_str(&format!("Our team has continued to work on it since {since}.\n\n"));
     } else {
         text.push_str(&format!(
             "It has been waiting with us since {since}, and we are sorry it has taken this long.\n\n"
         ));
     }
-    text.push_str("What happens next: we are continuing the work and will keep you informed.\n\n");
+    text.push_str("What happens next: we will update you as soon as there is progress.\n\n");
     text.push_str(&format!("When to expect news: by {} at the latest.\n\n", s.next_news_by.format("%-d %B %Y")));
     text.push_str("If anything has changed on your side, just reply to this message.");
     Draft { text, left_out }
@@ -153,7 +164,10 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 11, day, 10, 0, 0).unwrap()
     }
     fn work(day: u32, s: &str) -> WorkSummary {
-        WorkSummary { at: at(day), summary: s.into() }
+        WorkSummary { at: at(day), summary: Some(s.into()), resource_id: Some(29682885) }
+    }
+    fn notes(n: usize) -> Vec<crate::ports::NoteStamp> {
+        vec![crate::ports::NoteStamp { at: at(25), creator_resource_id: Some(29682885) }; n]
     }
     fn source<'a>(activity: &'a TicketActivity, names: &'a [String]) -> Source<'a> {
         Source {
@@ -170,13 +184,14 @@ mod tests {
         let names = vec!["Dana Reyes".to_string(), "Birch Dental".to_string(), "Sam Tech".to_string()];
         let activity = TicketActivity {
             last_customer_note: Some(at(24)),
-            internal_notes: 2,
+            internal_notes: notes(2),
             work: vec![
                 work(25, "Ordered a replacement docking station from the vendor."),
                 work(26, "Same fault as T20261101.0007; fixed the same way."),
                 work(26, "Checked the dock at Birch Dental's other office."),
                 work(27, "Spent 2 hours on firmware; billed to the block."),
                 work(27, "Tested the new firmware on fs01.acme.local (10.0.0.12)."),
+                work(27, "Worked on: Agent offline: DC01"),
                 work(28, "Installed the new dock firmware and tested both monitors."),
             ],
         };
@@ -184,7 +199,7 @@ mod tests {
         assert!(d.text.contains("What we have done since 24 November 2026:\n- Ordered a replacement docking station"));
         assert!(d.text.contains("- Installed the new dock firmware and tested both monitors."));
         assert!(d.text.contains("When to expect news: by 4 December 2026 at the latest."));
-        for leak in ["Birch", "T20261101", "2 hours", "billed", "fs01", "10.0.0.12", "internal"] {
+        for leak in ["Birch", "T20261101", "2 hours", "billed", "fs01", "10.0.0.12", "internal", "DC01"] {
             assert!(!d.text.contains(leak), "{leak} in {}", d.text);
         }
         let why = d.left_out.join(" | ");
@@ -193,6 +208,7 @@ mod tests {
             "{why}"
         );
         assert!(why.contains("2 internal note(s)"), "{why}");
+        assert!(why.contains("server or device"), "{why}");
     }
 
     #[test]
@@ -200,8 +216,32 @@ mod tests {
         let quiet = TicketActivity::default();
         let d = draft(&source(&quiet, &[]));
         assert!(d.text.contains("waiting with us since 24 November 2026"), "{}", d.text);
-        let busy = TicketActivity { internal_notes: 3, ..Default::default() };
+        let busy = TicketActivity { internal_notes: notes(3), ..Default::default() };
         assert!(draft(&source(&busy, &[])).text.contains("continued to work on it since 24 November 2026"));
+        // Logged work without a summary is still work: never "waiting with us".
+        let mut silent = work(27, "");
+        silent.summary = None;
+        let worked = TicketActivity { work: vec![silent], ..Default::default() };
+        let d = draft(&source(&worked, &[]));
+        assert!(d.text.contains("continued to work on it") && !d.text.contains("waiting with us"), "{}", d.text);
+    }
+
+    #[test]
+    fn atpilots_own_notes_and_entries_and_older_ones_are_not_reported_as_work() {
+        let (agent, tech) = (29682999, 29682885);
+        let mut own = work(27, "atpilot posted a status update");
+        own.resource_id = Some(agent);
+        let activity = TicketActivity {
+            internal_notes: vec![
+                crate::ports::NoteStamp { at: at(26), creator_resource_id: Some(agent) },
+                crate::ports::NoteStamp { at: at(20), creator_resource_id: Some(tech) },
+            ],
+            work: vec![own, work(21, "Old work")],
+            ..Default::default()
+        };
+        let left = activity.others_since(at(24), &[agent]);
+        assert!(left.internal_notes.is_empty() && left.work.is_empty(), "{left:?}");
+        assert!(draft(&source(&left, &[])).text.contains("waiting with us"));
     }
 
     #[test]
@@ -218,7 +258,7 @@ mod tests {
     #[test]
     fn a_summary_is_one_line_and_never_markup_bearing_control_text() {
         let activity = TicketActivity {
-            work: vec![work(28, "Replaced the toner.\r\n\u{7}Printer works again")],
+            work: vec![work(28, "Replaced the toner.\r\n\u{7}Printer works again"), work(28, "Testing—done, ok")],
             ..Default::default()
         };
         let d = draft(&source(&activity, &[]));

@@ -317,6 +317,13 @@ impl Config {
         }
         if let Some(s) = &raw.status_updates {
             s.validate(raw.statuses.complete)?;
+            if raw.notifications.email_from.is_none() {
+                return Err(invalid(
+                    "status_updates",
+                    "is set but notifications.email_from is not",
+                    "each update is e-mailed to its technician for approval: set the SES-verified sender address",
+                ));
+            }
         }
         if let Some(kb) = &raw.kb {
             kb.validate()?;

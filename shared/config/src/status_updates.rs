@@ -86,11 +86,11 @@ impl StatusUpdatesConfig {
         ))
         .chain(self.priority.values().map(|p| ("status_updates.priority", *p)));
         for (at, p) in all {
-            if p.open_days == 0 || p.quiet_days == 0 {
+            if !(1..=3650).contains(&p.open_days) || !(1..=3650).contains(&p.quiet_days) {
                 return Err(invalid(
                     at,
                     format!("open_days = {}, quiet_days = {}", p.open_days, p.quiet_days),
-                    "both are whole days of at least 1",
+                    "both are whole days from 1 to 3650",
                 ));
             }
         }
@@ -110,10 +110,10 @@ impl StatusUpdatesConfig {
                 "list only open statuses",
             ));
         }
-        if self.max_per_run == 0 || self.expires_hours == 0 {
+        if !(1..=100).contains(&self.max_per_run) || !(1..=720).contains(&self.expires_hours) {
             return Err(invalid(
                 "status_updates",
-                "max_per_run and expires_hours must be at least 1",
+                "max_per_run must be 1 to 100 and expires_hours 1 to 720 (30 days)",
                 "remove [status_updates] to propose no updates",
             ));
         }
@@ -145,12 +145,17 @@ mod tests {
     #[test]
     fn nonsense_is_refused_with_the_field_named() {
         let zero = with("quiet_days = 0").unwrap_err();
-        assert!(zero.contains("status_updates") && zero.contains("at least 1"), "{zero}");
+        assert!(zero.contains("status_updates") && zero.contains("from 1 to 3650"), "{zero}");
+        let huge = with("expires_hours = 4000000000").unwrap_err();
+        assert!(huge.contains("expires_hours 1 to 720"), "{huge}");
         let key = with("[status_updates.priority.urgent]\nopen_days = 1\nquiet_days = 1").unwrap_err();
         assert!(key.contains("\"urgent\" is not a priority id"), "{key}");
         let mail = with("approvers = [\"not an address\"]").unwrap_err();
         assert!(mail.contains("status_updates.approvers"), "{mail}");
         let unknown = with("quiet_dayz = 2").unwrap_err();
         assert!(unknown.contains("quiet_dayz"), "{unknown}");
+        let no_sender = EXAMPLE.replace("email_from = \"atpilot@msp.example\"\n", "");
+        let e = Config::parse(&format!("{no_sender}\n[status_updates]\n"), "test").unwrap_err().to_string();
+        assert!(e.contains("notifications.email_from"), "{e}");
     }
 }

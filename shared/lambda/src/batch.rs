@@ -26,6 +26,8 @@ where
     let mut response = SqsBatchResponse::default();
     let mut outcomes = Vec::new();
     let mut failed = false;
+    // Set by a failure that says how long to wait: every message after it waits as long.
+    let mut hold: Option<std::time::Duration> = None;
     for record in event.records {
         let id = record.message_id.unwrap_or_default();
         let receipt = record.receipt_handle.clone().unwrap_or_default();
@@ -44,11 +46,12 @@ where
                 Err(e) => {
                     tracing::error!(message_id = %id, queue = M::QUEUE, error = %e, "message failed; it and the rest of the batch will be retried");
                     failed = true;
-                    if let Some(wait) = e.retry_after() {
-                        hold_back(deps, M::QUEUE, &receipt, wait).await;
-                    }
+                    hold = e.retry_after();
                 }
             }
+        }
+        if let Some(wait) = hold {
+            hold_back(deps, M::QUEUE, &receipt, wait).await;
         }
         let mut f = BatchItemFailure::default();
         f.item_identifier = id;

@@ -16,6 +16,9 @@ pub struct StatusUpdateFigures {
     /// Decided this week: approved (posted or being posted), of which the approver edited `edited`.
     pub approved: usize,
     pub edited: usize,
+    /// Of the approved, posted (the note read back).
+    #[serde(default)]
+    pub posted: usize,
     pub rejected: usize,
     /// Not posted: the customer heard from someone meanwhile, or the ticket closed.
     pub dropped: usize,
@@ -36,7 +39,8 @@ pub fn figures(records: &[StatusUpdateRecord], week: Period, quiet: Option<&Quie
         if week.contains(r.created_at) {
             f.proposed += 1;
         }
-        if r.state == StatusUpdateState::Pending && r.created_at < week.end {
+        // Pending at the week's end: made before it, decided after it (or not yet).
+        if r.created_at < week.end && r.decided_at.is_none_or(|t| t >= week.end) {
             f.pending += 1;
         }
         if !r.decided_at.is_some_and(|t| week.contains(t)) {
@@ -46,6 +50,7 @@ pub fn figures(records: &[StatusUpdateRecord], week: Period, quiet: Option<&Quie
             StatusUpdateState::Approved | StatusUpdateState::Posted => {
                 f.approved += 1;
                 f.edited += usize::from(r.edited);
+                f.posted += usize::from(r.state == StatusUpdateState::Posted);
             }
             StatusUpdateState::Rejected => f.rejected += 1,
             StatusUpdateState::Dropped => f.dropped += 1,
@@ -108,13 +113,14 @@ mod tests {
             rec(5, 20, Expired, Some(23), false),
             rec(6, 29, Pending, None, false),
             rec(7, 10, Posted, Some(11), false),
+            rec(8, 28, Approved, Some(29), false),
+            rec(9, 29, Rejected, Some(30), false),
         ];
         let quiet = QuietSummary { at: at(29), quiet_days: vec![3.0, 10.0, 4.0] };
         let f = figures(&records, week, Some(&quiet));
-        assert_eq!(
-            (f.proposed, f.approved, f.edited, f.rejected, f.dropped, f.expired, f.pending),
-            (5, 2, 1, 1, 1, 1, 1)
-        );
+        assert_eq!((f.proposed, f.approved, f.edited, f.rejected, f.dropped, f.expired), (7, 3, 1, 1, 1, 1));
+        assert_eq!(f.posted, 2, "approved but not yet posted is not posted");
+        assert_eq!(f.pending, 2, "still pending, and one decided only after the week's end");
         assert_eq!((f.median_quiet_days, f.quiet_tickets), (Some(4.0), 3));
         assert_eq!(figures(&[], week, None), StatusUpdateFigures::default(), "no scan: no median");
     }

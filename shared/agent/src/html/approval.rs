@@ -11,6 +11,8 @@ pub(crate) fn error_page(status: u16, message: &str) -> Page {
 
 /// What the confirmation page shows and posts back.
 pub(crate) struct ConfirmForm<'a> {
+    /// The question the page asks (its heading).
+    pub heading: &'a str,
     /// The approver the link was issued to.
     pub approver: &'a str,
     pub id: &'a str,
@@ -51,11 +53,12 @@ pub(crate) fn confirm_page(f: &ConfirmForm<'_>) -> Page {
     };
     let fields = [hidden("t", f.token), hidden("r", f.reference), hidden("csrf", f.csrf.unwrap_or(""))].concat();
     let body = format!(
-        "<h1>Approve this action?</h1>{intent_note}<p>Deciding as <b id=approver>{who}</b>.</p><table>{facts}</table><h2>Why</h2><ul>{reasons}</ul>\
+        "<h1>{heading}</h1>{intent_note}<p>Deciding as <b id=approver>{who}</b>.</p><table>{facts}</table><h2>Why</h2><ul>{reasons}</ul>\
 <form method=post action=\"{id}\" id=decision>{fields}<button type=submit disabled hidden aria-hidden=true tabindex=-1></button>\
 <h2>Reply to the customer</h2><textarea name=draft id=draft>{draft}</textarea>\
 <p><label>Reason if you reject: <input name=reason id=reason size=50></label></p>\
 <p><button type=submit class=approve name=decision value=approve id=approve>Approve and send</button><button type=submit class=reject name=decision value=reject id=reject>Reject</button></p></form>",
+        heading = esc(f.heading),
         who = esc(f.approver),
         id = esc(f.id),
         draft = esc(f.draft),

@@ -24,7 +24,10 @@ fn outcome(s: &KbDraftStatus) -> String {
         KbDraftStatus::Drafted { kb, article_id, url, unpublished, placement } => format!(
             "drafted in {} as {} ({})",
             esc(kb),
-            article_link(url.as_deref(), &format!("article {article_id}")),
+            article_link(
+                url.as_deref(),
+                &format!("{} {article_id}", if kb == "IT Glue" { "document" } else { "article" })
+            ),
             match (unpublished, placement) {
                 (true, _) => "unpublished".to_string(),
                 (false, Some(p)) => esc(p),

@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod kb_drafts;
 pub mod status_updates;
 pub mod timeline;
+mod timeline_more;
 pub mod trends;
 
 /// HTML-escapes text.

@@ -11,6 +11,9 @@ use atpilot_store::records::{StatusUpdateRecord, StatusUpdateState};
 fn outcome(r: &StatusUpdateRecord) -> String {
     let by = r.decided_by.as_deref().map(|b| format!(" by {}", esc(b))).unwrap_or_default();
     match r.state {
+        StatusUpdateState::Pending if r.expires_at <= chrono::Utc::now() => {
+            format!("expired unanswered at {} UTC (the next scan records it)", r.expires_at.format("%Y-%m-%d %H:%M"))
+        }
         StatusUpdateState::Pending => format!(
             "waiting for {} until {} UTC: <a href=\"/approvals/#update-{}\">open it</a>",
             esc(&r.approvers.join(", ")),
@@ -35,7 +38,7 @@ fn outcome(r: &StatusUpdateRecord) -> String {
 
 /// The section, newest first; `cut`: the list holds only the newest this many.
 pub fn render(h: &mut String, updates: &[StatusUpdateRecord], link: Option<&atpilot_config::TicketLink>, cut: usize) {
-    h.push_str(r#"<section id="status-updates"><h2>Status updates</h2><p class=muted>Proposed updates to customers on long-running tickets. None reaches a customer before the ticket's technician approves it.</p><table id="status-updates-table"><tr><th>Proposed (UTC)</th><th>Ticket</th><th>Open / quiet (days)</th><th>Status</th><th>Text</th></tr>"#);
+    h.push_str(r#"<section id="status-updates"><h2>Status updates</h2><p class=muted>Proposed updates to customers on long-running tickets. None reaches a customer before the ticket's technician (or, for a ticket without one, a configured approver) approves it.</p><table id="status-updates-table"><tr><th>Proposed (UTC)</th><th>Ticket</th><th>Open / quiet (days)</th><th>Status</th><th>Text</th></tr>"#);
     if updates.is_empty() {
         h.push_str(
             "<tr><td colspan=5 class=muted>None proposed yet (absent [status_updates], none ever is).</td></tr>",
@@ -51,7 +54,12 @@ pub fn render(h: &mut String, updates: &[StatusUpdateRecord], link: Option<&atpi
             r.open_days,
             r.quiet_days,
             outcome(r),
-            if r.text.is_some() { "as approved" } else { "draft" },
+            match r.state {
+                StatusUpdateState::Posted => "as posted",
+                StatusUpdateState::Approved => "as approved",
+                StatusUpdateState::Pending => "draft",
+                _ => "draft (never sent)",
+            },
             esc(text)
         ));
     }

@@ -7,7 +7,7 @@
 //! Shape (`GET /api/tickets/{id}`): `{ticket_id, autotask_link, entries:
 //! [{at, kind, title, facts: [{label, value}], text, text_label}]}`, oldest
 //! first; `kind` is one of `decision`, `approval-requested`, `approval`,
-//! `runbook`, `reply`, `time-entry`, `dispatcher`.
+//! `runbook`, `reply`, `time-entry`, `dispatcher`, `kb-draft`, `status-update`.
 
 use crate::handlers::classify::action_id_for;
 use atpilot_domain::time_entry::LedgerState;
@@ -296,6 +296,14 @@ pub async fn timeline(state: &State, ticket: TicketId, link: Option<&str>) -> Re
         }
     }
     entries.extend(state.human_routings(ticket).await?.iter().map(dispatcher_entry));
+    entries.extend(state.kb_draft(ticket).await?.as_ref().map(super::timeline_more::kb_entry));
+    for u in state.ticket_status_updates(ticket).await? {
+        entries.extend(super::timeline_more::status_update_entries(&u));
+        // Its time entry, as the ledger has it.
+        if let Some(l) = state.ledger(&u.id).await? {
+            entries.push(ledger_entry(&l, l.span.end()));
+        }
+    }
     entries.sort_by_key(|e| e.at);
     Ok(Timeline {
         ticket_id: ticket.get(),

@@ -226,9 +226,8 @@ impl Client {
         }
         if let Some((at, reported)) = b.reported {
             if reported + b.sent_since_report >= b.tenant_limit {
-                // Tenant-wide: others' requests leave the hour too; look again after the next refresh.
-                let retry_after =
-                    Duration::from_secs(3600).saturating_sub(now.duration_since(at)).min(Duration::from_secs(600));
+                // Tenant-wide: every request the reading counted has left the hour an hour after it.
+                let retry_after = Duration::from_secs(3600).saturating_sub(now.duration_since(at));
                 return Err(Error::BudgetExhausted {
                     used: reported + b.sent_since_report,
                     allowed,

@@ -91,8 +91,11 @@ impl StatusUpdateRecord {
     }
 }
 
+/// Records live in their ticket's partition (its timeline reads them in one
+/// query); the ticket is read from the id (`su-<ticket>-<epoch>`).
 fn key(id: &str) -> Key {
-    Key::new(format!("status-update#{id}"), "record")
+    let ticket = id.strip_prefix("su-").and_then(|rest| rest.split('-').next()).unwrap_or("?");
+    Key::new(format!("status-update#{ticket}"), id)
 }
 
 /// The ticket's one open slot: its state is the id of the proposal holding it.
@@ -108,14 +111,15 @@ impl State {
     }
 
     fn slot_item(r: &StatusUpdateRecord) -> Item {
-        Item::new(slot(r.ticket_id), serde_json::json!({ "id": r.id.as_str() }))
+        Item::new(slot(r.ticket_id), serde_json::json!({ "id": r.id.as_str(), "at": r.created_at.timestamp() }))
             .with_state(r.id.as_str())
             .expiring_at(r.expires_at.timestamp())
     }
 
-    /// Stores a new pending proposal unless its ticket already has a pending
-    /// one: `Claimed`, or `Existing` with the pending one. A slot left by a
-    /// proposal that is no longer pending is taken over (compare-and-swap).
+    /// Stores a new pending proposal unless its ticket already has one
+    /// pending or approved (being posted): `Claimed`, or `Existing` with that
+    /// one. A slot left by a decided proposal, or by one whose record was
+    /// never written (a crash, five minutes on), is taken over (compare-and-swap).
     pub async fn propose_status_update(&self, r: &StatusUpdateRecord) -> Result<Claim<StatusUpdateRecord>, StoreError> {
         let mut r = r.clone();
         r.state = StatusUpdateState::Pending;
@@ -127,12 +131,25 @@ impl State {
                     return Ok(Claim::Claimed);
                 }
                 WriteOutcome::ConditionFailed { current } => {
-                    let Some(holder) = current.and_then(|c| c.state) else {
+                    let Some(current) = current else {
                         condition = Condition::NotExists;
                         continue;
                     };
+                    let Some(holder) = current.state.clone() else {
+                        return Err(StoreError::Corrupt { key: current.key, why: "a slot without its holder".into() });
+                    };
                     match self.status_update(&holder).await? {
-                        Some(p) if p.state == StatusUpdateState::Pending => return Ok(Claim::Existing(p)),
+                        // Pending, or approved and being posted: the ticket's one update.
+                        Some(p) if matches!(p.state, StatusUpdateState::Pending | StatusUpdateState::Approved) => {
+                            return Ok(Claim::Existing(p));
+                        }
+                        // Claimed, its record not written yet: another proposer is between its two writes.
+                        None if r.created_at.timestamp() - current.data["at"].as_i64().unwrap_or(0) < 300 => {
+                            return Err(StoreError::Rejected(format!(
+                                "a status update for ticket {} is being proposed right now",
+                                r.ticket_id
+                            )));
+                        }
                         _ => condition = Condition::StateIs(holder),
                     }
                 }
@@ -158,6 +175,19 @@ impl State {
                 Ok(Transition::Refused(current.as_ref().map(decode).transpose()?))
             }
         }
+    }
+
+    /// The ticket's proposals, oldest first.
+    pub async fn ticket_status_updates(&self, ticket: TicketId) -> Result<Vec<StatusUpdateRecord>, StoreError> {
+        let mut v: Vec<StatusUpdateRecord> = self
+            .store
+            .query(&Query::partition(format!("status-update#{ticket}")))
+            .await?
+            .iter()
+            .map(decode)
+            .collect::<Result<_, _>>()?;
+        v.sort_by_key(|r| r.created_at);
+        Ok(v)
     }
 
     /// Proposals, newest first.

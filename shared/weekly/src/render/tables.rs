@@ -299,8 +299,9 @@ fn status_updates(r: &WeeklyReport) -> Table {
         header: vec!["figure", "value"],
         rows: vec![
             row("proposed", s.proposed.to_string()),
-            row("approved and posted", s.approved.to_string()),
+            row("approved", s.approved.to_string()),
             row("of which edited by the approver", s.edited.to_string()),
+            row("of which posted (the note read back)", s.posted.to_string()),
             row("rejected", s.rejected.to_string()),
             row("dropped (the customer heard from someone meanwhile, or the ticket closed)", s.dropped.to_string()),
             row("expired unanswered", s.expired.to_string()),

@@ -4,7 +4,7 @@
 //! tenant ignores returns rows it would have excluded.
 
 use super::{at, opt_id, port_error};
-use crate::ports::{OpenTicket, PortError, TicketActivity, WorkSummary};
+use crate::ports::{NoteStamp, OpenTicket, PortError, TicketActivity, WorkSummary};
 use atpilot_autotask::{Client, Filter, Query};
 use atpilot_domain::{PriorityId, QueueId, ResourceId, StatusId, TicketId};
 use chrono::{DateTime, Utc};
@@ -71,12 +71,13 @@ pub(super) async fn ticket_activity(
         "ticketID",
         "publish",
         "createDateTime",
+        "creatorResourceID",
     ]);
     let iso = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let work_q = Query::new()
         .filter(Filter::eq("ticketID", ticket.get()))
         .filter(Filter::gt("createDateTime", iso.as_str()))
-        .include(["id", "ticketID", "summaryNotes", "endDateTime", "createDateTime"]);
+        .include(["id", "ticketID", "resourceID", "summaryNotes", "endDateTime", "createDateTime"]);
     let (notes, entries) =
         futures::try_join!(client.query::<at::TicketNote>(notes_q), client.query::<at::TimeEntry>(work_q))
             .map_err(port_error)?;
@@ -85,15 +86,19 @@ pub(super) async fn ticket_activity(
         notes.iter().filter(|n| n.publish == Some(customer_publish)).filter_map(|n| when(&n.create_date_time)).max();
     let internal_notes = notes
         .iter()
-        .filter(|n| n.publish != Some(customer_publish) && when(&n.create_date_time).is_some_and(|t| t > since))
-        .count();
+        .filter(|n| n.publish != Some(customer_publish))
+        .filter_map(|n| {
+            let at = when(&n.create_date_time).filter(|t| *t > since)?;
+            Some(NoteStamp { at, creator_resource_id: n.creator_resource_id })
+        })
+        .collect();
     let mut work: Vec<WorkSummary> = entries
         .into_iter()
         .filter(|e| e.ticket_id == Some(ticket.get()))
         .filter_map(|e| {
             let at = when(&e.end_date_time).or_else(|| when(&e.create_date_time)).filter(|t| *t > since)?;
-            let summary = e.summary_notes.filter(|s| !s.trim().is_empty())?;
-            Some(WorkSummary { at, summary })
+            let summary = e.summary_notes.filter(|s| !s.trim().is_empty());
+            Some(WorkSummary { at, summary, resource_id: e.resource_id })
         })
         .collect();
     work.sort_by_key(|w| w.at);

@@ -436,17 +436,25 @@ impl Autotask for RestAutotask {
             .and_then(|n| n.id))
     }
 
-    async fn find_customer_note(&self, ticket: TicketId, note: &NewNote) -> Result<Option<i64>, PortError> {
+    async fn find_customer_note(
+        &self,
+        ticket: TicketId,
+        note: &NewNote,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Option<i64>, PortError> {
         let q = Query::new()
             .filter(Filter::eq("ticketID", ticket.get()))
             .filter(Filter::eq("publish", self.note_values().await?.customer.0))
-            .include(["id", "ticketID", "title", "description"]);
+            .include(["id", "ticketID", "title", "description", "createDateTime"]);
         let rows = self.client.query::<at::TicketNote>(q).await.map_err(port_error)?;
         let (title, text) = note_fields(note);
         Ok(rows
             .into_iter()
             .find(|n| {
+                let created = n.create_date_time.as_deref().and_then(at::parse_datetime);
+                let recent = since.is_none_or(|s| created.is_some_and(|c| c.timestamp() >= s.timestamp()));
                 n.ticket_id == Some(ticket.get())
+                    && recent
                     && n.title.as_deref().map(same_text) == Some(same_text(&title))
                     && n.description.as_deref().map(same_text) == Some(same_text(&text))
             })

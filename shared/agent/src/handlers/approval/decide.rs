@@ -102,6 +102,13 @@ pub async fn decide_request(
     if deps.state.settings().await?.kill_switch {
         return Err(ApprovalError::KillSwitch);
     }
+    if form
+        .reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > crate::handlers::status_updates::decide::MAX_REASON_CHARS)
+    {
+        return Err(ApprovalError::Invalid("the reason is longer than 2000 characters: shorten it".into()));
+    }
     let approve = match form.decision.as_str() {
         "approve" => true,
         "reject" => false,

@@ -75,6 +75,7 @@ pub(crate) async fn confirm_page(
     let facts: Vec<(String, String)> = view.facts().into_iter().map(|f| (f.label, f.value)).collect();
     let draft = view.draft_lines().map(|l| l.join("\n")).unwrap_or_default();
     pages::confirm_page(&ConfirmForm {
+        heading: "Approve this action?",
         approver: &decider,
         id,
         token: access.token,

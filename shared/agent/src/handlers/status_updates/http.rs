@@ -66,6 +66,7 @@ pub(crate) async fn confirm(
         return decided(deps, &r).await;
     }
     pages::confirm_page(&ConfirmForm {
+        heading: "Send this status update to the customer?",
         approver: &decider,
         id,
         token: access.token,

@@ -39,7 +39,7 @@ impl PostReport {
         ];
         v.push(match &self.time_entry {
             Ok(span) => format!(
-                "queued one time entry of the measured {:.1} s on the ticket's contract (the ticket stays open)",
+                "queued one time entry of atpilot's measured work ({:.2} s, posting the note) on the ticket's contract (the ticket stays open)",
                 span.milliseconds() as f64 / 1000.0
             ),
             Err(why) => format!("logged no time: {why}"),
@@ -70,16 +70,19 @@ pub(crate) async fn post(
         .await?
         .ok_or_else(|| HandlerError::permanent(format!("ticket {} no longer exists", r.ticket_id)))?;
     let note = note_of(r);
-    if deps.autotask.find_customer_note(r.ticket_id, &note).await?.is_none() {
+    // Only a note written since the approval is this one (an earlier update may read the same).
+    let since = r.decided_at;
+    if deps.autotask.find_customer_note(r.ticket_id, &note, since).await?.is_none() {
         deps.autotask.add_note(r.ticket_id, &note).await?;
     }
     // Read back: the note must be there as written before anyone is told it was posted.
-    let Some(note_id) = deps.autotask.find_customer_note(r.ticket_id, &note).await? else {
+    let Some(note_id) = deps.autotask.find_customer_note(r.ticket_id, &note, since).await? else {
         return Err(HandlerError::transient(
             "the status update note was written but could not be read back yet; the next scan checks again",
         ));
     };
     let told = super::super::reply_path::tell_customer(deps, &ticket, &r.id, &note.text, false).await?;
+    super::scan::remember_posted(deps, r.ticket_id, Utc::now()).await?;
     let time_entry = queue_time(deps, r, &ticket, started).await?;
     let mut done = r.clone();
     done.state = StatusUpdateState::Posted;
@@ -122,9 +125,9 @@ async fn queue_time(
         contract_kind,
         category: Category::new(CATEGORY).map_err(|e| HandlerError::permanent("category").with_source(e))?,
         span,
+        // Summary notes reach invoices and the portal: no staff name in them.
         summary: format!(
-            "atpilot posted a status update to the customer; approved by {}. Measured work: {:.1} s.",
-            r.decided_by.as_deref().unwrap_or("an approver"),
+            "atpilot posted a status update to the customer, approved by the ticket's technician. Measured work: {:.1} s.",
             span.milliseconds() as f64 / 1000.0
         ),
         complete_after: false,
@@ -137,11 +140,12 @@ async fn queue_time(
     Ok(Ok(span))
 }
 
-/// Finishes an approved update an earlier attempt left unposted.
+/// Finishes an approved update an earlier attempt left unposted, measuring
+/// only this attempt's work (the wait since the approval is nobody's work).
 pub(super) async fn finish_approved(
     deps: &Deps,
     r: &StatusUpdateRecord,
     now: DateTime<Utc>,
 ) -> Result<PostReport, HandlerError> {
-    post(deps, r, r.decided_at.unwrap_or(now)).await
+    post(deps, r, now).await
 }

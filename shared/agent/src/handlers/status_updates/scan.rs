@@ -46,6 +46,10 @@ pub struct QuietSummary {
     pub quiet_days: Vec<f64>,
 }
 
+/// How many of the newest proposals each scan reviews (at most `max_per_run`
+/// a scan, hourly: weeks of them).
+const REVIEWED: usize = 3_000;
+
 /// Where [`QuietSummary`] is kept (state cache).
 pub const QUIET_SUMMARY: &str = "status-updates-quiet";
 
@@ -63,6 +67,25 @@ fn facts(t: &OpenTicket, last_customer_visible: Option<DateTime<Utc>>) -> StaleF
 
 fn cooldown_key(ticket: atpilot_domain::TicketId) -> String {
     format!("status-update-cooldown#{ticket}")
+}
+
+fn posted_key(ticket: atpilot_domain::TicketId) -> String {
+    format!("status-update-posted#{ticket}")
+}
+
+/// When atpilot last posted an update on the ticket (kept 90 days).
+async fn posted_at(deps: &Deps, ticket: atpilot_domain::TicketId) -> Result<Option<DateTime<Utc>>, HandlerError> {
+    Ok(deps.state.cache_get::<DateTime<Utc>>(&posted_key(ticket)).await?)
+}
+
+/// Remembers that the customer heard from atpilot at `at` (an update was posted).
+pub(super) async fn remember_posted(
+    deps: &Deps,
+    ticket: atpilot_domain::TicketId,
+    at: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    deps.state.cache_put(&posted_key(ticket), &at, at, 90 * 86_400).await?;
+    Ok(())
 }
 
 /// One scan: review the pending proposals, then propose new ones.
@@ -84,13 +107,14 @@ pub async fn scan(deps: &Deps, now: DateTime<Utc>) -> Result<ScanReport, Handler
         .collect();
     let open = deps.autotask.open_tickets(now - Duration::days(min_open.into()), &excluded, 2000).await?;
     report.considered = open.len();
-    let mut due: Vec<(OpenTicket, Quiet)> = open
-        .into_iter()
-        .filter_map(|t| {
-            let q = assess(&facts(&t, t.last_customer_visible), cfg.policy_for(t.priority), &quiet, now).ok()?;
-            Some((t, q))
-        })
-        .collect();
+    let mut due: Vec<(OpenTicket, Quiet)> = Vec::new();
+    for mut t in open {
+        // atpilot's own posted updates count as contact even where API notes do not stamp the ticket.
+        t.last_customer_visible = t.last_customer_visible.max(posted_at(deps, t.id).await?);
+        if let Ok(q) = assess(&facts(&t, t.last_customer_visible), cfg.policy_for(t.priority), &quiet, now) {
+            due.push((t, q));
+        }
+    }
     report.due = due.len();
     let summary = QuietSummary {
         at: now,
@@ -131,18 +155,20 @@ async fn consider(
     report: &mut ScanReport,
 ) -> Result<(), HandlerError> {
     let stamp = t.last_customer_visible.unwrap_or(t.create_date).max(t.create_date);
-    let mut activity = deps.autotask.ticket_activity(t.id, stamp).await?;
-    let last = t.last_customer_visible.max(activity.last_customer_note);
+    let activity = deps.autotask.ticket_activity(t.id, stamp).await?;
+    let last = t.last_customer_visible.max(activity.last_customer_note).max(posted_at(deps, t.id).await?);
     let Ok(q) = assess(&facts(t, last), cfg.policy_for(t.priority), quiet, now) else {
         report.recent_contact += 1;
         return Ok(());
     };
-    // Only what happened since the customer last heard from the MSP.
+    // Only what others did since the customer last heard from the MSP (never atpilot's own notes or entries).
     let since = last.unwrap_or(t.create_date).max(t.create_date);
-    activity.work.retain(|w| w.at > since);
+    let activity = activity.others_since(since, &deps.own_resources());
     match super::request::propose(deps, cfg, t, q, last, &activity, now).await? {
         super::request::Proposal::Proposed(r) => {
             report.proposed += 1;
+            // Not read again while it waits (an expiry or a decision sets the cool-down anew).
+            cool_down(deps, &r, now).await?;
             send_request(deps, &r).await?;
         }
         super::request::Proposal::AlreadyPending => report.already_pending += 1,
@@ -161,12 +187,13 @@ async fn review(
     report: &mut ScanReport,
 ) -> Result<(), HandlerError> {
     let quiet = statuses(deps, cfg);
-    for r in deps.state.status_updates(500).await? {
+    // Newest first: a pending update lives at most `expires_hours`, so the recent ones hold every pending one.
+    for r in deps.state.status_updates(REVIEWED).await? {
         let outcome = match r.state {
             StatusUpdateState::Pending => review_pending(deps, &quiet, r, now, report).await,
             StatusUpdateState::Approved if !report.kill_switch => {
                 let stuck = r.decided_at.is_some_and(|t| now - t > Duration::minutes(2));
-                if stuck { finish_approved(deps, &r, now).await.map(|_| report.finished += 1) } else { Ok(()) }
+                if stuck { finish(deps, &r, now, report).await } else { Ok(()) }
             }
             _ => Ok(()),
         };
@@ -176,6 +203,47 @@ async fn review(
         }
     }
     Ok(())
+}
+
+/// Finishes an approved update an earlier attempt left unposted; one that
+/// can never be posted (the ticket is gone, Autotask refuses the note) is
+/// dropped with why, and the alert channel told.
+async fn finish(
+    deps: &Deps,
+    r: &StatusUpdateRecord,
+    now: DateTime<Utc>,
+    report: &mut ScanReport,
+) -> Result<(), HandlerError> {
+    match finish_approved(deps, r, now).await {
+        Ok(_) => {
+            report.finished += 1;
+            Ok(())
+        }
+        Err(e) if e.is_retryable() => Err(e),
+        Err(e) => {
+            let mut d = r.clone();
+            d.state = StatusUpdateState::Dropped;
+            d.note = Some(format!("approved but not posted: {e}"));
+            if deps.state.transition_status_update(&d, StatusUpdateState::Approved).await?
+                == atpilot_store::records::Transition::Done
+            {
+                let message = format!(
+                    "the status update approved for ticket {} could not be posted ({e}); tell the customer by hand",
+                    r.ticket_number
+                );
+                crate::alerts::raise(
+                    deps,
+                    format!("status-update-failed#{}", r.id),
+                    "status-update-failed",
+                    Some(r.ticket_id),
+                    message,
+                )
+                .await?;
+                report.dropped += 1;
+            }
+            Ok(())
+        }
+    }
 }
 
 async fn review_pending(

@@ -283,4 +283,7 @@ pub async fn status_updates_are_one_pending_per_ticket(s: Arc<dyn StateStore>) {
         listed,
         vec![(second.id.clone(), StatusUpdateState::Pending), (first.id.clone(), StatusUpdateState::Rejected)]
     );
+    let of_ticket: Vec<_> = st.ticket_status_updates(ticket).await.unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(of_ticket, vec![first.id.clone(), second.id.clone()], "the ticket's own, oldest first");
+    assert!(st.ticket_status_updates(TicketId::new(4243).unwrap()).await.unwrap().is_empty());
 }
