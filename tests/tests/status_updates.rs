@@ -229,6 +229,10 @@ async fn a_rejection_reaches_no_customer_is_noted_and_the_kill_switch_decides_no
     assert_eq!(record(&s, t).await[0].state, StatusUpdateState::Pending);
     kill_switch(&s, false).await;
 
+    // A reason too long for a note is refused, and nothing is decided.
+    let (status, html) = post(&s, r.id.as_str(), form(&query, "reject", &[("reason", &"x".repeat(3000))])).await;
+    assert_eq!(status, 400, "{html}");
+    assert_eq!(record(&s, t).await[0].state, StatusUpdateState::Pending);
     let (status, html) = post(&s, r.id.as_str(), form(&query, "reject", &[("reason", "I called them today")])).await;
     assert_eq!(status, 200, "{html}");
     assert!(customer_notes(&s, t).is_empty());

@@ -29,7 +29,25 @@ pub struct DecisionForm {
     pub reason: Option<String>,
 }
 
+/// The longest rejection reason (characters): it goes into an internal note.
+pub const MAX_REASON_CHARS: usize = 2_000;
+
 impl DecisionForm {
+    /// `true` to approve, `false` to reject; refused when the decision is
+    /// neither or the reason is longer than [`MAX_REASON_CHARS`].
+    pub(crate) fn approves(&self) -> Result<bool, ApprovalError> {
+        if self.reason.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
+            return Err(ApprovalError::Invalid(format!(
+                "the reason is longer than {MAX_REASON_CHARS} characters: shorten it"
+            )));
+        }
+        match self.decision.as_str() {
+            "approve" => Ok(true),
+            "reject" => Ok(false),
+            other => Err(ApprovalError::Invalid(format!("decision must be approve or reject, got {other:?}"))),
+        }
+    }
+
     /// Parses an `application/x-www-form-urlencoded` body.
     pub fn parse(body: &[u8]) -> DecisionForm {
         let mut f = DecisionForm::default();
@@ -102,18 +120,7 @@ pub async fn decide_request(
     if deps.state.settings().await?.kill_switch {
         return Err(ApprovalError::KillSwitch);
     }
-    if form
-        .reason
-        .as_ref()
-        .is_some_and(|r| r.chars().count() > crate::handlers::status_updates::decide::MAX_REASON_CHARS)
-    {
-        return Err(ApprovalError::Invalid("the reason is longer than 2000 characters: shorten it".into()));
-    }
-    let approve = match form.decision.as_str() {
-        "approve" => true,
-        "reject" => false,
-        other => return Err(ApprovalError::Invalid(format!("decision must be approve or reject, got {other:?}"))),
-    };
+    let approve = form.approves()?;
     if !approve {
         let mut r = a.clone();
         r.state = ApprovalState::Rejected;

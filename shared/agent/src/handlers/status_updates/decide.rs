@@ -17,8 +17,6 @@ use chrono::{DateTime, Utc};
 
 /// The longest text an update may have (characters): a customer reads it as a note.
 pub const MAX_TEXT_CHARS: usize = 8_000;
-/// The longest rejection reason (characters): it goes into an internal note.
-pub const MAX_REASON_CHARS: usize = 2_000;
 
 /// Whether `who` may decide `r`: one of its approvers (case-insensitive) or an admin.
 fn may_decide(deps: &Deps, r: &StatusUpdateRecord, who: &str) -> bool {
@@ -106,16 +104,7 @@ pub async fn decide_update(
     if deps.state.settings().await?.kill_switch {
         return Err(ApprovalError::KillSwitch);
     }
-    if form.reason.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
-        return Err(ApprovalError::Invalid(format!(
-            "the reason is longer than {MAX_REASON_CHARS} characters: shorten it"
-        )));
-    }
-    let approve = match form.decision.as_str() {
-        "approve" => true,
-        "reject" => false,
-        other => return Err(ApprovalError::Invalid(format!("decision must be approve or reject, got {other:?}"))),
-    };
+    let approve = form.approves()?;
     let mut d = r.clone();
     d.decided_by = Some(decider.clone());
     d.decided_at = Some(now);
