@@ -457,11 +457,19 @@ pub mod hooked {
         pub crash_after_time_entry: AtomicU32,
         /// The next N ticket updates are refused for lack of permission (nothing written).
         pub deny_updates: AtomicU32,
+        /// Customer-visible notes are never found (a read-back that does not see a written note).
+        pub hide_customer_notes: std::sync::atomic::AtomicBool,
     }
 
     impl Hooked {
         pub fn new(inner: Arc<dyn Autotask>) -> Self {
-            Self { inner, after_note: None, crash_after_time_entry: AtomicU32::new(0), deny_updates: AtomicU32::new(0) }
+            Self {
+                inner,
+                after_note: None,
+                crash_after_time_entry: AtomicU32::new(0),
+                deny_updates: AtomicU32::new(0),
+                hide_customer_notes: Default::default(),
+            }
         }
     }
 
@@ -504,6 +512,9 @@ pub mod hooked {
             n: &NewNote,
             since: Option<DateTime<Utc>>,
         ) -> Result<Option<i64>, PortError> {
+            if self.hide_customer_notes.load(Ordering::SeqCst) {
+                return Ok(None);
+            }
             self.inner.find_customer_note(t, n, since).await
         }
         async fn update_ticket(&self, t: TicketId, c: &TicketChange) -> Result<(), PortError> {

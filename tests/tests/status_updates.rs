@@ -314,3 +314,35 @@ async fn an_earlier_note_with_the_same_words_is_not_taken_for_this_update() {
         "written anew, not found in the old one"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_written_note_that_cannot_be_read_back_is_never_written_twice_and_said_so() {
+    let s = Stack::start().await;
+    let t = long_running(&s, 1, 1000);
+    scan(&s.local.deps, Utc::now()).await.unwrap();
+    let r = record(&s, t).await.remove(0);
+    let query = open_query(&s, &technician_email(&s), r.id.as_str()).await;
+    let hooked = atpilot_e2e::hooked::Hooked::new(s.local.deps.autotask.clone());
+    hooked.hide_customer_notes.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut deps = s.local.deps.clone();
+    deps.autotask = std::sync::Arc::new(hooked);
+    let body = form(&query, "approve", &[]);
+    let page = handle_http(&deps, "POST", r.id.as_str(), "", body.as_bytes(), Utc::now()).await;
+    assert_eq!(page.status, 202, "approved, not claimed posted: {}", page.html);
+    assert!(!page.html.contains("posted the update"), "{}", page.html);
+    assert_eq!(customer_notes(&s, t).len(), 1, "the note was written once");
+    // The scans that finish stuck approvals never write it again, and say what happened.
+    for minutes in [3, 70] {
+        scan(&deps, Utc::now() + Duration::minutes(minutes)).await.unwrap();
+    }
+    assert_eq!(customer_notes(&s, t).len(), 1, "never a second note");
+    let d = record(&s, t).await.remove(0);
+    assert_eq!(d.state, StatusUpdateState::Dropped);
+    let note = d.note.unwrap();
+    assert!(note.contains("was written on the ticket but posting did not finish"), "{note}");
+    let alerts = s.local.deps.state.alerts(20).await.unwrap();
+    assert!(
+        alerts.iter().any(|a| a.kind == "status-update-failed" && a.message.contains("do not post it again")),
+        "{alerts:?}"
+    );
+}

@@ -108,7 +108,8 @@ pub trait Autotask: Send + Sync {
     /// A customer-visible note on the ticket with this title and text, as
     /// [`Autotask::add_note`] would write them (found by content, since it
     /// carries no marker), if any; with `since`, only one created at or after
-    /// it (whole seconds: an earlier note may read the same).
+    /// it (whole seconds; one without a creation time counts), for an earlier
+    /// note may read the same.
     async fn find_customer_note(
         &self,
         ticket: TicketId,

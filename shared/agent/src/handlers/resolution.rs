@@ -163,7 +163,7 @@ pub(crate) async fn execute_resolution(
     if let Some(text) = reply {
         // No marker in what customers read: a redelivery finds the reply by its content.
         let reply = NewNote { title: REPLY_TITLE.into(), text, visibility: NoteVisibility::Customer };
-        if !(r.redelivery && deps.autotask.find_customer_note(r.ticket.id, &reply, Some(r.started)).await?.is_some()) {
+        if !(r.redelivery && deps.autotask.find_customer_note(r.ticket.id, &reply, None).await?.is_some()) {
             deps.autotask.add_note(r.ticket.id, &reply).await?;
         }
         report.reply_posted = true;

@@ -303,7 +303,10 @@ fn status_updates(r: &WeeklyReport) -> Table {
             row("of which edited by the approver", s.edited.to_string()),
             row("of which posted (the note read back)", s.posted.to_string()),
             row("rejected", s.rejected.to_string()),
-            row("dropped (the customer heard from someone meanwhile, or the ticket closed)", s.dropped.to_string()),
+            row(
+                "dropped, not sent (contact meanwhile, the ticket closed, or posting failed: see the dashboard)",
+                s.dropped.to_string(),
+            ),
             row("expired unanswered", s.expired.to_string()),
             row("pending at the end of the week", s.pending.to_string()),
             row("median days without customer contact (open tickets past their threshold)", quiet),

@@ -452,7 +452,8 @@ impl Autotask for RestAutotask {
             .into_iter()
             .find(|n| {
                 let created = n.create_date_time.as_deref().and_then(at::parse_datetime);
-                let recent = since.is_none_or(|s| created.is_some_and(|c| c.timestamp() >= s.timestamp()));
+                // A note without a readable creation time is taken as recent: never a reason to write twice.
+                let recent = since.is_none_or(|s| created.is_none_or(|c| c.timestamp() >= s.timestamp()));
                 n.ticket_id == Some(ticket.get())
                     && recent
                     && n.title.as_deref().map(same_text) == Some(same_text(&title))

@@ -44,6 +44,11 @@ pub enum ApprovalError {
         "approved, but carrying it out was interrupted ({0}); atpilot finishes it on its next scheduled sweep (within about 10 minutes), and this page then shows the result; there is nothing more to click"
     )]
     Interrupted(String),
+    /// A status update approved and recorded, its posting stopped midway: the next scan finishes it.
+    #[error(
+        "approved, but posting it was interrupted ({0}); atpilot finishes it on its next status-update scan (within the hour, every 5 minutes under atpilot dev), and this page then shows the result; there is nothing more to click"
+    )]
+    UpdateInterrupted(String),
     #[error(
         "the kill switch is on: atpilot writes nothing, so nothing was decided and the request stays pending; decide again once the switch is off"
     )]
@@ -63,7 +68,7 @@ impl ApprovalError {
             ApprovalError::AlreadyDecided { .. } | ApprovalError::Stale(_) | ApprovalError::KillSwitch => 409,
             ApprovalError::Invalid(_) => 400,
             ApprovalError::Unavailable(_) => 503,
-            ApprovalError::Interrupted(_) => 202,
+            ApprovalError::Interrupted(_) | ApprovalError::UpdateInterrupted(_) => 202,
         }
     }
 }

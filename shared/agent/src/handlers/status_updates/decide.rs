@@ -145,7 +145,7 @@ pub async fn decide_update(
         Transition::Done => {}
         Transition::Refused(cur) => return Err(cur.map(|c| already(&c)).unwrap_or(ApprovalError::Unknown)),
     }
-    let report = post(deps, &d, now).await.map_err(|e| ApprovalError::Interrupted(e.to_string()))?;
+    let report = post(deps, &d, now).await.map_err(|e| ApprovalError::UpdateInterrupted(e.to_string()))?;
     Ok(UpdateDecided::Posted(report))
 }
 

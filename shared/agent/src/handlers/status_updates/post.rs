@@ -70,17 +70,24 @@ pub(crate) async fn post(
         .await?
         .ok_or_else(|| HandlerError::permanent(format!("ticket {} no longer exists", r.ticket_id)))?;
     let note = note_of(r);
-    // Only a note written since the approval is this one (an earlier update may read the same).
-    let since = r.decided_at;
-    if deps.autotask.find_customer_note(r.ticket_id, &note, since).await?.is_none() {
-        deps.autotask.add_note(r.ticket_id, &note).await?;
+    // Only a note written since the approval is this one (an earlier update may read the same, days
+    // before); five minutes' margin for Autotask's clock.
+    let since = r.decided_at.map(|t| t - Duration::minutes(5));
+    let mut r = r.clone();
+    if r.note_id.is_none() && deps.autotask.find_customer_note(r.ticket_id, &note, since).await?.is_none() {
+        let id = deps.autotask.add_note(r.ticket_id, &note).await?;
+        // Kept at once: a later attempt never writes a second note, whatever it reads back.
+        r.note_id = Some(id);
+        deps.state.transition_status_update(&r, StatusUpdateState::Approved).await?;
     }
     // Read back: the note must be there as written before anyone is told it was posted.
     let Some(note_id) = deps.autotask.find_customer_note(r.ticket_id, &note, since).await? else {
-        return Err(HandlerError::transient(
-            "the status update note was written but could not be read back yet; the next scan checks again",
-        ));
+        return Err(HandlerError::permanent(format!(
+            "note {} was written but is not found as written on the ticket",
+            r.note_id.map(|n| n.to_string()).unwrap_or_default()
+        )));
     };
+    let r = &r;
     let told = super::super::reply_path::tell_customer(deps, &ticket, &r.id, &note.text, false).await?;
     super::scan::remember_posted(deps, r.ticket_id, Utc::now()).await?;
     let time_entry = queue_time(deps, r, &ticket, started).await?;

@@ -109,8 +109,15 @@ pub async fn scan(deps: &Deps, now: DateTime<Utc>) -> Result<ScanReport, Handler
     report.considered = open.len();
     let mut due: Vec<(OpenTicket, Quiet)> = Vec::new();
     for mut t in open {
-        // atpilot's own posted updates count as contact even where API notes do not stamp the ticket.
-        t.last_customer_visible = t.last_customer_visible.max(posted_at(deps, t.id).await?);
+        if assess(&facts(&t, t.last_customer_visible), cfg.policy_for(t.priority), &quiet, now).is_err() {
+            continue;
+        }
+        // atpilot's own posted updates count as contact even where API notes do not stamp the ticket
+        // (read only for due tickets; a failed read leaves the ticket to `consider`, which reads it again).
+        match posted_at(deps, t.id).await {
+            Ok(p) => t.last_customer_visible = t.last_customer_visible.max(p),
+            Err(e) => tracing::warn!(ticket = %t.id, error = %e, "atpilot's last posted update could not be read"),
+        }
         if let Ok(q) = assess(&facts(&t, t.last_customer_visible), cfg.policy_for(t.priority), &quiet, now) {
             due.push((t, q));
         }
@@ -221,16 +228,30 @@ async fn finish(
         }
         Err(e) if e.is_retryable() => Err(e),
         Err(e) => {
-            let mut d = r.clone();
+            // The record as it is now: an attempt may have kept the id of a note it wrote.
+            let current = deps.state.status_update(r.id.as_str()).await?.unwrap_or_else(|| r.clone());
+            let (note, message) = match current.note_id {
+                Some(n) => (
+                    format!("approved; note {n} was written on the ticket but posting did not finish: {e}"),
+                    format!(
+                        "the status update approved for ticket {} was written as note {n} but posting did not finish ({e}): check the note on the ticket and whether the customer heard of it; do not post it again",
+                        r.ticket_number
+                    ),
+                ),
+                None => (
+                    format!("approved but not posted: {e}"),
+                    format!(
+                        "the status update approved for ticket {} could not be posted ({e}); tell the customer by hand",
+                        r.ticket_number
+                    ),
+                ),
+            };
+            let mut d = current.clone();
             d.state = StatusUpdateState::Dropped;
-            d.note = Some(format!("approved but not posted: {e}"));
+            d.note = Some(note);
             if deps.state.transition_status_update(&d, StatusUpdateState::Approved).await?
                 == atpilot_store::records::Transition::Done
             {
-                let message = format!(
-                    "the status update approved for ticket {} could not be posted ({e}); tell the customer by hand",
-                    r.ticket_number
-                );
                 crate::alerts::raise(
                     deps,
                     format!("status-update-failed#{}", r.id),
