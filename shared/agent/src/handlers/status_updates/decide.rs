@@ -7,9 +7,10 @@
 use super::post::{PostReport, post};
 use super::scan::{cool_down, still_wanted};
 use crate::deps::Deps;
+use crate::handlers::approval::DecisionForm;
 use crate::handlers::approval::error::ApprovalError;
-use crate::handlers::approval::token::{check_expiry, verify_reference, verify_token};
-use crate::handlers::approval::{DecisionForm, stored::Access};
+use crate::handlers::approval::stored::{Access, decider, verify_access};
+use crate::handlers::approval::token::check_expiry;
 use crate::ports::{NewNote, NoteVisibility};
 use atpilot_domain::status_update::QuietStatuses;
 use atpilot_store::records::{StatusUpdateRecord, StatusUpdateState, Transition};
@@ -30,24 +31,10 @@ pub(crate) async fn load(
     access: Access<'_>,
     now: DateTime<Utc>,
 ) -> Result<(String, StatusUpdateRecord), ApprovalError> {
-    let key = deps.approval_key.expose();
-    let claims = match access.token {
-        "" => None,
-        t => Some(verify_token(key, t, now)?).filter(|c| c.a == id).map(Some).ok_or(ApprovalError::Forged)?,
-    };
-    if !access.reference.is_empty() && verify_reference(key, access.reference, now)? != id {
-        return Err(ApprovalError::Forged);
-    }
+    let claims = verify_access(deps, id, access, now)?;
     let r = deps.state.status_update(id).await?.ok_or(ApprovalError::Unknown)?;
-    let decider = match (access.signed_in, claims) {
-        (Some(who), _) if may_decide(deps, &r, who) => who.to_string(),
-        (Some(who), _) => return Err(ApprovalError::NotTheTechnician(format!("{who} (signed in)"))),
-        (None, Some(_)) if deps.signin => return Err(ApprovalError::SignInRequired),
-        (None, Some(c)) if may_decide(deps, &r, &c.e) => c.e,
-        (None, Some(c)) => return Err(ApprovalError::NotTheTechnician(c.e)),
-        (None, None) if deps.signin || !access.reference.is_empty() => return Err(ApprovalError::SignInRequired),
-        (None, None) => return Err(ApprovalError::Forged),
-    };
+    let may = |who: &str| may_decide(deps, &r, who);
+    let decider = decider(deps, access, claims, may, may, ApprovalError::NotTheTechnician)?;
     if r.state == StatusUpdateState::Pending {
         check_expiry(r.expires_at.timestamp(), now)?;
     }
