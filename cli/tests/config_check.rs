@@ -202,5 +202,5 @@ fn config_check_names_the_companies_without_a_microsoft_tenant() {
     let out = text(&o);
     let line =
         out.lines().find(|l| l.starts_with("WARN  microsoft.tenants = 1 mapped:")).unwrap_or_else(|| panic!("{out}"));
-    assert!(line.contains("active companies have no tenant, so their password-reset tickets are refused"), "{line}");
+    assert!(line.contains("active companies have neither a Microsoft 365 tenant nor a Google Workspace customer, so their password-reset tickets are refused"), "{line}");
 }

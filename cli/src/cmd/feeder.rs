@@ -66,6 +66,16 @@ const TICKETS: &[Demo] = &[
     demo("Shared mailbox access", "Please give me access to the accounts shared mailbox.", 3, Some(302)),
 ];
 
+/// The index of the licence request in [`TICKETS`].
+const LICENCE_DEMO: usize = 2;
+/// The licence request of the company on Google Workspace.
+const GOOGLE_LICENCE: Demo = demo(
+    "Google Workspace license needed",
+    "We need an extra license for the new sales assistant, please assign one.",
+    2,
+    Some(201),
+);
+
 /// What the simulated dispatcher does with the n-th ticket: `None` leaves it
 /// alone; else the demo whose issue / sub-issue type they set (its own, or,
 /// for one ticket in ten, another category's: a re-route) and whether they
@@ -98,13 +108,26 @@ pub fn spawn(sb: Arc<atpilot_autotask_sandbox::Sandbox>, per_minute: u32, comple
     let human = (1..).map(|i| facts.api_resource_id + i).find(|r| *r != facts.agent_resource_id).unwrap_or(1);
     let queue = facts.queues.first().map(|q| q.0).unwrap_or(1);
     let other_queue = facts.queues.get(1).map(|q| q.0).unwrap_or(queue);
+    // About every other licence request comes from the company `atpilot dev`
+    // puts on Google Workspace, so a Google-backed resolution shows within minutes.
+    let google_contract = atpilot_local::google_demo_company(&sb).and_then(|g| {
+        contracts.iter().copied().find(|c| sb.row("Contracts", *c).and_then(|r| r["companyID"].as_i64()) == Some(g))
+    });
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs_f64(60.0 / per_minute.max(1) as f64));
         let mut n = 0usize;
         loop {
             tick.tick().await;
-            let d = &TICKETS[n % TICKETS.len()];
-            let contract = contracts[(n * 7) % contracts.len().max(1)];
+            let mut d = &TICKETS[n % TICKETS.len()];
+            // (one a technician will not complete, so it waits for its approval)
+            let licence = n % TICKETS.len() == LICENCE_DEMO && completion(n).is_none();
+            let contract = match google_contract.filter(|_| licence) {
+                Some(c) => {
+                    d = &GOOGLE_LICENCE;
+                    c
+                }
+                None => contracts[(n * 7) % contracts.len().max(1)],
+            };
             let company =
                 sb.row("Contracts", contract).and_then(|r| r.get("companyID").and_then(|v| v.as_i64())).unwrap_or(0);
             // The requester: one of the company's own contacts (the request-risk check verifies it).

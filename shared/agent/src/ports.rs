@@ -411,6 +411,13 @@ pub trait Runbooks: Send + Sync {
     fn describe(&self, runbook: &atpilot_domain::Runbook, target: &RunbookTarget<'_>) -> String;
     /// Preflight, execute and verify. Never panics; a refusal or failure is in the outcome.
     async fn run(&self, runbook: &atpilot_domain::Runbook, target: &RunbookTarget<'_>) -> RunbookRun;
+    /// Whether this provider is the ticket contact's directory (Google: the
+    /// company has a Workspace customer and the contact's domain is one of
+    /// its domains). The router asks it to choose between directories.
+    fn serves(&self, target: &RunbookTarget<'_>) -> bool {
+        let _ = target;
+        false
+    }
     /// Checks a provider's signed callback for a run of `runbook` that
     /// awaits one (planned as `plan`) and returns what it reports, with
     /// the reply written from it when it verified. Errors, in words: not

@@ -10,6 +10,7 @@
 
 mod autotask;
 mod emails;
+mod google;
 mod kb;
 mod microsoft;
 mod model;
@@ -22,6 +23,7 @@ mod status_updates;
 
 pub use autotask::{AutotaskConfig, AutotaskCredentials, AutotaskTarget, TicketLink};
 use emails::check_emails;
+pub use google::{GoogleConfig, GoogleCustomer};
 pub use kb::{KbConfig, KbProvider};
 pub use microsoft::MicrosoftConfig;
 pub use model::{LlmConfig, LlmProviderKind, ModelConfig};
@@ -201,6 +203,7 @@ struct RawCategory {
     channels: BTreeSet<Channel>,
     runbook: Option<atpilot_domain::RunbookKind>,
     sku: Option<String>,
+    google_sku: Option<String>,
     group: Option<String>,
     webhook: Option<String>,
 }
@@ -236,6 +239,7 @@ struct RawConfig {
     #[serde(default)]
     model: ModelConfig,
     microsoft: Option<MicrosoftConfig>,
+    google: Option<GoogleConfig>,
     #[serde(default)]
     webhooks: BTreeMap<String, WebhookConfig>,
     #[serde(default)]
@@ -266,6 +270,8 @@ pub struct Config {
     pub model: ModelConfig,
     /// Microsoft 365 through Graph (the `graph-*` runbooks), if configured.
     pub microsoft: Option<MicrosoftConfig>,
+    /// Google Workspace through the Admin SDK (the `google-*` runbooks and the Google twins), if configured.
+    pub google: Option<GoogleConfig>,
     /// The signed webhook runbooks' endpoints, by name.
     pub webhooks: BTreeMap<String, WebhookConfig>,
     /// The queues the agent may act in.
@@ -315,6 +321,9 @@ impl Config {
         if let Some(m) = &raw.microsoft {
             m.validate()?;
         }
+        if let Some(g) = &raw.google {
+            g.validate()?;
+        }
         if let Some(s) = &raw.status_updates {
             s.validate(raw.statuses.complete)?;
             if raw.notifications.email_from.is_none() {
@@ -337,7 +346,7 @@ impl Config {
                 "set the SES-verified sender address, or e-mail no replies",
             ));
         }
-        runbooks::validate_runbooks(&categories, raw.microsoft.as_ref(), &raw.webhooks)?;
+        runbooks::validate_runbooks(&categories, raw.microsoft.as_ref(), raw.google.as_ref(), &raw.webhooks)?;
         let t = &raw.thresholds;
         let policy = Policy {
             kill_switch: raw.kill_switch,
@@ -376,6 +385,7 @@ impl Config {
             kill_switch: raw.kill_switch,
             model: raw.model,
             microsoft: raw.microsoft,
+            google: raw.google,
             kb: raw.kb,
             status_updates: raw.status_updates,
             webhooks: raw.webhooks,
@@ -491,8 +501,14 @@ impl Config {
         let mut categories = BTreeMap::new();
         for (name, c) in raw_categories {
             let key = format!("categories.{name}");
-            let runbook = runbooks::RawRunbook { runbook: c.runbook, sku: c.sku, group: c.group, webhook: c.webhook }
-                .parse(&name)?;
+            let runbook = runbooks::RawRunbook {
+                runbook: c.runbook,
+                sku: c.sku,
+                google_sku: c.google_sku,
+                group: c.group,
+                webhook: c.webhook,
+            }
+            .parse(&name)?;
             let phase = c.phase.unwrap_or(default_phase);
             check_emails(&format!("{key}.approvers"), &c.approvers)?;
             if phase >= Phase::HumanInTheLoop && !c.safe {

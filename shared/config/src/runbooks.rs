@@ -7,6 +7,7 @@
 //! phase = "human-in-the-loop"
 //! runbook = "graph-assign-license"
 //! sku = "SPE_E3"                      # the SKU part number (subscribedSkus' skuPartNumber)
+//! google_sku = "Google-Apps/1010020027"  # optional: productId/skuId for the company's Google Workspace users
 //! [categories.app-access]
 //! runbook = "webhook"
 //! webhook = "rewst"
@@ -15,8 +16,8 @@
 //! secret_env = "ATPILOT_WEBHOOK_REWST_SECRET"  # locally; in AWS: RUNBOOK_WEBHOOK_SECRETS_ARN (JSON name → secret)
 //! ```
 
-use crate::{CategoryConfig, ConfigError, MicrosoftConfig, invalid};
-use atpilot_domain::{Category, Phase, Runbook, RunbookKind};
+use crate::{CategoryConfig, ConfigError, GoogleConfig, MicrosoftConfig, invalid};
+use atpilot_domain::{Category, Directory, Phase, Runbook, RunbookKind};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -42,6 +43,7 @@ fn d_callback_minutes() -> u32 {
 pub(crate) struct RawRunbook {
     pub runbook: Option<RunbookKind>,
     pub sku: Option<String>,
+    pub google_sku: Option<String>,
     pub group: Option<String>,
     pub webhook: Option<String>,
 }
@@ -74,9 +76,18 @@ impl RawRunbook {
             }
             parameter = Some(v);
         }
-        Runbook::new(kind, parameter)
-            .map(Some)
-            .map_err(|e| invalid(format!("{key}.runbook"), e, "add the parameter (see the example configuration)"))
+        let runbook = Runbook::new(kind, parameter)
+            .map_err(|e| invalid(format!("{key}.runbook"), e, "add the parameter (see the example configuration)"))?;
+        match self.google_sku {
+            None => Ok(Some(runbook)),
+            Some(g) => runbook.with_google_sku(g).map(Some).map_err(|e| {
+                invalid(
+                    format!("{key}.google_sku"),
+                    e,
+                    "set it beside `sku` on a graph-*-license runbook, or remove it",
+                )
+            }),
+        }
     }
 }
 
@@ -106,17 +117,43 @@ pub(crate) fn validate_webhooks(webhooks: &BTreeMap<String, WebhookConfig>) -> R
 pub(crate) fn validate_runbooks(
     categories: &BTreeMap<Category, CategoryConfig>,
     microsoft: Option<&MicrosoftConfig>,
+    google: Option<&GoogleConfig>,
     webhooks: &BTreeMap<String, WebhookConfig>,
 ) -> Result<(), ConfigError> {
     for (name, c) in categories {
         let Some(runbook) = &c.runbook else { continue };
         let kind = runbook.kind();
-        if kind.provider() == "graph" && microsoft.is_none() {
+        let directory = kind.directory().map(|(d, _)| d);
+        if directory == Some(Directory::Microsoft) && microsoft.is_none() {
             return Err(invalid(
                 format!("categories.{name}.runbook"),
                 format!("is {kind} but there is no [microsoft] section"),
                 "add [microsoft] with the app registration's client_id and [microsoft.tenants] mapping each Autotask company to its tenant (see the example configuration)",
             ));
+        }
+        if directory == Some(Directory::Google) && google.is_none() {
+            return Err(invalid(
+                format!("categories.{name}.runbook"),
+                format!("is {kind} but there is no [google] section"),
+                "add [google] with [google.customers.<company id>] mapping each Autotask company to its Workspace customer (see the example configuration)",
+            ));
+        }
+        let google_licence = directory == Some(Directory::Google) && kind.parameter() == Some("sku");
+        let google_sku = match (runbook.google_sku(), google_licence) {
+            (Some(sku), _) => Some(("google_sku", sku)),
+            (None, true) => runbook.parameter().map(|p| ("sku", p)),
+            (None, false) => None,
+        };
+        if let Some((k, sku)) = google_sku {
+            // The rule atpilot-google's `Sku` parses by: two non-empty parts, no spaces, one `/`.
+            let part = |x: &str| !x.is_empty() && !x.contains('/') && !x.chars().any(char::is_whitespace);
+            if sku.trim().split_once('/').is_none_or(|(p, s)| !part(p) || !part(s)) {
+                return Err(invalid(
+                    format!("categories.{name}.{k}"),
+                    format!("{sku:?} is not productId/skuId"),
+                    "e.g. \"Google-Apps/1010020027\" (Business Starter)",
+                ));
+            }
         }
         if kind == RunbookKind::Webhook {
             let hook = runbook.parameter().unwrap_or_default();
@@ -128,11 +165,24 @@ pub(crate) fn validate_runbooks(
                 ));
             }
         }
-        if let Some(why) = kind.why_human().filter(|_| c.phase == Phase::Autonomous) {
+        // Its own runbook, or the twin that runs for the other configured directory's users.
+        let configured = [(Directory::Microsoft, microsoft.is_some()), (Directory::Google, google.is_some())];
+        let runs_as = std::iter::once(kind)
+            .chain(configured.into_iter().filter(|(_, on)| *on).filter_map(|(d, _)| kind.in_directory(d)));
+        let human = runs_as.into_iter().find_map(|k| k.why_human().map(|why| (k, why)));
+        if let Some((k, why)) = human.filter(|_| c.phase == Phase::Autonomous) {
             return Err(invalid(
                 format!("categories.{name}.phase"),
-                format!("is autonomous but {kind} {why}"),
+                format!("is autonomous but {k} {why}"),
                 "use human-in-the-loop for this category",
+            ));
+        }
+        let google_group = matches!(kind, RunbookKind::GoogleAddGroupMember | RunbookKind::GoogleRemoveGroupMember);
+        if let Some(group) = runbook.parameter().filter(|g| google_group && !g.contains('@')) {
+            return Err(invalid(
+                format!("categories.{name}.group"),
+                format!("{group:?} is not a group address, which Google Workspace needs"),
+                "name the group by its address, e.g. \"staff@customer.example\"",
             ));
         }
     }

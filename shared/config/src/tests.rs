@@ -188,3 +188,39 @@ fn runbook_parameters_and_webhooks_are_checked() {
     let e = err(&enable);
     assert!(e.contains("categories.password-reset.phase") && e.contains("may be a leaver's"), "{e}");
 }
+
+#[test]
+fn google_runbooks_need_google_and_take_productid_skuid() {
+    let g = "\n[google]\n[google.customers.29683002]\ncustomer_id = \"C03az79cb\"\nadmin = \"admin@c2.example\"\ndomains = [\"c2.example\"]\n";
+    let ms = "\n[microsoft]\nclient_id = \"x\"\n";
+    let out = with("runbook = \"reply-only\"", "runbook = \"google-sign-out\"");
+    let e = err(&out);
+    assert!(e.contains("categories.password-reset.runbook") && e.contains("no [google] section"), "{e}");
+    let c = Config::parse(&format!("{out}{g}"), "x").unwrap();
+    assert_eq!(
+        c.google.as_ref().and_then(|g| g.customer_of(29683002)).map(|c| c.admin.as_str()),
+        Some("admin@c2.example")
+    );
+    let bad = with("runbook = \"reply-only\"", "runbook = \"google-assign-license\"\nsku = \"1010020027\"");
+    let e = err(&format!("{bad}{g}"));
+    assert!(e.contains("categories.password-reset.sku") && e.contains("productId/skuId"), "{e}");
+    let both = with(
+        "runbook = \"reply-only\"",
+        "runbook = \"graph-assign-license\"\nsku = \"SPE_E3\"\ngoogle_sku = \"Google-Apps/1010020027\"",
+    );
+    let c = Config::parse(&format!("{both}{ms}{g}"), "x").unwrap();
+    let rb = c.runbook(&Category::new("password-reset").unwrap()).unwrap();
+    assert_eq!((rb.parameter(), rb.google_sku()), (Some("SPE_E3"), Some("Google-Apps/1010020027")));
+    let e = err(&format!("{}{ms}", both.replace("Google-Apps/1010020027", "1010020027")));
+    assert!(e.contains("categories.password-reset.google_sku"), "{e}");
+    let e =
+        err(&format!("{}{g}", with("runbook = \"reply-only\"", "runbook = \"google-sign-out\"\ngoogle_sku = \"a/b\"")));
+    assert!(e.contains("categories.password-reset.google_sku") && e.contains("takes no"), "{e}");
+    let unsuspend = with("runbook = \"reply-only\"", "runbook = \"google-unsuspend\"").replacen(
+        "phase = \"human-in-the-loop\"",
+        "phase = \"autonomous\"",
+        1,
+    );
+    let e = err(&format!("{unsuspend}{g}"));
+    assert!(e.contains("categories.password-reset.phase") && e.contains("leaver's"), "{e}");
+}

@@ -40,7 +40,7 @@ pub use decision::{
 pub use ids::*;
 pub use measure::{Confidence, Currency, Hours, Money, WorkSpan};
 pub use risk::{Requester, Risk};
-pub use runbook::{Runbook, RunbookKind, RunbookOutcome, RunbookStatus};
+pub use runbook::{Directory, DirectoryAction, Runbook, RunbookKind, RunbookOutcome, RunbookStatus};
 pub use tenant_time::TenantTimeZone;
 pub use ticket::{StatusId, TicketSnapshot};
 pub use time_entry::{StoredEntry, TimeEntryDraft, TimeEntryError};

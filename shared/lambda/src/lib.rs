@@ -40,6 +40,10 @@ pub const ENV: &[(&str, &str)] = &[
         "Secrets Manager secret: the Graph app registration's client secret value (empty: no [microsoft] runbooks)",
     ),
     (
+        "GOOGLE_SERVICE_ACCOUNT_SECRET_ARN",
+        "Secrets Manager secret: the Google service account's JSON key (empty: no [google] runbooks)",
+    ),
+    (
         "RUNBOOK_WEBHOOK_SECRETS_ARN",
         "Secrets Manager secret: JSON object webhook name → HMAC secret (empty: no [webhooks] runbooks)",
     ),
@@ -237,7 +241,9 @@ pub async fn deps_from_env() -> Result<Wired, WiringError> {
 }
 
 /// The runbooks' providers: Graph when the configuration has `[microsoft]`
-/// (its client secret from `GRAPH_CLIENT_SECRET_ARN`), the webhooks when it
+/// (its client secret from `GRAPH_CLIENT_SECRET_ARN`), Google Workspace when
+/// it has `[google]` (the service account's JSON key from
+/// `GOOGLE_SERVICE_ACCOUNT_SECRET_ARN`), the webhooks when it
 /// has `[webhooks]` (their secrets from `RUNBOOK_WEBHOOK_SECRETS_ARN`: a JSON object
 /// webhook name → secret).
 async fn runbooks_from_env(
@@ -251,6 +257,12 @@ async fn runbooks_from_env(
         let graph = atpilot_agent::adapters::graph::from_config(m, secret.trim().to_string(), None)
             .map_err(WiringError::Runbooks)?;
         providers.graph = Some(Arc::new(graph));
+    }
+    if let Some(g) = &config.google {
+        let key = secret_from_env(aws, "GOOGLE_SERVICE_ACCOUNT_SECRET_ARN").await?;
+        let google =
+            atpilot_agent::adapters::google::from_config(g, key.trim(), None).map_err(WiringError::Runbooks)?;
+        providers.google = Some(Arc::new(google));
     }
     if !config.webhooks.is_empty() {
         let text = secret_from_env(aws, "RUNBOOK_WEBHOOK_SECRETS_ARN").await?;

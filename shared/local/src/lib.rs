@@ -23,6 +23,7 @@ use std::time::Duration;
 
 pub mod kb;
 mod runbooks;
+pub use runbooks::{OTHER_GOOGLE_COMPANY, OTHER_GOOGLE_DOMAIN, google_demo_company};
 pub mod state_dir;
 
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +158,8 @@ safe = true
 # the exact plan first (a Visio request is rejected, not given an E3 seat).
 runbook = "graph-assign-license"
 sku = "SPE_E3"
+# The company on Google Workspace gets a Business Starter licence instead.
+google_sku = "Google-Apps/1010020027"
 approvers = ["dispatch@msp.example"]
 channels = ["teams", "email"]
 [categories.shared-mailbox-access]
@@ -189,6 +192,12 @@ email = true
 client_id = "sandbox"
 login_url = "sandbox"
 graph_url = "sandbox"
+# Google Workspace through the Admin SDK: the local Google Admin sandbox, with
+# one sandbox company on Google Workspace instead (its contacts' domain).
+[google]
+token_url = "sandbox"
+directory_url = "sandbox"
+licensing_url = "sandbox"
 "#,
         agent = facts.agent_resource_id,
         api_user = facts.api_resource_id,
@@ -213,6 +222,8 @@ pub struct Local {
     pub client: Client,
     /// The Graph sandbox, when the configuration's `[microsoft]` says "sandbox".
     pub graph: Option<Arc<atpilot_graph_sandbox::Sandbox>>,
+    /// The Google Admin sandbox, when the configuration's `[google]` says "sandbox".
+    pub google: Option<Arc<atpilot_google_sandbox::Sandbox>>,
     /// The Hudu sandbox, when the run is on the Autotask sandbox without `[kb]`.
     pub kb: Option<Arc<atpilot_kb_sandbox::Sandbox<atpilot_kb_sandbox::hudu::World>>>,
     /// The IT Glue sandbox, when the run chose it ([`kb::KbSandbox::ItGlue`]).
@@ -253,7 +264,8 @@ impl Local {
             (None, Some(sb)) => demo_config(&sb.facts(), &opts.public_url)?,
             (None, None) => return Err(LocalError::Config(atpilot_config::ConfigError::Missing)),
         };
-        let (graph, runbooks) = runbooks::start(&mut config, sandbox.as_ref().map(|sb| sb.config().seed)).await?;
+        let started = runbooks::start(&mut config, sandbox.as_deref()).await?;
+        let (graph, google, runbooks) = (started.graph, started.google, started.runbooks);
         let started_kb = kb::start(&mut config, sandbox.as_ref(), opts.kb_sandbox).await?;
         let kb = started_kb.kb.clone();
         let mut cc = ClientConfig::new(credentials, zone);
@@ -311,7 +323,7 @@ impl Local {
             runbooks,
         };
         let (kb, itglue) = (started_kb.hudu, started_kb.itglue);
-        Ok(Local { deps, sandbox, classify_queue, time_entry_queue, webhook_secret, client, graph, kb, itglue })
+        Ok(Local { deps, sandbox, classify_queue, time_entry_queue, webhook_secret, client, graph, google, kb, itglue })
     }
 
     /// Processes every message now visible on both queues (classify first,

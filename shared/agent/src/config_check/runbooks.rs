@@ -1,8 +1,9 @@
 //! The runbooks' and replies' part of a configuration check: how customers
 //! hear of replies (and that completing fires the tenant's rules), each provider's secret is
 //! where the configuration says (locally: its environment variable), and,
-//! against the tenant, which active companies have no Microsoft 365 tenant
-//! mapped (their `graph-*` tickets are refused and escalated).
+//! against the tenant, which active companies have neither a Microsoft 365
+//! tenant nor a Google Workspace customer mapped (their `graph-*` and
+//! `google-*` tickets are refused and escalated).
 
 use super::{ConfigReport, few};
 use atpilot_autotask::{Client, Filter, Query};
@@ -11,12 +12,12 @@ use atpilot_domain::RunbookKind;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-/// The categories whose runbook is a `graph-*` one.
-fn graph_categories(config: &Config) -> Vec<String> {
+/// The categories whose runbook changes a directory account (`graph-*`, `google-*`).
+fn directory_categories(config: &Config) -> Vec<String> {
     config
         .categories
         .iter()
-        .filter(|(_, c)| c.runbook.as_ref().is_some_and(|r| r.kind().provider() == "graph"))
+        .filter(|(_, c)| c.runbook.as_ref().is_some_and(|r| r.kind().directory().is_some()))
         .map(|(name, _)| name.to_string())
         .collect()
 }
@@ -31,6 +32,23 @@ pub(super) fn offline(config: &Config, env: &dyn Fn(&str) -> Option<String>, rem
         } else {
             let fix = format!("export {} (the app registration's client secret value)", m.client_secret_env);
             r.error(key, &m.client_secret_env, "the environment variable is not set", None, &fix);
+        }
+    }
+    if let Some(g) = config.google.as_ref().filter(|g| remote && !g.is_sandbox()) {
+        let key = "google.service_account_env";
+        match env(&g.service_account_env)
+            .map(|v| atpilot_google::ServiceAccountKey::from_json(&v).map_err(|e| e.to_string()))
+        {
+            Some(Ok(k)) => r.ok_(key, &g.service_account_env, format!("a service account key for {}", k.client_email)),
+            Some(Err(e)) => {
+                let fix = "export the JSON key file's contents (IAM > Service accounts > Keys > Add key > JSON)";
+                r.error(key, &g.service_account_env, format!("not a service account key: {e}"), None, fix);
+            }
+            None => {
+                let fix =
+                    format!("export {}=\"$(cat key.json)\" (the service account's JSON key)", g.service_account_env);
+                r.error(key, &g.service_account_env, "the environment variable is not set", None, &fix);
+            }
         }
     }
     for (name, w) in config.webhooks.iter().filter(|_| remote) {
@@ -74,15 +92,24 @@ pub(super) fn offline(config: &Config, env: &dyn Fn(&str) -> Option<String>, rem
     }
 }
 
-/// Active companies without a tenant in `[microsoft.tenants]`, when a category uses a `graph-*` runbook.
+/// Active companies with neither a tenant in `[microsoft.tenants]` nor a
+/// customer in `[google.customers]`, when a category uses a directory runbook.
 pub(super) async fn check_tenant_mappings(client: &Client, config: &Config, r: &mut ConfigReport) {
-    let categories = graph_categories(config);
-    let Some(m) = config.microsoft.as_ref().filter(|_| !categories.is_empty()) else { return };
-    let key = "microsoft.tenants";
-    if m.is_sandbox() && m.tenants.is_empty() {
-        r.ok_(key, "(sandbox)", "`atpilot dev` maps every sandbox company to its Graph sandbox tenant");
+    let categories = directory_categories(config);
+    let (m, g) = (config.microsoft.as_ref(), config.google.as_ref());
+    if categories.is_empty() || (m.is_none() && g.is_none()) {
         return;
     }
+    let key = if m.is_some() { "microsoft.tenants" } else { "google.customers" };
+    let sandbox = m.is_none_or(|m| m.is_sandbox() && m.tenants.is_empty())
+        && g.is_none_or(|g| g.is_sandbox() && g.customers.is_empty());
+    if sandbox {
+        r.ok_(key, "(sandbox)", "`atpilot dev` maps the sandbox companies to its Graph tenants and Google customer");
+        return;
+    }
+    let mapped =
+        |id: i64| m.is_some_and(|m| m.tenant_of(id).is_some()) || g.is_some_and(|g| g.customer_of(id).is_some());
+    let count = m.map_or(0, |m| m.tenants.len()) + g.map_or(0, |g| g.customers.len());
     let q = match Query::new().filter(Filter::eq("isActive", true)).include(["id", "companyName"]).max_records(500) {
         Ok(q) => q,
         Err(e) => return r.warn(key, "(companies)", format!("cannot query companies: {e}"), super::UNREADABLE),
@@ -100,22 +127,22 @@ pub(super) async fn check_tenant_mappings(client: &Client, config: &Config, r: &
             // Company 0 is the MSP itself (the tenant's owner company), not a customer.
             let id = c.get("id").and_then(Value::as_i64).filter(|id| *id != 0)?;
             let name = c.get("companyName").and_then(Value::as_str).unwrap_or_default();
-            m.tenant_of(id).is_none().then(|| format!("{id} {}", atpilot_domain::untrusted::one_line(name)))
+            (!mapped(id)).then(|| format!("{id} {}", atpilot_domain::untrusted::one_line(name)))
         })
         .collect();
     if unmapped.is_empty() {
-        r.ok_(key, m.tenants.len(), "every active company has a Microsoft 365 tenant");
+        r.ok_(key, count, "every active company has a Microsoft 365 tenant or a Google Workspace customer");
     } else {
         r.warn(
             key,
-            format!("{} mapped", m.tenants.len()),
+            format!("{count} mapped"),
             format!(
-                "{} active companies have no tenant, so their {} tickets are refused and escalated: {}",
+                "{} active companies have neither a Microsoft 365 tenant nor a Google Workspace customer, so their {} tickets are refused and escalated: {}",
                 unmapped.len(),
                 categories.join(", "),
                 few(unmapped).unwrap_or_default()
             ),
-            "add `<company id> = \"<tenant id>\"` under [microsoft.tenants] for each customer on Microsoft 365",
+            "add `<company id> = \"<tenant id>\"` under [microsoft.tenants] for each customer on Microsoft 365, or [google.customers.<company id>] for each on Google Workspace",
         );
     }
 }

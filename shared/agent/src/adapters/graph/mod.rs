@@ -18,9 +18,10 @@
 mod access;
 mod account;
 
+use super::directory::{Done, reply, stopped};
 use crate::ports::{RunbookRun, RunbookTarget, Runbooks};
 use async_trait::async_trait;
-use atpilot_domain::{Runbook, RunbookKind, RunbookOutcome, RunbookStatus};
+use atpilot_domain::{Directory, DirectoryAction as A, Runbook, RunbookKind, RunbookStatus};
 use atpilot_graph::{Client, GraphError, TenantId, User};
 use std::collections::{BTreeMap, HashMap};
 
@@ -35,11 +36,6 @@ impl GraphRunbooks {
     pub fn new(client: Client, tenants: impl IntoIterator<Item = (i64, TenantId)>) -> Self {
         GraphRunbooks { client, tenants: tenants.into_iter().collect() }
     }
-}
-
-/// A run that stopped before or during the change.
-fn stopped(kind: RunbookKind, plan: &str, status: RunbookStatus, reason: String) -> RunbookRun {
-    RunbookRun { outcome: RunbookOutcome::stopped(kind, plan, status, reason), reply: None, secret: None }
 }
 
 fn facts(u: &User) -> BTreeMap<String, String> {
@@ -58,35 +54,6 @@ fn facts(u: &User) -> BTreeMap<String, String> {
 
 fn failed(e: &GraphError) -> String {
     format!("Microsoft Graph answered: {e}. Nothing more was done; a technician must finish it by hand")
-}
-
-/// A finished run: what was read before and after, and the reply written from it.
-struct Done {
-    status: RunbookStatus,
-    before: BTreeMap<String, String>,
-    after: BTreeMap<String, String>,
-    reason: Option<String>,
-    reply: String,
-}
-
-impl Done {
-    fn into_run(self, kind: RunbookKind, plan: &str) -> RunbookRun {
-        let verified = self.status == RunbookStatus::Verified;
-        let outcome = RunbookOutcome {
-            before: self.before,
-            after: self.after,
-            reason: self.reason,
-            ..RunbookOutcome::new(kind, plan, self.status)
-        };
-        RunbookRun { outcome, reply: verified.then_some(self.reply), secret: None }
-    }
-}
-
-/// The reply's frame around what was done.
-fn reply(body: &str) -> String {
-    format!(
-        "Hello,\n\n{body} If you did not ask for this, reply to this message straight away.\n\nKind regards,\nThe service desk"
-    )
 }
 
 impl GraphRunbooks {
@@ -145,51 +112,55 @@ impl Runbooks for GraphRunbooks {
             None => format!("company {} (no tenant mapped: it will be refused)", t.ticket.company_id),
         };
         let p = runbook.parameter().unwrap_or_default();
-        match runbook.kind() {
-            RunbookKind::GraphResetPassword => format!(
+        let Some((Directory::Microsoft, action)) = runbook.kind().directory() else {
+            return format!("{runbook}: not a Graph runbook");
+        };
+        match action {
+            A::ResetPassword => format!(
                 "Reset the Microsoft 365 password of {who} in {tenant}; require a new one at the next sign-in; show the temporary password once to the approver"
             ),
-            RunbookKind::GraphRevokeSessions => {
+            A::SignOut => {
                 format!("Sign {who} out of every Microsoft 365 session in {tenant} (revoke sign-in sessions)")
             }
-            RunbookKind::GraphResetMfa => format!(
+            A::ResetMfa => format!(
                 "Remove the registered MFA methods of {who} in {tenant}, so they register again at the next sign-in"
             ),
-            RunbookKind::GraphAssignLicense => format!(
+            A::AssignLicense => format!(
                 "Assign a {p} licence to {who} in {tenant}, if a seat is free (else escalate with the shortfall)"
             ),
-            RunbookKind::GraphAddGroupMember => format!("Add {who} to the group {p} in {tenant}"),
-            RunbookKind::GraphRemoveLicense => format!("Remove the {p} licence of {who} in {tenant}"),
-            RunbookKind::GraphRemoveGroupMember => format!("Remove {who} from the group {p} in {tenant}"),
-            RunbookKind::GraphEnableSignIn => format!("Turn the sign-in of {who} back on in {tenant}"),
-            RunbookKind::ReplyOnly | RunbookKind::Webhook => format!("{runbook}: not a Graph runbook"),
+            A::AddGroupMember => format!("Add {who} to the group {p} in {tenant}"),
+            A::RemoveLicense => format!("Remove the {p} licence of {who} in {tenant}"),
+            A::RemoveGroupMember => format!("Remove {who} from the group {p} in {tenant}"),
+            A::EnableSignIn => format!("Turn the sign-in of {who} back on in {tenant}"),
         }
+    }
+
+    /// The company has a tenant (any contact address is matched in it).
+    fn serves(&self, t: &RunbookTarget<'_>) -> bool {
+        self.tenants.contains_key(&t.ticket.company_id.get())
     }
 
     async fn run(&self, runbook: &Runbook, t: &RunbookTarget<'_>) -> RunbookRun {
         let plan = self.describe(runbook, t);
         let kind = runbook.kind();
-        let (tenant, user) = match kind {
-            RunbookKind::ReplyOnly | RunbookKind::Webhook => {
-                let why = format!("{kind} is not a Graph runbook");
-                return stopped(kind, &plan, RunbookStatus::Refused, why);
-            }
-            _ => match self.target_user(kind, t, &plan).await {
-                Ok(found) => found,
-                Err(run) => return run,
-            },
+        let Some((Directory::Microsoft, action)) = kind.directory() else {
+            let why = format!("{kind} is not a Graph runbook");
+            return stopped(kind, &plan, RunbookStatus::Refused, why);
+        };
+        let (tenant, user) = match self.target_user(kind, t, &plan).await {
+            Ok(found) => found,
+            Err(run) => return run,
         };
         let p = runbook.parameter().unwrap_or_default();
-        let done = match kind {
-            RunbookKind::GraphResetPassword => return self.reset_password(&tenant, user, &plan).await,
-            RunbookKind::GraphRevokeSessions => self.revoke_sessions(&tenant, user).await,
-            RunbookKind::GraphResetMfa => self.reset_mfa(&tenant, user).await,
-            RunbookKind::GraphAssignLicense => self.assign_license(&tenant, user, p).await,
-            RunbookKind::GraphAddGroupMember => self.group_membership(&tenant, user, p, true).await,
-            RunbookKind::GraphRemoveGroupMember => self.group_membership(&tenant, user, p, false).await,
-            RunbookKind::GraphRemoveLicense => self.remove_license(&tenant, user, p).await,
-            RunbookKind::GraphEnableSignIn => self.enable_sign_in(&tenant, user).await,
-            RunbookKind::ReplyOnly | RunbookKind::Webhook => unreachable!("refused above"),
+        let done = match action {
+            A::ResetPassword => return self.reset_password(&tenant, user, &plan).await,
+            A::SignOut => self.revoke_sessions(&tenant, user).await,
+            A::ResetMfa => self.reset_mfa(&tenant, user).await,
+            A::AssignLicense => self.assign_license(&tenant, user, p).await,
+            A::AddGroupMember => self.group_membership(&tenant, user, p, true).await,
+            A::RemoveGroupMember => self.group_membership(&tenant, user, p, false).await,
+            A::RemoveLicense => self.remove_license(&tenant, user, p).await,
+            A::EnableSignIn => self.enable_sign_in(&tenant, user).await,
         };
         match done {
             Ok(d) => d.into_run(kind, &plan),
