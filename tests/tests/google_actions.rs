@@ -430,3 +430,61 @@ async fn google_quota_answers_are_waited_out_and_the_reset_happens_once() {
     assert_eq!(google.user(&email).unwrap().password_set_count, 1, "applied once");
     assert_eq!(google.requests().iter().filter(|r| r.throttled).count(), 2, "both quota answers were met");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsuspend_2sv_licence_removal_and_group_removal_each_read_back() {
+    let (_, domain, _) = google_company().await;
+    let staff = format!("staff@{domain}");
+    let (l, _dir) = start(&[
+        ("password-reset", category("human-in-the-loop", "google-unsuspend", "")),
+        ("mfa-enrollment", category("autonomous", "google-reset-2sv", "")),
+        ("license-request", category("autonomous", "google-remove-license", &format!("sku = \"{STARTER}\""))),
+        ("network", category("autonomous", "google-remove-group-member", &format!("group = \"{staff}\""))),
+    ])
+    .await;
+    let google = l.google.clone().unwrap();
+    let (company, first, first_email) = google_contact(&l, 0);
+    let action = |rb: &Value| (rb["action"].as_str().map(String::from), rb["status"].as_str().map(String::from));
+
+    // A suspended leaver: unsuspended only once a human approves.
+    let leaver = format!("leaver@{domain}");
+    assert!(google.user(&leaver).unwrap().suspended);
+    let t = ticket(&l, company, contact_with(&l, company, &leaver), RESET.0, RESET.1).await;
+    assert!(google.user(&leaver).unwrap().suspended, "asking changes nothing");
+    let (id, token) = approval_of(&l, t).await;
+    approval::decide_request(&l.deps, &id, &approve(&token), chrono::Utc::now()).await.unwrap();
+    l.settle(40).await;
+    assert!(!google.user(&leaver).unwrap().suspended);
+    assert_eq!(action(&api_runbook(&l, t).await), (Some("google-unsuspend".into()), Some("verified".into())));
+
+    // 2-Step Verification turned off and read back.
+    let twostep = format!("twostep@{domain}");
+    assert!(google.user(&twostep).unwrap().is_enrolled_in_2sv);
+    let t = ticket(&l, company, contact_with(&l, company, &twostep), "MFA", "My authenticator app is gone, reset MFA")
+        .await;
+    assert!(!google.user(&twostep).unwrap().is_enrolled_in_2sv);
+    let rb = api_runbook(&l, t).await;
+    assert_eq!(action(&rb), (Some("google-reset-2sv".into()), Some("verified".into())), "{rb}");
+    assert_eq!(
+        (rb["before"]["isEnrolledIn2Sv"].as_str(), rb["after"]["isEnrolledIn2Sv"].as_str()),
+        (Some("true"), Some("false"))
+    );
+
+    // A licence removed: the seat comes free.
+    let (_, holder, holder_email) = google_contact(&l, 1);
+    assert!(google.user(&holder_email).unwrap().licences.contains(&STARTER.to_string()));
+    let used = google.seats(STARTER).unwrap().1;
+    let t = ticket(&l, company, holder, "Licence", "Please remove my license subscription, I am leaving").await;
+    assert!(!google.user(&holder_email).unwrap().licences.contains(&STARTER.to_string()));
+    assert_eq!(google.seats(STARTER).unwrap().1, used - 1);
+    assert_eq!(action(&api_runbook(&l, t).await), (Some("google-remove-license".into()), Some("verified".into())));
+
+    // Removed from a group, once.
+    assert!(google.group_members(&staff).unwrap().contains(&first_email));
+    let t = ticket(&l, company, first, "Network", "Please remove me from the staff network share").await;
+    assert!(!google.group_members(&staff).unwrap().contains(&first_email));
+    assert_eq!(action(&api_runbook(&l, t).await), (Some("google-remove-group-member".into()), Some("verified".into())));
+    atpilot_e2e::redeliver_create(&l, t).await;
+    let deletes = google.requests().iter().filter(|r| r.method == "DELETE" && r.path.contains("/members/")).count();
+    assert_eq!(deletes, 1, "removed once");
+}

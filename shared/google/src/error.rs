@@ -92,6 +92,12 @@ impl TokenText<'_> {
                 client_id.unwrap_or("(not in the key file)"),
                 urls.join(", ")
             ),
+            "invalid_grant" if self.description.is_some_and(|d| d.to_ascii_lowercase().contains("signature")) => {
+                write!(
+                    f,
+                    "Google refused the service account's JWT signature for admin {subject} ({status} invalid_grant{said}): the key was deleted or rotated, or the key file is another service account's; create a new JSON key and store it"
+                )
+            }
             "invalid_grant" => write!(
                 f,
                 "Google refused the service account's JWT for admin {subject} ({status} invalid_grant{said}): either the assertion was refused (check this server's clock; the JWT may live at most 60 minutes) or the admin {subject} is unknown to Google (check the customer's configured admin address)"
@@ -272,6 +278,16 @@ mod tests {
             t.contains("Invalid email or User ID") && t.contains("clock") && t.contains("nobody@c1.example"),
             "{t}"
         );
+        let e = GoogleError::Token {
+            status: 400,
+            error: "invalid_grant".into(),
+            description: Some("Invalid JWT Signature.".into()),
+            scopes: vec![Scope::User],
+            subject: "admin@c1.example".into(),
+            client_id: None,
+        };
+        let t = e.to_string();
+        assert!(t.contains("deleted or rotated") && !t.contains("clock"), "{t}");
     }
 
     #[test]

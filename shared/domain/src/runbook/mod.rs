@@ -61,6 +61,7 @@ pub enum RunbookKind {
     /// Sign the contact out of every Google session (`users.signOut`).
     GoogleSignOut,
     /// Turn off 2-Step Verification so the contact enrols again (`twoStepVerification.turnOff`).
+    #[serde(rename = "google-reset-2sv")]
     GoogleReset2sv,
     /// Assign a Google licence (parameter `sku`: `productId/skuId`).
     GoogleAssignLicense,
@@ -388,6 +389,8 @@ mod tests {
         assert!(RunbookKind::GraphResetPassword.needs_human() && !RunbookKind::ReplyOnly.needs_human());
         for k in RunbookKind::ALL {
             assert_eq!(k.as_str().parse::<RunbookKind>(), Ok(k));
+            // The configuration and the stored decisions spell it as serde does.
+            assert_eq!(serde_json::to_value(k).unwrap(), serde_json::json!(k.as_str()));
         }
     }
 

@@ -22,21 +22,22 @@ mod account;
 use super::directory::{Done, stopped};
 use crate::ports::{RunbookRun, RunbookTarget, Runbooks};
 use async_trait::async_trait;
+use atpilot_config::GoogleCustomer;
 use atpilot_domain::{Directory, DirectoryAction as A, Runbook, RunbookStatus};
 use atpilot_google::{Client, GoogleError, Subject, User};
 use std::collections::{BTreeMap, HashMap};
 
-/// One customer's Workspace as atpilot may touch it.
+/// One customer's Workspace as atpilot may touch it: its mapping and the admin to impersonate.
 struct Customer {
-    customer_id: String,
-    admin: Subject,
-    domains: Vec<String>,
+    mapping: GoogleCustomer,
+    /// The admin to impersonate (the mapping's `admin`, parsed).
+    subject: Subject,
 }
 
-impl Customer {
-    fn serves(&self, email: &str) -> bool {
-        let Some((_, domain)) = email.trim().rsplit_once('@') else { return false };
-        self.domains.iter().any(|d| d.eq_ignore_ascii_case(domain))
+impl std::ops::Deref for Customer {
+    type Target = GoogleCustomer;
+    fn deref(&self) -> &GoogleCustomer {
+        &self.mapping
     }
 }
 
@@ -96,7 +97,7 @@ impl GoogleRunbooks {
                 customer.domains.join(", ")
             )));
         }
-        let user = match self.client.get_user(&customer.admin, email).await {
+        let user = match self.client.get_user(&customer.subject, email).await {
             Ok(Some(u)) => u,
             Ok(None) => {
                 return Err(refused(format!("{email} is not a user of the company's own Google Workspace")));
@@ -105,7 +106,7 @@ impl GoogleRunbooks {
             Err(e) if e.status() == Some(403) && e.reason() != Some("insufficientPermissions") => {
                 return Err(refused(format!(
                     "Google would not show {email} to {} ({e}): the user belongs to another Workspace customer than {}, or that admin lacks the rights; check google.customers.{company}",
-                    customer.admin, customer.customer_id
+                    customer.subject, customer.customer_id
                 )));
             }
             Err(e) => return Err(google_failed(e)),
@@ -140,7 +141,7 @@ impl GoogleRunbooks {
         if user.suspended && action != A::EnableSignIn {
             return Err(refused(format!("{who} is suspended: a technician decides whether to unsuspend it")));
         }
-        Ok(Target { admin: &customer.admin, domains: &customer.domains, user })
+        Ok(Target { admin: &customer.subject, domains: &customer.domains, user })
     }
 
     /// Whether the ticket's contact is one of the company's Google Workspace users (by domain).
@@ -244,7 +245,7 @@ pub fn from_config(
     for (company, c) in &g.customers {
         let id = company.parse::<i64>().map_err(|_| format!("google.customers.{company} is not a company id"))?;
         let admin = Subject::new(&c.admin).map_err(|e| format!("google.customers.{company}.admin: {e}"))?;
-        let customer = Customer { customer_id: c.customer_id.clone(), admin, domains: c.domains.clone() };
+        let customer = Customer { mapping: c.clone(), subject: admin };
         customers.insert(id, customer);
     }
     Ok(GoogleRunbooks { client, customers })
