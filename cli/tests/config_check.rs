@@ -204,3 +204,44 @@ fn config_check_names_the_companies_without_a_microsoft_tenant() {
         out.lines().find(|l| l.starts_with("WARN  microsoft.tenants = 1 mapped:")).unwrap_or_else(|| panic!("{out}"));
     assert!(line.contains("active companies have neither a Microsoft 365 tenant nor a Google Workspace customer, so their password-reset tickets are refused"), "{line}");
 }
+
+#[test]
+fn config_check_warns_of_graph_categories_google_users_could_not_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let google = "[google]\n[google.customers.29683002]\ncustomer_id = \"C03az79cb\"\nadmin = \"admin@c2.example\"\ndomains = [\"c2.example\"]\n";
+    let p = example_with(
+        dir.path(),
+        "both.toml",
+        &[
+            ("runbook = \"reply-only\"", "runbook = \"graph-assign-license\"\nsku = \"SPE_E3\""),
+            (
+                "[approvals]",
+                &format!("[microsoft]\nclient_id = \"a7f1c0de-0000-4000-8000-000000000001\"\n{google}\n[approvals]"),
+            ),
+        ],
+    );
+    let o = atpilot(&["config", "check", p.to_str().unwrap()]);
+    let out = text(&o);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("WARN  categories.password-reset.google_sku = (none):"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("licence tickets of Google Workspace users are refused"), "{line}");
+    // With the Google SKU named, no warning.
+    let p = example_with(
+        dir.path(),
+        "both-ok.toml",
+        &[
+            (
+                "runbook = \"reply-only\"",
+                "runbook = \"graph-assign-license\"\nsku = \"SPE_E3\"\ngoogle_sku = \"Google-Apps/1010020027\"",
+            ),
+            (
+                "[approvals]",
+                &format!("[microsoft]\nclient_id = \"a7f1c0de-0000-4000-8000-000000000001\"\n{google}\n[approvals]"),
+            ),
+        ],
+    );
+    let out = text(&atpilot(&["config", "check", p.to_str().unwrap()]));
+    assert!(!out.contains("google_sku"), "{out}");
+}

@@ -38,7 +38,7 @@ async fn request_goes_to_teams_and_email_and_approve_executes_once_with_one_time
             .await;
     assert_eq!(page.status, 200);
     assert!(
-        page.html.contains(APPROVER) && page.html.contains("Authenticator"),
+        page.html.contains(APPROVER) && page.html.contains("authenticator app"),
         "the page shows who decides and the draft"
     );
     assert_eq!(

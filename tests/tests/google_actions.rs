@@ -147,15 +147,11 @@ async fn a_graph_reset_for_a_google_user_resets_once_in_google_and_shows_it_once
     let text = mail.text.clone().unwrap();
     assert!(text.contains(&format!("What Approve does: Reset the Google Workspace password of {email}")), "{text}");
 
-    let page = approval::handle_http(
-        &l.deps,
-        "POST",
-        &id,
-        "",
-        format!("t={token}&decision=approve").as_bytes(),
-        chrono::Utc::now(),
-    )
-    .await;
+    // The reply is written from the verified result: nothing to edit, and an edit posted anyway is not used.
+    let confirm = approval::handle_http(&l.deps, "GET", &id, &format!("t={token}"), b"", chrono::Utc::now()).await;
+    assert!(!confirm.html.contains("<textarea") && confirm.html.contains("id=reply-from-result"), "{}", confirm.html);
+    let body = format!("t={token}&decision=approve&draft=We+gave+you+an+E5+licence");
+    let page = approval::handle_http(&l.deps, "POST", &id, "", body.as_bytes(), chrono::Utc::now()).await;
     assert_eq!(page.status, 200, "{}", page.html);
     let u = google.user(&email).unwrap();
     assert_eq!(u.password_set_count, 1);
@@ -172,6 +168,9 @@ async fn a_graph_reset_for_a_google_user_resets_once_in_google_and_shows_it_once
     assert_eq!(google.user(&email).unwrap().password_set_count, 1, "reset once");
     let reply = customer_reply(&l, t).expect("a reply written from the result");
     assert!(reply.contains(&format!("We reset the password of your Google account {email}")), "{reply}");
+    assert!(!reply.contains("E5"), "the posted edit is not the reply: {reply}");
+    let a = l.deps.state.approval(&id).await.unwrap().unwrap();
+    assert!(a.draft.is_none() && a.note.is_none(), "no edited reply is recorded: {a:?}");
     assert!(!reply.contains(&password));
     let everywhere = format!(
         "{:?}{:?}{:?}",
@@ -487,4 +486,28 @@ async fn unsuspend_2sv_licence_removal_and_group_removal_each_read_back() {
     atpilot_e2e::redeliver_create(&l, t).await;
     let deletes = google.requests().iter().filter(|r| r.method == "DELETE" && r.path.contains("/members/")).count();
     assert_eq!(deletes, 1, "removed once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_for_someone_else_goes_to_a_human_and_nothing_changes_unasked() {
+    let licence =
+        category("autonomous", "graph-assign-license", &format!("sku = \"SPE_E3\"\ngoogle_sku = \"{STARTER}\""));
+    let (l, _dir) = start(&[("license-request", licence)]).await;
+    let google = l.google.clone().unwrap();
+    let (company, contact, email) = google_contact(&l, 0);
+    let used = google.seats(STARTER).unwrap().1;
+    let t = ticket(&l, company, contact, "Licence", "We need an extra license for the new sales assistant").await;
+    assert_eq!(google.seats(STARTER).unwrap().1, used, "nothing assigned unasked");
+    assert!(!google.user(&email).unwrap().licences.contains(&STARTER.to_string()));
+    let (id, _) = approval_of(&l, t).await;
+    assert!(!id.is_empty(), "a human decides");
+    let views = atpilot_agent::html::dashboard::decisions(&l.deps.state, 100).await.unwrap();
+    let all = serde_json::to_value(&views).unwrap();
+    let d = all.as_array().unwrap().iter().find(|d| d["ticket_id"] == t).unwrap().clone();
+    let reasons = d["reasons"].to_string();
+    assert!(reasons.contains("for someone other than the requester") && reasons.contains("for the new"), "{reasons}");
+    // The same request in the first person is the requester's own: it is done.
+    let t = ticket(&l, company, contact, "Licence", "Please add a license subscription for me").await;
+    assert!(google.user(&email).unwrap().licences.contains(&STARTER.to_string()));
+    assert_eq!(api_runbook(&l, t).await["status"], "verified");
 }

@@ -50,7 +50,7 @@ const TICKETS: &[Demo] = &[
     ),
     demo(
         "Microsoft 365 license needed",
-        "We need an extra Microsoft 365 license for the new sales assistant.",
+        "I moved to the sales team and need a Microsoft 365 license with the desktop apps.",
         2,
         Some(201),
     ),
@@ -71,7 +71,7 @@ const LICENCE_DEMO: usize = 2;
 /// The licence request of the company on Google Workspace.
 const GOOGLE_LICENCE: Demo = demo(
     "Google Workspace license needed",
-    "We need an extra license for the new sales assistant, please assign one.",
+    "I moved to the sales team and need a Google Workspace license, please assign one to me.",
     2,
     Some(201),
 );

@@ -418,6 +418,12 @@ pub trait Runbooks: Send + Sync {
         let _ = target;
         false
     }
+    /// Whether this provider has the ticket's company at all (Google: a
+    /// Workspace customer is mapped), whatever the contact's domain: when no
+    /// directory serves the contact, such a provider says why it cannot.
+    fn knows_company(&self, target: &RunbookTarget<'_>) -> bool {
+        self.serves(target)
+    }
     /// Checks a provider's signed callback for a run of `runbook` that
     /// awaits one (planned as `plan`) and returns what it reports, with
     /// the reply written from it when it verified. Errors, in words: not

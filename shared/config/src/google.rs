@@ -136,7 +136,7 @@ impl GoogleCustomer {
             return Err(invalid(
                 format!("{key}.customer_id"),
                 format!("{:?} is not a Workspace customer id", self.customer_id),
-                "copy it from the customer's Admin console > Account > Account settings (it starts with C)",
+                "copy it from the customer's Admin console > Account > Account settings (C followed by letters and digits, e.g. C03az79cb)",
             ));
         }
         // The rule atpilot-google's `Subject::new` applies at start-up.

@@ -171,9 +171,13 @@ pub(crate) fn validate_runbooks(
             .chain(configured.into_iter().filter(|(_, on)| *on).filter_map(|(d, _)| kind.in_directory(d)));
         let human = runs_as.into_iter().find_map(|k| k.why_human().map(|why| (k, why)));
         if let Some((k, why)) = human.filter(|_| c.phase == Phase::Autonomous) {
+            let runs_as = match k.directory() {
+                Some((d, _)) if k != kind => format!("for {} users {kind} runs as {k}, which", d.product()),
+                _ => k.to_string(),
+            };
             return Err(invalid(
                 format!("categories.{name}.phase"),
-                format!("is autonomous but {k} {why}"),
+                format!("is autonomous but {runs_as} {why}"),
                 "use human-in-the-loop for this category",
             ));
         }

@@ -56,6 +56,10 @@ pub enum Risk {
     CompanyDomainsUnknown,
     /// The contact's address is not at one of the company's domains.
     ContactOutsideCompanyDomains,
+    /// The request is for someone other than the requester ("for the new
+    /// starter", another person's address), while the category's runbook
+    /// changes the requester's own account ([`for_someone_else`]).
+    ForSomeoneElse { cue: String },
 }
 
 impl fmt::Display for Risk {
@@ -76,6 +80,10 @@ impl fmt::Display for Risk {
             Risk::ContactOutsideCompanyDomains => {
                 write!(f, "the contact's e-mail address is not at one of the company's own domains")
             }
+            Risk::ForSomeoneElse { cue } => write!(
+                f,
+                "the request seems to be for someone other than the requester (\"{cue}\"), but the runbook acts on the requester's own account: check whose account it is"
+            ),
         }
     }
 }
@@ -247,6 +255,51 @@ const PERSONAL_ADDRESS: &[&str] = &[
 
 /// The request's text as the check reads it: lower case, typographic
 /// apostrophes folded, invisible and control characters removed.
+/// Phrases by which a request is for another person than the one asking.
+const SOMEONE_ELSE: &[&str] = &[
+    "for the new",
+    "for our new",
+    "for a new",
+    "to the new",
+    "to our new",
+    "our new",
+    "new starter",
+    "new starters",
+    "new hire",
+    "new joiner",
+    "new colleague",
+    "new employee",
+    "new intern",
+    "for my colleague",
+    "for a colleague",
+    "for my manager",
+    "for my boss",
+    "for my team",
+    "for him",
+    "for her",
+    "for them",
+    "on behalf of",
+    "my colleague's",
+];
+
+/// A request for someone other than the requester: a phrase of
+/// [`SOMEONE_ELSE`], or an e-mail address in the text other than the
+/// contact's own (`contact_email`). For runbooks that change the requester's
+/// own account: acting on the requester would change the wrong account.
+pub fn for_someone_else(title: &str, description: &str, contact_email: Option<&str>) -> Option<Risk> {
+    let text = normalise(&format!("{title}.\n{description}"));
+    let all: Vec<String> = clauses(&text).into_iter().flatten().collect();
+    if let Some(cue) = first_cue(&all, SOMEONE_ELSE) {
+        return Some(Risk::ForSomeoneElse { cue: cue.to_string() });
+    }
+    let own = contact_email.map(|e| e.trim().to_lowercase());
+    let other = all
+        .iter()
+        .any(|w| w.rsplit_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')) && Some(w) != own.as_ref());
+    // The cue is atpilot's own words: an address from the text is never quoted.
+    other.then(|| Risk::ForSomeoneElse { cue: "another person's e-mail address".into() })
+}
+
 fn normalise(text: &str) -> String {
     text.chars()
         .filter(
@@ -410,6 +463,37 @@ mod tests {
             company_domains: vec!["contoso.example".into()],
             contact_name: None,
         }
+    }
+
+    #[test]
+    fn requests_for_someone_else_are_told_from_the_requesters_own() {
+        let me = Some("jane.doe@contoso.example");
+        let cue = |t: &str, d: &str| match for_someone_else(t, d, me) {
+            Some(Risk::ForSomeoneElse { cue }) => Some(cue),
+            _ => None,
+        };
+        assert_eq!(
+            cue("Licence", "We need an extra license for the new sales assistant.").as_deref(),
+            Some("for the new")
+        );
+        assert_eq!(
+            cue("Licence for new starter", "New starter Tom needs Business Premium").as_deref(),
+            Some("new starter")
+        );
+        assert_eq!(
+            cue("Licence", "Assign one to tom.new@contoso.example please").as_deref(),
+            Some("another person's e-mail address")
+        );
+        assert_eq!(cue("MFA", "Please enroll our new colleague in MFA").as_deref(), Some("our new"));
+        assert_eq!(cue("Password reset", "I forgot my password and I am locked out"), None);
+        assert_eq!(
+            cue("Reset", "Password reset needed for JANE.DOE@contoso.example"),
+            None,
+            "the requester's own address"
+        );
+        assert_eq!(cue("Licence", "I need a new licence for my new laptop"), None);
+        let shown = for_someone_else("x", "for bob@evil.example [click](http://x)", me).unwrap().to_string();
+        assert!(!shown.contains("bob@") && !shown.contains("http"), "{shown}");
     }
 
     #[test]

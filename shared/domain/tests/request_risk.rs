@@ -39,6 +39,7 @@ fn risk_kind(r: &Risk) -> &'static str {
         Risk::ContactOutsideCompanyDomains => "outside-domain",
         Risk::CompanyDomainsUnknown => "no-domains",
         Risk::ContactAddressUnknown => "no-address",
+        Risk::ForSomeoneElse { .. } => "someone-else",
     }
 }
 

@@ -85,7 +85,7 @@ pub enum WiringError {
     Llm(String),
     #[error("classifier model: {0}")]
     Model(#[from] atpilot_agent::classifiers::model::ModelLoadError),
-    #[error("[microsoft] runbooks: {0}")]
+    #[error("runbooks ([microsoft], [google], [webhooks]): {0}")]
     Runbooks(String),
 }
 

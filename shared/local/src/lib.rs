@@ -44,7 +44,7 @@ pub enum LocalError {
     Training(String),
     #[error("state directory: {0}")]
     StateDir(#[from] state_dir::StateDirError),
-    #[error("[microsoft] runbooks: {0}")]
+    #[error("runbooks ([microsoft], [google], [webhooks]): {0}")]
     Runbooks(String),
     #[error("[kb]: {0}")]
     Kb(String),

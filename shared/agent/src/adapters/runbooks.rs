@@ -38,14 +38,18 @@ impl Providers {
 
     /// The contact's directory: Google when it serves the contact (the
     /// company's Workspace customer lists the contact's domain), else
-    /// Microsoft when it serves the company (a tenant is mapped), else the
-    /// runbook's own (whose provider then refuses, saying why).
+    /// Microsoft when it serves the company (a tenant is mapped), else Google
+    /// when the company has a Workspace customer at all, else the runbook's
+    /// own (the provider chosen then refuses, saying why).
     fn directory(&self, own: Directory, t: &RunbookTarget<'_>) -> Directory {
         let serves = |p: &Option<Arc<dyn Runbooks>>| p.as_ref().is_some_and(|p| p.serves(t));
+        let knows = |p: &Option<Arc<dyn Runbooks>>| p.as_ref().is_some_and(|p| p.knows_company(t));
         if serves(&self.google) {
             Directory::Google
         } else if serves(&self.graph) {
             Directory::Microsoft
+        } else if knows(&self.google) {
+            Directory::Google
         } else {
             own
         }

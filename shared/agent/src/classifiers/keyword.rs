@@ -20,13 +20,13 @@ const RULES: &[Rule] = &[
         category: "password-reset",
         words: &["password", "locked out", "lockout", "reset my", "forgot"],
         physical: false,
-        draft: "Hello,\n\nYou can reset your password yourself: on the Microsoft sign-in page, choose \"Forgot my password\" and follow the steps; you will confirm your identity with the method you registered. If that does not work, reply to this message and a technician will help you.\n\nKind regards,\nThe service desk",
+        draft: "Hello,\n\nYou can reset your password yourself: on the sign-in page of your work account, choose the \"Forgot password\" link and follow the steps; you will confirm your identity with the method you registered. If that does not work, reply to this message and a technician will help you.\n\nKind regards,\nThe service desk",
     },
     Rule {
         category: "mfa-enrollment",
         words: &["mfa", "multi-factor", "authenticator", "2fa", "two-factor"],
         physical: false,
-        draft: "Hello,\n\nTo set up multi-factor authentication, install the Microsoft Authenticator app on your phone, sign in to your Microsoft account on a computer, and follow the steps under Security info to add the app. If you get stuck, reply to this message and a technician will help you.\n\nKind regards,\nThe service desk",
+        draft: "Hello,\n\nTo set up multi-factor (2-step) verification, sign in to your work account on a computer, open its security settings (Security info for Microsoft 365, 2-Step Verification for Google Workspace) and follow the steps to add the authenticator app on your phone. If you get stuck, reply to this message and a technician will help you.\n\nKind regards,\nThe service desk",
     },
     Rule {
         category: "license-request",

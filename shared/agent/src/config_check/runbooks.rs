@@ -51,6 +51,9 @@ pub(super) fn offline(config: &Config, env: &dyn Fn(&str) -> Option<String>, rem
             }
         }
     }
+    if config.google.is_some() {
+        google_twins(config, r);
+    }
     for (name, w) in config.webhooks.iter().filter(|_| remote) {
         let key = format!("webhooks.{name}.secret_env");
         if set(&w.secret_env) {
@@ -144,5 +147,29 @@ pub(super) async fn check_tenant_mappings(client: &Client, config: &Config, r: &
             ),
             "add `<company id> = \"<tenant id>\"` under [microsoft.tenants] for each customer on Microsoft 365, or [google.customers.<company id>] for each on Google Workspace",
         );
+    }
+}
+
+/// `graph-*` categories whose Google twin could not run for the company's
+/// Google Workspace users: refused only after someone approved.
+fn google_twins(config: &Config, r: &mut ConfigReport) {
+    for (name, c) in &config.categories {
+        let Some(rb) = &c.runbook else { continue };
+        let p = rb.parameter().unwrap_or_default();
+        match rb.kind() {
+            RunbookKind::GraphAssignLicense | RunbookKind::GraphRemoveLicense if rb.google_sku().is_none() => r.warn(
+                format!("categories.{name}.google_sku"),
+                "(none)",
+                "names no Google SKU: licence tickets of Google Workspace users are refused (after approval)",
+                "set google_sku = \"productId/skuId\" beside sku, e.g. \"Google-Apps/1010020027\"",
+            ),
+            RunbookKind::GraphAddGroupMember | RunbookKind::GraphRemoveGroupMember if !p.contains('@') => r.warn(
+                format!("categories.{name}.group"),
+                p,
+                "is not a group address: group tickets of Google Workspace users are refused (after approval)",
+                "name the group by its address (Graph finds it by address too)",
+            ),
+            _ => {}
+        }
     }
 }

@@ -158,7 +158,14 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
     let risks = match policy.category(&prediction.category).phase {
         Phase::HumanInTheLoop | Phase::Autonomous => {
             let requester = deps.autotask.requester(&ticket).await?;
-            atpilot_domain::risk::assess(&ticket.title, &ticket.description, &requester)
+            let mut risks = atpilot_domain::risk::assess(&ticket.title, &ticket.description, &requester);
+            // A directory runbook changes the requester's own account: a request for someone else goes to a human.
+            let directory = deps.config.runbook(&prediction.category).is_some_and(|r| r.kind().directory().is_some());
+            let email = requester.contact_email.as_deref();
+            risks.extend(
+                atpilot_domain::risk::for_someone_else(&ticket.title, &ticket.description, email).filter(|_| directory),
+            );
+            risks
         }
         Phase::Shadow | Phase::InternalNotes => atpilot_domain::risk::assess_text(&ticket.title, &ticket.description),
     };
@@ -322,7 +329,8 @@ async fn act(deps: &Deps, acting: &Acting<'_>, now: &impl Fn() -> DateTime<Utc>)
                 created_at: created,
                 expires_at: created + Duration::hours(i64::from(deps.config.approvals.token_ttl_hours)),
                 decision_event_key: d.event_key.clone(),
-                draft: d.draft.clone(),
+                // A runbook that writes its reply from the verified result has no draft to approve.
+                draft: d.draft.clone().filter(|_| replies_with_draft(deps, &d.prediction.category)),
                 decided_by: None,
                 decided_at: None,
                 note: None,
@@ -377,4 +385,10 @@ async fn act(deps: &Deps, acting: &Acting<'_>, now: &impl Fn() -> DateTime<Utc>)
             Ok(())
         }
     }
+}
+
+/// Whether the category's reply is the drafted one (no runbook, or `reply-only`),
+/// rather than one written from a runbook's verified result.
+pub(crate) fn replies_with_draft(deps: &Deps, category: &atpilot_domain::Category) -> bool {
+    deps.config.runbook(category).is_none_or(|r| r.kind().replies_with_draft())
 }

@@ -26,7 +26,9 @@ pub(crate) struct ConfirmForm<'a> {
     pub intent: Option<&'a str>,
     pub facts: &'a [(String, String)],
     pub reasons: &'a [String],
-    pub draft: &'a str,
+    /// The reply the approver may edit; `None` when a runbook writes the
+    /// reply from its verified result (nothing to edit).
+    pub draft: Option<&'a str>,
 }
 
 /// A hidden field, when it has a value.
@@ -55,13 +57,17 @@ pub(crate) fn confirm_page(f: &ConfirmForm<'_>) -> Page {
     let body = format!(
         "<h1>{heading}</h1>{intent_note}<p>Deciding as <b id=approver>{who}</b>.</p><table>{facts}</table><h2>Why</h2><ul>{reasons}</ul>\
 <form method=post action=\"{id}\" id=decision>{fields}<button type=submit disabled hidden aria-hidden=true tabindex=-1></button>\
-<h2>Reply to the customer</h2><textarea name=draft id=draft>{draft}</textarea>\
+<h2>Reply to the customer</h2>{reply}\
 <p><label>Reason if you reject: <input name=reason id=reason size=50></label></p>\
-<p><button type=submit class=approve name=decision value=approve id=approve>Approve and send</button><button type=submit class=reject name=decision value=reject id=reject>Reject</button></p></form>",
+<p><button type=submit class=approve name=decision value=approve id=approve>{approve}</button><button type=submit class=reject name=decision value=reject id=reject>Reject</button></p></form>",
         heading = esc(f.heading),
         who = esc(f.approver),
         id = esc(f.id),
-        draft = esc(f.draft),
+        reply = match f.draft {
+            Some(d) => format!("<textarea name=draft id=draft>{}</textarea>", esc(d)),
+            None => "<p id=reply-from-result>atpilot writes the reply from the runbook's result, once it is read back from the provider: there is nothing to edit here.</p>".into(),
+        },
+        approve = if f.draft.is_some() { "Approve and send" } else { "Approve" },
     );
     page(200, "atpilot approval", &body)
 }

@@ -188,6 +188,10 @@ impl Runbooks for GoogleRunbooks {
         self.serves_target(t)
     }
 
+    fn knows_company(&self, t: &RunbookTarget<'_>) -> bool {
+        self.customers.contains_key(&t.ticket.company_id.get())
+    }
+
     async fn run(&self, runbook: &Runbook, t: &RunbookTarget<'_>) -> RunbookRun {
         let plan = self.describe(runbook, t);
         let kind = runbook.kind();

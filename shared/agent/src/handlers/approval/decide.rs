@@ -180,7 +180,12 @@ pub async fn decide_request(
     r.state = ApprovalState::Approved;
     r.decided_by = Some(decider.clone());
     r.decided_at = Some(now);
-    if let Some(edited) = form.draft.as_ref().map(|d| d.trim()).filter(|d| !d.is_empty()) {
+    // A runbook's reply is written from its verified result: there is no draft to edit.
+    let editable = crate::handlers::classify::replies_with_draft(deps, &a.category);
+    if !editable {
+        r.draft = None;
+    }
+    if let Some(edited) = form.draft.as_ref().map(|d| d.trim()).filter(|d| !d.is_empty() && editable) {
         if Some(edited) != a.draft.as_deref().map(str::trim) {
             r.note = Some("reply edited by the approver".into());
         }

@@ -84,7 +84,7 @@ pub(crate) async fn confirm_page(
         intent,
         facts: &facts,
         reasons: &view.reasons(),
-        draft: &draft,
+        draft: crate::handlers::classify::replies_with_draft(deps, &a.category).then_some(draft.as_str()),
     })
 }
 

@@ -75,7 +75,7 @@ pub(crate) async fn confirm(
         intent,
         facts: &facts(&r),
         reasons: &reasons(&r),
-        draft: &r.draft,
+        draft: Some(&r.draft),
     })
 }
 
