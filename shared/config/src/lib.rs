@@ -355,7 +355,13 @@ impl Config {
                 .map(|(k, c)| {
                     (
                         k.clone(),
-                        CategoryPolicy { phase: c.phase, safe: c.safe, runbook: c.runbook.as_ref().map(Runbook::kind) },
+                        CategoryPolicy {
+                            phase: c.phase,
+                            safe: c.safe,
+                            runbook: c.runbook.as_ref().map(|r| {
+                                runbooks::policy_kind(r.kind(), raw.microsoft.is_some(), raw.google.is_some())
+                            }),
+                        },
                     )
                 })
                 .collect(),

@@ -91,6 +91,20 @@ impl RawRunbook {
     }
 }
 
+/// The runbook kind the decision rules see for a category: its own, or the
+/// twin in a configured directory that needs a human (a Google group add for
+/// a `graph-add-group-member` category), so that no phase set later (the
+/// dashboard, `atpilot phase set`, a weekly promotion) lets that twin run
+/// without one.
+pub(crate) fn policy_kind(kind: RunbookKind, microsoft: bool, google: bool) -> RunbookKind {
+    [(Directory::Microsoft, microsoft), (Directory::Google, google)]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .filter_map(|(d, _)| kind.in_directory(d))
+        .find(|k| *k != kind && k.needs_human() && !kind.needs_human())
+        .unwrap_or(kind)
+}
+
 pub(crate) fn validate_webhooks(webhooks: &BTreeMap<String, WebhookConfig>) -> Result<(), ConfigError> {
     for (name, w) in webhooks {
         let local = w.url.starts_with("http://127.0.0.1") || w.url.starts_with("http://localhost");
@@ -182,7 +196,9 @@ pub(crate) fn validate_runbooks(
             ));
         }
         let google_group = matches!(kind, RunbookKind::GoogleAddGroupMember | RunbookKind::GoogleRemoveGroupMember);
-        if let Some(group) = runbook.parameter().filter(|g| google_group && !g.contains('@')) {
+        let address =
+            |g: &str| g.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@'));
+        if let Some(group) = runbook.parameter().filter(|g| google_group && !address(g)) {
             return Err(invalid(
                 format!("categories.{name}.group"),
                 format!("{group:?} is not a group address, which Google Workspace needs"),

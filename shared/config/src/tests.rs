@@ -224,3 +224,20 @@ fn google_runbooks_need_google_and_take_productid_skuid() {
     let e = err(&format!("{unsuspend}{g}"));
     assert!(e.contains("categories.password-reset.phase") && e.contains("leaver's"), "{e}");
 }
+
+#[test]
+fn a_twin_that_needs_a_human_is_what_the_decision_rules_see() {
+    let g = "\n[google]\n[google.customers.29683002]\ncustomer_id = \"C03az79cb\"\nadmin = \"admin@c2.example\"\ndomains = [\"c2.example\"]\n";
+    let ms = "\n[microsoft]\nclient_id = \"x\"\n";
+    let group = with("runbook = \"reply-only\"", "runbook = \"graph-add-group-member\"\ngroup = \"staff@c2.example\"");
+    let kind = |text: &str| {
+        let c = Config::parse(text, "x").unwrap();
+        c.policy.category(&Category::new("password-reset").unwrap()).runbook
+    };
+    // Microsoft 365 only: the Graph group add as configured.
+    assert_eq!(kind(&format!("{group}{ms}")), Some(atpilot_domain::RunbookKind::GraphAddGroupMember));
+    // With Google Workspace too: its twin, which needs a human, whatever phase is set later.
+    let both = kind(&format!("{group}{ms}{g}"));
+    assert_eq!(both, Some(atpilot_domain::RunbookKind::GoogleAddGroupMember));
+    assert!(both.is_some_and(atpilot_domain::RunbookKind::needs_human));
+}

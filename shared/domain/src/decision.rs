@@ -468,6 +468,11 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
         });
         return Decision::new(Action::InternalNote, reasons);
     }
+    // A request for someone else: the runbook would change the requester's own
+    // account, so neither atpilot nor an approval click can do it; a technician does.
+    if input.risks.iter().any(|r| matches!(r, Risk::ForSomeoneElse { .. })) {
+        return Decision::new(Action::InternalNote, reasons);
+    }
     // A risky request, or one the LLM shaped, goes to a human whatever the phase; the reasons say why.
     if !input.model_written.is_empty() {
         reasons.push(Reason::ModelWritten { parts: input.model_written.to_vec() });

@@ -253,53 +253,108 @@ const PERSONAL_ADDRESS: &[&str] = &[
     "different address",
 ];
 
-/// The request's text as the check reads it: lower case, typographic
-/// apostrophes folded, invisible and control characters removed.
 /// Phrases by which a request is for another person than the one asking.
 const SOMEONE_ELSE: &[&str] = &[
-    "for the new",
-    "for our new",
-    "for a new",
-    "to the new",
-    "to our new",
-    "our new",
-    "new starter",
-    "new starters",
-    "new hire",
-    "new joiner",
-    "new colleague",
-    "new employee",
-    "new intern",
-    "for my colleague",
-    "for a colleague",
-    "for my manager",
-    "for my boss",
-    "for my team",
     "for him",
     "for her",
-    "for them",
+    "his account",
+    "her account",
+    "his password",
+    "her password",
+    "his mfa",
+    "her mfa",
+    "his licence",
+    "her licence",
+    "his license",
+    "her license",
+    "he can't",
+    "she can't",
+    "he cannot",
+    "she cannot",
+    "he needs",
+    "she needs",
     "on behalf of",
-    "my colleague's",
+    "my colleague",
+    "a colleague",
+    "my manager",
+    "my boss",
+    "my assistant",
+    "for everyone",
+    "for all staff",
+    "for the team",
+    "for our team",
 ];
 
-/// A request for someone other than the requester: a phrase of
-/// [`SOMEONE_ELSE`], or an e-mail address in the text other than the
-/// contact's own (`contact_email`). For runbooks that change the requester's
-/// own account: acting on the requester would change the wrong account.
-pub fn for_someone_else(title: &str, description: &str, contact_email: Option<&str>) -> Option<Risk> {
-    let text = normalise(&format!("{title}.\n{description}"));
-    let all: Vec<String> = clauses(&text).into_iter().flatten().collect();
-    if let Some(cue) = first_cue(&all, SOMEONE_ELSE) {
-        return Some(Risk::ForSomeoneElse { cue: cue.to_string() });
-    }
-    let own = contact_email.map(|e| e.trim().to_lowercase());
-    let other = all
-        .iter()
-        .any(|w| w.rsplit_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')) && Some(w) != own.as_ref());
-    // The cue is atpilot's own words: an address from the text is never quoted.
-    other.then(|| Risk::ForSomeoneElse { cue: "another person's e-mail address".into() })
+/// People a "new …" request may be for ("our new accountant", "the new sales assistant").
+const PEOPLE: &[&str] = &[
+    "starter",
+    "starters",
+    "hire",
+    "hires",
+    "joiner",
+    "joiners",
+    "colleague",
+    "colleagues",
+    "employee",
+    "employees",
+    "intern",
+    "interns",
+    "user",
+    "users",
+    "assistant",
+    "accountant",
+    "manager",
+    "member",
+    "staff",
+    "person",
+    "receptionist",
+    "recruit",
+    "director",
+    "engineer",
+    "developer",
+    "designer",
+];
+
+/// "the / a / our new <person>" within two words ("the new sales assistant"),
+/// unless the requester says it of themself ("I'm a new starter").
+fn new_person(ws: &[String]) -> bool {
+    (1..ws.len()).any(|i| {
+        let det = matches!(ws[i - 1].as_str(), "the" | "a" | "an" | "our" | "my" | "two" | "three");
+        let me = i >= 2 && matches!(ws[i - 2].as_str(), "i'm" | "am" | "im");
+        let person = ws[i + 1..(i + 3).min(ws.len())].iter().any(|w| PEOPLE.contains(&w.as_str()));
+        ws[i] == "new" && det && !me && person
+    })
 }
 
+/// A request for someone other than the requester: a phrase of
+/// [`SOMEONE_ELSE`], "the new <person>", or an address at one of the
+/// company's own domains other than the contact's own and `ignore` (the
+/// runbook's group). For runbooks that change the requester's own account:
+/// acting on the requester would change the wrong account. The finding's cue
+/// is atpilot's own wording, never the customer's.
+pub fn for_someone_else(title: &str, description: &str, requester: &Requester, ignore: Option<&str>) -> Option<Risk> {
+    let text = normalise(&format!("{title}.\n{description}"));
+    let all: Vec<String> = clauses(&text).into_iter().flatten().collect();
+    let found = |cue: &str| Some(Risk::ForSomeoneElse { cue: cue.to_string() });
+    if let Some(cue) = first_cue(&all, SOMEONE_ELSE) {
+        return found(cue);
+    }
+    if new_person(&all) {
+        return found("a new person");
+    }
+    let own = requester.contact_email.as_deref().map(|e| e.trim().to_lowercase());
+    let ignore = ignore.map(|g| g.trim().to_lowercase());
+    let colleague = all.iter().any(|w| {
+        let w = w.trim_end_matches("'s");
+        let at_company =
+            w.rsplit_once('@').is_some_and(|(l, d)| !l.is_empty() && is_own(d, &requester.company_domains));
+        at_company && Some(w) != own.as_deref() && Some(w) != ignore.as_deref()
+    });
+    if colleague { found("another person's address at the company") } else { None }
+}
+
+/// The request's text as the check reads it: lower case, typographic
+/// apostrophes folded, invisible and control characters removed.
 fn normalise(text: &str) -> String {
     text.chars()
         .filter(
@@ -467,32 +522,38 @@ mod tests {
 
     #[test]
     fn requests_for_someone_else_are_told_from_the_requesters_own() {
-        let me = Some("jane.doe@contoso.example");
-        let cue = |t: &str, d: &str| match for_someone_else(t, d, me) {
+        let me = verified();
+        let cue = |t: &str, d: &str| match for_someone_else(t, d, &me, Some("sales@contoso.example")) {
             Some(Risk::ForSomeoneElse { cue }) => Some(cue),
             _ => None,
         };
-        assert_eq!(
-            cue("Licence", "We need an extra license for the new sales assistant.").as_deref(),
-            Some("for the new")
-        );
-        assert_eq!(
-            cue("Licence for new starter", "New starter Tom needs Business Premium").as_deref(),
-            Some("new starter")
-        );
-        assert_eq!(
-            cue("Licence", "Assign one to tom.new@contoso.example please").as_deref(),
-            Some("another person's e-mail address")
-        );
-        assert_eq!(cue("MFA", "Please enroll our new colleague in MFA").as_deref(), Some("our new"));
-        assert_eq!(cue("Password reset", "I forgot my password and I am locked out"), None);
-        assert_eq!(
-            cue("Reset", "Password reset needed for JANE.DOE@contoso.example"),
-            None,
-            "the requester's own address"
-        );
-        assert_eq!(cue("Licence", "I need a new licence for my new laptop"), None);
-        let shown = for_someone_else("x", "for bob@evil.example [click](http://x)", me).unwrap().to_string();
+        let someone = [
+            "We need an extra license for the new sales assistant.",
+            "New starter Tom needs Business Premium; our new accountant needs Visio",
+            "Could you assign an E3 licence to the new intern, starting Monday?",
+            "Please enroll our new colleague in MFA",
+            "Please reset her password",
+            "He can't log in, reset his MFA please",
+            "My colleague Tom needs access",
+            "Assign one to tom.new@contoso.example please",
+        ];
+        for d in someone {
+            assert!(cue("Request", d).is_some(), "{d}");
+        }
+        let own = [
+            "I forgot my password and I am locked out",
+            "Password reset needed for JANE.DOE@contoso.example",
+            "I need a licence for my new laptop, and MFA for the new phone",
+            "We moved to our new office and I can't sign in",
+            "Please add me to the new Sales group sales@contoso.example",
+            "I'm a new starter and need a licence",
+            "Microsoft sent a code from account-security-noreply@accountprotection.microsoft.com",
+            "I need these licences for them to work properly? No: for hers",
+        ];
+        for d in own {
+            assert_eq!(cue("Request", d), None, "{d}");
+        }
+        let shown = for_someone_else("x", "for bob@contoso.example [click](http://x)", &me, None).unwrap().to_string();
         assert!(!shown.contains("bob@") && !shown.contains("http"), "{shown}");
     }
 

@@ -41,17 +41,18 @@ impl Providers {
     /// Microsoft when it serves the company (a tenant is mapped), else Google
     /// when the company has a Workspace customer at all, else the runbook's
     /// own (the provider chosen then refuses, saying why).
-    fn directory(&self, own: Directory, t: &RunbookTarget<'_>) -> Directory {
+    /// Also says whether that directory serves the contact (else it was chosen only to say why not).
+    fn directory(&self, own: Directory, t: &RunbookTarget<'_>) -> (Directory, bool) {
         let serves = |p: &Option<Arc<dyn Runbooks>>| p.as_ref().is_some_and(|p| p.serves(t));
         let knows = |p: &Option<Arc<dyn Runbooks>>| p.as_ref().is_some_and(|p| p.knows_company(t));
         if serves(&self.google) {
-            Directory::Google
+            (Directory::Google, true)
         } else if serves(&self.graph) {
-            Directory::Microsoft
+            (Directory::Microsoft, true)
         } else if knows(&self.google) {
-            Directory::Google
+            (Directory::Google, false)
         } else {
-            own
+            (own, false)
         }
     }
 
@@ -59,10 +60,14 @@ impl Providers {
         let Some((own, _)) = runbook.kind().directory() else {
             return Route::To(self.provider(runbook.kind().provider()), runbook.clone());
         };
-        let directory = self.directory(own, t);
+        let (directory, served) = self.directory(own, t);
         match runbook.in_directory(directory) {
             Ok(r) => Route::To(self.provider(directory.provider()), r),
-            Err(why) => Route::Refused(format!("the contact is a {} user, but {why}", directory.product())),
+            Err(why) if served => Route::Refused(format!("the contact is a {} user, but {why}", directory.product())),
+            Err(_) => Route::Refused(format!(
+                "no directory serves the contact: the company is on {}, whose domains do not include the contact's address",
+                directory.product()
+            )),
         }
     }
 }

@@ -160,11 +160,11 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
             let requester = deps.autotask.requester(&ticket).await?;
             let mut risks = atpilot_domain::risk::assess(&ticket.title, &ticket.description, &requester);
             // A directory runbook changes the requester's own account: a request for someone else goes to a human.
-            let directory = deps.config.runbook(&prediction.category).is_some_and(|r| r.kind().directory().is_some());
-            let email = requester.contact_email.as_deref();
-            risks.extend(
-                atpilot_domain::risk::for_someone_else(&ticket.title, &ticket.description, email).filter(|_| directory),
-            );
+            let runbook = deps.config.runbook(&prediction.category).filter(|r| r.kind().directory().is_some());
+            if let Some(r) = runbook {
+                let (title, text) = (&ticket.title, &ticket.description);
+                risks.extend(atpilot_domain::risk::for_someone_else(title, text, &requester, r.parameter()));
+            }
             risks
         }
         Phase::Shadow | Phase::InternalNotes => atpilot_domain::risk::assess_text(&ticket.title, &ticket.description),
