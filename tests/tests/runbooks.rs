@@ -250,12 +250,20 @@ async fn synced_foreign_and_unprivileged_targets_change_nothing_and_say_why() {
             atpilot_graph_sandbox::tenant_id_for(other),
             "not a user of the company's own",
         ),
+        // Another organisation's guest in this tenant, matched by its mail.
+        (
+            "guest.partner@partner.example".to_string(),
+            tenant.clone(),
+            "is a guest (B2B) account of another organisation",
+        ),
     ];
+    let guest_upn = format!("guest.partner_partner.example#EXT#@c{company}.example");
     for (email, home, why) in cases {
-        let before = graph.user(&home, &email).unwrap().password_changes;
+        let key = if email.starts_with("guest.") { guest_upn.clone() } else { email.clone() };
+        let before = graph.user(&home, &key).unwrap().password_changes;
         let (t, report) = approve_for(&l, company, &email).await;
         assert!(report.done().join(" ").contains(why), "{email}: {:?}", report.done());
-        assert_eq!(graph.user(&home, &email).unwrap().password_changes, before, "{email}: nothing changed");
+        assert_eq!(graph.user(&home, &key).unwrap().password_changes, before, "{email}: nothing changed");
         assert!(l.sandbox.as_deref().unwrap().rows_where("TimeEntries", "ticketID", t).is_empty(), "{email}");
     }
     // Without the password permission Graph answers 403: the run fails, naming what the app needs.

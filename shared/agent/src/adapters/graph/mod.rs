@@ -86,6 +86,11 @@ impl GraphRunbooks {
             Err(e) => return Err(stopped(kind, plan, RunbookStatus::Failed, failed(&e))),
         };
         let upn = &user.user_principal_name;
+        if user.user_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("guest")) {
+            return Err(refuse(format!(
+                "{upn} is a guest (B2B) account of another organisation: atpilot acts only on the tenant's own members"
+            )));
+        }
         if user.account_enabled == Some(false) && !allow_disabled {
             return Err(refuse(format!("{upn} is disabled: a technician decides whether to enable it")));
         }
