@@ -22,11 +22,13 @@
 
 pub mod filter;
 pub mod schema;
+pub mod served;
 mod server;
 pub mod store;
 pub mod tenant;
 pub mod webhook;
 
+use crate::served::Served;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use std::net::SocketAddr;
@@ -217,8 +219,7 @@ pub struct RecordedRequest {
 pub struct Sandbox {
     addr: SocketAddr,
     shared: Arc<server::Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    served: Served,
 }
 
 impl Sandbox {
@@ -232,15 +233,8 @@ impl Sandbox {
         let addr = listener.local_addr()?;
         let shared = server::Shared::new(cfg, format!("http://{addr}"));
         let app = server::router(shared.clone());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await;
-        });
-        Ok(Sandbox { addr, shared, stop: Some(tx), task: Some(task) })
+        let served = Served::spawn(listener, app);
+        Ok(Sandbox { addr, shared, served })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -367,21 +361,8 @@ impl Sandbox {
     }
 
     /// Stops serving.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.task.take() {
-            let _ = t.await;
-        }
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
+    pub async fn shutdown(self) {
+        self.served.shutdown().await;
     }
 }
 

@@ -39,6 +39,7 @@ pub use seed::{
 };
 pub use world::{CustomerInfo, UserSnapshot};
 
+use atpilot_autotask_sandbox::served::Served;
 use server::lock;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -115,8 +116,7 @@ impl RecordedRequest {
 pub struct Sandbox {
     addr: SocketAddr,
     shared: Arc<server::Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    served: Served,
 }
 
 /// Starts `seed` on an ephemeral loopback port (127.0.0.1:0).
@@ -131,15 +131,8 @@ impl Sandbox {
         let addr = listener.local_addr()?;
         let shared = server::Shared::new(seed, format!("http://{addr}"));
         let app = server::router(shared.clone());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await;
-        });
-        Ok(Sandbox { addr, shared, stop: Some(tx), task: Some(task) })
+        let served = Served::spawn(listener, app);
+        Ok(Sandbox { addr, shared, served })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -233,20 +226,7 @@ impl Sandbox {
     }
 
     /// Stops serving.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.task.take() {
-            let _ = t.await;
-        }
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
+    pub async fn shutdown(self) {
+        self.served.shutdown().await;
     }
 }

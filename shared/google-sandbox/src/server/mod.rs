@@ -181,24 +181,7 @@ pub(crate) fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// Percent-decodes a path segment (`+` stays `+`).
+/// Percent-decodes a path segment (`+` stays `+`; invalid UTF-8 replaced).
 pub(crate) fn pct_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        let pair = if b[i] == b'%' && i + 2 < b.len() { hex(b[i + 1]).zip(hex(b[i + 2])) } else { None };
-        match pair {
-            Some((h, l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            None => {
-                out.push(b[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }

@@ -143,12 +143,6 @@ impl GoogleRunbooks {
         }
         Ok(Target { admin: &customer.subject, domains: &customer.domains, user })
     }
-
-    /// Whether the ticket's contact is one of the company's Google Workspace users (by domain).
-    fn serves_target(&self, t: &RunbookTarget<'_>) -> bool {
-        let customer = self.customers.get(&t.ticket.company_id.get());
-        customer.zip(t.requester_email).is_some_and(|(c, email)| c.serves(email))
-    }
 }
 
 #[async_trait]
@@ -184,8 +178,10 @@ impl Runbooks for GoogleRunbooks {
         }
     }
 
+    /// The ticket's contact is one of the company's Google Workspace users (by domain).
     fn serves(&self, t: &RunbookTarget<'_>) -> bool {
-        self.serves_target(t)
+        let customer = self.customers.get(&t.ticket.company_id.get());
+        customer.zip(t.requester_email).is_some_and(|(c, email)| c.serves(email))
     }
 
     fn knows_company(&self, t: &RunbookTarget<'_>) -> bool {
