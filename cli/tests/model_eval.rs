@@ -44,7 +44,12 @@ fn eval_reports_per_label_coverage_with_thresholds() {
     tickets(&dir.path().join("test.csv"), 800, 2);
     let o = atpilot_in(dir.path(), &["model", "train", "--input", "train.csv", "--output", "m.atm"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("ranked by "), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("confidence from the top probability, the margin over the runner-up and the label"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     let o = atpilot_in(dir.path(), &["model", "eval", "--model", "m.atm", "--input", "test.csv"]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();

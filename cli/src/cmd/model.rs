@@ -244,14 +244,14 @@ fn fit(a: &TrainArgs, texts: &[String], labels: &[String], weights: Option<&[f32
     let bytes = model.to_bytes();
     output::write(&a.output, &a.input.iter().map(PathBuf::as_path).collect::<Vec<_>>(), Kind::Model, &bytes, a.force)?;
     eprintln!(
-        "trained on {} tickets ({} labels, {} feature rows, calibrated on {} held-out: accuracy {:.3}, temperature {:.3}, ranked by {}) in {:.2} s; wrote {} ({:.1} MB)",
+        "trained on {} tickets ({} labels, {} feature rows, calibrated on {} held-out: accuracy {:.3}, temperature {:.3}, confidence from {}) in {:.2} s; wrote {} ({:.1} MB)",
         report.examples,
         report.labels,
         report.feature_rows,
         report.calibration_examples,
         report.calibration_accuracy,
         report.temperature,
-        atpilot_model::rank::describe(model.margin_weight()),
+        model.confidence_basis(),
         start.elapsed().as_secs_f64(),
         a.output.display(),
         bytes.len() as f64 / 1e6
@@ -458,10 +458,10 @@ fn eval(a: EvalArgs) -> CliResult {
     println!("coverage at 98% precision        {:.4}  (confidence >= {:.4})", m.coverage_at_98, m.threshold_at_98);
     println!("expected calibration error (ECE) {:.4}", m.ece);
     println!(
-        "distinct confidences             {} of {} (ranked by {})",
+        "distinct confidences             {} of {} (confidence from {})",
         m.distinct_confidences,
         m.n,
-        atpilot_model::rank::describe(model.margin_weight())
+        model.confidence_basis()
     );
     print_per_label(&m.per_label);
     if unknown > 0 {

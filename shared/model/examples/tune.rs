@@ -1,6 +1,6 @@
 //! Tuning harness: `cargo run --release -p atpilot-model --example tune -- TRAIN.csv TEST.csv [key=value…]`
 //! keys: epochs, lr, loss (hinge|softmax), bits, cw (char weight), min_df, cmin, cmax, words, seed, threads, cal,
-//! folds, cfb (cross-fit below), iso (isotonic block), rank (1: choose the ranking score), digits, c, punct, tol, solver
+//! folds, cfb (cross-fit below), lpen (label penalty), rank (1: learn from margin, runner-up and label), digits, c, punct, tol, solver
 use atpilot_model::data::{Columns, load_csv};
 use atpilot_model::metrics::evaluate;
 use atpilot_model::train::Loss;
@@ -32,7 +32,7 @@ fn main() {
             "cal" => cfg.calibration_fraction = v.parse().unwrap(),
             "folds" => cfg.calibration_folds = v.parse().unwrap(),
             "cfb" => cfg.cross_fit_below = v.parse().unwrap(),
-            "iso" => cfg.isotonic_min_block = v.parse().unwrap(),
+            "lpen" => cfg.confidence_penalties.label = v.parse().unwrap(),
             "rank" => cfg.choose_ranking = v == "1",
             "digits" => cfg.features.fold_digits = v == "1",
             "c" => cfg.c = v.parse().unwrap(),

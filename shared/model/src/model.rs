@@ -7,9 +7,9 @@
 //! deterministically).
 
 use crate::ModelError;
-use crate::calibrate::{Isotonic, softmax_t};
+use crate::calibrate::{Isotonic, Logistic, softmax_t};
 use crate::features::{FeatureConfig, SparseVec, idf_value};
-use crate::rank::{RankScore, rank_score};
+use crate::rank::{RankScore, evidence, rank_score};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -48,7 +48,11 @@ struct Header {
     /// (artifacts trained before it existed, or 0) ranks by the top probability.
     #[serde(default, skip_serializing_if = "is_zero")]
     margin_weight: f32,
+    /// Formats 1 and 2: the map of the ranking score to confidence (format 3: empty).
     isotonic: Isotonic,
+    /// Format 3: the logistic model of being right (see [`crate::calibrate::Logistic`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    logistic: Option<Logistic>,
     seed: u64,
 }
 
@@ -62,10 +66,12 @@ fn is_zero(w: &f32) -> bool {
 pub struct Prediction {
     pub index: usize,
     pub label: String,
-    /// Calibrated, in [0, 1]; strictly increasing in `rank` (f64: f32 would tie the
-    /// most confident tickets).
+    /// Calibrated, in [0, 1]; strictly increasing in `rank.logit` (f64: f32 would
+    /// tie the most confident tickets).
     pub confidence: f64,
-    /// The ranking score the confidence is calibrated from (see [`crate::rank`]).
+    /// The score the confidence is a strictly increasing function of: the fitted
+    /// log-odds of being right (`value` = the confidence) or, for artifacts of
+    /// formats 1 and 2, p1 − w·p2 (see [`crate::rank`]).
     pub rank: RankScore,
     pub probabilities: Vec<f32>,
 }
@@ -85,6 +91,7 @@ pub struct Model {
     pub(crate) temperature: f32,
     pub(crate) margin_weight: f32,
     pub(crate) isotonic: Isotonic,
+    pub(crate) logistic: Option<Logistic>,
     // derived, dense over the hash space
     idf: Vec<f32>,
     row_of: Vec<u32>,
@@ -128,6 +135,7 @@ impl Model {
             temperature: 1.0,
             margin_weight: 0.0,
             isotonic: Isotonic::identity(),
+            logistic: None,
             idf: Vec::new(),
             row_of: Vec::new(),
         };
@@ -166,16 +174,28 @@ impl Model {
         m
     }
 
-    pub(crate) fn set_calibration(&mut self, temperature: f32, margin_weight: f32, isotonic: Isotonic) {
+    pub(crate) fn set_calibration(&mut self, temperature: f32, logistic: Option<Logistic>) {
         self.temperature = temperature;
-        self.margin_weight = margin_weight;
-        self.isotonic = isotonic;
+        self.margin_weight = 0.0;
+        self.isotonic = Isotonic::identity();
+        self.logistic = logistic;
     }
 
-    /// The runner-up's weight in the ranking score the confidence is calibrated
-    /// from: 0 = the top probability, 1 = the margin over the runner-up.
-    pub fn margin_weight(&self) -> f32 {
-        self.margin_weight
+    /// What the confidence is computed from, for people: "the top probability, …".
+    pub fn confidence_basis(&self) -> String {
+        match &self.logistic {
+            Some(l) if l.weights[1] != 0.0 || l.weights[2] != 0.0 => {
+                "the top probability, the margin over the runner-up and the label's held-out record".into()
+            }
+            Some(_) => "the top probability".into(),
+            None if self.isotonic.knots.is_empty() => "the top probability (uncalibrated)".into(),
+            None => crate::rank::describe(self.margin_weight),
+        }
+    }
+
+    /// The fitted confidence map (format 3), if any.
+    pub fn logistic(&self) -> Option<&Logistic> {
+        self.logistic.as_ref()
     }
 
     pub fn labels(&self) -> &[String] {
@@ -257,8 +277,17 @@ impl Model {
                 best = i;
             }
         }
-        let rank = rank_score(s, self.temperature, best, self.margin_weight);
-        let confidence = self.isotonic.apply_ranked(rank.value, rank.logit).clamp(0.0, 1.0);
+        let (rank, confidence) = match &self.logistic {
+            Some(l) => {
+                let z = l.log_odds(&evidence(s, self.temperature, best));
+                let c = Logistic::confidence(z);
+                (RankScore { value: c, logit: z }, c)
+            }
+            None => {
+                let rank = rank_score(s, self.temperature, best, self.margin_weight);
+                (rank, self.isotonic.apply_ranked(rank.value, rank.logit).clamp(0.0, 1.0))
+            }
+        };
         Prediction { index: best, label: self.labels[best].clone(), confidence, rank, probabilities: p }
     }
 
@@ -269,9 +298,16 @@ impl Model {
     /// The artifact bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let header = Header {
-            // Format 2 adds the ranking weight; a model ranked by the top probability
-            // stays format 1 (same bytes), so an older reader never misreads a new one.
-            format: if self.margin_weight == 0.0 { 1 } else { 2 },
+            // Format 2 adds the ranking weight, format 3 the logistic confidence; a
+            // model without either stays format 1, so an older reader never misreads
+            // a new one.
+            format: if self.logistic.is_some() {
+                3
+            } else if self.margin_weight == 0.0 {
+                1
+            } else {
+                2
+            },
             labels: self.labels.clone(),
             features: self.features.clone(),
             n_docs: self.n_docs,
@@ -279,6 +315,7 @@ impl Model {
             temperature: self.temperature,
             margin_weight: self.margin_weight,
             isotonic: self.isotonic.clone(),
+            logistic: self.logistic.clone(),
             seed: self.seed,
         };
         let h = serde_json::to_vec(&header).expect("header serialises");
@@ -317,8 +354,15 @@ impl Model {
         let mut cur = Cursor { b: body, at: MAGIC.len() };
         let hl = u32::from_le_bytes(cur.take(4)?.try_into().unwrap()) as usize;
         let header: Header = serde_json::from_slice(cur.take(hl)?).map_err(|e| format!("bad header: {e}"))?;
-        if header.format != 1 && header.format != 2 {
+        if !(1..=3).contains(&header.format) {
             return Err(format!("unsupported format {}", header.format));
+        }
+        if (header.format == 3) != header.logistic.is_some() {
+            return Err(format!(
+                "format {} with{} a confidence map",
+                header.format,
+                if header.format == 3 { "out" } else { "" }
+            ));
         }
         header.features.validate()?;
         let (r, k) = (header.rows, header.labels.len());
@@ -356,6 +400,7 @@ impl Model {
             temperature: header.temperature,
             margin_weight: header.margin_weight,
             isotonic: header.isotonic,
+            logistic: header.logistic,
             idf: Vec::new(),
             row_of: Vec::new(),
         };
@@ -364,6 +409,12 @@ impl Model {
         }
         if !(0.0..=1.0).contains(&m.margin_weight) {
             return Err("invalid margin weight".into());
+        }
+        if let Some(l) = &m.logistic {
+            let finite = l.weights.iter().chain(&l.label_offsets).chain([&l.intercept]).all(|v| v.is_finite());
+            if !finite || l.label_offsets.len() != k {
+                return Err("invalid confidence map".into());
+            }
         }
         m.derive();
         Ok(m)
@@ -404,4 +455,63 @@ fn checksum(b: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+        hay.windows(needle.len()).position(|w| w == needle)
+    }
+
+    fn trained() -> Model {
+        let words = [["printer", "toner", "paper", "tray"], ["password", "locked", "reset", "login"]];
+        let (mut texts, mut labels) = (Vec::new(), Vec::new());
+        for i in 0..240usize {
+            let l = i % 2;
+            // one word in five from the other label, so that not every prediction is sure
+            let other = if i % 5 == 0 { words[1 - l][i % 4] } else { words[l][(i / 2) % 4] };
+            texts.push(format!("{} {} {other}", words[l][i % 4], words[l][(i / 3) % 4]));
+            labels.push(["hardware", "access"][l].to_string());
+        }
+        let cfg = crate::TrainConfig { threads: 1, ..crate::TrainConfig::default() };
+        crate::train(&texts, &labels, &cfg, &|_| {}).expect("trains").0
+    }
+
+    #[test]
+    fn a_new_artifact_is_format_3_and_reads_back_the_same() {
+        let m = trained();
+        assert!(m.logistic().is_some());
+        let bytes = m.to_bytes();
+        let back = Model::from_bytes(&bytes).expect("reads");
+        assert_eq!(back, m);
+        let p = back.predict("toner tray jam");
+        assert_eq!((p.label.as_str(), p.confidence), ("hardware", Logistic::confidence(p.rank.logit)));
+        assert!(find(&bytes, b"\"format\":3").is_some());
+    }
+
+    #[test]
+    fn artifacts_of_formats_1_and_2_keep_their_isotonic_confidence() {
+        let mut old = trained();
+        old.logistic = None;
+        old.margin_weight = 0.5;
+        old.isotonic = Isotonic { knots: vec![(0.1, 0.2), (0.6, 0.7), (0.9, 0.95)] };
+        let bytes = old.to_bytes();
+        let at = find(&bytes, b"\"format\":2").expect("format 2");
+        let back = Model::from_bytes(&bytes).expect("reads a format 2 artifact");
+        let p = back.predict("toner tray jam");
+        let rank = rank_score(&back.scores("toner tray jam"), back.temperature, p.index, 0.5);
+        assert_eq!(p.rank, rank);
+        assert_eq!(p.confidence, old.isotonic.apply_ranked(rank.value, rank.logit));
+        assert_eq!(back.confidence_basis(), "p1 − 0.50·p2");
+        // a format 3 header without its confidence map is refused, not read as format 2
+        let mut forged = bytes.clone();
+        forged[at + 9] = b'3';
+        let body = forged.len() - 8;
+        let sum = checksum(&forged[..body]);
+        forged[body..].copy_from_slice(&sum.to_le_bytes());
+        let err = Model::from_bytes(&forged).unwrap_err();
+        assert!(err.contains("format 3 without a confidence map"), "{err}");
+    }
 }

@@ -1,25 +1,19 @@
-//! The ranking score that confidence is calibrated from.
+//! What a prediction's confidence is computed from.
 //!
 //! Coverage at 95% precision (how many tickets the agent may act on while right 19
 //! times in 20) depends only on how the confidence orders the predictions. The top
-//! probability alone is not always the best order: on the service-topics data the
-//! margin over the runner-up orders correctness better, on assignment-groups the top
-//! probability does. Training therefore scores the held-out calibration examples with
-//! each candidate of the family `p1 − w·p2` (w in [`MARGIN_WEIGHTS`]: 0 is the top
-//! probability, 1 the top-1 minus top-2 margin) and keeps the weight whose order
-//! covers most at high precision ([`choose_margin_weight`]); the isotonic map is then
-//! fitted on that score. Every member of the family lies in [0, 1] and is computed
-//! from the raw scores in f64 together with its unsaturated log-odds, so the most
-//! confident tickets keep their order where f32 probabilities would round to 1.
-
-use crate::metrics::coverage_at_precision;
-
-/// The candidate weights of the runner-up's probability, tried in this order (ties
-/// keep the earlier, simpler one).
-pub const MARGIN_WEIGHTS: [f32; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
-
-/// The precision targets whose coverage [`choose_margin_weight`] averages.
-const TARGETS: [f64; 3] = [0.90, 0.95, 0.98];
+//! probability alone is not the best order: on the service-topics data the margin
+//! over the runner-up orders correctness better, on assignment-groups the top
+//! probability does, and some labels are predicted more reliably than others at
+//! the same probability. A prediction's [`Evidence`] therefore holds the log-odds of
+//! the top probability, of the margin over the runner-up, the runner-up's log
+//! probability and the predicted label; [`crate::calibrate::Logistic`] learns from
+//! held-out predictions how they combine into the probability of being right.
+//! Every quantity is computed from the raw scores in f64 without saturating, so
+//! the most confident tickets keep their order where f32 probabilities would
+//! round to 1.
+//!
+//! [`rank_score`] (p1 − w·p2) is what artifacts of formats 1 and 2 calibrated.
 
 /// The ranking score of one prediction: `value` = p1 − w·p2 in [0, 1] and its
 /// log-odds `logit` = ln(value / (1 − value)), computed without saturating.
@@ -55,23 +49,47 @@ pub fn rank_score(scores: &[f32], t: f32, best: usize, w: f32) -> RankScore {
     RankScore { value: value.clamp(0.0, 1.0), logit }
 }
 
-/// The margin weight whose order of the held-out examples covers most at high
-/// precision (mean coverage at 90%, 95% and 98% precision); `best` and `correct`
-/// are each example's predicted label and whether it was right, `scores` its raw
-/// scores (`k` per example, row-major). Returns 0 (the top probability) when
-/// nothing is held out.
-pub fn choose_margin_weight(scores: &[f32], k: usize, t: f32, best: &[usize], correct: &[bool]) -> f32 {
-    let mut chosen = (MARGIN_WEIGHTS[0], f64::NEG_INFINITY);
-    for w in MARGIN_WEIGHTS {
-        let values: Vec<f64> =
-            best.iter().enumerate().map(|(i, &b)| rank_score(&scores[i * k..(i + 1) * k], t, b, w).value).collect();
-        let cover = TARGETS.iter().map(|&p| coverage_at_precision(&values, correct, p).0).sum::<f64>();
-        if cover > chosen.1 + 1e-12 {
-            chosen = (w, cover);
-        }
-    }
-    chosen.0
+/// What the confidence of one prediction is learned from (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evidence {
+    /// ln(p1 / (1 − p1)).
+    pub top_logit: f64,
+    /// ln((p1 − p2) / (1 − p1 + p2)).
+    pub margin_logit: f64,
+    /// ln p2 (the runner-up's probability).
+    pub runner_up_ln: f64,
+    /// The predicted label's index.
+    pub label: usize,
 }
+
+/// The evidence for label `best` given the raw linear `scores` and the softmax
+/// temperature `t`. Each value is clamped to ±[`EVIDENCE_LIMIT`] so that a score
+/// gap beyond what f64 can express stays finite (the order is kept up to it).
+pub fn evidence(scores: &[f32], t: f32, best: usize) -> Evidence {
+    let lim = |v: f64| if v.is_nan() { 0.0 } else { v.clamp(-EVIDENCE_LIMIT, EVIDENCE_LIMIT) };
+    let top = rank_score(scores, t, best, 0.0);
+    let margin = rank_score(scores, t, best, 1.0);
+    let top_score = scores[best] as f64;
+    // ln p2 = ln e2 − ln(1 + rest), with e2 and rest as in rank_score, in log space
+    let second = scores
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| j != best)
+        .map(|(_, &s)| (s as f64 - top_score) / t as f64)
+        .fold(f64::NEG_INFINITY, f64::max);
+    // rest = exp(−top logit); exp(−∞) = 0 when nothing else is left
+    let ln_one_plus_rest = (-top.logit).exp().ln_1p();
+    Evidence {
+        top_logit: lim(top.logit),
+        margin_logit: lim(margin.logit),
+        runner_up_ln: lim(second - ln_one_plus_rest),
+        label: best,
+    }
+}
+
+/// The bound of every [`Evidence`] value (log-odds beyond it are certainty as far
+/// as f64 goes).
+pub const EVIDENCE_LIMIT: f64 = 700.0;
 
 /// How a margin weight ranks, for people: "the top probability",
 /// "the margin over the runner-up" or "p1 − 0.50·p2".
@@ -114,20 +132,19 @@ mod tests {
     }
 
     #[test]
-    fn the_weight_that_orders_correctness_is_chosen() {
-        // The top probability orders them wrongly (the wrong ones are a little more
-        // sure); the runner-up tells the right ones (distant) from the wrong (close).
-        let mut scores = Vec::new();
-        let mut correct = Vec::new();
-        for i in 0..200 {
-            let right = i % 2 == 0;
-            let p: [f64; 3] = if right { [0.48, 0.30, 0.22] } else { [0.50, 0.45, 0.05] };
-            scores.extend(p.map(|v| v.ln() as f32));
-            correct.push(right);
-        }
-        let best = vec![0; 200];
-        assert_eq!(choose_margin_weight(&scores, 3, 1.0, &best, &correct), 0.25);
-        // Nothing held out: the top probability.
-        assert_eq!(choose_margin_weight(&[], 3, 1.0, &[], &[]), 0.0);
+    fn evidence_matches_the_softmax() {
+        let s = [2.0f32, 1.0, -1.0];
+        let e: Vec<f64> = s.iter().map(|&v| (v as f64 / 2.0).exp()).collect();
+        let z: f64 = e.iter().sum();
+        let (p1, p2) = (e[0] / z, e[1] / z);
+        let ev = evidence(&s, 2.0, 0);
+        assert!((ev.top_logit - (p1 / (1.0 - p1)).ln()).abs() < 1e-9, "{ev:?}");
+        assert!((ev.margin_logit - ((p1 - p2) / (1.0 - p1 + p2)).ln()).abs() < 1e-9, "{ev:?}");
+        assert!((ev.runner_up_ln - p2.ln()).abs() < 1e-9, "{ev:?}");
+        assert_eq!(ev.label, 0);
+        // A gap f64 cannot express stays finite, and larger gaps stay larger up to it.
+        let far = evidence(&[5000.0, 0.0], 1.0, 0);
+        assert!(far.top_logit == EVIDENCE_LIMIT && far.runner_up_ln == -EVIDENCE_LIMIT, "{far:?}");
+        assert!(evidence(&[80.0, 0.0], 1.0, 0).top_logit > evidence(&[70.0, 0.0], 1.0, 0).top_logit);
     }
 }
