@@ -45,8 +45,9 @@ fn eval_reports_per_label_coverage_with_thresholds() {
     let o = atpilot_in(dir.path(), &["model", "train", "--input", "train.csv", "--output", "m.atm"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(
-        String::from_utf8_lossy(&o.stderr)
-            .contains("confidence from the top probability, the margin over the runner-up and the label"),
+        String::from_utf8_lossy(&o.stderr).contains(
+            "confidence from the top probability, how far the runner-up trails and the label's held-out record"
+        ),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );

@@ -183,13 +183,24 @@ impl Model {
 
     /// What the confidence is computed from, for people: "the top probability, …".
     pub fn confidence_basis(&self) -> String {
-        match &self.logistic {
-            Some(l) if l.weights[1] != 0.0 || l.weights[2] != 0.0 => {
-                "the top probability, the margin over the runner-up and the label's held-out record".into()
-            }
-            Some(_) => "the top probability".into(),
-            None if self.isotonic.knots.is_empty() => "the top probability (uncalibrated)".into(),
-            None => crate::rank::describe(self.margin_weight),
+        let Some(l) = &self.logistic else {
+            let uncalibrated = if self.isotonic.knots.is_empty() { " (uncalibrated)" } else { "" };
+            return format!("{}{uncalibrated}", crate::rank::describe(self.margin_weight));
+        };
+        let mut parts = Vec::new();
+        if l.weights[0] != 0.0 {
+            parts.push("the top probability");
+        }
+        if l.weights[1] != 0.0 {
+            parts.push("how far the runner-up trails");
+        }
+        if l.label_offsets.iter().any(|o| *o != 0.0) {
+            parts.push("the label's held-out record");
+        }
+        match parts.split_last() {
+            Some((last, [])) => last.to_string(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => "the label alone".into(),
         }
     }
 
@@ -410,11 +421,8 @@ impl Model {
         if !(0.0..=1.0).contains(&m.margin_weight) {
             return Err("invalid margin weight".into());
         }
-        if let Some(l) = &m.logistic {
-            let finite = l.weights.iter().chain(&l.label_offsets).chain([&l.intercept]).all(|v| v.is_finite());
-            if !finite || l.label_offsets.len() != k {
-                return Err("invalid confidence map".into());
-            }
+        if m.logistic.as_ref().is_some_and(|l| !l.is_valid(k)) {
+            return Err("invalid confidence map".into());
         }
         m.derive();
         Ok(m)

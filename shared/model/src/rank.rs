@@ -2,15 +2,15 @@
 //!
 //! Coverage at 95% precision (how many tickets the agent may act on while right 19
 //! times in 20) depends only on how the confidence orders the predictions. The top
-//! probability alone is not the best order: on the service-topics data the margin
-//! over the runner-up orders correctness better, on assignment-groups the top
-//! probability does, and some labels are predicted more reliably than others at
-//! the same probability. A prediction's [`Evidence`] therefore holds the log-odds of
-//! the top probability, of the margin over the runner-up, the runner-up's log
-//! probability and the predicted label; [`crate::calibrate::Logistic`] learns from
-//! held-out predictions how they combine into the probability of being right.
-//! Every quantity is computed from the raw scores in f64 without saturating, so
-//! the most confident tickets keep their order where f32 probabilities would
+//! probability alone is not the best order: how far the runner-up trails tells
+//! right from wrong as well (on service-topics better than the top probability),
+//! and some labels are predicted more reliably than others at the same
+//! probability. A prediction's [`Evidence`] therefore holds the log-odds of the
+//! top probability, the log ratio of the runner-up's probability to the top one
+//! and the predicted label; [`crate::calibrate::Logistic`] learns from held-out
+//! predictions how they combine into the probability of being right. Every
+//! quantity is computed from the raw scores in f64 log space without saturating,
+//! so the most confident tickets keep their order where f32 probabilities would
 //! round to 1.
 //!
 //! [`rank_score`] (p1 − w·p2) is what artifacts of formats 1 and 2 calibrated.
@@ -50,46 +50,40 @@ pub fn rank_score(scores: &[f32], t: f32, best: usize, w: f32) -> RankScore {
 }
 
 /// What the confidence of one prediction is learned from (see the module docs).
+/// Both values are finite for finite scores, and the confidence map is expected
+/// to rise with `top_logit` and fall with `runner_up_gap`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Evidence {
-    /// ln(p1 / (1 − p1)).
+    /// ln(p1 / (1 − p1)), the top probability's log-odds.
     pub top_logit: f64,
-    /// ln((p1 − p2) / (1 − p1 + p2)).
-    pub margin_logit: f64,
-    /// ln p2 (the runner-up's probability).
-    pub runner_up_ln: f64,
+    /// ln(p2 / p1) ≤ 0: how far the runner-up trails (0 when they tie).
+    pub runner_up_gap: f64,
     /// The predicted label's index.
     pub label: usize,
 }
 
 /// The evidence for label `best` given the raw linear `scores` and the softmax
-/// temperature `t`. Each value is clamped to ±[`EVIDENCE_LIMIT`] so that a score
-/// gap beyond what f64 can express stays finite (the order is kept up to it).
+/// temperature `t`, computed in log space (no value saturates or overflows);
+/// beyond ±[`EVIDENCE_SOFT_LIMIT`] each grows only logarithmically (still
+/// strictly increasing), so that a few extreme tickets cannot dominate the fit.
 pub fn evidence(scores: &[f32], t: f32, best: usize) -> Evidence {
-    let lim = |v: f64| if v.is_nan() { 0.0 } else { v.clamp(-EVIDENCE_LIMIT, EVIDENCE_LIMIT) };
-    let top = rank_score(scores, t, best, 0.0);
-    let margin = rank_score(scores, t, best, 1.0);
-    let top_score = scores[best] as f64;
-    // ln p2 = ln e2 − ln(1 + rest), with e2 and rest as in rank_score, in log space
-    let second = scores
-        .iter()
-        .enumerate()
-        .filter(|&(j, _)| j != best)
-        .map(|(_, &s)| (s as f64 - top_score) / t as f64)
-        .fold(f64::NEG_INFINITY, f64::max);
-    // rest = exp(−top logit); exp(−∞) = 0 when nothing else is left
-    let ln_one_plus_rest = (-top.logit).exp().ln_1p();
-    Evidence {
-        top_logit: lim(top.logit),
-        margin_logit: lim(margin.logit),
-        runner_up_ln: lim(second - ln_one_plus_rest),
-        label: best,
-    }
+    let (t, top) = (t as f64, scores[best] as f64);
+    // x_j = (s_j − s_best)/t = ln(p_j / p1) for j ≠ best
+    let xs = || scores.iter().enumerate().filter(move |&(j, _)| j != best).map(move |(_, &s)| (s as f64 - top) / t);
+    let second = xs().fold(f64::NEG_INFINITY, f64::max);
+    // ln(1 − p1) − ln p1 = ln Σ_{j≠best} p_j/p1 (log-sum-exp around the largest)
+    let ln_rest = second + xs().map(|x| (x - second).exp()).sum::<f64>().ln();
+    let finite = |v: f64| if v.is_finite() { soften(v) } else { 0.0 };
+    Evidence { top_logit: finite(-ln_rest), runner_up_gap: finite(second), label: best }
 }
 
-/// The bound of every [`Evidence`] value (log-odds beyond it are certainty as far
-/// as f64 goes).
-pub const EVIDENCE_LIMIT: f64 = 700.0;
+/// Where [`evidence`] values start to grow logarithmically.
+pub const EVIDENCE_SOFT_LIMIT: f64 = 30.0;
+
+fn soften(v: f64) -> f64 {
+    let a = v.abs();
+    if a <= EVIDENCE_SOFT_LIMIT { v } else { v.signum() * (EVIDENCE_SOFT_LIMIT + (a - EVIDENCE_SOFT_LIMIT).ln_1p()) }
+}
 
 /// How a margin weight ranks, for people: "the top probability",
 /// "the margin over the runner-up" or "p1 − 0.50·p2".
@@ -139,12 +133,20 @@ mod tests {
         let (p1, p2) = (e[0] / z, e[1] / z);
         let ev = evidence(&s, 2.0, 0);
         assert!((ev.top_logit - (p1 / (1.0 - p1)).ln()).abs() < 1e-9, "{ev:?}");
-        assert!((ev.margin_logit - ((p1 - p2) / (1.0 - p1 + p2)).ln()).abs() < 1e-9, "{ev:?}");
-        assert!((ev.runner_up_ln - p2.ln()).abs() < 1e-9, "{ev:?}");
+        assert!((ev.runner_up_gap - (p2 / p1).ln()).abs() < 1e-9, "{ev:?}");
         assert_eq!(ev.label, 0);
-        // A gap f64 cannot express stays finite, and larger gaps stay larger up to it.
-        let far = evidence(&[5000.0, 0.0], 1.0, 0);
-        assert!(far.top_logit == EVIDENCE_LIMIT && far.runner_up_ln == -EVIDENCE_LIMIT, "{far:?}");
-        assert!(evidence(&[80.0, 0.0], 1.0, 0).top_logit > evidence(&[70.0, 0.0], 1.0, 0).top_logit);
+        // a tie is a gap of 0, not an infinity
+        let tie = evidence(&[1.0, 1.0, 0.0], 1.0, 0);
+        assert_eq!(tie.runner_up_gap, 0.0);
+        assert!(tie.top_logit.is_finite() && tie.top_logit < 0.0, "{tie:?}");
+        // gaps f64 probabilities cannot express stay finite and ordered, softened beyond the limit
+        let (a, b) = (evidence(&[5000.0, 0.0], 1.0, 0), evidence(&[6000.0, 0.0], 1.0, 0));
+        assert!(
+            a.top_logit.is_finite() && b.top_logit > a.top_logit && b.runner_up_gap < a.runner_up_gap,
+            "{a:?} {b:?}"
+        );
+        assert!(a.top_logit < 40.0 && a.runner_up_gap > -40.0, "{a:?}");
+        let (c, d) = (evidence(&[29.0, 0.0], 1.0, 0), evidence(&[31.0, 0.0], 1.0, 0));
+        assert!((c.top_logit - 29.0).abs() < 1e-9 && d.top_logit > 30.0 && d.top_logit < 31.0, "{c:?} {d:?}");
     }
 }
