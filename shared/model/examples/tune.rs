@@ -1,6 +1,6 @@
 //! Tuning harness: `cargo run --release -p atpilot-model --example tune -- TRAIN.csv TEST.csv [key=value…]`
 //! keys: epochs, lr, loss (hinge|softmax), bits, cw (char weight), min_df, cmin, cmax, words, seed, threads, cal,
-//! folds, cfb (cross-fit below), lpen (label penalty), rank (1: learn from margin, runner-up and label), digits, c, punct, tol, solver
+//! folds, cfb (cross-fit below), lpen (label penalty), rank (1: learn from the runner-up and the label too), digits, c, punct, tol, solver
 use atpilot_model::data::{Columns, load_csv};
 use atpilot_model::metrics::evaluate;
 use atpilot_model::train::Loss;

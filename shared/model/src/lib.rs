@@ -6,8 +6,8 @@
 //! * [`train`]: a multinomial linear model trained by averaged SGD with seeded shuffles
 //!   (same data + same seed → the same artifact bytes), calibrated on held-out
 //!   predictions (temperature scaling of the probabilities; the confidence is a
-//!   logistic model of being right over the top probability, the margin over the
-//!   runner-up and the predicted label: [`calibrate`], [`rank`]).
+//!   logistic model of being right over the top probability, how far the
+//!   runner-up trails and the predicted label: [`calibrate`], [`rank`]).
 //! * [`Model`]: inference and the compact binary artifact (int8 weights, one row per
 //!   hashed feature that was seen in training).
 //! * [`data`]: CSV loading with any column names and errors that name the file and line.

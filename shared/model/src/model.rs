@@ -187,6 +187,9 @@ impl Model {
             let uncalibrated = if self.isotonic.knots.is_empty() { " (uncalibrated)" } else { "" };
             return format!("{}{uncalibrated}", crate::rank::describe(self.margin_weight));
         };
+        if l.weights == [crate::calibrate::TOKEN_WEIGHT, 0.0] {
+            return "the label's held-out record, ordered by the top probability".into();
+        }
         let mut parts = Vec::new();
         if l.weights[0] != 0.0 {
             parts.push("the top probability");
@@ -202,6 +205,13 @@ impl Model {
             Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
             None => "the label alone".into(),
         }
+    }
+
+    /// Whether the confidence was calibrated on held-out tickets (false for a
+    /// model trained on too few to fit a map: its confidence is the top
+    /// probability, fit to suggest, never to act alone).
+    pub fn is_calibrated(&self) -> bool {
+        self.logistic.is_some() || !self.isotonic.knots.is_empty()
     }
 
     /// The fitted confidence map (format 3), if any.
@@ -375,6 +385,9 @@ impl Model {
                 if header.format == 3 { "out" } else { "" }
             ));
         }
+        if header.format == 3 && (header.margin_weight != 0.0 || !header.isotonic.knots.is_empty()) {
+            return Err("format 3 with an isotonic map as well as its confidence map".into());
+        }
         header.features.validate()?;
         let (r, k) = (header.rows, header.labels.len());
         if k < 2 {
@@ -494,8 +507,26 @@ mod tests {
         let bytes = m.to_bytes();
         let back = Model::from_bytes(&bytes).expect("reads");
         assert_eq!(back, m);
+        assert!(back.is_calibrated());
         let p = back.predict("toner tray jam");
-        assert_eq!((p.label.as_str(), p.confidence), ("hardware", Logistic::confidence(p.rank.logit)));
+        assert_eq!(p.label, "hardware");
+        // the confidence is the map's, from the evidence of the scores
+        let l = back.logistic().expect("a map");
+        let want = l.log_odds(&evidence(&back.scores("toner tray jam"), back.temperature, p.index));
+        assert_eq!((p.rank.logit, p.confidence), (want, Logistic::confidence(want)));
+        // a map of the wrong sign, size or shape is refused on load
+        let refused = |edit: &dyn Fn(&mut Logistic)| {
+            let mut bad = m.clone();
+            edit(bad.logistic.as_mut().expect("a map"));
+            Model::from_bytes(&bad.to_bytes()).unwrap_err()
+        };
+        assert_eq!(refused(&|l| l.weights[0] = -1.0), "invalid confidence map");
+        assert_eq!(refused(&|l| l.intercept = f32::MAX), "invalid confidence map");
+        assert_eq!(refused(&|l| l.label_offsets.truncate(1)), "invalid confidence map");
+        // and so is a format 3 header that carries an isotonic map as well
+        let mut both = m.clone();
+        both.isotonic = Isotonic { knots: vec![(0.2, 0.3)] };
+        assert!(Model::from_bytes(&both.to_bytes()).unwrap_err().contains("isotonic map as well"));
         assert!(find(&bytes, b"\"format\":3").is_some());
     }
 
@@ -513,6 +544,11 @@ mod tests {
         assert_eq!(p.rank, rank);
         assert_eq!(p.confidence, old.isotonic.apply_ranked(rank.value, rank.logit));
         assert_eq!(back.confidence_basis(), "p1 − 0.50·p2");
+        assert!(back.is_calibrated());
+        let mut raw = old.clone();
+        raw.isotonic = Isotonic::identity();
+        assert!(!raw.is_calibrated());
+        assert_eq!(raw.confidence_basis(), "p1 − 0.50·p2 (uncalibrated)");
         // a format 3 header without its confidence map is refused, not read as format 2
         let mut forged = bytes.clone();
         forged[at + 9] = b'3';

@@ -70,11 +70,21 @@ pub fn evidence(scores: &[f32], t: f32, best: usize) -> Evidence {
     let (t, top) = (t as f64, scores[best] as f64);
     // x_j = (s_j − s_best)/t = ln(p_j / p1) for j ≠ best
     let xs = || scores.iter().enumerate().filter(move |&(j, _)| j != best).map(move |(_, &s)| (s as f64 - top) / t);
+    // Non-finite scores (never from a valid artifact): a NaN score, or ∞ − ∞,
+    // reads as the weakest evidence (a tie, no lead); infinities keep their
+    // direction, softened.
+    if xs().any(f64::is_nan) {
+        return Evidence { top_logit: 0.0, runner_up_gap: 0.0, label: best };
+    }
     let second = xs().fold(f64::NEG_INFINITY, f64::max);
     // ln(1 − p1) − ln p1 = ln Σ_{j≠best} p_j/p1 (log-sum-exp around the largest)
-    let ln_rest = second + xs().map(|x| (x - second).exp()).sum::<f64>().ln();
-    let finite = |v: f64| if v.is_finite() { soften(v) } else { 0.0 };
-    Evidence { top_logit: finite(-ln_rest), runner_up_gap: finite(second), label: best }
+    let ln_rest = if second == f64::NEG_INFINITY {
+        f64::NEG_INFINITY // nothing left beside the top label
+    } else {
+        second + xs().map(|x| (x - second).exp()).sum::<f64>().ln()
+    };
+    let top_logit = if ln_rest.is_nan() { 0.0 } else { soften(-ln_rest.clamp(-f64::MAX, f64::MAX)) };
+    Evidence { top_logit, runner_up_gap: soften(second.clamp(-f64::MAX, f64::MAX)), label: best }
 }
 
 /// Where [`evidence`] values start to grow logarithmically.
@@ -148,5 +158,12 @@ mod tests {
         assert!(a.top_logit < 40.0 && a.runner_up_gap > -40.0, "{a:?}");
         let (c, d) = (evidence(&[29.0, 0.0], 1.0, 0), evidence(&[31.0, 0.0], 1.0, 0));
         assert!((c.top_logit - 29.0).abs() < 1e-9 && d.top_logit > 30.0 && d.top_logit < 31.0, "{c:?} {d:?}");
+        // non-finite scores: a certain lead stays the strongest, NaN the weakest
+        let inf = evidence(&[f32::INFINITY, 0.0], 1.0, 0);
+        assert!(inf.top_logit > 700.0 && inf.top_logit.is_finite() && inf.runner_up_gap < -700.0, "{inf:?}");
+        for nan in [[f32::NAN, 0.0], [1.0, f32::NAN], [f32::INFINITY, f32::INFINITY]] {
+            let e = evidence(&nan, 1.0, 0);
+            assert_eq!((e.top_logit, e.runner_up_gap), (0.0, 0.0), "{nan:?}");
+        }
     }
 }

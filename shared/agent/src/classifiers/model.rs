@@ -138,8 +138,9 @@ impl Classifier for ModelClassifier {
         let mut prediction = template.prediction;
         prediction.category = category.clone();
         prediction.confidence = confidence;
-        // A trained artifact's confidence is calibrated on tickets it was not trained on.
-        prediction.calibrated = true;
+        // A trained artifact's confidence is calibrated on tickets it was not trained
+        // on, unless there were too few of them to fit a map: then it only suggests.
+        prediction.calibrated = self.category.is_calibrated();
         prediction.queue_id = id_label(&self.queue, &text).and_then(|v| QueueId::new(v).ok());
         prediction.priority = id_label(&self.priority, &text).and_then(|v| PriorityId::new(v).ok());
         prediction.issue_type =
@@ -220,6 +221,13 @@ mod trained {
         let out = c.classify("Printing", "the printer is jammed");
         assert_eq!(out.prediction.category.as_str(), "printer");
         assert!(out.draft.is_none(), "no template for this category: no draft rather than a wrong one");
+        // 90 tickets are too few to calibrate on: the confidence may suggest, never act
+        assert!(!out.prediction.calibrated);
+        let (texts, labels) = ([texts.clone(), texts].concat(), [labels.clone(), labels].concat());
+        let (model, _) =
+            atpilot_model::train(&texts, &labels, &atpilot_model::TrainConfig::default(), &|_| {}).expect("trains");
+        let c = ModelClassifier::from_model(model).unwrap();
+        assert!(c.classify("Locked out", "I forgot my password again").prediction.calibrated);
     }
 }
 

@@ -89,7 +89,7 @@ fn decision_entry(d: &DecisionRecord) -> Entry {
                 "{} at confidence {:.3}{}",
                 p.category,
                 p.confidence.get(),
-                if p.calibrated { "" } else { " (uncalibrated keyword score: may suggest, never act)" }
+                if p.calibrated { "" } else { " (uncalibrated: may suggest, never act)" }
             ),
         ),
     ];

@@ -2,11 +2,14 @@
 //! over its [`Evidence`] (the top probability's log-odds, how far the runner-up
 //! trails) plus an offset per predicted label, shrunk towards 0 so that a label
 //! with few held-out tickets keeps close to the others. Fitted by Newton's method
-//! on held-out predictions (penalised log-likelihood, convex). The confidence
-//! must rise with the top probability and with the runner-up's distance: a fitted
-//! weight of the wrong sign drops that input and the fit is redone, and with
-//! neither left there is no map. So the confidence is strictly increasing in the
-//! fitted log-odds, and two tickets share one only when their log-odds tie.
+//! on held-out predictions (penalised log-likelihood, convex). The confidence may
+//! not fall as the top probability rises or as the runner-up trails further: a
+//! fitted weight of the wrong sign drops that input (the runner-up's first) and
+//! the fit is redone; with neither left, the labels' record alone is fitted and
+//! the top probability keeps a token weight ([`TOKEN_WEIGHT`]) so that tickets
+//! still rank by it. The confidence is strictly increasing in the fitted
+//! log-odds (to f64's resolution), and two tickets share one only when their
+//! log-odds tie.
 
 use crate::rank::Evidence;
 use serde::{Deserialize, Serialize};
@@ -48,6 +51,11 @@ pub const MIN_EXAMPLES: usize = 40;
 /// apart (σ(10) = 0.99995: beyond it no held-out set of tickets can tell more).
 const SQUASH_AT: f64 = 10.0;
 
+/// The top probability's weight when the held-out tickets show no sensible
+/// slope (see the module docs): it orders tickets by the top probability and
+/// moves the log-odds by a few hundredths at most.
+pub const TOKEN_WEIGHT: f32 = 1e-3;
+
 /// The largest |weight| or |offset| an artifact may carry (a fitted one is a few
 /// units; beyond this the log-odds of ordinary tickets would not be finite).
 pub const MAX_COEFFICIENT: f32 = 1e6;
@@ -55,8 +63,8 @@ pub const MAX_COEFFICIENT: f32 = 1e6;
 impl Logistic {
     /// Fit on held-out predictions' `evidence` and whether each was `correct`,
     /// for `k` labels. `None` below [`MIN_EXAMPLES`], when `k` does not cover a
-    /// label in `evidence`, when the penalties are not valid, when neither input
-    /// keeps a sensible sign, or when the fit is not finite. `use_rest` false:
+    /// label in `evidence`, when the penalties are not valid, or when the fit is
+    /// not finite or not of a size an artifact may carry. `use_rest` false:
     /// from the top probability only (no runner-up, no label offsets).
     pub fn fit(evidence: &[Evidence], correct: &[bool], k: usize, pen: Penalties, use_rest: bool) -> Option<Self> {
         if evidence.len() < MIN_EXAMPLES
@@ -67,18 +75,23 @@ impl Logistic {
             return None;
         }
         let mut inputs = [true, use_rest];
-        loop {
+        let fitted = loop {
             let fitted = Fit::new(evidence, correct, k, pen, inputs, use_rest).run()?;
             // a dropped input's weight is 0, never wrong
             let wrong = [fitted.weights[0] < 0.0, fitted.weights[1] > 0.0];
-            if wrong == [false, false] {
-                return (fitted.weights.iter().any(|w| *w != 0.0)).then_some(fitted);
+            if wrong == [false, false] && fitted.weights.iter().any(|w| *w != 0.0) {
+                break fitted;
             }
-            inputs = [inputs[0] && !wrong[0], inputs[1] && !wrong[1]];
+            // one at a time, the runner-up first: alone, either may keep its sign
+            let drop = if inputs[1] && (wrong[1] || !wrong[0]) { 1 } else { 0 };
+            inputs[drop] = false;
             if inputs == [false, false] {
-                return None;
+                let mut labels_only = Fit::new(evidence, correct, k, pen, inputs, use_rest).run()?;
+                labels_only.weights[0] = TOKEN_WEIGHT;
+                break labels_only;
             }
-        }
+        };
+        fitted.is_valid(k).then_some(fitted)
     }
 
     /// The log-odds that a prediction with this evidence is right.
@@ -107,12 +120,13 @@ impl Logistic {
     }
 
     /// Whether an artifact's map is usable: finite, of sensible sign and size,
-    /// one offset per label.
+    /// ranking by at least one input, one offset per label.
     pub fn is_valid(&self, k: usize) -> bool {
         let all = || self.weights.iter().chain(&self.label_offsets).chain([&self.intercept]);
         all().all(|v| v.is_finite() && v.abs() <= MAX_COEFFICIENT)
             && self.weights[0] >= 0.0
             && self.weights[1] <= 0.0
+            && (self.weights[0] > 0.0 || self.weights[1] < 0.0)
             && self.label_offsets.len() == k
     }
 }
@@ -347,9 +361,37 @@ mod tests {
         let y: Vec<bool> = e.iter().map(|x| x.top_logit > 0.0 || x.runner_up_gap > -0.3).collect();
         let l = Logistic::fit(&e, &y, 2, PEN, true).expect("fits on the top probability");
         assert!(l.weights[0] > 0.0 && l.weights[1] == 0.0, "{l:?}");
-        // right more often the lower the top probability, whatever the runner-up: nothing sensible
-        let y: Vec<bool> = e.iter().map(|x| x.top_logit < 0.0 && x.runner_up_gap > -1.5).collect();
-        assert_eq!(Logistic::fit(&e, &y, 2, PEN, true), None);
+        // right more often the lower the top probability and the closer the runner-up:
+        // nothing sensible to rank by, so the labels' record with a token weight
+        let y: Vec<bool> =
+            e.iter().enumerate().map(|(i, x)| x.top_logit < 0.0 && (x.runner_up_gap > -1.5 || i % 2 == 1)).collect();
+        let l = Logistic::fit(&e, &y, 2, PEN, true).expect("a map of the labels' record");
+        assert_eq!(l.weights, [TOKEN_WEIGHT, 0.0]);
+        let rate = |label: usize| {
+            let (n, r) = e
+                .iter()
+                .zip(&y)
+                .filter(|(x, _)| x.label == label)
+                .fold((0, 0), |(n, r), (_, &c)| (n + 1, r + c as usize));
+            r as f64 / n as f64
+        };
+        for label in [0, 1] {
+            let c = Logistic::confidence(l.log_odds(&ev(0.0, -1.0, label)));
+            assert!((c - rate(label)).abs() < 0.03, "label {label}: {c} vs {}", rate(label));
+        }
+        assert!(l.is_valid(2));
+    }
+
+    #[test]
+    fn an_artifact_map_of_wrong_sign_size_or_shape_is_not_valid() {
+        let good = Logistic { weights: [0.5, -0.2], intercept: 0.1, label_offsets: vec![0.0, 0.3] };
+        assert!(good.is_valid(2));
+        assert!(!good.is_valid(3), "one offset per label");
+        for bad in [[-0.1, -0.2], [0.5, 0.1], [0.0, 0.0], [f32::NAN, -0.2], [2e6, -0.2]] {
+            assert!(!Logistic { weights: bad, ..good.clone() }.is_valid(2), "{bad:?}");
+        }
+        assert!(!Logistic { intercept: f32::INFINITY, ..good.clone() }.is_valid(2));
+        assert!(!Logistic { label_offsets: vec![0.0, -3e6], ..good }.is_valid(2));
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod isotonic;
 mod logistic;
 
 pub use isotonic::{Isotonic, TIE_SLOPE};
-pub use logistic::{Logistic, Penalties};
+pub use logistic::{Logistic, Penalties, TOKEN_WEIGHT};
 
 /// Softmax of `scores / t` into `out`.
 pub fn softmax_t(scores: &[f32], t: f32, out: &mut Vec<f32>) {
