@@ -187,14 +187,14 @@ impl Model {
             let uncalibrated = if self.isotonic.knots.is_empty() { " (uncalibrated)" } else { "" };
             return format!("{}{uncalibrated}", crate::rank::describe(self.margin_weight));
         };
-        if l.weights == [crate::calibrate::TOKEN_WEIGHT, 0.0] {
+        if l.weights == [crate::calibrate::TOKEN_WEIGHT, 0.0, 0.0] {
             return "the label's held-out record, ordered by the top probability".into();
         }
         let mut parts = Vec::new();
         if l.weights[0] != 0.0 {
             parts.push("the top probability");
         }
-        if l.weights[1] != 0.0 {
+        if l.weights[1] != 0.0 || l.weights[2] != 0.0 {
             parts.push("how far the runner-up trails");
         }
         if l.label_offsets.iter().any(|o| *o != 0.0) {

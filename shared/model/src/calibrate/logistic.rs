@@ -14,14 +14,17 @@
 use crate::rank::Evidence;
 use serde::{Deserialize, Serialize};
 
-/// Log-odds of being right, computed in f64:
-/// `weights · (top_logit, runner_up_gap) + intercept + label_offsets[label]`.
+/// Log-odds of being right, computed in f64: `weights · (top_logit,
+/// runner_up_gap, max(runner_up_gap, CLOSE_KNOT)) + intercept + label_offsets[label]`
+/// (the third input lets a close runner-up count more than a distant one: on
+/// assignment-groups the least confident tickets were right less often than a
+/// straight line in the gap said).
 /// Stored as f32 so that the artifact's JSON header reads back to exactly the
 /// same values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Logistic {
-    /// ≥ 0 on `top_logit`, ≤ 0 on `runner_up_gap`.
-    pub weights: [f32; 2],
+    /// ≥ 0 on `top_logit`, ≤ 0 on `runner_up_gap` and on its part above [`CLOSE_KNOT`].
+    pub weights: [f32; 3],
     pub intercept: f32,
     /// One per label, in the model's label order.
     pub label_offsets: Vec<f32>,
@@ -42,6 +45,10 @@ impl Penalties {
         [self.evidence, self.label].iter().all(|p| p.is_finite() && *p > 0.0)
     }
 }
+
+/// Where the runner-up's gap (ln p2/p1) starts to count more: a runner-up
+/// within a factor e of the top label.
+pub const CLOSE_KNOT: f64 = -1.0;
 
 /// Fewer held-out predictions than this fit no confidence map.
 pub const MIN_EXAMPLES: usize = 40;
@@ -74,18 +81,21 @@ impl Logistic {
         {
             return None;
         }
-        let mut inputs = [true, use_rest];
+        let mut inputs = [true, use_rest, use_rest];
         let fitted = loop {
             let fitted = Fit::new(evidence, correct, k, pen, inputs, use_rest).run()?;
             // a dropped input's weight is 0, never wrong
-            let wrong = [fitted.weights[0] < 0.0, fitted.weights[1] > 0.0];
-            if wrong == [false, false] && fitted.weights.iter().any(|w| *w != 0.0) {
+            let w = fitted.weights;
+            let wrong = [w[0] < 0.0, w[1] > 0.0, w[2] > 0.0];
+            if wrong == [false; 3] && w.iter().any(|w| *w != 0.0) {
                 break fitted;
             }
-            // one at a time, the runner-up first: alone, either may keep its sign
-            let drop = if inputs[1] && (wrong[1] || !wrong[0]) { 1 } else { 0 };
-            inputs[drop] = false;
-            if inputs == [false, false] {
+            // one at a time, the close runner-up first, the top probability last
+            let order = [2, 1, 0];
+            let drop =
+                order.into_iter().find(|&i| inputs[i] && wrong[i]).or_else(|| order.into_iter().find(|&i| inputs[i]));
+            inputs[drop.unwrap_or(0)] = false;
+            if inputs == [false; 3] {
                 let mut labels_only = Fit::new(evidence, correct, k, pen, inputs, use_rest).run()?;
                 labels_only.weights[0] = TOKEN_WEIGHT;
                 break labels_only;
@@ -96,7 +106,7 @@ impl Logistic {
 
     /// The log-odds that a prediction with this evidence is right.
     pub fn log_odds(&self, e: &Evidence) -> f64 {
-        let x = [e.top_logit, e.runner_up_gap];
+        let x = [e.top_logit, e.runner_up_gap, e.runner_up_gap.max(CLOSE_KNOT)];
         let offset = self.label_offsets.get(e.label).copied().unwrap_or(0.0) as f64;
         self.weights.iter().zip(x).map(|(&w, v)| w as f64 * v).sum::<f64>() + self.intercept as f64 + offset
     }
@@ -126,20 +136,21 @@ impl Logistic {
         all().all(|v| v.is_finite() && v.abs() <= MAX_COEFFICIENT)
             && self.weights[0] >= 0.0
             && self.weights[1] <= 0.0
-            && (self.weights[0] > 0.0 || self.weights[1] < 0.0)
+            && self.weights[2] <= 0.0
+            && (self.weights[0] > 0.0 || self.weights[1] < 0.0 || self.weights[2] < 0.0)
             && self.label_offsets.len() == k
     }
 }
 
-/// Newton's method state: dense parameters u = (2 weights, intercept), label
+/// Newton's method state: dense parameters u = (3 weights, intercept), label
 /// offsets v. The Hessian's label block is diagonal (each example has one
-/// label), so a step solves a 3×3 system (the Schur complement) and then the
+/// label), so a step solves a 4×4 system (the Schur complement) and then the
 /// labels one by one.
 struct Fit<'a> {
-    x: Vec<[f64; 3]>,
+    x: Vec<[f64; D]>,
     label: Vec<usize>,
     y: &'a [bool],
-    u: [f64; 3],
+    u: [f64; D],
     v: Vec<f64>,
     /// Penalties per example (the summed loss's penalties over n, as the loss is a mean).
     pen_u: f64,
@@ -147,12 +158,18 @@ struct Fit<'a> {
 }
 
 impl<'a> Fit<'a> {
-    fn new(evidence: &[Evidence], y: &'a [bool], k: usize, pen: Penalties, inputs: [bool; 2], labels: bool) -> Self {
+    fn new(evidence: &[Evidence], y: &'a [bool], k: usize, pen: Penalties, inputs: [bool; 3], labels: bool) -> Self {
         let on = |keep: bool, v: f64| if keep { v } else { 0.0 };
-        let x = evidence.iter().map(|e| [on(inputs[0], e.top_logit), on(inputs[1], e.runner_up_gap), 1.0]).collect();
+        let x = evidence
+            .iter()
+            .map(|e| {
+                let gap = e.runner_up_gap;
+                [on(inputs[0], e.top_logit), on(inputs[1], gap), on(inputs[2], gap.max(CLOSE_KNOT)), 1.0]
+            })
+            .collect();
         let label = evidence.iter().map(|e| if labels { e.label } else { usize::MAX }).collect();
         let n = evidence.len() as f64;
-        Self { x, label, y, u: [0.0; 3], v: vec![0.0; k], pen_u: pen.evidence / n, pen_v: pen.label / n }
+        Self { x, label, y, u: [0.0; D], v: vec![0.0; k], pen_u: pen.evidence / n, pen_v: pen.label / n }
     }
 
     /// Newton's method with backtracking from 0; `None` if it does not stay finite.
@@ -186,8 +203,8 @@ impl<'a> Fit<'a> {
         }
         let f = |v: f64| v as f32;
         let l = Logistic {
-            weights: [f(self.u[0]), f(self.u[1])],
-            intercept: f(self.u[2]),
+            weights: [f(self.u[0]), f(self.u[1]), f(self.u[2])],
+            intercept: f(self.u[3]),
             label_offsets: self.v.into_iter().map(f).collect(),
         };
         let finite = l.weights.iter().chain(&l.label_offsets).chain([&l.intercept]).all(|v| v.is_finite());
@@ -217,27 +234,27 @@ impl<'a> Fit<'a> {
     }
 
     /// The Newton step (to subtract) for (u, v).
-    fn newton_step(&self) -> ([f64; 3], Vec<f64>) {
+    fn newton_step(&self) -> ([f64; D], Vec<f64>) {
         let n = self.x.len() as f64;
         let k = self.v.len();
-        let (mut h_uu, mut g_u) = ([[0.0f64; 3]; 3], [0.0f64; 3]);
-        let (mut h_uv, mut d, mut g_v) = (vec![[0.0f64; 3]; k], vec![0.0f64; k], vec![0.0f64; k]);
+        let (mut h_uu, mut g_u) = ([[0.0f64; D]; D], [0.0f64; D]);
+        let (mut h_uv, mut d, mut g_v) = (vec![[0.0f64; D]; k], vec![0.0f64; k], vec![0.0f64; k]);
         for (i, x) in self.x.iter().enumerate() {
             let p = 1.0 / (1.0 + (-self.z(i)).exp());
             let (r, s) = ((p - self.y[i] as u8 as f64) / n, p * (1.0 - p) / n);
-            for a in 0..3 {
+            for a in 0..D {
                 g_u[a] += r * x[a];
-                for b in 0..3 {
+                for b in 0..D {
                     h_uu[a][b] += s * x[a] * x[b];
                 }
             }
             if let Some(l) = (self.label[i] < k).then_some(self.label[i]) {
                 g_v[l] += r;
                 d[l] += s;
-                (0..3).for_each(|a| h_uv[l][a] += s * x[a]);
+                (0..D).for_each(|a| h_uv[l][a] += s * x[a]);
             }
         }
-        for a in 0..3 {
+        for a in 0..D {
             g_u[a] += self.pen_u * self.u[a];
             h_uu[a][a] += self.pen_u;
         }
@@ -248,30 +265,33 @@ impl<'a> Fit<'a> {
         // Schur complement: (H_uu − H_uv D⁻¹ H_vu) du = g_u − H_uv D⁻¹ g_v (d[l] ≥ pen_v > 0)
         let (mut schur, mut rhs) = (h_uu, g_u);
         for l in 0..k {
-            for a in 0..3 {
+            for a in 0..D {
                 rhs[a] -= h_uv[l][a] * g_v[l] / d[l];
-                for b in 0..3 {
+                for b in 0..D {
                     schur[a][b] -= h_uv[l][a] * h_uv[l][b] / d[l];
                 }
             }
         }
-        let du = solve3(schur, rhs);
-        let dv = (0..k).map(|l| (g_v[l] - (0..3).map(|a| h_uv[l][a] * du[a]).sum::<f64>()) / d[l]).collect();
+        let du = solve(schur, rhs);
+        let dv = (0..k).map(|l| (g_v[l] - (0..D).map(|a| h_uv[l][a] * du[a]).sum::<f64>()) / d[l]).collect();
         (du, dv)
     }
 }
 
-/// Solves the symmetric positive definite 3×3 system `a x = b` (Gaussian
+/// The dense parameters: three weights and the intercept.
+const D: usize = 4;
+
+/// Solves the symmetric positive definite N×N system `a x = b` (Gaussian
 /// elimination with partial pivoting; a zero pivot gives 0 for that unknown).
-fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> [f64; 3] {
-    for c in 0..3 {
-        let p = (c..3).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs())).unwrap_or(c);
+fn solve<const N: usize>(mut a: [[f64; N]; N], mut b: [f64; N]) -> [f64; N] {
+    for c in 0..N {
+        let p = (c..N).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs())).unwrap_or(c);
         a.swap(c, p);
         b.swap(c, p);
         if a[c][c].abs() < 1e-300 {
             continue;
         }
-        for r in c + 1..3 {
+        for r in c + 1..N {
             let f = a[r][c] / a[c][c];
             let pivot = a[c];
             for (x, p) in a[r].iter_mut().zip(pivot).skip(c) {
@@ -280,12 +300,12 @@ fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> [f64; 3] {
             b[r] -= f * b[c];
         }
     }
-    let mut x = [0.0f64; 3];
-    for c in (0..3).rev() {
+    let mut x = [0.0f64; N];
+    for c in (0..N).rev() {
         if a[c][c].abs() < 1e-300 {
             continue;
         }
-        x[c] = (b[c] - (c + 1..3).map(|j| a[c][j] * x[j]).sum::<f64>()) / a[c][c];
+        x[c] = (b[c] - (c + 1..N).map(|j| a[c][j] * x[j]).sum::<f64>()) / a[c][c];
     }
     x
 }
@@ -332,6 +352,25 @@ mod tests {
     }
 
     #[test]
+    fn a_close_runner_up_can_count_more_than_a_distant_one() {
+        // right less often when the runner-up is within a factor e: a kink at the knot
+        let (e, _) = sample(20_000, 11);
+        let mut rng = Rng::new(12);
+        let y: Vec<bool> = e
+            .iter()
+            .map(|x| {
+                let z = 1.0 * x.top_logit - 0.3 * x.runner_up_gap - 2.0 * x.runner_up_gap.max(CLOSE_KNOT) - 1.0;
+                ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < 1.0 / (1.0 + (-z).exp())
+            })
+            .collect();
+        let l = Logistic::fit(&e, &y, 2, PEN, true).expect("fits");
+        assert!((l.weights[2] + 2.0).abs() < 0.3 && (l.weights[1] + 0.3).abs() < 0.3, "{l:?}");
+        // and the confidence still falls as the runner-up closes in, on both sides of the knot
+        let c = |gap: f64| Logistic::confidence(l.log_odds(&ev(0.5, gap, 0)));
+        assert!(c(-3.0) > c(-1.5) && c(-1.5) > c(-1.0) && c(-1.0) > c(-0.5) && c(-0.5) > c(0.0));
+    }
+
+    #[test]
     fn a_label_with_few_examples_stays_near_the_others_and_many_examples_are_heard() {
         let (mut e, mut y) = sample(2_000, 3);
         // label 2: three predictions, all right, at low evidence
@@ -351,7 +390,7 @@ mod tests {
         // top probability only: no label offsets, no runner-up weight
         let top_only = Logistic::fit(&e, &y, 3, PEN, false).expect("fits");
         assert_eq!(top_only.label_offsets, vec![0.0; 3]);
-        assert_eq!(top_only.weights[1], 0.0);
+        assert_eq!((top_only.weights[1], top_only.weights[2]), (0.0, 0.0));
     }
 
     #[test]
@@ -360,13 +399,13 @@ mod tests {
         let (e, _) = sample(4_000, 5);
         let y: Vec<bool> = e.iter().map(|x| x.top_logit > 0.0 || x.runner_up_gap > -0.3).collect();
         let l = Logistic::fit(&e, &y, 2, PEN, true).expect("fits on the top probability");
-        assert!(l.weights[0] > 0.0 && l.weights[1] == 0.0, "{l:?}");
+        assert!(l.weights[0] > 0.0 && l.weights[1] == 0.0 && l.weights[2] == 0.0, "{l:?}");
         // right more often the lower the top probability and the closer the runner-up:
         // nothing sensible to rank by, so the labels' record with a token weight
         let y: Vec<bool> =
             e.iter().enumerate().map(|(i, x)| x.top_logit < 0.0 && (x.runner_up_gap > -1.5 || i % 2 == 1)).collect();
         let l = Logistic::fit(&e, &y, 2, PEN, true).expect("a map of the labels' record");
-        assert_eq!(l.weights, [TOKEN_WEIGHT, 0.0]);
+        assert_eq!(l.weights, [TOKEN_WEIGHT, 0.0, 0.0]);
         let rate = |label: usize| {
             let (n, r) = e
                 .iter()
@@ -384,10 +423,12 @@ mod tests {
 
     #[test]
     fn an_artifact_map_of_wrong_sign_size_or_shape_is_not_valid() {
-        let good = Logistic { weights: [0.5, -0.2], intercept: 0.1, label_offsets: vec![0.0, 0.3] };
+        let good = Logistic { weights: [0.5, -0.2, -0.1], intercept: 0.1, label_offsets: vec![0.0, 0.3] };
         assert!(good.is_valid(2));
         assert!(!good.is_valid(3), "one offset per label");
-        for bad in [[-0.1, -0.2], [0.5, 0.1], [0.0, 0.0], [f32::NAN, -0.2], [2e6, -0.2]] {
+        for bad in
+            [[-0.1, -0.2, 0.0], [0.5, 0.1, 0.0], [0.5, 0.0, 0.1], [0.0; 3], [f32::NAN, -0.2, 0.0], [2e6, -0.2, 0.0]]
+        {
             assert!(!Logistic { weights: bad, ..good.clone() }.is_valid(2), "{bad:?}");
         }
         assert!(!Logistic { intercept: f32::INFINITY, ..good.clone() }.is_valid(2));
