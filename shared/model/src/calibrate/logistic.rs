@@ -4,8 +4,8 @@
 //! with few held-out tickets keeps close to the others. Fitted by Newton's method
 //! on held-out predictions (penalised log-likelihood, convex). The confidence may
 //! not fall as the top probability rises or as the runner-up trails further: a
-//! fitted weight of the wrong sign drops that input (the runner-up's first) and
-//! the fit is redone; with neither left, the labels' record alone is fitted and
+//! fitted weight of the wrong sign drops that input (the close runner-up's first,
+//! the top probability's last) and the fit is redone; with neither left, the labels' record alone is fitted and
 //! the top probability keeps a token weight ([`TOKEN_WEIGHT`]) so that tickets
 //! still rank by it. The confidence is strictly increasing in the fitted
 //! log-odds (to f64's resolution), and two tickets share one only when their
@@ -32,7 +32,7 @@ pub struct Logistic {
 
 /// L2 penalties, each as a number of pseudo-observations (added to the summed
 /// log-loss, so their pull fades as held-out tickets accumulate): `evidence` on
-/// the two weights and the intercept, `label` on each label offset (larger keeps
+/// the three weights and the intercept, `label` on each label offset (larger keeps
 /// labels closer together). Both must be finite and > 0.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Penalties {
@@ -83,7 +83,7 @@ impl Logistic {
         }
         let mut inputs = [true, use_rest, use_rest];
         let fitted = loop {
-            let fitted = Fit::new(evidence, correct, k, pen, inputs, use_rest).run()?;
+            let fitted = Fit::new(evidence, correct, k, pen, inputs, use_rest).run();
             // a dropped input's weight is 0, never wrong
             let w = fitted.weights;
             let wrong = [w[0] < 0.0, w[1] > 0.0, w[2] > 0.0];
@@ -96,17 +96,18 @@ impl Logistic {
                 order.into_iter().find(|&i| inputs[i] && wrong[i]).or_else(|| order.into_iter().find(|&i| inputs[i]));
             inputs[drop.unwrap_or(0)] = false;
             if inputs == [false; 3] {
-                let mut labels_only = Fit::new(evidence, correct, k, pen, inputs, use_rest).run()?;
+                let mut labels_only = Fit::new(evidence, correct, k, pen, inputs, use_rest).run();
                 labels_only.weights[0] = TOKEN_WEIGHT;
                 break labels_only;
             }
         };
+        // not finite (a NaN weight is never "wrong" above), or too large: no map
         fitted.is_valid(k).then_some(fitted)
     }
 
     /// The log-odds that a prediction with this evidence is right.
     pub fn log_odds(&self, e: &Evidence) -> f64 {
-        let x = [e.top_logit, e.runner_up_gap, e.runner_up_gap.max(CLOSE_KNOT)];
+        let x = inputs(e);
         let offset = self.label_offsets.get(e.label).copied().unwrap_or(0.0) as f64;
         self.weights.iter().zip(x).map(|(&w, v)| w as f64 * v).sum::<f64>() + self.intercept as f64 + offset
     }
@@ -115,8 +116,7 @@ impl Logistic {
     /// hyperbolic approach to 0 or 1; strictly increasing (to f64's resolution),
     /// always inside (0, 1); NaN gives the lowest confidence.
     pub fn confidence(log_odds: f64) -> f64 {
-        let sigma = |z: f64| 1.0 / (1.0 + (-z).exp());
-        let tail = sigma(-SQUASH_AT);
+        let tail = sigmoid(-SQUASH_AT);
         let c = if log_odds.is_nan() {
             0.0
         } else if log_odds > SQUASH_AT {
@@ -124,7 +124,7 @@ impl Logistic {
         } else if log_odds < -SQUASH_AT {
             tail / (1.0 + (-SQUASH_AT - log_odds))
         } else {
-            sigma(log_odds)
+            sigmoid(log_odds)
         };
         c.clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON)
     }
@@ -140,6 +140,16 @@ impl Logistic {
             && (self.weights[0] > 0.0 || self.weights[1] < 0.0 || self.weights[2] < 0.0)
             && self.label_offsets.len() == k
     }
+}
+
+/// The weighted inputs of a prediction's log-odds: the top log-odds, the
+/// runner-up's gap, and the gap above [`CLOSE_KNOT`].
+fn inputs(e: &Evidence) -> [f64; 3] {
+    [e.top_logit, e.runner_up_gap, e.runner_up_gap.max(CLOSE_KNOT)]
+}
+
+fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
 }
 
 /// Newton's method state: dense parameters u = (3 weights, intercept), label
@@ -158,13 +168,13 @@ struct Fit<'a> {
 }
 
 impl<'a> Fit<'a> {
-    fn new(evidence: &[Evidence], y: &'a [bool], k: usize, pen: Penalties, inputs: [bool; 3], labels: bool) -> Self {
-        let on = |keep: bool, v: f64| if keep { v } else { 0.0 };
+    fn new(evidence: &[Evidence], y: &'a [bool], k: usize, pen: Penalties, kept: [bool; 3], labels: bool) -> Self {
+        let on = |i: usize, v: [f64; 3]| if kept[i] { v[i] } else { 0.0 };
         let x = evidence
             .iter()
             .map(|e| {
-                let gap = e.runner_up_gap;
-                [on(inputs[0], e.top_logit), on(inputs[1], gap), on(inputs[2], gap.max(CLOSE_KNOT)), 1.0]
+                let v = inputs(e);
+                [on(0, v), on(1, v), on(2, v), 1.0]
             })
             .collect();
         let label = evidence.iter().map(|e| if labels { e.label } else { usize::MAX }).collect();
@@ -172,8 +182,9 @@ impl<'a> Fit<'a> {
         Self { x, label, y, u: [0.0; D], v: vec![0.0; k], pen_u: pen.evidence / n, pen_v: pen.label / n }
     }
 
-    /// Newton's method with backtracking from 0; `None` if it does not stay finite.
-    fn run(mut self) -> Option<Logistic> {
+    /// Newton's method with backtracking from 0 (stops at a non-finite step; the
+    /// caller checks the result with [`Logistic::is_valid`]).
+    fn run(mut self) -> Logistic {
         let mut loss = self.loss();
         for _ in 0..100 {
             let step = self.newton_step();
@@ -202,13 +213,11 @@ impl<'a> Fit<'a> {
             }
         }
         let f = |v: f64| v as f32;
-        let l = Logistic {
+        Logistic {
             weights: [f(self.u[0]), f(self.u[1]), f(self.u[2])],
             intercept: f(self.u[3]),
             label_offsets: self.v.into_iter().map(f).collect(),
-        };
-        let finite = l.weights.iter().chain(&l.label_offsets).chain([&l.intercept]).all(|v| v.is_finite());
-        finite.then_some(l)
+        }
     }
 
     fn z(&self, i: usize) -> f64 {
@@ -240,7 +249,7 @@ impl<'a> Fit<'a> {
         let (mut h_uu, mut g_u) = ([[0.0f64; D]; D], [0.0f64; D]);
         let (mut h_uv, mut d, mut g_v) = (vec![[0.0f64; D]; k], vec![0.0f64; k], vec![0.0f64; k]);
         for (i, x) in self.x.iter().enumerate() {
-            let p = 1.0 / (1.0 + (-self.z(i)).exp());
+            let p = sigmoid(self.z(i));
             let (r, s) = ((p - self.y[i] as u8 as f64) / n, p * (1.0 - p) / n);
             for a in 0..D {
                 g_u[a] += r * x[a];
