@@ -119,6 +119,42 @@ async fn edit_then_approve_sends_the_edited_reply() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_too_long_for_a_note_is_refused_and_shown_again_as_written() {
+    let s = Stack::start().await;
+    let (t, id, token) = pending(&s).await;
+    let before = s.applied_writes().len();
+    let post = |draft: String| {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("t", &token)
+            .append_pair("decision", "approve")
+            .append_pair("draft", &draft)
+            .append_pair("reason", "typed by mistake")
+            .finish();
+        let deps = s.local.deps.clone();
+        let id = id.clone();
+        async move { approval::handle_http(&deps, "POST", &id, "", body.as_bytes(), chrono::Utc::now()).await }
+    };
+    // Autotask would keep 32,000 characters of a note: a longer edit is refused, not cut.
+    let long = format!("Hello <b>there</b>,\n{}END", "z".repeat(8_000));
+    let page = post(long.clone()).await;
+    assert_eq!(page.status, 400, "{}", page.html);
+    assert!(page.html.contains("id=error") && page.html.contains("longer than 8000 characters"), "{}", page.html);
+    let kept = long.replace('<', "&lt;").replace('>', "&gt;");
+    assert!(page.html.contains(&format!("<textarea name=draft id=draft>{kept}</textarea>")), "kept whole, escaped");
+    assert!(page.html.contains("value=\"typed by mistake\""), "the reason is kept too");
+    assert!(page.html.contains("You chose <b>Approve</b>"), "the choice is remembered");
+    assert_eq!(state_of(&s, &id).await, ApprovalState::Pending);
+    assert_eq!(s.applied_writes().len(), before, "nothing written to Autotask");
+
+    // Shortened, the same form decides.
+    let page = post("Hello, your MFA is ready.".into()).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    s.local.settle(20).await;
+    assert_eq!(state_of(&s, &id).await, ApprovalState::Approved);
+    assert!(writes(&s, t).contains(&NOTE.to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_forged_and_wrong_approver_links_change_nothing() {
     let s = Stack::start().await;
     let (t, id, token) = pending(&s).await;

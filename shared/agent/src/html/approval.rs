@@ -29,6 +29,22 @@ pub(crate) struct ConfirmForm<'a> {
     /// The reply the approver may edit; `None` when a runbook writes the
     /// reply from its verified result (nothing to edit).
     pub draft: Option<&'a str>,
+    /// A decision refused for its form, shown again (status 400).
+    pub retry: Option<&'a Retry<'a>>,
+}
+
+/// A decision refused for what the form carried ([`ApprovalError::Form`]):
+/// the page again, with why and with everything the approver typed, so
+/// that nothing they wrote is lost.
+///
+/// [`ApprovalError::Form`]: crate::handlers::approval::ApprovalError::Form
+pub(crate) struct Retry<'a> {
+    /// Why it was refused (a sentence the approver can act on).
+    pub error: &'a str,
+    /// The reply as they sent it, if the form had one.
+    pub draft: Option<&'a str>,
+    /// The rejection reason they typed, if any.
+    pub reason: Option<&'a str>,
 }
 
 /// A hidden field, when it has a value.
@@ -40,7 +56,8 @@ fn hidden(name: &str, value: &str) -> String {
     }
 }
 
-/// GET: the confirmation page, with the reply the approver may edit. The
+/// GET: the confirmation page, with the reply the approver may edit (after a
+/// refused POST: status 400, why, and what they typed). The
 /// form's first submit button is a disabled, hidden one, so pressing Enter
 /// (implicit submission) decides nothing; a scripted submit without a
 /// button sends no `decision` and is refused.
@@ -54,22 +71,30 @@ pub(crate) fn confirm_page(f: &ConfirmForm<'_>) -> Page {
         _ => "",
     };
     let fields = [hidden("t", f.token), hidden("r", f.reference), hidden("csrf", f.csrf.unwrap_or(""))].concat();
+    let refused = f.retry.map(|r| format!(
+        "<p id=error class=error role=alert>Nothing was decided: {}. What you wrote is kept below: correct it and decide again.</p>",
+        esc(r.error)
+    ));
+    let draft = f.draft.map(|d| f.retry.and_then(|r| r.draft).unwrap_or(d));
+    let reason = f.retry.and_then(|r| r.reason).unwrap_or("");
     let body = format!(
-        "<h1>{heading}</h1>{intent_note}<p>Deciding as <b id=approver>{who}</b>.</p><table>{facts}</table><h2>Why</h2><ul>{reasons}</ul>\
+        "<h1>{heading}</h1>{refused}{intent_note}<p>Deciding as <b id=approver>{who}</b>.</p><table>{facts}</table><h2>Why</h2><ul>{reasons}</ul>\
 <form method=post action=\"{id}\" id=decision>{fields}<button type=submit disabled hidden aria-hidden=true tabindex=-1></button>\
 <h2>Reply to the customer</h2>{reply}\
-<p><label>Reason if you reject: <input name=reason id=reason size=50></label></p>\
+<p><label>Reason if you reject: <input name=reason id=reason size=50 value=\"{reason}\"></label></p>\
 <p><button type=submit class=approve name=decision value=approve id=approve>{approve}</button><button type=submit class=reject name=decision value=reject id=reject>Reject</button></p></form>",
         heading = esc(f.heading),
+        refused = refused.unwrap_or_default(),
+        reason = esc(reason),
         who = esc(f.approver),
         id = esc(f.id),
-        reply = match f.draft {
+        reply = match draft {
             Some(d) => format!("<textarea name=draft id=draft>{}</textarea>", esc(d)),
             None => "<p id=reply-from-result>atpilot writes the reply from the runbook's result, once it is read back from the provider: there is nothing to edit here.</p>".into(),
         },
         approve = if f.draft.is_some() { "Approve and send" } else { "Approve" },
     );
-    page(200, "atpilot approval", &body)
+    page(if f.retry.is_some() { 400 } else { 200 }, "atpilot approval", &body)
 }
 
 /// The page right after an approval: the writes made (`done`), a temporary

@@ -32,19 +32,36 @@ pub struct DecisionForm {
 /// The longest rejection reason (characters): it goes into an internal note.
 pub const MAX_REASON_CHARS: usize = 2_000;
 
+/// The longest reply an approver may send (characters): the customer reads it
+/// as one ticket note, and Autotask keeps at most 32,000 characters of a
+/// note's `description` (`../shared/reference/autotask.md`), so a longer edit
+/// is refused rather than cut.
+pub const MAX_REPLY_CHARS: usize = 8_000;
+
 impl DecisionForm {
-    /// `true` to approve, `false` to reject; refused when the decision is
-    /// neither or the reason is longer than [`MAX_REASON_CHARS`].
+    /// `true` to approve, `false` to reject; refused ([`ApprovalError::Form`])
+    /// when the decision is neither or the reason is longer than [`MAX_REASON_CHARS`].
     pub(crate) fn approves(&self) -> Result<bool, ApprovalError> {
         if self.reason.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
-            return Err(ApprovalError::Invalid(format!(
+            return Err(ApprovalError::Form(format!(
                 "the reason is longer than {MAX_REASON_CHARS} characters: shorten it"
             )));
         }
         match self.decision.as_str() {
             "approve" => Ok(true),
             "reject" => Ok(false),
-            other => Err(ApprovalError::Invalid(format!("decision must be approve or reject, got {other:?}"))),
+            other => Err(ApprovalError::Form(format!("decision must be approve or reject, got {other:?}"))),
+        }
+    }
+
+    /// Refused ([`ApprovalError::Form`]) when the edited reply is longer than
+    /// [`MAX_REPLY_CHARS`]: it would be cut, not sent whole.
+    fn reply_fits(&self) -> Result<(), ApprovalError> {
+        match &self.draft {
+            Some(d) if d.trim().chars().count() > MAX_REPLY_CHARS => {
+                Err(ApprovalError::Form(format!("the reply is longer than {MAX_REPLY_CHARS} characters: shorten it")))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -121,6 +138,9 @@ pub async fn decide_request(
         return Err(ApprovalError::KillSwitch);
     }
     let approve = form.approves()?;
+    if approve {
+        form.reply_fits()?;
+    }
     if !approve {
         let mut r = a.clone();
         r.state = ApprovalState::Rejected;

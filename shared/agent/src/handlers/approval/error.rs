@@ -36,6 +36,10 @@ pub enum ApprovalError {
     Stale(String),
     #[error("{0}")]
     Invalid(String),
+    /// The form as sent cannot be decided (a text too long or empty, no
+    /// decision): the page is shown again with what the approver typed.
+    #[error("{0}")]
+    Form(String),
     #[error("temporarily unavailable, nothing was changed; try again in a minute ({0})")]
     Unavailable(String),
     /// Approved and recorded, but carrying it out stopped midway: the
@@ -66,7 +70,7 @@ impl ApprovalError {
             ApprovalError::Expired(_) => 410,
             ApprovalError::Unknown => 404,
             ApprovalError::AlreadyDecided { .. } | ApprovalError::Stale(_) | ApprovalError::KillSwitch => 409,
-            ApprovalError::Invalid(_) => 400,
+            ApprovalError::Invalid(_) | ApprovalError::Form(_) => 400,
             ApprovalError::Unavailable(_) => 503,
             ApprovalError::Interrupted(_) | ApprovalError::UpdateInterrupted(_) => 202,
         }

@@ -12,7 +12,7 @@ use super::stored::{Access, decision_of, load};
 use crate::deps::Deps;
 use crate::handlers::status_updates::http as updates;
 use crate::html::Page;
-use crate::html::approval::{self as pages, ConfirmForm, DecidedDetail};
+use crate::html::approval::{self as pages, ConfirmForm, DecidedDetail, Retry};
 use atpilot_domain::time_entry::LedgerState;
 use atpilot_store::records::{ApprovalRecord, ApprovalState};
 use chrono::{DateTime, Utc};
@@ -30,13 +30,15 @@ pub struct SignedInPerson<'a> {
     pub csrf: &'a str,
 }
 
-/// GET: the confirmation page. Never changes state.
+/// GET: the confirmation page (or, after a refused POST, again with
+/// `retry`). Never changes state.
 pub(crate) async fn confirm_page(
     deps: &Deps,
     id: &str,
     access: Access<'_>,
     csrf: Option<&str>,
     intent: Option<&str>,
+    retry: Option<&Retry<'_>>,
     now: DateTime<Utc>,
 ) -> Page {
     let (decider, a) = match load(deps, id, access, now).await {
@@ -85,6 +87,7 @@ pub(crate) async fn confirm_page(
         facts: &facts,
         reasons: &view.reasons(),
         draft: crate::handlers::classify::replies_with_draft(deps, &a.category).then_some(draft.as_str()),
+        retry,
     })
 }
 
@@ -118,6 +121,38 @@ async fn decided_page(deps: &Deps, a: &ApprovalRecord) -> Page {
         }
         _ => pages::decided_page(&decided, DecidedDetail::Note(a.note.as_deref())),
     }
+}
+
+/// POST on an approval request: decides, once, and says what was done.
+async fn decide(deps: &Deps, id: &str, form: &DecisionForm, now: DateTime<Utc>) -> Result<Page, ApprovalError> {
+    Ok(match decide_request(deps, id, form, now).await? {
+        Decided::Approved(report) => pages::approved_page(
+            &report.done(),
+            report.secret.as_ref().map(|s| s.0.as_str()),
+            report.measured.is_some(),
+        ),
+        Decided::Rejected => pages::rejected_page(),
+    })
+}
+
+/// A POST refused for its form (nothing decided): the request's page again,
+/// status 400, with why and the reply and reason as the approver sent them.
+async fn refused_form(
+    deps: &Deps,
+    id: &str,
+    form: &DecisionForm,
+    signed_in: Option<SignedInPerson<'_>>,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Page {
+    let access = Access { token: &form.token, reference: &form.reference, signed_in: form.signed_in.as_deref() };
+    let retry = Retry { error: why, draft: form.draft.as_deref(), reason: form.reason.as_deref() };
+    let intent = Some(form.decision.as_str()).filter(|d| matches!(*d, "approve" | "reject"));
+    let csrf = signed_in.map(|p| p.csrf);
+    if updates::is_update(id) {
+        return updates::confirm(deps, id, access, csrf, intent, Some(&retry), now).await;
+    }
+    confirm_page(deps, id, access, csrf, intent, Some(&retry), now).await
 }
 
 /// The approval pages' one entry point: checks the id, then shows (GET) or decides (POST).
@@ -171,9 +206,9 @@ async fn answer(
             };
             let (csrf, intent) = (signed_in.map(|p| p.csrf), get("intent"));
             if updates::is_update(id) {
-                return updates::confirm(deps, id, access, csrf, intent, now).await;
+                return updates::confirm(deps, id, access, csrf, intent, None, now).await;
             }
-            confirm_page(deps, id, access, csrf, intent, now).await
+            confirm_page(deps, id, access, csrf, intent, None, now).await
         }
         "POST" => {
             let mut form = DecisionForm::parse(body);
@@ -184,16 +219,14 @@ async fn answer(
                 }
                 form.signed_in = Some(p.email.to_string());
             }
-            if updates::is_update(id) {
-                return updates::decide(deps, id, &form, now).await;
-            }
-            match decide_request(deps, id, &form, now).await {
-                Ok(Decided::Approved(report)) => pages::approved_page(
-                    &report.done(),
-                    report.secret.as_ref().map(|s| s.0.as_str()),
-                    report.measured.is_some(),
-                ),
-                Ok(Decided::Rejected) => pages::rejected_page(),
+            let decided = if updates::is_update(id) {
+                updates::decide(deps, id, &form, now).await
+            } else {
+                decide(deps, id, &form, now).await
+            };
+            match decided {
+                Ok(page) => page,
+                Err(ApprovalError::Form(why)) => refused_form(deps, id, &form, signed_in, &why, now).await,
                 Err(e) => error_page(&e),
             }
         }

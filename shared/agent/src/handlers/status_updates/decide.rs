@@ -16,8 +16,9 @@ use atpilot_domain::status_update::QuietStatuses;
 use atpilot_store::records::{StatusUpdateRecord, StatusUpdateState, Transition};
 use chrono::{DateTime, Utc};
 
-/// The longest text an update may have (characters): a customer reads it as a note.
-pub const MAX_TEXT_CHARS: usize = 8_000;
+/// The longest text an update may have (characters): a customer reads it as
+/// a note, as an approved reply (the same limit).
+pub const MAX_TEXT_CHARS: usize = crate::handlers::approval::decide::MAX_REPLY_CHARS;
 
 /// Whether `who` may decide `r`: one of its approvers (case-insensitive) or an admin.
 fn may_decide(deps: &Deps, r: &StatusUpdateRecord, who: &str) -> bool {
@@ -65,10 +66,10 @@ fn approved_text(r: &StatusUpdateRecord, form: &DecisionForm) -> Result<(String,
         edit.replace("\r\n", "\n").chars().filter(|c| *c == '\n' || !c.is_control()).collect::<String>();
     let clean = clean.trim().to_string();
     if clean.is_empty() {
-        return Err(ApprovalError::Invalid("the update's text is empty: write what the customer should read".into()));
+        return Err(ApprovalError::Form("the update's text is empty: write what the customer should read".into()));
     }
     if clean.chars().count() > MAX_TEXT_CHARS {
-        return Err(ApprovalError::Invalid(format!(
+        return Err(ApprovalError::Form(format!(
             "the update's text is longer than {MAX_TEXT_CHARS} characters: shorten it"
         )));
     }

@@ -9,7 +9,7 @@ use crate::handlers::approval::DecisionForm;
 use crate::handlers::approval::error::ApprovalError;
 use crate::handlers::approval::stored::Access;
 use crate::html::Page;
-use crate::html::approval::{self as pages, ConfirmForm, DecidedDetail};
+use crate::html::approval::{self as pages, ConfirmForm, DecidedDetail, Retry};
 use atpilot_domain::time_entry::LedgerState;
 use atpilot_store::records::{StatusUpdateRecord, StatusUpdateState};
 use chrono::{DateTime, Utc};
@@ -49,13 +49,15 @@ fn reasons(r: &StatusUpdateRecord) -> Vec<String> {
     v
 }
 
-/// GET: the page a link opens. Never changes state.
+/// GET: the page a link opens (or, after a refused POST, again with
+/// `retry`). Never changes state.
 pub(crate) async fn confirm(
     deps: &Deps,
     id: &str,
     access: Access<'_>,
     csrf: Option<&str>,
     intent: Option<&str>,
+    retry: Option<&Retry<'_>>,
     now: DateTime<Utc>,
 ) -> Page {
     let (decider, r) = match load(deps, id, access, now).await {
@@ -76,6 +78,7 @@ pub(crate) async fn confirm(
         facts: &facts(&r),
         reasons: &reasons(&r),
         draft: Some(&r.draft),
+        retry,
     })
 }
 
@@ -108,10 +111,14 @@ async fn decided(deps: &Deps, r: &StatusUpdateRecord) -> Page {
 }
 
 /// POST: decides, once, and says what was done.
-pub(crate) async fn decide(deps: &Deps, id: &str, form: &DecisionForm, now: DateTime<Utc>) -> Page {
-    match decide_update(deps, id, form, now).await {
-        Ok(UpdateDecided::Posted(report)) => pages::approved_page(&report.done(), None, report.time_entry.is_ok()),
-        Ok(UpdateDecided::Rejected) => pages::rejected_page(),
-        Err(e) => error_page(&e),
-    }
+pub(crate) async fn decide(
+    deps: &Deps,
+    id: &str,
+    form: &DecisionForm,
+    now: DateTime<Utc>,
+) -> Result<Page, ApprovalError> {
+    Ok(match decide_update(deps, id, form, now).await? {
+        UpdateDecided::Posted(report) => pages::approved_page(&report.done(), None, report.time_entry.is_ok()),
+        UpdateDecided::Rejected => pages::rejected_page(),
+    })
 }
