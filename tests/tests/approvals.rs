@@ -154,6 +154,36 @@ async fn an_edit_too_long_for_a_note_is_refused_and_shown_again_as_written() {
     assert!(writes(&s, t).contains(&NOTE.to_string()));
 }
 
+/// A request sent only to Teams (no e-mail) is still opened from the local
+/// approvals page: "Open as" the approver, from the card's own button.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_sent_only_to_teams_is_opened_as_its_approver_from_the_approvals_page() {
+    use tower::ServiceExt;
+    let mut s = Stack::start().await;
+    let mut config = (*s.local.deps.config).clone();
+    for c in config.categories.values_mut() {
+        c.channels = [atpilot_config::Channel::Teams].into();
+    }
+    s.local.deps.config = std::sync::Arc::new(config);
+    let (_, id) = s.pending_request().await;
+    let outbox = s.local.deps.state.outbox(10).await.unwrap();
+    assert!(outbox.iter().all(|m| m.channel == "teams"), "Teams only: {outbox:?}");
+
+    let web = atpilot_web::Web::new(s.local.deps.state.clone(), s.local.deps.config.clone(), None);
+    let get = axum::http::Request::get("/approvals/").header("host", "127.0.0.1").body(axum::body::Body::empty());
+    let page = atpilot_web::dashboard_routes(std::sync::Arc::new(web)).oneshot(get.unwrap()).await.unwrap();
+    let html = String::from_utf8(axum::body::to_bytes(page.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+    let anchor = format!("\">Open as {APPROVER}</a>");
+    let at = html.find(&anchor).unwrap_or_else(|| panic!("no Open as link: {html}"));
+    // minijinja's HTML escaping of the attribute, undone
+    let href = html[..at].rsplit("href=\"").next().unwrap().replace("&#x2f;", "/").replace("&amp;", "&");
+    let (path, query) = href.split_once('?').unwrap();
+    assert_eq!(path, format!("http://127.0.0.1:8080/approvals/{id}"));
+    let page = approval::handle_http(&s.local.deps, "GET", &id, query, b"", chrono::Utc::now()).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains(&format!("<b id=approver>{APPROVER}</b>")), "{}", page.html);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_forged_and_wrong_approver_links_change_nothing() {
     let s = Stack::start().await;

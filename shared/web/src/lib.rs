@@ -16,6 +16,7 @@ pub mod forms;
 pub mod functions;
 pub mod headers;
 pub mod messages;
+pub mod open_links;
 pub mod pages;
 mod people;
 pub mod signin;

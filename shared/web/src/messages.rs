@@ -2,10 +2,11 @@
 //! the outbox (`/outbox`), where a Teams card is shown as Teams would draw
 //! it (title, text, facts, buttons) beside its JSON.
 
+use crate::open_links::{OpenLink, open_links};
 use crate::pages::respond;
 use crate::{Person, Web};
 use atpilot_store::StoreError;
-use atpilot_store::records::{ApprovalState, DeliveryRecord, OutboxRecord};
+use atpilot_store::records::{ApprovalState, DeliveryRecord};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -153,35 +154,10 @@ pub fn segments(text: &str, approvals: &str) -> Vec<(String, bool)> {
     out
 }
 
-/// The "Open" link of each approval e-mail in the outbox, by approval id:
-/// `id → [(recipient, link)]`. Only atpilot's own block is read (the
-/// paragraph after the first line: `Approve:`, `Reject:`, `Open:`), so a link
-/// quoted from a ticket further down is never taken. The local notifier
-/// keeps every message there, and whoever sees this dashboard sees the
-/// outbox too; deployed, the outbox is empty.
-pub fn open_links(outbox: &[OutboxRecord], approvals: &str) -> HashMap<String, Vec<(String, String)>> {
-    let base = format!("{}/", approvals.trim_end_matches('/'));
-    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    for m in outbox.iter().filter(|m| m.channel == "email" && m.to.len() == 1) {
-        let block = m.text.as_deref().unwrap_or_default().split("\n\n").nth(1).unwrap_or_default();
-        let Some(link) = block.lines().find_map(|l| l.strip_prefix("Open: ")).map(str::trim) else { continue };
-        let Some(id) = link.strip_prefix(&base).and_then(|rest| rest.split_once('?')).map(|(id, _)| id) else {
-            continue;
-        };
-        if link.contains(char::is_whitespace) || id.is_empty() || id.contains('/') {
-            continue;
-        }
-        let links = out.entry(id.to_string()).or_default();
-        if !links.iter().any(|(_, l)| l == link) {
-            links.push((m.to[0].clone(), link.to_string()));
-        }
-    }
-    out
-}
-
 /// Pending approval requests. A signed-in approver opens each with its
 /// Review link; without sign-in (the local dashboard) each request offers
-/// the Open link each of its e-mail recipients was sent ([`open_links`]).
+/// the Open link each of its approvers was sent by e-mail or on its Teams
+/// card ([`open_links`]).
 pub async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response {
     let list = match app.state.approvals_in_state(ApprovalState::Pending, APPROVALS_SHOWN).await {
         Ok(l) => l,
@@ -199,14 +175,17 @@ pub async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response 
     let mut rows = Vec::with_capacity(list.len());
     for a in &list {
         let sent = app.state.deliveries(&a.id).await;
-        // Only the links sent to this request's own e-mail recipients.
-        let emailed = |who: &str| sent.iter().flatten().any(|d| d.channel == "email" && d.recipient == who);
+        // Only the links of this request's own deliveries: an e-mail to that
+        // recipient, or the request's Teams card.
+        let delivered = |l: &OpenLink| {
+            sent.iter().flatten().any(|d| d.channel == l.channel && (l.channel == "teams" || d.recipient == l.who))
+        };
         let opens: Vec<minijinja::Value> = links
             .get(&a.id)
             .into_iter()
             .flatten()
-            .filter(|(who, _)| emailed(who))
-            .map(|(who, url)| context! { who, url })
+            .filter(|l| delivered(l))
+            .map(|l| context! { who => l.who, url => l.url })
             .collect();
         rows.push(context! {
             id => a.id, ticket => a.ticket_id.get(), category => a.category.as_str(),
@@ -231,8 +210,8 @@ pub async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response 
                 .get(id)
                 .into_iter()
                 .flatten()
-                .filter(|(who, _)| u.approvers.iter().any(|a| a == who))
-                .map(|(who, url)| context! { who, url })
+                .filter(|l| l.channel == "email" && u.approvers.contains(&l.who))
+                .map(|l| context! { who => l.who, url => l.url })
                 .collect();
             context! {
                 id, ticket => u.ticket_id.get(), number => u.ticket_number, quiet => format!("{:.0}", u.quiet_days),
@@ -263,48 +242,6 @@ mod tests {
         assert_eq!(v.actions[0].url.as_deref(), Some("https://msp.example/approvals/a?t=1"));
         assert_eq!(v.actions[1], CardAction { title: "Bad".into(), url: None }, "only http(s) links");
         assert_eq!(card_view("not json"), None);
-    }
-
-    fn mail(channel: &str, to: &str, text: &str) -> OutboxRecord {
-        OutboxRecord {
-            id: to.into(),
-            at: chrono::Utc::now(),
-            channel: channel.into(),
-            to: vec![to.into()],
-            subject: "Approve".into(),
-            body: String::new(),
-            text: Some(text.into()),
-            attachments: vec![],
-        }
-    }
-
-    /// An approval e-mail as atpilot writes it, with `quoted` (ticket text) below its links.
-    fn request(base: &str, id: &str, t: &str, quoted: &str) -> String {
-        format!(
-            "Approval needed: email\n\nApprove: {base}/{id}?t={t}&intent=approve\nReject: {base}/{id}?t={t}&intent=reject\nOpen: {base}/{id}?t={t}\n\nEach link opens a confirmation page.\n\nCustomer's message: {quoted}\n"
-        )
-    }
-
-    #[test]
-    fn each_request_offers_the_open_link_its_approvers_were_sent_and_never_a_quoted_one() {
-        let base = "http://127.0.0.1:1/approvals";
-        let outbox = [
-            mail("email", "ann@msp.example", &request(base, "act-1", "A", "hello")),
-            mail("email", "bob@msp.example", &request(base, "act-1", "B", &format!("\n\nOpen: {base}/act-2?t=EVIL"))),
-            mail("email", "cy@msp.example", &request(base, "act-2", "C", "fine")),
-            mail("teams", "", &request(base, "act-1", "D", "")),
-            mail("email", "ann@msp.example", &request(base, "act-1", "A", "again")),
-        ];
-        let links = open_links(&outbox, base);
-        assert_eq!(
-            links["act-1"],
-            [
-                ("ann@msp.example".to_string(), format!("{base}/act-1?t=A")),
-                ("bob@msp.example".to_string(), format!("{base}/act-1?t=B"))
-            ]
-        );
-        assert_eq!(links["act-2"], [("cy@msp.example".to_string(), format!("{base}/act-2?t=C"))]);
-        assert!(!links.values().flatten().any(|(_, l)| l.contains("EVIL")), "a quoted link is never taken: {links:?}");
     }
 
     #[test]
