@@ -1,7 +1,9 @@
 //! `atpilot dev` restarted on the same state: the sandbox is seeded afresh,
 //! but new tickets get ids no earlier run handed out (so they are decided,
-//! not ignored as "already decided"), and approval links of the earlier run
-//! still verify (the key is kept in the state directory).
+//! not ignored as "already decided"), notes and time entries get ids no
+//! earlier run handed out either (a note id the state kept never names
+//! another run's note), and approval links of the earlier run still verify
+//! (the key is kept in the state directory).
 
 use atpilot_autotask_sandbox::tenant::CT_RECURRING;
 use atpilot_e2e::CalibratedKeywords;
@@ -52,11 +54,18 @@ async fn a_restart_on_the_same_state_decides_new_tickets_and_keeps_its_links() {
     let a = pending.iter().find(|a| a.ticket_id.get() == t1).expect("a pending request").clone();
     let link = atpilot_agent::handlers::approval::links(&first.deps, &a, atpilot_e2e::APPROVER).open;
     let query = link.split_once('?').expect("a query").1.to_string();
+    let row = |l: &Local, entity: &str| {
+        let fields = json!({"ticketID": t1, "description": "a row written in this run"});
+        l.sandbox.as_deref().unwrap().insert_row(entity, fields.as_object().unwrap().clone()).unwrap()
+    };
+    let (note1, entry1) = (row(&first, "TicketNotes"), row(&first, "TimeEntries"));
     drop(first);
 
     let second = start(dir.path()).await;
     let t2 = new_request(&second).await;
     assert_ne!(t2, t1, "the restarted sandbox does not hand out the first run's ticket id again");
+    let (note2, entry2) = (row(&second, "TicketNotes"), row(&second, "TimeEntries"));
+    assert!(note2 > note1 && entry2 > entry1, "notes {note1} then {note2}, time entries {entry1} then {entry2}");
     assert!(decided(&second, t2).await, "the new ticket is decided, not ignored");
     // The first run's link still verifies; its ticket is gone with the old sandbox, and the page says so.
     let page =

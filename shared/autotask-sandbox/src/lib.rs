@@ -312,6 +312,18 @@ impl Sandbox {
         }
     }
 
+    /// Every entity's new rows (notes, time entries, tickets…) get ids
+    /// `runs_before × per_run` past the ids it was seeded with: a local run on
+    /// a state that outlived `runs_before` earlier sandboxes, each handing out
+    /// fewer than `per_run` new ids of an entity, never reuses one of theirs.
+    pub fn continue_ids_past_runs(&self, runs_before: i64, per_run: i64) {
+        let mut db = self.shared.db.lock().unwrap();
+        for t in db.values_mut() {
+            let floor = t.max_id().saturating_add(1).saturating_add(runs_before.saturating_mul(per_run));
+            t.continue_ids_from(floor);
+        }
+    }
+
     /// Adds a row to `entity` as an administrator would in the UI (no
     /// validation, no webhook, no request recorded); returns its id.
     pub fn insert_row(&self, entity: &str, fields: Map<String, Value>) -> Option<i64> {

@@ -278,10 +278,13 @@ impl Local {
             let runs_before = state_dir::count_sandbox_run(&opts.state_dir)?;
             if let Some(floor) = state_dir::ids_floor(sb.facts().last_ticket_id, runs_before) {
                 sb.continue_ids_from("Tickets", floor);
+                // Notes and time entries too: a note id the state recorded in
+                // an earlier run must never name another run's note.
+                sb.continue_ids_past_runs(runs_before, state_dir::IDS_PER_RUN);
                 tracing::info!(
                     runs_before,
                     first_new_ticket_id = floor,
-                    "the sandbox is seeded afresh on a kept state: new tickets are numbered past every earlier run's"
+                    "the sandbox is seeded afresh on a kept state: new tickets, notes and time entries are numbered past every earlier run's"
                 );
             }
         }

@@ -13,7 +13,8 @@
 use std::io::Write;
 use std::path::Path;
 
-/// Ids reserved per sandbox run for the tickets created after seeding.
+/// Ids reserved per sandbox run for the rows of each entity (tickets, notes,
+/// time entries…) created after seeding.
 pub const IDS_PER_RUN: i64 = 1_000_000;
 
 /// Why a state-directory file could not be used.
