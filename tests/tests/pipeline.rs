@@ -292,6 +292,13 @@ async fn block_hours_follow_the_computed_balance() {
                 "balance {left} h"
             );
             assert_eq!(alerts, 1, "the alert channel is told");
+            let listed = s.local.deps.state.alerts(100).await.unwrap();
+            assert!(
+                listed.iter().any(|a| a.kind == "escalated"
+                    && a.ticket_id.map(|x| x.get()) == Some(t)
+                    && a.message.contains("block balance")),
+                "and the dashboard lists it: {listed:?}"
+            );
             assert_eq!(writes_of(&s, t), [NOTE], "an internal note, no resolution");
             refused += 1;
         }

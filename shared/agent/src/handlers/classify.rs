@@ -5,11 +5,9 @@
 
 use super::approval::send::send_request;
 use super::resolution::{Resolution, execute_resolution, note_once, refuse_if_killed};
-use crate::adapters::notify::Email;
 use crate::classifiers::model::category_slug;
 use crate::deps::Deps;
 use crate::error::HandlerError;
-use crate::html::esc;
 use crate::messages::{EventSource, TicketEvent};
 use crate::ports::{NewNote, NoteVisibility};
 use atpilot_domain::block;
@@ -240,36 +238,24 @@ fn suggestion_text(d: &DecisionRecord, marker: &str) -> String {
     s
 }
 
-/// Tells the alert channel (notifications.alerts) why the agent refused,
-/// e.g. a block-hours balance running out.
-async fn send_alert(deps: &Deps, ticket: &TicketSnapshot, d: &DecisionRecord) -> Result<(), HandlerError> {
-    let to = deps.config.notifications.alerts.clone();
-    if to.is_empty() {
-        tracing::warn!(ticket = %ticket.id, "no notifications.alerts address: the alert is only in the logs and on the ticket");
-        return Ok(());
-    }
-    let why: Vec<String> = d.explanation.iter().map(|r| format!("- {r}")).collect();
-    let text = format!(
-        "atpilot did not resolve ticket {} ({}) and alerts you:\n{}\n",
+/// Raises an alert (listed on the dashboard, e-mailed to
+/// `notifications.alerts` the first time) saying why the agent refused,
+/// e.g. a block-hours balance running out. Once per action: a redelivered
+/// event finds it raised.
+async fn send_alert(
+    deps: &Deps,
+    ticket: &TicketSnapshot,
+    d: &DecisionRecord,
+    action_id: &ActionId,
+) -> Result<(), HandlerError> {
+    let message = format!(
+        "atpilot did not resolve ticket {} and escalated it: {}",
         ticket.ticket_number,
-        ticket.title,
-        why.join("\n")
+        d.explanation.join("; ")
     );
-    let html = format!(
-        "<p>atpilot did not resolve ticket <b>{}</b> ({}) and alerts you:</p><ul>{}</ul>",
-        esc(&ticket.ticket_number),
-        esc(&ticket.title),
-        d.explanation.iter().map(|r| format!("<li>{}</li>", esc(r))).collect::<String>()
-    );
-    let email = Email {
-        to,
-        subject: format!("[atpilot] Alert on ticket {}", ticket.ticket_number),
-        html,
-        text,
-        attachments: vec![],
-        inline: vec![],
-    };
-    deps.notifier.send_email(&email).await.map(|_| ()).map_err(HandlerError::from)
+    crate::alerts::raise(deps, format!("escalation#{action_id}"), "escalated", Some(ticket.id), message)
+        .await
+        .map_err(HandlerError::from)
 }
 
 /// A stored decision to act on, and what acting on it needs.
@@ -312,9 +298,8 @@ async fn act(deps: &Deps, acting: &Acting<'_>, now: &impl Fn() -> DateTime<Utc>)
             text.push_str(&suggestion_text(d, &marker));
             let note = NewNote { title: "atpilot escalation".into(), text, visibility: NoteVisibility::Internal };
             note_once(deps, ticket.id, note, &marker, redelivery).await?;
-            if alert && !redelivery {
-                tracing::warn!(ticket = %ticket.id, reasons = ?d.explanation, "alert: escalated with an alert (e.g. low block balance)");
-                send_alert(deps, ticket, d).await?;
+            if alert {
+                send_alert(deps, ticket, d, action_id).await?;
             }
             Ok(())
         }
