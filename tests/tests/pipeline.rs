@@ -199,7 +199,17 @@ async fn ticket_without_contract_never_auto_resolves() {
     run(&s, t).await;
     assert_eq!(writes_of(&s, t), [NOTE]);
     assert_eq!(note_publish(&s), [2]);
-    assert_eq!(decision(&s, t).await.action.name(), "escalate");
+    let d = decision(&s, t).await;
+    assert_eq!(d.action.name(), "escalate");
+    // The note has a record of its own, with the id Autotask gave it, and the timeline lists it.
+    let state = &s.local.deps.state;
+    let note = state.note(&atpilot_agent::handlers::classify::action_id_for(&d.event_key)).await.unwrap().unwrap();
+    let stored = s.sandbox().row("TicketNotes", note.note_id).expect("the recorded note exists");
+    assert_eq!(stored["ticketID"], t);
+    assert_eq!((stored["title"].as_str(), note.title.as_str()), (Some("atpilot escalation"), "atpilot escalation"));
+    let timeline = atpilot_agent::html::timeline::timeline(state, TicketId::new(t).unwrap(), None).await.unwrap();
+    let titles: Vec<&str> = timeline.entries.iter().map(|e| e.title.as_str()).collect();
+    assert!(titles.contains(&format!("Internal note {} posted", note.note_id).as_str()), "{titles:?}");
 }
 
 /// Block hours left on a contract today, computed independently from the

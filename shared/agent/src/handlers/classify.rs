@@ -15,7 +15,9 @@ use atpilot_domain::{
     Action, ActionId, BillingBinding, CategoryPolicy, Confidence, ContractKind, DecisionInput, EscalationTarget, Hours,
     Phase, Policy, TicketSnapshot, decide,
 };
-use atpilot_store::records::{ApprovalRecord, ApprovalState, Claim, DecisionRecord, HumanRouting, TicketGuard};
+use atpilot_store::records::{
+    ApprovalRecord, ApprovalState, Claim, DecisionRecord, HumanRouting, NoteRecord, TicketGuard,
+};
 use chrono::{DateTime, Duration, Utc};
 
 /// Agent work assumed when checking a block balance before acting (the real,
@@ -271,6 +273,23 @@ struct Acting<'a> {
     started: DateTime<Utc>,
 }
 
+/// Posts an action's internal note once (found by its marker on a
+/// redelivery) and records it with Autotask's id, so that the timeline and
+/// the dashboard list it.
+async fn record_note(
+    deps: &Deps,
+    acting: &Acting<'_>,
+    note: NewNote,
+    marker: &str,
+    at: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let title = note.title.clone();
+    let note_id = note_once(deps, acting.ticket.id, note, marker, acting.redelivery).await?;
+    let record = NoteRecord { action_id: acting.action_id.clone(), ticket_id: acting.ticket.id, at, note_id, title };
+    deps.state.record_note(&record).await?;
+    Ok(())
+}
+
 /// Makes the writes the decision's action allows (none for log-only).
 async fn act(deps: &Deps, acting: &Acting<'_>, now: &impl Fn() -> DateTime<Utc>) -> Result<(), HandlerError> {
     let Acting { ticket, decision: d, binding, action_id, redelivery, started } = *acting;
@@ -287,7 +306,7 @@ async fn act(deps: &Deps, acting: &Acting<'_>, now: &impl Fn() -> DateTime<Utc>)
                 text: suggestion_text(d, &marker),
                 visibility: NoteVisibility::Internal,
             };
-            note_once(deps, ticket.id, note, &marker, redelivery).await.map(|_| ())
+            record_note(deps, acting, note, &marker, now()).await
         }
         Action::Escalate { to, alert } => {
             let who = match to {
@@ -297,7 +316,7 @@ async fn act(deps: &Deps, acting: &Acting<'_>, now: &impl Fn() -> DateTime<Utc>)
             let mut text = format!("atpilot will not resolve this ticket: {who} should take it.\n");
             text.push_str(&suggestion_text(d, &marker));
             let note = NewNote { title: "atpilot escalation".into(), text, visibility: NoteVisibility::Internal };
-            note_once(deps, ticket.id, note, &marker, redelivery).await?;
+            record_note(deps, acting, note, &marker, now()).await?;
             if alert {
                 send_alert(deps, ticket, d, action_id).await?;
             }

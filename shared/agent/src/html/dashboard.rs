@@ -78,7 +78,8 @@ pub struct DecisionView {
     /// Whether and how the customer heard of the reply (`null` when no reply was posted).
     pub customer_told: Option<String>,
     /// What atpilot recorded doing for this decision, in words, in order
-    /// (approval, runbook, reply, time entry: the ticket timeline's titles);
+    /// (internal note, approval, runbook, reply, time entry: the ticket
+    /// timeline's titles);
     /// empty when the action writes nothing with a record of its own.
     pub done: Vec<String>,
 }

@@ -7,13 +7,13 @@
 //! Shape (`GET /api/tickets/{id}`): `{ticket_id, autotask_link, entries:
 //! [{at, kind, title, facts: [{label, value}], text, text_label}]}`, oldest
 //! first; `kind` is one of `decision`, `approval-requested`, `approval`,
-//! `runbook`, `reply`, `time-entry`, `dispatcher`, `kb-draft`, `status-update`.
+//! `runbook`, `reply`, `note`, `time-entry`, `dispatcher`, `kb-draft`, `status-update`.
 
 use crate::handlers::classify::action_id_for;
 use atpilot_domain::time_entry::LedgerState;
 use atpilot_domain::{Action, ActionId, TicketId};
 use atpilot_store::records::{
-    ApprovalRecord, ApprovalState, DecisionRecord, HumanRouting, LedgerRecord, ReplyRecord, RunbookRecord,
+    ApprovalRecord, ApprovalState, DecisionRecord, HumanRouting, LedgerRecord, NoteRecord, ReplyRecord, RunbookRecord,
 };
 use atpilot_store::{State, StoreError};
 use chrono::{DateTime, Utc};
@@ -59,8 +59,8 @@ impl Timeline {
 }
 
 /// What the agent decided, in words. Only the decision: the writes it led
-/// to are entries of their own, each from its own record (a note or an alert
-/// without a record of its own is not claimed here).
+/// to are entries of their own, each from its own record (an alert is listed
+/// with the alerts, not claimed here).
 fn action_title(d: &DecisionRecord) -> String {
     match &d.action {
         Action::LogOnly => format!("Decided to log only ({} phase): it writes nothing to Autotask", d.phase),
@@ -210,27 +210,44 @@ fn dispatcher_entry(h: &HumanRouting) -> Entry {
     }
 }
 
-/// The records of one action's writes: its approval, runbook run, reply
-/// and time entry, each `None` when atpilot recorded none.
+/// The records of one action's writes: its approval, runbook run, reply,
+/// internal note and time entry, each `None` when atpilot recorded none.
 pub(crate) struct Writes {
     approval: Option<ApprovalRecord>,
     pub(crate) run: Option<RunbookRecord>,
     pub(crate) reply: Option<ReplyRecord>,
+    note: Option<NoteRecord>,
     ledger: Option<LedgerRecord>,
 }
 
 impl Writes {
-    /// Reads the records of `action` (four reads of the state store, at once).
+    /// Reads the records of `action` (five reads of the state store, at once).
     pub(crate) async fn load(state: &State, action: &ActionId) -> Result<Self, StoreError> {
         let id = action.to_string();
-        let (approval, run, reply, ledger) =
-            tokio::try_join!(state.approval(&id), state.runbook(action), state.reply(action), state.ledger(action))?;
-        Ok(Writes { approval, run, reply, ledger })
+        let (approval, run, reply, note, ledger) = tokio::try_join!(
+            state.approval(&id),
+            state.runbook(action),
+            state.reply(action),
+            state.note(action),
+            state.ledger(action)
+        )?;
+        Ok(Writes { approval, run, reply, note, ledger })
     }
 
-    /// The writes as timeline entries: approval, runbook, reply, time entry.
+    /// The writes as timeline entries: internal note, approval, runbook,
+    /// reply, time entry.
     pub(crate) fn entries(&self, d: &DecisionRecord) -> Vec<Entry> {
         let mut out = vec![];
+        if let Some(n) = &self.note {
+            out.push(Entry {
+                at: n.at,
+                kind: "note",
+                title: format!("Internal note {} posted", n.note_id),
+                facts: vec![fact("title", n.title.clone())],
+                text: None,
+                text_label: None,
+            });
+        }
         if let Some(a) = &self.approval {
             out.extend(approval_entries(a));
         }
@@ -280,7 +297,7 @@ fn runbook_entry(run: &RunbookRecord) -> Entry {
 
 /// Whether a decision's action writes anything that has records of its own.
 pub(crate) fn writes_records(d: &DecisionRecord) -> bool {
-    matches!(d.action, Action::RequestApproval { .. } | Action::Autonomous { .. })
+    !matches!(d.action, Action::LogOnly)
 }
 
 /// Gathers the timeline of `ticket`; `link` is the configured Autotask ticket link template.

@@ -1,5 +1,6 @@
 //! What atpilot tells humans, kept for the dashboard: the outbox of sent
-//! messages, stored reports, alerts, dead letters and how customers heard of replies. Re-exported from [`crate::records`].
+//! messages, stored reports, alerts, dead letters, how customers heard of
+//! replies and the internal notes atpilot posted. Re-exported from [`crate::records`].
 
 use super::{Claim, State, decode, encode, ts};
 use crate::state::*;
@@ -171,6 +172,33 @@ impl State {
     /// How the customer heard of an action's reply, if a reply was posted.
     pub async fn reply(&self, action: &ActionId) -> Result<Option<ReplyRecord>, StoreError> {
         self.store.get(&Key::new(format!("reply#{action}"), "reply")).await?.as_ref().map(decode).transpose()
+    }
+}
+
+/// An internal note atpilot posted for an action (its suggestion, or why it
+/// escalated), with the id Autotask gave it: the ticket's timeline and the
+/// dashboard's Action column list it from this record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoteRecord {
+    pub action_id: ActionId,
+    pub ticket_id: TicketId,
+    pub at: DateTime<Utc>,
+    /// The TicketNote's `id` in Autotask.
+    pub note_id: i64,
+    /// The note's `title`.
+    pub title: String,
+}
+
+impl State {
+    /// Records an action's internal note once: `Claimed` the first time,
+    /// `Existing` (the first record) on a redelivery.
+    pub async fn record_note(&self, n: &NoteRecord) -> Result<Claim<NoteRecord>, StoreError> {
+        self.put_once(Item::new(Key::new(format!("note#{}", n.action_id), "note"), encode(n)?), "note record").await
+    }
+
+    /// The internal note an action posted, if it posted one.
+    pub async fn note(&self, action: &ActionId) -> Result<Option<NoteRecord>, StoreError> {
+        self.store.get(&Key::new(format!("note#{action}"), "note")).await?.as_ref().map(decode).transpose()
     }
 }
 

@@ -168,6 +168,25 @@ pub async fn replies_are_recorded_once(s: Arc<dyn StateStore>) {
     assert_eq!(r.response_secs(), Some((at(1) - at(0)).num_milliseconds() as f64 / 1000.0));
 }
 
+pub async fn notes_are_recorded_once(s: Arc<dyn StateStore>) {
+    use crate::records::{Claim, NoteRecord};
+    let st = State::new(s);
+    let action = ActionId::new("act-note-1").unwrap();
+    assert_eq!(st.note(&action).await.unwrap(), None);
+    let n = NoteRecord {
+        action_id: action.clone(),
+        ticket_id: TicketId::new(9).unwrap(),
+        at: at(1),
+        note_id: 30_000_017,
+        title: "atpilot escalation".into(),
+    };
+    assert_eq!(st.record_note(&n).await.unwrap(), Claim::Claimed);
+    let again = NoteRecord { note_id: 30_000_018, at: at(2), ..n.clone() };
+    assert_eq!(st.record_note(&again).await.unwrap(), Claim::Existing(n.clone()), "the first record stands");
+    assert_eq!(st.note(&action).await.unwrap(), Some(n));
+    assert_eq!(st.note(&ActionId::new("act-note-2").unwrap()).await.unwrap(), None);
+}
+
 pub async fn deliveries_are_kept_per_channel_and_recipient(s: Arc<dyn StateStore>) {
     let st = State::new(s);
     let request = super::approval("act-1");
