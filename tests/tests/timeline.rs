@@ -131,6 +131,11 @@ async fn unknown_pages_and_ids_get_the_layouts_404_and_links_follow_the_configur
         assert!(page.contains("id=\"error\"") && page.contains("<a href=\"/outbox\">Outbox</a>"), "{path}: {page}");
         assert!(!page.contains("<script>"), "{path}: {page}");
     }
+    // The JSON API answers in JSON, never with the HTML page.
+    let (status, body) = get(&w, "/api/tickets/abc").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(v["error"], "\"abc\" is not a ticket id: ticket ids are positive whole numbers");
     let (status, page) = get(&w, "/tickets/999999").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("atpilot has recorded nothing about this ticket"), "{page}");

@@ -62,10 +62,19 @@ pub async fn page(State(app): State<Arc<Web>>, Path(raw): Path<String>) -> Respo
     respond(StatusCode::OK, "ticket.html", &title, "", context! { t => view })
 }
 
-/// The timeline as JSON (`{ticket_id, autotask_link, entries}`).
+/// The timeline as JSON (`{ticket_id, autotask_link, entries}`); a miss as
+/// JSON too (`{"error": "…"}`, 404 for an id that is not a ticket id, 503
+/// when the state store cannot be read).
 pub async fn json(State(app): State<Arc<Web>>, Path(raw): Path<String>) -> Response {
     match load(&app, &raw).await {
         Ok(t) => axum::Json(t).into_response(),
-        Err(miss) => miss.into_response(),
+        Err(Miss::BadId(shown)) => {
+            let error = format!("\"{shown}\" is not a ticket id: ticket ids are positive whole numbers");
+            (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({ "error": error }))).into_response()
+        }
+        Err(Miss::Store(e)) => {
+            let error = format!("the state store cannot be read: {e}");
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "error": error }))).into_response()
+        }
     }
 }
