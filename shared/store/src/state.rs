@@ -17,6 +17,18 @@
 //! | weekly snapshot | `snapshot#<week>` | `snapshot` | `snapshots` / `<week>` | – | – |
 //! | cached reference data | `cache#<name>` | `cache` | – | – | yes |
 //! | counters (rate limits) | `counter#<name>` | `counter` | – | – | yes |
+//! | outbox message | `outbox#<id>` | `outbox` | `outbox` / `<rfc3339>#<id>` | – | – |
+//! | stored report | `report#<kind>` | `at#<rfc3339>` | – | – | – |
+//! | alert (once per cause) | `alert#<id>` | `alert` | `alerts` / `<rfc3339>#<id>` | – | – |
+//! | reply (how the customer heard) | `reply#<action>` | `reply` | `replies` / `<rfc3339>#<ticket>` | – | – |
+//! | internal note posted | `note#<action>` | `note` | – | – | – |
+//! | dead letter | `dead-letter#<id>` | `dead-letter` | `dead-letters` / `<rfc3339>#<id>` | – | – |
+//! | approval message delivery | `approval#<id>` | `delivery#<channel>#<recipient>` | `provider-message#<id>` / `delivery` | – | – |
+//! | runbook run | `runbook#<action>` | `runbook` | waiting runs / `<deadline>#<action>` | – | – |
+//! | KB draft | `kb#<ticket>` | `draft` | `kb-drafts` / `<rfc3339>#<ticket>` | – | – |
+//! | status update | `status-update#<ticket>` | `<id>` | `status-updates` / `<rfc3339>#<id>` | yes | – |
+//! | a ticket's open status-update slot | `status-update-open#<ticket>` | `slot` | – | the holding id | – |
+//! | sign-in subject binding | `signin#<email>` | `binding` | `signin-bindings` / `<email>` | – | – |
 //!
 //! Items whose `expires_at` has passed read as absent everywhere, because
 //! DynamoDB deletes expired items lazily (up to days later).
