@@ -128,7 +128,7 @@ async fn an_edit_too_long_for_a_note_is_refused_and_shown_again_as_written() {
             .append_pair("t", &token)
             .append_pair("decision", "approve")
             .append_pair("draft", &draft)
-            .append_pair("reason", "typed by mistake")
+            .append_pair("reason", &format!("typed by mistake{}", ".".repeat(2_000)))
             .finish();
         let deps = s.local.deps.clone();
         let id = id.clone();
@@ -141,24 +141,47 @@ async fn an_edit_too_long_for_a_note_is_refused_and_shown_again_as_written() {
     assert!(page.html.contains("id=error") && page.html.contains("longer than 8000 characters"), "{}", page.html);
     let kept = long.replace('<', "&lt;").replace('>', "&gt;");
     assert!(page.html.contains(&format!("<textarea name=draft id=draft>{kept}</textarea>")), "kept whole, escaped");
-    assert!(page.html.contains("value=\"typed by mistake\""), "the reason is kept too");
+    assert!(page.html.contains(&format!("value=\"typed by mistake{}\"", ".".repeat(2_000))), "the reason is kept too");
     assert!(page.html.contains("You chose <b>Approve</b>"), "the choice is remembered");
     assert_eq!(state_of(&s, &id).await, ApprovalState::Pending);
     assert_eq!(s.applied_writes().len(), before, "nothing written to Autotask");
 
-    // Shortened, the same form decides.
-    let page = post("Hello, your MFA is ready.".into()).await;
+    // Shortened, the same form decides. A browser sends line breaks as CR LF:
+    // 2,100 lines are 6,300 characters as the approver saw them (8,400 sent),
+    // within the limit, and posted with plain line breaks.
+    let page = post("Hi\r\n".repeat(2_100)).await;
     assert_eq!(page.status, 200, "{}", page.html);
     s.local.settle(20).await;
     assert_eq!(state_of(&s, &id).await, ApprovalState::Approved);
     assert!(writes(&s, t).contains(&NOTE.to_string()));
+    let note = s.applied_writes().into_iter().find(|w| w.path.ends_with("/Notes")).unwrap().body.unwrap();
+    let text = note["description"].as_str().unwrap();
+    assert!(text.starts_with("Hi\nHi\n") && !text.contains('\r'), "{}", &text[..40]);
+}
+
+/// The local approvals page (no sign-in).
+async fn approvals_page(s: &Stack) -> String {
+    use tower::ServiceExt;
+    let web = atpilot_web::Web::new(s.local.deps.state.clone(), s.local.deps.config.clone(), None);
+    let get = axum::http::Request::get("/approvals/").header("host", "127.0.0.1").body(axum::body::Body::empty());
+    let page = atpilot_web::dashboard_routes(std::sync::Arc::new(web)).oneshot(get.unwrap()).await.unwrap();
+    String::from_utf8(axum::body::to_bytes(page.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_sent_by_email_and_teams_offers_its_approvers_link_once() {
+    let s = Stack::start().await;
+    s.pending_request().await;
+    let outbox = s.local.deps.state.outbox(10).await.unwrap();
+    assert!(outbox.iter().any(|m| m.channel == "teams") && outbox.iter().any(|m| m.channel == "email"));
+    let html = approvals_page(&s).await;
+    assert_eq!(html.matches(&format!(">Open as {APPROVER}</a>")).count(), 1, "{html}");
 }
 
 /// A request sent only to Teams (no e-mail) is still opened from the local
 /// approvals page: "Open as" the approver, from the card's own button.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_sent_only_to_teams_is_opened_as_its_approver_from_the_approvals_page() {
-    use tower::ServiceExt;
     let mut s = Stack::start().await;
     let mut config = (*s.local.deps.config).clone();
     for c in config.categories.values_mut() {
@@ -169,10 +192,7 @@ async fn a_request_sent_only_to_teams_is_opened_as_its_approver_from_the_approva
     let outbox = s.local.deps.state.outbox(10).await.unwrap();
     assert!(outbox.iter().all(|m| m.channel == "teams"), "Teams only: {outbox:?}");
 
-    let web = atpilot_web::Web::new(s.local.deps.state.clone(), s.local.deps.config.clone(), None);
-    let get = axum::http::Request::get("/approvals/").header("host", "127.0.0.1").body(axum::body::Body::empty());
-    let page = atpilot_web::dashboard_routes(std::sync::Arc::new(web)).oneshot(get.unwrap()).await.unwrap();
-    let html = String::from_utf8(axum::body::to_bytes(page.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+    let html = approvals_page(&s).await;
     let anchor = format!("\">Open as {APPROVER}</a>");
     let at = html.find(&anchor).unwrap_or_else(|| panic!("no Open as link: {html}"));
     // minijinja's HTML escaping of the attribute, undone

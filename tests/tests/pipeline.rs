@@ -310,6 +310,16 @@ async fn block_hours_follow_the_computed_balance() {
                 "and the dashboard lists it: {listed:?}"
             );
             assert_eq!(writes_of(&s, t), [NOTE], "an internal note, no resolution");
+            // A second ticket on the same spent block today is escalated too,
+            // without a second alert: one per contract per day.
+            let again = s.create_ticket(company, Some(contract), "Password reset", "locked out", json!({}));
+            run(&s, again).await;
+            assert_eq!(decision(&s, again).await.action.name(), "escalate");
+            let mails = s.local.deps.state.outbox(50).await.unwrap();
+            assert_eq!(mails.iter().filter(|m| m.subject.starts_with("[atpilot] Alert")).count(), before + 1);
+            let listed = s.local.deps.state.alerts(100).await.unwrap();
+            let ours = listed.iter().filter(|a| a.id.starts_with(&format!("escalation#contract-{contract}#"))).count();
+            assert_eq!(ours, 1, "{listed:?}");
             refused += 1;
         }
     }

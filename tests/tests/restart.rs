@@ -59,6 +59,9 @@ async fn a_restart_on_the_same_state_decides_new_tickets_and_keeps_its_links() {
         l.sandbox.as_deref().unwrap().insert_row(entity, fields.as_object().unwrap().clone()).unwrap()
     };
     let (note1, entry1) = (row(&first, "TicketNotes"), row(&first, "TimeEntries"));
+    let number = |l: &Local, t: i64| l.sandbox.as_deref().unwrap().row("Tickets", t).unwrap()["ticketNumber"].clone();
+    let article = |l: &Local| l.kb.as_ref().unwrap().with_world(|w| w.add_article("A draft", "<p>x</p>", None));
+    let (number1, article1) = (number(&first, t1), article(&first));
     drop(first);
 
     let second = start(dir.path()).await;
@@ -66,6 +69,9 @@ async fn a_restart_on_the_same_state_decides_new_tickets_and_keeps_its_links() {
     assert_ne!(t2, t1, "the restarted sandbox does not hand out the first run's ticket id again");
     let (note2, entry2) = (row(&second, "TicketNotes"), row(&second, "TimeEntries"));
     assert!(note2 > note1 && entry2 > entry1, "notes {note1} then {note2}, time entries {entry1} then {entry2}");
+    assert_ne!(number(&second, t2), number1, "ticket numbers are not handed out again either");
+    let article2 = article(&second);
+    assert!(article2 > article1, "nor KB article ids an earlier run's drafts link to: {article1} then {article2}");
     assert!(decided(&second, t2).await, "the new ticket is decided, not ignored");
     // The first run's link still verifies; its ticket is gone with the old sandbox, and the page says so.
     let page =

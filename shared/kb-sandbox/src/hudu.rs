@@ -42,12 +42,16 @@ pub struct Article {
 pub struct World {
     pub companies: Vec<Company>,
     pub articles: Vec<Article>,
+    /// New articles get ids from here on at least (0: from the highest
+    /// plus one): a later `atpilot dev` run on kept state never hands out an
+    /// id an earlier run's drafts link to.
+    pub first_new_id: i64,
 }
 
 impl World {
     /// Adds an article and returns its id.
     pub fn add_article(&mut self, name: &str, content: &str, company_id: Option<i64>) -> i64 {
-        let id = self.articles.iter().map(|a| a.id).max().unwrap_or(0) + 1;
+        let id = (self.articles.iter().map(|a| a.id).max().unwrap_or(0) + 1).max(self.first_new_id);
         self.articles.push(Article { id, name: name.into(), content: content.into(), company_id, folder_id: None });
         id
     }

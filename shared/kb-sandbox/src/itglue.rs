@@ -75,12 +75,26 @@ pub struct World {
     pub documents: Vec<Document>,
     pub flexible_asset_types: Vec<FlexibleAssetType>,
     pub flexible_assets: Vec<FlexibleAsset>,
+    /// New documents and flexible assets get ids from here on at least (0:
+    /// from the highest plus one): a later `atpilot dev` run on kept state
+    /// never hands out an id an earlier run's drafts link to.
+    pub first_new_id: i64,
 }
 
 impl World {
+    /// The id of a new document (`assets` false) or flexible asset.
+    pub(crate) fn next_id(&self, assets: bool) -> i64 {
+        let highest = if assets {
+            self.flexible_assets.iter().map(|a| a.id).max()
+        } else {
+            self.documents.iter().map(|d| d.id).max()
+        };
+        (highest.unwrap_or(0) + 1).max(self.first_new_id)
+    }
+
     /// Adds a published document with one text section and returns its id.
     pub fn add_document(&mut self, organization_id: i64, name: &str, html: &str) -> i64 {
-        let id = self.documents.iter().map(|d| d.id).max().unwrap_or(0) + 1;
+        let id = self.next_id(false);
         let sections = vec![("Document::Text".to_string(), html.to_string())];
         self.documents.push(Document { id, name: name.into(), organization_id, published: true, sections });
         id
@@ -106,7 +120,7 @@ impl World {
 
     /// Adds a flexible asset of `type_id` with these title and body traits and returns its id.
     pub fn add_asset(&mut self, organization_id: i64, type_id: i64, title: &str, html: &str) -> i64 {
-        let id = self.flexible_assets.iter().map(|a| a.id).max().unwrap_or(0) + 1;
+        let id = self.next_id(true);
         let mut traits = serde_json::Map::new();
         traits.insert("title".into(), json!(title));
         traits.insert("body".into(), json!(html));
@@ -263,7 +277,7 @@ async fn create_document(
         if !w.organizations.iter().any(|o| o.id == org) {
             return errors(StatusCode::NOT_FOUND, "Record not found", "organization not found", &s);
         }
-        let id = w.documents.iter().map(|d| d.id).max().unwrap_or(0) + 1;
+        let id = w.next_id(false);
         let d = Document { id, name: name.into(), organization_id: org, published: false, sections: vec![] };
         let body = json!({"data": doc_json(&d)});
         w.documents.push(d);

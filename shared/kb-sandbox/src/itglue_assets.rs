@@ -134,7 +134,7 @@ pub(super) async fn create_asset(
         if !w.organizations.iter().any(|o| o.id == org) {
             return errors(StatusCode::NOT_FOUND, "Record not found", "organization not found", &s);
         }
-        let id = w.flexible_assets.iter().map(|a| a.id).max().unwrap_or(0) + 1;
+        let id = w.next_id(true);
         let asset = FlexibleAsset { id, organization_id: org, type_id, traits };
         let body = json!({"data": asset_json(&asset, key.as_deref())});
         w.flexible_assets.push(asset);

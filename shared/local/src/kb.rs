@@ -52,11 +52,13 @@ fn companies(at: &Sandbox) -> Vec<(i64, String)> {
         .collect()
 }
 
-/// Starts what `config` needs (filling `[kb]` in for the sandbox).
+/// Starts what `config` needs (filling `[kb]` in for the sandbox, whose new
+/// articles or documents get ids from `first_new_id` on).
 pub(crate) async fn start(
     config: &mut Config,
     autotask: Option<&Arc<Sandbox>>,
     choice: KbSandbox,
+    first_new_id: i64,
 ) -> Result<Started, LocalError> {
     if let Some(kb) = &config.kb {
         let key = std::env::var(API_KEY_ENV)
@@ -68,7 +70,7 @@ pub(crate) async fn start(
     let mut started = Started::default();
     let kb = match choice {
         KbSandbox::Hudu => {
-            let mut world = hudu::World::default();
+            let mut world = hudu::World { first_new_id, ..Default::default() };
             for (id, name) in companies(at) {
                 world.companies.push(hudu::Company { id, name, id_in_integration: Some(id.to_string()) });
                 world.add_article(OUTLOOK.0, OUTLOOK.1, Some(id));
@@ -86,7 +88,7 @@ pub(crate) async fn start(
             kb
         }
         KbSandbox::ItGlue => {
-            let mut world = itglue::World::default();
+            let mut world = itglue::World { first_new_id, ..Default::default() };
             for (id, name) in companies(at) {
                 let psa = Some(("autotask".to_string(), id.to_string()));
                 world.organizations.push(itglue::Organization { id, name, psa });

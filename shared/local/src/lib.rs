@@ -264,9 +264,15 @@ impl Local {
             (None, Some(sb)) => demo_config(&sb.facts(), &opts.public_url)?,
             (None, None) => return Err(LocalError::Config(atpilot_config::ConfigError::Missing)),
         };
+        // A restart on the same state: how many sandbox runs came before this one.
+        let runs_before = match &sandbox {
+            Some(_) => state_dir::count_sandbox_run(&opts.state_dir)?,
+            None => 0,
+        };
         let started = runbooks::start(&mut config, sandbox.as_deref()).await?;
         let (graph, google, runbooks) = (started.graph, started.google, started.runbooks);
-        let started_kb = kb::start(&mut config, sandbox.as_ref(), opts.kb_sandbox).await?;
+        let kb_ids = runs_before * state_dir::IDS_PER_RUN + 1;
+        let started_kb = kb::start(&mut config, sandbox.as_ref(), opts.kb_sandbox, kb_ids).await?;
         let kb = started_kb.kb.clone();
         let mut cc = ClientConfig::new(credentials, zone);
         cc.budget_share = config.autotask.api_budget_share;
@@ -274,13 +280,14 @@ impl Local {
         let client = Client::new(cc).map_err(|e| LocalError::Client(e.to_string()))?;
         let state = State::new(Arc::new(EmbeddedStateStore::open(&opts.state_dir)?));
         if let Some(sb) = &sandbox {
-            // A restart on the same state: new tickets get ids no earlier run handed out.
-            let runs_before = state_dir::count_sandbox_run(&opts.state_dir)?;
+            // New tickets, notes… get ids no earlier run handed out.
             if let Some(floor) = state_dir::ids_floor(sb.facts().last_ticket_id, runs_before) {
-                sb.continue_ids_from("Tickets", floor);
-                // Notes and time entries too: a note id the state recorded in
-                // an earlier run must never name another run's note.
+                // Every entity (notes and time entries too: a note id the state
+                // recorded in an earlier run must never name another run's
+                // note); for tickets this is `floor` (their last seeded id is
+                // `last_ticket_id`), which the second call makes explicit.
                 sb.continue_ids_past_runs(runs_before, state_dir::IDS_PER_RUN);
+                sb.continue_ids_from("Tickets", floor);
                 tracing::info!(
                     runs_before,
                     first_new_ticket_id = floor,

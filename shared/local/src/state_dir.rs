@@ -91,7 +91,9 @@ pub fn count_sandbox_run(dir: &Path) -> Result<i64, StateDirError> {
 }
 
 /// The first id for tickets created after seeding in a run that follows
-/// `runs_before` earlier ones on the same state (`None` for the first run).
+/// `runs_before` earlier ones on the same state (`None` for the first run);
+/// every other entity's rows continue the same way from their own last
+/// seeded id (`Sandbox::continue_ids_past_runs`).
 pub fn ids_floor(last_seeded_id: i64, runs_before: i64) -> Option<i64> {
     (runs_before > 0).then(|| last_seeded_id + 1 + runs_before * IDS_PER_RUN)
 }

@@ -180,13 +180,11 @@ pub async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response 
         let delivered = |l: &OpenLink| {
             sent.iter().flatten().any(|d| d.channel == l.channel && (l.channel == "teams" || d.recipient == l.who))
         };
-        let opens: Vec<minijinja::Value> = links
-            .get(&a.id)
-            .into_iter()
-            .flatten()
-            .filter(|l| delivered(l))
-            .map(|l| context! { who => l.who, url => l.url })
-            .collect();
+        let mut opens: Vec<&OpenLink> = links.get(&a.id).into_iter().flatten().filter(|l| delivered(l)).collect();
+        // The same approver's link on both channels is the same link: shown once.
+        let mut seen = std::collections::HashSet::new();
+        opens.retain(|l| seen.insert(l.url.as_str()));
+        let opens: Vec<minijinja::Value> = opens.iter().map(|l| context! { who => l.who, url => l.url }).collect();
         rows.push(context! {
             id => a.id, ticket => a.ticket_id.get(), category => a.category.as_str(),
             expires => a.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(), draft => a.draft,

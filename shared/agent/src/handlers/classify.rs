@@ -241,23 +241,30 @@ fn suggestion_text(d: &DecisionRecord, marker: &str) -> String {
 }
 
 /// Raises an alert (listed on the dashboard, e-mailed to
-/// `notifications.alerts` the first time) saying why the agent refused,
-/// e.g. a block-hours balance running out. Once per action: a redelivered
-/// event finds it raised.
+/// `notifications.alerts` the first time) saying why the agent refused: a
+/// Block Hours balance running out or unknown. Once per contract per UTC day
+/// (every ticket on a spent block would otherwise alert, and push older
+/// alerts off the dashboard), once per action without a contract; a
+/// redelivered event finds it raised.
 async fn send_alert(
     deps: &Deps,
     ticket: &TicketSnapshot,
     d: &DecisionRecord,
     action_id: &ActionId,
+    now: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
+    let (id, first) = match ticket.contract_id {
+        Some(c) => {
+            (format!("escalation#contract-{c}#{}", now.format("%Y-%m-%d")), format!(" (contract {c}; the first today)"))
+        }
+        None => (format!("escalation#{action_id}"), String::new()),
+    };
     let message = format!(
-        "atpilot did not resolve ticket {} and escalated it: {}",
+        "atpilot did not resolve ticket {}{first} and escalated it: {}",
         ticket.ticket_number,
         d.explanation.join("; ")
     );
-    crate::alerts::raise(deps, format!("escalation#{action_id}"), "escalated", Some(ticket.id), message)
-        .await
-        .map_err(HandlerError::from)
+    crate::alerts::raise(deps, id, "escalated", Some(ticket.id), message).await.map_err(HandlerError::from)
 }
 
 /// A stored decision to act on, and what acting on it needs.
@@ -318,7 +325,7 @@ async fn act(deps: &Deps, acting: &Acting<'_>, now: &impl Fn() -> DateTime<Utc>)
             let note = NewNote { title: "atpilot escalation".into(), text, visibility: NoteVisibility::Internal };
             record_note(deps, acting, note, &marker, now()).await?;
             if alert {
-                send_alert(deps, ticket, d, action_id).await?;
+                send_alert(deps, ticket, d, action_id, now()).await?;
             }
             Ok(())
         }

@@ -239,7 +239,7 @@ impl ResolutionReport {
             v.push("posted the reply to the customer (a customer-visible note)".to_string());
         }
         if let Some(told) = &self.customer_told {
-            v.push(format!("the customer: {told}"));
+            v.push(format!("told the customer: {told}"));
         }
         let fields: Vec<&str> =
             [(self.queue_set, "queue"), (self.priority_set, "priority"), (self.assigned, "assignment to the agent")]

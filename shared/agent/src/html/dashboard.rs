@@ -107,14 +107,14 @@ impl From<&DecisionRecord> for DecisionView {
     }
 }
 
-/// The view of `d` with the writes its action recorded (runbook run, reply,
-/// approval, time entry).
+/// The view of `d` with the writes its action recorded (internal note,
+/// runbook run, reply, approval, time entry).
 async fn view_with_writes(state: &State, d: &DecisionRecord) -> Result<DecisionView, atpilot_store::StoreError> {
     let mut v = DecisionView::from(d);
     if !super::timeline::writes_records(d) {
         return Ok(v);
     }
-    let writes = super::timeline::Writes::load(state, &crate::handlers::classify::action_id_for(&d.event_key)).await?;
+    let writes = super::timeline::Writes::load(state, d).await?;
     v.done = writes.entries(d).into_iter().map(|e| e.title).collect();
     v.customer_told = writes.reply.map(|r| r.told);
     if let Some(run) = writes.run {

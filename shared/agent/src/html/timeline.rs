@@ -11,7 +11,7 @@
 
 use crate::handlers::classify::action_id_for;
 use atpilot_domain::time_entry::LedgerState;
-use atpilot_domain::{Action, ActionId, TicketId};
+use atpilot_domain::{Action, TicketId};
 use atpilot_store::records::{
     ApprovalRecord, ApprovalState, DecisionRecord, HumanRouting, LedgerRecord, NoteRecord, ReplyRecord, RunbookRecord,
 };
@@ -221,17 +221,26 @@ pub(crate) struct Writes {
 }
 
 impl Writes {
-    /// Reads the records of `action` (five reads of the state store, at once).
-    pub(crate) async fn load(state: &State, action: &ActionId) -> Result<Self, StoreError> {
-        let id = action.to_string();
-        let (approval, run, reply, note, ledger) = tokio::try_join!(
-            state.approval(&id),
-            state.runbook(action),
-            state.reply(action),
-            state.note(action),
-            state.ledger(action)
-        )?;
-        Ok(Writes { approval, run, reply, note, ledger })
+    /// Reads the records `d`'s action can have: its internal note (an
+    /// internal-note or escalation decision: one read), or its approval,
+    /// runbook run, reply and time entry (four reads, at once).
+    pub(crate) async fn load(state: &State, d: &DecisionRecord) -> Result<Self, StoreError> {
+        let action = &action_id_for(&d.event_key);
+        let none = Writes { approval: None, run: None, reply: None, note: None, ledger: None };
+        match d.action {
+            Action::LogOnly => Ok(none),
+            Action::InternalNote | Action::Escalate { .. } => Ok(Writes { note: state.note(action).await?, ..none }),
+            Action::RequestApproval { .. } | Action::Autonomous { .. } => {
+                let id = action.to_string();
+                let (approval, run, reply, ledger) = tokio::try_join!(
+                    state.approval(&id),
+                    state.runbook(action),
+                    state.reply(action),
+                    state.ledger(action)
+                )?;
+                Ok(Writes { approval, run, reply, note: None, ledger })
+            }
+        }
     }
 
     /// The writes as timeline entries: internal note, approval, runbook,
@@ -309,7 +318,7 @@ pub async fn timeline(state: &State, ticket: TicketId, link: Option<&str>) -> Re
     for d in state.ticket_decisions(ticket).await? {
         entries.push(decision_entry(&d));
         if writes_records(&d) {
-            entries.extend(Writes::load(state, &action_id_for(&d.event_key)).await?.entries(&d));
+            entries.extend(Writes::load(state, &d).await?.entries(&d));
         }
     }
     entries.extend(state.human_routings(ticket).await?.iter().map(dispatcher_entry));

@@ -157,11 +157,7 @@ impl Shared {
         row.entry("createDate").or_insert(Value::from(ts(Utc::now())));
         // Autotask stamps activity on creation too (the reconciler relies on it).
         row.entry("lastActivityDate").or_insert(Value::from(ts(Utc::now())));
-        row.entry("ticketNumber").or_insert(Value::from(format!(
-            "T{}.{:04}",
-            Utc::now().format("%Y%m%d"),
-            id % 10_000
-        )));
+        row.entry("ticketNumber").or_insert(Value::from(ticket_number(id)));
         t.insert(id, row.clone());
         drop(db);
         self.fire("Create", id, &row, &[], Some(person));
@@ -171,4 +167,13 @@ impl Shared {
     fn self_weak(&self) -> std::sync::Weak<Shared> {
         self.me.get().cloned().unwrap_or_default()
     }
+}
+
+/// A new ticket's `ticketNumber`: `T<yyyymmdd>.<sequence>` as Autotask writes
+/// it (`T20180116.0140`, `../shared/reference/autotask-api.md`), the sequence
+/// from the id. Each block of a million ids (a later `atpilot dev` run on the
+/// same state, see `Sandbox::continue_ids_past_runs`) adds 10,000 to it, so
+/// a restarted sandbox does not hand out an earlier run's numbers again.
+pub(crate) fn ticket_number(id: i64) -> String {
+    format!("T{}.{:04}", Utc::now().format("%Y%m%d"), id % 10_000 + (id / 1_000_000) * 10_000)
 }

@@ -372,7 +372,7 @@ fn created_fields(def: &EntityDef, id: i64, person: i64, impersonating: bool, no
         v.push(("impersonatorCreatorResourceID".into(), Value::from(API_RESOURCE_ID)));
     }
     if def.name == "Tickets" {
-        v.push(("ticketNumber".into(), Value::from(format!("T{}.{:04}", Utc::now().format("%Y%m%d"), id % 10_000))));
+        v.push(("ticketNumber".into(), Value::from(super::ticket_number(id))));
         v.push(("creatorType".into(), Value::from(1)));
     }
     if def.name == "TicketWebhooks" {

@@ -33,16 +33,18 @@ pub struct DecisionForm {
 pub const MAX_REASON_CHARS: usize = 2_000;
 
 /// The longest reply an approver may send (characters): the customer reads it
-/// as one ticket note, and Autotask keeps at most 32,000 characters of a
-/// note's `description` (`../shared/reference/autotask.md`), so a longer edit
-/// is refused rather than cut.
+/// as one ticket note, and the note adapter keeps at most 32,000 characters
+/// of a note's `description` (the API's limit, `../shared/reference/autotask-api.md`,
+/// TicketNotes), so a longer edit is refused rather than cut.
 pub const MAX_REPLY_CHARS: usize = 8_000;
 
 impl DecisionForm {
     /// `true` to approve, `false` to reject; refused ([`ApprovalError::Form`])
-    /// when the decision is neither or the reason is longer than [`MAX_REASON_CHARS`].
+    /// when the decision is neither, or a rejection's reason is longer than
+    /// [`MAX_REASON_CHARS`] (an approval ignores the reason).
     pub(crate) fn approves(&self) -> Result<bool, ApprovalError> {
-        if self.reason.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
+        let rejects = self.decision == "reject";
+        if rejects && self.reason.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
             return Err(ApprovalError::Form(format!(
                 "the reason is longer than {MAX_REASON_CHARS} characters: shorten it"
             )));
@@ -58,7 +60,8 @@ impl DecisionForm {
     /// [`MAX_REPLY_CHARS`]: it would be cut, not sent whole.
     fn reply_fits(&self) -> Result<(), ApprovalError> {
         match &self.draft {
-            Some(d) if d.trim().chars().count() > MAX_REPLY_CHARS => {
+            // A browser sends a textarea's line breaks as CR LF: each counts once, as shown.
+            Some(d) if d.replace("\r\n", "\n").trim().chars().count() > MAX_REPLY_CHARS => {
                 Err(ApprovalError::Form(format!("the reply is longer than {MAX_REPLY_CHARS} characters: shorten it")))
             }
             _ => Ok(()),
@@ -138,7 +141,9 @@ pub async fn decide_request(
         return Err(ApprovalError::KillSwitch);
     }
     let approve = form.approves()?;
-    if approve {
+    // A runbook's reply is written from its verified result: there is no draft to edit.
+    let editable = crate::handlers::classify::replies_with_draft(deps, &a.category);
+    if approve && editable {
         form.reply_fits()?;
     }
     if !approve {
@@ -200,12 +205,12 @@ pub async fn decide_request(
     r.state = ApprovalState::Approved;
     r.decided_by = Some(decider.clone());
     r.decided_at = Some(now);
-    // A runbook's reply is written from its verified result: there is no draft to edit.
-    let editable = crate::handlers::classify::replies_with_draft(deps, &a.category);
     if !editable {
         r.draft = None;
     }
-    if let Some(edited) = form.draft.as_ref().map(|d| d.trim()).filter(|d| !d.is_empty() && editable) {
+    // Line breaks as the approver saw them (a browser sends CR LF).
+    let edit = form.draft.as_deref().map(|d| d.replace("\r\n", "\n"));
+    if let Some(edited) = edit.as_deref().map(str::trim).filter(|d| !d.is_empty() && editable) {
         if Some(edited) != a.draft.as_deref().map(str::trim) {
             r.note = Some("reply edited by the approver".into());
         }
