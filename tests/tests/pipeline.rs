@@ -430,6 +430,34 @@ async fn three_deliveries_act_once() {
     );
 }
 
+/// An escalation redelivered (the callout three times, the queue message
+/// twice) posts its internal note once and records it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redelivered_escalation_notes_once() {
+    let s = Stack::start().await;
+    let company = s.sandbox().facts().companies_without_contract[0];
+    let t = s.create_ticket(company, None, "Password reset", "forgot my password", json!({}));
+    s.sandbox().clear_requests();
+    let (body, sig) = s.callout("Create", t, 9, json!({}), s.human());
+    let statuses = [s.deliver(&body, &sig).await, s.deliver(&body, &sig).await, s.deliver(&body, &sig).await];
+    assert_eq!(statuses, [202, 200, 200]);
+    let msg = s.local.classify_queue.receive(1, std::time::Duration::ZERO).await.unwrap().remove(0);
+    atpilot_store::Queue::release(s.local.classify_queue.as_ref(), &msg.receipt, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    atpilot_local::classify_message(&s.local.deps, &msg.message_id, &msg.body).await.unwrap();
+    let report = s.local.settle(40).await;
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert!(report.classified.iter().any(|o| matches!(o, Outcome::Decided { redelivery: true, .. })));
+    assert_eq!(writes_of(&s, t), [NOTE], "one note");
+    let d = decision(&s, t).await;
+    let note = s.local.deps.state.note(&atpilot_agent::handlers::classify::action_id_for(&d.event_key)).await;
+    let note = note.unwrap().expect("recorded");
+    let posted: Vec<i64> =
+        s.sandbox().rows_where("TicketNotes", "ticketID", t).iter().filter_map(|n| n["id"].as_i64()).collect();
+    assert!(posted.contains(&note.note_id), "the record names the note posted: {posted:?} {note:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_and_server_errors_lose_nothing_and_duplicate_nothing() {
     let s = Stack::start().await;
