@@ -400,11 +400,10 @@ async fn unposted_labour_counts_against_the_block() {
     assert_eq!(writes_of(&s, second), [NOTE], "an internal note, no resolution, no time entry");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_deliveries_act_once() {
-    let s = Stack::start().await;
-    let (contract, company) = s.contract_of_type(CT_RECURRING);
-    let t = s.create_ticket(company, Some(contract), "Password reset", "I am locked out", json!({}));
+/// Delivers `t`'s Create callout three times (202, then 200 duplicates),
+/// redelivers its queue message as a crashed consumer would, and settles:
+/// the second handling must see itself as a redelivery.
+async fn deliver_three_times_and_redeliver(s: &Stack, t: i64) {
     s.sandbox().clear_requests();
     let (body, sig) = s.callout("Create", t, 9, json!({}), s.human());
     let statuses = [s.deliver(&body, &sig).await, s.deliver(&body, &sig).await, s.deliver(&body, &sig).await];
@@ -418,6 +417,14 @@ async fn three_deliveries_act_once() {
     let report = s.local.settle(40).await;
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     assert!(report.classified.iter().any(|o| matches!(o, Outcome::Decided { redelivery: true, .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_deliveries_act_once() {
+    let s = Stack::start().await;
+    let (contract, company) = s.contract_of_type(CT_RECURRING);
+    let t = s.create_ticket(company, Some(contract), "Password reset", "I am locked out", json!({}));
+    deliver_three_times_and_redeliver(&s, t).await;
     assert_eq!(
         writes_of(&s, t),
         [
@@ -437,18 +444,7 @@ async fn a_redelivered_escalation_notes_once() {
     let s = Stack::start().await;
     let company = s.sandbox().facts().companies_without_contract[0];
     let t = s.create_ticket(company, None, "Password reset", "forgot my password", json!({}));
-    s.sandbox().clear_requests();
-    let (body, sig) = s.callout("Create", t, 9, json!({}), s.human());
-    let statuses = [s.deliver(&body, &sig).await, s.deliver(&body, &sig).await, s.deliver(&body, &sig).await];
-    assert_eq!(statuses, [202, 200, 200]);
-    let msg = s.local.classify_queue.receive(1, std::time::Duration::ZERO).await.unwrap().remove(0);
-    atpilot_store::Queue::release(s.local.classify_queue.as_ref(), &msg.receipt, std::time::Duration::ZERO)
-        .await
-        .unwrap();
-    atpilot_local::classify_message(&s.local.deps, &msg.message_id, &msg.body).await.unwrap();
-    let report = s.local.settle(40).await;
-    assert!(report.failures.is_empty(), "{:?}", report.failures);
-    assert!(report.classified.iter().any(|o| matches!(o, Outcome::Decided { redelivery: true, .. })));
+    deliver_three_times_and_redeliver(&s, t).await;
     assert_eq!(writes_of(&s, t), [NOTE], "one note");
     let d = decision(&s, t).await;
     let note = s.local.deps.state.note(&atpilot_agent::handlers::classify::action_id_for(&d.event_key)).await;
