@@ -46,8 +46,10 @@ async fn decided(l: &Local, t: i64) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_on_the_same_state_decides_new_tickets_and_keeps_its_links() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = start(dir.path()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    // A state directory that does not exist yet, as on a first `atpilot dev`.
+    let dir = tmp.path().join("state");
+    let first = start(&dir).await;
     let t1 = new_request(&first).await;
     assert!(decided(&first, t1).await);
     let pending = first.deps.state.approvals_in_state(ApprovalState::Pending, 10).await.unwrap();
@@ -64,7 +66,7 @@ async fn a_restart_on_the_same_state_decides_new_tickets_and_keeps_its_links() {
     let (number1, article1) = (number(&first, t1), article(&first));
     drop(first);
 
-    let second = start(dir.path()).await;
+    let second = start(&dir).await;
     let t2 = new_request(&second).await;
     assert_ne!(t2, t1, "the restarted sandbox does not hand out the first run's ticket id again");
     let (note2, entry2) = (row(&second, "TicketNotes"), row(&second, "TimeEntries"));

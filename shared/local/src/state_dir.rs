@@ -78,8 +78,10 @@ fn key_file(dir: &Path, name: &str, what: &str) -> Result<String, StateDirError>
     }
 }
 
-/// Counts this sandbox start; returns how many starts came before it.
+/// Counts this sandbox start; returns how many starts came before it. The
+/// directory is created if it does not exist yet (a first start).
 pub fn count_sandbox_run(dir: &Path) -> Result<i64, StateDirError> {
+    std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
     let path = dir.join("sandbox-runs");
     let before = match std::fs::read_to_string(&path) {
         Ok(s) => s.trim().parse::<i64>().map_err(|_| err(&path, "not a number of runs"))?,
@@ -101,6 +103,14 @@ pub fn ids_floor(last_seeded_id: i64, runs_before: i64) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_are_counted_from_a_directory_that_does_not_exist_yet() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("new").join("state");
+        assert_eq!(count_sandbox_run(&state).unwrap(), 0, "a first start");
+        assert_eq!(count_sandbox_run(&state).unwrap(), 1);
+    }
 
     #[test]
     fn the_key_is_kept_and_a_foreign_file_is_not_overwritten() {
