@@ -22,7 +22,9 @@ async fn decisions(base: &str) -> Vec<serde_json::Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_runs_every_flow_and_the_dashboard_changes_phases() {
-    let (_dev, base, _dir) = start_dev();
+    // On a state directory that does not exist yet, as a new user's first run.
+    let dir = tempfile::tempdir().unwrap();
+    let (_dev, base) = start_dev_at(&dir.path().join("state"));
     assert_eq!(reqwest::get(format!("{base}/healthz")).await.unwrap().status(), 200);
     // Decisions flow in from the feeder through the sandbox's webhook.
     let started = Instant::now();
