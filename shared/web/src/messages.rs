@@ -178,7 +178,9 @@ pub async fn approvals(State(app): State<Arc<Web>>, person: Person) -> Response 
         // Only the links of this request's own deliveries: an e-mail to that
         // recipient, or the request's Teams card.
         let delivered = |l: &OpenLink| {
-            sent.iter().flatten().any(|d| d.channel == l.channel && (l.channel == "teams" || d.recipient == l.who))
+            sent.iter()
+                .flatten()
+                .any(|d| d.state.sent() && d.channel == l.channel && (l.channel == "teams" || d.recipient == l.who))
         };
         let mut opens: Vec<&OpenLink> = links.get(&a.id).into_iter().flatten().filter(|l| delivered(l)).collect();
         // The same approver's link on both channels is the same link: shown once.

@@ -242,21 +242,20 @@ fn suggestion_text(d: &DecisionRecord, marker: &str) -> String {
 
 /// Raises an alert (listed on the dashboard, e-mailed to
 /// `notifications.alerts` the first time) saying why the agent refused: a
-/// Block Hours balance running out or unknown. Once per contract per UTC day
-/// (every ticket on a spent block would otherwise alert, and push older
-/// alerts off the dashboard), once per action without a contract; a
-/// redelivered event finds it raised.
+/// Block Hours balance running out or unknown. Once per contract per day of
+/// the decision in the tenant's time zone (`[autotask] time_zone`, the day
+/// block balances are counted in): every ticket on a spent block would
+/// otherwise alert, and push older alerts off the dashboard. Once per action
+/// without a contract. A redelivered event, even after midnight, finds it raised.
 async fn send_alert(
     deps: &Deps,
     ticket: &TicketSnapshot,
     d: &DecisionRecord,
     action_id: &ActionId,
-    now: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
+    let day = deps.config.autotask.time_zone.date_of(d.decided_at);
     let (id, first) = match ticket.contract_id {
-        Some(c) => {
-            (format!("escalation#contract-{c}#{}", now.format("%Y-%m-%d")), format!(" (contract {c}; the first today)"))
-        }
+        Some(c) => (format!("escalation#contract-{c}#{day}"), format!(" (contract {c}; the first on {day})")),
         None => (format!("escalation#{action_id}"), String::new()),
     };
     let message = format!(
@@ -325,7 +324,7 @@ async fn act(deps: &Deps, acting: &Acting<'_>, now: &impl Fn() -> DateTime<Utc>)
             let note = NewNote { title: "atpilot escalation".into(), text, visibility: NoteVisibility::Internal };
             record_note(deps, acting, note, &marker, now()).await?;
             if alert {
-                send_alert(deps, ticket, d, action_id, now()).await?;
+                send_alert(deps, ticket, d, action_id).await?;
             }
             Ok(())
         }

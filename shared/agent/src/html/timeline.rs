@@ -73,7 +73,7 @@ fn action_title(d: &DecisionRecord) -> String {
                 atpilot_domain::EscalationTarget::ProjectManager => "the project manager",
                 atpilot_domain::EscalationTarget::Dispatcher => "a dispatcher",
             },
-            if *alert { ", with an alert" } else { "" }
+            if *alert { ", alerting the alert channel (once per contract per day)" } else { "" }
         ),
     }
 }
