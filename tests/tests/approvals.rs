@@ -226,12 +226,16 @@ async fn expired_forged_and_wrong_approver_links_change_nothing() {
             &Claims { a: id.clone(), e: APPROVER.into(), x: now.timestamp() + 60 },
         ),
         "garbage".into(),
-        String::new(),
     ] {
         let e = approval::decide_request(&s.local.deps, &id, &form(&bad, "approve"), now).await.unwrap_err();
         assert_eq!(e, ApprovalError::Forged, "{bad}");
         assert_eq!(e.status(), 403);
     }
+    // A link cut short (no token at all) is told apart from a forged one.
+    let e = approval::decide_request(&s.local.deps, &id, &form("", "approve"), now).await.unwrap_err();
+    assert_eq!((e.status(), e.clone()), (403, ApprovalError::NoToken));
+    let page = approval::handle_http(&s.local.deps, "GET", &id, "", b"", now).await;
+    assert!(page.html.contains("carries no approval token") && page.status == 403, "{}", page.html);
     let other_request = sign_token(
         &key,
         &Claims { a: "act-000000000000000000000000".into(), e: APPROVER.into(), x: now.timestamp() + 60 },

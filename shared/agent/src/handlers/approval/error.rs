@@ -10,6 +10,12 @@ use atpilot_store::records::ApprovalRecord;
 pub enum ApprovalError {
     #[error("this link is not valid: it was altered or was not issued by atpilot")]
     Forged,
+    /// A link to a request without its token (`?t=…`), e.g. cut off by a
+    /// mail scanner that rewrites links.
+    #[error(
+        "this link carries no approval token: open it exactly as you received it, from the e-mail or the Teams card (a mail scanner that rewrites links may have cut it short); nothing was changed"
+    )]
+    NoToken,
     #[error("this link expired on {0} UTC; the request was not carried out")]
     Expired(String),
     #[error("{0} is not an approver of this category; ask the service manager to add you")]
@@ -63,6 +69,7 @@ impl ApprovalError {
     pub fn status(&self) -> u16 {
         match self {
             ApprovalError::Forged
+            | ApprovalError::NoToken
             | ApprovalError::NotAnApprover(_)
             | ApprovalError::NotTheTechnician(_)
             | ApprovalError::StaleSession => 403,

@@ -77,7 +77,7 @@ pub(crate) fn decider(
         (None, Some(c)) => Err(refuse(c.e)),
         // A Review link (or a deployment with sign-in) needs a signed-in person.
         (None, None) if deps.signin || !access.reference.is_empty() => Err(ApprovalError::SignInRequired),
-        (None, None) => Err(ApprovalError::Forged),
+        (None, None) => Err(ApprovalError::NoToken),
     }
 }
 
