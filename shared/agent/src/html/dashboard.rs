@@ -111,9 +111,6 @@ impl From<&DecisionRecord> for DecisionView {
 /// runbook run, reply, approval, time entry).
 async fn view_with_writes(state: &State, d: &DecisionRecord) -> Result<DecisionView, atpilot_store::StoreError> {
     let mut v = DecisionView::from(d);
-    if !super::timeline::writes_records(d) {
-        return Ok(v);
-    }
     let writes = super::timeline::Writes::load(state, d).await?;
     v.done = writes.entries(d).into_iter().map(|e| e.title).collect();
     v.customer_told = writes.reply.map(|r| r.told);

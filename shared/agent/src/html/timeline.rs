@@ -304,11 +304,6 @@ fn runbook_entry(run: &RunbookRecord) -> Entry {
     Entry { at: run.started_at, kind: "runbook", title, facts, text: None, text_label: None }
 }
 
-/// Whether a decision's action writes anything that has records of its own.
-pub(crate) fn writes_records(d: &DecisionRecord) -> bool {
-    !matches!(d.action, Action::LogOnly)
-}
-
 /// Gathers the timeline of `ticket`; `link` is the configured Autotask ticket link template.
 ///
 /// # Errors
@@ -317,9 +312,7 @@ pub async fn timeline(state: &State, ticket: TicketId, link: Option<&str>) -> Re
     let mut entries = vec![];
     for d in state.ticket_decisions(ticket).await? {
         entries.push(decision_entry(&d));
-        if writes_records(&d) {
-            entries.extend(Writes::load(state, &d).await?.entries(&d));
-        }
+        entries.extend(Writes::load(state, &d).await?.entries(&d));
     }
     entries.extend(state.human_routings(ticket).await?.iter().map(dispatcher_entry));
     entries.extend(state.kb_draft(ticket).await?.as_ref().map(super::timeline_more::kb_entry));
