@@ -1,5 +1,6 @@
 //! reconciler: on an EventBridge schedule, queues tickets changed since the
-//! watermark that no webhook delivered, and sweeps approval requests
+//! watermark that no webhook delivered, sends again alert e-mails SES could
+//! not take, and sweeps approval requests
 //! (expiry, reminders, interrupted executions). Calls `atpilot_agent::handlers::reconciler::reconcile`
 //! and `atpilot_agent::handlers::approval::sweep`. Also receives SES's events on
 //! approval e-mails (source `aws.ses`), recorded by
@@ -22,12 +23,12 @@ async fn main() -> Result<(), Error> {
                 return Ok(serde_json::json!({ "ses_event": format!("{outcome:?}") }));
             }
             let report = atpilot_agent::handlers::reconciler::reconcile(deps, chrono::Utc::now(), chrono::Duration::hours(24)).await.map_err(Error::from)?;
-            tracing::info!(seen = report.seen, queued = report.queued, already_known = report.already_known, updates_queued = report.updates_queued, out_of_scope = report.out_of_scope, "reconciled");
+            tracing::info!(seen = report.seen, queued = report.queued, already_known = report.already_known, updates_queued = report.updates_queued, out_of_scope = report.out_of_scope, alert_emails_resent = report.alert_emails_resent, "reconciled");
             // Unanswered approval requests expire; interrupted approved actions are carried out.
             let sweep = atpilot_agent::handlers::approval::sweep(deps, chrono::Utc::now()).await.map_err(|e| Error::from(e.to_string()))?;
             tracing::info!(expired = sweep.expired, re_executed = sweep.re_executed, reminded = sweep.reminded, "approvals swept");
             meter.flush(0);
-            Ok::<_, Error>(serde_json::json!({ "seen": report.seen, "queued": report.queued, "already_known": report.already_known, "updates_queued": report.updates_queued, "out_of_scope": report.out_of_scope, "approvals_expired": sweep.expired, "approvals_re_executed": sweep.re_executed, "approvals_reminded": sweep.reminded }))
+            Ok::<_, Error>(serde_json::json!({ "seen": report.seen, "queued": report.queued, "already_known": report.already_known, "updates_queued": report.updates_queued, "out_of_scope": report.out_of_scope, "alert_emails_resent": report.alert_emails_resent, "approvals_expired": sweep.expired, "approvals_re_executed": sweep.re_executed, "approvals_reminded": sweep.reminded }))
         }
     }))
     .await

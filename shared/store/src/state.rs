@@ -20,6 +20,7 @@
 //! | outbox message | `outbox#<id>` | `outbox` | `outbox` / `<rfc3339>#<id>` | – | – |
 //! | stored report | `report#<kind>` | `at#<rfc3339>` | – | – | – |
 //! | alert (once per cause) | `alert#<id>` | `alert` | `alerts` / `<rfc3339>#<id>` | – | – |
+//! | an alert's e-mail outcome | `alert#<id>` | `email` | – | – | – |
 //! | reply (how the customer heard) | `reply#<action>` | `reply` | `replies` / `<rfc3339>#<ticket>` | – | – |
 //! | internal note posted | `note#<action>` | `note` | – | – | – |
 //! | dead letter | `dead-letter#<id>` | `dead-letter` | `dead-letters` / `<rfc3339>#<id>` | – | – |

@@ -1,7 +1,8 @@
 //! The reconciler: on a schedule, queues every ticket changed since its
 //! watermark that the agent has never decided on, and an Update event for a
 //! decided ticket a person re-routed (its routing differs from the one last
-//! seen), so a dropped or disabled webhook loses nothing.
+//! seen), so a dropped or disabled webhook loses nothing. It also sends
+//! again the alert e-mails SES could not take when they were raised.
 
 use super::intake::{EVENT_TTL_SECS, enqueue};
 use crate::deps::Deps;
@@ -19,6 +20,8 @@ pub struct ReconcileReport {
     pub updates_queued: usize,
     /// Undecided tickets in queues outside `[scope]`: logged only.
     pub out_of_scope: usize,
+    /// Alert e-mails SES could not take when raised, sent again and accepted this pass.
+    pub alert_emails_resent: usize,
 }
 
 const WATERMARK: &str = "reconciler-watermark";
@@ -73,5 +76,6 @@ pub async fn reconcile(
         report.queued += 1;
     }
     deps.state.cache_put(WATERMARK, &watermark, now, 90 * 24 * 3600).await?;
+    report.alert_emails_resent = crate::alerts::resend_failed_emails(deps, now).await?;
     Ok(report)
 }

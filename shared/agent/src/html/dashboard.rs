@@ -8,8 +8,8 @@ use atpilot_config::Config;
 use atpilot_domain::{Category, Phase};
 use atpilot_store::State;
 use atpilot_store::records::{
-    AlertRecord, ApprovalRecord, ApprovalState, DeadLetterRecord, DecisionRecord, HumanRouting, KillSwitchChange,
-    PhaseRecord,
+    AlertEmailRecord, AlertRecord, ApprovalRecord, ApprovalState, DeadLetterRecord, DecisionRecord, DeliveryState,
+    HumanRouting, KillSwitchChange, PhaseRecord,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -141,8 +141,9 @@ pub struct DashboardData {
     pub decisions: Vec<DecisionView>,
     pub pending_approvals: Vec<ApprovalRecord>,
     pub phase_history: Vec<PhaseRecord>,
-    /// What a human must act on (failed time entries…), newest first.
-    pub alerts: Vec<AlertRecord>,
+    /// What a human must act on (failed time entries…), newest first, each
+    /// with how its e-mail fared (none: not tried, e.g. no alert address).
+    pub alerts: Vec<(AlertRecord, Option<AlertEmailRecord>)>,
     /// Queue messages set aside because they can never be processed, newest first.
     pub dead_letters: Vec<DeadLetterRecord>,
     /// The kill switch's own flips, newest first (who, when, from where).
@@ -224,6 +225,17 @@ pub(crate) fn agreement(decisions: &[(DecisionRecord, Vec<HumanRouting>)]) -> BT
     out
 }
 
+async fn alerts_with_emails(
+    state: &State,
+) -> Result<Vec<(AlertRecord, Option<AlertEmailRecord>)>, atpilot_store::StoreError> {
+    let mut out = Vec::new();
+    for a in state.alerts(20).await? {
+        let email = state.alert_email(&a.id).await?;
+        out.push((a, email));
+    }
+    Ok(out)
+}
+
 pub async fn gather(state: &State, config: &Config, limit: usize) -> Result<DashboardData, atpilot_store::StoreError> {
     let recent = state.recent_decisions(limit).await?;
     let mut paired = Vec::with_capacity(recent.len());
@@ -237,7 +249,7 @@ pub async fn gather(state: &State, config: &Config, limit: usize) -> Result<Dash
         decisions: views(state, &recent).await?,
         pending_approvals: state.approvals_in_state(ApprovalState::Pending, PENDING_SHOWN).await?,
         phase_history: state.phase_history(20).await?,
-        alerts: state.alerts(20).await?,
+        alerts: alerts_with_emails(state).await?,
         dead_letters: state.dead_letters(20).await?,
         kill_switch_history: state.kill_switch_history(10).await?,
         ticket_link: config.autotask.ticket_link.clone(),
@@ -434,21 +446,39 @@ fn action_cell(x: &DecisionView) -> String {
 }
 
 /// Alerts: what a human must act on, e.g. a time entry Autotask refused.
-fn render_alerts(h: &mut String, alerts: &[AlertRecord], link: Option<&atpilot_config::TicketLink>) {
-    h.push_str(r#"<section id="alerts"><h2>Alerts</h2><table><tr><th>When (UTC)</th><th>Ticket id</th><th>What</th><th>Details</th></tr>"#);
+fn render_alerts(
+    h: &mut String,
+    alerts: &[(AlertRecord, Option<AlertEmailRecord>)],
+    link: Option<&atpilot_config::TicketLink>,
+) {
+    h.push_str(r#"<section id="alerts"><h2>Alerts</h2><table><tr><th>When (UTC)</th><th>Ticket id</th><th>What</th><th>Details</th><th>E-mail</th></tr>"#);
     if alerts.is_empty() {
-        h.push_str("<tr><td colspan=4 class=muted>No alerts.</td></tr>");
+        h.push_str("<tr><td colspan=5 class=muted>No alerts.</td></tr>");
     }
-    for a in alerts {
+    for (a, email) in alerts {
         h.push_str(&format!(
-            "<tr class=alert><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr class=alert><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=alert-email>{}</td></tr>",
             a.at.format("%Y-%m-%d %H:%M:%S"),
             a.ticket_id.map(|t| ticket_cell(t.get(), link)).unwrap_or_default(),
             esc(&a.kind),
-            esc(&a.message)
+            esc(&a.message),
+            alert_email_cell(email.as_ref())
         ));
     }
     h.push_str("</table></section>");
+}
+
+/// How an alert's e-mail fared, as the Alerts table's last cell.
+fn alert_email_cell(email: Option<&AlertEmailRecord>) -> String {
+    let Some(e) = email else {
+        return "<span class=muted>not sent</span>".into();
+    };
+    let tries = if e.attempts == 1 { "1 try".to_string() } else { format!("{} tries", e.attempts) };
+    match e.state {
+        DeliveryState::Accepted | DeliveryState::Delivered => format!("sent ({tries})"),
+        DeliveryState::Retrying => format!("not sent yet ({tries}; retried by the reconciler): {}", esc(&e.answer)),
+        DeliveryState::Failed => format!("<b>failed</b> ({tries}): {}", esc(&e.answer)),
+    }
 }
 
 /// Dead letters: queue messages set aside whole, with why (nothing is lost).

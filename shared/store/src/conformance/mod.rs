@@ -18,7 +18,7 @@ macro_rules! for_each_state_check {
             decisions_by_day_and_approvals_by_month, ledger_is_exactly_once, phases_keep_history,
             settings_cache_snapshots_and_counters, kill_switch_keeps_who_and_when,
             reports_newest_first_and_size_limited, alerts_are_raised_once_newest_first,
-            dead_letters_are_kept_once_newest_first, runbook_runs_are_claimed_once, replies_are_recorded_once, notes_are_recorded_once,
+            dead_letters_are_kept_once_newest_first, runbook_runs_are_claimed_once, replies_are_recorded_once, notes_are_recorded_once, alert_emails_keep_their_latest_outcome,
             deliveries_are_kept_per_channel_and_recipient, subjects_are_bound_once_and_released,
             status_updates_are_one_pending_per_ticket);
     };

@@ -19,8 +19,8 @@ mod signin;
 mod status_updates;
 pub use kb::{KbDraftRecord, KbDraftStatus};
 pub use notices::{
-    AlertRecord, DeadLetterRecord, DeliveryRecord, DeliveryState, MAX_DEAD_LETTER_BODY, MAX_REPORT_BYTES, NoteRecord,
-    OutboxRecord, ReplyRecord, ReportRecord,
+    AlertEmailRecord, AlertRecord, DeadLetterRecord, DeliveryRecord, DeliveryState, MAX_DEAD_LETTER_BODY,
+    MAX_REPORT_BYTES, NoteRecord, OutboxRecord, ReplyRecord, ReportRecord,
 };
 pub use runbooks::{Resume, RunbookRecord};
 pub use signin::SubjectBinding;

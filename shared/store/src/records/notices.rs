@@ -101,6 +101,12 @@ pub struct AlertRecord {
     pub ticket_id: Option<TicketId>,
     /// The sentence a human reads: what happened and what to do.
     pub message: String,
+    /// Raised by a version that records its e-mail's outcome
+    /// ([`AlertEmailRecord`]): with none, the raiser stopped before sending.
+    /// False for alerts kept from before (their e-mail went out or not,
+    /// unrecorded: never sent again).
+    #[serde(default)]
+    pub email_tracked: bool,
 }
 
 impl State {
@@ -116,6 +122,30 @@ impl State {
     pub async fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError> {
         self.store.query(&Query::gsi1("alerts").newest_first().limit(limit)).await?.iter().map(decode).collect()
     }
+
+    /// Records the latest outcome of an alert's e-mail (replacing the previous one).
+    pub async fn put_alert_email(&self, e: &AlertEmailRecord) -> Result<(), StoreError> {
+        let item = Item::new(Key::new(format!("alert#{}", e.alert_id), "email"), encode(e)?);
+        self.store.put(item, Condition::Always).await.map(|_| ())
+    }
+
+    /// How the alert's e-mail fared, if atpilot tried to send one.
+    pub async fn alert_email(&self, alert_id: &str) -> Result<Option<AlertEmailRecord>, StoreError> {
+        self.store.get(&Key::new(format!("alert#{alert_id}"), "email")).await?.as_ref().map(decode).transpose()
+    }
+}
+
+/// How an alert's e-mail to `notifications.alerts` fared: `Accepted` (SES
+/// took it), `Retrying` (throttled or unreachable: the reconciler sends it
+/// again) or `Failed` (refused for good, e.g. an unverified sender).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertEmailRecord {
+    pub alert_id: String,
+    pub state: DeliveryState,
+    /// The provider's message id when accepted, its error otherwise.
+    pub answer: String,
+    pub attempts: u32,
+    pub at: DateTime<Utc>,
 }
 
 /// How the customer heard of a resolution's reply: the note itself, an

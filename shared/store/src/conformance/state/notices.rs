@@ -45,6 +45,7 @@ pub async fn alerts_are_raised_once_newest_first(s: Arc<dyn StateStore>) {
         kind: "time-entry-failed".into(),
         ticket_id: TicketId::new(7).ok(),
         message: format!("{id} failed"),
+        email_tracked: true,
     };
     assert_eq!(st.raise_alert(&alert("time-entry#act-1", 1)).await.unwrap(), Claim::Claimed);
     assert_eq!(st.raise_alert(&alert("time-entry#act-2", 2)).await.unwrap(), Claim::Claimed);
@@ -53,6 +54,36 @@ pub async fn alerts_are_raised_once_newest_first(s: Arc<dyn StateStore>) {
     assert_eq!(again, Claim::Existing(alert("time-entry#act-1", 1)));
     let listed: Vec<String> = st.alerts(10).await.unwrap().into_iter().map(|a| a.id).collect();
     assert_eq!(listed, vec!["time-entry#act-2", "time-entry#act-1"]);
+}
+
+pub async fn alert_emails_keep_their_latest_outcome(s: Arc<dyn StateStore>) {
+    use crate::records::{AlertEmailRecord, AlertRecord};
+    let st = State::new(s);
+    let alert = AlertRecord {
+        id: "escalation#contract-3#2026-12-01".into(),
+        at: at(1),
+        kind: "escalated".into(),
+        ticket_id: None,
+        message: "m".into(),
+        email_tracked: true,
+    };
+    st.raise_alert(&alert).await.unwrap();
+    assert_eq!(st.alert_email(&alert.id).await.unwrap(), None, "no e-mail tried yet");
+    let tried = AlertEmailRecord {
+        alert_id: alert.id.clone(),
+        state: DeliveryState::Retrying,
+        answer: "Throttling: Maximum sending rate exceeded".into(),
+        attempts: 1,
+        at: at(2),
+    };
+    st.put_alert_email(&tried).await.unwrap();
+    assert_eq!(st.alert_email(&alert.id).await.unwrap(), Some(tried.clone()));
+    let sent =
+        AlertEmailRecord { state: DeliveryState::Accepted, answer: "ses-1".into(), attempts: 2, at: at(3), ..tried };
+    st.put_alert_email(&sent).await.unwrap();
+    assert_eq!(st.alert_email(&alert.id).await.unwrap(), Some(sent));
+    assert_eq!(st.alerts(10).await.unwrap(), vec![alert], "the e-mail's outcome is not an alert");
+    assert_eq!(st.alert_email("another").await.unwrap(), None);
 }
 
 pub async fn dead_letters_are_kept_once_newest_first(s: Arc<dyn StateStore>) {
