@@ -12,6 +12,7 @@
 //! browser flip the kill switch.
 
 pub mod charts;
+pub mod decisions_api;
 pub mod forms;
 pub mod functions;
 pub mod headers;
@@ -87,7 +88,7 @@ fn pages() -> Router<Arc<Web>> {
         .route("/outbox", get(messages::outbox))
         .route("/audit", get(audit_page))
         .route("/api/audit", get(audit_json))
-        .route("/api/decisions", get(api_decisions))
+        .route("/api/decisions", get(decisions_api::decisions))
         .route("/tickets/{id}", get(tickets::page))
         .route("/api/tickets/{id}", get(tickets::json))
         .fallback(pages::fallback)
@@ -418,13 +419,6 @@ async fn kill_switch(State(app): State<Arc<Web>>, person: Person, Form(f): Form<
     };
     match app.state.set_kill_switch(&change).await {
         Ok(()) => Redirect::to(if on { "/?notice=kill-on" } else { "/?notice=kill-off" }).into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
-    }
-}
-
-async fn api_decisions(State(app): State<Arc<Web>>) -> Response {
-    match dashboard::decisions(&app.state, 500).await {
-        Ok(list) => axum::Json(list).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
 }

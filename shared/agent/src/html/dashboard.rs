@@ -164,6 +164,16 @@ pub async fn decisions(state: &State, limit: usize) -> Result<Vec<DecisionView>,
     views(state, &state.recent_decisions(limit).await?).await
 }
 
+/// Every decision made on one UTC `day`, newest first, as views.
+pub async fn decisions_on(
+    state: &State,
+    day: chrono::NaiveDate,
+) -> Result<Vec<DecisionView>, atpilot_store::StoreError> {
+    let mut records = state.decisions_on(day).await?;
+    records.reverse();
+    views(state, &records).await
+}
+
 /// The views of `records`, each with its runbook run.
 async fn views(state: &State, records: &[DecisionRecord]) -> Result<Vec<DecisionView>, atpilot_store::StoreError> {
     // Eight decisions at a time, in order (each reads its writes at once).
