@@ -33,6 +33,7 @@ use atpilot_config::Config;
 use atpilot_store::State as Store;
 use atpilot_store::records::{KillSwitchChange, PhaseRecord};
 use axum::Router;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -359,9 +360,35 @@ async fn render_page(app: &Web, person: &Person, status: StatusCode, notice: Res
 
 #[derive(serde::Deserialize)]
 struct PhaseForm {
+    #[serde(default)]
     category: String,
+    #[serde(default)]
     phase: String,
     csrf: Option<String>,
+}
+
+/// A form value as an error message shows it: without control characters,
+/// cut at 60 characters (with "…").
+fn shown(value: &str) -> String {
+    let clean: String = value.chars().filter(|c| !c.is_control()).collect();
+    match clean.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &clean[..cut]),
+        None => clean,
+    }
+}
+
+/// A dashboard form refused for what it carried: the dashboard again, with
+/// why (status 400), nothing changed.
+async fn not_changed(app: &Web, person: &Person, why: &str) -> Response {
+    render_page(app, person, StatusCode::BAD_REQUEST, Ok(&format!("Not changed: {why}"))).await
+}
+
+/// The form's fields, or the dashboard saying the form could not be read.
+async fn read_form<T>(app: &Web, person: &Person, form: Result<Form<T>, FormRejection>) -> Result<T, Response> {
+    match form {
+        Ok(Form(f)) => Ok(f),
+        Err(e) => Err(not_changed(app, person, &format!("the form could not be read ({})", e.body_text())).await),
+    }
 }
 
 /// A form posted without the page's token: refused, nothing changed.
@@ -369,14 +396,29 @@ pub(crate) fn stale_form() -> Response {
     (StatusCode::FORBIDDEN, "this form did not come from the dashboard's own page (or the dashboard restarted): reload the dashboard and try again; nothing was changed").into_response()
 }
 
-async fn set_phase(State(app): State<Arc<Web>>, person: Person, Form(f): Form<PhaseForm>) -> Response {
+async fn set_phase(
+    State(app): State<Arc<Web>>,
+    person: Person,
+    form: Result<Form<PhaseForm>, FormRejection>,
+) -> Response {
+    let f = match read_form(&app, &person, form).await {
+        Ok(f) => f,
+        Err(page) => return page,
+    };
     if !app.form_ok(&person, f.csrf.as_deref()) {
         return stale_form();
     }
     let phase = match f.phase.parse::<atpilot_domain::Phase>() {
         Ok(p) => p,
-        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+        Err(_) => {
+            let e = atpilot_domain::category::CategoryError::UnknownPhase(shown(&f.phase));
+            return not_changed(&app, &person, &e.to_string()).await;
+        }
     };
+    if shown(&f.category) != f.category {
+        let e = atpilot_domain::category::CategoryError::Malformed(shown(&f.category));
+        return not_changed(&app, &person, &e.to_string()).await;
+    }
     // The same rule as `atpilot phase set`: unknown and unsafe categories are refused with the reason,
     // on the page itself (nothing is changed, nothing goes into a URL).
     let category = match app.config.policy().check_phase_change(&f.category, phase) {
@@ -398,18 +440,30 @@ async fn set_phase(State(app): State<Arc<Web>>, person: Person, Form(f): Form<Ph
 
 #[derive(serde::Deserialize)]
 struct KillForm {
+    #[serde(default)]
     setting: String,
     csrf: Option<String>,
 }
 
-async fn kill_switch(State(app): State<Arc<Web>>, person: Person, Form(f): Form<KillForm>) -> Response {
+async fn kill_switch(
+    State(app): State<Arc<Web>>,
+    person: Person,
+    form: Result<Form<KillForm>, FormRejection>,
+) -> Response {
+    let f = match read_form(&app, &person, form).await {
+        Ok(f) => f,
+        Err(page) => return page,
+    };
     if !app.form_ok(&person, f.csrf.as_deref()) {
         return stale_form();
     }
     let on = match f.setting.as_str() {
         "on" => true,
         "off" => false,
-        other => return (StatusCode::BAD_REQUEST, format!("setting must be on or off, got {other:?}")).into_response(),
+        other => {
+            let why = format!("the kill switch is set on or off, not \"{}\"", shown(other));
+            return not_changed(&app, &person, &why).await;
+        }
     };
     let change = KillSwitchChange {
         on,
