@@ -75,10 +75,19 @@ async fn a_restart_on_the_same_state_decides_new_tickets_and_keeps_its_links() {
     let article2 = article(&second);
     assert!(article2 > article1, "nor KB article ids an earlier run's drafts link to: {article1} then {article2}");
     assert!(decided(&second, t2).await, "the new ticket is decided, not ignored");
-    // The first run's link still verifies; its ticket is gone with the old sandbox, and the page says so.
+    // The first run's request was expired at start (its ticket is gone with the old
+    // sandbox): no longer listed as pending; its link still verifies and says why.
+    let pending = second.deps.state.approvals_in_state(ApprovalState::Pending, 10).await.unwrap();
+    assert!(pending.iter().all(|p| p.id != a.id), "{pending:?}");
+    let expired = second.deps.state.approval(&a.id).await.unwrap().unwrap();
+    assert_eq!(
+        (expired.state, expired.note.as_deref()),
+        (ApprovalState::Expired, Some(atpilot_local::earlier_runs::NOTE))
+    );
+    assert!(pending.iter().any(|p| p.ticket_id.get() == t2), "this run's request stays pending: {pending:?}");
     let page =
         atpilot_agent::handlers::approval::handle_http(&second.deps, "GET", &a.id, &query, b"", chrono::Utc::now())
             .await;
-    assert!(page.html.contains("no longer exists"), "{}", page.html);
+    assert!(page.html.contains("earlier atpilot dev run"), "{}", page.html);
     assert!(!page.html.contains("not issued by atpilot"), "{}", page.html);
 }

@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod earlier_runs;
 pub mod kb;
 mod runbooks;
 pub use runbooks::{OTHER_GOOGLE_COMPANY, OTHER_GOOGLE_DOMAIN, google_demo_company};
@@ -293,6 +294,14 @@ impl Local {
                     first_new_ticket_id = floor,
                     "the sandbox is seeded afresh on a kept state: new tickets, notes and time entries are numbered past every earlier run's"
                 );
+                let last_seeded = sb.facts().last_ticket_id;
+                let expired = earlier_runs::expire_requests(&state, last_seeded, floor, chrono::Utc::now()).await?;
+                if expired > 0 {
+                    tracing::info!(
+                        expired,
+                        "approval requests on an earlier run's sandbox tickets expired (those tickets are gone)"
+                    );
+                }
             }
         }
         // Approval links of an earlier run on this state still verify.
