@@ -28,17 +28,17 @@ async fn dashboard_reads_and_changes_the_deployed_table() {
         })
         .await
         .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../atpilot.example.toml");
     let mut child = Command::new(env!("CARGO_BIN_EXE_atpilot"))
-        .args(["dashboard", "--dynamodb-table", &table, "--config", example, "--listen", &format!("127.0.0.1:{port}")])
+        .args(["dashboard", "--dynamodb-table", &table, "--config", example, "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     assert!(line.starts_with("dashboard on http://"), "{line}");
-    let base = format!("http://127.0.0.1:{port}");
+    // "dashboard on http://127.0.0.1:PORT/ (table …)": the port the system picked.
+    let base = line.split_whitespace().nth(2).unwrap().trim_end_matches('/').to_string();
     let page = reqwest::get(format!("{base}/")).await.unwrap().text().await.unwrap();
     assert!(page.contains("set by weekly-metrics"), "the run-time phase is shown");
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();

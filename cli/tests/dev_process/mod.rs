@@ -17,9 +17,9 @@ impl Drop for Dev {
 /// Starts `atpilot dev` on `state` (240 tickets a minute on a 300-ticket
 /// sandbox) and returns it with its base URL, once it prints "dashboard on".
 pub fn start_dev_at(state: &std::path::Path) -> (Dev, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Port 0: the system picks a free one as dev binds it (no window in which another test takes it).
     let mut child = Command::new(env!("CARGO_BIN_EXE_atpilot"))
-        .args(["dev", "--listen", &format!("127.0.0.1:{port}"), "--state"])
+        .args(["dev", "--listen", "127.0.0.1:0", "--state"])
         .arg(state)
         .args(["--tickets-per-minute", "240", "--sandbox-tickets", "300"])
         .stdout(Stdio::piped())

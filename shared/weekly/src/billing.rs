@@ -91,7 +91,7 @@ pub struct BillingAccumulator {
     pub factors: HashMap<(i64, i64), f64>,
     pub agent_resource: i64,
     /// (current period?, contract, ticket) → the ticket's sums so far.
-    open: HashMap<(bool, i64, i64), OpenTicket>,
+    open: BTreeMap<(bool, i64, i64), OpenTicket>,
 }
 
 impl BillingAccumulator {
@@ -150,7 +150,7 @@ impl BillingAccumulator {
     /// Folds the per-ticket sums into each contract's [`Usage`] (`worked`,
     /// `agent`); call once every period has been streamed. Idempotent.
     pub fn finish(&mut self) {
-        for ((current, contract, _), t) in self.open.drain() {
+        for ((current, contract, _), t) in std::mem::take(&mut self.open) {
             let map = if current { &mut self.current } else { &mut self.baseline };
             let u = map.entry(contract).or_default();
             u.worked.add(t.hours, t.block);
