@@ -110,7 +110,7 @@ impl Stack {
             company,
             Some(contract),
             "MFA enrollment",
-            "Please set up the authenticator app for our new hire",
+            "Please set up the authenticator app on my new phone",
             json!({}),
         );
         let (body, sig) = s.callout("Create", t, 1, json!({}), s.human());

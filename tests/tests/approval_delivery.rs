@@ -58,7 +58,7 @@ async fn request(s: &Stack, title: &str) -> (String, Vec<String>) {
         company,
         Some(contract),
         title,
-        "Please set up the authenticator app for our new hire",
+        "Please set up the authenticator app on my new phone",
         json!({}),
     );
     let (body, sig) = s.callout("Create", t, 1, json!({}), s.human());

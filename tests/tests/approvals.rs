@@ -119,7 +119,7 @@ async fn edit_then_approve_sends_the_edited_reply() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_edit_too_long_for_a_note_is_refused_and_shown_again_as_written() {
+async fn an_edit_too_long_for_a_note_or_emptied_is_refused_and_shown_again_as_written() {
     let s = Stack::start().await;
     let (t, id, token) = pending(&s).await;
     let before = s.applied_writes().len();
@@ -143,6 +143,12 @@ async fn an_edit_too_long_for_a_note_is_refused_and_shown_again_as_written() {
     assert!(page.html.contains(&format!("<textarea name=draft id=draft>{kept}</textarea>")), "kept whole, escaped");
     assert!(page.html.contains(&format!("value=\"typed by mistake{}\"", ".".repeat(2_000))), "the reason is kept too");
     assert!(page.html.contains("You chose <b>Approve</b>"), "the choice is remembered");
+    assert_eq!(state_of(&s, &id).await, ApprovalState::Pending);
+    assert_eq!(s.applied_writes().len(), before, "nothing written to Autotask");
+    // An emptied reply box is refused too: the original draft is what the approver deleted.
+    let page = post("  \r\n \t".into()).await;
+    assert_eq!(page.status, 400, "{}", page.html);
+    assert!(page.html.contains("the reply is empty: write the reply"), "{}", page.html);
     assert_eq!(state_of(&s, &id).await, ApprovalState::Pending);
     assert_eq!(s.applied_writes().len(), before, "nothing written to Autotask");
 
@@ -362,7 +368,7 @@ async fn approving_in_the_browser_writes_exactly_the_action_and_one_time_entry()
     assert_eq!(browser.text("#approver").await, APPROVER);
     // The approver sees what the customer asked, and who asked.
     let page = browser.text("table").await;
-    assert!(page.contains("Please set up the authenticator app for our new hire"), "{page}");
+    assert!(page.contains("Please set up the authenticator app on my new phone"), "{page}");
     assert!(page.contains("Requester (from Autotask)"), "{page}");
     assert!(writes(&s, t).is_empty(), "opening the link wrote nothing");
     browser.click("#approve").await;

@@ -105,7 +105,7 @@ async fn run_one(s: &Stack, p: &Payload) -> Value {
     let (contract, company) = s.contract_of_type(CT_RECURRING);
     s.sandbox().set_knobs(|k| k.lone_surrogate_escapes = p.lone_surrogate);
     let title = format!("MFA enrollment: {}", p.text);
-    let description = format!("Please set up the authenticator app for our new hire. {}", p.text);
+    let description = format!("Please set up the authenticator app on my new phone. {}", p.text);
     let t = s.create_ticket(company, Some(contract), &title, &description, json!({}));
     let (body, sig) = s.callout("Create", t, 1, json!({}), s.human());
     assert_eq!(s.deliver(&body, &sig).await, 202, "{}", p.name);

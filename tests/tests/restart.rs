@@ -34,7 +34,7 @@ async fn new_request(l: &Local) -> i64 {
     let company = sb.row("Contracts", contract).unwrap()["companyID"].as_i64().unwrap();
     let fields = json!({
         "companyID": company, "contractID": contract, "title": "MFA enrollment", "status": 1, "priority": 2,
-        "description": "Please set up the authenticator app for our new hire", "queueID": facts.queues[0].0,
+        "description": "Please set up the authenticator app on my new phone", "queueID": facts.queues[0].0,
         "contactID": sb.contacts_of(company)[0],
     });
     atpilot_e2e::create_and_settle(l, fields).await

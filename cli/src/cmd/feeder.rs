@@ -25,7 +25,7 @@ const fn demo(title: &'static str, description: &'static str, issue_type: i64, s
 /// (same order as [`TICKETS`]): the KB drafts' source.
 const RESOLUTIONS: &[&str] = &[
     "Verified the caller with the manager on file.\nReset the password in the Microsoft 365 admin center with a change at next sign-in.\nConfirmed the user signed in and chose a new password.",
-    "Sent the Authenticator enrollment link.\nWalked the new starter through scanning the QR code on the phone.\nConfirmed a sign-in with an app approval.",
+    "Sent the Authenticator enrollment link.\nWalked the user through scanning the QR code on the new phone.\nConfirmed a sign-in with an app approval.",
     "Assigned a Microsoft 365 Business Standard licence from the free pool.\nWaited for the mailbox to provision and confirmed Outlook signs in.",
     "Updated the VPN client to the current version.\nSet the client keep-alive to 30 seconds and turned off Wi-Fi power saving on the laptop.\nConfirmed a stable two-hour session.",
     "Closed Outlook.\nOpened Mail in the Control Panel and added a new Outlook profile.\nSet the new profile as the default and started Outlook; new email synced again.",
@@ -43,8 +43,8 @@ const TICKETS: &[Demo] = &[
         Some(101),
     ),
     demo(
-        "MFA enrollment for new starter",
-        "Please enroll our new colleague in multi-factor authentication with the Authenticator app.",
+        "MFA enrollment on my new phone",
+        "I got a new phone: please help me set up multi-factor authentication with the Authenticator app on it.",
         1,
         Some(102),
     ),

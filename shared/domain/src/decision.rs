@@ -469,7 +469,8 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
         return Decision::new(Action::InternalNote, reasons);
     }
     // A request for someone else: the runbook would change the requester's own
-    // account, so neither atpilot nor an approval click can do it; a technician does.
+    // account, or its reply would tell the requester how to fix their own, so
+    // neither atpilot nor an approval click can do it; a technician does.
     if input.risks.iter().any(|r| matches!(r, Risk::ForSomeoneElse { .. })) {
         return Decision::new(Action::InternalNote, reasons);
     }

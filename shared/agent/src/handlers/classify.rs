@@ -13,7 +13,7 @@ use crate::ports::{NewNote, NoteVisibility};
 use atpilot_domain::block;
 use atpilot_domain::{
     Action, ActionId, BillingBinding, CategoryPolicy, Confidence, ContractKind, DecisionInput, EscalationTarget, Hours,
-    Phase, Policy, TicketSnapshot, decide,
+    Phase, Policy, RunbookKind, TicketSnapshot, decide,
 };
 use atpilot_store::records::{
     ApprovalRecord, ApprovalState, Claim, DecisionRecord, HumanRouting, NoteRecord, TicketGuard,
@@ -87,8 +87,10 @@ async fn record_routing(deps: &Deps, ev: &TicketEvent) -> Result<(), HandlerErro
             priority: field_i64(ev, "priority"),
             issue_type: issue,
             sub_issue_type: sub,
-            resource_id: field_i64(ev, "assignedResourceID").or(ev.person_id),
+            resource_id: field_i64(ev, "assignedResourceID"),
             category,
+            status: field_i64(ev, "status"),
+            changed_by: ev.person_id,
         })
         .await?;
     super::routing_seen::remember_event(deps, ev).await
@@ -159,8 +161,10 @@ pub async fn handle(deps: &Deps, ev: &TicketEvent, now: impl Fn() -> DateTime<Ut
         Phase::HumanInTheLoop | Phase::Autonomous => {
             let requester = deps.autotask.requester(&ticket).await?;
             let mut risks = atpilot_domain::risk::assess(&ticket.title, &ticket.description, &requester);
-            // A directory runbook changes the requester's own account: a request for someone else goes to a human.
-            let runbook = deps.config.runbook(&prediction.category).filter(|r| r.kind().directory().is_some());
+            // A directory runbook changes the requester's own account, and a reply-only runbook's
+            // reply speaks to the requester about their own: a request for someone else goes to a
+            // human (a webhook runbook's job may be about anyone: its receiver decides).
+            let runbook = deps.config.runbook(&prediction.category).filter(|r| r.kind() != RunbookKind::Webhook);
             if let Some(r) = runbook {
                 let (title, text) = (&ticket.title, &ticket.description);
                 risks.extend(atpilot_domain::risk::for_someone_else(title, text, &requester, r.parameter()));

@@ -57,15 +57,23 @@ impl DecisionForm {
     }
 
     /// Refused ([`ApprovalError::Form`]) when the edited reply is longer than
-    /// [`MAX_REPLY_CHARS`]: it would be cut, not sent whole.
+    /// [`MAX_REPLY_CHARS`] (it would be cut, not sent whole) or was emptied
+    /// (the approver deleted the text: sending the original would send what
+    /// they removed). No reply field at all keeps the proposed reply.
     fn reply_fits(&self) -> Result<(), ApprovalError> {
-        match &self.draft {
-            // A browser sends a textarea's line breaks as CR LF: each counts once, as shown.
-            Some(d) if d.replace("\r\n", "\n").trim().chars().count() > MAX_REPLY_CHARS => {
-                Err(ApprovalError::Form(format!("the reply is longer than {MAX_REPLY_CHARS} characters: shorten it")))
-            }
-            _ => Ok(()),
+        // A browser sends a textarea's line breaks as CR LF: each counts once, as shown.
+        let Some(d) = self.draft.as_deref().map(|d| d.replace("\r\n", "\n")) else { return Ok(()) };
+        if d.trim().is_empty() {
+            return Err(ApprovalError::Form(
+                "the reply is empty: write the reply the customer should get, or reject the request".into(),
+            ));
         }
+        if d.trim().chars().count() > MAX_REPLY_CHARS {
+            return Err(ApprovalError::Form(format!(
+                "the reply is longer than {MAX_REPLY_CHARS} characters: shorten it"
+            )));
+        }
+        Ok(())
     }
 
     /// Parses an `application/x-www-form-urlencoded` body.

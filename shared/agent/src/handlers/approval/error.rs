@@ -36,7 +36,7 @@ pub enum ApprovalError {
     StaleSession,
     #[error("there is no such approval request")]
     Unknown,
-    #[error("this request was already {state} by {by} at {at} UTC: a link works once")]
+    #[error("this request was already {state} by {by} at {at} UTC: a request is decided only once")]
     AlreadyDecided { state: &'static str, by: String, at: String },
     #[error("not carried out: the ticket changed since the request ({0}); atpilot will not act on stale data")]
     Stale(String),
