@@ -570,7 +570,8 @@ async fn reconciler_records_a_human_reroute_whose_update_callout_was_lost() {
     assert_eq!(r.updates_queued, 1, "{r:?}");
     s.local.settle(20).await;
     let human = s.local.deps.state.human_routings(id).await.unwrap();
-    assert_eq!((human.len(), human[0].queue_id, human[0].resource_id), (1, Some(8), Some(s.human())));
+    assert_eq!((human.len(), human[0].queue_id, human[0].changed_by), (1, Some(8), Some(s.human())));
+    assert_eq!(human[0].resource_id, None, "who moved it is not who it is assigned to");
     // Once recorded, the next pass queues nothing; nor does a re-route whose callout arrived.
     assert_eq!(pass().await.unwrap().updates_queued, 0);
     s.sandbox().set_knobs(|k| k.drop_webhooks_next = 1);

@@ -187,3 +187,27 @@ async fn a_dispatchers_triage_is_compared_by_category_and_shown_on_the_timeline(
     let (_, dash) = get(&w, "/").await;
     assert!(dash.contains("0% <small>(0 of 1)</small>"), "{dash}");
 }
+
+/// A person who only sets the status (e.g. completes the ticket) did not
+/// route it: the timeline says what they set and who they are, names no
+/// assigned resource, and the shadow comparison does not count it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_change_alone_is_not_a_routing() {
+    let s = Stack::start().await;
+    let t = password_reset_resolved(&s).await;
+    let fields = json!({"status": 1}).as_object().unwrap().clone();
+    assert!(s.sandbox().simulate_ticket_update(t, fields.clone(), s.human()));
+    let (body, sig) = s.callout("Update", t, 2, serde_json::Value::Object(fields), s.human());
+    assert_eq!(s.deliver(&body, &sig).await, 202);
+    assert!(s.local.settle(40).await.failures.is_empty());
+    let seen = s.local.deps.state.human_routings(TicketId::new(t).unwrap()).await.unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!((seen[0].status, seen[0].resource_id, seen[0].changed_by), (Some(1), None, Some(s.human())));
+    let data = atpilot_agent::html::dashboard::gather(&s.local.deps.state, &s.local.deps.config, 50).await.unwrap();
+    assert_eq!(data.agreement["password-reset"].routed_by_humans, 0);
+    let w = web(&s, (*s.local.deps.config).clone());
+    let (_, page) = get(&w, &format!("/tickets/{t}")).await;
+    assert!(page.contains("A person set the ticket&#x27;s status"), "{page}");
+    assert!(!page.contains("A dispatcher routed the ticket") && !page.contains("assigned resource"), "{page}");
+    assert!(page.contains("changed by resource"), "{page}");
+}

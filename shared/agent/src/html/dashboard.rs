@@ -217,12 +217,14 @@ pub(crate) fn agreement(decisions: &[(DecisionRecord, Vec<HumanRouting>)]) -> BT
     for (d, humans) in decisions {
         let row = out.entry(d.prediction.category.to_string()).or_default();
         row.decisions += 1;
+        // A change of status alone (e.g. completing the ticket) is not a routing to compare.
+        let humans: Vec<&HumanRouting> = humans.iter().filter(|h| h.routes()).collect();
         if humans.is_empty() {
             continue;
         }
         row.routed_by_humans += 1;
         // Each label's last value a human set (a later change of the queue alone keeps the category).
-        let last = |f: fn(&HumanRouting) -> Option<i64>| humans.iter().rev().find_map(f).map(|v| v.to_string());
+        let last = |f: fn(&HumanRouting) -> Option<i64>| humans.iter().rev().find_map(|h| f(h)).map(|v| v.to_string());
         let p = &d.prediction;
         let s = |v: Option<i64>| v.map(|v| v.to_string());
         let category = humans.iter().rev().find_map(|h| h.category.as_ref().map(|c| c.to_string()));

@@ -200,14 +200,10 @@ fn dispatcher_entry(h: &HumanRouting) -> Entry {
     add("issue type", h.issue_type);
     add("sub-issue type", h.sub_issue_type);
     add("assigned resource", h.resource_id);
-    Entry {
-        at: h.at,
-        kind: "dispatcher",
-        title: "A dispatcher routed the ticket".into(),
-        facts,
-        text: None,
-        text_label: None,
-    }
+    add("status", h.status);
+    add("changed by resource", h.changed_by);
+    let title = if h.routes() { "A dispatcher routed the ticket" } else { "A person set the ticket's status" };
+    Entry { at: h.at, kind: "dispatcher", title: title.into(), facts, text: None, text_label: None }
 }
 
 /// The records of one action's writes: its approval, runbook run, reply,

@@ -42,7 +42,8 @@ pub struct DecisionRecord {
     pub draft: Option<String>,
 }
 
-/// What a human did with a ticket, stored beside the agent's prediction.
+/// What a human did with a ticket, stored beside the agent's prediction:
+/// the Autotask fields their change carried (`None`: not in the callout).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HumanRouting {
     pub ticket_id: TicketId,
@@ -51,11 +52,28 @@ pub struct HumanRouting {
     pub priority: Option<i64>,
     pub issue_type: Option<i64>,
     pub sub_issue_type: Option<i64>,
+    /// The ticket's `assignedResourceID` as the change set it.
     pub resource_id: Option<i64>,
     /// The category the human's issue / sub-issue type stands for (its
     /// picklist label as a category name), when they set one.
     #[serde(default)]
     pub category: Option<Category>,
+    /// The ticket's `status` as the change set it.
+    #[serde(default)]
+    pub status: Option<i64>,
+    /// Who made the change: the callout's `PersonID` (a resource id).
+    #[serde(default)]
+    pub changed_by: Option<i64>,
+}
+
+impl HumanRouting {
+    /// Whether the change routed the ticket (queue, priority, issue or
+    /// sub-issue type, assigned resource), not only set its status.
+    pub fn routes(&self) -> bool {
+        [self.queue_id, self.priority, self.issue_type, self.sub_issue_type, self.resource_id]
+            .iter()
+            .any(Option::is_some)
+    }
 }
 
 /// States of an approval request.

@@ -251,6 +251,8 @@ pub async fn decisions_once_per_event_newest_first(s: Arc<dyn StateStore>) {
         sub_issue_type: Some(101),
         resource_id: Some(12),
         category: Some("password-reset".parse().unwrap()),
+        status: None,
+        changed_by: Some(29_682_885),
     })
     .await
     .unwrap();
