@@ -320,6 +320,12 @@ async fn stale_ticket_is_refused_with_an_explanation() {
     fields.insert("status".into(), json!(8));
     s.sandbox().simulate_ticket_update(t, fields, s.human());
     s.sandbox().clear_requests();
+    // Opened first: the page says so before anything is read or typed, and changes nothing.
+    let now = chrono::Utc::now();
+    let page = approval::handle_http(&s.local.deps, "GET", &id, &format!("t={token}"), b"", now).await;
+    assert_eq!(page.status, 409, "{}", page.html);
+    assert!(page.html.contains("the ticket changed since the request") && !page.html.contains("id=decision"));
+    assert_eq!(s.local.deps.state.approval(&id).await.unwrap().unwrap().state, ApprovalState::Pending);
     let e =
         approval::decide_request(&s.local.deps, &id, &form(&token, "approve"), chrono::Utc::now()).await.unwrap_err();
     assert!(matches!(&e, ApprovalError::Stale(why) if why.contains("status")), "{e:?}");
@@ -327,6 +333,11 @@ async fn stale_ticket_is_refused_with_an_explanation() {
     assert!(writes(&s, t).is_empty());
     let a = s.local.deps.state.approval(&id).await.unwrap().unwrap();
     assert_eq!(a.state, ApprovalState::Expired, "counted as an expiry, not a rejection");
+    // Expired by atpilot, not by whoever happened to open it; the note names them.
+    assert_eq!(a.decided_by, None);
+    assert!(a.note.as_deref().unwrap().ends_with(&format!("found when {APPROVER} decided")), "{:?}", a.note);
+    let page = approval::handle_http(&s.local.deps, "GET", &id, &format!("t={token}"), b"", now).await;
+    assert!(page.html.contains("already expired by atpilot"), "{}", page.html);
     let _ = TicketId::new(t);
 }
 

@@ -95,7 +95,7 @@ impl DecisionForm {
 }
 
 /// What the ticket looks like now against what it looked like when asked.
-fn stale_reason(a: &ApprovalRecord, t: &TicketSnapshot, deps: &Deps) -> Option<String> {
+pub(crate) fn stale_reason(a: &ApprovalRecord, t: &TicketSnapshot, deps: &Deps) -> Option<String> {
     let g = a.guard.as_ref()?;
     if t.status.get() != g.status {
         return Some(if t.status == deps.config.statuses.complete {
@@ -190,11 +190,12 @@ pub async fn decide_request(
         Some(t) => stale_reason(&a, t, deps),
     };
     if let Some(why) = stale {
+        // atpilot expires it (nobody chose to): who opened it is in the note.
         let mut r = a.clone();
         r.state = ApprovalState::Expired;
-        r.decided_by = Some(decider.clone());
+        r.decided_by = None;
         r.decided_at = Some(now);
-        r.note = Some(format!("not carried out: the ticket changed ({why})"));
+        r.note = Some(format!("not carried out: the ticket changed ({why}); found when {decider} decided"));
         if let Transition::Refused(Some(cur)) = deps.state.decide_approval(&r).await? {
             return Err(already(&cur));
         }

@@ -58,6 +58,10 @@ pub(crate) async fn confirm_page(
         Ok(None) => return error_page(&ApprovalError::Stale("the ticket no longer exists".into())),
         Err(e) => return error_page(&e.into()),
     };
+    // Said before the approver reads and edits anything (the POST would refuse it the same way).
+    if let Some(why) = super::decide::stale_reason(&a, &ticket, deps) {
+        return error_page(&ApprovalError::Stale(why));
+    }
     let company = deps
         .autotask
         .company_name(ticket.company_id)
