@@ -120,6 +120,15 @@ async fn kill_switch_reaches_a_running_dev() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    // Who may call is checked before the body: a wrong token with a malformed body is still a 401.
+    let r = c
+        .post(format!("{base}/api/kill-switch"))
+        .header("x-atpilot-dev-token", "wrong")
+        .json(&serde_json::json!({"on": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
     let o = atpilot(&["kill-switch", "off"], dir.path());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(

@@ -370,11 +370,16 @@ async fn kill_switch_post(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    axum::Json(req): axum::Json<crate::cmd::phase::KillSwitchRequest>,
+    body: Result<axum::Json<crate::cmd::phase::KillSwitchRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
+    // Who may call is checked before what they sent.
     if let Some(r) = refuse_caller(&app, peer, &headers) {
         return r;
     }
+    let req = match body {
+        Ok(axum::Json(req)) => req,
+        Err(e) => return e.into_response(),
+    };
     let change = atpilot_store::records::KillSwitchChange {
         on: req.on,
         changed_at: chrono::Utc::now(),

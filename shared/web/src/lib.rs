@@ -465,6 +465,13 @@ async fn kill_switch(
             return not_changed(&app, &person, &why).await;
         }
     };
+    let done = Redirect::to(if on { "/?notice=kill-on" } else { "/?notice=kill-off" }).into_response();
+    // Already so (a double submit, a second tab): the history records flips, not clicks.
+    match app.state.settings().await {
+        Ok(s) if s.kill_switch == on => return done,
+        Ok(_) => {}
+        Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
     let change = KillSwitchChange {
         on,
         changed_at: chrono::Utc::now(),
@@ -472,7 +479,7 @@ async fn kill_switch(
         via: "dashboard".into(),
     };
     match app.state.set_kill_switch(&change).await {
-        Ok(()) => Redirect::to(if on { "/?notice=kill-on" } else { "/?notice=kill-off" }).into_response(),
+        Ok(()) => done,
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
 }
@@ -749,7 +756,7 @@ mod tests {
         let at = chrono::Utc::now() - chrono::Duration::minutes(3);
         w.state
             .set_kill_switch(&KillSwitchChange {
-                on: true,
+                on: false,
                 changed_at: at,
                 changed_by: "alice".into(),
                 via: "atpilot kill-switch".into(),
@@ -766,6 +773,13 @@ mod tests {
         assert_eq!(status, StatusCode::SEE_OTHER);
         let h = w.state.kill_switch_history(10).await.unwrap();
         assert_eq!((h.len(), h[0].via.as_str(), h[0].on), (2, "dashboard", true));
+        // Submitted again (a double click, a second tab): still on, and no flip recorded that did not happen.
+        let mut again = kill_switch_post(&w, None, Some("same-origin"), None);
+        again.headers_mut().insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
+        let (status, headers, _) = call(&w, again).await;
+        assert_eq!((status, &headers[header::LOCATION]), (StatusCode::SEE_OTHER, &"/?notice=kill-on".parse().unwrap()));
+        assert!(w.state.settings().await.unwrap().kill_switch);
+        assert_eq!(w.state.kill_switch_history(10).await.unwrap().len(), 2);
     }
 
     #[tokio::test]
