@@ -40,6 +40,24 @@ fn push_visible(out: &mut String, c: char, line_break: &str) {
     }
 }
 
+/// `s` with its bidi controls made visible and invisible characters removed,
+/// everything else (line breaks included) as it is: for a page that shows
+/// text whole, after which the page escapes it for HTML.
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| is_bidi_control(c) || is_invisible(c)) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_bidi_control(c) {
+            out.push_str(&format!("[U+{:04X}]", c as u32));
+        } else if !is_invisible(c) {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// `s` on one line: every line break and control character is one space,
 /// runs of spaces are one, bidi controls are shown, invisible ones removed;
 /// trimmed.

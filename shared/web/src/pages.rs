@@ -26,6 +26,15 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 static ENV: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(|| {
     let mut env = Environment::new();
+    // Every value is shown as written: bidi controls made visible, invisible
+    // characters dropped (atpilot_domain::untrusted), then HTML-escaped.
+    env.set_formatter(|out, state, value| match value.as_str() {
+        Some(s) if !value.is_safe() => {
+            let shown = Value::from(atpilot_domain::untrusted::visible(s).into_owned());
+            minijinja::escape_formatter(out, state, &shown)
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    });
     for (name, source) in TEMPLATES {
         env.add_template(name, source)?;
     }
@@ -94,5 +103,9 @@ mod tests {
         for (href, label) in NAV {
             assert!(html.contains(&format!("<a href=\"{href}\"")) && html.contains(label), "{href}");
         }
+        // A right-to-left override shows as what it is; a zero-width space is dropped.
+        let html =
+            render("not_found.html", "x", "/", context! { message => "invoice\u{202E}fdp.exe\u{200B}!" }).unwrap();
+        assert!(html.contains("invoice[U+202E]fdp.exe!") && !html.contains('\u{202E}') && !html.contains('\u{200B}'));
     }
 }

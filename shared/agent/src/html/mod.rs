@@ -10,10 +10,13 @@ pub mod timeline;
 mod timeline_more;
 pub mod trends;
 
-/// HTML-escapes text.
+/// HTML-escapes text, with bidi controls shown as `[U+202E]` and invisible
+/// characters dropped first ([`atpilot_domain::untrusted::visible`]), so text
+/// atpilot did not write shows as written.
 pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
+    // Bidi controls shown, invisible characters dropped (atpilot_domain::untrusted).
+    for c in atpilot_domain::untrusted::visible(s).chars() {
         match c {
             '&' => o.push_str("&amp;"),
             '<' => o.push_str("&lt;"),
@@ -79,4 +82,13 @@ pub(crate) fn with_nav(mut page: Page, dashboard: &str) -> Page {
     let header = format!("<header><h1>atpilot</h1>{}</header>", nav_links(dashboard));
     page.html = page.html.replacen(HEADER, &header, 1);
     page
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn esc_escapes_html_and_shows_bidi_controls() {
+        assert_eq!(super::esc("<b a='1'>&\"</b>"), "&lt;b a=&#39;1&#39;&gt;&amp;&quot;&lt;/b&gt;");
+        assert_eq!(super::esc("gnp\u{202E}.exe\u{200B}\nnext"), "gnp[U+202E].exe\nnext");
+    }
 }
