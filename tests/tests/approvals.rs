@@ -78,6 +78,14 @@ async fn request_goes_to_teams_and_email_and_approve_executes_once_with_one_time
     assert_eq!(again.unwrap_err().status(), 409);
     s.local.settle(10).await;
     assert_eq!(writes(&s, t).len(), 4, "nothing more was written");
+    // The link opened again says what is true now: the entry written and the ticket completed, read from Autotask.
+    let page = approval::handle_http(&s.local.deps, "GET", &id, &format!("t={token}"), b"", chrono::Utc::now()).await;
+    assert!(page.html.contains("); the ticket is completed (read from Autotask just now)"), "{}", page.html);
+    // A person reopens it: the page no longer says completed.
+    let reopened = json!({"status": 1}).as_object().unwrap().clone();
+    assert!(s.sandbox().simulate_ticket_update(t, reopened, s.human()));
+    let page = approval::handle_http(&s.local.deps, "GET", &id, &format!("t={token}"), b"", chrono::Utc::now()).await;
+    assert!(page.html.contains("the ticket is not complete in Autotask right now"), "{}", page.html);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

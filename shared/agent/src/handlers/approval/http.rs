@@ -106,7 +106,15 @@ pub(crate) async fn time_entry_outcome(deps: &Deps, a: &ApprovalRecord) -> Strin
         Ok(Some(l)) => match l.ledger {
             LedgerState::Pending => "being written: not confirmed yet; the ticket stays open until it is".into(),
             LedgerState::Written { time_entry_id } => {
-                format!("written (time entry {time_entry_id}); the ticket is completed once it is confirmed")
+                // Completing the ticket follows the entry: what Autotask says now, read, not assumed.
+                let complete = deps.config.statuses.complete;
+                let ticket = match deps.autotask.ticket(a.ticket_id).await {
+                    Ok(Some(t)) if t.status == complete => "the ticket is completed (read from Autotask just now)",
+                    Ok(Some(_)) => "the ticket is not complete in Autotask right now (read just now)",
+                    Ok(None) => "the ticket no longer exists in Autotask",
+                    Err(_) => "the ticket's status could not be read just now (reload in a minute)",
+                };
+                format!("written (time entry {time_entry_id}); {ticket}")
             }
             LedgerState::Refused { why } => format!(
                 "FAILED: {why}. The ticket was left open and the alert channel was told: log the time by hand and complete the ticket"
