@@ -120,12 +120,20 @@ async fn kill_switch_keeps_approvals_pending_and_writes_nothing() {
             "POST",
             &id,
             "",
-            format!("t={token}&decision={choice}").as_bytes(),
+            format!("t={token}&decision={choice}&draft=Hello%20%3Cthere%3E%2C%20edited&reason=later").as_bytes(),
             chrono::Utc::now(),
         )
         .await;
         assert_eq!(page.status, 409);
         assert!(page.html.contains("kill switch is on") && page.html.contains("stays pending"), "{}", page.html);
+        // What the approver typed is on the page again, to decide once the switch is off.
+        assert!(page.html.contains("decide again once the switch is off"), "{}", page.html);
+        assert!(
+            page.html.contains("<textarea name=draft id=draft>Hello &lt;there&gt;, edited</textarea>"),
+            "{}",
+            page.html
+        );
+        assert!(page.html.contains("value=\"later\""), "{}", page.html);
     }
     // The sweep does not resume anything either.
     approval::sweep(&s.local.deps, chrono::Utc::now() + chrono::Duration::minutes(5)).await.unwrap();

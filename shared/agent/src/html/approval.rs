@@ -45,6 +45,11 @@ pub(crate) struct Retry<'a> {
     pub draft: Option<&'a str>,
     /// The rejection reason they typed, if any.
     pub reason: Option<&'a str>,
+    /// What to do next, e.g. "correct it and decide again".
+    pub next: &'a str,
+    /// The page's status: 400 for a form to correct, 409 when the form was
+    /// fine but nothing can be decided now (the kill switch).
+    pub status: u16,
 }
 
 /// A hidden field, when it has a value.
@@ -71,10 +76,13 @@ pub(crate) fn confirm_page(f: &ConfirmForm<'_>) -> Page {
         _ => "",
     };
     let fields = [hidden("t", f.token), hidden("r", f.reference), hidden("csrf", f.csrf.unwrap_or(""))].concat();
-    let refused = f.retry.map(|r| format!(
-        "<p id=error class=error role=alert>Nothing was decided: {}. What you wrote is kept below: correct it and decide again.</p>",
-        esc(r.error)
-    ));
+    let refused = f.retry.map(|r| {
+        format!(
+            "<p id=error class=error role=alert>Nothing was decided: {}. What you wrote is kept below: {}.</p>",
+            esc(r.error),
+            esc(r.next)
+        )
+    });
     let draft = f.draft.map(|d| f.retry.and_then(|r| r.draft).unwrap_or(d));
     let reason = f.retry.and_then(|r| r.reason).unwrap_or("");
     let body = format!(
@@ -94,7 +102,7 @@ pub(crate) fn confirm_page(f: &ConfirmForm<'_>) -> Page {
         },
         approve = if f.draft.is_some() { "Approve and send" } else { "Approve" },
     );
-    page(if f.retry.is_some() { 400 } else { 200 }, "atpilot approval", &body)
+    page(f.retry.map(|r| r.status).unwrap_or(200), "atpilot approval", &body)
 }
 
 /// The page right after an approval: the writes made (`done`), a temporary

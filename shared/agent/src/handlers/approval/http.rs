@@ -147,18 +147,28 @@ async fn decide(deps: &Deps, id: &str, form: &DecisionForm, now: DateTime<Utc>) 
     })
 }
 
-/// A POST refused for its form (nothing decided): the request's page again,
-/// status 400, with why and the reply and reason as the approver sent them.
+/// A POST refused (nothing decided) for its form (status 400) or because the
+/// kill switch is on (409): the request's page again, with why and the reply
+/// and reason as the approver sent them.
 async fn refused_form(
     deps: &Deps,
     id: &str,
     form: &DecisionForm,
     signed_in: Option<SignedInPerson<'_>>,
-    why: &str,
+    refusal: &ApprovalError,
     now: DateTime<Utc>,
 ) -> Page {
     let access = Access { token: &form.token, reference: &form.reference, signed_in: form.signed_in.as_deref() };
-    let retry = Retry { error: why, draft: form.draft.as_deref(), reason: form.reason.as_deref() };
+    let (why, next, status) = match refusal {
+        ApprovalError::Form(why) => (why.clone(), "correct it and decide again", 400),
+        ApprovalError::KillSwitch => (
+            "the kill switch is on: atpilot writes nothing, and the request stays pending".to_string(),
+            "decide again once the switch is off",
+            409,
+        ),
+        other => (other.to_string(), "decide again", other.status()),
+    };
+    let retry = Retry { error: &why, draft: form.draft.as_deref(), reason: form.reason.as_deref(), next, status };
     let intent = Some(form.decision.as_str()).filter(|d| matches!(*d, "approve" | "reject"));
     let csrf = signed_in.map(|p| p.csrf);
     if updates::is_update(id) {
@@ -238,7 +248,9 @@ async fn answer(
             };
             match decided {
                 Ok(page) => page,
-                Err(ApprovalError::Form(why)) => refused_form(deps, id, &form, signed_in, &why, now).await,
+                Err(e @ (ApprovalError::Form(_) | ApprovalError::KillSwitch)) => {
+                    refused_form(deps, id, &form, signed_in, &e, now).await
+                }
                 Err(e) => error_page(&e),
             }
         }
