@@ -106,6 +106,14 @@ async fn reject_writes_an_internal_note_only() {
     );
     let a = s.local.deps.state.approval(&id).await.unwrap().unwrap();
     assert_eq!((a.state, a.note.as_deref()), (ApprovalState::Rejected, Some("customer asked to wait")));
+    // The note is recorded with Autotask's id, and the ticket's timeline lists it.
+    let note_id = s.local.deps.state.note(&a.action_id).await.unwrap().expect("a note record").note_id;
+    let row = s.sandbox().row("TicketNotes", note_id).expect("the recorded id is the note Autotask holds");
+    assert_eq!((row["ticketID"].as_i64(), row["title"].as_str()), (Some(t), Some("atpilot suggestion rejected")));
+    let tl =
+        atpilot_agent::html::timeline::timeline(&s.local.deps.state, TicketId::new(t).unwrap(), None).await.unwrap();
+    let titles: Vec<&str> = tl.entries.iter().map(|e| e.title.as_str()).collect();
+    assert!(titles.contains(&format!("Internal note {note_id} posted").as_str()), "{titles:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

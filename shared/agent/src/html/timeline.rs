@@ -219,7 +219,8 @@ pub(crate) struct Writes {
 impl Writes {
     /// Reads the records `d`'s action can have: its internal note (an
     /// internal-note or escalation decision: one read), or its approval,
-    /// runbook run, reply and time entry (four reads, at once).
+    /// runbook run, reply, time entry and internal note (a rejection's;
+    /// five reads, at once).
     pub(crate) async fn load(state: &State, d: &DecisionRecord) -> Result<Self, StoreError> {
         let action = &action_id_for(&d.event_key);
         let none = Writes { approval: None, run: None, reply: None, note: None, ledger: None };
@@ -228,13 +229,14 @@ impl Writes {
             Action::InternalNote | Action::Escalate { .. } => Ok(Writes { note: state.note(action).await?, ..none }),
             Action::RequestApproval { .. } | Action::Autonomous { .. } => {
                 let id = action.to_string();
-                let (approval, run, reply, ledger) = tokio::try_join!(
+                let (approval, run, reply, ledger, note) = tokio::try_join!(
                     state.approval(&id),
                     state.runbook(action),
                     state.reply(action),
-                    state.ledger(action)
+                    state.ledger(action),
+                    state.note(action)
                 )?;
-                Ok(Writes { approval, run, reply, note: None, ledger })
+                Ok(Writes { approval, run, reply, note, ledger })
             }
         }
     }

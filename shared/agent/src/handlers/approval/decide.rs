@@ -169,16 +169,18 @@ pub async fn decide_request(
                     decider,
                     form.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default()
                 );
-                deps.autotask
-                    .add_note(
-                        r.ticket_id,
-                        &NewNote {
-                            title: "atpilot suggestion rejected".into(),
-                            text,
-                            visibility: NoteVisibility::Internal,
-                        },
-                    )
-                    .await?;
+                let title = "atpilot suggestion rejected";
+                let note = NewNote { title: title.into(), text, visibility: NoteVisibility::Internal };
+                let note_id = deps.autotask.add_note(r.ticket_id, &note).await?;
+                // Recorded with Autotask's id: the timeline and the dashboard list the note.
+                let record = atpilot_store::records::NoteRecord {
+                    action_id: r.action_id.clone(),
+                    ticket_id: r.ticket_id,
+                    at: now,
+                    note_id,
+                    title: title.into(),
+                };
+                deps.state.record_note(&record).await?;
                 Ok(Decided::Rejected)
             }
             Transition::Refused(cur) => Err(cur.map(|c| already(&c)).unwrap_or(ApprovalError::Unknown)),
