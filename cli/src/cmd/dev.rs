@@ -108,6 +108,8 @@ fn shadow_config(url: &str) -> Result<Config, Box<dyn std::error::Error + Send +
 
 pub async fn run(args: Args) -> CliResult {
     let _ = tracing_subscriber::fmt()
+        // Colours only for a terminal: a log sent to a file stays plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .try_init();
     let password = std::env::var("ATPILOT_DASHBOARD_PASSWORD").ok().filter(|p| !p.is_empty());

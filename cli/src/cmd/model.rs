@@ -120,10 +120,13 @@ pub struct FromAutotaskArgs {
 
 #[derive(clap::Args)]
 pub struct PredictArgs {
+    /// The model artifact (`.atm`) written by `model train`.
     #[arg(long)]
     model: PathBuf,
+    /// CSV of tickets to classify (a header row; the text columns below).
     #[arg(long)]
     input: PathBuf,
+    /// Input columns joined as the ticket's text, comma-separated.
     #[arg(long, default_value = "title,description")]
     text_columns: String,
     /// Column copied to the `id` column of the output (line numbers when absent).
@@ -139,12 +142,16 @@ pub struct PredictArgs {
 
 #[derive(clap::Args)]
 pub struct EvalArgs {
+    /// The model artifact (`.atm`) written by `model train`.
     #[arg(long)]
     model: PathBuf,
+    /// CSV of labelled tickets the model was not trained on (a header row; text and label columns).
     #[arg(long)]
     input: PathBuf,
+    /// Input columns joined as the ticket's text, comma-separated.
     #[arg(long, default_value = "title,description")]
     text_columns: String,
+    /// Input column holding the true label.
     #[arg(long, default_value = "label")]
     label_column: String,
     /// Print the figures as one JSON object instead of a table.
@@ -422,15 +429,24 @@ fn print_per_label(rows: &[atpilot_model::metrics::LabelCoverage]) {
     );
     for r in rows {
         let label: String = r.label.chars().map(|c| if c.is_control() { '?' } else { c }).take(width).collect();
+        let few = if r.predicted < FEW_TICKETS { "  *" } else { "" };
         println!(
-            "{label:<width$}  {:>9}  {:>6}  {}  {}",
+            "{label:<width$}  {:>9}  {:>6}  {}  {}{few}",
             r.predicted,
             r.right,
             at(r.coverage_at_95, r.threshold_at_95),
             at(r.coverage_at_98, r.threshold_at_98)
         );
     }
+    if rows.iter().any(|r| r.predicted < FEW_TICKETS) {
+        println!(
+            "* fewer than {FEW_TICKETS} tickets predicted with this label: too few to set a threshold from (one wrong ticket moves it a lot)"
+        );
+    }
 }
+
+/// Below this many predicted tickets a label's threshold is marked as not to be relied on.
+const FEW_TICKETS: usize = 20;
 
 fn eval(a: EvalArgs) -> CliResult {
     let (model, load_ms) = load_model(&a.model)?;

@@ -38,7 +38,7 @@ pub(crate) async fn raise(
     if let Claim::Existing(_) = deps.state.raise_alert(&alert).await? {
         return Ok(());
     }
-    tracing::error!(alert = %alert.id, kind = %alert.kind, message = %alert.message, "alert raised");
+    tracing::warn!(alert = %alert.id, kind = %alert.kind, message = %alert.message, "alert raised (for a human to act on)");
     email(deps, &alert, 0).await.map(|_| ())
 }
 

@@ -51,7 +51,7 @@ pub(crate) async fn plan_of(
         return Ok("Nothing: the category has no runbook".into());
     };
     if runbook.kind().replies_with_draft() {
-        return Ok("Post the reply below to the customer, set the ticket's fields as proposed above, and log the measured time; no runbook runs".into());
+        return Ok("Post the reply below to the customer, set the fields listed as Proposed (the status last, once the time entry is written), and log the measured time; no runbook runs".into());
     }
     let requester = deps.autotask.requester(ticket).await?;
     let target = crate::ports::RunbookTarget { ticket, requester_email: requester.contact_email.as_deref(), action_id };
