@@ -109,7 +109,9 @@ pub fn draft(s: &Source<'_>) -> Result<ArticleDraft, Skip> {
     for step in &steps {
         html.push_str(&format!("<li>{}</li>", esc(step)));
     }
-    html.push_str(&format!("</ol><h2>Resolution</h2><p>{}</p><h2>Source</h2><p>", esc(&resolution)));
+    // The outcome the technician ended on (their last step: "Confirmed …"), not the steps again.
+    let outcome = steps.last().map(String::as_str).unwrap_or(resolution.as_str());
+    html.push_str(&format!("</ol><h2>Resolution</h2><p>{}</p><h2>Source</h2><p>", esc(outcome)));
     html.push_str(&format!("Drafted by atpilot from Autotask ticket {}", esc(s.ticket_number)));
     if let Some(url) = s.ticket_url.filter(|u| u.starts_with("https://")) {
         html.push_str(&format!(" (<a href=\"{}\">open the ticket</a>)", esc(url)));
@@ -177,6 +179,9 @@ mod tests {
             assert!(!d.html.contains(leak) && !d.title.contains(leak), "{leak} in {}", d.html);
         }
         assert!(d.html.contains("<h2>Steps</h2><ol><li>Cleared the cached credentials"), "{}", d.html);
+        // The resolution is the outcome the technician ended on, not the steps a second time.
+        let resolution = d.html.split("<h2>Resolution</h2><p>").nth(1).unwrap().split("</p>").next().unwrap();
+        assert!(resolution.starts_with("Temporary password") && !resolution.contains("Cleared"), "{resolution}");
         assert!(d.html.contains("href=\"https://ww5.autotask.net/"), "the link back: {}", d.html);
         assert_eq!(d.title, "Outlook keeps asking for the password [T20261201.0042]");
     }
