@@ -268,6 +268,11 @@ async fn a_licence_with_a_free_seat_is_assigned_once_and_without_one_escalates_w
     let t = ticket(&l, company, contact, "Licence", "Please add a license subscription for me").await;
     assert!(google.user(&email).unwrap().licences.contains(&STARTER.to_string()));
     assert_eq!(google.seats(STARTER).unwrap().1, used + 1, "one seat");
+    // The customer reads the licence's name (Google's skuName, read back), with its SKU.
+    let reply = customer_reply(&l, t).expect("a reply");
+    let named =
+        format!("The Google licence Google Workspace Business Starter ({STARTER}) is assigned to your account {email}");
+    assert!(reply.contains(&named), "{reply}");
     let rb = api_runbook(&l, t).await;
     assert_eq!(
         (rb["action"].as_str(), rb["status"].as_str()),

@@ -15,6 +15,15 @@ fn held(sku: &Sku, holds: bool) -> BTreeMap<String, String> {
     BTreeMap::from([("sku".to_string(), sku.to_string()), ("userHasLicense".to_string(), holds.to_string())])
 }
 
+/// The licence as the customer reads it: Google's `skuName` when the
+/// read-back carries one ([U]: current revisions only), with the SKU; else the SKU.
+fn named(sku: &Sku, assignment: Option<&atpilot_google::LicenseAssignment>) -> String {
+    match assignment.and_then(|a| a.sku_name.as_deref()).map(atpilot_domain::untrusted::one_line) {
+        Some(name) if !name.is_empty() => format!("{name} ({sku})"),
+        _ => sku.to_string(),
+    }
+}
+
 fn sku_of(p: &str) -> Result<Sku, Stop> {
     p.parse::<Sku>().map_err(|e| refused(format!("the category's Google SKU {p:?} does not parse ({e})")))
 }
@@ -23,15 +32,17 @@ impl GoogleRunbooks {
     pub(super) async fn assign_license(&self, t: Target<'_>, p: &str) -> Result<Done, Stop> {
         let sku = sku_of(p)?;
         let email = t.user.primary_email.clone();
-        let before = self.client.license_assignment(t.admin, &sku, &email).await.map_err(google_failed)?.is_some();
-        let assigned = |n: &str| reply(&format!("The Google licence {sku} is assigned to your account {email}. {n}"));
-        if before {
+        let held_before = self.client.license_assignment(t.admin, &sku, &email).await.map_err(google_failed)?;
+        let assigned = |licence: String, n: &str| {
+            reply(&format!("The Google licence {licence} is assigned to your account {email}. {n}"))
+        };
+        if let Some(a) = held_before {
             return Ok(Done {
                 status: RunbookStatus::Verified,
                 before: held(&sku, true),
                 after: held(&sku, true),
                 reason: None,
-                reply: assigned("It was already assigned, so nothing needed to change."),
+                reply: assigned(named(&sku, Some(&a)), "It was already assigned, so nothing needed to change."),
             });
         }
         match self.client.assign_license(t.admin, &sku, &email).await {
@@ -46,6 +57,7 @@ impl GoogleRunbooks {
             Ok(_) => {}
         }
         let now = self.client.license_assignment(t.admin, &sku, &email).await;
+        let licence = named(&sku, now.as_ref().ok().and_then(Option::as_ref));
         let (status, holds, reason) = match now {
             Ok(Some(_)) => (RunbookStatus::Verified, true, None),
             Ok(None) => (
@@ -60,14 +72,16 @@ impl GoogleRunbooks {
             before: held(&sku, false),
             after: held(&sku, holds),
             reason,
-            reply: assigned("It can take a few minutes to appear; sign out and in again if it does not."),
+            reply: assigned(licence, "It can take a few minutes to appear; sign out and in again if it does not."),
         })
     }
 
     pub(super) async fn remove_license(&self, t: Target<'_>, p: &str) -> Result<Done, Stop> {
         let sku = sku_of(p)?;
         let email = t.user.primary_email.clone();
-        let before = self.client.license_assignment(t.admin, &sku, &email).await.map_err(google_failed)?.is_some();
+        let held_before = self.client.license_assignment(t.admin, &sku, &email).await.map_err(google_failed)?;
+        let licence = named(&sku, held_before.as_ref());
+        let before = held_before.is_some();
         if before {
             self.client.remove_license(t.admin, &sku, &email).await.map_err(|e| match e.status() {
                 Some(412) => refused(format!(
@@ -89,7 +103,7 @@ impl GoogleRunbooks {
             after: held(&sku, now),
             reason,
             reply: reply(&format!(
-                "The Google licence {sku} is no longer assigned to your account {email}.{unchanged}"
+                "The Google licence {licence} is no longer assigned to your account {email}.{unchanged}"
             )),
         })
     }
