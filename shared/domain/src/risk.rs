@@ -13,6 +13,7 @@
 //! customer's text: each names a cue from atpilot's own fixed lists, so a
 //! reason shown to an approver cannot carry the customer's formatting or links.
 
+mod others;
 use crate::ids::ContactId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -339,8 +340,20 @@ pub fn for_someone_else(title: &str, description: &str, requester: &Requester, i
     if let Some(cue) = first_cue(&all, SOMEONE_ELSE) {
         return found(cue);
     }
+    if let Some(cue) = first_cue(&all, others::GROUP_OR_OTHER) {
+        return found(cue);
+    }
     if new_person(&all) {
         return found("a new person");
+    }
+    if others::for_them(&all) {
+        return found("for them");
+    }
+    if others::possessive(&all) {
+        return found("another person's account (a possessive)");
+    }
+    if others::for_a_name(&format!("{title}.\n{description}"), requester.contact_name.as_deref()) {
+        return found("a person named after \"for\"");
     }
     let own = requester.contact_email.as_deref().map(|e| e.trim().to_lowercase());
     let ignore = ignore.map(|g| g.trim().to_lowercase());
@@ -536,6 +549,17 @@ mod tests {
             "He can't log in, reset his MFA please",
             "My colleague Tom needs access",
             "Assign one to tom.new@contoso.example please",
+            // Found in a trial: each was answered as the requester's own.
+            "Could you reset the password for our intern, Tom? He forgot it.",
+            "Please reset Liam's password, locked out.",
+            "Can you reset the password for Liam? Locked out.",
+            "Please reset the password for Tom Baker, locked out.",
+            "Reset the password of user priya.obrien",
+            "Reset password for user tbaker please",
+            "Please reset the password for them, they are locked out.",
+            "Locked out: it is for a user in our accounts team",
+            "The reception account is locked",
+            "Our whole team is locked out since the update",
         ];
         for d in someone {
             assert!(cue("Request", d).is_some(), "{d}");
