@@ -156,7 +156,7 @@ async fn an_edit_too_long_for_a_note_or_emptied_is_refused_and_shown_again_as_wr
     assert_eq!(page.status, 400, "{}", page.html);
     assert!(page.html.contains("id=error") && page.html.contains("longer than 8000 characters"), "{}", page.html);
     let kept = long.replace('<', "&lt;").replace('>', "&gt;");
-    assert!(page.html.contains(&format!("<textarea name=draft id=draft>{kept}</textarea>")), "kept whole, escaped");
+    assert!(page.html.contains(&format!("<textarea name=draft id=draft>\n{kept}</textarea>")), "kept whole, escaped");
     assert!(page.html.contains(&format!("value=\"typed by mistake{}\"", ".".repeat(2_000))), "the reason is kept too");
     assert!(page.html.contains("You chose <b>Approve</b>"), "the choice is remembered");
     assert_eq!(state_of(&s, &id).await, ApprovalState::Pending);
@@ -354,7 +354,34 @@ async fn stale_ticket_is_refused_with_an_explanation() {
     assert!(a.note.as_deref().unwrap().ends_with(&format!("found when {APPROVER} decided")), "{:?}", a.note);
     let page = approval::handle_http(&s.local.deps, "GET", &id, &format!("t={token}"), b"", now).await;
     assert!(page.html.contains("already expired by atpilot"), "{}", page.html);
+    // The timeline does not say nobody answered: the note says why.
+    let tl =
+        atpilot_agent::html::timeline::timeline(&s.local.deps.state, TicketId::new(t).unwrap(), None).await.unwrap();
+    let titles: Vec<&str> = tl.entries.iter().map(|e| e.title.as_str()).collect();
+    assert!(
+        titles.contains(&"Expired without being carried out (why: the note below); nothing was done"),
+        "{titles:?}"
+    );
     let _ = TicketId::new(t);
+}
+
+/// A request whose ticket a person closed leaves the pending lists on the
+/// next sweep, expired by atpilot with why; one whose ticket is unchanged stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_expires_a_request_whose_ticket_was_closed() {
+    let s = Stack::start().await;
+    let (t, closed, _) = pending(&s).await;
+    let (_, kept, _) = pending(&s).await;
+    let fields = json!({"status": 5}).as_object().unwrap().clone();
+    assert!(s.sandbox().simulate_ticket_update(t, fields, s.human()));
+    let report = approval::sweep(&s.local.deps, chrono::Utc::now()).await.unwrap();
+    assert_eq!(report.stale_expired, 1, "{report:?}");
+    let a = s.local.deps.state.approval(&closed).await.unwrap().unwrap();
+    assert_eq!((a.state, a.decided_by.as_deref()), (ApprovalState::Expired, None));
+    assert!(a.note.as_deref().unwrap().contains("found by atpilot before anyone decided"), "{:?}", a.note);
+    assert_eq!(state_of(&s, &kept).await, ApprovalState::Pending);
+    assert_eq!(approval::sweep(&s.local.deps, chrono::Utc::now()).await.unwrap().stale_expired, 0, "once");
+    assert!(writes(&s, t).is_empty(), "nothing written to Autotask");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -26,9 +26,9 @@ async fn main() -> Result<(), Error> {
             tracing::info!(seen = report.seen, queued = report.queued, already_known = report.already_known, updates_queued = report.updates_queued, out_of_scope = report.out_of_scope, alert_emails_resent = report.alert_emails_resent, "reconciled");
             // Unanswered approval requests expire; interrupted approved actions are carried out.
             let sweep = atpilot_agent::handlers::approval::sweep(deps, chrono::Utc::now()).await.map_err(|e| Error::from(e.to_string()))?;
-            tracing::info!(expired = sweep.expired, re_executed = sweep.re_executed, reminded = sweep.reminded, "approvals swept");
+            tracing::info!(expired = sweep.expired, re_executed = sweep.re_executed, reminded = sweep.reminded, stale_expired = sweep.stale_expired, "approvals swept");
             meter.flush(0);
-            Ok::<_, Error>(serde_json::json!({ "seen": report.seen, "queued": report.queued, "already_known": report.already_known, "updates_queued": report.updates_queued, "out_of_scope": report.out_of_scope, "alert_emails_resent": report.alert_emails_resent, "approvals_expired": sweep.expired, "approvals_re_executed": sweep.re_executed, "approvals_reminded": sweep.reminded }))
+            Ok::<_, Error>(serde_json::json!({ "seen": report.seen, "queued": report.queued, "already_known": report.already_known, "updates_queued": report.updates_queued, "out_of_scope": report.out_of_scope, "alert_emails_resent": report.alert_emails_resent, "approvals_expired": sweep.expired, "approvals_re_executed": sweep.re_executed, "approvals_reminded": sweep.reminded, "approvals_stale_expired": sweep.stale_expired }))
         }
     }))
     .await

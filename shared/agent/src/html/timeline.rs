@@ -133,10 +133,17 @@ fn approval_entries(a: &ApprovalRecord) -> Vec<Entry> {
         ApprovalState::Pending => return out,
         ApprovalState::Approved => format!("Approved by {}", a.decided_by.as_deref().unwrap_or("unknown")),
         ApprovalState::Rejected => format!("Rejected by {}", a.decided_by.as_deref().unwrap_or("unknown")),
-        // A click on a request whose ticket changed meanwhile is stored as expired, with who and why.
-        ApprovalState::Expired => match &a.decided_by {
-            Some(who) => format!("Not carried out after {who} answered: the request no longer held; nothing was done"),
-            None => "Expired: nobody answered in time; nothing was done".into(),
+        // A request whose ticket changed meanwhile (or went with an earlier dev run) is
+        // expired by atpilot with why in its note; older records name who answered.
+        ApprovalState::Expired => match (&a.decided_by, a.note.as_deref()) {
+            (Some(who), _) => {
+                format!("Not carried out after {who} answered: the request no longer held; nothing was done")
+            }
+            (None, None) => "Expired: nobody answered in time; nothing was done".into(),
+            (None, Some(n)) if n.starts_with("nobody answered") => {
+                "Expired: nobody answered in time; nothing was done".into()
+            }
+            (None, Some(_)) => "Expired without being carried out (why: the note below); nothing was done".into(),
         },
     };
     let mut facts = vec![];

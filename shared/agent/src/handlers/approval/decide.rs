@@ -310,13 +310,45 @@ pub struct SweepReport {
     pub runbooks_timed_out: usize,
     /// Requests posted to Teams that nobody opened, e-mailed to their approvers.
     pub reminded: usize,
+    /// Pending requests whose ticket changed (closed, moved, reassigned) or is gone: expired.
+    pub stale_expired: usize,
 }
 
-/// On a schedule: expires unanswered requests, and carries out approved
+/// Pending requests whose ticket is read per sweep at most (one Autotask read each).
+const STALE_CHECKS_PER_SWEEP: usize = 50;
+
+/// Expires `a` if its ticket changed since the request or is gone (the same
+/// rule a decision meets): true when it did. A read that fails is left for the next sweep.
+async fn expire_if_stale(deps: &Deps, a: &ApprovalRecord, now: DateTime<Utc>) -> Result<bool, ApprovalError> {
+    let why = match deps.autotask.ticket(a.ticket_id).await {
+        Ok(None) => "it no longer exists".to_string(),
+        Ok(Some(t)) => match stale_reason(a, &t, deps) {
+            Some(why) => why,
+            None => return Ok(false),
+        },
+        Err(e) => {
+            tracing::warn!(approval = %a.id, error = %e, "the request's ticket could not be read; the next sweep checks it");
+            return Ok(false);
+        }
+    };
+    let mut r = a.clone();
+    r.state = ApprovalState::Expired;
+    r.decided_at = Some(now);
+    r.note = Some(format!("not carried out: the ticket changed ({why}); found by atpilot before anyone decided"));
+    Ok(deps.state.decide_approval(&r).await? == Transition::Done)
+}
+
+/// On a schedule: expires unanswered requests and those whose ticket changed
+/// (the first [`STALE_CHECKS_PER_SWEEP`]), and carries out approved
 /// requests whose execution was interrupted (every step is idempotent).
 pub async fn sweep(deps: &Deps, now: DateTime<Utc>) -> Result<SweepReport, ApprovalError> {
     let mut report = SweepReport::default();
-    for a in deps.state.approvals_in_state(ApprovalState::Pending, 500).await? {
+    for (i, a) in deps.state.approvals_in_state(ApprovalState::Pending, 500).await?.into_iter().enumerate() {
+        // A request whose ticket a person closed or moved leaves the pending lists.
+        if i < STALE_CHECKS_PER_SWEEP && a.expires_at > now && expire_if_stale(deps, &a, now).await? {
+            report.stale_expired += 1;
+            continue;
+        }
         if a.expires_at <= now {
             let mut r = a.clone();
             r.state = ApprovalState::Expired;
