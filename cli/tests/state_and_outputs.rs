@@ -59,6 +59,12 @@ fn kill_switch_is_kept_with_who_and_when_and_listed() {
     let out = stdout(&o);
     assert!(out.contains("kill switch: ON"), "{out}");
     assert!(out.lines().any(|l| l.contains(" on ") && l.contains("by alice (atpilot kill-switch)")), "{out}");
+    // On again: still on, and said so; no second flip in the history.
+    let o = atpilot_in(dir.path(), &["kill-switch", "on"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).trim_end().ends_with("(it already was; nothing recorded)"), "{}", stdout(&o));
+    let out = stdout(&atpilot_in(dir.path(), &["phase", "list"]));
+    assert_eq!(out.lines().filter(|l| l.contains("(atpilot kill-switch)")).count(), 1, "{out}");
 }
 
 #[test]

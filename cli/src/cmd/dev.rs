@@ -107,11 +107,7 @@ fn shadow_config(url: &str) -> Result<Config, Box<dyn std::error::Error + Send +
 }
 
 pub async fn run(args: Args) -> CliResult {
-    let _ = tracing_subscriber::fmt()
-        // Colours only for a terminal: a log sent to a file stays plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
-        .try_init();
+    super::init_logging();
     let password = std::env::var("ATPILOT_DASHBOARD_PASSWORD").ok().filter(|p| !p.is_empty());
     if !args.listen.ip().is_loopback() && password.is_none() {
         return Err(format!("{} is not a loopback address: set ATPILOT_DASHBOARD_PASSWORD to protect the dashboard, or listen on 127.0.0.1", args.listen).into());
@@ -388,7 +384,7 @@ async fn kill_switch_post(
         changed_by: req.by,
         via: "atpilot kill-switch (through atpilot dev)".into(),
     };
-    if let Err(e) = app.deps.state.set_kill_switch(&change).await {
+    if let Err(e) = app.deps.state.flip_kill_switch(&change).await {
         return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
     }
     kill_switch_state(&app).await

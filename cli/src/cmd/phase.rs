@@ -270,8 +270,8 @@ pub async fn kill_switch(args: KillSwitchArgs) -> CliResult {
     };
     match args.store.open_or_dev().await? {
         Opened::Store(state) => {
-            state
-                .set_kill_switch(&KillSwitchChange {
+            let flipped = state
+                .flip_kill_switch(&KillSwitchChange {
                     on,
                     changed_at: chrono::Utc::now(),
                     changed_by: who(),
@@ -285,7 +285,7 @@ pub async fn kill_switch(args: KillSwitchArgs) -> CliResult {
                 )
                 .into());
             }
-            println!("{said}");
+            println!("{said}{}", if flipped { "" } else { " (it already was; nothing recorded)" });
         }
         Opened::Dev(dev) => {
             through_dev(&dev, on).await.map_err(|e| {

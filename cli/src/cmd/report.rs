@@ -201,11 +201,7 @@ fn options(a: &WeeklyArgs, end: DateTime<Utc>, rollout: NaiveDate) -> Options {
 }
 
 async fn weekly(a: WeeklyArgs) -> CliResult {
-    let _ = tracing_subscriber::fmt()
-        // Colours only for a terminal: a log sent to a file stays plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
-        .try_init();
+    super::init_logging();
     if !a.sandbox && a.autotask_url.is_none() {
         return Err("say where Autotask is: --sandbox or --autotask-url URL".into());
     }

@@ -430,6 +430,17 @@ impl State {
         self.set_settings(&settings).await
     }
 
+    /// Sets the switch and records the flip, unless it already is so (a
+    /// double submit, a second `on`): then nothing is written and the answer
+    /// is false. (Two flips racing within one read can both be recorded.)
+    pub async fn flip_kill_switch(&self, c: &KillSwitchChange) -> Result<bool, StoreError> {
+        if self.settings().await?.kill_switch == c.on {
+            return Ok(false);
+        }
+        self.set_kill_switch(c).await?;
+        Ok(true)
+    }
+
     /// Kill-switch flips, newest first.
     pub async fn kill_switch_history(&self, limit: usize) -> Result<Vec<KillSwitchChange>, StoreError> {
         self.store

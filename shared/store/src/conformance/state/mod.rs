@@ -434,6 +434,12 @@ pub async fn kill_switch_keeps_who_and_when(s: Arc<dyn StateStore>) {
     );
     assert_eq!(h[0], flip(true, 9, "bob", "atpilot kill-switch (through atpilot dev)"));
     assert_eq!(st.kill_switch_history(1).await.unwrap().len(), 1);
+    // A flip to what it already is records nothing; a real one does.
+    assert!(!st.flip_kill_switch(&flip(true, 11, "carol", "dashboard")).await.unwrap());
+    assert_eq!(st.kill_switch_history(10).await.unwrap().len(), 3);
+    assert!(st.flip_kill_switch(&flip(false, 12, "carol", "dashboard")).await.unwrap());
+    assert!(!st.settings().await.unwrap().kill_switch);
+    assert_eq!(st.kill_switch_history(10).await.unwrap()[0].changed_by, "carol");
 }
 
 pub async fn settings_cache_snapshots_and_counters(s: Arc<dyn StateStore>) {
