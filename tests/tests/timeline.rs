@@ -161,17 +161,22 @@ async fn unknown_pages_and_ids_get_the_layouts_404_and_links_follow_the_configur
     assert!(err.contains("autotask.ticket_link must be an https:// link"), "{err}");
 }
 
+/// A person sets `fields` on ticket `t` in Autotask, and the Update callout
+/// Autotask sends for it is delivered (this stack's sandbox has no webhook registered).
+async fn person_updates(s: &Stack, t: i64, fields: serde_json::Value) {
+    let map = fields.as_object().unwrap().clone();
+    assert!(s.sandbox().simulate_ticket_update(t, map, s.human()));
+    let (body, sig) = s.callout("Update", t, 2, fields, s.human());
+    assert_eq!(s.deliver(&body, &sig).await, 202);
+    assert!(s.local.settle(40).await.failures.is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dispatchers_triage_is_compared_by_category_and_shown_on_the_timeline() {
     let s = Stack::start().await;
     let t = password_reset_resolved(&s).await;
     // A dispatcher files it under VPN (issue type 5, sub-issue type 502 "VPN" in the sandbox's picklists).
-    let fields = json!({"issueType": 5, "subIssueType": 502}).as_object().unwrap().clone();
-    assert!(s.sandbox().simulate_ticket_update(t, fields.clone(), s.human()));
-    // The Update callout Autotask sends for it (this stack's sandbox has no webhook registered).
-    let (body, sig) = s.callout("Update", t, 2, serde_json::Value::Object(fields), s.human());
-    assert_eq!(s.deliver(&body, &sig).await, 202);
-    assert!(s.local.settle(40).await.failures.is_empty());
+    person_updates(&s, t, json!({"issueType": 5, "subIssueType": 502})).await;
     let seen = s.local.deps.state.human_routings(TicketId::new(t).unwrap()).await.unwrap();
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert_eq!(seen[0].category.as_ref().map(|c| c.as_str()), Some("vpn"), "the picklist label as a category");
@@ -195,11 +200,7 @@ async fn a_dispatchers_triage_is_compared_by_category_and_shown_on_the_timeline(
 async fn a_status_change_alone_is_not_a_routing() {
     let s = Stack::start().await;
     let t = password_reset_resolved(&s).await;
-    let fields = json!({"status": 1}).as_object().unwrap().clone();
-    assert!(s.sandbox().simulate_ticket_update(t, fields.clone(), s.human()));
-    let (body, sig) = s.callout("Update", t, 2, serde_json::Value::Object(fields), s.human());
-    assert_eq!(s.deliver(&body, &sig).await, 202);
-    assert!(s.local.settle(40).await.failures.is_empty());
+    person_updates(&s, t, json!({"status": 1})).await;
     let seen = s.local.deps.state.human_routings(TicketId::new(t).unwrap()).await.unwrap();
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert_eq!((seen[0].status, seen[0].resource_id, seen[0].changed_by), (Some(1), None, Some(s.human())));

@@ -129,7 +129,7 @@ async fn kill_switch_keeps_approvals_pending_and_writes_nothing() {
         // What the approver typed is on the page again, to decide once the switch is off.
         assert!(page.html.contains("decide again once the switch is off"), "{}", page.html);
         assert!(
-            page.html.contains("<textarea name=draft id=draft>Hello &lt;there&gt;, edited</textarea>"),
+            page.html.contains("<textarea name=draft id=draft>\nHello &lt;there&gt;, edited</textarea>"),
             "{}",
             page.html
         );

@@ -32,7 +32,13 @@ enum Ask {
     Day(NaiveDate),
 }
 
-fn parse(q: &HashMap<String, String>) -> Result<Ask, String> {
+fn parse(pairs: &[(String, String)]) -> Result<Ask, String> {
+    let mut q: HashMap<String, String> = HashMap::new();
+    for (k, v) in pairs {
+        if q.insert(k.clone(), v.clone()).is_some() {
+            return Err(format!("\"{}\" is given twice: give it once", shown(k)));
+        }
+    }
     if let Some(unknown) = q.keys().find(|k| !matches!(k.as_str(), "limit" | "day")) {
         return Err(format!("unknown parameter \"{}\": use limit=N or day=YYYY-MM-DD", shown(unknown)));
     }
@@ -58,7 +64,7 @@ fn error(status: StatusCode, message: String) -> Response {
     (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
 }
 
-pub async fn decisions(State(app): State<Arc<Web>>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn decisions(State(app): State<Arc<Web>>, Query(q): Query<Vec<(String, String)>>) -> Response {
     let ask = match parse(&q) {
         Ok(a) => a,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
@@ -89,7 +95,7 @@ pub async fn decisions(State(app): State<Arc<Web>>, Query(q): Query<HashMap<Stri
 mod tests {
     use super::*;
 
-    fn q(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
@@ -108,6 +114,7 @@ mod tests {
             (q(&[("day", "yesterday\r\n<b>")]), "\"yesterday<b>\""),
             (q(&[("limit", "2"), ("day", "2026-12-01")]), "not both"),
             (q(&[("before", "x")]), "unknown parameter \"before\""),
+            (q(&[("limit", "2"), ("limit", "3")]), "\"limit\" is given twice"),
         ] {
             let e = parse(&bad).unwrap_err();
             assert!(e.contains(says), "{bad:?}: {e}");

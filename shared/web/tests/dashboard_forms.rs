@@ -53,7 +53,7 @@ async fn malformed_dashboard_forms_bring_the_page_back_with_why_and_change_nothi
             "/phases",
             form,
             format!("category=password%0Areset&phase=shadow&csrf={csrf}"),
-            "&quot;passwordreset&quot; is invalid",
+            "&quot;password\\nreset&quot; is invalid",
         ),
     ] {
         let (status, html) = post(&w, path, content_type, body.clone()).await;

@@ -97,7 +97,8 @@ pub(crate) fn confirm_page(f: &ConfirmForm<'_>) -> Page {
         who = esc(f.approver),
         id = esc(f.id),
         reply = match draft {
-            Some(d) => format!("<textarea name=draft id=draft>{}</textarea>", esc(d)),
+            // HTML drops one line break right after <textarea>: this one, so a reply's own first line break stays.
+            Some(d) => format!("<textarea name=draft id=draft>\n{}</textarea>", esc(d)),
             None => "<p id=reply-from-result>atpilot writes the reply from the runbook's result, once it is read back from the provider: there is nothing to edit here.</p>".into(),
         },
         approve = if f.draft.is_some() { "Approve and send" } else { "Approve" },
