@@ -37,6 +37,12 @@ async fn a_password_reset_for_a_colleague_is_left_to_a_technician() {
     assert_eq!(d.prediction.category.as_str(), "password-reset");
     assert_eq!(d.action.name(), "internal-note", "{:?}", d.explanation);
     assert!(d.explanation.iter().any(|e| e.contains("colleague")), "the reason names the cue: {:?}", d.explanation);
+    // Nothing is resolved, so nothing is said about how a resolution would bill.
+    assert!(
+        !d.explanation.iter().any(|e| e.contains("may resolve") || e.contains("time entry")),
+        "{:?}",
+        d.explanation
+    );
     let writes = shape(&s.applied_writes(), t);
     assert_eq!(writes, ["POST /atservicesrest/V1.0/Tickets/{id}/Notes"], "one internal note, no reply, no completion");
     let note = s.applied_writes().into_iter().find(|w| w.path.ends_with("/Notes")).unwrap().body.unwrap();

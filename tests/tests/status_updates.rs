@@ -236,14 +236,14 @@ async fn a_rejection_reaches_no_customer_is_noted_and_the_kill_switch_decides_no
     assert_eq!(status, 400, "{html}");
     assert!(html.contains("id=error") && html.contains("longer than 2000 characters"), "{html}");
     assert!(html.contains(&format!("value=\"&lt;i&gt;{}\"", "x".repeat(3000))), "the reason is kept, escaped");
-    assert!(html.contains(&format!(">{}</textarea>", r.draft)), "the draft is still there");
+    assert!(html.contains(&format!(">\n{}</textarea>", r.draft)), "the draft is still there");
     assert_eq!(record(&s, t).await[0].state, StatusUpdateState::Pending);
     // So is an edited text too long for a note: kept as written, not cut.
     let long_text = format!("Dear customer,\n{}END", "y".repeat(8_000));
     let (status, html) = post(&s, r.id.as_str(), form(&query, "approve", &[("draft", &long_text)])).await;
     assert_eq!(status, 400, "{html}");
     assert!(html.contains("longer than 8000 characters"), "{html}");
-    assert!(html.contains(&format!(">{long_text}</textarea>")), "the edited text is kept whole");
+    assert!(html.contains(&format!(">\n{long_text}</textarea>")), "the edited text is kept whole");
     assert_eq!(record(&s, t).await[0].state, StatusUpdateState::Pending);
     assert!(customer_notes(&s, t).is_empty());
     let (status, html) = post(&s, r.id.as_str(), form(&query, "reject", &[("reason", "I called them today")])).await;

@@ -447,11 +447,9 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
         // The reply is written from the verified result.
         (Some(_), _) => {}
     }
-    let plan = match resolution_rules(input) {
-        Ok((plan, notes)) => {
-            reasons.extend(notes);
-            plan
-        }
+    // How a resolution would bill (`notes`) is said only where one is proposed or made.
+    let (plan, notes) = match resolution_rules(input) {
+        Ok(found) => found,
         Err((escalation, blockers)) => {
             reasons.extend(blockers);
             return Decision::new(escalation, reasons);
@@ -474,6 +472,7 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
     if input.risks.iter().any(|r| matches!(r, Risk::ForSomeoneElse { .. })) {
         return Decision::new(Action::InternalNote, reasons);
     }
+    reasons.extend(notes);
     // A risky request, or one the LLM shaped, goes to a human whatever the phase; the reasons say why.
     if !input.model_written.is_empty() {
         reasons.push(Reason::ModelWritten { parts: input.model_written.to_vec() });
