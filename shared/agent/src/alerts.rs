@@ -97,6 +97,9 @@ async fn email(deps: &Deps, alert: &AlertRecord, attempts: u32) -> Result<bool, 
         tracing::error!(alert = %alert.id, error = %e, attempt = attempts + 1, "the alert e-mail could not be sent; the alert is on the dashboard");
     }
     let record = AlertEmailRecord { alert_id: alert.id.clone(), state, answer, attempts: attempts + 1, at: Utc::now() };
-    deps.state.put_alert_email(&record).await?;
+    // Sent (or not) either way: a failed record is logged, never turned into the caller's failure.
+    if let Err(e) = deps.state.put_alert_email(&record).await {
+        tracing::error!(alert = %alert.id, error = %e, "the alert e-mail's outcome could not be recorded");
+    }
     Ok(state.sent())
 }

@@ -560,6 +560,10 @@ mod tests {
             "Locked out: it is for a user in our accounts team",
             "The reception account is locked",
             "Our whole team is locked out since the update",
+            // Found in a review.
+            "Please reset the password for my coworker Jane",
+            "They can't log in since this morning",
+            "Please reset the password of Jane Smith",
         ];
         for d in someone {
             assert!(cue("Request", d).is_some(), "{d}");
@@ -573,6 +577,9 @@ mod tests {
             "I'm a new starter and need a licence",
             "Microsoft sent a code from account-security-noreply@accountprotection.microsoft.com",
             "I need these licences for them to work properly? No: for hers",
+            "Hi everyone, I'm locked out of my account",
+            "I forgot the password for Excel and my account's password",
+            "password reset for Email account please, I work at reception",
         ];
         for d in own {
             assert_eq!(cue("Request", d), None, "{d}");

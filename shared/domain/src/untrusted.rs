@@ -40,18 +40,20 @@ fn push_visible(out: &mut String, c: char, line_break: &str) {
     }
 }
 
-/// `s` with its bidi controls made visible and invisible characters removed,
+/// `s` with its bidi controls made visible and invisible characters removed
+/// (zero-width joiners kept: Persian words and emoji sequences need them),
 /// everything else (line breaks included) as it is: for a page that shows
 /// text whole, after which the page escapes it for HTML.
 pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(|c| is_bidi_control(c) || is_invisible(c)) {
+    if !s.chars().any(|c| is_bidi_control(c) || (is_invisible(c) && !matches!(c, '\u{200C}' | '\u{200D}'))) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         if is_bidi_control(c) {
             out.push_str(&format!("[U+{:04X}]", c as u32));
-        } else if !is_invisible(c) {
+        } else if !is_invisible(c) || matches!(c, '\u{200C}' | '\u{200D}') {
+            // Joiners stay: they shape Persian words and emoji sequences.
             out.push(c);
         }
     }

@@ -33,10 +33,19 @@ pub async fn reconcile(
     now: DateTime<Utc>,
     first_run_lookback: Duration,
 ) -> Result<ReconcileReport, HandlerError> {
+    // First, and whatever happens to the rest: an Autotask outage must not hold back the
+    // alert e-mails that tell a human about it.
+    let alert_emails_resent = match crate::alerts::resend_failed_emails(deps, now).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "alert e-mails could not be resent on this pass; the next one tries again");
+            0
+        }
+    };
     let since: DateTime<Utc> = deps.state.cache_get(WATERMARK).await?.unwrap_or(now - first_run_lookback);
     // Overlap a little: activity dates are not strictly ordered with our clock.
     let changed = deps.autotask.tickets_changed_since(since - Duration::minutes(2), 2000).await?;
-    let mut report = ReconcileReport { seen: changed.len(), ..Default::default() };
+    let mut report = ReconcileReport { seen: changed.len(), alert_emails_resent, ..Default::default() };
     let mut watermark = since;
     for c in changed {
         let ticket = c.id;
@@ -76,6 +85,5 @@ pub async fn reconcile(
         report.queued += 1;
     }
     deps.state.cache_put(WATERMARK, &watermark, now, 90 * 24 * 3600).await?;
-    report.alert_emails_resent = crate::alerts::resend_failed_emails(deps, now).await?;
     Ok(report)
 }

@@ -474,16 +474,19 @@ fn render_alerts(
             a.ticket_id.map(|t| ticket_cell(t.get(), link)).unwrap_or_default(),
             esc(&a.kind),
             esc(&a.message),
-            alert_email_cell(email.as_ref())
+            alert_email_cell(a, email.as_ref())
         ));
     }
     h.push_str("</table></section>");
 }
 
 /// How an alert's e-mail fared, as the Alerts table's last cell.
-fn alert_email_cell(email: Option<&AlertEmailRecord>) -> String {
+fn alert_email_cell(alert: &AlertRecord, email: Option<&AlertEmailRecord>) -> String {
     let Some(e) = email else {
-        return "<span class=muted>not sent</span>".into();
+        return match alert.email_tracked {
+            true => "<span class=muted>none recorded (no alert address, or still being sent)</span>".into(),
+            false => "<span class=muted>not recorded (raised before e-mails were tracked)</span>".into(),
+        };
     };
     let tries = if e.attempts == 1 { "1 try".to_string() } else { format!("{} tries", e.attempts) };
     match e.state {

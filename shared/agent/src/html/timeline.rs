@@ -209,7 +209,11 @@ fn dispatcher_entry(h: &HumanRouting) -> Entry {
     add("assigned resource", h.resource_id);
     add("status", h.status);
     add("changed by resource", h.changed_by);
-    let title = if h.routes() { "A dispatcher routed the ticket" } else { "A person set the ticket's status" };
+    let title = match (h.routes(), h.status.is_some()) {
+        (true, _) => "A dispatcher routed the ticket",
+        (false, true) => "A person set the ticket's status",
+        (false, false) => "A person changed the ticket",
+    };
     Entry { at: h.at, kind: "dispatcher", title: title.into(), facts, text: None, text_label: None }
 }
 

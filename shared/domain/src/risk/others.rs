@@ -22,10 +22,19 @@ pub(super) const GROUP_OR_OTHER: &[&str] = &[
     "whole team",
     "our team",
     "the team is",
-    "everyone",
-    "reception",
-    "receptionist",
-    "front desk",
+    "reception account",
+    "reception login",
+    "front desk account",
+    "my coworker",
+    "my co-worker",
+    "my teammate",
+    "my employee",
+    "my wife",
+    "my husband",
+    "they can't",
+    "they cannot",
+    "they are locked",
+    "they're locked",
 ];
 
 /// What a possessive or a "for" may name that is an account, not a person's.
@@ -82,7 +91,9 @@ pub(super) fn for_them(ws: &[String]) -> bool {
 pub(super) fn possessive(ws: &[String]) -> bool {
     ws.iter().enumerate().any(|(i, w)| {
         let Some(owner) = w.strip_suffix("'s") else { return false };
-        let person = !owner.is_empty() && !owner.contains('@') && !NOT_PEOPLE.contains(&owner);
+        // "my account's password", "the laptop's login": a thing's, not a person's.
+        let thing = i > 0 && matches!(ws[i - 1].as_str(), "my" | "our" | "the" | "your" | "this" | "that");
+        let person = !owner.is_empty() && !owner.contains('@') && !NOT_PEOPLE.contains(&owner) && !thing;
         person && ws[i + 1..(i + 3).min(ws.len())].iter().any(|n| ACCOUNT_WORDS.contains(&n.as_str()))
     })
 }
@@ -143,20 +154,33 @@ const NOT_NAMES: &[&str] = &[
     "Home",
     "Me",
     "Myself",
+    "Excel",
+    "Word",
+    "Powerpoint",
+    "Duo",
+    "Jira",
+    "Autotask",
+    "Email",
+    "Mail",
+    "Calendar",
+    "Printer",
 ];
 
-/// "for <Name>" in the text as written: a capitalised word (then lower case)
-/// after a lower-case "for", not a product and not the requester's own name.
+/// "for <Name>" or "of <Name>" in the text as written: a capitalised word
+/// (then lower case) after a lower-case "for" or "of", not a product, not
+/// followed by an account word ("for Portal account"), not the requester's own name.
 pub(super) fn for_a_name(text: &str, own_name: Option<&str>) -> bool {
     let own: Vec<String> = own_name.map(|n| n.split_whitespace().map(str::to_lowercase).collect()).unwrap_or_default();
     let ws: Vec<&str> =
         text.split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '!' | '?' | ';' | ':')).collect();
-    ws.windows(2).any(|p| {
-        let name = p[1].trim_end_matches("'s");
+    (0..ws.len().saturating_sub(1)).any(|i| {
+        let name = ws[i + 1].trim_end_matches("'s");
+        let account = ws.get(i + 2).is_some_and(|n| ACCOUNT_WORDS.contains(&n.to_lowercase().as_str()));
         let mut cs = name.chars();
         let capitalised = cs.next().is_some_and(char::is_uppercase) && cs.clone().count() >= 1;
         let rest_lower = cs.all(|c| c.is_lowercase() || c == '-');
-        p[0] == "for" && capitalised && rest_lower && !NOT_NAMES.contains(&name) && !own.contains(&name.to_lowercase())
+        let person = capitalised && rest_lower && !NOT_NAMES.contains(&name) && !own.contains(&name.to_lowercase());
+        matches!(ws[i], "for" | "of") && !account && person
     })
 }
 
@@ -180,5 +204,9 @@ mod tests {
         assert!(!for_a_name("Password reset for Jane please", Some("Jane Doe")));
         assert!(!for_a_name("For Monday: reset my password", None), "a capital For starts a sentence");
         assert!(!for_a_name("a password for VPN access", None), "all capitals: a product or an acronym");
+        assert!(for_a_name("Please reset the password of Jane Smith", None));
+        assert!(!for_a_name("password reset for Portal account", None), "a thing's account");
+        assert!(!possessive(&ws("my account's password")) && !possessive(&ws("the laptop's login")));
+        assert!(for_a_name("for Liam", None), "at the very end");
     }
 }

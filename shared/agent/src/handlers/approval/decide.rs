@@ -321,7 +321,9 @@ const STALE_CHECKS_PER_SWEEP: usize = 50;
 /// rule a decision meets): true when it did. A read that fails is left for the next sweep.
 async fn expire_if_stale(deps: &Deps, a: &ApprovalRecord, now: DateTime<Utc>) -> Result<bool, ApprovalError> {
     let why = match deps.autotask.ticket(a.ticket_id).await {
-        Ok(None) => "it no longer exists".to_string(),
+        // Not found may be a permission the API user lost, not a deleted ticket: a decision
+        // finds out; the sweep expires only on a change it read.
+        Ok(None) => return Ok(false),
         Ok(Some(t)) => match stale_reason(a, &t, deps) {
             Some(why) => why,
             None => return Ok(false),
