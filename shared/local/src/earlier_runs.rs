@@ -29,11 +29,7 @@ pub async fn expire_requests(
             if id <= last_seeded_id || id >= floor {
                 continue;
             }
-            let mut r = a;
-            r.state = ApprovalState::Expired;
-            r.decided_at = Some(now);
-            r.note = Some(NOTE.into());
-            if state.decide_approval(&r).await? == Transition::Done {
+            if state.decide_approval(&a.expired_by_atpilot(now, NOTE)).await? == Transition::Done {
                 moved += 1;
             }
         }

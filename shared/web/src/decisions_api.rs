@@ -56,7 +56,7 @@ fn parse(pairs: &[(String, String)]) -> Result<Ask, String> {
 }
 
 /// A parameter as shown back: no control characters, at most 40 characters.
-fn shown(s: &str) -> String {
+pub(crate) fn shown(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(40).collect()
 }
 

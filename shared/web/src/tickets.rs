@@ -36,7 +36,7 @@ async fn load(app: &Web, raw: &str) -> Result<Timeline, Miss> {
         .parse::<i64>()
         .ok()
         .and_then(|n| TicketId::new(n).ok())
-        .ok_or_else(|| Miss::BadId(raw.chars().filter(|c| !c.is_control()).take(40).collect()))?;
+        .ok_or_else(|| Miss::BadId(crate::decisions_api::shown(raw)))?;
     let link = app.config.autotask.ticket_link.as_ref().map(|l| l.as_str());
     timeline(&app.state, ticket, link).await.map_err(|e| Miss::Store(e.to_string()))
 }

@@ -122,6 +122,20 @@ pub struct ApprovalRecord {
     pub executed_at: Option<DateTime<Utc>>,
 }
 
+impl ApprovalRecord {
+    /// This request expired by atpilot at `now` (nobody chose to), with why in
+    /// `note`: the record to move it with ([`State::decide_approval`]).
+    pub fn expired_by_atpilot(&self, now: DateTime<Utc>, note: impl Into<String>) -> ApprovalRecord {
+        ApprovalRecord {
+            state: ApprovalState::Expired,
+            decided_by: None,
+            decided_at: Some(now),
+            note: Some(note.into()),
+            ..self.clone()
+        }
+    }
+}
+
 /// What must not have changed between an approval request and its approval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketGuard {

@@ -193,11 +193,10 @@ pub async fn decide_request(
     };
     if let Some(why) = stale {
         // atpilot expires it (nobody chose to): who opened it is in the note.
-        let mut r = a.clone();
-        r.state = ApprovalState::Expired;
-        r.decided_by = None;
-        r.decided_at = Some(now);
-        r.note = Some(format!("not carried out: the ticket changed ({why}); found when {decider} decided"));
+        let r = a.expired_by_atpilot(
+            now,
+            format!("not carried out: the ticket changed ({why}); found when {decider} decided"),
+        );
         if let Transition::Refused(Some(cur)) = deps.state.decide_approval(&r).await? {
             return Err(already(&cur));
         }
@@ -333,10 +332,10 @@ async fn expire_if_stale(deps: &Deps, a: &ApprovalRecord, now: DateTime<Utc>) ->
             return Ok(false);
         }
     };
-    let mut r = a.clone();
-    r.state = ApprovalState::Expired;
-    r.decided_at = Some(now);
-    r.note = Some(format!("not carried out: the ticket changed ({why}); found by atpilot before anyone decided"));
+    let r = a.expired_by_atpilot(
+        now,
+        format!("not carried out: the ticket changed ({why}); found by atpilot before anyone decided"),
+    );
     Ok(deps.state.decide_approval(&r).await? == Transition::Done)
 }
 
@@ -352,10 +351,7 @@ pub async fn sweep(deps: &Deps, now: DateTime<Utc>) -> Result<SweepReport, Appro
             continue;
         }
         if a.expires_at <= now {
-            let mut r = a.clone();
-            r.state = ApprovalState::Expired;
-            r.decided_at = Some(now);
-            r.note = Some("nobody answered in time".into());
+            let r = a.expired_by_atpilot(now, "nobody answered in time");
             if deps.state.decide_approval(&r).await? == Transition::Done {
                 report.expired += 1;
             }
